@@ -1,0 +1,978 @@
+/*
+ * codec.c - time-series encoders of the historian: varints, PFor integer
+ * packing, Gorilla XOR floats, scaled-decimal value columns, timestamp
+ * columns, run-length columns, and on top of them the chunk (points of one
+ * series in one time window) and rollup record layouts, plus CRC-32C for the
+ * WAL. The byte layouts are specified in historian/FORMAT.md.
+ *
+ * The idea: plant data is mostly regular timestamps and values that were
+ * quantised by an instrument or a PLC to a few decimals. So timestamps go
+ * through delta-of-delta, which is zero for a regular series, and values are
+ * first tried as integers scaled by 10^d (then delta or delta-of-delta).
+ * Every integer stream ends in PFor: blocks of 128 values sharing one bit
+ * width chosen from a histogram of bit lengths, with the rare wide values
+ * stored as exceptions, so one spike does not widen the whole block. Values
+ * that are not decimal (noise from float arithmetic, NaN, -0.0) fall back
+ * to Gorilla XOR, which is lossless for any bit pattern.
+ *
+ * Trade-offs: the encoder spends time trying every value mode and keeping
+ * the smallest (ingest pays once, queries read many times); the decoders are
+ * written for speed (PFor unpacks with one unaligned 64-bit load per value,
+ * no per-bit loops, no allocation) but still validate everything, because
+ * chunks are read back from disk and the chunk decoder is a fuzz target:
+ * any malformed or truncated input gives CODEC_ECORRUPT, never a read
+ * outside [p, end), never a crash. Decoders are strict (non-minimal varints,
+ * non-zero padding bits, trailing bytes are all rejected) so that a byte
+ * string has at most one meaning. Encoders return CODEC_ECORRUPT when the
+ * caller's data break the documented preconditions (unsorted or out of range
+ * timestamps, n = 0 or n > CODEC_MAX_POINTS for a chunk), and on any error
+ * leave the output buffer as it was. Scaled modes are exact because the
+ * decimal exponent is accepted only when (double)k / 10^d reproduces every
+ * value bit for bit, and the decoder performs that very same division.
+ */
+#include "historian/codec.h"
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest n accepted in a chunk or rollup header; more is surely garbage. */
+#define CODEC_MAX_POINTS ((uint64_t)1 << 24)
+/* Worst-case byte sizes used for up-front reservations. */
+#define UVARINT_MAX 10
+#define PFOR_HDR    2
+
+/* ------------------------------------------------------------------ */
+/* little helpers                                                      */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t codec_load64le(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void codec_store64le(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
+static inline uint64_t codec_load64be(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void codec_store64be(uint8_t *p, uint64_t v) {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
+static inline uint64_t codec_dbl_bits(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline double codec_bits_dbl(uint64_t u) {
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* Number of significant bits of v: 0 for 0, 64 for values >= 2^63. */
+static inline unsigned codec_bitlen(uint64_t v) {
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
+
+/* Writes a uvarint to q (which has room for UVARINT_MAX bytes); returns its length. */
+static inline size_t codec_uvarint_raw(uint8_t *q, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        q[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    q[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Powers of ten exactly representable as doubles (all up to 10^22 are). */
+static const double codec_pow10[CODEC_MAX_DECIMALS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,
+                                                           1e5, 1e6, 1e7, 1e8, 1e9};
+
+#define CODEC_2P53 ((int64_t)1 << 53)
+
+/* ------------------------------------------------------------------ */
+/* growable buffer                                                     */
+/* ------------------------------------------------------------------ */
+
+int codec_buf_reserve(codec_buf *b, size_t extra) {
+    assert(b != NULL);
+    if (b->cap - b->len >= extra) return CODEC_OK;
+    if (extra > SIZE_MAX - b->len) return CODEC_ENOMEM;
+    size_t need = b->len + extra;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    uint8_t *np = realloc(b->p, cap);
+    if (np == NULL) return CODEC_ENOMEM;
+    b->p = np;
+    b->cap = cap;
+    return CODEC_OK;
+}
+
+int codec_buf_put(codec_buf *b, const void *src, size_t n) {
+    assert(b != NULL && (src != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    int rc = codec_buf_reserve(b, n);
+    if (rc != CODEC_OK) return rc;
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+    return CODEC_OK;
+}
+
+void codec_buf_free(codec_buf *b) {
+    if (b == NULL) return;
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static int codec_put_byte(codec_buf *b, uint8_t v) {
+    return codec_buf_put(b, &v, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* varints                                                             */
+/* ------------------------------------------------------------------ */
+
+int codec_put_uvarint(codec_buf *b, uint64_t v) {
+    assert(b != NULL);
+    int rc = codec_buf_reserve(b, UVARINT_MAX);
+    if (rc != CODEC_OK) return rc;
+    b->len += codec_uvarint_raw(b->p + b->len, v);
+    return CODEC_OK;
+}
+
+int codec_get_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+    assert(p != NULL && *p != NULL && end != NULL && out != NULL);
+    const uint8_t *q = *p;
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (q >= end) return CODEC_ECORRUPT;
+        uint8_t c = *q++;
+        if (shift == 63 && c > 1) return CODEC_ECORRUPT; /* > 64 bits */
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            if (c == 0 && shift != 0) return CODEC_ECORRUPT; /* non-minimal */
+            *p = q;
+            *out = v;
+            return CODEC_OK;
+        }
+    }
+    return CODEC_ECORRUPT; /* continuation bit on the 10th byte */
+}
+
+static int codec_get_byte(const uint8_t **p, const uint8_t *end, uint8_t *out) {
+    if (*p >= end) return CODEC_ECORRUPT;
+    *out = *(*p)++;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* decimal exponent                                                    */
+/* ------------------------------------------------------------------ */
+
+/* llround(x) for |x| < 2^53, inlined: there the truncation and the fraction
+ * x - trunc(x) are exact, so rounding half away from zero is exact too. */
+static inline int64_t codec_round(double x) {
+    int64_t t = (int64_t)x;
+    double frac = x - (double)t;
+    return t + (frac >= 0.5) - (frac <= -0.5);
+}
+
+/* 1 when v == (double)llround(v*10^d) / 10^d bit for bit with |k| < 2^53. */
+static inline int codec_decimal_ok(double v, int d, int64_t *k) {
+    double x = v * codec_pow10[d];
+    if (!(fabs(x) < 9007199254740992.0)) return 0; /* also rejects NaN, Inf */
+    int64_t r = codec_round(x);
+    if (r >= CODEC_2P53 || r <= -CODEC_2P53) return 0;
+    double back = (double)r / codec_pow10[d];
+    if (codec_dbl_bits(back) != codec_dbl_bits(v)) return 0;
+    *k = r;
+    return 1;
+}
+
+int codec_decimal_exponent(const double *v, size_t n) {
+    assert(v != NULL || n == 0);
+    int d = 0;
+    size_t i = 0;
+    int64_t k;
+    /* Check all values at d; on the first failure raise d until that value
+     * passes, then restart the scan (d only grows, so at most 10 scans). */
+    while (i < n) {
+        if (codec_decimal_ok(v[i], d, &k)) {
+            i++;
+            continue;
+        }
+        if (!isfinite(v[i])) return -1;
+        do {
+            if (++d > CODEC_MAX_DECIMALS) return -1;
+        } while (!codec_decimal_ok(v[i], d, &k));
+        i = 0;
+    }
+    return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* PFor                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Encodes one block of m (1..CODEC_PFOR_BLOCK) values. */
+static int codec_pfor_block_encode(codec_buf *b, const uint64_t *v, size_t m) {
+    unsigned hist[65] = {0};
+    unsigned maxl = 0;
+    for (size_t i = 0; i < m; i++) {
+        unsigned l = codec_bitlen(v[i]);
+        hist[l]++;
+        if (l > maxl) maxl = l;
+    }
+    /* cost(w) = packed bytes + for each value longer than w: one index byte
+     * and the uvarint of its high (len - w) bits. Only widths up to the
+     * longest value can win; ties go to the wider width (fewer exceptions). */
+    unsigned best_w = maxl;
+    size_t best_cost = (m * maxl + 7) / 8;
+    for (unsigned w = maxl; w-- > 0;) {
+        size_t cost = (m * w + 7) / 8;
+        for (unsigned l = w + 1; l <= maxl && cost < best_cost; l++)
+            cost += (size_t)hist[l] * (1 + (l - w + 6) / 7);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best_w = w;
+        }
+    }
+    const unsigned w = best_w;
+    size_t nexc = 0;
+    for (unsigned l = w + 1; l <= maxl; l++) nexc += hist[l];
+
+    size_t packed = (m * w + 7) / 8;
+    /* +8: the packer stores whole 64-bit words. */
+    int rc = codec_buf_reserve(b, PFOR_HDR + packed + 8 + nexc * (1 + UVARINT_MAX));
+    if (rc != CODEC_OK) return rc;
+    uint8_t *q = b->p + b->len;
+    q[0] = (uint8_t)w;
+    q[1] = (uint8_t)nexc;
+    q += PFOR_HDR;
+    if (w > 0) {
+        const uint64_t mask = w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1;
+        uint64_t acc = 0;
+        unsigned fill = 0;
+        uint8_t *o = q;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t x = v[i] & mask;
+            acc |= x << fill;
+            if (fill + w >= 64) {
+                codec_store64le(o, acc);
+                o += 8;
+                acc = fill ? x >> (64 - fill) : 0;
+                fill = fill + w - 64;
+            } else {
+                fill += w;
+            }
+        }
+        if (fill) codec_store64le(o, acc); /* only (fill+7)/8 bytes count */
+        q += packed;
+    }
+    for (size_t i = 0; i < m && nexc; i++) {
+        if (codec_bitlen(v[i]) > w) {
+            *q++ = (uint8_t)i;
+            q += codec_uvarint_raw(q, v[i] >> w);
+        }
+    }
+    b->len = (size_t)(q - b->p);
+    return CODEC_OK;
+}
+
+int codec_pfor_encode(codec_buf *b, const uint64_t *v, size_t n) {
+    assert(b != NULL && (v != NULL || n == 0));
+    size_t start = b->len;
+    for (size_t i = 0; i < n; i += CODEC_PFOR_BLOCK) {
+        size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+        int rc = codec_pfor_block_encode(b, v + i, m);
+        if (rc != CODEC_OK) {
+            b->len = start;
+            return rc;
+        }
+    }
+    return CODEC_OK;
+}
+
+/* Unpacks m values of width w (1..64) from src, which has at least 7
+ * readable bytes past the (m*w+7)/8 packed bytes. */
+static inline void codec_unpack(const uint8_t *src, uint64_t *out, size_t m, unsigned w) {
+    const uint64_t mask = w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1;
+    if (w <= 57) {
+        /* one unaligned load covers the value: bit offset <= 7, 7 + 57 = 64 */
+        size_t pos = 0;
+        for (size_t i = 0; i < m; i++, pos += w)
+            out[i] = (codec_load64le(src + (pos >> 3)) >> (pos & 7)) & mask;
+    } else {
+        size_t pos = 0;
+        for (size_t i = 0; i < m; i++, pos += w) {
+            unsigned s = (unsigned)(pos & 7);
+            uint64_t x = codec_load64le(src + (pos >> 3)) >> s;
+            if (s + w > 64) x |= (uint64_t)src[(pos >> 3) + 8] << (64 - s);
+            out[i] = x & mask;
+        }
+    }
+}
+
+/* Decodes one block of m (1..CODEC_PFOR_BLOCK) values into out[m]. */
+static int codec_pfor_block_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_t m) {
+    const uint8_t *q = *p;
+    if (end - q < PFOR_HDR) return CODEC_ECORRUPT;
+    unsigned w = q[0];
+    size_t nexc = q[1];
+    q += PFOR_HDR;
+    if (w > 64 || nexc > m || (w == 64 && nexc)) return CODEC_ECORRUPT;
+    size_t bits = m * w;
+    size_t packed = (bits + 7) / 8;
+    if ((size_t)(end - q) < packed) return CODEC_ECORRUPT;
+    if (w == 0) {
+        memset(out, 0, m * sizeof *out);
+    } else {
+        if ((bits & 7) && (q[packed - 1] >> (bits & 7))) return CODEC_ECORRUPT; /* padding */
+        if ((size_t)(end - q) >= packed + 7) {
+            codec_unpack(q, out, m, w);
+        } else {
+            /* near the end of the input: unpack from a zero-padded copy */
+            uint8_t tmp[CODEC_PFOR_BLOCK * 8 + 8] = {0};
+            memcpy(tmp, q, packed);
+            codec_unpack(tmp, out, m, w);
+        }
+        q += packed;
+    }
+    size_t last = 0;
+    for (size_t e = 0; e < nexc; e++) {
+        uint64_t hi;
+        if (q >= end) return CODEC_ECORRUPT;
+        size_t idx = *q++;
+        if (idx >= m || (e > 0 && idx <= last)) return CODEC_ECORRUPT;
+        if (codec_get_uvarint(&q, end, &hi) != CODEC_OK) return CODEC_ECORRUPT;
+        /* an exception is wider than w: high part non-zero and fits */
+        if (hi == 0 || (w > 0 && (hi >> (64 - w)) != 0)) return CODEC_ECORRUPT;
+        out[idx] |= hi << w;
+        last = idx;
+    }
+    *p = q;
+    return CODEC_OK;
+}
+
+int codec_pfor_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_t n) {
+    assert(p != NULL && *p != NULL && end != NULL && (out != NULL || n == 0));
+    const uint8_t *q = *p;
+    for (size_t i = 0; i < n; i += CODEC_PFOR_BLOCK) {
+        size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+        if (codec_pfor_block_decode(&q, end, out + i, m) != CODEC_OK) return CODEC_ECORRUPT;
+    }
+    *p = q;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Gorilla XOR                                                         */
+/* ------------------------------------------------------------------ */
+
+/* MSB-first bit writer into memory reserved beforehand (+8 bytes slack).
+ * acc holds the `fill` (< 8 between calls) pending bits at its top. */
+typedef struct {
+    uint8_t *o;
+    uint64_t acc;
+    unsigned fill;
+} codec_bitw;
+
+/* Appends the low nb (1..56) bits of v. */
+static inline void codec_bw_put(codec_bitw *w, uint64_t v, unsigned nb) {
+    w->acc |= v << (64 - w->fill - nb);
+    w->fill += nb;
+    codec_store64be(w->o, w->acc);
+    unsigned bytes = w->fill >> 3;
+    w->o += bytes;
+    w->acc <<= bytes * 8; /* fill <= 63, so shift <= 56 */
+    w->fill &= 7;
+}
+
+static inline void codec_bw_put64(codec_bitw *w, uint64_t v, unsigned nb) {
+    if (nb > 56) {
+        codec_bw_put(w, v >> 32, nb - 32);
+        codec_bw_put(w, v & 0xffffffffu, 32);
+    } else {
+        codec_bw_put(w, v, nb);
+    }
+}
+
+/* MSB-first bit reader over [p, p+nbytes). */
+typedef struct {
+    const uint8_t *p;
+    size_t nbytes;
+    size_t pos; /* in bits */
+} codec_bitr;
+
+/* Reads nb (1..56) bits. */
+static inline int codec_br_get(codec_bitr *r, unsigned nb, uint64_t *out) {
+    if (nb > r->nbytes * 8 - r->pos) return CODEC_ECORRUPT;
+    size_t byte = r->pos >> 3;
+    uint64_t win;
+    if (r->nbytes - byte >= 8) {
+        win = codec_load64be(r->p + byte);
+    } else {
+        win = 0;
+        for (unsigned k = 0; byte + k < r->nbytes; k++)
+            win |= (uint64_t)r->p[byte + k] << (56 - 8 * k);
+    }
+    win <<= r->pos & 7;
+    *out = win >> (64 - nb);
+    r->pos += nb;
+    return CODEC_OK;
+}
+
+static inline int codec_br_get64(codec_bitr *r, unsigned nb, uint64_t *out) {
+    if (nb <= 56) return codec_br_get(r, nb, out);
+    uint64_t hi, lo;
+    if (codec_br_get(r, nb - 32, &hi) != CODEC_OK || codec_br_get(r, 32, &lo) != CODEC_OK)
+        return CODEC_ECORRUPT;
+    *out = hi << 32 | lo;
+    return CODEC_OK;
+}
+
+int codec_xor_encode(codec_buf *b, const double *v, size_t n) {
+    assert(b != NULL && (v != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    /* worst case 2 + 5 + 6 + 64 = 77 bits per value after the first */
+    if (n > (SIZE_MAX - 16) / 10) return CODEC_ENOMEM;
+    int rc = codec_buf_reserve(b, n * 10 + 16);
+    if (rc != CODEC_OK) return rc;
+    codec_bitw w = {b->p + b->len, 0, 0};
+    uint64_t prev = codec_dbl_bits(v[0]);
+    codec_bw_put64(&w, prev, 64);
+    unsigned plz = 65, ptz = 65; /* no window yet */
+    for (size_t i = 1; i < n; i++) {
+        uint64_t cur = codec_dbl_bits(v[i]);
+        uint64_t x = cur ^ prev;
+        prev = cur;
+        if (x == 0) {
+            codec_bw_put(&w, 0, 1);
+            continue;
+        }
+        unsigned lz = (unsigned)__builtin_clzll(x), tz = (unsigned)__builtin_ctzll(x);
+        if (lz > 31) lz = 31;
+        if (lz >= plz && tz >= ptz) {
+            codec_bw_put(&w, 2, 2); /* '10' */
+            codec_bw_put64(&w, x >> ptz, 64 - plz - ptz);
+        } else {
+            unsigned len = 64 - lz - tz;
+            /* '11', 5 bits leading zeros, 6 bits length (64 -> 0) */
+            codec_bw_put(&w, (uint64_t)3 << 11 | (uint64_t)lz << 6 | (len & 63), 13);
+            codec_bw_put64(&w, x >> tz, len);
+            plz = lz;
+            ptz = tz;
+        }
+    }
+    if (w.fill) w.o++; /* the pending partial byte is already stored */
+    b->len = (size_t)(w.o - b->p);
+    return CODEC_OK;
+}
+
+int codec_xor_decode(const uint8_t **p, const uint8_t *end, double *out, size_t n) {
+    assert(p != NULL && *p != NULL && end != NULL && (out != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    codec_bitr r = {*p, (size_t)(end - *p), 0};
+    uint64_t prev, t;
+    if (codec_br_get64(&r, 64, &prev) != CODEC_OK) return CODEC_ECORRUPT;
+    out[0] = codec_bits_dbl(prev);
+    unsigned ptz = 0, plen = 0; /* plen 0: no window yet */
+    for (size_t i = 1; i < n; i++) {
+        if (codec_br_get(&r, 1, &t) != CODEC_OK) return CODEC_ECORRUPT;
+        if (t == 0) {
+            out[i] = codec_bits_dbl(prev);
+            continue;
+        }
+        if (codec_br_get(&r, 1, &t) != CODEC_OK) return CODEC_ECORRUPT;
+        if (t == 1) {
+            if (codec_br_get(&r, 11, &t) != CODEC_OK) return CODEC_ECORRUPT;
+            unsigned lz = (unsigned)(t >> 6), len = (unsigned)(t & 63);
+            if (len == 0) len = 64;
+            if (lz + len > 64) return CODEC_ECORRUPT;
+            plen = len;
+            ptz = 64 - lz - len;
+        } else if (plen == 0) {
+            return CODEC_ECORRUPT; /* '10' before any window */
+        }
+        uint64_t bits;
+        if (codec_br_get64(&r, plen, &bits) != CODEC_OK) return CODEC_ECORRUPT;
+        prev ^= bits << ptz;
+        out[i] = codec_bits_dbl(prev);
+    }
+    size_t used = (r.pos + 7) / 8;
+    if ((r.pos & 7) && (r.p[used - 1] & (0xffu >> (r.pos & 7)))) return CODEC_ECORRUPT;
+    *p += used;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* timestamp column                                                    */
+/* ------------------------------------------------------------------ */
+
+int codec_ts_encode(codec_buf *b, const int64_t *ts, size_t n) {
+    assert(b != NULL && (ts != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i] < 0 || ts[i] > CODEC_MAX_TS_MS) return CODEC_ECORRUPT;
+        if (i > 0 && ts[i] <= ts[i - 1]) return CODEC_ECORRUPT;
+    }
+    size_t start = b->len;
+    int rc = codec_put_uvarint(b, (uint64_t)ts[0]);
+    if (rc == CODEC_OK && n > 1) {
+        int64_t prev_delta = ts[1] - ts[0];
+        rc = codec_put_uvarint(b, (uint64_t)prev_delta);
+        uint64_t blk[CODEC_PFOR_BLOCK];
+        for (size_t i = 2; i < n && rc == CODEC_OK; i += CODEC_PFOR_BLOCK) {
+            size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+            for (size_t j = 0; j < m; j++) {
+                int64_t delta, dod;
+                if (__builtin_sub_overflow(ts[i + j], ts[i + j - 1], &delta) ||
+                    __builtin_sub_overflow(delta, prev_delta, &dod)) {
+                    rc = CODEC_ECORRUPT; /* cannot happen within [0, 2^53] */
+                    break;
+                }
+                blk[j] = codec_zigzag(dod);
+                prev_delta = delta;
+            }
+            if (rc == CODEC_OK) rc = codec_pfor_block_encode(b, blk, m);
+        }
+    }
+    if (rc != CODEC_OK) b->len = start;
+    return rc;
+}
+
+int codec_ts_decode(const uint8_t **p, const uint8_t *end, int64_t *out, size_t n) {
+    assert(p != NULL && *p != NULL && end != NULL && (out != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    const uint8_t *q = *p;
+    uint64_t u;
+    if (codec_get_uvarint(&q, end, &u) != CODEC_OK || u > (uint64_t)CODEC_MAX_TS_MS)
+        return CODEC_ECORRUPT;
+    int64_t t = (int64_t)u;
+    out[0] = t;
+    if (n > 1) {
+        if (codec_get_uvarint(&q, end, &u) != CODEC_OK || u == 0 || u > (uint64_t)CODEC_MAX_TS_MS)
+            return CODEC_ECORRUPT;
+        int64_t delta = (int64_t)u;
+        t += delta;
+        if (t > CODEC_MAX_TS_MS) return CODEC_ECORRUPT;
+        out[1] = t;
+        uint64_t blk[CODEC_PFOR_BLOCK];
+        for (size_t i = 2; i < n; i += CODEC_PFOR_BLOCK) {
+            size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+            if (codec_pfor_block_decode(&q, end, blk, m) != CODEC_OK) return CODEC_ECORRUPT;
+            for (size_t j = 0; j < m; j++) {
+                if (__builtin_add_overflow(delta, codec_unzigzag(blk[j]), &delta) || delta <= 0 ||
+                    __builtin_add_overflow(t, delta, &t) || t > CODEC_MAX_TS_MS)
+                    return CODEC_ECORRUPT;
+                out[i + j] = t;
+            }
+        }
+    }
+    *p = q;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* value column                                                        */
+/* ------------------------------------------------------------------ */
+
+enum { CODEC_MODE_XOR = 0, CODEC_MODE_DELTA = 1, CODEC_MODE_DOD = 2 };
+
+/* Scaled-integer candidate: mode, d, zigzag k0, [zigzag first delta,] PFor.
+ * Returns CODEC_ECORRUPT when a difference overflows (candidate unusable). */
+static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, int mode) {
+    const double p10 = codec_pow10[d];
+    int64_t k0 = codec_round(v[0] * p10);
+    int rc = codec_buf_reserve(b, 2 + 2 * UVARINT_MAX);
+    if (rc != CODEC_OK) return rc;
+    b->p[b->len++] = (uint8_t)mode;
+    b->p[b->len++] = (uint8_t)d;
+    b->len += codec_uvarint_raw(b->p + b->len, codec_zigzag(k0));
+    int64_t prev = k0, prev_delta = 0;
+    size_t first = 1;
+    if (mode == CODEC_MODE_DOD && n > 1) {
+        int64_t k1 = codec_round(v[1] * p10);
+        if (__builtin_sub_overflow(k1, k0, &prev_delta)) return CODEC_ECORRUPT;
+        b->len += codec_uvarint_raw(b->p + b->len, codec_zigzag(prev_delta));
+        prev = k1;
+        first = 2;
+    }
+    uint64_t blk[CODEC_PFOR_BLOCK];
+    for (size_t i = first; i < n; i += CODEC_PFOR_BLOCK) {
+        size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+        for (size_t j = 0; j < m; j++) {
+            int64_t k = codec_round(v[i + j] * p10), delta, dod;
+            if (__builtin_sub_overflow(k, prev, &delta)) return CODEC_ECORRUPT;
+            if (mode == CODEC_MODE_DELTA) {
+                blk[j] = codec_zigzag(delta);
+            } else {
+                if (__builtin_sub_overflow(delta, prev_delta, &dod)) return CODEC_ECORRUPT;
+                blk[j] = codec_zigzag(dod);
+                prev_delta = delta;
+            }
+            prev = k;
+        }
+        rc = codec_pfor_block_encode(b, blk, m);
+        if (rc != CODEC_OK) return rc;
+    }
+    return CODEC_OK;
+}
+
+int codec_values_encode(codec_buf *b, const double *v, size_t n) {
+    assert(b != NULL && (v != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    size_t start = b->len;
+    int rc = codec_put_byte(b, CODEC_MODE_XOR);
+    if (rc == CODEC_OK) rc = codec_xor_encode(b, v, n);
+    if (rc != CODEC_OK) {
+        b->len = start;
+        return rc;
+    }
+    size_t best = b->len - start;
+    int d = codec_decimal_exponent(v, n);
+    if (d < 0) return CODEC_OK;
+    /* Each candidate is encoded after the current best, then moved down
+     * over it when smaller. */
+    static const int modes[] = {CODEC_MODE_DELTA, CODEC_MODE_DOD};
+    for (size_t c = 0; c < sizeof modes / sizeof modes[0]; c++) {
+        size_t mark = b->len;
+        rc = codec_scaled_encode(b, v, n, d, modes[c]);
+        if (rc == CODEC_ENOMEM) {
+            b->len = start;
+            return rc;
+        }
+        size_t len = b->len - mark;
+        if (rc == CODEC_OK && len < best) {
+            memmove(b->p + start, b->p + mark, len);
+            best = len;
+        }
+        b->len = start + best;
+    }
+    return CODEC_OK;
+}
+
+/* Adds a decoded difference to *acc, keeping |*acc| < 2^53 as the encoder
+ * guarantees. */
+static inline int codec_scaled_step(int64_t *acc, int64_t diff) {
+    int64_t r;
+    if (__builtin_add_overflow(*acc, diff, &r) || r >= CODEC_2P53 || r <= -CODEC_2P53)
+        return CODEC_ECORRUPT;
+    *acc = r;
+    return CODEC_OK;
+}
+
+static inline double codec_unscale(int64_t k, int d) {
+    return d ? (double)k / codec_pow10[d] : (double)k;
+}
+
+int codec_values_decode(const uint8_t **p, const uint8_t *end, double *out, size_t n) {
+    assert(p != NULL && *p != NULL && end != NULL && (out != NULL || n == 0));
+    if (n == 0) return CODEC_OK;
+    const uint8_t *q = *p;
+    uint8_t mode, db;
+    if (codec_get_byte(&q, end, &mode) != CODEC_OK) return CODEC_ECORRUPT;
+    if (mode == CODEC_MODE_XOR) {
+        if (codec_xor_decode(&q, end, out, n) != CODEC_OK) return CODEC_ECORRUPT;
+        *p = q;
+        return CODEC_OK;
+    }
+    if (mode != CODEC_MODE_DELTA && mode != CODEC_MODE_DOD) return CODEC_ECORRUPT;
+    if (codec_get_byte(&q, end, &db) != CODEC_OK || db > CODEC_MAX_DECIMALS) return CODEC_ECORRUPT;
+    const int d = db;
+    uint64_t u;
+    int64_t k = 0, delta = 0;
+    if (codec_get_uvarint(&q, end, &u) != CODEC_OK ||
+        codec_scaled_step(&k, codec_unzigzag(u)) != CODEC_OK)
+        return CODEC_ECORRUPT;
+    out[0] = codec_unscale(k, d);
+    size_t first = 1;
+    if (mode == CODEC_MODE_DOD && n > 1) {
+        if (codec_get_uvarint(&q, end, &u) != CODEC_OK) return CODEC_ECORRUPT;
+        delta = codec_unzigzag(u);
+        if (codec_scaled_step(&k, delta) != CODEC_OK) return CODEC_ECORRUPT;
+        out[1] = codec_unscale(k, d);
+        first = 2;
+    }
+    uint64_t blk[CODEC_PFOR_BLOCK];
+    for (size_t i = first; i < n; i += CODEC_PFOR_BLOCK) {
+        size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
+        if (codec_pfor_block_decode(&q, end, blk, m) != CODEC_OK) return CODEC_ECORRUPT;
+        /* one exact division per value bounds this loop; the checks run in
+         * its shadow (a separate conversion pass measured slower) */
+        if (mode == CODEC_MODE_DELTA) {
+            for (size_t j = 0; j < m; j++) {
+                if (codec_scaled_step(&k, codec_unzigzag(blk[j])) != CODEC_OK)
+                    return CODEC_ECORRUPT;
+                out[i + j] = codec_unscale(k, d);
+            }
+        } else {
+            for (size_t j = 0; j < m; j++) {
+                if (__builtin_add_overflow(delta, codec_unzigzag(blk[j]), &delta) ||
+                    codec_scaled_step(&k, delta) != CODEC_OK)
+                    return CODEC_ECORRUPT;
+                out[i + j] = codec_unscale(k, d);
+            }
+        }
+    }
+    *p = q;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* run-length column                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Element types the RLE helpers read from / write to. */
+enum { CODEC_RLE_U64, CODEC_RLE_U8, CODEC_RLE_ROLLUP_COUNT };
+
+static inline uint64_t codec_rle_get(const void *v, int kind, size_t i) {
+    switch (kind) {
+        case CODEC_RLE_U8:
+            return ((const uint8_t *)v)[i];
+        case CODEC_RLE_ROLLUP_COUNT:
+            return ((const codec_rollup *)v)[i].count;
+        default:
+            return ((const uint64_t *)v)[i];
+    }
+}
+
+static int codec_rle_encode_kind(codec_buf *b, const void *v, int kind, size_t n) {
+    size_t runs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || codec_rle_get(v, kind, i) != codec_rle_get(v, kind, i - 1)) runs++;
+    size_t start = b->len;
+    int rc = codec_put_uvarint(b, runs);
+    for (size_t i = 0; i < n && rc == CODEC_OK;) {
+        uint64_t x = codec_rle_get(v, kind, i);
+        size_t j = i + 1;
+        while (j < n && codec_rle_get(v, kind, j) == x) j++;
+        rc = codec_put_uvarint(b, x);
+        if (rc == CODEC_OK) rc = codec_put_uvarint(b, j - i);
+        i = j;
+    }
+    if (rc != CODEC_OK) b->len = start;
+    return rc;
+}
+
+static int codec_rle_decode_kind(const uint8_t **p, const uint8_t *end, void *out, int kind,
+                                 size_t n) {
+    const uint8_t *q = *p;
+    uint64_t runs, x, len;
+    const uint64_t maxv = kind == CODEC_RLE_U8             ? 0xff
+                          : kind == CODEC_RLE_ROLLUP_COUNT ? 0xffffffffu
+                                                           : UINT64_MAX;
+    if (codec_get_uvarint(&q, end, &runs) != CODEC_OK || runs > n) return CODEC_ECORRUPT;
+    size_t i = 0;
+    for (uint64_t r = 0; r < runs; r++) {
+        if (codec_get_uvarint(&q, end, &x) != CODEC_OK || x > maxv ||
+            codec_get_uvarint(&q, end, &len) != CODEC_OK || len == 0 || len > n - i)
+            return CODEC_ECORRUPT;
+        size_t stop = i + (size_t)len;
+        switch (kind) {
+            case CODEC_RLE_U8:
+                memset((uint8_t *)out + i, (int)x, (size_t)len);
+                break;
+            case CODEC_RLE_ROLLUP_COUNT:
+                for (; i < stop; i++) ((codec_rollup *)out)[i].count = (uint32_t)x;
+                break;
+            default:
+                for (; i < stop; i++) ((uint64_t *)out)[i] = x;
+        }
+        i = stop;
+    }
+    if (i != n) return CODEC_ECORRUPT;
+    *p = q;
+    return CODEC_OK;
+}
+
+int codec_rle_encode(codec_buf *b, const uint64_t *v, size_t n) {
+    assert(b != NULL && (v != NULL || n == 0));
+    return codec_rle_encode_kind(b, v, CODEC_RLE_U64, n);
+}
+
+int codec_rle_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_t n) {
+    assert(p != NULL && *p != NULL && end != NULL && (out != NULL || n == 0));
+    return codec_rle_decode_kind(p, end, out, CODEC_RLE_U64, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* chunk                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Version byte and uvarint n of a chunk or rollup record; n in [min_n, 2^24]. */
+static int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, size_t *n) {
+    uint8_t ver;
+    uint64_t u;
+    if (codec_get_byte(p, end, &ver) != CODEC_OK || ver != CODEC_CHUNK_VERSION ||
+        codec_get_uvarint(p, end, &u) != CODEC_OK || u < min_n || u > CODEC_MAX_POINTS)
+        return CODEC_ECORRUPT;
+    *n = (size_t)u;
+    return CODEC_OK;
+}
+
+static int codec_header_write(codec_buf *b, size_t n) {
+    int rc = codec_put_byte(b, CODEC_CHUNK_VERSION);
+    return rc == CODEC_OK ? codec_put_uvarint(b, n) : rc;
+}
+
+int codec_chunk_encode(codec_buf *b, const int64_t *ts, const double *v, const uint8_t *q,
+                       size_t n) {
+    assert(b != NULL && ts != NULL && v != NULL && q != NULL);
+    if (n == 0 || n > CODEC_MAX_POINTS) return CODEC_ECORRUPT;
+    size_t start = b->len;
+    int rc = codec_header_write(b, n);
+    if (rc == CODEC_OK) rc = codec_ts_encode(b, ts, n);
+    if (rc == CODEC_OK) rc = codec_values_encode(b, v, n);
+    if (rc == CODEC_OK) rc = codec_rle_encode_kind(b, q, CODEC_RLE_U8, n);
+    if (rc != CODEC_OK) b->len = start;
+    return rc;
+}
+
+int codec_chunk_count(const uint8_t *p, size_t len, size_t *n) {
+    assert((p != NULL || len == 0) && n != NULL);
+    if (p == NULL) return CODEC_ECORRUPT;
+    return codec_header_read(&p, p + len, 1, n);
+}
+
+/* Decodes into arrays of capacity n; the chunk's own count must fit. */
+int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uint8_t *q, size_t n) {
+    assert(ts != NULL && v != NULL && q != NULL);
+    if (p == NULL) return CODEC_ECORRUPT;
+    const uint8_t *end = p + len;
+    size_t cnt;
+    if (codec_header_read(&p, end, 1, &cnt) != CODEC_OK || cnt > n ||
+        codec_ts_decode(&p, end, ts, cnt) != CODEC_OK ||
+        codec_values_decode(&p, end, v, cnt) != CODEC_OK ||
+        codec_rle_decode_kind(&p, end, q, CODEC_RLE_U8, cnt) != CODEC_OK || p != end)
+        return CODEC_ECORRUPT;
+    return CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* rollup record                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Offsets of the five double fields, in on-disk column order. */
+static const size_t codec_rollup_fields[5] = {
+    offsetof(codec_rollup, min), offsetof(codec_rollup, max), offsetof(codec_rollup, sum),
+    offsetof(codec_rollup, first), offsetof(codec_rollup, last)};
+
+int codec_rollup_encode(codec_buf *b, const codec_rollup *r, size_t n) {
+    assert(b != NULL && (r != NULL || n == 0));
+    if (n > CODEC_MAX_POINTS) return CODEC_ECORRUPT;
+    size_t start = b->len;
+    int64_t *ts = malloc((n ? n : 1) * sizeof *ts);
+    double *col = malloc((n ? n : 1) * sizeof *col);
+    int rc = ts && col ? CODEC_OK : CODEC_ENOMEM;
+    if (rc == CODEC_OK) {
+        for (size_t i = 0; i < n; i++) ts[i] = r[i].ts_ms;
+        rc = codec_header_write(b, n);
+    }
+    if (rc == CODEC_OK) rc = codec_ts_encode(b, ts, n);
+    if (rc == CODEC_OK) rc = codec_rle_encode_kind(b, r, CODEC_RLE_ROLLUP_COUNT, n);
+    for (size_t f = 0; f < 5 && rc == CODEC_OK; f++) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(&col[i], (const char *)&r[i] + codec_rollup_fields[f], sizeof(double));
+        rc = codec_values_encode(b, col, n);
+    }
+    free(ts);
+    free(col);
+    if (rc != CODEC_OK) b->len = start;
+    return rc;
+}
+
+int codec_rollup_count(const uint8_t *p, size_t len, size_t *n) {
+    assert((p != NULL || len == 0) && n != NULL);
+    if (p == NULL) return CODEC_ECORRUPT;
+    return codec_header_read(&p, p + len, 0, n);
+}
+
+int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n) {
+    assert(r != NULL || n == 0);
+    if (p == NULL) return CODEC_ECORRUPT;
+    const uint8_t *end = p + len;
+    size_t cnt;
+    if (codec_header_read(&p, end, 0, &cnt) != CODEC_OK || cnt > n) return CODEC_ECORRUPT;
+    int64_t *ts = malloc((cnt ? cnt : 1) * sizeof *ts);
+    double *col = malloc((cnt ? cnt : 1) * sizeof *col);
+    int rc = ts && col ? CODEC_OK : CODEC_ENOMEM;
+    if (rc == CODEC_OK) {
+        rc = codec_ts_decode(&p, end, ts, cnt);
+        for (size_t i = 0; i < cnt && rc == CODEC_OK; i++) r[i].ts_ms = ts[i];
+    }
+    if (rc == CODEC_OK) rc = codec_rle_decode_kind(&p, end, r, CODEC_RLE_ROLLUP_COUNT, cnt);
+    for (size_t f = 0; f < 5 && rc == CODEC_OK; f++) {
+        rc = codec_values_decode(&p, end, col, cnt);
+        for (size_t i = 0; i < cnt && rc == CODEC_OK; i++)
+            memcpy((char *)&r[i] + codec_rollup_fields[f], &col[i], sizeof(double));
+    }
+    if (rc == CODEC_OK && p != end) rc = CODEC_ECORRUPT;
+    free(ts);
+    free(col);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* CRC-32C                                                             */
+/* ------------------------------------------------------------------ */
+
+#define CODEC_CRC32C_POLY 0x82F63B78u
+
+static uint32_t codec_crc32c_tab[8][256];
+static pthread_once_t codec_crc32c_once = PTHREAD_ONCE_INIT;
+
+static void codec_crc32c_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ CODEC_CRC32C_POLY : c >> 1;
+        codec_crc32c_tab[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++) {
+            uint32_t c = codec_crc32c_tab[t - 1][i];
+            codec_crc32c_tab[t][i] = (c >> 8) ^ codec_crc32c_tab[0][c & 0xff];
+        }
+}
+
+/* Chains: codec_crc32c(codec_crc32c(0, a, na), b, nb) == crc of a then b. */
+uint32_t codec_crc32c(uint32_t crc, const void *p, size_t n) {
+    assert(p != NULL || n == 0);
+    pthread_once(&codec_crc32c_once, codec_crc32c_init);
+    const uint32_t(*t)[256] = (const uint32_t(*)[256])codec_crc32c_tab;
+    const uint8_t *s = p;
+    crc = ~crc;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w = codec_load64le(s) ^ crc;
+        crc = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
+              t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
+              t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
+    }
+    for (; n; n--) crc = t[0][(crc ^ *s++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}

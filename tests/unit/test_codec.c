@@ -1,0 +1,1402 @@
+/*
+ * test_codec.c - unit tests of historian/codec.c: round trips of every
+ * encoder on edge values, block boundaries and seeded random data, decoder
+ * robustness on truncated, bit-flipped and hand-crafted malformed input,
+ * encoded size targets, and the CRC-32C known answer.
+ *
+ * Every decode runs on an exactly sized heap copy of the encoded bytes, so
+ * under AddressSanitizer any read past the input is caught.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "historian/codec.h"
+
+#define MAX_TS CODEC_MAX_TS_MS
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state;
+
+static void rng_seed(uint64_t s) {
+    rng_state = s ? s : 0x9E3779B97F4A7C15ull;
+}
+
+/* xorshift64*: deterministic across platforms. */
+static uint64_t rng(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t rng_below(uint64_t n) {
+    return n ? rng() % n : 0;
+}
+
+/* Uniform in [0, 1). */
+static double rng_unit(void) {
+    return (double)(rng() >> 11) / 9007199254740992.0;
+}
+
+static uint64_t rng_bits(unsigned w) {
+    if (w == 0) return 0;
+    return w >= 64 ? rng() : rng() & (((uint64_t)1 << w) - 1);
+}
+
+static double dbl(uint64_t bits) {
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+static uint64_t bits_of(double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static void assert_doubles_identical(const double *a, const double *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (bits_of(a[i]) != bits_of(b[i]))
+            fail_msg("value %zu differs: %016llx vs %016llx", i, (unsigned long long)bits_of(a[i]),
+                     (unsigned long long)bits_of(b[i]));
+    }
+}
+
+/* Exactly sized heap copy (at least one byte so malloc never returns NULL for 0). */
+static uint8_t *dup_exact(const uint8_t *p, size_t n) {
+    uint8_t *q = malloc(n ? n : 1);
+    assert_non_null(q);
+    if (n) memcpy(q, p, n);
+    return q;
+}
+
+static size_t uvarint_len(uint64_t v) {
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7) n++;
+    return n;
+}
+
+static unsigned bitlen(uint64_t v) {
+    unsigned n = 0;
+    for (; v; v >>= 1) n++;
+    return n;
+}
+
+typedef int (*decode_fn)(const uint8_t **, const uint8_t *, void *, size_t);
+
+/* Every strict prefix of enc must be rejected (the decoder reads a fixed
+ * structure, so a shorter input always runs out of bytes). */
+static void check_prefixes_rejected(const codec_buf *enc, decode_fn dec, size_t n, size_t elem) {
+    void *out = malloc((n ? n : 1) * elem);
+    assert_non_null(out);
+    for (size_t len = 0; len < enc->len; len++) {
+        uint8_t *cp = dup_exact(enc->p, len);
+        const uint8_t *p = cp;
+        if (dec(&p, cp + len, out, n) != CODEC_ECORRUPT)
+            fail_msg("prefix of %zu of %zu bytes accepted", len, enc->len);
+        assert_ptr_equal(p, cp); /* not advanced on error */
+        free(cp);
+    }
+    free(out);
+}
+
+static int dec_pfor(const uint8_t **p, const uint8_t *e, void *o, size_t n) {
+    return codec_pfor_decode(p, e, o, n);
+}
+static int dec_xor(const uint8_t **p, const uint8_t *e, void *o, size_t n) {
+    return codec_xor_decode(p, e, o, n);
+}
+static int dec_ts(const uint8_t **p, const uint8_t *e, void *o, size_t n) {
+    return codec_ts_decode(p, e, o, n);
+}
+static int dec_values(const uint8_t **p, const uint8_t *e, void *o, size_t n) {
+    return codec_values_decode(p, e, o, n);
+}
+static int dec_rle(const uint8_t **p, const uint8_t *e, void *o, size_t n) {
+    return codec_rle_decode(p, e, o, n);
+}
+
+/* Decodes enc fully (must consume it exactly) into out. */
+static void decode_all(const codec_buf *enc, decode_fn dec, void *out, size_t n) {
+    uint8_t *cp = dup_exact(enc->p, enc->len);
+    const uint8_t *p = cp;
+    assert_int_equal(dec(&p, cp + enc->len, out, n), CODEC_OK);
+    assert_ptr_equal(p, cp + enc->len);
+    free(cp);
+}
+
+/* Decoding raw bytes must fail. */
+static void expect_corrupt(const uint8_t *bytes, size_t len, decode_fn dec, size_t n, size_t elem) {
+    uint8_t *cp = dup_exact(bytes, len);
+    void *out = malloc((n ? n : 1) * elem);
+    assert_non_null(out);
+    const uint8_t *p = cp;
+    assert_int_equal(dec(&p, cp + len, out, n), CODEC_ECORRUPT);
+    free(out);
+    free(cp);
+}
+
+/* ---- varint, zigzag ---- */
+
+static void test_uvarint(void **state) {
+    (void)state;
+    static const struct {
+        uint64_t v;
+        size_t len;
+    } cases[] = {{0, 1},         {1, 1},           {127, 1},        {128, 2},
+                 {300, 2},       {16383, 2},       {16384, 3},      {(uint64_t)1 << 35, 6},
+                 {INT64_MAX, 9}, {1ull << 63, 10}, {UINT64_MAX, 10}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        codec_buf b = {0};
+        assert_int_equal(codec_put_uvarint(&b, cases[i].v), CODEC_OK);
+        assert_int_equal(b.len, cases[i].len);
+        uint8_t *cp = dup_exact(b.p, b.len);
+        const uint8_t *p = cp;
+        uint64_t got = 0;
+        assert_int_equal(codec_get_uvarint(&p, cp + b.len, &got), CODEC_OK);
+        assert_true(got == cases[i].v);
+        assert_ptr_equal(p, cp + b.len);
+        for (size_t len = 0; len < b.len; len++) {
+            p = cp;
+            assert_int_equal(codec_get_uvarint(&p, cp + len, &got), CODEC_ECORRUPT);
+            assert_ptr_equal(p, cp);
+        }
+        free(cp);
+        codec_buf_free(&b);
+    }
+    /* 300 = 0xac 0x02 */
+    {
+        codec_buf b = {0};
+        assert_int_equal(codec_put_uvarint(&b, 300), CODEC_OK);
+        assert_int_equal(b.p[0], 0xac);
+        assert_int_equal(b.p[1], 0x02);
+        codec_buf_free(&b);
+    }
+    static const uint8_t nonminimal[] = {0x80, 0x00};
+    static const uint8_t eleven[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t over64[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    const uint8_t *bad[] = {nonminimal, eleven, over64};
+    size_t badlen[] = {sizeof nonminimal, sizeof eleven, sizeof over64};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *cp = dup_exact(bad[i], badlen[i]);
+        const uint8_t *p = cp;
+        uint64_t got;
+        assert_int_equal(codec_get_uvarint(&p, cp + badlen[i], &got), CODEC_ECORRUPT);
+        free(cp);
+    }
+}
+
+static void test_zigzag(void **state) {
+    (void)state;
+    assert_true(codec_zigzag(0) == 0);
+    assert_true(codec_zigzag(-1) == 1);
+    assert_true(codec_zigzag(1) == 2);
+    assert_true(codec_zigzag(-2) == 3);
+    assert_true(codec_zigzag(INT64_MAX) == UINT64_MAX - 1);
+    assert_true(codec_zigzag(INT64_MIN) == UINT64_MAX);
+    static const int64_t vals[] = {0, 1, -1, 63, -64, 1000000, -1000000, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        assert_true(codec_unzigzag(codec_zigzag(vals[i])) == vals[i]);
+}
+
+/* ---- PFor ---- */
+
+/* Smallest possible size of one block, trying every width. */
+static size_t pfor_block_bruteforce(const uint64_t *v, size_t m) {
+    size_t best = SIZE_MAX;
+    for (unsigned w = 0; w <= 64; w++) {
+        size_t cost = 2 + (m * w + 7) / 8;
+        for (size_t i = 0; i < m; i++)
+            if (bitlen(v[i]) > w) cost += 1 + uvarint_len(v[i] >> w);
+        if (cost < best) best = cost;
+    }
+    return best;
+}
+
+/* Round trip; returns the encoded size and checks it is optimal. */
+static size_t pfor_roundtrip(const uint64_t *v, size_t n, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_pfor_encode(&b, v, n), CODEC_OK);
+    size_t optimal = 0;
+    for (size_t i = 0; i < n; i += CODEC_PFOR_BLOCK)
+        optimal += pfor_block_bruteforce(v + i, n - i < 128 ? n - i : 128);
+    assert_int_equal(b.len, optimal);
+    uint64_t *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    decode_all(&b, dec_pfor, out, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != v[i])
+            fail_msg("pfor value %zu: got %llu want %llu", i, (unsigned long long)out[i],
+                     (unsigned long long)v[i]);
+    if (check_prefixes) check_prefixes_rejected(&b, dec_pfor, n, sizeof(uint64_t));
+    size_t len = b.len;
+    free(out);
+    codec_buf_free(&b);
+    return len;
+}
+
+static void test_pfor_edges(void **state) {
+    (void)state;
+    static uint64_t v[600];
+    static const size_t ns[] = {0, 1, 2, 127, 128, 129, 255, 256, 257, 513};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        size_t n = ns[k], blocks = (n + 127) / 128;
+        memset(v, 0, sizeof v);
+        /* all zero: two header bytes per block */
+        assert_int_equal(pfor_roundtrip(v, n, 1), 2 * blocks);
+        /* all ones of 64 bits: width 64, no exceptions */
+        for (size_t i = 0; i < n; i++) v[i] = UINT64_MAX;
+        assert_int_equal(pfor_roundtrip(v, n, 1), 2 * blocks + 8 * n);
+        /* every width 0..64 cycling, including the 58..64 two-word path */
+        for (size_t i = 0; i < n; i++) v[i] = rng_bits((unsigned)(i % 65)) | (i % 65 ? 1 : 0);
+        pfor_roundtrip(v, n, 1);
+        for (unsigned w = 1; w <= 64; w++) {
+            for (size_t i = 0; i < n; i++) v[i] = rng_bits(w) | ((uint64_t)1 << (w - 1));
+            size_t len = pfor_roundtrip(v, n, 0);
+            assert_int_equal(len, 2 * blocks + (n / 128) * 16 * w + ((n % 128) * w + 7) / 8);
+        }
+    }
+}
+
+static void test_pfor_exceptions(void **state) {
+    (void)state;
+    uint64_t v[128];
+    rng_seed(7);
+    for (size_t i = 0; i < 128; i++) v[i] = rng_bits(3);
+    v[77] = (uint64_t)1 << 40;
+    size_t len = pfor_roundtrip(v, 128, 1);
+    /* 2 header + 48 packed (3 bits) + index + 6-byte varint of 2^37 */
+    assert_int_equal(len, 2 + 48 + 1 + 6);
+    codec_buf b = {0};
+    assert_int_equal(codec_pfor_encode(&b, v, 128), CODEC_OK);
+    assert_int_equal(b.p[0], 3); /* width */
+    assert_int_equal(b.p[1], 1); /* one exception */
+    assert_int_equal(b.p[50], 77);
+    codec_buf_free(&b);
+    /* a single big value in a zero block: width 0 plus one exception */
+    memset(v, 0, sizeof v);
+    v[0] = UINT64_MAX;
+    assert_int_equal(pfor_roundtrip(v, 128, 1), 2 + 1 + 10);
+    v[127] = UINT64_MAX;
+    assert_int_equal(pfor_roundtrip(v, 128, 1), 2 + 2 * 11);
+}
+
+static void test_pfor_random(void **state) {
+    (void)state;
+    rng_seed(12345);
+    uint64_t *v = malloc(1000 * sizeof *v);
+    assert_non_null(v);
+    for (int trial = 0; trial < 3000; trial++) {
+        size_t n = (size_t)rng_below(trial < 100 ? 300 : 1000);
+        unsigned w = (unsigned)rng_below(65);
+        unsigned exc_per_mille = (unsigned)rng_below(4) == 0 ? 0 : (unsigned)rng_below(60);
+        for (size_t i = 0; i < n; i++) {
+            if (i % 128 == 0 && rng_below(3) == 0) w = (unsigned)rng_below(65);
+            v[i] = rng_bits(w);
+            if (rng_below(1000) < exc_per_mille) v[i] = rng_bits(1 + (unsigned)rng_below(64));
+        }
+        pfor_roundtrip(v, n, trial % 50 == 0);
+    }
+    free(v);
+}
+
+static void test_pfor_corrupt(void **state) {
+    (void)state;
+    const size_t E = sizeof(uint64_t);
+    /* width 65 */
+    expect_corrupt((const uint8_t[]){65, 0}, 2, dec_pfor, 1, E);
+    /* more exceptions than values */
+    expect_corrupt((const uint8_t[]){0, 2, 0, 1, 0, 1}, 6, dec_pfor, 1, E);
+    /* exception with width 64 */
+    expect_corrupt((const uint8_t[]){64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 12, dec_pfor, 1, E);
+    /* exception index out of the block */
+    expect_corrupt((const uint8_t[]){0, 1, 1, 1}, 4, dec_pfor, 1, E);
+    /* exception indexes not increasing */
+    expect_corrupt((const uint8_t[]){0, 2, 1, 1, 1, 1}, 6, dec_pfor, 2, E);
+    expect_corrupt((const uint8_t[]){0, 2, 1, 1, 0, 1}, 6, dec_pfor, 2, E);
+    /* exception whose high part is zero */
+    expect_corrupt((const uint8_t[]){0, 1, 0, 0}, 4, dec_pfor, 1, E);
+    /* exception that does not fit in 64 bits: width 60, high 2^4 */
+    expect_corrupt((const uint8_t[]){60, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16}, 12, dec_pfor, 1, E);
+    /* non-zero padding bits: width 3, one value, byte 0x08 */
+    expect_corrupt((const uint8_t[]){3, 0, 0x08}, 3, dec_pfor, 1, E);
+    /* the same with padding zero is fine and gives 5 */
+    {
+        uint8_t *cp = dup_exact((const uint8_t[]){3, 0, 0x05}, 3);
+        const uint8_t *p = cp;
+        uint64_t out;
+        assert_int_equal(codec_pfor_decode(&p, cp + 3, &out, 1), CODEC_OK);
+        assert_true(out == 5);
+        free(cp);
+    }
+    /* high part at the limit: width 60, high 15 -> value 15 << 60 */
+    {
+        const uint8_t raw[] = {60, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15};
+        uint8_t *cp = dup_exact(raw, sizeof raw);
+        const uint8_t *p = cp;
+        uint64_t out;
+        assert_int_equal(codec_pfor_decode(&p, cp + sizeof raw, &out, 1), CODEC_OK);
+        assert_true(out == (uint64_t)15 << 60);
+        free(cp);
+    }
+}
+
+/* ---- Gorilla XOR ---- */
+
+static size_t xor_roundtrip(const double *v, size_t n, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_xor_encode(&b, v, n), CODEC_OK);
+    double *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    decode_all(&b, dec_xor, out, n);
+    assert_doubles_identical(v, out, n);
+    if (check_prefixes) check_prefixes_rejected(&b, dec_xor, n, sizeof(double));
+    size_t len = b.len;
+    free(out);
+    codec_buf_free(&b);
+    return len;
+}
+
+static const uint64_t special_bits[] = {
+    0x7ff8000000000000ull, /* quiet NaN */
+    0x7ff8000000000001ull, /* NaN with payload */
+    0x7ff0000000000001ull, /* signalling NaN */
+    0xfff8000000000000ull, /* negative NaN */
+    0x7fffffffffffffffull, /* NaN, all payload bits */
+    0xfff00000deadbeefull, /* negative sNaN with payload */
+    0x7ff0000000000000ull, /* +Inf */
+    0xfff0000000000000ull, /* -Inf */
+    0x8000000000000000ull, /* -0.0 */
+    0x0000000000000000ull, /* +0.0 */
+    0x0000000000000001ull, /* smallest denormal */
+    0x000fffffffffffffull, /* largest denormal */
+    0x800fffffffffffffull, /* negative denormal */
+    0x0010000000000000ull, /* DBL_MIN */
+    0x7fefffffffffffffull, /* DBL_MAX */
+    0xffefffffffffffffull, /* -DBL_MAX */
+    0x3ff0000000000000ull, /* 1.0 */
+};
+#define NSPECIAL (sizeof special_bits / sizeof special_bits[0])
+
+static void test_xor_special(void **state) {
+    (void)state;
+    double v[4 * NSPECIAL];
+    for (size_t i = 0; i < NSPECIAL; i++) v[i] = dbl(special_bits[i]);
+    /* reversed and interleaved orders exercise every window transition */
+    for (size_t i = 0; i < NSPECIAL; i++) v[NSPECIAL + i] = dbl(special_bits[NSPECIAL - 1 - i]);
+    for (size_t i = 0; i < 2 * NSPECIAL; i++) v[2 * NSPECIAL + i] = v[(i * 7) % (2 * NSPECIAL)];
+    xor_roundtrip(v, 4 * NSPECIAL, 1);
+    for (size_t i = 0; i < NSPECIAL; i++) {
+        assert_int_equal(xor_roundtrip(&v[i], 1, 1), 8);
+        double pair[2] = {v[i], v[(i + 3) % NSPECIAL]};
+        xor_roundtrip(pair, 2, 1);
+    }
+    assert_true(bits_of(DBL_MAX) == special_bits[14]);
+    assert_int_equal(xor_roundtrip(v, 0, 0), 0);
+    /* constant series: 64 bits then one bit per value */
+    double c[129];
+    for (size_t i = 0; i < 129; i++) c[i] = 21.5;
+    assert_int_equal(xor_roundtrip(c, 129, 1), 8 + 16);
+}
+
+static void test_xor_random(void **state) {
+    (void)state;
+    rng_seed(99);
+    double *v = malloc(600 * sizeof *v);
+    assert_non_null(v);
+    for (int trial = 0; trial < 1500; trial++) {
+        size_t n = (size_t)rng_below(600);
+        int kind = (int)rng_below(4);
+        double x = rng_unit() * 100;
+        for (size_t i = 0; i < n; i++) {
+            switch (kind) {
+                case 0:
+                    v[i] = dbl(rng());
+                    break; /* any bit pattern */
+                case 1:
+                    x += rng_unit() - 0.5;
+                    v[i] = x;
+                    break;
+                case 2:
+                    v[i] = rng_below(4) ? x : dbl(special_bits[rng_below(NSPECIAL)]);
+                    break;
+                default:
+                    v[i] = dbl(bits_of(x) ^ (rng_bits(8) << rng_below(56)));
+                    break;
+            }
+        }
+        xor_roundtrip(v, n, trial % 100 == 0);
+    }
+    free(v);
+}
+
+static void test_xor_corrupt(void **state) {
+    (void)state;
+    const size_t E = sizeof(double);
+    /* '10' before any '11' window */
+    expect_corrupt((const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0}, 10, dec_xor, 2, E);
+    /* '11' with leading 31 + length 40 > 64: 11 11111 101000 */
+    expect_corrupt((const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xa0, 0, 0, 0, 0, 0, 0}, 16,
+                   dec_xor, 2, E);
+    /* '0' then non-zero padding */
+    expect_corrupt((const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0x01}, 9, dec_xor, 2, E);
+    /* fewer than 64 bits */
+    expect_corrupt((const uint8_t[]){1, 2, 3}, 3, dec_xor, 1, E);
+}
+
+/* ---- decimal exponent ---- */
+
+static void test_decimal_exponent(void **state) {
+    (void)state;
+    double v;
+    v = 12.34;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 2);
+    v = 1.0;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 0);
+    v = 0.1 + 0.2;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = -0.0;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = 0.0;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 0);
+    v = 1e20; /* an integer, but not below 2^53 */
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = 9007199254740991.0; /* 2^53 - 1 */
+    assert_int_equal(codec_decimal_exponent(&v, 1), 0);
+    v = 9007199254740992.0; /* 2^53 */
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = NAN;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = INFINITY;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = -INFINITY;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = 1e-9;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 9);
+    v = 1e-10;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = -12.5;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 1);
+    v = 123456.789;
+    assert_int_equal(codec_decimal_exponent(&v, 1), 3);
+    v = 4.9e-324; /* denormal */
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    v = DBL_MAX;
+    assert_int_equal(codec_decimal_exponent(&v, 1), -1);
+    assert_int_equal(codec_decimal_exponent(NULL, 0), 0);
+    double mix[] = {1.0, 2.5, 3.125, -7.0};
+    assert_int_equal(codec_decimal_exponent(mix, 4), 3);
+    double mix2[] = {12.34, 1.0, 0.3};
+    assert_int_equal(codec_decimal_exponent(mix2, 3), 2);
+    double bad[] = {12.34, 1.0, 0.1 + 0.2};
+    assert_int_equal(codec_decimal_exponent(bad, 3), -1);
+    double negz[] = {1.5, -0.0};
+    assert_int_equal(codec_decimal_exponent(negz, 2), -1);
+    /* the result always round-trips */
+    rng_seed(3);
+    for (int t = 0; t < 2000; t++) {
+        int d = (int)rng_below(10);
+        double p = 1;
+        for (int i = 0; i < d; i++) p *= 10;
+        double x = (double)((int64_t)rng_below(2000000) - 1000000) / p;
+        int got = codec_decimal_exponent(&x, 1);
+        assert_true(got >= 0 && got <= d);
+        double q = 1;
+        for (int i = 0; i < got; i++) q *= 10;
+        assert_true(bits_of((double)llround(x * q) / q) == bits_of(x));
+    }
+}
+
+/* ---- value column ---- */
+
+/* Round trip; returns the size, stores the mode byte in *mode (-1 if n = 0). */
+static size_t values_roundtrip(const double *v, size_t n, int *mode, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_values_encode(&b, v, n), CODEC_OK);
+    if (mode) *mode = b.len ? b.p[0] : -1;
+    double *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    decode_all(&b, dec_values, out, n);
+    assert_doubles_identical(v, out, n);
+    if (check_prefixes) check_prefixes_rejected(&b, dec_values, n, sizeof(double));
+    /* never bigger than the XOR candidate */
+    codec_buf x = {0};
+    assert_int_equal(codec_xor_encode(&x, v, n), CODEC_OK);
+    if (n) assert_true(b.len <= x.len + 1);
+    codec_buf_free(&x);
+    size_t len = b.len;
+    free(out);
+    codec_buf_free(&b);
+    return len;
+}
+
+static void test_values_modes(void **state) {
+    (void)state;
+    static double v[1000];
+    int mode;
+    assert_int_equal(values_roundtrip(v, 0, &mode, 0), 0);
+
+    /* single values of every kind */
+    for (size_t i = 0; i < NSPECIAL; i++) {
+        double x = dbl(special_bits[i]);
+        values_roundtrip(&x, 1, &mode, 1);
+    }
+    v[0] = 12.34;
+    values_roundtrip(v, 1, &mode, 1);
+    assert_int_equal(mode, 1);
+
+    /* random walk in 0.01 steps: scaled delta */
+    rng_seed(5);
+    double x = 50.0;
+    for (size_t i = 0; i < 1000; i++) {
+        x = round((x + (double)((int)rng_below(7) - 3) * 0.01) * 100) / 100;
+        v[i] = x;
+    }
+    values_roundtrip(v, 1000, &mode, 1);
+    assert_int_equal(mode, 1);
+
+    /* linear ramp: delta-of-delta is zero */
+    for (size_t i = 0; i < 1000; i++) v[i] = (double)(1000 + 7 * (int64_t)i) / 4;
+    size_t len = values_roundtrip(v, 1000, &mode, 1);
+    assert_int_equal(mode, 2);
+    assert_true(len < 40);
+
+    /* block boundaries of both scaled modes (mode 2 packs n - 2 values) */
+    static const size_t ns[] = {2, 3, 127, 128, 129, 130, 131, 256, 257, 258};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        for (size_t i = 0; i < ns[k]; i++) v[i] = (double)(3 * (int64_t)i) / 100;
+        values_roundtrip(v, ns[k], &mode, 1);
+        /* n = 3: both scaled modes take 6 bytes, ties keep mode 1 */
+        assert_int_equal(mode, ns[k] == 3 ? 1 : 2);
+        for (size_t i = 0; i < ns[k]; i++) v[i] = (double)(int64_t)rng_below(1000) / 10;
+        values_roundtrip(v, ns[k], &mode, 1);
+        /* for tiny n the uvarint first delta of mode 2 beats a PFor block */
+        if (ns[k] > 3)
+            assert_int_equal(mode, 1);
+        else
+            assert_true(mode == 1 || mode == 2);
+        for (size_t i = 0; i < ns[k]; i++) v[i] = dbl(rng());
+        values_roundtrip(v, ns[k], &mode, 1);
+        assert_int_equal(mode, 0);
+    }
+
+    /* one non-decimal value forces XOR */
+    for (size_t i = 0; i < 300; i++) v[i] = (double)i / 10;
+    v[150] = 0.1 + 0.2;
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0);
+    v[150] = -0.0;
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0);
+    v[150] = NAN;
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0);
+
+    /* extremes of the scaled range: |k| just below 2^53, largest deltas */
+    v[0] = -9007199254740991.0;
+    v[1] = 9007199254740991.0;
+    v[2] = -9007199254740991.0;
+    v[3] = 0;
+    values_roundtrip(v, 4, &mode, 1); /* XOR wins here: the sign flips are 1-bit XORs */
+    {
+        /* hand-made scaled column spanning the whole range: +(2^53-1) then -(2^53-1) */
+        codec_buf c = {0};
+        int64_t top = ((int64_t)1 << 53) - 1;
+        uint8_t hdr[2] = {1, 9};
+        assert_int_equal(codec_buf_put(&c, hdr, 2), CODEC_OK);
+        assert_int_equal(codec_put_uvarint(&c, codec_zigzag(top)), CODEC_OK);
+        uint64_t delta = codec_zigzag(-2 * top);
+        assert_int_equal(codec_pfor_encode(&c, &delta, 1), CODEC_OK);
+        double out[2];
+        decode_all(&c, dec_values, out, 2);
+        assert_true(bits_of(out[0]) == bits_of(9007199.254740991));
+        assert_true(bits_of(out[1]) == bits_of(-9007199.254740991));
+        codec_buf_free(&c);
+    }
+    v[0] = 9007199254.740991;
+    v[1] = -9007199254.740991;
+    values_roundtrip(v, 2, &mode, 1);
+
+    /* edge values mixed in: XOR, bit exact */
+    for (size_t i = 0; i < 200; i++) v[i] = dbl(special_bits[i % NSPECIAL]);
+    values_roundtrip(v, 200, &mode, 1);
+    assert_int_equal(mode, 0);
+    for (size_t i = 0; i < 200; i++) v[i] = i % 2 ? DBL_MAX : 1e300;
+    values_roundtrip(v, 200, &mode, 0);
+}
+
+static void test_values_random(void **state) {
+    (void)state;
+    rng_seed(2024);
+    double *v = malloc(700 * sizeof *v);
+    assert_non_null(v);
+    int seen[3] = {0, 0, 0};
+    for (int trial = 0; trial < 1500; trial++) {
+        size_t n = (size_t)rng_below(700);
+        int d = (int)rng_below(10);
+        double p = 1;
+        for (int i = 0; i < d; i++) p *= 10;
+        int64_t k = (int64_t)rng_below(1000000), step = (int64_t)rng_below(50);
+        int kind = (int)rng_below(5);
+        for (size_t i = 0; i < n; i++) {
+            switch (kind) {
+                case 0:
+                    k += (int64_t)rng_below(2 * (uint64_t)step + 1) - step;
+                    break;
+                case 1:
+                    k += step;
+                    break;
+                case 2:
+                    k = (int64_t)rng_below(1ull << rng_below(53)) - (1ll << 20);
+                    break;
+                case 3:
+                    k += rng_below(100) == 0 ? (int64_t)rng_below(1ull << 40) : 0;
+                    break;
+                default:
+                    break;
+            }
+            v[i] = kind == 4 ? rng_unit() * 1000 : (double)k / p;
+        }
+        int mode;
+        values_roundtrip(v, n, &mode, trial % 100 == 0);
+        if (mode >= 0) seen[mode]++;
+    }
+    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    free(v);
+}
+
+/* ---- hand-crafted input ---- */
+
+static void put_u8(codec_buf *b, uint8_t x) {
+    assert_int_equal(codec_buf_put(b, &x, 1), CODEC_OK);
+}
+
+static void put_uv(codec_buf *b, uint64_t x) {
+    assert_int_equal(codec_put_uvarint(b, x), CODEC_OK);
+}
+
+/* PFor of n copies of x. */
+static void put_pfor(codec_buf *b, uint64_t x, size_t n) {
+    uint64_t *v = malloc((n ? n : 1) * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++) v[i] = x;
+    assert_int_equal(codec_pfor_encode(b, v, n), CODEC_OK);
+    free(v);
+}
+
+/* Decoding b must fail; frees b. */
+static void crafted_corrupt(codec_buf *b, decode_fn dec, size_t n, size_t elem) {
+    expect_corrupt(b->p, b->len, dec, n, elem);
+    codec_buf_free(b);
+}
+
+static void test_values_corrupt(void **state) {
+    (void)state;
+    const size_t E = sizeof(double);
+    codec_buf b = {0};
+    /* unknown mode */
+    expect_corrupt((const uint8_t[]){3, 0, 0}, 3, dec_values, 1, E);
+    /* d > CODEC_MAX_DECIMALS */
+    expect_corrupt((const uint8_t[]){1, 10, 0}, 3, dec_values, 1, E);
+    /* first integer 2^53: outside the scaled range */
+    put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, codec_zigzag((int64_t)1 << 53));
+    crafted_corrupt(&b, dec_values, 1, E);
+    put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, codec_zigzag(-((int64_t)1 << 53)));
+    crafted_corrupt(&b, dec_values, 1, E);
+    /* delta stepping out of the range */
+    put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, codec_zigzag(((int64_t)1 << 53) - 1));
+    put_pfor(&b, codec_zigzag(1), 1);
+    crafted_corrupt(&b, dec_values, 2, E);
+    /* delta that overflows int64 */
+    put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, codec_zigzag(((int64_t)1 << 53) - 1));
+    put_pfor(&b, codec_zigzag(INT64_MAX), 1);
+    crafted_corrupt(&b, dec_values, 2, E);
+    /* mode 2: first delta out of range, then dod overflowing int64 */
+    put_u8(&b, 2), put_u8(&b, 3), put_uv(&b, 0), put_uv(&b, codec_zigzag(INT64_MIN));
+    crafted_corrupt(&b, dec_values, 2, E);
+    put_u8(&b, 2), put_u8(&b, 3), put_uv(&b, 0), put_uv(&b, codec_zigzag(1));
+    put_pfor(&b, codec_zigzag(INT64_MAX), 1);
+    crafted_corrupt(&b, dec_values, 3, E);
+    /* a valid hand-made column: mode 1, d 2, 1234, +1 -> 12.34, 12.35 */
+    put_u8(&b, 1), put_u8(&b, 2), put_uv(&b, codec_zigzag(1234)), put_pfor(&b, 2, 1);
+    double out[2];
+    decode_all(&b, dec_values, out, 2);
+    assert_true(bits_of(out[0]) == bits_of(12.34));
+    assert_true(bits_of(out[1]) == bits_of(12.35));
+    codec_buf_free(&b);
+}
+
+/* ---- timestamp column ---- */
+
+static size_t ts_roundtrip(const int64_t *ts, size_t n, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_ts_encode(&b, ts, n), CODEC_OK);
+    int64_t *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    decode_all(&b, dec_ts, out, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] != ts[i])
+            fail_msg("ts %zu: got %lld want %lld", i, (long long)out[i], (long long)ts[i]);
+    if (check_prefixes) check_prefixes_rejected(&b, dec_ts, n, sizeof(int64_t));
+    size_t len = b.len;
+    free(out);
+    codec_buf_free(&b);
+    return len;
+}
+
+static void test_ts_roundtrip(void **state) {
+    (void)state;
+    static int64_t ts[1000];
+    assert_int_equal(ts_roundtrip(ts, 0, 0), 0);
+    ts[0] = 0;
+    assert_int_equal(ts_roundtrip(ts, 1, 1), 1);
+    ts[0] = MAX_TS;
+    assert_int_equal(ts_roundtrip(ts, 1, 1), 8);
+    /* 0 and 2^53 in the same column: the largest delta and dod */
+    int64_t a[] = {0, MAX_TS};
+    ts_roundtrip(a, 2, 1);
+    int64_t b3[] = {0, 1, MAX_TS};
+    ts_roundtrip(b3, 3, 1);
+    int64_t c3[] = {0, MAX_TS - 1, MAX_TS};
+    ts_roundtrip(c3, 3, 1);
+    int64_t d4[] = {0, 1, MAX_TS - 1, MAX_TS};
+    ts_roundtrip(d4, 4, 1);
+
+    /* perfectly regular 1 s series: 6 + 2 bytes, then 2 bytes per block */
+    for (size_t i = 0; i < 900; i++) ts[i] = 1700000000000 + 1000 * (int64_t)i;
+    size_t len = ts_roundtrip(ts, 900, 1);
+    assert_int_equal(len, 6 + 2 + 2 * 8);
+    assert_true((double)len / 900 < 0.05);
+
+    /* block boundaries of the dod stream (n - 2 values) */
+    static const size_t ns[] = {2, 3, 129, 130, 131, 257, 258, 259};
+    rng_seed(17);
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        ts[0] = (int64_t)rng_below(1ull << 42);
+        for (size_t i = 1; i < ns[k]; i++) ts[i] = ts[i - 1] + 1 + (int64_t)rng_below(5000);
+        ts_roundtrip(ts, ns[k], 1);
+    }
+    /* random gaps, jitter, and the odd huge jump */
+    for (int trial = 0; trial < 500; trial++) {
+        size_t n = 1 + (size_t)rng_below(1000);
+        ts[0] = (int64_t)rng_below(1ull << 44);
+        for (size_t i = 1; i < n; i++) {
+            int64_t gap = 1000 + (int64_t)rng_below(21) - 10;
+            if (rng_below(50) == 0) gap = 1 + (int64_t)rng_below(1ull << 40);
+            ts[i] = ts[i - 1] + gap;
+        }
+        if (ts[n - 1] <= MAX_TS) ts_roundtrip(ts, n, trial % 100 == 0);
+    }
+}
+
+static void test_ts_reject_encode(void **state) {
+    (void)state;
+    static const int64_t dup[] = {5, 5}, down[] = {5, 4}, neg[] = {-1}, big[] = {MAX_TS + 1},
+                         big2[] = {0, MAX_TS + 1}, negmin[] = {INT64_MIN, 0};
+    const int64_t *cases[] = {dup, down, neg, big, big2, negmin};
+    size_t ns[] = {2, 2, 1, 1, 2, 2};
+    for (size_t i = 0; i < 6; i++) {
+        codec_buf b = {0};
+        put_u8(&b, 0xAA);
+        assert_int_equal(codec_ts_encode(&b, cases[i], ns[i]), CODEC_ECORRUPT);
+        assert_int_equal(b.len, 1);
+        assert_int_equal(b.p[0], 0xAA);
+        codec_buf_free(&b);
+    }
+}
+
+static void test_ts_corrupt(void **state) {
+    (void)state;
+    const size_t E = sizeof(int64_t);
+    codec_buf b = {0};
+    put_uv(&b, (uint64_t)MAX_TS + 1); /* first ts out of range */
+    crafted_corrupt(&b, dec_ts, 1, E);
+    put_uv(&b, 5), put_uv(&b, 0); /* zero first delta */
+    crafted_corrupt(&b, dec_ts, 2, E);
+    put_uv(&b, (uint64_t)MAX_TS), put_uv(&b, 1); /* past the maximum */
+    crafted_corrupt(&b, dec_ts, 2, E);
+    put_uv(&b, 0), put_uv(&b, UINT64_MAX); /* delta beyond int64 */
+    crafted_corrupt(&b, dec_ts, 2, E);
+    put_uv(&b, 0), put_uv(&b, 10), put_pfor(&b, codec_zigzag(-10), 1); /* delta 0 */
+    crafted_corrupt(&b, dec_ts, 3, E);
+    put_uv(&b, 0), put_uv(&b, 10), put_pfor(&b, codec_zigzag(-11), 1); /* going back */
+    crafted_corrupt(&b, dec_ts, 3, E);
+    put_uv(&b, 0), put_uv(&b, (uint64_t)MAX_TS), put_pfor(&b, codec_zigzag(INT64_MAX), 1);
+    crafted_corrupt(&b, dec_ts, 3, E); /* delta + dod overflows int64 */
+    put_uv(&b, 0), put_uv(&b, 1), put_pfor(&b, codec_zigzag(MAX_TS), 1);
+    crafted_corrupt(&b, dec_ts, 3, E); /* ts beyond 2^53 */
+    put_uv(&b, 0), put_uv(&b, 10), put_pfor(&b, 0, 1);
+    int64_t out[3];
+    decode_all(&b, dec_ts, out, 3);
+    assert_true(out[0] == 0 && out[1] == 10 && out[2] == 20);
+    codec_buf_free(&b);
+}
+
+/* ---- run-length column ---- */
+
+static size_t rle_roundtrip(const uint64_t *v, size_t n, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_rle_encode(&b, v, n), CODEC_OK);
+    uint64_t *out = malloc((n ? n : 1) * sizeof *out);
+    assert_non_null(out);
+    decode_all(&b, dec_rle, out, n);
+    for (size_t i = 0; i < n; i++) assert_true(out[i] == v[i]);
+    if (check_prefixes) check_prefixes_rejected(&b, dec_rle, n, sizeof(uint64_t));
+    size_t len = b.len;
+    free(out);
+    codec_buf_free(&b);
+    return len;
+}
+
+static void test_rle(void **state) {
+    (void)state;
+    static uint64_t v[1000];
+    assert_int_equal(rle_roundtrip(v, 0, 0), 1);
+    v[0] = 192;
+    assert_int_equal(rle_roundtrip(v, 1, 1), 1 + 2 + 1);
+    for (size_t i = 0; i < 900; i++) v[i] = 192;
+    assert_int_equal(rle_roundtrip(v, 900, 1), 1 + 2 + 2);
+    v[450] = 0;
+    /* three runs: (192, 450) (0, 1) (192, 449) */
+    assert_int_equal(rle_roundtrip(v, 900, 1), 1 + (2 + 2) + (1 + 1) + (2 + 2));
+    for (size_t i = 0; i < 300; i++) v[i] = i % 2 ? UINT64_MAX : 0;
+    rle_roundtrip(v, 300, 1);
+    rng_seed(41);
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = (size_t)rng_below(1000);
+        uint64_t x = rng_bits(8);
+        for (size_t i = 0; i < n; i++) {
+            if (rng_below(20) == 0) x = rng_bits((unsigned)rng_below(65));
+            v[i] = x;
+        }
+        rle_roundtrip(v, n, trial % 50 == 0);
+    }
+}
+
+static void test_rle_corrupt(void **state) {
+    (void)state;
+    const size_t E = sizeof(uint64_t);
+    codec_buf b = {0};
+    put_uv(&b, 2), put_uv(&b, 7), put_uv(&b, 1), put_uv(&b, 8), put_uv(&b, 2); /* sum 3 */
+    crafted_corrupt(&b, dec_rle, 4, E);
+    put_uv(&b, 2), put_uv(&b, 7), put_uv(&b, 3), put_uv(&b, 8), put_uv(&b, 2); /* sum 5 */
+    crafted_corrupt(&b, dec_rle, 4, E);
+    put_uv(&b, 2), put_uv(&b, 7), put_uv(&b, 0), put_uv(&b, 8), put_uv(&b, 4); /* empty run */
+    crafted_corrupt(&b, dec_rle, 4, E);
+    put_uv(&b, 5), put_uv(&b, 7), put_uv(&b, 1); /* more runs than values */
+    crafted_corrupt(&b, dec_rle, 4, E);
+    put_uv(&b, 0); /* no runs for one value */
+    crafted_corrupt(&b, dec_rle, 1, E);
+    put_uv(&b, 1), put_uv(&b, 7), put_uv(&b, UINT64_MAX); /* run longer than n */
+    crafted_corrupt(&b, dec_rle, 4, E);
+}
+
+/* ---- chunk ---- */
+
+/* A plausible plant signal: regular 1 s timestamps, a slow wave quantised to
+ * 0.01 with small noise, good quality with one bad stretch. */
+static void make_series(int64_t *ts, double *v, uint8_t *q, size_t n, uint64_t seed) {
+    rng_seed(seed);
+    for (size_t i = 0; i < n; i++) {
+        ts[i] = 1700000000000 + 1000 * (int64_t)i;
+        double x = 20 + 0.5 * sin((double)i / 40) + (rng_unit() - 0.5) * 0.04;
+        v[i] = round(x * 100) / 100;
+        q[i] = i >= n / 3 && i < n / 3 + 10 ? 0 : 192;
+    }
+}
+
+static void chunk_decode_check(const codec_buf *enc, const int64_t *ts, const double *v,
+                               const uint8_t *q, size_t n) {
+    uint8_t *cp = dup_exact(enc->p, enc->len);
+    size_t cnt = 0;
+    assert_int_equal(codec_chunk_count(cp, enc->len, &cnt), CODEC_OK);
+    assert_int_equal(cnt, n);
+    int64_t *ts2 = malloc((n + 5) * sizeof *ts2);
+    double *v2 = malloc((n + 5) * sizeof *v2);
+    uint8_t *q2 = malloc(n + 5);
+    assert_true(ts2 && v2 && q2);
+    assert_int_equal(codec_chunk_decode(cp, enc->len, ts2, v2, q2, n), CODEC_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(ts2[i] == ts[i]);
+        assert_int_equal(q2[i], q[i]);
+    }
+    assert_doubles_identical(v, v2, n);
+    /* larger arrays are fine, smaller ones are refused */
+    assert_int_equal(codec_chunk_decode(cp, enc->len, ts2, v2, q2, n + 5), CODEC_OK);
+    assert_int_equal(codec_chunk_decode(cp, enc->len, ts2, v2, q2, n - 1), CODEC_ECORRUPT);
+    free(cp);
+    /* trailing garbage */
+    cp = malloc(enc->len + 1);
+    assert_non_null(cp);
+    memcpy(cp, enc->p, enc->len);
+    cp[enc->len] = 0;
+    assert_int_equal(codec_chunk_decode(cp, enc->len + 1, ts2, v2, q2, n), CODEC_ECORRUPT);
+    free(cp);
+    free(ts2);
+    free(v2);
+    free(q2);
+}
+
+static size_t chunk_roundtrip(const int64_t *ts, const double *v, const uint8_t *q, size_t n) {
+    codec_buf b = {0};
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, n), CODEC_OK);
+    assert_int_equal(b.p[0], CODEC_CHUNK_VERSION);
+    chunk_decode_check(&b, ts, v, q, n);
+    size_t len = b.len;
+    codec_buf_free(&b);
+    return len;
+}
+
+static void test_chunk_roundtrip(void **state) {
+    (void)state;
+    static int64_t ts[1000];
+    static double v[1000];
+    static uint8_t q[1000];
+    make_series(ts, v, q, 900, 1);
+    chunk_roundtrip(ts, v, q, 900);
+    /* single-point chunks of every special value */
+    for (size_t i = 0; i < NSPECIAL; i++) {
+        int64_t t = (int64_t)i * 12345;
+        double x = dbl(special_bits[i]);
+        uint8_t qq = (uint8_t)(i * 17);
+        chunk_roundtrip(&t, &x, &qq, 1);
+    }
+    /* the extremes together */
+    int64_t ets[] = {0, 1, MAX_TS};
+    double ev[] = {NAN, -INFINITY, -0.0};
+    uint8_t eq[] = {0, 255, 7};
+    chunk_roundtrip(ets, ev, eq, 3);
+    static const size_t ns[] = {2, 127, 128, 129, 130, 256, 257, 1000};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        make_series(ts, v, q, ns[k], k + 10);
+        chunk_roundtrip(ts, v, q, ns[k]);
+        for (size_t i = 0; i < ns[k]; i++) v[i] = dbl(special_bits[(i * 5) % NSPECIAL]);
+        chunk_roundtrip(ts, v, q, ns[k]);
+    }
+}
+
+static void test_chunk_reject_encode(void **state) {
+    (void)state;
+    int64_t ts[] = {10, 20, 15};
+    double v[] = {1, 2, 3};
+    uint8_t q[] = {0, 0, 0};
+    codec_buf b = {0};
+    put_u8(&b, 0x55);
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, 0), CODEC_ECORRUPT);
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, 3), CODEC_ECORRUPT);
+    /* the count is checked before any array is read */
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, ((size_t)1 << 24) + 1), CODEC_ECORRUPT);
+    assert_int_equal(b.len, 1);
+    assert_int_equal(b.p[0], 0x55);
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, 2), CODEC_OK);
+    assert_true(b.len > 1);
+    codec_buf_free(&b);
+}
+
+static int chunk_decode_raw(const codec_buf *b, size_t cap) {
+    uint8_t *cp = dup_exact(b->p, b->len);
+    int64_t *ts = malloc((cap ? cap : 1) * sizeof *ts);
+    double *v = malloc((cap ? cap : 1) * sizeof *v);
+    uint8_t *q = malloc(cap ? cap : 1);
+    assert_true(ts && v && q);
+    int rc = codec_chunk_decode(cp, b->len, ts, v, q, cap);
+    free(cp);
+    free(ts);
+    free(v);
+    free(q);
+    return rc;
+}
+
+static void test_chunk_corrupt(void **state) {
+    (void)state;
+    codec_buf b = {0};
+    size_t n;
+    /* empty input */
+    assert_int_equal(codec_chunk_count((const uint8_t *)"", 0, &n), CODEC_ECORRUPT);
+    /* unknown version */
+    put_u8(&b, CODEC_CHUNK_VERSION + 1), put_uv(&b, 1), put_uv(&b, 0), put_u8(&b, 1);
+    put_u8(&b, 0), put_uv(&b, 0), put_uv(&b, 1), put_uv(&b, 0), put_uv(&b, 1);
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_ECORRUPT);
+    assert_int_equal(chunk_decode_raw(&b, 1), CODEC_ECORRUPT);
+    b.p[0] = CODEC_CHUNK_VERSION; /* now valid: one point (0, 0.0 scaled, q 0) */
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(chunk_decode_raw(&b, 1), CODEC_OK);
+    codec_buf_free(&b);
+    /* n = 0 and n > 2^24 */
+    put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, 0);
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_ECORRUPT);
+    codec_buf_free(&b);
+    put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, ((uint64_t)1 << 24) + 1);
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_ECORRUPT);
+    codec_buf_free(&b);
+    put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, (uint64_t)1 << 24);
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_OK);
+    assert_int_equal(n, (size_t)1 << 24);
+    codec_buf_free(&b);
+    /* quality above 255, then exactly 255 */
+    for (int qv = 256; qv >= 255; qv--) {
+        put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, 1), put_uv(&b, 0);
+        put_u8(&b, 0), put_u8(&b, 0), put_u8(&b, 0), put_u8(&b, 0), put_u8(&b, 0);
+        put_u8(&b, 0), put_u8(&b, 0), put_u8(&b, 0), put_u8(&b, 0); /* XOR 0.0 */
+        put_uv(&b, 1), put_uv(&b, (uint64_t)qv), put_uv(&b, 1);
+        assert_int_equal(chunk_decode_raw(&b, 1), qv > 255 ? CODEC_ECORRUPT : CODEC_OK);
+        codec_buf_free(&b);
+    }
+}
+
+/* A few encoded chunks covering every value mode. */
+static size_t sample_chunks(codec_buf *out, size_t max) {
+    static int64_t ts[900];
+    static double v[900];
+    static uint8_t q[900];
+    size_t k = 0;
+    assert_true(max >= 5);
+    make_series(ts, v, q, 900, 77); /* scaled delta */
+    assert_int_equal(codec_chunk_encode(&out[k++], ts, v, q, 900), CODEC_OK);
+    for (size_t i = 0; i < 300; i++) v[i] = 0.25 * (double)i; /* scaled dod */
+    assert_int_equal(codec_chunk_encode(&out[k++], ts, v, q, 300), CODEC_OK);
+    for (size_t i = 0; i < 200; i++) {
+        v[i] = i % 13 ? sin((double)i) : dbl(special_bits[i % NSPECIAL]); /* XOR */
+        ts[i] = (int64_t)(i * i * 37 + i);
+    }
+    assert_int_equal(codec_chunk_encode(&out[k++], ts, v, q, 200), CODEC_OK);
+    int64_t t1 = 1700000000000;
+    double v1 = 3.5;
+    uint8_t q1 = 192;
+    assert_int_equal(codec_chunk_encode(&out[k++], &t1, &v1, &q1, 1), CODEC_OK);
+    int64_t ets[] = {0, 1, MAX_TS};
+    double ev[] = {NAN, -INFINITY, -0.0};
+    uint8_t eq[] = {0, 255, 7};
+    assert_int_equal(codec_chunk_encode(&out[k++], ets, ev, eq, 3), CODEC_OK);
+    return k;
+}
+
+static void test_chunk_truncated(void **state) {
+    (void)state;
+    codec_buf chunks[8] = {{0}};
+    size_t nc = sample_chunks(chunks, 8);
+    for (size_t c = 0; c < nc; c++) {
+        size_t n;
+        assert_int_equal(codec_chunk_count(chunks[c].p, chunks[c].len, &n), CODEC_OK);
+        int64_t *ts = malloc(n * sizeof *ts);
+        double *v = malloc(n * sizeof *v);
+        uint8_t *q = malloc(n);
+        assert_true(ts && v && q);
+        for (size_t len = 0; len < chunks[c].len; len++) {
+            uint8_t *cp = dup_exact(chunks[c].p, len);
+            size_t m;
+            int rc = codec_chunk_count(cp, len, &m);
+            assert_true(rc == CODEC_ECORRUPT || (rc == CODEC_OK && m == n));
+            if (codec_chunk_decode(cp, len, ts, v, q, n) != CODEC_ECORRUPT)
+                fail_msg("chunk %zu: prefix of %zu of %zu bytes accepted", c, len, chunks[c].len);
+            free(cp);
+        }
+        free(ts);
+        free(v);
+        free(q);
+        codec_buf_free(&chunks[c]);
+    }
+}
+
+/* Decodes arbitrary bytes as a chunk: must not crash; a success must still
+ * satisfy the chunk invariants. Returns the decoder's result. */
+static int decode_any(const uint8_t *p, size_t len) {
+    uint8_t *cp = dup_exact(p, len);
+    size_t n = 0;
+    int rc = codec_chunk_count(cp, len, &n);
+    if (rc == CODEC_OK) {
+        assert_true(n >= 1 && n <= ((size_t)1 << 24));
+        size_t cap = n < ((size_t)1 << 16) ? n : ((size_t)1 << 16);
+        int64_t *ts = malloc(cap * sizeof *ts);
+        double *v = malloc(cap * sizeof *v);
+        uint8_t *q = malloc(cap);
+        assert_true(ts && v && q);
+        rc = codec_chunk_decode(cp, len, ts, v, q, cap);
+        assert_true(rc == CODEC_OK || rc == CODEC_ECORRUPT);
+        if (rc == CODEC_OK) {
+            assert_true(cap == n);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(ts[i] >= 0 && ts[i] <= MAX_TS);
+                if (i) assert_true(ts[i] > ts[i - 1]);
+            }
+        }
+        free(ts);
+        free(v);
+        free(q);
+    } else {
+        assert_int_equal(rc, CODEC_ECORRUPT);
+    }
+    free(cp);
+    return rc;
+}
+
+static void test_chunk_bitflips(void **state) {
+    (void)state;
+    codec_buf chunks[8] = {{0}};
+    size_t nc = sample_chunks(chunks, 8);
+    rng_seed(4242);
+    size_t ok = 0, bad = 0;
+    uint8_t *buf = malloc(8192);
+    assert_non_null(buf);
+    for (int trial = 0; trial < 40000; trial++) {
+        const codec_buf *c = &chunks[rng_below(nc)];
+        size_t len = c->len;
+        memcpy(buf, c->p, len);
+        switch (rng_below(4)) {
+            case 0: /* flip one bit */
+                buf[rng_below(len)] ^= (uint8_t)(1u << rng_below(8));
+                break;
+            case 1: /* flip a few bits */
+                for (int k = 1 + (int)rng_below(4); k > 0; k--)
+                    buf[rng_below(len)] ^= (uint8_t)(1u << rng_below(8));
+                break;
+            case 2: /* random byte, then truncate somewhere */
+                buf[rng_below(len)] = (uint8_t)rng();
+                len = 1 + (size_t)rng_below(len);
+                break;
+            default: /* random bytes after a valid header */
+                for (size_t i = 2 + (size_t)rng_below(len - 1); i < len; i++)
+                    buf[i] = (uint8_t)rng();
+                break;
+        }
+        if (decode_any(buf, len) == CODEC_OK)
+            ok++;
+        else
+            bad++;
+    }
+    /* pure garbage with a plausible header */
+    for (int trial = 0; trial < 20000; trial++) {
+        size_t len = (size_t)rng_below(80);
+        for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)rng();
+        if (len > 0) buf[0] = CODEC_CHUNK_VERSION;
+        if (len > 1) buf[1] = (uint8_t)(1 + rng_below(6));
+        decode_any(buf, len);
+    }
+    print_message("bit flips: %zu decoded, %zu rejected\n", ok, bad);
+    assert_true(bad > ok); /* most damage is detected */
+    free(buf);
+    for (size_t k = 0; k < nc; k++) codec_buf_free(&chunks[k]);
+}
+
+/* ---- sizes ---- */
+
+static void test_sizes(void **state) {
+    (void)state;
+    static int64_t ts[900];
+    static double v[900];
+    static uint8_t q[900];
+    make_series(ts, v, q, 900, 2025);
+    codec_buf b = {0};
+    assert_int_equal(codec_chunk_encode(&b, ts, v, q, 900), CODEC_OK);
+    codec_buf t = {0};
+    assert_int_equal(codec_ts_encode(&t, ts, 900), CODEC_OK);
+    codec_buf x = {0};
+    assert_int_equal(codec_xor_encode(&x, v, 900), CODEC_OK);
+    codec_buf vv = {0};
+    assert_int_equal(codec_values_encode(&vv, v, 900), CODEC_OK);
+    print_message("900-point chunk: %zu bytes (%.3f B/pt): ts %zu, values %zu (mode %d; "
+                  "XOR alone %zu)\n",
+                  b.len, (double)b.len / 900, t.len, vv.len, vv.p[0], x.len);
+    assert_true(b.len < 900);
+    assert_true((double)t.len / 900 < 0.05);
+    assert_int_equal(vv.p[0], 1);
+    assert_true(vv.len < x.len / 2);
+    codec_buf_free(&b);
+    codec_buf_free(&t);
+    codec_buf_free(&x);
+    codec_buf_free(&vv);
+}
+
+/* ---- rollup ---- */
+
+static void rollup_check(const codec_rollup *r, size_t n, int check_prefixes) {
+    codec_buf b = {0};
+    assert_int_equal(codec_rollup_encode(&b, r, n), CODEC_OK);
+    uint8_t *cp = dup_exact(b.p, b.len);
+    size_t cnt = 99;
+    assert_int_equal(codec_rollup_count(cp, b.len, &cnt), CODEC_OK);
+    assert_int_equal(cnt, n);
+    codec_rollup *out = calloc(n + 1, sizeof *out);
+    assert_non_null(out);
+    assert_int_equal(codec_rollup_decode(cp, b.len, out, n), CODEC_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(out[i].ts_ms == r[i].ts_ms);
+        assert_true(out[i].count == r[i].count);
+        assert_true(bits_of(out[i].min) == bits_of(r[i].min));
+        assert_true(bits_of(out[i].max) == bits_of(r[i].max));
+        assert_true(bits_of(out[i].sum) == bits_of(r[i].sum));
+        assert_true(bits_of(out[i].first) == bits_of(r[i].first));
+        assert_true(bits_of(out[i].last) == bits_of(r[i].last));
+    }
+    if (n) assert_int_equal(codec_rollup_decode(cp, b.len, out, n - 1), CODEC_ECORRUPT);
+    free(cp);
+    cp = malloc(b.len + 1);
+    assert_non_null(cp);
+    memcpy(cp, b.p, b.len);
+    cp[b.len] = 0;
+    assert_int_equal(codec_rollup_decode(cp, b.len + 1, out, n), CODEC_ECORRUPT);
+    free(cp);
+    if (check_prefixes) {
+        for (size_t len = 0; len < b.len; len++) {
+            cp = dup_exact(b.p, len);
+            assert_int_equal(codec_rollup_decode(cp, len, out, n), CODEC_ECORRUPT);
+            free(cp);
+        }
+    }
+    free(out);
+    codec_buf_free(&b);
+}
+
+static void test_rollup(void **state) {
+    (void)state;
+    static int64_t ts[900];
+    static double v[900];
+    static uint8_t q[900];
+    static codec_rollup r[96];
+    rollup_check(r, 0, 1);
+    /* a day of 15-minute buckets built from 1 s points */
+    for (size_t k = 0; k < 96; k++) {
+        make_series(ts, v, q, 900, k);
+        r[k].ts_ms = 1700000000000 + 900000 * (int64_t)k;
+        r[k].count = k % 10 ? 900 : 899;
+        r[k].min = r[k].max = r[k].sum = v[0];
+        for (size_t i = 1; i < r[k].count; i++) {
+            r[k].min = fmin(r[k].min, v[i]);
+            r[k].max = fmax(r[k].max, v[i]);
+            r[k].sum += v[i];
+        }
+        r[k].first = v[0];
+        r[k].last = v[r[k].count - 1];
+    }
+    rollup_check(r, 96, 1);
+    /* extreme single bucket */
+    r[0].ts_ms = MAX_TS;
+    r[0].count = UINT32_MAX;
+    r[0].min = -INFINITY;
+    r[0].max = NAN;
+    r[0].sum = -0.0;
+    r[0].first = DBL_MAX;
+    r[0].last = dbl(1);
+    rollup_check(r, 1, 1);
+    /* unsorted buckets cannot be encoded */
+    r[1] = r[0];
+    codec_buf b = {0};
+    assert_int_equal(codec_rollup_encode(&b, r, 2), CODEC_ECORRUPT);
+    assert_int_equal(b.len, 0);
+    codec_buf_free(&b);
+    /* a count above UINT32_MAX is corrupt */
+    for (uint64_t c = (uint64_t)UINT32_MAX + 1; c >= UINT32_MAX; c--) {
+        put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, 1), put_uv(&b, 0);
+        put_uv(&b, 1), put_uv(&b, c), put_uv(&b, 1);
+        for (int f = 0; f < 5; f++) put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, 0);
+        codec_rollup one;
+        assert_int_equal(codec_rollup_decode(b.p, b.len, &one, 1),
+                         c > UINT32_MAX ? CODEC_ECORRUPT : CODEC_OK);
+        codec_buf_free(&b);
+    }
+}
+
+/* ---- CRC-32C ---- */
+
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0x82F63B78u & -(crc & 1));
+    }
+    return ~crc;
+}
+
+static void test_crc32c(void **state) {
+    (void)state;
+    assert_int_equal(codec_crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(codec_crc32c(0, NULL, 0), 0);
+    /* RFC 3720 (iSCSI) B.4 test vectors */
+    uint8_t buf[32];
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(codec_crc32c(0, buf, 32), 0x8A9136AAu);
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(codec_crc32c(0, buf, 32), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++) buf[i] = (uint8_t)i;
+    assert_int_equal(codec_crc32c(0, buf, 32), 0x46DD794Eu);
+    for (int i = 0; i < 32; i++) buf[i] = (uint8_t)(31 - i);
+    assert_int_equal(codec_crc32c(0, buf, 32), 0x113FDB5Cu);
+    /* any length, any alignment, chained at any split */
+    static uint8_t data[1100];
+    rng_seed(8);
+    for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)rng();
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t n = 0; n < 70; n++)
+            assert_int_equal(codec_crc32c(0, data + off, n), crc32c_bitwise(0, data + off, n));
+        uint32_t whole = codec_crc32c(0, data + off, 1000);
+        assert_int_equal(whole, crc32c_bitwise(0, data + off, 1000));
+        for (size_t split = 0; split <= 1000; split += 37)
+            assert_int_equal(
+                codec_crc32c(codec_crc32c(0, data + off, split), data + off + split, 1000 - split),
+                whole);
+    }
+}
+
+/* ---- buffer ---- */
+
+static void test_buf(void **state) {
+    (void)state;
+    codec_buf b = {0};
+    assert_int_equal(codec_buf_put(&b, "abc", 3), CODEC_OK);
+    assert_int_equal(codec_buf_reserve(&b, 10000), CODEC_OK);
+    assert_true(b.cap >= 10003);
+    assert_memory_equal(b.p, "abc", 3);
+    assert_int_equal(codec_buf_reserve(&b, SIZE_MAX), CODEC_ENOMEM);
+    assert_int_equal(b.len, 3);
+    codec_buf_free(&b);
+    assert_null(b.p);
+    assert_int_equal(b.len, 0);
+    codec_buf_free(&b); /* twice is harmless */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_uvarint),
+        cmocka_unit_test(test_zigzag),
+        cmocka_unit_test(test_pfor_edges),
+        cmocka_unit_test(test_pfor_exceptions),
+        cmocka_unit_test(test_pfor_random),
+        cmocka_unit_test(test_pfor_corrupt),
+        cmocka_unit_test(test_xor_special),
+        cmocka_unit_test(test_xor_random),
+        cmocka_unit_test(test_xor_corrupt),
+        cmocka_unit_test(test_decimal_exponent),
+        cmocka_unit_test(test_values_modes),
+        cmocka_unit_test(test_values_random),
+        cmocka_unit_test(test_values_corrupt),
+        cmocka_unit_test(test_ts_roundtrip),
+        cmocka_unit_test(test_ts_reject_encode),
+        cmocka_unit_test(test_ts_corrupt),
+        cmocka_unit_test(test_rle),
+        cmocka_unit_test(test_rle_corrupt),
+        cmocka_unit_test(test_chunk_roundtrip),
+        cmocka_unit_test(test_chunk_reject_encode),
+        cmocka_unit_test(test_chunk_corrupt),
+        cmocka_unit_test(test_chunk_truncated),
+        cmocka_unit_test(test_chunk_bitflips),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_rollup),
+        cmocka_unit_test(test_crc32c),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
