@@ -1,0 +1,156 @@
+/*
+ * internal.h - structures shared by the files of historian/ and nothing else.
+ *
+ * Locking: h->write_mu serialises every writer (append, registration, flush,
+ * backup, close). h->head_lock (a rwlock) guards the head and the series
+ * catalogue: the writer takes it for writing only while it mutates them;
+ * queries take it for reading only while they copy what they need, then read
+ * RocksDB without it. A window leaves the head only after its chunk is in
+ * RocksDB, so a query that copied the head first and reads RocksDB second
+ * never misses a point.
+ */
+#ifndef PARKWATCH_HISTORIAN_INTERNAL_H
+#define PARKWATCH_HISTORIAN_INTERNAL_H
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "historian/codec.h"
+#include "historian/historian.h"
+
+#define MINUTE_MS ((int64_t)60000)
+#define HOUR_MS   ((int64_t)3600000)
+
+/* ---- head: the open windows of one series ---- */
+typedef struct head_window {
+    int64_t start_ms;
+    size_t n, cap;
+    int64_t *ts; /* arrival order; duplicates allowed, the later one wins */
+    double *v;
+    uint8_t *q;
+    bool sorted;              /* ts strictly increasing in arrival order */
+    bool dirty;               /* holds points not yet written to RocksDB */
+    struct head_window *next; /* by increasing start_ms */
+} head_window;
+
+typedef struct series_state {
+    head_window *windows;
+    int64_t max_ts_ms; /* largest timestamp ever appended (sealing clock) */
+    hist_value last;
+    uint32_t touched_batch; /* stamp of the last append batch that touched it */
+    char *name, *unit, *description;
+} series_state;
+
+/* ---- write-ahead log (wal.c) ---- */
+typedef struct wal wal;
+typedef void (*wal_replay_fn)(const hist_point *pts, size_t n, void *ctx);
+hist_status wal_open(const char *dir, wal **out, hist_error *err);
+/* Calls fn for every intact record in order; truncates a torn tail. */
+hist_status wal_replay(wal *w, wal_replay_fn fn, void *ctx, hist_error *err);
+hist_status wal_append(wal *w, const hist_point *pts, size_t n, hist_error *err);
+hist_status wal_sync(wal *w, hist_error *err);
+/* Starts a new segment; segments before it are deleted by wal_trim. */
+hist_status wal_rotate(wal *w, hist_error *err);
+hist_status wal_trim(wal *w, hist_error *err);
+uint64_t wal_bytes(wal *w);
+uint64_t wal_bytes_since_rotate(wal *w);
+void wal_close(wal *w);
+
+/* ---- RocksDB key spaces (store.c) ---- */
+enum { CF_DEFAULT = 0, CF_CHUNKS, CF_ROLLUP_1M, CF_ROLLUP_1H, CF_COUNT };
+
+typedef struct retention_state {
+    int64_t keep_ms;   /* 0 = forever */
+    int64_t period_ms; /* span covered by one key */
+} retention_state;
+
+struct hist {
+    char *dir;
+    hist_options opt;
+    rocksdb_t *db;
+    rocksdb_options_t *db_opts;
+    rocksdb_options_t *cf_opts[CF_COUNT];
+    rocksdb_column_family_handle_t *cf[CF_COUNT];
+    rocksdb_block_based_table_options_t *table_opts;
+    rocksdb_cache_t *cache;
+    rocksdb_readoptions_t *ropts;
+    rocksdb_writeoptions_t *wopts;      /* no sync: the historian's own WAL covers it */
+    rocksdb_writeoptions_t *wopts_sync; /* catalogue and checkpoints */
+    retention_state retention[CF_COUNT];
+    rocksdb_compactionfilter_t *filters[CF_COUNT];
+    wal *log;
+    int lock_fd;
+
+    pthread_mutex_t write_mu;
+    pthread_rwlock_t head_lock;
+    series_state *series;
+    size_t n_series, cap_series;
+    uint32_t *name_index; /* open addressing: id + 1, 0 = empty */
+    size_t name_index_cap;
+    uint32_t batch_stamp;
+    uint32_t *touched;
+    size_t n_touched, cap_touched;
+
+    pthread_t sync_thread;
+    bool sync_thread_running;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    bool stopping;
+    atomic_int sync_failed; /* errno of a failed interval sync, reported by the next append */
+
+    atomic_uint_fast64_t chunks_written, late_merges;
+};
+
+/* Formats a message into err (when not NULL) and returns status. */
+hist_status hist_fail(hist_error *err, hist_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline int64_t floor_to(int64_t t, int64_t period) {
+    int64_t r = t % period;
+    return r < 0 ? t - r - period : t - r;
+}
+
+/* Chunk and rollup keys: series id then period start, both big-endian, so
+ * one series' range is one contiguous key range. */
+#define KEY_LEN 12
+void key_encode(uint8_t key[KEY_LEN], uint32_t series, int64_t start_ms);
+void key_decode(const uint8_t *key, uint32_t *series, int64_t *start_ms);
+
+hist_status store_open(hist *h, hist_error *err);
+void store_close(hist *h);
+
+/* A growable array of sorted points (the unit passed between store and query). */
+typedef struct point_run {
+    int64_t *ts;
+    double *v;
+    uint8_t *q;
+    size_t n, cap;
+} point_run;
+int point_run_reserve(point_run *r, size_t n);
+void point_run_free(point_run *r);
+
+/* Sorts a window's points by time, the later of two duplicates winning,
+ * appending them to out. */
+int head_window_sorted(const head_window *w, point_run *out);
+
+/* Reads the chunk of (series, window) into out (cleared first). */
+hist_status store_read_chunk(hist *h, uint32_t series, int64_t start_ms, point_run *out,
+                             hist_error *err);
+/* Writes the given windows of one series (sorted by start) into batch:
+ * each merged with its chunk on disk, with its 1-minute rollup record and the
+ * 1-hour rollups of the hours it touches. */
+hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t series,
+                                head_window *const *windows, size_t n, hist_error *err);
+/* Writes the whole head, syncs RocksDB, trims the WAL; caller holds write_mu. */
+hist_status head_checkpoint(hist *h, hist_error *err);
+hist_status store_commit(hist *h, rocksdb_writebatch_t *batch, bool sync, hist_error *err);
+
+/* Aggregation of points into minute buckets (rollup rules: good or uncertain
+ * quality, finite value). Returns the number of buckets written to out,
+ * which must hold one per minute of the span. */
+size_t rollup_minutes(const point_run *r, codec_rollup *out);
+bool point_aggregated(double v, uint8_t q);
+
+#endif
