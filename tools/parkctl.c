@@ -1,0 +1,643 @@
+/*
+ * parkctl - the operator's command line for a Parkwatch data directory.
+ *
+ *   parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] FILE|-
+ *   parkctl -d DIR series [--enterprise E]
+ *   parkctl -d DIR query SERIES [--from T] [--to T] [--step D --agg A] [--limit N]
+ *                               [--format csv|json]
+ *   parkctl -d DIR last [SERIES...] [--enterprise E] [--format csv|json]
+ *   parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format csv|json]
+ *   parkctl -d DIR backup TARGET_DIR
+ *   parkctl restore BACKUP_DIR NEW_DATA_DIR
+ *   parkctl -d DIR stats
+ *
+ * Times (T) are milliseconds since the epoch or ISO 8601 UTC
+ * ("2026-01-01T00:00:00Z", fractional seconds allowed); durations (D) are
+ * milliseconds or a number with ms, s, m, h or d. It opens the data
+ * directory itself, so it runs while parkd is stopped (parkd holds the lock).
+ *
+ * Import streams the file in blocks: a block's new series are registered in
+ * one durable write, then its points are appended in one batch, so a file of
+ * any size imports in bounded memory.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "historian/historian.h"
+#include "ingest/ingest.h"
+
+static const char *prog = "parkctl";
+
+static void die_usage(void) {
+    fprintf(stderr,
+            "usage: parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] FILE|-\n"
+            "       parkctl -d DIR series [--enterprise E]\n"
+            "       parkctl -d DIR query SERIES [--from T] [--to T] [--step D --agg "
+            "avg|min|max|first|last|count|sum]\n"
+            "                                   [--limit N] [--format csv|json]\n"
+            "       parkctl -d DIR last [SERIES...] [--enterprise E] [--format csv|json]\n"
+            "       parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format "
+            "csv|json]\n"
+            "       parkctl -d DIR backup TARGET_DIR\n"
+            "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
+            "       parkctl -d DIR stats\n");
+    exit(2);
+}
+
+/* ---- parsing times and durations ---- */
+
+static bool parse_time(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s && !*end && !errno) {
+        *out = v;
+        return true;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) return false;
+    double frac = 0;
+    if (*rest == '.') {
+        frac = strtod(rest, &end);
+        rest = end;
+    }
+    if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0 && *rest) return false;
+    *out = (int64_t)timegm(&tm) * 1000 + (int64_t)llround(frac * 1000);
+    return true;
+}
+
+static bool parse_duration(const char *s, int64_t *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0) return false;
+    double mult = !strcmp(end, "") || !strcmp(end, "ms") ? 1
+                  : !strcmp(end, "s")                    ? 1e3
+                  : !strcmp(end, "m")                    ? 6e4
+                  : !strcmp(end, "h")                    ? 3.6e6
+                  : !strcmp(end, "d")                    ? 8.64e7
+                                                         : 0;
+    if (mult == 0 || v * mult > 9e15) return false;
+    *out = (int64_t)llround(v * mult);
+    return *out > 0;
+}
+
+static void fmt_time(int64_t ms, char *buf, size_t cap) {
+    time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03dZ", (int)(ms - (int64_t)s * 1000));
+}
+
+static const char *quality_name(uint8_t q) {
+    switch (q & 0xC0) {
+        case HIST_QUALITY_GOOD:
+            return "good";
+        case HIST_QUALITY_UNCERTAIN:
+            return "uncertain";
+        default:
+            return "bad";
+    }
+}
+
+static hist *open_or_die(const char *dir) {
+    if (!dir) {
+        fprintf(stderr, "%s: -d DIR (the data directory) is required\n", prog);
+        exit(2);
+    }
+    hist *h;
+    hist_error err;
+    if (hist_open(dir, NULL, &h, &err) != HIST_OK) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", prog, dir, err.msg);
+        exit(1);
+    }
+    return h;
+}
+
+static void close_or_die(hist *h) {
+    hist_error err;
+    if (hist_close(h, &err) != HIST_OK) {
+        fprintf(stderr, "%s: close: %s\n", prog, err.msg);
+        exit(1);
+    }
+}
+
+/* ---- import ---- */
+
+typedef struct name_slot {
+    char *name;
+    uint32_t id;
+    bool known;
+} name_slot;
+
+typedef struct importer {
+    hist *h;
+    const char *enterprise;
+    name_slot *slots; /* open addressing */
+    size_t cap, used;
+    /* The current block's points, with the slot of their series. */
+    hist_point *pts;
+    size_t *pt_slot;
+    size_t n, pcap;
+    size_t *fresh; /* slots first seen in this block */
+    size_t n_fresh, fresh_cap;
+    size_t rejected, skipped_fields, points, series_created;
+    int64_t now_ms;
+    bool oom;
+} importer;
+
+static uint64_t hash_str(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t slot_for(importer *im, const char *name) {
+    if (im->used * 2 >= im->cap) {
+        size_t cap = im->cap ? im->cap * 2 : 4096;
+        name_slot *ns = calloc(cap, sizeof *ns);
+        if (!ns) {
+            im->oom = true;
+            return SIZE_MAX;
+        }
+        /* Rehash, and remap slots referenced by the block. */
+        size_t *remap = malloc((im->cap ? im->cap : 1) * sizeof *remap);
+        if (!remap) {
+            free(ns);
+            im->oom = true;
+            return SIZE_MAX;
+        }
+        for (size_t i = 0; i < im->cap; i++) {
+            if (!im->slots[i].name) continue;
+            size_t j = hash_str(im->slots[i].name) & (cap - 1);
+            while (ns[j].name) j = (j + 1) & (cap - 1);
+            ns[j] = im->slots[i];
+            remap[i] = j;
+        }
+        for (size_t i = 0; i < im->n; i++) im->pt_slot[i] = remap[im->pt_slot[i]];
+        for (size_t i = 0; i < im->n_fresh; i++) im->fresh[i] = remap[im->fresh[i]];
+        free(remap);
+        free(im->slots);
+        im->slots = ns;
+        im->cap = cap;
+    }
+    size_t j = hash_str(name) & (im->cap - 1);
+    while (im->slots[j].name) {
+        if (!strcmp(im->slots[j].name, name)) return j;
+        j = (j + 1) & (im->cap - 1);
+    }
+    im->slots[j].name = strdup(name);
+    if (!im->slots[j].name) {
+        im->oom = true;
+        return SIZE_MAX;
+    }
+    im->used++;
+    if (im->n_fresh == im->fresh_cap) {
+        im->fresh_cap = im->fresh_cap ? im->fresh_cap * 2 : 1024;
+        size_t *f = realloc(im->fresh, im->fresh_cap * sizeof *f);
+        if (!f) {
+            im->oom = true;
+            return SIZE_MAX;
+        }
+        im->fresh = f;
+    }
+    im->fresh[im->n_fresh++] = j;
+    return j;
+}
+
+static int on_line(const ingest_lp_line *line, void *ctx) {
+    importer *im = ctx;
+    for (size_t f = 0; f < line->n_fields; f++) {
+        if (line->fields[f].type == INGEST_LP_STRING) {
+            im->skipped_fields++;
+            continue;
+        }
+        char name[HIST_SERIES_NAME_MAX + 1];
+        if (ingest_lp_series_name(line, f, im->enterprise, name, sizeof name) != 0) {
+            fprintf(stderr,
+                    "%s: line %zu field %zu: no valid series name (missing enterprise "
+                    "tag, or too long)\n",
+                    prog, line->line_no, f + 1);
+            im->skipped_fields++;
+            continue;
+        }
+        size_t slot = slot_for(im, name);
+        if (slot == SIZE_MAX) return 1;
+        if (im->n == im->pcap) {
+            im->pcap = im->pcap ? im->pcap * 2 : 65536;
+            hist_point *p = realloc(im->pts, im->pcap * sizeof *p);
+            size_t *s = realloc(im->pt_slot, im->pcap * sizeof *s);
+            if (p) im->pts = p;
+            if (s) im->pt_slot = s;
+            if (!p || !s) {
+                im->oom = true;
+                return 1;
+            }
+        }
+        im->pts[im->n] = (hist_point){0, HIST_QUALITY_GOOD, line->has_ts ? line->ts_ms : im->now_ms,
+                                      line->fields[f].value};
+        im->pt_slot[im->n++] = slot;
+    }
+    return 0;
+}
+
+static void on_reject(size_t line_no, const char *reason, const char *message, void *ctx) {
+    importer *im = ctx;
+    if (im->rejected++ < 10)
+        fprintf(stderr, "%s: line %zu rejected (%s): %s\n", prog, line_no, reason, message);
+}
+
+/* Registers the block's new series in one write and appends its points. */
+static int import_block(importer *im) {
+    hist_error err;
+    if (im->n_fresh) {
+        hist_series_def *defs = calloc(im->n_fresh, sizeof *defs);
+        uint32_t *ids = calloc(im->n_fresh, sizeof *ids);
+        if (!defs || !ids) return -1;
+        for (size_t i = 0; i < im->n_fresh; i++) defs[i].name = im->slots[im->fresh[i]].name;
+        hist_status st = hist_series_ensure(im->h, defs, im->n_fresh, ids, &err);
+        if (st != HIST_OK) {
+            fprintf(stderr, "%s: registering series: %s\n", prog, err.msg);
+            free(defs);
+            free(ids);
+            return -1;
+        }
+        for (size_t i = 0; i < im->n_fresh; i++) {
+            im->slots[im->fresh[i]].id = ids[i];
+            im->slots[im->fresh[i]].known = true;
+        }
+        im->series_created += im->n_fresh;
+        im->n_fresh = 0;
+        free(defs);
+        free(ids);
+    }
+    for (size_t i = 0; i < im->n; i++) im->pts[i].series = im->slots[im->pt_slot[i]].id;
+    if (im->n && hist_append(im->h, im->pts, im->n, &err) != HIST_OK) {
+        fprintf(stderr, "%s: append: %s\n", prog, err.msg);
+        return -1;
+    }
+    im->points += im->n;
+    im->n = 0;
+    return 0;
+}
+
+static int cmd_import(const char *dir, int argc, char **argv) {
+    ingest_lp_precision prec = INGEST_LP_NS;
+    const char *file = NULL;
+    importer im = {0};
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            const char *p = argv[++i];
+            prec = !strcmp(p, "ns")   ? INGEST_LP_NS
+                   : !strcmp(p, "us") ? INGEST_LP_US
+                   : !strcmp(p, "ms") ? INGEST_LP_MS
+                   : !strcmp(p, "s")  ? INGEST_LP_S
+                                      : (ingest_lp_precision)-1;
+            if ((int)prec < 0) die_usage();
+        } else if (!strcmp(argv[i], "--enterprise") && i + 1 < argc) {
+            im.enterprise = argv[++i];
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            die_usage();
+        }
+    }
+    if (!file) die_usage();
+    FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", prog, file, strerror(errno));
+        return 1;
+    }
+    im.h = open_or_die(dir);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    im.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+    const size_t block = (size_t)8 << 20;
+    char *buf = malloc(block + INGEST_LP_MAX_LINE + 2);
+    size_t have = 0, lines = 0;
+    int rc = 0;
+    for (;;) {
+        size_t got = fread(buf + have, 1, block - have, f);
+        have += got;
+        if (have == 0) break;
+        /* Parse whole lines only; keep the tail for the next block. */
+        size_t upto = have;
+        if (got > 0 && !feof(f)) {
+            char *nl = memrchr(buf, '\n', have);
+            upto = nl ? (size_t)(nl - buf) + 1 : have;
+        }
+        ingest_lp_stats st;
+        ingest_lp_parse(buf, upto, prec, on_line, on_reject, &im, &st);
+        lines += st.lines;
+        if (im.oom || import_block(&im) != 0) {
+            fprintf(stderr, "%s: import stopped%s\n", prog, im.oom ? ": out of memory" : "");
+            rc = 1;
+            break;
+        }
+        memmove(buf, buf + upto, have - upto);
+        have -= upto;
+        if (got == 0) break;
+    }
+    if (f != stdin) fclose(f);
+    free(buf);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double secs = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+    fprintf(stderr,
+            "%s: %zu lines, %zu points stored in %zu series (%zu new), %zu lines rejected, %zu "
+            "string or unnamed fields skipped, %.2f s (%.0f points/s)\n",
+            prog, lines, im.points, im.used, im.series_created, im.rejected, im.skipped_fields,
+            secs, im.points / (secs > 0 ? secs : 1));
+    close_or_die(im.h);
+    for (size_t i = 0; i < im.cap; i++) free(im.slots[i].name);
+    free(im.slots);
+    free(im.pts);
+    free(im.pt_slot);
+    free(im.fresh);
+    return rc ? rc : im.rejected ? 3 : 0;
+}
+
+/* ---- reading ---- */
+
+typedef struct read_args {
+    const char *enterprise, *format;
+    int64_t from, to, at, step;
+    bool has_at, has_step;
+    hist_agg agg;
+    size_t limit;
+    char **names;
+    size_t n_names;
+} read_args;
+
+static void parse_read_args(int argc, char **argv, read_args *a) {
+    memset(a, 0, sizeof *a);
+    a->format = "csv";
+    a->from = 0;
+    a->to = HIST_MAX_TS_MS;
+    a->agg = HIST_AGG_AVG;
+    a->names = calloc((size_t)argc + 1, sizeof *a->names);
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+        if (!strcmp(o, "--enterprise") && v)
+            a->enterprise = v, i++;
+        else if (!strcmp(o, "--format") && v)
+            a->format = v, i++;
+        else if (!strcmp(o, "--from") && v)
+            ok = parse_time(v, &a->from), i++;
+        else if (!strcmp(o, "--to") && v)
+            ok = parse_time(v, &a->to), i++;
+        else if (!strcmp(o, "--at") && v)
+            ok = a->has_at = parse_time(v, &a->at), i++;
+        else if (!strcmp(o, "--step") && v)
+            ok = a->has_step = parse_duration(v, &a->step), i++;
+        else if (!strcmp(o, "--agg") && v)
+            ok = hist_agg_parse(v, &a->agg), i++;
+        else if (!strcmp(o, "--limit") && v)
+            a->limit = (size_t)strtoull(v, NULL, 10), i++;
+        else if (o[0] == '-' && o[1] == '-')
+            ok = false;
+        else
+            a->names[a->n_names++] = argv[i];
+        if (!ok) {
+            fprintf(stderr, "%s: bad option or value: %s %s\n", prog, o, v ? v : "");
+            exit(2);
+        }
+    }
+    if (strcmp(a->format, "csv") && strcmp(a->format, "json")) {
+        fprintf(stderr, "%s: --format is csv or json\n", prog);
+        exit(2);
+    }
+}
+
+/* The series named on the command line, else those of --enterprise, else all. */
+static hist_series_list resolve_series(hist *h, const read_args *a) {
+    hist_series_list l = {0};
+    hist_error err;
+    if (a->n_names) {
+        l.ids = calloc(a->n_names, sizeof *l.ids);
+        for (size_t i = 0; i < a->n_names; i++) {
+            if (hist_series_lookup(h, a->names[i], &l.ids[i], &err) != HIST_OK) {
+                fprintf(stderr, "%s: %s\n", prog, err.msg);
+                exit(1);
+            }
+        }
+        l.n = l.cap = a->n_names;
+    } else if (hist_series_find(h, a->enterprise, &l, &err) != HIST_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        exit(1);
+    }
+    return l;
+}
+
+static void print_values(hist *h, const hist_series_list *l, const hist_value *v,
+                         const char *format) {
+    json_t *arr = !strcmp(format, "json") ? json_array() : NULL;
+    if (!arr) printf("series,time,ts_ms,value,quality\n");
+    for (size_t i = 0; i < l->n; i++) {
+        hist_series_info info;
+        hist_error err;
+        if (hist_series_get(h, l->ids[i], &info, &err) != HIST_OK) continue;
+        char t[40] = "";
+        if (v[i].present) fmt_time(v[i].ts_ms, t, sizeof t);
+        if (arr) {
+            json_t *o = json_pack("{s:s}", "series", info.name);
+            if (v[i].present) {
+                json_object_set_new(o, "ts_ms", json_integer(v[i].ts_ms));
+                json_object_set_new(o, "time", json_string(t));
+                json_object_set_new(o, "value",
+                                    isfinite(v[i].value) ? json_real(v[i].value) : json_null());
+                json_object_set_new(o, "quality", json_string(quality_name(v[i].quality)));
+            }
+            json_array_append_new(arr, o);
+        } else if (v[i].present) {
+            printf("%s,%s,%" PRId64 ",%.17g,%s\n", info.name, t, v[i].ts_ms, v[i].value,
+                   quality_name(v[i].quality));
+        } else {
+            printf("%s,,,,\n", info.name);
+        }
+    }
+    if (arr) {
+        json_dumpf(arr, stdout, JSON_INDENT(1));
+        printf("\n");
+        json_decref(arr);
+    }
+}
+
+static int cmd_last_or_snapshot(const char *dir, int argc, char **argv, bool snapshot) {
+    read_args a;
+    parse_read_args(argc, argv, &a);
+    if (snapshot && !a.has_at) {
+        fprintf(stderr, "%s: snapshot needs --at T\n", prog);
+        return 2;
+    }
+    hist *h = open_or_die(dir);
+    hist_series_list l = resolve_series(h, &a);
+    hist_value *v = calloc(l.n ? l.n : 1, sizeof *v);
+    hist_error err;
+    hist_status st =
+        snapshot ? hist_snapshot(h, a.at, l.ids, l.n, v, &err) : hist_last(h, l.ids, l.n, v, &err);
+    if (st != HIST_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return 1;
+    }
+    print_values(h, &l, v, a.format);
+    free(v);
+    hist_series_list_free(&l);
+    free(a.names);
+    close_or_die(h);
+    return 0;
+}
+
+static int cmd_query(const char *dir, int argc, char **argv) {
+    read_args a;
+    parse_read_args(argc, argv, &a);
+    if (a.n_names != 1) {
+        fprintf(stderr, "%s: query takes exactly one series name\n", prog);
+        return 2;
+    }
+    hist *h = open_or_die(dir);
+    hist_series_list l = resolve_series(h, &a);
+    hist_error err;
+    bool json = !strcmp(a.format, "json");
+    json_t *arr = json ? json_array() : NULL;
+    if (a.has_step) {
+        hist_buckets b = {0};
+        if (hist_query_agg(h, l.ids[0], a.from, a.to, a.step, a.limit, &b, &err) != HIST_OK) {
+            fprintf(stderr, "%s: %s\n", prog, err.msg);
+            return 1;
+        }
+        if (!json) printf("time,ts_ms,%s,count\n", hist_agg_name(a.agg));
+        for (size_t i = 0; i < b.n; i++) {
+            char t[40];
+            fmt_time(b.v[i].ts_ms, t, sizeof t);
+            double v = hist_bucket_value(&b.v[i], a.agg);
+            if (json)
+                json_array_append_new(arr, json_pack("{s:s,s:I,s:f,s:I}", "time", t, "ts_ms",
+                                                     (json_int_t)b.v[i].ts_ms, hist_agg_name(a.agg),
+                                                     v, "count", (json_int_t)b.v[i].count));
+            else
+                printf("%s,%" PRId64 ",%.17g,%u\n", t, b.v[i].ts_ms, v, b.v[i].count);
+        }
+        fprintf(stderr, "%s: %zu buckets (served by %s)\n", prog, b.n,
+                b.tier == 2   ? "1-hour rollups"
+                : b.tier == 1 ? "1-minute rollups"
+                              : "raw points");
+        hist_buckets_free(&b);
+    } else {
+        hist_samples s = {0};
+        if (hist_query_raw(h, l.ids[0], a.from, a.to, a.limit, &s, &err) != HIST_OK) {
+            fprintf(stderr, "%s: %s\n", prog, err.msg);
+            return 1;
+        }
+        if (!json) printf("time,ts_ms,value,quality\n");
+        for (size_t i = 0; i < s.n; i++) {
+            char t[40];
+            fmt_time(s.v[i].ts_ms, t, sizeof t);
+            if (json) {
+                json_t *o = json_pack("{s:s,s:I,s:s}", "time", t, "ts_ms", (json_int_t)s.v[i].ts_ms,
+                                      "quality", quality_name(s.v[i].quality));
+                json_object_set_new(o, "value",
+                                    isfinite(s.v[i].value) ? json_real(s.v[i].value) : json_null());
+                json_array_append_new(arr, o);
+            } else {
+                printf("%s,%" PRId64 ",%.17g,%s\n", t, s.v[i].ts_ms, s.v[i].value,
+                       quality_name(s.v[i].quality));
+            }
+        }
+        if (s.truncated) fprintf(stderr, "%s: truncated at --limit %zu\n", prog, a.limit);
+        hist_samples_free(&s);
+    }
+    if (arr) {
+        json_dumpf(arr, stdout, JSON_INDENT(1));
+        printf("\n");
+        json_decref(arr);
+    }
+    hist_series_list_free(&l);
+    free(a.names);
+    close_or_die(h);
+    return 0;
+}
+
+static int cmd_series(const char *dir, int argc, char **argv) {
+    read_args a;
+    parse_read_args(argc, argv, &a);
+    hist *h = open_or_die(dir);
+    hist_series_list l = resolve_series(h, &a);
+    printf("id,name,unit\n");
+    for (size_t i = 0; i < l.n; i++) {
+        hist_series_info info;
+        hist_error err;
+        if (hist_series_get(h, l.ids[i], &info, &err) == HIST_OK)
+            printf("%u,%s,%s\n", info.id, info.name, info.unit);
+    }
+    hist_series_list_free(&l);
+    free(a.names);
+    close_or_die(h);
+    return 0;
+}
+
+static int cmd_stats(const char *dir) {
+    hist *h = open_or_die(dir);
+    hist_stats st;
+    hist_error err;
+    if (hist_get_stats(h, &st, &err) != HIST_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return 1;
+    }
+    printf("{\"series\": %" PRIu64 ", \"points\": %" PRIu64 ", \"bytes_on_disk\": %" PRIu64
+           ", \"bytes_rocksdb\": %" PRIu64 ", \"bytes_wal\": %" PRIu64
+           ", \"bytes_per_point\": %.3f}\n",
+           st.series, st.points, st.bytes_on_disk, st.bytes_rocksdb, st.bytes_wal,
+           st.points ? (double)st.bytes_on_disk / st.points : 0.0);
+    close_or_die(h);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = getenv("PARKWATCH_DATA");
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--data")) && i + 1 < argc)
+            dir = argv[i + 1], i += 2;
+        else
+            die_usage();
+    }
+    if (i >= argc) die_usage();
+    const char *cmd = argv[i++];
+    int n = argc - i;
+    char **rest = argv + i;
+    if (!strcmp(cmd, "import")) return cmd_import(dir, n, rest);
+    if (!strcmp(cmd, "query")) return cmd_query(dir, n, rest);
+    if (!strcmp(cmd, "last")) return cmd_last_or_snapshot(dir, n, rest, false);
+    if (!strcmp(cmd, "snapshot")) return cmd_last_or_snapshot(dir, n, rest, true);
+    if (!strcmp(cmd, "series")) return cmd_series(dir, n, rest);
+    if (!strcmp(cmd, "stats")) return cmd_stats(dir);
+    if (!strcmp(cmd, "backup")) {
+        if (n != 1) die_usage();
+        hist *h = open_or_die(dir);
+        hist_error err;
+        hist_status st = hist_backup(h, rest[0], &err);
+        if (st != HIST_OK) fprintf(stderr, "%s: backup: %s\n", prog, err.msg);
+        close_or_die(h);
+        return st == HIST_OK ? 0 : 1;
+    }
+    if (!strcmp(cmd, "restore")) {
+        if (n != 2) die_usage();
+        hist_error err;
+        if (hist_restore(rest[0], rest[1], &err) != HIST_OK) {
+            fprintf(stderr, "%s: restore: %s\n", prog, err.msg);
+            return 1;
+        }
+        return 0;
+    }
+    die_usage();
+}
