@@ -95,8 +95,7 @@ int codec_chunk_encode(codec_buf *b, const int64_t *ts, const double *v, const u
 /* Reads only the header: number of points. */
 int codec_chunk_count(const uint8_t *p, size_t len, size_t *n);
 /* Decodes a whole chunk; arrays must hold codec_chunk_count() entries. */
-int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uint8_t *q,
-                       size_t n);
+int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uint8_t *q, size_t n);
 
 /* ---- rollup record: aggregates of consecutive buckets of one series ----
  * Each bucket: start ts, count of aggregated points, min, max, sum, first,
