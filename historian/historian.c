@@ -96,6 +96,32 @@ static bool name_find(const hist *h, const char *name, uint32_t *id) {
     return false;
 }
 
+const int64_t window_table[WINDOW_CLASSES] = {
+    1 * MINUTE_MS,  2 * MINUTE_MS,  3 * MINUTE_MS,  4 * MINUTE_MS,  5 * MINUTE_MS,
+    6 * MINUTE_MS,  10 * MINUTE_MS, 12 * MINUTE_MS, 15 * MINUTE_MS, 20 * MINUTE_MS,
+    30 * MINUTE_MS, HOUR_MS,        2 * HOUR_MS,    3 * HOUR_MS,    4 * HOUR_MS,
+    6 * HOUR_MS,    8 * HOUR_MS,    12 * HOUR_MS,   24 * HOUR_MS,   WINDOW_MAX_MS};
+
+int window_class(int64_t window_ms) {
+    for (int i = 0; i < WINDOW_CLASSES; i++)
+        if (window_table[i] == window_ms) return i + 1;
+    return 0;
+}
+
+/* About 720 points a chunk: enough for the encoders to find the pattern,
+ * few enough that merging a late point rewrites little. */
+#define POINTS_PER_CHUNK 720
+
+int64_t hist_window_for_interval(int64_t default_window_ms, int64_t interval_ms) {
+    if (interval_ms <= 0) return default_window_ms;
+    int64_t want = interval_ms > WINDOW_MAX_MS / POINTS_PER_CHUNK ? WINDOW_MAX_MS
+                                                                  : interval_ms * POINTS_PER_CHUNK;
+    if (want < default_window_ms) want = default_window_ms;
+    for (int i = 0; i < WINDOW_CLASSES; i++)
+        if (window_table[i] >= want) return window_table[i];
+    return WINDOW_MAX_MS;
+}
+
 static char *dup_or_empty(const char *s) {
     return strdup(s ? s : "");
 }
@@ -103,7 +129,10 @@ static char *dup_or_empty(const char *s) {
 /* Adds a series to the in-memory catalogue; the caller holds head_lock for
  * writing (or is opening). */
 static hist_status catalogue_add(hist *h, uint32_t id, const char *name, const char *unit,
-                                 const char *desc, hist_error *err) {
+                                 const char *desc, int64_t window_ms, hist_error *err) {
+    if (id >= h->opt.max_series || !window_class(window_ms))
+        return hist_fail(err, HIST_ECORRUPT, "series %u: id or window %lld out of range", id,
+                         (long long)window_ms);
     if (id >= h->cap_series) {
         size_t cap = h->cap_series ? h->cap_series : 1024;
         while (cap <= id) cap *= 2;
@@ -119,6 +148,9 @@ static hist_status catalogue_add(hist *h, uint32_t id, const char *name, const c
     st->description = dup_or_empty(desc);
     st->last.series = id;
     st->max_ts_ms = INT64_MIN;
+    st->window_ms = window_ms;
+    atomic_store_explicit(&h->window_class[id], (unsigned char)window_class(window_ms),
+                          memory_order_release);
     if (!st->name || !st->unit || !st->description)
         return hist_fail(err, HIST_ENOMEM, "out of memory adding series");
     if (id >= h->n_series) h->n_series = id + 1;
@@ -135,11 +167,17 @@ static hist_status catalogue_add(hist *h, uint32_t id, const char *name, const c
     return HIST_OK;
 }
 
-static void series_record(codec_buf *b, const char *name, const char *unit, const char *desc) {
+/* name\0unit\0description\0window_ms\0 (the window is absent in stores
+ * made before series had their own: they use the stored default). */
+static void series_record(codec_buf *b, const char *name, const char *unit, const char *desc,
+                          int64_t window_ms) {
+    char w[24];
+    int n = snprintf(w, sizeof w, "%lld", (long long)window_ms);
     b->len = 0;
     codec_buf_put(b, name, strlen(name) + 1);
     codec_buf_put(b, unit ? unit : "", strlen(unit ? unit : "") + 1);
     codec_buf_put(b, desc ? desc : "", strlen(desc ? desc : "") + 1);
+    codec_buf_put(b, w, (size_t)n + 1);
 }
 
 static bool valid_series_name(const char *name) {
@@ -171,9 +209,11 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
      * once the batch is durable, so a failure leaves no trace. */
     for (size_t i = 0; i < n && st == HIST_OK; i++) {
         uint32_t id;
+        int64_t window = hist_window_for_interval(h->opt.chunk_window_ms, defs[i].interval_ms);
         if (name_find(h, defs[i].name, &id)) {
             ids[i] = id;
             const series_state *s = &h->series[id];
+            window = s->window_ms;
             bool unit_changed = defs[i].unit && strcmp(defs[i].unit, s->unit) != 0;
             bool desc_changed = defs[i].description && strcmp(defs[i].description, s->description);
             if (!unit_changed && !desc_changed) continue;
@@ -191,7 +231,7 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
         }
         uint8_t key[5] = {SERIES_KEY_PREFIX, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
                           (uint8_t)(id >> 8), (uint8_t)id};
-        series_record(&rec, defs[i].name, defs[i].unit, defs[i].description);
+        series_record(&rec, defs[i].name, defs[i].unit, defs[i].description, window);
         rocksdb_writebatch_put_cf(batch, h->cf[CF_DEFAULT], (const char *)key, sizeof key,
                                   (const char *)rec.p, rec.len);
     }
@@ -214,7 +254,9 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
                 if (!s->unit || !s->description) st = hist_fail(err, HIST_ENOMEM, "out of memory");
                 continue;
             }
-            st = catalogue_add(h, id, defs[i].name, defs[i].unit, defs[i].description, err);
+            st = catalogue_add(
+                h, id, defs[i].name, defs[i].unit, defs[i].description,
+                hist_window_for_interval(h->opt.chunk_window_ms, defs[i].interval_ms), err);
         }
         pthread_rwlock_unlock(&h->head_lock);
     }
@@ -244,6 +286,7 @@ hist_status hist_series_get(hist *h, uint32_t id, hist_series_info *out, hist_er
         snprintf(out->name, sizeof out->name, "%s", s->name);
         snprintf(out->unit, sizeof out->unit, "%s", s->unit);
         snprintf(out->description, sizeof out->description, "%s", s->description);
+        out->window_ms = s->window_ms;
     }
     pthread_rwlock_unlock(&h->head_lock);
     return st;
@@ -324,12 +367,20 @@ static int window_grow(head_window *w) {
 /* Inserts one point into its series' head; caller holds head_lock for writing. */
 static int head_insert(hist *h, const hist_point *p) {
     series_state *s = &h->series[p->series];
-    int64_t start = floor_to(p->ts_ms, h->opt.chunk_window_ms);
-    head_window **link = &s->windows, *w = s->windows;
-    /* Windows are few and usually the newest is wanted: walk to it. */
-    while (w && w->start_ms < start) {
-        link = &w->next;
-        w = w->next;
+    int64_t start = floor_to(p->ts_ms, s->window_ms);
+    head_window **link, *w;
+    if (s->tail && s->tail->start_ms <= start) {
+        /* The common case, in-order data: the newest window or a new one after it. */
+        link = &s->tail->next;
+        w = s->tail->start_ms == start ? s->tail : NULL;
+    } else {
+        /* Late data: walk from the oldest; a sparse series may have many windows. */
+        link = &s->windows;
+        w = s->windows;
+        while (w && w->start_ms < start) {
+            link = &w->next;
+            w = w->next;
+        }
     }
     if (!w || w->start_ms != start) {
         head_window *nw = window_new(start);
@@ -337,6 +388,7 @@ static int head_insert(hist *h, const hist_point *p) {
         nw->next = w;
         *link = nw;
         w = nw;
+        if (!nw->next) s->tail = nw;
     }
     if (w->n == w->cap && window_grow(w) != 0) return -1;
     if (w->n && p->ts_ms <= w->ts[w->n - 1]) w->sorted = false;
@@ -367,7 +419,7 @@ static int head_insert(hist *h, const hist_point *p) {
 }
 
 static bool window_closed(const hist *h, const series_state *s, const head_window *w) {
-    return w->start_ms + h->opt.chunk_window_ms + h->opt.seal_grace_ms <= s->max_ts_ms;
+    return w->start_ms + s->window_ms + h->opt.seal_grace_ms <= s->max_ts_ms;
 }
 
 /* Writes windows of the given series to RocksDB: the closed ones (which
@@ -418,6 +470,7 @@ static hist_status write_head(hist *h, const uint32_t *series, size_t n_series, 
     for (size_t i = 0; i < n_series; i++) {
         series_state *s = &h->series[series[i]];
         head_window **link = &s->windows;
+        s->tail = NULL;
         while (*link) {
             head_window *w = *link;
             bool closed = window_closed(h, s, w);
@@ -426,12 +479,24 @@ static hist_status write_head(hist *h, const uint32_t *series, size_t n_series, 
                 *link = w->next;
                 window_free(w);
             } else {
+                s->tail = w;
                 link = &w->next;
             }
         }
     }
     pthread_rwlock_unlock(&h->head_lock);
     return HIST_OK;
+}
+
+/* Writes the windows the last batch closed (only touched series can have
+ * closed one). No sync: the log still holds their points until a checkpoint. */
+static hist_status seal_touched(hist *h, hist_error *err) {
+    size_t k = 0;
+    for (size_t i = 0; i < h->n_touched; i++) {
+        const series_state *s = &h->series[h->touched[i]];
+        if (s->windows && window_closed(h, s, s->windows)) h->touched[k++] = h->touched[i];
+    }
+    return k ? write_head(h, h->touched, k, false, false, err) : HIST_OK;
 }
 
 /* Writes the whole head, syncs RocksDB and trims the log. Caller holds write_mu. */
@@ -493,13 +558,7 @@ hist_status hist_append(hist *h, const hist_point *pts, size_t n, hist_error *er
     pthread_rwlock_unlock(&h->head_lock);
     if (st != HIST_OK) goto out;
 
-    /* Seal the windows this batch closed (only touched series can have). */
-    size_t k = 0;
-    for (size_t i = 0; i < h->n_touched; i++) {
-        const series_state *s = &h->series[h->touched[i]];
-        if (s->windows && window_closed(h, s, s->windows)) h->touched[k++] = h->touched[i];
-    }
-    if (k) st = write_head(h, h->touched, k, false, false, err);
+    st = seal_touched(h, err);
     if (st == HIST_OK && wal_bytes_since_rotate(h->log) >= h->opt.wal_checkpoint_bytes)
         st = head_checkpoint(h, err);
 out:
@@ -582,7 +641,15 @@ static hist_status load_catalogue(hist *h, hist_error *err) {
             s->description = strdup(desc + 1);
             continue;
         }
-        st = catalogue_add(h, id, name, unit + 1, desc + 1, err);
+        int64_t window = h->opt.chunk_window_ms;
+        const char *end = v + vlen, *wf = desc + 1 + strlen(desc + 1) + 1;
+        if (wf < end) { /* the window field */
+            if (!memchr(wf, 0, (size_t)(end - wf)) || !window_class(window = atoll(wf))) {
+                st = hist_fail(err, HIST_ECORRUPT, "series record %u has a bad window", id);
+                break;
+            }
+        }
+        st = catalogue_add(h, id, name, unit + 1, desc + 1, window, err);
     }
     rocksdb_iter_destroy(it);
     return st;
@@ -607,7 +674,6 @@ static hist_status load_window_setting(hist *h, hist_error *err) {
         if (w <= 0 || HOUR_MS % w != 0 || w % MINUTE_MS != 0)
             return hist_fail(err, HIST_ECORRUPT, "stored chunk window '%s' is invalid", buf);
         h->opt.chunk_window_ms = w;
-        h->retention[CF_CHUNKS].period_ms = h->retention[CF_ROLLUP_1M].period_ms = w;
         return HIST_OK;
     }
     char buf[32];
@@ -662,6 +728,7 @@ typedef struct replay_ctx {
     hist *h;
     hist_status st;
     size_t bad;
+    hist_error *err;
 } replay_ctx;
 
 static void replay_batch(const hist_point *pts, size_t n, void *arg) {
@@ -674,8 +741,12 @@ static void replay_batch(const hist_point *pts, size_t n, void *arg) {
             c->bad++; /* cannot happen: series are registered durably before use */
             continue;
         }
-        if (head_insert(h, &pts[i]) != 0) c->st = HIST_ENOMEM;
+        if (head_insert(h, &pts[i]) != 0)
+            c->st = hist_fail(c->err, HIST_ENOMEM, "out of memory replaying the log");
     }
+    /* Seal as the original appends did, so replaying a long log keeps the
+     * head small. Nothing is trimmed before the checkpoint that ends open. */
+    if (c->st == HIST_OK) c->st = seal_touched(h, c->err);
 }
 
 hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist_error *err) {
@@ -709,7 +780,10 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
     pthread_mutex_init(&h->sync_mu, NULL);
     pthread_cond_init(&h->sync_cv, NULL);
 
-    hist_status st = store_open(h, err);
+    hist_status st = HIST_OK;
+    h->window_class = calloc(o.max_series, 1);
+    if (!h->window_class) st = hist_fail(err, HIST_ENOMEM, "out of memory");
+    if (st == HIST_OK) st = store_open(h, err);
     if (st == HIST_OK) st = load_window_setting(h, err);
     if (st == HIST_OK) st = load_catalogue(h, err);
     if (st == HIST_OK) st = load_last_values(h, err);
@@ -717,9 +791,9 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
     snprintf(wal_dir, sizeof wal_dir, "%s/wal", dir);
     if (st == HIST_OK) st = wal_open(wal_dir, &h->log, err);
     if (st == HIST_OK) {
-        replay_ctx c = {.h = h, .st = HIST_OK};
+        replay_ctx c = {.h = h, .st = HIST_OK, .err = err};
         st = wal_replay(h->log, replay_batch, &c, err);
-        if (st == HIST_OK && c.st != HIST_OK) st = hist_fail(err, c.st, "out of memory replaying");
+        if (st == HIST_OK && c.st != HIST_OK) st = c.st; /* err already says why */
         if (st == HIST_OK && c.bad)
             st = hist_fail(err, HIST_ECORRUPT, "wal: %zu points name unknown series", c.bad);
     }
@@ -770,6 +844,7 @@ hist_status hist_close(hist *h, hist_error *err) {
     free(h->touched);
     wal_close(h->log);
     store_close(h);
+    free(h->window_class);
     pthread_mutex_destroy(&h->write_mu);
     pthread_rwlock_destroy(&h->head_lock);
     pthread_mutex_destroy(&h->sync_mu);

@@ -79,8 +79,8 @@ typedef enum hist_sync_policy {
 typedef struct hist_options {
     hist_sync_policy sync;
     int sync_interval_ms;        /* HIST_SYNC_INTERVAL; default 100 */
-    int64_t chunk_window_ms;     /* time window of one chunk; default 15 min, a multiple of 1 min
-                                    that divides 1 h */
+    int64_t chunk_window_ms;     /* chunk window of series registered without an interval;
+                                    default 15 min, a multiple of 1 min that divides 1 h */
     int64_t seal_grace_ms;       /* a window is sealed once its series has a point this far past
                                     its end; default 60 s */
     size_t wal_checkpoint_bytes; /* persist the head and trim the WAL past this; default 512 MiB */
@@ -105,6 +105,11 @@ typedef struct hist_series_def {
     const char *name; /* enterprise/device/tag, at most HIST_SERIES_NAME_MAX bytes */
     const char *unit; /* may be NULL */
     const char *description;
+    /* Expected time between points, 0 if unknown. It fixes, once, when the
+     * series is created, the series' chunk window (about 720 points per
+     * chunk, between chunk_window_ms and 7 days): sparse series then
+     * compress as well as dense ones. Ignored for existing series. */
+    int64_t interval_ms;
 } hist_series_def;
 
 /* Returns the ids of the named series, registering (durably, in one write)
@@ -119,9 +124,13 @@ typedef struct hist_series_info {
     char name[HIST_SERIES_NAME_MAX + 1];
     char unit[32];
     char description[128];
+    int64_t window_ms; /* chunk window, fixed when the series was created */
 } hist_series_info;
 
 hist_status hist_series_get(hist *h, uint32_t id, hist_series_info *out, hist_error *err);
+
+/* The chunk window a new series with this sampling interval gets. */
+int64_t hist_window_for_interval(int64_t default_window_ms, int64_t interval_ms);
 
 typedef struct hist_series_list {
     uint32_t *ids;

@@ -36,7 +36,9 @@ typedef struct head_window {
 } head_window;
 
 typedef struct series_state {
+    int64_t window_ms; /* chunk window: fixed at creation, keys depend on it */
     head_window *windows;
+    head_window *tail; /* newest window: in-order points go straight to it */
     int64_t max_ts_ms; /* largest timestamp ever appended (sealing clock) */
     hist_value last;
     uint32_t touched_batch; /* stamp of the last append batch that touched it */
@@ -61,9 +63,28 @@ void wal_close(wal *w);
 /* ---- RocksDB key spaces (store.c) ---- */
 enum { CF_DEFAULT = 0, CF_CHUNKS, CF_ROLLUP_1M, CF_ROLLUP_1H, CF_COUNT };
 
+/* The chunk windows a series may have, in increasing order. Stored per
+ * series as a class (index + 1) so the retention filter, which runs on
+ * RocksDB's threads, can read it without the catalogue lock. */
+#define WINDOW_CLASSES 20
+extern const int64_t window_table[WINDOW_CLASSES];
+#define WINDOW_MAX_MS (7 * 24 * HOUR_MS)
+int window_class(int64_t window_ms); /* 0 if not an allowed window */
+
+/* Rollup tiers kept for a series: minute buckets only pay off when a
+ * minute holds several points, hour buckets when an hour does. */
+static inline bool series_has_1m(int64_t window_ms) {
+    return window_ms <= HOUR_MS;
+}
+static inline bool series_has_1h(int64_t window_ms) {
+    return window_ms <= 12 * HOUR_MS;
+}
+
 typedef struct retention_state {
-    int64_t keep_ms;   /* 0 = forever */
-    int64_t period_ms; /* span covered by one key */
+    int64_t keep_ms;                           /* 0 = forever */
+    int64_t period_ms;                         /* span covered by one key; 0 = the series' window */
+    const _Atomic unsigned char *window_class; /* by series id, max_series long */
+    size_t n_classes;
 } retention_state;
 
 struct hist {
@@ -92,6 +113,7 @@ struct hist {
     uint32_t batch_stamp;
     uint32_t *touched;
     size_t n_touched, cap_touched;
+    _Atomic unsigned char *window_class; /* see window_table */
 
     pthread_t sync_thread;
     bool sync_thread_running;
@@ -102,6 +124,12 @@ struct hist {
 
     atomic_uint_fast64_t chunks_written, late_merges;
 };
+
+/* The chunk window of a registered series; safe without the head lock. */
+static inline int64_t series_window(const hist *h, uint32_t series) {
+    unsigned c = atomic_load_explicit(&h->window_class[series], memory_order_acquire);
+    return c ? window_table[c - 1] : h->opt.chunk_window_ms;
+}
 
 /* Formats a message into err (when not NULL) and returns status. */
 hist_status hist_fail(hist_error *err, hist_status status, const char *fmt, ...)
@@ -150,7 +178,7 @@ hist_status store_commit(hist *h, rocksdb_writebatch_t *batch, bool sync, hist_e
 /* Aggregation of points into minute buckets (rollup rules: good or uncertain
  * quality, finite value). Returns the number of buckets written to out,
  * which must hold one per minute of the span. */
-size_t rollup_minutes(const point_run *r, codec_rollup *out);
+size_t rollup_period(const point_run *r, int64_t period, codec_rollup *out);
 bool point_aggregated(double v, uint8_t q);
 
 #endif

@@ -88,7 +88,7 @@ static hist_status check_series(hist *h, uint32_t series, hist_error *err) {
 /* Copies, sorted, the head windows of series overlapping [from, to). */
 static hist_status copy_head(hist *h, uint32_t series, int64_t from, int64_t to, head_copy **out,
                              size_t *n_out, hist_error *err) {
-    const int64_t W = h->opt.chunk_window_ms;
+    const int64_t W = series_window(h, series);
     hist_status st = HIST_OK;
     size_t n = 0;
     head_copy *c = NULL;
@@ -154,7 +154,7 @@ static bool emit_merged(const point_run *disk, const point_run *head, point_run 
 static hist_status scan_raw(hist *h, uint32_t series, int64_t from, int64_t to, point_fn fn,
                             void *ctx, hist_error *err) {
     if (from >= to) return HIST_OK;
-    const int64_t W = h->opt.chunk_window_ms;
+    const int64_t W = series_window(h, series);
     head_copy *head;
     size_t n_head, hi = 0;
     hist_status st = copy_head(h, series, from, to, &head, &n_head, err);
@@ -318,7 +318,7 @@ typedef struct span {
 static hist_status scan_tier(hist *h, uint32_t series, int cf, int64_t period, int64_t from,
                              int64_t to, const span *dirty, size_t n_dirty, fold *f,
                              hist_error *err) {
-    const int64_t key_period = cf == CF_ROLLUP_1H ? HOUR_MS : h->opt.chunk_window_ms;
+    const int64_t key_period = cf == CF_ROLLUP_1H ? HOUR_MS : series_window(h, series);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     uint8_t upper[KEY_LEN], key[KEY_LEN];
     key_encode(upper, series, to);
@@ -384,6 +384,9 @@ hist_status hist_query_agg(hist *h, uint32_t series, int64_t from_ms, int64_t to
     if (!(f.v = calloc(f.n, sizeof *f.v))) return hist_fail(err, HIST_ENOMEM, "out of memory");
 
     int tier = step_ms % HOUR_MS == 0 ? 2 : step_ms % MINUTE_MS == 0 ? 1 : 0;
+    /* Sparse series keep fewer tiers (see series_has_1m): fall back to raw. */
+    const int64_t window = series_window(h, series);
+    if ((tier == 2 && !series_has_1h(window)) || (tier == 1 && !series_has_1m(window))) tier = 0;
     int64_t G = tier == 2 ? HOUR_MS : MINUTE_MS;
     int64_t a = tier ? -floor_to(-from_ms, G) : to_ms; /* ceil */
     int64_t b = tier ? floor_to(to_ms, G) : to_ms;
@@ -392,7 +395,7 @@ hist_status hist_query_agg(hist *h, uint32_t series, int64_t from_ms, int64_t to
     size_t n_dirty = 0;
     if (tier) {
         /* Windows with unwritten points are read raw, widened to the tier's period. */
-        const int64_t W = h->opt.chunk_window_ms;
+        const int64_t W = series_window(h, series);
         pthread_rwlock_rdlock(&h->head_lock);
         size_t n = 0;
         for (const head_window *w = h->series[series].windows; w; w = w->next) n++;
@@ -510,13 +513,12 @@ hist_status hist_snapshot(hist *h, int64_t at_ms, const uint32_t *series, size_t
     pthread_rwlock_unlock(&h->head_lock);
 
     /* Pass 2: the last stored point at or before T, one seek per series. */
-    const int64_t W = h->opt.chunk_window_ms;
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(h->db, h->ropts, h->cf[CF_CHUNKS]);
     point_run run = {0};
     for (size_t i = 0; i < n && st == HIST_OK; i++) {
         if (!need_disk[i]) continue;
         uint8_t key[KEY_LEN];
-        key_encode(key, series[i], at_ms < 0 ? 0 : floor_to(at_ms, W));
+        key_encode(key, series[i], at_ms < 0 ? 0 : floor_to(at_ms, series_window(h, series[i])));
         rocksdb_iter_seek_for_prev(it, (const char *)key, KEY_LEN);
         for (int tries = 0; tries < 2 && rocksdb_iter_valid(it); tries++) {
             size_t klen, vlen, cnt;

@@ -151,14 +151,14 @@ static void round_sums(codec_rollup *b, size_t n, int decimals) {
     }
 }
 
-size_t rollup_minutes(const point_run *r, codec_rollup *out) {
+size_t rollup_period(const point_run *r, int64_t period, codec_rollup *out) {
     size_t n = 0;
     int64_t cur = INT64_MIN;
     double *good = malloc((r->n ? r->n : 1) * sizeof *good);
     size_t n_good = 0;
     for (size_t i = 0; i < r->n; i++) {
         if (!point_aggregated(r->v[i], r->q[i])) continue;
-        int64_t m = floor_to(r->ts[i], MINUTE_MS);
+        int64_t m = floor_to(r->ts[i], period);
         if (m != cur) {
             cur = m;
             memset(&out[n], 0, sizeof out[n]);
@@ -288,10 +288,30 @@ static hist_status read_minutes(hist *h, uint32_t series, int64_t start, codec_r
     return HIST_OK;
 }
 
+/* Hour buckets straight from the points of one window of at least an hour
+ * (such a window holds whole hours). Every hour is written or deleted: a
+ * late rewrite may have turned an hour's last good point bad. */
+static hist_status put_hours(hist *h, rocksdb_writebatch_t *batch, uint32_t series, int64_t start,
+                             int64_t window, const point_run *pts, codec_rollup *hours,
+                             codec_buf *enc, hist_error *err) {
+    size_t n = rollup_period(pts, HOUR_MS, hours), k = 0;
+    for (int64_t hour = start; hour < start + window; hour += HOUR_MS) {
+        bool have = k < n && hours[k].ts_ms == hour;
+        enc->len = 0;
+        if (have && codec_rollup_encode(enc, &hours[k], 1) != CODEC_OK)
+            return hist_fail(err, HIST_ENOMEM, "rollup encoding failed for series %u", series);
+        put_cf(h, batch, CF_ROLLUP_1H, series, hour, have ? enc : NULL);
+        k += have;
+    }
+    return HIST_OK;
+}
+
 hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t series,
                                 head_window *const *windows, size_t n, hist_error *err) {
-    const int64_t W = h->opt.chunk_window_ms;
-    const size_t per_window = (size_t)(W / MINUTE_MS);
+    const int64_t W = series_window(h, series);
+    const bool has_1m = series_has_1m(W), has_1h = series_has_1h(W);
+    /* Buckets a window can hold: minutes when the series keeps them, else hours. */
+    const size_t per_window = (size_t)(W / (has_1m ? MINUTE_MS : HOUR_MS)) + 1;
     point_run disk = {0}, head = {0}, merged = {0};
     codec_buf enc = {0};
     window_rollup *wr = calloc(n, sizeof *wr);
@@ -327,12 +347,16 @@ hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t s
         put_cf(h, batch, CF_CHUNKS, series, w->start_ms, &enc);
         atomic_fetch_add(&h->chunks_written, 1);
         wr[i].start = w->start_ms;
+        if (!has_1m) {
+            if (has_1h) st = put_hours(h, batch, series, w->start_ms, W, pts, scratch, &enc, err);
+            continue;
+        }
         wr[i].minutes = malloc(per_window * sizeof *wr[i].minutes);
         if (!wr[i].minutes) {
             st = hist_fail(err, HIST_ENOMEM, "out of memory sealing series %u", series);
             break;
         }
-        wr[i].n = rollup_minutes(pts, wr[i].minutes);
+        wr[i].n = rollup_period(pts, MINUTE_MS, wr[i].minutes);
         enc.len = 0;
         if (wr[i].n && codec_rollup_encode(&enc, wr[i].minutes, wr[i].n) != CODEC_OK) {
             st = hist_fail(err, HIST_ENOMEM, "rollup encoding failed for series %u", series);
@@ -342,7 +366,7 @@ hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t s
     }
     /* One-hour buckets of every hour touched, from the minute buckets of all
      * its windows: fresh ones from this batch, the others from disk. */
-    for (size_t i = 0; i < n && st == HIST_OK;) {
+    for (size_t i = 0; has_1m && i < n && st == HIST_OK;) {
         int64_t hour = floor_to(wr[i].start, HOUR_MS);
         codec_rollup hb = {.ts_ms = hour};
         size_t j = i;
@@ -409,7 +433,14 @@ static unsigned char retention_filter(void *state, int level, const char *key, s
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    return start + r->period_ms <= now_ms - r->keep_ms;
+    int64_t period = r->period_ms;
+    if (!period) { /* a series not (yet) in the catalogue: assume the widest window */
+        unsigned c = series < r->n_classes
+                         ? atomic_load_explicit(&r->window_class[series], memory_order_acquire)
+                         : 0;
+        period = c ? window_table[c - 1] : WINDOW_MAX_MS;
+    }
+    return start + period <= now_ms - r->keep_ms;
 }
 
 static void retention_state_keep(void *state) {
@@ -443,7 +474,7 @@ hist_status store_open(hist *h, hist_error *err) {
     rocksdb_options_set_keep_log_file_num(h->db_opts, 2);
     rocksdb_options_set_max_total_wal_size(h->db_opts, 256u << 20);
 
-    const int64_t period[CF_COUNT] = {0, h->opt.chunk_window_ms, h->opt.chunk_window_ms, HOUR_MS};
+    const int64_t period[CF_COUNT] = {0, 0, 0, HOUR_MS}; /* 0: the series' window */
     const int64_t keep[CF_COUNT] = {0, h->opt.retention_raw_ms, h->opt.retention_1m_ms,
                                     h->opt.retention_1h_ms};
     for (int i = 0; i < CF_COUNT; i++) {
@@ -452,7 +483,10 @@ hist_status store_open(hist *h, hist_error *err) {
         rocksdb_options_set_compression(o, rocksdb_snappy_compression);
         rocksdb_options_set_write_buffer_size(o, (i == CF_CHUNKS ? 64u : 16u) << 20);
         rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
-        h->retention[i] = (retention_state){.keep_ms = keep[i], .period_ms = period[i]};
+        h->retention[i] = (retention_state){.keep_ms = keep[i],
+                                            .period_ms = period[i],
+                                            .window_class = h->window_class,
+                                            .n_classes = h->opt.max_series};
         if (i != CF_DEFAULT) {
             h->filters[i] = rocksdb_compactionfilter_create(&h->retention[i], retention_state_keep,
                                                             retention_filter, retention_name);

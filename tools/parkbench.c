@@ -173,7 +173,7 @@ static int bench_historian(int argc, char **argv) {
     for (long i = 0; i < S; i++) {
         make_transmitter(&tx[i], (size_t)i, &rng);
         snprintf(names[i], sizeof names[i], "E%03ld/dev-%05ld/%s", i * 30 / S, i, tx[i].kind);
-        defs[i] = (hist_series_def){names[i], tx[i].unit, NULL};
+        defs[i] = (hist_series_def){names[i], tx[i].unit, NULL, 1000};
     }
     if (hist_series_ensure(h, defs, (size_t)S, ids, &err) != HIST_OK) {
         fprintf(stderr, "parkbench historian: %s\n", err.msg);

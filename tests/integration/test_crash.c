@@ -65,7 +65,7 @@ static void register_series(hist *h, uint32_t *ids) {
     char names[N_SERIES][48];
     for (int s = 0; s < N_SERIES; s++) {
         snprintf(names[s], sizeof names[s], "E%02d/crash/tag%02d", s % 4, s);
-        defs[s] = (hist_series_def){names[s], "u", NULL};
+        defs[s] = (hist_series_def){names[s], "u", NULL, 0};
     }
     hist_error err;
     if (hist_series_ensure(h, defs, N_SERIES, ids, &err) != HIST_OK) {

@@ -159,7 +159,7 @@ static void make_series(hist *h, size_t n, uint32_t *ids) {
     assert_true(n <= 64);
     for (size_t i = 0; i < n; i++) {
         snprintf(names[i], sizeof names[i], "E%03zu/dev-%zu/T%zu.level", i % 3, i, i);
-        defs[i] = (hist_series_def){names[i], "m", "tank level"};
+        defs[i] = (hist_series_def){names[i], "m", "tank level", 0};
     }
     hist_error err;
     assert_int_equal(hist_series_ensure(h, defs, n, ids, &err), HIST_OK);
@@ -215,13 +215,14 @@ static void test_round_trip_and_reopen(void **state) {
 
 /* Writes several hours for a few series in shuffled batches, with late
  * points (more than an hour behind), duplicates, bad quality and NaN. */
-static void write_messy(hist *h, const uint32_t *ids, size_t n_series, model *m, uint64_t seed,
-                        int hours) {
+static void write_messy_every(hist *h, const uint32_t *ids, size_t n_series, model *m,
+                              uint64_t seed, int hours, int64_t interval_ms) {
     uint64_t rng = seed;
-    size_t total = (size_t)hours * 3600 * n_series;
+    int ticks = (int)((int64_t)hours * 3600000 / interval_ms);
+    size_t total = (size_t)ticks * n_series;
     hist_point *all = malloc(total * sizeof *all);
     size_t n = 0;
-    for (int t = 0; t < hours * 3600; t++)
+    for (int t = 0; t < ticks; t++)
         for (size_t s = 0; s < n_series; s++) {
             if (testutil_rand(&rng) % 10 == 0) continue; /* gaps */
             double v =
@@ -231,7 +232,7 @@ static void write_messy(hist *h, const uint32_t *ids, size_t n_series, model *m,
             if (r == 0) q = HIST_QUALITY_BAD;
             if (r == 1) q = HIST_QUALITY_UNCERTAIN;
             if (r == 2) v = NAN;
-            all[n++] = (hist_point){ids[s], q, T0 + (int64_t)t * 1000, v};
+            all[n++] = (hist_point){ids[s], q, T0 + (int64_t)t * interval_ms, v};
         }
     /* Mostly in order, but hold back 2 % of points and send them 1-2 h late. */
     hist_point *late = malloc(n * sizeof *late);
@@ -278,6 +279,11 @@ static void write_messy(hist *h, const uint32_t *ids, size_t n_series, model *m,
     free(all);
 }
 
+static void write_messy(hist *h, const uint32_t *ids, size_t n_series, model *m, uint64_t seed,
+                        int hours) {
+    write_messy_every(h, ids, n_series, m, seed, hours, 1000);
+}
+
 static void check_everything(hist *h, model *m, const uint32_t *ids, size_t n_series, int hours) {
     int64_t end = T0 + (int64_t)hours * 3600 * 1000;
     for (size_t s = 0; s < n_series; s++) {
@@ -317,6 +323,61 @@ static void test_late_duplicates_and_rollups(void **state) {
     assert_int_equal(hist_get_stats(h, &st, &err), HIST_OK);
     assert_int_equal(st.points, m.n);
     assert_int_equal(st.series, 3);
+    close_store(h);
+    free(m.p);
+    testutil_rmtree(dir);
+}
+
+/* Series sampled every 10 s, 1 min and 1 h get wider chunk windows and
+ * fewer rollup tiers; everything must still read back exactly. */
+static void test_sparse_series_windows(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "hist-sparse");
+    hist *h = open_store(dir, NULL);
+    const int64_t interval[3] = {10000, 60000, 3600000};
+    const int64_t window[3] = {2 * 3600000, 12 * 3600000, 7 * 86400000LL};
+    const int hours[3] = {30, 72, 24 * 60};
+    hist_series_def defs[3] = {{"E001/aq-1/PM25", "ug/m3", NULL, interval[0]},
+                               {"E001/aq-1/SO2", "ug/m3", NULL, interval[1]},
+                               {"E002/met-1/TEMP", "degC", NULL, interval[2]}};
+    uint32_t ids[3];
+    hist_error err;
+    assert_int_equal(hist_series_ensure(h, defs, 3, ids, &err), HIST_OK);
+    model m = {0};
+    for (int s = 0; s < 3; s++) {
+        hist_series_info info;
+        assert_int_equal(hist_series_get(h, ids[s], &info, &err), HIST_OK);
+        assert_int_equal(info.window_ms, window[s]);
+        assert_int_equal(hist_window_for_interval(15 * 60000, interval[s]), window[s]);
+        write_messy_every(h, &ids[s], 1, &m, 7 + (uint64_t)s, hours[s], interval[s]);
+    }
+    model_truth(&m);
+    for (int pass = 0; pass < 3; pass++) {
+        for (int s = 0; s < 3; s++) {
+            int64_t end = T0 + (int64_t)hours[s] * 3600000;
+            /* Minute buckets exist only for windows up to 1 h, hours up to 12 h. */
+            int t1 = window[s] <= 3600000 ? 1 : 0, t2 = window[s] <= 12 * 3600000 ? 2 : 0;
+            check_raw(h, &m, ids[s], T0, end);
+            check_raw(h, &m, ids[s], T0 + 7777777, end - 5555555);
+            check_agg(h, &m, ids[s], T0, end, 60000, t1);
+            check_agg(h, &m, ids[s], T0, end, 3600000, t2);
+            check_agg(h, &m, ids[s], T0 + 1800000, end - 1800000, 3600000, t2);
+            check_agg(h, &m, ids[s], T0, end, 86400000, t2);
+        }
+        if (pass == 0) assert_int_equal(hist_flush(h, &err), HIST_OK);
+        if (pass == 1) {
+            close_store(h);
+            h = open_store(dir, NULL);
+        }
+    }
+    /* The window survives reopening, and a second ensure does not change it. */
+    hist_series_def again = {"E002/met-1/TEMP", NULL, NULL, 1000};
+    uint32_t id;
+    assert_int_equal(hist_series_ensure(h, &again, 1, &id, &err), HIST_OK);
+    hist_series_info info;
+    assert_int_equal(hist_series_get(h, id, &info, &err), HIST_OK);
+    assert_int_equal(info.window_ms, window[2]);
     close_store(h);
     free(m.p);
     testutil_rmtree(dir);
@@ -401,10 +462,10 @@ static void test_errors(void **state) {
     /* All or nothing: the good first point was not stored either. */
     assert_int_equal(hist_query_raw(h, ids[0], 0, HIST_MAX_TS_MS, 0, &s, &err), HIST_OK);
     assert_int_equal(s.n, 0);
-    hist_series_def bad_names[] = {{"no-slashes", NULL, NULL},
-                                   {"/a/b", NULL, NULL},
-                                   {"a/b/", NULL, NULL},
-                                   {"a//b", NULL, NULL}};
+    hist_series_def bad_names[] = {{"no-slashes", NULL, NULL, 0},
+                                   {"/a/b", NULL, NULL, 0},
+                                   {"a/b/", NULL, NULL, 0},
+                                   {"a//b", NULL, NULL, 0}};
     uint32_t id;
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(hist_series_ensure(h, &bad_names[i], 1, &id, &err), HIST_EINVAL);
@@ -543,6 +604,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_and_reopen),
         cmocka_unit_test(test_late_duplicates_and_rollups),
+        cmocka_unit_test(test_sparse_series_windows),
         cmocka_unit_test(test_last_and_snapshot),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_retention),
