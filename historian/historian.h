@@ -232,7 +232,8 @@ typedef struct hist_stats {
     uint64_t series;
     uint64_t points;        /* stored points, head included (a scan: not for hot paths) */
     uint64_t bytes_on_disk; /* RocksDB files and write-ahead log */
-    uint64_t bytes_rocksdb; /* RocksDB files only (SST, log, manifest) */
+    uint64_t bytes_rocksdb; /* RocksDB files only (SST, log, manifest, options) */
+    uint64_t bytes_sst;     /* of which SST files: the data itself */
     uint64_t bytes_wal;
     uint64_t head_points;    /* points held in memory in open windows */
     uint64_t chunks_written; /* since open */

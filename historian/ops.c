@@ -20,13 +20,15 @@
 #include "historian/internal.h"
 
 /* Bytes of the regular files in dir; info logs (LOG*) are diagnostics, not data. */
-static uint64_t dir_bytes(const char *dir, bool skip_info_logs) {
+static uint64_t dir_bytes(const char *dir, bool skip_info_logs, const char *suffix) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     uint64_t total = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (skip_info_logs && strncmp(e->d_name, "LOG", 3) == 0) continue;
+        size_t len = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
+        if (suffix && (len < sl || strcmp(e->d_name + len - sl, suffix) != 0)) continue;
         char path[4096 + 256 + 2];
         struct stat sb;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -60,7 +62,8 @@ hist_status hist_get_stats(hist *h, hist_stats *out, hist_error *err) {
     pthread_rwlock_unlock(&h->head_lock);
     char path[4096];
     snprintf(path, sizeof path, "%s/rocksdb", h->dir);
-    out->bytes_rocksdb = dir_bytes(path, true);
+    out->bytes_rocksdb = dir_bytes(path, true, NULL);
+    out->bytes_sst = dir_bytes(path, true, ".sst");
     out->bytes_wal = wal_bytes(h->log);
     out->bytes_on_disk = out->bytes_rocksdb + out->bytes_wal;
     out->chunks_written = atomic_load(&h->chunks_written);

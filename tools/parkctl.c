@@ -1,7 +1,7 @@
 /*
  * parkctl - the operator's command line for a Parkwatch data directory.
  *
- *   parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] FILE|-
+ *   parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] [--interval MS] FILE|-
  *   parkctl -d DIR series [--enterprise E]
  *   parkctl -d DIR query SERIES [--from T] [--to T] [--step D --agg A] [--limit N]
  *                               [--format csv|json]
@@ -9,7 +9,7 @@
  *   parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format csv|json]
  *   parkctl -d DIR backup TARGET_DIR
  *   parkctl restore BACKUP_DIR NEW_DATA_DIR
- *   parkctl -d DIR stats
+ *   parkctl -d DIR stats [--compact]
  *
  * Times (T) are milliseconds since the epoch or ISO 8601 UTC
  * ("2026-01-01T00:00:00Z", fractional seconds allowed); durations (D) are
@@ -35,18 +35,18 @@
 static const char *prog = "parkctl";
 
 static void die_usage(void) {
-    fprintf(stderr,
-            "usage: parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] FILE|-\n"
-            "       parkctl -d DIR series [--enterprise E]\n"
-            "       parkctl -d DIR query SERIES [--from T] [--to T] [--step D --agg "
-            "avg|min|max|first|last|count|sum]\n"
-            "                                   [--limit N] [--format csv|json]\n"
-            "       parkctl -d DIR last [SERIES...] [--enterprise E] [--format csv|json]\n"
-            "       parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format "
-            "csv|json]\n"
-            "       parkctl -d DIR backup TARGET_DIR\n"
-            "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
-            "       parkctl -d DIR stats\n");
+    fprintf(stderr, "usage: parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] "
+                    "[--interval MS] FILE|-\n"
+                    "       parkctl -d DIR series [--enterprise E]\n"
+                    "       parkctl -d DIR query SERIES [--from T] [--to T] [--step D --agg "
+                    "avg|min|max|first|last|count|sum]\n"
+                    "                                   [--limit N] [--format csv|json]\n"
+                    "       parkctl -d DIR last [SERIES...] [--enterprise E] [--format csv|json]\n"
+                    "       parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format "
+                    "csv|json]\n"
+                    "       parkctl -d DIR backup TARGET_DIR\n"
+                    "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
+                    "       parkctl -d DIR stats [--compact]\n");
     exit(2);
 }
 
@@ -135,6 +135,9 @@ typedef struct name_slot {
     char *name;
     uint32_t id;
     bool known;
+    /* First block of a new series: its time span, to guess its interval. */
+    int64_t min_ts, max_ts;
+    size_t count;
 } name_slot;
 
 typedef struct importer {
@@ -150,6 +153,7 @@ typedef struct importer {
     size_t n_fresh, fresh_cap;
     size_t rejected, skipped_fields, points, series_created;
     int64_t now_ms;
+    int64_t interval_ms; /* --interval; 0 = estimate per series */
     bool oom;
 } importer;
 
@@ -261,7 +265,26 @@ static int import_block(importer *im) {
         hist_series_def *defs = calloc(im->n_fresh, sizeof *defs);
         uint32_t *ids = calloc(im->n_fresh, sizeof *ids);
         if (!defs || !ids) return -1;
-        for (size_t i = 0; i < im->n_fresh; i++) defs[i].name = im->slots[im->fresh[i]].name;
+        /* The interval fixes the series' chunk window, so estimate it from
+         * the points this block has of each new series. */
+        for (size_t i = 0; i < im->n_fresh; i++) {
+            name_slot *s = &im->slots[im->fresh[i]];
+            s->min_ts = INT64_MAX, s->max_ts = INT64_MIN, s->count = 0;
+        }
+        for (size_t i = 0; i < im->n; i++) {
+            name_slot *s = &im->slots[im->pt_slot[i]];
+            if (s->known) continue;
+            if (im->pts[i].ts_ms < s->min_ts) s->min_ts = im->pts[i].ts_ms;
+            if (im->pts[i].ts_ms > s->max_ts) s->max_ts = im->pts[i].ts_ms;
+            s->count++;
+        }
+        for (size_t i = 0; i < im->n_fresh; i++) {
+            const name_slot *s = &im->slots[im->fresh[i]];
+            defs[i].name = s->name;
+            defs[i].interval_ms = im->interval_ms;
+            if (!im->interval_ms && s->count > 1)
+                defs[i].interval_ms = (s->max_ts - s->min_ts) / (int64_t)(s->count - 1);
+        }
         hist_status st = hist_series_ensure(im->h, defs, im->n_fresh, ids, &err);
         if (st != HIST_OK) {
             fprintf(stderr, "%s: registering series: %s\n", prog, err.msg);
@@ -303,6 +326,9 @@ static int cmd_import(const char *dir, int argc, char **argv) {
             if ((int)prec < 0) die_usage();
         } else if (!strcmp(argv[i], "--enterprise") && i + 1 < argc) {
             im.enterprise = argv[++i];
+        } else if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+            im.interval_ms = atoll(argv[++i]);
+            if (im.interval_ms <= 0) die_usage();
         } else if (!file) {
             file = argv[i];
         } else {
@@ -572,12 +598,12 @@ static int cmd_series(const char *dir, int argc, char **argv) {
     parse_read_args(argc, argv, &a);
     hist *h = open_or_die(dir);
     hist_series_list l = resolve_series(h, &a);
-    printf("id,name,unit\n");
+    printf("id,name,unit,window_ms\n");
     for (size_t i = 0; i < l.n; i++) {
         hist_series_info info;
         hist_error err;
         if (hist_series_get(h, l.ids[i], &info, &err) == HIST_OK)
-            printf("%u,%s,%s\n", info.id, info.name, info.unit);
+            printf("%u,%s,%s,%lld\n", info.id, info.name, info.unit, (long long)info.window_ms);
     }
     hist_series_list_free(&l);
     free(a.names);
@@ -585,19 +611,28 @@ static int cmd_series(const char *dir, int argc, char **argv) {
     return 0;
 }
 
-static int cmd_stats(const char *dir) {
+static int cmd_stats(const char *dir, int argc, char **argv) {
+    bool compact = argc == 1 && !strcmp(argv[0], "--compact");
+    if (argc && !compact) die_usage();
     hist *h = open_or_die(dir);
     hist_stats st;
     hist_error err;
+    /* Compacting first shows the steady state: flushed memtables, no
+     * obsolete files, retention applied. */
+    if (compact && hist_compact(h, &err) != HIST_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return 1;
+    }
     if (hist_get_stats(h, &st, &err) != HIST_OK) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         return 1;
     }
     printf("{\"series\": %" PRIu64 ", \"points\": %" PRIu64 ", \"bytes_on_disk\": %" PRIu64
-           ", \"bytes_rocksdb\": %" PRIu64 ", \"bytes_wal\": %" PRIu64
-           ", \"bytes_per_point\": %.3f}\n",
-           st.series, st.points, st.bytes_on_disk, st.bytes_rocksdb, st.bytes_wal,
-           st.points ? (double)st.bytes_on_disk / st.points : 0.0);
+           ", \"bytes_rocksdb\": %" PRIu64 ", \"bytes_sst\": %" PRIu64 ", \"bytes_wal\": %" PRIu64
+           ", \"bytes_per_point\": %.3f, \"sst_bytes_per_point\": %.3f}\n",
+           st.series, st.points, st.bytes_on_disk, st.bytes_rocksdb, st.bytes_sst, st.bytes_wal,
+           st.points ? (double)st.bytes_on_disk / st.points : 0.0,
+           st.points ? (double)st.bytes_sst / st.points : 0.0);
     close_or_die(h);
     return 0;
 }
@@ -620,7 +655,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "last")) return cmd_last_or_snapshot(dir, n, rest, false);
     if (!strcmp(cmd, "snapshot")) return cmd_last_or_snapshot(dir, n, rest, true);
     if (!strcmp(cmd, "series")) return cmd_series(dir, n, rest);
-    if (!strcmp(cmd, "stats")) return cmd_stats(dir);
+    if (!strcmp(cmd, "stats")) return cmd_stats(dir, n, rest);
     if (!strcmp(cmd, "backup")) {
         if (n != 1) die_usage();
         hist *h = open_or_die(dir);
