@@ -72,12 +72,14 @@ extern const int64_t window_table[WINDOW_CLASSES];
 int window_class(int64_t window_ms); /* 0 if not an allowed window */
 
 /* Rollup tiers kept for a series: minute buckets only pay off when a
- * minute holds several points, hour buckets when an hour does. */
+ * minute holds several points (sampled every 5 s or faster: W <= 1 h), hour
+ * buckets when an hour holds a few dozen (every 2 min or faster: W <= 1 d).
+ * Slower series are read raw: a year of 5-minute data is 105,120 points. */
 static inline bool series_has_1m(int64_t window_ms) {
     return window_ms <= HOUR_MS;
 }
 static inline bool series_has_1h(int64_t window_ms) {
-    return window_ms <= 12 * HOUR_MS;
+    return window_ms <= 24 * HOUR_MS;
 }
 
 typedef struct retention_state {

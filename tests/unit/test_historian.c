@@ -356,8 +356,8 @@ static void test_sparse_series_windows(void **state) {
     for (int pass = 0; pass < 3; pass++) {
         for (int s = 0; s < 3; s++) {
             int64_t end = T0 + (int64_t)hours[s] * 3600000;
-            /* Minute buckets exist only for windows up to 1 h, hours up to 12 h. */
-            int t1 = window[s] <= 3600000 ? 1 : 0, t2 = window[s] <= 12 * 3600000 ? 2 : 0;
+            /* Minute buckets exist only for windows up to 1 h, hours up to 1 day. */
+            int t1 = window[s] <= 3600000 ? 1 : 0, t2 = window[s] <= 24 * 3600000 ? 2 : 0;
             check_raw(h, &m, ids[s], T0, end);
             check_raw(h, &m, ids[s], T0 + 7777777, end - 5555555);
             check_agg(h, &m, ids[s], T0, end, 60000, t1);
