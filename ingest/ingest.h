@@ -179,4 +179,83 @@ int ingest_lp_parse(const char *buf, size_t len, ingest_lp_precision precision,
 int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
                           const char *default_enterprise, char *out, size_t cap);
 
+/* ---- MQTT payloads: Parkwatch JSON, Neuron JSON, line protocol ----
+ *
+ * A payload is turned into readings: (device, tag, ts, value, quality).
+ * The caller (the ingest pipeline) knows the enterprise and device from the
+ * topic park/{enterprise}/{device}/data and builds the series name
+ * "{enterprise}/{device}/{tag}", with the reading's device when it names one.
+ *
+ * Formats (ingest_payload_parse with INGEST_FMT_AUTO picks by content: a
+ * payload whose first non-blank byte is '{' or '[' is JSON, anything else
+ * line protocol; a JSON object with "values" plus "timestamp", "node" or
+ * "node_name", or with a "tags" array, is Neuron, else Parkwatch JSON):
+ *
+ *  1. Parkwatch JSON: {"ts": <ms>, "values": {"T301.level": 12.5, ...},
+ *     "quality": {"T301.level": "bad"}} or an array of such objects. Quality
+ *     is "good" (default), "uncertain" or "bad", or an OPC UA status byte
+ *     as a number 0..255. "ts" may be omitted (now_ms is used).
+ *  2. Neuron upload (../shared/reference/payload-formats.md, Neuron docs
+ *     2.1-2.10): {"timestamp": <ms>, "node": "...", "group": "...",
+ *     "values": {...}, "errors": {"tag": code}} or with "tags": [{"name",
+ *     "value"} | {"name", "error"}]; "node_name"/"group_name" (Neuron 2.0)
+ *     accepted too. Reading device = node, tag = "{group}.{tag}". A tag in
+ *     errors is a reading of value 0 and quality INGEST_QUALITY_BAD, its
+ *     Neuron error code in error_code.
+ *  3. Line protocol (ms precision over MQTT): device = tag "device" if
+ *     present, tag = the rest of ingest_lp_series_name's rule; enterprise tag
+ *     reported in reading.enterprise for the caller to check.
+ *
+ * Values: numbers as they are; booleans as 0/1; integers beyond 2^53
+ * rounded. Strings and other types are rejected per reading (reason
+ * "bad_value_type"); NaN and infinities (the JSON parser never makes them,
+ * line protocol rejects "nan"/"inf") per reading too ("nan_or_inf").
+ * Checking timestamps against the clock, series ownership and limits is the
+ * pipeline's job, not the parser's.
+ *
+ * Per-message reasons (the whole payload is rejected): "malformed_json",
+ * "bad_structure" (JSON of the wrong shape: no "values", "values" not an
+ * object, ts not an integer), "empty" (no reading at all). Line protocol
+ * keeps its per-line reasons (above).
+ */
+#define INGEST_QUALITY_GOOD      0x00
+#define INGEST_QUALITY_UNCERTAIN 0x40
+#define INGEST_QUALITY_BAD       0x80
+
+typedef enum ingest_format {
+    INGEST_FMT_AUTO = 0,
+    INGEST_FMT_JSON,     /* Parkwatch JSON */
+    INGEST_FMT_NEURON,   /* Neuron / NeuronEX upload */
+    INGEST_FMT_LINEPROTO /* InfluxDB line protocol, ms timestamps */
+} ingest_format;
+
+const char *ingest_format_name(ingest_format f); /* "auto", "json", "neuron", "lineproto" */
+int ingest_format_parse(const char *name, ingest_format *out); /* 0 or -1 */
+
+typedef struct ingest_reading {
+    const char *enterprise; /* claimed by the payload (line protocol tag), else NULL */
+    const char *device;     /* from the payload (Neuron node, lp device tag), else NULL */
+    const char *tag;        /* non-empty; may itself hold '/' only if the payload did */
+    int64_t ts_ms;
+    double value;
+    uint8_t quality;
+    int error_code; /* Neuron error code for bad readings, else 0 */
+} ingest_reading;
+
+/* Called for each reading, in payload order. Strings live only during the
+ * call. Return 0 to go on, non-zero to stop (ingest_payload_parse returns it). */
+typedef int (*ingest_reading_fn)(const ingest_reading *r, void *ctx);
+/* Called for each rejection: a whole message (tag NULL) or one reading. */
+typedef void (*ingest_payload_reject_fn)(const char *reason, const char *tag, const char *message,
+                                         void *ctx);
+
+/* Parses one payload. detected (may be NULL) receives the format used.
+ * Returns 0 when the payload was handled (some readings may have been
+ * rejected), 1 when the whole message was rejected (the reject callback
+ * said why), the callback's non-zero value if it stopped, or
+ * INGEST_LP_EINVAL on bad arguments. Reentrant, no global state. */
+int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                         ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
+                         void *ctx, ingest_format *detected);
+
 #endif
