@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev
+  libmosquitto-dev mosquitto
 )
 
 missing=()
