@@ -76,6 +76,7 @@
 #define PARKWATCH_INGEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -203,8 +204,10 @@ int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
  *     errors is a reading of value 0 and quality INGEST_QUALITY_BAD, its
  *     Neuron error code in error_code.
  *  3. Line protocol (ms precision over MQTT): device = tag "device" if
- *     present, tag = the rest of ingest_lp_series_name's rule; enterprise tag
- *     reported in reading.enterprise for the caller to check.
+ *     present, else the topic's device; tag = measurement[,key=value for the
+ *     other tags in key order].field, as ingest_lp_series_name names it
+ *     when a device tag is present; an enterprise tag is reported in
+ *     reading.enterprise for the caller to check.
  *
  * Values: numbers as they are; booleans as 0/1; integers beyond 2^53
  * rounded. Strings and other types are rejected per reading (reason
@@ -257,5 +260,182 @@ typedef void (*ingest_payload_reject_fn)(const char *reason, const char *tag, co
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                          ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
                          void *ctx, ingest_format *detected);
+
+/* ---- the ingest pipeline: from MQTT messages to historian points ----
+ *
+ * Topics: park/{enterprise}/{device}/data carry readings and
+ * park/{enterprise}/{device}/status carry "online"/"offline" (the device's
+ * last will). The enterprise must be one of the configured ones and every
+ * reading is stored as the series {enterprise}/{device}/{tag} (the reading's
+ * own device when the payload names one, e.g. a Neuron node). A payload
+ * that names a series of another enterprise (a line protocol
+ * enterprise=... tag, or a tag written as a full "E002/dev/tag" name) gets
+ * the whole message rejected: nothing of it is stored.
+ *
+ * Checks, each counted by reason and enterprise when it fails:
+ *   message: bad_topic, unknown_enterprise, payload_too_large,
+ *            foreign_series, and the parser's message reasons (above);
+ *   reading: ts_out_of_range (before min_ts_ms or more than max_future_ms
+ *            ahead of the clock), bad_tag (not a valid series name),
+ *            series_limit (a new series beyond the enterprise's limit),
+ *            and the parser's reading reasons.
+ * Unknown tags become new series of the enterprise, up to its limit. The
+ * last dead_letter_capacity messages with a rejection are kept with their
+ * reason and the start of their payload.
+ *
+ * Ownership: ingest_open copies the options; the historian is borrowed and
+ * must outlive the pipeline. Threads: ingest_message, ingest_flush and
+ * ingest_mark_durable belong to one thread at a time; ingest_get_stats,
+ * ingest_dead_letters and ingest_devices may be called from any thread.
+ */
+struct hist;
+
+typedef struct ingest_enterprise {
+    const char *id;       /* E001: letters, digits, '-', '_' */
+    ingest_format format; /* INGEST_FMT_AUTO: by content */
+    size_t max_series;    /* 0: ingest_options.max_series_per_enterprise */
+    int64_t interval_ms;  /* expected interval of new series (chunk window), 0 unknown */
+} ingest_enterprise;
+
+typedef struct ingest_options {
+    struct hist *historian;
+    const ingest_enterprise *enterprises;
+    size_t n_enterprises;
+    size_t max_payload_bytes;         /* default 1 MiB */
+    size_t max_series_per_enterprise; /* default 10,000 */
+    size_t dead_letter_capacity;      /* default 100 */
+    int64_t max_future_ms;            /* default 1 day */
+    int64_t min_ts_ms;                /* default 2000-01-01T00:00:00Z */
+} ingest_options;
+
+void ingest_options_default(ingest_options *o);
+
+typedef struct ingest ingest;
+
+int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap);
+void ingest_close(ingest *g);
+
+/* Handles one message received at recv_ms; now_ms is the clock for the
+ * timestamp checks. Its good points are queued for ingest_flush. Returns the
+ * number of points queued, or -1 if the historian failed (registering a
+ * series): err says why, and the message should be retried. */
+int ingest_message(ingest *g, const char *topic, const void *payload, size_t len, int64_t recv_ms,
+                   int64_t now_ms, char *err, size_t errcap);
+/* Appends the queued points to the historian (durable per its policy). */
+int ingest_flush(ingest *g, char *err, size_t errcap);
+size_t ingest_pending_points(const ingest *g);
+/* Records, for the messages flushed so far, the time from their first
+ * reading's timestamp to now_ms: the publish-to-durable latency when the
+ * publisher stamps readings as it sends them. */
+void ingest_mark_durable(ingest *g, int64_t now_ms);
+
+#define INGEST_REASON_MAX 32
+#define INGEST_ID_MAX     32
+
+typedef struct ingest_reject_count {
+    char enterprise[INGEST_ID_MAX]; /* "" when the topic named none */
+    char reason[INGEST_REASON_MAX];
+    uint64_t messages, readings;
+} ingest_reject_count;
+
+typedef struct ingest_stats {
+    uint64_t messages;          /* data and status messages handled */
+    uint64_t messages_rejected; /* wholly rejected */
+    uint64_t status_messages;
+    uint64_t readings; /* readings parsed */
+    uint64_t points;   /* points appended to the historian */
+    uint64_t readings_rejected;
+    uint64_t series_created;
+    uint64_t latency_count;
+    double latency_p50_ms, latency_p99_ms, latency_max_ms;
+    size_t n_rejects; /* entries filled in rejects */
+    ingest_reject_count rejects[64];
+} ingest_stats;
+
+void ingest_get_stats(ingest *g, ingest_stats *out);
+
+typedef struct ingest_dead_letter {
+    int64_t recv_ms;
+    char topic[160];
+    char enterprise[INGEST_ID_MAX];
+    char reason[INGEST_REASON_MAX];
+    char message[160];
+    char excerpt[161]; /* the payload's first bytes, non-printable bytes as '.' */
+    size_t payload_len;
+    bool whole_message; /* false: only some readings were rejected */
+} ingest_dead_letter;
+
+/* Copies up to cap dead letters, newest first; returns how many. */
+size_t ingest_dead_letters(ingest *g, ingest_dead_letter *out, size_t cap);
+
+typedef struct ingest_device {
+    char enterprise[INGEST_ID_MAX];
+    char device[64];
+    bool online;
+    int64_t since_ms; /* receive time of the status message */
+} ingest_device;
+
+/* Devices that have sent a status message; returns how many were copied. */
+size_t ingest_devices(ingest *g, ingest_device *out, size_t cap);
+
+/* ---- the ingest service: broker -> spool -> historian ----
+ *
+ * Two threads. The network thread runs libmosquitto's loop itself
+ * (mosquitto_loop_read / _write / _misc) with a persistent session (clean
+ * session off, the fixed client id) and QoS 1 subscriptions to
+ * park/+/+/data and park/+/+/status. libmosquitto 2.0 queues a PUBACK before
+ * it calls on_message, but in threaded mode only writes it in the write
+ * phase of the loop; on_message appends the raw message to the spool, so a
+ * PUBACK reaches the broker only after its message is in the spool file
+ * (ack_after_fsync: after an fdatasync of it, one per read burst). If the
+ * spool cannot take a message, the socket is shut down before the write
+ * phase: the broker never gets that PUBACK and redelivers after reconnect.
+ * The ingest thread reads the spool, runs the pipeline, appends to the
+ * historian, and every sync_interval_ms syncs the historian and commits the
+ * spool checkpoint. A crash replays the spool from that checkpoint.
+ * Broker loss: reconnect with backoff from 0.25 s to 30 s; the historian
+ * and everything reading it keep working meanwhile. If the ingest thread
+ * falls more than max_backlog_bytes behind, the network thread stops
+ * reading from the broker (back-pressure; the broker holds the messages).
+ */
+typedef struct ingest_service_options {
+    ingest_options pipeline;
+    const char *spool_dir;
+    const char *host;      /* default 127.0.0.1 */
+    int port;              /* default 1883 */
+    const char *client_id; /* default "parkd": fixed, the session depends on it */
+    const char *username, *password;
+    const char *cafile, *certfile, *keyfile; /* TLS when cafile is set */
+    int keepalive_s;                         /* default 30 */
+    bool ack_after_fsync;
+    int sync_interval_ms;     /* default 50 */
+    size_t max_backlog_bytes; /* default 256 MiB */
+    int log_level;            /* 0 quiet, 1 connects and errors (stderr) */
+} ingest_service_options;
+
+typedef struct ingest_service ingest_service;
+
+int ingest_service_start(const ingest_service_options *o, ingest_service **out, char *err,
+                         size_t errcap);
+/* Stops taking messages, stores everything spooled and commits; the stats
+ * stay readable until ingest_service_free. Returns 0, or -1 if the
+ * historian failed at some point (the spool then keeps what was not
+ * stored, for the next start). */
+int ingest_service_stop(ingest_service *s);
+void ingest_service_free(ingest_service *s); /* stops first if needed */
+
+typedef struct ingest_service_stats {
+    bool connected;
+    uint64_t connects, connection_losses;
+    uint64_t spooled_messages, spool_backlog_bytes, spool_damaged, spool_errors;
+    uint64_t commits;
+    double flush_ms_last, flush_ms_max;
+    bool failed; /* the historian failed: ingest stopped, see last_error */
+    char last_error[256];
+} ingest_service_stats;
+
+void ingest_service_get_stats(ingest_service *s, ingest_service_stats *out);
+/* The pipeline, for its stats, dead letters and devices (thread-safe calls only). */
+ingest *ingest_service_pipeline(ingest_service *s);
 
 #endif

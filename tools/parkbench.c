@@ -295,10 +295,15 @@ static int bench_historian(int argc, char **argv) {
     return 0;
 }
 
+int bench_ingest(int argc, char **argv); /* bench_ingest.c */
+
 static void usage(void) {
-    fprintf(stderr,
-            "usage: parkbench historian [-S series] [-D seconds] [--sync batch|interval|none]\n"
-            "                           [--batch points] [--dir DIR] [--keep]\n");
+    fprintf(
+        stderr,
+        "usage: parkbench historian [-S series] [-D seconds] [--sync batch|interval|none]\n"
+        "                           [--batch points] [--dir DIR] [--keep]\n"
+        "       parkbench ingest [--per-message N] [--seconds S] [--format json|neuron|lineproto]\n"
+        "                        [--ack-after write|fsync] [--dir DIR] [--keep]\n");
 }
 
 int main(int argc, char **argv) {
@@ -307,6 +312,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(argv[1], "historian")) return bench_historian(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "ingest")) return bench_ingest(argc - 2, argv + 2);
     usage();
     return 2;
 }

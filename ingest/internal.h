@@ -1,0 +1,61 @@
+/*
+ * internal.h - private declarations shared by the files of ingest/. Nothing
+ * outside ingest/ includes this; the public interface is ingest/ingest.h.
+ */
+#ifndef PARKWATCH_INGEST_INTERNAL_H
+#define PARKWATCH_INGEST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest/ingest.h"
+
+/* ---- the spool (spool.c) ----
+ *
+ * An append-only journal of raw MQTT messages in segment files
+ * DIR/NNNNNNNNNNNNNNNN.spool. Record: u32 LE length of the body, u32 LE
+ * CRC-32C of the body, body = i64 LE receive time (ms), u16 LE topic length,
+ * topic, payload. The network thread appends; the ingest thread reads from
+ * the checkpoint onwards and, once what it read is durable in the
+ * historian, commits a new checkpoint (DIR/checkpoint) and older segments
+ * are deleted. Thread rules: one appender thread, one reader thread; every
+ * call is internally locked where the two meet. */
+typedef struct spool spool;
+
+typedef struct spool_pos {
+    uint64_t segment;
+    uint64_t offset;
+} spool_pos;
+
+typedef struct spool_record {
+    int64_t recv_ms;
+    const char *topic; /* NUL-terminated; valid until the next spool_read */
+    size_t topic_len;
+    const uint8_t *payload; /* valid until the next spool_read */
+    size_t len;
+    spool_pos next; /* the position just after this record */
+} spool_record;
+
+int spool_open(const char *dir, uint64_t segment_bytes, spool **out, char *err, size_t errcap);
+/* Appends one message with write(2): after it returns the message survives
+ * a crash of the process. Returns 0 or -1 (errno set). */
+int spool_append(spool *s, int64_t recv_ms, const char *topic, const void *payload, size_t len);
+/* fdatasync of everything appended so far: survives power loss too. */
+int spool_sync(spool *s);
+/* Next record at or after the reader's position, waiting up to timeout_ms
+ * for one. Returns 1 (rec filled), 0 (nothing yet), -1 (I/O error). A
+ * damaged record ends its segment (counted in spool_damaged). */
+int spool_read(spool *s, spool_record *rec, int timeout_ms);
+/* Persists pos as the point before which nothing needs replaying; deletes
+ * the segments before it. */
+int spool_commit(spool *s, spool_pos pos);
+uint64_t spool_backlog_bytes(spool *s); /* appended but not yet read */
+uint64_t spool_damaged(spool *s);
+/* Wakes a reader blocked in spool_read (at shutdown). */
+void spool_wake(spool *s);
+void spool_close(spool *s);
+
+uint32_t ingest_crc32c(uint32_t crc, const void *p, size_t n);
+
+#endif

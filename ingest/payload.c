@@ -1,0 +1,380 @@
+/*
+ * payload.c - MQTT payloads to readings: Parkwatch JSON, the Neuron /
+ * NeuronEX upload format, InfluxDB line protocol. The formats are described
+ * in ingest.h; the Neuron details follow ../shared/reference/payload-formats.md
+ * (Neuron docs 2.1-2.10: values/errors object or tags array; node/group, or
+ * node_name/group_name in Neuron 2.0).
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest.h"
+
+static const char *const format_names[] = {"auto", "json", "neuron", "lineproto"};
+
+const char *ingest_format_name(ingest_format f) {
+    return (unsigned)f < 4 ? format_names[f] : "?";
+}
+
+int ingest_format_parse(const char *name, ingest_format *out) {
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, format_names[i])) {
+            *out = (ingest_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+typedef struct parse_ctx {
+    ingest_reading_fn on_reading;
+    ingest_payload_reject_fn on_reject;
+    void *ctx;
+    int64_t now_ms;
+    int stop; /* non-zero value returned by on_reading */
+} parse_ctx;
+
+static void reject(parse_ctx *p, const char *reason, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reject(parse_ctx *p, const char *reason, const char *tag, const char *fmt, ...) {
+    if (!p->on_reject) return;
+    char msg[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    p->on_reject(reason, tag, msg, p->ctx);
+}
+
+static int emit(parse_ctx *p, const char *device, const char *tag, int64_t ts, double v, uint8_t q,
+                int error_code) {
+    if (!p->on_reading) return 0;
+    ingest_reading r = {NULL, device, tag, ts, v, q, error_code};
+    int rc = p->on_reading(&r, p->ctx);
+    if (rc) p->stop = rc;
+    return rc;
+}
+
+/* A JSON value as a reading value; false (with a reject) for other types. */
+static bool json_value(parse_ctx *p, const char *tag, json_t *v, double *out) {
+    if (json_is_integer(v)) {
+        *out = (double)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        *out = json_real_value(v);
+        if (!isfinite(*out)) {
+            reject(p, "nan_or_inf", tag, "value is not finite");
+            return false;
+        }
+        return true;
+    }
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v) ? 1.0 : 0.0;
+        return true;
+    }
+    reject(p, "bad_value_type", tag, "value is a %s, not a number or boolean",
+           json_is_string(v) ? "string"
+           : json_is_null(v) ? "null"
+                             : "structure");
+    return false;
+}
+
+static bool json_ts(json_t *v, int64_t dflt, int64_t *out) {
+    if (!v) {
+        *out = dflt;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0) return false;
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+static bool quality_of(json_t *q, uint8_t *out) {
+    if (!q) {
+        *out = INGEST_QUALITY_GOOD;
+        return true;
+    }
+    if (json_is_string(q)) {
+        const char *s = json_string_value(q);
+        if (!strcmp(s, "good"))
+            *out = INGEST_QUALITY_GOOD;
+        else if (!strcmp(s, "uncertain"))
+            *out = INGEST_QUALITY_UNCERTAIN;
+        else if (!strcmp(s, "bad"))
+            *out = INGEST_QUALITY_BAD;
+        else
+            return false;
+        return true;
+    }
+    if (json_is_integer(q) && json_integer_value(q) >= 0 && json_integer_value(q) <= 255) {
+        *out = (uint8_t)json_integer_value(q);
+        return true;
+    }
+    return false;
+}
+
+/* One Parkwatch JSON object; returns the number of readings (>= 0), or -1
+ * if the object has the wrong shape (already rejected). */
+static int parkwatch_object(parse_ctx *p, json_t *o, const char *where) {
+    json_t *values = json_object_get(o, "values"), *quality = json_object_get(o, "quality");
+    int64_t ts;
+    if (!json_is_object(o) || !json_is_object(values) ||
+        !json_ts(json_object_get(o, "ts"), p->now_ms, &ts) ||
+        (quality && !json_is_object(quality))) {
+        reject(p, "bad_structure", NULL,
+               "%s: expected {\"ts\": <ms>, \"values\": {...}, \"quality\": {...}}", where);
+        return -1;
+    }
+    int n = 0;
+    const char *tag;
+    json_t *v;
+    json_object_foreach(values, tag, v) {
+        double x;
+        uint8_t q;
+        n++;
+        if (!*tag) {
+            reject(p, "bad_tag", tag, "empty tag name");
+            continue;
+        }
+        if (!json_value(p, tag, v, &x)) continue;
+        if (!quality_of(json_object_get(quality, tag), &q)) {
+            reject(p, "bad_quality", tag, "quality is not good, uncertain, bad or 0..255");
+            continue;
+        }
+        if (emit(p, NULL, tag, ts, x, q, 0)) return n;
+    }
+    return n;
+}
+
+/* Neuron tag names become "{group}.{tag}"; a stack buffer covers real names. */
+static int neuron_emit(parse_ctx *p, const char *node, const char *group, const char *tag,
+                       int64_t ts, double v, uint8_t q, int code) {
+    char buf[256];
+    char *name = buf;
+    size_t need = (group ? strlen(group) + 1 : 0) + strlen(tag) + 1;
+    if (need > sizeof buf && !(name = malloc(need))) return -1;
+    if (group)
+        snprintf(name, need, "%s.%s", group, tag);
+    else
+        snprintf(name, need, "%s", tag);
+    int rc = emit(p, node, name, ts, v, q, code);
+    if (name != buf) free(name);
+    return rc;
+}
+
+static int neuron_object(parse_ctx *p, json_t *o) {
+    json_t *node_v = json_object_get(o, "node");
+    if (!node_v) node_v = json_object_get(o, "node_name");
+    json_t *group_v = json_object_get(o, "group");
+    if (!group_v) group_v = json_object_get(o, "group_name");
+    int64_t ts;
+    if (!json_ts(json_object_get(o, "timestamp"), p->now_ms, &ts) ||
+        (node_v && !json_is_string(node_v)) || (group_v && !json_is_string(group_v))) {
+        reject(p, "bad_structure", NULL, "Neuron upload with a bad timestamp, node or group");
+        return -1;
+    }
+    const char *node = node_v ? json_string_value(node_v) : NULL;
+    const char *group = group_v ? json_string_value(group_v) : NULL;
+    if (node && !*node) node = NULL;
+    if (group && !*group) group = NULL;
+    int n = 0;
+    json_t *values = json_object_get(o, "values"), *errors = json_object_get(o, "errors"),
+           *tags = json_object_get(o, "tags");
+    if ((values && !json_is_object(values)) || (errors && !json_is_object(errors)) ||
+        (tags && !json_is_array(tags))) {
+        reject(p, "bad_structure", NULL, "Neuron values/errors must be objects, tags an array");
+        return -1;
+    }
+    const char *tag;
+    json_t *v;
+    json_object_foreach(values, tag, v) {
+        double x;
+        n++;
+        if (!*tag) {
+            reject(p, "bad_tag", tag, "empty tag name");
+            continue;
+        }
+        if (json_value(p, tag, v, &x) &&
+            neuron_emit(p, node, group, tag, ts, x, INGEST_QUALITY_GOOD, 0))
+            return n;
+    }
+    json_object_foreach(errors, tag, v) {
+        n++;
+        int code = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+        if (*tag && neuron_emit(p, node, group, tag, ts, 0.0, INGEST_QUALITY_BAD, code)) return n;
+    }
+    size_t i;
+    json_array_foreach(tags, i, v) {
+        json_t *name = json_object_get(v, "name"), *val = json_object_get(v, "value"),
+               *err = json_object_get(v, "error");
+        n++;
+        if (!json_is_string(name) || !*json_string_value(name) || (!val && !err)) {
+            reject(p, "bad_structure", NULL, "tags[%zu] needs a name and a value or an error", i);
+            continue;
+        }
+        const char *t = json_string_value(name);
+        if (err) {
+            int code = json_is_integer(err) ? (int)json_integer_value(err) : -1;
+            if (neuron_emit(p, node, group, t, ts, 0.0, INGEST_QUALITY_BAD, code)) return n;
+            continue;
+        }
+        double x;
+        if (json_value(p, t, val, &x) &&
+            neuron_emit(p, node, group, t, ts, x, INGEST_QUALITY_GOOD, 0))
+            return n;
+    }
+    return n;
+}
+
+static bool is_neuron(json_t *o) {
+    return json_is_object(o) && (json_is_array(json_object_get(o, "tags")) ||
+                                 (json_object_get(o, "values") &&
+                                  (json_object_get(o, "timestamp") || json_object_get(o, "node") ||
+                                   json_object_get(o, "node_name"))) ||
+                                 (json_object_get(o, "errors") && !json_object_get(o, "values")));
+}
+
+static int parse_json(parse_ctx *p, const char *buf, size_t len, ingest_format fmt,
+                      ingest_format *detected) {
+    json_error_t je;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        reject(p, "malformed_json", NULL, "line %d column %d: %s", je.line, je.column, je.text);
+        return 1;
+    }
+    if (fmt == INGEST_FMT_AUTO) fmt = is_neuron(root) ? INGEST_FMT_NEURON : INGEST_FMT_JSON;
+    if (detected) *detected = fmt;
+    int n = 0, bad = 0, total = 0;
+    if (fmt == INGEST_FMT_NEURON) {
+        if (!json_is_object(root)) {
+            reject(p, "bad_structure", NULL, "a Neuron upload is one JSON object");
+            json_decref(root);
+            return 1;
+        }
+        n = neuron_object(p, root);
+        json_decref(root);
+        if (n < 0) return 1;
+        if (n == 0 && !p->stop) {
+            reject(p, "empty", NULL, "no tag in the upload");
+            return 1;
+        }
+        return p->stop;
+    }
+    if (json_is_array(root)) {
+        size_t i;
+        json_t *o;
+        json_array_foreach(root, i, o) {
+            char where[32];
+            snprintf(where, sizeof where, "element %zu", i);
+            int k = parkwatch_object(p, o, where);
+            total++;
+            if (k < 0)
+                bad++;
+            else
+                n += k;
+            if (p->stop) break;
+        }
+    } else {
+        total = 1;
+        n = parkwatch_object(p, root, "message");
+        if (n < 0) bad = 1, n = 0;
+    }
+    json_decref(root);
+    if (p->stop) return p->stop;
+    if (total && bad == total) return 1; /* every object was of the wrong shape */
+    if (n == 0) {
+        reject(p, "empty", NULL, "no reading in the message");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- line protocol ---- */
+
+typedef struct lp_ctx {
+    parse_ctx *p;
+    size_t readings;
+} lp_ctx;
+
+static int lp_line(const ingest_lp_line *line, void *arg) {
+    lp_ctx *c = arg;
+    parse_ctx *p = c->p;
+    const char *enterprise = NULL, *device = NULL;
+    for (size_t i = 0; i < line->n_tags; i++) {
+        if (!strcmp(line->tags[i].key, "enterprise")) enterprise = line->tags[i].value;
+        if (!strcmp(line->tags[i].key, "device")) device = line->tags[i].value;
+    }
+    int64_t ts = line->has_ts ? line->ts_ms : p->now_ms;
+    /* Over MQTT the topic names the device: a line without a device tag is
+     * named as if it had one, measurement[,tags].field. */
+    ingest_lp_line named = *line;
+    ingest_lp_tag stack_tags[33], *tags = stack_tags;
+    if (!device) {
+        if (line->n_tags + 1 > sizeof stack_tags / sizeof stack_tags[0] &&
+            !(tags = malloc((line->n_tags + 1) * sizeof *tags)))
+            return -1;
+        memcpy(tags, line->tags, line->n_tags * sizeof *tags);
+        tags[line->n_tags] = (ingest_lp_tag){"device", "_"};
+        named.tags = tags;
+        named.n_tags = line->n_tags + 1;
+    }
+    int rc = 0;
+    for (size_t f = 0; f < line->n_fields && !rc; f++) {
+        c->readings++;
+        const ingest_lp_field *fld = &line->fields[f];
+        char name[512];
+        /* Reuse the one naming rule: build the full name with a stand-in
+         * enterprise, keep what follows enterprise/device/. */
+        if (ingest_lp_series_name(&named, f, "x", name, sizeof name) != 0) {
+            reject(p, "bad_tag", fld->key, "line %zu: no valid series name", line->line_no);
+            continue;
+        }
+        const char *tag = strchr(strchr(name, '/') + 1, '/') + 1;
+        if (fld->type == INGEST_LP_STRING) {
+            reject(p, "bad_value_type", tag, "line %zu: string field", line->line_no);
+            continue;
+        }
+        ingest_reading r = {enterprise, device, tag, ts, fld->value, INGEST_QUALITY_GOOD, 0};
+        if (p->on_reading && (rc = p->on_reading(&r, p->ctx)) != 0) p->stop = rc;
+    }
+    if (tags != stack_tags) free(tags);
+    return rc;
+}
+
+static void lp_reject(size_t line_no, const char *reason, const char *message, void *arg) {
+    lp_ctx *c = arg;
+    reject(c->p, reason, NULL, "line %zu: %s", line_no, message);
+}
+
+int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                         ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
+                         void *ctx, ingest_format *detected) {
+    if ((!buf && len) || (unsigned)fmt > INGEST_FMT_LINEPROTO) return INGEST_LP_EINVAL;
+    parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
+    size_t i = 0;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+    if (fmt == INGEST_FMT_AUTO && i < len && (buf[i] == '{' || buf[i] == '['))
+        return parse_json(&p, buf, len, fmt, detected);
+    if (fmt == INGEST_FMT_JSON || fmt == INGEST_FMT_NEURON)
+        return parse_json(&p, buf ? buf : "", len, fmt, detected);
+    if (detected) *detected = INGEST_FMT_LINEPROTO;
+    if (len && memchr(buf, 0, len)) {
+        reject(&p, "malformed", NULL, "payload holds NUL bytes");
+        return 1;
+    }
+    lp_ctx c = {&p, 0};
+    ingest_lp_stats st;
+    int rc = ingest_lp_parse(buf, len, INGEST_LP_MS, lp_line, lp_reject, &c, &st);
+    if (rc == INGEST_LP_EINVAL) return rc;
+    if (p.stop) return p.stop;
+    if (st.good_lines == 0) {
+        if (st.rejected_lines == 0) reject(&p, "empty", NULL, "no line in the message");
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,711 @@
+/*
+ * pipeline.c - from one MQTT message to historian points: topic and
+ * enterprise checks, payload parsing, series ownership, auto-registration
+ * with a per-enterprise limit, timestamp checks, counters by reason and
+ * enterprise, and the dead-letter log.
+ *
+ * A message is staged whole before anything of it is queued, so a message
+ * that turns out to name another enterprise's series leaves no trace. Good
+ * readings next to bad ones in the same message are kept: one NaN from one
+ * transmitter must not cost the other ninety-nine readings.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "historian/historian.h"
+#include "ingest/internal.h"
+
+#define DAY_MS      ((int64_t)86400000)
+#define Y2000_MS    ((int64_t)946684800000)
+#define LAT_BUCKETS 80 /* ten per decade from 0.01 ms */
+#define MAX_REJECTS 64
+#define MAX_DEVICES 4096
+#define EXCERPT_MAX 160
+#define NAME_CAP    (HIST_SERIES_NAME_MAX + 1)
+
+typedef struct ent_state {
+    char id[INGEST_ID_MAX];
+    ingest_format format;
+    size_t max_series, n_series;
+    int64_t interval_ms;
+} ent_state;
+
+typedef struct staged {
+    size_t name_off; /* into stage_names */
+    int64_t ts;
+    double v;
+    uint8_t q;
+} staged;
+
+typedef struct name_entry {
+    char *name; /* NULL = empty slot */
+    uint32_t id;
+} name_entry;
+
+struct ingest {
+    ingest_options opt;
+    hist *h;
+    ent_state *ents;
+    size_t n_ents;
+
+    /* series name -> id */
+    name_entry *names;
+    size_t names_cap, names_used;
+
+    /* the message being handled */
+    staged *stage;
+    size_t n_stage, cap_stage;
+    char *stage_names;
+    size_t names_len, names_cap_bytes;
+    const ent_state *cur_ent;
+    const char *cur_device;
+    int64_t now_ms;
+    bool foreign;
+    char first_reason[INGEST_REASON_MAX], first_message[160];
+    size_t rejected_here, readings_here;
+
+    /* points waiting for ingest_flush; first-reading times of their messages */
+    hist_point *pending;
+    size_t n_pending, cap_pending;
+    int64_t *flushed_ts, *pending_ts;
+    size_t n_flushed, cap_flushed, n_pending_ts, cap_pending_ts;
+
+    /* shared with readers on other threads */
+    pthread_mutex_t mu;
+    ingest_stats stats;
+    uint64_t lat[LAT_BUCKETS];
+    ingest_dead_letter *dead;
+    size_t dead_next, dead_n;
+    ingest_device *devices;
+    size_t n_devices;
+};
+
+void ingest_options_default(ingest_options *o) {
+    memset(o, 0, sizeof *o);
+    o->max_payload_bytes = (size_t)1 << 20;
+    o->max_series_per_enterprise = 10000;
+    o->dead_letter_capacity = 100;
+    o->max_future_ms = DAY_MS;
+    o->min_ts_ms = Y2000_MS;
+}
+
+static uint64_t hash_name(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static name_entry *name_slot(name_entry *t, size_t cap, const char *name) {
+    size_t j = hash_name(name) & (cap - 1);
+    while (t[j].name && strcmp(t[j].name, name) != 0) j = (j + 1) & (cap - 1);
+    return &t[j];
+}
+
+static int name_put(ingest *g, const char *name, uint32_t id) {
+    if ((g->names_used + 1) * 2 > g->names_cap) {
+        size_t cap = g->names_cap ? g->names_cap * 2 : 4096;
+        name_entry *t = calloc(cap, sizeof *t);
+        if (!t) return -1;
+        for (size_t i = 0; i < g->names_cap; i++)
+            if (g->names[i].name) *name_slot(t, cap, g->names[i].name) = g->names[i];
+        free(g->names);
+        g->names = t;
+        g->names_cap = cap;
+    }
+    name_entry *e = name_slot(g->names, g->names_cap, name);
+    if (e->name) {
+        e->id = id;
+        return 0;
+    }
+    if (!(e->name = strdup(name))) return -1;
+    e->id = id;
+    g->names_used++;
+    return 0;
+}
+
+static bool name_get(const ingest *g, const char *name, uint32_t *id) {
+    if (!g->names_cap) return false;
+    const name_entry *e = name_slot(g->names, g->names_cap, name);
+    if (!e->name) return false;
+    *id = e->id;
+    return true;
+}
+
+static bool valid_id(const char *s, size_t max) {
+    size_t n = strlen(s);
+    if (n == 0 || n >= max) return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap) {
+    *out = NULL;
+    if (!o || !o->historian) {
+        snprintf(err, errcap, "ingest: no historian");
+        return -1;
+    }
+    ingest *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errcap, "ingest: out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&g->mu, NULL);
+    g->opt = *o;
+    ingest_options d;
+    ingest_options_default(&d);
+    if (!g->opt.max_payload_bytes) g->opt.max_payload_bytes = d.max_payload_bytes;
+    if (!g->opt.max_series_per_enterprise)
+        g->opt.max_series_per_enterprise = d.max_series_per_enterprise;
+    if (!g->opt.dead_letter_capacity) g->opt.dead_letter_capacity = d.dead_letter_capacity;
+    if (!g->opt.max_future_ms) g->opt.max_future_ms = d.max_future_ms;
+    if (!g->opt.min_ts_ms) g->opt.min_ts_ms = d.min_ts_ms;
+    g->opt.enterprises = NULL;
+    g->h = o->historian;
+    g->ents = calloc(o->n_enterprises ? o->n_enterprises : 1, sizeof *g->ents);
+    g->dead = calloc(g->opt.dead_letter_capacity, sizeof *g->dead);
+    g->devices = calloc(MAX_DEVICES, sizeof *g->devices);
+    if (!g->ents || !g->dead || !g->devices) {
+        snprintf(err, errcap, "ingest: out of memory");
+        ingest_close(g);
+        return -1;
+    }
+    for (size_t i = 0; i < o->n_enterprises; i++) {
+        const ingest_enterprise *e = &o->enterprises[i];
+        if (!e->id || !valid_id(e->id, INGEST_ID_MAX) || strchr(e->id, '.')) {
+            snprintf(err, errcap, "ingest: enterprise id '%s' is not letters, digits, - and _",
+                     e->id ? e->id : "(null)");
+            ingest_close(g);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(g->ents[j].id, e->id)) {
+                snprintf(err, errcap, "ingest: enterprise %s is configured twice", e->id);
+                ingest_close(g);
+                return -1;
+            }
+        ent_state *s = &g->ents[g->n_ents++];
+        snprintf(s->id, sizeof s->id, "%s", e->id);
+        s->format = e->format;
+        s->max_series = e->max_series ? e->max_series : g->opt.max_series_per_enterprise;
+        s->interval_ms = e->interval_ms;
+        /* The series it has already count against its limit. */
+        hist_series_list l = {0};
+        hist_error he;
+        if (hist_series_find(g->h, s->id, &l, &he) != HIST_OK) {
+            snprintf(err, errcap, "ingest: %s", he.msg);
+            ingest_close(g);
+            return -1;
+        }
+        s->n_series = l.n;
+        for (size_t k = 0; k < l.n; k++) {
+            hist_series_info info;
+            if (hist_series_get(g->h, l.ids[k], &info, &he) == HIST_OK &&
+                name_put(g, info.name, l.ids[k]) != 0) {
+                snprintf(err, errcap, "ingest: out of memory");
+                hist_series_list_free(&l);
+                ingest_close(g);
+                return -1;
+            }
+        }
+        hist_series_list_free(&l);
+    }
+    *out = g;
+    return 0;
+}
+
+void ingest_close(ingest *g) {
+    if (!g) return;
+    for (size_t i = 0; i < g->names_cap; i++) free(g->names[i].name);
+    free(g->names);
+    free(g->ents);
+    free(g->stage);
+    free(g->stage_names);
+    free(g->pending);
+    free(g->pending_ts);
+    free(g->flushed_ts);
+    free(g->dead);
+    free(g->devices);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+/* ---- counting ---- */
+
+/* Caller holds mu. */
+static void count_reject(ingest *g, const char *enterprise, const char *reason, bool message) {
+    ingest_stats *s = &g->stats;
+    size_t i = 0;
+    for (; i < s->n_rejects; i++)
+        if (!strcmp(s->rejects[i].reason, reason) && !strcmp(s->rejects[i].enterprise, enterprise))
+            break;
+    if (i == s->n_rejects) {
+        if (i == MAX_REJECTS)
+            i--; /* the table is full: lump into the last row */
+        else {
+            s->n_rejects++;
+            snprintf(s->rejects[i].enterprise, INGEST_ID_MAX, "%s", enterprise);
+            snprintf(s->rejects[i].reason, INGEST_REASON_MAX, "%s", reason);
+        }
+    }
+    if (message)
+        s->rejects[i].messages++;
+    else
+        s->rejects[i].readings++;
+}
+
+static void dead_letter(ingest *g, int64_t recv_ms, const char *topic, const char *enterprise,
+                        const char *reason, const char *message, const void *payload, size_t len,
+                        bool whole) {
+    ingest_dead_letter *d = &g->dead[g->dead_next];
+    memset(d, 0, sizeof *d);
+    d->recv_ms = recv_ms;
+    snprintf(d->topic, sizeof d->topic, "%s", topic);
+    snprintf(d->enterprise, sizeof d->enterprise, "%s", enterprise);
+    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    snprintf(d->message, sizeof d->message, "%s", message);
+    size_t n = len < EXCERPT_MAX ? len : EXCERPT_MAX;
+    const unsigned char *p = payload;
+    for (size_t i = 0; i < n; i++) d->excerpt[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+    d->payload_len = len;
+    d->whole_message = whole;
+    g->dead_next = (g->dead_next + 1) % g->opt.dead_letter_capacity;
+    if (g->dead_n < g->opt.dead_letter_capacity) g->dead_n++;
+}
+
+static void reject_message(ingest *g, int64_t recv_ms, const char *topic, const char *enterprise,
+                           const char *reason, const char *message, const void *payload,
+                           size_t len) {
+    pthread_mutex_lock(&g->mu);
+    g->stats.messages++;
+    g->stats.messages_rejected++;
+    count_reject(g, enterprise, reason, true);
+    dead_letter(g, recv_ms, topic, enterprise, reason, message, payload, len, true);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* A rejected reading of the message being handled. */
+static void reject_reading(ingest *g, const char *reason, const char *tag, const char *message) {
+    if (!g->rejected_here++) {
+        snprintf(g->first_reason, sizeof g->first_reason, "%s", reason);
+        snprintf(g->first_message, sizeof g->first_message, "%s%s%s", tag ? tag : "",
+                 tag ? ": " : "", message ? message : "");
+    }
+    pthread_mutex_lock(&g->mu);
+    count_reject(g, g->cur_ent->id, reason, false);
+    g->stats.readings_rejected++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- parsing callbacks ---- */
+
+static int stage_reading(const ingest_reading *r, void *ctx) {
+    ingest *g = ctx;
+    g->readings_here++;
+    const char *ent = g->cur_ent->id;
+    if (r->enterprise && strcmp(r->enterprise, ent) != 0) {
+        g->foreign = true;
+        return 0;
+    }
+    char name[NAME_CAP];
+    int n;
+    if (strchr(r->tag, '/')) {
+        /* A full name: it must be this enterprise's. */
+        size_t el = strlen(ent);
+        if (strncmp(r->tag, ent, el) != 0 || r->tag[el] != '/') {
+            g->foreign = true;
+            return 0;
+        }
+        n = snprintf(name, sizeof name, "%s", r->tag);
+    } else {
+        n = snprintf(name, sizeof name, "%s/%s/%s", ent, r->device ? r->device : g->cur_device,
+                     r->tag);
+    }
+    if (n < 0 || (size_t)n >= sizeof name) {
+        reject_reading(g, "bad_tag", r->tag, "series name too long");
+        return 0;
+    }
+    /* enterprise/device/tag: exactly the device from the topic or payload,
+     * which may not hold '/' itself. */
+    const char *slash1 = strchr(name, '/'), *slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
+    if (!slash2 || slash2 == slash1 + 1 || !slash2[1] || (r->device && strchr(r->device, '/'))) {
+        reject_reading(g, "bad_tag", r->tag, "not a valid enterprise/device/tag name");
+        return 0;
+    }
+    if (r->ts_ms < g->opt.min_ts_ms || r->ts_ms > g->now_ms + g->opt.max_future_ms) {
+        reject_reading(g, "ts_out_of_range", r->tag, "timestamp before 2000 or too far ahead");
+        return 0;
+    }
+    if (!isfinite(r->value)) {
+        reject_reading(g, "nan_or_inf", r->tag, "value is not finite");
+        return 0;
+    }
+    if (g->n_stage == g->cap_stage) {
+        size_t cap = g->cap_stage ? g->cap_stage * 2 : 256;
+        staged *s = realloc(g->stage, cap * sizeof *s);
+        if (!s) return -1;
+        g->stage = s;
+        g->cap_stage = cap;
+    }
+    size_t len = (size_t)n + 1;
+    if (g->names_len + len > g->names_cap_bytes) {
+        size_t cap = g->names_cap_bytes ? g->names_cap_bytes * 2 : 8192;
+        while (cap < g->names_len + len) cap *= 2;
+        char *b = realloc(g->stage_names, cap);
+        if (!b) return -1;
+        g->stage_names = b;
+        g->names_cap_bytes = cap;
+    }
+    memcpy(g->stage_names + g->names_len, name, len);
+    g->stage[g->n_stage++] = (staged){g->names_len, r->ts_ms, r->value, r->quality};
+    g->names_len += len;
+    return 0;
+}
+
+static void stage_reject(const char *reason, const char *tag, const char *message, void *ctx) {
+    ingest *g = ctx;
+    if (tag) {
+        reject_reading(g, reason, tag, message);
+        return;
+    }
+    /* A part of the message (a line, an array element): counted as a
+     * rejected reading group under the message's enterprise. */
+    reject_reading(g, reason, NULL, message);
+}
+
+/* ---- one message ---- */
+
+static int parse_topic(const char *topic, char *ent, char *dev, bool *status) {
+    if (strncmp(topic, "park/", 5) != 0) return -1;
+    const char *e = topic + 5, *d = strchr(e, '/');
+    if (!d) return -1;
+    const char *k = strchr(d + 1, '/');
+    if (!k || strchr(k + 1, '/')) return -1;
+    size_t el = (size_t)(d - e), dl = (size_t)(k - d - 1);
+    if (!el || el >= INGEST_ID_MAX || !dl || dl >= 64) return -1;
+    memcpy(ent, e, el);
+    ent[el] = 0;
+    memcpy(dev, d + 1, dl);
+    dev[dl] = 0;
+    if (!strcmp(k + 1, "data"))
+        *status = false;
+    else if (!strcmp(k + 1, "status"))
+        *status = true;
+    else
+        return -1;
+    return valid_id(dev, 64) ? 0 : -1;
+}
+
+static void device_status(ingest *g, const char *ent, const char *dev, const void *payload,
+                          size_t len, int64_t recv_ms) {
+    bool online = len >= 6 && !memcmp(payload, "online", 6);
+    bool json_online = len && memchr(payload, '{', len) && len < 256;
+    if (json_online) { /* {"status": "online"} from gateways that wrap it */
+        char buf[256];
+        memcpy(buf, payload, len);
+        buf[len] = 0;
+        online = strstr(buf, "\"online\"") != NULL;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->stats.messages++;
+    g->stats.status_messages++;
+    size_t i = 0;
+    while (i < g->n_devices &&
+           (strcmp(g->devices[i].enterprise, ent) || strcmp(g->devices[i].device, dev)))
+        i++;
+    if (i == g->n_devices && g->n_devices < MAX_DEVICES) {
+        g->n_devices++;
+        snprintf(g->devices[i].enterprise, INGEST_ID_MAX, "%s", ent);
+        snprintf(g->devices[i].device, sizeof g->devices[i].device, "%s", dev);
+    }
+    if (i < g->n_devices) {
+        g->devices[i].online = online;
+        g->devices[i].since_ms = recv_ms;
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static int reserve_pending(ingest *g, size_t more) {
+    if (g->n_pending + more <= g->cap_pending) return 0;
+    size_t cap = g->cap_pending ? g->cap_pending : 4096;
+    while (cap < g->n_pending + more) cap *= 2;
+    hist_point *p = realloc(g->pending, cap * sizeof *p);
+    if (!p) return -1;
+    g->pending = p;
+    g->cap_pending = cap;
+    return 0;
+}
+
+/* Registers the staged series not known yet, within the enterprise's limit. */
+static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char *err,
+                        size_t errcap) {
+    hist_series_def *defs = NULL;
+    size_t *which = NULL, n_new = 0;
+    int rc = 0;
+    for (size_t i = 0; i < g->n_stage; i++) {
+        const char *name = g->stage_names + g->stage[i].name_off;
+        keep[i] = true;
+        if (name_get(g, name, &ids[i])) continue;
+        /* Same new name twice in one message: register once. */
+        bool dup = false;
+        for (size_t j = 0; j < n_new && !dup; j++)
+            if (!strcmp(defs[j].name, name)) ids[i] = UINT32_MAX - (uint32_t)j, dup = true;
+        if (dup) continue;
+        if (e->n_series + n_new >= e->max_series) {
+            keep[i] = false;
+            reject_reading(g, "series_limit", name, "the enterprise has reached its series limit");
+            continue;
+        }
+        hist_series_def *nd = realloc(defs, (n_new + 1) * sizeof *nd);
+        size_t *nw = realloc(which, (n_new + 1) * sizeof *nw);
+        if (nd) defs = nd;
+        if (nw) which = nw;
+        if (!nd || !nw) {
+            snprintf(err, errcap, "ingest: out of memory");
+            rc = -1;
+            goto out;
+        }
+        defs[n_new] = (hist_series_def){name, NULL, NULL, e->interval_ms};
+        which[n_new] = i;
+        ids[i] = UINT32_MAX - (uint32_t)n_new;
+        n_new++;
+    }
+    if (n_new) {
+        uint32_t *new_ids = malloc(n_new * sizeof *new_ids);
+        hist_error he;
+        if (!new_ids) {
+            snprintf(err, errcap, "ingest: out of memory");
+            rc = -1;
+            goto out;
+        }
+        if (hist_series_ensure(g->h, defs, n_new, new_ids, &he) != HIST_OK) {
+            snprintf(err, errcap, "ingest: registering series: %s", he.msg);
+            free(new_ids);
+            rc = -1;
+            goto out;
+        }
+        for (size_t j = 0; j < n_new; j++)
+            if (name_put(g, defs[j].name, new_ids[j]) != 0) {
+                snprintf(err, errcap, "ingest: out of memory");
+                rc = -1;
+            }
+        /* Resolve the placeholders. */
+        for (size_t i = 0; i < g->n_stage; i++)
+            if (keep[i] && ids[i] > UINT32_MAX - n_new) ids[i] = new_ids[UINT32_MAX - ids[i]];
+        free(new_ids);
+        e->n_series += n_new;
+        pthread_mutex_lock(&g->mu);
+        g->stats.series_created += n_new;
+        pthread_mutex_unlock(&g->mu);
+    }
+out:
+    free(defs);
+    free(which);
+    return rc;
+}
+
+int ingest_message(ingest *g, const char *topic, const void *payload, size_t len, int64_t recv_ms,
+                   int64_t now_ms, char *err, size_t errcap) {
+    char ent_id[INGEST_ID_MAX], dev[64];
+    bool status;
+    if (parse_topic(topic, ent_id, dev, &status) != 0) {
+        reject_message(g, recv_ms, topic, "", "bad_topic",
+                       "topic is not park/{enterprise}/{device}/data or /status", payload, len);
+        return 0;
+    }
+    ent_state *e = NULL;
+    for (size_t i = 0; i < g->n_ents && !e; i++)
+        if (!strcmp(g->ents[i].id, ent_id)) e = &g->ents[i];
+    if (!e) {
+        reject_message(g, recv_ms, topic, ent_id, "unknown_enterprise",
+                       "the enterprise is not registered in the park", payload, len);
+        return 0;
+    }
+    if (len > g->opt.max_payload_bytes) {
+        char m[96];
+        snprintf(m, sizeof m, "payload of %zu bytes, at most %zu allowed", len,
+                 g->opt.max_payload_bytes);
+        reject_message(g, recv_ms, topic, e->id, "payload_too_large", m, payload, len);
+        return 0;
+    }
+    if (status) {
+        device_status(g, e->id, dev, payload, len, recv_ms);
+        return 0;
+    }
+    g->cur_ent = e;
+    g->cur_device = dev;
+    g->now_ms = now_ms;
+    g->foreign = false;
+    g->n_stage = 0;
+    g->names_len = 0;
+    g->rejected_here = 0;
+    g->readings_here = 0;
+    int rc =
+        ingest_payload_parse(payload, len, e->format, now_ms, stage_reading, stage_reject, g, NULL);
+    if (rc < 0 && rc != INGEST_LP_EINVAL) {
+        snprintf(err, errcap, "ingest: out of memory staging a message");
+        return -1;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->stats.readings += g->readings_here;
+    pthread_mutex_unlock(&g->mu);
+    if (rc == 1 || rc == INGEST_LP_EINVAL) { /* the parser rejected the whole message */
+        pthread_mutex_lock(&g->mu);
+        g->stats.messages++;
+        g->stats.messages_rejected++;
+        /* The parser's reason was counted as a reading reject; recount it as a message. */
+        for (size_t i = 0; i < g->stats.n_rejects; i++) {
+            ingest_reject_count *r = &g->stats.rejects[i];
+            if (!strcmp(r->reason, g->first_reason) && !strcmp(r->enterprise, e->id) &&
+                r->readings) {
+                r->readings--, r->messages++;
+                g->stats.readings_rejected--;
+                break;
+            }
+        }
+        dead_letter(g, recv_ms, topic, e->id, g->rejected_here ? g->first_reason : "malformed",
+                    g->first_message, payload, len, true);
+        pthread_mutex_unlock(&g->mu);
+        return 0;
+    }
+    if (g->foreign) {
+        reject_message(g, recv_ms, topic, e->id, "foreign_series",
+                       "the payload names a series of another enterprise", payload, len);
+        return 0;
+    }
+    uint32_t *ids = malloc((g->n_stage ? g->n_stage : 1) * sizeof *ids);
+    bool *keep = malloc((g->n_stage ? g->n_stage : 1) * sizeof *keep);
+    if (!ids || !keep || reserve_pending(g, g->n_stage) != 0) {
+        free(ids);
+        free(keep);
+        snprintf(err, errcap, "ingest: out of memory");
+        return -1;
+    }
+    if (register_new(g, e, ids, keep, err, errcap) != 0) {
+        free(ids);
+        free(keep);
+        return -1;
+    }
+    int queued = 0;
+    int64_t first_ts = INT64_MAX;
+    for (size_t i = 0; i < g->n_stage; i++) {
+        if (!keep[i]) continue;
+        const staged *s = &g->stage[i];
+        g->pending[g->n_pending++] = (hist_point){ids[i], s->q, s->ts, s->v};
+        if (s->ts < first_ts) first_ts = s->ts;
+        queued++;
+    }
+    free(ids);
+    free(keep);
+    if (queued) {
+        if (g->n_pending_ts == g->cap_pending_ts) {
+            size_t cap = g->cap_pending_ts ? g->cap_pending_ts * 2 : 1024;
+            int64_t *t = realloc(g->pending_ts, cap * sizeof *t);
+            if (t) g->pending_ts = t, g->cap_pending_ts = cap;
+        }
+        if (g->n_pending_ts < g->cap_pending_ts) g->pending_ts[g->n_pending_ts++] = first_ts;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->stats.messages++;
+    if (g->rejected_here)
+        dead_letter(g, recv_ms, topic, e->id, g->first_reason, g->first_message, payload, len,
+                    false);
+    if (!queued && !g->rejected_here) {
+        g->stats.messages_rejected++;
+        count_reject(g, e->id, "empty", true);
+        dead_letter(g, recv_ms, topic, e->id, "empty", "no reading in the message", payload, len,
+                    true);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return queued;
+}
+
+int ingest_flush(ingest *g, char *err, size_t errcap) {
+    if (!g->n_pending) return 0;
+    hist_error he;
+    if (hist_append(g->h, g->pending, g->n_pending, &he) != HIST_OK) {
+        snprintf(err, errcap, "ingest: historian append: %s", he.msg);
+        return -1;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->stats.points += g->n_pending;
+    pthread_mutex_unlock(&g->mu);
+    g->n_pending = 0;
+    if (g->n_flushed + g->n_pending_ts > g->cap_flushed) {
+        size_t cap = g->cap_flushed ? g->cap_flushed : 1024;
+        while (cap < g->n_flushed + g->n_pending_ts) cap *= 2;
+        int64_t *t = realloc(g->flushed_ts, cap * sizeof *t);
+        if (t) g->flushed_ts = t, g->cap_flushed = cap;
+    }
+    size_t n = g->n_pending_ts;
+    if (g->n_flushed + n > g->cap_flushed) n = g->cap_flushed - g->n_flushed;
+    if (n) memcpy(g->flushed_ts + g->n_flushed, g->pending_ts, n * sizeof *g->pending_ts);
+    g->n_flushed += n;
+    g->n_pending_ts = 0;
+    return 0;
+}
+
+size_t ingest_pending_points(const ingest *g) {
+    return g->n_pending;
+}
+
+static int lat_bucket(double ms) {
+    if (ms < 0.01) return 0;
+    int b = (int)floor(10.0 * log10(ms / 0.01)) + 1;
+    return b >= LAT_BUCKETS ? LAT_BUCKETS - 1 : b;
+}
+
+static double lat_upper(int b) {
+    return 0.01 * pow(10.0, b / 10.0);
+}
+
+void ingest_mark_durable(ingest *g, int64_t now_ms) {
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < g->n_flushed; i++) {
+        double ms = (double)(now_ms - g->flushed_ts[i]);
+        g->lat[lat_bucket(ms)]++;
+        g->stats.latency_count++;
+        if (ms > g->stats.latency_max_ms) g->stats.latency_max_ms = ms;
+    }
+    pthread_mutex_unlock(&g->mu);
+    g->n_flushed = 0;
+}
+
+void ingest_get_stats(ingest *g, ingest_stats *out) {
+    pthread_mutex_lock(&g->mu);
+    *out = g->stats;
+    uint64_t total = g->stats.latency_count, acc = 0;
+    out->latency_p50_ms = out->latency_p99_ms = 0;
+    bool have50 = false;
+    for (int b = 0; b < LAT_BUCKETS && total; b++) {
+        acc += g->lat[b];
+        if (!have50 && acc * 2 >= total) out->latency_p50_ms = lat_upper(b), have50 = true;
+        if (acc * 100 >= total * 99) {
+            out->latency_p99_ms = lat_upper(b);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+size_t ingest_dead_letters(ingest *g, ingest_dead_letter *out, size_t cap) {
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->dead_n < cap ? g->dead_n : cap;
+    size_t c = g->opt.dead_letter_capacity;
+    for (size_t i = 0; i < n; i++) out[i] = g->dead[(g->dead_next + c - 1 - i) % c];
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+size_t ingest_devices(ingest *g, ingest_device *out, size_t cap) {
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->n_devices < cap ? g->n_devices : cap;
+    memcpy(out, g->devices, n * sizeof *out);
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}

@@ -1,0 +1,276 @@
+/*
+ * parkd - the Parkwatch daemon: the historian, fed by the ingest service
+ * from the park's MQTT broker.
+ *
+ *   parkd --config FILE [--data DIR] [--broker HOST:PORT] [--stats-file FILE] [--quiet]
+ *
+ * The config is JSON (see README, "parkd configuration"); the flags
+ * override it. Signals: SIGTERM/SIGINT stop cleanly (no new messages,
+ * everything spooled stored, RocksDB closed); SIGUSR1 prints the counters
+ * to stderr. The counters are also written every second to the stats file,
+ * as one JSON object, replaced atomically.
+ *
+ * Exit status: 0 after a clean stop, 1 on a configuration or startup
+ * error, 2 if ingest failed while running (the spool keeps what was not
+ * stored; the next start stores it).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "historian/historian.h"
+#include "ingest/ingest.h"
+
+#define DAY_MS ((int64_t)86400000)
+
+static const char *prog = "parkd";
+
+typedef struct config {
+    json_t *root;
+    const char *data_dir;
+    const char *stats_file;
+    ingest_service_options svc;
+    ingest_enterprise ents[1024];
+    size_t n_ents;
+    hist_options hist;
+    bool quiet;
+} config;
+
+static void usage(void) {
+    fprintf(stderr, "usage: parkd --config FILE [--data DIR] [--broker HOST:PORT] "
+                    "[--stats-file FILE] [--quiet]\n");
+    exit(1);
+}
+
+static const char *jstr(json_t *o, const char *key, const char *dflt) {
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static long long jint(json_t *o, const char *key, long long dflt) {
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static int load_config(const char *path, config *c) {
+    json_error_t je;
+    c->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!c->root || !json_is_object(c->root)) {
+        fprintf(stderr, "%s: %s:%d: %s\n", prog, path, je.line,
+                c->root ? "the config must be a JSON object" : je.text);
+        return -1;
+    }
+    json_t *r = c->root;
+    c->data_dir = jstr(r, "data_dir", "/var/lib/parkwatch");
+    c->stats_file = jstr(r, "stats_file", NULL);
+    json_t *b = json_object_get(r, "broker");
+    ingest_options_default(&c->svc.pipeline);
+    c->svc.host = jstr(b, "host", "127.0.0.1");
+    c->svc.port = (int)jint(b, "port", 1883);
+    c->svc.client_id = jstr(b, "client_id", "parkd");
+    c->svc.username = jstr(b, "username", NULL);
+    c->svc.password = jstr(b, "password", NULL);
+    c->svc.cafile = jstr(b, "cafile", NULL);
+    c->svc.certfile = jstr(b, "certfile", NULL);
+    c->svc.keyfile = jstr(b, "keyfile", NULL);
+    c->svc.keepalive_s = (int)jint(b, "keepalive_s", 30);
+    json_t *in = json_object_get(r, "ingest");
+    const char *ack = jstr(in, "ack_after", "write");
+    if (strcmp(ack, "write") && strcmp(ack, "fsync")) {
+        fprintf(stderr, "%s: ingest.ack_after must be \"write\" or \"fsync\"\n", prog);
+        return -1;
+    }
+    c->svc.ack_after_fsync = !strcmp(ack, "fsync");
+    c->svc.sync_interval_ms = (int)jint(in, "sync_interval_ms", 50);
+    c->svc.max_backlog_bytes = (size_t)jint(in, "max_backlog_bytes", 256ll << 20);
+    c->svc.pipeline.max_payload_bytes = (size_t)jint(in, "max_payload_bytes", 1 << 20);
+    c->svc.pipeline.max_series_per_enterprise =
+        (size_t)jint(in, "max_series_per_enterprise", 10000);
+    c->svc.pipeline.dead_letter_capacity = (size_t)jint(in, "dead_letters", 100);
+    c->svc.pipeline.max_future_ms = jint(in, "max_future_ms", DAY_MS);
+    json_t *h = json_object_get(r, "historian");
+    hist_options_default(&c->hist);
+    c->hist.sync = HIST_SYNC_NONE; /* the spool holds everything until hist_sync */
+    c->hist.retention_raw_ms = jint(h, "retention_raw_days", 0) * DAY_MS;
+    c->hist.retention_1m_ms = jint(h, "retention_1m_days", 0) * DAY_MS;
+    c->hist.retention_1h_ms = jint(h, "retention_1h_days", 0) * DAY_MS;
+    json_t *es = json_object_get(r, "enterprises");
+    if (!json_is_array(es) || json_array_size(es) == 0) {
+        fprintf(stderr, "%s: the config needs an \"enterprises\" array\n", prog);
+        return -1;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(es, i, e) {
+        if (c->n_ents == sizeof c->ents / sizeof c->ents[0]) {
+            fprintf(stderr, "%s: too many enterprises\n", prog);
+            return -1;
+        }
+        ingest_enterprise *x = &c->ents[c->n_ents++];
+        x->id = jstr(e, "id", NULL);
+        if (!x->id) {
+            fprintf(stderr, "%s: enterprise %zu has no \"id\"\n", prog, i);
+            return -1;
+        }
+        if (ingest_format_parse(jstr(e, "format", "auto"), &x->format) != 0) {
+            fprintf(stderr, "%s: enterprise %s: format must be auto, json, neuron or lineproto\n",
+                    prog, x->id);
+            return -1;
+        }
+        x->max_series = (size_t)jint(e, "max_series", 0);
+        x->interval_ms = jint(e, "interval_ms", 0);
+    }
+    c->svc.pipeline.enterprises = c->ents;
+    c->svc.pipeline.n_enterprises = c->n_ents;
+    return 0;
+}
+
+static void write_stats(ingest_service *svc, FILE *out) {
+    ingest_service_stats ss;
+    ingest_stats st;
+    ingest_service_get_stats(svc, &ss);
+    ingest_get_stats(ingest_service_pipeline(svc), &st);
+    fprintf(out,
+            "{\"connected\": %s, \"connects\": %llu, \"connection_losses\": %llu, "
+            "\"messages\": %llu, \"messages_rejected\": %llu, \"status_messages\": %llu, "
+            "\"readings\": %llu, \"points\": %llu, \"readings_rejected\": %llu, "
+            "\"series_created\": %llu, \"spooled_messages\": %llu, \"spool_backlog_bytes\": %llu, "
+            "\"spool_damaged\": %llu, \"spool_errors\": %llu, \"commits\": %llu, "
+            "\"flush_ms_last\": %.1f, \"flush_ms_max\": %.1f, \"latency_count\": %llu, "
+            "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, \"latency_max_ms\": %.1f, "
+            "\"failed\": %s, \"last_error\": ",
+            ss.connected ? "true" : "false", (unsigned long long)ss.connects,
+            (unsigned long long)ss.connection_losses, (unsigned long long)st.messages,
+            (unsigned long long)st.messages_rejected, (unsigned long long)st.status_messages,
+            (unsigned long long)st.readings, (unsigned long long)st.points,
+            (unsigned long long)st.readings_rejected, (unsigned long long)st.series_created,
+            (unsigned long long)ss.spooled_messages, (unsigned long long)ss.spool_backlog_bytes,
+            (unsigned long long)ss.spool_damaged, (unsigned long long)ss.spool_errors,
+            (unsigned long long)ss.commits, ss.flush_ms_last, ss.flush_ms_max,
+            (unsigned long long)st.latency_count, st.latency_p50_ms, st.latency_p99_ms,
+            st.latency_max_ms, ss.failed ? "true" : "false");
+    json_t *le = json_string(ss.last_error);
+    char *les = json_dumps(le, JSON_ENCODE_ANY);
+    fprintf(out, "%s, \"rejects\": [", les ? les : "\"\"");
+    free(les);
+    json_decref(le);
+    for (size_t i = 0; i < st.n_rejects; i++)
+        fprintf(out,
+                "%s{\"enterprise\": \"%s\", \"reason\": \"%s\", \"messages\": %llu, "
+                "\"readings\": %llu}",
+                i ? ", " : "", st.rejects[i].enterprise, st.rejects[i].reason,
+                (unsigned long long)st.rejects[i].messages,
+                (unsigned long long)st.rejects[i].readings);
+    fprintf(out, "]}\n");
+}
+
+static void write_stats_file(ingest_service *svc, const char *path) {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    write_stats(svc, f);
+    if (fclose(f) == 0 && rename(tmp, path) != 0) unlink(tmp);
+}
+
+int main(int argc, char **argv) {
+    const char *config_path = NULL, *data = NULL, *broker = NULL, *stats_file = NULL;
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config_path = argv[++i];
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strcmp(argv[i], "--broker") && i + 1 < argc)
+            broker = argv[++i];
+        else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
+            stats_file = argv[++i];
+        else if (!strcmp(argv[i], "--quiet"))
+            quiet = true;
+        else
+            usage();
+    }
+    if (!config_path) usage();
+    static config c;
+    if (load_config(config_path, &c) != 0) return 1;
+    if (data) c.data_dir = data;
+    if (stats_file) c.stats_file = stats_file;
+    char host[256];
+    if (broker) {
+        const char *colon = strrchr(broker, ':');
+        if (!colon || colon == broker || (size_t)(colon - broker) >= sizeof host) usage();
+        snprintf(host, sizeof host, "%.*s", (int)(colon - broker), broker);
+        c.svc.host = host;
+        c.svc.port = atoi(colon + 1);
+    }
+    c.svc.log_level = quiet ? 0 : 1;
+
+    /* Signals go to a sigwait loop here, never to the worker threads. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (mkdir(c.data_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", prog, c.data_dir, strerror(errno));
+        return 1;
+    }
+    char hist_dir[PATH_MAX], spool_dir[PATH_MAX];
+    snprintf(hist_dir, sizeof hist_dir, "%s/historian", c.data_dir);
+    snprintf(spool_dir, sizeof spool_dir, "%s/spool", c.data_dir);
+    hist *h;
+    hist_error he;
+    if (hist_open(hist_dir, &c.hist, &h, &he) != HIST_OK) {
+        fprintf(stderr, "%s: historian: %s\n", prog, he.msg);
+        return 1;
+    }
+    c.svc.pipeline.historian = h;
+    c.svc.spool_dir = spool_dir;
+    ingest_service *svc;
+    char err[256];
+    if (ingest_service_start(&c.svc, &svc, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        hist_close(h, &he);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "%s: data in %s, %zu enterprises, broker %s:%d\n", prog, c.data_dir,
+                c.n_ents, c.svc.host, c.svc.port);
+
+    int rc = 0;
+    for (;;) {
+        struct timespec one_second = {1, 0};
+        int sig = sigtimedwait(&sigs, NULL, &one_second);
+        if (c.stats_file) write_stats_file(svc, c.stats_file);
+        if (sig == SIGUSR1) write_stats(svc, stderr);
+        if (sig == SIGTERM || sig == SIGINT) break;
+        ingest_service_stats ss;
+        ingest_service_get_stats(svc, &ss);
+        if (ss.failed) {
+            fprintf(stderr, "%s: ingest failed: %s\n", prog, ss.last_error);
+            rc = 2;
+            break;
+        }
+    }
+    if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
+    if (ingest_service_stop(svc) != 0 && rc == 0) rc = 2;
+    if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
+    ingest_service_free(svc);
+    if (hist_close(h, &he) != HIST_OK) {
+        fprintf(stderr, "%s: closing the historian: %s\n", prog, he.msg);
+        rc = 2;
+    }
+    json_decref(c.root);
+    return rc;
+}
