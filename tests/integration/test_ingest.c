@@ -42,7 +42,7 @@ static void write_config(park *p, const char *extra_ingest) {
 }
 
 static void start_parkd(park *p) {
-    char bin[PATH_MAX];
+    char bin[PATH_MAX + 16];
     snprintf(bin, sizeof bin, "%s/parkd", proc_bindir());
     char *argv[] = {bin, "--config", p->config, "--stats-file", p->stats, NULL};
     p->parkd = proc_spawn(argv, p->log);

@@ -26,7 +26,7 @@
 #define PROC_MAX 32
 static pid_t proc_pids[PROC_MAX];
 
-static void proc_cleanup(void) {
+static inline void proc_cleanup(void) {
     for (int i = 0; i < PROC_MAX; i++)
         if (proc_pids[i] > 0) {
             kill(proc_pids[i], SIGKILL);
@@ -35,7 +35,7 @@ static void proc_cleanup(void) {
         }
 }
 
-static void proc_track(pid_t pid) {
+static inline void proc_track(pid_t pid) {
     static bool registered;
     if (!registered) {
         atexit(proc_cleanup);
@@ -48,18 +48,18 @@ static void proc_track(pid_t pid) {
         }
 }
 
-static void proc_forget(pid_t pid) {
+static inline void proc_forget(pid_t pid) {
     for (int i = 0; i < PROC_MAX; i++)
         if (proc_pids[i] == pid) proc_pids[i] = 0;
 }
 
-static double proc_now(void) {
+static inline double proc_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void proc_sleep_ms(int ms) {
+static inline void proc_sleep_ms(int ms) {
     struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&t, &t) != 0 && errno == EINTR) {
     }
@@ -79,7 +79,7 @@ static const char *proc_bindir(void) {
 }
 
 /* A free TCP port on 127.0.0.1 (bound and released; good enough for tests). */
-static int proc_free_port(void) {
+static inline int proc_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
@@ -92,7 +92,7 @@ static int proc_free_port(void) {
     return ntohs(a.sin_port);
 }
 
-static bool proc_port_open(int port) {
+static inline bool proc_port_open(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
@@ -103,7 +103,7 @@ static bool proc_port_open(int port) {
 }
 
 /* Starts argv[0] (a path) with stdout/stderr to log (NULL: inherit). */
-static pid_t proc_spawn(char *const argv[], const char *log) {
+static inline pid_t proc_spawn(char *const argv[], const char *log) {
     pid_t pid = fork();
     if (pid == 0) {
         if (log) {
@@ -122,7 +122,7 @@ static pid_t proc_spawn(char *const argv[], const char *log) {
 }
 
 /* Sends sig and waits for the exit; returns the exit status or -1. */
-static int proc_stop(pid_t pid, int sig) {
+static inline int proc_stop(pid_t pid, int sig) {
     if (pid <= 0) return -1;
     kill(pid, sig);
     int st = 0;
@@ -139,7 +139,7 @@ static int proc_stop(pid_t pid, int sig) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int proc_wait(pid_t pid, double timeout_s) {
+static inline int proc_wait(pid_t pid, double timeout_s) {
     int st = 0;
     double until = proc_now() + timeout_s;
     while (waitpid(pid, &st, WNOHANG) == 0) {
@@ -152,7 +152,7 @@ static int proc_wait(pid_t pid, double timeout_s) {
 
 /* A mosquitto broker on 127.0.0.1:port with persistence in dir; waits
  * until it accepts connections. */
-static pid_t proc_start_broker(const char *dir, int port) {
+static inline pid_t proc_start_broker(const char *dir, int port) {
     char conf[PATH_MAX], log[PATH_MAX];
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
     snprintf(log, sizeof log, "%s/mosquitto.log", dir);
@@ -191,7 +191,7 @@ static char *proc_read_file(const char *path) {
 }
 
 /* An integer field of a flat JSON object in a file ("key": 123), or -1. */
-static long long proc_json_int(const char *path, const char *key) {
+static inline long long proc_json_int(const char *path, const char *key) {
     char *s = proc_read_file(path);
     if (!s) return -1;
     char pat[128];
