@@ -1,0 +1,179 @@
+/*
+ * test_delivery.c - nothing the broker acknowledged may be lost: parkd is
+ * SIGKILLed, or the broker restarted, while parksim streams; every reading
+ * in parksim's ledger (messages the broker PUBACKed) must then be in the
+ * historian.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <mosquitto.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "historian/historian.h"
+#include "tests/support/park.h"
+
+/* ---- with parksim: nothing the broker acknowledged may be missing ---- */
+
+typedef struct ledger_row {
+    char *series;
+    int64_t ts;
+    double v;
+} ledger_row;
+
+static int row_cmp(const void *a, const void *b) {
+    const ledger_row *x = a, *y = b;
+    int c = strcmp(x->series, y->series);
+    return c ? c : (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+/* Every ledger reading must be in the historian with its value. Returns
+ * the number of rows checked. */
+static size_t check_ledger(hist *h, const char *path) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = 0, cap = 0;
+    ledger_row *rows = NULL;
+    char name[512];
+    long long ts;
+    double v;
+    while (fscanf(f, "%511s %lld %lf", name, &ts, &v) == 3) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            rows = realloc(rows, cap * sizeof *rows);
+            assert_non_null(rows);
+        }
+        rows[n++] = (ledger_row){strdup(name), ts, v};
+    }
+    fclose(f);
+    qsort(rows, n, sizeof *rows, row_cmp);
+    size_t missing = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && !strcmp(rows[j].series, rows[i].series)) j++;
+        uint32_t id;
+        hist_error err;
+        hist_samples s = {0};
+        if (hist_series_lookup(h, rows[i].series, &id, &err) != HIST_OK) {
+            missing += j - i;
+            fprintf(stderr, "missing series %s (%zu readings)\n", rows[i].series, j - i);
+        } else {
+            assert_int_equal(hist_query_raw(h, id, rows[i].ts, rows[j - 1].ts + 1, 0, &s, &err),
+                             HIST_OK);
+            size_t k = 0;
+            for (size_t r = i; r < j; r++) {
+                while (k < s.n && s.v[k].ts_ms < rows[r].ts) k++;
+                if (k == s.n || s.v[k].ts_ms != rows[r].ts || s.v[k].value != rows[r].v) {
+                    if (missing++ < 5)
+                        fprintf(stderr, "missing %s %" PRId64 " %.17g\n", rows[r].series,
+                                rows[r].ts, rows[r].v);
+                }
+            }
+        }
+        hist_samples_free(&s);
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++) free(rows[i].series);
+    free(rows);
+    if (missing) fail_msg("%zu of %zu acknowledged readings are not in the historian", missing, n);
+    return n;
+}
+
+static pid_t start_parksim(const park *p, const char *ledger, const char *out, const char *format,
+                           const char *seconds) {
+    char bin[PATH_MAX], port[16];
+    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
+    snprintf(port, sizeof port, "%d", p->port);
+    char *argv[] = {
+        bin,          "--port",        port,       "--format",     (char *)format, "--rate", "20",
+        "--duration", (char *)seconds, "--ledger", (char *)ledger, "--quiet",      NULL};
+    return proc_spawn(argv, out);
+}
+
+static void test_parkd_killed_mid_stream(void **state) {
+    (void)state;
+    park p = {0};
+    park_up(&p, "ingest-kill", NULL);
+    char ledger[700], out[700];
+    snprintf(ledger, sizeof ledger, "%s/ledger.txt", p.dir);
+    snprintf(out, sizeof out, "%s/parksim.out", p.dir);
+    pid_t sim = start_parksim(&p, ledger, out, "mixed", "8");
+    assert_true(sim > 0);
+    for (int kill_round = 0; kill_round < 3; kill_round++) {
+        proc_sleep_ms(1500);
+        assert_true(stat_of(&p, "points") > 0 || kill_round > 0);
+        kill(p.parkd, SIGKILL);
+        proc_wait(p.parkd, 10);
+        proc_sleep_ms(300); /* the broker queues for the session meanwhile */
+        start_parkd(&p);
+    }
+    assert_int_equal(proc_wait(sim, 60), 0);
+    /* Everything acknowledged has reached parkd once the broker queue is empty. */
+    long long last = -1;
+    for (int i = 0; i < 300; i++) {
+        long long m = stat_of(&p, "messages");
+        if (m == last && stat_of(&p, "spool_backlog_bytes") == 0) break;
+        last = m;
+        proc_sleep_ms(200);
+    }
+    park_down(&p);
+    hist *h = open_historian(&p);
+    size_t n = check_ledger(h, ledger);
+    assert_true(n > 1000);
+    hist_error err;
+    assert_int_equal(hist_close(h, &err), HIST_OK);
+    testutil_rmtree(p.dir);
+}
+
+static void test_broker_restarted_mid_stream(void **state) {
+    (void)state;
+    park p = {0};
+    park_up(&p, "ingest-broker", NULL);
+    char ledger[700], out[700];
+    snprintf(ledger, sizeof ledger, "%s/ledger.txt", p.dir);
+    snprintf(out, sizeof out, "%s/parksim.out", p.dir);
+    pid_t sim = start_parksim(&p, ledger, out, "json", "7");
+    proc_sleep_ms(2000);
+    proc_stop(p.broker, SIGTERM); /* saves its persistence on the way out */
+    proc_sleep_ms(1000);
+    p.broker = proc_start_broker(p.dir, p.port);
+    assert_true(proc_port_open(p.port));
+    assert_int_equal(proc_wait(sim, 90), 0);
+    long long last = -1;
+    for (int i = 0; i < 300; i++) {
+        long long m = stat_of(&p, "messages");
+        if (m == last && stat_of(&p, "spool_backlog_bytes") == 0 &&
+            stat_of(&p, "connection_losses") >= 1)
+            break;
+        last = m;
+        proc_sleep_ms(300);
+    }
+    assert_true(stat_of(&p, "connection_losses") >= 1);
+    park_down(&p);
+    hist *h = open_historian(&p);
+    size_t n = check_ledger(h, ledger);
+    assert_true(n > 1000);
+    hist_error err;
+    assert_int_equal(hist_close(h, &err), HIST_OK);
+    testutil_rmtree(p.dir);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parkd_killed_mid_stream),
+        cmocka_unit_test(test_broker_restarted_mid_stream),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    proc_cleanup();
+    return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * park.h - a small park for integration tests: a mosquitto broker on a
+ * free loopback port and parkd with its own data directory and stats file,
+ * started and stopped around each test. Header-only, cmocka assertions.
+ */
+#ifndef PARKWATCH_TEST_PARK_H
+#define PARKWATCH_TEST_PARK_H
+
+#include "historian/historian.h"
+#include "tests/support/proc.h"
+#include "tests/support/testutil.h"
+
+typedef struct park {
+    char dir[512], data[600], stats[600], config[600], log[600];
+    int port;
+    pid_t broker, parkd;
+} park;
+
+static inline void write_config(park *p, const char *extra_ingest) {
+    FILE *f = fopen(p->config, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
+            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n"
+            " \"ingest\": {\"sync_interval_ms\": 20%s},\n"
+            " \"enterprises\": [{\"id\": \"E001\", \"interval_ms\": 1000}, {\"id\": \"E002\"},"
+            " {\"id\": \"E003\"}, {\"id\": \"E004\"}, {\"id\": \"E005\"}, {\"id\": \"PARK\"}]}\n",
+            p->data, p->port, extra_ingest ? extra_ingest : "");
+    fclose(f);
+}
+
+static inline void start_parkd(park *p) {
+    char bin[PATH_MAX + 16];
+    snprintf(bin, sizeof bin, "%s/parkd", proc_bindir());
+    char *argv[] = {bin, "--config", p->config, "--stats-file", p->stats, NULL};
+    p->parkd = proc_spawn(argv, p->log);
+    assert_true(p->parkd > 0);
+    /* Ready once it has written its counters and is connected. */
+    for (int i = 0; i < 1000; i++) {
+        char *s = proc_read_file(p->stats);
+        bool ok = s && strstr(s, "\"connected\": true");
+        free(s);
+        if (ok) return;
+        proc_sleep_ms(10);
+    }
+    fail_msg("parkd did not connect; see %s", p->log);
+}
+
+static inline void park_up(park *p, const char *name, const char *extra_ingest) {
+    testutil_tmpdir(p->dir, sizeof p->dir, name);
+    snprintf(p->data, sizeof p->data, "%s/data", p->dir);
+    snprintf(p->stats, sizeof p->stats, "%s/stats.json", p->dir);
+    snprintf(p->config, sizeof p->config, "%s/parkd.json", p->dir);
+    snprintf(p->log, sizeof p->log, "%s/parkd.log", p->dir);
+    p->port = proc_free_port();
+    assert_true(p->port > 0);
+    p->broker = proc_start_broker(p->dir, p->port);
+    assert_true(p->broker > 0);
+    assert_true(proc_port_open(p->port));
+    write_config(p, extra_ingest);
+    start_parkd(p);
+}
+
+static inline long long stat_of(const park *p, const char *key) {
+    return proc_json_int(p->stats, key);
+}
+
+/* Waits until parkd has handled n messages (received and processed). */
+static inline void wait_messages(const park *p, long long n) {
+    for (int i = 0; i < 3000; i++) {
+        if (stat_of(p, "messages") >= n && stat_of(p, "spool_backlog_bytes") == 0) return;
+        proc_sleep_ms(10);
+    }
+    fail_msg("parkd handled %lld messages of %lld", stat_of(p, "messages"), n);
+}
+
+static inline void park_down(park *p) {
+    if (p->parkd > 0) assert_int_equal(proc_stop(p->parkd, SIGTERM), 0);
+    p->parkd = 0;
+    if (p->broker > 0) proc_stop(p->broker, SIGTERM);
+    p->broker = 0;
+}
+
+static hist *open_historian(const park *p) {
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/historian", p->data);
+    hist *h = NULL;
+    hist_error err;
+    if (hist_open(dir, NULL, &h, &err) != HIST_OK) fail_msg("hist_open: %s", err.msg);
+    return h;
+}
+
+#endif
