@@ -1,34 +1,87 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Parkwatch and runs the demo.
-#
-# Today the demo is the historian on a generated park: parkbench writes a
-# deterministic park (2,000 transmitters at 1 s for an hour) through the
-# public API, prints its figures, and parkctl then queries the result the way
-# an operator would. Once the ingest and API issues land this starts the
-# whole demo park (mosquitto, parkd, parksim, dashboard).
+# Installs what is missing, builds Parkwatch and runs the demo park:
+# a mosquitto broker on 127.0.0.1:18830, parkd storing everything the park
+# publishes, and parksim playing five enterprises and the park's weather and
+# air-quality stations at 1 Hz, with a leak at E001's tank T101 that the
+# wind carries to the gas detectors. After DEMO_SECONDS (default 60; 0 runs
+# until Ctrl-C) parkd stops cleanly and parkctl shows what was stored.
+# The API and dashboard issues will keep the park running behind the map.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)"
 
-data=${PARKWATCH_DEMO_DIR:-/tmp/parkwatch-demo}
-rm -rf "$data"
-echo "== parkbench historian: a generated park into $data"
-build/bin/parkbench historian -S 2000 -D 3600 --dir "$data" --keep
+demo=/tmp/parkwatch-demo
+seconds=${DEMO_SECONDS:-60}
+port=18830
+rm -rf "$demo"
+mkdir -p "$demo"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
 
-series=$(build/bin/parkctl -d "$data" series --enterprise E003 | sed -n 2p | cut -d, -f2)
+cat >"$demo/mosquitto.conf" <<EOF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $demo/
+autosave_interval 10
+max_queued_messages 0
+max_inflight_messages 1000
+EOF
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: port $port is in use; stop whatever listens there first" >&2
+  exit 1
+fi
+/usr/sbin/mosquitto -c "$demo/mosquitto.conf" >"$demo/mosquitto.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+
+build/bin/parkd --config scripts/parkd-demo.json 2>"$demo/parkd.log" &
+parkd=$!
+pids+=($parkd)
+sleep 1
+
+build/bin/parksim --port $port --format mixed --layout "$demo/park.geojson" \
+  --incident leak:E001:tankfarm-1:T101:at=10:rate=8:for=300 \
+  --incident freeze:E002:gd-03:at=15 \
+  --incident offline:E003:gd-01:at=10:for=30 \
+  >"$demo/parksim.out" 2>"$demo/parksim.log" &
+sim=$!
+pids+=($sim)
+
+echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/park.geojson"
+if [ "$seconds" -eq 0 ]; then
+  echo "demo: running until Ctrl-C; counters: $demo/parkd-stats.json (kill -USR1 $parkd prints them)"
+  wait "$sim"
+else
+  for ((i = 0; i < seconds; i += 10)); do
+    sleep 10
+    printf 'demo: %3ds ' $((i + 10))
+    sed -E 's/.*"messages": ([0-9]+).*"points": ([0-9]+).*"series_created": ([0-9]+).*/messages \1, points \2, series \3/' \
+      "$demo/parkd-stats.json"
+  done
+fi
+kill "$sim" 2>/dev/null || true
+wait "$sim" 2>/dev/null || true
+kill -TERM "$parkd"
+wait "$parkd" || true
+echo
+echo "== parkd counters"
+cat "$demo/parkd-stats.json"
+data=$demo/data/historian
 echo
 echo "== parkctl stats"
 build/bin/parkctl -d "$data" stats
 echo
-echo "== parkctl query $series, 10-minute averages"
-build/bin/parkctl -d "$data" query "$series" --from 2026-01-01T00:00:00Z --to 2026-01-01T01:00:00Z --step 10m --agg avg
+echo "== gas detectors of E001, last values"
+build/bin/parkctl -d "$data" last --enterprise E001 | grep -E 'gd-|T101.level' | head -12
 echo
-echo "== parkctl last --enterprise E003 (first lines)"
-build/bin/parkctl -d "$data" last --enterprise E003 | head -6
+echo "== E001/tankfarm-1/T101.level, 10-second averages"
+build/bin/parkctl -d "$data" query E001/tankfarm-1/T101.level --step 10s --agg avg | tail -8
 echo
-echo "== parkctl snapshot at 00:30:00 (first lines)"
-build/bin/parkctl -d "$data" snapshot --at 2026-01-01T00:30:00Z --enterprise E003 | head -6
-echo
-echo "The data directory stays in $data; try: build/bin/parkctl -d $data --help"
+echo "The data stays in $demo; try: build/bin/parkctl -d $data --help"

@@ -129,6 +129,21 @@ static void close_or_die(hist *h) {
     }
 }
 
+/* The shortest decimal that reads back as the same double: 0.6, not
+ * 0.59999999999999998. */
+typedef struct num_text {
+    char s[32];
+} num_text;
+
+static num_text num(double v) {
+    num_text t;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t.s, sizeof t.s, "%.*g", prec, v);
+        if (strtod(t.s, NULL) == v || v != v) break;
+    }
+    return t;
+}
+
 /* ---- import ---- */
 
 typedef struct name_slot {
@@ -485,7 +500,7 @@ static void print_values(hist *h, const hist_series_list *l, const hist_value *v
             }
             json_array_append_new(arr, o);
         } else if (v[i].present) {
-            printf("%s,%s,%" PRId64 ",%.17g,%s\n", info.name, t, v[i].ts_ms, v[i].value,
+            printf("%s,%s,%" PRId64 ",%s,%s\n", info.name, t, v[i].ts_ms, num(v[i].value).s,
                    quality_name(v[i].quality));
         } else {
             printf("%s,,,,\n", info.name);
@@ -535,6 +550,14 @@ static int cmd_query(const char *dir, int argc, char **argv) {
     hist_error err;
     bool json = !strcmp(a.format, "json");
     json_t *arr = json ? json_array() : NULL;
+    if (a.has_step && a.to == HIST_MAX_TS_MS) {
+        /* No end given: end at the series' last point, so "--step 1m" alone
+         * shows its recent history rather than asking for buckets up to
+         * year 287,000. */
+        hist_value last;
+        if (hist_last(h, l.ids, 1, &last, &err) == HIST_OK && last.present) a.to = last.ts_ms + 1;
+        if (a.from == 0 && a.to > 3600000) a.from = a.to - 3600000;
+    }
     if (a.has_step) {
         hist_buckets b = {0};
         if (hist_query_agg(h, l.ids[0], a.from, a.to, a.step, a.limit, &b, &err) != HIST_OK) {
@@ -551,7 +574,7 @@ static int cmd_query(const char *dir, int argc, char **argv) {
                                                      (json_int_t)b.v[i].ts_ms, hist_agg_name(a.agg),
                                                      v, "count", (json_int_t)b.v[i].count));
             else
-                printf("%s,%" PRId64 ",%.17g,%u\n", t, b.v[i].ts_ms, v, b.v[i].count);
+                printf("%s,%" PRId64 ",%s,%u\n", t, b.v[i].ts_ms, num(v).s, b.v[i].count);
         }
         fprintf(stderr, "%s: %zu buckets (served by %s)\n", prog, b.n,
                 b.tier == 2   ? "1-hour rollups"
@@ -575,7 +598,7 @@ static int cmd_query(const char *dir, int argc, char **argv) {
                                     isfinite(s.v[i].value) ? json_real(s.v[i].value) : json_null());
                 json_array_append_new(arr, o);
             } else {
-                printf("%s,%" PRId64 ",%.17g,%s\n", t, s.v[i].ts_ms, s.v[i].value,
+                printf("%s,%" PRId64 ",%s,%s\n", t, s.v[i].ts_ms, num(s.v[i].value).s,
                        quality_name(s.v[i].quality));
             }
         }

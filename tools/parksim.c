@@ -209,7 +209,11 @@ static void build_park(void) {
         for (int k = 0; k < dets; k++) {
             char n[32];
             snprintf(n, sizeof n, "gd-%02d", k + 1);
-            device *d = add_device(c, n, ox + 60 + 480 * urand(), oy + 60 + 480 * urand());
+            /* The first two guard the tank farm: 80 m downwind of the
+             * prevailing easterly, and 80 m south; the rest anywhere. */
+            double dx = k == 0 ? -80 : k == 1 ? 0 : 60 + 480 * urand() - 150;
+            double dy = k == 0 ? 0 : k == 1 ? -80 : 60 + 480 * urand() - 150;
+            device *d = add_device(c, n, tf->x + dx, tf->y + dy);
             /* GB/T 50493-2019: combustible detectors read %LEL (alarms at 25/50 %LEL),
              * toxic ones ppm; here H2S, M = 34 g/mol (gas-detection-gb50493.md). */
             if (k % 3 == 2) {
@@ -237,7 +241,7 @@ static void build_park(void) {
     p->fmt = opt.fmt >= 0 ? (fmt_t)opt.fmt : FMT_JSON;
     device *met = add_device(p, "met-1", 1200, 1200);
     add_tag(met, "wind_speed", 4, 3.5, 1.5, 0.2, 1, 0.3, 20);
-    add_tag(met, "wind_dir", 5, 90, 40, 5, 0, 0, 360);
+    add_tag(met, "wind_dir", 5, 90, 12, 3, 0, 0, 360); /* a prevailing easterly */
     add_tag(met, "temp", 0, 18, 6, 0.1, 1, -30, 45);
     add_tag(met, "humidity", 0, 60, 15, 0.5, 0, 5, 100);
     const char *aq[] = {"PM2_5", "PM10", "SO2", "NO2", "CO", "O3"};
