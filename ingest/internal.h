@@ -38,9 +38,12 @@ typedef struct spool_record {
 } spool_record;
 
 int spool_open(const char *dir, uint64_t segment_bytes, spool **out, char *err, size_t errcap);
-/* Appends one message with write(2): after it returns the message survives
- * a crash of the process. Returns 0 or -1 (errno set). */
+/* Adds one message to the pending batch (memory only). Returns 0 or -1. */
 int spool_append(spool *s, int64_t recv_ms, const char *topic, const void *payload, size_t len);
+/* Writes the pending batch with one write(2): once it returns 0 those
+ * messages survive a crash of the process, and the reader sees them. On
+ * failure the batch is dropped (the caller must not acknowledge it). */
+int spool_flush(spool *s);
 /* fdatasync of everything appended so far: survives power loss too. */
 int spool_sync(spool *s);
 /* Next record at or after the reader's position, waiting up to timeout_ms

@@ -175,6 +175,16 @@ static void *net_main(void *arg) {
                 rc = mosquitto_loop_read(m, 1);
             } while (rc == MOSQ_ERR_SUCCESS && ++k < BURST_MAX && !s->spool_failed &&
                      bytes_waiting(fd));
+            /* The burst goes to the spool file in one write, before any of
+             * its PUBACKs can leave in the write phase below. */
+            if (!s->spool_failed && s->spooled_in_burst && spool_flush(s->sp) != 0) {
+                s->spool_failed = true;
+                pthread_mutex_lock(&s->mu);
+                s->stats.spool_errors++;
+                pthread_mutex_unlock(&s->mu);
+                logf_(s, "spool write failed (%s): dropping the connection so the broker resends",
+                      strerror(errno));
+            }
             if (s->spool_failed) {
                 /* Never let the PUBACKs of this burst out. */
                 shutdown(fd, SHUT_RDWR);

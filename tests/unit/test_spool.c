@@ -32,7 +32,9 @@ static void append_n(spool *s, int from, int to) {
         snprintf(topic, sizeof topic, "park/E%03d/dev/data", i % 7);
         int n = snprintf(payload, sizeof payload, "{\"ts\": %d, \"values\": {\"x\": %d}}", i, i);
         assert_int_equal(spool_append(s, 1000 + i, topic, payload, (size_t)n), 0);
+        if (i % 7 == 0) assert_int_equal(spool_flush(s), 0); /* batches of various sizes */
     }
+    assert_int_equal(spool_flush(s), 0);
 }
 
 /* Reads everything available; checks the records are from, from+1, ... */
@@ -85,6 +87,13 @@ static void test_order_segments_and_checkpoint(void **state) {
     assert_int_equal(spool_read(s, &r, 0), 0); /* all committed */
     spool_close(s);
     testutil_rmtree(dir);
+}
+
+static void test_crc32c_known_value(void **state) {
+    (void)state;
+    /* The CRC-32C check value (RFC 3720 appendix B.4, "123456789"). */
+    assert_int_equal(ingest_crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(ingest_crc32c(ingest_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
 }
 
 static void test_torn_tail_cut(void **state) {
@@ -150,6 +159,7 @@ static void test_concurrent_reader(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_segments_and_checkpoint),
+        cmocka_unit_test(test_crc32c_known_value),
         cmocka_unit_test(test_torn_tail_cut),
         cmocka_unit_test(test_concurrent_reader),
     };
