@@ -58,6 +58,9 @@ struct ingest {
     /* the message being handled */
     staged *stage;
     size_t n_stage, cap_stage;
+    uint32_t *ids; /* per staged reading, reused from message to message */
+    bool *keep;
+    size_t cap_ids;
     char *stage_names;
     size_t names_len, names_cap_bytes;
     const ent_state *cur_ent;
@@ -225,6 +228,8 @@ void ingest_close(ingest *g) {
     free(g->names);
     free(g->ents);
     free(g->stage);
+    free(g->ids);
+    free(g->keep);
     free(g->stage_names);
     free(g->pending);
     free(g->pending_ts);
@@ -313,20 +318,30 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         return 0;
     }
     char name[NAME_CAP];
-    int n;
-    if (strchr(r->tag, '/')) {
+    size_t n;
+    size_t el = strlen(ent), tl = strlen(r->tag);
+    if (memchr(r->tag, '/', tl)) {
         /* A full name: it must be this enterprise's. */
-        size_t el = strlen(ent);
         if (strncmp(r->tag, ent, el) != 0 || r->tag[el] != '/') {
             g->foreign = true;
             return 0;
         }
-        n = snprintf(name, sizeof name, "%s", r->tag);
+        n = tl;
+        if (n < sizeof name) memcpy(name, r->tag, n + 1);
     } else {
-        n = snprintf(name, sizeof name, "%s/%s/%s", ent, r->device ? r->device : g->cur_device,
-                     r->tag);
+        /* enterprise/device/tag, built by hand: this runs a million times a second. */
+        const char *dev = r->device ? r->device : g->cur_device;
+        size_t dl = strlen(dev);
+        n = el + 1 + dl + 1 + tl;
+        if (n < sizeof name) {
+            memcpy(name, ent, el);
+            name[el] = '/';
+            memcpy(name + el + 1, dev, dl);
+            name[el + 1 + dl] = '/';
+            memcpy(name + el + dl + 2, r->tag, tl + 1);
+        }
     }
-    if (n < 0 || (size_t)n >= sizeof name) {
+    if (n >= sizeof name) {
         reject_reading(g, "bad_tag", r->tag, "series name too long");
         return 0;
     }
@@ -352,7 +367,7 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         g->stage = s;
         g->cap_stage = cap;
     }
-    size_t len = (size_t)n + 1;
+    size_t len = n + 1;
     if (g->names_len + len > g->names_cap_bytes) {
         size_t cap = g->names_cap_bytes ? g->names_cap_bytes * 2 : 8192;
         while (cap < g->names_len + len) cap *= 2;
@@ -578,19 +593,25 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
                        "the payload names a series of another enterprise", payload, len);
         return 0;
     }
-    uint32_t *ids = malloc((g->n_stage ? g->n_stage : 1) * sizeof *ids);
-    bool *keep = malloc((g->n_stage ? g->n_stage : 1) * sizeof *keep);
-    if (!ids || !keep || reserve_pending(g, g->n_stage) != 0) {
-        free(ids);
-        free(keep);
+    if (g->n_stage > g->cap_ids) {
+        size_t cap = g->n_stage * 2;
+        uint32_t *ni = realloc(g->ids, cap * sizeof *ni);
+        if (ni) g->ids = ni;
+        bool *nk = realloc(g->keep, cap * sizeof *nk);
+        if (nk) g->keep = nk;
+        if (!ni || !nk) {
+            snprintf(err, errcap, "ingest: out of memory");
+            return -1;
+        }
+        g->cap_ids = cap;
+    }
+    uint32_t *ids = g->ids;
+    bool *keep = g->keep;
+    if (reserve_pending(g, g->n_stage) != 0) {
         snprintf(err, errcap, "ingest: out of memory");
         return -1;
     }
-    if (register_new(g, e, ids, keep, err, errcap) != 0) {
-        free(ids);
-        free(keep);
-        return -1;
-    }
+    if (register_new(g, e, ids, keep, err, errcap) != 0) return -1;
     int queued = 0;
     int64_t first_ts = INT64_MAX;
     for (size_t i = 0; i < g->n_stage; i++) {
@@ -600,8 +621,6 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         if (s->ts < first_ts) first_ts = s->ts;
         queued++;
     }
-    free(ids);
-    free(keep);
     if (queued) {
         if (g->n_pending_ts == g->cap_pending_ts) {
             size_t cap = g->cap_pending_ts ? g->cap_pending_ts * 2 : 1024;

@@ -122,9 +122,6 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
         return;
     }
     s->spooled_in_burst++;
-    pthread_mutex_lock(&s->mu);
-    s->stats.spooled_messages++;
-    pthread_mutex_unlock(&s->mu);
 }
 
 static bool bytes_waiting(int fd) {
@@ -177,6 +174,11 @@ static void *net_main(void *arg) {
                      bytes_waiting(fd));
             /* The burst goes to the spool file in one write, before any of
              * its PUBACKs can leave in the write phase below. */
+            if (!s->spool_failed && s->spooled_in_burst) {
+                pthread_mutex_lock(&s->mu);
+                s->stats.spooled_messages += s->spooled_in_burst;
+                pthread_mutex_unlock(&s->mu);
+            }
             if (!s->spool_failed && s->spooled_in_burst && spool_flush(s->sp) != 0) {
                 s->spool_failed = true;
                 pthread_mutex_lock(&s->mu);

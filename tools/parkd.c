@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,10 @@ int main(int argc, char **argv) {
             usage();
     }
     if (!config_path) usage();
+    /* Ingest allocates and frees many medium buffers a second; keep glibc
+     * from returning memory to the kernel and faulting it back each time. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
     static config c;
     if (load_config(config_path, &c) != 0) return 1;
     if (data) c.data_dir = data;
