@@ -484,7 +484,9 @@ static void on_publish(struct mosquitto *m, void *obj, int mid) {
         c->acked_msgs++;
         c->acked_readings += (uint64_t)r;
     }
-    pthread_cond_broadcast(&c->cv);
+    /* Wake the publisher only when the window has room again or is empty:
+     * a wake-up per PUBACK costs more than the publish itself. */
+    if (c->inflight == MAX_INFLIGHT / 2 || c->inflight == 0) pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     if (l) {
         pthread_mutex_lock(&ledger_mu);
