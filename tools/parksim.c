@@ -202,6 +202,7 @@ static void build_park(void) {
             snprintf(n, sizeof n, "T%d.pressure", 101 + k);
             add_tag(tf, n, 0, 105 + 5 * urand(), 1, 0.1, 1, 80, 300);
         }
+        const double tfx = tf->x, tfy = tf->y; /* add_device moves the array */
         device *pl = add_device(c, "pipeline-1", ox + 400, oy + 100);
         add_tag(pl, "PT01.pressure", 0, 1.6 + 0.4 * urand(), 0.05, 0.005, 2, 0, 10);
         add_tag(pl, "FT01.flow", 0, 120 + 40 * urand(), 10, 1, 1, 0, 500);
@@ -213,7 +214,7 @@ static void build_park(void) {
              * prevailing easterly, and 80 m south; the rest anywhere. */
             double dx = k == 0 ? -80 : k == 1 ? 0 : 60 + 480 * urand() - 150;
             double dy = k == 0 ? 0 : k == 1 ? -80 : 60 + 480 * urand() - 150;
-            device *d = add_device(c, n, tf->x + dx, tf->y + dy);
+            device *d = add_device(c, n, tfx + dx, tfy + dy);
             /* GB/T 50493-2019: combustible detectors read %LEL (alarms at 25/50 %LEL),
              * toxic ones ppm; here H2S, M = 34 g/mol (gas-detection-gb50493.md). */
             if (k % 3 == 2) {
