@@ -296,6 +296,7 @@ static int bench_historian(int argc, char **argv) {
 }
 
 int bench_ingest(int argc, char **argv); /* bench_ingest.c */
+int bench_peers(int argc, char **argv);  /* bench_peers.c */
 
 static void usage(void) {
     fprintf(
@@ -303,7 +304,8 @@ static void usage(void) {
         "usage: parkbench historian [-S series] [-D seconds] [--sync batch|interval|none]\n"
         "                           [--batch points] [--dir DIR] [--keep]\n"
         "       parkbench ingest [--per-message N] [--seconds S] [--format json|neuron|lineproto]\n"
-        "                        [--ack-after write|fsync] [--dir DIR] [--keep]\n");
+        "                        [--ack-after write|fsync] [--dir DIR] [--keep]\n"
+        "       parkbench peers --dir DIR [-S series] [-D seconds]\n");
 }
 
 int main(int argc, char **argv) {
@@ -313,6 +315,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "historian")) return bench_historian(argc - 2, argv + 2);
     if (!strcmp(argv[1], "ingest")) return bench_ingest(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "peers")) return bench_peers(argc - 2, argv + 2);
     usage();
     return 2;
 }
