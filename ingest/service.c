@@ -108,17 +108,22 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
     if (rc != 0) logf_(s, "connection lost: %s", mosquitto_strerror(rc));
 }
 
+/* The spool could not take a message: the burst's PUBACKs must not leave. */
+static void spool_failure(ingest_service *s) {
+    s->spool_failed = true;
+    pthread_mutex_lock(&s->mu);
+    s->stats.spool_errors++;
+    pthread_mutex_unlock(&s->mu);
+    logf_(s, "spool write failed (%s): dropping the connection so the broker resends",
+          strerror(errno));
+}
+
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
     (void)m;
     ingest_service *s = obj;
     if (s->spool_failed) return; /* the socket is going down; the broker will resend */
     if (spool_append(s->sp, wall_ms(), msg->topic, msg->payload, (size_t)msg->payloadlen) != 0) {
-        s->spool_failed = true;
-        pthread_mutex_lock(&s->mu);
-        s->stats.spool_errors++;
-        pthread_mutex_unlock(&s->mu);
-        logf_(s, "spool write failed (%s): dropping the connection so the broker resends",
-              strerror(errno));
+        spool_failure(s);
         return;
     }
     s->spooled_in_burst++;
@@ -179,14 +184,8 @@ static void *net_main(void *arg) {
                 s->stats.spooled_messages += s->spooled_in_burst;
                 pthread_mutex_unlock(&s->mu);
             }
-            if (!s->spool_failed && s->spooled_in_burst && spool_flush(s->sp) != 0) {
-                s->spool_failed = true;
-                pthread_mutex_lock(&s->mu);
-                s->stats.spool_errors++;
-                pthread_mutex_unlock(&s->mu);
-                logf_(s, "spool write failed (%s): dropping the connection so the broker resends",
-                      strerror(errno));
-            }
+            if (!s->spool_failed && s->spooled_in_burst && spool_flush(s->sp) != 0)
+                spool_failure(s);
             if (s->spool_failed) {
                 /* Never let the PUBACKs of this burst out. */
                 shutdown(fd, SHUT_RDWR);
