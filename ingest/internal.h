@@ -5,6 +5,7 @@
 #ifndef PARKWATCH_INGEST_INTERNAL_H
 #define PARKWATCH_INGEST_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,5 +61,20 @@ void spool_wake(spool *s);
 void spool_close(spool *s);
 
 uint32_t ingest_crc32c(uint32_t crc, const void *p, size_t n);
+
+/* ---- payloads (payload.c, fastjson.c) ---- */
+
+/* ingest_payload_parse, with the JSON fast path on or off (tests compare). */
+int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                  ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject, void *ctx,
+                  ingest_format *detected, bool fast);
+
+#define FASTJSON_NOT_MINE (INT_MIN + 1)
+typedef int (*fastjson_emit_fn)(void *ctx, const char *tag, int64_t ts, double v, uint8_t q);
+/* The common Parkwatch JSON message without a jansson tree. Returns
+ * FASTJSON_NOT_MINE, having emitted nothing, for anything it does not
+ * read exactly as the full parser would; else 0 or emit's non-zero value. */
+int fastjson_parkwatch(const char *buf, size_t len, int64_t now_ms, fastjson_emit_fn emit,
+                       void *ctx);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/ingest.h"
+#include "ingest/internal.h"
 
 static const char *const format_names[] = {"auto", "json", "neuron", "lineproto"};
 
@@ -351,13 +351,31 @@ static void lp_reject(size_t line_no, const char *reason, const char *message, v
     reject(c->p, reason, NULL, "line %zu: %s", line_no, message);
 }
 
+static int fast_emit(void *ctx, const char *tag, int64_t ts, double v, uint8_t q) {
+    parse_ctx *p = ctx;
+    return emit(p, NULL, tag, ts, v, q, 0);
+}
+
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                          ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
                          void *ctx, ingest_format *detected) {
+    return payload_parse(buf, len, fmt, now_ms, on_reading, on_reject, ctx, detected, true);
+}
+
+int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                  ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject, void *ctx,
+                  ingest_format *detected, bool fast) {
     if ((!buf && len) || (unsigned)fmt > INGEST_FMT_LINEPROTO) return INGEST_LP_EINVAL;
     parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+    if (fast && (fmt == INGEST_FMT_AUTO || fmt == INGEST_FMT_JSON) && i < len && buf[i] == '{') {
+        int rc = fastjson_parkwatch(buf, len, now_ms, fast_emit, &p);
+        if (rc != FASTJSON_NOT_MINE) {
+            if (detected) *detected = INGEST_FMT_JSON;
+            return rc;
+        }
+    }
     if (fmt == INGEST_FMT_AUTO && i < len && (buf[i] == '{' || buf[i] == '['))
         return parse_json(&p, buf, len, fmt, detected);
     if (fmt == INGEST_FMT_JSON || fmt == INGEST_FMT_NEURON)
