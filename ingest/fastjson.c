@@ -79,16 +79,19 @@ static bool number(cursor *c, double *out, bool *is_int, long long *ival) {
     while (q < c->end && *q >= '0' && *q <= '9') q++;
     size_t nd = (size_t)(q - digits);
     if (nd == 0 || (nd > 1 && *digits == '0')) return false;
-    bool real = false;
+    bool real = false, exp_part = false;
+    size_t frac_digits = 0;
     if (q < c->end && *q == '.') {
         real = true;
         q++;
         const char *f = q;
         while (q < c->end && *q >= '0' && *q <= '9') q++;
         if (q == f) return false;
+        frac_digits = (size_t)(q - f);
     }
     if (q < c->end && (*q == 'e' || *q == 'E')) {
         real = true;
+        exp_part = true;
         q++;
         if (q < c->end && (*q == '+' || *q == '-')) q++;
         const char *x = q;
@@ -105,6 +108,18 @@ static bool number(cursor *c, double *out, bool *is_int, long long *ival) {
         *ival = strtoll(tmp, NULL, 10);
         *out = (double)*ival;
         *is_int = true;
+    } else if (!exp_part && nd + frac_digits <= 15) {
+        /* Clinger's fast path: at most 15 significant digits make an exact
+         * integer m, 10^k is exact, and one IEEE division rounds correctly,
+         * so m / 10^k is the double strtod returns. */
+        static const double pow10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        long long m = 0;
+        for (const char *d = digits; d < q; d++)
+            if (*d != '.') m = m * 10 + (*d - '0');
+        double v = (double)m / pow10[frac_digits];
+        *out = *s == '-' ? -v : v;
+        *is_int = false;
     } else {
         errno = 0;
         double v = strtod(tmp, NULL);
