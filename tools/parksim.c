@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #define MAX_ENT       100
-#define MAX_INFLIGHT  2000
+#define MAX_INFLIGHT  200 /* libmosquitto finds a PUBACK's message by a list walk */
 #define MAX_INCIDENTS 32
 #define PI            3.14159265358979323846
 
@@ -751,7 +751,7 @@ int main(int argc, char **argv) {
         mosquitto_connect_callback_set(c->m, on_connect);
         mosquitto_disconnect_callback_set(c->m, on_disconnect);
         mosquitto_publish_callback_set(c->m, on_publish);
-        mosquitto_max_inflight_messages_set(c->m, 1000);
+        mosquitto_max_inflight_messages_set(c->m, MAX_INFLIGHT);
         mosquitto_reconnect_delay_set(c->m, 1, 5, false);
         int rc = mosquitto_connect(c->m, opt.host, opt.port, 30);
         if (rc != MOSQ_ERR_SUCCESS) {
