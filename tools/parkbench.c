@@ -304,7 +304,7 @@ static void usage(void) {
         "usage: parkbench historian [-S series] [-D seconds] [--sync batch|interval|none]\n"
         "                           [--batch points] [--dir DIR] [--keep]\n"
         "       parkbench ingest [--per-message N] [--seconds S] [--format json|neuron|lineproto]\n"
-        "                        [--ack-after write|fsync] [--dir DIR] [--keep]\n"
+        "                        [--ack-after write|fsync] [--backlog] [--dir DIR] [--keep]\n"
         "       parkbench peers --dir DIR [-S series] [-D seconds]\n");
 }
 
