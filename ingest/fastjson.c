@@ -1,8 +1,10 @@
 /*
- * fastjson.c - a fast path for the common Parkwatch JSON message,
+ * fastjson.c - a fast path for the two common JSON messages,
  *
  *   {"ts": <int>, "values": {"tag": <number|true|false>, ...},
- *    "quality": {"tag": "good"|"uncertain"|"bad"|<0..255>, ...}}
+ *    "quality": {"tag": "good"|"uncertain"|"bad"|<0..255>, ...}}       Parkwatch
+ *   {"timestamp": <int>, "node": "...", "group": "...",
+ *    "values": {"tag": <number|true|false>, ...}, "errors": {"tag": <int>}}  Neuron
  *
  * parsed without building a jansson tree: jansson allocates a node per key
  * and value, which is most of what ingest spends in user space at a million
@@ -141,155 +143,271 @@ static bool is_literal(cursor *c, const char *lit) {
     return false;
 }
 
-typedef struct fast_value {
-    span tag;
+/* One member of the top-level object: an integer, a plain string or a flat
+ * object whose entries are numbers, booleans or plain strings. */
+enum { M_INT, M_STR, M_OBJ };
+enum { E_NUM, E_INT, E_BOOL, E_STR };
+
+typedef struct entry {
+    span key;
+    int kind;
     double v;
-} fast_value;
+    long long i;
+    span s;
+} entry;
 
-typedef struct fast_quality {
-    span tag;
-    uint8_t q;
-    bool ok;
-} fast_quality;
+typedef struct member {
+    span key;
+    int kind;
+    long long i;
+    span s;
+    size_t first, n; /* entries, M_OBJ */
+} member;
 
-/* Duplicate keys make jansson (JSON_REJECT_DUPLICATES) refuse the message. */
-static bool has_duplicate(const fast_value *v, size_t n, uint32_t *table, size_t cap) {
-    memset(table, 0, cap * sizeof *table);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = 1469598103934665603ull;
-        for (size_t k = 0; k < v[i].tag.n; k++) h = (h ^ (uint8_t)v[i].tag.p[k]) * 1099511628211ull;
-        size_t j = h & (cap - 1);
-        while (table[j]) {
-            const fast_value *o = &v[table[j] - 1];
-            if (o->tag.n == v[i].tag.n && !memcmp(o->tag.p, v[i].tag.p, o->tag.n)) return true;
-            j = (j + 1) & (cap - 1);
-        }
-        table[j] = (uint32_t)i + 1;
+#define MAX_MEMBERS 8
+
+typedef struct flat {
+    member m[MAX_MEMBERS];
+    size_t n_m;
+    entry stack[128], *e;
+    size_t n_e, cap_e;
+} flat;
+
+static bool add_entry(flat *f, entry x) {
+    if (f->n_e == f->cap_e) {
+        size_t cap = f->cap_e * 2;
+        entry *ne = f->e == f->stack ? malloc(cap * sizeof *ne) : realloc(f->e, cap * sizeof *ne);
+        if (!ne) return false;
+        if (f->e == f->stack) memcpy(ne, f->stack, sizeof f->stack);
+        f->e = ne;
+        f->cap_e = cap;
     }
-    return false;
+    f->e[f->n_e++] = x;
+    return true;
 }
 
-int fastjson_parkwatch(const char *buf, size_t len, int64_t now_ms, fastjson_emit_fn emit,
-                       void *ctx) {
-    cursor c = {buf, buf + len};
-    fast_value stack_vals[128], *vals = stack_vals;
-    size_t n_vals = 0, cap_vals = sizeof stack_vals / sizeof stack_vals[0];
-    fast_quality qual[FAST_MAX_QUALITY];
-    size_t n_qual = 0;
-    int64_t ts = now_ms;
-    bool seen_ts = false, seen_values = false, seen_quality = false;
-    int rc = FASTJSON_NOT_MINE;
-    if (!eat(&c, '{')) goto out;
-    for (bool first = true;; first = false) {
-        if (first && eat(&c, '}')) goto out; /* {} is not a message of ours */
-        span key;
-        if (!plain_string(&c, &key) || !eat(&c, ':')) goto out;
-        if (span_is(key, "ts") && !seen_ts) {
+static bool parse_flat(cursor *c, flat *f) {
+    if (!eat(c, '{') || eat(c, '}')) return false;
+    do {
+        if (f->n_m == MAX_MEMBERS) return false;
+        member *m = &f->m[f->n_m++];
+        memset(m, 0, sizeof *m);
+        if (!plain_string(c, &m->key) || !eat(c, ':')) return false;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == '"') {
+            m->kind = M_STR;
+            if (!plain_string(c, &m->s)) return false;
+        } else if (c->p < c->end && *c->p == '{') {
+            m->kind = M_OBJ;
+            m->first = f->n_e;
+            c->p++;
+            if (!eat(c, '}')) {
+                do {
+                    entry x = {0};
+                    if (!plain_string(c, &x.key) || !eat(c, ':')) return false;
+                    skip_ws(c);
+                    bool is_int;
+                    if (c->p < c->end && *c->p == '"') {
+                        x.kind = E_STR;
+                        if (!plain_string(c, &x.s)) return false;
+                    } else if (is_literal(c, "true")) {
+                        x.kind = E_BOOL, x.v = 1;
+                    } else if (is_literal(c, "false")) {
+                        x.kind = E_BOOL, x.v = 0;
+                    } else if (number(c, &x.v, &is_int, &x.i)) {
+                        x.kind = is_int ? E_INT : E_NUM;
+                    } else {
+                        return false;
+                    }
+                    if (!add_entry(f, x)) return false;
+                } while (eat(c, ','));
+                if (!eat(c, '}')) return false;
+            }
+            m->n = f->n_e - m->first;
+        } else {
             double d;
             bool is_int;
-            long long iv;
-            if (!number(&c, &d, &is_int, &iv) || !is_int || iv < 0) goto out;
-            ts = iv;
-            seen_ts = true;
-        } else if (span_is(key, "values") && !seen_values) {
-            seen_values = true;
-            if (!eat(&c, '{')) goto out;
-            if (!eat(&c, '}')) {
-                do {
-                    span tag;
-                    if (!plain_string(&c, &tag) || tag.n == 0 || tag.n > 255 || !eat(&c, ':'))
-                        goto out;
-                    double v;
-                    bool is_int;
-                    long long iv;
-                    if (is_literal(&c, "true"))
-                        v = 1.0;
-                    else if (is_literal(&c, "false"))
-                        v = 0.0;
-                    else if (!number(&c, &v, &is_int, &iv))
-                        goto out;
-                    if (n_vals == cap_vals) {
-                        size_t cap = cap_vals * 2;
-                        fast_value *nv = vals == stack_vals ? malloc(cap * sizeof *nv)
-                                                            : realloc(vals, cap * sizeof *nv);
-                        if (!nv) goto out;
-                        if (vals == stack_vals) memcpy(nv, stack_vals, sizeof stack_vals);
-                        vals = nv;
-                        cap_vals = cap;
-                    }
-                    vals[n_vals++] = (fast_value){tag, v};
-                } while (eat(&c, ','));
-                if (!eat(&c, '}')) goto out;
-            }
-        } else if (span_is(key, "quality") && !seen_quality) {
-            seen_quality = true;
-            if (!eat(&c, '{')) goto out;
-            if (!eat(&c, '}')) {
-                do {
-                    span tag, word;
-                    if (n_qual == FAST_MAX_QUALITY || !plain_string(&c, &tag) || !eat(&c, ':'))
-                        goto out;
-                    fast_quality *q = &qual[n_qual++];
-                    q->tag = tag;
-                    q->ok = true;
-                    skip_ws(&c);
-                    if (c.p < c.end && *c.p == '"') {
-                        if (!plain_string(&c, &word)) goto out;
-                        if (span_is(word, "good"))
-                            q->q = INGEST_QUALITY_GOOD;
-                        else if (span_is(word, "uncertain"))
-                            q->q = INGEST_QUALITY_UNCERTAIN;
-                        else if (span_is(word, "bad"))
-                            q->q = INGEST_QUALITY_BAD;
-                        else
-                            goto out; /* a reject: leave it to the full path */
-                    } else {
-                        double d;
-                        bool is_int;
-                        long long iv;
-                        if (!number(&c, &d, &is_int, &iv) || !is_int || iv < 0 || iv > 255)
-                            goto out;
-                        q->q = (uint8_t)iv;
-                    }
-                } while (eat(&c, ','));
-                if (!eat(&c, '}')) goto out;
-            }
-        } else {
-            goto out;
+            if (!number(c, &d, &is_int, &m->i) || !is_int) return false;
+            m->kind = M_INT;
         }
-        if (eat(&c, '}')) break;
-        if (!eat(&c, ',')) goto out;
+    } while (eat(c, ','));
+    if (!eat(c, '}')) return false;
+    skip_ws(c);
+    return c->p == c->end;
+}
+
+static const member *find(const flat *f, const char *key) {
+    for (size_t i = 0; i < f->n_m; i++)
+        if (span_is(f->m[i].key, key)) return &f->m[i];
+    return NULL;
+}
+
+/* Duplicate keys anywhere make jansson (JSON_REJECT_DUPLICATES) refuse the
+ * message: members pairwise, entries of each object through a hash set. */
+static bool has_duplicates(const flat *f) {
+    for (size_t i = 0; i < f->n_m; i++)
+        for (size_t j = i + 1; j < f->n_m; j++)
+            if (f->m[i].key.n == f->m[j].key.n &&
+                !memcmp(f->m[i].key.p, f->m[j].key.p, f->m[i].key.n))
+                return true;
+    uint32_t stack_table[512], *table = stack_table;
+    size_t cap = 512;
+    bool dup = false;
+    for (size_t k = 0; k < f->n_m && !dup; k++) {
+        const member *m = &f->m[k];
+        if (m->kind != M_OBJ || m->n < 2) continue;
+        size_t need = 512;
+        while (need < m->n * 2) need *= 2;
+        if (need > cap) {
+            uint32_t *t =
+                table == stack_table ? malloc(need * sizeof *t) : realloc(table, need * sizeof *t);
+            if (!t) {
+                dup = true; /* out of memory: let the full path decide */
+                break;
+            }
+            table = t;
+            cap = need;
+        }
+        memset(table, 0, need * sizeof *table);
+        for (size_t i = 0; i < m->n && !dup; i++) {
+            const span *key = &f->e[m->first + i].key;
+            uint64_t h = 1469598103934665603ull;
+            for (size_t b = 0; b < key->n; b++) h = (h ^ (uint8_t)key->p[b]) * 1099511628211ull;
+            size_t j = h & (need - 1);
+            while (table[j] && !dup) {
+                const span *o = &f->e[m->first + table[j] - 1].key;
+                dup = o->n == key->n && !memcmp(o->p, key->p, key->n);
+                j = (j + 1) & (need - 1);
+            }
+            table[j] = (uint32_t)i + 1;
+        }
     }
-    skip_ws(&c);
-    if (c.p != c.end || !seen_values || n_vals == 0) goto out;
-    /* Duplicates in quality too: jansson would refuse the message. */
-    for (size_t i = 0; i < n_qual; i++)
-        for (size_t j = i + 1; j < n_qual; j++)
-            if (qual[i].tag.n == qual[j].tag.n &&
-                !memcmp(qual[i].tag.p, qual[j].tag.p, qual[i].tag.n))
-                goto out;
-    {
-        size_t cap = 256;
-        while (cap < n_vals * 2) cap *= 2;
-        uint32_t stack_table[256], *table = cap == 256 ? stack_table : malloc(cap * sizeof *table);
-        if (!table) goto out;
-        bool dup = has_duplicate(vals, n_vals, table, cap);
-        if (table != stack_table) free(table);
-        if (dup) goto out;
+    if (table != stack_table) free(table);
+    return dup;
+}
+
+static bool only_keys(const flat *f, const char *const *keys) {
+    for (size_t i = 0; i < f->n_m; i++) {
+        bool known = false;
+        for (const char *const *k = keys; *k && !known; k++) known = span_is(f->m[i].key, *k);
+        if (!known) return false;
     }
-    /* The whole message is ours: emit, tag names NUL-terminated. */
-    rc = 0;
-    for (size_t i = 0; i < n_vals && rc == 0; i++) {
-        char name[256]; /* tags are at most 255 bytes here, checked while reading */
-        memcpy(name, vals[i].tag.p, vals[i].tag.n);
-        name[vals[i].tag.n] = 0;
-        uint8_t q = INGEST_QUALITY_GOOD;
-        for (size_t k = 0; k < n_qual; k++)
-            if (qual[k].tag.n == vals[i].tag.n && !memcmp(qual[k].tag.p, name, qual[k].tag.n))
-                q = qual[k].q;
-        rc = emit(ctx, name, ts, vals[i].v, q);
+    return true;
+}
+
+static void copy_span(char *out, span s) {
+    memcpy(out, s.p, s.n);
+    out[s.n] = 0;
+}
+
+static int parkwatch(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void *ctx) {
+    static const char *const keys[] = {"ts", "values", "quality", NULL};
+    const member *ts = find(f, "ts"), *values = find(f, "values"), *quality = find(f, "quality");
+    if (!only_keys(f, keys) || !values || values->kind != M_OBJ || values->n == 0 ||
+        (ts && (ts->kind != M_INT || ts->i < 0)) || (quality && quality->kind != M_OBJ))
+        return FASTJSON_NOT_MINE;
+    /* Anything the full path would reject a reading for is left to it. */
+    for (size_t i = 0; i < values->n; i++) {
+        const entry *x = &f->e[values->first + i];
+        if (x->kind == E_STR || x->key.n == 0 || x->key.n > 255) return FASTJSON_NOT_MINE;
     }
-out:
-    if (vals != stack_vals) free(vals);
+    const entry *q = quality ? &f->e[quality->first] : NULL;
+    size_t nq = quality ? quality->n : 0;
+    for (size_t k = 0; k < nq; k++) {
+        if (q[k].kind == E_INT && q[k].i >= 0 && q[k].i <= 255) continue;
+        if (q[k].kind == E_STR &&
+            (span_is(q[k].s, "good") || span_is(q[k].s, "uncertain") || span_is(q[k].s, "bad")))
+            continue;
+        return FASTJSON_NOT_MINE;
+    }
+    if (nq > 16) return FASTJSON_NOT_MINE; /* quality is per exception, not per reading */
+    int64_t t = ts ? ts->i : now_ms;
+    int rc = 0;
+    for (size_t i = 0; i < values->n && rc == 0; i++) {
+        const entry *x = &f->e[values->first + i];
+        char tag[256];
+        copy_span(tag, x->key);
+        uint8_t qual = INGEST_QUALITY_GOOD;
+        for (size_t k = 0; k < nq; k++) {
+            if (q[k].key.n != x->key.n || memcmp(q[k].key.p, x->key.p, x->key.n)) continue;
+            qual = q[k].kind == E_INT             ? (uint8_t)q[k].i
+                   : span_is(q[k].s, "good")      ? INGEST_QUALITY_GOOD
+                   : span_is(q[k].s, "uncertain") ? INGEST_QUALITY_UNCERTAIN
+                                                  : INGEST_QUALITY_BAD;
+        }
+        rc = emit(ctx, NULL, tag, t, x->v, qual, 0);
+    }
+    return rc;
+}
+
+static int neuron(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void *ctx) {
+    static const char *const keys[] = {"timestamp", "node",      "group",      "values",
+                                       "errors",    "node_name", "group_name", NULL};
+    const member *ts = find(f, "timestamp"), *node = find(f, "node"), *group = find(f, "group"),
+                 *values = find(f, "values"), *errors = find(f, "errors");
+    if (!node) node = find(f, "node_name");
+    if (!group) group = find(f, "group_name");
+    /* Both spellings at once, empty names, odd types: the full path. */
+    if (!only_keys(f, keys) || (find(f, "node") && find(f, "node_name")) ||
+        (find(f, "group") && find(f, "group_name")) || (ts && (ts->kind != M_INT || ts->i < 0)) ||
+        (node && (node->kind != M_STR || node->s.n == 0 || node->s.n > 255)) ||
+        (group && (group->kind != M_STR || group->s.n == 0 || group->s.n > 127)) ||
+        (values && values->kind != M_OBJ) || (errors && errors->kind != M_OBJ) ||
+        (find(f, "metas") && find(f, "metas")->kind != M_OBJ) ||
+        (values ? values->n : 0) + (errors ? errors->n : 0) == 0)
+        return FASTJSON_NOT_MINE;
+    const member *parts[2] = {values, errors};
+    for (int p = 0; p < 2; p++)
+        for (size_t i = 0; parts[p] && i < parts[p]->n; i++) {
+            const entry *x = &f->e[parts[p]->first + i];
+            if (x->key.n == 0 || x->key.n > 127 || x->kind == E_STR ||
+                (p == 1 && (x->kind != E_INT || x->i < INT_MIN || x->i > INT_MAX)))
+                return FASTJSON_NOT_MINE;
+        }
+    int64_t t = ts ? ts->i : now_ms;
+    char dev[256], tag[256];
+    if (node) copy_span(dev, node->s);
+    size_t gl = group ? group->s.n + 1 : 0;
+    if (group) {
+        memcpy(tag, group->s.p, group->s.n);
+        tag[group->s.n] = '.';
+    }
+    int rc = 0;
+    for (int p = 0; p < 2 && rc == 0; p++)
+        for (size_t i = 0; parts[p] && i < parts[p]->n && rc == 0; i++) {
+            const entry *x = &f->e[parts[p]->first + i];
+            copy_span(tag + gl, x->key);
+            if (p == 0)
+                rc = emit(ctx, node ? dev : NULL, tag, t, x->v, INGEST_QUALITY_GOOD, 0);
+            else
+                rc = emit(ctx, node ? dev : NULL, tag, t, 0.0, INGEST_QUALITY_BAD, (int)x->i);
+        }
+    return rc;
+}
+
+int fastjson_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                   fastjson_emit_fn emit, void *ctx, ingest_format *detected) {
+    cursor c = {buf, buf + len};
+    flat *f = malloc(sizeof *f);
+    if (!f) return FASTJSON_NOT_MINE;
+    f->n_m = f->n_e = 0;
+    f->e = f->stack;
+    f->cap_e = sizeof f->stack / sizeof f->stack[0];
+    int rc = FASTJSON_NOT_MINE;
+    if (parse_flat(&c, f) && !has_duplicates(f)) {
+        /* The full path's rule: "values" with a timestamp or node, or
+         * "errors" without "values", is Neuron. */
+        bool is_neuron = (find(f, "values") &&
+                          (find(f, "timestamp") || find(f, "node") || find(f, "node_name"))) ||
+                         (find(f, "errors") && !find(f, "values"));
+        ingest_format use = fmt != INGEST_FMT_AUTO ? fmt
+                            : is_neuron            ? INGEST_FMT_NEURON
+                                                   : INGEST_FMT_JSON;
+        rc = use == INGEST_FMT_NEURON ? neuron(f, now_ms, emit, ctx)
+                                      : parkwatch(f, now_ms, emit, ctx);
+        if (rc != FASTJSON_NOT_MINE && detected) *detected = use;
+    }
+    if (f->e != f->stack) free(f->e);
+    free(f);
     return rc;
 }

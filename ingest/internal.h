@@ -70,11 +70,13 @@ int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms
                   ingest_format *detected, bool fast);
 
 #define FASTJSON_NOT_MINE (INT_MIN + 1)
-typedef int (*fastjson_emit_fn)(void *ctx, const char *tag, int64_t ts, double v, uint8_t q);
-/* The common Parkwatch JSON message without a jansson tree. Returns
- * FASTJSON_NOT_MINE, having emitted nothing, for anything it does not
- * read exactly as the full parser would; else 0 or emit's non-zero value. */
-int fastjson_parkwatch(const char *buf, size_t len, int64_t now_ms, fastjson_emit_fn emit,
-                       void *ctx);
+typedef int (*fastjson_emit_fn)(void *ctx, const char *device, const char *tag, int64_t ts,
+                                double v, uint8_t q, int error_code);
+/* The common Parkwatch JSON and Neuron values messages without a jansson
+ * tree. Returns FASTJSON_NOT_MINE, having emitted nothing, for anything it
+ * does not read exactly as the full parser would; else 0 or emit's
+ * non-zero value, with *detected set. */
+int fastjson_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
+                   fastjson_emit_fn emit, void *ctx, ingest_format *detected);
 
 #endif

@@ -351,9 +351,9 @@ static void lp_reject(size_t line_no, const char *reason, const char *message, v
     reject(c->p, reason, NULL, "line %zu: %s", line_no, message);
 }
 
-static int fast_emit(void *ctx, const char *tag, int64_t ts, double v, uint8_t q) {
-    parse_ctx *p = ctx;
-    return emit(p, NULL, tag, ts, v, q, 0);
+static int fast_emit(void *ctx, const char *device, const char *tag, int64_t ts, double v,
+                     uint8_t q, int code) {
+    return emit(ctx, device, tag, ts, v, q, code);
 }
 
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
@@ -369,12 +369,9 @@ int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms
     parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
-    if (fast && (fmt == INGEST_FMT_AUTO || fmt == INGEST_FMT_JSON) && i < len && buf[i] == '{') {
-        int rc = fastjson_parkwatch(buf, len, now_ms, fast_emit, &p);
-        if (rc != FASTJSON_NOT_MINE) {
-            if (detected) *detected = INGEST_FMT_JSON;
-            return rc;
-        }
+    if (fast && fmt != INGEST_FMT_LINEPROTO && i < len && buf[i] == '{') {
+        int rc = fastjson_parse(buf, len, fmt, now_ms, fast_emit, &p, detected);
+        if (rc != FASTJSON_NOT_MINE) return rc;
     }
     if (fmt == INGEST_FMT_AUTO && i < len && (buf[i] == '{' || buf[i] == '['))
         return parse_json(&p, buf, len, fmt, detected);

@@ -182,8 +182,9 @@ static void test_callback_stops(void **state) {
     }
 }
 
-static int count_emit(void *ctx, const char *tag, int64_t ts, double v, uint8_t q) {
-    (void)ctx, (void)tag, (void)ts, (void)v, (void)q;
+static int count_emit(void *ctx, const char *device, const char *tag, int64_t ts, double v,
+                      uint8_t q, int code) {
+    (void)ctx, (void)device, (void)tag, (void)ts, (void)v, (void)q, (void)code;
     return 0;
 }
 
@@ -252,10 +253,59 @@ static void test_fast_path_agrees(void **state) {
         int rb = parse(msg, INGEST_FMT_AUTO, &b, &db, false);
         if (ra != rb || strcmp(a.log, b.log) != 0 || da != db)
             fail_msg("paths disagree on %s:\nfast %d %s\nslow %d %s", msg, ra, a.log, rb, b.log);
-        if (fastjson_parkwatch(msg, strlen(msg), NOW, count_emit, NULL) != FASTJSON_NOT_MINE)
+        if (fastjson_parse(msg, strlen(msg), INGEST_FMT_AUTO, NOW, count_emit, NULL, NULL) !=
+            FASTJSON_NOT_MINE)
             fast_taken++;
     }
     assert_true(fast_taken > 1500); /* the fast path really ran */
+
+    /* The same for Neuron uploads. */
+    static const char *const heads[] = {
+        "\"timestamp\": 1650006388943, \"node\": \"plc-1\", \"group\": \"grp\"",
+        "\"node_name\": \"n\", \"group_name\": \"g\", \"timestamp\": 5",
+        "\"node\": \"a\", \"node_name\": \"b\"",
+        "\"timestamp\": 1.5, \"node\": \"n\"",
+        "\"node\": \"\", \"group\": \"g\"",
+        "\"timestamp\": 3",
+        "\"metas\": {}, \"node\": \"m\"",
+        "\"metas\": {\"x\": [1]}, \"node\": \"m\""};
+    fast_taken = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        char msg[4096];
+        size_t n = (size_t)snprintf(msg, sizeof msg, "{%s",
+                                    heads[testutil_rand(&rng) % (sizeof heads / sizeof heads[0])]);
+        for (int part = 0; part < 2; part++) {
+            if (testutil_rand(&rng) % 4 == 0) continue;
+            n += (size_t)snprintf(msg + n, sizeof msg - n, ", \"%s\": {",
+                                  part ? "errors" : "values");
+            int nv = (int)(testutil_rand(&rng) % 5);
+            for (int k = 0; k < nv; k++) {
+                char val[64];
+                uint64_t r = testutil_rand(&rng) % 12;
+                if (r < 8)
+                    snprintf(val, sizeof val, part ? "%d" : "%d.%d",
+                             (int)(testutil_rand(&rng) % 3000), (int)(testutil_rand(&rng) % 10));
+                else
+                    snprintf(
+                        val, sizeof val, "%s",
+                        oddities[testutil_rand(&rng) % (sizeof oddities / sizeof oddities[0])]);
+                n += (size_t)snprintf(msg + n, sizeof msg - n, "%s\"tag%d\": %s", k ? ", " : "",
+                                      (int)(testutil_rand(&rng) % 6), val);
+            }
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "}");
+        }
+        snprintf(msg + n, sizeof msg - n, "}");
+        static got a, b;
+        ingest_format da = INGEST_FMT_AUTO, db = INGEST_FMT_AUTO;
+        int ra = parse(msg, INGEST_FMT_AUTO, &a, &da, true);
+        int rb = parse(msg, INGEST_FMT_AUTO, &b, &db, false);
+        if (ra != rb || strcmp(a.log, b.log) != 0 || da != db)
+            fail_msg("paths disagree on %s:\nfast %d %s\nslow %d %s", msg, ra, a.log, rb, b.log);
+        if (fastjson_parse(msg, strlen(msg), INGEST_FMT_AUTO, NOW, count_emit, NULL, NULL) !=
+            FASTJSON_NOT_MINE)
+            fast_taken++;
+    }
+    assert_true(fast_taken > 1500);
 }
 
 int main(void) {
