@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev
   libmosquitto-dev mosquitto
+  libgeos-dev libproj-dev proj-bin
 )
 
 missing=()

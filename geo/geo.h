@@ -1,0 +1,179 @@
+/*
+ * geo.h - the park layout, projected and indexed, and spatial queries: the
+ * one public header of geo/.
+ *
+ * A layout is loaded from GeoJSON files (RFC 7946: WGS84 longitude and
+ * latitude; CGCS2000, EPSG:4490, is accepted when named in the options).
+ * Every feature has properties "id" (unique across the files) and "kind",
+ * one of the geo_kind names below, plus kind-specific properties:
+ *
+ *   enterprise       Polygon|MultiPolygon   name
+ *   hazard_source    Polygon|MultiPolygon   enterprise, substances (array), grade
+ *   tank             Point|Polygon          enterprise, capacity_m3, substance,
+ *                                           density (kg/m3), series
+ *   pipeline         LineString|MultiLineString  enterprise, substance,
+ *                                           design_pressure_mpa, series
+ *   gas_detector     Point                  enterprise, gas, type ("combustible" or
+ *                                           "toxic"), series, alarm1, alarm2
+ *   aq_station, weather_station  Point      series
+ *   building         Polygon|MultiPolygon   occupants_day, occupants_night
+ *   gate, fire_station  Point
+ *   shelter          Point                  capacity
+ *   road             LineString|MultiLineString
+ *
+ * "series" is an array of historian series names; those of a feature with
+ * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm
+ * levels default to GB/T 50493-2019: combustible 25 and 50 %LEL
+ * (../shared/reference/gas-detection-gb50493.md); toxic ones have no
+ * default and must be given.
+ *
+ * Loading checks everything and reports every problem with the feature id
+ * (or "#N" for the Nth feature of a file without one) and what is wrong; a
+ * layout with any problem is not loaded at all. Geometries are projected
+ * once with PROJ to a metric CRS (the UTM zone of the layout's centre, or
+ * the one in the options) and indexed per kind in GEOS STRtrees.
+ *
+ * Distances are metres in the metric CRS. Query results are feature indexes
+ * (0 .. geo_count_all - 1), in increasing distance where a distance is
+ * involved, else in index order.
+ *
+ * Ownership and threads: a loaded layout is immutable and owned by the
+ * caller (geo_close). Every query may run concurrently on any thread; each
+ * call uses its own GEOS context. Result arrays are owned by the caller
+ * (geo_hits_free, free()).
+ */
+#ifndef PARKWATCH_GEO_H
+#define PARKWATCH_GEO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum geo_kind {
+    GEO_ENTERPRISE = 0,
+    GEO_HAZARD_SOURCE,
+    GEO_TANK,
+    GEO_PIPELINE,
+    GEO_GAS_DETECTOR,
+    GEO_AQ_STATION,
+    GEO_WEATHER_STATION,
+    GEO_BUILDING,
+    GEO_GATE,
+    GEO_SHELTER,
+    GEO_FIRE_STATION,
+    GEO_ROAD,
+    GEO_KIND_COUNT,
+    GEO_ANY = -1
+} geo_kind;
+
+const char *geo_kind_name(geo_kind k);
+bool geo_kind_parse(const char *name, geo_kind *out);
+
+typedef struct geo_layout geo_layout;
+
+typedef struct geo_options {
+    const char *source_crs; /* default "EPSG:4326"; "EPSG:4490" for CGCS2000 */
+    const char *metric_crs; /* default: the UTM zone of the layout's centre */
+} geo_options;
+
+typedef struct geo_problem {
+    char file[128];
+    char feature[64];
+    char message[192];
+} geo_problem;
+
+typedef struct geo_problems {
+    geo_problem *v;
+    size_t n, cap;
+} geo_problems;
+
+void geo_problems_free(geo_problems *p);
+
+/* Loads the files (GeoJSON FeatureCollections). Returns 0 and *out, or -1
+ * with every problem in *problems (and *out NULL). options may be NULL. */
+int geo_load(const char *const *paths, size_t n_paths, const geo_options *options, geo_layout **out,
+             geo_problems *problems);
+/* The same from GeoJSON text already in memory (name is used in problems). */
+int geo_load_text(const char *const *texts, const char *const *names, size_t n,
+                  const geo_options *options, geo_layout **out, geo_problems *problems);
+void geo_close(geo_layout *g);
+
+typedef struct geo_feature {
+    const char *id, *name, *enterprise; /* "" when absent */
+    geo_kind kind;
+    double lon, lat; /* a point on the feature (WGS84) */
+    double x, y;     /* the same, in the metric CRS */
+    const char *const *series;
+    size_t n_series;
+    const char *substance, *gas, *type; /* "" when absent */
+    double capacity_m3, density, design_pressure_mpa, alarm1, alarm2;
+    long occupants_day, occupants_night, capacity;
+} geo_feature;
+
+size_t geo_count_all(const geo_layout *g);
+size_t geo_count(const geo_layout *g, geo_kind kind);
+const geo_feature *geo_get(const geo_layout *g, size_t index);
+/* Index of the feature with this id, or -1. */
+long geo_find(const geo_layout *g, const char *id);
+const char *geo_metric_crs(const geo_layout *g); /* e.g. "EPSG:32651" */
+
+/* WGS84 (or the source CRS) to metres and back, as the layout projects. */
+int geo_project(const geo_layout *g, double lon, double lat, double *x, double *y);
+int geo_unproject(const geo_layout *g, double x, double y, double *lon, double *lat);
+
+typedef struct geo_hits {
+    size_t *index;
+    double *distance_m; /* per hit; 0 for intersects queries */
+    size_t n;
+} geo_hits;
+
+void geo_hits_free(geo_hits *h);
+
+/* Features of kind (or GEO_ANY) within metres of a point (lon, lat). */
+int geo_within_point(const geo_layout *g, double lon, double lat, double metres, geo_kind kind,
+                     geo_hits *out);
+/* Features of kind within metres of feature `index` (itself excluded). */
+int geo_within_feature(const geo_layout *g, size_t index, double metres, geo_kind kind,
+                       geo_hits *out);
+/* Features of kind intersecting a polygon given as a ring of lon/lat pairs
+ * (closed or not; at least 3 distinct points). */
+int geo_intersecting(const geo_layout *g, const double *lonlat, size_t n_points, geo_kind kind,
+                     geo_hits *out);
+/* The k nearest features of kind to (lon, lat). */
+int geo_nearest(const geo_layout *g, double lon, double lat, size_t k, geo_kind kind,
+                geo_hits *out);
+
+/* Every pair (a of kind_a, b of kind_b) closer than metres: the full join. */
+typedef struct geo_pairs {
+    size_t *a, *b;
+    double *distance_m;
+    size_t n;
+} geo_pairs;
+void geo_pairs_free(geo_pairs *p);
+int geo_join_within(const geo_layout *g, geo_kind kind_a, geo_kind kind_b, double metres,
+                    geo_pairs *out);
+
+/* Which tank or pipeline each gas detector guards: the nearest within
+ * max_m, or none (guards[i] = -1). guards has one entry per feature index
+ * (-1 for features that are not detectors); caller frees. */
+int geo_bind_detectors(const geo_layout *g, double max_m, long **guards);
+
+/* Occupants of buildings (by day or night) within metres of feature index,
+ * counted in proportion to the part of each building inside the radius. */
+int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, double *occupants);
+
+/* Features of kind as a GeoJSON FeatureCollection in WGS84, each with its
+ * properties and, when value_of is given, "values": {series: {"ts", "value",
+ * "quality"}} from it (called once with all the kind's series; fills
+ * present/ts/value/quality per series). Caller frees *json. */
+typedef struct geo_value {
+    bool present;
+    int64_t ts_ms;
+    double value;
+    uint8_t quality;
+} geo_value;
+typedef int (*geo_values_fn)(void *ctx, const char *const *series, size_t n, geo_value *out);
+int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of, void *ctx,
+                      char **json, size_t *len);
+
+#endif
