@@ -1,0 +1,396 @@
+/*
+ * test_geo.c - the geo module on a small park whose answers are known by
+ * construction (features placed in metres around an origin in the Shanghai
+ * Chemical Industry Park), projection checked against PROJ's own cs2cs,
+ * and every class of layout problem.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "geo/geo.h"
+
+#define LON0 121.45
+#define LAT0 30.80
+
+/* Metres east/north of the origin to lon/lat (local approximation; the
+ * tests leave margins far larger than its 0.5 % error). */
+static double lon_of(double x) {
+    return LON0 + x / (111320.0 * cos(LAT0 * M_PI / 180));
+}
+static double lat_of(double y) {
+    return LAT0 + y / 110850.0;
+}
+
+typedef struct text {
+    char *p;
+    size_t n, cap;
+} text;
+
+static void addf(text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[2048];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (t->n + (size_t)n + 1 > t->cap) {
+        t->cap = (t->n + (size_t)n + 1) * 2;
+        t->p = realloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->n, buf, (size_t)n + 1);
+    t->n += (size_t)n;
+}
+
+static bool first_feature;
+
+static void feature(text *t, const char *geometry, const char *props) {
+    addf(t, "%s{\"type\": \"Feature\", \"geometry\": %s, \"properties\": {%s}}",
+         first_feature ? "" : ",\n", geometry, props);
+    first_feature = false;
+}
+
+static char *point(double x, double y) {
+    static char b[8][128];
+    static int k;
+    char *s = b[k++ % 8];
+    snprintf(s, 128, "{\"type\": \"Point\", \"coordinates\": [%.9f, %.9f]}", lon_of(x), lat_of(y));
+    return s;
+}
+
+static char *rect(double x0, double y0, double x1, double y1) {
+    static char b[4][512];
+    static int k;
+    char *s = b[k++ % 4];
+    snprintf(s, 512,
+             "{\"type\": \"Polygon\", \"coordinates\": [[[%.9f, %.9f], [%.9f, %.9f], [%.9f, %.9f], "
+             "[%.9f, %.9f], [%.9f, %.9f]]]}",
+             lon_of(x0), lat_of(y0), lon_of(x1), lat_of(y0), lon_of(x1), lat_of(y1), lon_of(x0),
+             lat_of(y1), lon_of(x0), lat_of(y0));
+    return s;
+}
+
+static char *line(double x0, double y0, double x1, double y1) {
+    static char b[4][256];
+    static int k;
+    char *s = b[k++ % 4];
+    snprintf(s, 256, "{\"type\": \"LineString\", \"coordinates\": [[%.9f, %.9f], [%.9f, %.9f]]}",
+             lon_of(x0), lat_of(y0), lon_of(x1), lat_of(y1));
+    return s;
+}
+
+static char *small_park(void) {
+    text t = {0};
+    first_feature = true;
+    addf(&t, "{\"type\": \"FeatureCollection\", \"features\": [\n");
+    feature(&t, rect(0, 0, 600, 600),
+            "\"id\": \"E001\", \"kind\": \"enterprise\", \"name\": \"Donghai\"");
+    feature(&t, rect(100, 100, 300, 300),
+            "\"id\": \"HS1\", \"kind\": \"hazard_source\", \"enterprise\": \"E001\", "
+            "\"substances\": [\"propane\"], \"grade\": 2");
+    feature(&t, point(200, 200),
+            "\"id\": \"T1\", \"kind\": \"tank\", \"enterprise\": \"E001\", \"capacity_m3\": 5000, "
+            "\"substance\": \"propane\", \"series\": [\"E001/tankfarm-1/T1.level\"]");
+    feature(&t, point(400, 200),
+            "\"id\": \"T2\", \"kind\": \"tank\", \"enterprise\": \"E001\", \"capacity_m3\": 3000, "
+            "\"substance\": \"propane\"");
+    feature(&t, line(0, 500, 600, 500),
+            "\"id\": \"P1\", \"kind\": \"pipeline\", \"enterprise\": \"E001\", \"substance\": "
+            "\"propane\", \"series\": [\"E001/pipeline-1/PT01.pressure\"]");
+    const double det[4][2] = {{200, 230}, {300, 470}, {550, 50}, {520, 540}};
+    for (int i = 0; i < 4; i++) {
+        char props[256];
+        snprintf(props, sizeof props,
+                 "\"id\": \"GD%d\", \"kind\": \"gas_detector\", \"enterprise\": \"E001\", "
+                 "\"gas\": \"propane\", \"type\": \"combustible\", \"series\": "
+                 "[\"E001/gd-%02d/lel\"]",
+                 i + 1, i + 1);
+        feature(&t, point(det[i][0], det[i][1]), props);
+    }
+    feature(&t, point(150, 250),
+            "\"id\": \"GD5\", \"kind\": \"gas_detector\", \"enterprise\": \"E001\", \"gas\": "
+            "\"H2S\", \"type\": \"toxic\", \"alarm1\": 10, \"alarm2\": 20");
+    feature(
+        &t, rect(350, 350, 370, 370),
+        "\"id\": \"B1\", \"kind\": \"building\", \"occupants_day\": 10, \"occupants_night\": 2");
+    feature(
+        &t, rect(780, 150, 820, 250),
+        "\"id\": \"B3\", \"kind\": \"building\", \"occupants_day\": 40, \"occupants_night\": 8");
+    feature(
+        &t, rect(2000, 2000, 2050, 2050),
+        "\"id\": \"B2\", \"kind\": \"building\", \"occupants_day\": 100, \"occupants_night\": 5");
+    feature(&t, point(-300, 800),
+            "\"id\": \"AQ1\", \"kind\": \"aq_station\", \"series\": [\"PARK/aq-1/PM2_5\"]");
+    feature(&t, point(-300, 900), "\"id\": \"MET1\", \"kind\": \"weather_station\"");
+    feature(&t, point(0, -50), "\"id\": \"G1\", \"kind\": \"gate\"");
+    feature(&t, point(1500, 1500), "\"id\": \"S1\", \"kind\": \"shelter\", \"capacity\": 500");
+    feature(&t, point(-800, 0), "\"id\": \"F1\", \"kind\": \"fire_station\"");
+    feature(&t, line(-100, -100, 1200, -100), "\"id\": \"R1\", \"kind\": \"road\"");
+    feature(&t, point(1000, 0),
+            "\"id\": \"T3\", \"kind\": \"tank\", \"enterprise\": \"E002\", \"capacity_m3\": 100, "
+            "\"substance\": \"ammonia\"");
+    addf(&t, "\n]}\n");
+    return t.p;
+}
+
+static geo_layout *load_small(void) {
+    char *txt = small_park();
+    const char *texts[] = {txt}, *names[] = {"small.geojson"};
+    geo_layout *g = NULL;
+    geo_problems p = {0};
+    int rc = geo_load_text(texts, names, 1, NULL, &g, &p);
+    if (rc != 0)
+        fail_msg("load: %zu problems, first: %s %s", p.n, p.n ? p.v[0].feature : "",
+                 p.n ? p.v[0].message : "");
+    geo_problems_free(&p);
+    free(txt);
+    return g;
+}
+
+static size_t idx(geo_layout *g, const char *id) {
+    long i = geo_find(g, id);
+    if (i < 0) fail_msg("no feature %s", id);
+    return (size_t)i;
+}
+
+static const char *id_of(geo_layout *g, size_t i) {
+    return geo_get(g, i)->id;
+}
+
+static void test_projection_matches_cs2cs(void **state) {
+    (void)state;
+    geo_layout *g = load_small();
+    assert_string_equal(geo_metric_crs(g), "EPSG:32651"); /* UTM 51N: 120E..126E */
+    /* cs2cs takes EPSG:4326 as latitude, longitude. */
+    FILE *p = popen("echo '30.80 121.45' | cs2cs -f %.4f EPSG:4326 EPSG:32651", "r");
+    assert_non_null(p);
+    double ex, ey;
+    assert_int_equal(fscanf(p, "%lf %lf", &ex, &ey), 2);
+    pclose(p);
+    double x, y, lon, lat;
+    assert_int_equal(geo_project(g, LON0, LAT0, &x, &y), 0);
+    assert_true(fabs(x - ex) < 0.001 && fabs(y - ey) < 0.001);
+    assert_int_equal(geo_unproject(g, x, y, &lon, &lat), 0);
+    assert_true(fabs(lon - LON0) < 1e-9 && fabs(lat - LAT0) < 1e-9);
+    /* A feature's point comes back where it was put. */
+    const geo_feature *t1 = geo_get(g, idx(g, "T1"));
+    assert_true(fabs(t1->lon - lon_of(200)) < 1e-9 && fabs(t1->lat - lat_of(200)) < 1e-9);
+    geo_close(g);
+}
+
+static void test_distances_and_joins(void **state) {
+    (void)state;
+    geo_layout *g = load_small();
+    assert_int_equal(geo_count(g, GEO_GAS_DETECTOR), 5);
+    assert_int_equal(geo_count(g, GEO_TANK), 3);
+    geo_hits h;
+    /* Detectors within 50 m of the tank T1's position: GD1 at 30 m, GD5 at ~71 m is out. */
+    assert_int_equal(geo_within_point(g, lon_of(200), lat_of(200), 50, GEO_GAS_DETECTOR, &h), 0);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(id_of(g, h.index[0]), "GD1");
+    assert_true(fabs(h.distance_m[0] - 30) < 0.5);
+    geo_hits_free(&h);
+    /* Detectors within 50 m of the pipeline, nearest first. */
+    assert_int_equal(geo_within_feature(g, idx(g, "P1"), 50, GEO_GAS_DETECTOR, &h), 0);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(id_of(g, h.index[0]), "GD2");
+    assert_string_equal(id_of(g, h.index[1]), "GD4");
+    assert_true(fabs(h.distance_m[0] - 30) < 0.5 && fabs(h.distance_m[1] - 40) < 0.5);
+    geo_hits_free(&h);
+    /* The full join gives the same pairs. */
+    geo_pairs pr;
+    assert_int_equal(geo_join_within(g, GEO_GAS_DETECTOR, GEO_PIPELINE, 50, &pr), 0);
+    assert_int_equal(pr.n, 2);
+    for (size_t i = 0; i < pr.n; i++) assert_string_equal(id_of(g, pr.b[i]), "P1");
+    geo_pairs_free(&pr);
+    /* Everything within 500 m of the hazard source, any kind. */
+    assert_int_equal(geo_within_feature(g, idx(g, "HS1"), 500, GEO_ANY, &h), 0);
+    bool saw_b3 = false, saw_b2 = false;
+    for (size_t i = 0; i < h.n; i++) {
+        saw_b3 |= !strcmp(id_of(g, h.index[i]), "B3");
+        saw_b2 |= !strcmp(id_of(g, h.index[i]), "B2");
+    }
+    assert_true(saw_b3 && !saw_b2);
+    geo_hits_free(&h);
+    /* The two nearest tanks to the origin corner. */
+    assert_int_equal(geo_nearest(g, LON0, LAT0, 2, GEO_TANK, &h), 0);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(id_of(g, h.index[0]), "T1");
+    assert_string_equal(id_of(g, h.index[1]), "T2");
+    assert_true(fabs(h.distance_m[0] - 282.8) < 2);
+    geo_hits_free(&h);
+    /* Tanks inside a drawn polygon. */
+    double poly[] = {lon_of(150), lat_of(150), lon_of(450), lat_of(150),
+                     lon_of(450), lat_of(250), lon_of(150), lat_of(250)};
+    assert_int_equal(geo_intersecting(g, poly, 4, GEO_TANK, &h), 0);
+    assert_int_equal(h.n, 2);
+    geo_hits_free(&h);
+    geo_close(g);
+}
+
+static void test_binding_and_exposure(void **state) {
+    (void)state;
+    geo_layout *g = load_small();
+    long *guards;
+    assert_int_equal(geo_bind_detectors(g, 100, &guards), 0);
+    assert_string_equal(id_of(g, (size_t)guards[idx(g, "GD1")]), "T1");
+    assert_string_equal(id_of(g, (size_t)guards[idx(g, "GD2")]), "P1");
+    assert_int_equal(guards[idx(g, "GD3")], -1);
+    assert_string_equal(id_of(g, (size_t)guards[idx(g, "GD4")]), "P1");
+    assert_string_equal(id_of(g, (size_t)guards[idx(g, "GD5")]), "T1");
+    assert_int_equal(guards[idx(g, "T1")], -1);
+    free(guards);
+    /* B1 wholly inside 500 m of HS1 (10 people), B3 half inside (40 -> 20), B2 far. */
+    double day, night;
+    assert_int_equal(geo_exposure(g, idx(g, "HS1"), 500, false, &day), 0);
+    assert_int_equal(geo_exposure(g, idx(g, "HS1"), 500, true, &night), 0);
+    assert_true(fabs(day - 30) < 4);
+    assert_true(fabs(night - 6) < 1);
+    /* Detector alarm levels: GB/T 50493 defaults for combustible, given for toxic. */
+    assert_true(geo_get(g, idx(g, "GD1"))->alarm1 == 25 && geo_get(g, idx(g, "GD1"))->alarm2 == 50);
+    assert_true(geo_get(g, idx(g, "GD5"))->alarm1 == 10);
+    geo_close(g);
+}
+
+static int fake_values(void *ctx, const char *const *series, size_t n, geo_value *out) {
+    int *calls = ctx;
+    (*calls)++;
+    for (size_t i = 0; i < n; i++)
+        if (strstr(series[i], "gd-01")) out[i] = (geo_value){true, 1767225600000LL, 12.5, 0};
+    return 0;
+}
+
+static void test_live_layer(void **state) {
+    (void)state;
+    geo_layout *g = load_small();
+    char *js;
+    size_t len;
+    int calls = 0;
+    assert_int_equal(geo_layer_geojson(g, GEO_GAS_DETECTOR, fake_values, &calls, &js, &len), 0);
+    assert_int_equal(calls, 1);
+    json_error_t je;
+    json_t *root = json_loads(js, 0, &je);
+    if (!root) fail_msg("layer is not JSON: %s at %d: %.200s", je.text, je.position, js);
+    json_t *fs = json_object_get(root, "features");
+    assert_int_equal(json_array_size(fs), 5);
+    json_t *gd1 = json_array_get(fs, 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(gd1, "properties"), "id")), "GD1");
+    json_t *v = json_object_get(json_object_get(json_object_get(gd1, "properties"), "values"),
+                                "E001/gd-01/lel");
+    assert_true(json_number_value(json_object_get(v, "value")) == 12.5);
+    json_t *v2 = json_object_get(
+        json_object_get(json_object_get(json_array_get(fs, 1), "properties"), "values"),
+        "E001/gd-02/lel");
+    assert_true(json_is_null(v2)); /* no value yet */
+    json_decref(root);
+    free(js);
+    geo_close(g);
+}
+
+/* Every problem class, each reported with the feature it is about. */
+static void test_validation(void **state) {
+    (void)state;
+    struct {
+        const char *feature, *expect;
+    } cases[] = {
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X1\", \"kind\": \"volcano\"}}",
+         "unknown kind"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X2\", \"kind\": \"pipeline\", \"enterprise\": \"E001\", "
+         "\"substance\": \"x\"}}",
+         "cannot have this geometry"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": "
+         "[[[121.40, 30.80], [121.41, 30.81], [121.41, 30.80], [121.40, 30.81], [121.40, "
+         "30.80]]]}, "
+         "\"properties\": {\"id\": \"X3\", \"kind\": \"building\", \"occupants_day\": 1, "
+         "\"occupants_night\": 1}}",
+         "Self-intersection"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X4\", \"kind\": \"tank\", \"enterprise\": \"E001\", "
+         "\"substance\": \"x\"}}",
+         "needs \"capacity_m3\""},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X5\", \"kind\": \"gas_detector\", \"enterprise\": \"E001\", "
+         "\"gas\": \"H2S\", \"type\": \"combustible\", \"series\": [\"E002/gd/lel\"]}}",
+         "another enterprise"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [181, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X6\", \"kind\": \"gate\"}}",
+         "not a longitude"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": "
+         "[[[121.40, 30.80], [121.41, 30.81], [121.41, 30.80], [121.40, 30.79]]]}, "
+         "\"properties\": {\"id\": \"X7\", \"kind\": \"building\", \"occupants_day\": 1, "
+         "\"occupants_night\": 1}}",
+         "not closed"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"id\": \"X8\", \"kind\": \"gas_detector\", \"enterprise\": \"E001\", "
+         "\"gas\": \"H2S\", \"type\": \"toxic\"}}",
+         "no default"},
+        {"{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, "
+         "30.8]}, "
+         "\"properties\": {\"kind\": \"gate\"}}",
+         "without an \"id\""},
+        {"{\"type\": \"Feature\", \"geometry\": null, \"properties\": {\"id\": \"X10\", \"kind\": "
+         "\"gate\"}}",
+         "no geometry"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[4096];
+        snprintf(doc, sizeof doc,
+                 "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
+                 "\"geometry\": {\"type\": \"Point\", \"coordinates\": [121.45, 30.8]}, "
+                 "\"properties\": {\"id\": \"OK\", \"kind\": \"gate\"}}, %s]}",
+                 cases[i].feature);
+        const char *texts[] = {doc}, *names[] = {"bad.geojson"};
+        geo_layout *g = (geo_layout *)1;
+        geo_problems p = {0};
+        assert_int_equal(geo_load_text(texts, names, 1, NULL, &g, &p), -1);
+        assert_null(g);
+        bool found = false;
+        for (size_t k = 0; k < p.n; k++) found |= strstr(p.v[k].message, cases[i].expect) != NULL;
+        if (!found)
+            fail_msg("case %zu: no problem saying \"%s\" (first: %s)", i, cases[i].expect,
+                     p.n ? p.v[0].message : "none");
+        assert_string_equal(p.v[0].file, "bad.geojson");
+        assert_true(p.v[0].feature[0]); /* names the feature */
+        geo_problems_free(&p);
+    }
+    /* Duplicate ids across files, and a file that is no FeatureCollection. */
+    char *a = small_park();
+    const char *texts[] = {a, a}, *names[] = {"a.geojson", "b.geojson"};
+    geo_layout *g;
+    geo_problems p = {0};
+    assert_int_equal(geo_load_text(texts, names, 2, NULL, &g, &p), -1);
+    assert_true(p.n > 0 && strstr(p.v[0].message, "used twice"));
+    geo_problems_free(&p);
+    const char *t2[] = {"{\"type\": \"Feature\"}"};
+    assert_int_equal(geo_load_text(t2, names, 1, NULL, &g, &p), -1);
+    assert_true(strstr(p.v[0].message, "FeatureCollection") != NULL);
+    geo_problems_free(&p);
+    free(a);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_projection_matches_cs2cs),
+        cmocka_unit_test(test_distances_and_joins),
+        cmocka_unit_test(test_binding_and_exposure),
+        cmocka_unit_test(test_live_layer),
+        cmocka_unit_test(test_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
