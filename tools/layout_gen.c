@@ -1,0 +1,246 @@
+/*
+ * layout_gen.c - the demo park's layout, generated deterministically as
+ * GeoJSON: enterprises on a grid of 1 km plots around the Shanghai
+ * Chemical Industry Park (Caojing, 121.42E 30.78N), each with its
+ * hazard source and tank farm (tanks in two rows), two pipelines
+ * crossing the plot, gas detectors around every tank and along the
+ * pipelines, offices and control rooms with occupants; the park's
+ * air-quality and weather stations, gates, shelters outside the plots and
+ * fire stations. At scale 1: 30 enterprises, 15 hazard sources, 150 tanks,
+ * about 40 km of pipeline, 1,500 detectors, 10 air-quality and 2 weather
+ * stations, 400 buildings, 6 gates, 4 shelters, 3 fire stations; scale N
+ * multiplies every count. Series names follow parksim's:
+ * {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ...
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *park_layout_geojson(int scale, uint64_t seed);
+
+#define LON0 121.42
+#define LAT0 30.78
+
+typedef struct gen {
+    char *p;
+    size_t n, cap;
+    bool first;
+    uint64_t rng;
+} gen;
+
+static void add(gen *g, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(g->p + g->n, g->cap - g->n, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && g->n + (size_t)n < g->cap) {
+            g->n += (size_t)n;
+            return;
+        }
+        g->cap = g->cap * 2 + (size_t)n + 1;
+        char *p = realloc(g->p, g->cap);
+        if (!p) exit(1);
+        g->p = p;
+    }
+}
+
+static double rnd(gen *g) {
+    g->rng ^= g->rng << 13, g->rng ^= g->rng >> 7, g->rng ^= g->rng << 17;
+    return (double)(g->rng >> 11) / 9007199254740992.0;
+}
+
+/* Local metres to lon/lat: good to a few decimetres over the park. */
+static double lon_of(double x) {
+    return LON0 + x / (111320.0 * cos(LAT0 * M_PI / 180));
+}
+static double lat_of(double y) {
+    return LAT0 + y / 110850.0;
+}
+
+static void begin(gen *g, const char *geom_fmt, ...) {
+    add(g, "%s{\"type\":\"Feature\",\"geometry\":", g->first ? "" : ",\n");
+    g->first = false;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, geom_fmt);
+    vsnprintf(buf, sizeof buf, geom_fmt, ap);
+    va_end(ap);
+    add(g, "%s,\"properties\":{", buf);
+}
+
+static void point(gen *g, double x, double y) {
+    begin(g, "{\"type\":\"Point\",\"coordinates\":[%.7f,%.7f]}", lon_of(x), lat_of(y));
+}
+
+static void rect(gen *g, double x0, double y0, double x1, double y1) {
+    begin(g,
+          "{\"type\":\"Polygon\",\"coordinates\":[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],"
+          "[%.7f,%.7f]]]}",
+          lon_of(x0), lat_of(y0), lon_of(x1), lat_of(y0), lon_of(x1), lat_of(y1), lon_of(x0),
+          lat_of(y1), lon_of(x0), lat_of(y0));
+}
+
+static void line(gen *g, double x0, double y0, double x1, double y1) {
+    begin(g, "{\"type\":\"LineString\",\"coordinates\":[[%.7f,%.7f],[%.7f,%.7f]]}", lon_of(x0),
+          lat_of(y0), lon_of(x1), lat_of(y1));
+}
+
+static void end(gen *g) {
+    add(g, "}}");
+}
+
+static const char *const substances[] = {"propane", "ethylene", "benzene",         "methanol",
+                                         "ammonia", "chlorine", "hydrogen sulfide"};
+
+char *park_layout_geojson(int scale, uint64_t seed) {
+    gen g = {.cap = 1 << 20, .first = true, .rng = seed * 2654435761u + 1};
+    g.p = malloc(g.cap);
+    if (!g.p || scale < 1) return NULL;
+    add(&g, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    int n_ent = 30 * scale, cols = 6 * (int)ceil(sqrt((double)scale));
+    int rows = (n_ent + cols - 1) / cols;
+    int detectors_left = 1500 * scale, buildings_left = 400 * scale;
+    for (int e = 0; e < n_ent; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "E%03d", e + 1);
+        double ox = (e % cols) * 1000.0, oy = (e / cols) * 1000.0;
+        rect(&g, ox, oy, ox + 800, oy + 800);
+        add(&g, "\"id\":\"%s\",\"kind\":\"enterprise\",\"name\":\"Enterprise %d\"", id, e + 1);
+        end(&g);
+        int dets = detectors_left / (n_ent - e);
+        int used = 0;
+        bool hazardous = e % 2 == 0; /* 15 of 30 hold a major hazard source */
+        if (hazardous) {
+            const char *sub = substances[e / 2 % 7];
+            bool toxic = !strcmp(sub, "ammonia") || !strcmp(sub, "chlorine") ||
+                         !strcmp(sub, "hydrogen sulfide");
+            rect(&g, ox + 100, oy + 100, ox + 400, oy + 400);
+            add(&g,
+                "\"id\":\"%s-HS1\",\"kind\":\"hazard_source\",\"enterprise\":\"%s\","
+                "\"substances\":[\"%s\"],\"grade\":%d",
+                id, id, sub, 1 + e % 4);
+            end(&g);
+            for (int t = 0; t < 10; t++) {
+                double tx = ox + 140 + (t % 5) * 55, ty = oy + 180 + (t / 5) * 140;
+                point(&g, tx, ty);
+                add(&g,
+                    "\"id\":\"%s-T%d\",\"kind\":\"tank\",\"enterprise\":\"%s\",\"capacity_m3\":%d,"
+                    "\"substance\":\"%s\",\"density\":%d,\"series\":[\"%s/tankfarm-1/T%d.level\","
+                    "\"%s/tankfarm-1/T%d.temp\",\"%s/tankfarm-1/T%d.pressure\"]",
+                    id, 101 + t, id, 1000 * (2 + (int)(rnd(&g) * 8)), sub, toxic ? 1400 : 580, id,
+                    101 + t, id, 101 + t, id, 101 + t);
+                end(&g);
+                /* Two detectors a tank, 15 m either side (GB/T 50493 spacing). */
+                for (int s = 0; s < 2 && used < dets; s++, used++) {
+                    point(&g, tx + (s ? 15 : -15), ty + 5);
+                    add(&g,
+                        "\"id\":\"%s-GD%d\",\"kind\":\"gas_detector\",\"enterprise\":\"%s\","
+                        "\"gas\":\"%s\",\"type\":\"%s\",%s\"series\":[\"%s/gd-%02d/%s\"]",
+                        id, used + 1, id, sub, toxic ? "toxic" : "combustible",
+                        toxic ? "\"alarm1\":10,\"alarm2\":20," : "", id, used + 1,
+                        toxic ? "ppm" : "lel");
+                    end(&g);
+                }
+            }
+        }
+        /* Two pipelines across the plot, about 1.33 km together. */
+        line(&g, ox + 50, oy + 600, ox + 750, oy + 600);
+        add(&g,
+            "\"id\":\"%s-P1\",\"kind\":\"pipeline\",\"enterprise\":\"%s\",\"substance\":\"%s\","
+            "\"design_pressure_mpa\":2.5,\"series\":[\"%s/pipeline-1/PT01.pressure\","
+            "\"%s/pipeline-1/FT01.flow\"]",
+            id, id, substances[e % 7], id, id);
+        end(&g);
+        line(&g, ox + 600, oy + 30, ox + 600, oy + 663);
+        add(&g,
+            "\"id\":\"%s-P2\",\"kind\":\"pipeline\",\"enterprise\":\"%s\",\"substance\":\"%s\","
+            "\"design_pressure_mpa\":1.6,\"series\":[\"%s/pipeline-2/PT01.pressure\"]",
+            id, id, substances[(e + 3) % 7], id);
+        end(&g);
+        /* The rest of the detectors along the pipelines, 10 m off the line. */
+        for (int k = 0; used < dets; k++, used++) {
+            double t = (k + 0.5) / (double)(dets - (hazardous ? 20 : 0) + 1);
+            double x = t < 0.52 ? ox + 50 + 700 * t / 0.52 : ox + 610;
+            double y = t < 0.52 ? oy + 610 : oy + 30 + 633 * (t - 0.52) / 0.48;
+            point(&g, x, y);
+            add(&g,
+                "\"id\":\"%s-GD%d\",\"kind\":\"gas_detector\",\"enterprise\":\"%s\","
+                "\"gas\":\"%s\",\"type\":\"combustible\",\"series\":[\"%s/gd-%02d/lel\"]",
+                id, used + 1, id, substances[e % 7], id, used + 1);
+            end(&g);
+        }
+        detectors_left -= used;
+        /* Offices, control rooms, workshops in the free corner. */
+        int builds = buildings_left / (n_ent - e);
+        for (int b = 0; b < builds; b++) {
+            /* Rows north of the pipeline, clear of the vertical one at x 600... */
+            static const double cx[4] = {420, 490, 630, 700};
+            double bx = ox + cx[b % 4], by = oy + 640 + (b / 4 % 3) * 45;
+            if (b >= 12) /* ...then between the tank farm and the pipeline. */
+                bx = ox + 60 + ((b - 12) % 5) * 70, by = oy + 440 + ((b - 12) / 5 % 3) * 45;
+            rect(&g, bx, by, bx + 30, by + 20);
+            int day = 5 + (int)(rnd(&g) * 75);
+            add(&g,
+                "\"id\":\"%s-B%d\",\"kind\":\"building\",\"name\":\"%s\",\"occupants_day\":%d,"
+                "\"occupants_night\":%d",
+                id, b + 1,
+                b == 0   ? "control room"
+                : b == 1 ? "office"
+                         : "workshop",
+                day, 1 + day / 6);
+            end(&g);
+        }
+        buildings_left -= builds;
+    }
+    double w = cols * 1000.0, h = rows * 1000.0;
+    for (int i = 0; i < 10 * scale; i++) {
+        point(&g, -150 + (w + 300) * (i % 5) / 4.0, i / 5 % 2 ? h + 150 : -150);
+        add(&g,
+            "\"id\":\"PARK-AQ%d\",\"kind\":\"aq_station\",\"series\":[\"PARK/aq-%d/PM2_5\","
+            "\"PARK/aq-%d/PM10\",\"PARK/aq-%d/SO2\",\"PARK/aq-%d/NO2\",\"PARK/aq-%d/CO\","
+            "\"PARK/aq-%d/O3\"]",
+            i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
+        end(&g);
+    }
+    for (int i = 0; i < 2 * scale; i++) {
+        point(&g, i % 2 ? w + 200 : -200, h / 2 + i / 2 * 100.0);
+        add(&g,
+            "\"id\":\"PARK-MET%d\",\"kind\":\"weather_station\",\"series\":["
+            "\"PARK/met-%d/wind_speed\",\"PARK/met-%d/wind_dir\",\"PARK/met-%d/temp\"]",
+            i + 1, i + 1, i + 1, i + 1);
+        end(&g);
+    }
+    for (int i = 0; i < 6 * scale; i++) {
+        point(&g, (i % 3) * w / 2, i % 2 ? h - 50 : -50);
+        add(&g, "\"id\":\"PARK-G%d\",\"kind\":\"gate\",\"name\":\"Gate %d\"", i + 1, i + 1);
+        end(&g);
+    }
+    for (int i = 0; i < 4 * scale; i++) {
+        /* Shelters well outside the plots, upwind of the prevailing easterly. */
+        point(&g, -1500 - (i / 4) * 300.0, h * (i % 4) / 3.0);
+        add(&g, "\"id\":\"PARK-S%d\",\"kind\":\"shelter\",\"capacity\":%d", i + 1, 800 + 200 * i);
+        end(&g);
+    }
+    for (int i = 0; i < 3 * scale; i++) {
+        point(&g, -600, h * i / (3.0 * scale));
+        add(&g, "\"id\":\"PARK-F%d\",\"kind\":\"fire_station\"", i + 1);
+        end(&g);
+    }
+    for (int r = 0; r <= rows; r++) {
+        line(&g, -100, r * 1000.0 - 100, w, r * 1000.0 - 100);
+        add(&g, "\"id\":\"PARK-RX%d\",\"kind\":\"road\"", r + 1);
+        end(&g);
+    }
+    for (int c = 0; c <= cols; c++) {
+        line(&g, c * 1000.0 - 100, -100, c * 1000.0 - 100, h);
+        add(&g, "\"id\":\"PARK-RY%d\",\"kind\":\"road\"", c + 1);
+        end(&g);
+    }
+    add(&g, "\n]}\n");
+    return g.p;
+}
