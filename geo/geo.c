@@ -894,25 +894,26 @@ int geo_bind_detectors(const geo_layout *g, double max_m, long **guards) {
     return 0;
 }
 
-int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, double *occupants) {
+static int exposure_one(const geo_layout *g, GEOSContextHandle_t h, size_t index, double metres,
+                        bool night, double *occupants) {
     *occupants = 0;
-    if (index >= g->n || !(metres > 0)) return -1;
-    GEOSContextHandle_t h = geos_ctx();
-    if (!h) return -1;
-    geo_hits hits;
-    int rc = within(g, h, g->f[index].geom, metres, GEO_BUILDING, (long)index, &hits);
+    collect c = {0};
+    int rc = candidates(g, h, g->f[index].geom, metres, GEO_BUILDING, &c);
     /* The zone: the source grown by the radius, arcs in 8 segments a
-     * quadrant (at most 0.8 % of the radius inside the true circle). */
-    GEOSGeometry *zone = rc == 0 && hits.n ? GEOSBuffer_r(h, g->f[index].geom, metres, 8) : NULL;
+     * quadrant (at most 0.8 % of the radius inside the true circle). The
+     * prepared zone answers contains/intersects for the tree's candidates
+     * directly, without a distance per building. */
+    GEOSGeometry *zone = rc == 0 && c.n ? GEOSBuffer_r(h, g->f[index].geom, metres, 8) : NULL;
     const GEOSPreparedGeometry *pz = zone ? GEOSPrepare_r(h, zone) : NULL;
-    for (size_t i = 0; pz && i < hits.n; i++) {
-        const feature *b = &g->f[hits.index[i]];
+    for (size_t i = 0; pz && i < c.n; i++) {
+        const feature *b = &g->f[c.v[i]];
         double people = (double)(night ? b->pub.occupants_night : b->pub.occupants_day);
-        if (people <= 0) continue;
+        if (people <= 0 || c.v[i] == index) continue;
         if (GEOSPreparedContains_r(h, pz, b->geom) == 1) {
             *occupants += people;
             continue;
         }
+        if (GEOSPreparedIntersects_r(h, pz, b->geom) != 1) continue;
         /* Straddling: count the share of its floor area inside the zone. */
         double area = 0, part = 0;
         GEOSGeometry *in = GEOSIntersection_r(h, zone, b->geom);
@@ -922,8 +923,32 @@ int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, d
     }
     if (pz) GEOSPreparedGeom_destroy_r(h, pz);
     if (zone) GEOSGeom_destroy_r(h, zone);
-    if (rc == 0 && hits.n && !pz) rc = -1;
-    geo_hits_free(&hits);
+    if (rc == 0 && c.n && !pz) rc = -1;
+    free(c.v);
+    return rc;
+}
+
+int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, double *occupants) {
+    *occupants = 0;
+    if (index >= g->n || !(metres > 0)) return -1;
+    GEOSContextHandle_t h = geos_ctx();
+    if (!h) return -1;
+    int rc = exposure_one(g, h, index, metres, night, occupants);
+    GEOS_finish_r(h);
+    return rc;
+}
+
+int geo_exposure_kind(const geo_layout *g, geo_kind kind, double metres, bool night,
+                      double *occupants) {
+    if (!(metres > 0)) return -1;
+    GEOSContextHandle_t h = geos_ctx();
+    if (!h) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < g->n && rc == 0; i++) {
+        occupants[i] = 0;
+        if (kind == GEO_ANY || g->f[i].pub.kind == kind)
+            rc = exposure_one(g, h, i, metres, night, &occupants[i]);
+    }
     GEOS_finish_r(h);
     return rc;
 }

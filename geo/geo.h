@@ -161,6 +161,10 @@ int geo_bind_detectors(const geo_layout *g, double max_m, long **guards);
 /* Occupants of buildings (by day or night) within metres of feature index,
  * counted in proportion to the part of each building inside the radius. */
 int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, double *occupants);
+/* The same for every feature of kind at once (the emergency view's table):
+ * occupants has geo_count_all entries; other kinds get 0. */
+int geo_exposure_kind(const geo_layout *g, geo_kind kind, double metres, bool night,
+                      double *occupants);
 
 /* Features of kind as a GeoJSON FeatureCollection in WGS84, each with its
  * properties and, when value_of is given, "values": {series: {"ts", "value",

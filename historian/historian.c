@@ -191,6 +191,13 @@ static bool valid_series_name(const char *name) {
     return slashes >= 2 && name[0] != '/' && name[len - 1] != '/';
 }
 
+static size_t *fresh_slot(size_t *table, size_t cap, const hist_series_def *defs,
+                          const char *name) {
+    size_t j = name_hash(name) & (cap - 1);
+    while (table[j] && strcmp(defs[table[j] - 1].name, name) != 0) j = (j + 1) & (cap - 1);
+    return &table[j];
+}
+
 hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, uint32_t *ids,
                                hist_error *err) {
     if (!h || (n && (!defs || !ids))) return hist_fail(err, HIST_EINVAL, "null argument");
@@ -199,6 +206,10 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
             return hist_fail(err, HIST_EINVAL,
                              "series name '%s' is not enterprise/device/tag of at most %d bytes",
                              defs[i].name ? defs[i].name : "(null)", HIST_SERIES_NAME_MAX);
+    size_t fresh_cap = 16;
+    while (fresh_cap < 2 * n) fresh_cap *= 2;
+    size_t *fresh = calloc(fresh_cap, sizeof *fresh); /* def index + 1 of new names */
+    if (!fresh) return hist_fail(err, HIST_ENOMEM, "out of memory");
     pthread_mutex_lock(&h->write_mu);
     rocksdb_writebatch_t *batch = rocksdb_writebatch_create();
     codec_buf rec = {0};
@@ -218,10 +229,14 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
             bool desc_changed = defs[i].description && strcmp(defs[i].description, s->description);
             if (!unit_changed && !desc_changed) continue;
         } else {
-            bool dup = false;
-            for (size_t j = 0; j < i && !dup; j++)
-                if (strcmp(defs[j].name, defs[i].name) == 0) ids[i] = ids[j], dup = true;
-            if (dup) continue;
+            /* The same new name twice in one call gets one id: a hash set of
+             * this call's new names (a pairwise scan is quadratic in n). */
+            size_t *slot = fresh_slot(fresh, fresh_cap, defs, defs[i].name);
+            if (*slot) {
+                ids[i] = ids[*slot - 1];
+                continue;
+            }
+            *slot = i + 1;
             if (h->n_series + pending >= h->opt.max_series) {
                 st = hist_fail(err, HIST_ELIMIT, "series limit of %zu reached", h->opt.max_series);
                 break;
@@ -263,6 +278,7 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
     rocksdb_writebatch_destroy(batch);
     codec_buf_free(&rec);
     pthread_mutex_unlock(&h->write_mu);
+    free(fresh);
     return st;
 }
 

@@ -253,6 +253,11 @@ static void test_binding_and_exposure(void **state) {
     assert_int_equal(geo_exposure(g, idx(g, "HS1"), 500, true, &night), 0);
     assert_true(fabs(day - 30) < 4);
     assert_true(fabs(night - 6) < 1);
+    double *all = malloc(geo_count_all(g) * sizeof *all);
+    assert_int_equal(geo_exposure_kind(g, GEO_HAZARD_SOURCE, 500, false, all), 0);
+    assert_true(all[idx(g, "HS1")] == day);
+    assert_true(all[idx(g, "T1")] == 0);
+    free(all);
     /* Detector alarm levels: GB/T 50493 defaults for combustible, given for toxic. */
     assert_true(geo_get(g, idx(g, "GD1"))->alarm1 == 25 && geo_get(g, idx(g, "GD1"))->alarm2 == 50);
     assert_true(geo_get(g, idx(g, "GD5"))->alarm1 == 10);
