@@ -54,7 +54,11 @@ build/bin/parksim --port $port --format mixed --layout "$demo/park.geojson" \
 sim=$!
 pids+=($sim)
 
-echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/park.geojson"
+# The demo park's layout (deterministic), checked as parkd and the API load it.
+build/bin/parkgen -o "$demo/demo-park.geojson"
+build/bin/parkctl layout-check "$demo/demo-park.geojson" | head -1
+
+echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/demo-park.geojson"
 if [ "$seconds" -eq 0 ]; then
   echo "demo: running until Ctrl-C; counters: $demo/parkd-stats.json (kill -USR1 $parkd prints them)"
   wait "$sim"

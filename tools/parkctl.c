@@ -10,6 +10,7 @@
  *   parkctl -d DIR backup TARGET_DIR
  *   parkctl restore BACKUP_DIR NEW_DATA_DIR
  *   parkctl -d DIR stats [--compact]
+ *   parkctl layout-check FILE.geojson...
  *
  * Times (T) are milliseconds since the epoch or ISO 8601 UTC
  * ("2026-01-01T00:00:00Z", fractional seconds allowed); durations (D) are
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
 
@@ -46,7 +48,8 @@ static void die_usage(void) {
                     "csv|json]\n"
                     "       parkctl -d DIR backup TARGET_DIR\n"
                     "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
-                    "       parkctl -d DIR stats [--compact]\n");
+                    "       parkctl -d DIR stats [--compact]\n"
+                    "       parkctl layout-check FILE.geojson...\n");
     exit(2);
 }
 
@@ -660,6 +663,28 @@ static int cmd_stats(const char *dir, int argc, char **argv) {
     return 0;
 }
 
+/* Checks layout files as parkd and the API will load them: every problem,
+ * then the counts by kind. Exit 0 when the layout loads, 1 otherwise. */
+static int cmd_layout_check(int argc, char **argv) {
+    if (argc < 1) die_usage();
+    geo_layout *g;
+    geo_problems p = {0};
+    if (geo_load((const char *const *)argv, (size_t)argc, NULL, &g, &p) != 0) {
+        for (size_t i = 0; i < p.n; i++)
+            printf("%s: %s: %s\n", p.v[i].file, p.v[i].feature[0] ? p.v[i].feature : "-",
+                   p.v[i].message);
+        fprintf(stderr, "%s: %zu problem%s; nothing loaded\n", prog, p.n, p.n == 1 ? "" : "s");
+        geo_problems_free(&p);
+        return 1;
+    }
+    printf("ok: %zu features, projected to %s\n", geo_count_all(g), geo_metric_crs(g));
+    for (int k = 0; k < GEO_KIND_COUNT; k++)
+        if (geo_count(g, (geo_kind)k))
+            printf("  %-16s %zu\n", geo_kind_name((geo_kind)k), geo_count(g, (geo_kind)k));
+    geo_close(g);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *dir = getenv("PARKWATCH_DATA");
     int i = 1;
@@ -674,6 +699,7 @@ int main(int argc, char **argv) {
     int n = argc - i;
     char **rest = argv + i;
     if (!strcmp(cmd, "import")) return cmd_import(dir, n, rest);
+    if (!strcmp(cmd, "layout-check")) return cmd_layout_check(n, rest);
     if (!strcmp(cmd, "query")) return cmd_query(dir, n, rest);
     if (!strcmp(cmd, "last")) return cmd_last_or_snapshot(dir, n, rest, false);
     if (!strcmp(cmd, "snapshot")) return cmd_last_or_snapshot(dir, n, rest, true);
