@@ -389,13 +389,52 @@ static void test_validation(void **state) {
     free(a);
 }
 
+char *park_layout_geojson(int scale, uint64_t seed); /* tools/layout_gen.c */
+
+/* The demo park loads without a single problem, has the counts the demo
+ * promises, and is the same bytes for the same seed. */
+static void test_demo_park(void **state) {
+    (void)state;
+    char *a = park_layout_geojson(1, 42), *b = park_layout_geojson(1, 42);
+    assert_string_equal(a, b);
+    const char *texts[] = {a}, *names[] = {"demo"};
+    geo_layout *g;
+    geo_problems p = {0};
+    if (geo_load_text(texts, names, 1, NULL, &g, &p) != 0)
+        fail_msg("demo park: %s %s", p.v[0].feature, p.v[0].message);
+    const struct {
+        geo_kind k;
+        size_t n;
+    } want[] = {{GEO_ENTERPRISE, 30},     {GEO_HAZARD_SOURCE, 15}, {GEO_TANK, 150},
+                {GEO_GAS_DETECTOR, 1500}, {GEO_AQ_STATION, 10},    {GEO_WEATHER_STATION, 2},
+                {GEO_BUILDING, 400},      {GEO_GATE, 6},           {GEO_SHELTER, 4},
+                {GEO_FIRE_STATION, 3}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_int_equal(geo_count(g, want[i].k), want[i].n);
+    /* Every tank farm detector guards a tank, every other one a pipeline. */
+    long *guards;
+    assert_int_equal(geo_bind_detectors(g, 30, &guards), 0);
+    for (size_t i = 0; i < geo_count_all(g); i++)
+        if (geo_get(g, i)->kind == GEO_GAS_DETECTOR) assert_true(guards[i] >= 0);
+    free(guards);
+    /* Shelters lie outside 1 km of every hazard source. */
+    for (size_t i = 0; i < geo_count_all(g); i++) {
+        if (geo_get(g, i)->kind != GEO_SHELTER) continue;
+        geo_hits h;
+        assert_int_equal(geo_within_feature(g, i, 1000, GEO_HAZARD_SOURCE, &h), 0);
+        assert_int_equal(h.n, 0);
+        geo_hits_free(&h);
+    }
+    geo_close(g);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_projection_matches_cs2cs),
-        cmocka_unit_test(test_distances_and_joins),
-        cmocka_unit_test(test_binding_and_exposure),
-        cmocka_unit_test(test_live_layer),
-        cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_demo_park),           cmocka_unit_test(test_projection_matches_cs2cs),
+        cmocka_unit_test(test_distances_and_joins), cmocka_unit_test(test_binding_and_exposure),
+        cmocka_unit_test(test_live_layer),          cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
