@@ -894,36 +894,78 @@ int geo_bind_detectors(const geo_layout *g, double max_m, long **guards) {
     return 0;
 }
 
+/* A polygon's shell as x,y pairs (closed), or NULL for other geometries. */
+static double *shell_xy(GEOSContextHandle_t h, const GEOSGeometry *geom, unsigned *n) {
+    *n = 0;
+    if (GEOSGeomTypeId_r(h, geom) != GEOS_POLYGON) return NULL;
+    const GEOSGeometry *ring = GEOSGetExteriorRing_r(h, geom);
+    const GEOSCoordSequence *s = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+    if (!s || !GEOSCoordSeq_getSize_r(h, s, n) || *n < 4) return NULL;
+    double *xy = malloc(2 * *n * sizeof *xy);
+    if (xy && !GEOSCoordSeq_copyToBuffer_r(h, s, xy, 0, 0)) {
+        free(xy);
+        xy = NULL;
+    }
+    return xy;
+}
+
+/* Distance from a point to a closed ring's polygon (0 inside). */
+static double point_polygon_distance(const double *xy, unsigned n, double px, double py) {
+    bool inside = false;
+    double best = INFINITY;
+    for (unsigned i = 0, j = n - 1; i < n; j = i++) {
+        double xi = xy[2 * i], yi = xy[2 * i + 1], xj = xy[2 * j], yj = xy[2 * j + 1];
+        if ((yi > py) != (yj > py) && px < (xj - xi) * (py - yi) / (yj - yi) + xi) inside = !inside;
+        double dx = xj - xi, dy = yj - yi, len2 = dx * dx + dy * dy;
+        double t = len2 > 0 ? ((px - xi) * dx + (py - yi) * dy) / len2 : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        double ex = xi + t * dx - px, ey = yi + t * dy - py, d = ex * ex + ey * ey;
+        if (d < best) best = d;
+    }
+    return inside ? 0 : sqrt(best);
+}
+
 static int exposure_one(const geo_layout *g, GEOSContextHandle_t h, size_t index, double metres,
                         bool night, double *occupants) {
     *occupants = 0;
     collect c = {0};
     int rc = candidates(g, h, g->f[index].geom, metres, GEO_BUILDING, &c);
-    /* The zone: the source grown by the radius, arcs in 8 segments a
-     * quadrant (at most 0.8 % of the radius inside the true circle). The
-     * prepared zone answers contains/intersects for the tree's candidates
-     * directly, without a distance per building. */
-    GEOSGeometry *zone = rc == 0 && c.n ? GEOSBuffer_r(h, g->f[index].geom, metres, 8) : NULL;
-    const GEOSPreparedGeometry *pz = zone ? GEOSPrepare_r(h, zone) : NULL;
-    for (size_t i = 0; pz && i < c.n; i++) {
+    /* Most buildings are plainly inside the zone: all their corners within
+     * the radius of a polygon source (its buffer is convex for the convex
+     * sources of a park). Only the others need GEOS: a distance check, and
+     * for those straddling the edge the share of their area inside the
+     * source grown by the radius (arcs in 8 segments a quadrant, at most
+     * 0.8 % of the radius short of the true circle). */
+    unsigned ns = 0;
+    double *src = rc == 0 ? shell_xy(h, g->f[index].geom, &ns) : NULL;
+    GEOSGeometry *zone = NULL;
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
         const feature *b = &g->f[c.v[i]];
         double people = (double)(night ? b->pub.occupants_night : b->pub.occupants_day);
         if (people <= 0 || c.v[i] == index) continue;
-        if (GEOSPreparedContains_r(h, pz, b->geom) == 1) {
+        unsigned nb = 0;
+        double *bxy = src ? shell_xy(h, b->geom, &nb) : NULL;
+        bool inside = bxy != NULL;
+        for (unsigned k = 0; inside && k < nb; k++)
+            inside = point_polygon_distance(src, ns, bxy[2 * k], bxy[2 * k + 1]) <= metres;
+        free(bxy);
+        if (inside) {
             *occupants += people;
             continue;
         }
-        if (GEOSPreparedIntersects_r(h, pz, b->geom) != 1) continue;
-        /* Straddling: count the share of its floor area inside the zone. */
+        if (GEOSDistanceWithin_r(h, g->f[index].geom, b->geom, metres) != 1) continue;
+        if (!zone && !(zone = GEOSBuffer_r(h, g->f[index].geom, metres, 8))) {
+            rc = -1;
+            break;
+        }
         double area = 0, part = 0;
         GEOSGeometry *in = GEOSIntersection_r(h, zone, b->geom);
         if (in && GEOSArea_r(h, b->geom, &area) && GEOSArea_r(h, in, &part) && area > 0)
             *occupants += people * part / area;
         if (in) GEOSGeom_destroy_r(h, in);
     }
-    if (pz) GEOSPreparedGeom_destroy_r(h, pz);
     if (zone) GEOSGeom_destroy_r(h, zone);
-    if (rc == 0 && c.n && !pz) rc = -1;
+    free(src);
     free(c.v);
     return rc;
 }
