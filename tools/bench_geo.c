@@ -149,12 +149,31 @@ int bench_geo(int argc, char **argv) {
         free(js);
     }
     double layer_ms = median(t, 5);
+    /* The same join in PostGIS, where it is installed (tools/postgis_join.sh). */
+    double pg_ms = -1, pg_pairs = -1;
+    char layout[600], cmd[1400];
+    snprintf(layout, sizeof layout, "%s/layout.geojson", dir);
+    FILE *lf = fopen(layout, "w");
+    if (lf && fputs(text, lf) >= 0 && fclose(lf) == 0) {
+        snprintf(cmd, sizeof cmd, "'%s/postgis_join.sh' '%s' 2>/dev/null", PARKWATCH_TOOLS_DIR,
+                 layout);
+        FILE *p = popen(cmd, "r");
+        if (p) {
+            if (fscanf(p, "postgis_join_ms %lf pairs %lf", &pg_ms, &pg_pairs) != 2) pg_ms = -1;
+            pclose(p);
+        }
+    }
+    char pg[160] = "";
+    if (pg_ms > 0)
+        snprintf(pg, sizeof pg,
+                 ", \"postgis_join_ms\": %.2f, \"postgis_pairs\": %.0f, \"postgis_ratio\": %.1f",
+                 pg_ms, pg_pairs, pg_ms / join_ms);
     printf("{\"bench\": \"geo\", \"scale\": %d, \"features\": %zu, \"detectors\": %zu, "
            "\"buildings\": %zu, \"load_ms\": %.1f, \"join_pipeline_ms\": %.2f, "
            "\"join_pairs\": %zu, \"exposure_ms\": %.2f, \"hazard_sources\": %zu, "
-           "\"occupants_exposed\": %.0f, \"live_layer_ms\": %.2f, \"live_layer_bytes\": %zu}\n",
+           "\"occupants_exposed\": %.0f, \"live_layer_ms\": %.2f, \"live_layer_bytes\": %zu%s}\n",
            scale, geo_count_all(g), geo_count(g, GEO_GAS_DETECTOR), geo_count(g, GEO_BUILDING),
-           load_ms, join_ms, pairs, exposure_ms, sources, people, layer_ms, layer_bytes);
+           load_ms, join_ms, pairs, exposure_ms, sources, people, layer_ms, layer_bytes, pg);
     hist_close(h, &err);
     if (!dir_arg) {
         char cmd[600];
