@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Parkwatch and runs the demo park:
 # a mosquitto broker on 127.0.0.1:18830, parkd storing everything the park
-# publishes, and parksim playing five enterprises and the park's weather and
-# air-quality stations at 1 Hz, with a leak at E001's tank T101 that the
+# publishes, and parksim playing the demo park's layout (parkgen: 30
+# enterprises, 1,500 gas detectors, the park's weather and air-quality
+# stations) at 1 Hz, with a leak at E001's tank T101 that the
 # wind carries to the gas detectors. After DEMO_SECONDS (default 60; 0 runs
 # until Ctrl-C) parkd stops cleanly and parkctl shows what was stored.
 # The API and dashboard issues will keep the park running behind the map.
@@ -41,12 +42,17 @@ fi
 pids+=($!)
 sleep 0.5
 
+# The demo park's layout (geo/demo-park.geojson, made by parkgen), checked
+# as parkd and the API load it.
+cp geo/demo-park.geojson "$demo/demo-park.geojson"
+build/bin/parkctl layout-check "$demo/demo-park.geojson" | head -1
+
 build/bin/parkd --config scripts/parkd-demo.json 2>"$demo/parkd.log" &
 parkd=$!
 pids+=($parkd)
 sleep 1
 
-build/bin/parksim --port $port --format mixed --layout "$demo/park.geojson" \
+build/bin/parksim --port $port --format mixed --park "$demo/demo-park.geojson" \
   --incident leak:E001:tankfarm-1:T101:at=10:rate=8:for=300 \
   --incident freeze:E002:gd-03:at=15 \
   --incident offline:E003:gd-01:at=10:for=30 \
@@ -54,9 +60,6 @@ build/bin/parksim --port $port --format mixed --layout "$demo/park.geojson" \
 sim=$!
 pids+=($sim)
 
-# The demo park's layout (deterministic), checked as parkd and the API load it.
-build/bin/parkgen -o "$demo/demo-park.geojson"
-build/bin/parkctl layout-check "$demo/demo-park.geojson" | head -1
 
 echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/demo-park.geojson"
 if [ "$seconds" -eq 0 ]; then

@@ -9,7 +9,12 @@
  *         [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]
  *         [--duration SECONDS] [--count MESSAGES] [--per-message N]
  *         [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]
- *         [--ledger FILE] [--incident SPEC]... [--layout FILE] [--start-ms T] [--quiet]
+ *         [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]
+ *         [--start-ms T] [--quiet]
+ *
+ * --park plays the devices of a layout (parkgen's demo park or a real one:
+ * every series of every feature), placed where the layout puts them;
+ * without it parksim makes up a park of --enterprises enterprises.
  *
  * One MQTT connection per enterprise (and one for the park, "PARK"), as
  * each enterprise's gateway would have, with a last will on
@@ -24,6 +29,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <mosquitto.h>
 #include <pthread.h>
@@ -88,7 +94,7 @@ typedef struct incident {
 } incident;
 
 static struct {
-    const char *host, *prefix, *ledger_path, *layout_path;
+    const char *host, *prefix, *ledger_path, *layout_path, *park_path;
     int port, n_ent, qos, per_message, tags_per_ent;
     uint64_t seed;
     int fmt; /* -1 mixed */
@@ -181,6 +187,90 @@ static device *add_device(client *c, const char *name, double x, double y) {
     snprintf(d->name, sizeof d->name, "%s", name);
     d->x = x, d->y = y;
     return d;
+}
+
+/* The client of an enterprise, created on first use (layout mode). */
+static client *client_for(const char *ent) {
+    for (int k = 0; k < n_clients; k++)
+        if (!strcmp(clients[k].ent, ent)) return &clients[k];
+    if (n_clients == MAX_ENT + 1) return NULL;
+    client *c = &clients[n_clients++];
+    snprintf(c->ent, sizeof c->ent, "%s", ent);
+    int e = n_clients - 1;
+    c->fmt = opt.fmt >= 0 ? (fmt_t)opt.fmt : (fmt_t)(e % 4);
+    if (opt.fmt == FMT_NEURON_VALUES && e % 2) c->fmt = FMT_NEURON_TAGS;
+    return c;
+}
+
+/* A tag's model from its name, as a transmitter of that kind would read. */
+static void add_named_tag(device *d, const char *name) {
+    const char *leaf = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
+    if (!strcmp(leaf, "level"))
+        add_tag(d, name, 1, 4 + 10 * urand(), 0.5, 0.005, 2, 0, 20);
+    else if (!strcmp(leaf, "temp"))
+        add_tag(d, name, 0, 20 + 10 * urand(), 2, 0.05, 1, -20, 80);
+    else if (!strcmp(leaf, "pressure") && !strncmp(name, "PT", 2))
+        add_tag(d, name, 0, 1.6 + 0.4 * urand(), 0.05, 0.005, 2, 0, 10);
+    else if (!strcmp(leaf, "pressure"))
+        add_tag(d, name, 0, 105 + 5 * urand(), 1, 0.1, 1, 80, 300);
+    else if (!strcmp(leaf, "flow"))
+        add_tag(d, name, 0, 120 + 40 * urand(), 10, 1, 1, 0, 500);
+    else if (!strcmp(leaf, "lel"))
+        add_tag(d, name, 2, 0.5, 0.3, 0.1, 1, 0, 100);
+    else if (!strcmp(leaf, "ppm")) {
+        add_tag(d, name, 3, 0.2, 0.1, 0.05, 1, 0, 100);
+        d->gas_mw = 34;
+    } else if (!strcmp(leaf, "wind_speed"))
+        add_tag(d, name, 4, 3.5, 1.5, 0.2, 1, 0.3, 20);
+    else if (!strcmp(leaf, "wind_dir"))
+        add_tag(d, name, 5, 90, 12, 3, 0, 0, 360);
+    else
+        add_tag(d, name, 0, 50 * urand(), 5, 0.5, 1, 0, 1000);
+}
+
+/* The park from a layout file (parkgen's, or a real one): one device per
+ * {enterprise}/{device} of the features' series, placed where its first
+ * feature is (metres from the layout's first position). */
+static int build_park_from_layout(const char *path) {
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    json_t *features = json_object_get(doc, "features");
+    if (!json_is_array(features)) {
+        fprintf(stderr, "parksim: %s: not a GeoJSON FeatureCollection (%s)\n", path, je.text);
+        json_decref(doc);
+        return -1;
+    }
+    double lon0 = NAN, lat0 = NAN;
+    size_t i;
+    json_t *f;
+    json_array_foreach(features, i, f) {
+        json_t *c = json_object_get(json_object_get(f, "geometry"), "coordinates");
+        while (json_is_array(json_array_get(c, 0))) c = json_array_get(c, 0);
+        double lon = json_number_value(json_array_get(c, 0)),
+               lat = json_number_value(json_array_get(c, 1));
+        if (isnan(lon0)) lon0 = lon, lat0 = lat;
+        double x = (lon - lon0) * 111320.0 * cos(lat0 * PI / 180), y = (lat - lat0) * 110850.0;
+        size_t k;
+        json_t *s;
+        json_array_foreach(json_object_get(json_object_get(f, "properties"), "series"), k, s) {
+            const char *name = json_string_value(s);
+            char ent[16], dev[32], tagname[32];
+            if (!name || sscanf(name, "%15[^/]/%31[^/]/%31s", ent, dev, tagname) != 3) continue;
+            client *c = client_for(ent);
+            if (!c) break;
+            device *d = NULL;
+            for (int j = 0; j < c->n_devs && !d; j++)
+                if (!strcmp(c->devs[j].name, dev)) d = &c->devs[j];
+            if (!d) d = add_device(c, dev, x, y);
+            add_named_tag(d, tagname);
+        }
+    }
+    json_decref(doc);
+    if (!n_clients) {
+        fprintf(stderr, "parksim: %s: no feature has series to play\n", path);
+        return -1;
+    }
+    return 0;
 }
 
 static void build_park(void) {
@@ -659,15 +749,16 @@ static void write_layout(const char *path) {
 /* ---- main ---- */
 
 static void usage(void) {
-    fprintf(stderr, "usage: parksim [--host H] [--port P] [--enterprises N] [--seed S]\n"
-                    "               [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]\n"
-                    "               [--duration SECONDS] [--count MESSAGES] [--per-message N]\n"
-                    "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
-                    "               [--ledger FILE] [--incident SPEC]... [--layout FILE]\n"
-                    "               [--start-ms T] [--quiet]\n"
-                    "incidents: leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300\n"
-                    "           freeze:E002:gd-03:at=30   offline:E003:gd-01:at=10:for=60\n"
-                    "           spike:E001:pipeline-1:PT01.pressure:at=20:value=9.9\n");
+    fprintf(stderr,
+            "usage: parksim [--host H] [--port P] [--enterprises N] [--seed S]\n"
+            "               [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]\n"
+            "               [--duration SECONDS] [--count MESSAGES] [--per-message N]\n"
+            "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
+            "               [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]\n"
+            "               [--start-ms T] [--quiet]\n"
+            "incidents: leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300\n"
+            "           freeze:E002:gd-03:at=30   offline:E003:gd-01:at=10:for=60\n"
+            "           spike:E001:pipeline-1:PT01.pressure:at=20:value=9.9\n");
     exit(2);
 }
 
@@ -709,6 +800,8 @@ int main(int argc, char **argv) {
             opt.prefix = argv[++i];
         else if (!strcmp(a, "--ledger") && has)
             opt.ledger_path = argv[++i];
+        else if (!strcmp(a, "--park") && has)
+            opt.park_path = argv[++i];
         else if (!strcmp(a, "--layout") && has)
             opt.layout_path = argv[++i];
         else if (!strcmp(a, "--start-ms") && has)
@@ -726,7 +819,11 @@ int main(int argc, char **argv) {
         opt.per_message < 0)
         usage();
     rng_state = opt.seed * 2654435761u + 88172645463325252ull;
-    build_park();
+    if (opt.park_path) {
+        if (build_park_from_layout(opt.park_path) != 0) return 2;
+    } else {
+        build_park();
+    }
     if (opt.layout_path) write_layout(opt.layout_path);
     if (opt.ledger_path && !(ledger = fopen(opt.ledger_path, "w"))) {
         fprintf(stderr, "parksim: cannot write %s: %s\n", opt.ledger_path, strerror(errno));

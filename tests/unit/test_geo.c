@@ -397,6 +397,16 @@ static void test_demo_park(void **state) {
     (void)state;
     char *a = park_layout_geojson(1, 42), *b = park_layout_geojson(1, 42);
     assert_string_equal(a, b);
+    /* The layout shipped in the repository is exactly the generator's. */
+    FILE *f = fopen(PARKWATCH_SOURCE_DIR "/geo/demo-park.geojson", "rb");
+    assert_non_null(f);
+    size_t len = strlen(a);
+    char *shipped = malloc(len + 2);
+    size_t got = fread(shipped, 1, len + 1, f);
+    fclose(f);
+    assert_int_equal(got, len);
+    assert_memory_equal(shipped, a, len);
+    free(shipped);
     const char *texts[] = {a}, *names[] = {"demo"};
     geo_layout *g;
     geo_problems p = {0};
