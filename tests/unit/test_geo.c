@@ -179,6 +179,30 @@ static void test_projection_matches_cs2cs(void **state) {
     assert_true(fabs(x - ex) < 0.001 && fabs(y - ey) < 0.001);
     assert_int_equal(geo_unproject(g, x, y, &lon, &lat), 0);
     assert_true(fabs(lon - LON0) < 1e-9 && fabs(lat - LAT0) < 1e-9);
+    /* CGCS2000 (EPSG:4490) input lands within centimetres of WGS84's. */
+    char *txt = small_park();
+    const char *texts[] = {txt}, *names[] = {"cgcs2000.geojson"};
+    geo_options o = {.source_crs = "EPSG:4490"};
+    geo_layout *c = NULL;
+    geo_problems pr = {0};
+    assert_int_equal(geo_load_text(texts, names, 1, &o, &c, &pr), 0);
+    double cx, cy;
+    assert_int_equal(geo_project(c, LON0, LAT0, &cx, &cy), 0);
+    assert_true(fabs(cx - x) < 0.05 && fabs(cy - y) < 0.05);
+    geo_close(c);
+    free(txt);
+    /* A metric CRS from the configuration: CGCS2000 3-degree Gauss-Kruger CM 120E. */
+    geo_options gk = {.metric_crs = "EPSG:4549"};
+    txt = small_park();
+    texts[0] = txt;
+    assert_int_equal(geo_load_text(texts, names, 1, &gk, &c, &pr), 0);
+    assert_string_equal(geo_metric_crs(c), "EPSG:4549");
+    geo_hits h;
+    assert_int_equal(geo_within_feature(c, (size_t)geo_find(c, "P1"), 50, GEO_GAS_DETECTOR, &h), 0);
+    assert_int_equal(h.n, 2); /* the same answer in another metric CRS */
+    geo_hits_free(&h);
+    geo_close(c);
+    free(txt);
     /* A feature's point comes back where it was put. */
     const geo_feature *t1 = geo_get(g, idx(g, "T1"));
     assert_true(fabs(t1->lon - lon_of(200)) < 1e-9 && fabs(t1->lat - lat_of(200)) < 1e-9);
