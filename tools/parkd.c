@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
 
@@ -42,6 +43,9 @@ typedef struct config {
     ingest_enterprise ents[1024];
     size_t n_ents;
     hist_options hist;
+    geo_options geo;
+    char layout[16][PATH_MAX];
+    size_t n_layout;
     bool quiet;
 } config;
 
@@ -103,6 +107,27 @@ static int load_config(const char *path, config *c) {
     c->hist.retention_raw_ms = jint(h, "retention_raw_days", 0) * DAY_MS;
     c->hist.retention_1m_ms = jint(h, "retention_1m_days", 0) * DAY_MS;
     c->hist.retention_1h_ms = jint(h, "retention_1h_days", 0) * DAY_MS;
+    /* The park layout: checked at start, so a bad file is found before the
+     * command centre needs the map. Paths are relative to the config. */
+    json_t *lay = json_object_get(r, "layout");
+    json_t *files = json_object_get(lay, "files");
+    c->geo.source_crs = jstr(lay, "source_crs", NULL);
+    c->geo.metric_crs = jstr(lay, "metric_crs", NULL);
+    size_t fi;
+    json_t *fv;
+    json_array_foreach(files, fi, fv) {
+        if (!json_is_string(fv) || c->n_layout == sizeof c->layout / sizeof c->layout[0]) {
+            fprintf(stderr, "%s: layout.files must be up to 16 file names\n", prog);
+            return -1;
+        }
+        const char *f = json_string_value(fv), *slash = strrchr(path, '/');
+        if (f[0] == '/' || !slash)
+            snprintf(c->layout[c->n_layout], sizeof c->layout[0], "%s", f);
+        else
+            snprintf(c->layout[c->n_layout], sizeof c->layout[0], "%.*s/%s", (int)(slash - path),
+                     path, f);
+        c->n_layout++;
+    }
     json_t *es = json_object_get(r, "enterprises");
     if (!json_is_array(es) || json_array_size(es) == 0) {
         fprintf(stderr, "%s: the config needs an \"enterprises\" array\n", prog);
@@ -231,6 +256,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: cannot create %s: %s\n", prog, c.data_dir, strerror(errno));
         return 1;
     }
+    geo_layout *layout = NULL;
+    if (c.n_layout) {
+        const char *paths[16];
+        for (size_t i = 0; i < c.n_layout; i++) paths[i] = c.layout[i];
+        geo_problems p = {0};
+        if (geo_load(paths, c.n_layout, &c.geo, &layout, &p) != 0) {
+            for (size_t i = 0; i < p.n; i++)
+                fprintf(stderr, "%s: layout: %s: %s: %s\n", prog, p.v[i].file,
+                        p.v[i].feature[0] ? p.v[i].feature : "-", p.v[i].message);
+            geo_problems_free(&p);
+            return 1;
+        }
+        if (!quiet)
+            fprintf(stderr, "%s: layout: %zu features, %zu gas detectors, projected to %s\n", prog,
+                    geo_count_all(layout), geo_count(layout, GEO_GAS_DETECTOR),
+                    geo_metric_crs(layout));
+    }
     char hist_dir[PATH_MAX], spool_dir[PATH_MAX];
     snprintf(hist_dir, sizeof hist_dir, "%s/historian", c.data_dir);
     snprintf(spool_dir, sizeof spool_dir, "%s/spool", c.data_dir);
@@ -276,6 +318,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: closing the historian: %s\n", prog, he.msg);
         rc = 2;
     }
+    geo_close(layout);
     json_decref(c.root);
     return rc;
 }

@@ -263,12 +263,46 @@ static void test_cross_enterprise_spoof_rejected(void **state) {
     testutil_rmtree(p.dir);
 }
 
+/* parkd checks the park layout at start and refuses a bad one, saying why. */
+static void test_parkd_refuses_bad_layout(void **state) {
+    (void)state;
+    char dir[512], cfg[600], lay[600], log[600], bin[PATH_MAX + 16];
+    testutil_tmpdir(dir, sizeof dir, "parkd-layout");
+    snprintf(cfg, sizeof cfg, "%s/parkd.json", dir);
+    snprintf(lay, sizeof lay, "%s/park.geojson", dir);
+    snprintf(log, sizeof log, "%s/parkd.log", dir);
+    FILE *f = fopen(lay, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
+               "\"geometry\": {\"type\": \"Point\", \"coordinates\": [121.4, 30.8]}, "
+               "\"properties\": {\"id\": \"T9\", \"kind\": \"tank\", \"enterprise\": "
+               "\"E001\", \"substance\": \"propane\"}}]}");
+    fclose(f);
+    f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"data_dir\": \"%s/data\", \"layout\": {\"files\": [\"park.geojson\"]}, "
+            "\"enterprises\": [{\"id\": \"E001\"}]}",
+            dir);
+    fclose(f);
+    snprintf(bin, sizeof bin, "%s/parkd", proc_bindir());
+    char *argv[] = {bin, "--config", cfg, NULL};
+    pid_t pid = proc_spawn(argv, log);
+    assert_int_equal(proc_wait(pid, 30), 1);
+    char *text = proc_read_file(log);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "T9: a tank needs \"capacity_m3\""));
+    free(text);
+    testutil_rmtree(dir);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_format_stored_exactly),
         cmocka_unit_test(test_bad_input_rejected_good_kept),
         cmocka_unit_test(test_cross_enterprise_spoof_rejected),
+        cmocka_unit_test(test_parkd_refuses_bad_layout),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     proc_cleanup();
