@@ -602,7 +602,7 @@ int codec_ts_decode(const uint8_t **p, const uint8_t *end, int64_t *out, size_t 
 /* value column                                                        */
 /* ------------------------------------------------------------------ */
 
-enum { CODEC_MODE_XOR = 0, CODEC_MODE_DELTA = 1, CODEC_MODE_DOD = 2 };
+enum { CODEC_MODE_XOR = 0, CODEC_MODE_DELTA = 1, CODEC_MODE_DOD = 2, CODEC_MODE_PATCHED = 3 };
 
 /* Scaled-integer candidate: mode, d, zigzag k0, [zigzag first delta,] PFor.
  * Returns CODEC_ECORRUPT when a difference overflows (candidate unusable). */
@@ -644,6 +644,82 @@ static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, i
     return CODEC_OK;
 }
 
+/* Patched decimal: most values are d-decimal numbers but a few are not
+ * (float noise like 73.96732207000001, NaN): those few become exceptions
+ * after a scaled column of the rest, where they hold the previous value. */
+#define CODEC_PATCH_MAX_SHARE 8 /* at most n/8 exceptions, or XOR wins anyway */
+
+static int codec_patched_encode(codec_buf *b, const double *v, size_t n, size_t *best,
+                                size_t start) {
+    if (n < 16) return CODEC_OK;
+    /* The smallest d that covers all but n/8 of the values. */
+    size_t have[CODEC_MAX_DECIMALS + 1] = {0};
+    int64_t k;
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d <= CODEC_MAX_DECIMALS; d++)
+            if (codec_decimal_ok(v[i], d, &k)) {
+                have[d]++;
+                break;
+            }
+    int d = -1;
+    size_t covered = 0;
+    for (int e = 0; e <= CODEC_MAX_DECIMALS && d < 0; e++)
+        if ((covered += have[e]) >= n - n / CODEC_PATCH_MAX_SHARE) d = e;
+    if (d < 0) return CODEC_OK;
+    double *w = malloc(n * sizeof *w);
+    uint8_t *exc = calloc(n, 1);
+    if (!w || !exc) {
+        free(w);
+        free(exc);
+        return CODEC_ENOMEM;
+    }
+    size_t n_exc = 0;
+    double fill = 0;
+    for (size_t i = 0; i < n; i++)
+        if (codec_decimal_ok(v[i], d, &k)) {
+            fill = v[i];
+            break;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (codec_decimal_ok(v[i], d, &k)) {
+            w[i] = fill = v[i];
+        } else {
+            w[i] = fill; /* the previous good value: a zero difference */
+            exc[i] = 1;
+            n_exc++;
+        }
+    }
+    int rc = CODEC_OK;
+    for (int mode = CODEC_MODE_DELTA; mode <= CODEC_MODE_DOD && n_exc && rc != CODEC_ENOMEM;
+         mode++) {
+        size_t mark = b->len;
+        rc = codec_put_byte(b, CODEC_MODE_PATCHED);
+        if (rc == CODEC_OK) rc = codec_scaled_encode(b, w, n, d, mode);
+        if (rc == CODEC_OK) rc = codec_buf_reserve(b, UVARINT_MAX + n_exc * (UVARINT_MAX + 8));
+        if (rc == CODEC_OK) {
+            b->len += codec_uvarint_raw(b->p + b->len, n_exc);
+            size_t prev = 0;
+            int first = 1;
+            for (size_t i = 0; i < n; i++) {
+                if (!exc[i]) continue;
+                b->len += codec_uvarint_raw(b->p + b->len, first ? i : i - prev - 1);
+                uint64_t bits = codec_dbl_bits(v[i]);
+                for (int j = 0; j < 8; j++) b->p[b->len++] = (uint8_t)(bits >> (8 * j));
+                prev = i, first = 0;
+            }
+            size_t len = b->len - mark;
+            if (len < *best) {
+                memmove(b->p + start, b->p + mark, len);
+                *best = len;
+            }
+        }
+        b->len = start + *best;
+    }
+    free(w);
+    free(exc);
+    return rc == CODEC_ENOMEM ? rc : CODEC_OK;
+}
+
 int codec_values_encode(codec_buf *b, const double *v, size_t n) {
     assert(b != NULL && (v != NULL || n == 0));
     if (n == 0) return CODEC_OK;
@@ -656,7 +732,11 @@ int codec_values_encode(codec_buf *b, const double *v, size_t n) {
     }
     size_t best = b->len - start;
     int d = codec_decimal_exponent(v, n);
-    if (d < 0) return CODEC_OK;
+    if (d < 0) {
+        rc = codec_patched_encode(b, v, n, &best, start);
+        if (rc != CODEC_OK) b->len = start;
+        return rc;
+    }
     /* Each candidate is encoded after the current best, then moved down
      * over it when smaller. */
     static const int modes[] = {CODEC_MODE_DELTA, CODEC_MODE_DOD};
@@ -697,6 +777,29 @@ int codec_values_decode(const uint8_t **p, const uint8_t *end, double *out, size
     const uint8_t *q = *p;
     uint8_t mode, db;
     if (codec_get_byte(&q, end, &mode) != CODEC_OK) return CODEC_ECORRUPT;
+    if (mode == CODEC_MODE_PATCHED) {
+        /* A scaled column (not itself patched), then the exceptions. */
+        if (q >= end || (*q != CODEC_MODE_DELTA && *q != CODEC_MODE_DOD) ||
+            codec_values_decode(&q, end, out, n) != CODEC_OK)
+            return CODEC_ECORRUPT;
+        uint64_t count, gap;
+        if (codec_get_uvarint(&q, end, &count) != CODEC_OK || count == 0 || count >= n)
+            return CODEC_ECORRUPT;
+        uint64_t idx = 0;
+        for (uint64_t c = 0; c < count; c++) {
+            if (codec_get_uvarint(&q, end, &gap) != CODEC_OK) return CODEC_ECORRUPT;
+            /* strictly increasing, inside the column */
+            if (c == 0 ? gap >= n : gap >= n - idx - 1) return CODEC_ECORRUPT;
+            idx = c == 0 ? gap : idx + gap + 1;
+            if ((size_t)(end - q) < 8) return CODEC_ECORRUPT;
+            uint64_t bits = 0;
+            for (int j = 0; j < 8; j++) bits |= (uint64_t)q[j] << (8 * j);
+            q += 8;
+            memcpy(&out[idx], &bits, 8);
+        }
+        *p = q;
+        return CODEC_OK;
+    }
     if (mode == CODEC_MODE_XOR) {
         if (codec_xor_decode(&q, end, out, n) != CODEC_OK) return CODEC_ECORRUPT;
         *p = q;

@@ -593,17 +593,17 @@ static void test_values_modes(void **state) {
         assert_int_equal(mode, 0);
     }
 
-    /* one non-decimal value forces XOR */
+    /* one non-decimal value no longer forces XOR: it becomes an exception */
     for (size_t i = 0; i < 300; i++) v[i] = (double)i / 10;
     v[150] = 0.1 + 0.2;
-    values_roundtrip(v, 300, &mode, 0);
-    assert_int_equal(mode, 0);
+    values_roundtrip(v, 300, &mode, 1);
+    assert_int_equal(mode, 3);
     v[150] = -0.0;
     values_roundtrip(v, 300, &mode, 0);
-    assert_int_equal(mode, 0);
+    assert_int_equal(mode, 3);
     v[150] = NAN;
     values_roundtrip(v, 300, &mode, 0);
-    assert_int_equal(mode, 0);
+    assert_int_equal(mode, 3);
 
     /* extremes of the scaled range: |k| just below 2^53, largest deltas */
     v[0] = -9007199254740991.0;
@@ -636,6 +636,60 @@ static void test_values_modes(void **state) {
     assert_int_equal(mode, 0);
     for (size_t i = 0; i < 200; i++) v[i] = i % 2 ? DBL_MAX : 1e300;
     values_roundtrip(v, 200, &mode, 0);
+}
+
+/* Patched decimal: 8-decimal readings with float noise on a few (as in
+ * the NAB data), exceptions at both ends, special values; and corrupt
+ * exception lists rejected. */
+static void test_values_patched(void **state) {
+    (void)state;
+    static double v[2016];
+    const size_t n = 2016;
+    rng_seed(99);
+    double x = 70.0;
+    for (size_t i = 0; i < n; i++) {
+        x += (double)((int64_t)rng_below(2000001) - 1000000) / 1e8;
+        v[i] = round(x * 1e8) / 1e8;
+        if (rng_below(20) == 0) v[i] += 1e-14 * (double)(1 + rng_below(5)); /* noise */
+    }
+    v[0] = 73.96732207000001, v[n - 1] = NAN, v[7] = -0.0, v[8] = INFINITY;
+    int mode;
+    size_t len = values_roundtrip(v, n, &mode, 0);
+    assert_int_equal(mode, 3);
+    codec_buf xb = {0};
+    assert_int_equal(codec_xor_encode(&xb, v, n), CODEC_OK);
+    assert_true(len * 10 < xb.len * 7); /* at least 30 % smaller than XOR */
+    codec_buf_free(&xb);
+
+    /* Corruptions of a small patched column. */
+    double w[40];
+    for (size_t i = 0; i < 40; i++) w[i] = (double)i / 4;
+    w[3] = 0.1 + 0.2, w[39] = 0.1 + 0.7;
+    codec_buf b = {0};
+    assert_int_equal(codec_values_encode(&b, w, 40), CODEC_OK);
+    assert_int_equal(b.p[0], 3);
+    check_prefixes_rejected(&b, dec_values, 40, sizeof(double));
+    double out[40];
+    /* The exception list is the last 2 * (1 + 8) + 1 bytes: count, gaps, bits. */
+    size_t list = b.len - 19;
+    const uint8_t *q;
+    uint8_t saved = b.p[list];
+    b.p[list] = 0; /* count 0 */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list] = 40; /* count >= n */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list] = saved;
+    saved = b.p[list + 10];
+    b.p[list + 10] = 37; /* second gap past the end: 3 + 37 + 1 = 41 */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list + 10] = saved;
+    b.p[1] = 3; /* the inner column patched again */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    codec_buf_free(&b);
 }
 
 static void test_values_random(void **state) {
@@ -1384,6 +1438,7 @@ int main(void) {
         cmocka_unit_test(test_values_modes),
         cmocka_unit_test(test_values_random),
         cmocka_unit_test(test_values_corrupt),
+        cmocka_unit_test(test_values_patched),
         cmocka_unit_test(test_ts_roundtrip),
         cmocka_unit_test(test_ts_reject_encode),
         cmocka_unit_test(test_ts_corrupt),
