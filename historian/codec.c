@@ -932,7 +932,8 @@ int codec_rle_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_
 static int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, size_t *n) {
     uint8_t ver;
     uint64_t u;
-    if (codec_get_byte(p, end, &ver) != CODEC_OK || ver != CODEC_CHUNK_VERSION ||
+    /* Version 2 added value mode 3; version 1 records are still read. */
+    if (codec_get_byte(p, end, &ver) != CODEC_OK || ver < 1 || ver > CODEC_CHUNK_VERSION ||
         codec_get_uvarint(p, end, &u) != CODEC_OK || u < min_n || u > CODEC_MAX_POINTS)
         return CODEC_ECORRUPT;
     *n = (size_t)u;

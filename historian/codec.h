@@ -24,7 +24,7 @@
 #define CODEC_ECORRUPT (-1)
 #define CODEC_ENOMEM   (-2)
 
-#define CODEC_CHUNK_VERSION 1
+#define CODEC_CHUNK_VERSION 2 /* 2: value mode 3 (patched decimal); readers accept 1 and 2 */
 /* Block length of the patched frame-of-reference integer packing. */
 #define CODEC_PFOR_BLOCK 128
 /* Largest decimal exponent tried by the scaled-integer value encoding. */
