@@ -145,8 +145,8 @@ static bool is_literal(cursor *c, const char *lit) {
 
 /* One member of the top-level object: an integer, a plain string or a flat
  * object whose entries are numbers, booleans or plain strings. */
-enum { M_INT, M_STR, M_OBJ };
-enum { E_NUM, E_INT, E_BOOL, E_STR };
+enum { M_INT, M_STR, M_OBJ, M_TAGS };
+enum { E_NUM, E_INT, E_BOOL, E_STR, E_ERR };
 
 typedef struct entry {
     span key;
@@ -222,6 +222,48 @@ static bool parse_flat(cursor *c, flat *f) {
                     if (!add_entry(f, x)) return false;
                 } while (eat(c, ','));
                 if (!eat(c, '}')) return false;
+            }
+            m->n = f->n_e - m->first;
+        } else if (c->p < c->end && *c->p == '[') {
+            /* Neuron's tags array: {"name": ..., "value": ...} or
+             * {"name": ..., "error": <int>}, exactly those two keys. */
+            m->kind = M_TAGS;
+            m->first = f->n_e;
+            c->p++;
+            if (!eat(c, ']')) {
+                do {
+                    entry x = {0};
+                    bool have_name = false, have_val = false;
+                    if (!eat(c, '{')) return false;
+                    for (int k = 0; k < 2; k++) {
+                        span key;
+                        if ((k && !eat(c, ',')) || !plain_string(c, &key) || !eat(c, ':'))
+                            return false;
+                        bool is_int;
+                        if (span_is(key, "name") && !have_name) {
+                            if (!plain_string(c, &x.key)) return false;
+                            have_name = true;
+                        } else if (span_is(key, "value") && !have_val) {
+                            if (is_literal(c, "true"))
+                                x.kind = E_BOOL, x.v = 1;
+                            else if (is_literal(c, "false"))
+                                x.kind = E_BOOL, x.v = 0;
+                            else if (number(c, &x.v, &is_int, &x.i))
+                                x.kind = is_int ? E_INT : E_NUM;
+                            else
+                                return false;
+                            have_val = true;
+                        } else if (span_is(key, "error") && !have_val) {
+                            if (!number(c, &x.v, &is_int, &x.i) || !is_int) return false;
+                            x.kind = E_ERR;
+                            have_val = true;
+                        } else {
+                            return false;
+                        }
+                    }
+                    if (!have_name || !have_val || !eat(c, '}') || !add_entry(f, x)) return false;
+                } while (eat(c, ','));
+                if (!eat(c, ']')) return false;
             }
             m->n = f->n_e - m->first;
         } else {
@@ -341,10 +383,10 @@ static int parkwatch(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void 
 }
 
 static int neuron(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void *ctx) {
-    static const char *const keys[] = {"timestamp", "node",      "group",      "values",
-                                       "errors",    "node_name", "group_name", NULL};
+    static const char *const keys[] = {"timestamp", "node",       "group", "values", "errors",
+                                       "node_name", "group_name", "metas", "tags",   NULL};
     const member *ts = find(f, "timestamp"), *node = find(f, "node"), *group = find(f, "group"),
-                 *values = find(f, "values"), *errors = find(f, "errors");
+                 *values = find(f, "values"), *errors = find(f, "errors"), *tags = find(f, "tags");
     if (!node) node = find(f, "node_name");
     if (!group) group = find(f, "group_name");
     /* Both spellings at once, empty names, odd types: the full path. */
@@ -353,15 +395,17 @@ static int neuron(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void *ct
         (node && (node->kind != M_STR || node->s.n == 0 || node->s.n > 255)) ||
         (group && (group->kind != M_STR || group->s.n == 0 || group->s.n > 127)) ||
         (values && values->kind != M_OBJ) || (errors && errors->kind != M_OBJ) ||
-        (find(f, "metas") && find(f, "metas")->kind != M_OBJ) ||
-        (values ? values->n : 0) + (errors ? errors->n : 0) == 0)
+        (find(f, "metas") && find(f, "metas")->kind != M_OBJ) || (tags && tags->kind != M_TAGS) ||
+        (values ? values->n : 0) + (errors ? errors->n : 0) + (tags ? tags->n : 0) == 0)
         return FASTJSON_NOT_MINE;
-    const member *parts[2] = {values, errors};
-    for (int p = 0; p < 2; p++)
+    /* Emitted as the full path does: values, errors, then the tags array. */
+    const member *parts[3] = {values, errors, tags};
+    for (int p = 0; p < 3; p++)
         for (size_t i = 0; parts[p] && i < parts[p]->n; i++) {
             const entry *x = &f->e[parts[p]->first + i];
+            bool err = p == 1 || x->kind == E_ERR;
             if (x->key.n == 0 || x->key.n > 127 || x->kind == E_STR ||
-                (p == 1 && (x->kind != E_INT || x->i < INT_MIN || x->i > INT_MAX)))
+                (p == 1 && x->kind != E_INT) || (err && (x->i < INT_MIN || x->i > INT_MAX)))
                 return FASTJSON_NOT_MINE;
         }
     int64_t t = ts ? ts->i : now_ms;
@@ -373,11 +417,11 @@ static int neuron(const flat *f, int64_t now_ms, fastjson_emit_fn emit, void *ct
         tag[group->s.n] = '.';
     }
     int rc = 0;
-    for (int p = 0; p < 2 && rc == 0; p++)
+    for (int p = 0; p < 3 && rc == 0; p++)
         for (size_t i = 0; parts[p] && i < parts[p]->n && rc == 0; i++) {
             const entry *x = &f->e[parts[p]->first + i];
             copy_span(tag + gl, x->key);
-            if (p == 0)
+            if (p == 0 || (p == 2 && x->kind != E_ERR))
                 rc = emit(ctx, node ? dev : NULL, tag, t, x->v, INGEST_QUALITY_GOOD, 0);
             else
                 rc = emit(ctx, node ? dev : NULL, tag, t, 0.0, INGEST_QUALITY_BAD, (int)x->i);
@@ -397,7 +441,8 @@ int fastjson_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_m
     if (parse_flat(&c, f) && !has_duplicates(f)) {
         /* The full path's rule: "values" with a timestamp or node, or
          * "errors" without "values", is Neuron. */
-        bool is_neuron = (find(f, "values") &&
+        bool is_neuron = (find(f, "tags") && find(f, "tags")->kind == M_TAGS) ||
+                         (find(f, "values") &&
                           (find(f, "timestamp") || find(f, "node") || find(f, "node_name"))) ||
                          (find(f, "errors") && !find(f, "values"));
         ingest_format use = fmt != INGEST_FMT_AUTO ? fmt

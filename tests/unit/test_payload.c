@@ -299,6 +299,23 @@ static void test_fast_path_agrees(void **state) {
             }
             n += (size_t)snprintf(msg + n, sizeof msg - n, "}");
         }
+        if (testutil_rand(&rng) % 2) { /* the tags-array variant, with its own oddities */
+            static const char *const elems[] = {
+                "{\"name\": \"a\", \"value\": 1.5}",         "{\"value\": 2, \"name\": \"b\"}",
+                "{\"name\": \"c\", \"error\": 2014}",        "{\"name\": \"d\", \"value\": true}",
+                "{\"name\": \"e\", \"value\": \"s\"}",       "{\"name\": \"f\"}",
+                "{\"name\": \"g\", \"value\": 1, \"x\": 2}", "{\"name\": \"\", \"value\": 1}",
+                "{\"name\": \"h\", \"error\": 1.5}",         "{\"name\": \"i\", \"value\": null}",
+                "{\"name\": \"a\", \"name\": \"b\"}",        "7"};
+            n += (size_t)snprintf(msg + n, sizeof msg - n, ", \"tags\": [");
+            int ne = (int)(testutil_rand(&rng) % 4);
+            for (int k = 0; k < ne; k++) {
+                uint64_t r = testutil_rand(&rng) % 16;
+                n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", k ? ", " : "",
+                                      elems[r < 8 ? r % 4 : r - 4]);
+            }
+            n += (size_t)snprintf(msg + n, sizeof msg - n, "]");
+        }
         snprintf(msg + n, sizeof msg - n, "}");
         fast_taken += paths_agree(msg);
     }
