@@ -697,7 +697,7 @@ static void test_values_random(void **state) {
     rng_seed(2024);
     double *v = malloc(700 * sizeof *v);
     assert_non_null(v);
-    int seen[3] = {0, 0, 0};
+    int seen[4] = {0, 0, 0, 0}; /* one per value mode */
     for (int trial = 0; trial < 1500; trial++) {
         size_t n = (size_t)rng_below(700);
         int d = (int)rng_below(10);
