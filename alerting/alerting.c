@@ -1,0 +1,694 @@
+/*
+ * alerting.c - rule evaluation, the alarm state machine and its journal.
+ * The model and the rules are in alerting.h.
+ *
+ * Journal records live in their own RocksDB database (DIR/journal), keyed
+ * by big-endian (time, sequence) so a time range is one scan. A record:
+ * version 1, u64 seq, i64 ts, u32 rule, action, from, to, flags (bit 0
+ * active, 1 shelved, 2 suppressed, 3 out of service), f64 value, f64 limit,
+ * i64 shelved-until, then user and comment, each NUL-terminated; integers
+ * little-endian.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerting/alerting.h"
+
+#define MAX_SUBSCRIBERS 16
+#define QUALITY_BAD     0x80
+
+typedef struct rule_state {
+    alert_rule r;
+    char *series_name, *enterprise;
+    alert_state state;
+    bool active, shelved, suppressed, oos;
+    int64_t since_ms, shelved_until_ms;
+    double value;
+    /* the condition the readings ask for, waiting out a delay */
+    bool pending;
+    bool want;
+    int64_t pending_since;
+    double pending_value;
+    /* for rate and stale rules */
+    bool have_prev;
+    int64_t prev_ts;
+    double prev_v;
+} rule_state;
+
+typedef struct series_rules {
+    uint32_t *ids;
+    size_t n, cap;
+    uint32_t fault; /* its FAULT rule + 1 */
+} series_rules;
+
+struct alert_engine {
+    pthread_mutex_t mu;
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    uint64_t seq;
+    rule_state *rules;
+    size_t n_rules, cap_rules;
+    series_rules *by_series;
+    size_t n_series;
+    struct {
+        alert_subscriber fn;
+        void *ctx;
+    } subs[MAX_SUBSCRIBERS];
+    size_t n_subs;
+    bool journal_failed;
+};
+
+static const char *const kind_names[] = {"high", "high_high", "low",  "low_low",
+                                         "rate", "stale",     "fault"};
+static const char *const state_names[] = {"normal", "unack", "acked", "rtn_unack"};
+
+const char *alert_kind_name(alert_kind k) {
+    return (unsigned)k < ALERT_KIND_COUNT ? kind_names[k] : "?";
+}
+
+const char *alert_state_name(alert_state s) {
+    return (unsigned)s < 4 ? state_names[s] : "?";
+}
+
+/* ---- journal ---- */
+
+static void put_u64be(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_u64be(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n) {
+    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* Times are offset so that negative ones still sort (they do not occur). */
+static uint64_t ts_key(int64_t ts) {
+    return (uint64_t)ts ^ ((uint64_t)1 << 63);
+}
+
+#define RECORD_FIXED 48
+
+static size_t encode_event(const alert_event *ev, uint8_t *out, size_t cap) {
+    size_t ul = strlen(ev->user), cl = strlen(ev->comment);
+    if (RECORD_FIXED + ul + cl + 2 > cap) return 0;
+    uint64_t vb, lb;
+    memcpy(&vb, &ev->value, 8);
+    memcpy(&lb, &ev->limit, 8);
+    out[0] = 1;
+    put_le(out + 1, ev->seq, 8);
+    put_le(out + 9, (uint64_t)ev->ts_ms, 8);
+    put_le(out + 17, ev->rule, 4);
+    out[21] = (uint8_t)ev->action, out[22] = (uint8_t)ev->from, out[23] = (uint8_t)ev->to;
+    put_le(out + 24, vb, 8);
+    put_le(out + 32, lb, 8);
+    out[39] =
+        (uint8_t)(ev->active | ev->shelved << 1 | ev->suppressed << 2 | ev->out_of_service << 3);
+    put_le(out + 40, (uint64_t)ev->shelved_until_ms, 8);
+    memcpy(out + RECORD_FIXED, ev->user, ul + 1);
+    memcpy(out + RECORD_FIXED + ul + 1, ev->comment, cl + 1);
+    return RECORD_FIXED + ul + cl + 2;
+}
+
+static bool decode_event(const uint8_t *p, size_t len, alert_event *ev) {
+    if (len < RECORD_FIXED + 2 || p[0] != 1 || p[21] > ALERT_ACT_IN_SERVICE || p[22] > 3 ||
+        p[23] > 3 || p[len - 1] != 0)
+        return false;
+    memset(ev, 0, sizeof *ev);
+    ev->seq = get_le(p + 1, 8);
+    ev->ts_ms = (int64_t)get_le(p + 9, 8);
+    ev->rule = (uint32_t)get_le(p + 17, 4);
+    ev->action = (alert_action)p[21];
+    ev->from = (alert_state)p[22], ev->to = (alert_state)p[23];
+    uint64_t vb = get_le(p + 24, 8), lb = get_le(p + 32, 8);
+    memcpy(&ev->value, &vb, 8);
+    memcpy(&ev->limit, &lb, 8);
+    ev->active = p[39] & 1, ev->shelved = p[39] >> 1 & 1;
+    ev->suppressed = p[39] >> 2 & 1, ev->out_of_service = p[39] >> 3 & 1;
+    ev->shelved_until_ms = (int64_t)get_le(p + 40, 8);
+    const char *user = (const char *)p + RECORD_FIXED;
+    size_t ul = strnlen(user, len - RECORD_FIXED);
+    if (RECORD_FIXED + ul + 1 >= len) return false;
+    snprintf(ev->user, sizeof ev->user, "%s", user);
+    snprintf(ev->comment, sizeof ev->comment, "%s", user + ul + 1);
+    return true;
+}
+
+/* Journals the rule's current state as the outcome of action, then tells
+ * the subscribers. Caller holds mu. */
+static int transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
+                      int64_t ts, const char *user, const char *comment) {
+    rule_state *r = &e->rules[id];
+    alert_event ev = {.seq = ++e->seq,
+                      .ts_ms = ts,
+                      .rule = id,
+                      .action = action,
+                      .from = from,
+                      .to = r->state,
+                      .active = r->active,
+                      .shelved = r->shelved,
+                      .suppressed = r->suppressed,
+                      .out_of_service = r->oos,
+                      .shelved_until_ms = r->shelved ? r->shelved_until_ms : 0,
+                      .value = r->value,
+                      .limit = r->r.limit};
+    snprintf(ev.user, sizeof ev.user, "%s", user ? user : "");
+    snprintf(ev.comment, sizeof ev.comment, "%s", comment ? comment : "");
+    uint8_t key[16], val[RECORD_FIXED + sizeof ev.user + sizeof ev.comment];
+    put_u64be(key, ts_key(ts));
+    put_u64be(key + 8, ev.seq);
+    size_t len = encode_event(&ev, val, sizeof val);
+    char *err = NULL;
+    rocksdb_put(e->db, e->wopts, (const char *)key, sizeof key, (const char *)val, len, &err);
+    if (err) {
+        rocksdb_free(err);
+        e->journal_failed = true;
+        return -1;
+    }
+    for (size_t i = 0; i < e->n_subs; i++) e->subs[i].fn(&ev, &r->r, e->subs[i].ctx);
+    return 0;
+}
+
+/* ---- opening ---- */
+
+int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap) {
+    *out = NULL;
+    alert_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errcap, "alerting: out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&e->mu, NULL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    e->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(e->opts, 1);
+    rocksdb_options_set_compression(e->opts, rocksdb_snappy_compression);
+    rocksdb_options_set_info_log_level(e->opts, 2);
+    rocksdb_options_set_keep_log_file_num(e->opts, 2);
+    char *rerr = NULL;
+    e->db = rocksdb_open(e->opts, path, &rerr);
+    if (rerr) {
+        snprintf(err, errcap, "alerting: cannot open the journal at %s: %s", path, rerr);
+        rocksdb_free(rerr);
+        alert_close(e);
+        return -1;
+    }
+    e->wopts = rocksdb_writeoptions_create();
+    e->ropts = rocksdb_readoptions_create();
+    /* The sequence goes on from the highest journalled one. */
+    rocksdb_iterator_t *it = rocksdb_create_iterator(e->db, e->ropts);
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+        if (kl == 16 && get_u64be(k + 8) > e->seq) e->seq = get_u64be(k + 8);
+    }
+    rocksdb_iter_destroy(it);
+    *out = e;
+    return 0;
+}
+
+void alert_close(alert_engine *e) {
+    if (!e) return;
+    if (e->db) rocksdb_close(e->db);
+    if (e->opts) rocksdb_options_destroy(e->opts);
+    if (e->wopts) rocksdb_writeoptions_destroy(e->wopts);
+    if (e->ropts) rocksdb_readoptions_destroy(e->ropts);
+    for (size_t i = 0; i < e->n_rules; i++) {
+        free(e->rules[i].series_name);
+        free(e->rules[i].enterprise);
+    }
+    for (size_t i = 0; i < e->n_series; i++) free(e->by_series[i].ids);
+    free(e->by_series);
+    free(e->rules);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
+/* ---- rules ---- */
+
+static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
+    if (e->n_rules == e->cap_rules) {
+        size_t cap = e->cap_rules ? e->cap_rules * 2 : 256;
+        rule_state *nr = realloc(e->rules, cap * sizeof *nr);
+        if (!nr) return -1;
+        e->rules = nr;
+        e->cap_rules = cap;
+    }
+    if (r->series >= e->n_series) {
+        size_t n = e->n_series ? e->n_series : 1024;
+        while (n <= r->series) n *= 2;
+        series_rules *ns = realloc(e->by_series, n * sizeof *ns);
+        if (!ns) return -1;
+        memset(ns + e->n_series, 0, (n - e->n_series) * sizeof *ns);
+        e->by_series = ns;
+        e->n_series = n;
+    }
+    series_rules *sr = &e->by_series[r->series];
+    if (sr->n == sr->cap) {
+        size_t cap = sr->cap ? sr->cap * 2 : 4;
+        uint32_t *ids = realloc(sr->ids, cap * sizeof *ids);
+        if (!ids) return -1;
+        sr->ids = ids;
+        sr->cap = cap;
+    }
+    rule_state *s = &e->rules[e->n_rules];
+    memset(s, 0, sizeof *s);
+    s->r = *r;
+    s->series_name = strdup(r->series_name ? r->series_name : "");
+    s->enterprise = strdup(r->enterprise ? r->enterprise : "");
+    if (!s->series_name || !s->enterprise) {
+        free(s->series_name);
+        free(s->enterprise);
+        return -1;
+    }
+    s->r.series_name = s->series_name;
+    s->r.enterprise = s->enterprise;
+    *id = (uint32_t)e->n_rules++;
+    if (r->kind == ALERT_FAULT)
+        sr->fault = *id + 1;
+    else
+        sr->ids[sr->n++] = *id;
+    return 0;
+}
+
+int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t *ids, char *err,
+                    size_t errcap) {
+    pthread_mutex_lock(&e->mu);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const alert_rule *r = &rules[i];
+        if ((unsigned)r->kind >= ALERT_KIND_COUNT || r->kind == ALERT_FAULT ||
+            !isfinite(r->limit) || !(r->deadband >= 0) || r->on_delay_ms < 0 ||
+            r->off_delay_ms < 0 || r->priority < 1 || r->priority > 4 ||
+            ((r->kind == ALERT_STALE || r->kind == ALERT_RATE) && r->limit <= 0)) {
+            snprintf(err, errcap, "alerting: rule %zu (%s on %s) is not valid", i,
+                     alert_kind_name(r->kind), r->series_name ? r->series_name : "?");
+            rc = -1;
+            break;
+        }
+        /* Each series gets its instrument-fault alarm with its first rule. */
+        if (r->series >= e->n_series || !e->by_series[r->series].fault) {
+            alert_rule f = *r;
+            f.kind = ALERT_FAULT, f.limit = 0, f.deadband = 0, f.on_delay_ms = f.off_delay_ms = 0;
+            f.priority = 3;
+            uint32_t fid;
+            if (add_one(e, &f, &fid) != 0) rc = -1;
+        }
+        if (rc == 0 && add_one(e, r, &ids[i]) != 0) rc = -1;
+        if (rc) snprintf(err, errcap, "alerting: out of memory");
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+size_t alert_rule_count(alert_engine *e) {
+    pthread_mutex_lock(&e->mu);
+    size_t n = e->n_rules;
+    pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx) {
+    pthread_mutex_lock(&e->mu);
+    int rc = -1;
+    if (e->n_subs < MAX_SUBSCRIBERS) {
+        e->subs[e->n_subs].fn = fn;
+        e->subs[e->n_subs].ctx = ctx;
+        e->n_subs++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+/* ---- the state machine ---- */
+
+/* The condition (after its delay) changes: raise or clear. */
+static int set_condition(alert_engine *e, uint32_t id, bool active, int64_t ts, double value) {
+    rule_state *r = &e->rules[id];
+    if (r->active == active) return 0;
+    alert_state from = r->state;
+    r->active = active;
+    r->value = value;
+    r->since_ms = ts;
+    if (active)
+        r->state = from == ALERT_ACKED ? ALERT_ACKED : ALERT_UNACK;
+    else
+        r->state = from == ALERT_ACKED ? ALERT_NORMAL : ALERT_RTN_UNACK;
+    if (!active && from == ALERT_NORMAL) r->state = ALERT_NORMAL;
+    return transition(e, id, ALERT_ACT_CONDITION, from, ts, NULL, NULL) == 0 ? 1 : -1;
+}
+
+/* What the reading asks for, with the deadband around the limit. */
+static bool wanted(const rule_state *r, double x) {
+    double lim = r->r.limit, db = r->r.deadband;
+    switch (r->r.kind) {
+        case ALERT_HIGH:
+        case ALERT_HIGH_HIGH:
+        case ALERT_RATE:
+            return r->active ? x > lim - db : x > lim;
+        case ALERT_LOW:
+        case ALERT_LOW_LOW:
+            return r->active ? x < lim + db : x < lim;
+        default:
+            return false;
+    }
+}
+
+/* Feeds a wanted condition through the on/off delays at time ts. */
+static int drive(alert_engine *e, uint32_t id, bool want, int64_t ts, double value) {
+    rule_state *r = &e->rules[id];
+    if (want == r->active) {
+        r->pending = false;
+        if (r->active) r->value = value;
+        return 0;
+    }
+    if (!r->pending || r->want != want) {
+        r->pending = true;
+        r->want = want;
+        r->pending_since = ts;
+        r->pending_value = value;
+    }
+    int64_t delay = want ? r->r.on_delay_ms : r->r.off_delay_ms;
+    if (ts - r->pending_since < delay) return 0;
+    r->pending = false;
+    return set_condition(e, id, want, delay ? r->pending_since + delay : ts, value);
+}
+
+int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
+    pthread_mutex_lock(&e->mu);
+    int changes = 0, rc = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        const alert_point *p = &pts[i];
+        if (p->series >= e->n_series) continue;
+        const series_rules *sr = &e->by_series[p->series];
+        if (!sr->n && !sr->fault) continue;
+        bool bad = (p->quality & 0xC0) == QUALITY_BAD || !isfinite(p->value);
+        if (sr->fault) rc = drive(e, sr->fault - 1, bad, p->ts_ms, p->value);
+        if (rc > 0) changes += rc;
+        for (size_t k = 0; k < sr->n && rc >= 0; k++) {
+            uint32_t id = sr->ids[k];
+            rule_state *r = &e->rules[id];
+            if (r->r.kind == ALERT_STALE) { /* any reading shows the link is alive */
+                r->have_prev = true;
+                r->prev_ts = p->ts_ms;
+                rc = drive(e, id, false, p->ts_ms, p->value);
+            } else if (bad) {
+                continue; /* no process alarm from a bad reading */
+            } else if (r->r.kind == ALERT_RATE) {
+                if (r->have_prev && p->ts_ms > r->prev_ts) {
+                    double per_min =
+                        fabs(p->value - r->prev_v) * 60000.0 / (double)(p->ts_ms - r->prev_ts);
+                    rc = drive(e, id, wanted(r, per_min), p->ts_ms, per_min);
+                }
+                r->have_prev = true;
+                r->prev_ts = p->ts_ms;
+                r->prev_v = p->value;
+            } else {
+                rc = drive(e, id, wanted(r, p->value), p->ts_ms, p->value);
+            }
+            if (rc > 0) changes += rc;
+        }
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc < 0 ? -1 : changes;
+}
+
+int alert_tick(alert_engine *e, int64_t now_ms) {
+    pthread_mutex_lock(&e->mu);
+    int changes = 0, rc = 0;
+    for (uint32_t id = 0; id < e->n_rules && rc >= 0; id++) {
+        rule_state *r = &e->rules[id];
+        if (r->shelved && now_ms >= r->shelved_until_ms) {
+            r->shelved = false;
+            rc = transition(e, id, ALERT_ACT_UNSHELVE, r->state, r->shelved_until_ms, "",
+                            "shelving expired");
+            changes++;
+        }
+        if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev) {
+            bool stale = now_ms - r->prev_ts > (int64_t)(r->r.limit * 1000);
+            rc = drive(e, id, stale, stale ? r->prev_ts + (int64_t)(r->r.limit * 1000) : now_ms,
+                       (double)(now_ms - r->prev_ts) / 1000);
+            if (rc > 0) changes += rc;
+        }
+        /* A delay that ran out while no reading came. */
+        if (rc >= 0 && r->pending) {
+            rc = drive(e, id, r->want, now_ms, r->pending_value);
+            if (rc > 0) changes += rc;
+        }
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc < 0 ? -1 : changes;
+}
+
+/* ---- operator actions ---- */
+
+static int operator_action(alert_engine *e, uint32_t id, alert_action act, int64_t now,
+                           int64_t until, const char *user, const char *comment) {
+    pthread_mutex_lock(&e->mu);
+    if (id >= e->n_rules) {
+        pthread_mutex_unlock(&e->mu);
+        return -1;
+    }
+    rule_state *r = &e->rules[id];
+    alert_state from = r->state;
+    int rc = 1;
+    switch (act) {
+        case ALERT_ACT_ACK:
+            if (r->state == ALERT_UNACK)
+                r->state = ALERT_ACKED;
+            else if (r->state == ALERT_RTN_UNACK)
+                r->state = ALERT_NORMAL;
+            else
+                rc = 0; /* nothing waits for an acknowledgement */
+            break;
+        case ALERT_ACT_SHELVE:
+            if (until <= now) {
+                rc = -1; /* a shelving must end in the future; nothing changes */
+                break;
+            }
+            r->shelved = true, r->shelved_until_ms = until;
+            break;
+        case ALERT_ACT_UNSHELVE:
+            rc = r->shelved ? 1 : 0, r->shelved = false;
+            break;
+        case ALERT_ACT_SUPPRESS:
+        case ALERT_ACT_UNSUPPRESS:
+            rc = r->suppressed != (act == ALERT_ACT_SUPPRESS);
+            r->suppressed = act == ALERT_ACT_SUPPRESS;
+            break;
+        case ALERT_ACT_OUT_OF_SERVICE:
+        case ALERT_ACT_IN_SERVICE:
+            rc = r->oos != (act == ALERT_ACT_OUT_OF_SERVICE);
+            r->oos = act == ALERT_ACT_OUT_OF_SERVICE;
+            break;
+        default:
+            rc = -1;
+    }
+    if (rc > 0 && transition(e, id, act, from, now, user, comment) != 0) rc = -1;
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+int alert_ack(alert_engine *e, uint32_t rule, int64_t now_ms, const char *user,
+              const char *comment) {
+    return operator_action(e, rule, ALERT_ACT_ACK, now_ms, 0, user, comment);
+}
+
+int alert_shelve(alert_engine *e, uint32_t rule, int64_t now_ms, int64_t until_ms, const char *user,
+                 const char *comment) {
+    return operator_action(e, rule, ALERT_ACT_SHELVE, now_ms, until_ms, user, comment);
+}
+
+int alert_unshelve(alert_engine *e, uint32_t rule, int64_t now_ms, const char *user,
+                   const char *comment) {
+    return operator_action(e, rule, ALERT_ACT_UNSHELVE, now_ms, 0, user, comment);
+}
+
+int alert_suppress(alert_engine *e, uint32_t rule, bool on, int64_t now_ms, const char *user,
+                   const char *comment) {
+    return operator_action(e, rule, on ? ALERT_ACT_SUPPRESS : ALERT_ACT_UNSUPPRESS, now_ms, 0, user,
+                           comment);
+}
+
+int alert_out_of_service(alert_engine *e, uint32_t rule, bool on, int64_t now_ms, const char *user,
+                         const char *comment) {
+    return operator_action(e, rule, on ? ALERT_ACT_OUT_OF_SERVICE : ALERT_ACT_IN_SERVICE, now_ms, 0,
+                           user, comment);
+}
+
+/* ---- reading the state ---- */
+
+static alert_status status_of(const rule_state *r, uint32_t id) {
+    return (alert_status){id,     r->state,    r->active,           r->shelved, r->suppressed,
+                          r->oos, r->since_ms, r->shelved_until_ms, r->value};
+}
+
+int alert_get(alert_engine *e, uint32_t rule, alert_status *out) {
+    pthread_mutex_lock(&e->mu);
+    int rc = rule < e->n_rules ? 0 : -1;
+    if (rc == 0) *out = status_of(&e->rules[rule], rule);
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+int alert_list_active(alert_engine *e, alert_status **out, size_t *n) {
+    pthread_mutex_lock(&e->mu);
+    size_t k = 0;
+    alert_status *v = malloc((e->n_rules ? e->n_rules : 1) * sizeof *v);
+    for (uint32_t id = 0; v && id < e->n_rules; id++)
+        if (e->rules[id].state != ALERT_NORMAL) v[k++] = status_of(&e->rules[id], id);
+    pthread_mutex_unlock(&e->mu);
+    *out = v;
+    *n = k;
+    return v ? 0 : -1;
+}
+
+/* Calls fn for each journal record with from <= ts < to, in order. */
+static int scan_journal(alert_engine *e, int64_t from, int64_t to,
+                        int (*fn)(const alert_event *, void *), void *ctx) {
+    uint8_t lo[16] = {0}, hi[16] = {0};
+    put_u64be(lo, ts_key(from));
+    put_u64be(hi, ts_key(to));
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(e->db, ro);
+    int rc = 0;
+    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it) && rc == 0;
+         rocksdb_iter_next(it)) {
+        size_t vl;
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+        alert_event ev;
+        if (!decode_event(v, vl, &ev)) {
+            rc = -1; /* a damaged record: say so rather than skip history */
+            break;
+        }
+        rc = fn(&ev, ctx);
+    }
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    return rc;
+}
+
+typedef struct ev_list {
+    alert_event *v;
+    size_t n, cap;
+} ev_list;
+
+static int collect_event(const alert_event *ev, void *ctx) {
+    ev_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        alert_event *v = realloc(l->v, cap * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *ev;
+    return 0;
+}
+
+int alert_journal_range(alert_engine *e, int64_t from_ms, int64_t to_ms, alert_event **out,
+                        size_t *n) {
+    ev_list l = {0};
+    pthread_mutex_lock(&e->mu);
+    int rc = scan_journal(e, from_ms, to_ms, collect_event, &l);
+    pthread_mutex_unlock(&e->mu);
+    if (rc != 0) {
+        free(l.v);
+        return -1;
+    }
+    *out = l.v;
+    *n = l.n;
+    return 0;
+}
+
+typedef struct last_state {
+    alert_status *v;
+    size_t n;
+    bool *seen;
+} last_state;
+
+static int keep_last(const alert_event *ev, void *ctx) {
+    last_state *s = ctx;
+    if (ev->rule >= s->n) return 0; /* a rule this configuration no longer has */
+    alert_status *st = &s->v[ev->rule];
+    st->rule = ev->rule;
+    st->state = ev->to;
+    st->active = ev->active;
+    st->shelved = ev->shelved;
+    st->suppressed = ev->suppressed;
+    st->out_of_service = ev->out_of_service;
+    st->shelved_until_ms = ev->shelved_until_ms;
+    st->value = ev->value;
+    if (ev->action == ALERT_ACT_CONDITION) st->since_ms = ev->ts_ms;
+    s->seen[ev->rule] = true;
+    return 0;
+}
+
+/* The last journalled state of every rule before at_ms. Caller holds mu. */
+static int states_at(alert_engine *e, int64_t at_ms, last_state *s) {
+    s->n = e->n_rules;
+    s->v = calloc(s->n ? s->n : 1, sizeof *s->v);
+    s->seen = calloc(s->n ? s->n : 1, sizeof *s->seen);
+    if (!s->v || !s->seen) return -1;
+    return scan_journal(e, INT64_MIN / 2, at_ms, keep_last, s);
+}
+
+int alert_active_at(alert_engine *e, int64_t at_ms, alert_status **out, size_t *n) {
+    last_state s = {0};
+    pthread_mutex_lock(&e->mu);
+    int rc = states_at(e, at_ms + 1, &s);
+    pthread_mutex_unlock(&e->mu);
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < s.n; i++)
+        if (s.seen[i] && s.v[i].state != ALERT_NORMAL) s.v[k++] = s.v[i];
+    free(s.seen);
+    if (rc != 0) {
+        free(s.v);
+        return -1;
+    }
+    *out = s.v;
+    *n = k;
+    return 0;
+}
+
+int alert_restore(alert_engine *e, char *err, size_t errcap) {
+    last_state s = {0};
+    pthread_mutex_lock(&e->mu);
+    int rc = states_at(e, INT64_MAX / 2, &s);
+    for (size_t i = 0; rc == 0 && i < s.n; i++) {
+        if (!s.seen[i]) continue;
+        rule_state *r = &e->rules[i];
+        r->state = s.v[i].state;
+        r->active = s.v[i].active;
+        r->shelved = s.v[i].shelved;
+        r->suppressed = s.v[i].suppressed;
+        r->oos = s.v[i].out_of_service;
+        r->shelved_until_ms = s.v[i].shelved_until_ms;
+        r->since_ms = s.v[i].since_ms;
+        r->value = s.v[i].value;
+    }
+    pthread_mutex_unlock(&e->mu);
+    free(s.v);
+    free(s.seen);
+    if (rc != 0) snprintf(err, errcap, "alerting: the journal cannot be read back");
+    return rc;
+}

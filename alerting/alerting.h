@@ -1,0 +1,159 @@
+/*
+ * alerting.h - alarms evaluated as points arrive, with the ISA-18.2 /
+ * IEC 62682 state model, journalled in RocksDB: the one public header of
+ * alerting/.
+ *
+ * Rules watch one series each: high, high-high, low, low-low limits, rate
+ * of change per minute, and stale data (no reading for N seconds: a
+ * communication fault). Every rule has a deadband (an active high alarm
+ * clears only below limit - deadband), an on-delay (the condition must
+ * hold that long before the alarm raises) and an off-delay (the return to
+ * normal must hold that long before it clears)
+ * (../shared/reference/alarm-management.md, section 2). A bad-quality
+ * reading never raises a process alarm: it raises the series' instrument
+ * fault instead, which a good reading clears.
+ *
+ * Alarm states (alarm-management.md, section 1): NORMAL, UNACK (active,
+ * not acknowledged), ACKED (active, acknowledged), RTN_UNACK (returned to
+ * normal, not acknowledged). Shelved (with an expiry), suppressed and out
+ * of service are flags on top: the alarm keeps being evaluated and its
+ * transitions journalled, but it is not annunciated.
+ *
+ * Every transition is journalled (time, rule, states, value, limit, user,
+ * comment) and handed to the subscribers. The journal answers "all
+ * transitions between T1 and T2" and "the alarms active at T" (replay),
+ * and the engine restores its alarm states from it when reopened, so
+ * active and unacknowledged alarms stay so across a restart.
+ *
+ * Ownership and threads: the engine owns its rules and journal. All calls
+ * take the engine's lock, so any thread may call any function; callbacks
+ * run on the calling thread with the lock held and must not call back into
+ * the engine (copy what they need).
+ */
+#ifndef PARKWATCH_ALERTING_H
+#define PARKWATCH_ALERTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum alert_kind {
+    ALERT_HIGH = 0,
+    ALERT_HIGH_HIGH,
+    ALERT_LOW,
+    ALERT_LOW_LOW,
+    ALERT_RATE,  /* |change| per minute above limit */
+    ALERT_STALE, /* no reading for limit seconds */
+    ALERT_FAULT, /* bad-quality reading (made by the engine per series) */
+    ALERT_KIND_COUNT
+} alert_kind;
+
+typedef enum alert_state {
+    ALERT_NORMAL = 0,
+    ALERT_UNACK,
+    ALERT_ACKED,
+    ALERT_RTN_UNACK
+} alert_state;
+
+const char *alert_kind_name(alert_kind k);
+const char *alert_state_name(alert_state s);
+
+typedef struct alert_rule {
+    uint32_t series;         /* historian series id */
+    const char *series_name; /* for notifications; copied */
+    const char *enterprise;  /* copied; "" for park-level series */
+    alert_kind kind;
+    double limit;    /* value, per-minute rate, or stale seconds */
+    double deadband; /* in the value's unit (rate: per minute) */
+    int64_t on_delay_ms, off_delay_ms;
+    int priority; /* 1 (highest) .. 4 */
+} alert_rule;
+
+typedef struct alert_point {
+    uint32_t series;
+    int64_t ts_ms;
+    double value;
+    uint8_t quality; /* OPC UA top bits: 0x00 good, 0x40 uncertain, 0x80 bad */
+} alert_point;
+
+typedef enum alert_action {
+    ALERT_ACT_CONDITION = 0, /* the process raised or cleared it */
+    ALERT_ACT_ACK,
+    ALERT_ACT_SHELVE,
+    ALERT_ACT_UNSHELVE, /* by an operator or at the shelving expiry */
+    ALERT_ACT_SUPPRESS,
+    ALERT_ACT_UNSUPPRESS,
+    ALERT_ACT_OUT_OF_SERVICE,
+    ALERT_ACT_IN_SERVICE
+} alert_action;
+
+typedef struct alert_event {
+    uint64_t seq; /* journal order */
+    int64_t ts_ms;
+    uint32_t rule;
+    alert_action action;
+    alert_state from, to;
+    bool active; /* the condition after the event */
+    bool shelved, suppressed, out_of_service;
+    int64_t shelved_until_ms; /* while shelved */
+    double value, limit;
+    char user[64], comment[160];
+} alert_event;
+
+typedef void (*alert_subscriber)(const alert_event *e, const alert_rule *rule, void *ctx);
+
+typedef struct alert_engine alert_engine;
+
+/* Opens (creating) the engine with its journal in directory dir; rules are
+ * added afterwards, in the same order at every start (rule ids are their
+ * index), and alarm states come back from the journal. */
+int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap);
+void alert_close(alert_engine *e);
+
+/* Adds rules; ids[i] receives each rule's id. A FAULT rule is added
+ * automatically for each series the first time it gets a rule. */
+int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t *ids, char *err,
+                    size_t errcap);
+/* Restores the alarm states recorded in the journal (call after the rules). */
+int alert_restore(alert_engine *e, char *err, size_t errcap);
+size_t alert_rule_count(alert_engine *e);
+
+/* Subscribers see every transition; at most 16. */
+int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx);
+
+/* Evaluates points as they arrive (any order across series; per series
+ * in time order). Returns the number of transitions, or -1 (journal). */
+int alert_points(alert_engine *e, const alert_point *pts, size_t n);
+/* Time passing: stale data, on/off delays that ran out, shelving expiry. */
+int alert_tick(alert_engine *e, int64_t now_ms);
+
+int alert_ack(alert_engine *e, uint32_t rule, int64_t now_ms, const char *user,
+              const char *comment);
+int alert_shelve(alert_engine *e, uint32_t rule, int64_t now_ms, int64_t until_ms, const char *user,
+                 const char *comment);
+int alert_unshelve(alert_engine *e, uint32_t rule, int64_t now_ms, const char *user,
+                   const char *comment);
+int alert_suppress(alert_engine *e, uint32_t rule, bool on, int64_t now_ms, const char *user,
+                   const char *comment);
+int alert_out_of_service(alert_engine *e, uint32_t rule, bool on, int64_t now_ms, const char *user,
+                         const char *comment);
+
+typedef struct alert_status {
+    uint32_t rule;
+    alert_state state;
+    bool active, shelved, suppressed, out_of_service;
+    int64_t since_ms, shelved_until_ms;
+    double value;
+} alert_status;
+
+int alert_get(alert_engine *e, uint32_t rule, alert_status *out);
+/* Alarms not in NORMAL (annunciated or not); caller frees *out. */
+int alert_list_active(alert_engine *e, alert_status **out, size_t *n);
+
+/* Journal queries; caller frees *out. */
+int alert_journal_range(alert_engine *e, int64_t from_ms, int64_t to_ms, alert_event **out,
+                        size_t *n);
+/* The state of every rule that was not NORMAL at time T, from the journal. */
+int alert_active_at(alert_engine *e, int64_t at_ms, alert_status **out, size_t *n);
+
+#endif

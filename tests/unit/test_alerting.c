@@ -1,0 +1,276 @@
+/*
+ * test_alerting.c - the alarm engine: every state transition, deadband and
+ * delays on synthetic series whose alarm times are known, stale data,
+ * quality, rate of change, shelving expiry, journal queries, subscribers,
+ * and alarms surviving a restart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alerting/alerting.h"
+#include "tests/support/testutil.h"
+
+#define T0 1767225600000LL
+#define S  1000LL
+
+typedef struct seen {
+    alert_event ev[256];
+    size_t n;
+} seen;
+
+static void record(const alert_event *e, const alert_rule *r, void *ctx) {
+    (void)r;
+    seen *s = ctx;
+    if (s->n < 256) s->ev[s->n++] = *e;
+}
+
+static alert_engine *open_engine(const char *dir, seen *s) {
+    alert_engine *e;
+    char err[256];
+    if (alert_open(dir, &e, err, sizeof err) != 0) fail_msg("%s", err);
+    if (s) assert_int_equal(alert_subscribe(e, record, s), 0);
+    return e;
+}
+
+static uint32_t add(alert_engine *e, uint32_t series, alert_kind kind, double limit, double db,
+                    int64_t on, int64_t off) {
+    alert_rule r = {series, "E001/gd-01/lel", "E001", kind, limit, db, on, off, 1};
+    uint32_t id;
+    char err[256];
+    if (alert_add_rules(e, &r, 1, &id, err, sizeof err) != 0) fail_msg("%s", err);
+    return id;
+}
+
+static void feed(alert_engine *e, uint32_t series, int64_t ts, double v, uint8_t q) {
+    alert_point p = {series, ts, v, q};
+    assert_true(alert_points(e, &p, 1) >= 0);
+}
+
+static alert_state state_of(alert_engine *e, uint32_t id) {
+    alert_status st;
+    assert_int_equal(alert_get(e, id, &st), 0);
+    return st.state;
+}
+
+static void test_transitions(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-states");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    uint32_t hi = add(e, 7, ALERT_HIGH, 50, 2, 0, 0);
+    feed(e, 7, T0, 40, 0);
+    assert_int_equal(state_of(e, hi), ALERT_NORMAL);
+    feed(e, 7, T0 + S, 55, 0); /* raise */
+    assert_int_equal(state_of(e, hi), ALERT_UNACK);
+    assert_int_equal(alert_ack(e, hi, T0 + 2 * S, "op1", "seen, checking"), 1);
+    assert_int_equal(state_of(e, hi), ALERT_ACKED);
+    assert_int_equal(alert_ack(e, hi, T0 + 3 * S, "op1", ""), 0); /* nothing to acknowledge */
+    feed(e, 7, T0 + 4 * S, 49, 0); /* inside the deadband: still active */
+    assert_int_equal(state_of(e, hi), ALERT_ACKED);
+    feed(e, 7, T0 + 5 * S, 47.5, 0); /* below limit - deadband: clears */
+    assert_int_equal(state_of(e, hi), ALERT_NORMAL);
+    /* Returned to normal before anyone acknowledged, then acknowledged. */
+    feed(e, 7, T0 + 6 * S, 60, 0);
+    feed(e, 7, T0 + 7 * S, 10, 0);
+    assert_int_equal(state_of(e, hi), ALERT_RTN_UNACK);
+    feed(e, 7, T0 + 8 * S, 70, 0); /* back again before the acknowledgement */
+    assert_int_equal(state_of(e, hi), ALERT_UNACK);
+    feed(e, 7, T0 + 9 * S, 10, 0);
+    assert_int_equal(alert_ack(e, hi, T0 + 10 * S, "op2", "known"), 1);
+    assert_int_equal(state_of(e, hi), ALERT_NORMAL);
+    /* The journal has every transition, with who and why. */
+    const alert_state want[][2] = {{ALERT_NORMAL, ALERT_UNACK},    {ALERT_UNACK, ALERT_ACKED},
+                                   {ALERT_ACKED, ALERT_NORMAL},    {ALERT_NORMAL, ALERT_UNACK},
+                                   {ALERT_UNACK, ALERT_RTN_UNACK}, {ALERT_RTN_UNACK, ALERT_UNACK},
+                                   {ALERT_UNACK, ALERT_RTN_UNACK}, {ALERT_RTN_UNACK, ALERT_NORMAL}};
+    assert_int_equal(s.n, 8);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(s.ev[i].from, want[i][0]);
+        assert_int_equal(s.ev[i].to, want[i][1]);
+    }
+    assert_string_equal(s.ev[1].user, "op1");
+    assert_string_equal(s.ev[1].comment, "seen, checking");
+    assert_true(s.ev[0].value == 55 && s.ev[0].limit == 50);
+    alert_event *ev;
+    size_t n;
+    assert_int_equal(alert_journal_range(e, T0, T0 + 100 * S, &ev, &n), 0);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ev[i].seq, s.ev[i].seq);
+    free(ev);
+    /* Only the transitions inside a range. */
+    assert_int_equal(alert_journal_range(e, T0 + 6 * S, T0 + 8 * S, &ev, &n), 0);
+    assert_int_equal(n, 2);
+    free(ev);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+static void test_delays_and_deadband(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-delay");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    /* %LEL every second; alarm 25 (GB/T 50493 first level), on-delay 10 s, off-delay 5 s. */
+    uint32_t id = add(e, 1, ALERT_HIGH, 25, 2, 10 * S, 5 * S);
+    /* A 6-second excursion: shorter than the on-delay, no alarm. */
+    for (int t = 0; t < 20; t++) feed(e, 1, T0 + t * S, t >= 5 && t < 11 ? 30 : 10, 0);
+    assert_int_equal(s.n, 0);
+    /* A lasting one from t = 30 s: the alarm at exactly 40 s. */
+    for (int t = 20; t < 60; t++) feed(e, 1, T0 + t * S, t >= 30 ? 30 : 10, 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ev[0].ts_ms, T0 + 40 * S);
+    /* Hovering in the deadband (23.5 > 25 - 2) does not clear it; a clear
+     * shorter than the off-delay does not either. */
+    for (int t = 60; t < 80; t++) feed(e, 1, T0 + t * S, t % 2 ? 23.5 : 26, 0);
+    for (int t = 80; t < 83; t++) feed(e, 1, T0 + t * S, 5, 0);
+    for (int t = 83; t < 90; t++) feed(e, 1, T0 + t * S, 30, 0);
+    assert_int_equal(s.n, 1);
+    /* A clear from 90 s clears at 95 s; the tick finds it without a new reading. */
+    feed(e, 1, T0 + 90 * S, 5, 0);
+    assert_int_equal(alert_tick(e, T0 + 94 * S), 0);
+    assert_int_equal(alert_tick(e, T0 + 96 * S), 1);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ev[1].ts_ms, T0 + 95 * S);
+    assert_int_equal(state_of(e, id), ALERT_RTN_UNACK);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+static void test_stale_quality_rate(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-stale");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    uint32_t stale = add(e, 2, ALERT_STALE, 30, 0, 0, 0);
+    uint32_t hi = add(e, 2, ALERT_HIGH, 50, 0, 0, 0);
+    uint32_t rate = add(e, 3, ALERT_RATE, 10, 0, 0, 0);
+    feed(e, 2, T0, 20, 0);
+    assert_int_equal(alert_tick(e, T0 + 29 * S), 0);
+    assert_int_equal(alert_tick(e, T0 + 31 * S), 1); /* 30 s without a reading */
+    assert_int_equal(s.ev[s.n - 1].ts_ms, T0 + 30 * S);
+    assert_int_equal(state_of(e, stale), ALERT_UNACK);
+    feed(e, 2, T0 + 40 * S, 20, 0); /* the link is back */
+    assert_int_equal(state_of(e, stale), ALERT_RTN_UNACK);
+    /* A bad reading above the limit: an instrument fault, not a process alarm. */
+    size_t before = s.n;
+    feed(e, 2, T0 + 41 * S, 999, 0x80);
+    assert_int_equal(state_of(e, hi), ALERT_NORMAL);
+    assert_int_equal(s.n, before + 1);
+    alert_status st;
+    assert_int_equal(alert_get(e, s.ev[s.n - 1].rule, &st), 0);
+    assert_true(st.active);
+    feed(e, 2, T0 + 42 * S, 20, 0); /* a good reading clears the fault */
+    assert_int_equal(alert_get(e, s.ev[before].rule, &st), 0);
+    assert_false(st.active);
+    /* Rate of change: 1 per minute is fine, 29 per minute is not. */
+    feed(e, 3, T0, 0, 0);
+    feed(e, 3, T0 + 60 * S, 1, 0);
+    assert_int_equal(state_of(e, rate), ALERT_NORMAL);
+    feed(e, 3, T0 + 120 * S, 30, 0);
+    assert_int_equal(state_of(e, rate), ALERT_UNACK);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+static void test_shelve_suppress_restore(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-shelve");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    uint32_t a = add(e, 4, ALERT_HIGH_HIGH, 50, 0, 0, 0);
+    uint32_t b = add(e, 5, ALERT_LOW, 10, 0, 0, 0);
+    feed(e, 4, T0, 60, 0);
+    feed(e, 5, T0, 5, 0);
+    assert_int_equal(alert_ack(e, b, T0 + S, "op", ""), 1);
+    assert_int_equal(alert_shelve(e, a, T0 + 2 * S, T0 + 62 * S, "op", "sensor being cleaned"), 1);
+    alert_status st;
+    assert_int_equal(alert_get(e, a, &st), 0);
+    assert_true(st.shelved && st.shelved_until_ms == T0 + 62 * S);
+    assert_int_equal(alert_shelve(e, a, T0 + 3 * S, T0, "op", ""), -1); /* expiry in the past */
+    /* Shelved alarms keep being evaluated and journalled. */
+    feed(e, 4, T0 + 10 * S, 20, 0);
+    assert_int_equal(state_of(e, a), ALERT_RTN_UNACK);
+    assert_int_equal(alert_suppress(e, b, true, T0 + 11 * S, "logic", "pump stopped"), 1);
+    assert_int_equal(alert_out_of_service(e, b, true, T0 + 12 * S, "tech", "permit 42"), 1);
+    assert_int_equal(alert_out_of_service(e, b, false, T0 + 13 * S, "tech", "done"), 1);
+    /* The state at T0 + 5 s, replayed from the journal. */
+    alert_status *at;
+    size_t n;
+    assert_int_equal(alert_active_at(e, T0 + 5 * S, &at, &n), 0);
+    assert_int_equal(n, 2);
+    bool saw_a = false;
+    for (size_t i = 0; i < n; i++)
+        if (at[i].rule == a) saw_a = at[i].state == ALERT_UNACK && at[i].shelved;
+    assert_true(saw_a);
+    free(at);
+    /* Restart: the journal brings the alarms back as they were. */
+    alert_close(e);
+    e = open_engine(dir, NULL);
+    uint32_t a2 = add(e, 4, ALERT_HIGH_HIGH, 50, 0, 0, 0);
+    uint32_t b2 = add(e, 5, ALERT_LOW, 10, 0, 0, 0);
+    assert_int_equal(a2, a);
+    assert_int_equal(b2, b);
+    char err[256];
+    assert_int_equal(alert_restore(e, err, sizeof err), 0);
+    assert_int_equal(alert_get(e, a, &st), 0);
+    assert_int_equal(st.state, ALERT_RTN_UNACK);
+    assert_true(st.shelved && st.shelved_until_ms == T0 + 62 * S);
+    assert_int_equal(alert_get(e, b, &st), 0);
+    assert_true(st.state == ALERT_ACKED && st.active && st.suppressed && !st.out_of_service);
+    /* Shelving runs out on time. */
+    assert_int_equal(alert_tick(e, T0 + 61 * S), 0);
+    assert_int_equal(alert_tick(e, T0 + 63 * S), 1);
+    assert_int_equal(alert_get(e, a, &st), 0);
+    assert_false(st.shelved);
+    alert_event *ev;
+    assert_int_equal(alert_journal_range(e, T0 + 62 * S, T0 + 63 * S, &ev, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].action, ALERT_ACT_UNSHELVE);
+    assert_string_equal(ev[0].comment, "shelving expired");
+    free(ev);
+    alert_status *list;
+    assert_int_equal(alert_list_active(e, &list, &n), 0);
+    assert_int_equal(n, 2);
+    free(list);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+static void test_bad_rules(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-bad");
+    alert_engine *e = open_engine(dir, NULL);
+    alert_rule bad[] = {{1, "x", "E", ALERT_HIGH, 1, -1, 0, 0, 1},
+                        {1, "x", "E", ALERT_HIGH, 1, 0, 0, 0, 5},
+                        {1, "x", "E", ALERT_STALE, 0, 0, 0, 0, 1},
+                        {1, "x", "E", ALERT_FAULT, 0, 0, 0, 0, 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint32_t id;
+        char err[256];
+        assert_int_equal(alert_add_rules(e, &bad[i], 1, &id, err, sizeof err), -1);
+        assert_non_null(strstr(err, "not valid"));
+    }
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transitions),        cmocka_unit_test(test_delays_and_deadband),
+        cmocka_unit_test(test_stale_quality_rate), cmocka_unit_test(test_shelve_suppress_restore),
+        cmocka_unit_test(test_bad_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
