@@ -289,6 +289,7 @@ int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t
  * ingest_dead_letters and ingest_devices may be called from any thread.
  */
 struct hist;
+struct alert_engine;
 
 typedef struct ingest_enterprise {
     const char *id;       /* E001: letters, digits, '-', '_' */
@@ -299,6 +300,7 @@ typedef struct ingest_enterprise {
 
 typedef struct ingest_options {
     struct hist *historian;
+    struct alert_engine *alerts; /* may be NULL; borrowed: evaluates every stored point */
     const ingest_enterprise *enterprises;
     size_t n_enterprises;
     size_t max_payload_bytes;         /* default 1 MiB */
@@ -437,5 +439,8 @@ typedef struct ingest_service_stats {
 void ingest_service_get_stats(ingest_service *s, ingest_service_stats *out);
 /* The pipeline, for its stats, dead letters and devices (thread-safe calls only). */
 ingest *ingest_service_pipeline(ingest_service *s);
+/* Publishes on the service's broker connection (QoS 1, not retained), from
+ * any thread: alarm notifications go out this way. 0 or -1 (not queued). */
+int ingest_service_publish(ingest_service *s, const char *topic, const void *payload, size_t len);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerting/alerting.h"
 #include "historian/historian.h"
 #include "ingest/internal.h"
 
@@ -650,6 +651,20 @@ int ingest_flush(ingest *g, char *err, size_t errcap) {
     if (hist_append(g->h, g->pending, g->n_pending, &he) != HIST_OK) {
         snprintf(err, errcap, "ingest: historian append: %s", he.msg);
         return -1;
+    }
+    /* Alarms see the points once they are stored, in arrival order. */
+    if (g->opt.alerts) {
+        alert_point buf[512];
+        for (size_t i = 0; i < g->n_pending;) {
+            size_t k = 0;
+            for (; k < 512 && i < g->n_pending; k++, i++)
+                buf[k] = (alert_point){g->pending[i].series, g->pending[i].ts_ms,
+                                       g->pending[i].value, g->pending[i].quality};
+            if (alert_points(g->opt.alerts, buf, k) < 0) {
+                snprintf(err, errcap, "ingest: the alarm journal cannot be written");
+                return -1;
+            }
+        }
     }
     pthread_mutex_lock(&g->mu);
     g->stats.points += g->n_pending;

@@ -167,7 +167,8 @@ static void *net_main(void *arg) {
             .fd = fd,
             .events = (short)((hold ? 0 : POLLIN) | (mosquitto_want_write(m) ? POLLOUT : 0))};
         int rc = MOSQ_ERR_SUCCESS;
-        if (fd < 0 || poll(&p, 1, 50) < 0) {
+        /* A short wait, so a message another thread queued (an alarm) leaves soon. */
+        if (fd < 0 || poll(&p, 1, 5) < 0) {
             if (errno != EINTR) rc = MOSQ_ERR_NO_CONN;
         }
         if (rc == MOSQ_ERR_SUCCESS && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -404,4 +405,10 @@ void ingest_service_get_stats(ingest_service *s, ingest_service_stats *out) {
 
 ingest *ingest_service_pipeline(ingest_service *s) {
     return s->pipe;
+}
+
+int ingest_service_publish(ingest_service *s, const char *topic, const void *payload, size_t len) {
+    if (len > INT32_MAX) return -1;
+    int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, 1, false);
+    return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }

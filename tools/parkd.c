@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerting/alerting.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
@@ -159,6 +161,137 @@ static int load_config(const char *path, config *c) {
     return 0;
 }
 
+/* ---- alarms ---- */
+
+typedef struct alarm_ctx {
+    ingest_service *svc; /* set once the service runs */
+    bool quiet;
+} alarm_ctx;
+
+/* Every transition goes out on park/alarms/{enterprise} as JSON. */
+static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) {
+    alarm_ctx *a = arg;
+    json_t *o = json_pack("{s:I,s:I,s:i,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:i,s:s,s:s}", "seq",
+                          (json_int_t)ev->seq, "ts_ms", (json_int_t)ev->ts_ms, "rule",
+                          (int)ev->rule, "series", r->series_name, "kind", alert_kind_name(r->kind),
+                          "from", alert_state_name(ev->from), "to", alert_state_name(ev->to),
+                          "enterprise", r->enterprise, "active", ev->active, "shelved", ev->shelved,
+                          "suppressed", ev->suppressed, "out_of_service", ev->out_of_service,
+                          "priority", r->priority, "user", ev->user, "comment", ev->comment);
+    if (o && isfinite(ev->value)) json_object_set_new(o, "value", json_real(ev->value));
+    if (o) json_object_set_new(o, "limit", json_real(ev->limit));
+    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!txt) return;
+    char topic[96];
+    snprintf(topic, sizeof topic, "park/alarms/%s", r->enterprise[0] ? r->enterprise : "PARK");
+    if (a->svc) ingest_service_publish(a->svc, topic, txt, strlen(txt));
+    if (!a->quiet && ev->action == ALERT_ACT_CONDITION)
+        fprintf(stderr, "parkd: alarm %s %s %s -> %s (%g, limit %g)\n", r->series_name,
+                alert_kind_name(r->kind), alert_state_name(ev->from), alert_state_name(ev->to),
+                ev->value, ev->limit);
+    free(txt);
+}
+
+/* Gas detectors of the layout get their two levels (high = alarm1,
+ * high-high = alarm2, GB/T 50493 defaults from geo) and a stale watch of
+ * 60 s; the deadband is 5 % of the first level, with 2 s on and 5 s off
+ * delays so a reading at the limit does not chatter. Extra rules come from
+ * the config's "alarms.rules". */
+static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, json_t *cfg_rules,
+                        char *err, size_t errcap) {
+    size_t cap = 1024, n = 0;
+    alert_rule *rules = malloc(cap * sizeof *rules);
+    hist_series_def *defs = malloc(cap * sizeof *defs);
+    if (!rules || !defs) {
+        free(rules);
+        free(defs);
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+#define GROW()                                                                                     \
+    do {                                                                                           \
+        if (n + 3 > cap) {                                                                         \
+            cap *= 2;                                                                              \
+            alert_rule *nr = realloc(rules, cap * sizeof *nr);                                     \
+            hist_series_def *nd = realloc(defs, cap * sizeof *nd);                                 \
+            if (nr) rules = nr;                                                                    \
+            if (nd) defs = nd;                                                                     \
+            if (!nr || !nd) goto oom;                                                              \
+        }                                                                                          \
+    } while (0)
+    for (size_t i = 0; layout && i < geo_count_all(layout); i++) {
+        const geo_feature *f = geo_get(layout, i);
+        if (f->kind != GEO_GAS_DETECTOR) continue;
+        for (size_t s = 0; s < f->n_series; s++) {
+            GROW();
+            double db = f->alarm1 * 0.05;
+            alert_rule base = {0,  f->series[s], f->enterprise, ALERT_HIGH, f->alarm1,
+                               db, 2000,         5000,          2};
+            rules[n] = base;
+            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
+            base.kind = ALERT_HIGH_HIGH, base.limit = f->alarm2, base.priority = 1;
+            rules[n] = base;
+            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
+            base.kind = ALERT_STALE, base.limit = 60, base.deadband = 0, base.priority = 3;
+            base.on_delay_ms = base.off_delay_ms = 0;
+            rules[n] = base;
+            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
+        }
+    }
+    size_t k;
+    json_t *jr;
+    json_array_foreach(cfg_rules, k, jr) {
+        GROW();
+        alert_kind kind = ALERT_KIND_COUNT;
+        const char *kn = jstr(jr, "kind", "");
+        for (int q = 0; q < ALERT_KIND_COUNT; q++)
+            if (!strcmp(kn, alert_kind_name((alert_kind)q))) kind = (alert_kind)q;
+        const char *series = jstr(jr, "series", NULL);
+        if (!series || kind == ALERT_KIND_COUNT || !json_is_number(json_object_get(jr, "limit"))) {
+            snprintf(err, errcap, "alarms.rules[%zu] needs series, kind and limit", k);
+            goto fail;
+        }
+        char ent[64];
+        snprintf(ent, sizeof ent, "%.*s", (int)strcspn(series, "/"), series);
+        rules[n] = (alert_rule){0,
+                                series,
+                                strdup(ent),
+                                kind,
+                                json_number_value(json_object_get(jr, "limit")),
+                                json_is_number(json_object_get(jr, "deadband"))
+                                    ? json_number_value(json_object_get(jr, "deadband"))
+                                    : 0,
+                                jint(jr, "on_delay_ms", 0),
+                                jint(jr, "off_delay_ms", 0),
+                                (int)jint(jr, "priority", 2)};
+        defs[n++] = (hist_series_def){series, NULL, NULL, 0};
+    }
+    uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    hist_error he;
+    if (!ids || hist_series_ensure(h, defs, n, ids, &he) != HIST_OK) {
+        snprintf(err, errcap, "registering alarm series: %.200s", ids ? he.msg : "out of memory");
+        free(ids);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) rules[i].series = ids[i];
+    int rc = alert_add_rules(al, rules, n, ids, err, errcap);
+    if (rc == 0) rc = alert_restore(al, err, errcap);
+    free(ids);
+    for (size_t i = 0; i < n; i++)
+        if (i >= n - json_array_size(cfg_rules)) free((char *)rules[i].enterprise);
+    free(rules);
+    free(defs);
+    return rc;
+oom:
+    snprintf(err, errcap, "out of memory");
+fail:
+    free(rules);
+    free(defs);
+    return -1;
+#undef GROW
+}
+
 static void write_stats(ingest_service *svc, FILE *out) {
     ingest_service_stats ss;
     ingest_stats st;
@@ -283,6 +416,24 @@ int main(int argc, char **argv) {
         return 1;
     }
     c.svc.pipeline.historian = h;
+    /* Alarms: evaluated on every stored point, journalled in DATA/alarms. */
+    char alarm_dir[PATH_MAX + 16];
+    snprintf(alarm_dir, sizeof alarm_dir, "%s/alarms", c.data_dir);
+    alert_engine *alarms = NULL;
+    static alarm_ctx actx;
+    actx.quiet = quiet;
+    char aerr[512];
+    if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
+        alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
+        setup_alarms(alarms, h, layout, json_object_get(json_object_get(c.root, "alarms"), "rules"),
+                     aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
+        alert_close(alarms);
+        hist_close(h, &he);
+        return 1;
+    }
+    c.svc.pipeline.alerts = alarms;
+    if (!quiet) fprintf(stderr, "%s: %zu alarm rules\n", prog, alert_rule_count(alarms));
     c.svc.spool_dir = spool_dir;
     ingest_service *svc;
     char err[256];
@@ -295,10 +446,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: data in %s, %zu enterprises, broker %s:%d\n", prog, c.data_dir,
                 c.n_ents, c.svc.host, c.svc.port);
 
-    int rc = 0;
+    actx.svc = svc;
+    int rc = 0, ticks = 0;
     for (;;) {
         struct timespec one_second = {1, 0};
-        int sig = sigtimedwait(&sigs, NULL, &one_second);
+        struct timespec short_wait = {0, 200000000}; /* stale data and delays, 5 times a second */
+        (void)one_second;
+        int sig = sigtimedwait(&sigs, NULL, &short_wait);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        alert_tick(alarms, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        if (sig < 0 && ++ticks % 5) continue; /* the stats file once a second */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
         if (sig == SIGUSR1) write_stats(svc, stderr);
         if (sig == SIGTERM || sig == SIGINT) break;
@@ -313,7 +471,9 @@ int main(int argc, char **argv) {
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     if (ingest_service_stop(svc) != 0 && rc == 0) rc = 2;
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
+    actx.svc = NULL;
     ingest_service_free(svc);
+    alert_close(alarms);
     if (hist_close(h, &he) != HIST_OK) {
         fprintf(stderr, "%s: closing the historian: %s\n", prog, he.msg);
         rc = 2;
