@@ -628,7 +628,18 @@ typedef struct last_state {
 
 static int keep_last(const alert_event *ev, void *ctx) {
     last_state *s = ctx;
-    if (ev->rule >= s->n) return 0; /* a rule this configuration no longer has */
+    if (ev->rule >= s->n) { /* the journal alone answers: grow to its rules */
+        size_t n = s->n ? s->n : 64;
+        while (n <= ev->rule) n *= 2;
+        alert_status *v = realloc(s->v, n * sizeof *v);
+        if (v) s->v = v;
+        bool *seen = v ? realloc(s->seen, n * sizeof *seen) : NULL;
+        if (!seen) return -1;
+        s->seen = seen;
+        memset(s->v + s->n, 0, (n - s->n) * sizeof *s->v);
+        memset(s->seen + s->n, 0, (n - s->n) * sizeof *s->seen);
+        s->n = n;
+    }
     alert_status *st = &s->v[ev->rule];
     st->rule = ev->rule;
     st->state = ev->to;
@@ -674,8 +685,8 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
     last_state s = {0};
     pthread_mutex_lock(&e->mu);
     int rc = states_at(e, INT64_MAX / 2, &s);
-    for (size_t i = 0; rc == 0 && i < s.n; i++) {
-        if (!s.seen[i]) continue;
+    for (size_t i = 0; rc == 0 && i < s.n && i < e->n_rules; i++) {
+        if (!s.seen[i]) continue; /* rules the configuration no longer has are left out */
         rule_state *r = &e->rules[i];
         r->state = s.v[i].state;
         r->active = s.v[i].active;

@@ -14,18 +14,28 @@ typedef struct park {
     char dir[512], data[600], stats[600], config[600], log[600];
     int port;
     pid_t broker, parkd;
+    const char *layout; /* GeoJSON text for parkd's layout, or NULL */
 } park;
 
 static inline void write_config(park *p, const char *extra_ingest) {
-    FILE *f = fopen(p->config, "w");
+    FILE *f;
+    if (p->layout) { /* the park's layout beside the config */
+        char path[700];
+        snprintf(path, sizeof path, "%s/layout.geojson", p->dir);
+        assert_non_null(f = fopen(path, "w"));
+        fputs(p->layout, f);
+        fclose(f);
+    }
+    f = fopen(p->config, "w");
     assert_non_null(f);
     fprintf(f,
             "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
-            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n"
+            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n%s"
             " \"ingest\": {\"sync_interval_ms\": 20%s},\n"
             " \"enterprises\": [{\"id\": \"E001\", \"interval_ms\": 1000}, {\"id\": \"E002\"},"
             " {\"id\": \"E003\"}, {\"id\": \"E004\"}, {\"id\": \"E005\"}, {\"id\": \"PARK\"}]}\n",
-            p->data, p->port, extra_ingest ? extra_ingest : "");
+            p->data, p->port, p->layout ? " \"layout\": {\"files\": [\"layout.geojson\"]},\n" : "",
+            extra_ingest ? extra_ingest : "");
     fclose(f);
 }
 
@@ -81,7 +91,7 @@ static inline void park_down(park *p) {
     p->broker = 0;
 }
 
-static hist *open_historian(const park *p) {
+static inline hist *open_historian(const park *p) {
     char dir[700];
     snprintf(dir, sizeof dir, "%s/historian", p->data);
     hist *h = NULL;
