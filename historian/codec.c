@@ -602,13 +602,26 @@ int codec_ts_decode(const uint8_t **p, const uint8_t *end, int64_t *out, size_t 
 /* value column                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The reader's value of scaled integer k; encoders check against this very
+ * expression. */
+static inline double codec_unscale(int64_t k, int d) {
+    return d ? (double)k / codec_pow10[d] : (double)k;
+}
+
 enum { CODEC_MODE_XOR = 0, CODEC_MODE_DELTA = 1, CODEC_MODE_DOD = 2, CODEC_MODE_PATCHED = 3 };
+
+/* The scaled integer of value i: from kv when given (patched mode, where
+ * the caller already rounded and placed the exceptions), else from v. */
+static inline int64_t codec_scaled_k(const double *v, const int64_t *kv, size_t i, double p10) {
+    return kv ? kv[i] : codec_round(v[i] * p10);
+}
 
 /* Scaled-integer candidate: mode, d, zigzag k0, [zigzag first delta,] PFor.
  * Returns CODEC_ECORRUPT when a difference overflows (candidate unusable). */
-static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, int mode) {
+static int codec_scaled_encode(codec_buf *b, const double *v, const int64_t *kv, size_t n, int d,
+                               int mode) {
     const double p10 = codec_pow10[d];
-    int64_t k0 = codec_round(v[0] * p10);
+    int64_t k0 = codec_scaled_k(v, kv, 0, p10);
     int rc = codec_buf_reserve(b, 2 + 2 * UVARINT_MAX);
     if (rc != CODEC_OK) return rc;
     b->p[b->len++] = (uint8_t)mode;
@@ -617,7 +630,7 @@ static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, i
     int64_t prev = k0, prev_delta = 0;
     size_t first = 1;
     if (mode == CODEC_MODE_DOD && n > 1) {
-        int64_t k1 = codec_round(v[1] * p10);
+        int64_t k1 = codec_scaled_k(v, kv, 1, p10);
         if (__builtin_sub_overflow(k1, k0, &prev_delta)) return CODEC_ECORRUPT;
         b->len += codec_uvarint_raw(b->p + b->len, codec_zigzag(prev_delta));
         prev = k1;
@@ -627,7 +640,7 @@ static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, i
     for (size_t i = first; i < n; i += CODEC_PFOR_BLOCK) {
         size_t m = n - i < CODEC_PFOR_BLOCK ? n - i : CODEC_PFOR_BLOCK;
         for (size_t j = 0; j < m; j++) {
-            int64_t k = codec_round(v[i + j] * p10), delta, dod;
+            int64_t k = codec_scaled_k(v, kv, i + j, p10), delta, dod;
             if (__builtin_sub_overflow(k, prev, &delta)) return CODEC_ECORRUPT;
             if (mode == CODEC_MODE_DELTA) {
                 blk[j] = codec_zigzag(delta);
@@ -645,67 +658,109 @@ static int codec_scaled_encode(codec_buf *b, const double *v, size_t n, int d, i
 }
 
 /* Patched decimal: most values are d-decimal numbers but a few are not
- * (float noise like 73.96732207000001, NaN): those few become exceptions
- * after a scaled column of the rest, where they hold the previous value. */
-#define CODEC_PATCH_MAX_SHARE 8 /* at most n/8 exceptions, or XOR wins anyway */
+ * (float noise like 73.96732207000001, NaN, -0.0, 1e300): those few become
+ * exceptions after a scaled column of all the values, where each holds a
+ * stand-in integer chosen to keep the differences small. */
+#define CODEC_PATCH_MIN_N     16 /* below this, the exception list never pays */
+#define CODEC_PATCH_MAX_SHARE 4  /* at most n/4 exceptions (9+ bytes each) */
+#define CODEC_PATCH_SAMPLE    64 /* values looked at to guess the exponent */
 
-static int codec_patched_encode(codec_buf *b, const double *v, size_t n, size_t *best,
-                                size_t start) {
-    if (n < 16) return CODEC_OK;
-    /* The smallest d that covers all but n/8 of the values. */
-    size_t have[CODEC_MAX_DECIMALS + 1] = {0};
+/* Guesses the exponent of a patched column from CODEC_PATCH_SAMPLE values
+ * spread over the column: the smallest d < below that covers all but a
+ * quarter of the sample, or -1. Cheap on hopeless columns: it gives up once
+ * more than a quarter of the sample fits no d < below. */
+static int codec_patch_exponent(const double *v, size_t n, int below) {
+    const size_t s = n < CODEC_PATCH_SAMPLE ? n : CODEC_PATCH_SAMPLE;
+    const size_t limit = s / CODEC_PATCH_MAX_SHARE;
+    size_t have[CODEC_MAX_DECIMALS + 1] = {0}, miss = 0;
     int64_t k;
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d <= CODEC_MAX_DECIMALS; d++)
-            if (codec_decimal_ok(v[i], d, &k)) {
-                have[d]++;
-                break;
-            }
-    int d = -1;
+    for (size_t j = 0; j < s; j++) {
+        double x = v[j * n / s];
+        int d = 0;
+        if (isfinite(x))
+            while (d < below && !codec_decimal_ok(x, d, &k)) d++;
+        else
+            d = below;
+        if (d < below)
+            have[d]++;
+        else if (++miss > limit)
+            return -1;
+    }
     size_t covered = 0;
-    for (int e = 0; e <= CODEC_MAX_DECIMALS && d < 0; e++)
-        if ((covered += have[e]) >= n - n / CODEC_PATCH_MAX_SHARE) d = e;
+    for (int d = 0; d < below; d++)
+        if ((covered += have[d]) >= s - limit) return d;
+    return -1;
+}
+
+/* Scaled integers at d for a patched column: k[i] for the d-decimal values;
+ * for the others (listed in exc[], at most max_exc of them) the nearest
+ * integer llround(v*10^d) when |.| < 2^53 (float noise lands next to its
+ * neighbours), else the previous integer (the next one for leading ones).
+ * Returns the number of exceptions, or 0 when there are more than max_exc
+ * or none at all. */
+static size_t codec_patch_scale(const double *v, size_t n, int d, int64_t *k, size_t *exc,
+                                size_t max_exc) {
+    const double p10 = codec_pow10[d];
+    size_t n_exc = 0, lead = 0;
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i] * p10;
+        int64_t r = 0;
+        int near = 0;
+        if (fabs(x) < 9007199254740992.0) { /* also rejects NaN, Inf */
+            r = codec_round(x);
+            near = r < CODEC_2P53 && r > -CODEC_2P53;
+            if (near && codec_dbl_bits(codec_unscale(r, d)) == codec_dbl_bits(v[i])) {
+                if (lead) /* leading far exceptions take the first integer */
+                    for (size_t j = 0; j < i; j++) k[j] = r;
+                k[i] = prev = r;
+                lead = 0;
+                continue;
+            }
+        }
+        if (n_exc == max_exc) return 0;
+        exc[n_exc++] = i;
+        if (near) {
+            if (lead)
+                for (size_t j = 0; j < i; j++) k[j] = r;
+            k[i] = prev = r;
+            lead = 0;
+        } else {
+            k[i] = prev;
+            if (i == lead) lead++; /* nothing before it holds an integer yet */
+        }
+    }
+    return lead ? 0 : n_exc;
+}
+
+/* Builds the patched candidates (inner mode 1 and 2) after the current best
+ * at b->p + start (*best bytes) and moves the smaller down over it. */
+static int codec_patched_encode(codec_buf *b, const double *v, size_t n, int below, size_t *best,
+                                size_t start) {
+    if (n < CODEC_PATCH_MIN_N) return CODEC_OK;
+    int d = codec_patch_exponent(v, n, below);
     if (d < 0) return CODEC_OK;
-    double *w = malloc(n * sizeof *w);
-    uint8_t *exc = calloc(n, 1);
-    if (!w || !exc) {
-        free(w);
+    const size_t max_exc = n / CODEC_PATCH_MAX_SHARE;
+    int64_t *k = malloc(n * sizeof *k);
+    size_t *exc = malloc(max_exc * sizeof *exc);
+    if (!k || !exc) {
+        free(k);
         free(exc);
         return CODEC_ENOMEM;
     }
-    size_t n_exc = 0;
-    double fill = 0;
-    for (size_t i = 0; i < n; i++)
-        if (codec_decimal_ok(v[i], d, &k)) {
-            fill = v[i];
-            break;
-        }
-    for (size_t i = 0; i < n; i++) {
-        if (codec_decimal_ok(v[i], d, &k)) {
-            w[i] = fill = v[i];
-        } else {
-            w[i] = fill; /* the previous good value: a zero difference */
-            exc[i] = 1;
-            n_exc++;
-        }
-    }
+    size_t n_exc = codec_patch_scale(v, n, d, k, exc, max_exc);
     int rc = CODEC_OK;
-    for (int mode = CODEC_MODE_DELTA; mode <= CODEC_MODE_DOD && n_exc && rc != CODEC_ENOMEM;
-         mode++) {
+    for (int mode = CODEC_MODE_DELTA; mode <= CODEC_MODE_DOD && n_exc; mode++) {
         size_t mark = b->len;
         rc = codec_put_byte(b, CODEC_MODE_PATCHED);
-        if (rc == CODEC_OK) rc = codec_scaled_encode(b, w, n, d, mode);
+        if (rc == CODEC_OK) rc = codec_scaled_encode(b, NULL, k, n, d, mode);
         if (rc == CODEC_OK) rc = codec_buf_reserve(b, UVARINT_MAX + n_exc * (UVARINT_MAX + 8));
         if (rc == CODEC_OK) {
             b->len += codec_uvarint_raw(b->p + b->len, n_exc);
-            size_t prev = 0;
-            int first = 1;
-            for (size_t i = 0; i < n; i++) {
-                if (!exc[i]) continue;
-                b->len += codec_uvarint_raw(b->p + b->len, first ? i : i - prev - 1);
-                uint64_t bits = codec_dbl_bits(v[i]);
-                for (int j = 0; j < 8; j++) b->p[b->len++] = (uint8_t)(bits >> (8 * j));
-                prev = i, first = 0;
+            for (size_t e = 0; e < n_exc; e++) {
+                b->len += codec_uvarint_raw(b->p + b->len, e ? exc[e] - exc[e - 1] - 1 : exc[0]);
+                codec_store64le(b->p + b->len, codec_dbl_bits(v[exc[e]]));
+                b->len += 8;
             }
             size_t len = b->len - mark;
             if (len < *best) {
@@ -714,8 +769,9 @@ static int codec_patched_encode(codec_buf *b, const double *v, size_t n, size_t 
             }
         }
         b->len = start + *best;
+        if (rc == CODEC_ENOMEM) break;
     }
-    free(w);
+    free(k);
     free(exc);
     return rc == CODEC_ENOMEM ? rc : CODEC_OK;
 }
@@ -730,19 +786,14 @@ int codec_values_encode(codec_buf *b, const double *v, size_t n) {
         b->len = start;
         return rc;
     }
-    size_t best = b->len - start;
-    int d = codec_decimal_exponent(v, n);
-    if (d < 0) {
-        rc = codec_patched_encode(b, v, n, &best, start);
-        if (rc != CODEC_OK) b->len = start;
-        return rc;
-    }
     /* Each candidate is encoded after the current best, then moved down
      * over it when smaller. */
+    size_t best = b->len - start;
+    int d = codec_decimal_exponent(v, n);
     static const int modes[] = {CODEC_MODE_DELTA, CODEC_MODE_DOD};
-    for (size_t c = 0; c < sizeof modes / sizeof modes[0]; c++) {
+    for (size_t c = 0; d >= 0 && c < sizeof modes / sizeof modes[0]; c++) {
         size_t mark = b->len;
-        rc = codec_scaled_encode(b, v, n, d, modes[c]);
+        rc = codec_scaled_encode(b, v, NULL, n, d, modes[c]);
         if (rc == CODEC_ENOMEM) {
             b->len = start;
             return rc;
@@ -753,6 +804,15 @@ int codec_values_encode(codec_buf *b, const double *v, size_t n) {
             best = len;
         }
         b->len = start + best;
+    }
+    /* Patched: when no exponent fits every value, or a smaller one fits
+     * nearly all of them (one 9-decimal reading among 2-decimal ones). */
+    if (d != 0) {
+        rc = codec_patched_encode(b, v, n, d < 0 ? CODEC_MAX_DECIMALS + 1 : d, &best, start);
+        if (rc != CODEC_OK) {
+            b->len = start;
+            return rc;
+        }
     }
     return CODEC_OK;
 }
@@ -765,10 +825,6 @@ static inline int codec_scaled_step(int64_t *acc, int64_t diff) {
         return CODEC_ECORRUPT;
     *acc = r;
     return CODEC_OK;
-}
-
-static inline double codec_unscale(int64_t k, int d) {
-    return d ? (double)k / codec_pow10[d] : (double)k;
 }
 
 int codec_values_decode(const uint8_t **p, const uint8_t *end, double *out, size_t n) {

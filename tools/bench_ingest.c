@@ -19,7 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <mosquitto.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -116,33 +118,47 @@ static int stop(pid_t pid, int sig) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int bench_ingest(int argc, char **argv) {
-    int per_message = 100, seconds = 10;
-    const char *format = "json", *ack = "write", *dir_arg = NULL;
-    bool keep = false, backlog = false;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--per-message") && i + 1 < argc)
-            per_message = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strcmp(argv[i], "--ack-after") && i + 1 < argc)
-            ack = argv[++i];
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
-            dir_arg = argv[++i];
-        else if (!strcmp(argv[i], "--keep"))
-            keep = true;
-        else if (!strcmp(argv[i], "--backlog"))
-            backlog = true;
-        else {
-            fprintf(stderr, "usage: parkbench ingest [--per-message N] [--seconds S] [--format "
-                            "json|neuron|lineproto] [--ack-after write|fsync] [--dir DIR] "
-                            "[--keep]\n");
-            return 2;
-        }
-    }
-    if (per_message < 1 || seconds < 1) return 2;
+typedef struct run_opts {
+    int per_message, seconds;
+    const char *format, *ack, *dir_arg;
+    bool keep, backlog;
+    int alarm_rules; /* never-firing high rules over the fast series, plus spike rules */
+    int rate_hz;     /* 0: --fast; else realtime at this rate per tag */
+} run_opts;
+
+typedef struct run_result {
+    double seconds, published, acked, msgs, p50, p99, lost, points_per_s, messages_per_s;
+    unsigned long long stored;
+    int parkd_exit;
+    double alarm_lat[256]; /* publish -> notification received, ms */
+    int n_alarm_lat;
+} run_result;
+
+typedef struct alarm_listen {
+    pthread_mutex_t mu;
+    run_result *r;
+} alarm_listen;
+
+static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
+    (void)m;
+    alarm_listen *l = obj;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%.*s", msg->payloadlen, (const char *)msg->payload);
+    const char *ts = strstr(buf, "\"ts_ms\":");
+    if (!ts) return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double lat = (double)now.tv_sec * 1e3 + now.tv_nsec / 1e6 - atof(ts + 8);
+    pthread_mutex_lock(&l->mu);
+    if (l->r->n_alarm_lat < 256) l->r->alarm_lat[l->r->n_alarm_lat++] = lat;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int run_ingest(const run_opts *o, run_result *r) {
+    memset(r, 0, sizeof *r);
+    const int per_message = o->per_message, seconds = o->seconds;
+    const char *format = o->format, *ack = o->ack, *dir_arg = o->dir_arg;
+    const bool keep = o->keep, backlog = o->backlog;
     char bindir[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
     if (n <= 0) return 1;
@@ -177,7 +193,27 @@ int bench_ingest(int argc, char **argv) {
             " \"ingest\": {\"ack_after\": \"%s\"}, \"enterprises\": [",
             data, port, ack);
     for (int e = 1; e <= 5; e++) fprintf(f, "{\"id\": \"E%03d\", \"interval_ms\": 1000}, ", e);
-    fprintf(f, "{\"id\": \"PARK\"}]}\n");
+    fprintf(f, "{\"id\": \"PARK\"}]");
+    if (o->alarm_rules > 0) {
+        /* Rules that never fire on parksim's generic transmitters (their
+         * evaluation is the cost measured), and pipeline pressure rules that
+         * the spikes below trip. */
+        fprintf(f, ",\n \"alarms\": {\"rules\": [");
+        for (int e = 1; e <= 5; e++)
+            fprintf(f,
+                    "%s{\"series\": \"E%03d/pipeline-1/PT01.pressure\", \"kind\": \"high\", "
+                    "\"limit\": 5, \"priority\": 1}",
+                    e > 1 ? "," : "", e);
+        for (int k = 0; k < o->alarm_rules; k++) {
+            int e = 1 + k / 2000, dv = 1 + (k % 2000) / 100, j = k % 100;
+            fprintf(f,
+                    ",\n{\"series\": \"E%03d/tx-%02d/AI%04d\", \"kind\": \"high\", "
+                    "\"limit\": 1e9, \"deadband\": 1}",
+                    e, dv, (dv - 1) * 100 + j);
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "}\n");
     fclose(f);
 
     char mlog[PATH_MAX + 64];
@@ -197,25 +233,46 @@ int bench_ingest(int argc, char **argv) {
         if (up) break;
         sleep_ms(10);
     }
-    char pm[16], secs[16], sport[16];
+    char pm[16], secs[16], sport[16], rate[16];
     snprintf(pm, sizeof pm, "%d", per_message);
     snprintf(secs, sizeof secs, "%d", seconds);
     snprintf(sport, sizeof sport, "%d", port);
+    snprintf(rate, sizeof rate, "%d", o->rate_hz);
     /* Enough transmitters that every series gets readings a few ms apart. */
-    char *sargv[] = {sim_bin,
-                     "--port",
-                     sport,
-                     "--fast",
-                     "--per-message",
-                     pm,
-                     "--format",
-                     (char *)format,
-                     "--duration",
-                     secs,
-                     "--tags-per-enterprise",
-                     "2000",
-                     "--quiet",
-                     NULL};
+    char *sargv[32] = {
+        sim_bin,        "--port",     sport, "--per-message",         pm,     "--format",
+        (char *)format, "--duration", secs,  "--tags-per-enterprise", "2000", "--quiet"};
+    int sa = 12;
+    char spikes[5][96];
+    if (o->rate_hz) {
+        sargv[sa++] = "--rate";
+        sargv[sa++] = rate;
+        for (int e = 0; e < 5 && o->alarm_rules; e++) { /* raised, then cleared a second later */
+            snprintf(spikes[e], sizeof spikes[e],
+                     "spike:E%03d:pipeline-1:PT01.pressure:at=%d:value=9.9:for=1", e + 1,
+                     2 + e * (seconds - 3) / 5);
+            sargv[sa++] = "--incident";
+            sargv[sa++] = spikes[e];
+        }
+    } else {
+        sargv[sa++] = "--fast";
+    }
+    sargv[sa] = NULL;
+    /* Notifications, timed as a subscriber sees them. */
+    alarm_listen listen = {.r = r};
+    pthread_mutex_init(&listen.mu, NULL);
+    struct mosquitto *sub = NULL;
+    if (o->alarm_rules) {
+        mosquitto_lib_init();
+        sub = mosquitto_new(NULL, true, &listen);
+        if (sub) {
+            mosquitto_message_callback_set(sub, on_alarm);
+            if (mosquitto_connect(sub, "127.0.0.1", port, 30) == MOSQ_ERR_SUCCESS) {
+                mosquitto_subscribe(sub, NULL, "park/alarms/#", 0);
+                mosquitto_loop_start(sub);
+            }
+        }
+    }
     /* --backlog: parkd is down while parksim publishes (the broker queues for
      * its persistent session), then starts: the time is parkd's catch-up
      * alone, without the publisher on the same cores. */
@@ -248,6 +305,13 @@ int bench_ingest(int argc, char **argv) {
         }
         sleep_ms(20);
     }
+    if (sub) {
+        sleep_ms(200);
+        mosquitto_disconnect(sub);
+        mosquitto_loop_stop(sub, false);
+        mosquitto_destroy(sub);
+        mosquitto_lib_cleanup();
+    }
     int prc = stop(parkd, SIGTERM);
     double p50 = file_num(stats, "latency_p50_ms"), p99 = file_num(stats, "latency_p99_ms");
     double msgs = file_num(stats, "messages");
@@ -262,7 +326,7 @@ int bench_ingest(int argc, char **argv) {
         return 1;
     }
     hist_close(h, &err);
-    double secs_total = t_end - t0;
+
     double lost = acked - (double)hs.points;
     if (lost < 0) lost = 0;
     if (!keep) {
@@ -270,14 +334,89 @@ int bench_ingest(int argc, char **argv) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd) != 0) fprintf(stderr, "parkbench: could not remove %s\n", dir);
     }
+    r->seconds = t_end - t0;
+    r->published = published, r->acked = acked, r->msgs = msgs, r->p50 = p50, r->p99 = p99;
+    r->lost = lost, r->stored = (unsigned long long)hs.points, r->parkd_exit = prc;
+    r->points_per_s = hs.points / r->seconds;
+    r->messages_per_s = (acked_msgs > 0 ? acked_msgs : msgs) / r->seconds;
+    return 0;
+}
+
+int bench_ingest(int argc, char **argv) {
+    run_opts o = {.per_message = 100, .seconds = 10, .format = "json", .ack = "write"};
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--per-message") && i + 1 < argc)
+            o.per_message = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            o.seconds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+            o.format = argv[++i];
+        else if (!strcmp(argv[i], "--ack-after") && i + 1 < argc)
+            o.ack = argv[++i];
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            o.dir_arg = argv[++i];
+        else if (!strcmp(argv[i], "--keep"))
+            o.keep = true;
+        else if (!strcmp(argv[i], "--backlog"))
+            o.backlog = true;
+        else {
+            fprintf(stderr, "usage: parkbench ingest [--per-message N] [--seconds S] [--format "
+                            "json|neuron|lineproto] [--ack-after write|fsync] [--backlog] "
+                            "[--dir DIR] [--keep]\n");
+            return 2;
+        }
+    }
+    if (o.per_message < 1 || o.seconds < 1) return 2;
+    run_result r;
+    if (run_ingest(&o, &r) != 0) return 1;
     printf("{\"bench\": \"ingest\", \"mode\": \"%s\", \"per_message\": %d, \"format\": \"%s\", "
-           "\"ack_after\": \"%s\", "
-           "\"seconds\": %.2f, \"published_readings\": %.0f, \"acked_readings\": %.0f, "
-           "\"stored_points\": %llu, \"points_per_s\": %.0f, \"messages_per_s\": %.0f, "
-           "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, \"lost\": %.0f, "
-           "\"parkd_exit\": %d}\n",
-           backlog ? "backlog" : "live", per_message, format, ack, secs_total, published, acked,
-           (unsigned long long)hs.points, hs.points / secs_total,
-           (acked_msgs > 0 ? acked_msgs : msgs) / secs_total, p50, p99, lost, prc);
-    return lost > 0 || prc != 0;
+           "\"ack_after\": \"%s\", \"seconds\": %.2f, \"published_readings\": %.0f, "
+           "\"acked_readings\": %.0f, \"stored_points\": %llu, \"points_per_s\": %.0f, "
+           "\"messages_per_s\": %.0f, \"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, "
+           "\"lost\": %.0f, \"parkd_exit\": %d}\n",
+           o.backlog ? "backlog" : "live", o.per_message, o.format, o.ack, r.seconds, r.published,
+           r.acked, r.stored, r.points_per_s, r.messages_per_s, r.p50, r.p99, r.lost, r.parkd_exit);
+    return r.lost > 0 || r.parkd_exit != 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* parkbench alarms: the cost of 10,000 rules on the ingest rate (--fast,
+ * with and without them) and, at 200,000 points/s in realtime, the time
+ * from a reading's publication to its alarm notification leaving parkd and
+ * reaching a subscriber (pipeline pressure spikes on five enterprises). */
+int bench_alarms(int argc, char **argv) {
+    int rules = 10000, seconds = 10;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--rules") && i + 1 < argc)
+            rules = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: parkbench alarms [--rules N] [--seconds S]\n");
+            return 2;
+        }
+    }
+    run_opts o = {.per_message = 100, .seconds = seconds, .format = "json", .ack = "write"};
+    run_result base, with, live;
+    if (run_ingest(&o, &base) != 0) return 1;
+    o.alarm_rules = rules;
+    if (run_ingest(&o, &with) != 0) return 1;
+    o.rate_hz = 20;          /* 20 Hz on ~10,000 tags: 200,000 points/s */
+    o.per_message = 1000000; /* one message per device and tick */
+    if (run_ingest(&o, &live) != 0) return 1;
+    qsort(live.alarm_lat, (size_t)live.n_alarm_lat, sizeof(double), cmp_double);
+    double p50 = live.n_alarm_lat ? live.alarm_lat[live.n_alarm_lat / 2] : -1;
+    double p99 = live.n_alarm_lat ? live.alarm_lat[(live.n_alarm_lat * 99) / 100] : -1;
+    printf("{\"bench\": \"alarms\", \"rules\": %d, \"points_per_s\": %.0f, "
+           "\"notifications\": %d, \"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, "
+           "\"fast_points_per_s_without\": %.0f, \"fast_points_per_s_with\": %.0f, "
+           "\"ingest_slowdown_pct\": %.1f, \"lost\": %.0f}\n",
+           rules + 5, live.points_per_s, live.n_alarm_lat, p50, p99, base.points_per_s,
+           with.points_per_s, 100.0 * (base.points_per_s - with.points_per_s) / base.points_per_s,
+           base.lost + with.lost + live.lost);
+    return 0;
 }

@@ -298,6 +298,7 @@ static int bench_historian(int argc, char **argv) {
 int bench_ingest(int argc, char **argv); /* bench_ingest.c */
 int bench_peers(int argc, char **argv);  /* bench_peers.c */
 int bench_geo(int argc, char **argv);    /* bench_geo.c */
+int bench_alarms(int argc, char **argv); /* bench_ingest.c */
 
 static void usage(void) {
     fprintf(
@@ -307,7 +308,8 @@ static void usage(void) {
         "       parkbench ingest [--per-message N] [--seconds S] [--format json|neuron|lineproto]\n"
         "                        [--ack-after write|fsync] [--backlog] [--dir DIR] [--keep]\n"
         "       parkbench peers --dir DIR [-S series] [-D seconds]\n"
-        "       parkbench geo [--scale N] [--dir DIR]\n");
+        "       parkbench geo [--scale N] [--dir DIR]\n"
+        "       parkbench alarms [--rules N] [--seconds S]\n");
 }
 
 int main(int argc, char **argv) {
@@ -319,6 +321,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "ingest")) return bench_ingest(argc - 2, argv + 2);
     if (!strcmp(argv[1], "peers")) return bench_peers(argc - 2, argv + 2);
     if (!strcmp(argv[1], "geo")) return bench_geo(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "alarms")) return bench_alarms(argc - 2, argv + 2);
     usage();
     return 2;
 }
