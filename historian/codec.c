@@ -11,9 +11,12 @@
  * first tried as integers scaled by 10^d (then delta or delta-of-delta).
  * Every integer stream ends in PFor: blocks of 128 values sharing one bit
  * width chosen from a histogram of bit lengths, with the rare wide values
- * stored as exceptions, so one spike does not widen the whole block. Values
- * that are not decimal (noise from float arithmetic, NaN, -0.0) fall back
- * to Gorilla XOR, which is lossless for any bit pattern.
+ * stored as exceptions, so one spike does not widen the whole block. When
+ * most values are decimal but a few are not (noise from float arithmetic
+ * such as 73.96732207000001, NaN, -0.0), the scaled column is kept and the
+ * few are stored beside it as exceptions with their raw bits ("patched
+ * decimal"); values that are not decimal at all fall back to Gorilla XOR,
+ * which is lossless for any bit pattern.
  *
  * Trade-offs: the encoder spends time trying every value mode and keeping
  * the smallest (ingest pays once, queries read many times); the decoders are
@@ -28,7 +31,8 @@
  * timestamps, n = 0 or n > CODEC_MAX_POINTS for a chunk), and on any error
  * leave the output buffer as it was. Scaled modes are exact because the
  * decimal exponent is accepted only when (double)k / 10^d reproduces every
- * value bit for bit, and the decoder performs that very same division.
+ * value bit for bit (in the patched mode: every value that is not an
+ * exception), and the decoder performs that very same division.
  */
 #include "historian/codec.h"
 

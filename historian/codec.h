@@ -77,8 +77,10 @@ int codec_ts_encode(codec_buf *b, const int64_t *ts, size_t n);
 int codec_ts_decode(const uint8_t **p, const uint8_t *end, int64_t *out, size_t n);
 
 /* Double column: picks the smallest of scaled-integer delta, scaled-integer
- * delta-of-delta (when codec_decimal_exponent finds d) and Gorilla XOR; one
- * mode byte says which. Lossless bit for bit in every mode. */
+ * delta-of-delta (when codec_decimal_exponent finds d), patched decimal (a
+ * scaled column at a d that fits all but at most n/4 values, those few
+ * stored as exceptions with their raw bits) and Gorilla XOR; one mode byte
+ * says which. Lossless bit for bit in every mode. */
 int codec_values_encode(codec_buf *b, const double *v, size_t n);
 int codec_values_decode(const uint8_t **p, const uint8_t *end, double *out, size_t n);
 

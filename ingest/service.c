@@ -27,10 +27,11 @@
 #include "historian/historian.h"
 #include "ingest/internal.h"
 
-#define BURST_MAX  1024  /* packets read before the write phase */
-#define FLUSH_MAX  50000 /* points queued before the historian gets them */
-#define BACKOFF_LO 250
-#define BACKOFF_HI 30000
+#define BURST_MAX     1024  /* packets read before the write phase */
+#define FLUSH_MAX     50000 /* points queued before the historian gets them */
+#define FLUSH_WAIT_MS 2     /* longest a point waits for the historian (and alarms) */
+#define BACKOFF_LO    250
+#define BACKOFF_HI    30000
 
 struct ingest_service {
     ingest_service_options opt;
@@ -226,7 +227,7 @@ static void *ingest_main(void *arg) {
     char err[256];
     spool_pos done = {0, 0};
     bool have_done = false, failed = false;
-    int64_t last_commit = mono_ms(), last_sync = last_commit;
+    int64_t last_commit = mono_ms(), last_sync = last_commit, pending_since = 0;
     for (;;) {
         bool stopping = atomic_load(&s->stop_ingest);
         spool_record rec;
@@ -248,9 +249,19 @@ static void *ingest_main(void *arg) {
                 have_done = true;
             }
         }
-        bool flush_now = ingest_pending_points(s->pipe) >= FLUSH_MAX || r == 0;
+        /* Store (and so evaluate alarms) when the spool is drained, when a
+         * batch is big, or when the oldest waiting point has waited 2 ms: a
+         * steady stream never drains, and an alarm must not wait for it. */
+        size_t pending = ingest_pending_points(s->pipe);
+        if (!pending)
+            pending_since = 0;
+        else if (!pending_since)
+            pending_since = mono_ms();
+        bool flush_now = pending >= FLUSH_MAX || r == 0 ||
+                         (pending && mono_ms() - pending_since >= FLUSH_WAIT_MS);
         if (!failed && flush_now && ingest_pending_points(s->pipe)) {
             int64_t t0 = mono_ms();
+            pending_since = 0;
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
                 set_error(s, err);
                 logf_(s, "%s; ingest stops, the spool keeps the rest", err);

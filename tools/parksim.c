@@ -889,8 +889,11 @@ int main(int argc, char **argv) {
             for (int j = 0; j < c->n_devs && !stop_flag; j++) {
                 device *d = &c->devs[j];
                 if (d->offline) continue;
-                /* Strictly increasing per device, so no reading overwrites another. */
-                int64_t ts = tick_ts > d->last_ts ? tick_ts : d->last_ts + 1;
+                /* A live device stamps a reading when it samples it (just before
+                 * publishing); with --start-ms the ticks are the clock.
+                 * Strictly increasing per device: no reading overwrites another. */
+                int64_t stamp = opt.start_ms ? tick_ts : wall_ms();
+                int64_t ts = stamp > d->last_ts ? stamp : d->last_ts + 1;
                 d->last_ts = ts;
                 for (int q = 0; q < d->n_tags; q++) step_tag(t, c, d, &d->tags[q]);
                 int per = opt.per_message ? opt.per_message : d->n_tags;

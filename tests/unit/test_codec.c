@@ -638,60 +638,6 @@ static void test_values_modes(void **state) {
     values_roundtrip(v, 200, &mode, 0);
 }
 
-/* Patched decimal: 8-decimal readings with float noise on a few (as in
- * the NAB data), exceptions at both ends, special values; and corrupt
- * exception lists rejected. */
-static void test_values_patched(void **state) {
-    (void)state;
-    static double v[2016];
-    const size_t n = 2016;
-    rng_seed(99);
-    double x = 70.0;
-    for (size_t i = 0; i < n; i++) {
-        x += (double)((int64_t)rng_below(2000001) - 1000000) / 1e8;
-        v[i] = round(x * 1e8) / 1e8;
-        if (rng_below(20) == 0) v[i] += 1e-14 * (double)(1 + rng_below(5)); /* noise */
-    }
-    v[0] = 73.96732207000001, v[n - 1] = NAN, v[7] = -0.0, v[8] = INFINITY;
-    int mode;
-    size_t len = values_roundtrip(v, n, &mode, 0);
-    assert_int_equal(mode, 3);
-    codec_buf xb = {0};
-    assert_int_equal(codec_xor_encode(&xb, v, n), CODEC_OK);
-    assert_true(len * 10 < xb.len * 7); /* at least 30 % smaller than XOR */
-    codec_buf_free(&xb);
-
-    /* Corruptions of a small patched column. */
-    double w[40];
-    for (size_t i = 0; i < 40; i++) w[i] = (double)i / 4;
-    w[3] = 0.1 + 0.2, w[39] = 0.1 + 0.7;
-    codec_buf b = {0};
-    assert_int_equal(codec_values_encode(&b, w, 40), CODEC_OK);
-    assert_int_equal(b.p[0], 3);
-    check_prefixes_rejected(&b, dec_values, 40, sizeof(double));
-    double out[40];
-    /* The exception list is the last 2 * (1 + 8) + 1 bytes: count, gaps, bits. */
-    size_t list = b.len - 19;
-    const uint8_t *q;
-    uint8_t saved = b.p[list];
-    b.p[list] = 0; /* count 0 */
-    q = b.p;
-    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
-    b.p[list] = 40; /* count >= n */
-    q = b.p;
-    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
-    b.p[list] = saved;
-    saved = b.p[list + 10];
-    b.p[list + 10] = 37; /* second gap past the end: 3 + 37 + 1 = 41 */
-    q = b.p;
-    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
-    b.p[list + 10] = saved;
-    b.p[1] = 3; /* the inner column patched again */
-    q = b.p;
-    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
-    codec_buf_free(&b);
-}
-
 static void test_values_random(void **state) {
     (void)state;
     rng_seed(2024);
@@ -704,7 +650,7 @@ static void test_values_random(void **state) {
         double p = 1;
         for (int i = 0; i < d; i++) p *= 10;
         int64_t k = (int64_t)rng_below(1000000), step = (int64_t)rng_below(50);
-        int kind = (int)rng_below(5);
+        int kind = (int)rng_below(6);
         for (size_t i = 0; i < n; i++) {
             switch (kind) {
                 case 0:
@@ -723,12 +669,16 @@ static void test_values_random(void **state) {
                     break;
             }
             v[i] = kind == 4 ? rng_unit() * 1000 : (double)k / p;
+            if (kind == 5 && rng_below(30) == 0) { /* a few values for mode 3 to patch */
+                static const double odd[] = {NAN, -0.0, INFINITY, -1e300, 0.1 + 0.2};
+                v[i] = rng_below(2) ? nextafter(v[i], INFINITY) : odd[rng_below(5)];
+            }
         }
         int mode;
         values_roundtrip(v, n, &mode, trial % 100 == 0);
         if (mode >= 0) seen[mode]++;
     }
-    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0);
     free(v);
 }
 
@@ -757,11 +707,18 @@ static void crafted_corrupt(codec_buf *b, decode_fn dec, size_t n, size_t elem) 
     codec_buf_free(b);
 }
 
+static void put_raw(codec_buf *b, const uint8_t *p, size_t n) {
+    assert_int_equal(codec_buf_put(b, p, n), CODEC_OK);
+}
+
 static void test_values_corrupt(void **state) {
     (void)state;
     const size_t E = sizeof(double);
     codec_buf b = {0};
-    /* unknown mode */
+    /* unknown modes */
+    expect_corrupt((const uint8_t[]){4, 0, 0}, 3, dec_values, 1, E);
+    expect_corrupt((const uint8_t[]){255, 0, 0}, 3, dec_values, 1, E);
+    /* mode 3 over an XOR column */
     expect_corrupt((const uint8_t[]){3, 0, 0}, 3, dec_values, 1, E);
     /* d > CODEC_MAX_DECIMALS */
     expect_corrupt((const uint8_t[]){1, 10, 0}, 3, dec_values, 1, E);
@@ -791,6 +748,207 @@ static void test_values_corrupt(void **state) {
     assert_true(bits_of(out[0]) == bits_of(12.34));
     assert_true(bits_of(out[1]) == bits_of(12.35));
     codec_buf_free(&b);
+}
+
+/* 8-decimal readings (a random walk, as NAB's temperatures) with float
+ * noise (+1..5e-14, giving 14 to 16 decimals) on a share 1/noise_every of
+ * them. */
+static void nab_like(double *v, size_t n, uint64_t seed, uint64_t noise_every) {
+    rng_seed(seed);
+    double x = 70.0;
+    for (size_t i = 0; i < n; i++) {
+        x += (double)((int64_t)rng_below(2000001) - 1000000) / 1e8;
+        v[i] = round(x * 1e8) / 1e8;
+        if (rng_below(noise_every) == 0) v[i] += 1e-14 * (double)(1 + rng_below(5));
+    }
+}
+
+/* Mode 3 column: its inner mode and d, and its exception count (read back
+ * from the encoded bytes by decoding the inner column). */
+static void patched_parts(const codec_buf *b, size_t n, int *inner, int *d, uint64_t *count) {
+    assert_int_equal(b->p[0], 3);
+    *inner = b->p[1];
+    *d = b->p[2];
+    double *tmp = malloc(n * sizeof *tmp);
+    assert_non_null(tmp);
+    const uint8_t *q = b->p + 1;
+    assert_int_equal(codec_values_decode(&q, b->p + b->len, tmp, n), CODEC_OK);
+    assert_int_equal(codec_get_uvarint(&q, b->p + b->len, count), CODEC_OK);
+    free(tmp);
+}
+
+/* Patched decimal (value mode 3): 8-decimal readings with float noise on a
+ * few (as in the NAB data), special and huge values, exceptions at both ends
+ * and in leading runs; the encoder's choice of d; corrupt exception lists
+ * rejected. */
+static void test_values_patched(void **state) {
+    (void)state;
+    static double v[2016];
+    const size_t n = 2016;
+    nab_like(v, n, 99, 20); /* ~5 % noise */
+    v[0] = 73.96732207000001, v[n - 1] = NAN, v[7] = -0.0, v[8] = INFINITY, v[9] = -INFINITY;
+    v[100] = 1e300, v[101] = -DBL_MAX, v[102] = 9007199254740991.0, v[103] = dbl(1);
+    v[104] = dbl(0xfff00000deadbeefull); /* NaN payload */
+    int mode;
+    size_t len = values_roundtrip(v, n, &mode, 0);
+    assert_int_equal(mode, 3);
+    codec_buf xb = {0};
+    assert_int_equal(codec_xor_encode(&xb, v, n), CODEC_OK);
+    print_message("NAB-like 2016 values, 5 %% noise: patched %zu bytes (%.2f B/pt), XOR %zu\n", len,
+                  (double)len / n, xb.len);
+    assert_true(len * 10 < xb.len * 7); /* at least 30 % smaller than XOR */
+    codec_buf_free(&xb);
+    codec_buf b = {0};
+    int inner, d;
+    uint64_t count;
+    assert_int_equal(codec_values_encode(&b, v, n), CODEC_OK);
+    patched_parts(&b, n, &inner, &d, &count);
+    assert_int_equal(d, 8);
+    assert_true(count >= 9 && count < n / 10);
+    codec_buf_free(&b);
+
+    /* noise in bursts: 15 % of a chunk is still far better than XOR */
+    nab_like(v, n, 7, 7);
+    len = values_roundtrip(v, n, &mode, 0);
+    assert_int_equal(mode, 3);
+    assert_int_equal(codec_xor_encode(&xb, v, n), CODEC_OK);
+    assert_true(len * 10 < xb.len * 7);
+    codec_buf_free(&xb);
+
+    /* leading and trailing runs of exceptions that have no integer (NaN,
+     * Inf, huge), on a smooth ramp that goes to mode 2 inside */
+    for (size_t i = 0; i < 300; i++) v[i] = (double)(12345 + 3 * (int64_t)i) / 100;
+    for (size_t i = 0; i < 5; i++) v[i] = i % 2 ? NAN : -INFINITY;
+    for (size_t i = 295; i < 300; i++) v[i] = 1e200 * (double)i;
+    v[150] = 0.1 + 0.2;
+    values_roundtrip(v, 300, &mode, 1);
+    assert_int_equal(mode, 3);
+    assert_int_equal(codec_values_encode(&b, v, 300), CODEC_OK);
+    patched_parts(&b, 300, &inner, &d, &count);
+    assert_int_equal(inner, 2);
+    assert_int_equal(d, 2);
+    assert_int_equal(count, 11);
+    codec_buf_free(&b);
+
+    /* a smaller d that fits all but a few values beats the d that fits all:
+     * one 9-decimal reading among 2-decimal ones */
+    rng_seed(5);
+    double x = 50.0;
+    for (size_t i = 0; i < 1000; i++) {
+        x = round((x + (double)((int)rng_below(7) - 3) * 0.01) * 100) / 100;
+        v[i] = x;
+    }
+    v[500] = 50.123456789;
+    assert_int_equal(codec_decimal_exponent(v, 1000), 9);
+    len = values_roundtrip(v, 1000, &mode, 1);
+    assert_int_equal(mode, 3);
+    assert_int_equal(codec_values_encode(&b, v, 1000), CODEC_OK);
+    patched_parts(&b, 1000, &inner, &d, &count);
+    assert_int_equal(d, 2);
+    assert_int_equal(count, 1);
+    codec_buf_free(&b);
+    assert_true(len < 500); /* mode 1 at d = 9 needs about 3 bytes a value */
+
+    /* all exceptions: nothing decimal, or too many exceptions -> XOR */
+    for (size_t i = 0; i < 300; i++) v[i] = 0.1 * (double)i + 1e-13;
+    assert_int_equal(codec_decimal_exponent(v, 300), -1);
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0);
+    for (size_t i = 0; i < 300; i++) v[i] = dbl(special_bits[i % NSPECIAL]);
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0);
+    for (size_t i = 0; i < 300; i++) v[i] = i % 3 ? (double)i / 4 : (double)i / 4 + 1e-13;
+    values_roundtrip(v, 300, &mode, 0);
+    assert_int_equal(mode, 0); /* a third are exceptions: more than n/4 */
+    /* short columns are never patched */
+    for (size_t i = 0; i < 15; i++) v[i] = (double)i / 4;
+    v[3] = 0.1 + 0.2;
+    values_roundtrip(v, 15, &mode, 1);
+    assert_int_equal(mode, 0);
+
+    /* Corruptions of a small patched column. */
+    double w[40];
+    for (size_t i = 0; i < 40; i++) w[i] = (double)i / 4;
+    w[3] = 0.1 + 0.2, w[39] = 0.1 + 0.7;
+    assert_int_equal(codec_values_encode(&b, w, 40), CODEC_OK);
+    assert_int_equal(b.p[0], 3);
+    check_prefixes_rejected(&b, dec_values, 40, sizeof(double)); /* truncations */
+    double out[40];
+    /* The exception list is the last 2 * (1 + 8) + 1 bytes: count, gaps, bits. */
+    size_t list = b.len - 19;
+    assert_int_equal(b.p[list], 2);
+    assert_int_equal(b.p[list + 1], 3);
+    assert_int_equal(b.p[list + 10], 35);
+    const uint8_t *q;
+    uint8_t saved = b.p[list];
+    b.p[list] = 0; /* count 0 */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list] = 40; /* count >= n */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list] = 1; /* count 1: the second entry is left over (the chunk rejects it) */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_OK);
+    assert_ptr_equal(q, b.p + b.len - 9);
+    b.p[list] = 3; /* count 3: the list ends early */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list] = saved;
+    b.p[list + 1] = 40; /* first index n */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list + 1] = 39; /* first index n - 1: the second is then past the end */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list + 1] = 3;
+    saved = b.p[list + 10];
+    b.p[list + 10] = 36; /* second gap past the end: 3 + 36 + 1 = 40 */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[list + 10] = saved;
+    b.p[1] = 3; /* the inner column patched again */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    b.p[1] = 0; /* the inner column XOR */
+    q = b.p;
+    assert_int_equal(codec_values_decode(&q, b.p + b.len, out, 40), CODEC_ECORRUPT);
+    codec_buf_free(&b);
+
+    /* Hand-made: inner mode 1, d 0, the 4 values 0, 1, 2, 3, then a list. */
+    const double pi = 3.14159;
+    const uint64_t pib = bits_of(pi);
+    uint8_t raw[8];
+    for (int j = 0; j < 8; j++) raw[j] = (uint8_t)(pib >> (8 * j));
+    /* valid: exceptions at 0 and 3 (first and last) */
+    put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, 0), put_pfor(&b, 2, 3);
+    put_uv(&b, 2), put_uv(&b, 0), put_raw(&b, raw, 8), put_uv(&b, 2);
+    put_raw(&b, raw, 8);
+    double o4[4];
+    decode_all(&b, dec_values, o4, 4);
+    assert_true(bits_of(o4[0]) == pib && bits_of(o4[3]) == pib);
+    assert_true(bits_of(o4[1]) == bits_of(1.0) && bits_of(o4[2]) == bits_of(2.0));
+    codec_buf_free(&b);
+    /* unsorted (3 then 1) and duplicate (2, 2): with gaps coded as
+     * index - previous - 1 both need a gap that wraps around 2^64 */
+    static const uint64_t second[] = {UINT64_MAX - 1, UINT64_MAX, (uint64_t)INT64_MAX, 4};
+    static const uint64_t first[] = {3, 2, 1, 0};
+    for (size_t t = 0; t < 4; t++) {
+        put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, 0), put_pfor(&b, 2, 3);
+        put_uv(&b, 2), put_uv(&b, first[t]), put_raw(&b, raw, 8), put_uv(&b, second[t]);
+        put_raw(&b, raw, 8);
+        crafted_corrupt(&b, dec_values, 4, sizeof(double));
+    }
+    /* every value an exception: count n is corrupt (never written, XOR is
+     * smaller) */
+    put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, 0), put_pfor(&b, 2, 3);
+    put_uv(&b, 4);
+    for (int e = 0; e < 4; e++) put_uv(&b, 0), put_raw(&b, raw, 8);
+    crafted_corrupt(&b, dec_values, 4, sizeof(double));
+    /* a gap as a non-minimal varint */
+    put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0), put_uv(&b, 0), put_pfor(&b, 2, 3);
+    put_uv(&b, 1), put_u8(&b, 0x81), put_u8(&b, 0), put_raw(&b, raw, 8);
+    crafted_corrupt(&b, dec_values, 4, sizeof(double));
 }
 
 /* ---- timestamp column ---- */
@@ -1112,13 +1270,31 @@ static void test_chunk_corrupt(void **state) {
     }
 }
 
+/* A patched value column inside a chunk: round trip, and a trailing byte
+ * after it rejected. */
+static void test_chunk_patched(void **state) {
+    (void)state;
+    static int64_t ts[2016];
+    static double v[2016];
+    static uint8_t qual[2016];
+    const size_t n = 2016;
+    codec_buf b = {0};
+    nab_like(v, n, 3, 20);
+    for (size_t i = 0; i < n; i++) ts[i] = 1372896000000 + 300000 * (int64_t)i, qual[i] = 192;
+    assert_int_equal(codec_chunk_encode(&b, ts, v, qual, n), CODEC_OK);
+    chunk_decode_check(&b, ts, v, qual, n);
+    put_u8(&b, 0);
+    assert_int_equal(chunk_decode_raw(&b, n), CODEC_ECORRUPT);
+    codec_buf_free(&b);
+}
+
 /* A few encoded chunks covering every value mode. */
 static size_t sample_chunks(codec_buf *out, size_t max) {
     static int64_t ts[900];
     static double v[900];
     static uint8_t q[900];
     size_t k = 0;
-    assert_true(max >= 5);
+    assert_true(max >= 6);
     make_series(ts, v, q, 900, 77); /* scaled delta */
     assert_int_equal(codec_chunk_encode(&out[k++], ts, v, q, 900), CODEC_OK);
     for (size_t i = 0; i < 300; i++) v[i] = 0.25 * (double)i; /* scaled dod */
@@ -1136,6 +1312,14 @@ static size_t sample_chunks(codec_buf *out, size_t max) {
     double ev[] = {NAN, -INFINITY, -0.0};
     uint8_t eq[] = {0, 255, 7};
     assert_int_equal(codec_chunk_encode(&out[k++], ets, ev, eq, 3), CODEC_OK);
+    nab_like(v, 700, 11, 15); /* patched decimal */
+    v[0] = NAN, v[699] = -0.0;
+    for (size_t i = 0; i < 700; i++) ts[i] = 1700000000000 + 60000 * (int64_t)i;
+    assert_int_equal(codec_chunk_encode(&out[k++], ts, v, q, 700), CODEC_OK);
+    codec_buf tb = {0};
+    assert_int_equal(codec_ts_encode(&tb, ts, 700), CODEC_OK);
+    assert_int_equal(out[k - 1].p[1 + uvarint_len(700) + tb.len], 3); /* the value mode */
+    codec_buf_free(&tb);
     return k;
 }
 
@@ -1447,6 +1631,7 @@ int main(void) {
         cmocka_unit_test(test_chunk_roundtrip),
         cmocka_unit_test(test_chunk_reject_encode),
         cmocka_unit_test(test_chunk_corrupt),
+        cmocka_unit_test(test_chunk_patched),
         cmocka_unit_test(test_chunk_truncated),
         cmocka_unit_test(test_chunk_bitflips),
         cmocka_unit_test(test_sizes),
