@@ -699,7 +699,7 @@ static int codec_patch_exponent(const double *v, size_t n, int below) {
 /* Scaled integers at d for a patched column: k[i] for the d-decimal values;
  * for the others (listed in exc[], at most max_exc of them) the nearest
  * integer llround(v*10^d) when |.| < 2^53 (float noise lands next to its
- * neighbours), else the previous integer (the next one for leading ones).
+ * neighbours), else the previous integer (the first one for leading ones).
  * Returns the number of exceptions, or 0 when there are more than max_exc
  * or none at all. */
 static size_t codec_patch_scale(const double *v, size_t n, int d, int64_t *k, size_t *exc,
@@ -753,6 +753,7 @@ static int codec_patched_encode(codec_buf *b, const double *v, size_t n, int bel
         return CODEC_ENOMEM;
     }
     size_t n_exc = codec_patch_scale(v, n, d, k, exc, max_exc);
+    if (n_exc * 9 >= *best) n_exc = 0; /* a gap byte and 8 bytes each: cannot win */
     int rc = CODEC_OK;
     for (int mode = CODEC_MODE_DELTA; mode <= CODEC_MODE_DOD && n_exc; mode++) {
         size_t mark = b->len;

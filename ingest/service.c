@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -43,6 +44,7 @@ struct ingest_service {
     pthread_t net_thread, ingest_thread;
     bool net_started, ingest_started;
     atomic_bool stop_net, stop_ingest;
+    int wake_fd; /* eventfd: wakes the network thread for a queued message */
     /* set by on_message when the spool refused a message */
     bool spool_failed;
     size_t spooled_in_burst;
@@ -164,14 +166,23 @@ static void *net_main(void *arg) {
         }
         int fd = mosquitto_socket(m);
         bool hold = spool_backlog_bytes(s->sp) > s->opt.max_backlog_bytes;
-        struct pollfd p = {
-            .fd = fd,
-            .events = (short)((hold ? 0 : POLLIN) | (mosquitto_want_write(m) ? POLLOUT : 0))};
+        struct pollfd pf[2] = {
+            {.fd = fd,
+             .events = (short)((hold ? 0 : POLLIN) | (mosquitto_want_write(m) ? POLLOUT : 0))},
+            {.fd = s->wake_fd, .events = POLLIN}};
+        struct pollfd p;
         int rc = MOSQ_ERR_SUCCESS;
         /* A short wait, so a message another thread queued (an alarm) leaves soon. */
-        if (fd < 0 || poll(&p, 1, 5) < 0) {
+        /* Woken by the socket, or by another thread that queued a message. */
+        if (fd < 0 || poll(pf, 2, 50) < 0) {
             if (errno != EINTR) rc = MOSQ_ERR_NO_CONN;
         }
+        if (pf[1].revents & POLLIN) {
+            uint64_t junk;
+            if (read(s->wake_fd, &junk, sizeof junk) < 0) {
+            }
+        }
+        p = pf[0];
         if (rc == MOSQ_ERR_SUCCESS && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
             s->spooled_in_burst = 0;
             int k = 0;
@@ -323,6 +334,7 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
         return -1;
     }
     pthread_mutex_init(&s->mu, NULL);
+    s->wake_fd = -1;
     s->opt = *o;
     if (!s->opt.port) s->opt.port = 1883;
     if (!s->opt.keepalive_s) s->opt.keepalive_s = 30;
@@ -338,6 +350,8 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
     s->keyfile = dup_opt(o->keyfile, NULL);
     s->pipe_opt = o->pipeline;
     if (!s->spool_dir || !s->host || !s->client_id) goto oom;
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wake_fd < 0) goto oom;
     if (spool_open(s->spool_dir, 0, &s->sp, err, errcap) != 0) goto fail;
     if (ingest_open(&s->pipe_opt, &s->pipe, err, errcap) != 0) goto fail;
     mosquitto_lib_init();
@@ -394,6 +408,7 @@ void ingest_service_free(ingest_service *s) {
     }
     ingest_close(s->pipe);
     spool_close(s->sp);
+    if (s->wake_fd >= 0) close(s->wake_fd);
     free(s->spool_dir);
     free(s->host);
     free(s->client_id);
@@ -421,5 +436,8 @@ ingest *ingest_service_pipeline(ingest_service *s) {
 int ingest_service_publish(ingest_service *s, const char *topic, const void *payload, size_t len) {
     if (len > INT32_MAX) return -1;
     int rc = mosquitto_publish(s->mosq, NULL, topic, (int)len, payload, 1, false);
+    uint64_t one = 1; /* the network thread sends it now, not at its next wake-up */
+    if (rc == MOSQ_ERR_SUCCESS && write(s->wake_fd, &one, sizeof one) < 0) {
+    }
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
