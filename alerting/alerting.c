@@ -703,3 +703,73 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
     if (rc != 0) snprintf(err, errcap, "alerting: the journal cannot be read back");
     return rc;
 }
+
+/* ---- performance figures ---- */
+
+#define TEN_MIN_MS        (10 * 60 * 1000LL)
+#define FLOOD_PER_10MIN   10 /* EEMUA 191 / ASM: more than 10 in 10 minutes */
+#define CHATTER_WINDOW_MS 60000
+#define CHATTER_RAISES    3
+#define STANDING_MS       (24 * 3600 * 1000LL)
+
+int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *enterprise,
+                   alert_kpis *out) {
+    memset(out, 0, sizeof *out);
+    if (to_ms <= from_ms) return -1;
+    alert_event *ev;
+    size_t n;
+    if (alert_journal_range(e, from_ms, to_ms, &ev, &n) != 0) return -1;
+    size_t windows = (size_t)((to_ms - from_ms + TEN_MIN_MS - 1) / TEN_MIN_MS);
+    pthread_mutex_lock(&e->mu);
+    size_t n_rules = e->n_rules;
+    uint64_t *bucket = calloc(windows, sizeof *bucket), *per_rule = calloc(n_rules + 1, 8);
+    int64_t *last3 = calloc(3 * (n_rules + 1), sizeof *last3); /* last raise times per rule */
+    bool *chatter = calloc(n_rules + 1, 1);
+    int rc = bucket && per_rule && last3 && chatter ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const alert_event *x = &ev[i];
+        if (x->action != ALERT_ACT_CONDITION || x->to != ALERT_UNACK || x->from == ALERT_UNACK ||
+            x->shelved || x->suppressed || x->out_of_service)
+            continue;
+        if (x->rule >= n_rules) continue; /* a rule this configuration no longer has */
+        if (enterprise && strcmp(e->rules[x->rule].enterprise, enterprise)) continue;
+        out->alarms++;
+        bucket[(x->ts_ms - from_ms) / TEN_MIN_MS]++;
+        per_rule[x->rule]++;
+        int64_t *l = &last3[3 * x->rule];
+        l[0] = l[1], l[1] = l[2], l[2] = x->ts_ms;
+        if (per_rule[x->rule] >= CHATTER_RAISES && l[2] - l[0] <= CHATTER_WINDOW_MS)
+            chatter[x->rule] = true;
+    }
+    for (size_t w = 0; rc == 0 && w < windows; w++) {
+        if (bucket[w] > out->per_10min_peak) out->per_10min_peak = bucket[w];
+        if (bucket[w] > FLOOD_PER_10MIN) out->flood_windows++;
+    }
+    out->windows = windows;
+    out->per_10min_avg = (double)out->alarms * TEN_MIN_MS / (double)(to_ms - from_ms);
+    out->flood_time_pct = windows ? 100.0 * (double)out->flood_windows / (double)windows : 0;
+    for (size_t r = 0; rc == 0 && r < n_rules; r++) {
+        out->chattering_rules += chatter[r];
+        /* the ten most frequent, by insertion into a small sorted table */
+        if (!per_rule[r]) continue;
+        size_t k = out->n_top < 10 ? out->n_top++ : 9;
+        if (k == 9 && out->n_top == 10 && per_rule[r] <= out->top_count[9]) continue;
+        while (k > 0 && out->top_count[k - 1] < per_rule[r]) {
+            out->top_rule[k] = out->top_rule[k - 1], out->top_count[k] = out->top_count[k - 1];
+            k--;
+        }
+        out->top_rule[k] = (uint32_t)r, out->top_count[k] = per_rule[r];
+    }
+    for (size_t r = 0; rc == 0 && r < n_rules; r++) {
+        const rule_state *s = &e->rules[r];
+        if (enterprise && strcmp(s->enterprise, enterprise)) continue;
+        if (s->active && to_ms - s->since_ms > STANDING_MS) out->standing_alarms++;
+    }
+    pthread_mutex_unlock(&e->mu);
+    free(bucket);
+    free(per_rule);
+    free(last3);
+    free(chatter);
+    free(ev);
+    return rc;
+}

@@ -156,4 +156,27 @@ int alert_journal_range(alert_engine *e, int64_t from_ms, int64_t to_ms, alert_e
 /* The state of every rule that was not NORMAL at time T, from the journal. */
 int alert_active_at(alert_engine *e, int64_t at_ms, alert_status **out, size_t *n);
 
+/* Alarm system performance over [from, to), per enterprise (NULL: all), as
+ * the alarm-management guidance counts it (alarm-management.md, sections 2
+ * and 3): annunciated alarms (raised while not shelved, suppressed or out
+ * of service), their average and peak per 10 minutes, the 10-minute windows
+ * in flood (more than 10 alarms), the ten most frequent rules, chattering
+ * rules (3 or more raises within 60 s) and standing alarms (active for more
+ * than 24 h at `to`). */
+typedef struct alert_kpis {
+    uint64_t alarms;
+    double per_10min_avg;
+    uint64_t per_10min_peak;
+    uint64_t flood_windows, windows;
+    double flood_time_pct;
+    uint32_t top_rule[10];
+    uint64_t top_count[10];
+    size_t n_top;
+    uint64_t chattering_rules;
+    uint64_t standing_alarms;
+} alert_kpis;
+
+int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *enterprise,
+                   alert_kpis *out);
+
 #endif

@@ -199,7 +199,7 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
  * delays so a reading at the limit does not chatter. Extra rules come from
  * the config's "alarms.rules". */
 static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, json_t *cfg_rules,
-                        char *err, size_t errcap) {
+                        double hazard_margin_m, char *err, size_t errcap) {
     size_t cap = 1024, n = 0;
     alert_rule *rules = malloc(cap * sizeof *rules);
     hist_series_def *defs = malloc(cap * sizeof *defs);
@@ -223,11 +223,19 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
     for (size_t i = 0; layout && i < geo_count_all(layout); i++) {
         const geo_feature *f = geo_get(layout, i);
         if (f->kind != GEO_GAS_DETECTOR) continue;
+        /* A detector inside a major hazard source, or within hazard_margin_m
+         * of one, gets its alarms one priority higher (a geo join). */
+        geo_hits near;
+        int boost = 0;
+        if (geo_within_feature(layout, i, hazard_margin_m, GEO_HAZARD_SOURCE, &near) == 0) {
+            boost = near.n > 0;
+            geo_hits_free(&near);
+        }
         for (size_t s = 0; s < f->n_series; s++) {
             GROW();
             double db = f->alarm1 * 0.05;
             alert_rule base = {0,  f->series[s], f->enterprise, ALERT_HIGH, f->alarm1,
-                               db, 2000,         5000,          2};
+                               db, 2000,         5000,          2 - boost};
             rules[n] = base;
             defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
             base.kind = ALERT_HIGH_HIGH, base.limit = f->alarm2, base.priority = 1;
@@ -426,7 +434,8 @@ int main(int argc, char **argv) {
     if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
         alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
         setup_alarms(alarms, h, layout, json_object_get(json_object_get(c.root, "alarms"), "rules"),
-                     aerr, sizeof aerr) != 0) {
+                     (double)jint(json_object_get(c.root, "alarms"), "hazard_margin_m", 50), aerr,
+                     sizeof aerr) != 0) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         alert_close(alarms);
         hist_close(h, &he);

@@ -247,6 +247,49 @@ static void test_shelve_suppress_restore(void **state) {
     testutil_rmtree(dir);
 }
 
+/* Performance figures on a history whose counts are known. */
+static void test_kpis(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-kpi");
+    alert_engine *e = open_engine(dir, NULL);
+    uint32_t chatty = add(e, 1, ALERT_HIGH, 50, 0, 0, 0); /* E001 */
+    uint32_t steady = add(e, 2, ALERT_HIGH, 50, 0, 0, 0);
+    alert_rule other = {3, "E002/x/y", "E002", ALERT_HIGH, 50, 0, 0, 0, 2};
+    uint32_t e2;
+    char err[256];
+    assert_int_equal(alert_add_rules(e, &other, 1, &e2, err, sizeof err), 0);
+    /* 12 raises of `chatty` in the first ten minutes, 3 of them within 60 s. */
+    for (int i = 0; i < 12; i++) {
+        int64_t t = T0 + (i < 3 ? i * 20 * S : 60 * S + i * 40 * S);
+        feed(e, 1, t, 60, 0);
+        feed(e, 1, t + 5 * S, 10, 0);
+    }
+    /* `steady` raised once and standing for more than a day. */
+    feed(e, 2, T0 + 30 * 60 * S, 60, 0);
+    /* One of E002. */
+    feed(e, 3, T0 + 40 * 60 * S, 60, 0);
+    /* A shelved rule's raise is not annunciated. */
+    assert_int_equal(alert_shelve(e, e2, T0 + 41 * 60 * S, T0 + 100 * 60 * S, "op", ""), 1);
+    feed(e, 3, T0 + 42 * 60 * S, 10, 0);
+    feed(e, 3, T0 + 43 * 60 * S, 60, 0);
+    alert_kpis k;
+    int64_t to = T0 + 25 * 3600 * S;
+    assert_int_equal(alert_kpis_get(e, T0, to, "E001", &k), 0);
+    assert_int_equal(k.alarms, 13);
+    assert_int_equal(k.per_10min_peak, 12);
+    assert_int_equal(k.flood_windows, 1);
+    assert_int_equal(k.windows, 150);
+    assert_int_equal(k.chattering_rules, 1);
+    assert_int_equal(k.standing_alarms, 1);
+    assert_true(k.n_top == 2 && k.top_rule[0] == chatty && k.top_count[0] == 12 &&
+                k.top_rule[1] == steady);
+    assert_int_equal(alert_kpis_get(e, T0, to, NULL, &k), 0);
+    assert_int_equal(k.alarms, 14); /* E002's first raise counts, the shelved one does not */
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 static void test_bad_rules(void **state) {
     (void)state;
     char dir[512];
@@ -268,8 +311,11 @@ static void test_bad_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transitions),        cmocka_unit_test(test_delays_and_deadband),
-        cmocka_unit_test(test_stale_quality_rate), cmocka_unit_test(test_shelve_suppress_restore),
+        cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_delays_and_deadband),
+        cmocka_unit_test(test_stale_quality_rate),
+        cmocka_unit_test(test_shelve_suppress_restore),
+        cmocka_unit_test(test_kpis),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -764,17 +764,19 @@ static void nab_like(double *v, size_t n, uint64_t seed, uint64_t noise_every) {
 }
 
 /* Mode 3 column: its inner mode and d, and its exception count (read back
- * from the encoded bytes by decoding the inner column). */
-static void patched_parts(const codec_buf *b, size_t n, int *inner, int *d, uint64_t *count) {
+ * from the encoded bytes by decoding the inner column, whose values go to
+ * inner_v[n] when not NULL). */
+static void patched_parts(const codec_buf *b, size_t n, int *inner, int *d, uint64_t *count,
+                          double *inner_v) {
     assert_int_equal(b->p[0], 3);
     *inner = b->p[1];
     *d = b->p[2];
-    double *tmp = malloc(n * sizeof *tmp);
+    double *tmp = inner_v ? inner_v : malloc(n * sizeof *tmp);
     assert_non_null(tmp);
     const uint8_t *q = b->p + 1;
     assert_int_equal(codec_values_decode(&q, b->p + b->len, tmp, n), CODEC_OK);
     assert_int_equal(codec_get_uvarint(&q, b->p + b->len, count), CODEC_OK);
-    free(tmp);
+    if (!inner_v) free(tmp);
 }
 
 /* Patched decimal (value mode 3): 8-decimal readings with float noise on a
@@ -802,7 +804,7 @@ static void test_values_patched(void **state) {
     int inner, d;
     uint64_t count;
     assert_int_equal(codec_values_encode(&b, v, n), CODEC_OK);
-    patched_parts(&b, n, &inner, &d, &count);
+    patched_parts(&b, n, &inner, &d, &count, NULL);
     assert_int_equal(d, 8);
     assert_true(count >= 9 && count < n / 10);
     codec_buf_free(&b);
@@ -824,10 +826,16 @@ static void test_values_patched(void **state) {
     values_roundtrip(v, 300, &mode, 1);
     assert_int_equal(mode, 3);
     assert_int_equal(codec_values_encode(&b, v, 300), CODEC_OK);
-    patched_parts(&b, 300, &inner, &d, &count);
+    static double in[300];
+    patched_parts(&b, 300, &inner, &d, &count, in);
     assert_int_equal(inner, 2);
     assert_int_equal(d, 2);
     assert_int_equal(count, 11);
+    /* the stand-ins: the first integer for the leading run, the previous
+     * one for the trailing run, the nearest one for the noisy 0.3 */
+    for (size_t i = 0; i < 5; i++) assert_true(bits_of(in[i]) == bits_of(v[5]));
+    for (size_t i = 295; i < 300; i++) assert_true(bits_of(in[i]) == bits_of(v[294]));
+    assert_true(bits_of(in[150]) == bits_of(0.3));
     codec_buf_free(&b);
 
     /* a smaller d that fits all but a few values beats the d that fits all:
@@ -843,7 +851,7 @@ static void test_values_patched(void **state) {
     len = values_roundtrip(v, 1000, &mode, 1);
     assert_int_equal(mode, 3);
     assert_int_equal(codec_values_encode(&b, v, 1000), CODEC_OK);
-    patched_parts(&b, 1000, &inner, &d, &count);
+    patched_parts(&b, 1000, &inner, &d, &count, NULL);
     assert_int_equal(d, 2);
     assert_int_equal(count, 1);
     codec_buf_free(&b);
