@@ -43,6 +43,8 @@ typedef struct series_rules {
     uint32_t *ids;
     size_t n, cap;
     uint32_t fault; /* its FAULT rule + 1 */
+    bool have_last; /* its latest good reading, for deviation rules */
+    double last;
 } series_rules;
 
 struct alert_engine {
@@ -64,8 +66,8 @@ struct alert_engine {
     bool journal_failed;
 };
 
-static const char *const kind_names[] = {"high", "high_high", "low",  "low_low",
-                                         "rate", "stale",     "fault"};
+static const char *const kind_names[] = {"high", "high_high", "low",   "low_low",
+                                         "rate", "stale",     "fault", "deviation"};
 static const char *const state_names[] = {"normal", "unack", "acked", "rtn_unack"};
 
 const char *alert_kind_name(alert_kind k) {
@@ -243,6 +245,30 @@ void alert_close(alert_engine *e) {
 
 /* ---- rules ---- */
 
+static int grow_series(alert_engine *e, uint32_t series) {
+    if (series < e->n_series) return 0;
+    size_t n = e->n_series ? e->n_series : 1024;
+    while (n <= series) n *= 2;
+    series_rules *ns = realloc(e->by_series, n * sizeof *ns);
+    if (!ns) return -1;
+    memset(ns + e->n_series, 0, (n - e->n_series) * sizeof *ns);
+    e->by_series = ns;
+    e->n_series = n;
+    return 0;
+}
+
+static int list_rule(series_rules *sr, uint32_t id) {
+    if (sr->n == sr->cap) {
+        size_t cap = sr->cap ? sr->cap * 2 : 4;
+        uint32_t *ids = realloc(sr->ids, cap * sizeof *ids);
+        if (!ids) return -1;
+        sr->ids = ids;
+        sr->cap = cap;
+    }
+    sr->ids[sr->n++] = id;
+    return 0;
+}
+
 static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
     if (e->n_rules == e->cap_rules) {
         size_t cap = e->cap_rules ? e->cap_rules * 2 : 256;
@@ -251,23 +277,10 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
         e->rules = nr;
         e->cap_rules = cap;
     }
-    if (r->series >= e->n_series) {
-        size_t n = e->n_series ? e->n_series : 1024;
-        while (n <= r->series) n *= 2;
-        series_rules *ns = realloc(e->by_series, n * sizeof *ns);
-        if (!ns) return -1;
-        memset(ns + e->n_series, 0, (n - e->n_series) * sizeof *ns);
-        e->by_series = ns;
-        e->n_series = n;
-    }
+    if (grow_series(e, r->series) != 0 ||
+        (r->kind == ALERT_DEVIATION && grow_series(e, r->paired_series) != 0))
+        return -1;
     series_rules *sr = &e->by_series[r->series];
-    if (sr->n == sr->cap) {
-        size_t cap = sr->cap ? sr->cap * 2 : 4;
-        uint32_t *ids = realloc(sr->ids, cap * sizeof *ids);
-        if (!ids) return -1;
-        sr->ids = ids;
-        sr->cap = cap;
-    }
     rule_state *s = &e->rules[e->n_rules];
     memset(s, 0, sizeof *s);
     s->r = *r;
@@ -281,10 +294,14 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
     s->r.series_name = s->series_name;
     s->r.enterprise = s->enterprise;
     *id = (uint32_t)e->n_rules++;
-    if (r->kind == ALERT_FAULT)
+    if (r->kind == ALERT_FAULT) {
         sr->fault = *id + 1;
-    else
-        sr->ids[sr->n++] = *id;
+        return 0;
+    }
+    /* A deviation rule is looked at when either of its sensors reads. */
+    if (list_rule(sr, *id) != 0 || (r->kind == ALERT_DEVIATION && r->paired_series != r->series &&
+                                    list_rule(&e->by_series[r->paired_series], *id) != 0))
+        return -1;
     return 0;
 }
 
@@ -297,7 +314,8 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
         if ((unsigned)r->kind >= ALERT_KIND_COUNT || r->kind == ALERT_FAULT ||
             !isfinite(r->limit) || !(r->deadband >= 0) || r->on_delay_ms < 0 ||
             r->off_delay_ms < 0 || r->priority < 1 || r->priority > 4 ||
-            ((r->kind == ALERT_STALE || r->kind == ALERT_RATE) && r->limit <= 0)) {
+            ((r->kind == ALERT_STALE || r->kind == ALERT_RATE) && r->limit <= 0) ||
+            (r->kind == ALERT_DEVIATION && (r->paired_series == r->series || r->limit < 0))) {
             snprintf(err, errcap, "alerting: rule %zu (%s on %s) is not valid", i,
                      alert_kind_name(r->kind), r->series_name ? r->series_name : "?");
             rc = -1;
@@ -363,6 +381,7 @@ static bool wanted(const rule_state *r, double x) {
         case ALERT_HIGH:
         case ALERT_HIGH_HIGH:
         case ALERT_RATE:
+        case ALERT_DEVIATION:
             return r->active ? x > lim - db : x > lim;
         case ALERT_LOW:
         case ALERT_LOW_LOW:
@@ -398,9 +417,10 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
     for (size_t i = 0; i < n && rc >= 0; i++) {
         const alert_point *p = &pts[i];
         if (p->series >= e->n_series) continue;
-        const series_rules *sr = &e->by_series[p->series];
+        series_rules *sr = &e->by_series[p->series];
         if (!sr->n && !sr->fault) continue;
         bool bad = (p->quality & 0xC0) == QUALITY_BAD || !isfinite(p->value);
+        if (!bad) sr->have_last = true, sr->last = p->value;
         if (sr->fault) rc = drive(e, sr->fault - 1, bad, p->ts_ms, p->value);
         if (rc > 0) changes += rc;
         for (size_t k = 0; k < sr->n && rc >= 0; k++) {
@@ -412,6 +432,13 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
                 rc = drive(e, id, false, p->ts_ms, p->value);
             } else if (bad) {
                 continue; /* no process alarm from a bad reading */
+            } else if (r->r.kind == ALERT_DEVIATION) {
+                const series_rules *a = &e->by_series[r->r.series],
+                                   *b = &e->by_series[r->r.paired_series];
+                if (a->have_last && b->have_last) {
+                    double dev = fabs(a->last - b->last);
+                    rc = drive(e, id, wanted(r, dev), p->ts_ms, dev);
+                }
             } else if (r->r.kind == ALERT_RATE) {
                 if (r->have_prev && p->ts_ms > r->prev_ts) {
                     double per_min =

@@ -4,7 +4,8 @@
  * alerting/.
  *
  * Rules watch one series each: high, high-high, low, low-low limits, rate
- * of change per minute, and stale data (no reading for N seconds: a
+ * of change per minute, deviation from a paired sensor (the latest good
+ * readings of both), and stale data (no reading for N seconds: a
  * communication fault). Every rule has a deadband (an active high alarm
  * clears only below limit - deadband), an on-delay (the condition must
  * hold that long before the alarm raises) and an off-delay (the return to
@@ -42,9 +43,10 @@ typedef enum alert_kind {
     ALERT_HIGH_HIGH,
     ALERT_LOW,
     ALERT_LOW_LOW,
-    ALERT_RATE,  /* |change| per minute above limit */
-    ALERT_STALE, /* no reading for limit seconds */
-    ALERT_FAULT, /* bad-quality reading (made by the engine per series) */
+    ALERT_RATE,      /* |change| per minute above limit */
+    ALERT_STALE,     /* no reading for limit seconds */
+    ALERT_FAULT,     /* bad-quality reading (made by the engine per series) */
+    ALERT_DEVIATION, /* |value - paired series' value| above limit */
     ALERT_KIND_COUNT
 } alert_kind;
 
@@ -66,7 +68,8 @@ typedef struct alert_rule {
     double limit;    /* value, per-minute rate, or stale seconds */
     double deadband; /* in the value's unit (rate: per minute) */
     int64_t on_delay_ms, off_delay_ms;
-    int priority; /* 1 (highest) .. 4 */
+    int priority;           /* 1 (highest) .. 4 */
+    uint32_t paired_series; /* ALERT_DEVIATION: the sensor this one is compared with */
 } alert_rule;
 
 typedef struct alert_point {

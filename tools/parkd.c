@@ -235,7 +235,7 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
             GROW();
             double db = f->alarm1 * 0.05;
             alert_rule base = {0,  f->series[s], f->enterprise, ALERT_HIGH, f->alarm1,
-                               db, 2000,         5000,          2 - boost};
+                               db, 2000,         5000,          2 - boost,  0};
             rules[n] = base;
             defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
             base.kind = ALERT_HIGH_HIGH, base.limit = f->alarm2, base.priority = 1;
@@ -272,7 +272,20 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
                                     : 0,
                                 jint(jr, "on_delay_ms", 0),
                                 jint(jr, "off_delay_ms", 0),
-                                (int)jint(jr, "priority", 2)};
+                                (int)jint(jr, "priority", 2),
+                                0};
+        const char *paired = jstr(jr, "paired", NULL);
+        if (kind == ALERT_DEVIATION) { /* the other sensor, registered like the first */
+            uint32_t pid;
+            hist_error pe;
+            hist_series_def pd = {paired, NULL, NULL, 0};
+            if (!paired || hist_series_ensure(h, &pd, 1, &pid, &pe) != HIST_OK) {
+                snprintf(err, errcap,
+                         "alarms.rules[%zu]: a deviation rule needs a valid \"paired\"", k);
+                goto fail;
+            }
+            rules[n].paired_series = pid;
+        }
         defs[n++] = (hist_series_def){series, NULL, NULL, 0};
     }
     uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);

@@ -4,6 +4,7 @@
  * quality, rate of change, shelving expiry, journal queries, subscribers,
  * and alarms surviving a restart.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +42,7 @@ static alert_engine *open_engine(const char *dir, seen *s) {
 
 static uint32_t add(alert_engine *e, uint32_t series, alert_kind kind, double limit, double db,
                     int64_t on, int64_t off) {
-    alert_rule r = {series, "E001/gd-01/lel", "E001", kind, limit, db, on, off, 1};
+    alert_rule r = {series, "E001/gd-01/lel", "E001", kind, limit, db, on, off, 1, 0};
     uint32_t id;
     char err[256];
     if (alert_add_rules(e, &r, 1, &id, err, sizeof err) != 0) fail_msg("%s", err);
@@ -247,6 +248,34 @@ static void test_shelve_suppress_restore(void **state) {
     testutil_rmtree(dir);
 }
 
+/* Two transmitters on the same tank must agree within 0.5 m. */
+static void test_deviation(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-dev");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    alert_rule r = {10, "E001/tankfarm-1/T101.level", "E001", ALERT_DEVIATION, 0.5, 0.1, 0, 0, 2,
+                    11};
+    uint32_t id;
+    char err[256];
+    assert_int_equal(alert_add_rules(e, &r, 1, &id, err, sizeof err), 0);
+    feed(e, 10, T0, 5.0, 0);
+    feed(e, 11, T0, 5.2, 0); /* 0.2 apart */
+    assert_int_equal(state_of(e, id), ALERT_NORMAL);
+    feed(e, 11, T0 + S, 5.7, 0); /* the paired one drifts: 0.7 apart */
+    assert_int_equal(state_of(e, id), ALERT_UNACK);
+    assert_true(fabs(s.ev[s.n - 1].value - 0.7) < 1e-9);
+    feed(e, 10, T0 + 2 * S, 5.25, 0); /* 0.45: inside the deadband, still active */
+    assert_int_equal(state_of(e, id), ALERT_UNACK);
+    feed(e, 11, T0 + 3 * S, 5.6, 0); /* 0.35: clears */
+    assert_int_equal(state_of(e, id), ALERT_RTN_UNACK);
+    feed(e, 11, T0 + 4 * S, 99, 0x80); /* a bad reading is not compared */
+    assert_int_equal(state_of(e, id), ALERT_RTN_UNACK);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 /* Performance figures on a history whose counts are known. */
 static void test_kpis(void **state) {
     (void)state;
@@ -255,7 +284,7 @@ static void test_kpis(void **state) {
     alert_engine *e = open_engine(dir, NULL);
     uint32_t chatty = add(e, 1, ALERT_HIGH, 50, 0, 0, 0); /* E001 */
     uint32_t steady = add(e, 2, ALERT_HIGH, 50, 0, 0, 0);
-    alert_rule other = {3, "E002/x/y", "E002", ALERT_HIGH, 50, 0, 0, 0, 2};
+    alert_rule other = {3, "E002/x/y", "E002", ALERT_HIGH, 50, 0, 0, 0, 2, 0};
     uint32_t e2;
     char err[256];
     assert_int_equal(alert_add_rules(e, &other, 1, &e2, err, sizeof err), 0);
@@ -295,10 +324,11 @@ static void test_bad_rules(void **state) {
     char dir[512];
     testutil_tmpdir(dir, sizeof dir, "alert-bad");
     alert_engine *e = open_engine(dir, NULL);
-    alert_rule bad[] = {{1, "x", "E", ALERT_HIGH, 1, -1, 0, 0, 1},
-                        {1, "x", "E", ALERT_HIGH, 1, 0, 0, 0, 5},
-                        {1, "x", "E", ALERT_STALE, 0, 0, 0, 0, 1},
-                        {1, "x", "E", ALERT_FAULT, 0, 0, 0, 0, 1}};
+    alert_rule bad[] = {{1, "x", "E", ALERT_HIGH, 1, -1, 0, 0, 1, 0},
+                        {1, "x", "E", ALERT_HIGH, 1, 0, 0, 0, 5, 0},
+                        {1, "x", "E", ALERT_STALE, 0, 0, 0, 0, 1, 0},
+                        {1, "x", "E", ALERT_FAULT, 0, 0, 0, 0, 1, 0},
+                        {1, "x", "E", ALERT_DEVIATION, 1, 0, 0, 0, 1, 1}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t id;
         char err[256];
@@ -311,11 +341,9 @@ static void test_bad_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transitions),
-        cmocka_unit_test(test_delays_and_deadband),
-        cmocka_unit_test(test_stale_quality_rate),
-        cmocka_unit_test(test_shelve_suppress_restore),
-        cmocka_unit_test(test_kpis),
+        cmocka_unit_test(test_transitions),        cmocka_unit_test(test_delays_and_deadband),
+        cmocka_unit_test(test_stale_quality_rate), cmocka_unit_test(test_shelve_suppress_restore),
+        cmocka_unit_test(test_deviation),          cmocka_unit_test(test_kpis),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
