@@ -182,4 +182,16 @@ typedef struct alert_kpis {
 int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *enterprise,
                    alert_kpis *out);
 
+/* Notifications POSTed (JSON bodies, in order) to an http:// URL from a
+ * thread of its own; send only queues (at most queue_cap, default 10,000:
+ * the oldest is dropped and counted beyond). Failed POSTs are retried with
+ * backoff from 0.5 s to 30 s. Thread-safe. */
+typedef struct alert_webhook alert_webhook;
+int alert_webhook_start(const char *url, size_t queue_cap, alert_webhook **out, char *err,
+                        size_t errcap);
+int alert_webhook_send(alert_webhook *w, const char *json);
+void alert_webhook_stats(alert_webhook *w, uint64_t *delivered, uint64_t *queued, uint64_t *dropped,
+                         uint64_t *failures);
+void alert_webhook_stop(alert_webhook *w); /* what is still queued is lost: the journal has it */
+
 #endif

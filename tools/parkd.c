@@ -164,7 +164,8 @@ static int load_config(const char *path, config *c) {
 /* ---- alarms ---- */
 
 typedef struct alarm_ctx {
-    ingest_service *svc; /* set once the service runs */
+    ingest_service *svc;    /* set once the service runs */
+    alert_webhook *webhook; /* alarms.webhook, or NULL */
     bool quiet;
 } alarm_ctx;
 
@@ -186,6 +187,7 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
     char topic[96];
     snprintf(topic, sizeof topic, "park/alarms/%s", r->enterprise[0] ? r->enterprise : "PARK");
     if (a->svc) ingest_service_publish(a->svc, topic, txt, strlen(txt));
+    if (a->webhook) alert_webhook_send(a->webhook, txt);
     if (!a->quiet && ev->action == ALERT_ACT_CONDITION)
         fprintf(stderr, "parkd: alarm %s %s %s -> %s (%g, limit %g)\n", r->series_name,
                 alert_kind_name(r->kind), alert_state_name(ev->from), alert_state_name(ev->to),
@@ -455,6 +457,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     c.svc.pipeline.alerts = alarms;
+    const char *hook = jstr(json_object_get(c.root, "alarms"), "webhook", NULL);
+    if (hook && alert_webhook_start(hook, 0, &actx.webhook, aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
+        return 1;
+    }
     if (!quiet) fprintf(stderr, "%s: %zu alarm rules\n", prog, alert_rule_count(alarms));
     c.svc.spool_dir = spool_dir;
     ingest_service *svc;

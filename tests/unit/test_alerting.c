@@ -5,6 +5,9 @@
  * and alarms surviving a restart.
  */
 #include <math.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -248,6 +253,95 @@ static void test_shelve_suppress_restore(void **state) {
     testutil_rmtree(dir);
 }
 
+/* ---- the webhook, against a tiny HTTP server ---- */
+
+typedef struct http_sink {
+    int fd, port;
+    int fail_first; /* answer 500 to this many requests */
+    char bodies[16][256];
+    int n_requests, n_ok;
+    pthread_t thread;
+} http_sink;
+
+static void *sink_main(void *arg) {
+    http_sink *h = arg;
+    for (;;) {
+        int c = accept(h->fd, NULL, NULL);
+        if (c < 0) return NULL;
+        char req[2048];
+        size_t got = 0;
+        ssize_t r;
+        /* headers, then Content-Length bytes */
+        while (got < sizeof req - 1 && (r = recv(c, req + got, sizeof req - 1 - got, 0)) > 0) {
+            got += (size_t)r;
+            req[got] = 0;
+            char *hdr_end = strstr(req, "\r\n\r\n"), *cl = strstr(req, "Content-Length: ");
+            if (hdr_end && cl && got >= (size_t)(hdr_end + 4 - req) + (size_t)atoi(cl + 16)) break;
+        }
+        char *body = strstr(req, "\r\n\r\n");
+        bool fail = h->n_requests++ < h->fail_first;
+        const char *resp = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+                                : "HTTP/1.1 204 No Content\r\n\r\n";
+        if (!fail && body && h->n_ok < 16) snprintf(h->bodies[h->n_ok++], 256, "%s", body + 4);
+        if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0) {
+        }
+        close(c);
+    }
+}
+
+static void sink_start(http_sink *h, int fail_first) {
+    memset(h, 0, sizeof *h);
+    h->fail_first = fail_first;
+    h->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(h->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(h->fd, 16), 0);
+    assert_int_equal(getsockname(h->fd, (struct sockaddr *)&a, &len), 0);
+    h->port = ntohs(a.sin_port);
+    pthread_create(&h->thread, NULL, sink_main, h);
+}
+
+static void sink_stop(http_sink *h) {
+    shutdown(h->fd, SHUT_RDWR);
+    close(h->fd);
+    pthread_join(h->thread, NULL);
+}
+
+static void test_webhook(void **state) {
+    (void)state;
+    http_sink h;
+    sink_start(&h, 1); /* the first POST fails: it must come again, and in order */
+    char url[64], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/alarms", h.port);
+    alert_webhook *w;
+    assert_int_equal(alert_webhook_start(url, 0, &w, err, sizeof err), 0);
+    alert_webhook_send(w, "{\"seq\": 1}");
+    alert_webhook_send(w, "{\"seq\": 2}");
+    alert_webhook_send(w, "{\"seq\": 3}");
+    uint64_t delivered = 0, queued, dropped, failures;
+    for (int i = 0; i < 500 && delivered < 3; i++) {
+        usleep(20000);
+        alert_webhook_stats(w, &delivered, &queued, &dropped, &failures);
+    }
+    assert_int_equal(delivered, 3);
+    assert_int_equal(failures, 1);
+    assert_int_equal(h.n_ok, 3);
+    assert_string_equal(h.bodies[0], "{\"seq\": 1}");
+    assert_string_equal(h.bodies[2], "{\"seq\": 3}");
+    alert_webhook_stop(w);
+    sink_stop(&h);
+    /* Nobody listening, a queue of 2: the oldest goes, counted. */
+    assert_int_equal(alert_webhook_start("http://127.0.0.1:9/x", 2, &w, err, sizeof err), 0);
+    for (int i = 0; i < 5; i++) alert_webhook_send(w, "{}");
+    usleep(100000);
+    alert_webhook_stats(w, &delivered, &queued, &dropped, &failures);
+    assert_int_equal(delivered, 0);
+    assert_true(dropped >= 2 && queued <= 2 && failures >= 1);
+    alert_webhook_stop(w);
+    assert_int_equal(alert_webhook_start("https://example/", 0, &w, err, sizeof err), -1);
+}
+
 /* Two transmitters on the same tank must agree within 0.5 m. */
 static void test_deviation(void **state) {
     (void)state;
@@ -341,9 +435,13 @@ static void test_bad_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transitions),        cmocka_unit_test(test_delays_and_deadband),
-        cmocka_unit_test(test_stale_quality_rate), cmocka_unit_test(test_shelve_suppress_restore),
-        cmocka_unit_test(test_deviation),          cmocka_unit_test(test_kpis),
+        cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_delays_and_deadband),
+        cmocka_unit_test(test_stale_quality_rate),
+        cmocka_unit_test(test_shelve_suppress_restore),
+        cmocka_unit_test(test_deviation),
+        cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_kpis),
         cmocka_unit_test(test_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
