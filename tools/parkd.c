@@ -503,6 +503,7 @@ int main(int argc, char **argv) {
     actx.svc = NULL;
     ingest_service_free(svc);
     alert_close(alarms);
+    alert_webhook_stop(actx.webhook);
     if (hist_close(h, &he) != HIST_OK) {
         fprintf(stderr, "%s: closing the historian: %s\n", prog, he.msg);
         rc = 2;
