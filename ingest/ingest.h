@@ -300,7 +300,7 @@ typedef struct ingest_enterprise {
 
 typedef struct ingest_options {
     struct hist *historian;
-    struct alert_engine *alerts; /* may be NULL; borrowed: evaluates every stored point */
+    struct alert_engine *alerts; /* may be NULL; borrowed: sees every accepted reading */
     const ingest_enterprise *enterprises;
     size_t n_enterprises;
     size_t max_payload_bytes;         /* default 1 MiB */

@@ -615,12 +615,29 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     if (register_new(g, e, ids, keep, err, errcap) != 0) return -1;
     int queued = 0;
     int64_t first_ts = INT64_MAX;
+    size_t first_new = g->n_pending;
     for (size_t i = 0; i < g->n_stage; i++) {
         if (!keep[i]) continue;
         const staged *s = &g->stage[i];
         g->pending[g->n_pending++] = (hist_point){ids[i], s->q, s->ts, s->v};
         if (s->ts < first_ts) first_ts = s->ts;
         queued++;
+    }
+    /* Alarms see the readings as they arrive, before the historian batch is
+     * written: an alarm must not wait for a batch (the spool already holds
+     * the message, so nothing is lost if the write fails later). */
+    if (g->opt.alerts && queued) {
+        alert_point buf[256];
+        for (size_t i = first_new; i < g->n_pending;) {
+            size_t k = 0;
+            for (; k < 256 && i < g->n_pending; k++, i++)
+                buf[k] = (alert_point){g->pending[i].series, g->pending[i].ts_ms,
+                                       g->pending[i].value, g->pending[i].quality};
+            if (alert_points(g->opt.alerts, buf, k) < 0) {
+                snprintf(err, errcap, "ingest: the alarm journal cannot be written");
+                return -1;
+            }
+        }
     }
     if (queued) {
         if (g->n_pending_ts == g->cap_pending_ts) {
@@ -651,20 +668,6 @@ int ingest_flush(ingest *g, char *err, size_t errcap) {
     if (hist_append(g->h, g->pending, g->n_pending, &he) != HIST_OK) {
         snprintf(err, errcap, "ingest: historian append: %s", he.msg);
         return -1;
-    }
-    /* Alarms see the points once they are stored, in arrival order. */
-    if (g->opt.alerts) {
-        alert_point buf[512];
-        for (size_t i = 0; i < g->n_pending;) {
-            size_t k = 0;
-            for (; k < 512 && i < g->n_pending; k++, i++)
-                buf[k] = (alert_point){g->pending[i].series, g->pending[i].ts_ms,
-                                       g->pending[i].value, g->pending[i].quality};
-            if (alert_points(g->opt.alerts, buf, k) < 0) {
-                snprintf(err, errcap, "ingest: the alarm journal cannot be written");
-                return -1;
-            }
-        }
     }
     pthread_mutex_lock(&g->mu);
     g->stats.points += g->n_pending;
