@@ -190,36 +190,62 @@ int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
  * Formats (ingest_payload_parse with INGEST_FMT_AUTO picks by content: a
  * payload whose first non-blank byte is '{' or '[' is JSON, anything else
  * line protocol; a JSON object with "values" plus "timestamp", "node" or
- * "node_name", or with a "tags" array, is Neuron, else Parkwatch JSON):
+ * "node_name", with a "tags" array, or with "errors" but no "values", is
+ * Neuron, else Parkwatch JSON):
  *
  *  1. Parkwatch JSON: {"ts": <ms>, "values": {"T301.level": 12.5, ...},
  *     "quality": {"T301.level": "bad"}} or an array of such objects. Quality
  *     is "good" (default), "uncertain" or "bad", or an OPC UA status byte
- *     as a number 0..255. "ts" may be omitted (now_ms is used).
+ *     as a number 0..255; any other quality rejects that reading
+ *     ("bad_quality"), and a quality entry for a tag not in values is
+ *     ignored. "ts" may be omitted (now_ms is used). Other keys are ignored.
+ *     In the array form each element stands alone: an element of the wrong
+ *     shape is rejected ("bad_structure", tag NULL, the message names its
+ *     0-based index) and the other elements still give their readings; the
+ *     message is rejected whole only when every element is of the wrong shape.
  *  2. Neuron upload (../shared/reference/payload-formats.md, Neuron docs
  *     2.1-2.10): {"timestamp": <ms>, "node": "...", "group": "...",
  *     "values": {...}, "errors": {"tag": code}} or with "tags": [{"name",
  *     "value"} | {"name", "error"}]; "node_name"/"group_name" (Neuron 2.0)
- *     accepted too. Reading device = node, tag = "{group}.{tag}". A tag in
- *     errors is a reading of value 0 and quality INGEST_QUALITY_BAD, its
- *     Neuron error code in error_code.
+ *     accepted too. Reading device = node, tag = "{group}.{tag}" (just the
+ *     tag name without a group; an empty node or group counts as absent).
+ *     A tag in errors is a reading of value 0 and quality INGEST_QUALITY_BAD,
+ *     its Neuron error code in error_code (-1 if the code is not an integer
+ *     that fits an int). Readings come in the order values, errors, tags. A
+ *     tags element with both "value" and "error" is an error; one without a
+ *     name or with neither is rejected alone ("bad_structure", tag NULL).
+ *     "timestamp" may be omitted (now_ms); "metas" and other keys are ignored.
  *  3. Line protocol (ms precision over MQTT): device = tag "device" if
- *     present, else the topic's device; tag = measurement[,key=value for the
- *     other tags in key order].field, as ingest_lp_series_name names it
- *     when a device tag is present; an enterprise tag is reported in
- *     reading.enterprise for the caller to check.
+ *     present, else the topic's device (reading.device NULL); tag =
+ *     measurement[,key=value for the other tags in key order].field, as
+ *     ingest_lp_series_name names it when a device tag is present, so that
+ *     "{enterprise}/{device}/{tag}" is always the series a device tag would
+ *     name; an enterprise tag is reported in reading.enterprise for the
+ *     caller to check. Lines without a timestamp get now_ms. A field whose
+ *     name cannot be built ('/' in a component, or device and tag
+ *     together over about 500 bytes, far beyond any series name) is rejected ("bad_tag"). Rejected
+ * lines are reported with the line protocol's reason, tag NULL and a message naming the line
+ * number.
  *
  * Values: numbers as they are; booleans as 0/1; integers beyond 2^53
  * rounded. Strings and other types are rejected per reading (reason
  * "bad_value_type"); NaN and infinities (the JSON parser never makes them,
- * line protocol rejects "nan"/"inf") per reading too ("nan_or_inf").
+ * line protocol rejects "nan"/"inf") per reading too ("nan_or_inf"). JSON
+ * numbers that neither an int64 nor a double can hold (99999999999999999999,
+ * 1e400) make the whole message "malformed_json" (jansson refuses them).
+ * An empty JSON tag name is rejected per reading ("bad_tag").
  * Checking timestamps against the clock, series ownership and limits is the
  * pipeline's job, not the parser's.
  *
- * Per-message reasons (the whole payload is rejected): "malformed_json",
- * "bad_structure" (JSON of the wrong shape: no "values", "values" not an
- * object, ts not an integer), "empty" (no reading at all). Line protocol
- * keeps its per-line reasons (above).
+ * Per-message reasons (the whole payload is rejected): "malformed_json"
+ * (incl. trailing bytes, duplicate keys in any object, NUL bytes or
+ * \u0000), "bad_structure" (JSON of the wrong shape: no "values",
+ * "values" not an object, ts not a non-negative integer), "empty" (no
+ * reading at all; also a payload of only blanks, or NULL with len 0, in
+ * every format), "malformed" (a payload taken as line protocol that holds a
+ * NUL byte). Line protocol keeps its per-line reasons (above); a line
+ * protocol payload with no good line is rejected whole. "no_memory" rejects
+ * one reading whose name needed memory that could not be had.
  */
 #define INGEST_QUALITY_GOOD      0x00
 #define INGEST_QUALITY_UNCERTAIN 0x40
@@ -252,11 +278,13 @@ typedef int (*ingest_reading_fn)(const ingest_reading *r, void *ctx);
 typedef void (*ingest_payload_reject_fn)(const char *reason, const char *tag, const char *message,
                                          void *ctx);
 
-/* Parses one payload. detected (may be NULL) receives the format used.
- * Returns 0 when the payload was handled (some readings may have been
- * rejected), 1 when the whole message was rejected (the reject callback
- * said why), the callback's non-zero value if it stopped, or
- * INGEST_LP_EINVAL on bad arguments. Reentrant, no global state. */
+/* Parses one payload. detected (may be NULL) receives the format used
+ * (INGEST_FMT_JSON for malformed JSON under INGEST_FMT_AUTO, the line
+ * protocol for a blank payload; left alone on bad arguments). Returns 0
+ * when the payload was handled (some readings may have been rejected), 1
+ * when the whole message was rejected (the reject callback said why), the
+ * callback's non-zero value if it stopped, or INGEST_LP_EINVAL on bad
+ * arguments. Reentrant, no global state. */
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                          ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
                          void *ctx, ingest_format *detected);

@@ -6,6 +6,7 @@
  * node_name/group_name in Neuron 2.0).
  */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ const char *ingest_format_name(ingest_format f) {
 }
 
 int ingest_format_parse(const char *name, ingest_format *out) {
-    for (int i = 0; name && i < 4; i++)
+    for (int i = 0; name && out && i < 4; i++)
         if (!strcmp(name, format_names[i])) {
             *out = (ingest_format)i;
             return 0;
@@ -151,22 +152,51 @@ static int parkwatch_object(parse_ctx *p, json_t *o, const char *where) {
     return n;
 }
 
-/* Neuron tag names become "{group}.{tag}"; a stack buffer covers real names. */
-static int neuron_emit(parse_ctx *p, const char *node, const char *group, const char *tag,
-                       int64_t ts, double v, uint8_t q, int code) {
-    char buf[256];
-    char *name = buf;
-    size_t need = (group ? strlen(group) + 1 : 0) + strlen(tag) + 1;
-    if (need > sizeof buf && !(name = malloc(need))) return -1;
-    if (group)
-        snprintf(name, need, "%s.%s", group, tag);
-    else
-        snprintf(name, need, "%s", tag);
-    int rc = emit(p, node, name, ts, v, q, code);
-    if (name != buf) free(name);
+/* A Neuron error code; -1 when it is not an integer that fits an int. */
+static int neuron_code(json_t *v) {
+    if (!json_is_integer(v)) return -1;
+    json_int_t c = json_integer_value(v);
+    return c >= INT_MIN && c <= INT_MAX ? (int)c : -1;
+}
+
+/* One Neuron tag: v is its value, or its error code when is_error. The
+ * reading's tag is "{group}.{tag}" (the tag alone without a group), and
+ * rejects name it so. A stack buffer covers every name that can make a
+ * series (HIST_SERIES_NAME_MAX is 255), the heap the rest. Returns the
+ * reading callback's non-zero value to stop, else 0. */
+static int neuron_reading(parse_ctx *p, const char *node, const char *group, const char *tag,
+                          int64_t ts, json_t *v, bool is_error) {
+    if (!*tag) {
+        reject(p, "bad_tag", tag, "empty tag name");
+        return 0;
+    }
+    char buf[320], *heap = NULL;
+    const char *name = tag;
+    if (group) {
+        size_t gl = strlen(group), tl = strlen(tag), need = gl + 1 + tl + 1;
+        char *s = need <= sizeof buf ? buf : (heap = malloc(need));
+        if (!s) {
+            reject(p, "no_memory", tag, "out of memory for a %zu-byte tag name", need);
+            return 0;
+        }
+        memcpy(s, group, gl);
+        s[gl] = '.';
+        memcpy(s + gl + 1, tag, tl + 1);
+        name = s;
+    }
+    int rc = 0;
+    double x;
+    if (is_error)
+        rc = emit(p, node, name, ts, 0.0, INGEST_QUALITY_BAD, neuron_code(v));
+    else if (json_value(p, name, v, &x))
+        rc = emit(p, node, name, ts, x, INGEST_QUALITY_GOOD, 0);
+    free(heap);
     return rc;
 }
 
+/* A Neuron upload (../shared/reference/payload-formats.md): readings from
+ * values, then errors, then the tags array. Returns the number of tags
+ * looked at (>= 0), or -1 if the upload has the wrong shape (rejected). */
 static int neuron_object(parse_ctx *p, json_t *o) {
     json_t *node_v = json_object_get(o, "node");
     if (!node_v) node_v = json_object_get(o, "node_name");
@@ -193,39 +223,25 @@ static int neuron_object(parse_ctx *p, json_t *o) {
     const char *tag;
     json_t *v;
     json_object_foreach(values, tag, v) {
-        double x;
         n++;
-        if (!*tag) {
-            reject(p, "bad_tag", tag, "empty tag name");
-            continue;
-        }
-        if (json_value(p, tag, v, &x) &&
-            neuron_emit(p, node, group, tag, ts, x, INGEST_QUALITY_GOOD, 0))
-            return n;
+        if (neuron_reading(p, node, group, tag, ts, v, false)) return n;
     }
     json_object_foreach(errors, tag, v) {
         n++;
-        int code = json_is_integer(v) ? (int)json_integer_value(v) : -1;
-        if (*tag && neuron_emit(p, node, group, tag, ts, 0.0, INGEST_QUALITY_BAD, code)) return n;
+        if (neuron_reading(p, node, group, tag, ts, v, true)) return n;
     }
     size_t i;
     json_array_foreach(tags, i, v) {
         json_t *name = json_object_get(v, "name"), *val = json_object_get(v, "value"),
                *err = json_object_get(v, "error");
         n++;
-        if (!json_is_string(name) || !*json_string_value(name) || (!val && !err)) {
+        if (!json_is_string(name) || (!val && !err)) {
             reject(p, "bad_structure", NULL, "tags[%zu] needs a name and a value or an error", i);
             continue;
         }
-        const char *t = json_string_value(name);
-        if (err) {
-            int code = json_is_integer(err) ? (int)json_integer_value(err) : -1;
-            if (neuron_emit(p, node, group, t, ts, 0.0, INGEST_QUALITY_BAD, code)) return n;
-            continue;
-        }
-        double x;
-        if (json_value(p, t, val, &x) &&
-            neuron_emit(p, node, group, t, ts, x, INGEST_QUALITY_GOOD, 0))
+        /* An element with both: the error wins (the tag failed). */
+        if (neuron_reading(p, node, group, json_string_value(name), ts, err ? err : val,
+                           err != NULL))
             return n;
     }
     return n;
@@ -242,7 +258,10 @@ static bool is_neuron(json_t *o) {
 static int parse_json(parse_ctx *p, const char *buf, size_t len, ingest_format fmt,
                       ingest_format *detected) {
     json_error_t je;
+    /* Duplicate keys are refused in every object; NUL bytes and \u0000 are
+     * refused as jansson does by default (no JSON_ALLOW_NUL). */
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (detected) *detected = fmt == INGEST_FMT_AUTO ? INGEST_FMT_JSON : fmt;
     if (!root) {
         reject(p, "malformed_json", NULL, "line %d column %d: %s", je.line, je.column, je.text);
         return 1;
@@ -316,8 +335,10 @@ static int lp_line(const ingest_lp_line *line, void *arg) {
     ingest_lp_tag stack_tags[33], *tags = stack_tags;
     if (!device) {
         if (line->n_tags + 1 > sizeof stack_tags / sizeof stack_tags[0] &&
-            !(tags = malloc((line->n_tags + 1) * sizeof *tags)))
-            return -1;
+            !(tags = malloc((line->n_tags + 1) * sizeof *tags))) {
+            reject(p, "no_memory", NULL, "line %zu: out of memory for its tags", line->line_no);
+            return 0;
+        }
         memcpy(tags, line->tags, line->n_tags * sizeof *tags);
         tags[line->n_tags] = (ingest_lp_tag){"device", "_"};
         named.tags = tags;
@@ -331,7 +352,8 @@ static int lp_line(const ingest_lp_line *line, void *arg) {
         /* Reuse the one naming rule: build the full name with a stand-in
          * enterprise, keep what follows enterprise/device/. */
         if (ingest_lp_series_name(&named, f, "x", name, sizeof name) != 0) {
-            reject(p, "bad_tag", fld->key, "line %zu: no valid series name", line->line_no);
+            reject(p, "bad_tag", fld->key, "line %zu: no series name ('/' in a name, or too long)",
+                   line->line_no);
             continue;
         }
         const char *tag = strchr(strchr(name, '/') + 1, '/') + 1;
@@ -369,6 +391,11 @@ int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms
     parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+    if (i == len) { /* nothing but blanks (or NULL, 0): empty in every format */
+        if (detected) *detected = fmt != INGEST_FMT_AUTO ? fmt : INGEST_FMT_LINEPROTO;
+        reject(&p, "empty", NULL, "empty payload");
+        return 1;
+    }
     if (fast && fmt != INGEST_FMT_LINEPROTO && i < len && buf[i] == '{') {
         int rc = fastjson_parse(buf, len, fmt, now_ms, fast_emit, &p, detected);
         if (rc != FASTJSON_NOT_MINE) return rc;
@@ -376,7 +403,7 @@ int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms
     if (fmt == INGEST_FMT_AUTO && i < len && (buf[i] == '{' || buf[i] == '['))
         return parse_json(&p, buf, len, fmt, detected);
     if (fmt == INGEST_FMT_JSON || fmt == INGEST_FMT_NEURON)
-        return parse_json(&p, buf ? buf : "", len, fmt, detected);
+        return parse_json(&p, buf, len, fmt, detected);
     if (detected) *detected = INGEST_FMT_LINEPROTO;
     if (len && memchr(buf, 0, len)) {
         reject(&p, "malformed", NULL, "payload holds NUL bytes");
