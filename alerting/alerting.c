@@ -336,6 +336,18 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
     return rc;
 }
 
+int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out) {
+    pthread_mutex_lock(&e->mu);
+    int rc = rule < e->n_rules ? 0 : -1;
+    if (rc == 0) {
+        *out = e->rules[rule].r;
+        out->series_name = e->rules[rule].series_name;
+        out->enterprise = e->rules[rule].enterprise;
+    }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
 size_t alert_rule_count(alert_engine *e) {
     pthread_mutex_lock(&e->mu);
     size_t n = e->n_rules;
@@ -352,6 +364,20 @@ int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx) {
         e->n_subs++;
         rc = 0;
     }
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx) {
+    pthread_mutex_lock(&e->mu);
+    int rc = -1;
+    for (size_t i = 0; i < e->n_subs; i++)
+        if (e->subs[i].fn == fn && e->subs[i].ctx == ctx) {
+            memmove(&e->subs[i], &e->subs[i + 1], (e->n_subs - i - 1) * sizeof e->subs[0]);
+            e->n_subs--;
+            rc = 0;
+            break;
+        }
     pthread_mutex_unlock(&e->mu);
     return rc;
 }

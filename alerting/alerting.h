@@ -120,9 +120,15 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
 /* Restores the alarm states recorded in the journal (call after the rules). */
 int alert_restore(alert_engine *e, char *err, size_t errcap);
 size_t alert_rule_count(alert_engine *e);
+/* A rule as added (FAULT rules included); its strings belong to the engine
+ * and live until alert_close (rules are never removed). 0, or -1. */
+int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out);
 
 /* Subscribers see every transition; at most 16. */
 int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx);
+/* Removes a subscription; once it returns, fn is not running and will not
+ * be called again. 0, or -1 when there was no such subscription. */
+int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx);
 
 /* Evaluates points as they arrive (any order across series; per series
  * in time order). Returns the number of transitions, or -1 (journal). */

@@ -1027,25 +1027,43 @@ static void out_str(out_buf *b, const char *s) {
 
 int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of, void *ctx,
                       char **json, size_t *len) {
+    geo_layer_request rq = {.kind = kind, .value_of = value_of, .ctx = ctx};
+    return geo_layer(g, &rq, json, len);
+}
+
+int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, size_t *len) {
+    geo_kind kind = rq->kind;
+    geo_values_fn value_of = rq->value_of;
+    void *ctx = rq->ctx;
     *json = NULL;
     /* All the kind's series at once: one call to the historian. */
     size_t n_series = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (kind == GEO_ANY || g->f[i].pub.kind == kind) n_series += g->f[i].pub.n_series;
+#define LAYER_KEEPS(i)                                                                             \
+    ((kind == GEO_ANY || g->f[i].pub.kind == kind) &&                                              \
+     (!rq->keep || rq->keep(ctx, (i), &g->f[i].pub)))
+    bool *kept = malloc(g->n ? g->n : 1);
+    if (!kept) return -1;
+    for (size_t i = 0; i < g->n; i++) {
+        kept[i] = LAYER_KEEPS(i);
+        if (kept[i]) n_series += g->f[i].pub.n_series;
+    }
+#undef LAYER_KEEPS
     const char **names = malloc((n_series ? n_series : 1) * sizeof *names);
     geo_value *vals = calloc(n_series ? n_series : 1, sizeof *vals);
     if (!names || !vals) {
         free(names);
         free(vals);
+        free(kept);
         return -1;
     }
     size_t k = 0;
     for (size_t i = 0; i < g->n; i++)
-        if (kind == GEO_ANY || g->f[i].pub.kind == kind)
+        if (kept[i])
             for (size_t s = 0; s < g->f[i].pub.n_series; s++) names[k++] = g->f[i].pub.series[s];
     if (value_of && n_series && value_of(ctx, names, n_series, vals) != 0) {
         free(names);
         free(vals);
+        free(kept);
         return -1;
     }
     out_buf b = {0};
@@ -1054,7 +1072,7 @@ int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of
     bool first = true;
     for (size_t i = 0; i < g->n; i++) {
         const feature *f = &g->f[i];
-        if (kind != GEO_ANY && f->pub.kind != kind) continue;
+        if (!kept[i]) continue;
         if (!first) out_put(&b, ",", 1);
         first = false;
         out_put(&b, f->layer_head, f->layer_head_len);
@@ -1080,11 +1098,17 @@ int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of
         } else {
             k += f->pub.n_series;
         }
+        if (rq->extra) {
+            char extra[1024];
+            size_t n = rq->extra(ctx, i, &f->pub, vals + k - f->pub.n_series, extra, sizeof extra);
+            if (n > 0 && n < sizeof extra) out_put(&b, extra, n);
+        }
         out_put(&b, "}}", 2);
     }
     out_str(&b, "]}");
     free(names);
     free(vals);
+    free(kept);
     if (b.oom) {
         free(b.p);
         return -1;

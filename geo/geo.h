@@ -180,4 +180,20 @@ typedef int (*geo_values_fn)(void *ctx, const char *const *series, size_t n, geo
 int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of, void *ctx,
                       char **json, size_t *len);
 
+/* The same with a filter and extra properties (the API's live layers):
+ * keep (NULL keeps all) chooses features; extra (may be NULL) writes more
+ * members of the feature's properties into buf, each starting with a
+ * comma (`,"alarm":{...}`), and returns their length (0: none; cap or more:
+ * dropped); it sees the feature's values (n_series of them, filled only
+ * when value_of is given). Both are called with ctx. */
+typedef struct geo_layer_request {
+    geo_kind kind; /* or GEO_ANY */
+    bool (*keep)(void *ctx, size_t index, const geo_feature *f);
+    geo_values_fn value_of;
+    size_t (*extra)(void *ctx, size_t index, const geo_feature *f, const geo_value *values,
+                    char *buf, size_t cap);
+    void *ctx;
+} geo_layer_request;
+int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, size_t *len);
+
 #endif

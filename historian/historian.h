@@ -240,6 +240,9 @@ typedef struct hist_stats {
     uint64_t late_merges;    /* chunks rewritten because late points arrived, since open */
 } hist_stats;
 hist_status hist_get_stats(hist *h, hist_stats *out, hist_error *err);
+/* The same without the scan and without writing the head (points is 0):
+ * cheap enough for a metrics scrape. */
+void hist_get_gauges(hist *h, hist_stats *out);
 
 /* Online, consistent backup into dir (which must not exist): everything
  * appended before the call is in it. */

@@ -71,6 +71,23 @@ hist_status hist_get_stats(hist *h, hist_stats *out, hist_error *err) {
     return st;
 }
 
+void hist_get_gauges(hist *h, hist_stats *out) {
+    memset(out, 0, sizeof *out);
+    pthread_rwlock_rdlock(&h->head_lock);
+    out->series = h->n_series;
+    for (size_t i = 0; i < h->n_series; i++)
+        for (const head_window *w = h->series[i].windows; w; w = w->next) out->head_points += w->n;
+    pthread_rwlock_unlock(&h->head_lock);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rocksdb", h->dir);
+    out->bytes_rocksdb = dir_bytes(path, true, NULL);
+    out->bytes_sst = dir_bytes(path, true, ".sst");
+    out->bytes_wal = wal_bytes(h->log);
+    out->bytes_on_disk = out->bytes_rocksdb + out->bytes_wal;
+    out->chunks_written = atomic_load(&h->chunks_written);
+    out->late_merges = atomic_load(&h->late_merges);
+}
+
 hist_status hist_backup(hist *h, const char *dir, hist_error *err) {
     if (!h || !dir) return hist_fail(err, HIST_EINVAL, "null argument");
     struct stat sb;

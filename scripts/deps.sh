@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev
   libmosquitto-dev mosquitto
   libgeos-dev libproj-dev proj-bin
+  libmicrohttpd-dev wrk openssl
 )
 
 missing=()

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
@@ -49,7 +50,12 @@ static void die_usage(void) {
                     "       parkctl -d DIR backup TARGET_DIR\n"
                     "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
                     "       parkctl -d DIR stats [--compact]\n"
-                    "       parkctl layout-check FILE.geojson...\n");
+                    "       parkctl layout-check FILE.geojson...\n"
+                    "       parkctl token create --file TOKENS --role admin|operator|regulator|"
+                    "enterprise [--enterprise E] --name NAME\n"
+                    "       parkctl token list --file TOKENS\n"
+                    "       parkctl token revoke --file TOKENS ID|NAME\n"
+                    "  (TOKENS is parkd's token file, by default DATA_DIR/tokens.json)\n");
     exit(2);
 }
 
@@ -685,6 +691,69 @@ static int cmd_layout_check(int argc, char **argv) {
     return 0;
 }
 
+/* API tokens (api.h): the token is printed once, on stdout, alone on its
+ * line; the file keeps only its hash. */
+static int cmd_token(int argc, char **argv) {
+    if (argc < 1) die_usage();
+    const char *sub = argv[0], *file = NULL, *role_s = NULL, *ent = NULL, *name = NULL,
+               *target = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--file") && i + 1 < argc)
+            file = argv[++i];
+        else if (!strcmp(argv[i], "--role") && i + 1 < argc)
+            role_s = argv[++i];
+        else if (!strcmp(argv[i], "--enterprise") && i + 1 < argc)
+            ent = argv[++i];
+        else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+            name = argv[++i];
+        else if (argv[i][0] != '-' && !target)
+            target = argv[i];
+        else
+            die_usage();
+    }
+    if (!file) die_usage();
+    char err[512];
+    if (!strcmp(sub, "create")) {
+        api_role role;
+        if (!role_s || !name || !api_role_parse(role_s, &role) || target) die_usage();
+        char token[API_TOKEN_MAX];
+        api_token_info info;
+        if (api_token_create(file, role, ent ? ent : "", name, token, &info, err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return 1;
+        }
+        fprintf(stderr, "%s: token %s (%s%s%s) for %s; shown once:\n", prog, info.id,
+                api_role_name(info.role), info.enterprise[0] ? " of " : "", info.enterprise,
+                info.name);
+        printf("%s\n", token);
+        return 0;
+    }
+    if (!strcmp(sub, "revoke")) {
+        if (!target) die_usage();
+        if (api_token_revoke(file, target, err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return 1;
+        }
+        return 0;
+    }
+    if (!strcmp(sub, "list")) {
+        api_token_info *v;
+        size_t n;
+        if (api_token_list(file, &v, &n, err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return 1;
+        }
+        for (size_t i = 0; i < n; i++)
+            printf("%s %-10s %-8s %lld %s\n", v[i].id, api_role_name(v[i].role),
+                   v[i].enterprise[0] ? v[i].enterprise : "-", (long long)v[i].created_ms,
+                   v[i].name);
+        free(v);
+        return 0;
+    }
+    die_usage();
+    return 2;
+}
+
 int main(int argc, char **argv) {
     const char *dir = getenv("PARKWATCH_DATA");
     int i = 1;
@@ -700,6 +769,7 @@ int main(int argc, char **argv) {
     char **rest = argv + i;
     if (!strcmp(cmd, "import")) return cmd_import(dir, n, rest);
     if (!strcmp(cmd, "layout-check")) return cmd_layout_check(n, rest);
+    if (!strcmp(cmd, "token")) return cmd_token(n, rest);
     if (!strcmp(cmd, "query")) return cmd_query(dir, n, rest);
     if (!strcmp(cmd, "last")) return cmd_last_or_snapshot(dir, n, rest, false);
     if (!strcmp(cmd, "snapshot")) return cmd_last_or_snapshot(dir, n, rest, true);

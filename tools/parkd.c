@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
+#include "api/api.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
@@ -363,6 +364,155 @@ static void write_stats_file(ingest_service *svc, const char *path) {
     if (fclose(f) == 0 && rename(tmp, path) != 0) unlink(tmp);
 }
 
+/* ---- the API's view of ingest (api.h, "ingest, as parkd provides it") ---- */
+
+static json_t *api_ingest_status(void *ctx) {
+    ingest_service *svc = ctx;
+    ingest_service_stats ss;
+    ingest_stats st;
+    ingest_service_get_stats(svc, &ss);
+    ingest *g = ingest_service_pipeline(svc);
+    ingest_get_stats(g, &st);
+    json_t *o = json_pack(
+        "{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:b,s:s}", "connected",
+        ss.connected, "connects", (json_int_t)ss.connects, "connection_losses",
+        (json_int_t)ss.connection_losses, "messages", (json_int_t)st.messages, "messages_rejected",
+        (json_int_t)st.messages_rejected, "status_messages", (json_int_t)st.status_messages,
+        "readings", (json_int_t)st.readings, "points", (json_int_t)st.points, "readings_rejected",
+        (json_int_t)st.readings_rejected, "series_created", (json_int_t)st.series_created,
+        "queue_depth_bytes", (json_int_t)ss.spool_backlog_bytes, "commits", (json_int_t)ss.commits,
+        "latency_p50_ms", st.latency_p50_ms, "latency_p99_ms", st.latency_p99_ms, "failed",
+        ss.failed, "last_error", ss.last_error);
+    json_t *ents = json_array();
+    /* rejections by enterprise and reason */
+    for (size_t i = 0; i < st.n_rejects; i++) {
+        const ingest_reject_count *rc = &st.rejects[i];
+        json_t *e = NULL;
+        size_t k;
+        json_t *x;
+        json_array_foreach(ents, k, x) {
+            if (!strcmp(json_string_value(json_object_get(x, "enterprise")), rc->enterprise)) e = x;
+        }
+        if (!e) {
+            e = json_pack("{s:s,s:{}}", "enterprise", rc->enterprise, "rejected");
+            json_array_append_new(ents, e);
+        }
+        json_object_set_new(json_object_get(e, "rejected"), rc->reason,
+                            json_integer((json_int_t)rc->messages));
+    }
+    json_object_set_new(o, "enterprises", ents);
+    return o;
+}
+
+static json_t *api_dead_letters(void *ctx) {
+    ingest *g = ingest_service_pipeline(ctx);
+    ingest_dead_letter *v = calloc(1024, sizeof *v);
+    size_t n = v ? ingest_dead_letters(g, v, 1024) : 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "recv_ms", (json_int_t)v[i].recv_ms,
+                         "topic", v[i].topic, "enterprise", v[i].enterprise, "reason", v[i].reason,
+                         "message", v[i].message, "excerpt", v[i].excerpt, "payload_bytes",
+                         (json_int_t)v[i].payload_len, "whole_message", v[i].whole_message));
+    free(v);
+    return a;
+}
+
+static json_t *api_devices(void *ctx) {
+    ingest *g = ingest_service_pipeline(ctx);
+    size_t cap = 65536;
+    ingest_device *v = calloc(cap, sizeof *v);
+    size_t n = v ? ingest_devices(g, v, cap) : 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:I}", "enterprise", v[i].enterprise,
+                                           "device", v[i].device, "online", v[i].online, "since_ms",
+                                           (json_int_t)v[i].since_ms));
+    free(v);
+    return a;
+}
+
+static char *api_ingest_metrics(void *ctx) {
+    ingest_service *svc = ctx;
+    ingest_service_stats ss;
+    ingest_stats st;
+    ingest_service_get_stats(svc, &ss);
+    ingest_get_stats(ingest_service_pipeline(svc), &st);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return NULL;
+    fprintf(f,
+            "# HELP parkwatch_ingest_messages_total MQTT messages handled.\n"
+            "# TYPE parkwatch_ingest_messages_total counter\n"
+            "parkwatch_ingest_messages_total %llu\n"
+            "# HELP parkwatch_ingest_points_total Points stored.\n"
+            "# TYPE parkwatch_ingest_points_total counter\nparkwatch_ingest_points_total %llu\n"
+            "# HELP parkwatch_ingest_readings_rejected_total Readings rejected.\n"
+            "# TYPE parkwatch_ingest_readings_rejected_total counter\n"
+            "parkwatch_ingest_readings_rejected_total %llu\n"
+            "# HELP parkwatch_ingest_queue_bytes Spooled bytes not yet stored.\n"
+            "# TYPE parkwatch_ingest_queue_bytes gauge\nparkwatch_ingest_queue_bytes %llu\n"
+            "# HELP parkwatch_ingest_broker_connected 1 while connected to the broker.\n"
+            "# TYPE parkwatch_ingest_broker_connected gauge\n"
+            "parkwatch_ingest_broker_connected %d\n"
+            "# HELP parkwatch_ingest_latency_ms Publish-to-durable latency quantiles.\n"
+            "# TYPE parkwatch_ingest_latency_ms gauge\n"
+            "parkwatch_ingest_latency_ms{quantile=\"0.5\"} %.3f\n"
+            "parkwatch_ingest_latency_ms{quantile=\"0.99\"} %.3f\n"
+            "# HELP parkwatch_ingest_rejected_messages_total Rejected messages by enterprise and "
+            "reason.\n"
+            "# TYPE parkwatch_ingest_rejected_messages_total counter\n",
+            (unsigned long long)st.messages, (unsigned long long)st.points,
+            (unsigned long long)st.readings_rejected, (unsigned long long)ss.spool_backlog_bytes,
+            ss.connected ? 1 : 0, st.latency_p50_ms, st.latency_p99_ms);
+    for (size_t i = 0; i < st.n_rejects; i++)
+        fprintf(f,
+                "parkwatch_ingest_rejected_messages_total{enterprise=\"%s\",reason=\"%s\"} "
+                "%llu\n",
+                st.rejects[i].enterprise, st.rejects[i].reason,
+                (unsigned long long)st.rejects[i].messages);
+    fclose(f);
+    return out;
+}
+
+/* The API from the config's "api" object; NULL api object: no API. */
+static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *alarms,
+                     const geo_layout *layout, ingest_service *svc, api_server **out, char *err,
+                     size_t errcap) {
+    *out = NULL;
+    if (!cfg) return 0;
+    api_options o;
+    api_options_default(&o);
+    static char tokens[PATH_MAX], audit[PATH_MAX];
+    snprintf(tokens, sizeof tokens, "%s/tokens.json", data_dir);
+    snprintf(audit, sizeof audit, "%s/audit.log", data_dir);
+    o.listen = jstr(cfg, "listen", o.listen);
+    o.allow_remote_http = json_is_true(json_object_get(cfg, "allow_remote_http"));
+    o.tls_cert = jstr(cfg, "tls_cert", NULL);
+    o.tls_key = jstr(cfg, "tls_key", NULL);
+    o.token_file = jstr(cfg, "token_file", tokens);
+    o.audit_log = jstr(cfg, "audit_log", audit);
+    o.static_dir = jstr(cfg, "static_dir", NULL);
+    o.threads = (unsigned)jint(cfg, "threads", 2);
+    o.max_points = (size_t)jint(cfg, "max_points", (long long)o.max_points);
+    o.max_span_ms = jint(cfg, "max_span_days", o.max_span_ms / DAY_MS) * DAY_MS;
+    o.max_body_bytes = (size_t)jint(cfg, "max_body_bytes", (long long)o.max_body_bytes);
+    o.max_streams = (size_t)jint(cfg, "max_streams", (long long)o.max_streams);
+    json_t *rl = json_object_get(cfg, "rate_limit_per_s");
+    o.rate_limit_per_s = json_is_number(rl) ? json_number_value(rl) : 0;
+    o.historian = h;
+    o.alarms = alarms;
+    o.layout = layout;
+    o.ingest = (api_ingest){.ctx = svc,
+                            .status = api_ingest_status,
+                            .dead_letters = api_dead_letters,
+                            .devices = api_devices,
+                            .metrics = api_ingest_metrics};
+    return api_start(&o, out, err, errcap);
+}
+
 int main(int argc, char **argv) {
     const char *config_path = NULL, *data = NULL, *broker = NULL, *stats_file = NULL;
     bool quiet = false;
@@ -476,6 +626,16 @@ int main(int argc, char **argv) {
                 c.n_ents, c.svc.host, c.svc.port);
 
     actx.svc = svc;
+    api_server *api = NULL;
+    if (start_api(json_object_get(c.root, "api"), c.data_dir, h, alarms, layout, svc, &api, err,
+                  sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        ingest_service_free(svc);
+        alert_close(alarms);
+        hist_close(h, &he);
+        return 1;
+    }
+    if (api && !quiet) fprintf(stderr, "%s: api on port %d\n", prog, api_port(api));
     int rc = 0, ticks = 0;
     for (;;) {
         struct timespec one_second = {1, 0};
@@ -498,6 +658,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
+    api_stop(api); /* no queries while the historian closes */
     if (ingest_service_stop(svc) != 0 && rc == 0) rc = 2;
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
     actx.svc = NULL;

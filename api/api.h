@@ -1,0 +1,140 @@
+/*
+ * api.h - the JSON API of parkd (libmicrohttpd + jansson): the one public
+ * header of api/.
+ *
+ * Everything is under /api/v1 and described in api/openapi.json, which is
+ * compiled in and served at /api/v1/openapi.json. /healthz and /metrics
+ * (Prometheus text format) sit at the root; the dashboard's files, when a
+ * static directory is given, are served at /.
+ *
+ * Access: every /api/v1 request but the OpenAPI document carries
+ * "Authorization: Bearer <token>". Tokens live in a token file (created
+ * and revoked with parkctl, see api_token_create), stored as SHA-256
+ * hashes and compared in constant time. Roles:
+ *   admin       everything
+ *   operator    reads the whole park, acknowledges and shelves alarms
+ *   regulator   reads the whole park, changes nothing, no ingest
+ *   enterprise  reads and writes its own series, alarms, features and dead
+ *               letters only, plus the park-level features (no enterprise)
+ * What a token may see is decided in one function of api.c (scope_sees),
+ * through which every endpoint passes each series, alarm, feature, device
+ * and dead letter.
+ *
+ * Errors are JSON {"error": {"code": "<stable code>", "message": "..."}}
+ * with the matching HTTP status. Query limits (points returned, time span,
+ * body size) are options below; no query allocates beyond them.
+ *
+ * Ownership and threads: api_start borrows the historian, the alarm engine
+ * and the layout (they must outlive the server) and copies the options'
+ * strings. Requests run on libmicrohttpd's thread pool; server-sent event
+ * streams are suspended connections woken by the alarm subscription and
+ * by a pump thread (replay, live values, heartbeats). api_stop may be
+ * called from any thread but one of the server's own.
+ */
+#ifndef PARKWATCH_API_H
+#define PARKWATCH_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerting/alerting.h"
+#include "geo/geo.h"
+#include "historian/historian.h"
+
+/* ---- tokens ---- */
+
+typedef enum api_role {
+    API_ROLE_ADMIN = 0,
+    API_ROLE_OPERATOR,
+    API_ROLE_REGULATOR,
+    API_ROLE_ENTERPRISE,
+    API_ROLE_COUNT
+} api_role;
+
+const char *api_role_name(api_role r);
+bool api_role_parse(const char *name, api_role *out);
+
+#define API_TOKEN_MAX 96 /* a token's text with its NUL */
+
+typedef struct api_token_info {
+    char id[17]; /* 16 hex digits, public: names the token in lists and logs */
+    api_role role;
+    char enterprise[32]; /* API_ROLE_ENTERPRISE only, else "" */
+    char name[64];       /* who or what holds it */
+    int64_t created_ms;
+} api_token_info;
+
+/* The token file is JSON, written atomically with mode 0600; it holds the
+ * tokens' SHA-256 hashes, never the tokens. create makes a random token
+ * ("pw_" + id + secret; shown once, here) and adds it to the file, creating
+ * the file if needed. revoke removes the token with this id or name. */
+int api_token_create(const char *path, api_role role, const char *enterprise, const char *name,
+                     char token[API_TOKEN_MAX], api_token_info *info, char *err, size_t errcap);
+int api_token_revoke(const char *path, const char *id_or_name, char *err, size_t errcap);
+/* Caller frees *out. */
+int api_token_list(const char *path, api_token_info **out, size_t *n, char *err, size_t errcap);
+
+/* The in-memory copy the server checks requests against; it rereads the
+ * file when it changes (checked at most once a second), so tokens created
+ * or revoked with parkctl take effect without a restart. Thread-safe. */
+typedef struct api_token_store api_token_store;
+int api_token_store_open(const char *path, api_token_store **out, char *err, size_t errcap);
+/* 0 and *out filled when the token is valid, -1 otherwise. */
+int api_token_store_check(api_token_store *s, const char *token, api_token_info *out);
+void api_token_store_close(api_token_store *s);
+
+/* ---- ingest, as parkd provides it ----
+ * The API does not depend on ingest/: parkd hands it these callbacks. Each
+ * may be NULL (the endpoint then answers 503). JSON results are new
+ * references the API releases. Arrays carry an "enterprise" member per
+ * element; the API filters them by the caller's scope. */
+typedef struct api_ingest {
+    void *ctx;
+    /* {"connected", "messages", "points", ..., "queue_depth", "enterprises":
+     * [{"enterprise", "messages", "readings", "points", "rejected": {reason: n}}]} */
+    json_t *(*status)(void *ctx);
+    json_t *(*dead_letters)(void *ctx); /* [{"enterprise", "reason", ...}], newest first */
+    json_t *(*devices)(void *ctx);      /* [{"enterprise", "device", "online", "since_ms"}] */
+    /* Prometheus text lines appended to /metrics; malloc'd, caller frees. */
+    char *(*metrics)(void *ctx);
+    /* Stores a payload as if enterprise's device had published it on
+     * park/{enterprise}/{device}/data; returns when it is durable (0), or -1
+     * with a reason ("rejected: ...", "unavailable: ..."). *accepted and
+     * *rejected count the readings. */
+    int (*submit)(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
+                  size_t *rejected, char *err, size_t errcap);
+} api_ingest;
+
+/* ---- the server ---- */
+
+typedef struct api_options {
+    const char *listen;             /* "HOST:PORT"; port 0 picks a free one (api_port) */
+    bool allow_remote_http;         /* plain HTTP on a non-loopback address */
+    const char *tls_cert, *tls_key; /* PEM files: HTTPS when both are set */
+    const char *token_file;
+    const char *static_dir; /* the dashboard, served at /; NULL: none */
+    hist *historian;
+    alert_engine *alarms;     /* may be NULL */
+    const geo_layout *layout; /* may be NULL */
+    api_ingest ingest;
+    unsigned threads;          /* default 2 */
+    size_t max_points;         /* raw points or buckets a query returns; default 100,000 */
+    int64_t max_span_ms;       /* of one query; default 400 days */
+    size_t max_body_bytes;     /* default 1 MiB */
+    size_t max_series_per_req; /* default 1,000 */
+    size_t max_streams;        /* concurrent SSE streams; default 64 */
+    double rate_limit_per_s;   /* per token; 0 = none */
+    const char *audit_log;     /* acknowledge/shelve/ingest lines appended; NULL: none */
+} api_options;
+
+void api_options_default(api_options *o);
+
+typedef struct api_server api_server;
+
+int api_start(const api_options *o, api_server **out, char *err, size_t errcap);
+int api_port(const api_server *s);
+void api_stop(api_server *s); /* closes streams, stops the threads, frees s */
+
+#endif

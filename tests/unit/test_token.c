@@ -1,0 +1,753 @@
+/*
+ * test_token.c - API tokens: the SHA-256 test vectors of FIPS 180-4, roles,
+ * creating, listing and revoking tokens in the token file (its mode, its
+ * contents, its validation), and the store parkd checks requests against:
+ * accepting the token and nothing near it, seeing revocations and new
+ * tokens after a reread, keeping its tokens when a reread fails, and
+ * concurrent writers and readers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api/api.h"
+#include "api/sha256.h"
+#include "tests/support/testutil.h"
+
+#define TOKEN_LEN 84
+
+/* ---- helpers ---- */
+
+typedef struct fixture {
+    char dir[512];
+    char path[600];
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    testutil_tmpdir(f->dir, sizeof f->dir, "token");
+    snprintf(f->path, sizeof f->path, "%s/tokens.json", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    testutil_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void assert_digest(const uint8_t d[32], const char *want) {
+    char got[65];
+    hex(d, 32, got);
+    assert_string_equal(got, want);
+}
+
+static char *slurp(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void write_raw(const char *path, const char *text, mode_t mode) {
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s.test", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static void create_ok(const char *path, api_role role, const char *ent, const char *name,
+                      char token[API_TOKEN_MAX], api_token_info *info) {
+    char err[256] = "";
+    if (api_token_create(path, role, ent, name, token, info, err, sizeof err) != 0)
+        fail_msg("create %s: %s", name, err);
+}
+
+static api_token_store *open_ok(const char *path) {
+    api_token_store *s;
+    char err[256] = "";
+    if (api_token_store_open(path, &s, err, sizeof err) != 0) fail_msg("store_open: %s", err);
+    return s;
+}
+
+static bool accepted(api_token_store *s, const char *token) {
+    api_token_info info;
+    return api_token_store_check(s, token, &info) == 0;
+}
+
+/* Past the store's once-a-second look at the file. */
+static void wait_reread(void) {
+    struct timespec ts = {1, 150 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static size_t list_count(const char *path) {
+    api_token_info *v;
+    size_t n;
+    char err[256] = "";
+    if (api_token_list(path, &v, &n, err, sizeof err) != 0) fail_msg("list: %s", err);
+    free(v);
+    return n;
+}
+
+/* ---- SHA-256 ---- */
+
+static void test_sha256_vectors(void **state) {
+    (void)state;
+    uint8_t d[32];
+    pw_sha256("", 0, d);
+    assert_digest(d, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    pw_sha256("abc", 3, d);
+    assert_digest(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    pw_sha256(m448, strlen(m448), d);
+    assert_digest(d, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    const char *m896 =
+        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+        "klmnopqrlmnopqrsmnopqrstnopqrstu";
+    pw_sha256(m896, strlen(m896), d);
+    assert_digest(d, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+
+    /* one million 'a', one-shot and in uneven pieces */
+    size_t n = 1000000;
+    char *a = malloc(n);
+    memset(a, 'a', n);
+    const char *million = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    pw_sha256(a, n, d);
+    assert_digest(d, million);
+    pw_sha256_ctx c;
+    pw_sha256_init(&c);
+    size_t off = 0, step = 1;
+    while (off < n) {
+        size_t k = step < n - off ? step : n - off;
+        pw_sha256_update(&c, a + off, k);
+        off += k;
+        step = step * 7 % 191 + 1; /* 1..191: crosses the 64-byte blocks every way */
+    }
+    pw_sha256_final(&c, d);
+    assert_digest(d, million);
+    free(a);
+}
+
+/* Every length around the padding boundaries, piecewise equal to one-shot. */
+static void test_sha256_pieces(void **state) {
+    (void)state;
+    uint8_t msg[300];
+    uint64_t seed = 42;
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)testutil_rand(&seed);
+    for (size_t len = 0; len <= sizeof msg; len++) {
+        uint8_t one[32], two[32];
+        pw_sha256(msg, len, one);
+        size_t cut = len ? testutil_rand(&seed) % (len + 1) : 0;
+        pw_sha256_ctx c;
+        pw_sha256_init(&c);
+        pw_sha256_update(&c, msg, cut);
+        pw_sha256_update(&c, NULL, 0);
+        pw_sha256_update(&c, msg + cut, len - cut);
+        pw_sha256_final(&c, two);
+        assert_memory_equal(one, two, 32);
+    }
+    /* 55, 56 and 64 bytes: the length fits, just misses, a whole block */
+    uint8_t d[32];
+    char m[65];
+    memset(m, 'a', 64);
+    pw_sha256(m, 55, d);
+    assert_digest(d, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+    pw_sha256(m, 56, d);
+    assert_digest(d, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+    pw_sha256(m, 64, d);
+    assert_digest(d, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+/* ---- roles ---- */
+
+static void test_roles(void **state) {
+    (void)state;
+    const char *names[] = {"admin", "operator", "regulator", "enterprise"};
+    for (int r = 0; r < API_ROLE_COUNT; r++) {
+        assert_string_equal(api_role_name((api_role)r), names[r]);
+        api_role got = API_ROLE_COUNT;
+        assert_true(api_role_parse(names[r], &got));
+        assert_int_equal(got, r);
+    }
+    api_role got = API_ROLE_OPERATOR;
+    assert_false(api_role_parse("Admin", &got));
+    assert_false(api_role_parse("", &got));
+    assert_false(api_role_parse("root", &got));
+    assert_false(api_role_parse(NULL, &got));
+    assert_int_equal(got, API_ROLE_OPERATOR);
+    assert_string_equal(api_role_name(API_ROLE_COUNT), "?");
+}
+
+/* ---- create, list, check ---- */
+
+static void test_create_list_check(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], tok2[API_TOKEN_MAX];
+    api_token_info info, info2;
+    create_ok(f->path, API_ROLE_OPERATOR, NULL, "control room", tok, &info);
+    create_ok(f->path, API_ROLE_ENTERPRISE, "E001", "E001 gateway", tok2, &info2);
+
+    /* "pw_" + id + "_" + 64 hex digits */
+    assert_int_equal(strlen(tok), TOKEN_LEN);
+    assert_memory_equal(tok, "pw_", 3);
+    assert_memory_equal(tok + 3, info.id, 16);
+    assert_int_equal(tok[19], '_');
+    for (int i = 20; i < TOKEN_LEN; i++) assert_non_null(strchr("0123456789abcdef", tok[i]));
+    assert_int_equal(strlen(info.id), 16);
+    assert_string_not_equal(info.id, info2.id);
+    assert_string_not_equal(tok + 20, tok2 + 20);
+    assert_int_equal(info.role, API_ROLE_OPERATOR);
+    assert_string_equal(info.enterprise, "");
+    assert_string_equal(info.name, "control room");
+    int64_t now = (int64_t)time(NULL) * 1000;
+    assert_true(info.created_ms > now - 60000 && info.created_ms <= now + 60000);
+
+    /* list: both, in creation order, as created */
+    api_token_info *v;
+    size_t n;
+    char err[256];
+    assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(&v[0], &info, sizeof info);
+    assert_memory_equal(&v[1], &info2, sizeof info2);
+    free(v);
+
+    api_token_store *s = open_ok(f->path);
+    api_token_info got;
+    assert_int_equal(api_token_store_check(s, tok, &got), 0);
+    assert_string_equal(got.id, info.id);
+    assert_int_equal(got.role, API_ROLE_OPERATOR);
+    assert_string_equal(got.enterprise, "");
+    assert_string_equal(got.name, "control room");
+    assert_int_equal(got.created_ms, info.created_ms);
+    assert_int_equal(api_token_store_check(s, tok2, &got), 0);
+    assert_int_equal(got.role, API_ROLE_ENTERPRISE);
+    assert_string_equal(got.enterprise, "E001");
+    assert_string_equal(got.name, "E001 gateway");
+
+    /* one changed character anywhere: refused (and *out cleared) */
+    for (int i = 0; i < TOKEN_LEN; i++) {
+        char bad[API_TOKEN_MAX];
+        memcpy(bad, tok, sizeof bad);
+        bad[i] = bad[i] == 'a' ? 'b' : 'a';
+        memset(&got, 0x55, sizeof got);
+        assert_int_equal(api_token_store_check(s, bad, &got), -1);
+        assert_string_equal(got.id, "");
+        assert_string_equal(got.name, "");
+    }
+    /* the other token's secret under this id */
+    char mixed[API_TOKEN_MAX];
+    memcpy(mixed, tok, 20);
+    memcpy(mixed + 20, tok2 + 20, TOKEN_LEN - 20 + 1);
+    assert_false(accepted(s, mixed));
+    /* longer, shorter, upper case, empty, NULL */
+    char longer[API_TOKEN_MAX + 8];
+    snprintf(longer, sizeof longer, "%s0", tok);
+    assert_false(accepted(s, longer));
+    char shorter[API_TOKEN_MAX];
+    memcpy(shorter, tok, sizeof shorter);
+    shorter[TOKEN_LEN - 1] = '\0';
+    assert_false(accepted(s, shorter));
+    char upper[API_TOKEN_MAX];
+    memcpy(upper, tok, sizeof upper);
+    for (int i = 20; i < TOKEN_LEN; i++)
+        if (upper[i] >= 'a' && upper[i] <= 'f') upper[i] = (char)(upper[i] - 32);
+    if (strcmp(upper, tok)) assert_false(accepted(s, upper));
+    assert_false(accepted(s, ""));
+    assert_false(accepted(s, "pw_"));
+    assert_int_equal(api_token_store_check(s, NULL, &got), -1);
+    assert_int_equal(api_token_store_check(NULL, tok, &got), -1);
+    /* out may be NULL */
+    assert_int_equal(api_token_store_check(s, tok, NULL), 0);
+    api_token_store_close(s);
+    api_token_store_close(NULL);
+}
+
+/* ---- the file ---- */
+
+static void test_file_mode_and_contents(void **state) {
+    fixture *f = *state;
+    /* the file is 0600 whatever the umask */
+    char tok[API_TOKEN_MAX], err[256];
+    api_token_info info, spare;
+    struct stat st;
+    mode_t old = umask(0);
+    create_ok(f->path, API_ROLE_OPERATOR, "", "spare", tok, &spare);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600);
+    umask(0277);
+    create_ok(f->path, API_ROLE_ADMIN, "", "alice", tok, &info);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(api_token_revoke(f->path, spare.id, err, sizeof err), 0);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    umask(old);
+
+    char *text = slurp(f->path);
+    assert_null(strstr(text, tok));
+    assert_null(strstr(text, tok + 20)); /* nor the secret alone */
+    uint8_t d[32];
+    char want[65];
+    pw_sha256(tok, strlen(tok), d);
+    hex(d, 32, want);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, info.id));
+
+    /* it is the documented JSON */
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "version")), 1);
+    json_t *t = json_array_get(json_object_get(root, "tokens"), 0);
+    assert_string_equal(json_string_value(json_object_get(t, "id")), info.id);
+    assert_string_equal(json_string_value(json_object_get(t, "sha256")), want);
+    assert_string_equal(json_string_value(json_object_get(t, "role")), "admin");
+    assert_string_equal(json_string_value(json_object_get(t, "enterprise")), "");
+    assert_string_equal(json_string_value(json_object_get(t, "name")), "alice");
+    assert_int_equal(json_integer_value(json_object_get(t, "created_ms")), info.created_ms);
+    json_decref(root);
+
+    /* no temporary file left behind */
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+    assert_int_equal(access(tmp, F_OK), -1);
+
+    /* a stale, readable PATH.tmp from a dead writer is replaced, not reused */
+    write_raw(tmp, "junk", 0644);
+    create_ok(f->path, API_ROLE_REGULATOR, "", "inspector", tok, NULL);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(list_count(f->path), 2);
+
+    /* root rewriting parkd's file keeps parkd as its owner */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(f->path, 4242, 4242), 0);
+        assert_int_equal(api_token_revoke(f->path, "inspector", err, sizeof err), 0);
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_int_equal(st.st_uid, 4242);
+        assert_int_equal(st.st_mode & 07777, 0600);
+    }
+}
+
+static void test_readable_file_refused(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], err[512];
+    create_ok(f->path, API_ROLE_OPERATOR, "", "op", tok, NULL);
+    api_token_store *s;
+    api_token_info *v;
+    size_t n;
+    const mode_t modes[] = {0644, 0640, 0604, 0620, 0610};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        assert_int_equal(chmod(f->path, modes[i]), 0);
+        err[0] = '\0';
+        assert_int_equal(api_token_store_open(f->path, &s, err, sizeof err), -1);
+        assert_null(s);
+        assert_non_null(strstr(err, f->path));
+        assert_non_null(strstr(err, "chmod 600"));
+        err[0] = '\0';
+        assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), -1);
+        assert_non_null(strstr(err, f->path));
+        /* nor is a token added to it */
+        err[0] = '\0';
+        assert_int_equal(
+            api_token_create(f->path, API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err), -1);
+        assert_string_equal(tok, "");
+        assert_non_null(strstr(err, f->path));
+        assert_int_equal(api_token_revoke(f->path, "op", err, sizeof err), -1);
+    }
+    assert_int_equal(chmod(f->path, 0600), 0);
+    assert_int_equal(list_count(f->path), 1);
+    assert_int_equal(chmod(f->path, 0400), 0); /* owner-only, read-only: fine */
+    assert_int_equal(list_count(f->path), 1);
+}
+
+static void test_validation(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], err[256];
+    struct {
+        api_role role;
+        const char *ent, *name, *why;
+    } bad[] = {
+        {API_ROLE_ENTERPRISE, "", "gw", "needs an enterprise"},
+        {API_ROLE_ENTERPRISE, NULL, "gw", "needs an enterprise"},
+        {API_ROLE_OPERATOR, "E001", "gw", "only the enterprise role"},
+        {API_ROLE_ADMIN, "E001", "gw", "only the enterprise role"},
+        {API_ROLE_ENTERPRISE, "E 001", "gw", "letters, digits"},
+        {API_ROLE_ENTERPRISE, "E001/x", "gw", "letters, digits"},
+        {API_ROLE_ENTERPRISE, "E0000000000000000000000000000001", "gw", "longer than 31"},
+        {API_ROLE_OPERATOR, "", "", "needs a name"},
+        {API_ROLE_OPERATOR, "", NULL, "needs a name"},
+        {API_ROLE_OPERATOR, "", "tab\there", "printable"},
+        {API_ROLE_OPERATOR, "", "line\nbreak", "printable"},
+        {API_ROLE_OPERATOR, "", "caf\xc3\xa9", "printable"},
+        {API_ROLE_OPERATOR, "", " padded", "space"},
+        {API_ROLE_OPERATOR, "", "0123456789012345678901234567890123456789012345678901234567890123",
+         "longer than 63"},
+        {API_ROLE_COUNT, "", "gw", "unknown role"},
+        {(api_role)-1, "", "gw", "unknown role"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(api_token_create(f->path, bad[i].role, bad[i].ent, bad[i].name, tok, NULL,
+                                          err, sizeof err),
+                         -1);
+        if (!strstr(err, bad[i].why)) fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].why);
+        assert_non_null(strstr(err, f->path));
+        assert_string_equal(tok, "");
+    }
+    assert_int_equal(access(f->path, F_OK), -1); /* nothing was written */
+
+    /* the limits themselves are fine */
+    create_ok(f->path, API_ROLE_ENTERPRISE, "E000000000000000000000000000001", "gw", tok, NULL);
+    create_ok(f->path, API_ROLE_ENTERPRISE, "a-Z_9", "gw", tok, NULL);
+    create_ok(f->path, API_ROLE_OPERATOR, "",
+              "012345678901234567890123456789012345678901234567890123456789012", tok, NULL);
+    create_ok(f->path, API_ROLE_OPERATOR, "", "~ !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}", tok, NULL);
+    assert_int_equal(list_count(f->path), 4);
+    assert_int_equal(api_token_create(NULL, API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err),
+                     -1);
+    assert_int_equal(api_token_create("", API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err), -1);
+    /* err may be NULL */
+    assert_int_equal(api_token_create(f->path, API_ROLE_ADMIN, "E1", "x", tok, NULL, NULL, 0), -1);
+}
+
+/* ---- revoke ---- */
+
+static void test_revoke(void **state) {
+    fixture *f = *state;
+    char alice[API_TOKEN_MAX], bob[API_TOKEN_MAX], carol[API_TOKEN_MAX], err[512];
+    api_token_info ia, ib, ic;
+    create_ok(f->path, API_ROLE_ADMIN, "", "alice", alice, &ia);
+    create_ok(f->path, API_ROLE_OPERATOR, "", "bob", bob, &ib);
+    create_ok(f->path, API_ROLE_REGULATOR, "", "carol", carol, &ic);
+    api_token_store *s = open_ok(f->path);
+    assert_true(accepted(s, alice));
+    assert_true(accepted(s, bob));
+    assert_true(accepted(s, carol));
+
+    /* by name, by id */
+    assert_int_equal(api_token_revoke(f->path, "bob", err, sizeof err), 0);
+    assert_int_equal(api_token_revoke(f->path, ic.id, err, sizeof err), 0);
+    api_token_info *v;
+    size_t n;
+    assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].id, ia.id);
+    free(v);
+
+    /* nothing matches: an error, and the file is unchanged */
+    char before[1 << 12];
+    snprintf(before, sizeof before, "%s", slurp(f->path));
+    err[0] = '\0';
+    assert_int_equal(api_token_revoke(f->path, "bob", err, sizeof err), -1);
+    assert_non_null(strstr(err, "bob"));
+    assert_non_null(strstr(err, f->path));
+    assert_int_equal(api_token_revoke(f->path, ic.id, err, sizeof err), -1);
+    assert_int_equal(api_token_revoke(f->path, "", err, sizeof err), -1);
+    assert_int_equal(api_token_revoke(f->path, NULL, err, sizeof err), -1);
+    assert_string_equal(slurp(f->path), before);
+
+    /* the store sees it within about a second */
+    wait_reread();
+    assert_false(accepted(s, bob));
+    assert_false(accepted(s, carol));
+    assert_true(accepted(s, alice));
+
+    /* and sees a token created after it opened */
+    char dave[API_TOKEN_MAX];
+    create_ok(f->path, API_ROLE_OPERATOR, "", "dave", dave, NULL);
+    wait_reread();
+    assert_true(accepted(s, dave));
+    api_token_store_close(s);
+
+    /* revoking from a file that does not exist */
+    char missing[700];
+    snprintf(missing, sizeof missing, "%s/none.json", f->dir);
+    assert_int_equal(api_token_revoke(missing, "x", err, sizeof err), -1);
+}
+
+static void test_revoke_ambiguous(void **state) {
+    fixture *f = *state;
+    char t1[API_TOKEN_MAX], t2[API_TOKEN_MAX], err[512];
+    api_token_info i1, i2;
+    create_ok(f->path, API_ROLE_OPERATOR, "", "shift", t1, &i1);
+    create_ok(f->path, API_ROLE_OPERATOR, "", "shift", t2, &i2);
+    err[0] = '\0';
+    assert_int_equal(api_token_revoke(f->path, "shift", err, sizeof err), -1);
+    assert_non_null(strstr(err, "ambiguous"));
+    assert_non_null(strstr(err, i1.id));
+    assert_non_null(strstr(err, i2.id));
+    assert_int_equal(list_count(f->path), 2);
+    /* by id it works, and then the name is unique */
+    assert_int_equal(api_token_revoke(f->path, i1.id, err, sizeof err), 0);
+    assert_int_equal(api_token_revoke(f->path, "shift", err, sizeof err), 0);
+    assert_int_equal(list_count(f->path), 0);
+
+    /* a name that is another token's id is ambiguous too */
+    create_ok(f->path, API_ROLE_OPERATOR, "", "x", t1, &i1);
+    create_ok(f->path, API_ROLE_OPERATOR, "", i1.id, t2, &i2);
+    assert_int_equal(api_token_revoke(f->path, i1.id, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ambiguous"));
+    assert_int_equal(api_token_revoke(f->path, i2.id, err, sizeof err), 0);
+    assert_int_equal(api_token_revoke(f->path, i1.id, err, sizeof err), 0);
+    assert_int_equal(list_count(f->path), 0);
+
+    /* many: the message stays bounded */
+    for (int i = 0; i < 12; i++) create_ok(f->path, API_ROLE_OPERATOR, "", "many", t1, NULL);
+    assert_int_equal(api_token_revoke(f->path, "many", err, sizeof err), -1);
+    assert_non_null(strstr(err, "12 tokens"));
+    assert_int_equal(list_count(f->path), 12);
+}
+
+/* ---- the store: missing and malformed files, rereads ---- */
+
+static void test_missing_file(void **state) {
+    fixture *f = *state;
+    api_token_info *v = (api_token_info *)1;
+    size_t n = 7;
+    char err[256];
+    assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    assert_null(v);
+
+    api_token_store *s = open_ok(f->path);
+    assert_false(accepted(s, "pw_0123456789abcdef_0123456789abcdef0123456789abcdef0123456789abcdef"
+                             "0123456789abcdef"));
+    char tok[API_TOKEN_MAX];
+    create_ok(f->path, API_ROLE_ADMIN, "", "first", tok, NULL);
+    wait_reread();
+    assert_true(accepted(s, tok));
+    /* removing the file revokes everything */
+    assert_int_equal(unlink(f->path), 0);
+    wait_reread();
+    assert_false(accepted(s, tok));
+    api_token_store_close(s);
+}
+
+static void test_malformed_file(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], err[512];
+    create_ok(f->path, API_ROLE_ADMIN, "", "a", tok, NULL);
+    char *good = strdup(slurp(f->path));
+    json_t *root = json_loads(good, 0, NULL);
+    json_t *e = json_array_get(json_object_get(root, "tokens"), 0);
+    char dup[4096];
+    {
+        json_t *twice = json_deep_copy(root);
+        json_array_append(json_object_get(twice, "tokens"), e);
+        char *t = json_dumps(twice, 0);
+        snprintf(dup, sizeof dup, "%s", t);
+        free(t);
+        json_decref(twice);
+    }
+    struct {
+        const char *text, *why;
+    } bad[] = {
+        {"", "line"},
+        {"{\"version\":1,\"tokens\":[", "line"},
+        {"[]", "not a JSON object"},
+        {"{\"tokens\":[]}", "version"},
+        {"{\"version\":2,\"tokens\":[]}", "version 2"},
+        {"{\"version\":1}", "tokens"},
+        {"{\"version\":1,\"version\":1,\"tokens\":[]}", "line"},
+        {"{\"version\":1,\"tokens\":[7]}", "tokens[0]"},
+        {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789abcdef\",\"sha256\":\"00\",\"role\":"
+         "\"admin\",\"enterprise\":\"\",\"name\":\"a\",\"created_ms\":1}]}",
+         "sha256"},
+        {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789ABCDEF\",\"sha256\":\"" /* upper */
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":\"admin\","
+         "\"enterprise\":\"\",\"name\":\"a\",\"created_ms\":1}]}",
+         "\"id\""},
+        {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789abcdef\",\"sha256\":\""
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":\"root\","
+         "\"enterprise\":\"\",\"name\":\"a\",\"created_ms\":1}]}",
+         "role"},
+        {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789abcdef\",\"sha256\":\""
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":"
+         "\"enterprise\",\"enterprise\":\"\",\"name\":\"a\",\"created_ms\":1}]}",
+         "enterprise"},
+        {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789abcdef\",\"sha256\":\""
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":\"admin\","
+         "\"enterprise\":\"\",\"name\":\"a\"}]}",
+         "created_ms"},
+        {dup, "more than once"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_raw(f->path, bad[i].text, 0600);
+        api_token_store *s = (api_token_store *)1;
+        err[0] = '\0';
+        assert_int_equal(api_token_store_open(f->path, &s, err, sizeof err), -1);
+        assert_null(s);
+        if (!strstr(err, bad[i].why)) fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].why);
+        assert_non_null(strstr(err, f->path));
+        /* parkctl neither lists it nor writes over it */
+        api_token_info *v;
+        size_t n;
+        assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), -1);
+        assert_int_equal(
+            api_token_create(f->path, API_ROLE_ADMIN, "", "b", tok, NULL, err, sizeof err), -1);
+        assert_string_equal(slurp(f->path), bad[i].text);
+    }
+    /* a directory is not a token file */
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(mkdir(f->path, 0700), 0);
+    api_token_store *s;
+    assert_int_equal(api_token_store_open(f->path, &s, err, sizeof err), -1);
+    assert_int_equal(rmdir(f->path), 0);
+
+    /* what the file may also hold: an entry without "enterprise", other members */
+    json_object_del(e, "enterprise");
+    json_object_set_new(e, "comment", json_string("added by hand"));
+    char *t = json_dumps(root, 0);
+    write_raw(f->path, t, 0600);
+    free(t);
+    assert_int_equal(list_count(f->path), 1);
+    json_decref(root);
+    free(good);
+}
+
+static void test_failed_reread_keeps_tokens(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], err[256];
+    create_ok(f->path, API_ROLE_ADMIN, "", "keeper", tok, NULL);
+    char *good = strdup(slurp(f->path));
+    api_token_store *s = open_ok(f->path);
+    assert_true(accepted(s, tok));
+
+    write_raw(f->path, "{\"version\":1,\"tokens\":[", 0600); /* half-edited by hand */
+    wait_reread();
+    assert_true(accepted(s, tok));
+    write_raw(f->path, good, 0644); /* fixed, but readable by all */
+    wait_reread();
+    assert_true(accepted(s, tok));
+    assert_int_equal(chmod(f->path, 0600), 0); /* fixed: reread, with the same tokens */
+    wait_reread();
+    assert_true(accepted(s, tok));
+    assert_int_equal(api_token_revoke(f->path, "keeper", err, sizeof err), 0);
+    wait_reread();
+    assert_false(accepted(s, tok));
+    api_token_store_close(s);
+    free(good);
+}
+
+/* ---- concurrency ---- */
+
+typedef struct writer_arg {
+    const char *path;
+    int id;
+    int fails;
+} writer_arg;
+
+static void *writer(void *p) {
+    writer_arg *a = p;
+    for (int i = 0; i < 5; i++) {
+        char tok[API_TOKEN_MAX], name[64], err[256];
+        snprintf(name, sizeof name, "w%d-%d", a->id, i);
+        if (api_token_create(a->path, API_ROLE_OPERATOR, "", name, tok, NULL, err, sizeof err))
+            a->fails++;
+    }
+    return NULL;
+}
+
+typedef struct reader_arg {
+    api_token_store *s;
+    const char *token;
+    atomic_int *stop;
+    long ok, bad;
+} reader_arg;
+
+static void *reader(void *p) {
+    reader_arg *a = p;
+    while (!atomic_load(a->stop)) {
+        api_token_info info;
+        if (api_token_store_check(a->s, a->token, &info) == 0 && info.role == API_ROLE_ADMIN)
+            a->ok++;
+        else
+            a->bad++;
+    }
+    return NULL;
+}
+
+/* Writers serialise on the lock file (no create is lost); readers check
+ * while the file changes under them. */
+static void test_concurrent(void **state) {
+    fixture *f = *state;
+    char root[API_TOKEN_MAX];
+    create_ok(f->path, API_ROLE_ADMIN, "", "root", root, NULL);
+    api_token_store *s = open_ok(f->path);
+    atomic_int stop = 0;
+    reader_arg ra[4];
+    pthread_t rt[4], wt[4];
+    writer_arg wa[4];
+    for (int i = 0; i < 4; i++) {
+        ra[i] = (reader_arg){s, root, &stop, 0, 0};
+        assert_int_equal(pthread_create(&rt[i], NULL, reader, &ra[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        wa[i] = (writer_arg){f->path, i, 0};
+        assert_int_equal(pthread_create(&wt[i], NULL, writer, &wa[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(wt[i], NULL);
+        assert_int_equal(wa[i].fails, 0);
+    }
+    wait_reread(); /* the readers go through a reread */
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(rt[i], NULL);
+        assert_int_equal(ra[i].bad, 0);
+        assert_true(ra[i].ok > 0);
+    }
+    assert_int_equal(list_count(f->path), 21);
+    api_token_store_close(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_sha256_pieces),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test_setup_teardown(test_create_list_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_mode_and_contents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readable_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_ambiguous, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_reread_keeps_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
