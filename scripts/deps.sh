@@ -9,7 +9,7 @@ packages=(
   librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev
   libmosquitto-dev mosquitto
   libgeos-dev libproj-dev proj-bin
-  libmicrohttpd-dev wrk openssl
+  libmicrohttpd-dev wrk openssl curl python3-jsonschema
 )
 
 missing=()
