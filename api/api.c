@@ -769,10 +769,10 @@ static enum MHD_Result h_range(req *r, struct MHD_Connection *c) {
         return send_error(r, c, 400, "bad_request", "step: a duration such as 60000, 10s, 1m, 1h");
     hist_agg agg = HIST_AGG_AVG;
     const char *aggs = arg(c, "agg");
-    if (aggs && !hist_agg_parse(aggs, &agg))
-        return send_error(r, c, 400, "bad_request",
-                          "agg must be avg, min, max, first, last, count or sum");
     bool all = aggs && !strcmp(aggs, "all");
+    if (aggs && !all && !hist_agg_parse(aggs, &agg))
+        return send_error(r, c, 400, "bad_request",
+                          "agg must be avg, min, max, first, last, count, sum or all");
     if ((to - from) / step + 2 > (int64_t)s->o.max_points)
         return send_error(r, c, 400, "limit_exceeded",
                           "%lld buckets asked; at most %zu (raise step or shorten the range)",
@@ -1340,8 +1340,11 @@ static int collect_series_alarms(api_server *s, series_alarm **out, size_t *n_ou
         if (m && sa[m - 1].series == sa[i].series) {
             series_alarm *w = &sa[m - 1];
             w->active++;
-            size_t l = strlen(w->kinds);
-            snprintf(w->kinds + l, sizeof w->kinds - l, ",%s", sa[i].kinds);
+            size_t l = strlen(w->kinds), k = strlen(sa[i].kinds);
+            if (l + 1 + k < sizeof w->kinds) { /* w precedes sa[i]: no overlap */
+                w->kinds[l] = ',';
+                memcpy(w->kinds + l + 1, sa[i].kinds, k + 1);
+            }
             if (sa[i].priority < w->priority) w->priority = sa[i].priority, w->state = sa[i].state;
         } else {
             sa[m++] = sa[i];
@@ -1514,7 +1517,6 @@ static enum MHD_Result h_ingest_post(req *r, struct MHD_Connection *c) {
     if (!role_may(r, "ingest"))
         return send_error(r, c, 403, "forbidden", "a %s token cannot write data",
                           api_role_name(r->tok.role));
-    if (!in->submit) return no_ingest(r, c);
     const char *dev = arg(c, "device"), *ent = arg(c, "enterprise");
     if (r->tok.role == API_ROLE_ENTERPRISE) {
         if (ent && strcmp(ent, r->tok.enterprise))
@@ -1522,6 +1524,7 @@ static enum MHD_Result h_ingest_post(req *r, struct MHD_Connection *c) {
                               r->tok.enterprise);
         ent = r->tok.enterprise;
     }
+    if (!in->submit) return no_ingest(r, c);
     if (!ent) return send_error(r, c, 400, "bad_request", "enterprise=E is required");
     if (!dev) dev = "http";
     for (const char *p = dev; *p; p++)

@@ -15,6 +15,7 @@ typedef struct park {
     int port;
     pid_t broker, parkd;
     const char *layout; /* GeoJSON text for parkd's layout, or NULL */
+    const char *extra;  /* more top-level config members ("\"api\": {...},"), or NULL */
 } park;
 
 static inline void write_config(park *p, const char *extra_ingest) {
@@ -30,11 +31,12 @@ static inline void write_config(park *p, const char *extra_ingest) {
     assert_non_null(f);
     fprintf(f,
             "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
-            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n%s"
+            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n%s%s"
             " \"ingest\": {\"sync_interval_ms\": 20%s},\n"
             " \"enterprises\": [{\"id\": \"E001\", \"interval_ms\": 1000}, {\"id\": \"E002\"},"
             " {\"id\": \"E003\"}, {\"id\": \"E004\"}, {\"id\": \"E005\"}, {\"id\": \"PARK\"}]}\n",
-            p->data, p->port, p->layout ? " \"layout\": {\"files\": [\"layout.geojson\"]},\n" : "",
+            p->data, p->port, p->extra ? p->extra : "",
+            p->layout ? " \"layout\": {\"files\": [\"layout.geojson\"]},\n" : "",
             extra_ingest ? extra_ingest : "");
     fclose(f);
 }
