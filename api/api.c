@@ -2193,12 +2193,14 @@ static enum MHD_Result h_static(req *r, struct MHD_Connection *c, const char *ur
 
 /* ---- dispatch ---- */
 
-static bool authenticate(req *r, struct MHD_Connection *c) {
+static bool authenticate(req *r, struct MHD_Connection *c, const char *url) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!h) {
-        /* EventSource cannot set headers: streams may carry ?access_token= */
+        /* EventSource cannot set headers: streams (only) may carry
+         * ?access_token= */
         const char *t = arg(c, "access_token");
-        if (!t) return false;
+        size_t n = strlen(url);
+        if (!t || n < 7 || strcmp(url + n - 7, "/stream")) return false;
         return api_token_store_check(r->srv->tokens, t, &r->tok) == 0;
     }
     if (strncasecmp(h, "Bearer ", 7)) return false;
@@ -2226,7 +2228,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
         if (!get) return send_error(r, c, 405, NULL, "GET only");
         return h_static(r, c, url);
     }
-    if (!authenticate(r, c))
+    if (!authenticate(r, c, url))
         return send_error(r, c, 401, "unauthorized",
                           "a valid token is required (Authorization: Bearer <token>)");
     r->have_tok = true;

@@ -1087,10 +1087,16 @@ int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, siz
                 if (s) out_put(&b, ",", 1);
                 out_str(&b, qn ? qn : "\"\"");
                 free(qn);
-                if (v->present && isfinite(v->value))
-                    snprintf(item, sizeof item, ":{\"ts\":%lld,\"value\":%.17g,\"quality\":%u}",
-                             (long long)v->ts_ms, v->value, v->quality);
-                else
+                if (v->present && isfinite(v->value)) {
+                    /* the shortest decimal that reads back as the same double */
+                    char num[32];
+                    for (int p = 6; p <= 17; p++) {
+                        snprintf(num, sizeof num, "%.*g", p, v->value);
+                        if (strtod(num, NULL) == v->value) break;
+                    }
+                    snprintf(item, sizeof item, ":{\"ts\":%lld,\"value\":%s,\"quality\":%u}",
+                             (long long)v->ts_ms, num, v->quality);
+                } else
                     snprintf(item, sizeof item, ":null");
                 out_str(&b, item);
             }
