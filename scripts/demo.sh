@@ -6,7 +6,7 @@
 # stations) at 1 Hz, with a leak at E001's tank T101 that the
 # wind carries to the gas detectors. After DEMO_SECONDS (default 60; 0 runs
 # until Ctrl-C) parkd stops cleanly and parkctl shows what was stored.
-# The API and dashboard issues will keep the park running behind the map.
+# parkd serves the JSON API on 127.0.0.1:8080 with a token per role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -47,6 +47,16 @@ sleep 0.5
 cp geo/demo-park.geojson "$demo/demo-park.geojson"
 build/bin/parkctl layout-check "$demo/demo-park.geojson" | head -1
 
+# API tokens, one per role, made before parkd starts (printed once; the
+# token file keeps only their hashes).
+mkdir -p "$demo/data"
+for spec in "admin demo-admin" "operator duty-officer" "regulator regulator" \
+  "enterprise e001-gateway E001"; do
+  set -- $spec
+  build/bin/parkctl token create --file "$demo/data/tokens.json" --role "$1" --name "$2" \
+    ${3:+--enterprise "$3"} 2>/dev/null | sed "s/^/$1 /" >>"$demo/tokens.txt"
+done
+
 build/bin/parkd --config scripts/parkd-demo.json 2>"$demo/parkd.log" &
 parkd=$!
 pids+=($parkd)
@@ -62,6 +72,9 @@ pids+=($sim)
 
 
 echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/demo-park.geojson"
+admin=$(awk '$1 == "admin" {print $2}' "$demo/tokens.txt")
+echo "demo: API on http://127.0.0.1:8080 (tokens in $demo/tokens.txt), e.g."
+echo "  curl -H 'Authorization: Bearer $admin' 'http://127.0.0.1:8080/api/v1/alarms'"
 if [ "$seconds" -eq 0 ]; then
   echo "demo: running until Ctrl-C; counters: $demo/parkd-stats.json (kill -USR1 $parkd prints them)"
   wait "$sim"
