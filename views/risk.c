@@ -1,0 +1,639 @@
+/*
+ * risk.c - GB 18218-2018 major hazard identification and grading, tank
+ * inventories and the live risk state (see risk.h for the formulas).
+ *
+ * The file holds three static tables copied from
+ * ../shared/reference/major-hazard-gb18218.md (cited as "gb18218.md"):
+ * named substances (Table 1 Q, with beta from Table 3 or by hazard class
+ * from Table 4), hazard classes (Table 2 Q joined with Table 4 beta) and
+ * the named toxic gases of Table 3. Each row carries the reference's
+ * status, so a [U] value is visible to the caller, and every beta that
+ * rests on our reading of a GHS class says which class in beta_class.
+ *
+ * Where the reference leaves a beta open ("1.5 if W5.1 else 1", "J-class
+ * per SDS"), or gives a Q but no beta, we take the beta of the class a
+ * typical SDS gives and, where the class is in doubt, the higher of the
+ * candidates, so R errs high rather than low. A site that knows better
+ * sets risk_item.beta_override, which the audit record keeps.
+ *
+ * Everything is pure: lookups scan the small tables linearly (about 40
+ * rows), which is fast enough for a view recomputed once per update and
+ * keeps the tables plain data.
+ */
+#include "views/risk.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------- */
+/* Tables                                                                  */
+/* ---------------------------------------------------------------------- */
+
+#define C RISK_CONFIRMED
+#define D RISK_DEFECT
+#define U RISK_UNCONFIRMED
+
+/*
+ * Named substances. Q: gb18218.md section 3 (Table 1 rows from source S3,
+ * statuses as there) and its "other Table 1 entries" paragraph (S3;
+ * ammonium nitrate from siyuancloud.com/90). beta: Table 3 (gb18218.md
+ * section 2, "named toxic gases") where the substance is listed there,
+ * else the Table 4 class in beta_class (gb18218.md section 2, "by hazard
+ * class"). CAS numbers: section 3's where it gives one; for the "other
+ * entries" (which the reference lists without CAS) and for the propane and
+ * butane numbers filed under LPG, the registry numbers are ours and are
+ * checked by their check digits in the tests.
+ */
+/* Row layout: name, Chinese name, {aliases}, {CAS}, then
+ *   Q (t), beta, Q table, beta table, beta class (Table 4 code or NULL),
+ *   Q status, beta status. */
+// clang-format off
+static const risk_substance substances[] = {
+    /* --- gb18218.md section 3 --- */
+    {"chlorine", "液氯", {"liquid chlorine", "Cl2", "氯", "氯气"}, {"7782-50-5"},
+     5, 4, RISK_T1, RISK_T3, NULL, C, C},
+    {"ammonia", "液氨", {"liquid ammonia", "anhydrous ammonia", "NH3", "氨", "氨气"}, {"7664-41-7"},
+     10, 2, RISK_T1, RISK_T3, NULL, C, C},
+    /* "LPG (propane, butane and mixtures)": the row names propane and
+     * butane, so their own CAS numbers resolve here too (ours). */
+    {"liquefied petroleum gas", "液化石油气", {"LPG", "propane", "butane", "丙烷", "丁烷"},
+     {"68476-85-7", "74-98-6", "106-97-8"},
+     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
+    {"methane", "甲烷", {"natural gas", "CH4", "天然气"}, {"74-82-8", "8006-14-2"},
+     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
+    /* [C?] S3 labels the row "氟" but the CAS is hydrogen's. */
+    {"hydrogen", "氢", {"H2", "氢气"}, {"1333-74-0"},
+     5, 1.5, RISK_T1, RISK_T4, "W2", D, C},
+    /* [C?] S3 labels the row "磷化氢" but the CAS is hydrogen sulfide's. */
+    {"hydrogen sulfide", "硫化氢", {"hydrogen sulphide", "H2S"}, {"7783-06-4"},
+     5, 5, RISK_T1, RISK_T3, NULL, D, C},
+    /* beta [U] (also benzene, toluene): flammable liquid category 2, not
+     * W5.1/W5.2, so W5.3. */
+    {"methanol", "甲醇", {"methyl alcohol", "MeOH"}, {"67-56-1"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"benzene", "苯", {NULL}, {"71-43-2"},
+     50, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"toluene", "甲苯", {NULL}, {"108-88-3"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    /* beta [U]: "1.5 if W5.1 else 1". Many SDSs give gasoline flammable
+     * liquid category 1, and the higher beta errs safe: W5.1, 1.5. */
+    {"gasoline", "汽油",
+     {"petrol", "ethanol gasoline", "methanol gasoline", "乙醇汽油", "甲醇汽油"}, {"86290-81-5"},
+     200, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
+    {"ethylene", "乙烯", {"ethene"}, {"74-85-1"},
+     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
+    /* Q [U]: not in the S3 Table 1 transcription; Table 2 W2 (flammable
+     * gas category 1) Q = 10 is inferred, hence q_table T2. */
+    {"propylene", "丙烯", {"propene"}, {"115-07-1"},
+     10, 1.5, RISK_T2, RISK_T4, "W2", U, C},
+    {"acetylene", "乙炔", {"ethyne"}, {"74-86-2"},
+     1, 1.5, RISK_T1, RISK_T4, "W2", C, C},
+    {"hydrogen chloride", "氯化氢(无水)", {"anhydrous hydrogen chloride", "HCl", "氯化氢"},
+     {"7647-01-0"},
+     20, 3, RISK_T1, RISK_T3, NULL, C, C},
+    {"phosgene", "光气", {"carbonyl chloride", "COCl2", "碳酰氯"}, {"75-44-5"},
+     0.3, 20, RISK_T1, RISK_T3, NULL, C, C},
+    {"sulfur dioxide", "二氧化硫", {"sulphur dioxide", "SO2"}, {"7446-09-5"},
+     20, 2, RISK_T1, RISK_T3, NULL, C, C},
+    /* [C?] S3 labels the row "甲醇" but the CAS is formaldehyde's. beta [U]
+     * "J-class per SDS": formaldehyde is a gas (bp -19 C) of acute
+     * inhalation toxicity category 3, so J3 (gas, category 2-3), beta 2. */
+    {"formaldehyde (>90%)", "甲醛(含量>90%)", {"formaldehyde", "甲醛"}, {"50-00-0"},
+     5, 2, RISK_T1, RISK_T4, "J3", D, U},
+    {"vinyl chloride", "氯乙烯", {"chloroethylene", "VCM"}, {"75-01-4"},
+     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
+    /* New in 2018 (siyuancloud.com/90 + S3). */
+    {"oxygen", "氧(压缩的或液化的)", {"liquid oxygen", "O2", "氧", "氧气", "液氧"}, {"7782-44-7"},
+     200, 1, RISK_T1, RISK_T4, "W4", C, C},
+
+    /* --- gb18218.md section 3, "other Table 1 entries" (Q [C] S3). beta:
+     * Table 3 where listed, else ours [U] by the GHS class noted. --- */
+    {"ethylene oxide", "环氧乙烷", {"EO", "oxirane"}, {"75-21-8"},
+     10, 2, RISK_T1, RISK_T3, NULL, C, C},
+    /* flammable gases */
+    {"1,3-butadiene", "1,3-丁二烯", {"butadiene", "丁二烯"}, {"106-99-0"},
+     5, 1.5, RISK_T1, RISK_T4, "W2", C, U},
+    {"dimethyl ether", "二甲醚", {"DME"}, {"115-10-6"},
+     50, 1.5, RISK_T1, RISK_T4, "W2", C, U},
+    {"hydrogen fluoride", "氟化氢", {"HF"}, {"7664-39-3"},
+     1, 5, RISK_T1, RISK_T3, NULL, C, C},
+    {"hydrogen cyanide", "氰化氢", {"HCN"}, {"74-90-8"},
+     1, 10, RISK_T1, RISK_T3, NULL, C, C},
+    /* flammable liquid category 1 or 2 depending on the source (flash
+     * point -30 C, bp 46 C): the higher beta, W5.1 */
+    {"carbon disulfide", "二硫化碳", {"carbon disulphide", "CS2"}, {"75-15-0"},
+     50, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
+    /* flammable liquid category 2; its acute toxicity (category 3) is not a
+     * J class, which needs category 2 for a liquid boiling above 35 C */
+    {"acrylonitrile", "丙烯腈", {"ACN"}, {"107-13-1"},
+     50, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    /* flammable liquid category 3 */
+    {"styrene", "苯乙烯", {NULL}, {"100-42-5"},
+     500, 1, RISK_T1, RISK_T4, "W5.4", C, U},
+    /* flammable liquids category 2 */
+    {"acetone", "丙酮", {NULL}, {"67-64-1"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"ethanol", "乙醇", {"ethyl alcohol"}, {"64-17-5"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"ethyl acetate", "乙酸乙酯", {NULL}, {"141-78-6"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"n-hexane", "正己烷", {"hexane"}, {"110-54-3"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    {"cyclohexane", "环己烷", {NULL}, {"110-82-7"},
+     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
+    /* flammable liquid category 1 (flash point -37 C, bp 34 C) */
+    {"propylene oxide", "环氧丙烷", {"PO", "1,2-epoxypropane"}, {"75-56-9"},
+     10, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
+    /* acute inhalation toxicity category 2, a liquid boiling above 35 C: J5
+     * (mixed isomers, 2,4- and 2,6-) */
+    {"toluene diisocyanate", "甲苯二异氰酸酯", {"TDI"}, {"26471-62-5", "584-84-9", "91-08-7"},
+     100, 1, RISK_T1, RISK_T4, "J5", C, U},
+    {"methyl isocyanate", "异氰酸甲酯", {"MIC"}, {"624-83-9"},
+     0.75, 20, RISK_T1, RISK_T3, NULL, C, C},
+    /* emits a flammable gas in contact with water */
+    {"calcium carbide", "电石", {"碳化钙", "CaC2"}, {"75-20-7"},
+     100, 1, RISK_T1, RISK_T4, "W11", C, U},
+    /* Ammonium nitrate: three rows, one CAS (siyuancloud.com/90). The most
+     * conservative (smallest Q) comes first and takes the bare names.
+     * beta [U]: above 0.2 % combustibles it is an explosive (UN 0222,
+     * W1.1); otherwise an oxidizing solid of category 3 (UN 1942, W9.2). */
+    {"ammonium nitrate (combustibles > 0.2%)", "硝酸铵(含可燃物>0.2%)",
+     {"ammonium nitrate", "硝酸铵"}, {"6484-52-2"},
+     5, 2, RISK_T1, RISK_T4, "W1.1", C, U},
+    {"ammonium nitrate (combustibles <= 0.2%)", "硝酸铵(含可燃物≤0.2%)", {NULL}, {"6484-52-2"},
+     50, 1, RISK_T1, RISK_T4, "W9.2", C, U},
+    {"ammonium nitrate fertiliser", "硝酸铵基化肥", {"ammonium nitrate fertilizer"}, {"6484-52-2"},
+     200, 1, RISK_T1, RISK_T4, "W9.2", C, U},
+};
+// clang-format on
+
+/* Table 2 Q (gb18218.md section 3, "Table 2 category Q", [C]) joined with
+ * Table 4 beta (gb18218.md section 2, "by hazard class", [C?] S3 only). */
+static const risk_hazard_class hazard_classes[] = {
+    {"J1", "acute toxicity cat. 1, gas", 5, 4},
+    {"J2", "acute toxicity cat. 1, solid or liquid", 50, 1},
+    {"J3", "acute toxicity cat. 2-3, gas", 50, 2},
+    {"J4", "acute toxicity cat. 2-3 by inhalation, liquid bp <= 35 C", 50, 2},
+    {"J5", "acute toxicity cat. 2, other liquids and solids", 500, 1},
+    {"W1.1", "explosives, unstable or division 1.1", 1, 2},
+    {"W1.2", "explosives, division 1.2-1.5", 10, 2},
+    {"W1.3", "explosives, division 1.6", 50, 2},
+    {"W2", "flammable gas", 10, 1.5},
+    {"W3", "aerosols", 150, 1},
+    {"W4", "oxidizing gas", 50, 1},
+    {"W5.1", "flammable liquid cat. 1, or cat. 2-3 above boiling point", 10, 1.5},
+    {"W5.2", "flammable liquid cat. 2-3 under special process conditions", 50, 1},
+    {"W5.3", "flammable liquid cat. 2, other", 1000, 1},
+    {"W5.4", "flammable liquid cat. 3, other", 5000, 1},
+    {"W6.1", "self-reactive, types A-B", 10, 1.5},
+    {"W6.2", "self-reactive, types C-F", 50, 1},
+    {"W7.1", "organic peroxides, types A-B", 10, 1.5},
+    {"W7.2", "organic peroxides, types C-F", 50, 1},
+    {"W8", "pyrophoric liquids and solids", 50, 1},
+    {"W9.1", "oxidizing liquids and solids cat. 1", 50, 1},
+    {"W9.2", "oxidizing liquids and solids cat. 2-3", 200, 1},
+    {"W10", "flammable solids", 200, 1},
+    {"W11", "water-reactive, emitting flammable gas", 200, 1},
+};
+
+/* Table 3 (gb18218.md section 2, "named toxic gases", [C] S2; S3 agrees).
+ * The reference names the gases; the CAS numbers are ours. */
+static const risk_toxic_gas toxic_gases[] = {
+    {"carbon monoxide", "一氧化碳", "630-08-0", 2},
+    {"sulfur dioxide", "二氧化硫", "7446-09-5", 2},
+    {"ammonia", "氨", "7664-41-7", 2},
+    {"ethylene oxide", "环氧乙烷", "75-21-8", 2},
+    {"hydrogen chloride", "氯化氢", "7647-01-0", 3},
+    {"methyl bromide", "溴甲烷", "74-83-9", 3},
+    {"chlorine", "氯", "7782-50-5", 4},
+    {"hydrogen sulfide", "硫化氢", "7783-06-4", 5},
+    {"hydrogen fluoride", "氟化氢", "7664-39-3", 5},
+    {"nitrogen dioxide", "二氧化氮", "10102-44-0", 10},
+    {"hydrogen cyanide", "氰化氢", "74-90-8", 10},
+    {"phosgene", "碳酰氯", "75-44-5", 20},
+    {"phosphine", "磷化氢", "7803-51-2", 20},
+    {"methyl isocyanate", "异氰酸甲酯", "624-83-9", 20},
+};
+
+#undef C
+#undef D
+#undef U
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const risk_substance *risk_substances(size_t *n) {
+    if (n) *n = COUNT(substances);
+    return substances;
+}
+
+const risk_hazard_class *risk_hazard_classes(size_t *n) {
+    if (n) *n = COUNT(hazard_classes);
+    return hazard_classes;
+}
+
+const risk_toxic_gas *risk_toxic_gases(size_t *n) {
+    if (n) *n = COUNT(toxic_gases);
+    return toxic_gases;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lookup                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* Locale-independent ASCII case folding; UTF-8 bytes (>= 0x80) pass
+ * through unchanged, so Chinese names compare byte for byte. */
+static int fold(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+static int is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* text[0..len) with blanks trimmed. */
+static void trim(const char *text, const char **start, size_t *len) {
+    const char *b = text;
+    while (*b && is_blank(*b)) b++;
+    const char *e = b + strlen(b);
+    while (e > b && is_blank(e[-1])) e--;
+    *start = b;
+    *len = (size_t)(e - b);
+}
+
+/* Whether the len bytes at s equal the string name, ASCII case folded. */
+static bool same_name(const char *s, size_t len, const char *name) {
+    if (!name) return false;
+    size_t i = 0;
+    for (; i < len && name[i]; i++)
+        if (fold((unsigned char)s[i]) != fold((unsigned char)name[i])) return false;
+    return i == len && name[i] == '\0';
+}
+
+static bool substance_has_cas(const risk_substance *r, const char *s, size_t len) {
+    for (size_t k = 0; k < RISK_MAX_CAS && r->cas[k]; k++)
+        if (same_name(s, len, r->cas[k])) return true;
+    return false;
+}
+
+const risk_substance *risk_substance_find_cas(const char *cas) {
+    if (!cas) return NULL;
+    const char *s;
+    size_t len;
+    trim(cas, &s, &len);
+    if (len == 0) return NULL;
+    for (size_t i = 0; i < COUNT(substances); i++)
+        if (substance_has_cas(&substances[i], s, len)) return &substances[i];
+    return NULL;
+}
+
+const risk_substance *risk_substance_find(const char *text) {
+    if (!text) return NULL;
+    const char *s;
+    size_t len;
+    trim(text, &s, &len);
+    if (len == 0) return NULL;
+    for (size_t i = 0; i < COUNT(substances); i++) {
+        const risk_substance *r = &substances[i];
+        if (same_name(s, len, r->name) || same_name(s, len, r->name_zh)) return r;
+        for (size_t k = 0; k < RISK_MAX_ALIASES && r->aliases[k]; k++)
+            if (same_name(s, len, r->aliases[k])) return r;
+    }
+    return risk_substance_find_cas(text);
+}
+
+const risk_hazard_class *risk_hazard_class_find(const char *code) {
+    if (!code) return NULL;
+    const char *s;
+    size_t len;
+    trim(code, &s, &len);
+    for (size_t i = 0; i < COUNT(hazard_classes); i++)
+        if (same_name(s, len, hazard_classes[i].code)) return &hazard_classes[i];
+    return NULL;
+}
+
+const risk_toxic_gas *risk_toxic_gas_find(const char *text) {
+    if (!text) return NULL;
+    const char *s;
+    size_t len;
+    trim(text, &s, &len);
+    if (len == 0) return NULL;
+    for (size_t i = 0; i < COUNT(toxic_gases); i++) {
+        const risk_toxic_gas *g = &toxic_gases[i];
+        if (same_name(s, len, g->name) || same_name(s, len, g->name_zh) ||
+            same_name(s, len, g->cas))
+            return g;
+    }
+    /* An alias of a Table 1 substance ("Cl2", "液氯"): go by its CAS. */
+    const risk_substance *r = risk_substance_find(text);
+    if (!r) return NULL;
+    for (size_t i = 0; i < COUNT(toxic_gases); i++)
+        if (substance_has_cas(r, toxic_gases[i].cas, strlen(toxic_gases[i].cas)))
+            return &toxic_gases[i];
+    return NULL;
+}
+
+bool risk_cas_valid(const char *text) {
+    if (!text) return false;
+    /* NNNNNNN-NN-N: 2 to 7 digits, 2 digits, 1 check digit. The check digit
+     * is the sum of the other digits, each times its position counted from
+     * the right (1, 2, ...), modulo 10. */
+    size_t len = strlen(text);
+    if (len < 7 || len > 12) return false;
+    if (text[len - 2] != '-' || text[len - 5] != '-') return false;
+    char digits[9]; /* the first two groups, without the dash */
+    size_t nd = 0;
+    for (size_t i = 0; i < len - 2; i++) {
+        if (i == len - 5) continue;
+        if (text[i] < '0' || text[i] > '9') return false;
+        digits[nd++] = text[i];
+    }
+    if (text[len - 1] < '0' || text[len - 1] > '9') return false;
+    assert(nd >= 4 && nd <= 9);
+    unsigned sum = 0;
+    for (size_t k = 0; k < nd; k++) sum += (unsigned)(digits[nd - 1 - k] - '0') * (unsigned)(k + 1);
+    return sum % 10 == (unsigned)(text[len - 1] - '0');
+}
+
+/* ---------------------------------------------------------------------- */
+/* alpha, grade                                                            */
+/* ---------------------------------------------------------------------- */
+
+/* Below this fraction of a person, a weighted count is floating-point
+ * noise, not a person (see risk.h). */
+#define PEOPLE_NOISE 1e-6
+
+long risk_exposed_people(double weighted_occupants) {
+    if (!isfinite(weighted_occupants) || weighted_occupants < 0) return -1;
+    if (weighted_occupants > 1e12) return -1; /* not a population */
+    return (long)ceil(weighted_occupants - PEOPLE_NOISE);
+}
+
+/* gb18218.md section 2, alpha table (S2, S3): lower bounds of each band. */
+static const struct {
+    long min_people;
+    double alpha;
+} alpha_bands[] = {
+    {100, 2.0}, {50, 1.5}, {30, 1.2}, {1, 1.0}, {0, 0.5},
+};
+
+double risk_alpha(long people) {
+    if (people < 0) return -1.0;
+    for (size_t i = 0; i < COUNT(alpha_bands); i++)
+        if (people >= alpha_bands[i].min_people) return alpha_bands[i].alpha;
+    assert(0 && "alpha bands cover 0 and above");
+    return -1.0;
+}
+
+/* Quantities are decimal numbers that binary doubles do not hold exactly
+ * (ten items of 0.5 t chlorine sum to S = 0.9999999999999999), so a value
+ * this close below a bound of S or R counts as on it (relative). */
+#define BOUND_TOLERANCE 1e-9
+
+static bool at_least(double x, double bound) {
+    return x >= bound - BOUND_TOLERANCE * fabs(bound);
+}
+
+/* gb18218.md section 2, grade thresholds (S2, S3): lower bounds of R. */
+static const struct {
+    double min_r;
+    int grade;
+} grade_bands[] = {
+    {100, 1},
+    {50, 2},
+    {10, 3},
+    {0, 4},
+};
+
+int risk_grade(double r) {
+    if (isnan(r) || r < 0) return -1;
+    for (size_t i = 0; i < COUNT(grade_bands); i++)
+        if (at_least(r, grade_bands[i].min_r)) return grade_bands[i].grade;
+    assert(0 && "grade bands cover 0 and above");
+    return -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Evaluating a unit                                                       */
+/* ---------------------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int risk_unit_evaluate(const risk_item *items, size_t n, double weighted_occupants,
+                       risk_contribution *contrib, risk_result *out, char *err, size_t errlen) {
+    if (!out) return fail(err, errlen, "risk_unit_evaluate: out is NULL");
+    if (n > 0 && (!items || !contrib))
+        return fail(err, errlen, "risk_unit_evaluate: items or contrib is NULL");
+    long people = risk_exposed_people(weighted_occupants);
+    if (people < 0)
+        return fail(err, errlen, "exposed population %g is not a count of people",
+                    weighted_occupants);
+
+    /* Check every item before writing anything, so a failed call leaves
+     * the outputs untouched. */
+    for (size_t i = 0; i < n; i++) {
+        const risk_item *it = &items[i];
+        if (!it->substance) return fail(err, errlen, "item %zu: no substance", i);
+        if (!isfinite(it->q_t) || it->q_t < 0)
+            return fail(err, errlen, "item %zu (%s): quantity %g t is not >= 0", i, it->substance,
+                        it->q_t);
+        if (!isfinite(it->beta_override) || it->beta_override < 0)
+            return fail(err, errlen, "item %zu (%s): beta_override %g is not >= 0", i,
+                        it->substance, it->beta_override);
+        if (it->hazard_class && !risk_hazard_class_find(it->hazard_class))
+            return fail(err, errlen, "item %zu (%s): unknown hazard class \"%s\"", i, it->substance,
+                        it->hazard_class);
+    }
+
+    risk_result res = {0};
+    res.people = people;
+    res.alpha = risk_alpha(people);
+    double sum_weighted = 0;
+    for (size_t i = 0; i < n; i++) {
+        const risk_item *it = &items[i];
+        risk_contribution c = {0};
+        c.substance = it->substance;
+        c.q_t = it->q_t;
+        const risk_substance *row = risk_substance_find(it->substance);
+        const risk_hazard_class *cls =
+            it->hazard_class ? risk_hazard_class_find(it->hazard_class) : NULL;
+        if (row) {
+            c.resolution = RISK_BY_TABLE1;
+            c.entry = row;
+            c.q_crit_t = row->q_crit_t;
+            c.beta = row->beta;
+            c.q_table = row->q_table;
+            c.beta_table = row->beta_table;
+        } else if (cls) {
+            /* Not in Table 1: Q from Table 2; beta from Table 3 if the gas is
+             * named there, else Table 4 (gb18218.md sections 1 and 2). */
+            const risk_toxic_gas *gas = risk_toxic_gas_find(it->substance);
+            c.resolution = RISK_BY_CLASS;
+            c.cls = cls;
+            c.q_crit_t = cls->q_crit_t;
+            c.q_table = RISK_T2;
+            c.beta = gas ? gas->beta : cls->beta;
+            c.beta_table = gas ? RISK_T3 : RISK_T4;
+        } else {
+            c.resolution = RISK_UNKNOWN;
+            res.n_unknown++;
+            contrib[i] = c;
+            continue;
+        }
+        if (it->beta_override > 0) {
+            c.beta = it->beta_override;
+            c.beta_overridden = true;
+        }
+        assert(c.q_crit_t > 0);
+        c.ratio = c.q_t / c.q_crit_t;
+        c.weighted = c.beta * c.ratio;
+        res.s += c.ratio;
+        sum_weighted += c.weighted;
+        contrib[i] = c;
+    }
+    res.is_major = at_least(res.s, 1.0); /* gb18218.md section 1: S >= 1 */
+    res.r = res.alpha * sum_weighted;
+    res.grade = res.is_major ? risk_grade(res.r) : 0;
+    assert(res.grade >= 0 && res.grade <= 4);
+    *out = res;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tank inventory                                                          */
+/* ---------------------------------------------------------------------- */
+
+static bool nonneg(double x) {
+    return isfinite(x) && x >= 0;
+}
+
+int risk_tank_inventory_t(const risk_tank *tank, double *q_t, bool *clamped) {
+    if (!tank || !q_t) return -1;
+    if (!isfinite(tank->level_m) || !nonneg(tank->height_m) || !nonneg(tank->capacity_m3) ||
+        !nonneg(tank->area_m2) || !isfinite(tank->density_kg_m3) || tank->density_kg_m3 <= 0)
+        return -1;
+    bool clamp = false;
+    double volume_m3;
+    if (tank->area_m2 > 0) {
+        double level = tank->level_m;
+        if (level < 0) level = 0, clamp = true;
+        if (tank->height_m > 0 && level > tank->height_m) level = tank->height_m, clamp = true;
+        volume_m3 = level * tank->area_m2;
+        if (tank->capacity_m3 > 0 && volume_m3 > tank->capacity_m3)
+            volume_m3 = tank->capacity_m3, clamp = true;
+    } else {
+        if (tank->height_m <= 0 || tank->capacity_m3 <= 0) return -1;
+        double level = tank->level_m;
+        if (level < 0) level = 0, clamp = true;
+        if (level > tank->height_m) level = tank->height_m, clamp = true;
+        volume_m3 = level / tank->height_m * tank->capacity_m3;
+    }
+    assert(volume_m3 >= 0);
+    *q_t = volume_m3 * tank->density_kg_m3 / 1000.0;
+    if (clamped) *clamped = clamp;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Live risk state (ours)                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* Ours: a traffic-light ramp readable on the map next to the AQI colours. */
+static const struct {
+    const char *name;
+    const char *colour;
+} levels[RISK_LEVEL_COUNT] = {
+    {"normal", "#2E7D32"},
+    {"elevated", "#F9A825"},
+    {"high", "#EF6C00"},
+    {"critical", "#C62828"},
+};
+
+const char *risk_level_name(risk_level level) {
+    return ((unsigned)level < RISK_LEVEL_COUNT) ? levels[level].name : "?";
+}
+
+const char *risk_level_colour(risk_level level) {
+    return ((unsigned)level < RISK_LEVEL_COUNT) ? levels[level].colour : "#9E9E9E";
+}
+
+static void add_reason(risk_state *st, const char *fmt, ...) {
+    if (st->n_reasons >= RISK_MAX_REASONS) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->reasons[st->n_reasons], RISK_REASON_LEN, fmt, ap);
+    va_end(ap);
+    st->n_reasons++;
+}
+
+static void raise_to(risk_level *level, risk_level minimum) {
+    if (minimum > *level) *level = minimum;
+}
+
+int risk_live_state(const risk_live *live, risk_state *out) {
+    if (!live || !out) return -1;
+    if (live->grade < 0 || live->grade > 4) return -1;
+    /* The rule table is in risk.h (risk_live_state). */
+    bool major = live->grade == 1 || live->grade == 2;
+    risk_state st = {0};
+    risk_level level = RISK_NORMAL;
+
+    unsigned p1 = live->gas_alarms[0], p2 = live->gas_alarms[1], p3 = live->gas_alarms[2];
+    if (p1 >= 2) /* A */
+        raise_to(&level, RISK_CRITICAL);
+    else if (p1 == 1) /* B */
+        raise_to(&level, major ? RISK_CRITICAL : RISK_HIGH);
+    if (p2 >= 2) /* C */
+        raise_to(&level, RISK_HIGH);
+    else if (p2 == 1) /* D */
+        raise_to(&level, major ? RISK_HIGH : RISK_ELEVATED);
+    if (p3 >= 1) /* E */
+        raise_to(&level, RISK_ELEVATED);
+    /* F: priority 4 gives a reason only. */
+    for (int p = 0; p < 4; p++)
+        if (live->gas_alarms[p])
+            add_reason(&st, "%u priority-%d gas alarm%s", live->gas_alarms[p], p + 1,
+                       live->gas_alarms[p] == 1 ? "" : "s");
+
+    unsigned long blind = (unsigned long)live->instrument_faults + live->stale_series;
+    if (live->detectors > 0 && blind > live->detectors) blind = live->detectors;
+    if (blind >= 1) raise_to(&level, RISK_ELEVATED); /* G */
+    if (live->instrument_faults)
+        add_reason(&st, "%u instrument fault%s", live->instrument_faults,
+                   live->instrument_faults == 1 ? "" : "s");
+    if (live->stale_series)
+        add_reason(&st, "%u stale detector%s", live->stale_series,
+                   live->stale_series == 1 ? "" : "s");
+    bool mostly_blind = live->detectors > 0 ? 2 * blind >= live->detectors : blind >= 3;
+    if (blind >= 1 && mostly_blind) { /* H */
+        raise_to(&level, major ? RISK_HIGH : RISK_ELEVATED);
+        if (live->detectors > 0)
+            add_reason(&st, "%lu of %u detectors blind", blind, live->detectors);
+        else
+            add_reason(&st, "%lu detectors blind", blind);
+    }
+
+    if (live->unknown_substances) { /* I */
+        raise_to(&level, RISK_ELEVATED);
+        add_reason(&st, "%zu substance%s not classified", live->unknown_substances,
+                   live->unknown_substances == 1 ? "" : "s");
+    }
+    if (level > RISK_NORMAL && live->grade >= 1)
+        add_reason(&st, "grade %d major hazard", live->grade);
+
+    st.level = level;
+    st.level_name = risk_level_name(level);
+    st.colour_hex = risk_level_colour(level);
+    *out = st;
+    return 0;
+}
