@@ -105,7 +105,14 @@ static uint64_t ts_key(int64_t ts) {
     return (uint64_t)ts ^ ((uint64_t)1 << 63);
 }
 
-#define RECORD_FIXED 48
+/* Record version 2: [0] version, [1..9) seq, [9..17) ts, [17..21) rule,
+ * [21] action, [22] from, [23] to, [24..32) value, [32..40) limit,
+ * [40] flags, [41..49) shelved until, then user and comment (NUL-ended).
+ * Version 1 put the flags at [39], over the limit's last byte: its limit
+ * is not trusted (taken from the rule when read back). */
+#define RECORD_VERSION 2
+#define RECORD_FIXED   49
+#define RECORD_FIXED_1 48
 
 static size_t encode_event(const alert_event *ev, uint8_t *out, size_t cap) {
     size_t ul = strlen(ev->user), cl = strlen(ev->comment);
@@ -113,24 +120,26 @@ static size_t encode_event(const alert_event *ev, uint8_t *out, size_t cap) {
     uint64_t vb, lb;
     memcpy(&vb, &ev->value, 8);
     memcpy(&lb, &ev->limit, 8);
-    out[0] = 1;
+    out[0] = RECORD_VERSION;
     put_le(out + 1, ev->seq, 8);
     put_le(out + 9, (uint64_t)ev->ts_ms, 8);
     put_le(out + 17, ev->rule, 4);
     out[21] = (uint8_t)ev->action, out[22] = (uint8_t)ev->from, out[23] = (uint8_t)ev->to;
     put_le(out + 24, vb, 8);
     put_le(out + 32, lb, 8);
-    out[39] =
+    out[40] =
         (uint8_t)(ev->active | ev->shelved << 1 | ev->suppressed << 2 | ev->out_of_service << 3);
-    put_le(out + 40, (uint64_t)ev->shelved_until_ms, 8);
+    put_le(out + 41, (uint64_t)ev->shelved_until_ms, 8);
     memcpy(out + RECORD_FIXED, ev->user, ul + 1);
     memcpy(out + RECORD_FIXED + ul + 1, ev->comment, cl + 1);
     return RECORD_FIXED + ul + cl + 2;
 }
 
 static bool decode_event(const uint8_t *p, size_t len, alert_event *ev) {
-    if (len < RECORD_FIXED + 2 || p[0] != 1 || p[21] > ALERT_ACT_IN_SERVICE || p[22] > 3 ||
-        p[23] > 3 || p[len - 1] != 0)
+    if (len < 1 || (p[0] != 1 && p[0] != RECORD_VERSION)) return false;
+    size_t fixed = p[0] == 1 ? RECORD_FIXED_1 : RECORD_FIXED;
+    if (len < fixed + 2 || p[21] > ALERT_ACT_IN_SERVICE || p[22] > 3 || p[23] > 3 ||
+        p[len - 1] != 0)
         return false;
     memset(ev, 0, sizeof *ev);
     ev->seq = get_le(p + 1, 8);
@@ -141,12 +150,14 @@ static bool decode_event(const uint8_t *p, size_t len, alert_event *ev) {
     uint64_t vb = get_le(p + 24, 8), lb = get_le(p + 32, 8);
     memcpy(&ev->value, &vb, 8);
     memcpy(&ev->limit, &lb, 8);
-    ev->active = p[39] & 1, ev->shelved = p[39] >> 1 & 1;
-    ev->suppressed = p[39] >> 2 & 1, ev->out_of_service = p[39] >> 3 & 1;
-    ev->shelved_until_ms = (int64_t)get_le(p + 40, 8);
-    const char *user = (const char *)p + RECORD_FIXED;
-    size_t ul = strnlen(user, len - RECORD_FIXED);
-    if (RECORD_FIXED + ul + 1 >= len) return false;
+    uint8_t flags = p[fixed - 9];
+    if (p[0] == 1) ev->limit = NAN; /* see RECORD_VERSION */
+    ev->active = flags & 1, ev->shelved = flags >> 1 & 1;
+    ev->suppressed = flags >> 2 & 1, ev->out_of_service = flags >> 3 & 1;
+    ev->shelved_until_ms = (int64_t)get_le(p + fixed - 8, 8);
+    const char *user = (const char *)p + fixed;
+    size_t ul = strnlen(user, len - fixed);
+    if (fixed + ul + 1 >= len) return false;
     snprintf(ev->user, sizeof ev->user, "%s", user);
     snprintf(ev->comment, sizeof ev->comment, "%s", user + ul + 1);
     return true;
@@ -663,6 +674,10 @@ int alert_journal_range(alert_engine *e, int64_t from_ms, int64_t to_ms, alert_e
     ev_list l = {0};
     pthread_mutex_lock(&e->mu);
     int rc = scan_journal(e, from_ms, to_ms, collect_event, &l);
+    /* version-1 records lost their limit: the rule's is the best there is */
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        if (isnan(l.v[i].limit) && l.v[i].rule < e->n_rules)
+            l.v[i].limit = e->rules[l.v[i].rule].r.limit;
     pthread_mutex_unlock(&e->mu);
     if (rc != 0) {
         free(l.v);
