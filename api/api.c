@@ -13,6 +13,8 @@
  */
 #include "api/api.h"
 
+#include "common/numfmt.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -113,6 +115,28 @@ struct stream {
     double speed, start_mono;
 };
 
+/* A rendered layer shared by the responses that send it. */
+typedef struct shared_text {
+    atomic_int refs;
+    size_t len;
+    char data[];
+} shared_text;
+
+/* Live layers are rendered at most every LAYER_TTL_MS per kind and scope
+ * (values change at the sensors' 1 Hz): a command centre's wall of
+ * clients polling the detector layer costs one rendering, not one each.
+ * While one request renders, the others get the previous rendering. */
+#define LAYER_TTL_MS 250
+#define LAYER_SLOTS  64
+typedef struct layer_slot {
+    int kind; /* geo_kind + 1; 0: empty */
+    bool values;
+    char scope[32]; /* the enterprise of an enterprise token, "" for park roles */
+    shared_text *text;
+    double built; /* mono_s */
+    bool building;
+} layer_slot;
+
 typedef struct rate_slot {
     char id[17];
     double tokens;
@@ -143,6 +167,9 @@ struct api_server {
     /* the audit log */
     pthread_mutex_t amu;
     FILE *audit;
+    pthread_mutex_t lmu;
+    layer_slot layers[LAYER_SLOTS];
+    atomic_uint_fast64_t layer_renders, layer_cache_hits;
     /* series name -> feature index, from the layout */
     char **fs_names;
     long *fs_feature;
@@ -247,40 +274,36 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 /* A JSON string literal of s (quotes included). */
 static void sb_jstr(sbuf *b, const char *s) {
     sb_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            sb_put(b, e, 2);
-        } else if (*p < 0x20) {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", *p);
-            sb_put(b, e, 6);
-        } else {
-            sb_put(b, (const char *)p, 1);
-        }
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
+        if (*p != '"' && *p != '\\' && *p >= 0x20) continue;
+        sb_put(b, (const char *)run, (size_t)(p - run)); /* the safe run before it */
+        char e[8];
+        if (*p == '"' || *p == '\\')
+            e[0] = '\\', e[1] = (char)*p, sb_put(b, e, 2);
+        else
+            snprintf(e, sizeof e, "\\u%04x", *p), sb_put(b, e, 6);
+        run = p + 1;
     }
+    sb_put(b, (const char *)run, (size_t)(p - run));
     sb_put(b, "\"", 1);
 }
 
-/* A number as JSON: non-finite values are null. */
+/* A stored value as JSON, exactly (common/numfmt.h); non-finite: null. */
 static void sb_num(sbuf *b, double v) {
-    if (!isfinite(v)) {
-        sb_str(b, "null");
-        return;
-    }
-    char t[32];
-    int n = snprintf(t, sizeof t, "%.17g", v);
-    /* the shortest form that reads back the same, for readable output */
-    for (int p = 6; p < 17; p++) {
-        char s[32];
-        int m = snprintf(s, sizeof s, "%.*g", p, v);
-        if (strtod(s, NULL) == v) {
-            memcpy(t, s, (size_t)m + 1);
-            n = m;
-            break;
-        }
-    }
-    sb_put(b, t, (size_t)n);
+    char t[NF_MAX];
+    sb_put(b, t, nf_double(t, v));
+}
+
+/* A computed value (an average): 12 significant digits. */
+static void sb_num12(sbuf *b, double v) {
+    char t[NF_MAX];
+    sb_put(b, t, nf_double_sig(t, v, 12));
+}
+
+static void sb_int(sbuf *b, int64_t v) {
+    char t[NF_MAX];
+    sb_put(b, t, nf_i64(t, v));
 }
 
 /* ---- responses ---- */
@@ -337,6 +360,8 @@ static enum MHD_Result send_sb(req *r, struct MHD_Connection *c, int status, con
         static char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(sizeof oom - 1, oom, MHD_RESPMEM_PERSISTENT);
+        if (!resp) return MHD_NO;
+        MHD_add_response_header(resp, "Content-Type", "application/json");
         r->status = 500;
         enum MHD_Result rc = MHD_queue_response(c, 500, resp);
         MHD_destroy_response(resp);
@@ -445,7 +470,8 @@ static bool parse_size(const char *s, size_t *out) {
 static size_t split_list(char *s, char **out, size_t cap, bool *overflow) {
     size_t n = 0;
     *overflow = false;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (!*tok) continue;
         if (n == cap) {
             *overflow = true;
@@ -482,6 +508,19 @@ static json_t *scope_filter(const req *r, json_t *arr) {
         if (!scope_sees(r, e ? e : "", false)) json_array_remove(arr, i);
     }
     return arr;
+}
+
+/* ?enterprise=: an enterprise token may name only its own (403
+ * otherwise, on every endpoint alike); 0, or the error is sent. */
+static int want_enterprise(req *r, struct MHD_Connection *c, const char **ent,
+                           enum MHD_Result *sent) {
+    *ent = arg(c, "enterprise");
+    if (*ent && !scope_sees(r, *ent, false)) {
+        *sent = send_error(r, c, 403, "forbidden", "this token reads enterprise %s only",
+                           r->tok.enterprise);
+        return -1;
+    }
+    return 0;
 }
 
 static bool role_may(const req *r, const char *what) {
@@ -685,15 +724,17 @@ static bool want_csv(struct MHD_Connection *c) {
 }
 
 /* from/to with defaults (the last hour) and the span limit. */
-static int want_range(req *r, struct MHD_Connection *c, int64_t *from, int64_t *to,
-                      enum MHD_Result *sent) {
+/* from/to (to defaults to now, from to default_span before to) and the
+ * span limit. */
+static int want_range_span(req *r, struct MHD_Connection *c, int64_t default_span, int64_t *from,
+                           int64_t *to, enum MHD_Result *sent) {
     int64_t now = wall_ms();
     *to = now + 1;
-    *from = now - 3600000;
     if (arg(c, "to") && !parse_time(arg(c, "to"), now, to)) {
         *sent = send_error(r, c, 400, "bad_request", "to: a time in ms, \"now\" or \"-1h\"");
         return -1;
     }
+    *from = *to - default_span;
     if (arg(c, "from") && !parse_time(arg(c, "from"), now, from)) {
         *sent = send_error(r, c, 400, "bad_request", "from: a time in ms, \"now\" or \"-1h\"");
         return -1;
@@ -709,6 +750,11 @@ static int want_range(req *r, struct MHD_Connection *c, int64_t *from, int64_t *
         return -1;
     }
     return 0;
+}
+
+static int want_range(req *r, struct MHD_Connection *c, int64_t *from, int64_t *to,
+                      enum MHD_Result *sent) {
+    return want_range_span(r, c, 3600000, from, to, sent);
 }
 
 static enum MHD_Result h_raw(req *r, struct MHD_Connection *c) {
@@ -735,18 +781,25 @@ static enum MHD_Result h_raw(req *r, struct MHD_Connection *c) {
     if (csv) {
         sb_str(&b, "ts_ms,value,quality\n");
         for (size_t i = 0; i < sm.n; i++) {
-            sb_printf(&b, "%lld,", (long long)sm.v[i].ts_ms);
+            sb_int(&b, sm.v[i].ts_ms);
+            sb_put(&b, ",", 1);
             if (isfinite(sm.v[i].value)) sb_num(&b, sm.v[i].value);
-            sb_printf(&b, ",%u\n", sm.v[i].quality);
+            sb_put(&b, ",", 1);
+            sb_int(&b, sm.v[i].quality);
+            sb_put(&b, "\n", 1);
         }
     } else {
         sb_str(&b, "{\"series\":");
         sb_jstr(&b, name);
         sb_printf(&b, ",\"from\":%lld,\"to\":%lld,\"points\":[", (long long)from, (long long)to);
         for (size_t i = 0; i < sm.n; i++) {
-            sb_printf(&b, "%s[%lld,", i ? "," : "", (long long)sm.v[i].ts_ms);
+            sb_put(&b, ",[" + !i, i ? 2 : 1);
+            sb_int(&b, sm.v[i].ts_ms);
+            sb_put(&b, ",", 1);
             sb_num(&b, sm.v[i].value);
-            sb_printf(&b, ",%u]", sm.v[i].quality);
+            sb_put(&b, ",", 1);
+            sb_int(&b, sm.v[i].quality);
+            sb_put(&b, "]", 1);
         }
         sb_printf(&b, "],\"count\":%zu,\"truncated\":%s", sm.n, sm.truncated ? "true" : "false");
         if (sm.truncated && sm.n)
@@ -802,27 +855,42 @@ static enum MHD_Result h_range(req *r, struct MHD_Connection *c) {
     }
     for (size_t i = 0; i < bk.n; i++) {
         const hist_bucket *x = &bk.v[i];
+        double val = hist_bucket_value(x, agg);
+        /* min, max, first and last are stored values, printed exactly;
+         * avg and sum are computed: 12 significant digits */
+        void (*num)(sbuf *, double) =
+            agg == HIST_AGG_AVG || agg == HIST_AGG_SUM ? sb_num12 : sb_num;
         if (csv) {
-            sb_printf(&b, "%lld,%u,", (long long)x->ts_ms, x->count);
-            sb_num(&b, hist_bucket_value(x, agg));
-            sb_str(&b, "\n");
+            sb_int(&b, x->ts_ms);
+            sb_put(&b, ",", 1);
+            sb_int(&b, x->count);
+            sb_put(&b, ",", 1);
+            num(&b, val);
+            sb_put(&b, "\n", 1);
         } else if (all) {
-            sb_printf(&b, "%s{\"ts\":%lld,\"count\":%u,\"min\":", i ? "," : "", (long long)x->ts_ms,
-                      x->count);
+            sb_str(&b, i ? ",{\"ts\":" : "{\"ts\":");
+            sb_int(&b, x->ts_ms);
+            sb_str(&b, ",\"count\":");
+            sb_int(&b, x->count);
+            sb_str(&b, ",\"min\":");
             sb_num(&b, x->min);
             sb_str(&b, ",\"max\":");
             sb_num(&b, x->max);
             sb_str(&b, ",\"avg\":");
-            sb_num(&b, x->count ? x->sum / x->count : NAN);
+            sb_num12(&b, x->count ? x->sum / x->count : NAN);
             sb_str(&b, ",\"first\":");
             sb_num(&b, x->first);
             sb_str(&b, ",\"last\":");
             sb_num(&b, x->last);
-            sb_str(&b, "}");
+            sb_put(&b, "}", 1);
         } else {
-            sb_printf(&b, "%s[%lld,", i ? "," : "", (long long)x->ts_ms);
-            sb_num(&b, hist_bucket_value(x, agg));
-            sb_printf(&b, ",%u]", x->count);
+            sb_put(&b, ",[" + !i, i ? 2 : 1);
+            sb_int(&b, x->ts_ms);
+            sb_put(&b, ",", 1);
+            num(&b, val);
+            sb_put(&b, ",", 1);
+            sb_int(&b, x->count);
+            sb_put(&b, "]", 1);
         }
     }
     if (!csv) sb_printf(&b, "],\"count\":%zu}", bk.n);
@@ -856,8 +924,15 @@ static int want_series_set(req *r, struct MHD_Connection *c, series_set *ss, boo
     api_server *s = r->srv;
     size_t cap = s->o.max_series_per_req;
     memset(ss, 0, sizeof *ss);
-    ss->ids = malloc(cap * sizeof *ss->ids);
-    ss->names = malloc(cap * sizeof *ss->names);
+    const char *list0 = arg(c, "series");
+    size_t want = cap;
+    if (list0) { /* as many as named (the limit is checked below) */
+        want = 1;
+        for (const char *p = list0; *p; p++) want += *p == ',';
+        if (want > cap) want = cap;
+    }
+    ss->ids = malloc(want * sizeof *ss->ids);
+    ss->names = malloc(want * sizeof *ss->names);
     if (!ss->ids || !ss->names) {
         *sent = send_error(r, c, 500, "internal", "out of memory");
         return -1;
@@ -866,9 +941,9 @@ static int want_series_set(req *r, struct MHD_Connection *c, series_set *ss, boo
     const char *list = arg(c, "series"), *ent = arg(c, "enterprise");
     if (list) {
         ss->buf = strdup(list);
-        char **names = malloc(cap * sizeof *names);
+        char **names = malloc(want * sizeof *names);
         bool over;
-        size_t n = ss->buf && names ? split_list(ss->buf, names, cap, &over) : 0;
+        size_t n = ss->buf && names ? split_list(ss->buf, names, want, &over) : 0;
         if (ss->buf && names && over) {
             free(names);
             *sent = send_error(r, c, 400, "limit_exceeded", "at most %zu series a request", cap);
@@ -926,9 +1001,13 @@ static void sb_values(sbuf *b, const series_set *ss, const hist_value *v) {
         sb_str(b, "{\"series\":");
         sb_jstr(b, ss->names[i]);
         if (v[i].present) {
-            sb_printf(b, ",\"ts\":%lld,\"value\":", (long long)v[i].ts_ms);
+            sb_str(b, ",\"ts\":");
+            sb_int(b, v[i].ts_ms);
+            sb_str(b, ",\"value\":");
             sb_num(b, v[i].value);
-            sb_printf(b, ",\"quality\":%u}", v[i].quality);
+            sb_str(b, ",\"quality\":");
+            sb_int(b, v[i].quality);
+            sb_put(b, "}", 1);
         } else {
             sb_str(b, ",\"ts\":null,\"value\":null,\"quality\":null}");
         }
@@ -1001,7 +1080,9 @@ static enum MHD_Result no_alarms(req *r, struct MHD_Connection *c) {
 static enum MHD_Result h_alarms(req *r, struct MHD_Connection *c) {
     alert_engine *al = r->srv->o.alarms;
     if (!al) return no_alarms(r, c);
-    const char *ent = arg(c, "enterprise");
+    const char *ent;
+    enum MHD_Result sent_e;
+    if (want_enterprise(r, c, &ent, &sent_e)) return sent_e;
     alert_status *v;
     size_t n;
     if (alert_list_active(al, &v, &n) != 0)
@@ -1025,7 +1106,9 @@ static enum MHD_Result h_alarms(req *r, struct MHD_Connection *c) {
 static enum MHD_Result h_rules(req *r, struct MHD_Connection *c) {
     alert_engine *al = r->srv->o.alarms;
     if (!al) return no_alarms(r, c);
-    const char *series = arg(c, "series"), *ent = arg(c, "enterprise");
+    const char *series = arg(c, "series"), *ent;
+    enum MHD_Result sent;
+    if (want_enterprise(r, c, &ent, &sent)) return sent;
     size_t n = alert_rule_count(al), k = 0;
     sbuf b = {0};
     sb_str(&b, "{\"rules\":[");
@@ -1083,11 +1166,12 @@ static enum MHD_Result h_journal(req *r, struct MHD_Connection *c) {
     enum MHD_Result sent;
     int64_t from, to;
     if (want_range(r, c, &from, &to, &sent)) return sent;
-    const char *ent = arg(c, "enterprise"), *series = arg(c, "series");
+    const char *ent, *series = arg(c, "series");
+    if (want_enterprise(r, c, &ent, &sent)) return sent;
     size_t limit = r->srv->o.max_points;
     if (arg(c, "limit") &&
         (!parse_size(arg(c, "limit"), &limit) || !limit || limit > r->srv->o.max_points))
-        return send_error(r, c, 400, "bad_request", "limit: 1 to %zu", r->srv->o.max_points);
+        return send_error(r, c, 400, "limit_exceeded", "limit: 1 to %zu", r->srv->o.max_points);
     alert_event *ev;
     size_t n;
     if (alert_journal_range(al, from, to, &ev, &n) != 0)
@@ -1119,11 +1203,7 @@ static enum MHD_Result h_kpis(req *r, struct MHD_Connection *c) {
     if (!al) return no_alarms(r, c);
     enum MHD_Result sent;
     int64_t from, to;
-    if (!arg(c, "from")) {
-        /* default: the last 24 hours */
-    }
-    if (want_range(r, c, &from, &to, &sent)) return sent;
-    if (!arg(c, "from")) from = to - 86400000;
+    if (want_range_span(r, c, 86400000, &from, &to, &sent)) return sent; /* default: 24 h */
     const char *ent = arg(c, "enterprise");
     if (r->tok.role == API_ROLE_ENTERPRISE) {
         if (ent && strcmp(ent, r->tok.enterprise))
@@ -1144,10 +1224,10 @@ static enum MHD_Result h_kpis(req *r, struct MHD_Connection *c) {
               (unsigned long long)k.alarms, k.per_10min_avg, (unsigned long long)k.per_10min_peak,
               (unsigned long long)k.flood_windows, (unsigned long long)k.windows, k.flood_time_pct,
               (unsigned long long)k.chattering_rules, (unsigned long long)k.standing_alarms);
-    for (size_t i = 0; i < k.n_top; i++) {
+    for (size_t i = 0, shown = 0; i < k.n_top; i++) {
         alert_rule ru;
         if (alert_rule_get(al, k.top_rule[i], &ru) != 0) continue;
-        sb_printf(&b, "%s{\"rule\":%u,\"series\":", i ? "," : "", k.top_rule[i]);
+        sb_printf(&b, "%s{\"rule\":%u,\"series\":", shown++ ? "," : "", k.top_rule[i]);
         sb_jstr(&b, ru.series_name);
         sb_printf(&b, ",\"kind\":\"%s\",\"count\":%llu}", alert_kind_name(ru.kind),
                   (unsigned long long)k.top_count[i]);
@@ -1197,7 +1277,7 @@ static enum MHD_Result h_alarm_action(req *r, struct MHD_Connection *c, const ch
         int64_t until = 0;
         if (json_is_integer(u))
             until = json_integer_value(u);
-        else if (json_is_number(m))
+        else if (json_is_number(m) && json_number_value(m) > 0 && json_number_value(m) <= 1440)
             until = now + (int64_t)(json_number_value(m) * 60000);
         /* shelving is always time-limited (alarm-management.md section 1):
          * at most 24 h, by default 1 h */
@@ -1305,6 +1385,10 @@ static size_t layer_extra(void *ctx, size_t index, const geo_feature *f, const g
         if (!worst || a->priority < worst->priority) worst = a;
     }
     int n;
+    if (!worst && cap > 14) {
+        memcpy(buf, ",\"alarm\":null", 13);
+        return 13;
+    }
     if (!worst)
         n = snprintf(buf, cap, ",\"alarm\":null");
     else
@@ -1374,6 +1458,115 @@ static enum MHD_Result h_layers(req *r, struct MHD_Connection *c) {
     return send_sb(r, c, 200, "application/json", &b);
 }
 
+static void shared_release(void *cls) {
+    shared_text *t = cls;
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) free(t);
+}
+
+static enum MHD_Result send_shared(req *r, struct MHD_Connection *c, shared_text *t) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(t->len, t->data, shared_release, t);
+    if (!resp) {
+        shared_release(t);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/geo+json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    r->status = 200;
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_t *len) {
+    api_server *s = r->srv;
+    if (lc->values && collect_series_alarms(s, &lc->alarms, &lc->n_alarms) != 0) return -1;
+    geo_layer_request rq = {.kind = kind,
+                            .keep = layer_keep,
+                            .value_of = lc->values ? layer_values : NULL,
+                            .extra = lc->values ? layer_extra : NULL,
+                            .ctx = lc};
+    int rc = geo_layer(s->o.layout, &rq, json, len);
+    free(lc->alarms);
+    lc->alarms = NULL;
+    s->layer_renders++;
+    return rc;
+}
+
+/* The cached rendering for (kind, scope, values), rendered if stale;
+ * NULL on failure. The caller owns one reference. */
+static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
+    api_server *s = r->srv;
+    const char *scope = r->tok.role == API_ROLE_ENTERPRISE ? r->tok.enterprise : "";
+    double now = mono_s();
+    pthread_mutex_lock(&s->lmu);
+    layer_slot *slot = NULL, *empty = NULL, *oldest = NULL;
+    for (int i = 0; i < LAYER_SLOTS; i++) {
+        layer_slot *x = &s->layers[i];
+        if (!x->kind) {
+            if (!empty) empty = x;
+            continue;
+        }
+        if (x->kind == (int)kind + 1 && x->values == lc->values && !strcmp(x->scope, scope))
+            slot = x;
+        if (!x->building && (!oldest || x->built < oldest->built)) oldest = x;
+    }
+    if (!slot) {
+        slot = empty ? empty : oldest;
+        if (!slot) { /* every slot busy rendering: render for this request alone */
+            pthread_mutex_unlock(&s->lmu);
+            goto alone;
+        }
+        shared_release(slot->text);
+        memset(slot, 0, sizeof *slot);
+        slot->kind = (int)kind + 1, slot->values = lc->values;
+        snprintf(slot->scope, sizeof slot->scope, "%s", scope);
+    }
+    shared_text *t = slot->text;
+    bool fresh = t && (now - slot->built) * 1000 < LAYER_TTL_MS;
+    /* someone is rendering: take the previous one if it is not too old */
+    if (t && (fresh || (slot->building && (now - slot->built) < 2.0))) {
+        atomic_fetch_add(&t->refs, 1);
+        pthread_mutex_unlock(&s->lmu);
+        s->layer_cache_hits++;
+        return t;
+    }
+    bool mine = !slot->building;
+    slot->building = true;
+    pthread_mutex_unlock(&s->lmu);
+    if (!mine) goto alone;
+    char *json = NULL;
+    size_t len = 0;
+    shared_text *nt = NULL;
+    if (render_layer(r, kind, lc, &json, &len) == 0 && (nt = malloc(sizeof *nt + len))) {
+        atomic_init(&nt->refs, 2); /* the slot's and the caller's */
+        nt->len = len;
+        memcpy(nt->data, json, len);
+    }
+    free(json);
+    pthread_mutex_lock(&s->lmu);
+    slot->building = false;
+    if (nt) {
+        shared_release(slot->text);
+        slot->text = nt;
+        slot->built = mono_s();
+    }
+    pthread_mutex_unlock(&s->lmu);
+    return nt;
+alone:
+    json = NULL, len = 0;
+    if (render_layer(r, kind, lc, &json, &len) != 0) return NULL;
+    nt = malloc(sizeof *nt + len);
+    if (nt) {
+        atomic_init(&nt->refs, 1);
+        nt->len = len;
+        memcpy(nt->data, json, len);
+    }
+    free(json);
+    return nt;
+}
+
 static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kind_name) {
     api_server *s = r->srv;
     const geo_layout *g = s->o.layout;
@@ -1383,7 +1576,10 @@ static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kin
         kind = GEO_ANY;
     else if (!geo_kind_parse(kind_name, &kind))
         return send_error(r, c, 404, "not_found", "no layer \"%s\"", kind_name);
-    layer_ctx lc = {.r = r, .enterprise = arg(c, "enterprise"), .h = s->o.historian};
+    enum MHD_Result sent;
+    const char *ent;
+    if (want_enterprise(r, c, &ent, &sent)) return sent;
+    layer_ctx lc = {.r = r, .enterprise = ent, .h = s->o.historian};
     const char *vals = arg(c, "values");
     lc.values = !vals || strcmp(vals, "false");
     const char *bbox = arg(c, "bbox");
@@ -1403,25 +1599,31 @@ static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kin
         geo_hits_free(&hits);
         if (!lc.in_bbox) return send_error(r, c, 500, "internal", "out of memory");
     }
-    if (lc.values && collect_series_alarms(s, &lc.alarms, &lc.n_alarms) != 0) {
-        free(lc.in_bbox);
-        return send_error(r, c, 500, "internal", "out of memory");
+    if (!bbox && !lc.enterprise) { /* the plain layer a map polls: shared */
+        shared_text *t = cached_layer(r, kind, &lc);
+        if (!t) return send_error(r, c, 500, "internal", "building the layer failed");
+        return send_shared(r, c, t);
     }
-    geo_layer_request rq = {.kind = kind,
-                            .keep = layer_keep,
-                            .value_of = lc.values ? layer_values : NULL,
-                            .extra = lc.values ? layer_extra : NULL,
-                            .ctx = &lc};
     char *json = NULL;
     size_t len = 0;
-    int rc = geo_layer(g, &rq, &json, &len);
+    int rc = render_layer(r, kind, &lc, &json, &len);
     free(lc.in_bbox);
-    free(lc.alarms);
     if (rc != 0) return send_error(r, c, 500, "internal", "building the layer failed");
     return send_buf(r, c, 200, "application/geo+json", json, len);
 }
 
 /* ---- replay: the state at T ---- */
+
+/* Whether an alarm belongs to what a replay asked for: the named series,
+ * or the named enterprise, or (neither named) everything. */
+static bool alarm_asked(const series_set *ss, const char *enterprise, const alert_rule *ru) {
+    if (ss->buf) {
+        for (size_t i = 0; i < ss->n; i++)
+            if (!strcmp(ss->names[i], ru->series_name)) return true;
+        return false;
+    }
+    return !enterprise || !strcmp(enterprise, ru->enterprise);
+}
 
 static enum MHD_Result h_replay_state(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
@@ -1446,7 +1648,7 @@ static enum MHD_Result h_replay_state(req *r, struct MHD_Connection *c) {
     sb_values(&b, &ss, v);
     sb_str(&b, "],\"alarms\":[");
     free(v);
-    series_set_free(&ss);
+    const char *ent_asked = arg(c, "enterprise");
     if (s->o.alarms) {
         alert_status *st;
         size_t n;
@@ -1455,13 +1657,15 @@ static enum MHD_Result h_replay_state(req *r, struct MHD_Connection *c) {
             for (size_t i = 0; i < n; i++) {
                 alert_rule ru;
                 if (alert_rule_get(s->o.alarms, st[i].rule, &ru) != 0) continue;
-                if (!scope_sees(r, ru.enterprise, false)) continue;
+                if (!scope_sees(r, ru.enterprise, false) || !alarm_asked(&ss, ent_asked, &ru))
+                    continue;
                 if (k++) sb_str(&b, ",");
                 sb_alarm(&b, &st[i], &ru);
             }
             free(st);
         }
     }
+    series_set_free(&ss);
     sb_str(&b, "]}");
     return send_sb(r, c, 200, "application/json", &b);
 }
@@ -1480,7 +1684,8 @@ static enum MHD_Result h_ingest_status(req *r, struct MHD_Connection *c) {
     scope_filter(r, json_object_get(j, "enterprises"));
     if (r->tok.role == API_ROLE_ENTERPRISE) {
         /* the park-wide totals tell an enterprise about the others */
-        json_t *keep = json_pack("{s:O}", "enterprises", json_object_get(j, "enterprises"));
+        json_t *ents = json_object_get(j, "enterprises");
+        json_t *keep = json_pack("{s:O}", "enterprises", ents ? ents : json_array());
         json_decref(j);
         j = keep;
     }
@@ -1491,7 +1696,9 @@ static enum MHD_Result h_dead_letters(req *r, struct MHD_Connection *c) {
     api_ingest *in = &r->srv->o.ingest;
     if (!in->dead_letters) return no_ingest(r, c);
     json_t *a = scope_filter(r, in->dead_letters(in->ctx));
-    const char *ent = arg(c, "enterprise");
+    const char *ent;
+    enum MHD_Result sent_e;
+    if (want_enterprise(r, c, &ent, &sent_e)) return sent_e;
     for (size_t i = json_array_size(a); ent && i-- > 0;) {
         const char *e = json_string_value(json_object_get(json_array_get(a, i), "enterprise"));
         if (!e || strcmp(e, ent)) json_array_remove(a, i);
@@ -1551,25 +1758,25 @@ static enum MHD_Result h_ingest_post(req *r, struct MHD_Connection *c) {
 
 /* ---- health and metrics ---- */
 
+/* Unauthenticated (load balancers, systemd): the state only, nothing
+ * about the park. 503 when ingest has failed. */
 static enum MHD_Result h_health(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
-    json_t *j = json_pack("{s:s,s:I}", "status", "ok", "series",
-                          (json_int_t)hist_series_count(s->o.historian));
-    int status = 200;
+    const char *status = "ok";
+    int code = 200;
+    json_t *j = json_object();
     if (s->o.ingest.status) {
         json_t *st = s->o.ingest.status(s->o.ingest.ctx);
-        json_t *conn = json_object_get(st, "connected"), *failed = json_object_get(st, "failed");
-        json_object_set(j, "broker_connected", conn ? conn : json_false());
-        if (json_is_true(failed)) {
-            json_object_set_new(j, "status", json_string("failed"));
-            json_object_set(j, "error", json_object_get(st, "last_error"));
-            status = 503;
-        } else if (!json_is_true(conn)) {
-            json_object_set_new(j, "status", json_string("degraded"));
-        }
+        bool conn = json_is_true(json_object_get(st, "connected"));
+        json_object_set_new(j, "broker_connected", json_boolean(conn));
+        if (json_is_true(json_object_get(st, "failed")))
+            status = "failed", code = 503;
+        else if (!conn)
+            status = "degraded";
         json_decref(st);
     }
-    return send_json(r, c, status, j);
+    json_object_set_new(j, "status", json_string(status));
+    return send_json(r, c, code, j);
 }
 
 static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
@@ -2000,6 +2207,7 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
         }
         hist_samples_free(&sm);
     }
+    const char *ent_asked = arg(c, "enterprise");
     if (s->o.alarms && !over) {
         alert_event *ev;
         size_t ne;
@@ -2007,7 +2215,8 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
             for (size_t i = 0; i < ne; i++) {
                 alert_rule ru;
                 if (alert_rule_get(s->o.alarms, ev[i].rule, &ru) != 0) continue;
-                if (!scope_sees(r, ru.enterprise, false)) continue;
+                if (!scope_sees(r, ru.enterprise, false) || !alarm_asked(&ss, ent_asked, &ru))
+                    continue;
                 if (!budget) {
                     over = true;
                     break;
@@ -2219,6 +2428,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
     }
     if (!strcmp(url, PREFIX "/openapi.json")) {
         r->route = R_OPENAPI;
+        if (!get) return send_error(r, c, 405, NULL, "GET only");
         return send_buf(r, c, 200, "application/json", strdup((const char *)api_openapi_json),
                         api_openapi_json_len);
     }
@@ -2284,7 +2494,11 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
     }
     if (!strncmp(p, "alarms/", 7) && isdigit((unsigned char)p[7])) {
         r->route = R_ALARM_ACTION;
-        return post ? h_alarm_action(r, c, p + 7) : send_error(r, c, 405, NULL, "POST only");
+        const char *act = strchr(p + 7, '/');
+        bool known =
+            act && (!strcmp(act, "/ack") || !strcmp(act, "/shelve") || !strcmp(act, "/unshelve"));
+        if (known && !post) return send_error(r, c, 405, NULL, "POST only");
+        return h_alarm_action(r, c, p + 7);
     }
     r->route = R_OTHER;
     return send_error(r, c, 404, "not_found", "no endpoint %s", url);
@@ -2305,7 +2519,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = r;
         /* refuse an oversized body before it is sent */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->o.max_body_bytes) r->body_too_big = true;
+        if (cl && strtoull(cl, NULL, 10) > s->o.max_body_bytes) {
+            /* answered before the body is read (no 100 Continue) */
+            r->body_too_big = true;
+            return send_error(r, c, 413, "payload_too_large", "the body is larger than %zu bytes",
+                              s->o.max_body_bytes);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size && r->status) { /* already answered: drop the body */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -2329,6 +2552,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    if (r->status) return MHD_YES; /* answered on the first call */
     if (r->body_too_big)
         return send_error(r, c, 413, "payload_too_large", "the body is larger than %zu bytes",
                           s->o.max_body_bytes);
@@ -2418,6 +2642,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     pthread_mutex_init(&s->smu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->amu, NULL);
+    pthread_mutex_init(&s->lmu, NULL);
     pthread_cond_init(&s->pump_cv, NULL);
     s->listen = xstrdup(s->o.listen);
     s->static_dir = xstrdup(opt->static_dir);
@@ -2540,6 +2765,8 @@ void api_stop(api_server *s) {
     free(s->rate);
     free(s->fs_names);
     free(s->fs_feature);
+    for (int i = 0; i < LAYER_SLOTS; i++) shared_release(s->layers[i].text);
+    pthread_mutex_destroy(&s->lmu);
     pthread_mutex_destroy(&s->smu);
     pthread_mutex_destroy(&s->rmu);
     pthread_mutex_destroy(&s->amu);

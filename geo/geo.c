@@ -21,6 +21,8 @@
 
 #include "geo/geo.h"
 
+#include "common/numfmt.h"
+
 /* ---- kinds ---- */
 
 enum { G_POINT = 1, G_LINE = 2, G_POLY = 4 };
@@ -69,6 +71,7 @@ typedef struct feature {
     char *layer_head;   /* {"type":"Feature",...,"properties":{... without the closing braces */
     size_t layer_head_len;
     char **series;
+    char **series_json; /* each name as a JSON string, for the layers */
 } feature;
 
 struct geo_layout {
@@ -377,6 +380,8 @@ static void feature_free(GEOSContextHandle_t h, feature *f) {
     free(f->layer_head);
     for (size_t i = 0; f->series && i < f->pub.n_series; i++) free(f->series[i]);
     free(f->series);
+    for (size_t i = 0; f->series_json && i < f->pub.n_series; i++) free(f->series_json[i]);
+    free(f->series_json);
 }
 
 static void add_features(geo_layout *g, json_t *doc, const char *file, geo_problems *problems) {
@@ -445,6 +450,7 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
         f->pub.type = str_prop(props, "type");
         f->pub.capacity_m3 = num_prop(props, "capacity_m3", 0);
         f->pub.density = num_prop(props, "density", 0);
+        f->pub.height_m = num_prop(props, "height_m", 0);
         f->pub.design_pressure_mpa = num_prop(props, "design_pressure_mpa", 0);
         /* GB/T 50493-2019: combustible detectors alarm at <= 25 and <= 50 %LEL. */
         bool comb = !strcmp(f->pub.type, "combustible");
@@ -454,6 +460,12 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
         f->pub.occupants_night = (long)num_prop(props, "occupants_night", 0);
         f->pub.capacity = (long)num_prop(props, "capacity", 0);
         check_series(&b, props, enterprise, f);
+        f->series_json = calloc(f->pub.n_series + 1, sizeof *f->series_json);
+        for (size_t k = 0; f->series_json && k < f->pub.n_series; k++) {
+            json_t *name = json_string(f->pub.series[k]);
+            f->series_json[k] = name ? json_dumps(name, JSON_ENCODE_ANY) : NULL;
+            json_decref(name);
+        }
         /* The map layer's static part, serialized once: only values change. */
         json_t *o =
             json_pack("{s:s,s:s,s:O,s:O}", "type", "Feature", "id", f->pub.id, "geometry",
@@ -1079,33 +1091,32 @@ int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, siz
         if (value_of && f->pub.n_series) {
             out_str(&b, ",\"values\":{");
             for (size_t s = 0; s < f->pub.n_series; s++, k++) {
-                char item[160];
+                char item[96];
                 const geo_value *v = &vals[k];
-                json_t *name = json_string(f->pub.series[s]);
-                char *qn = name ? json_dumps(name, JSON_ENCODE_ANY) : NULL;
-                json_decref(name);
+                const char *qn = f->series_json && f->series_json[s] ? f->series_json[s] : "\"\"";
                 if (s) out_put(&b, ",", 1);
-                out_str(&b, qn ? qn : "\"\"");
-                free(qn);
+                out_str(&b, qn);
+                size_t n;
                 if (v->present && isfinite(v->value)) {
-                    /* the shortest decimal that reads back as the same double */
-                    char num[32];
-                    for (int p = 6; p <= 17; p++) {
-                        snprintf(num, sizeof num, "%.*g", p, v->value);
-                        if (strtod(num, NULL) == v->value) break;
-                    }
-                    snprintf(item, sizeof item, ":{\"ts\":%lld,\"value\":%s,\"quality\":%u}",
-                             (long long)v->ts_ms, num, v->quality);
-                } else
-                    snprintf(item, sizeof item, ":null");
-                out_str(&b, item);
+                    memcpy(item, ":{\"ts\":", 7);
+                    n = 7 + nf_i64(item + 7, v->ts_ms);
+                    memcpy(item + n, ",\"value\":", 9);
+                    n += 9 + nf_double(item + n + 9, v->value);
+                    memcpy(item + n, ",\"quality\":", 11);
+                    n += 11 + nf_u64(item + n + 11, v->quality);
+                    item[n++] = '}';
+                } else {
+                    memcpy(item, ":null", 5);
+                    n = 5;
+                }
+                out_put(&b, item, n);
             }
             out_put(&b, "}", 1);
         } else {
             k += f->pub.n_series;
         }
         if (rq->extra) {
-            char extra[1024];
+            char extra[8192];
             size_t n = rq->extra(ctx, i, &f->pub, vals + k - f->pub.n_series, extra, sizeof extra);
             if (n > 0 && n < sizeof extra) out_put(&b, extra, n);
         }

@@ -10,7 +10,7 @@
  *   enterprise       Polygon|MultiPolygon   name
  *   hazard_source    Polygon|MultiPolygon   enterprise, substances (array), grade
  *   tank             Point|Polygon          enterprise, capacity_m3, substance,
- *                                           density (kg/m3), series
+ *                                           density (kg/m3), height_m, series
  *   pipeline         LineString|MultiLineString  enterprise, substance,
  *                                           design_pressure_mpa, series
  *   gas_detector     Point                  enterprise, gas, type ("combustible" or
@@ -107,6 +107,7 @@ typedef struct geo_feature {
     size_t n_series;
     const char *substance, *gas, *type; /* "" when absent */
     double capacity_m3, density, design_pressure_mpa, alarm1, alarm2;
+    double height_m; /* tank: the level at which it holds capacity_m3; 0 when not given */
     long occupants_day, occupants_night, capacity;
 } geo_feature;
 

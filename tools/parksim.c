@@ -383,10 +383,11 @@ static tag *add_tag(client *c, device *d, const char *name, tag_kind kind, doubl
 /* A tag of a tank holding g, at (x, y): leaf "level" (m), "temp" (degC)
  * or "pressure" (kPa absolute). */
 static tag *add_tank_tag(client *c, device *d, const char *name, const char *leaf, const gas *g,
-                         double capacity, double density, double x, double y) {
+                         double capacity, double density, double height_m, double x, double y) {
     tag *t;
     if (!strcmp(leaf, "level")) {
-        double height = 15 + 5 * urand();
+        double height = 15 + 5 * urand(); /* drawn even when given: the same park for a seed */
+        if (height_m > 0) height = height_m;
         t = add_tag(c, d, name, TK_LEVEL, height * (0.3 + 0.5 * urand()), 0.3, 0.002, 2, 0, height);
         t->period = 3600 * (2 + 4 * urand()), t->area = capacity / height;
     } else if (!strcmp(leaf, "temp")) {
@@ -407,7 +408,7 @@ static void add_tank(client *c, device *d, int number, const gas *g, double capa
     for (int k = 0; k < 3; k++) {
         char n[32];
         snprintf(n, sizeof n, "T%d.%s", number, leaves[k]);
-        add_tank_tag(c, d, n, leaves[k], g, capacity, g->density, x, y);
+        add_tank_tag(c, d, n, leaves[k], g, capacity, g->density, 0, x, y);
     }
 }
 
@@ -551,7 +552,7 @@ static void add_layout_tag(client *c, device *d, const char *name, json_t *props
         (!strcmp(leaf, "level") || !strcmp(leaf, "temp") || !strcmp(leaf, "pressure"))) {
         const gas *g = gas_by_name(sub, &gases[G_PROPANE]);
         add_tank_tag(c, d, name, leaf, g, num_prop(props, "capacity_m3", 5000),
-                     num_prop(props, "density", g->density), x, y);
+                     num_prop(props, "density", g->density), num_prop(props, "height_m", 0), x, y);
         return;
     }
     tag *t = NULL;
@@ -1286,9 +1287,9 @@ static void write_layout(const char *path) {
                         fprintf(f,
                                 "\"id\": \"%s-%.*s\", \"kind\": \"tank\", \"enterprise\": \"%s\", "
                                 "\"device\": \"%s\", \"capacity_m3\": %.0f, \"substance\": "
-                                "\"%s\", \"density\": %.0f, ",
+                                "\"%s\", \"density\": %.0f, \"height_m\": %.2f, ",
                                 c->ent, t->group_len, t->name, c->ent, d->name, t->capacity,
-                                t->gas->name, t->density);
+                                t->gas->name, t->density, t->hi);
                         series_list(f, d, t->name, t->group_len);
                     }
                     break;

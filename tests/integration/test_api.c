@@ -483,9 +483,12 @@ static void test_layers(void **state) {
     assert_int_equal(count_features(j, "E002"), 3);
     assert_int_equal(count_features(j, NULL), 4);
     json_decref(j);
-    j = get_ok("/api/v1/layers/gas_detector?enterprise=E001", W.e2);
-    assert_int_equal(count_features(j, NULL), 0);
-    json_decref(j);
+    expect_error("GET", "/api/v1/layers/gas_detector?enterprise=E001", W.e2, NULL, 403,
+                 "forbidden");
+    expect_error("GET", "/api/v1/alarms?enterprise=E001", W.e2, NULL, 403, "forbidden");
+    expect_error("GET", "/api/v1/alarms/journal?enterprise=E001", W.e2, NULL, 403, "forbidden");
+    expect_error("GET", "/api/v1/ingest/dead-letters?enterprise=E001", W.e2, NULL, 403,
+                 "forbidden");
     /* bbox around E001 only (E002 is 550 m north) */
     j = get_ok("/api/v1/layers/gas_detector?bbox=121.449,30.799,121.451,30.801", W.admin);
     assert_int_equal(count_features(j, "E001"), 2);

@@ -1,0 +1,1670 @@
+#!/usr/bin/python3
+"""openapi_check.py BINDIR REPO - checks parkd's API against api/openapi.json.
+
+Runs the real thing: a mosquitto broker and parkd (on free loopback ports, data in a temp
+dir), tokens of every role made with parkctl, parksim playing the demo park for a few seconds
+with two incidents (gas detector spikes at E001 and E002, so there are alarms), and a few
+malformed MQTT messages (dead letters). Then it calls every operation of the document with
+valid and invalid inputs and as every role, and validates each response against the
+document: the status is documented for the operation, the Content-Type is one of the
+documented media types, documented required headers are there, and the body validates
+against the response's JSON Schema (2020-12, $refs resolved in the whole document). Event
+streams are read with a timeout and each event's data is validated against the schema named
+for its event in the media type's x-sse-events.
+
+It also checks that the document and the server agree on the set of routes: every path of
+the document answers (not "no endpoint"), the routes in api.c's dispatch table are all
+documented, and paths that are not documented answer 404.
+
+Debian's /usr/bin/python3 with python3-jsonschema (4.10); stdlib otherwise. Exit 0 when
+everything validated, 1 with a list of failures (operation, status, error) otherwise.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+import jsonschema  # noqa: E402
+from jsonschema import Draft202012Validator, RefResolver  # noqa: E402
+
+# ---------------------------------------------------------------- globals
+
+FAILURES = []
+WARNINGS = []
+STATS = {"responses": 0, "events": 0, "schemas": 0}
+SEEN = {}  # (METHOD, template) -> set of statuses seen
+VERBOSE = bool(os.environ.get("OPENAPI_CHECK_VERBOSE"))
+
+MAX_STREAMS = 16  # parkd config: the 503 test opens streams up to this
+MAX_BODY = 65536  # parkd config: max_body_bytes
+RATE = 100  # parkd config: rate_limit_per_s (bursts of 200)
+
+
+def fail(what, msg):
+    FAILURES.append("%s: %s" % (what, msg))
+    print("FAIL %s: %s" % (what, msg), flush=True)
+
+
+def warn(what, msg):
+    WARNINGS.append("%s: %s" % (what, msg))
+    print("WARN %s: %s" % (what, msg), flush=True)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- the document
+
+
+class Doc:
+    def __init__(self, doc):
+        self.doc = doc
+        self.resolver = RefResolver(base_uri="", referrer=doc)
+        self.ops = {}  # (METHOD, template) -> operation
+        for tpl, item in doc.get("paths", {}).items():
+            for m, op in item.items():
+                if m in ("get", "post", "put", "delete", "patch", "head", "options"):
+                    self.ops[(m.upper(), tpl)] = op
+        self._validators = {}
+
+    def deref(self, node):
+        seen = 0
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                raise ValueError("only local $refs are used here: %s" % ref)
+            node = self.pointer(ref)
+            seen += 1
+            if seen > 20:
+                raise ValueError("$ref loop at %s" % ref)
+        return node
+
+    def pointer(self, ref):
+        node = self.doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, list):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                raise KeyError(ref)
+        return node
+
+    def validator(self, schema):
+        key = json.dumps(schema, sort_keys=True)
+        v = self._validators.get(key)
+        if v is None:
+            v = Draft202012Validator(schema, resolver=self.resolver)
+            self._validators[key] = v
+        return v
+
+    def errors(self, schema, instance):
+        """The validation errors of instance, as short strings (at most 5)."""
+        errs = sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+        out = []
+        for e in errs[:5]:
+            where = "/".join(str(p) for p in e.absolute_path)
+            out.append("at /%s: %s" % (where, e.message[:300]))
+        return out
+
+    def path_templates(self):
+        return list(self.doc.get("paths", {}).keys())
+
+
+def lint(doc):
+    """Structural checks of the document itself."""
+    d = doc.doc
+    if d.get("openapi") != "3.1.0":
+        fail("document", "openapi must be 3.1.0, not %r" % d.get("openapi"))
+    for k in ("info", "paths", "components"):
+        if k not in d:
+            fail("document", "no %s" % k)
+    # every $ref resolves
+    def walk(node, where):
+        if isinstance(node, dict):
+            r = node.get("$ref")
+            if isinstance(r, str):
+                try:
+                    doc.pointer(r)
+                except (KeyError, ValueError, IndexError):
+                    fail("document", "%s: $ref %s does not resolve" % (where, r))
+            for k, v in node.items():
+                walk(v, where + "/" + k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, "%s/%d" % (where, i))
+    walk(d, "#")
+    # every schema is a valid 2020-12 schema
+    schemas = d.get("components", {}).get("schemas", {})
+    for name, s in schemas.items():
+        try:
+            Draft202012Validator.check_schema(s)
+            STATS["schemas"] += 1
+        except jsonschema.exceptions.SchemaError as e:
+            fail("document", "components/schemas/%s: %s" % (name, e.message))
+    op_ids = set()
+    sec_schemes = d.get("components", {}).get("securitySchemes", {})
+    if "bearerAuth" not in sec_schemes or sec_schemes["bearerAuth"].get("scheme") != "bearer":
+        fail("document", "components/securitySchemes/bearerAuth must be an http bearer scheme")
+    for (m, tpl), op in doc.ops.items():
+        what = "%s %s" % (m, tpl)
+        oid = op.get("operationId")
+        if not oid or oid in op_ids:
+            fail("document", "%s: missing or duplicate operationId %r" % (what, oid))
+        op_ids.add(oid)
+        for name in re.findall(r"\{([^}]+)\}", tpl):
+            if not any(doc.deref(p).get("in") == "path" and doc.deref(p).get("name") == name
+                       for p in op.get("parameters", [])):
+                fail("document", "%s: path parameter %s is not declared" % (what, name))
+        rb = doc.deref(op.get("requestBody", {}))
+        for media, mt in (rb.get("content") or {}).items():
+            extra = [k for k in mt if k not in ("schema", "encoding", "example", "examples")
+                     and not k.startswith("x-")]
+            if extra:
+                fail("document", "%s request %s: %s not allowed in a media type object" % (
+                    what, media, extra))
+        for p in op.get("parameters", []):
+            p = doc.deref(p)
+            if p.get("in") == "path" and p.get("required") is not True:
+                fail("document", "%s: path parameter %s must be required" % (what, p.get("name")))
+            try:
+                Draft202012Validator.check_schema(p.get("schema", {}))
+            except jsonschema.exceptions.SchemaError as e:
+                fail("document", "%s: parameter %s: %s" % (what, p.get("name"), e.message))
+        resps = op.get("responses") or {}
+        if not resps:
+            fail("document", "%s: no responses" % what)
+        for st, r in resps.items():
+            r = doc.deref(r)
+            if "description" not in r:
+                fail("document", "%s %s: a response needs a description" % (what, st))
+            for media, mt in (r.get("content") or {}).items():
+                extra = [k for k in mt if k not in ("schema", "encoding", "example", "examples")
+                         and not k.startswith("x-")]
+                if extra:
+                    fail("document", "%s %s %s: %s not allowed in a media type object" % (
+                        what, st, media, extra))
+                try:
+                    Draft202012Validator.check_schema(mt.get("schema", {}))
+                except jsonschema.exceptions.SchemaError as e:
+                    fail("document", "%s %s %s: %s" % (what, st, media, e.message))
+                if media == "text/event-stream" and not mt.get("x-sse-events"):
+                    fail("document", "%s: event stream without x-sse-events" % what)
+        security = op.get("security", d.get("security", []))
+        for s in security:
+            for k in s:
+                if k not in sec_schemes:
+                    fail("document", "%s: unknown security scheme %s" % (what, k))
+        # what every operation of this server can answer (route() and on_request in api.c)
+        must = {"500"}
+        if tpl != "/api/v1/openapi.json":
+            must.add("405")
+        if security:
+            must |= {"401", "429"}
+        if m == "POST":
+            must.add("413")
+        for st in sorted(must - set(resps)):
+            fail("document", "%s: status %s is not documented" % (what, st))
+        if security and not any("bearerAuth" in s for s in security):
+            fail("document", "%s: no bearerAuth" % what)
+        if tpl.endswith("/stream") != ("text/event-stream" in (
+                doc.deref(resps.get("200", {})).get("content") or {})):
+            fail("document", "%s: streams are the paths ending in /stream" % what)
+
+
+# ---------------------------------------------------------------- processes and ports
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout, proc=None):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def mqtt_publish(port, messages):
+    """Publishes (topic, payload) pairs at QoS 0 with a hand-made MQTT 3.1.1 client."""
+    def varint(n):
+        out = b""
+        while True:
+            b = n % 128
+            n //= 128
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+
+    def s(x):
+        x = x.encode() if isinstance(x, str) else x
+        return len(x).to_bytes(2, "big") + x
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        vh = s("MQTT") + bytes([4, 0x02]) + (30).to_bytes(2, "big") + s("openapi-check")
+        sock.sendall(b"\x10" + varint(len(vh)) + vh)
+        ack = sock.recv(4)
+        if len(ack) < 4 or ack[0] != 0x20 or ack[3] != 0:
+            raise RuntimeError("MQTT CONNACK %r" % ack)
+        for topic, payload in messages:
+            body = s(topic) + (payload.encode() if isinstance(payload, str) else payload)
+            sock.sendall(b"\x30" + varint(len(body)) + body)
+        sock.sendall(b"\xe0\x00")
+        time.sleep(0.2)
+    finally:
+        sock.close()
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class Api:
+    def __init__(self, port, doc):
+        self.port = port
+        self.doc = doc
+
+    # -- plain requests
+
+    def raw(self, method, url, token=None, body=None, headers=None, auth_header=None,
+            timeout=30):
+        h = dict(headers or {})
+        if auth_header is not None:
+            h["Authorization"] = auth_header
+        elif token:
+            h["Authorization"] = "Bearer " + token
+        if body is not None and "Content-Type" not in h:
+            h["Content-Type"] = "application/json"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, url, body=body, headers=h)
+            r = conn.getresponse()
+            data = r.read()
+            hdrs = {k.lower(): v for k, v in r.getheaders()}
+            return r.status, hdrs, data
+        finally:
+            conn.close()
+
+    @staticmethod
+    def url(path, query=None):
+        if not query:
+            return path
+        return path + "?" + urllib.parse.urlencode(query, safe=",/:")
+
+    def call(self, method, tpl, token=None, params=None, query=None, body=None, headers=None,
+             expect=None, auth_header=None, label=None, doc_method=None):
+        """Calls an operation of the document and validates the answer; returns (status,
+        parsed body or text, headers). doc_method: the documented operation of the path to
+        validate against when method is not one (wrong-method calls)."""
+        path = tpl
+        for k, v in (params or {}).items():
+            path = path.replace("{%s}" % k, urllib.parse.quote(str(v), safe=""))
+        url = self.url(path, query)
+        what = label or "%s %s" % (method, url)
+        try:
+            st, hdrs, data = self.raw(method, url, token, body, headers, auth_header)
+        except (OSError, http.client.HTTPException) as e:
+            fail(what, "request failed: %s" % e)
+            return None, None, {}
+        parsed = self.validate((doc_method or method, tpl), what, st, hdrs, data, expect)
+        return st, parsed, hdrs
+
+    def validate(self, opkey, what, st, hdrs, data, expect=None):
+        STATS["responses"] += 1
+        SEEN.setdefault(opkey, set()).add(st)
+        if VERBOSE:
+            log("  %s -> %d" % (what, st))
+        op = self.doc.ops.get(opkey)
+        if op is None:
+            fail(what, "%s %s is not documented" % opkey)
+            return None
+        if expect is not None:
+            exp = expect if isinstance(expect, (set, tuple, list)) else {expect}
+            if st not in exp:
+                fail(what, "status %d, expected %s; body: %s" % (st, "/".join(
+                    str(x) for x in sorted(exp)), data[:300].decode("utf-8", "replace")))
+        resp = (op.get("responses") or {}).get(str(st))
+        if resp is None:
+            resp = (op.get("responses") or {}).get("%dXX" % (st // 100))
+        if resp is None:
+            resp = (op.get("responses") or {}).get("default")
+        if resp is None:
+            fail(what, "status %d is not documented for %s %s (body: %s)" % (
+                st, opkey[0], opkey[1], data[:200].decode("utf-8", "replace")))
+            return self._parse_any(hdrs, data)
+        resp = self.doc.deref(resp)
+        for name, h in (resp.get("headers") or {}).items():
+            h = self.doc.deref(h)
+            v = hdrs.get(name.lower())
+            if v is None:
+                if h.get("required"):
+                    fail(what, "status %d: header %s missing" % (st, name))
+                continue
+            if "schema" in h:
+                for e in self.doc.errors(h["schema"], v):
+                    fail(what, "status %d: header %s %r: %s" % (st, name, v, e))
+        content = resp.get("content") or {}
+        ctype = hdrs.get("content-type")
+        if not content:
+            if data:
+                fail(what, "status %d: a body where none is documented" % st)
+            return None
+        if not ctype:
+            fail(what, "status %d: no Content-Type (documented: %s)" % (st, ", ".join(content)))
+            return self._parse_any(hdrs, data)
+        base = ctype.split(";")[0].strip().lower()
+        mt = content.get(base)
+        if mt is None:
+            fail(what, "status %d: Content-Type %s is not documented (documented: %s)" % (
+                st, ctype, ", ".join(content)))
+            return self._parse_any(hdrs, data)
+        schema = mt.get("schema", {})
+        if base.endswith("json"):
+            try:
+                inst = json.loads(data.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                fail(what, "status %d: the body is not JSON (%s): %s" % (
+                    st, e, data[:200].decode("utf-8", "replace")))
+                return None
+        else:
+            try:
+                inst = data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                fail(what, "status %d: the body is not UTF-8: %s" % (st, e))
+                return None
+        for e in self.doc.errors(schema, inst):
+            fail(what, "status %d (%s) does not validate: %s" % (st, base, e))
+        return inst
+
+    @staticmethod
+    def _parse_any(hdrs, data):
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return data.decode("utf-8", "replace")
+
+    # -- event streams
+
+    def stream(self, tpl, token=None, query=None, expect=None, max_events=5, seconds=5.0,
+               until=None, label=None, keep_open=False, auth_header=None):
+        """Opens an event stream of operation GET tpl, validates the answer and each event's
+        data; returns (status, [(event, data, id)], Stream or None)."""
+        url = self.url(tpl, query)
+        what = label or "GET %s" % url
+        s = Stream(self.port, url, token, auth_header)
+        try:
+            s.open()
+        except (OSError, RuntimeError) as e:
+            fail(what, "opening the stream failed: %s" % e)
+            s.close()
+            return None, [], None
+        opkey = ("GET", tpl)
+        if s.status != 200 or not s.headers.get("content-type", "").startswith(
+                "text/event-stream"):
+            data = s.read_body(10)
+            s.close()
+            parsed = self.validate(opkey, what, s.status, s.headers, data, expect)
+            return s.status, parsed, None
+        self.validate_stream_head(opkey, what, s, expect)
+        events = self.read_events(opkey, what, s, max_events, seconds, until)
+        if keep_open:
+            return 200, events, s
+        s.close()
+        return 200, events, None
+
+    def validate_stream_head(self, opkey, what, s, expect):
+        STATS["responses"] += 1
+        SEEN.setdefault(opkey, set()).add(s.status)
+        op = self.doc.ops.get(opkey)
+        if op is None:
+            fail(what, "%s %s is not documented" % opkey)
+            return
+        if expect is not None:
+            exp = expect if isinstance(expect, (set, tuple, list)) else {expect}
+            if s.status not in exp:
+                fail(what, "status %d, expected %s" % (s.status, exp))
+        resp = self.doc.deref(op["responses"].get("200", {}))
+        if "text/event-stream" not in (resp.get("content") or {}):
+            fail(what, "200 text/event-stream is not documented")
+
+    def read_events(self, opkey, what, s, max_events, seconds, until=None):
+        op = self.doc.ops.get(opkey) or {}
+        resp = self.doc.deref((op.get("responses") or {}).get("200", {}))
+        mt = (resp.get("content") or {}).get("text/event-stream", {})
+        names = mt.get("x-sse-events", {})
+        out = []
+        deadline = time.time() + seconds
+        while len(out) < max_events and time.time() < deadline:
+            ev = s.next_event(deadline)
+            if ev is None:
+                break
+            name, data, eid = ev
+            STATS["events"] += 1
+            schema = names.get(name)
+            if schema is None:
+                fail(what, "event %r is not documented (documented: %s)" % (
+                    name, ", ".join(names)))
+                continue
+            try:
+                inst = json.loads(data)
+            except ValueError as e:
+                fail(what, "event %s: data is not JSON (%s): %s" % (name, e, data[:200]))
+                continue
+            for e in self.doc.errors(schema, inst):
+                fail(what, "event %s does not validate: %s" % (name, e))
+            out.append((name, inst, eid))
+            if until and until(out):
+                break
+        return out
+
+
+class Stream:
+    """A minimal HTTP/1.1 client for event streams over a raw socket (chunked bodies decoded
+    by hand, so a read timeout never loses data)."""
+
+    def __init__(self, port, url, token, auth_header=None):
+        self.port, self.url, self.token, self.auth_header = port, url, token, auth_header
+        self.sock = None
+        self.raw = b""
+        self.body = b""
+        self.eof = False
+        self.chunked = False
+        self.length = None
+        self.status = None
+        self.headers = {}
+        self.text = ""
+        self.retry_seen = False
+        self.retry_ms = None
+
+    def open(self):
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        lines = ["GET %s HTTP/1.1" % self.url, "Host: 127.0.0.1",
+                 "Accept: text/event-stream"]
+        if self.auth_header is not None:
+            lines.append("Authorization: " + self.auth_header)
+        elif self.token:
+            lines.append("Authorization: Bearer " + self.token)
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        end = time.time() + 10
+        while b"\r\n\r\n" not in self.raw:
+            if not self._recv(end):
+                raise RuntimeError("no response head")
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        hl = head.decode("iso-8859-1").split("\r\n")
+        self.status = int(hl[0].split()[1])
+        for line in hl[1:]:
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "").lower()
+        if "content-length" in self.headers:
+            self.length = int(self.headers["content-length"])
+
+    def _recv(self, deadline):
+        left = deadline - time.time()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            d = self.sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            return False
+        except OSError:
+            self.eof = True
+            return False
+        if not d:
+            self.eof = True
+            return False
+        self.raw += d
+        return True
+
+    def _decode(self):
+        """Moves what raw holds of the body to body; True at the end of the body."""
+        if not self.chunked:
+            self.body += self.raw
+            self.raw = b""
+            return self.length is not None and len(self.body) >= self.length
+        while True:
+            i = self.raw.find(b"\r\n")
+            if i < 0:
+                return False
+            size = int(self.raw[:i].split(b";")[0], 16)
+            if size == 0:
+                return True
+            if len(self.raw) < i + 2 + size + 2:
+                return False
+            self.body += self.raw[i + 2:i + 2 + size]
+            self.raw = self.raw[i + 2 + size + 2:]
+
+    def read_body(self, seconds):
+        end = time.time() + seconds
+        while not self._decode():
+            if self.eof or not self._recv(end):
+                break
+        return self.body
+
+    def next_event(self, deadline):
+        """(event, data, id) of the next event, or None at the deadline or the end."""
+        name, data, eid = None, [], None
+        while True:
+            done = self._decode()
+            if self.body:
+                self.text += self.body.decode("utf-8")
+                self.body = b""
+            while "\n" in self.text:
+                line, self.text = self.text.split("\n", 1)
+                if line == "":
+                    if data or name:
+                        return (name or "message", "\n".join(data), eid)
+                    continue
+                if line.startswith(":"):
+                    continue
+                field, _, value = line.partition(":")
+                if value.startswith(" "):
+                    value = value[1:]
+                if field == "event":
+                    name = value
+                elif field == "data":
+                    data.append(value)
+                elif field == "id":
+                    eid = value
+                elif field == "retry":
+                    self.retry_seen = True
+                    self.retry_ms = value
+            if done:
+                self.eof = True
+                return None
+            if self.eof or not self._recv(deadline):
+                return None
+
+    def ended(self, seconds):
+        """True when the server ends the body within seconds."""
+        end = time.time() + seconds
+        while True:
+            if self._decode():
+                return True
+            if self.eof:
+                return True
+            if not self._recv(end):
+                return self.eof
+
+    def close(self):
+        if self.sock:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+
+class Collector(threading.Thread):
+    """Reads an alarm stream in the background until stopped."""
+
+    def __init__(self, api, token, label):
+        super().__init__(daemon=True)
+        self.api, self.token, self.label = api, token, label
+        self.stop = threading.Event()
+        self.events = []
+        self.status = None
+        self.stream = None
+        self.ready = threading.Event()
+
+    def run(self):
+        s = Stream(self.api.port, "/api/v1/alarms/stream", self.token)
+        self.stream = s
+        try:
+            s.open()
+            self.status = s.status
+            self.ready.set()
+            if s.status != 200:
+                self.body = s.read_body(5)
+                return
+            while not self.stop.is_set():
+                ev = s.next_event(time.time() + 0.5)
+                if ev is not None:
+                    self.events.append(ev)
+                elif s.eof:
+                    break
+        except (OSError, RuntimeError, ValueError) as e:
+            self.error = str(e)
+        finally:
+            self.ready.set()
+            s.close()
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Checker:
+    def __init__(self, api, doc, tokens, repo, bindir):
+        self.api, self.doc, self.t, self.repo, self.bindir = api, doc, tokens, repo, bindir
+        self.c = api.call
+
+    # -- meta
+
+    def meta(self):
+        c, t = self.c, self.t
+        st, body, _ = c("GET", "/healthz", expect=200)
+        if isinstance(body, dict) and body.get("broker_connected") is not True:
+            fail("GET /healthz", "broker_connected is %r" % body.get("broker_connected"))
+        c("POST", "/healthz", expect=405, label="POST /healthz", doc_method="GET")
+        for path, tok in (("/healthz", None), ("/api/v1/whoami", t["operator"])):
+            st, hdrs, data = self.api.raw("HEAD", path, tok)
+            STATS["responses"] += 1
+            if st != 200 or not hdrs.get("content-type", "").startswith("application/json"):
+                fail("HEAD %s" % path, "status %d, Content-Type %s (HEAD is answered like "
+                     "GET)" % (st, hdrs.get("content-type")))
+        st, served, _ = c("GET", "/api/v1/openapi.json", expect=200)
+        if served != self.doc.doc:
+            fail("GET /api/v1/openapi.json", "the served document differs from "
+                 "api/openapi.json: rebuild parkd (the document is compiled in)")
+        c("GET", "/metrics", t["admin"], expect=200)
+        c("GET", "/metrics", t["regulator"], expect=200)
+        c("GET", "/metrics", t["operator"], expect=200)
+        c("GET", "/metrics", t["e2"], expect=403, label="GET /metrics as enterprise")
+        for role in ("admin", "operator", "regulator", "e2"):
+            st, body, _ = c("GET", "/api/v1/whoami", t[role], expect=200,
+                            label="GET /api/v1/whoami as %s" % role)
+            want = "enterprise" if role == "e2" else role
+            if isinstance(body, dict) and body.get("role") != want:
+                fail("GET /api/v1/whoami as %s" % role, "role %r" % body.get("role"))
+            if role == "e2" and isinstance(body, dict) and body.get("enterprise") != "E002":
+                fail("GET /api/v1/whoami as e2", "enterprise %r" % body.get("enterprise"))
+        c("GET", "/api/v1/whoami", expect=401, label="whoami without a token")
+        c("GET", "/api/v1/whoami", auth_header="Bearer pw_0000000000000000_nope", expect=401,
+          label="whoami with a bad token")
+        c("GET", "/api/v1/whoami", auth_header="Basic YWRtaW46YWRtaW4=", expect=401,
+          label="whoami with Basic auth")
+        c("GET", "/api/v1/whoami", query={"access_token": t["regulator"]}, expect=401,
+          label="whoami with ?access_token= (streams only)")
+
+    # -- series
+
+    def series(self):
+        c, t = self.c, self.t
+        st, body, _ = c("GET", "/api/v1/series", t["admin"], expect=200)
+        st, body, _ = c("GET", "/api/v1/series", t["admin"],
+                        query={"enterprise": "E002", "device": "gd-03"}, expect=200)
+        if isinstance(body, dict):
+            names = [s["name"] for s in body.get("series", [])]
+            if "E002/gd-03/lel" not in names:
+                fail("GET /api/v1/series?enterprise=E002&device=gd-03", "names %s" % names)
+        st, body, _ = c("GET", "/api/v1/series", t["admin"],
+                        query={"kind": "gas_detector", "limit": "5"}, expect=200)
+        if isinstance(body, dict) and not (body.get("truncated") and body.get("count") == 5):
+            fail("GET /api/v1/series?kind=gas_detector&limit=5", "not truncated to 5")
+        c("GET", "/api/v1/series", t["admin"], query={"q": "LEL", "limit": "3"}, expect=200)
+        c("GET", "/api/v1/series", t["admin"], query={"kind": "volcano"}, expect=400)
+        c("GET", "/api/v1/series", t["admin"], query={"limit": "0"}, expect=400)
+        c("GET", "/api/v1/series", t["admin"], query={"limit": "x"}, expect=400)
+        st, body, _ = c("GET", "/api/v1/series", t["e2"], expect=200,
+                        label="GET /api/v1/series as E002")
+        if isinstance(body, dict):
+            other = [s["name"] for s in body.get("series", []) if s.get("enterprise") != "E002"]
+            if other or not body.get("series"):
+                fail("GET /api/v1/series as E002", "sees %d others' series (%s) or none" % (
+                    len(other), other[:3]))
+        c("GET", "/api/v1/series", t["e2"], query={"enterprise": "E001"}, expect=403,
+          label="GET /api/v1/series?enterprise=E001 as E002")
+
+        # raw
+        S = "E002/gd-03/lel"
+        st, body, _ = c("GET", "/api/v1/series/raw", t["admin"],
+                        query={"series": S, "from": "-10m"}, expect=200)
+        if isinstance(body, dict) and not body.get("count"):
+            fail("GET /api/v1/series/raw", "no points of %s" % S)
+        st, body, _ = c("GET", "/api/v1/series/raw", t["regulator"],
+                        query={"series": S, "from": "-10m", "limit": "2"}, expect=200)
+        if isinstance(body, dict) and not (body.get("truncated") and "next_from" in body):
+            fail("GET /api/v1/series/raw?limit=2", "not truncated with next_from")
+        st, body, h = c("GET", "/api/v1/series/raw", t["admin"],
+                        query={"series": S, "from": "-10m", "format": "csv"}, expect=200)
+        if not h.get("content-type", "").startswith("text/csv"):
+            fail("GET /api/v1/series/raw?format=csv", "Content-Type %s" % h.get("content-type"))
+        st, body, h = c("GET", "/api/v1/series/raw", t["admin"],
+                        query={"series": S, "from": "-10m"}, headers={"Accept": "text/csv"},
+                        expect=200, label="GET /api/v1/series/raw Accept: text/csv")
+        if not h.get("content-type", "").startswith("text/csv"):
+            fail("GET /api/v1/series/raw Accept: text/csv", "Content-Type %s" %
+                 h.get("content-type"))
+        c("GET", "/api/v1/series/raw", t["admin"], query={"from": "-1h"}, expect=400)
+        c("GET", "/api/v1/series/raw", t["admin"], query={"series": S, "from": "yesterday"},
+          expect=400)
+        c("GET", "/api/v1/series/raw", t["admin"], query={"series": S, "from": "now",
+                                                          "to": "-1h"}, expect=400)
+        st, body, _ = c("GET", "/api/v1/series/raw", t["admin"],
+                        query={"series": S, "from": "0", "to": "now"}, expect=400)
+        self.expect_code("GET /api/v1/series/raw?from=0", body, "limit_exceeded")
+        c("GET", "/api/v1/series/raw", t["admin"], query={"series": S, "limit": "100000000"},
+          expect=400)
+        c("GET", "/api/v1/series/raw", t["admin"], query={"series": "E002/gd-03/nothing"},
+          expect=404)
+        c("GET", "/api/v1/series/raw", t["e2"], query={"series": "E001/gd-01/lel"},
+          expect=404, label="GET /api/v1/series/raw E001 series as E002")
+        c("GET", "/api/v1/series/raw", t["e2"], query={"series": S, "from": "-10m"},
+          expect=200, label="GET /api/v1/series/raw own series as E002")
+
+        # range
+        st, body, _ = c("GET", "/api/v1/series/range", t["admin"],
+                        query={"series": S, "from": "-10m", "step": "10s"}, expect=200)
+        if isinstance(body, dict) and not body.get("buckets"):
+            fail("GET /api/v1/series/range", "no buckets")
+        c("GET", "/api/v1/series/range", t["operator"],
+          query={"series": S, "from": "-10m", "step": "1m", "agg": "max"}, expect=200)
+        st, body, _ = c("GET", "/api/v1/series/range", t["admin"],
+                        query={"series": S, "from": "-10m", "step": "30s", "agg": "all"},
+                        expect={200, 400}, label="GET /api/v1/series/range agg=all")
+        if st == 400:
+            warn("GET /api/v1/series/range agg=all",
+                 "400: agg=all is documented but refused (hist_agg_parse knows no \"all\")")
+        c("GET", "/api/v1/series/range", t["admin"],
+          query={"series": S, "from": "-10m", "format": "csv"}, expect=200)
+        c("GET", "/api/v1/series/range", t["admin"], query={"series": S, "agg": "median"},
+          expect=400)
+        c("GET", "/api/v1/series/range", t["admin"], query={"series": S, "step": "fortnight"},
+          expect=400)
+        st, body, _ = c("GET", "/api/v1/series/range", t["admin"],
+                        query={"series": S, "from": "-2d", "step": "1ms"}, expect=400)
+        self.expect_code("GET /api/v1/series/range step=1ms", body, "limit_exceeded")
+        c("GET", "/api/v1/series/range", t["admin"], expect=400)
+        c("GET", "/api/v1/series/range", t["e2"], query={"series": "E001/gd-01/lel"},
+          expect=404, label="GET /api/v1/series/range E001 series as E002")
+
+        # last
+        st, body, _ = c("GET", "/api/v1/last", t["admin"],
+                        query={"series": "E002/gd-03/lel,PARK/met-1/temp"}, expect=200)
+        if isinstance(body, dict) and body.get("count") != 2:
+            fail("GET /api/v1/last", "count %r" % body.get("count"))
+        st, body, _ = c("GET", "/api/v1/last", t["regulator"], query={"enterprise": "E002"},
+                        expect=200)
+        if isinstance(body, dict) and body.get("count", 0) < 50:
+            fail("GET /api/v1/last?enterprise=E002", "count %r" % body.get("count"))
+        c("GET", "/api/v1/last", t["admin"], expect=400)
+        st, body, _ = c("GET", "/api/v1/last", t["admin"], query={"series": ",".join(
+            ["x"] * 1001)}, expect=400, label="GET /api/v1/last with 1001 series")
+        self.expect_code("GET /api/v1/last with 1001 series", body, "limit_exceeded")
+        c("GET", "/api/v1/last", t["admin"], query={"series": "E002/nope/nothing"}, expect=404)
+        c("GET", "/api/v1/last", t["e2"], query={"enterprise": "E001"}, expect=403,
+          label="GET /api/v1/last?enterprise=E001 as E002")
+        c("GET", "/api/v1/last", t["e2"], query={"series": "E001/gd-01/lel"}, expect=404,
+          label="GET /api/v1/last E001 series as E002")
+        c("GET", "/api/v1/last", t["e2"], query={"enterprise": "E002"}, expect=200,
+          label="GET /api/v1/last?enterprise=E002 as E002")
+
+    def expect_code(self, what, body, code):
+        if isinstance(body, dict):
+            got = (body.get("error") or {}).get("code")
+            if got != code:
+                fail(what, "error code %r, expected %r" % (got, code))
+
+    # -- layers
+
+    def layers(self):
+        c, t = self.c, self.t
+        # what each token should see, from the layout file itself
+        layout = json.load(open(os.path.join(self.repo, "geo", "demo-park.geojson")))
+        want_all, want_e2 = {}, {}
+        for f in layout["features"]:
+            p = f["properties"]
+            want_all[p["kind"]] = want_all.get(p["kind"], 0) + 1
+            if p.get("enterprise", "") in ("", "E002"):
+                want_e2[p["kind"]] = want_e2.get(p["kind"], 0) + 1
+        for key, want in (("admin", want_all), ("e2", want_e2)):
+            what = "GET /api/v1/layers as %s" % key
+            st, body, _ = c("GET", "/api/v1/layers", t[key], expect=200, label=what)
+            if isinstance(body, dict):
+                got = {l["kind"]: l["features"] for l in body.get("layers", []) if
+                       l["features"]}
+                if got != want:
+                    fail(what, "feature counts %s, the layout has %s" % (got, want))
+        L = "/api/v1/layers/{kind}"
+        st, body, _ = c("GET", L, t["admin"], params={"kind": "gas_detector"}, expect=200)
+        if isinstance(body, dict):
+            gd3 = [f for f in body.get("features", []) if f.get("id") == "E002-GD3"]
+            if not gd3 or "values" not in gd3[0]["properties"]:
+                fail("GET /api/v1/layers/gas_detector", "E002-GD3 missing or without values")
+        c("GET", L, t["operator"], params={"kind": "all"}, query={"values": "false"},
+          expect=200)
+        st, body, _ = c("GET", L, t["admin"], params={"kind": "tank"},
+                        query={"bbox": "121.0,30.0,122.0,31.5"}, expect=200)
+        if isinstance(body, dict) and not body.get("features"):
+            fail("GET /api/v1/layers/tank?bbox=", "no tanks in a bbox around the park")
+        c("GET", L, t["admin"], params={"kind": "tank"}, query={"bbox": "1,2,3"}, expect=400)
+        c("GET", L, t["admin"], params={"kind": "tank"}, query={"bbox": "10,10,5,5"},
+          expect=400)
+        c("GET", L, t["admin"], params={"kind": "volcano"}, expect=404)
+        st, body, _ = c("GET", L, t["e2"], params={"kind": "gas_detector"}, expect=200,
+                        label="GET /api/v1/layers/gas_detector as E002")
+        if isinstance(body, dict):
+            ents = {f["properties"].get("enterprise", "") for f in body.get("features", [])}
+            if ents - {"E002", ""} or not body.get("features"):
+                fail("GET /api/v1/layers/gas_detector as E002", "enterprises %s" % ents)
+        st, body, _ = c("GET", L, t["e2"], params={"kind": "all"}, expect=200,
+                        label="GET /api/v1/layers/all as E002")
+        if isinstance(body, dict):
+            bad = [f["id"] for f in body.get("features", [])
+                   if f["properties"].get("enterprise", "") not in ("E002", "")]
+            if bad:
+                fail("GET /api/v1/layers/all as E002", "other enterprises' features %s" %
+                     bad[:5])
+            leaked = [(f["id"], s) for f in body.get("features", [])
+                      for s, v in (f["properties"].get("values") or {}).items()
+                      if v is not None and not s.startswith("E002/")]
+            if leaked:
+                fail("GET /api/v1/layers/all as E002", "values of others' series %s" %
+                     leaked[:3])
+        c("GET", L, t["e2"], params={"kind": "tank"}, query={"enterprise": "E001"},
+          expect=403, label="GET /api/v1/layers/tank?enterprise=E001 as E002")
+
+    # -- alarms
+
+    def alarms(self):
+        c, t = self.c, self.t
+        st, body, _ = c("GET", "/api/v1/alarms", t["admin"], expect=200)
+        st, body, _ = c("GET", "/api/v1/alarms", t["regulator"], query={"enterprise": "E002"},
+                        expect=200)
+        if isinstance(body, dict) and any(a["enterprise"] != "E002"
+                                          for a in body.get("alarms", [])):
+            fail("GET /api/v1/alarms?enterprise=E002", "other enterprises' alarms")
+        st, body, _ = c("GET", "/api/v1/alarms", t["e2"], expect=200,
+                        label="GET /api/v1/alarms as E002")
+        if isinstance(body, dict):
+            ents = {a["enterprise"] for a in body.get("alarms", [])}
+            if ents != {"E002"}:
+                fail("GET /api/v1/alarms as E002", "enterprises %s, expected E002 only" % ents)
+
+        st, body, _ = c("GET", "/api/v1/alarms/rules", t["admin"], expect=200)
+        rules = {}
+        if isinstance(body, dict):
+            rules = {r["rule"]: r for r in body.get("rules", [])}
+        self.rules = rules
+        st, body, _ = c("GET", "/api/v1/alarms/rules", t["admin"],
+                        query={"series": "E002/gd-03/lel"}, expect=200)
+        if isinstance(body, dict):
+            kinds = sorted(r["kind"] for r in body.get("rules", []))
+            if not {"high", "high_high"} <= set(kinds) or any(
+                    r["series"] != "E002/gd-03/lel" for r in body.get("rules", [])):
+                fail("GET /api/v1/alarms/rules?series=E002/gd-03/lel", "kinds %s" % kinds)
+        c("GET", "/api/v1/alarms/rules", t["e2"], query={"enterprise": "E001"},
+          expect=403, label="GET /api/v1/alarms/rules?enterprise=E001 as E002")
+
+        J = "/api/v1/alarms/journal"
+        st, body, _ = c("GET", J, t["admin"], query={"from": "-15m"}, expect=200)
+        if isinstance(body, dict):
+            if not body.get("events"):
+                fail("GET %s" % J, "no events although there are alarms")
+            self.check_journal_limits(body.get("events", []), "GET %s" % J)
+        st, body, _ = c("GET", J, t["admin"], query={"from": "-15m", "limit": "1"},
+                        expect=200)
+        if isinstance(body, dict) and not body.get("truncated"):
+            fail("GET %s?limit=1" % J, "not truncated")
+        c("GET", J, t["admin"], query={"from": "-15m", "series": "E002/gd-03/lel"},
+          expect=200)
+        c("GET", J, t["admin"], query={"limit": "0"}, expect=400)
+        c("GET", J, t["admin"], query={"from": "noon"}, expect=400)
+        c("GET", J, t["admin"], query={"from": "-1000d"}, expect=400)
+        st, body, _ = c("GET", J, t["e2"], query={"from": "-15m"}, expect=200,
+                        label="GET %s as E002" % J)
+        if isinstance(body, dict):
+            ents = {e["enterprise"] for e in body.get("events", [])}
+            if ents != {"E002"}:
+                fail("GET %s as E002" % J, "enterprises %s" % ents)
+
+        K = "/api/v1/alarms/kpis"
+        st, body, _ = c("GET", K, t["admin"], expect=200)
+        if isinstance(body, dict) and body.get("alarms", 0) < 2:
+            fail("GET %s" % K, "alarms %r" % body.get("alarms"))
+        st, body, _ = c("GET", K, t["e2"], expect=200, label="GET %s as E002" % K)
+        if isinstance(body, dict) and body.get("enterprise") != "E002":
+            fail("GET %s as E002" % K, "enterprise %r" % body.get("enterprise"))
+        c("GET", K, t["e2"], query={"enterprise": "E001"}, expect=403,
+          label="GET %s?enterprise=E001 as E002" % K)
+        c("GET", K, t["regulator"], query={"from": "-7d", "to": "now", "enterprise": "E001"},
+          expect=200)
+        c("GET", K, t["admin"], query={"to": "tomorrow"}, expect=400)
+
+    def check_journal_limits(self, events, what):
+        """Each journalled transition carries its rule's limit."""
+        bad = [(e["rule"], e["limit"], self.rules[e["rule"]]["limit"]) for e in events
+               if e["rule"] in self.rules and e["limit"] != self.rules[e["rule"]]["limit"]]
+        if bad:
+            warn(what, "%d of %d events carry a limit that is not their rule's, e.g. rule %d: "
+                 "%r instead of %r (the journal record's flags byte overwrites the limit's top "
+                 "byte: alerting/alerting.c encode_event)" % ((len(bad), len(events)) + bad[0]))
+
+    def alarm_actions(self):
+        c, t = self.c, self.t
+        A = "/api/v1/alarms/{rule}/{action}"
+        st, body, _ = c("GET", "/api/v1/alarms", t["admin"], expect=200,
+                        label="GET /api/v1/alarms (rules to act on)")
+        alarms = body.get("alarms", []) if isinstance(body, dict) else []
+        e2 = [a for a in alarms if a["enterprise"] == "E002"]
+        e1 = [a for a in alarms if a["enterprise"] == "E001"]
+        if len(e2) < 2 or not e1:
+            fail("alarm actions", "need 2 E002 alarms and an E001 one; have %d and %d" % (
+                len(e2), len(e1)))
+            return
+        ra, rb, rc = e2[0]["rule"], e2[1]["rule"], e1[0]["rule"]
+        c("POST", A, t["regulator"], params={"rule": ra, "action": "ack"}, expect=403,
+          label="ack as regulator")
+        c("POST", A, t["e2"], params={"rule": rc, "action": "ack"}, expect=404,
+          label="ack of an E001 alarm as E002")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "ack"},
+          body=json.dumps({"comment": "seen by the checker"}), expect={200, 409},
+          label="ack as operator")
+        st, body, _ = c("POST", A, t["operator"], params={"rule": ra, "action": "ack"},
+                        expect=409, label="second ack as operator")
+        self.expect_code("second ack", body, "conflict")
+        c("POST", A, t["e2"], params={"rule": rb, "action": "ack"}, expect={200, 409},
+          label="ack of its own alarm as E002")
+        st, body, _ = c("POST", A, t["operator"], params={"rule": ra, "action": "shelve"},
+                        body=json.dumps({"minutes": 30, "comment": "maintenance"}), expect=200,
+                        label="shelve 30 minutes as operator")
+        if isinstance(body, dict) and not (body.get("shelved") and
+                                           body.get("shelved_until_ms", 0) > now_ms()):
+            fail("shelve", "not shelved into the future: %s" % body)
+        c("POST", A, t["admin"], params={"rule": ra, "action": "shelve"},
+          body=json.dumps({"until_ms": now_ms() + 600000}), expect=200,
+          label="shelve until_ms as admin")
+        st, body, _ = c("GET", "/api/v1/alarms/rules", t["admin"],
+                        query={"series": e2[0]["series"]}, expect=200,
+                        label="GET /api/v1/alarms/rules (a shelved rule)")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "unshelve"}, expect=200,
+          label="unshelve as operator")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "unshelve"}, expect=409,
+          label="second unshelve")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "shelve"},
+          body=json.dumps({"minutes": 5000}), expect=400, label="shelve for 83 hours")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "shelve"},
+          body=json.dumps({"until_ms": 1000}), expect=400, label="shelve into the past")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "ack"}, body="{not json",
+          expect=400, label="ack with a broken body")
+        c("POST", A, t["operator"], params={"rule": ra, "action": "ack"}, body="[1,2]",
+          expect=400, label="ack with an array body")
+        c("POST", A, t["admin"], params={"rule": 99999999, "action": "ack"}, expect=404,
+          label="ack of no rule")
+        c("POST", A, t["admin"], params={"rule": ra, "action": "silence"}, expect=404,
+          label="unknown action")
+        c("POST", A, t["admin"], params={"rule": ra, "action": "ack"},
+          body="{\"comment\": \"" + "x" * (MAX_BODY + 10) + "\"}", expect=413,
+          label="ack with a body over max_body_bytes")
+        c("GET", A, t["admin"], params={"rule": ra, "action": "ack"}, expect=405,
+          label="GET on an alarm action", doc_method="POST")
+        # the actions are journalled with their user
+        st, body, _ = c("GET", "/api/v1/alarms/journal", t["admin"],
+                        query={"from": "-15m", "series": e2[0]["series"]}, expect=200,
+                        label="GET /api/v1/alarms/journal (after the actions)")
+        if isinstance(body, dict):
+            acts = {(e["action"], e["user"]) for e in body.get("events", [])}
+            for want in (("shelve", "operator"), ("unshelve", "operator")):
+                if want not in acts:
+                    fail("journal after the actions", "no %s by %s in %s" % (want + (acts,)))
+
+    # -- streams
+
+    def streams(self, collectors):
+        api, t = self.api, self.t
+        # the background alarm streams saw the incidents' transitions live
+        for col in collectors:
+            what = "GET /api/v1/alarms/stream (%s, in the background)" % col.label
+            col.stop.set()
+            col.join(5)
+            if col.status != 200:
+                fail(what, "status %r" % col.status)
+                continue
+            STATS["responses"] += 1
+            SEEN.setdefault(("GET", "/api/v1/alarms/stream"), set()).add(200)
+            op = self.doc.ops[("GET", "/api/v1/alarms/stream")]
+            names = self.doc.deref(op["responses"]["200"])["content"][
+                "text/event-stream"]["x-sse-events"]
+            kinds = {}
+            for name, data, eid in col.events:
+                STATS["events"] += 1
+                kinds[name] = kinds.get(name, 0) + 1
+                if name not in names:
+                    fail(what, "event %r is not documented" % name)
+                    continue
+                try:
+                    inst = json.loads(data)
+                except ValueError as e:
+                    fail(what, "event %s: data not JSON: %s" % (name, e))
+                    continue
+                for e in self.doc.errors(names[name], inst):
+                    fail(what, "event %s does not validate: %s" % (name, e))
+                if name == "alarm":
+                    if col.label == "E002" and inst.get("enterprise") != "E002":
+                        fail(what, "an alarm of %s" % inst.get("enterprise"))
+                    r = self.rules.get(inst.get("rule"))
+                    if r and inst.get("limit") != r["limit"]:
+                        fail(what, "live event of rule %d: limit %r, rule's %r" % (
+                            inst["rule"], inst.get("limit"), r["limit"]))
+                    if eid is None or str(inst.get("seq")) != eid:
+                        fail(what, "alarm event id %r, seq %r" % (eid, inst.get("seq")))
+            if not kinds.get("alarm") or not kinds.get("active"):
+                fail(what, "events %s: expected active and alarm events" % kinds)
+
+        AS = "/api/v1/alarms/stream"
+        st, ev, _ = api.stream(AS, t["admin"], expect=200, max_events=1)
+        if st == 200 and (not ev or ev[0][0] != "active" or not ev[0][1].get("alarms")):
+            fail("GET %s" % AS, "the first event is not a non-empty active: %s" % ev[:1])
+        st, ev, _ = api.stream(AS, query={"access_token": t["e2"]}, expect=200, max_events=1,
+                               label="GET %s?access_token= as E002" % AS)
+        if st == 200 and ev and ev[0][0] == "active":
+            ents = {a["enterprise"] for a in ev[0][1]["alarms"]}
+            if ents - {"E002"}:
+                fail("GET %s as E002" % AS, "active alarms of %s" % ents)
+
+        LS = "/api/v1/live/stream"
+        st, ev, _ = api.stream(LS, t["admin"], query={
+            "series": "E002/gd-03/lel,PARK/met-1/temp", "interval": "200ms"}, expect=200,
+            max_events=1, seconds=5)
+        if st == 200:
+            if not ev or ev[0][0] != "values" or len(ev[0][1]["values"]) != 2:
+                fail("GET %s" % LS, "no values event with both series: %s" % ev[:1])
+            elif ev[0][2] != "1":
+                fail("GET %s" % LS, "the first values event has id %r" % ev[0][2])
+        st, ev, _ = api.stream(LS, t["e2"], query={"enterprise": "E002"}, expect=200,
+                               max_events=1, seconds=4, label="GET %s?enterprise=E002 as E002"
+                               % LS)
+        if st == 200 and ev:
+            bad = [v["series"] for v in ev[0][1]["values"] if not v["series"].startswith(
+                "E002/")]
+            if bad:
+                fail("GET %s as E002" % LS, "values of %s" % bad[:3])
+        api.stream(LS, t["admin"], query={"series": "E002/gd-03/lel", "interval": "100ms"},
+                   expect=400)
+        api.stream(LS, t["admin"], query={"series": "E002/gd-03/lel", "interval": "soon"},
+                   expect=400)
+        api.stream(LS, t["admin"], expect=400)
+        api.stream(LS, t["admin"], query={"series": "E002/gd-03/none"}, expect=404)
+        api.stream(LS, t["e2"], query={"series": "E001/gd-01/lel"}, expect=404,
+                   label="GET %s E001 series as E002" % LS)
+        api.stream(LS, t["e2"], query={"enterprise": "E001"}, expect=403,
+                   label="GET %s?enterprise=E001 as E002" % LS)
+
+        RS = "/api/v1/replay/state"
+        st, body, _ = self.c("GET", RS, t["admin"], query={
+            "at": "now", "series": "E002/gd-03/lel,PARK/met-1/temp,E002/x/unknown"},
+            expect=200)
+        if isinstance(body, dict) and len(body.get("values", [])) != 2:
+            fail("GET %s" % RS, "unknown series not left out: %s" % body.get("values"))
+        st, body, _ = self.c("GET", RS, t["e2"], query={"at": "-5s", "enterprise": "E002"},
+                             expect=200, label="GET %s?enterprise=E002 as E002" % RS)
+        if isinstance(body, dict):
+            ents = {a["enterprise"] for a in body.get("alarms", [])}
+            if ents - {"E002"}:
+                fail("GET %s as E002" % RS, "alarms of %s" % ents)
+        self.c("GET", RS, t["admin"], query={"series": "E002/gd-03/lel"}, expect=400)
+        self.c("GET", RS, t["admin"], query={"at": "then", "series": "E002/gd-03/lel"},
+               expect=400)
+        self.c("GET", RS, t["admin"], query={"at": "now"}, expect=400)
+        self.c("GET", RS, t["e2"], query={"at": "now", "enterprise": "E001"}, expect=403,
+               label="GET %s?enterprise=E001 as E002" % RS)
+
+        RP = "/api/v1/replay/stream"
+        st, ev, s = api.stream(RP, t["admin"], query={
+            "from": "-15m", "to": "now", "speed": "0", "series": "E002/gd-03/lel"},
+            expect=200, max_events=100000, seconds=15,
+            until=lambda evs: evs[-1][0] == "end", keep_open=True)
+        if st == 200:
+            names = [e[0] for e in ev]
+            if not names or names[0] != "state" or names[-1] != "end":
+                fail("GET %s" % RP, "events %s... %s: expected state first and end last" % (
+                    names[:3], names[-3:]))
+            for kind in ("point", "alarm"):
+                if kind not in names:
+                    fail("GET %s" % RP, "no %s events" % kind)
+            ids = [int(e[2]) for e in ev if e[0] in ("point", "alarm")]
+            if ids != list(range(1, len(ids) + 1)):
+                fail("GET %s" % RP, "ids of point and alarm events are not 1..n")
+            if ev and ev[-1][0] == "end" and ev[-1][1].get("events") != len(ids):
+                fail("GET %s" % RP, "end says %r events, %d came" % (
+                    ev[-1][1].get("events"), len(ids)))
+            tss = [e[1]["ts"] if e[0] == "point" else e[1]["ts_ms"] for e in ev
+                   if e[0] in ("point", "alarm")]
+            if tss != sorted(tss):
+                fail("GET %s" % RP, "events are not in time order")
+            self.check_journal_limits([e[1] for e in ev if e[0] == "alarm"], "GET %s" % RP)
+            if s is not None:
+                if not s.ended(5):
+                    fail("GET %s" % RP, "the server did not end the stream after end")
+                s.close()
+        st, ev, _ = api.stream(RP, t["e2"], query={"from": "-15m", "to": "now", "speed": "0",
+                                                   "enterprise": "E002"},
+                               expect=200, max_events=100000, seconds=15,
+                               until=lambda evs: evs[-1][0] == "end",
+                               label="GET %s?enterprise=E002 as E002" % RP)
+        if st == 200:
+            bad = {e[1]["enterprise"] for e in ev if e[0] == "alarm"} - {"E002"}
+            bad |= {e[1]["series"].split("/")[0] for e in ev if e[0] == "point"} - {"E002"}
+            if bad:
+                fail("GET %s as E002" % RP, "events of %s" % bad)
+        api.stream(RP, t["admin"], query={"from": "-2s", "to": "now", "speed": "1"},
+                   expect=200, max_events=10, seconds=6,
+                   until=lambda evs: evs[-1][0] == "end", label="GET %s paced" % RP)
+        api.stream(RP, t["admin"], query={"to": "now"}, expect=400)
+        api.stream(RP, t["admin"], query={"from": "-1m", "to": "now", "speed": "-1"},
+                   expect=400)
+        api.stream(RP, t["admin"], query={"from": "-1m", "to": "now", "speed": "fast"},
+                   expect=400)
+        api.stream(RP, t["admin"], query={"from": "now", "to": "-1m"}, expect=400)
+        api.stream(RP, t["e2"], query={"from": "-1m", "to": "now", "series":
+                                       "E001/gd-01/lel"}, expect=404,
+                   label="GET %s E001 series as E002" % RP)
+        api.stream(RP, t["e2"], query={"from": "-1m", "to": "now", "enterprise": "E001"},
+                   expect=403, label="GET %s?enterprise=E001 as E002" % RP)
+
+    def too_many_streams(self):
+        """Holds streams open until the server refuses one (max_streams)."""
+        api, t = self.api, self.t
+        held = []
+        got503 = False
+        try:
+            for i in range(MAX_STREAMS + 4):
+                st, ev, s = api.stream("/api/v1/alarms/stream", t["admin"], expect={200, 503},
+                                       max_events=1, seconds=3, keep_open=True,
+                                       label="GET /api/v1/alarms/stream #%d" % (i + 1))
+                if s is not None:
+                    held.append(s)
+                if st == 503:
+                    got503 = True
+                    break
+            if not got503:
+                fail("GET /api/v1/alarms/stream", "%d streams open and no 503 (max_streams "
+                     "%d)" % (len(held), MAX_STREAMS))
+            st, body, _ = self.c("GET", "/api/v1/live/stream", t["admin"],
+                                 query={"series": "E002/gd-03/lel"}, expect=503,
+                                 label="GET /api/v1/live/stream over max_streams")
+        finally:
+            for s in held:
+                s.close()
+
+    # -- ingest
+
+    def ingest(self):
+        c, t = self.c, self.t
+        st, body, _ = c("GET", "/api/v1/ingest/status", t["admin"], expect=200)
+        if isinstance(body, dict):
+            ents = {e["enterprise"] for e in body.get("enterprises", [])}
+            if not {"E001", "E002"} <= ents:
+                fail("GET /api/v1/ingest/status", "no rejection rows of E001 and E002: %s" %
+                     ents)
+        st, body, _ = c("GET", "/api/v1/ingest/status", t["e2"], expect=200,
+                        label="GET /api/v1/ingest/status as E002")
+        if isinstance(body, dict):
+            ents = {e["enterprise"] for e in body.get("enterprises", [])}
+            if set(body) != {"enterprises"} or ents - {"E002"}:
+                fail("GET /api/v1/ingest/status as E002", "members %s, enterprises %s" % (
+                    sorted(body), ents))
+        D = "/api/v1/ingest/dead-letters"
+        st, body, _ = c("GET", D, t["regulator"], expect=200)
+        if isinstance(body, dict) and body.get("count", 0) < 3:
+            fail("GET %s" % D, "count %r, expected the 3 malformed messages" %
+                 body.get("count"))
+        st, body, _ = c("GET", D, t["admin"], query={"enterprise": "E001"}, expect=200)
+        if isinstance(body, dict) and {d["enterprise"] for d in body.get(
+                "dead_letters", [])} != {"E001"}:
+            fail("GET %s?enterprise=E001" % D, "not E001's only")
+        st, body, _ = c("GET", D, t["e2"], expect=200, label="GET %s as E002" % D)
+        if isinstance(body, dict) and {d["enterprise"] for d in body.get(
+                "dead_letters", [])} != {"E002"}:
+            fail("GET %s as E002" % D, "not E002's only")
+        V = "/api/v1/ingest/devices"
+        st, body, _ = c("GET", V, t["operator"], expect=200)
+        if isinstance(body, dict) and body.get("count", 0) < 100:
+            fail("GET %s" % V, "count %r" % body.get("count"))
+        st, body, _ = c("GET", V, t["e2"], expect=200, label="GET %s as E002" % V)
+        if isinstance(body, dict):
+            ents = {d["enterprise"] for d in body.get("devices", [])}
+            if ents != {"E002"}:
+                fail("GET %s as E002" % V, "enterprises %s" % ents)
+
+        P = "/api/v1/ingest"
+        payload = json.dumps({"ts": now_ms(), "values": {"FT99.flow": 12.5}})
+        c("POST", P, t["regulator"], query={"enterprise": "E002"}, body=payload, expect=403,
+          label="POST ingest as regulator")
+        c("POST", P, t["operator"], query={"enterprise": "E002"}, body=payload, expect=403,
+          label="POST ingest as operator")
+        c("POST", P, t["e2"], query={"enterprise": "E001"}, body=payload, expect=403,
+          label="POST ingest for E001 as E002")
+        st, body, _ = c("POST", P, t["e2"], query={"device": "http-1"}, body=payload,
+                        expect={200, 503}, label="POST ingest as E002")
+        self.ingest_wired = st == 200
+        if st == 503:
+            warn("POST /api/v1/ingest", "503: this parkd does not provide HTTP ingest (the "
+                 "submit callback); 200/400/422 not exercised")
+        elif isinstance(body, dict) and body.get("accepted") != 1:
+            fail("POST ingest as E002", "accepted %r, expected 1" % body.get("accepted"))
+        alt = {200, 503} if not self.ingest_wired else None
+        c("POST", P, t["admin"], query={"enterprise": "E002", "device": "http-2"},
+          body=payload, expect=alt or 200, label="POST ingest as admin")
+        c("POST", P, t["admin"], body=payload, expect={400, 503} if alt else 400,
+          label="POST ingest without enterprise")
+        c("POST", P, t["admin"], query={"enterprise": "E002", "device": "a/b"}, body=payload,
+          expect={400, 503} if alt else 400, label="POST ingest with a bad device")
+        c("POST", P, t["e2"], expect={400, 503} if alt else 400,
+          label="POST ingest with no body")
+        c("POST", P, t["e2"], body="{\"ts\": oops", expect={422, 503} if alt else 422,
+          label="POST ingest of malformed JSON")
+        c("POST", P, t["e2"], body=json.dumps({"ts": now_ms(), "values": {"x": "text"}}),
+          expect={200, 422, 503} if alt else {200, 422},
+          label="POST ingest of a string reading")
+        c("POST", P, t["e2"], body="x" * (MAX_BODY + 1), expect=413,
+          headers={"Content-Type": "text/plain"}, label="POST ingest over max_body_bytes")
+        c("GET", P, t["admin"], expect=405, label="GET /api/v1/ingest", doc_method="POST")
+
+    # -- across the document
+
+    def every_operation_unauthenticated(self):
+        """Every operation that needs a token answers 401 without one."""
+        gsec = self.doc.doc.get("security", [])
+        for (m, tpl), op in self.doc.ops.items():
+            if op.get("security", gsec) == []:
+                continue
+            path = self.fill(tpl)
+            if m == "GET" and tpl.endswith("/stream"):
+                self.api.stream(tpl, expect=401,
+                                label="%s %s without a token" % (m, path))
+            else:
+                self.api.call(m, tpl, params=self.example_params(tpl), expect=401,
+                              body="{}" if m == "POST" else None,
+                              label="%s %s without a token" % (m, path))
+            self.api.call(m, tpl, params=self.example_params(tpl), expect=401,
+                          auth_header="Bearer pw_ffffffffffffffff_forged",
+                          body="{}" if m == "POST" else None,
+                          label="%s %s with a forged token" % (m, path))
+
+    def every_path_wrong_method(self):
+        """Every path answers 405 to a method it does not document (but the document)."""
+        for tpl in self.doc.path_templates():
+            methods = {m for (m, p) in self.doc.ops if p == tpl}
+            if tpl == "/api/v1/openapi.json":
+                continue
+            wrong = "GET" if "GET" not in methods else "POST"
+            path = self.fill(tpl)
+            # the 405 is documented on the operations of the path
+            st, hdrs, data = self.api.raw(wrong, path, self.t["admin"],
+                                          body="{}" if wrong == "POST" else None)
+            for m in methods:
+                self.api.validate((m, tpl), "%s %s (wrong method)" % (wrong, path), st, hdrs,
+                                  data, expect=405)
+            st, hdrs, data = self.api.raw("DELETE", path, self.t["admin"])
+            for m in methods:
+                self.api.validate((m, tpl), "DELETE %s" % path, st, hdrs, data, expect=405)
+
+    def every_path_served(self):
+        """Every documented path is served (no "no endpoint" 404) with a documented status."""
+        for (m, tpl), op in self.doc.ops.items():
+            path = self.fill(tpl)
+            if tpl.endswith("/stream"):
+                st, body, _ = self.api.stream(tpl, self.t["admin"], query=self.example_query(
+                    tpl), max_events=1, seconds=2, label="%s %s (served?)" % (m, path))
+            else:
+                st, body, _ = self.api.call(m, tpl, self.t["admin"],
+                                            params=self.example_params(tpl),
+                                            query=self.example_query(tpl),
+                                            body="{}" if m == "POST" else None,
+                                            label="%s %s (served?)" % (m, path))
+            if st == 404 and isinstance(body, dict) and "no endpoint" in str(
+                    body.get("error", {}).get("message", "")):
+                fail("%s %s" % (m, tpl), "documented but not served (404 no endpoint)")
+
+    def undocumented_paths(self):
+        for method, path in [("GET", "/api/v1/"), ("GET", "/api/v1/nothing"),
+                             ("GET", "/api/v1/series/"), ("GET", "/api/v1/series/points"),
+                             ("GET", "/api/v1/alarms/active"), ("GET", "/api/v1/tokens"),
+                             ("POST", "/api/v1/tokens"), ("GET", "/api/v1/ingest/queue"),
+                             ("GET", "/api/v1/live"), ("GET", "/api/v1/replay"),
+                             ("GET", "/api/v1/layers/"), ("GET", "/api/v1/whoami/x"),
+                             ("GET", "/api/v2/series"), ("GET", "/"), ("GET", "/index.html"),
+                             ("GET", "/metrics/x"), ("GET", "/api/v1/alarms/x/ack"),
+                             ("GET", "/healthz/x")]:
+            what = "%s %s (undocumented)" % (method, path)
+            st, hdrs, data = self.api.raw(method, path, self.t["admin"])
+            STATS["responses"] += 1
+            if st != 404:
+                fail(what, "status %d, expected 404" % st)
+                continue
+            try:
+                body = json.loads(data)
+            except ValueError:
+                fail(what, "404 body is not JSON")
+                continue
+            for e in self.doc.errors(self.doc.doc["components"]["responses"]["NotFound"][
+                    "content"]["application/json"]["schema"], body):
+                fail(what, "404 does not validate: %s" % e)
+
+    def routes_in_source(self):
+        """The dispatch table of api.c names no route the document lacks."""
+        src_path = os.path.join(self.repo, "api", "api.c")
+        try:
+            src = open(src_path, encoding="utf-8").read()
+        except OSError as e:
+            fail("api.c", "cannot read %s: %s" % (src_path, e))
+            return
+        fixed = re.findall(r'\{"([a-z0-9/_\-]+)",\s*R_[A-Z_]+,\s*(true|false),', src)
+        if len(fixed) < 10:
+            fail("api.c", "the dispatch table (fixed[]) was not found")
+        for p, post in fixed:
+            m = "POST" if post == "true" else "GET"
+            if (m, "/api/v1/" + p) not in self.doc.ops:
+                fail("api.c", "route %s /api/v1/%s is served but not documented" % (m, p))
+        for prefix in re.findall(r'strncmp\(p, "([a-z/]+/)", \d+\)', src):
+            if not any(tpl.startswith("/api/v1/" + prefix + "{") for tpl in
+                       self.doc.path_templates()):
+                fail("api.c", "routes under /api/v1/%s are served but not documented" % prefix)
+        for root in re.findall(r'strcmp\(url, "(/[a-z]+)"\)', src):
+            if not any(p == root for p in self.doc.path_templates()):
+                fail("api.c", "route %s is served but not documented" % root)
+
+    def rate_limit(self):
+        """A token that sends more than the limit gets 429 (a token of its own): four
+        connections send requests until one is refused (or 30 s pass)."""
+        got = []
+        stop = threading.Event()
+        deadline = time.time() + 30
+
+        def hammer():
+            conn = http.client.HTTPConnection("127.0.0.1", self.api.port, timeout=10)
+            try:
+                while not stop.is_set() and time.time() < deadline:
+                    conn.request("GET", "/api/v1/whoami",
+                                 headers={"Authorization": "Bearer " + self.t["burst"]})
+                    r = conn.getresponse()
+                    data = r.read()
+                    if r.status != 200:
+                        got.append((r.status, {k.lower(): v for k, v in r.getheaders()},
+                                    data))
+                        stop.set()
+            except (OSError, http.client.HTTPException) as e:
+                got.append(e)
+                stop.set()
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(40)
+        answers = [g for g in got if isinstance(g, tuple)]
+        if not answers:
+            fail("GET /api/v1/whoami (burst)", "no 429 in 30 s (rate limit %d/s): %s" % (
+                RATE, got[:1]))
+            return
+        for a in answers:
+            self.api.validate(("GET", "/api/v1/whoami"), "GET /api/v1/whoami (burst)", *a,
+                              expect=429)
+
+    # -- helpers
+
+    EXAMPLES = {"rule": "0", "action": "ack", "kind": "tank"}
+
+    def example_params(self, tpl):
+        return {k: self.EXAMPLES.get(k, "x") for k in re.findall(r"\{([^}]+)\}", tpl)}
+
+    def fill(self, tpl):
+        p = tpl
+        for k, v in self.example_params(tpl).items():
+            p = p.replace("{%s}" % k, v)
+        return p
+
+    def example_query(self, tpl):
+        q = {"/api/v1/series/raw": {"series": "E002/gd-03/lel"},
+             "/api/v1/series/range": {"series": "E002/gd-03/lel"},
+             "/api/v1/last": {"enterprise": "E002"},
+             "/api/v1/live/stream": {"series": "E002/gd-03/lel"},
+             "/api/v1/replay/state": {"at": "now", "enterprise": "E002"},
+             "/api/v1/replay/stream": {"from": "-1s", "to": "now", "speed": "0",
+                                       "series": "E002/gd-03/lel"},
+             "/api/v1/ingest": {"enterprise": "E002"}}
+        return q.get(tpl)
+
+    def coverage(self):
+        """Every operation was called and answered 200 at least once."""
+        for (m, tpl) in self.doc.ops:
+            seen = SEEN.get((m, tpl), set())
+            if not seen:
+                fail("%s %s" % (m, tpl), "never called")
+            elif 200 not in seen and not (tpl == "/api/v1/ingest" and not getattr(
+                    self, "ingest_wired", False)):
+                fail("%s %s" % (m, tpl), "never answered 200 (statuses: %s)" % sorted(seen))
+            documented = {int(s) for s in self.doc.ops[(m, tpl)].get("responses", {})
+                          if s.isdigit()}
+            missing = sorted(documented - seen)
+            log("  %-6s %-32s statuses seen %-40s not seen %s" % (
+                m, tpl, ",".join(str(s) for s in sorted(seen)),
+                ",".join(str(s) for s in missing) or "-"))
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: openapi_check.py BINDIR REPO", file=sys.stderr)
+        return 2
+    bindir, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    for exe in ("parkd", "parkctl", "parksim"):
+        if not os.access(os.path.join(bindir, exe), os.X_OK):
+            print("openapi_check: no %s in %s" % (exe, bindir), file=sys.stderr)
+            return 2
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.access(mosquitto, os.X_OK):
+        print("openapi_check: no mosquitto", file=sys.stderr)
+        return 2
+    doc_path = os.path.join(repo, "api", "openapi.json")
+    try:
+        doc = Doc(json.load(open(doc_path, encoding="utf-8")))
+    except (OSError, ValueError) as e:
+        print("openapi_check: %s: %s" % (doc_path, e), file=sys.stderr)
+        return 1
+    lint(doc)
+    log("document: %d paths, %d operations, %d schemas" % (
+        len(doc.path_templates()), len(doc.ops), STATS["schemas"]))
+
+    tmp = tempfile.mkdtemp(prefix="openapi-check-")
+    procs = []
+    logs = {}
+    t0 = time.time()
+    try:
+        broker_port, api_port = free_port(), free_port()
+        while api_port == broker_port:
+            api_port = free_port()
+        conf = os.path.join(tmp, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    % broker_port)
+        logs["mosquitto"] = open(os.path.join(tmp, "mosquitto.log"), "w")
+        mq = subprocess.Popen([mosquitto, "-c", conf], stdout=logs["mosquitto"],
+                              stderr=subprocess.STDOUT)
+        procs.append(("mosquitto", mq))
+        if not wait_port(broker_port, 10, mq):
+            raise RuntimeError("mosquitto did not start (see its log)")
+
+        data_dir = os.path.join(tmp, "data")
+        os.mkdir(data_dir)
+        tokens = {}
+        for key, role, ent in (("admin", "admin", None), ("operator", "operator", None),
+                               ("regulator", "regulator", None), ("e2", "enterprise", "E002"),
+                               ("burst", "admin", None)):
+            cmd = [os.path.join(bindir, "parkctl"), "token", "create", "--file",
+                   os.path.join(data_dir, "tokens.json"), "--role", role, "--name", key]
+            if ent:
+                cmd += ["--enterprise", ent]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            tok = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+            if r.returncode != 0 or not tok.startswith("pw_"):
+                raise RuntimeError("parkctl token create %s: %s" % (role, r.stderr.strip()))
+            tokens[key] = tok
+
+        ents = [{"id": "E%03d" % i, "name": "Enterprise %d" % i, "interval_ms": 1000}
+                for i in range(1, 31)]
+        ents.append({"id": "PARK", "name": "Park administration", "interval_ms": 1000})
+        cfg = {
+            "data_dir": data_dir,
+            "broker": {"host": "127.0.0.1", "port": broker_port, "client_id": "parkd-openapi",
+                       "keepalive_s": 30},
+            "ingest": {"ack_after": "write", "sync_interval_ms": 50,
+                       "max_payload_bytes": 1048576, "max_series_per_enterprise": 10000,
+                       "dead_letters": 100},
+            "historian": {"retention_raw_days": 90, "retention_1m_days": 730,
+                          "retention_1h_days": 0},
+            "api": {"listen": "127.0.0.1:%d" % api_port, "max_streams": MAX_STREAMS,
+                    "max_body_bytes": MAX_BODY, "rate_limit_per_s": RATE},
+            "enterprises": ents,
+            "layout": {"files": [os.path.join(repo, "geo", "demo-park.geojson")],
+                       "source_crs": "EPSG:4326"},
+        }
+        cfg_path = os.path.join(tmp, "parkd.json")
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f, indent=1)
+        logs["parkd"] = open(os.path.join(tmp, "parkd.log"), "w")
+        parkd = subprocess.Popen([os.path.join(bindir, "parkd"), "--config", cfg_path,
+                                  "--quiet"], stdout=logs["parkd"], stderr=subprocess.STDOUT)
+        procs.append(("parkd", parkd))
+        if not wait_port(api_port, 30, parkd):
+            raise RuntimeError("parkd's API did not come up (exit %r)" % parkd.poll())
+        api = Api(api_port, doc)
+        end = time.time() + 20
+        while time.time() < end:
+            st, _, data = api.raw("GET", "/healthz")
+            if st == 200 and json.loads(data).get("broker_connected"):
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("parkd did not connect to the broker")
+        log("parkd up on port %d (broker %d) after %.1f s" % (api_port, broker_port,
+                                                              time.time() - t0))
+
+        collectors = [Collector(api, tokens["admin"], "admin"),
+                      Collector(api, tokens["e2"], "E002")]
+        for col in collectors:
+            col.start()
+            col.ready.wait(10)
+
+        # dead letters (and rejection counts) of E001, E002 and an unknown enterprise
+        mqtt_publish(broker_port, [("park/E002/gd-03/data", "{\"ts\": 1, \"values\": "),
+                                   ("park/E001/gd-01/data", "{not json"),
+                                   ("park/E002/gd-04/data", "\x00\x01binary"),
+                                   ("park/E999/dev/data", "{\"ts\": 1, \"values\": {}}")])
+        sim = [os.path.join(bindir, "parksim"), "--port", str(broker_port), "--park",
+               os.path.join(repo, "geo", "demo-park.geojson"), "--rate", "1", "--duration",
+               "8", "--quiet",
+               "--incident", "spike:E002:gd-03:lel:at=1:value=80:for=5",
+               "--incident", "spike:E001:gd-01:lel:at=1:value=80:for=5"]
+        r = subprocess.run(sim, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("parksim exited %d: %s" % (r.returncode, r.stderr[-500:]))
+        # the alarms raise after their 2 s on-delay; wait for both enterprises'
+        end = time.time() + 30
+        while time.time() < end:
+            st, _, data = api.raw("GET", "/api/v1/alarms", tokens["admin"])
+            ents = {a["enterprise"] for a in json.loads(data).get("alarms", [])} \
+                if st == 200 else set()
+            if {"E001", "E002"} <= ents:
+                break
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("no alarms of E001 and E002 after the incidents")
+        # and for the off-delay, so the transitions back are journalled
+        time.sleep(1)
+        log("data and alarms in place after %.1f s" % (time.time() - t0))
+
+        ck = Checker(api, doc, tokens, repo, bindir)
+        steps = [("meta", ck.meta), ("series", ck.series), ("layers", ck.layers),
+                 ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
+                 ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
+                 ("401 everywhere", ck.every_operation_unauthenticated),
+                 ("405 everywhere", ck.every_path_wrong_method),
+                 ("documented paths served", ck.every_path_served),
+                 ("undocumented paths 404", ck.undocumented_paths),
+                 ("api.c routes documented", ck.routes_in_source),
+                 ("rate limit", ck.rate_limit),
+                 ("max_streams", ck.too_many_streams)]
+        for name, fn in steps:
+            n0, f0 = STATS["responses"], len(FAILURES)
+            try:
+                fn()
+            except Exception as e:  # a checker bug or a wild answer: report, go on
+                import traceback
+                traceback.print_exc()
+                fail(name, "the check raised %s: %s" % (type(e).__name__, e))
+            log("%-26s %4d responses, %d failures" % (name, STATS["responses"] - n0,
+                                                      len(FAILURES) - f0))
+        log("coverage (documented statuses seen per operation):")
+        ck.coverage()
+        if parkd.poll() is not None:
+            fail("parkd", "exited %r during the checks" % parkd.returncode)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        fail("setup", str(e))
+    finally:
+        for name, p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+            if name == "parkd" and p.returncode not in (0, None, -signal.SIGTERM):
+                fail("parkd", "exit status %r after SIGTERM" % p.returncode)
+        for f in logs.values():
+            f.close()
+        if FAILURES:
+            for name in ("parkd", "mosquitto"):
+                lp = os.path.join(tmp, name + ".log")
+                if os.path.exists(lp):
+                    tail = open(lp, errors="replace").read()[-2000:]
+                    if tail.strip():
+                        print("---- %s log (tail) ----\n%s" % (name, tail))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ops = len(doc.ops)
+    called = sum(1 for k in doc.ops if SEEN.get(k))
+    print("openapi_check: %d of %d operations checked, %d responses and %d stream events "
+          "validated, %d warnings, %d failures (%.1f s)" % (
+              called, ops, STATS["responses"], STATS["events"], len(WARNINGS), len(FAILURES),
+              time.time() - t0))
+    for w in WARNINGS:
+        print("  warning: " + w)
+    if FAILURES:
+        print("FAILED:")
+        for f in FAILURES:
+            print("  " + f)
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
