@@ -67,6 +67,13 @@ enum {
     R_DEAD_LETTERS,
     R_DEVICES,
     R_INGEST_POST,
+    R_VIEW_RISK,
+    R_VIEW_SOURCE,
+    R_VIEW_AQI,
+    R_VIEW_IDW,
+    R_VIEW_TOXIC,
+    R_INCIDENTS,
+    R_INCIDENT,
     R_STATIC,
     R_OTHER,
     R_COUNT
@@ -76,7 +83,9 @@ static const char *const route_names[R_COUNT] = {
     "series_raw",   "series_range", "last",          "layers",        "layer",
     "alarms",       "alarm_rules",  "alarm_journal", "alarm_kpis",    "alarm_action",
     "alarm_stream", "live_stream",  "replay_state",  "replay_stream", "ingest_status",
-    "dead_letters", "devices",      "ingest_post",   "static",        "other"};
+    "dead_letters", "devices",      "ingest_post",   "view_risk",     "view_risk_source",
+    "view_aqi",     "view_idw",     "view_toxic",    "incidents",     "incident",
+    "static",       "other"};
 
 typedef struct route_stats {
     atomic_uint_fast64_t requests, errors_4xx, errors_5xx, sum_us;
@@ -1746,14 +1755,21 @@ static enum MHD_Result h_ingest_post(req *r, struct MHD_Connection *c) {
     audit(r->srv, r, "ingest",
           json_pack("{s:s,s:I,s:I,s:I}", "topic", topic, "bytes", (json_int_t)r->body_n, "accepted",
                     (json_int_t)acc, "rejected", (json_int_t)rej));
-    if (rc != 0) {
-        bool unavailable = !strncmp(err, "unavailable", 11) || !strncmp(err, "timeout", 7);
-        return send_error(r, c, unavailable ? 503 : 422, unavailable ? "unavailable" : "rejected",
-                          "%s", err);
+    /* submit's reasons: "invalid: ..." 400, "unavailable: ..." 503, else
+     * (the message or all its readings rejected) 422 with the counts */
+    if (rc != 0 && !strncmp(err, "invalid", 7))
+        return send_error(r, c, 400, "bad_request", "%s", err);
+    if (rc != 0 && !strncmp(err, "unavailable", 11))
+        return send_error(r, c, 503, "unavailable", "%s", err);
+    if (rc != 0 || (rej && !acc)) {
+        json_t *j = json_pack("{s:{s:s,s:s},s:I,s:I}", "error", "code", "rejected", "message",
+                              err[0] ? err : "every reading was rejected", "accepted",
+                              (json_int_t)acc, "rejected", (json_int_t)rej);
+        return send_json(r, c, 422, j);
     }
     json_t *j = json_pack("{s:I,s:I}", "accepted", (json_int_t)acc, "rejected", (json_int_t)rej);
     if (j && err[0]) json_object_set_new(j, "first_rejection", json_string(err));
-    return send_json(r, c, rej && !acc ? 422 : 200, j);
+    return send_json(r, c, 200, j);
 }
 
 /* ---- health and metrics ---- */
@@ -2350,6 +2366,189 @@ static void *pump_main(void *arg) {
     return NULL;
 }
 
+/* ---- the views (views.h): risk, environment, emergency ---- */
+
+static bool view_keep(void *ctx, const char *enterprise) {
+    return scope_sees(ctx, enterprise, false);
+}
+
+static enum MHD_Result no_views(req *r, struct MHD_Connection *c) {
+    return send_error(r, c, 503, "unavailable", "the views need a park layout");
+}
+
+/* ?at= (default now) into a query with the caller's scope. */
+static int want_view_query(req *r, struct MHD_Connection *c, views_query *q,
+                           enum MHD_Result *sent) {
+    memset(q, 0, sizeof *q);
+    q->keep = view_keep, q->ctx = r;
+    if (arg(c, "at") && !parse_time(arg(c, "at"), wall_ms(), &q->at_ms)) {
+        *sent = send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result h_view_risk(req *r, struct MHD_Connection *c) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    char *json, err[256];
+    size_t len;
+    if (views_risk_layer(v, &q, &json, &len, err, sizeof err) != 0)
+        return send_error(r, c, 500, "internal", "%s", err);
+    return send_buf(r, c, 200, "application/geo+json", json, len);
+}
+
+static enum MHD_Result h_view_source(req *r, struct MHD_Connection *c, const char *id) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    enum MHD_Result sent;
+    int64_t from, to, step = 3600000;
+    if (want_view_query(r, c, &q, &sent) || want_range_span(r, c, 86400000, &from, &to, &sent))
+        return sent;
+    if (arg(c, "step") && !parse_duration(arg(c, "step"), &step))
+        return send_error(r, c, 400, "bad_request", "step: a duration such as 10m or 1h");
+    if ((to - from) / step > 10000)
+        return send_error(r, c, 400, "limit_exceeded", "at most 10,000 steps");
+    json_t *o;
+    char err[256];
+    if (views_risk_source(v, &q, id, from, to, step, &o, err, sizeof err) != 0)
+        return send_error(r, c, 404, "not_found", "%s", err);
+    return send_json(r, c, 200, o);
+}
+
+static enum MHD_Result h_view_aqi(req *r, struct MHD_Connection *c) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    char *json, err[256];
+    size_t len;
+    if (views_aqi_layer(v, &q, &json, &len, err, sizeof err) != 0)
+        return send_error(r, c, 500, "internal", "%s", err);
+    return send_buf(r, c, 200, "application/geo+json", json, len);
+}
+
+static enum MHD_Result h_view_idw(req *r, struct MHD_Connection *c) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    size_t nx = 100, ny = 100;
+    if ((arg(c, "nx") && !parse_size(arg(c, "nx"), &nx)) ||
+        (arg(c, "ny") && !parse_size(arg(c, "ny"), &ny)) || !nx || !ny)
+        return send_error(r, c, 400, "bad_request", "nx and ny: cells a side, 1 to 500");
+    if (nx > 500 || ny > 500)
+        return send_error(r, c, 400, "limit_exceeded", "at most 500 cells a side");
+    const char *pol = arg(c, "pollutant");
+    char *json, err[256];
+    size_t len;
+    if (views_idw(v, &q, pol ? pol : "PM2_5", (int)nx, (int)ny, &json, &len, err, sizeof err) != 0)
+        return send_error(r, c, 400, "bad_request", "%s", err);
+    return send_buf(r, c, 200, "application/geo+json", json, len);
+}
+
+static enum MHD_Result h_view_toxic(req *r, struct MHD_Connection *c) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    json_t *o;
+    char err[256];
+    if (views_toxic_summary(v, &q, &o, err, sizeof err) != 0)
+        return send_error(r, c, 500, "internal", "%s", err);
+    return send_json(r, c, 200, o);
+}
+
+/* GET /incidents; POST /incidents (operator, admin, or an enterprise for
+ * its own plot) with {"tank": id} or {"lon", "lat", "substance"}, and
+ * "release_kg_s" or "hole_mm", "height_m", "start_ms", "note". */
+static enum MHD_Result h_incidents(req *r, struct MHD_Connection *c, bool post) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    if (!post) {
+        views_query q = {.keep = view_keep, .ctx = r};
+        json_t *o;
+        if (views_incidents(v, &q, &o) != 0)
+            return send_error(r, c, 500, "internal", "out of memory");
+        return send_json(r, c, 200, o);
+    }
+    if (!role_may(r, "alarm_action"))
+        return send_error(r, c, 403, "forbidden", "a %s token cannot open incidents",
+                          api_role_name(r->tok.role));
+    json_error_t je;
+    json_t *b = json_loadb(r->body ? r->body : "", r->body_n, 0, &je);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s", je.text);
+    }
+    views_incident_spec sp = {
+        .tank_id = json_string_value(json_object_get(b, "tank")),
+        .lon = json_number_value(json_object_get(b, "lon")),
+        .lat = json_number_value(json_object_get(b, "lat")),
+        .substance = json_string_value(json_object_get(b, "substance")),
+        .release_kg_s = json_number_value(json_object_get(b, "release_kg_s")),
+        .hole_mm = json_number_value(json_object_get(b, "hole_mm")),
+        .height_m = json_number_value(json_object_get(b, "height_m")),
+        .start_ms = json_integer_value(json_object_get(b, "start_ms")),
+        .opened_by = r->tok.name,
+        .note = json_string_value(json_object_get(b, "note")),
+        .only_enterprise = r->tok.role == API_ROLE_ENTERPRISE ? r->tok.enterprise : NULL,
+    };
+    char id[32], err[256];
+    int rc = views_incident_open(v, &sp, id, err, sizeof err);
+    json_decref(b);
+    if (rc != 0) return send_error(r, c, 400, "bad_request", "%s", err);
+    views_query q = {.keep = view_keep, .ctx = r};
+    json_t *o;
+    if (views_incident_view(v, id, &q, &o, err, sizeof err) != 0)
+        return send_error(r, c, 500, "internal", "%s", err);
+    audit(r->srv, r, "incident_open", json_pack("{s:s}", "incident", id));
+    return send_json(r, c, 201, o);
+}
+
+static enum MHD_Result h_incident(req *r, struct MHD_Connection *c, const char *rest, bool post) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    char id[32];
+    size_t n = strcspn(rest, "/");
+    if (n == 0 || n >= sizeof id) return send_error(r, c, 404, "not_found", "no such incident");
+    memcpy(id, rest, n);
+    id[n] = 0;
+    const char *tail = rest + n;
+    views_query q;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    json_t *o;
+    char err[256];
+    if (!strcmp(tail, "/close")) {
+        if (!post) return send_error(r, c, 405, NULL, "POST only");
+        if (!role_may(r, "alarm_action"))
+            return send_error(r, c, 403, "forbidden", "a %s token cannot close incidents",
+                              api_role_name(r->tok.role));
+        if (views_incident_view(v, id, &q, &o, err, sizeof err) != 0)
+            return send_error(r, c, 404, "not_found", "%s", err);
+        json_decref(o);
+        if (views_incident_close(v, id, 0, r->tok.name, err, sizeof err) != 0)
+            return send_error(r, c, 409, "conflict", "%s", err);
+        audit(r->srv, r, "incident_close", json_pack("{s:s}", "incident", id));
+        q.at_ms = 0;
+        views_incidents(v, &q, &o);
+        return send_json(r, c, 200, o);
+    }
+    if (*tail) return send_error(r, c, 404, "not_found", "no such incident endpoint");
+    if (post) return send_error(r, c, 405, NULL, "GET only");
+    if (views_incident_view(v, id, &q, &o, err, sizeof err) != 0)
+        return send_error(r, c, 404, "not_found", "%s", err);
+    return send_json(r, c, 200, o);
+}
+
 /* ---- the dashboard's files ---- */
 
 static const char *mime_of(const char *path) {
@@ -2475,6 +2674,10 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
         {"ingest/dead-letters", R_DEAD_LETTERS, false, h_dead_letters},
         {"ingest/devices", R_DEVICES, false, h_devices},
         {"ingest", R_INGEST_POST, true, h_ingest_post},
+        {"views/risk", R_VIEW_RISK, false, h_view_risk},
+        {"views/aqi", R_VIEW_AQI, false, h_view_aqi},
+        {"views/idw", R_VIEW_IDW, false, h_view_idw},
+        {"views/toxic", R_VIEW_TOXIC, false, h_view_toxic},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         if (strcmp(p, fixed[i].path)) continue;
@@ -2487,6 +2690,20 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
                                        api_role_name(r->tok.role), "enterprise", r->tok.enterprise,
                                        "name", r->tok.name));
         return fixed[i].fn(r, c);
+    }
+    if (!strcmp(p, "incidents")) {
+        r->route = R_INCIDENTS;
+        if (!get && !post) return send_error(r, c, 405, NULL, "GET or POST");
+        return h_incidents(r, c, post);
+    }
+    if (!strncmp(p, "incidents/", 10)) {
+        r->route = R_INCIDENT;
+        if (!get && !post) return send_error(r, c, 405, NULL, "GET or POST");
+        return h_incident(r, c, p + 10, post);
+    }
+    if (!strncmp(p, "views/risk/", 11)) {
+        r->route = R_VIEW_SOURCE;
+        return get ? h_view_source(r, c, p + 11) : send_error(r, c, 405, NULL, "GET only");
     }
     if (!strncmp(p, "layers/", 7)) {
         r->route = R_LAYER;

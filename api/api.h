@@ -42,6 +42,7 @@
 #include "alerting/alerting.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
+#include "views/views.h"
 
 /* ---- tokens ---- */
 
@@ -92,7 +93,7 @@ void api_token_store_close(api_token_store *s);
  * element; the API filters them by the caller's scope. */
 typedef struct api_ingest {
     void *ctx;
-    /* {"connected", "messages", "points", ..., "queue_depth", "enterprises":
+    /* {"connected", "messages", "points", ..., "queue_depth_bytes", "enterprises":
      * [{"enterprise", "messages", "readings", "points", "rejected": {reason: n}}]} */
     json_t *(*status)(void *ctx);
     json_t *(*dead_letters)(void *ctx); /* [{"enterprise", "reason", ...}], newest first */
@@ -100,9 +101,10 @@ typedef struct api_ingest {
     /* Prometheus text lines appended to /metrics; malloc'd, caller frees. */
     char *(*metrics)(void *ctx);
     /* Stores a payload as if enterprise's device had published it on
-     * park/{enterprise}/{device}/data; returns when it is durable (0), or -1
-     * with a reason ("rejected: ...", "unavailable: ..."). *accepted and
-     * *rejected count the readings. */
+     * park/{enterprise}/{device}/data; returns when it is durable (0, err
+     * then holds the first rejected reading's reason, or ""), or -1 with a
+     * reason starting "invalid:" (400), "unavailable:" (503) or "rejected:"
+     * (the whole message; 422). *accepted and *rejected count the readings. */
     int (*submit)(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
                   size_t *rejected, char *err, size_t errcap);
 } api_ingest;
@@ -118,6 +120,7 @@ typedef struct api_options {
     hist *historian;
     alert_engine *alarms;     /* may be NULL */
     const geo_layout *layout; /* may be NULL */
+    views *views;             /* risk, environment, emergency; may be NULL */
     api_ingest ingest;
     unsigned threads;          /* default 2 */
     size_t max_points;         /* raw points or buckets a query returns; default 100,000 */

@@ -314,7 +314,8 @@ int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t
  * Ownership: ingest_open copies the options; the historian is borrowed and
  * must outlive the pipeline. Threads: ingest_message, ingest_flush and
  * ingest_mark_durable belong to one thread at a time; ingest_get_stats,
- * ingest_dead_letters and ingest_devices may be called from any thread.
+ * ingest_enterprise_counts, ingest_dead_letters and ingest_devices may be
+ * called from any thread.
  */
 struct hist;
 struct alert_engine;
@@ -395,6 +396,28 @@ typedef struct ingest_dead_letter {
     bool whole_message; /* false: only some readings were rejected */
 } ingest_dead_letter;
 
+/* Counters of one registered enterprise, kept like ingest_stats (same
+ * lock, same rules) so that per-enterprise figures add up to the park's:
+ * messages are its data and status messages, messages_rejected those
+ * rejected whole (payload_too_large, foreign_series, the parser's message
+ * reasons, empty), readings the readings parsed, points those appended to
+ * the historian (counted at ingest_flush), readings_rejected the readings
+ * rejected one by one. Messages of an unregistered enterprise are counted
+ * in ingest_stats.rejects only (unknown_enterprise): they have no row here. */
+typedef struct ingest_enterprise_count {
+    char enterprise[INGEST_ID_MAX];
+    uint64_t messages, messages_rejected;
+    uint64_t readings, points, readings_rejected;
+    int64_t last_message_ms; /* receive time of its latest message, 0 if none yet */
+} ingest_enterprise_count;
+
+/* A snapshot of every registered enterprise's counters, in configuration
+ * order: copies up to cap rows and returns how many (at most n_enterprises
+ * of the options). Any thread, while ingest runs: the rows are copied under
+ * the lock that ingest_get_stats takes, so each row is consistent with
+ * itself (points may lag readings by the batch not yet flushed). */
+size_t ingest_enterprise_counts(ingest *g, ingest_enterprise_count *out, size_t cap);
+
 /* Copies up to cap dead letters, newest first; returns how many. */
 size_t ingest_dead_letters(ingest *g, ingest_dead_letter *out, size_t cap);
 
@@ -427,6 +450,8 @@ size_t ingest_devices(ingest *g, ingest_device *out, size_t cap);
  * and everything reading it keep working meanwhile. If the ingest thread
  * falls more than max_backlog_bytes behind, the network thread stops
  * reading from the broker (back-pressure; the broker holds the messages).
+ * ingest_service_submit (below) puts messages that arrive without MQTT on
+ * the same road: spool, ingest thread, commit.
  */
 typedef struct ingest_service_options {
     ingest_options pipeline;
@@ -457,7 +482,13 @@ void ingest_service_free(ingest_service *s); /* stops first if needed */
 typedef struct ingest_service_stats {
     bool connected;
     uint64_t connects, connection_losses;
+    /* spooled_messages counts MQTT and submitted messages alike.
+     * spool_backlog_bytes is the queue depth: bytes spooled in this run and
+     * not yet read by the ingest thread (what max_backlog_bytes bounds). */
     uint64_t spooled_messages, spool_backlog_bytes, spool_damaged, spool_errors;
+    /* ingest_service_submit: calls that returned 0, calls that returned -1
+     * (refused, failed or timed out), and calls waiting right now. */
+    uint64_t submitted, submit_failures, submits_waiting;
     uint64_t commits;
     double flush_ms_last, flush_ms_max;
     bool failed; /* the historian failed: ingest stopped, see last_error */
@@ -470,5 +501,65 @@ ingest *ingest_service_pipeline(ingest_service *s);
 /* Publishes on the service's broker connection (QoS 1, not retained), from
  * any thread: alarm notifications go out this way. 0 or -1 (not queued). */
 int ingest_service_publish(ingest_service *s, const char *topic, const void *payload, size_t len);
+
+/* ---- submitting a message without MQTT (the HTTP ingest endpoint) ----
+ *
+ * For enterprises that cannot publish over MQTT: parkd's API hands their
+ * POSTed payloads to ingest_service_submit, which treats each exactly like
+ * a message received on topic: same spool, same pipeline (topic and
+ * enterprise checks, formats, series ownership, counters by reason and
+ * enterprise, dead letters, alarms). Nothing downstream can tell them apart.
+ *
+ * Durability, as for MQTT: the message is handed to the network thread,
+ * which spools it right after the PUBACKs of its current read burst have
+ * left: all messages submitted meanwhile go in one write (and one
+ * fdatasync under ack_after_fsync). The call then waits until the ingest
+ * thread has run it through the pipeline and, if any reading was accepted,
+ * until the next commit (hist_sync, every sync_interval_ms) has made those
+ * points durable in the historian. So once it returns 0 a crash loses
+ * nothing of it, and the caller can be told what was stored; a call takes
+ * about sync_interval_ms. The broker need not be connected (but while the network
+ * thread is inside a blocking connect attempt to an unreachable broker
+ * host, submissions wait for that attempt to end).
+ *
+ * Returns 0 when the message was handled; *out (may be NULL) then says how:
+ * readings_accepted are durable in the historian, readings_rejected were
+ * refused one by one (first_reason / first_message: the first of them, as
+ * in the dead-letter log), or message_rejected is true when the pipeline
+ * refused the message whole (bad_topic, unknown_enterprise,
+ * payload_too_large, foreign_series, malformed_json, empty, ...; first_reason
+ * says which; nothing of it is stored and both counts are 0: it counts as
+ * one rejected message, as in ingest_stats). A status topic
+ * (park/E/d/status) gives 0 and 0 and no reason.
+ *
+ * Returns -1 with err starting with one of these words (stable; parkd maps
+ * them to HTTP statuses), having stored nothing unless said otherwise:
+ *   "invalid:"  NULL topic, NULL payload with len > 0, topic over 60 KiB;
+ *   "stopping:" ingest_service_stop has begun (or finished);
+ *   "failed:"   the historian failed and ingest stopped (the reason follows);
+ *   "backlog:"  the spool holds more than max_backlog_bytes not yet stored:
+ *               retry later (MQTT gets back-pressure at the same point);
+ *   "spool:"    the spool could not take the message;
+ *   "timeout:"  timeout_ms passed first. If the message was not yet in the
+ *               spool it is withdrawn ("not stored"); if it was, it WILL
+ *               still be stored (and counted) later, and err says so. A
+ *               retry then stores the same points twice, which is harmless
+ *               (the same series and timestamp keep the later write).
+ * timeout_ms <= 0 waits without limit (stop still ends the wait).
+ *
+ * Threads: any thread but the service's own, many at once; each call blocks
+ * its caller only. The network thread's added cost is an atomic load per
+ * loop turn when nothing is submitted. ingest_service_stop completes or
+ * fails every waiting call promptly; ingest_service_free waits for the
+ * calls still returning, but must not race with new calls. */
+typedef struct ingest_submit_result {
+    size_t readings_accepted, readings_rejected;
+    char first_reason[INGEST_REASON_MAX]; /* "" when nothing was rejected */
+    char first_message[160];
+    bool message_rejected; /* refused whole: nothing of it was stored */
+} ingest_submit_result;
+
+int ingest_service_submit(ingest_service *s, const char *topic, const void *payload, size_t len,
+                          int timeout_ms, ingest_submit_result *out, char *err, size_t errcap);
 
 #endif

@@ -12,6 +12,13 @@
 
 #include "ingest/ingest.h"
 
+/* ---- the pipeline (pipeline.c) ---- */
+
+/* The outcome of the last ingest_message call on g (same thread), for
+ * ingest_service_submit. Cheap to keep: ingest_message stores two counts
+ * and a flag per message, strings only for a message rejected whole. */
+void ingest_last_result(const ingest *g, ingest_submit_result *out);
+
 /* ---- the spool (spool.c) ----
  *
  * An append-only journal of raw MQTT messages in segment files
@@ -21,7 +28,14 @@
  * the checkpoint onwards and, once what it read is durable in the
  * historian, commits a new checkpoint (DIR/checkpoint) and older segments
  * are deleted. Thread rules: one appender thread, one reader thread; every
- * call is internally locked where the two meet. */
+ * call is internally locked where the two meet.
+ *
+ * Submitted messages (ingest_service_submit) are records like any other;
+ * their topic carries a prefix SUBMIT_MARK_LEN bytes long, "#" + 16 hex
+ * digits of the service run + 16 hex digits of the request + "#", which
+ * service.c strips before the pipeline sees the topic. No MQTT message
+ * can look like that: the service only subscribes to park/... topics. */
+#define SUBMIT_MARK_LEN 34
 typedef struct spool spool;
 
 typedef struct spool_pos {

@@ -32,6 +32,8 @@ typedef struct ent_state {
     ingest_format format;
     size_t max_series, n_series;
     int64_t interval_ms;
+    uint64_t unflushed;          /* points queued, not yet flushed (ingest thread only) */
+    ingest_enterprise_count cnt; /* guarded by ingest.mu, like ingest.stats */
 } ent_state;
 
 typedef struct staged {
@@ -64,12 +66,17 @@ struct ingest {
     size_t cap_ids;
     char *stage_names;
     size_t names_len, names_cap_bytes;
-    const ent_state *cur_ent;
+    ent_state *cur_ent;
     const char *cur_device;
     int64_t now_ms;
     bool foreign;
     char first_reason[INGEST_REASON_MAX], first_message[160];
     size_t rejected_here, readings_here;
+    /* the outcome of the last message, for ingest_last_result: a few stores
+     * per message; the strings are written only when it is rejected whole */
+    size_t res_accepted, res_rejected;
+    bool res_whole;
+    char res_reason[INGEST_REASON_MAX], res_message[160];
 
     /* points waiting for ingest_flush; first-reading times of their messages */
     hist_point *pending;
@@ -195,6 +202,7 @@ int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap)
             }
         ent_state *s = &g->ents[g->n_ents++];
         snprintf(s->id, sizeof s->id, "%s", e->id);
+        snprintf(s->cnt.enterprise, sizeof s->cnt.enterprise, "%s", e->id);
         s->format = e->format;
         s->max_series = e->max_series ? e->max_series : g->opt.max_series_per_enterprise;
         s->interval_ms = e->interval_ms;
@@ -284,12 +292,30 @@ static void dead_letter(ingest *g, int64_t recv_ms, const char *topic, const cha
     if (g->dead_n < g->opt.dead_letter_capacity) g->dead_n++;
 }
 
-static void reject_message(ingest *g, int64_t recv_ms, const char *topic, const char *enterprise,
-                           const char *reason, const char *message, const void *payload,
-                           size_t len) {
+/* The message was rejected whole: what ingest_last_result reports. */
+static void whole_result(ingest *g, const char *reason, const char *message) {
+    g->res_whole = true;
+    g->res_accepted = g->res_rejected = 0;
+    snprintf(g->res_reason, sizeof g->res_reason, "%s", reason);
+    snprintf(g->res_message, sizeof g->res_message, "%s", message ? message : "");
+}
+
+/* Caller holds mu. A message of a registered enterprise was handled. */
+static void count_message(ent_state *e, int64_t recv_ms, bool rejected) {
+    e->cnt.messages++;
+    if (rejected) e->cnt.messages_rejected++;
+    e->cnt.last_message_ms = recv_ms;
+}
+
+/* e: the registered enterprise, NULL when the topic named none. */
+static void reject_message(ingest *g, int64_t recv_ms, const char *topic, ent_state *e,
+                           const char *enterprise, const char *reason, const char *message,
+                           const void *payload, size_t len) {
+    whole_result(g, reason, message);
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
     g->stats.messages_rejected++;
+    if (e) count_message(e, recv_ms, true);
     count_reject(g, enterprise, reason, true);
     dead_letter(g, recv_ms, topic, enterprise, reason, message, payload, len, true);
     pthread_mutex_unlock(&g->mu);
@@ -305,6 +331,7 @@ static void reject_reading(ingest *g, const char *reason, const char *tag, const
     pthread_mutex_lock(&g->mu);
     count_reject(g, g->cur_ent->id, reason, false);
     g->stats.readings_rejected++;
+    g->cur_ent->cnt.readings_rejected++;
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -417,8 +444,9 @@ static int parse_topic(const char *topic, char *ent, char *dev, bool *status) {
     return valid_id(dev, 64) ? 0 : -1;
 }
 
-static void device_status(ingest *g, const char *ent, const char *dev, const void *payload,
-                          size_t len, int64_t recv_ms) {
+static void device_status(ingest *g, ent_state *e, const char *dev, const void *payload, size_t len,
+                          int64_t recv_ms) {
+    const char *ent = e->id;
     bool online = len >= 6 && !memcmp(payload, "online", 6);
     bool json_online = len && memchr(payload, '{', len) && len < 256;
     if (json_online) { /* {"status": "online"} from gateways that wrap it */
@@ -430,6 +458,7 @@ static void device_status(ingest *g, const char *ent, const char *dev, const voi
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
     g->stats.status_messages++;
+    count_message(e, recv_ms, false);
     size_t i = 0;
     while (i < g->n_devices &&
            (strcmp(g->devices[i].enterprise, ent) || strcmp(g->devices[i].device, dev)))
@@ -529,8 +558,10 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
                    int64_t now_ms, char *err, size_t errcap) {
     char ent_id[INGEST_ID_MAX], dev[64];
     bool status;
+    g->res_accepted = g->res_rejected = 0;
+    g->res_whole = false;
     if (parse_topic(topic, ent_id, dev, &status) != 0) {
-        reject_message(g, recv_ms, topic, "", "bad_topic",
+        reject_message(g, recv_ms, topic, NULL, "", "bad_topic",
                        "topic is not park/{enterprise}/{device}/data or /status", payload, len);
         return 0;
     }
@@ -538,7 +569,7 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     for (size_t i = 0; i < g->n_ents && !e; i++)
         if (!strcmp(g->ents[i].id, ent_id)) e = &g->ents[i];
     if (!e) {
-        reject_message(g, recv_ms, topic, ent_id, "unknown_enterprise",
+        reject_message(g, recv_ms, topic, NULL, ent_id, "unknown_enterprise",
                        "the enterprise is not registered in the park", payload, len);
         return 0;
     }
@@ -546,11 +577,11 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         char m[96];
         snprintf(m, sizeof m, "payload of %zu bytes, at most %zu allowed", len,
                  g->opt.max_payload_bytes);
-        reject_message(g, recv_ms, topic, e->id, "payload_too_large", m, payload, len);
+        reject_message(g, recv_ms, topic, e, e->id, "payload_too_large", m, payload, len);
         return 0;
     }
     if (status) {
-        device_status(g, e->id, dev, payload, len, recv_ms);
+        device_status(g, e, dev, payload, len, recv_ms);
         return 0;
     }
     g->cur_ent = e;
@@ -569,11 +600,16 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     }
     pthread_mutex_lock(&g->mu);
     g->stats.readings += g->readings_here;
+    e->cnt.readings += g->readings_here;
     pthread_mutex_unlock(&g->mu);
     if (rc == 1 || rc == INGEST_LP_EINVAL) { /* the parser rejected the whole message */
+        const char *why = g->rejected_here ? g->first_reason : "malformed";
+        const char *msg = g->rejected_here ? g->first_message : "the payload cannot be parsed";
+        whole_result(g, why, msg);
         pthread_mutex_lock(&g->mu);
         g->stats.messages++;
         g->stats.messages_rejected++;
+        count_message(e, recv_ms, true);
         /* The parser's reason was counted as a reading reject; recount it as a message. */
         for (size_t i = 0; i < g->stats.n_rejects; i++) {
             ingest_reject_count *r = &g->stats.rejects[i];
@@ -581,16 +617,16 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
                 r->readings) {
                 r->readings--, r->messages++;
                 g->stats.readings_rejected--;
+                if (e->cnt.readings_rejected) e->cnt.readings_rejected--;
                 break;
             }
         }
-        dead_letter(g, recv_ms, topic, e->id, g->rejected_here ? g->first_reason : "malformed",
-                    g->first_message, payload, len, true);
+        dead_letter(g, recv_ms, topic, e->id, why, msg, payload, len, true);
         pthread_mutex_unlock(&g->mu);
         return 0;
     }
     if (g->foreign) {
-        reject_message(g, recv_ms, topic, e->id, "foreign_series",
+        reject_message(g, recv_ms, topic, e, e->id, "foreign_series",
                        "the payload names a series of another enterprise", payload, len);
         return 0;
     }
@@ -623,6 +659,7 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         if (s->ts < first_ts) first_ts = s->ts;
         queued++;
     }
+    e->unflushed += (uint64_t)queued;
     /* Alarms see the readings as they arrive, before the historian batch is
      * written: an alarm must not wait for a batch (the spool already holds
      * the message, so nothing is lost if the write fails later). */
@@ -647,12 +684,18 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         }
         if (g->n_pending_ts < g->cap_pending_ts) g->pending_ts[g->n_pending_ts++] = first_ts;
     }
+    bool empty = !queued && !g->rejected_here;
+    if (empty)
+        whole_result(g, "empty", "no reading in the message");
+    else
+        g->res_accepted = (size_t)queued, g->res_rejected = g->rejected_here;
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
+    count_message(e, recv_ms, empty);
     if (g->rejected_here)
         dead_letter(g, recv_ms, topic, e->id, g->first_reason, g->first_message, payload, len,
                     false);
-    if (!queued && !g->rejected_here) {
+    if (empty) {
         g->stats.messages_rejected++;
         count_reject(g, e->id, "empty", true);
         dead_letter(g, recv_ms, topic, e->id, "empty", "no reading in the message", payload, len,
@@ -671,6 +714,10 @@ int ingest_flush(ingest *g, char *err, size_t errcap) {
     }
     pthread_mutex_lock(&g->mu);
     g->stats.points += g->n_pending;
+    for (size_t i = 0; i < g->n_ents; i++) {
+        g->ents[i].cnt.points += g->ents[i].unflushed;
+        g->ents[i].unflushed = 0;
+    }
     pthread_mutex_unlock(&g->mu);
     g->n_pending = 0;
     if (g->n_flushed + g->n_pending_ts > g->cap_flushed) {
@@ -737,6 +784,28 @@ size_t ingest_dead_letters(ingest *g, ingest_dead_letter *out, size_t cap) {
     for (size_t i = 0; i < n; i++) out[i] = g->dead[(g->dead_next + c - 1 - i) % c];
     pthread_mutex_unlock(&g->mu);
     return n;
+}
+
+size_t ingest_enterprise_counts(ingest *g, ingest_enterprise_count *out, size_t cap) {
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->n_ents < cap ? g->n_ents : cap;
+    for (size_t i = 0; i < n; i++) out[i] = g->ents[i].cnt;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+void ingest_last_result(const ingest *g, ingest_submit_result *out) {
+    memset(out, 0, sizeof *out);
+    out->readings_accepted = g->res_accepted;
+    out->readings_rejected = g->res_rejected;
+    out->message_rejected = g->res_whole;
+    if (g->res_whole) {
+        snprintf(out->first_reason, sizeof out->first_reason, "%s", g->res_reason);
+        snprintf(out->first_message, sizeof out->first_message, "%s", g->res_message);
+    } else if (g->res_rejected) {
+        snprintf(out->first_reason, sizeof out->first_reason, "%s", g->first_reason);
+        snprintf(out->first_message, sizeof out->first_message, "%s", g->first_message);
+    }
 }
 
 size_t ingest_devices(ingest *g, ingest_device *out, size_t cap) {

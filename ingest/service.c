@@ -9,8 +9,29 @@
  * inline, so queued packets only leave in mosquitto_loop_write. Running
  * read, [fdatasync], write ourselves makes "in the spool before PUBACK" a
  * property of the code here instead of a race.
+ *
+ * Submitted messages (ingest_service_submit, for HTTP) take the same road.
+ * Why hand them to the network thread through a queue and the eventfd
+ * rather than let each caller append to the spool under a mutex: the spool
+ * has one appender by design (its pending batch and its fdatasync
+ * bookkeeping are unlocked), and the MQTT hot path would otherwise take a
+ * lock per message and could wait behind an HTTP caller's write and
+ * fdatasync before its PUBACKs leave. With the queue the network thread
+ * pays one atomic load per loop turn when nothing is submitted; when
+ * something is, it spools the whole queue with one write (and one
+ * fdatasync under ack_after_fsync) after the burst's PUBACKs are out, so a
+ * crowd of HTTP callers costs it one short step, not one per caller.
+ *
+ * Attribution: a submitted record's topic carries a marker (internal.h)
+ * naming this run and the request. The ingest thread strips it, runs the
+ * message through the pipeline like any other, reads the message's outcome
+ * (ingest_last_result) and completes the request: at once when nothing was
+ * accepted, else at the next commit, after hist_sync. MQTT records cost the
+ * ingest thread one byte compare. A marked record replayed from an earlier
+ * run matches no request and is simply stored.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <mosquitto.h>
 #include <poll.h>
 #include <pthread.h>
@@ -34,6 +55,34 @@
 #define BACKOFF_LO    250
 #define BACKOFF_HI    30000
 
+/* A submitted message, from ingest_service_submit until its caller has
+ * its answer. Lives in ingest_service.subs while not DONE; freed when the
+ * last of its holders (the caller, the list, the network thread's batch)
+ * lets go. Everything here but the text is guarded by sub_mu. */
+typedef enum {
+    SUB_QUEUED,    /* waiting for the network thread */
+    SUB_TAKEN,     /* the network thread is spooling it */
+    SUB_SPOOLED,   /* in the spool file */
+    SUB_PROCESSED, /* through the pipeline, its points waiting for the commit */
+    SUB_DONE
+} sub_state;
+
+typedef struct submit_req {
+    struct submit_req *prev, *next; /* in subs while not DONE */
+    struct submit_req *batch_next;  /* the network thread's batch */
+    sub_state state;
+    int refs;
+    int append_errno; /* network thread only: spool_append refused it */
+    uint64_t seq;
+    pthread_cond_t cv;
+    int rc;
+    ingest_submit_result res;
+    char err[256];
+    const char *topic; /* marked topic, NUL-terminated; payload follows it */
+    const void *payload;
+    size_t len;
+} submit_req;
+
 struct ingest_service {
     ingest_service_options opt;
     char *spool_dir, *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
@@ -48,6 +97,16 @@ struct ingest_service {
     /* set by on_message when the spool refused a message */
     bool spool_failed;
     size_t spooled_in_burst;
+
+    /* ingest_service_submit: every request not DONE, in submission order */
+    pthread_mutex_t sub_mu; /* guards the fields below up to mu */
+    submit_req *sub_head, *sub_tail;
+    atomic_uint sub_queued; /* QUEUED requests: what the network thread checks */
+    uint64_t sub_run, sub_seq;
+    bool sub_closed;      /* stop has begun: no new requests */
+    char sub_failed[256]; /* set once ingest failed: requests fail at once */
+    uint64_t sub_callers; /* calls inside ingest_service_submit */
+    pthread_cond_t sub_idle;
 
     pthread_mutex_t mu; /* guards the fields below */
     ingest_service_stats stats;
@@ -80,6 +139,174 @@ static void set_error(ingest_service *s, const char *msg) {
     s->stats.failed = true;
     snprintf(s->stats.last_error, sizeof s->stats.last_error, "%s", msg);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- submitted messages: shared by the three threads ---- */
+
+/* Caller holds sub_mu. */
+static void sub_unref(submit_req *r) {
+    if (--r->refs > 0) return;
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
+/* Caller holds sub_mu. Answers the request (once) and drops the list's hold. */
+static void sub_finish(ingest_service *s, submit_req *r, int rc, const char *fmt, ...) {
+    if (r->state == SUB_DONE) return;
+    if (r->state == SUB_QUEUED && atomic_load(&s->sub_queued)) atomic_fetch_sub(&s->sub_queued, 1);
+    r->state = SUB_DONE;
+    r->rc = rc;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err, sizeof r->err, fmt, ap);
+        va_end(ap);
+    }
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->sub_head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        s->sub_tail = r->prev;
+    r->prev = r->next = NULL;
+    pthread_cond_signal(&r->cv);
+    sub_unref(r);
+}
+
+/* Caller holds sub_mu. Fails every open request: ingest failed or stopped. */
+static void sub_fail_all(ingest_service *s, const char *why) {
+    while (s->sub_head) {
+        submit_req *r = s->sub_head;
+        if (r->state == SUB_QUEUED)
+            sub_finish(s, r, -1, "%s; the message was not stored", why);
+        else if (r->state == SUB_TAKEN)
+            sub_finish(s, r, -1, "%s; the message may be stored at the next start", why);
+        else
+            sub_finish(s, r, -1, "%s; the message is in the spool and is stored at the next start",
+                       why);
+    }
+}
+
+/* Network thread: spools the submitted messages waiting for it, exactly
+ * like a burst of MQTT messages (append, one write, one fdatasync under
+ * ack_after_fsync). Runs after the burst's PUBACKs have left. */
+static void spool_submissions(ingest_service *s) {
+    if (!atomic_load_explicit(&s->sub_queued, memory_order_acquire)) return;
+    submit_req *batch = NULL, **tail = &batch;
+    pthread_mutex_lock(&s->sub_mu);
+    for (submit_req *r = s->sub_head; r; r = r->next)
+        if (r->state == SUB_QUEUED) {
+            r->state = SUB_TAKEN;
+            r->refs++; /* the batch's hold: r stays valid while we read it */
+            r->batch_next = NULL;
+            *tail = r;
+            tail = &r->batch_next;
+        }
+    atomic_store(&s->sub_queued, 0);
+    pthread_mutex_unlock(&s->sub_mu);
+    if (!batch) return;
+    /* The text is read outside the lock: only this thread touches it now. */
+    size_t appended = 0;
+    int64_t now = wall_ms();
+    for (submit_req *r = batch; r; r = r->batch_next) {
+        r->append_errno = 0;
+        if (spool_append(s->sp, now, r->topic, r->payload, r->len) != 0)
+            r->append_errno = errno ? errno : ENOMEM;
+        else
+            appended++;
+    }
+    int werr = 0, serr = 0;
+    if (appended && spool_flush(s->sp) != 0)
+        werr = errno;
+    else if (appended && s->opt.ack_after_fsync && spool_sync(s->sp) != 0)
+        serr = errno;
+    pthread_mutex_lock(&s->mu);
+    if (!werr) s->stats.spooled_messages += appended;
+    if (werr || serr) s->stats.spool_errors++;
+    pthread_mutex_unlock(&s->mu);
+    if (werr || serr)
+        logf_(s, "spool %s failed for submitted messages: %s", werr ? "write" : "fdatasync",
+              strerror(werr ? werr : serr));
+    pthread_mutex_lock(&s->sub_mu);
+    while (batch) {
+        submit_req *r = batch;
+        batch = r->batch_next;
+        if (r->append_errno)
+            sub_finish(s, r, -1, "spool: the message cannot be spooled (%s); it was not stored",
+                       strerror(r->append_errno));
+        else if (werr)
+            sub_finish(s, r, -1, "spool: writing the spool failed (%s); it was not stored",
+                       strerror(werr));
+        else if (serr && r->state == SUB_TAKEN)
+            sub_finish(s, r, -1,
+                       "spool: fdatasync of the spool failed (%s); the message may still be "
+                       "stored",
+                       strerror(serr));
+        else if (r->state == SUB_TAKEN) /* the ingest thread may have got to it already */
+            r->state = SUB_SPOOLED;
+        sub_unref(r);
+    }
+    pthread_mutex_unlock(&s->sub_mu);
+}
+
+/* The marker of a submitted record: run and request, or false. */
+static bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq) {
+    const char *t = rec->topic;
+    if (rec->topic_len < SUBMIT_MARK_LEN || t[SUBMIT_MARK_LEN - 1] != '#') return false;
+    uint64_t v[2] = {0, 0};
+    for (int k = 0; k < 32; k++) {
+        char c = t[1 + k];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return false;
+        v[k / 16] = v[k / 16] << 4 | (uint64_t)d;
+    }
+    *run = v[0];
+    *seq = v[1];
+    return true;
+}
+
+/* Ingest thread: the pipeline has handled request seq. Returns true when
+ * it now waits for the commit. */
+static bool submission_handled(ingest_service *s, uint64_t seq) {
+    ingest_submit_result res;
+    ingest_last_result(s->pipe, &res);
+    bool waits = false;
+    pthread_mutex_lock(&s->sub_mu);
+    for (submit_req *r = s->sub_head; r; r = r->next)
+        if (r->seq == seq) {
+            if (r->state == SUB_TAKEN || r->state == SUB_SPOOLED) {
+                r->res = res;
+                if (res.readings_accepted) /* durable at the next commit */
+                    r->state = SUB_PROCESSED, waits = true;
+                else
+                    sub_finish(s, r, 0, NULL);
+            }
+            break;
+        }
+    pthread_mutex_unlock(&s->sub_mu);
+    return waits;
+}
+
+/* Ingest thread: hist_sync succeeded; every handled request is durable. */
+static void submissions_durable(ingest_service *s) {
+    pthread_mutex_lock(&s->sub_mu);
+    for (submit_req *r = s->sub_head, *next; r; r = next) {
+        next = r->next;
+        if (r->state == SUB_PROCESSED) sub_finish(s, r, 0, NULL);
+    }
+    pthread_mutex_unlock(&s->sub_mu);
+}
+
+/* Ingest thread: ingest stopped on an error; nothing will be handled now. */
+static void submissions_failed(ingest_service *s, const char *why) {
+    pthread_mutex_lock(&s->sub_mu);
+    snprintf(s->sub_failed, sizeof s->sub_failed, "%s", why);
+    char msg[300];
+    snprintf(msg, sizeof msg, "failed: ingest stopped: %s", why);
+    sub_fail_all(s, msg);
+    pthread_mutex_unlock(&s->sub_mu);
 }
 
 /* ---- network thread ---- */
@@ -147,7 +374,12 @@ static void *net_main(void *arg) {
     while (!atomic_load(&s->stop_net)) {
         if (!connected) {
             if (mono_ms() < next_try) {
-                usleep(20000);
+                /* Submitted messages do not need the broker. */
+                struct pollfd w = {.fd = s->wake_fd, .events = POLLIN};
+                uint64_t junk;
+                if (poll(&w, 1, 20) > 0 && read(s->wake_fd, &junk, sizeof junk) < 0) {
+                }
+                spool_submissions(s);
                 continue;
             }
             int rc = first ? mosquitto_connect(m, s->host, s->opt.port, s->opt.keepalive_s)
@@ -211,6 +443,8 @@ static void *net_main(void *arg) {
         }
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m)) rc = mosquitto_loop_write(m, 1);
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
+        /* After the burst's PUBACKs: they never wait for an HTTP caller. */
+        spool_submissions(s);
         if (rc != MOSQ_ERR_SUCCESS) {
             connected = false;
             pthread_mutex_lock(&s->mu);
@@ -223,6 +457,9 @@ static void *net_main(void *arg) {
             backoff = BACKOFF_LO;
         }
     }
+    /* Whatever was submitted before stop began goes to the spool, and so
+     * through the ingest thread's last round. */
+    spool_submissions(s);
     if (connected) {
         mosquitto_disconnect(m);
         for (int i = 0; i < 20 && mosquitto_want_write(m); i++)
@@ -238,6 +475,7 @@ static void *ingest_main(void *arg) {
     char err[256];
     spool_pos done = {0, 0};
     bool have_done = false, failed = false;
+    size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
     int64_t last_commit = mono_ms(), last_sync = last_commit, pending_since = 0;
     for (;;) {
         bool stopping = atomic_load(&s->stop_ingest);
@@ -245,19 +483,26 @@ static void *ingest_main(void *arg) {
         int r = failed ? 0 : spool_read(s->sp, &rec, stopping ? 0 : 10);
         if (r < 0) {
             set_error(s, "spool read failed");
+            submissions_failed(s, "spool read failed");
             failed = true;
         }
         if (r == 1) {
-            if (ingest_message(s->pipe, rec.topic, rec.payload, rec.len, rec.recv_ms, wall_ms(),
-                               err, sizeof err) < 0) {
+            const char *topic = rec.topic;
+            uint64_t run = 0, seq = 0;
+            bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
+            if (marked) topic += SUBMIT_MARK_LEN;
+            if (ingest_message(s->pipe, topic, rec.payload, rec.len, rec.recv_ms, wall_ms(), err,
+                               sizeof err) < 0) {
                 /* Nothing after this message is committed: it comes back
                  * from the spool at the next start. */
                 set_error(s, err);
+                submissions_failed(s, err);
                 logf_(s, "%s; ingest stops, the spool keeps the rest", err);
                 failed = true;
             } else {
                 done = rec.next;
                 have_done = true;
+                if (marked && run == s->sub_run && submission_handled(s, seq)) awaiting_commit++;
             }
         }
         /* Store (and so evaluate alarms) when the spool is drained, when a
@@ -275,6 +520,7 @@ static void *ingest_main(void *arg) {
             pending_since = 0;
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
                 set_error(s, err);
+                submissions_failed(s, err);
                 logf_(s, "%s; ingest stops, the spool keeps the rest", err);
                 failed = true;
             }
@@ -292,15 +538,23 @@ static void *ingest_main(void *arg) {
             hist_error he;
             if (hist_sync(s->pipe_opt.historian, &he) != HIST_OK) {
                 set_error(s, he.msg);
+                submissions_failed(s, he.msg);
                 failed = true;
-            } else if (spool_commit(s->sp, done) != 0) {
-                logf_(s, "spool checkpoint failed: %s", strerror(errno));
             } else {
-                ingest_mark_durable(s->pipe, wall_ms());
-                have_done = false;
-                pthread_mutex_lock(&s->mu);
-                s->stats.commits++;
-                pthread_mutex_unlock(&s->mu);
+                /* Durable in the historian: the callers waiting for it may go,
+                 * whatever becomes of the checkpoint (the spool would only
+                 * replay what is already stored). */
+                if (awaiting_commit) submissions_durable(s);
+                awaiting_commit = 0;
+                if (spool_commit(s->sp, done) != 0) {
+                    logf_(s, "spool checkpoint failed: %s", strerror(errno));
+                } else {
+                    ingest_mark_durable(s->pipe, wall_ms());
+                    have_done = false;
+                    pthread_mutex_lock(&s->mu);
+                    s->stats.commits++;
+                    pthread_mutex_unlock(&s->mu);
+                }
             }
             last_commit = now;
         }
@@ -334,6 +588,17 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
         return -1;
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->sub_mu, NULL);
+    pthread_cond_init(&s->sub_idle, NULL);
+    atomic_init(&s->sub_queued, 0);
+    /* Tells this run's submitted records from those an earlier run left in
+     * the spool: the clock in ns, mixed with the address of s. */
+    {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        s->sub_run = ((uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec) ^
+                     ((uint64_t)(uintptr_t)s << 16);
+    }
     s->wake_fd = -1;
     s->opt = *o;
     if (!s->opt.port) s->opt.port = 1883;
@@ -389,6 +654,9 @@ fail:
 
 int ingest_service_stop(ingest_service *s) {
     if (!s) return 0;
+    pthread_mutex_lock(&s->sub_mu);
+    s->sub_closed = true; /* new submissions are refused from here on */
+    pthread_mutex_unlock(&s->sub_mu);
     atomic_store(&s->stop_net, true);
     if (s->net_started) pthread_join(s->net_thread, NULL);
     s->net_started = false;
@@ -396,12 +664,21 @@ int ingest_service_stop(ingest_service *s) {
     if (s->sp) spool_wake(s->sp);
     if (s->ingest_started) pthread_join(s->ingest_thread, NULL);
     s->ingest_started = false;
+    /* Normally the last round answered everything; after a failure (or a
+     * start that never got its threads going) the rest is answered here. */
+    pthread_mutex_lock(&s->sub_mu);
+    sub_fail_all(s, s->sub_failed[0] ? "failed: ingest stopped" : "stopping: the service stopped");
+    pthread_mutex_unlock(&s->sub_mu);
     return s->stats.failed ? -1 : 0;
 }
 
 void ingest_service_free(ingest_service *s) {
     if (!s) return;
     ingest_service_stop(s);
+    /* Callers answered by stop may still be on their way out. */
+    pthread_mutex_lock(&s->sub_mu);
+    while (s->sub_callers) pthread_cond_wait(&s->sub_idle, &s->sub_mu);
+    pthread_mutex_unlock(&s->sub_mu);
     if (s->mosq) {
         mosquitto_destroy(s->mosq);
         mosquitto_lib_cleanup();
@@ -418,6 +695,8 @@ void ingest_service_free(ingest_service *s) {
     free(s->certfile);
     free(s->keyfile);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->sub_mu);
+    pthread_cond_destroy(&s->sub_idle);
     free(s);
 }
 
@@ -427,6 +706,9 @@ void ingest_service_get_stats(ingest_service *s, ingest_service_stats *out) {
     pthread_mutex_unlock(&s->mu);
     out->spool_backlog_bytes = spool_backlog_bytes(s->sp);
     out->spool_damaged = spool_damaged(s->sp);
+    pthread_mutex_lock(&s->sub_mu);
+    out->submits_waiting = s->sub_callers;
+    pthread_mutex_unlock(&s->sub_mu);
 }
 
 ingest *ingest_service_pipeline(ingest_service *s) {
@@ -440,4 +722,152 @@ int ingest_service_publish(ingest_service *s, const char *topic, const void *pay
     if (rc == MOSQ_ERR_SUCCESS && write(s->wake_fd, &one, sizeof one) < 0) {
     }
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+/* ---- ingest_service_submit ---- */
+
+static void submit_leave(ingest_service *s, int rc) {
+    pthread_mutex_lock(&s->mu);
+    if (rc == 0)
+        s->stats.submitted++;
+    else
+        s->stats.submit_failures++;
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->sub_mu);
+    if (--s->sub_callers == 0) pthread_cond_broadcast(&s->sub_idle);
+    pthread_mutex_unlock(&s->sub_mu);
+}
+
+/* Caller holds sub_mu. Why a new request cannot be taken now, or NULL. */
+static bool submit_refused(ingest_service *s, char *err, size_t errcap) {
+    if (s->sub_closed) {
+        snprintf(err, errcap, "stopping: the ingest service is stopping; nothing was stored");
+        return true;
+    }
+    if (s->sub_failed[0]) {
+        snprintf(err, errcap, "failed: ingest stopped: %s; nothing was stored", s->sub_failed);
+        return true;
+    }
+    return false;
+}
+
+int ingest_service_submit(ingest_service *s, const char *topic, const void *payload, size_t len,
+                          int timeout_ms, ingest_submit_result *out, char *err, size_t errcap) {
+    char scratch[8];
+    if (!err || !errcap) err = scratch, errcap = sizeof scratch;
+    err[0] = 0;
+    if (out) memset(out, 0, sizeof *out);
+    if (!s || !topic || (!payload && len)) {
+        snprintf(err, errcap, "invalid: no service, topic or payload");
+        return -1;
+    }
+    size_t tlen = strlen(topic);
+    if (tlen > 60 * 1024) {
+        snprintf(err, errcap, "invalid: topic of %zu bytes", tlen);
+        return -1;
+    }
+    pthread_mutex_lock(&s->sub_mu);
+    bool refused = submit_refused(s, err, errcap);
+    if (!refused) s->sub_callers++;
+    pthread_mutex_unlock(&s->sub_mu);
+    if (refused) {
+        pthread_mutex_lock(&s->mu);
+        s->stats.submit_failures++;
+        pthread_mutex_unlock(&s->mu);
+        return -1;
+    }
+    uint64_t backlog = spool_backlog_bytes(s->sp);
+    if (backlog > s->opt.max_backlog_bytes) {
+        snprintf(err, errcap,
+                 "backlog: %" PRIu64 " bytes wait in the spool (at most %zu); retry later, "
+                 "nothing was stored",
+                 backlog, s->opt.max_backlog_bytes);
+        submit_leave(s, -1);
+        return -1;
+    }
+    /* One allocation: the request, the marked topic, the payload. The
+     * caller's buffers may go as soon as this call returns, even on a
+     * timeout, so the message is copied. */
+    submit_req *r = malloc(sizeof *r + SUBMIT_MARK_LEN + tlen + 1 + len);
+    if (!r) {
+        snprintf(err, errcap, "spool: out of memory; nothing was stored");
+        submit_leave(s, -1);
+        return -1;
+    }
+    memset(r, 0, sizeof *r);
+    char *text = (char *)(r + 1);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    r->refs = 2; /* this call and the list */
+    r->state = SUB_QUEUED;
+    r->topic = text;
+    r->payload = text + SUBMIT_MARK_LEN + tlen + 1;
+    r->len = len;
+    if (len) memcpy(text + SUBMIT_MARK_LEN + tlen + 1, payload, len);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    }
+
+    pthread_mutex_lock(&s->sub_mu);
+    if (submit_refused(s, err, errcap)) { /* stop or a failure came in between */
+        r->refs = 1;
+        sub_unref(r);
+        pthread_mutex_unlock(&s->sub_mu);
+        submit_leave(s, -1);
+        return -1;
+    }
+    r->seq = ++s->sub_seq;
+    /* "#" run seq "#": SUBMIT_MARK_LEN bytes, then the topic. */
+    snprintf(text, SUBMIT_MARK_LEN + tlen + 1, "#%016" PRIx64 "%016" PRIx64 "#%s", s->sub_run,
+             r->seq, topic);
+    r->prev = s->sub_tail;
+    if (s->sub_tail)
+        s->sub_tail->next = r;
+    else
+        s->sub_head = r;
+    s->sub_tail = r;
+    atomic_fetch_add_explicit(&s->sub_queued, 1, memory_order_release);
+    pthread_mutex_unlock(&s->sub_mu);
+    uint64_t one = 1; /* the network thread spools it now, not at its next wake-up */
+    if (write(s->wake_fd, &one, sizeof one) < 0) {
+    }
+
+    pthread_mutex_lock(&s->sub_mu);
+    while (r->state != SUB_DONE) {
+        if (timeout_ms <= 0)
+            pthread_cond_wait(&r->cv, &s->sub_mu);
+        else if (pthread_cond_timedwait(&r->cv, &s->sub_mu, &until) == ETIMEDOUT)
+            break;
+    }
+    int rc = -1;
+    if (r->state == SUB_DONE) {
+        rc = r->rc;
+        if (rc == 0 && out) *out = r->res;
+        if (rc != 0) snprintf(err, errcap, "%s", r->err);
+    } else if (r->state == SUB_QUEUED) {
+        sub_finish(s, r, -1, NULL); /* withdrawn: the network thread never sees it */
+        snprintf(err, errcap,
+                 "timeout: after %d ms, before the message reached the spool; nothing was "
+                 "stored",
+                 timeout_ms);
+    } else {
+        /* In the spool (or being written to it): it will be stored; the
+         * list keeps its hold on r until then. */
+        snprintf(err, errcap,
+                 "timeout: after %d ms; the message %s and will still be stored (a retry "
+                 "stores the same points again, which is harmless)",
+                 timeout_ms,
+                 r->state == SUB_TAKEN ? "is being written to the spool" : "is in the spool");
+    }
+    sub_unref(r);
+    pthread_mutex_unlock(&s->sub_mu);
+    submit_leave(s, rc);
+    return rc;
 }

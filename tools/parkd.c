@@ -384,6 +384,18 @@ static json_t *api_ingest_status(void *ctx) {
         "latency_p50_ms", st.latency_p50_ms, "latency_p99_ms", st.latency_p99_ms, "failed",
         ss.failed, "last_error", ss.last_error);
     json_t *ents = json_array();
+    /* each enterprise's counters, then its rejections by reason */
+    ingest_enterprise_count *ec = calloc(1024, sizeof *ec);
+    size_t nec = ec ? ingest_enterprise_counts(g, ec, 1024) : 0;
+    for (size_t i = 0; i < nec; i++)
+        json_array_append_new(
+            ents, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:{}}", "enterprise", ec[i].enterprise,
+                            "messages", (json_int_t)ec[i].messages, "messages_rejected",
+                            (json_int_t)ec[i].messages_rejected, "readings",
+                            (json_int_t)ec[i].readings, "points", (json_int_t)ec[i].points,
+                            "readings_rejected", (json_int_t)ec[i].readings_rejected,
+                            "last_message_ms", (json_int_t)ec[i].last_message_ms, "rejected"));
+    free(ec);
     /* rejections by enterprise and reason */
     for (size_t i = 0; i < st.n_rejects; i++) {
         const ingest_reject_count *rc = &st.rejects[i];
@@ -477,10 +489,31 @@ static char *api_ingest_metrics(void *ctx) {
     return out;
 }
 
+/* HTTP ingest (api.h): the service's submit, its reasons mapped to the
+ * API's three classes. Waits at most 10 s for the historian. */
+static int api_submit(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
+                      size_t *rejected, char *err, size_t errcap) {
+    ingest_submit_result res;
+    char e[256];
+    *accepted = *rejected = 0;
+    err[0] = 0;
+    if (ingest_service_submit(ctx, topic, body, len, 10000, &res, e, sizeof e) != 0) {
+        snprintf(err, errcap, "%s: %s", !strncmp(e, "invalid", 7) ? "invalid" : "unavailable", e);
+        return -1;
+    }
+    *accepted = res.readings_accepted, *rejected = res.readings_rejected;
+    if (res.message_rejected) {
+        snprintf(err, errcap, "rejected: %s: %s", res.first_reason, res.first_message);
+        return -1;
+    }
+    if (res.readings_rejected) snprintf(err, errcap, "%s: %s", res.first_reason, res.first_message);
+    return 0;
+}
+
 /* The API from the config's "api" object; NULL api object: no API. */
 static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *alarms,
-                     const geo_layout *layout, ingest_service *svc, api_server **out, char *err,
-                     size_t errcap) {
+                     const geo_layout *layout, views *vw, ingest_service *svc, api_server **out,
+                     char *err, size_t errcap) {
     *out = NULL;
     if (!cfg) return 0;
     api_options o;
@@ -505,11 +538,13 @@ static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *a
     o.historian = h;
     o.alarms = alarms;
     o.layout = layout;
+    o.views = vw;
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
                             .devices = api_devices,
-                            .metrics = api_ingest_metrics};
+                            .metrics = api_ingest_metrics,
+                            .submit = api_submit};
     return api_start(&o, out, err, errcap);
 }
 
@@ -626,10 +661,32 @@ int main(int argc, char **argv) {
                 c.n_ents, c.svc.host, c.svc.port);
 
     actx.svc = svc;
+    /* The views (risk, environment, emergency) over the layout; incidents
+     * journalled in DATA/incidents.jsonl. */
+    views *vw = NULL;
+    if (layout) {
+        views_options vo;
+        views_options_default(&vo);
+        char inc[PATH_MAX + 32];
+        snprintf(inc, sizeof inc, "%s/incidents.jsonl", c.data_dir);
+        json_t *vc = json_object_get(c.root, "views");
+        vo.historian = h, vo.alarms = alarms, vo.layout = layout, vo.incident_file = inc;
+        vo.utc_offset_min = (int)jint(vc, "utc_offset_min", vo.utc_offset_min);
+        vo.auto_min_detectors = (int)jint(vc, "auto_incident_detectors", vo.auto_min_detectors);
+        vo.auto_window_ms = jint(vc, "auto_incident_window_ms", vo.auto_window_ms);
+        if (views_open(&vo, &vw, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            ingest_service_free(svc);
+            alert_close(alarms);
+            hist_close(h, &he);
+            return 1;
+        }
+    }
     api_server *api = NULL;
-    if (start_api(json_object_get(c.root, "api"), c.data_dir, h, alarms, layout, svc, &api, err,
+    if (start_api(json_object_get(c.root, "api"), c.data_dir, h, alarms, layout, vw, svc, &api, err,
                   sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        views_close(vw);
         ingest_service_free(svc);
         alert_close(alarms);
         hist_close(h, &he);
@@ -659,6 +716,7 @@ int main(int argc, char **argv) {
     }
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api); /* no queries while the historian closes */
+    views_close(vw);
     if (ingest_service_stop(svc) != 0 && rc == 0) rc = 2;
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
     actx.svc = NULL;

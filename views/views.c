@@ -1126,6 +1126,8 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
             geo_hits_free(&h);
         }
     }
+    if (s->only_enterprise && strcmp(s->only_enterprise, in->enterprise))
+        return fail(err, errcap, "the release lies outside enterprise %s", s->only_enterprise);
     if (!plume_substance_find(in->substance))
         return fail(err, errcap, "no dispersion data for \"%s\"", in->substance);
     in->hole_mm = s->hole_mm;

@@ -114,6 +114,7 @@ typedef struct views_incident_spec {
     int64_t start_ms; /* 0: now */
     const char *opened_by;
     const char *note;
+    const char *only_enterprise; /* when set, the release must lie in this enterprise's plot */
 } views_incident_spec;
 
 /* Opens an incident; *id gets its id ("INC-<n>"). */

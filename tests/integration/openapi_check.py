@@ -1307,11 +1307,11 @@ class Checker:
             methods = {m for (m, p) in self.doc.ops if p == tpl}
             if tpl == "/api/v1/openapi.json":
                 continue
-            wrong = "GET" if "GET" not in methods else "POST"
+            wrong = next(m for m in ("GET", "POST", "PUT") if m not in methods)
             path = self.fill(tpl)
             # the 405 is documented on the operations of the path
             st, hdrs, data = self.api.raw(wrong, path, self.t["admin"],
-                                          body="{}" if wrong == "POST" else None)
+                                          body="{}" if wrong in ("POST", "PUT") else None)
             for m in methods:
                 self.api.validate((m, tpl), "%s %s (wrong method)" % (wrong, path), st, hdrs,
                                   data, expect=405)
@@ -1425,7 +1425,7 @@ class Checker:
 
     # -- helpers
 
-    EXAMPLES = {"rule": "0", "action": "ack", "kind": "tank"}
+    EXAMPLES = {"rule": "0", "action": "ack", "kind": "tank", "id": "E001-HS1"}
 
     def example_params(self, tpl):
         return {k: self.EXAMPLES.get(k, "x") for k in re.findall(r"\{([^}]+)\}", tpl)}
@@ -1447,13 +1447,79 @@ class Checker:
              "/api/v1/ingest": {"enterprise": "E002"}}
         return q.get(tpl)
 
+    # -- the views (risk, environment, emergency) and incidents
+
+    def views(self):
+        c, t = self.c, self.t
+        V = "/api/v1/views"
+        st, body, _ = c("GET", V + "/risk", t["regulator"], expect=200)
+        feats = body.get("features", []) if isinstance(body, dict) else []
+        if not feats:
+            fail("GET %s/risk" % V, "no hazard sources")
+        for f in feats:
+            r = f["properties"]["risk"]
+            grade = 0 if not r["major"] else (1 if r["R"] >= 100 else 2 if r["R"] >= 50 else
+                                              3 if r["R"] >= 10 else 4)
+            if r["grade"] != grade:
+                fail("GET %s/risk" % V, "%s: R %s gives grade %d, not %d" % (
+                    f["id"], r["R"], grade, r["grade"]))
+        st, body, _ = c("GET", V + "/risk", t["e2"], expect=200, label="GET risk as E002")
+        if isinstance(body, dict) and any(f["properties"].get("enterprise") != "E002"
+                                          for f in body.get("features", [])):
+            fail("GET %s/risk as E002" % V, "another enterprise's sources")
+        c("GET", V + "/risk", t["admin"], query={"at": "yesterday"}, expect=400)
+        RS = V + "/risk/{id}"
+        st, body, _ = c("GET", RS, t["admin"], params={"id": "E001-HS1"},
+                        query={"from": "-1h", "step": "10m"}, expect=200)
+        c("GET", RS, t["e2"], params={"id": "E001-HS1"}, expect=404,
+          label="GET E001's hazard source as E002")
+        c("GET", RS, t["admin"], params={"id": "nothing"}, expect=404)
+        c("GET", RS, t["admin"], params={"id": "E001-HS1"}, query={"step": "soon"}, expect=400)
+        st, body, _ = c("GET", V + "/aqi", t["regulator"], expect=200)
+        if isinstance(body, dict) and not body.get("features"):
+            fail("GET %s/aqi" % V, "no stations")
+        c("GET", V + "/aqi", t["admin"], query={"at": "then"}, expect=400)
+        st, body, _ = c("GET", V + "/idw", t["operator"],
+                        query={"pollutant": "PM2_5", "nx": "20", "ny": "10"}, expect=200)
+        if isinstance(body, dict) and len(body.get("features", [])) != 200:
+            fail("GET %s/idw" % V, "%d cells, expected 200" % len(body.get("features", [])))
+        c("GET", V + "/idw", t["operator"], query={"pollutant": "smoke"}, expect=400)
+        c("GET", V + "/idw", t["operator"], query={"nx": "600"}, expect=400)
+        c("GET", V + "/toxic", t["regulator"], expect=200)
+        c("GET", V + "/toxic", t["admin"], query={"at": "?"}, expect=400)
+        I = "/api/v1/incidents"
+        st, body, _ = c("POST", I, t["operator"], body=json.dumps(
+            {"tank": "E001-T101", "release_kg_s": 2.5, "note": "check"}), expect=201)
+        iid = body["incident"]["id"] if isinstance(body, dict) else "INC-1"
+        if isinstance(body, dict) and not any(z.get("polygon") for z in body.get("zones", [])):
+            fail("POST %s" % I, "no footprint for a 2.5 kg/s propane release")
+        c("POST", I, t["regulator"], body=json.dumps({"tank": "E001-T101", "release_kg_s": 1}),
+          expect=403, label="POST incident as regulator")
+        c("POST", I, t["e2"], body=json.dumps({"tank": "E001-T101", "release_kg_s": 1}),
+          expect=400, label="POST incident on E001's tank as E002")
+        c("POST", I, t["operator"], body="{not json", expect=400)
+        c("POST", I, t["operator"], body=json.dumps({"lon": 121.5, "lat": 30.8}), expect=400)
+        c("GET", I, t["regulator"], expect=200)
+        IT = I + "/{id}"
+        c("GET", IT, t["regulator"], params={"id": iid}, expect=200)
+        c("GET", IT, t["regulator"], params={"id": iid}, query={"at": "-1d"}, expect=200)
+        c("GET", IT, t["e2"], params={"id": iid}, expect=404, label="GET E001's incident as E002")
+        c("GET", IT, t["admin"], params={"id": "INC-99999"}, expect=404)
+        c("GET", IT, t["admin"], params={"id": iid}, query={"at": "never"}, expect=400)
+        IC = IT + "/close"
+        c("POST", IC, t["regulator"], params={"id": iid}, expect=403,
+          label="close an incident as regulator")
+        c("POST", IC, t["operator"], params={"id": iid}, expect=200)
+        c("POST", IC, t["operator"], params={"id": iid}, expect=409)
+        c("POST", IC, t["operator"], params={"id": "INC-99999"}, expect=404)
+
     def coverage(self):
         """Every operation was called and answered 200 at least once."""
         for (m, tpl) in self.doc.ops:
             seen = SEEN.get((m, tpl), set())
             if not seen:
                 fail("%s %s" % (m, tpl), "never called")
-            elif 200 not in seen and not (tpl == "/api/v1/ingest" and not getattr(
+            elif not seen & {200, 201} and not (tpl == "/api/v1/ingest" and not getattr(
                     self, "ingest_wired", False)):
                 fail("%s %s" % (m, tpl), "never answered 200 (statuses: %s)" % sorted(seen))
             documented = {int(s) for s in self.doc.ops[(m, tpl)].get("responses", {})
@@ -1602,6 +1668,7 @@ def main():
         steps = [("meta", ck.meta), ("series", ck.series), ("layers", ck.layers),
                  ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
                  ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
+                 ("views and incidents", ck.views),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
                  ("documented paths served", ck.every_path_served),

@@ -738,6 +738,32 @@ static void test_ingest_views(void **state) {
     }
     assert_true(json_array_size(json_object_get(j, "devices")) >= 1);
     json_decref(j);
+    /* HTTP ingest: stored as if published, and readable at once */
+    int st;
+    int64_t ts = now_ms();
+    char body[160], path[160];
+    snprintf(body, sizeof body, "{\"ts\": %lld, \"values\": {\"flow\": 41.5, \"bad\": \"x\"}}",
+             (long long)ts);
+    j = call("POST", "/api/v1/ingest?device=http-meter", W.e2, body, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "accepted")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "rejected")), 1);
+    json_decref(j);
+    j = get_ok("/api/v1/last?series=E002/http-meter/flow", W.e2);
+    json_t *v = json_array_get(json_object_get(j, "values"), 0);
+    assert_int_equal(json_integer_value(json_object_get(v, "ts")), ts);
+    assert_true(json_number_value(json_object_get(v, "value")) == 41.5);
+    json_decref(j);
+    /* a spoofed series of another enterprise is refused whole */
+    snprintf(body, sizeof body, "{\"ts\": %lld, \"values\": {\"E001/gd-01/lel\": 99}}",
+             (long long)ts);
+    j = call("POST", "/api/v1/ingest?device=http-meter", W.e2, body, &st);
+    assert_int_equal(st, 422);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+                        "rejected");
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/ingest?device=a/b&enterprise=E002");
+    expect_error("POST", path, W.admin, "{}", 400, "bad_request");
     expect_error("POST", "/api/v1/ingest?device=x", W.regul, "{}", 403, "forbidden");
     expect_error("POST", "/api/v1/ingest?device=x&enterprise=E001", W.e2, "{}", 403, "forbidden");
 }

@@ -1,0 +1,725 @@
+/*
+ * test_submit.c - ingest_service_submit (the road of HTTP payloads into
+ * ingest) and the per-enterprise counters, with the service in-process
+ * against a real mosquitto broker on a free loopback port: submissions from
+ * several threads while MQTT messages flow, per-message results, the same
+ * rejections as MQTT, durability across a crash, stop and timeouts.
+ */
+#include <inttypes.h>
+#include <mosquitto.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "historian/historian.h"
+#include "ingest/ingest.h"
+#include "tests/support/proc.h"
+#include "tests/support/testutil.h"
+
+static int64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- the rig: broker, historian, the service in-process ---- */
+
+typedef struct rig {
+    char dir[512], spool[600], hdir[600];
+    int port;
+    pid_t broker;
+    hist *h;
+    ingest_service *svc;
+    ingest_enterprise ents[4];
+} rig;
+
+static void rig_start_service(rig *r, int sync_interval_ms, bool ack_after_fsync) {
+    hist_error he;
+    hist_options ho;
+    hist_options_default(&ho);
+    ho.sync = HIST_SYNC_NONE; /* as parkd: hist_sync at each commit makes points durable */
+    if (hist_open(r->hdir, &ho, &r->h, &he) != HIST_OK) fail_msg("hist_open: %s", he.msg);
+    const char *ids[] = {"E001", "E002", "E003", "E009"};
+    for (int i = 0; i < 4; i++) r->ents[i] = (ingest_enterprise){.id = ids[i]};
+    ingest_service_options o;
+    memset(&o, 0, sizeof o);
+    ingest_options_default(&o.pipeline);
+    o.pipeline.historian = r->h;
+    o.pipeline.enterprises = r->ents;
+    o.pipeline.n_enterprises = 4;
+    o.spool_dir = r->spool;
+    o.host = "127.0.0.1";
+    o.port = r->port;
+    o.client_id = "parkd-test-submit";
+    o.keepalive_s = 5;
+    o.ack_after_fsync = ack_after_fsync;
+    o.sync_interval_ms = sync_interval_ms;
+    char err[256];
+    if (ingest_service_start(&o, &r->svc, err, sizeof err) != 0) fail_msg("start: %s", err);
+}
+
+static void rig_up(rig *r, const char *name, int sync_interval_ms, bool ack_after_fsync) {
+    memset(r, 0, sizeof *r);
+    testutil_tmpdir(r->dir, sizeof r->dir, name);
+    snprintf(r->spool, sizeof r->spool, "%s/spool", r->dir);
+    snprintf(r->hdir, sizeof r->hdir, "%s/historian", r->dir);
+    r->port = proc_free_port();
+    assert_true(r->port > 0);
+    r->broker = proc_start_broker(r->dir, r->port);
+    assert_true(r->broker > 0);
+    assert_true(proc_port_open(r->port));
+    rig_start_service(r, sync_interval_ms, ack_after_fsync);
+}
+
+/* Stops the service (answers every waiting call) and frees it. */
+static void rig_stop_service(rig *r) {
+    if (!r->svc) return;
+    assert_int_equal(ingest_service_stop(r->svc), 0);
+    ingest_service_free(r->svc);
+    r->svc = NULL;
+}
+
+static void rig_down(rig *r) {
+    rig_stop_service(r);
+    hist_error he;
+    if (r->h) assert_int_equal(hist_close(r->h, &he), HIST_OK);
+    r->h = NULL;
+    if (r->broker > 0) proc_stop(r->broker, SIGTERM);
+    r->broker = 0;
+    testutil_rmtree(r->dir);
+}
+
+/* The enterprise's row of ingest_enterprise_counts. */
+static ingest_enterprise_count counts_of(rig *r, const char *enterprise) {
+    ingest_enterprise_count rows[8];
+    size_t n = ingest_enterprise_counts(ingest_service_pipeline(r->svc), rows, 8);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].enterprise, enterprise)) return rows[i];
+    fail_msg("no counters for %s", enterprise);
+    return rows[0];
+}
+
+/* The point of a series at ts, or present = false. */
+static hist_value point_at(hist *h, const char *series, int64_t ts) {
+    hist_value v = {0};
+    uint32_t id;
+    hist_error err;
+    if (hist_series_lookup(h, series, &id, &err) != HIST_OK) return v;
+    hist_samples s = {0};
+    if (hist_query_raw(h, id, ts, ts + 1, 0, &s, &err) == HIST_OK && s.n == 1)
+        v = (hist_value){.present = true,
+                         .ts_ms = s.v[0].ts_ms,
+                         .value = s.v[0].value,
+                         .quality = s.v[0].quality};
+    hist_samples_free(&s);
+    return v;
+}
+
+static size_t series_count(hist *h, const char *enterprise) {
+    hist_series_list l = {0};
+    hist_error err;
+    assert_int_equal(hist_series_find(h, enterprise, &l, &err), HIST_OK);
+    size_t n = l.n;
+    hist_series_list_free(&l);
+    return n;
+}
+
+/* ---- an MQTT publisher of exact payloads ---- */
+
+typedef struct publisher {
+    struct mosquitto *m;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sent, acked;
+} publisher;
+
+static void on_publish(struct mosquitto *m, void *obj, int mid) {
+    (void)m, (void)mid;
+    publisher *pub = obj;
+    pthread_mutex_lock(&pub->mu);
+    pub->acked++;
+    pthread_cond_broadcast(&pub->cv);
+    pthread_mutex_unlock(&pub->mu);
+}
+
+static void pub_open(publisher *pub, int port) {
+    memset(pub, 0, sizeof *pub);
+    pthread_mutex_init(&pub->mu, NULL);
+    pthread_cond_init(&pub->cv, NULL);
+    mosquitto_lib_init();
+    pub->m = mosquitto_new(NULL, true, pub);
+    assert_non_null(pub->m);
+    mosquitto_publish_callback_set(pub->m, on_publish);
+    assert_int_equal(mosquitto_connect(pub->m, "127.0.0.1", port, 10), MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_loop_start(pub->m), MOSQ_ERR_SUCCESS);
+}
+
+/* QoS 1; returns without waiting for the PUBACK (pub_wait does). */
+static int pub_send(publisher *pub, const char *topic, const char *payload) {
+    pthread_mutex_lock(&pub->mu);
+    pub->sent++;
+    pthread_mutex_unlock(&pub->mu);
+    return mosquitto_publish(pub->m, NULL, topic, (int)strlen(payload), payload, 1, false);
+}
+
+static void pub_wait(publisher *pub) {
+    pthread_mutex_lock(&pub->mu);
+    while (pub->acked < pub->sent) pthread_cond_wait(&pub->cv, &pub->mu);
+    pthread_mutex_unlock(&pub->mu);
+}
+
+static void pub_close(publisher *pub) {
+    pub_wait(pub);
+    mosquitto_disconnect(pub->m);
+    mosquitto_loop_stop(pub->m, false);
+    mosquitto_destroy(pub->m);
+    mosquitto_lib_cleanup();
+}
+
+/* Waits until the service has subscribed: a status message of E009 (which
+ * no test counts) must come through. */
+static void wait_subscribed(rig *r, publisher *pub) {
+    ingest *g = ingest_service_pipeline(r->svc);
+    for (int i = 0; i < 600; i++) {
+        assert_int_equal(pub_send(pub, "park/E009/probe/status", "online"), MOSQ_ERR_SUCCESS);
+        pub_wait(pub);
+        proc_sleep_ms(50);
+        ingest_device d[4];
+        if (ingest_devices(g, d, 4) > 0) return;
+    }
+    fail_msg("the service never received a message from the broker");
+}
+
+/* Waits until the pipeline has flushed want points of enterprise e (a
+ * bound, not a speed check: generous). */
+static void wait_points(rig *r, const char *e, uint64_t want) {
+    for (int i = 0; i < 6000 && counts_of(r, e).points < want; i++) proc_sleep_ms(10);
+    assert_int_equal(counts_of(r, e).points, want);
+}
+
+/* ---- submissions from several threads while MQTT flows ---- */
+
+#define SUB_THREADS  4
+#define SUB_MESSAGES 60
+#define SUB_READINGS 3
+#define MQ_MESSAGES  400
+#define MQ_READINGS  5
+
+typedef struct submitter {
+    rig *r;
+    int t;
+    int64_t t0;
+    int failures;        /* calls that did not return 0 with the right counts */
+    int not_queryable;   /* readings not in the historian when the call returned */
+    char first_err[256]; /* the first failure, for the report */
+} submitter;
+
+static const char *sub_enterprise(int t) {
+    return t % 2 ? "E003" : "E002";
+}
+
+static double sub_value(int t, int j, int k) {
+    return t * 1e6 + j * 10 + k + 0.25;
+}
+
+static void *submit_main(void *arg) {
+    submitter *sb = arg;
+    static const char *tags[SUB_READINGS] = {"x", "y", "z"};
+    for (int j = 0; j < SUB_MESSAGES; j++) {
+        char topic[128], payload[512];
+        snprintf(topic, sizeof topic, "park/%s/http-%d/data", sub_enterprise(sb->t), sb->t);
+        int64_t ts = sb->t0 + j;
+        snprintf(payload, sizeof payload,
+                 "{\"ts\": %" PRId64 ", \"values\": {\"x\": %.17g, \"y\": %.17g, \"z\": %.17g}}",
+                 ts, sub_value(sb->t, j, 0), sub_value(sb->t, j, 1), sub_value(sb->t, j, 2));
+        ingest_submit_result res;
+        char err[256];
+        int rc = ingest_service_submit(sb->r->svc, topic, payload, strlen(payload), 60000, &res,
+                                       err, sizeof err);
+        if (rc != 0 || res.readings_accepted != SUB_READINGS || res.readings_rejected != 0 ||
+            res.message_rejected || res.first_reason[0]) {
+            if (!sb->failures++)
+                snprintf(sb->first_err, sizeof sb->first_err,
+                         "rc %d (%.200s) accepted %zu rejected %zu", rc, err, res.readings_accepted,
+                         res.readings_rejected);
+            continue;
+        }
+        /* Handled and stored before the call returned: queryable now. */
+        for (int k = 0; k < SUB_READINGS; k++) {
+            char series[128];
+            snprintf(series, sizeof series, "%s/http-%d/%s", sub_enterprise(sb->t), sb->t, tags[k]);
+            hist_value v = point_at(sb->r->h, series, ts);
+            if (!v.present || v.value != sub_value(sb->t, j, k)) sb->not_queryable++;
+        }
+    }
+    return NULL;
+}
+
+typedef struct mq_flow {
+    publisher *pub;
+    int64_t t0;
+    int errors;
+} mq_flow;
+
+static double mq_value(int i, int k) {
+    return i * 100 + k + 0.5;
+}
+
+static void *mqtt_main(void *arg) {
+    mq_flow *f = arg;
+    for (int i = 0; i < MQ_MESSAGES; i++) {
+        char topic[64], payload[512];
+        snprintf(topic, sizeof topic, "park/E001/mq-%d/data", i % 4);
+        int n =
+            snprintf(payload, sizeof payload, "{\"ts\": %" PRId64 ", \"values\": {", f->t0 + i / 4);
+        for (int k = 0; k < MQ_READINGS; k++)
+            n += snprintf(payload + n, sizeof payload - (size_t)n, "%s\"v%d\": %.17g",
+                          k ? ", " : "", k, mq_value(i, k));
+        snprintf(payload + n, sizeof payload - (size_t)n, "}}");
+        if (pub_send(f->pub, topic, payload) != MOSQ_ERR_SUCCESS) f->errors++;
+        if (i % 50 == 49) pub_wait(f->pub); /* keep a steady flow, not one lump */
+    }
+    pub_wait(f->pub);
+    return NULL;
+}
+
+static void check_all_stored(hist *h, int64_t sub_t0, int64_t mq_t0) {
+    static const char *tags[SUB_READINGS] = {"x", "y", "z"};
+    size_t missing = 0;
+    for (int t = 0; t < SUB_THREADS; t++)
+        for (int j = 0; j < SUB_MESSAGES; j++)
+            for (int k = 0; k < SUB_READINGS; k++) {
+                char series[128];
+                snprintf(series, sizeof series, "%s/http-%d/%s", sub_enterprise(t), t, tags[k]);
+                hist_value v = point_at(h, series, sub_t0 + j);
+                if (!v.present || v.value != sub_value(t, j, k)) missing++;
+            }
+    for (int i = 0; i < MQ_MESSAGES; i++)
+        for (int k = 0; k < MQ_READINGS; k++) {
+            char series[128];
+            snprintf(series, sizeof series, "E001/mq-%d/v%d", i % 4, k);
+            hist_value v = point_at(h, series, mq_t0 + i / 4);
+            if (!v.present || v.value != mq_value(i, k)) missing++;
+        }
+    if (missing) fail_msg("%zu readings are missing from the historian", missing);
+}
+
+static void test_submit_concurrent_with_mqtt(void **state) {
+    (void)state;
+    rig r;
+    rig_up(&r, "submit-concurrent", 20, true);
+    publisher pub;
+    pub_open(&pub, r.port);
+    wait_subscribed(&r, &pub);
+    int64_t sub_t0 = now_ms() - 600000, mq_t0 = now_ms() - 300000;
+
+    mq_flow flow = {.pub = &pub, .t0 = mq_t0};
+    pthread_t mq;
+    assert_int_equal(pthread_create(&mq, NULL, mqtt_main, &flow), 0);
+    submitter sb[SUB_THREADS];
+    pthread_t th[SUB_THREADS];
+    for (int t = 0; t < SUB_THREADS; t++) {
+        sb[t] = (submitter){.r = &r, .t = t, .t0 = sub_t0};
+        assert_int_equal(pthread_create(&th[t], NULL, submit_main, &sb[t]), 0);
+    }
+    for (int t = 0; t < SUB_THREADS; t++) pthread_join(th[t], NULL);
+    pthread_join(mq, NULL);
+    assert_int_equal(flow.errors, 0);
+    for (int t = 0; t < SUB_THREADS; t++) {
+        if (sb[t].failures)
+            fail_msg("thread %d: %d failed submissions, first: %s", t, sb[t].failures,
+                     sb[t].first_err);
+        assert_int_equal(sb[t].not_queryable, 0);
+    }
+
+    /* Submitted points were flushed before their calls returned: exact now. */
+    for (int e = 0; e < 2; e++) {
+        ingest_enterprise_count c = counts_of(&r, e ? "E003" : "E002");
+        uint64_t msgs = (SUB_THREADS / 2) * SUB_MESSAGES;
+        assert_int_equal(c.messages, msgs);
+        assert_int_equal(c.messages_rejected, 0);
+        assert_int_equal(c.readings, msgs * SUB_READINGS);
+        assert_int_equal(c.points, msgs * SUB_READINGS);
+        assert_int_equal(c.readings_rejected, 0);
+        assert_true(c.last_message_ms >= sub_t0 + 600000 - 1000);
+    }
+    /* The MQTT messages are all acknowledged, so in the spool; wait for them. */
+    wait_points(&r, "E001", MQ_MESSAGES * MQ_READINGS);
+    ingest_enterprise_count c = counts_of(&r, "E001");
+    assert_int_equal(c.messages, MQ_MESSAGES);
+    assert_int_equal(c.messages_rejected, 0);
+    assert_int_equal(c.readings, MQ_MESSAGES * MQ_READINGS);
+    assert_int_equal(c.readings_rejected, 0);
+    assert_true(c.last_message_ms > 0);
+    /* The per-enterprise rows add up to the park's counters. */
+    ingest_stats st;
+    ingest_get_stats(ingest_service_pipeline(r.svc), &st);
+    ingest_enterprise_count rows[4];
+    assert_int_equal(ingest_enterprise_counts(ingest_service_pipeline(r.svc), rows, 4), 4);
+    uint64_t msgs = 0, readings = 0, points = 0;
+    for (int i = 0; i < 4; i++)
+        msgs += rows[i].messages, readings += rows[i].readings, points += rows[i].points;
+    assert_int_equal(msgs, st.messages);
+    assert_int_equal(readings, st.readings);
+    assert_int_equal(points, st.points);
+    assert_string_equal(rows[0].enterprise, "E001"); /* configuration order */
+    assert_string_equal(rows[3].enterprise, "E009");
+
+    ingest_service_stats ss;
+    ingest_service_get_stats(r.svc, &ss);
+    assert_int_equal(ss.submitted, SUB_THREADS * SUB_MESSAGES);
+    assert_int_equal(ss.submit_failures, 0);
+    assert_int_equal(ss.submits_waiting, 0);
+    assert_true(ss.spooled_messages >= SUB_THREADS * SUB_MESSAGES + MQ_MESSAGES);
+    assert_false(ss.failed);
+
+    pub_close(&pub);
+    rig_stop_service(&r);
+    check_all_stored(r.h, sub_t0, mq_t0);
+    rig_down(&r);
+}
+
+/* ---- per-message results and the same rejections as MQTT ---- */
+
+static ingest_submit_result submit_ok(rig *r, const char *topic, const char *payload) {
+    ingest_submit_result res;
+    char err[256];
+    int rc = ingest_service_submit(r->svc, topic, payload, strlen(payload), 60000, &res, err,
+                                   sizeof err);
+    if (rc != 0) fail_msg("submit %s: %s", topic, err);
+    return res;
+}
+
+static const ingest_dead_letter *find_dead(const ingest_dead_letter *d, size_t n,
+                                           const char *topic) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(d[i].topic, topic)) return &d[i];
+    fail_msg("no dead letter for %s", topic);
+    return NULL;
+}
+
+static void test_submit_results_and_rejections(void **state) {
+    (void)state;
+    rig r;
+    rig_up(&r, "submit-reject", 20, false);
+    publisher pub;
+    pub_open(&pub, r.port);
+    wait_subscribed(&r, &pub);
+    ingest *g = ingest_service_pipeline(r.svc);
+    int64_t t = now_ms() - 60000;
+    char p[512];
+
+    /* One bad value next to a good one: 1 accepted, 1 rejected, with why. */
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"good\": 1.5, \"bad\": \"text\"}}",
+             t);
+    ingest_submit_result res = submit_ok(&r, "park/E001/dev-1/data", p);
+    assert_int_equal(res.readings_accepted, 1);
+    assert_int_equal(res.readings_rejected, 1);
+    assert_false(res.message_rejected);
+    assert_string_equal(res.first_reason, "bad_value_type");
+    assert_non_null(strstr(res.first_message, "bad"));
+    hist_value v = point_at(r.h, "E001/dev-1/good", t);
+    assert_true(v.present && v.value == 1.5);
+    assert_false(point_at(r.h, "E001/dev-1/bad", t).present);
+
+    /* The same in line protocol: a NaN line and a good line. */
+    snprintf(p, sizeof p, "m v=nan %" PRId64 "\nm v=2 %" PRId64 "\n", t, t);
+    res = submit_ok(&r, "park/E002/lp-1/data", p);
+    assert_int_equal(res.readings_accepted, 1);
+    assert_int_equal(res.readings_rejected, 1);
+    assert_string_equal(res.first_reason, "nan_or_inf");
+    assert_true(point_at(r.h, "E002/lp-1/m.v", t).value == 2.0);
+
+    /* An enterprise the park does not know: the whole message. */
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"x\": 1}}", t);
+    res = submit_ok(&r, "park/E999/dev/data", p);
+    assert_true(res.message_rejected);
+    assert_int_equal(res.readings_accepted, 0);
+    assert_string_equal(res.first_reason, "unknown_enterprise");
+
+    /* E001 naming E002's series, next to a reading of its own: nothing stored. */
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"E002/tank/m.v\": 1, \"own\": 2}}",
+             t);
+    res = submit_ok(&r, "park/E001/gw/data", p);
+    assert_true(res.message_rejected);
+    assert_int_equal(res.readings_accepted, 0);
+    assert_string_equal(res.first_reason, "foreign_series");
+    snprintf(p, sizeof p,
+             "m,enterprise=E002,device=tank v=1 %" PRId64 "\nm,device=tank v=2 %" PRId64, t, t);
+    res = submit_ok(&r, "park/E001/gw/data", p);
+    assert_true(res.message_rejected);
+    assert_string_equal(res.first_reason, "foreign_series");
+
+    /* Malformed JSON, a topic that is none of ours, a status message. */
+    res = submit_ok(&r, "park/E001/dev-2/data", "{\"ts\": 1, \"values\": {");
+    assert_true(res.message_rejected);
+    assert_string_equal(res.first_reason, "malformed_json");
+    res = submit_ok(&r, "factory/E001/dev/data", p);
+    assert_true(res.message_rejected);
+    assert_string_equal(res.first_reason, "bad_topic");
+    res = submit_ok(&r, "", p);
+    assert_true(res.message_rejected);
+    assert_string_equal(res.first_reason, "bad_topic");
+    res = submit_ok(&r, "park/E001/dev-3/status", "online");
+    assert_false(res.message_rejected);
+    assert_int_equal(res.readings_accepted + res.readings_rejected, 0);
+    assert_string_equal(res.first_reason, "");
+
+    /* The same mixed payload over MQTT: the dead letters and the counters
+     * must not tell the two roads apart. */
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"good\": 1.5, \"bad\": \"text\"}}",
+             t);
+    assert_int_equal(pub_send(&pub, "park/E001/dev-mq/data", p), MOSQ_ERR_SUCCESS);
+    pub_wait(&pub);
+    res = submit_ok(&r, "park/E001/dev-http/data", p);
+    wait_points(&r, "E001", 3); /* dev-1/good, dev-mq/good, dev-http/good */
+    ingest_dead_letter dead[32];
+    size_t nd = ingest_dead_letters(g, dead, 32);
+    const ingest_dead_letter *dm = find_dead(dead, nd, "park/E001/dev-mq/data"),
+                             *dh = find_dead(dead, nd, "park/E001/dev-http/data");
+    assert_string_equal(dm->reason, dh->reason);
+    assert_string_equal(dm->message, dh->message);
+    assert_string_equal(dm->excerpt, dh->excerpt);
+    assert_string_equal(dm->enterprise, dh->enterprise);
+    assert_int_equal(dm->payload_len, dh->payload_len);
+    assert_int_equal(dm->whole_message, dh->whole_message);
+    for (size_t i = 0; i < nd; i++) assert_int_not_equal(dead[i].topic[0], '#'); /* no marker */
+    find_dead(dead, nd, "park/E999/dev/data");
+    find_dead(dead, nd, "factory/E001/dev/data");
+
+    ingest_stats st;
+    ingest_get_stats(g, &st);
+    bool seen_unknown = false, seen_foreign = false, seen_type = false;
+    for (size_t i = 0; i < st.n_rejects; i++) {
+        const ingest_reject_count *rc = &st.rejects[i];
+        if (!strcmp(rc->reason, "unknown_enterprise") && !strcmp(rc->enterprise, "E999"))
+            seen_unknown = rc->messages == 1;
+        if (!strcmp(rc->reason, "foreign_series") && !strcmp(rc->enterprise, "E001"))
+            seen_foreign = rc->messages == 2;
+        if (!strcmp(rc->reason, "bad_value_type") && !strcmp(rc->enterprise, "E001"))
+            seen_type = rc->readings == 3; /* dev-1, dev-mq, dev-http */
+    }
+    assert_true(seen_unknown && seen_foreign && seen_type);
+
+    /* E001: dev-1, 2 x gw, dev-2, dev-3 status, dev-mq, dev-http. */
+    ingest_enterprise_count c = counts_of(&r, "E001");
+    assert_int_equal(c.messages, 7);
+    assert_int_equal(c.messages_rejected, 3); /* 2 x foreign_series, malformed_json */
+    assert_int_equal(c.readings_rejected, 3);
+    assert_int_equal(c.points, 3);
+    c = counts_of(&r, "E002");
+    assert_int_equal(c.messages, 1);
+    assert_int_equal(c.readings_rejected, 1);
+    assert_int_equal(c.points, 1);
+
+    pub_close(&pub);
+    rig_stop_service(&r);
+    assert_int_equal(series_count(r.h, "E999"), 0);
+    assert_int_equal(series_count(r.h, "E002"), 1); /* lp-1/m.v only, no spoofed tank */
+    assert_false(point_at(r.h, "E001/gw/own", t).present);
+    rig_down(&r);
+}
+
+/* ---- stop, timeouts ---- */
+
+typedef struct waiter {
+    rig *r;
+    int64_t ts;
+    int rc;
+    ingest_submit_result res;
+    char err[256];
+} waiter;
+
+static void *wait_main(void *arg) {
+    waiter *w = arg;
+    char p[256];
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"w\": 7}}", w->ts);
+    w->rc = ingest_service_submit(w->r->svc, "park/E002/waiter/data", p, strlen(p), 0, &w->res,
+                                  w->err, sizeof w->err);
+    return NULL;
+}
+
+static void test_submit_timeout_stop_and_after_stop(void **state) {
+    (void)state;
+    rig r;
+    /* A commit interval far beyond the timeouts below: no call can be
+     * answered before stop commits. */
+    rig_up(&r, "submit-stop", 600000, false);
+    int64_t t = now_ms() - 60000;
+    char p[256], err[256];
+    ingest_submit_result res;
+
+    /* Timeout: handled but not yet durable. The message is still stored. */
+    snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"late\": 3}}", t);
+    int rc = ingest_service_submit(r.svc, "park/E002/slow/data", p, strlen(p), 300, &res, err,
+                                   sizeof err);
+    assert_int_equal(rc, -1);
+    assert_true(!strncmp(err, "timeout:", 8));
+    assert_non_null(strstr(err, "will still be stored"));
+
+    /* A caller without a time limit is answered by stop, after the last commit. */
+    waiter w = {.r = &r, .ts = t};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
+    ingest_service_stats ss;
+    for (int i = 0; i < 3000; i++) {
+        ingest_service_get_stats(r.svc, &ss);
+        if (ss.submits_waiting == 1 && counts_of(&r, "E002").messages == 2) break;
+        proc_sleep_ms(10);
+    }
+    assert_int_equal(counts_of(&r, "E002").messages, 2);
+    assert_int_equal(ingest_service_stop(r.svc), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_int_equal(w.res.readings_accepted, 1);
+
+    /* After stop: refused at once, saying why. */
+    rc = ingest_service_submit(r.svc, "park/E002/slow/data", p, strlen(p), 1000, &res, err,
+                               sizeof err);
+    assert_int_equal(rc, -1);
+    assert_true(!strncmp(err, "stopping:", 9));
+    assert_int_equal(res.readings_accepted, 0);
+    ingest_service_get_stats(r.svc, &ss);
+    assert_int_equal(ss.submitted, 1);
+    assert_int_equal(ss.submit_failures, 2);
+    /* Bad arguments. */
+    assert_int_equal(ingest_service_submit(r.svc, NULL, p, 1, 10, &res, err, sizeof err), -1);
+    assert_true(!strncmp(err, "invalid:", 8));
+    ingest_service_free(r.svc);
+    r.svc = NULL;
+
+    assert_true(point_at(r.h, "E002/slow/late", t).value == 3.0);
+    assert_true(point_at(r.h, "E002/waiter/w", t).value == 7.0);
+    rig_down(&r);
+}
+
+/* ---- submissions do not need the broker ---- */
+
+static void test_submit_without_broker(void **state) {
+    (void)state;
+    rig r;
+    rig_up(&r, "submit-nobroker", 20, true);
+    ingest_service_stats ss;
+    for (int i = 0; i < 1000; i++) {
+        ingest_service_get_stats(r.svc, &ss);
+        if (ss.connected) break;
+        proc_sleep_ms(10);
+    }
+    assert_true(ss.connected);
+    proc_stop(r.broker, SIGTERM);
+    r.broker = 0;
+    for (int i = 0; i < 1000; i++) {
+        ingest_service_get_stats(r.svc, &ss);
+        if (!ss.connected) break;
+        proc_sleep_ms(10);
+    }
+    assert_false(ss.connected);
+    int64_t t = now_ms() - 60000;
+    for (int j = 0; j < 5; j++) {
+        char p[256], err[256];
+        ingest_submit_result res;
+        snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"v\": %d}}", t + j, j);
+        int rc = ingest_service_submit(r.svc, "park/E001/offline/data", p, strlen(p), 60000, &res,
+                                       err, sizeof err);
+        if (rc != 0) fail_msg("submit without a broker: %s", err);
+        assert_int_equal(res.readings_accepted, 1);
+        assert_true(point_at(r.h, "E001/offline/v", t + j).value == j);
+    }
+    rig_down(&r);
+}
+
+/* ---- durability: a crash right after the calls returned loses nothing ---- */
+
+#define CRASH_MESSAGES 40
+
+static void test_submit_survives_crash(void **state) {
+    (void)state;
+    rig r;
+    memset(&r, 0, sizeof r);
+    testutil_tmpdir(r.dir, sizeof r.dir, "submit-crash");
+    snprintf(r.spool, sizeof r.spool, "%s/spool", r.dir);
+    snprintf(r.hdir, sizeof r.hdir, "%s/historian", r.dir);
+    r.port = proc_free_port();
+    r.broker = proc_start_broker(r.dir, r.port);
+    assert_true(proc_port_open(r.port));
+    int64_t t = now_ms() - 60000;
+    char okfile[700];
+    snprintf(okfile, sizeof okfile, "%s/ok.txt", r.dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child: submits, notes each call that returned 0, then dies
+         * without stopping anything (no commit, no close). */
+        rig_start_service(&r, 20, true);
+        FILE *f = fopen(okfile, "w");
+        if (!f) _exit(3);
+        for (int j = 0; j < CRASH_MESSAGES; j++) {
+            char p[256], err[256];
+            ingest_submit_result res;
+            snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"a\": %d, \"b\": %d}}",
+                     t + j, j, -j);
+            if (ingest_service_submit(r.svc, "park/E003/crash/data", p, strlen(p), 60000, &res, err,
+                                      sizeof err) != 0 ||
+                res.readings_accepted != 2)
+                _exit(4);
+            fprintf(f, "%d\n", j);
+            fflush(f);
+        }
+        fclose(f);
+        kill(getpid(), SIGKILL);
+        _exit(5);
+    }
+    int st = 0;
+    double until = proc_now() + 300;
+    while (waitpid(pid, &st, WNOHANG) == 0 && proc_now() < until) proc_sleep_ms(20);
+    if (proc_now() >= until) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fail_msg("the child did not finish");
+    }
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    char *ok = proc_read_file(okfile);
+    assert_non_null(ok);
+    int n_ok = 0;
+    for (char *q = ok; *q; q++) n_ok += *q == '\n';
+    free(ok);
+    assert_int_equal(n_ok, CRASH_MESSAGES);
+    /* Only the historian, as it was left: no spool replay. */
+    hist_error he;
+    hist *h = NULL;
+    if (hist_open(r.hdir, NULL, &h, &he) != HIST_OK) fail_msg("hist_open: %s", he.msg);
+    for (int j = 0; j < CRASH_MESSAGES; j++) {
+        hist_value a = point_at(h, "E003/crash/a", t + j), b = point_at(h, "E003/crash/b", t + j);
+        if (!a.present || a.value != j || !b.present || b.value != -j)
+            fail_msg("message %d, acknowledged before the crash, is not in the historian", j);
+    }
+    assert_int_equal(hist_close(h, &he), HIST_OK);
+    r.h = NULL;
+    rig_down(&r);
+}
+
+int main(void) {
+    (void)proc_bindir; /* proc.h's, for the tests that run parkd */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_submit_concurrent_with_mqtt),
+        cmocka_unit_test(test_submit_results_and_rejections),
+        cmocka_unit_test(test_submit_timeout_stop_and_after_stop),
+        cmocka_unit_test(test_submit_without_broker),
+        cmocka_unit_test(test_submit_survives_crash),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    proc_cleanup();
+    return rc;
+}
