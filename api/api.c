@@ -1848,6 +1848,15 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
         "# TYPE parkwatch_http_rate_limited_total counter\nparkwatch_http_rate_limited_total "
         "%llu\n",
         streams, (unsigned long long)s->rate_limited);
+    sb_printf(&b,
+              "# HELP parkwatch_http_layer_renders_total Live layers rendered.\n"
+              "# TYPE parkwatch_http_layer_renders_total counter\n"
+              "parkwatch_http_layer_renders_total %llu\n"
+              "# HELP parkwatch_http_layer_cache_hits_total Live layers served from a rendering "
+              "less than 250 ms old.\n"
+              "# TYPE parkwatch_http_layer_cache_hits_total counter\n"
+              "parkwatch_http_layer_cache_hits_total %llu\n",
+              (unsigned long long)s->layer_renders, (unsigned long long)s->layer_cache_hits);
     hist_stats hs;
     hist_get_gauges(s->o.historian, &hs);
     sb_printf(&b,
