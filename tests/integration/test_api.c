@@ -559,6 +559,16 @@ static void test_alarm_roles_and_actions(void **state) {
         assert_string_equal(json_string_value(json_object_get(a, "enterprise")), "E001");
     }
     json_decref(j);
+    /* and the audit log, with the token's id and name */
+    char audit_path[800];
+    snprintf(audit_path, sizeof audit_path, "%s/audit.log", W.p.data);
+    char *audit = proc_read_file(audit_path);
+    assert_non_null(audit);
+    assert_non_null(strstr(audit, "\"name\":\"operator-li\""));
+    assert_non_null(strstr(audit, "\"action\":\"ack\""));
+    assert_non_null(strstr(audit, "\"comment\":\"crew sent to T201\""));
+    assert_non_null(strstr(audit, "\"action\":\"shelve\""));
+    free(audit);
     j = get_ok("/api/v1/alarms/kpis?from=-1h", W.e2);
     assert_true(json_integer_value(json_object_get(j, "alarms")) >= 2);
     assert_string_equal(json_string_value(json_object_get(j, "enterprise")), "E002");
