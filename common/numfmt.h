@@ -86,6 +86,14 @@ static inline size_t nf_short_decimal(char *out, double v, int max_k, int max_di
     return 0;
 }
 
+/* v rounded to k fraction digits (k <= 9; |v| < 1e9), trailing zeros
+ * trimmed: coordinates. */
+static inline size_t nf_fixed_digits(char *out, double v, int k) {
+    double r = round(fabs(v) * nf_p10[k]);
+    if (!isfinite(v) || r >= 9007199254740992.0) return (size_t)snprintf(out, NF_MAX, "%.*f", k, v);
+    return nf_fixed(out, v < 0 && r != 0, (uint64_t)r, k);
+}
+
 static inline size_t nf_double(char *out, double v) {
     if (!isfinite(v)) {
         memcpy(out, "null", 4);

@@ -300,6 +300,7 @@ int bench_peers(int argc, char **argv);  /* bench_peers.c */
 int bench_geo(int argc, char **argv);    /* bench_geo.c */
 int bench_alarms(int argc, char **argv); /* bench_ingest.c */
 int bench_api(int argc, char **argv);    /* bench_api.c */
+int bench_views(int argc, char **argv);  /* bench_views.c */
 
 static void usage(void) {
     fprintf(
@@ -310,6 +311,7 @@ static void usage(void) {
         "                        [--ack-after write|fsync] [--backlog] [--dir DIR] [--keep]\n"
         "       parkbench peers --dir DIR [-S series] [-D seconds]\n"
         "       parkbench geo [--scale N] [--dir DIR]\n"
+        "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
         "       parkbench alarms [--rules N] [--seconds S]\n"
         "       parkbench api [--seconds S] [--connections C] [--ingest-rate N] [--hz H] "
         "[--keep]\n");
@@ -326,6 +328,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "geo")) return bench_geo(argc - 2, argv + 2);
     if (!strcmp(argv[1], "alarms")) return bench_alarms(argc - 2, argv + 2);
     if (!strcmp(argv[1], "api")) return bench_api(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "views")) return bench_views(argc - 2, argv + 2);
     usage();
     return 2;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/numfmt.h"
 #include "views/aqi.h"
 #include "views/idw.h"
 #include "views/plume.h"
@@ -600,7 +601,9 @@ int views_risk_source(views *v, const views_query *q, const char *id, int64_t fr
             for (size_t k = 0; k < steps; k++) json_array_append_new(arr, json_null());
             json_object_set_new(trend, t->substance, arr);
         }
-        double last = NAN;
+        /* the level standing at from carries into the first steps */
+        bool have0;
+        double last = value_of(v, from_ms - 1, lvl, &have0);
         size_t bi = 0;
         for (size_t k = 0; k < steps; k++) {
             int64_t t0 = from_ms + (int64_t)k * step_ms;
@@ -825,6 +828,23 @@ typedef struct tbuf {
     bool oom;
 } tbuf;
 
+static void tb_put(tbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p, b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
 static void tb_printf(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tb_printf(tbuf *b, const char *fmt, ...) {
     if (b->oom) return;
@@ -902,22 +922,45 @@ int views_idw(views *v, const views_query *q, const char *pollutant, int nx, int
             "{\"type\":\"FeatureCollection\",\"pollutant\":\"%s\",\"at\":%lld,\"stations\":%zu,"
             "\"nx\":%d,\"ny\":%d,\"features\":[",
             pollutants[p].tag, (long long)t, ns, nx, ny);
-        for (int j = 0; j < ny; j++)
+        /* each corner's "[lon,lat]" once: cells share them */
+        size_t w = (size_t)nx + 1, nc = w * ((size_t)ny + 1);
+        char(*ct)[48] = malloc(nc * sizeof *ct);
+        unsigned char *cl = malloc(nc);
+        for (size_t k = 0; ct && cl && k < nc; k++) {
+            size_t m = 0;
+            ct[k][m++] = '[';
+            m += nf_fixed_digits(ct[k] + m, lon[k], 7);
+            ct[k][m++] = ',';
+            m += nf_fixed_digits(ct[k] + m, lat[k], 7);
+            ct[k][m++] = ']';
+            cl[k] = (unsigned char)m;
+        }
+        if (!ct || !cl) b.oom = true;
+        static const char head[] =
+            "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[";
+        for (int j = 0; j < ny && !b.oom; j++)
             for (int i = 0; i < nx; i++) {
-                size_t c = (size_t)j * (size_t)nx + (size_t)i, w = (size_t)nx + 1;
-                size_t a = (size_t)j * w + (size_t)i, bb = a + 1, cc = a + w + 1, d = a + w;
-                tb_printf(
-                    &b,
-                    "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
-                    "[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]},"
-                    "\"properties\":{\"i\":%d,\"j\":%d,\"value\":",
-                    c ? "," : "", lon[a], lat[a], lon[bb], lat[bb], lon[cc], lat[cc], lon[d],
-                    lat[d], lon[a], lat[a], i, j);
-                if (isfinite(cells[c]))
-                    tb_printf(&b, "%.4g}}", cells[c]);
-                else
-                    tb_printf(&b, "null}}");
+                size_t c = (size_t)j * (size_t)nx + (size_t)i;
+                size_t a = (size_t)j * w + (size_t)i, corners[5] = {a, a + 1, a + w + 1, a + w, a};
+                if (c) tb_put(&b, ",", 1);
+                tb_put(&b, head, sizeof head - 1);
+                for (int k = 0; k < 5; k++) {
+                    if (k) tb_put(&b, ",", 1);
+                    tb_put(&b, ct[corners[k]], cl[corners[k]]);
+                }
+                char num[3 * NF_MAX + 64];
+                size_t m = (size_t)snprintf(num, sizeof num, "]]},\"properties\":{\"i\":");
+                m += nf_i64(num + m, i);
+                memcpy(num + m, ",\"j\":", 5), m += 5;
+                m += nf_i64(num + m, j);
+                memcpy(num + m, ",\"value\":", 9), m += 9;
+                m += isfinite(cells[c]) ? nf_double_sig(num + m, cells[c], 4)
+                                        : nf_double(num + m, NAN);
+                memcpy(num + m, "}}", 2), m += 2;
+                tb_put(&b, num, m);
             }
+        free(ct);
+        free(cl);
         tb_printf(&b, "]}");
     }
     free(st), free(cells), free(lon), free(lat);
@@ -1205,7 +1248,10 @@ int views_incidents(views *v, const views_query *q, json_t **out) {
  * in the alarm engine's callback: quick, no engine calls. */
 static void on_alarm(const alert_event *e, const alert_rule *r, void *ctx) {
     views *v = ctx;
-    if (e->action != ALERT_ACT_CONDITION || e->from != ALERT_NORMAL || !e->active ||
+    /* a raise: the condition became active (from normal, or from returned
+     * to normal while still unacknowledged) */
+    if (e->action != ALERT_ACT_CONDITION || !e->active ||
+        (e->from != ALERT_NORMAL && e->from != ALERT_RTN_UNACK) ||
         (r->kind != ALERT_HIGH && r->kind != ALERT_HIGH_HIGH))
         return;
     const geo_layout *g = v->o.layout;
