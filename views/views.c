@@ -226,6 +226,7 @@ void views_options_default(views_options *o) {
 }
 
 static int load_incidents(views *v);
+static char *member_text(const char *name, json_t *o);
 static void on_alarm(const alert_event *e, const alert_rule *r, void *ctx);
 
 /* Occupants of buildings within metres of feature index that lie outside
@@ -508,15 +509,12 @@ int views_risk_layer(views *v, const views_query *q, char **json, size_t *len, c
         }
         json_t *o = risk_json(s, &ev, when(q));
         eval_free(&ev);
-        char *txt = o ? json_dumps(json_pack("{s:o}", "risk", o), JSON_COMPACT) : NULL;
+        /* `,"risk":{...}` as extra feature properties */
+        char *txt = o ? member_text("risk", o) : NULL;
         if (!txt) {
             rc = -1;
             break;
         }
-        /* `,"risk":{...}` as extra feature properties */
-        size_t l = strlen(txt);
-        txt[l - 1] = 0;
-        txt[0] = ',';
         props[s->index] = txt;
     }
     free(sa);
