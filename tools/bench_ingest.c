@@ -183,7 +183,8 @@ static int run_ingest(const run_opts *o, run_result *r) {
     if (!f) return 1;
     fprintf(f,
             "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            "persistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 1000\n",
+            "persistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 1000\n"
+            "set_tcp_nodelay true\n",
             port, dir);
     fclose(f);
     f = fopen(pconf, "w");
@@ -239,20 +240,28 @@ static int run_ingest(const run_opts *o, run_result *r) {
     snprintf(sport, sizeof sport, "%d", port);
     snprintf(rate, sizeof rate, "%d", o->rate_hz);
     /* Enough transmitters that every series gets readings a few ms apart. */
-    char *sargv[32] = {
+    char *sargv[128] = {
         sim_bin,        "--port",     sport, "--per-message",         pm,     "--format",
         (char *)format, "--duration", secs,  "--tags-per-enterprise", "2000", "--quiet"};
     int sa = 12;
-    char spikes[5][96];
+    char spikes[48][96];
     if (o->rate_hz) {
         sargv[sa++] = "--rate";
         sargv[sa++] = rate;
-        for (int e = 0; e < 5 && o->alarm_rules; e++) { /* raised, then cleared a second later */
-            snprintf(spikes[e], sizeof spikes[e],
-                     "spike:E%03d:pipeline-1:PT01.pressure:at=%d:value=9.9:for=1", e + 1,
-                     2 + e * (seconds - 3) / 5);
-            sargv[sa++] = "--incident";
-            sargv[sa++] = spikes[e];
+        /* Spikes of half a second on each enterprise's pipeline pressure,
+         * every 1.2 s per enterprise, staggered by 0.24 s across the five:
+         * each is raised and cleared, so a run gives some fifty samples. */
+        int n_spikes = 0;
+        for (int m = 0; o->alarm_rules && n_spikes < 48; m++) {
+            double first = 2 + m * 1.2;
+            if (first + 1.5 >= seconds) break;
+            for (int e = 0; e < 5 && n_spikes < 48; e++) {
+                snprintf(spikes[n_spikes], sizeof spikes[0],
+                         "spike:E%03d:pipeline-1:PT01.pressure:at=%.2f:value=9.9:for=0.5", e + 1,
+                         first + e * 0.24);
+                sargv[sa++] = "--incident";
+                sargv[sa++] = spikes[n_spikes++];
+            }
         }
     } else {
         sargv[sa++] = "--fast";
