@@ -802,7 +802,7 @@ static enum MHD_Result h_raw(req *r, struct MHD_Connection *c) {
         sb_jstr(&b, name);
         sb_printf(&b, ",\"from\":%lld,\"to\":%lld,\"points\":[", (long long)from, (long long)to);
         for (size_t i = 0; i < sm.n; i++) {
-            sb_put(&b, ",[" + !i, i ? 2 : 1);
+            sb_put(&b, i ? ",[" : "[", i ? 2 : 1);
             sb_int(&b, sm.v[i].ts_ms);
             sb_put(&b, ",", 1);
             sb_num(&b, sm.v[i].value);
@@ -893,7 +893,7 @@ static enum MHD_Result h_range(req *r, struct MHD_Connection *c) {
             sb_num(&b, x->last);
             sb_put(&b, "}", 1);
         } else {
-            sb_put(&b, ",[" + !i, i ? 2 : 1);
+            sb_put(&b, i ? ",[" : "[", i ? 2 : 1);
             sb_int(&b, x->ts_ms);
             sb_put(&b, ",", 1);
             num(&b, val);
