@@ -389,6 +389,34 @@ static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, j
     return send_buf(r, c, status, "application/json", txt, strlen(txt));
 }
 
+/* Replaces every byte that does not start a valid UTF-8 sequence (RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF) with '?'. */
+static void utf8_scrub(char *s) {
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned char c = p[0];
+        size_t n = 0;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 3;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 4;
+        bool ok = n > 0;
+        for (size_t i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80; /* stops at the NUL */
+        if (ok && n > 2)
+            ok = !((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
+                   (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90));
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 static enum MHD_Result send_error(req *r, struct MHD_Connection *c, int status, const char *code,
                                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static enum MHD_Result send_error(req *r, struct MHD_Connection *c, int status, const char *code,
@@ -398,6 +426,10 @@ static enum MHD_Result send_error(req *r, struct MHD_Connection *c, int status, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote the request (a series name, an id): jansson refuses
+     * text that is not UTF-8, and a message cut at 511 bytes may end inside
+     * a character; either would turn a 4xx into a 500. */
+    utf8_scrub(msg);
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : status_code_name(status),
                           "message", msg);
     return send_json(r, c, status, j);

@@ -97,6 +97,7 @@ struct ingest_service {
     /* set by on_message when the spool refused a message */
     bool spool_failed;
     size_t spooled_in_burst;
+    bool connack_ok; /* network thread: the broker accepted this connection */
 
     /* ingest_service_submit: every request not DONE, in submission order */
     pthread_mutex_t sub_mu; /* guards the fields below up to mu */
@@ -314,9 +315,14 @@ static void submissions_failed(ingest_service *s, const char *why) {
 static void on_connect(struct mosquitto *m, void *obj, int rc) {
     ingest_service *s = obj;
     if (rc != 0) {
-        logf_(s, "broker refused the connection: %s", mosquitto_connack_string(rc));
+        /* Wrong credentials, or a user the broker does not know: said once a
+         * try, and tried again with backoff (up to 30 s). */
+        logf_(s, "broker %s:%d refused the connection%s%s: %s", s->host, s->opt.port,
+              s->username ? " as user " : " (no username)", s->username ? s->username : "",
+              mosquitto_connack_string(rc));
         return;
     }
+    s->connack_ok = true;
     char *subs[] = {"park/+/+/data", "park/+/+/status"};
     int src = mosquitto_subscribe_multiple(m, NULL, 2, subs, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS) logf_(s, "subscribe failed: %s", mosquitto_strerror(src));
@@ -327,6 +333,12 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) {
     logf_(s, "connected to %s:%d as %s", s->host, s->opt.port, s->client_id);
 }
 
+/* libmosquitto's errors: why a TLS handshake failed (OpenSSL's reason). */
+static void on_log(struct mosquitto *m, void *obj, int level, const char *str) {
+    (void)m;
+    if (level & MOSQ_LOG_ERR) logf_(obj, "%s", str);
+}
+
 static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
     (void)m;
     ingest_service *s = obj;
@@ -335,7 +347,8 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
     s->stats.connected = false;
     if (was && rc != 0) s->stats.connection_losses++;
     pthread_mutex_unlock(&s->mu);
-    if (rc != 0) logf_(s, "connection lost: %s", mosquitto_strerror(rc));
+    /* A refused CONNECT was said in on_connect and is said again in net_main. */
+    if (rc != 0 && s->connack_ok) logf_(s, "connection lost: %s", mosquitto_strerror(rc));
 }
 
 /* The spool could not take a message: the burst's PUBACKs must not leave. */
@@ -395,6 +408,7 @@ static void *net_main(void *arg) {
             first = false;
             connected = true;
             s->spool_failed = false;
+            s->connack_ok = false;
         }
         int fd = mosquitto_socket(m);
         bool hold = spool_backlog_bytes(s->sp) > s->opt.max_backlog_bytes;
@@ -451,9 +465,14 @@ static void *net_main(void *arg) {
             if (s->stats.connected) s->stats.connection_losses++;
             s->stats.connected = false;
             pthread_mutex_unlock(&s->mu);
+            if (!s->connack_ok) /* refused, or the TLS handshake failed (said above) */
+                logf_(s, "no connection to the broker at %s:%d; retrying in %d ms", s->host,
+                      s->opt.port, backoff);
             next_try = mono_ms() + backoff;
             backoff = backoff * 2 > BACKOFF_HI ? BACKOFF_HI : backoff * 2;
-        } else if (connected) {
+        } else if (connected && s->connack_ok) {
+            /* Only once the broker accepted us: a refused CONNECT (bad
+             * password) is retried with growing backoff, not every 250 ms. */
             backoff = BACKOFF_LO;
         }
     }
@@ -624,9 +643,13 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
     if (!s->mosq) goto oom;
     mosquitto_threaded_set(s->mosq, true);
     mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    /* No Nagle: an alarm notification or a PUBACK must not wait for the
+     * acknowledgement of the previous segment (up to 40 ms of delayed ACK). */
+    mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_connect_callback_set(s->mosq, on_connect);
     mosquitto_disconnect_callback_set(s->mosq, on_disconnect);
     mosquitto_message_callback_set(s->mosq, on_message);
+    mosquitto_log_callback_set(s->mosq, on_log);
     if (s->username && mosquitto_username_pw_set(s->mosq, s->username, s->password) != 0) {
         snprintf(err, errcap, "ingest: bad broker credentials");
         goto fail;

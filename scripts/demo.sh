@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Parkwatch and runs the demo park:
-# a mosquitto broker on 127.0.0.1:18830, parkd storing everything the park
+# a mosquitto broker on 127.0.0.1:18830 (a user and password per enterprise,
+# an ACL keeping each to its own topics), parkd storing everything the park
 # publishes, and parksim playing the demo park's layout (parkgen: 30
 # enterprises, 1,500 gas detectors, the park's weather and air-quality
 # stations) at 1 Hz, with a leak at E001's tank T101 that the
@@ -25,20 +26,65 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cat >"$demo/mosquitto.conf" <<EOF
+# The park broker is secured as in production: no anonymous clients, a
+# user and a random password per enterprise (the user is the enterprise id)
+# and one for parkd, and an ACL that lets each enterprise publish only under
+# its own topics park/{E}/# (and read only its own alarms), and parkd read
+# every enterprise's data and status and publish the alarms. Passwords stay
+# in files private to their owner: $demo/credentials.txt for parksim,
+# $demo/parkd.password for parkd (broker.password_file in
+# scripts/parkd-demo.json); the broker keeps only their hashes.
+mkdir -p "$demo/broker"
+chmod 700 "$demo/broker"
+users=(parkd $(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/'))
+(
+  umask 077
+  : >"$demo/credentials.txt"
+  : >"$demo/broker/mosquitto.passwd"
+  {
+    echo "# parkd reads every enterprise's data and status and publishes the alarms"
+    echo "user parkd"
+    echo "topic read park/+/+/data"
+    echo "topic read park/+/+/status"
+    echo "topic write park/alarms/#"
+  } >"$demo/broker/mosquitto.acl"
+  for u in "${users[@]}"; do
+    pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    echo "$u:$pw" >>"$demo/broker/mosquitto.passwd"
+    if [ "$u" = parkd ]; then
+      echo "$pw" >"$demo/parkd.password"
+    else
+      echo "$u $pw" >>"$demo/credentials.txt"
+      printf '\nuser %s\ntopic write park/%s/#\ntopic read park/alarms/%s\n' "$u" "$u" "$u" \
+        >>"$demo/broker/mosquitto.acl"
+    fi
+  done
+)
+/usr/bin/mosquitto_passwd -U "$demo/broker/mosquitto.passwd" # hashes them in place
+# max_queued_messages: a limit parkd's queue never reaches (the default
+# 1,000 drops what arrives while parkd is down). Not 0: with 0, mosquitto
+# 2.0.11 drops a client's connection at its next publish after one the ACL
+# denied.
+cat >"$demo/broker/mosquitto.conf" <<EOF
 listener $port 127.0.0.1
-allow_anonymous true
+allow_anonymous false
+password_file $demo/broker/mosquitto.passwd
+acl_file $demo/broker/mosquitto.acl
 persistence true
-persistence_location $demo/
+persistence_location $demo/broker/
 autosave_interval 10
-max_queued_messages 0
+max_queued_messages 1000000000
 max_inflight_messages 1000
 EOF
+# Run as root, mosquitto switches to the "mosquitto" user: its files are its own.
+if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
+  chown -R mosquitto: "$demo/broker"
+fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "demo: port $port is in use; stop whatever listens there first" >&2
   exit 1
 fi
-/usr/sbin/mosquitto -c "$demo/mosquitto.conf" >"$demo/mosquitto.log" 2>&1 &
+/usr/sbin/mosquitto -c "$demo/broker/mosquitto.conf" >"$demo/mosquitto.log" 2>&1 &
 pids+=($!)
 sleep 0.5
 
@@ -62,7 +108,8 @@ parkd=$!
 pids+=($parkd)
 sleep 1
 
-build/bin/parksim --port $port --format mixed --park "$demo/demo-park.geojson" \
+build/bin/parksim --port $port --credentials "$demo/credentials.txt" --format mixed \
+  --park "$demo/demo-park.geojson" \
   --incident leak:E001:tankfarm-1:T101:at=10:rate=8:for=300 \
   --incident freeze:E002:gd-03:at=15 \
   --incident offline:E003:gd-01:at=10:for=30 \
@@ -71,7 +118,8 @@ sim=$!
 pids+=($sim)
 
 
-echo "demo: broker 127.0.0.1:$port, parkd data in $demo/data, park layout in $demo/demo-park.geojson"
+echo "demo: broker 127.0.0.1:$port (a user per enterprise: $demo/credentials.txt; ACL: $demo/broker/mosquitto.acl)"
+echo "demo: parkd data in $demo/data, park layout in $demo/demo-park.geojson"
 admin=$(awk '$1 == "admin" {print $2}' "$demo/tokens.txt")
 echo "demo: API on http://127.0.0.1:8080 (tokens in $demo/tokens.txt), e.g."
 echo "  curl -H 'Authorization: Bearer $admin' 'http://127.0.0.1:8080/api/v1/alarms'"

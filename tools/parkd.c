@@ -49,6 +49,8 @@ typedef struct config {
     geo_options geo;
     char layout[16][PATH_MAX];
     size_t n_layout;
+    char cafile[PATH_MAX], certfile[PATH_MAX], keyfile[PATH_MAX], password_file[PATH_MAX];
+    char password[1024]; /* from broker.password_file */
     bool quiet;
 } config;
 
@@ -68,6 +70,110 @@ static long long jint(json_t *o, const char *key, long long dflt) {
     return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
+/* A path from the config: relative ones are relative to the config's directory. */
+static const char *config_path_of(const char *config, const char *f, char *out, size_t cap) {
+    const char *slash = strrchr(config, '/');
+    if (!f) return NULL;
+    if (f[0] == '/' || !slash)
+        snprintf(out, cap, "%s", f);
+    else
+        snprintf(out, cap, "%.*s/%s", (int)(slash - config), config, f);
+    return out;
+}
+
+/* A file holding a secret (a password, a private key) must be private to
+ * its owner: refused when group or others have any access to it. */
+static int check_private(const struct stat *st, const char *path, const char *what) {
+    if (!(st->st_mode & 077)) return 0;
+    fprintf(stderr,
+            "%s: %s (%s): group or others have access to it (mode %03o); it must be private to its "
+            "owner: chmod 600 %s\n",
+            prog, path, what, (unsigned)(st->st_mode & 0777), path);
+    return -1;
+}
+
+/* broker.password_file: the password is its first line. */
+static int read_password_file(const char *path, char *out, size_t cap) {
+    FILE *f = fopen(path, "r");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        fprintf(stderr, "%s: broker.password_file %s: %s\n", prog, path, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    if (check_private(&st, path, "broker.password_file") != 0) {
+        fclose(f);
+        return -1;
+    }
+    if (!fgets(out, (int)cap, f)) out[0] = 0;
+    fclose(f);
+    out[strcspn(out, "\r\n")] = 0;
+    if (!out[0]) {
+        fprintf(stderr, "%s: broker.password_file %s: empty (the password is its first line)\n",
+                prog, path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The broker's credentials and TLS files (README, "parkd configuration"):
+ * relative paths are relative to the config; a config holding the
+ * password inline, the password file and the TLS key must not be readable
+ * by group or others. */
+static int load_broker_security(const char *path, json_t *b, config *c) {
+    struct stat st;
+    json_t *pw = json_object_get(b, "password");
+    const char *pw_file = jstr(b, "password_file", NULL);
+    c->svc.username = jstr(b, "username", NULL);
+    if (pw && pw_file) {
+        fprintf(stderr, "%s: broker: give either \"password\" or \"password_file\", not both\n",
+                prog);
+        return -1;
+    }
+    if ((pw || pw_file) && !c->svc.username) {
+        fprintf(stderr, "%s: broker: a password needs a \"username\"\n", prog);
+        return -1;
+    }
+    if (pw) {
+        if (!json_is_string(pw)) {
+            fprintf(stderr, "%s: broker.password must be a string\n", prog);
+            return -1;
+        }
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+            return -1;
+        }
+        if (check_private(&st, path, "the config, holding broker.password") != 0) return -1;
+        c->svc.password = json_string_value(pw);
+    } else if (pw_file) {
+        config_path_of(path, pw_file, c->password_file, sizeof c->password_file);
+        if (read_password_file(c->password_file, c->password, sizeof c->password) != 0) return -1;
+        c->svc.password = c->password;
+    }
+    c->svc.cafile = config_path_of(path, jstr(b, "cafile", NULL), c->cafile, sizeof c->cafile);
+    c->svc.certfile =
+        config_path_of(path, jstr(b, "certfile", NULL), c->certfile, sizeof c->certfile);
+    c->svc.keyfile = config_path_of(path, jstr(b, "keyfile", NULL), c->keyfile, sizeof c->keyfile);
+    if ((!c->svc.certfile != !c->svc.keyfile) || (c->svc.certfile && !c->svc.cafile)) {
+        fprintf(stderr,
+                "%s: broker: \"certfile\" and \"keyfile\" go together, and with "
+                "\"cafile\" (TLS)\n",
+                prog);
+        return -1;
+    }
+    const char *files[] = {c->svc.cafile, c->svc.certfile, c->svc.keyfile};
+    const char *names[] = {"broker.cafile", "broker.certfile", "broker.keyfile"};
+    for (int i = 0; i < 3; i++) {
+        if (!files[i]) continue;
+        if (stat(files[i], &st) != 0 || access(files[i], R_OK) != 0) {
+            fprintf(stderr, "%s: %s %s: %s\n", prog, names[i], files[i], strerror(errno));
+            return -1;
+        }
+        if (i == 2 && check_private(&st, files[i], names[i]) != 0) return -1;
+    }
+    return 0;
+}
+
 static int load_config(const char *path, config *c) {
     json_error_t je;
     c->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -84,11 +190,7 @@ static int load_config(const char *path, config *c) {
     c->svc.host = jstr(b, "host", "127.0.0.1");
     c->svc.port = (int)jint(b, "port", 1883);
     c->svc.client_id = jstr(b, "client_id", "parkd");
-    c->svc.username = jstr(b, "username", NULL);
-    c->svc.password = jstr(b, "password", NULL);
-    c->svc.cafile = jstr(b, "cafile", NULL);
-    c->svc.certfile = jstr(b, "certfile", NULL);
-    c->svc.keyfile = jstr(b, "keyfile", NULL);
+    if (load_broker_security(path, b, c) != 0) return -1;
     c->svc.keepalive_s = (int)jint(b, "keepalive_s", 30);
     json_t *in = json_object_get(r, "ingest");
     const char *ack = jstr(in, "ack_after", "write");

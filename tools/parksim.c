@@ -11,6 +11,8 @@
  *         [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]
  *         [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]
  *         [--start-ms T] [--quiet]
+ *         [--username U --password P] [--credentials FILE]
+ *         [--cafile CA [--certfile CERT --keyfile KEY]]
  *
  * --park plays the devices of a layout (parkgen's demo park or a real one:
  * every series of every feature, with the tanks' substances and the
@@ -19,6 +21,14 @@
  * --layout writes the simulated park as GeoJSON that geo/ loads (parkctl
  * layout-check): enterprise plots, tanks, pipelines, gas detectors and the
  * stations, each with the series the receiver stores for it.
+ *
+ * Broker security: --credentials FILE gives each enterprise's connection
+ * its own user, "E001 password" lines (the user is the enterprise id, as
+ * the park broker's ACL expects: an enterprise may publish only under
+ * park/{E}/#); --username/--password is one user for the connections the
+ * file does not name. --cafile turns on TLS (the broker's certificate must
+ * chain to CA and match --host), --certfile/--keyfile add a client
+ * certificate.
  *
  * One MQTT connection per enterprise (and one for the park, "PARK"), as
  * each enterprise's gateway would have, clean session, with a retained last
@@ -52,7 +62,8 @@
  * acknowledged (PUBACK, QoS 1; every message sent at QoS 0):
  * "<series> <ts_ms> <value %.17g>", on the network thread in on_publish.
  * The last stdout line is a JSON summary. Exit: 0 ok, 1 broker unreachable
- * at start, 2 usage.
+ * or refusing a connection (credentials, TLS) at start, 2 usage (also a
+ * --credentials file without an enterprise, or TLS files it cannot use).
  *
  * Throughput: one publishing thread; each connection's libmosquitto network
  * thread (mosquitto_loop_start) sends, reads the PUBACKs and keeps at most
@@ -210,7 +221,8 @@ typedef struct client {
     pthread_cond_t cv;
     int inflight;
     bool connected;
-    int connack; /* -1 none yet, else the CONNACK return code */
+    int connack;          /* -1 none yet, else the CONNACK return code */
+    char last_error[200]; /* libmosquitto's last error (TLS), for the message at start */
     uint64_t msgs, readings, acked_msgs, acked_readings;
     int *readings_by_mid;
     char **ledger_by_mid;
@@ -230,6 +242,7 @@ typedef struct incident {
 
 static struct {
     const char *host, *prefix, *ledger_path, *layout_path, *park_path;
+    const char *username, *password, *credentials_path, *cafile, *certfile, *keyfile;
     int port, n_ent, qos, per_message, tags_per_ent;
     uint64_t seed;
     int fmt; /* -1 mixed */
@@ -1028,10 +1041,22 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) {
 }
 
 static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
-    (void)m, (void)rc;
+    (void)m;
     client *c = obj;
     pthread_mutex_lock(&c->mu);
     c->connected = false;
+    if (rc != 0 && !c->last_error[0])
+        snprintf(c->last_error, sizeof c->last_error, "%s", mosquitto_strerror(rc));
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* libmosquitto's errors (the OpenSSL reason of a failed handshake). */
+static void on_log(struct mosquitto *m, void *obj, int level, const char *s) {
+    (void)m;
+    client *c = obj;
+    if (!(level & MOSQ_LOG_ERR)) return;
+    pthread_mutex_lock(&c->mu);
+    snprintf(c->last_error, sizeof c->last_error, "%s", s);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -1341,6 +1366,71 @@ static void write_layout(const char *path) {
     if (fclose(f) != 0) fprintf(stderr, "parksim: writing %s: %s\n", path, strerror(errno));
 }
 
+/* ---- broker security: credentials and TLS ---- */
+
+typedef struct credential {
+    char user[64], password[256];
+} credential;
+
+static credential *creds;
+static int n_creds;
+
+/* --credentials: "USER PASSWORD" lines; blank lines and # comments skipped. */
+static int load_credentials(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "parksim: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char user[64], pw[256], extra[2];
+        int n = sscanf(line, "%63s %255s %1s", user, pw, extra);
+        if (n <= 0 || user[0] == '#') continue;
+        if (n != 2) {
+            fprintf(stderr, "parksim: %s:%d: expected \"USER PASSWORD\"\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        credential *g = realloc(creds, (size_t)(n_creds + 1) * sizeof *creds);
+        if (!g) {
+            fclose(f);
+            return -1;
+        }
+        creds = g;
+        snprintf(creds[n_creds].user, sizeof creds[n_creds].user, "%s", user);
+        snprintf(creds[n_creds].password, sizeof creds[n_creds].password, "%s", pw);
+        n_creds++;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* The connection's user (its enterprise's line of --credentials, else
+ * --username) and TLS. */
+static int setup_security(client *c) {
+    const char *user = opt.username, *pw = opt.password;
+    for (int i = 0; i < n_creds; i++)
+        if (!strcmp(creds[i].user, c->ent)) user = creds[i].user, pw = creds[i].password;
+    if (opt.credentials_path && !user) {
+        fprintf(stderr, "parksim: %s has no password for %s (and no --username)\n",
+                opt.credentials_path, c->ent);
+        return -1;
+    }
+    int rc = user ? mosquitto_username_pw_set(c->m, user, pw) : MOSQ_ERR_SUCCESS;
+    if (rc == MOSQ_ERR_SUCCESS && opt.cafile)
+        rc = mosquitto_tls_set(c->m, opt.cafile, NULL, opt.certfile, opt.keyfile, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        fprintf(stderr, "parksim: %s-%s: %s%s\n", opt.prefix, c->ent,
+                opt.cafile ? "TLS setup (--cafile, --certfile, --keyfile): " : "",
+                mosquitto_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- main ---- */
 
 static void usage(void) {
@@ -1351,6 +1441,9 @@ static void usage(void) {
             "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
             "               [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]\n"
             "               [--start-ms T] [--quiet]\n"
+            "               [--username U --password P] [--credentials FILE]\n"
+            "               [--cafile CA [--certfile CERT --keyfile KEY]]\n"
+            "credentials FILE: one \"USER PASSWORD\" line per enterprise (E001, ..., PARK)\n"
             "incidents (times in seconds from the start):\n"
             "  leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300   (kg/s)\n"
             "  freeze:E002:gd-03:at=30[:for=S]   offline:E003:gd-01:at=10:for=60\n"
@@ -1415,6 +1508,18 @@ int main(int argc, char **argv) {
             opt.start_ms = (int64_t)num_arg(argv[++i], 0, 1e15);
         else if (!strcmp(a, "--quiet"))
             opt.quiet = true;
+        else if (!strcmp(a, "--username") && has)
+            opt.username = argv[++i];
+        else if (!strcmp(a, "--password") && has)
+            opt.password = argv[++i];
+        else if (!strcmp(a, "--credentials") && has)
+            opt.credentials_path = argv[++i];
+        else if (!strcmp(a, "--cafile") && has)
+            opt.cafile = argv[++i];
+        else if (!strcmp(a, "--certfile") && has)
+            opt.certfile = argv[++i];
+        else if (!strcmp(a, "--keyfile") && has)
+            opt.keyfile = argv[++i];
         else if (!strcmp(a, "--incident") && has) {
             if (opt.n_inc == MAX_INCIDENTS || parse_incident(argv[++i], &opt.inc[opt.n_inc]) != 0) {
                 fprintf(stderr, "parksim: bad incident '%s'\n", argv[i]);
@@ -1424,6 +1529,13 @@ int main(int argc, char **argv) {
         } else
             usage();
     }
+    if ((opt.password && !opt.username) || (!opt.certfile != !opt.keyfile) ||
+        ((opt.certfile || opt.keyfile) && !opt.cafile)) {
+        fprintf(stderr, "parksim: --password needs --username, --certfile and --keyfile go "
+                        "together and with --cafile\n");
+        usage();
+    }
+    if (opt.credentials_path && load_credentials(opt.credentials_path) != 0) return 2;
     rng_state = opt.seed * 2654435761u + 88172645463325252ull;
     if (opt.park_path) {
         if (build_park_from_layout(opt.park_path) != 0) return 2;
@@ -1461,12 +1573,16 @@ int main(int argc, char **argv) {
         mosquitto_connect_callback_set(c->m, on_connect);
         mosquitto_disconnect_callback_set(c->m, on_disconnect);
         mosquitto_publish_callback_set(c->m, on_publish);
+        mosquitto_log_callback_set(c->m, on_log);
         mosquitto_max_inflight_messages_set(c->m, MAX_INFLIGHT);
         mosquitto_reconnect_delay_set(c->m, 1, 5, false);
+        if (setup_security(c) != 0) return 2;
         int rc = mosquitto_connect(c->m, opt.host, opt.port, 30);
         if (rc != MOSQ_ERR_SUCCESS) {
-            fprintf(stderr, "parksim: cannot connect to %s:%d: %s\n", opt.host, opt.port,
-                    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+            fprintf(stderr, "parksim: cannot connect to %s:%d%s: %s%s%s%s\n", opt.host, opt.port,
+                    opt.cafile ? " over TLS" : "",
+                    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
+                    c->last_error[0] ? " (" : "", c->last_error, c->last_error[0] ? ")" : "");
             return 1;
         }
         mosquitto_loop_start(c->m);
@@ -1480,11 +1596,14 @@ int main(int argc, char **argv) {
             pthread_cond_timedwait(&c->cv, &c->mu, &until);
         }
         int rc = c->connack;
+        char why[sizeof c->last_error + 4];
+        snprintf(why, sizeof why, c->last_error[0] ? " (%s)" : "", c->last_error);
         pthread_mutex_unlock(&c->mu);
         if (rc != 0 && !stop_flag) {
-            fprintf(stderr, "parksim: broker %s:%d %s %s-%s: %s\n", opt.host, opt.port,
+            fprintf(stderr, "parksim: broker %s:%d%s %s %s-%s: %s%s\n", opt.host, opt.port,
+                    opt.cafile ? " (TLS)" : "",
                     rc < 0 ? "did not answer the CONNECT of" : "refused", opt.prefix, c->ent,
-                    rc < 0 ? "no CONNACK in 5 s" : mosquitto_connack_string(rc));
+                    rc < 0 ? "no CONNACK in 5 s" : mosquitto_connack_string(rc), rc < 0 ? why : "");
             exit_code = 1;
         }
     }
@@ -1588,6 +1707,7 @@ int main(int argc, char **argv) {
         free(c);
     }
     free(clients);
+    free(creds);
     mosquitto_lib_cleanup();
     if (ledger && fclose(ledger) != 0) perror("parksim: ledger");
     printf("{\"messages\": %" PRIu64 ", \"readings\": %" PRIu64 ", \"acked_messages\": %" PRIu64

@@ -16,6 +16,12 @@ typedef struct park {
     pid_t broker, parkd;
     const char *layout; /* GeoJSON text for parkd's layout, or NULL */
     const char *extra;  /* more top-level config members ("\"api\": {...},"), or NULL */
+    /* The secured broker (proc_start_broker_secure) instead of the anonymous
+     * one, and more members of the config's "broker" object (", \"username\":
+     * ..."; its port is then broker_port when set). NULL: anonymous. */
+    const proc_secure_opts *secure;
+    const char *broker_extra;
+    int broker_port; /* parkd's broker port when not port (a TLS listener) */
 } park;
 
 static inline void write_config(park *p, const char *extra_ingest) {
@@ -27,26 +33,36 @@ static inline void write_config(park *p, const char *extra_ingest) {
         fputs(p->layout, f);
         fclose(f);
     }
-    f = fopen(p->config, "w");
+    /* Private to its owner: it may hold the broker password. */
+    int fd = open(p->config, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(fchmod(fd, 0600), 0);
+    f = fdopen(fd, "w");
     assert_non_null(f);
     fprintf(f,
             "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
-            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5},\n%s%s"
+            "\"client_id\": \"parkd-test\", \"keepalive_s\": 5%s},\n%s%s"
             " \"ingest\": {\"sync_interval_ms\": 20%s},\n"
             " \"enterprises\": [{\"id\": \"E001\", \"interval_ms\": 1000}, {\"id\": \"E002\"},"
             " {\"id\": \"E003\"}, {\"id\": \"E004\"}, {\"id\": \"E005\"}, {\"id\": \"PARK\"}]}\n",
-            p->data, p->port, p->extra ? p->extra : "",
+            p->data, p->broker_port > 0 ? p->broker_port : p->port,
+            p->broker_extra ? p->broker_extra : "", p->extra ? p->extra : "",
             p->layout ? " \"layout\": {\"files\": [\"layout.geojson\"]},\n" : "",
             extra_ingest ? extra_ingest : "");
     fclose(f);
 }
 
-static inline void start_parkd(park *p) {
+/* Starts parkd without waiting for it (a test that expects it not to connect). */
+static inline void spawn_parkd(park *p) {
     char bin[PATH_MAX + 16];
     snprintf(bin, sizeof bin, "%s/parkd", proc_bindir());
     char *argv[] = {bin, "--config", p->config, "--stats-file", p->stats, NULL};
     p->parkd = proc_spawn(argv, p->log);
     assert_true(p->parkd > 0);
+}
+
+static inline void start_parkd(park *p) {
+    spawn_parkd(p);
     /* Ready once it has written its counters and is connected. */
     for (int i = 0; i < 1000; i++) {
         char *s = proc_read_file(p->stats);
@@ -66,7 +82,8 @@ static inline void park_up(park *p, const char *name, const char *extra_ingest) 
     snprintf(p->log, sizeof p->log, "%s/parkd.log", p->dir);
     p->port = proc_free_port();
     assert_true(p->port > 0);
-    p->broker = proc_start_broker(p->dir, p->port);
+    p->broker = p->secure ? proc_start_broker_secure(p->dir, p->port, p->secure)
+                          : proc_start_broker(p->dir, p->port);
     assert_true(p->broker > 0);
     assert_true(proc_port_open(p->port));
     write_config(p, extra_ingest);
