@@ -75,6 +75,7 @@ persistence_location $demo/broker/
 autosave_interval 10
 max_queued_messages 1000000000
 max_inflight_messages 1000
+set_tcp_nodelay true
 EOF
 # Run as root, mosquitto switches to the "mosquitto" user: its files are its own.
 if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then

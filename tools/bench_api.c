@@ -754,7 +754,7 @@ static int bench(run *r, double *figures) {
     if (!f) goto out;
     fprintf(f,
             "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "max_queued_messages 0\nmax_inflight_messages 1000\n",
+            "max_queued_messages 0\nmax_inflight_messages 1000\nset_tcp_nodelay true\n",
             port);
     fclose(f);
     char *bargv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};

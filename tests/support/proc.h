@@ -160,7 +160,7 @@ static inline int proc_wait(pid_t pid, double timeout_s) {
 static inline void proc_broker_common(FILE *f, const char *dir, long max_queued) {
     fprintf(f,
             "persistence true\npersistence_location %s/\nautosave_interval 1\n"
-            "max_queued_messages %ld\nmax_inflight_messages 1000\n%s",
+            "max_queued_messages %ld\nmax_inflight_messages 1000\nset_tcp_nodelay true\n%s",
             dir, max_queued, geteuid() == 0 ? "user root\n" : "");
 }
 
