@@ -2615,7 +2615,9 @@ static const char *mime_of(const char *path) {
 static enum MHD_Result h_static(req *r, struct MHD_Connection *c, const char *url) {
     api_server *s = r->srv;
     if (!s->static_dir) return send_error(r, c, 404, "not_found", "no dashboard is installed");
-    if (strstr(url, "..") || strchr(url, '\\') || strlen(url) > 512)
+    /* The target must be a path: "-x/f" (or "", from "%00") would name
+     * "<static_dir>-x/f", a file beside the dashboard's directory. */
+    if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\') || strlen(url) > 512)
         return send_error(r, c, 404, "not_found", "no such file");
     char path[1024];
     snprintf(path, sizeof path, "%s%s%s", s->static_dir, url,

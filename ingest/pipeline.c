@@ -380,6 +380,15 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         reject_reading(g, "bad_tag", r->tag, "not a valid enterprise/device/tag name");
         return 0;
     }
+    /* The rest of the historian's rule (no control bytes, no '/' at the
+     * end): a name it refuses would fail the whole message as a historian
+     * error, and the service stops ingest on that (found by fuzz_pipeline). */
+    bool ctl = name[n - 1] == '/';
+    for (size_t i = 0; i < n && !ctl; i++) ctl = (unsigned char)name[i] < 0x20;
+    if (ctl) {
+        reject_reading(g, "bad_tag", r->tag, "a control character or a final '/' in the name");
+        return 0;
+    }
     if (r->ts_ms < g->opt.min_ts_ms || r->ts_ms > g->now_ms + g->opt.max_future_ms) {
         reject_reading(g, "ts_out_of_range", r->tag, "timestamp before 2000 or too far ahead");
         return 0;

@@ -23,3 +23,15 @@ echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$jobs")
+
+echo "== build (ThreadSanitizer) and the threaded tests under it"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=thread" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread" >/dev/null
+cmake --build build-tsan -j"$jobs" --target parkd parksim parkctl test_alerting test_token \
+  test_historian test_views test_api test_delivery test_alarms test_ingest
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0"
+(cd build-tsan && ctest --output-on-failure -j"$jobs" \
+  -R '^(test_alerting|test_token|test_historian|test_views|test_api|test_delivery|test_alarms|test_ingest)$')
+
+echo "== fuzzing (bounded)"
+./scripts/fuzz.sh 20

@@ -209,9 +209,18 @@ static int load_config(const char *path, config *c) {
     json_t *h = json_object_get(r, "historian");
     hist_options_default(&c->hist);
     c->hist.sync = HIST_SYNC_NONE; /* the spool holds everything until hist_sync */
-    c->hist.retention_raw_ms = jint(h, "retention_raw_days", 0) * DAY_MS;
-    c->hist.retention_1m_ms = jint(h, "retention_1m_days", 0) * DAY_MS;
-    c->hist.retention_1h_ms = jint(h, "retention_1h_days", 0) * DAY_MS;
+    /* days within 0..36,500 (a century): no overflow into a negative retention */
+    const char *rk[3] = {"retention_raw_days", "retention_1m_days", "retention_1h_days"};
+    int64_t *rv[3] = {&c->hist.retention_raw_ms, &c->hist.retention_1m_ms,
+                      &c->hist.retention_1h_ms};
+    for (int k = 0; k < 3; k++) {
+        long long d = jint(h, rk[k], 0);
+        if (d < 0 || d > 36500) {
+            fprintf(stderr, "%s: historian.%s must be 0 to 36500 days\n", prog, rk[k]);
+            return -1;
+        }
+        *rv[k] = d * DAY_MS;
+    }
     /* The park layout: checked at start, so a bad file is found before the
      * command centre needs the map. Paths are relative to the config. */
     json_t *lay = json_object_get(r, "layout");
@@ -632,7 +641,12 @@ static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *a
     o.static_dir = jstr(cfg, "static_dir", NULL);
     o.threads = (unsigned)jint(cfg, "threads", 2);
     o.max_points = (size_t)jint(cfg, "max_points", (long long)o.max_points);
-    o.max_span_ms = jint(cfg, "max_span_days", o.max_span_ms / DAY_MS) * DAY_MS;
+    long long span_days = jint(cfg, "max_span_days", o.max_span_ms / DAY_MS);
+    if (span_days < 1 || span_days > 36500) {
+        snprintf(err, errcap, "api.max_span_days must be 1 to 36500");
+        return -1;
+    }
+    o.max_span_ms = span_days * DAY_MS;
     o.max_body_bytes = (size_t)jint(cfg, "max_body_bytes", (long long)o.max_body_bytes);
     o.max_streams = (size_t)jint(cfg, "max_streams", (long long)o.max_streams);
     json_t *rl = json_object_get(cfg, "rate_limit_per_s");

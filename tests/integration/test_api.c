@@ -889,6 +889,66 @@ static void test_https(void **state) {
     testutil_rmtree(dir);
 }
 
+/* In-process: the dashboard's files, and nothing beside their directory.
+ * A request target that is not a path ("-x/secret.txt", or "%00", which
+ * the server decodes to "") once named "<static_dir>-x/secret.txt" (found
+ * by fuzz_api: the empty one read a byte before the string). */
+static void test_static_files(void **state) {
+    (void)state;
+    char dir[512], hdir[600], toks[600], dash[600], file[700];
+    testutil_tmpdir(dir, sizeof dir, "api-static");
+    snprintf(hdir, sizeof hdir, "%s/historian", dir);
+    snprintf(toks, sizeof toks, "%s/tokens.json", dir);
+    snprintf(dash, sizeof dash, "%s/dash", dir);
+    assert_int_equal(mkdir(dash, 0755), 0);
+    snprintf(file, sizeof file, "%s/index.html", dash);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("<!doctype html><title>parkwatch</title>\n", f);
+    fclose(f);
+    snprintf(file, sizeof file, "%s-x", dash);
+    assert_int_equal(mkdir(file, 0755), 0);
+    snprintf(file, sizeof file, "%s-x/secret.txt", dash);
+    assert_non_null(f = fopen(file, "w"));
+    fputs("not for the web\n", f);
+    fclose(f);
+    hist *h;
+    hist_error he;
+    assert_int_equal(hist_open(hdir, NULL, &h, &he), HIST_OK);
+    char token[API_TOKEN_MAX], err[256];
+    api_token_info info;
+    assert_int_equal(
+        api_token_create(toks, API_ROLE_ADMIN, "", "static", token, &info, err, sizeof err), 0);
+    api_options o;
+    api_options_default(&o);
+    o.historian = h;
+    o.token_file = toks;
+    o.listen = "127.0.0.1:0";
+    o.static_dir = dash;
+    api_server *s;
+    assert_int_equal(api_start(&o, &s, err, sizeof err), 0);
+    int port = api_port(s);
+    http_resp r;
+    assert_int_equal(http_get(port, "/", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "parkwatch"));
+    http_resp_free(&r);
+    static const char *const bad[] = {
+        "GET -x/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET %00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /../dash-x/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(http_raw(port, bad[i], strlen(bad[i]), &r, 10000), 0);
+        if (r.status != 404) fail_msg("%s: %d, expected 404", bad[i], r.status);
+        assert_null(r.body ? strstr(r.body, "not for the web") : NULL);
+        http_resp_free(&r);
+    }
+    api_stop(s);
+    assert_int_equal(hist_close(h, &he), HIST_OK);
+    testutil_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth),
@@ -905,6 +965,7 @@ int main(void) {
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_token_revocation),
         cmocka_unit_test(test_https),
+        cmocka_unit_test(test_static_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -522,6 +522,26 @@ static void test_submit_results_and_rejections(void **state) {
     assert_int_equal(c.readings_rejected, 1);
     assert_int_equal(c.points, 1);
 
+    /* Names the historian refuses (a control byte in a JSON tag or a line
+     * protocol key, a full name ending in '/') are rejected one by one:
+     * once they failed the message as a historian error, and the service
+     * stopped ingest on it, at every restart (found by fuzz_pipeline). */
+    snprintf(p, sizeof p,
+             "{\"ts\": %" PRId64 ", \"values\": {\"ok\": 1, \"a\\u0001b\": 2, "
+             "\"E009/dev-1/x/\": 3}}",
+             t);
+    res = submit_ok(&r, "park/E009/dev-1/data", p);
+    assert_int_equal(res.readings_accepted, 1);
+    assert_int_equal(res.readings_rejected, 2);
+    assert_string_equal(res.first_reason, "bad_tag");
+    assert_true(point_at(r.h, "E009/dev-1/ok", t).value == 1.0);
+    snprintf(p, sizeof p, "m,si\x0fte=n v=1 %" PRId64 "\nm v=3 %" PRId64 "\n", t, t);
+    res = submit_ok(&r, "park/E009/lp-2/data", p);
+    assert_int_equal(res.readings_accepted, 1);
+    assert_int_equal(res.readings_rejected, 1);
+    assert_string_equal(res.first_reason, "bad_tag");
+    assert_true(point_at(r.h, "E009/lp-2/m.v", t).value == 3.0);
+
     pub_close(&pub);
     rig_stop_service(&r);
     assert_int_equal(series_count(r.h, "E999"), 0);

@@ -1,0 +1,129 @@
+/*
+ * fuzz_api_params.c - libFuzzer target of the API's own small parsers and
+ * writers, compiled in from api/api.c (they are static; api.c is unchanged):
+ * parse_time, parse_duration, parse_size and split_list (every query
+ * string goes through them), and the writers that put request-controlled
+ * text and stored numbers into responses: sb_jstr (JSON string literals)
+ * and nf_double / nf_double_sig (common/numfmt.h, JSON numbers).
+ *
+ * The first input byte picks the function, the rest is its argument (a
+ * NUL-terminated string, or 8 bytes of a double). Properties, beyond the
+ * sanitizers: parsed times and durations are in the documented ranges;
+ * split_list returns non-empty, comma-free pieces, at most cap of them;
+ * sb_jstr of valid UTF-8 is JSON that jansson reads back as the same string
+ * (and is a well-formed literal for any bytes); nf_double writes a JSON
+ * number that reads back as the same double (null for NaN and infinities),
+ * nf_double_sig one within its 12 significant digits. The whole request
+ * path, with these in it, is fuzz_api's. A broken property aborts.
+ */
+#include "api/api.c"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_api_params: property failed: %s (line %d)\n", #cond, __LINE__);  \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+#define NOW_MS 1700000000000LL
+
+static bool utf8_valid(const unsigned char *s) {
+    json_t *j = json_string((const char *)s); /* jansson checks UTF-8 */
+    bool ok = j != NULL;
+    json_decref(j);
+    return ok;
+}
+
+static void check_jstr(const char *s) {
+    sbuf b = {0};
+    sb_jstr(&b, s);
+    CHECK(!b.oom && b.p && b.n >= 2 && b.p[0] == '"' && b.p[b.n - 1] == '"');
+    CHECK(strlen(b.p) == b.n);
+    if (utf8_valid((const unsigned char *)s)) {
+        json_error_t je;
+        json_t *j = json_loadb(b.p, b.n, JSON_DECODE_ANY, &je);
+        if (!j) fprintf(stderr, "fuzz_api_params: %s: %s\n", b.p, je.text);
+        CHECK(json_is_string(j));
+        CHECK(strcmp(json_string_value(j), s) == 0);
+        json_decref(j);
+    }
+    free(b.p);
+}
+
+static void check_num(double v) {
+    char t[NF_MAX + 1];
+    size_t n = nf_double(t, v);
+    CHECK(n > 0 && n < NF_MAX);
+    t[n] = 0;
+    if (!isfinite(v)) {
+        CHECK(strcmp(t, "null") == 0);
+    } else {
+        json_error_t je;
+        json_t *j = json_loadb(t, n, JSON_DECODE_ANY, &je);
+        if (!json_is_number(j)) fprintf(stderr, "fuzz_api_params: %.17g -> %s\n", v, t);
+        CHECK(json_is_number(j));
+        json_decref(j);
+        char *end;
+        double back = strtod(t, &end);
+        if (back != v) fprintf(stderr, "fuzz_api_params: %.17g -> %s -> %.17g\n", v, t, back);
+        CHECK(*end == 0 && back == v);
+    }
+    n = nf_double_sig(t, v, 12);
+    CHECK(n > 0 && n < NF_MAX);
+    t[n] = 0;
+    if (isfinite(v)) {
+        char *end;
+        double back = strtod(t, &end);
+        CHECK(*end == 0);
+        if (!(fabs(back - v) <= fabs(v) * 1e-11 || (fabs(v) < 1e-300 && fabs(back) < 1e-300)))
+            fprintf(stderr, "fuzz_api_params: %.17g -> %s (12 digits)\n", v, t);
+        CHECK(fabs(back - v) <= fabs(v) * 1e-11 || (fabs(v) < 1e-300 && fabs(back) < 1e-300));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
+    uint8_t op = data[0];
+    char *s = malloc(size);
+    if (!s) return 0;
+    memcpy(s, data + 1, size - 1);
+    s[size - 1] = 0;
+    int64_t t = 0;
+    size_t z = 0;
+    switch (op % 6) {
+        case 0:
+            if (parse_time(s, NOW_MS, &t) && s[0] == '-' && s[1] &&
+                !isdigit((unsigned char)s[strlen(s) - 1]))
+                CHECK(t <= NOW_MS && t >= NOW_MS - (int64_t)1e7 * 86400000);
+            break;
+        case 1:
+            if (parse_duration(s, &t)) CHECK(t > 0 && t <= (int64_t)1e13);
+            break;
+        case 2:
+            if (parse_size(s, &z)) CHECK(s[0] != '-');
+            break;
+        case 3: {
+            char *out[8];
+            bool overflow;
+            size_t cap = (size_t)(op >> 3) % 9; /* 0..8 */
+            size_t n = split_list(s, out, cap, &overflow);
+            CHECK(n <= cap);
+            for (size_t i = 0; i < n; i++) CHECK(out[i][0] && !strchr(out[i], ','));
+            break;
+        }
+        case 4:
+            check_jstr(s);
+            break;
+        case 5: {
+            double v;
+            uint8_t raw[8] = {0};
+            memcpy(raw, data + 1, size - 1 < 8 ? size - 1 : 8);
+            memcpy(&v, raw, sizeof v);
+            check_num(v);
+            break;
+        }
+    }
+    free(s);
+    return 0;
+}
