@@ -342,6 +342,20 @@ static const char *status_code_name(int status) {
     }
 }
 
+/* Adds the common headers (those given), queues resp with status and
+ * releases the caller's reference: every answer goes out here. */
+static enum MHD_Result queue_resp(req *r, struct MHD_Connection *c, int status,
+                                  struct MHD_Response *resp, const char *ctype, const char *cache,
+                                  bool nosniff) {
+    if (ctype) MHD_add_response_header(resp, "Content-Type", ctype);
+    if (cache) MHD_add_response_header(resp, "Cache-Control", cache);
+    if (nosniff) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    r->status = status;
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static enum MHD_Result send_buf(req *r, struct MHD_Connection *c, int status, const char *ctype,
                                 char *body, size_t len) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -350,16 +364,10 @@ static enum MHD_Result send_buf(req *r, struct MHD_Connection *c, int status, co
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", ctype);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"parkwatch\"");
     if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
-    r->status = status;
-    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return queue_resp(r, c, status, resp, ctype, "no-store", true);
 }
 
 static enum MHD_Result send_sb(req *r, struct MHD_Connection *c, int status, const char *ctype,
@@ -370,11 +378,7 @@ static enum MHD_Result send_sb(req *r, struct MHD_Connection *c, int status, con
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(sizeof oom - 1, oom, MHD_RESPMEM_PERSISTENT);
         if (!resp) return MHD_NO;
-        MHD_add_response_header(resp, "Content-Type", "application/json");
-        r->status = 500;
-        enum MHD_Result rc = MHD_queue_response(c, 500, resp);
-        MHD_destroy_response(resp);
-        return rc;
+        return queue_resp(r, c, 500, resp, "application/json", NULL, false);
     }
     return send_buf(r, c, status, ctype, b->p ? b->p : strdup(""), b->n);
 }
@@ -1511,13 +1515,7 @@ static enum MHD_Result send_shared(req *r, struct MHD_Connection *c, shared_text
         shared_release(t);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/geo+json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    r->status = 200;
-    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return queue_resp(r, c, 200, resp, "application/geo+json", "no-store", true);
 }
 
 static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_t *len) {
@@ -2097,13 +2095,8 @@ static enum MHD_Result start_stream(req *r, struct MHD_Connection *c, stream *st
         stream_free(st);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    r->status = 200;
-    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return queue_resp(r, c, 200, resp, "text/event-stream; charset=utf-8", "no-store", false);
 }
 
 static enum MHD_Result h_alarm_stream(req *r, struct MHD_Connection *c) {
@@ -2633,13 +2626,7 @@ static enum MHD_Result h_static(req *r, struct MHD_Connection *c, const char *ur
         close(fd);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", mime_of(path));
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    r->status = 200;
-    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return queue_resp(r, c, 200, resp, mime_of(path), "no-cache", true);
 }
 
 /* ---- dispatch ---- */

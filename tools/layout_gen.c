@@ -129,7 +129,8 @@ char *park_layout_geojson(int scale, uint64_t seed) {
                 double tx = ox + 140 + (t % 5) * 55, ty = oy + 180 + (t / 5) * 140;
                 point(&g, tx, ty);
                 add(&g,
-                    "\"id\":\"%s-T%d\",\"kind\":\"tank\",\"enterprise\":\"%s\",\"capacity_m3\":%d,\"height_m\":20,"
+                    "\"id\":\"%s-T%d\",\"kind\":\"tank\",\"enterprise\":\"%s\",\"capacity_m3\":%d,"
+                    "\"height_m\":20,"
                     "\"substance\":\"%s\",\"density\":%d,\"series\":[\"%s/tankfarm-1/T%d.level\","
                     "\"%s/tankfarm-1/T%d.temp\",\"%s/tankfarm-1/T%d.pressure\"]",
                     id, 101 + t, id, 1000 * (2 + (int)(rnd(&g) * 8)), sub, toxic ? 1400 : 580, id,
