@@ -15,11 +15,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 #include "alerting/alerting.h"
 
 #define MAX_SUBSCRIBERS 16
 #define QUALITY_BAD     0x80
+
+/* Records the journal could not write (disk full) wait in memory, in
+ * order, and are retried at most once a second once the disk has room; past
+ * this many the engine reports failure. */
+#define JOURNAL_WAIT_MAX   100000
+#define JOURNAL_RETRY_MS   1000
+#define JOURNAL_ROOM_BYTES ((uint64_t)4 << 20)
+
+typedef struct waiting_record {
+    uint8_t key[16];
+    size_t len;
+    uint8_t *val;
+} waiting_record;
 
 typedef struct rule_state {
     alert_rule r;
@@ -64,6 +79,14 @@ struct alert_engine {
     } subs[MAX_SUBSCRIBERS];
     size_t n_subs;
     bool journal_failed;
+    /* After RocksDB refused a write its handle is not written again (it
+     * stays in error; the C API has no Resume): the journal is reopened. */
+    char *path;
+    bool journal_broken;
+    waiting_record *waiting;
+    size_t n_waiting, cap_waiting;
+    int64_t retry_ms, broken_since_ms;
+    char journal_error[256];
 };
 
 static const char *const kind_names[] = {"high", "high_high", "low",   "low_low",
@@ -163,6 +186,107 @@ static bool decode_event(const uint8_t *p, size_t len, alert_event *ev) {
     return true;
 }
 
+/* ---- the journal's writes, through a full disk ---- */
+
+static int64_t clock_ms(clockid_t c) {
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static rocksdb_t *journal_open_db(alert_engine *e, char **rerr) {
+    return rocksdb_open(e->opts, e->path, rerr);
+}
+
+static void journal_broke(alert_engine *e, const char *why) {
+    if (!e->journal_broken) e->broken_since_ms = clock_ms(CLOCK_REALTIME);
+    e->journal_broken = true;
+    snprintf(e->journal_error, sizeof e->journal_error, "%s", why);
+}
+
+/* Writes the waiting records, reopening RocksDB first when it refused a
+ * write. Caller holds mu. */
+static void journal_retry(alert_engine *e) {
+    int64_t now = clock_ms(CLOCK_MONOTONIC);
+    if (!e->n_waiting || now - e->retry_ms < JOURNAL_RETRY_MS) return;
+    e->retry_ms = now;
+    if (e->journal_broken) {
+        struct statvfs v;
+        if (statvfs(e->path, &v) != 0 || (uint64_t)v.f_bavail * v.f_frsize < JOURNAL_ROOM_BYTES)
+            return;
+        if (e->db) rocksdb_close(e->db);
+        char *rerr = NULL;
+        e->db = journal_open_db(e, &rerr);
+        if (rerr) {
+            e->db = NULL;
+            journal_broke(e, rerr);
+            rocksdb_free(rerr);
+            return;
+        }
+    }
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    for (size_t i = 0; i < e->n_waiting; i++)
+        rocksdb_writebatch_put(b, (const char *)e->waiting[i].key, 16,
+                               (const char *)e->waiting[i].val, e->waiting[i].len);
+    char *err = NULL;
+    rocksdb_write(e->db, e->wopts, b, &err);
+    rocksdb_writebatch_destroy(b);
+    if (err) {
+        journal_broke(e, err);
+        rocksdb_free(err);
+        return;
+    }
+    for (size_t i = 0; i < e->n_waiting; i++) free(e->waiting[i].val);
+    e->n_waiting = 0;
+    e->journal_broken = false;
+    e->journal_error[0] = 0;
+}
+
+/* Caller holds mu. -1 only when the waiting list is full or out of memory. */
+static int journal_put(alert_engine *e, const uint8_t key[16], const uint8_t *val, size_t len) {
+    if (e->n_waiting) journal_retry(e);
+    if (!e->n_waiting && !e->journal_broken) {
+        char *err = NULL;
+        rocksdb_put(e->db, e->wopts, (const char *)key, 16, (const char *)val, len, &err);
+        if (!err) return 0;
+        journal_broke(e, err);
+        rocksdb_free(err);
+        e->retry_ms = clock_ms(CLOCK_MONOTONIC);
+    }
+    if (e->n_waiting == e->cap_waiting) {
+        size_t cap = e->cap_waiting ? e->cap_waiting * 2 : 64;
+        waiting_record *w = cap <= JOURNAL_WAIT_MAX ? realloc(e->waiting, cap * sizeof *w) : NULL;
+        if (!w) {
+            e->journal_failed = true;
+            return -1;
+        }
+        e->waiting = w;
+        e->cap_waiting = cap;
+    }
+    waiting_record *w = &e->waiting[e->n_waiting];
+    if (!(w->val = malloc(len ? len : 1))) {
+        e->journal_failed = true;
+        return -1;
+    }
+    memcpy(w->key, key, 16);
+    memcpy(w->val, val, len);
+    w->len = len;
+    e->n_waiting++;
+    return 0;
+}
+
+bool alert_journal_error(alert_engine *e, char *msg, size_t cap, size_t *waiting,
+                         int64_t *since_ms) {
+    pthread_mutex_lock(&e->mu);
+    journal_retry(e);
+    bool bad = e->journal_broken || e->n_waiting;
+    if (msg && cap) snprintf(msg, cap, "%s", bad ? e->journal_error : "");
+    if (waiting) *waiting = e->n_waiting;
+    if (since_ms) *since_ms = bad ? e->broken_since_ms : 0;
+    pthread_mutex_unlock(&e->mu);
+    return bad;
+}
+
 /* Journals the rule's current state as the outcome of action, then tells
  * the subscribers. Caller holds mu. */
 static int transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
@@ -187,13 +311,7 @@ static int transition(alert_engine *e, uint32_t id, alert_action action, alert_s
     put_u64be(key, ts_key(ts));
     put_u64be(key + 8, ev.seq);
     size_t len = encode_event(&ev, val, sizeof val);
-    char *err = NULL;
-    rocksdb_put(e->db, e->wopts, (const char *)key, sizeof key, (const char *)val, len, &err);
-    if (err) {
-        rocksdb_free(err);
-        e->journal_failed = true;
-        return -1;
-    }
+    if (journal_put(e, key, val, len) != 0) return -1;
     for (size_t i = 0; i < e->n_subs; i++) e->subs[i].fn(&ev, &r->r, e->subs[i].ctx);
     return 0;
 }
@@ -208,17 +326,19 @@ int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap) {
         return -1;
     }
     pthread_mutex_init(&e->mu, NULL);
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
+    e->path = strdup(dir);
     e->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(e->opts, 1);
     rocksdb_options_set_compression(e->opts, rocksdb_snappy_compression);
-    rocksdb_options_set_info_log_level(e->opts, 2);
+    /* FATAL only: see historian/store.c (Debian's RocksDB asserts when it
+     * logs after a failed write to its LOG file). */
+    rocksdb_options_set_info_log_level(e->opts, 4);
     rocksdb_options_set_keep_log_file_num(e->opts, 2);
     char *rerr = NULL;
-    e->db = rocksdb_open(e->opts, path, &rerr);
-    if (rerr) {
-        snprintf(err, errcap, "alerting: cannot open the journal at %s: %s", path, rerr);
+    e->db = e->path ? journal_open_db(e, &rerr) : NULL;
+    if (rerr || !e->path) {
+        snprintf(err, errcap, "alerting: cannot open the journal at %s: %s", dir,
+                 rerr ? rerr : "out of memory");
         rocksdb_free(rerr);
         alert_close(e);
         return -1;
@@ -239,6 +359,13 @@ int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap) {
 
 void alert_close(alert_engine *e) {
     if (!e) return;
+    if (e->n_waiting) { /* a last try for records a full disk held back */
+        e->retry_ms = 0;
+        journal_retry(e);
+    }
+    for (size_t i = 0; i < e->n_waiting; i++) free(e->waiting[i].val);
+    free(e->waiting);
+    free(e->path);
     if (e->db) rocksdb_close(e->db);
     if (e->opts) rocksdb_options_destroy(e->opts);
     if (e->wopts) rocksdb_writeoptions_destroy(e->wopts);
@@ -497,6 +624,7 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
 
 int alert_tick(alert_engine *e, int64_t now_ms) {
     pthread_mutex_lock(&e->mu);
+    journal_retry(e);
     int changes = 0, rc = 0;
     for (uint32_t id = 0; id < e->n_rules && rc >= 0; id++) {
         rule_state *r = &e->rules[id];
@@ -633,10 +761,10 @@ static int scan_journal(alert_engine *e, int64_t from, int64_t to,
     put_u64be(hi, ts_key(to));
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(e->db, ro);
+    rocksdb_iterator_t *it = e->db ? rocksdb_create_iterator(e->db, ro) : NULL;
     int rc = 0;
-    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it) && rc == 0;
-         rocksdb_iter_next(it)) {
+    for (it ? rocksdb_iter_seek(it, (const char *)lo, sizeof lo) : (void)0;
+         it && rocksdb_iter_valid(it) && rc == 0; rocksdb_iter_next(it)) {
         size_t vl;
         const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
         alert_event ev;
@@ -646,8 +774,15 @@ static int scan_journal(alert_engine *e, int64_t from, int64_t to,
         }
         rc = fn(&ev, ctx);
     }
-    rocksdb_iter_destroy(it);
+    if (it) rocksdb_iter_destroy(it);
     rocksdb_readoptions_destroy(ro);
+    /* Then what a full disk holds back: newer than anything written. */
+    for (size_t i = 0; i < e->n_waiting && rc == 0; i++) {
+        const waiting_record *w = &e->waiting[i];
+        alert_event ev;
+        if (memcmp(w->key, lo, 8) < 0 || memcmp(w->key, hi, 8) >= 0) continue;
+        rc = decode_event(w->val, w->len, &ev) ? fn(&ev, ctx) : -1;
+    }
     return rc;
 }
 
@@ -840,4 +975,27 @@ int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *
     free(chatter);
     free(ev);
     return rc;
+}
+
+/* ---- backup (restoring is in backup.c) ---- */
+
+int alert_backup(alert_engine *e, const char *dir, uint64_t *last_seq, char *err, size_t errcap) {
+    char *rerr = NULL;
+    /* Under the lock no transition is journalled meanwhile, so the
+     * checkpoint holds exactly the records up to e->seq. It flushes the
+     * memtable first (the journal's writes are not synced one by one). */
+    pthread_mutex_lock(&e->mu);
+    uint64_t seq = e->seq;
+    rocksdb_checkpoint_t *cp = e->db ? rocksdb_checkpoint_object_create(e->db, &rerr) : NULL;
+    if (cp && !rerr) rocksdb_checkpoint_create(cp, dir, 0, &rerr);
+    if (cp) rocksdb_checkpoint_object_destroy(cp);
+    pthread_mutex_unlock(&e->mu);
+    if (rerr || !cp) {
+        snprintf(err, errcap, "alerting: journal backup to %s failed: %s", dir,
+                 rerr ? rerr : "the journal is not open");
+        rocksdb_free(rerr);
+        return -1;
+    }
+    if (last_seq) *last_seq = seq;
+    return 0;
 }

@@ -131,10 +131,19 @@ int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx);
 int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx);
 
 /* Evaluates points as they arrive (any order across series; per series
- * in time order). Returns the number of transitions, or -1 (journal). */
+ * in time order). Returns the number of transitions, or -1 (journal). A
+ * journal write RocksDB refuses (disk full) does not stop alarms: the
+ * records wait in memory, in order (journal queries include them), and are
+ * written once the disk has room (RocksDB reopened, tried at most once a
+ * second by the next transition, alert_tick or alert_journal_error); -1
+ * only past 100,000 waiting records. */
 int alert_points(alert_engine *e, const alert_point *pts, size_t n);
 /* Time passing: stale data, on/off delays that ran out, shelving expiry. */
 int alert_tick(alert_engine *e, int64_t now_ms);
+/* Whether journal records are waiting for the disk: the reason into msg
+ * (may be NULL), how many wait, since when (wall ms). */
+bool alert_journal_error(alert_engine *e, char *msg, size_t cap, size_t *waiting,
+                         int64_t *since_ms);
 
 int alert_ack(alert_engine *e, uint32_t rule, int64_t now_ms, const char *user,
               const char *comment);
@@ -187,6 +196,19 @@ typedef struct alert_kpis {
 
 int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *enterprise,
                    alert_kpis *out);
+
+/* Online backup of the journal into dir (which must not exist; its parent
+ * must): a RocksDB checkpoint, taken under the engine's lock, holding every
+ * transition journalled before the call. *last_seq (may be NULL) receives
+ * the sequence number of the last of them (0: none yet). 0, or -1 with
+ * err. Alarm states need nothing more: they come back from the journal
+ * (alert_restore) when an engine is opened on a restored copy. */
+int alert_backup(alert_engine *e, const char *dir, uint64_t *last_seq, char *err, size_t errcap);
+/* Offline: makes journal_dir (which must not exist, or be empty) a copy of
+ * a journal backup, then opens it read-only to check it; *events (may be
+ * NULL) receives the number of transitions in it. 0, or -1 with err. */
+int alert_backup_restore(const char *backup_dir, const char *journal_dir, size_t *events, char *err,
+                         size_t errcap);
 
 /* Notifications POSTed (JSON bodies, in order) to an http:// URL from a
  * thread of its own; send only queues (at most queue_cap, default 10,000:

@@ -24,10 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "historian/internal.h"
+
+static hist_status store_ready(hist *h, hist_error *err);
 
 #define SERIES_KEY_PREFIX 's'
 #define SETTING_WINDOW    "setting/chunk_window_ms"
@@ -211,6 +214,7 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
     size_t *fresh = calloc(fresh_cap, sizeof *fresh); /* def index + 1 of new names */
     if (!fresh) return hist_fail(err, HIST_ENOMEM, "out of memory");
     pthread_mutex_lock(&h->write_mu);
+    store_ready(h, NULL); /* after a disk error: reopen if it is time */
     rocksdb_writebatch_t *batch = rocksdb_writebatch_create();
     codec_buf rec = {0};
     hist_status st = HIST_OK;
@@ -247,6 +251,10 @@ hist_status hist_series_ensure(hist *h, const hist_series_def *defs, size_t n, u
         uint8_t key[5] = {SERIES_KEY_PREFIX, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
                           (uint8_t)(id >> 8), (uint8_t)id};
         series_record(&rec, defs[i].name, defs[i].unit, defs[i].description, window);
+        if (!h->db) {
+            st = hist_fail(err, HIST_EIO, "rocksdb is not open: %s", h->store_error);
+            break;
+        }
         rocksdb_writebatch_put_cf(batch, h->cf[CF_DEFAULT], (const char *)key, sizeof key,
                                   (const char *)rec.p, rec.len);
     }
@@ -529,6 +537,7 @@ hist_status head_checkpoint(hist *h, hist_error *err) {
     rocksdb_flush_wal(h->db, 1, &e);
     if (e) {
         st = hist_fail(err, HIST_EIO, "rocksdb sync: %s", e);
+        store_failed(h, e);
         rocksdb_free(e);
         return st;
     }
@@ -538,6 +547,63 @@ hist_status head_checkpoint(hist *h, hist_error *err) {
 }
 
 /* ---- writing ---- */
+
+/* After a refused write: how often to try RocksDB again, and the room the
+ * disk must have first (a reopen writes a manifest, then the head goes out). */
+#define STORE_RETRY_MS   1000
+#define STORE_ROOM_BYTES ((uint64_t)16 << 20)
+
+static int64_t mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Free bytes for an unprivileged writer on the data directory's filesystem. */
+static uint64_t free_bytes(const char *dir) {
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return 0;
+    return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Whether RocksDB takes writes. After a failed write it is reopened, at most
+ * once a second and only once the disk has room again, and the head that
+ * waited is written out. Caller holds write_mu. */
+static hist_status store_ready(hist *h, hist_error *err) {
+    if (!h->store_broken) return HIST_OK;
+    int64_t now = mono_ms();
+    if (now - h->store_retry_ms < STORE_RETRY_MS || free_bytes(h->dir) < STORE_ROOM_BYTES)
+        return hist_fail(err, HIST_EIO, "rocksdb refused a write: %s", h->store_error);
+    h->store_retry_ms = now;
+    pthread_rwlock_wrlock(&h->db_lock);
+    store_close(h);
+    hist_error oe;
+    hist_status st = store_open(h, &oe);
+    if (st != HIST_OK) store_close(h); /* frees what was made; queries see a closed store */
+    pthread_rwlock_unlock(&h->db_lock);
+    if (st != HIST_OK) {
+        pthread_mutex_lock(&h->err_mu);
+        snprintf(h->store_error, sizeof h->store_error, "%s", oe.msg);
+        pthread_mutex_unlock(&h->err_mu);
+        return hist_fail(err, st, "%s", oe.msg);
+    }
+    st = head_checkpoint(h, err);
+    if (st != HIST_OK) return st;
+    pthread_mutex_lock(&h->err_mu);
+    h->store_broken = false;
+    h->store_error[0] = 0;
+    pthread_mutex_unlock(&h->err_mu);
+    return HIST_OK;
+}
+
+bool hist_storage_error(hist *h, char *msg, size_t cap, int64_t *since_ms) {
+    pthread_mutex_lock(&h->err_mu);
+    bool broken = h->store_broken;
+    if (msg && cap) snprintf(msg, cap, "%s", broken ? h->store_error : "");
+    if (since_ms) *since_ms = broken ? h->store_broken_since_ms : 0;
+    pthread_mutex_unlock(&h->err_mu);
+    return broken;
+}
 
 hist_status hist_append(hist *h, const hist_point *pts, size_t n, hist_error *err) {
     if (!h || (n && !pts)) return hist_fail(err, HIST_EINVAL, "null argument");
@@ -574,9 +640,12 @@ hist_status hist_append(hist *h, const hist_point *pts, size_t n, hist_error *er
     pthread_rwlock_unlock(&h->head_lock);
     if (st != HIST_OK) goto out;
 
-    st = seal_touched(h, err);
-    if (st == HIST_OK && wal_bytes_since_rotate(h->log) >= h->opt.wal_checkpoint_bytes)
-        st = head_checkpoint(h, err);
+    /* The points are in the log and the head: stored. Sealing them into
+     * RocksDB can wait for a disk with room (store_ready says when). */
+    hist_error se;
+    if (store_ready(h, &se) == HIST_OK && seal_touched(h, &se) == HIST_OK &&
+        wal_bytes_since_rotate(h->log) >= h->opt.wal_checkpoint_bytes)
+        head_checkpoint(h, &se);
 out:
     pthread_mutex_unlock(&h->write_mu);
     return st;
@@ -593,19 +662,22 @@ hist_status hist_sync(hist *h, hist_error *err) {
 hist_status hist_flush(hist *h, hist_error *err) {
     if (!h) return hist_fail(err, HIST_EINVAL, "null argument");
     pthread_mutex_lock(&h->write_mu);
-    hist_status st = head_checkpoint(h, err);
+    hist_status st = store_ready(h, err);
+    if (st == HIST_OK) st = head_checkpoint(h, err);
     pthread_mutex_unlock(&h->write_mu);
     return st;
 }
 
 hist_status hist_compact(hist *h, hist_error *err) {
     hist_status st = hist_flush(h, err);
+    if (st == HIST_OK) st = db_read_begin(h, err);
     if (st != HIST_OK) return st;
     rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
     rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* kForce: run the filter */);
     for (int i = 0; i < CF_COUNT; i++)
         rocksdb_compact_range_cf_opt(h->db, h->cf[i], co, NULL, 0, NULL, 0);
     rocksdb_compactoptions_destroy(co);
+    db_read_end(h);
     return HIST_OK;
 }
 
@@ -793,6 +865,13 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
     h->lock_fd = -1;
     pthread_mutex_init(&h->write_mu, NULL);
     pthread_rwlock_init(&h->head_lock, NULL);
+    pthread_mutex_init(&h->err_mu, NULL);
+    /* The reopen after a disk error must not starve behind a stream of queries. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&h->db_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&h->sync_mu, NULL);
     pthread_cond_init(&h->sync_cv, NULL);
 
@@ -813,8 +892,13 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
         if (st == HIST_OK && c.bad)
             st = hist_fail(err, HIST_ECORRUPT, "wal: %zu points name unknown series", c.bad);
     }
-    /* Everything replayed goes to RocksDB now and the log starts afresh. */
-    if (st == HIST_OK) st = head_checkpoint(h, err);
+    /* Everything replayed goes to RocksDB now and the log starts afresh;
+     * on a full disk it waits in the head (the log keeps it) and the
+     * historian opens degraded rather than not at all. */
+    if (st == HIST_OK) {
+        hist_error ce;
+        if (head_checkpoint(h, &ce) != HIST_OK && !h->store_broken) store_failed(h, ce.msg);
+    }
     if (st == HIST_OK && o.sync == HIST_SYNC_INTERVAL) {
         if (pthread_create(&h->sync_thread, NULL, sync_main, h) != 0)
             st = hist_fail(err, HIST_ENOMEM, "cannot start the sync thread");
@@ -863,6 +947,8 @@ hist_status hist_close(hist *h, hist_error *err) {
     free(h->window_class);
     pthread_mutex_destroy(&h->write_mu);
     pthread_rwlock_destroy(&h->head_lock);
+    pthread_rwlock_destroy(&h->db_lock);
+    pthread_mutex_destroy(&h->err_mu);
     pthread_mutex_destroy(&h->sync_mu);
     pthread_cond_destroy(&h->sync_cv);
     free(h->dir);

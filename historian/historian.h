@@ -153,6 +153,16 @@ size_t hist_series_count(hist *h);
 hist_status hist_append(hist *h, const hist_point *pts, size_t n, hist_error *err);
 /* Makes everything appended so far durable now, whatever the policy. */
 hist_status hist_sync(hist *h, hist_error *err);
+/* Disk full or a disk error: a failed write to the log fails hist_append
+ * (nothing of the batch is stored, the log is cut back; the call may be
+ * repeated). A failed write to RocksDB does not: the batch is in the log
+ * and the head, and the sealed windows wait there; RocksDB is reopened
+ * once the disk has room again (tried at most once a second by the writers)
+ * and what waited is written. Meanwhile queries keep answering, unless the
+ * reopen itself failed (HIST_EIO until a later one succeeds).
+ * hist_storage_error says whether RocksDB is refusing writes: the reason
+ * into msg (may be NULL) and since when (wall ms). */
+bool hist_storage_error(hist *h, char *msg, size_t cap, int64_t *since_ms);
 /* Writes the whole head to RocksDB (open windows included) and trims the WAL. */
 hist_status hist_flush(hist *h, hist_error *err);
 /* Flushes, then compacts all of RocksDB (retention applies here). */

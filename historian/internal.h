@@ -125,7 +125,26 @@ struct hist {
     atomic_int sync_failed; /* errno of a failed interval sync, reported by the next append */
 
     atomic_uint_fast64_t chunks_written, late_merges;
+
+    /* RocksDB refused a write (disk full, I/O error). Points still go to the
+     * log and the head; writers reopen RocksDB once the disk has room (its C
+     * API has no Resume) and then write what waited. db_lock keeps readers
+     * off the handle while it is swapped: queries hold it for reading, the
+     * reopen (under write_mu) for writing. The failure fields change under
+     * write_mu and err_mu; other threads read them under err_mu. */
+    pthread_rwlock_t db_lock;
+    pthread_mutex_t err_mu;
+    bool store_broken;
+    int64_t store_broken_since_ms; /* wall clock */
+    int64_t store_retry_ms;        /* monotonic, last reopen attempt */
+    char store_error[256];
 };
+
+/* Records that RocksDB refused a write; caller holds write_mu. */
+void store_failed(hist *h, const char *msg);
+/* Readers: take db_lock for reading; fails when RocksDB is not open. */
+hist_status db_read_begin(hist *h, hist_error *err);
+void db_read_end(hist *h);
 
 /* The chunk window of a registered series; safe without the head lock. */
 static inline int64_t series_window(const hist *h, uint32_t series) {

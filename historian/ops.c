@@ -43,6 +43,7 @@ hist_status hist_get_stats(hist *h, hist_stats *out, hist_error *err) {
     memset(out, 0, sizeof *out);
     /* Writing the head first makes the chunk scan count every point once. */
     hist_status st = hist_flush(h, err);
+    if (st == HIST_OK) st = db_read_begin(h, err);
     if (st != HIST_OK) return st;
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(h->db, h->ropts, h->cf[CF_CHUNKS]);
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
@@ -55,6 +56,7 @@ hist_status hist_get_stats(hist *h, hist_stats *out, hist_error *err) {
         out->points += n;
     }
     rocksdb_iter_destroy(it);
+    db_read_end(h);
     pthread_rwlock_rdlock(&h->head_lock);
     out->series = h->n_series;
     for (size_t i = 0; i < h->n_series; i++)

@@ -256,8 +256,8 @@ static hist_status check_range(int64_t from, int64_t to, hist_error *err) {
     return HIST_OK;
 }
 
-hist_status hist_query_raw(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms, size_t limit,
-                           hist_samples *out, hist_error *err) {
+static hist_status hist_query_raw_unlocked(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms,
+                                           size_t limit, hist_samples *out, hist_error *err) {
     if (!h || !out) return hist_fail(err, HIST_EINVAL, "null argument");
     out->n = 0;
     out->truncated = false;
@@ -363,9 +363,9 @@ static hist_status scan_tier(hist *h, uint32_t series, int cf, int64_t period, i
     return st;
 }
 
-hist_status hist_query_agg(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms,
-                           int64_t step_ms, size_t max_buckets, hist_buckets *out,
-                           hist_error *err) {
+static hist_status hist_query_agg_unlocked(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms,
+                                           int64_t step_ms, size_t max_buckets, hist_buckets *out,
+                                           hist_error *err) {
     if (!h || !out) return hist_fail(err, HIST_EINVAL, "null argument");
     out->n = 0;
     out->tier = 0;
@@ -478,8 +478,8 @@ static ptrdiff_t last_at_or_before(const int64_t *ts, size_t n, int64_t at) {
     return (ptrdiff_t)lo - 1;
 }
 
-hist_status hist_snapshot(hist *h, int64_t at_ms, const uint32_t *series, size_t n, hist_value *out,
-                          hist_error *err) {
+static hist_status hist_snapshot_unlocked(hist *h, int64_t at_ms, const uint32_t *series, size_t n,
+                                          hist_value *out, hist_error *err) {
     if (!h || (n && (!series || !out))) return hist_fail(err, HIST_EINVAL, "null argument");
     bool *need_disk = calloc(n ? n : 1, sizeof *need_disk);
     if (!need_disk) return hist_fail(err, HIST_ENOMEM, "out of memory");
@@ -552,5 +552,35 @@ hist_status hist_snapshot(hist *h, int64_t at_ms, const uint32_t *series, size_t
     point_run_free(&run);
     rocksdb_iter_destroy(it);
     free(need_disk);
+    return st;
+}
+
+/* ---- the public queries: RocksDB held open while they read ---- */
+
+hist_status hist_query_raw(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms, size_t limit,
+                           hist_samples *out, hist_error *err) {
+    hist_status st = db_read_begin(h, err);
+    if (st != HIST_OK) return st;
+    st = hist_query_raw_unlocked(h, series, from_ms, to_ms, limit, out, err);
+    db_read_end(h);
+    return st;
+}
+
+hist_status hist_query_agg(hist *h, uint32_t series, int64_t from_ms, int64_t to_ms,
+                           int64_t step_ms, size_t max_buckets, hist_buckets *out,
+                           hist_error *err) {
+    hist_status st = db_read_begin(h, err);
+    if (st != HIST_OK) return st;
+    st = hist_query_agg_unlocked(h, series, from_ms, to_ms, step_ms, max_buckets, out, err);
+    db_read_end(h);
+    return st;
+}
+
+hist_status hist_snapshot(hist *h, int64_t at_ms, const uint32_t *series, size_t n, hist_value *out,
+                          hist_error *err) {
+    hist_status st = db_read_begin(h, err);
+    if (st != HIST_OK) return st;
+    st = hist_snapshot_unlocked(h, at_ms, series, n, out, err);
+    db_read_end(h);
     return st;
 }

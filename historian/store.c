@@ -180,6 +180,7 @@ static hist_status get_value(hist *h, int cf, uint32_t series, int64_t start, ch
     uint8_t key[KEY_LEN];
     char *e = NULL;
     key_encode(key, series, start);
+    if (!h->db) return hist_fail(err, HIST_EIO, "rocksdb is not open after a disk error");
     *val = rocksdb_get_cf(h->db, h->ropts, h->cf[cf], (const char *)key, KEY_LEN, len, &e);
     if (e) {
         hist_status st = hist_fail(err, HIST_EIO, "rocksdb get: %s", e);
@@ -409,13 +410,42 @@ done:
 
 hist_status store_commit(hist *h, rocksdb_writebatch_t *batch, bool sync, hist_error *err) {
     char *e = NULL;
+    if (!h->db) return hist_fail(err, HIST_EIO, "rocksdb is not open: %s", h->store_error);
     rocksdb_write(h->db, sync ? h->wopts_sync : h->wopts, batch, &e);
     if (e) {
         hist_status st = hist_fail(err, HIST_EIO, "rocksdb write: %s", e);
+        store_failed(h, e);
         rocksdb_free(e);
         return st;
     }
     return HIST_OK;
+}
+
+void store_failed(hist *h, const char *msg) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&h->err_mu);
+    if (!h->store_broken)
+        h->store_broken_since_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    h->store_broken = true;
+    snprintf(h->store_error, sizeof h->store_error, "%s", msg);
+    pthread_mutex_unlock(&h->err_mu);
+}
+
+hist_status db_read_begin(hist *h, hist_error *err) {
+    if (!h) return hist_fail(err, HIST_EINVAL, "null argument");
+    pthread_rwlock_rdlock(&h->db_lock);
+    if (h->db) return HIST_OK;
+    pthread_rwlock_unlock(&h->db_lock);
+    pthread_mutex_lock(&h->err_mu);
+    hist_status st = hist_fail(err, HIST_EIO, "the historian's store is closed after an error: %s",
+                               h->store_error);
+    pthread_mutex_unlock(&h->err_mu);
+    return st;
+}
+
+void db_read_end(hist *h) {
+    pthread_rwlock_unlock(&h->db_lock);
 }
 
 /* ---- retention ---- */
@@ -470,7 +500,11 @@ hist_status store_open(hist *h, hist_error *err) {
     rocksdb_options_set_create_if_missing(h->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(h->db_opts, 1);
     rocksdb_options_set_max_background_jobs(h->db_opts, 2);
-    rocksdb_options_set_info_log_level(h->db_opts, 2 /* WARN */);
+    /* FATAL only: Debian's RocksDB 7.8 is built with assertions, and after
+     * a write to its LOG file failed (disk full) its recovery thread's next
+     * log line aborts the process (WritableFileWriter's sync_without_flush
+     * assertion). Our own errors carry RocksDB's messages instead. */
+    rocksdb_options_set_info_log_level(h->db_opts, 4 /* FATAL */);
     rocksdb_options_set_keep_log_file_num(h->db_opts, 2);
     rocksdb_options_set_max_total_wal_size(h->db_opts, 256u << 20);
 
@@ -510,6 +544,7 @@ hist_status store_open(hist *h, hist_error *err) {
     return HIST_OK;
 }
 
+/* Leaves h ready for another store_open (the reopen after a disk error). */
 void store_close(hist *h) {
     if (h->db) {
         for (int i = 0; i < CF_COUNT; i++)
@@ -517,14 +552,23 @@ void store_close(hist *h) {
         rocksdb_close(h->db);
         h->db = NULL;
     }
-    for (int i = 0; i < CF_COUNT; i++)
+    for (int i = 0; i < CF_COUNT; i++) {
+        h->cf[i] = NULL;
         if (h->cf_opts[i]) rocksdb_options_destroy(h->cf_opts[i]);
-    for (int i = 0; i < CF_COUNT; i++)
+        h->cf_opts[i] = NULL;
         if (h->filters[i]) rocksdb_compactionfilter_destroy(h->filters[i]);
+        h->filters[i] = NULL;
+    }
     if (h->db_opts) rocksdb_options_destroy(h->db_opts);
     if (h->table_opts) rocksdb_block_based_options_destroy(h->table_opts);
     if (h->cache) rocksdb_cache_destroy(h->cache);
     if (h->ropts) rocksdb_readoptions_destroy(h->ropts);
     if (h->wopts) rocksdb_writeoptions_destroy(h->wopts);
     if (h->wopts_sync) rocksdb_writeoptions_destroy(h->wopts_sync);
+    h->db_opts = NULL;
+    h->table_opts = NULL;
+    h->cache = NULL;
+    h->ropts = NULL;
+    h->wopts = NULL;
+    h->wopts_sync = NULL;
 }

@@ -254,6 +254,10 @@ static hist_status write_all(int fd, const uint8_t *p, size_t n, hist_error *err
 }
 
 hist_status wal_append(wal *w, const hist_point *pts, size_t n, hist_error *err) {
+    if (w->fd < 0) { /* a torn write could not be cut: go on in a new segment */
+        hist_status st = open_segment(w, w->segment + 1, err);
+        if (st != HIST_OK) return st;
+    }
     codec_buf *b = &w->scratch;
     b->len = 0;
     if (codec_buf_reserve(b, WAL_HEADER + 11 + n * WAL_POINT_MAX) != CODEC_OK)
@@ -279,6 +283,11 @@ hist_status wal_append(wal *w, const hist_point *pts, size_t n, hist_error *err)
         w->bytes += b->len;
         w->bytes_current += b->len;
         w->dirty = true;
+    } else if (w->fd >= 0 && ftruncate(w->fd, (off_t)w->bytes_current) != 0) {
+        /* A torn record may not stay in front of later ones (replay stops at
+         * the first bad record): without the cut, the log takes no more. */
+        close(w->fd);
+        w->fd = -1;
     }
     pthread_mutex_unlock(&w->mu);
     return st;
