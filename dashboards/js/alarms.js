@@ -172,7 +172,13 @@ export class AlarmPanel {
     return [...this.live.values()];
   }
 
-  /** Replay: the alarms at T (ReplayState.alarms); null goes back to live. */
+  /**
+   * Replay: the alarms at T (ReplayState.alarms); null goes back to live.
+   * The list is redrawn before this returns, not on the next frame: replay
+   * then marks the page as showing T (body[data-replay-at]), and whoever
+   * reads the panel after that mark must see T's alarms, not the rows of
+   * the previous T or of live (a frame can come late on a busy machine).
+   */
   showReplay(list) {
     this.replay = list;
     if (list) this.app.map.setAlarms(list);
@@ -180,7 +186,16 @@ export class AlarmPanel {
     this._dirty = new Set();
     this._full = false;
     this.app.emit('alarms', this.liveList());
-    this.render();
+    this.renderNow();
+  }
+
+  /** Redraws the list at once (a redraw waiting for the next frame is dropped). */
+  renderNow() {
+    if (this._raf) {
+      cancelAnimationFrame(this._raf);
+      this._raf = null;
+    }
+    this._render();
   }
 
   render(force) {

@@ -154,8 +154,9 @@ export class Replay {
       }));
       if (this.app.mode !== 'replay' || this.app.at !== T) return;
       m.applyDetectorSnapshot(bySeries);
-      this.app.alarmPanel.showReplay([...alarms.values()]);
+      this.app.alarmPanel.showReplay([...alarms.values()]); // the panel's rows too, at once
       this.steps++;
+      // the mark that the map and the panel show T (the browser test waits for it)
       document.body.dataset.replayAt = String(T);
     } catch (err) {
       this.app.toast(`${t('error')}: ${err.message}`);
