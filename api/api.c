@@ -1715,11 +1715,52 @@ static enum MHD_Result no_ingest(req *r, struct MHD_Connection *c) {
     return send_error(r, c, 503, "unavailable", "ingest is not running");
 }
 
+/* What a full or failing disk is holding up, from ingest's status st (may
+ * be NULL), the historian and the alarm journal: {"acknowledging", "problems":
+ * [{"where", "error", "since_ms", "waiting"?}]}. *blocked: data is not
+ * moving (nothing acknowledged, or ingest holding); *degraded: it moves but
+ * something waits in memory for the disk. */
+static json_t *storage_state(api_server *s, json_t *st, bool *blocked, bool *degraded) {
+    json_t *problems = json_array();
+    *blocked = *degraded = false;
+    static const char *const ingest_parts[][4] = {
+        {"spool", "spool_blocked", "spool_error", "spool_blocked_since_ms"},
+        {"ingest", "store_blocked", "store_error", "store_blocked_since_ms"}};
+    for (size_t i = 0; st && i < 2; i++)
+        if (json_is_true(json_object_get(st, ingest_parts[i][1]))) {
+            *blocked = true;
+            json_array_append_new(problems,
+                                  json_pack("{s:s,s:O?,s:O?}", "where", ingest_parts[i][0], "error",
+                                            json_object_get(st, ingest_parts[i][2]), "since_ms",
+                                            json_object_get(st, ingest_parts[i][3])));
+        }
+    char why[256];
+    int64_t since;
+    if (s->o.historian && hist_storage_error(s->o.historian, why, sizeof why, &since)) {
+        *degraded = true;
+        utf8_scrub(why);
+        json_array_append_new(problems, json_pack("{s:s,s:s,s:I}", "where", "historian", "error",
+                                                  why, "since_ms", (json_int_t)since));
+    }
+    size_t waiting;
+    if (s->o.alarms && alert_journal_error(s->o.alarms, why, sizeof why, &waiting, &since)) {
+        *degraded = true;
+        utf8_scrub(why);
+        json_array_append_new(problems, json_pack("{s:s,s:s,s:I,s:I}", "where", "alarm_journal",
+                                                  "error", why, "since_ms", (json_int_t)since,
+                                                  "waiting", (json_int_t)waiting));
+    }
+    bool acknowledging = !(st && json_is_true(json_object_get(st, "spool_blocked")));
+    return json_pack("{s:b,s:o}", "acknowledging", acknowledging, "problems", problems);
+}
+
 static enum MHD_Result h_ingest_status(req *r, struct MHD_Connection *c) {
     api_ingest *in = &r->srv->o.ingest;
     if (!in->status) return no_ingest(r, c);
     json_t *j = in->status(in->ctx);
     if (!j) return send_error(r, c, 500, "internal", "out of memory");
+    bool blocked, degraded;
+    json_object_set_new(j, "storage", storage_state(r->srv, j, &blocked, &degraded));
     scope_filter(r, json_object_get(j, "enterprises"));
     if (r->tok.role == API_ROLE_ENTERPRISE) {
         /* the park-wide totals tell an enterprise about the others */
@@ -1811,12 +1852,17 @@ static enum MHD_Result h_health(req *r, struct MHD_Connection *c) {
     const char *status = "ok";
     int code = 200;
     json_t *j = json_object();
-    if (s->o.ingest.status) {
-        json_t *st = s->o.ingest.status(s->o.ingest.ctx);
+    json_t *st = s->o.ingest.status ? s->o.ingest.status(s->o.ingest.ctx) : NULL;
+    bool blocked, degraded;
+    json_decref(storage_state(s, st, &blocked, &degraded));
+    if (degraded) status = "degraded";
+    if (st) {
         bool conn = json_is_true(json_object_get(st, "connected"));
         json_object_set_new(j, "broker_connected", json_boolean(conn));
         if (json_is_true(json_object_get(st, "failed")))
             status = "failed", code = 503;
+        else if (blocked)
+            status = "blocked", code = 503;
         else if (!conn)
             status = "degraded";
         json_decref(st);

@@ -491,8 +491,18 @@ typedef struct ingest_service_stats {
     uint64_t submitted, submit_failures, submits_waiting;
     uint64_t commits;
     double flush_ms_last, flush_ms_max;
-    bool failed; /* the historian failed: ingest stopped, see last_error */
+    bool failed; /* the spool could not be read: ingest stopped, see last_error */
     char last_error[256];
+    /* A full disk (or an I/O error) holds things up, it does not stop them:
+     * spool_blocked: the spool refused a write, so nothing is acknowledged
+     * to the broker (it keeps and resends the messages); store_blocked: the
+     * historian or the alarm journal refused one, so ingest holds its place
+     * in the spool and retries (store_retries counts the retries). Each is
+     * cleared when a write succeeds again; *_since_ms is wall time. */
+    bool spool_blocked, store_blocked;
+    int64_t spool_blocked_since_ms, store_blocked_since_ms;
+    uint64_t store_retries;
+    char spool_error[160], store_error[256];
 } ingest_service_stats;
 
 void ingest_service_get_stats(ingest_service *s, ingest_service_stats *out);

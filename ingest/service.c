@@ -54,6 +54,8 @@
 #define FLUSH_WAIT_MS 2     /* longest a point waits for the historian (and alarms) */
 #define BACKOFF_LO    250
 #define BACKOFF_HI    30000
+#define RETRY_LO_MS   100 /* a refused write to the historian or journal, tried again */
+#define RETRY_HI_MS   2000
 
 /* A submitted message, from ingest_service_submit until its caller has
  * its answer. Lives in ingest_service.subs while not DONE; freed when the
@@ -104,9 +106,10 @@ struct ingest_service {
     submit_req *sub_head, *sub_tail;
     atomic_uint sub_queued; /* QUEUED requests: what the network thread checks */
     uint64_t sub_run, sub_seq;
-    bool sub_closed;      /* stop has begun: no new requests */
-    char sub_failed[256]; /* set once ingest failed: requests fail at once */
-    uint64_t sub_callers; /* calls inside ingest_service_submit */
+    bool sub_closed;       /* stop has begun: no new requests */
+    char sub_failed[256];  /* set once ingest failed: requests fail at once */
+    char sub_blocked[256]; /* set while storage refuses writes: new requests wait outside */
+    uint64_t sub_callers;  /* calls inside ingest_service_submit */
     pthread_cond_t sub_idle;
 
     pthread_mutex_t mu; /* guards the fields below */
@@ -353,12 +356,58 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
 
 /* The spool could not take a message: the burst's PUBACKs must not leave. */
 static void spool_failure(ingest_service *s) {
+    int e = errno;
     s->spool_failed = true;
     pthread_mutex_lock(&s->mu);
     s->stats.spool_errors++;
+    bool first = !s->stats.spool_blocked;
+    if (first) s->stats.spool_blocked_since_ms = wall_ms();
+    s->stats.spool_blocked = true;
+    snprintf(s->stats.spool_error, sizeof s->stats.spool_error, "spool write failed: %s",
+             strerror(e));
     pthread_mutex_unlock(&s->mu);
-    logf_(s, "spool write failed (%s): dropping the connection so the broker resends",
-          strerror(errno));
+    /* Said once per episode: the reconnects that follow meet the same disk. */
+    if (first)
+        logf_(s,
+              "spool write failed (%s): no acknowledgements now; the broker keeps the messages "
+              "and resends them; retrying",
+              strerror(e));
+}
+
+/* Network thread: a burst went to the spool whole. */
+static void spool_ok(ingest_service *s) {
+    pthread_mutex_lock(&s->mu);
+    bool was = s->stats.spool_blocked;
+    s->stats.spool_blocked = false;
+    s->stats.spool_error[0] = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (was) logf_(s, "the spool takes writes again: acknowledging");
+}
+
+/* Ingest thread: the historian or the alarm journal refused a write. */
+static void store_blocked(ingest_service *s, const char *why) {
+    pthread_mutex_lock(&s->mu);
+    bool first = !s->stats.store_blocked;
+    if (first) s->stats.store_blocked_since_ms = wall_ms();
+    s->stats.store_blocked = true;
+    s->stats.store_retries += !first;
+    snprintf(s->stats.store_error, sizeof s->stats.store_error, "%s", why);
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->sub_mu);
+    snprintf(s->sub_blocked, sizeof s->sub_blocked, "%s", why);
+    pthread_mutex_unlock(&s->sub_mu);
+    if (first) logf_(s, "%s; ingest holds (the spool keeps everything) and retries", why);
+}
+
+static void store_unblocked(ingest_service *s) {
+    pthread_mutex_lock(&s->mu);
+    s->stats.store_blocked = false;
+    s->stats.store_error[0] = 0;
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->sub_mu);
+    s->sub_blocked[0] = 0;
+    pthread_mutex_unlock(&s->sub_mu);
+    logf_(s, "storage takes writes again: ingest resumes");
 }
 
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
@@ -443,8 +492,12 @@ static void *net_main(void *arg) {
                 s->stats.spooled_messages += s->spooled_in_burst;
                 pthread_mutex_unlock(&s->mu);
             }
-            if (!s->spool_failed && s->spooled_in_burst && spool_flush(s->sp) != 0)
-                spool_failure(s);
+            if (!s->spool_failed && s->spooled_in_burst) {
+                if (spool_flush(s->sp) != 0)
+                    spool_failure(s);
+                else if (s->stats.spool_blocked) /* only this thread sets it */
+                    spool_ok(s);
+            }
             if (s->spool_failed) {
                 /* Never let the PUBACKs of this burst out. */
                 shutdown(fd, SHUT_RDWR);
@@ -494,12 +547,44 @@ static void *ingest_main(void *arg) {
     char err[256];
     spool_pos done = {0, 0};
     bool have_done = false, failed = false;
+    /* A write the historian or the alarm journal refuses (disk full, I/O
+     * error) holds ingest rather than ending it: the message or batch is
+     * tried again with backoff, nothing after it is read meanwhile, and the
+     * spool keeps all of it (a restart would replay it too). */
+    bool blocked = false, retrying = false, holding = false, checkpoint_failing = false;
+    spool_record held = {0};
+    int64_t retry_at = 0;
+    int retry_ms = RETRY_LO_MS;
     size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
     int64_t last_commit = mono_ms(), last_sync = last_commit, pending_since = 0;
+#define BLOCK(why)                                                                                 \
+    do {                                                                                           \
+        store_blocked(s, why);                                                                     \
+        blocked = true;                                                                            \
+        retry_at = mono_ms() + retry_ms;                                                           \
+        retry_ms = retry_ms * 2 > RETRY_HI_MS ? RETRY_HI_MS : retry_ms * 2;                        \
+    } while (0)
     for (;;) {
         bool stopping = atomic_load(&s->stop_ingest);
+        if (blocked) {
+            if (stopping) break; /* what is not stored stays in the spool */
+            if (mono_ms() < retry_at) {
+                struct timespec nap = {0, 20 * 1000000L};
+                nanosleep(&nap, NULL);
+                continue;
+            }
+            blocked = false;
+            retrying = true;
+        }
         spool_record rec;
-        int r = failed ? 0 : spool_read(s->sp, &rec, stopping ? 0 : 10);
+        int r = 0;
+        if (holding) {
+            rec = held; /* still valid: the spool was not read since */
+            r = 1;
+            holding = false;
+        } else if (!failed) {
+            r = spool_read(s->sp, &rec, stopping ? 0 : 10);
+        }
         if (r < 0) {
             set_error(s, "spool read failed");
             submissions_failed(s, "spool read failed");
@@ -512,17 +597,14 @@ static void *ingest_main(void *arg) {
             if (marked) topic += SUBMIT_MARK_LEN;
             if (ingest_message(s->pipe, topic, rec.payload, rec.len, rec.recv_ms, wall_ms(), err,
                                sizeof err) < 0) {
-                /* Nothing after this message is committed: it comes back
-                 * from the spool at the next start. */
-                set_error(s, err);
-                submissions_failed(s, err);
-                logf_(s, "%s; ingest stops, the spool keeps the rest", err);
-                failed = true;
-            } else {
-                done = rec.next;
-                have_done = true;
-                if (marked && run == s->sub_run && submission_handled(s, seq)) awaiting_commit++;
+                held = rec;
+                holding = true;
+                BLOCK(err);
+                continue;
             }
+            done = rec.next;
+            have_done = true;
+            if (marked && run == s->sub_run && submission_handled(s, seq)) awaiting_commit++;
         }
         /* Store (and so evaluate alarms) when the spool is drained, when a
          * batch is big, or when the oldest waiting point has waited 2 ms: a
@@ -532,16 +614,14 @@ static void *ingest_main(void *arg) {
             pending_since = 0;
         else if (!pending_since)
             pending_since = mono_ms();
-        bool flush_now = pending >= FLUSH_MAX || r == 0 ||
+        bool flush_now = pending >= FLUSH_MAX || r == 0 || retrying ||
                          (pending && mono_ms() - pending_since >= FLUSH_WAIT_MS);
         if (!failed && flush_now && ingest_pending_points(s->pipe)) {
             int64_t t0 = mono_ms();
             pending_since = 0;
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
-                set_error(s, err);
-                submissions_failed(s, err);
-                logf_(s, "%s; ingest stops, the spool keeps the rest", err);
-                failed = true;
+                BLOCK(err); /* the batch stays queued in the pipeline */
+                continue;
             }
             double ms = (double)(mono_ms() - t0);
             pthread_mutex_lock(&s->mu);
@@ -552,30 +632,39 @@ static void *ingest_main(void *arg) {
         int64_t now = mono_ms();
         bool drained = r == 0 && stopping;
         if (!failed && have_done && !ingest_pending_points(s->pipe) &&
-            (now - last_commit >= s->opt.sync_interval_ms || drained)) {
+            (now - last_commit >= s->opt.sync_interval_ms || drained || retrying)) {
             /* Historian log on disk, then the checkpoint that lets the spool go. */
             hist_error he;
             if (hist_sync(s->pipe_opt.historian, &he) != HIST_OK) {
-                set_error(s, he.msg);
-                submissions_failed(s, he.msg);
-                failed = true;
+                BLOCK(he.msg);
+                continue;
+            }
+            /* Durable in the historian: the callers waiting for it may go,
+             * whatever becomes of the checkpoint (the spool would only
+             * replay what is already stored). */
+            if (awaiting_commit) submissions_durable(s);
+            awaiting_commit = 0;
+            if (spool_commit(s->sp, done) != 0) {
+                /* Harmless while it lasts (the spool keeps more to replay),
+                 * so said once, not every commit. */
+                if (!checkpoint_failing)
+                    logf_(s, "spool checkpoint failed: %s (said once)", strerror(errno));
+                checkpoint_failing = true;
             } else {
-                /* Durable in the historian: the callers waiting for it may go,
-                 * whatever becomes of the checkpoint (the spool would only
-                 * replay what is already stored). */
-                if (awaiting_commit) submissions_durable(s);
-                awaiting_commit = 0;
-                if (spool_commit(s->sp, done) != 0) {
-                    logf_(s, "spool checkpoint failed: %s", strerror(errno));
-                } else {
-                    ingest_mark_durable(s->pipe, wall_ms());
-                    have_done = false;
-                    pthread_mutex_lock(&s->mu);
-                    s->stats.commits++;
-                    pthread_mutex_unlock(&s->mu);
-                }
+                if (checkpoint_failing) logf_(s, "spool checkpoint written again");
+                checkpoint_failing = false;
+                ingest_mark_durable(s->pipe, wall_ms());
+                have_done = false;
+                pthread_mutex_lock(&s->mu);
+                s->stats.commits++;
+                pthread_mutex_unlock(&s->mu);
             }
             last_commit = now;
+        }
+        if (retrying) { /* everything that waited went through */
+            retrying = false;
+            retry_ms = RETRY_LO_MS;
+            store_unblocked(s);
         }
         /* Without ack_after_fsync the spool is synced here, off the network
          * thread: a power loss costs at most this interval. */
@@ -585,6 +674,7 @@ static void *ingest_main(void *arg) {
         }
         if (drained || (failed && stopping)) break;
     }
+#undef BLOCK
     return NULL;
 }
 
@@ -769,6 +859,11 @@ static bool submit_refused(ingest_service *s, char *err, size_t errcap) {
     }
     if (s->sub_failed[0]) {
         snprintf(err, errcap, "failed: ingest stopped: %s; nothing was stored", s->sub_failed);
+        return true;
+    }
+    if (s->sub_blocked[0]) {
+        snprintf(err, errcap, "blocked: storage refuses writes (%s); nothing was stored, try later",
+                 s->sub_blocked);
         return true;
     }
     return false;

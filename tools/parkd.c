@@ -440,6 +440,7 @@ static void write_stats(ingest_service *svc, FILE *out) {
             "\"spool_damaged\": %llu, \"spool_errors\": %llu, \"commits\": %llu, "
             "\"flush_ms_last\": %.1f, \"flush_ms_max\": %.1f, \"latency_count\": %llu, "
             "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, \"latency_max_ms\": %.1f, "
+            "\"spool_blocked\": %s, \"store_blocked\": %s, \"store_retries\": %llu, "
             "\"failed\": %s, \"last_error\": ",
             ss.connected ? "true" : "false", (unsigned long long)ss.connects,
             (unsigned long long)ss.connection_losses, (unsigned long long)st.messages,
@@ -450,7 +451,9 @@ static void write_stats(ingest_service *svc, FILE *out) {
             (unsigned long long)ss.spool_damaged, (unsigned long long)ss.spool_errors,
             (unsigned long long)ss.commits, ss.flush_ms_last, ss.flush_ms_max,
             (unsigned long long)st.latency_count, st.latency_p50_ms, st.latency_p99_ms,
-            st.latency_max_ms, ss.failed ? "true" : "false");
+            st.latency_max_ms, ss.spool_blocked ? "true" : "false",
+            ss.store_blocked ? "true" : "false", (unsigned long long)ss.store_retries,
+            ss.failed ? "true" : "false");
     json_t *le = json_string(ss.last_error);
     char *les = json_dumps(le, JSON_ENCODE_ANY);
     fprintf(out, "%s, \"rejects\": [", les ? les : "\"\"");
@@ -524,6 +527,19 @@ static json_t *api_ingest_status(void *ctx) {
                             json_integer((json_int_t)rc->messages));
     }
     json_object_set_new(o, "enterprises", ents);
+    json_object_set_new(o, "spool_blocked", json_boolean(ss.spool_blocked));
+    json_object_set_new(o, "store_blocked", json_boolean(ss.store_blocked));
+    json_object_set_new(o, "store_retries", json_integer((json_int_t)ss.store_retries));
+    if (ss.spool_blocked) {
+        json_object_set_new(o, "spool_error", json_string(ss.spool_error));
+        json_object_set_new(o, "spool_blocked_since_ms",
+                            json_integer((json_int_t)ss.spool_blocked_since_ms));
+    }
+    if (ss.store_blocked) {
+        json_object_set_new(o, "store_error", json_string(ss.store_error));
+        json_object_set_new(o, "store_blocked_since_ms",
+                            json_integer((json_int_t)ss.store_blocked_since_ms));
+    }
     return o;
 }
 
