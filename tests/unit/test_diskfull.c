@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +80,46 @@ static void check_stored(hist *h, const uint32_t *ids, const bool *stored, int n
     hist_samples_free(&out);
 }
 
+/* Queries from another thread through the whole episode, the reopen
+ * included: each answers, or fails with HIST_EIO, and never crashes. */
+typedef struct reader {
+    hist *h;
+    const uint32_t *ids;
+    atomic_bool stop;
+    size_t answered, refused, wrong;
+} reader;
+
+static void *reader_main(void *arg) {
+    reader *r = arg;
+    hist_samples raw = {0};
+    hist_buckets agg = {0};
+    hist_error err;
+    int64_t to = T0 + (int64_t)MAX_BATCH * PER_BATCH * 1000;
+    while (!atomic_load(&r->stop)) {
+        hist_value v[4];
+        hist_status a = hist_query_raw(r->h, r->ids[3], T0, to, 0, &raw, &err);
+        hist_status b = hist_query_agg(r->h, r->ids[7], T0, to, 60000, 0, &agg, &err);
+        hist_status c = hist_snapshot(r->h, T0 + 120000, r->ids, 4, v, &err);
+        hist_status all[3] = {a, b, c};
+        for (int i = 0; i < 3; i++) {
+            if (all[i] == HIST_OK)
+                r->answered++;
+            else if (all[i] == HIST_EIO)
+                r->refused++;
+            else
+                r->wrong++;
+        }
+        /* every answer is a prefix of the truth: points 1 s apart from T0 */
+        for (size_t i = 0; a == HIST_OK && i < raw.n; i++)
+            if (raw.v[i].ts_ms != T0 + (int64_t)i * 1000 ||
+                raw.v[i].value != value_of(3, raw.v[i].ts_ms))
+                r->wrong++;
+    }
+    hist_samples_free(&raw);
+    hist_buckets_free(&agg);
+    return NULL;
+}
+
 static void test_disk_full_and_back(void **state) {
     (void)state;
     char dir[512], data[600], filler[600];
@@ -111,6 +153,10 @@ static void test_disk_full_and_back(void **state) {
         assert_int_equal(hist_append(h, pts, N_SERIES * PER_BATCH, &err), HIST_OK);
         stored[b] = true;
     }
+
+    reader rd = {.h = h, .ids = ids};
+    pthread_t rt;
+    assert_int_equal(pthread_create(&rt, NULL, reader_main, &rd), 0);
 
     /* Fill the disk but for 1 MiB, then write until the log is refused. */
     int fd = open(filler, O_WRONLY | O_CREAT, 0600);
@@ -165,6 +211,12 @@ static void test_disk_full_and_back(void **state) {
         stored[b] = true;
     }
     assert_false(hist_storage_error(h, NULL, 0, NULL));
+    atomic_store(&rd.stop, true);
+    pthread_join(rt, NULL);
+    fprintf(stderr, "concurrent queries: %zu answered, %zu refused, %zu wrong\n", rd.answered,
+            rd.refused, rd.wrong);
+    assert_true(rd.answered > 0);
+    assert_int_equal(rd.wrong, 0);
     assert_int_equal(hist_flush(h, &err), HIST_OK);
     check_stored(h, ids, stored, b);
 
