@@ -989,15 +989,59 @@ int codec_rle_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_
 /* chunk                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Version byte and uvarint n of a chunk or rollup record; n in [min_n, 2^24]. */
-static int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, size_t *n) {
+/* Fewest bytes that can encode a column of n values (FORMAT.md). Callers
+ * size arrays from the header's n before decoding, so the header reader
+ * checks n against these: a corrupt n (up to 2^24) in a short record must
+ * fail at once, not after the caller allocated 17 or 48 bytes per point.
+ * Each bound is at most the shortest valid encoding (for timestamps and
+ * values exactly that: a regular series of zeros reaches it), so no valid
+ * record is refused, and they hold n to about 32 points per byte of a chunk
+ * and 10 buckets per byte of a rollup record. */
+
+/* PFor: a block of up to 128 values is at least its 2 header bytes (w = 0,
+ * no exceptions: no packed area). */
+static inline size_t codec_pfor_min(size_t m) {
+    return PFOR_HDR * ((m + CODEC_PFOR_BLOCK - 1) / CODEC_PFOR_BLOCK);
+}
+
+/* Timestamps: uvarint ts[0], uvarint first delta, PFor of n - 2. */
+static inline size_t codec_ts_min(size_t n) {
+    return n == 0 ? 0 : n == 1 ? 1 : 2 + codec_pfor_min(n - 2);
+}
+
+/* Values: the shortest mode. Delta: mode, d, uvarint k[0], PFor of n - 1;
+ * delta-of-delta: the same plus uvarint first delta, PFor of n - 2; XOR:
+ * mode, 64 bits, then at least 1 bit per value. Patched is an inner delta
+ * or delta-of-delta column plus at least one exception, so never shorter. */
+static inline size_t codec_values_min(size_t n) {
+    if (n == 0) return 0;
+    size_t delta = 3 + codec_pfor_min(n - 1);
+    size_t dod = n == 1 ? 3 : 4 + codec_pfor_min(n - 2);
+    size_t gorilla = 1 + (64 + (n - 1) + 7) / 8;
+    size_t m = delta < dod ? delta : dod;
+    return m < gorilla ? m : gorilla;
+}
+
+/* RLE: uvarint runs, and with n > 0 at least one run (value, length). */
+static inline size_t codec_rle_min(size_t n) {
+    return n == 0 ? 1 : 3;
+}
+
+/* Version byte and uvarint n of a chunk (rollup = 0) or rollup record
+ * (rollup = 1); n in [min_n, 2^24] and encodable in the bytes left. */
+static int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, int rollup,
+                             size_t *n) {
     uint8_t ver;
     uint64_t u;
     /* Version 2 added value mode 3; version 1 records are still read. */
     if (codec_get_byte(p, end, &ver) != CODEC_OK || ver < 1 || ver > CODEC_CHUNK_VERSION ||
         codec_get_uvarint(p, end, &u) != CODEC_OK || u < min_n || u > CODEC_MAX_POINTS)
         return CODEC_ECORRUPT;
-    *n = (size_t)u;
+    size_t cnt = (size_t)u;
+    /* chunk: ts, values, qualities; rollup: ts, counts, 5 value columns */
+    size_t need = codec_ts_min(cnt) + codec_rle_min(cnt) + (rollup ? 5 : 1) * codec_values_min(cnt);
+    if ((size_t)(end - *p) < need) return CODEC_ECORRUPT;
+    *n = cnt;
     return CODEC_OK;
 }
 
@@ -1022,7 +1066,7 @@ int codec_chunk_encode(codec_buf *b, const int64_t *ts, const double *v, const u
 int codec_chunk_count(const uint8_t *p, size_t len, size_t *n) {
     assert((p != NULL || len == 0) && n != NULL);
     if (p == NULL) return CODEC_ECORRUPT;
-    return codec_header_read(&p, p + len, 1, n);
+    return codec_header_read(&p, p + len, 1, 0, n);
 }
 
 /* Decodes into arrays of capacity n; the chunk's own count must fit. */
@@ -1031,7 +1075,7 @@ int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uin
     if (p == NULL) return CODEC_ECORRUPT;
     const uint8_t *end = p + len;
     size_t cnt;
-    if (codec_header_read(&p, end, 1, &cnt) != CODEC_OK || cnt > n ||
+    if (codec_header_read(&p, end, 1, 0, &cnt) != CODEC_OK || cnt > n ||
         codec_ts_decode(&p, end, ts, cnt) != CODEC_OK ||
         codec_values_decode(&p, end, v, cnt) != CODEC_OK ||
         codec_rle_decode_kind(&p, end, q, CODEC_RLE_U8, cnt) != CODEC_OK || p != end)
@@ -1075,7 +1119,7 @@ int codec_rollup_encode(codec_buf *b, const codec_rollup *r, size_t n) {
 int codec_rollup_count(const uint8_t *p, size_t len, size_t *n) {
     assert((p != NULL || len == 0) && n != NULL);
     if (p == NULL) return CODEC_ECORRUPT;
-    return codec_header_read(&p, p + len, 0, n);
+    return codec_header_read(&p, p + len, 0, 1, n);
 }
 
 int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n) {
@@ -1083,7 +1127,8 @@ int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n)
     if (p == NULL) return CODEC_ECORRUPT;
     const uint8_t *end = p + len;
     size_t cnt;
-    if (codec_header_read(&p, end, 0, &cnt) != CODEC_OK || cnt > n) return CODEC_ECORRUPT;
+    if (codec_header_read(&p, end, 0, 1, &cnt) != CODEC_OK || cnt > n) return CODEC_ECORRUPT;
+    /* cnt is at most about 10 per byte of the record (codec_header_read) */
     int64_t *ts = malloc((cnt ? cnt : 1) * sizeof *ts);
     double *col = malloc((cnt ? cnt : 1) * sizeof *col);
     int rc = ts && col ? CODEC_OK : CODEC_ENOMEM;

@@ -94,7 +94,9 @@ int codec_rle_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size_
  * increasing timestamp. */
 int codec_chunk_encode(codec_buf *b, const int64_t *ts, const double *v, const uint8_t *q,
                        size_t n);
-/* Reads only the header: number of points. */
+/* The number of points, from the header, checked against the record's
+ * length: a count the bytes could not hold is CODEC_ECORRUPT (so callers
+ * may size arrays by it). Pass the whole record. */
 int codec_chunk_count(const uint8_t *p, size_t len, size_t *n);
 /* Decodes a whole chunk; arrays must hold codec_chunk_count() entries. */
 int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uint8_t *q, size_t n);

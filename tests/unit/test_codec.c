@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "historian/codec.h"
 
@@ -1263,9 +1266,10 @@ static void test_chunk_corrupt(void **state) {
     put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, ((uint64_t)1 << 24) + 1);
     assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_ECORRUPT);
     codec_buf_free(&b);
+    /* n = 2^24 is the limit, but only with the bytes to hold that many
+     * points (test_count_bounded) */
     put_u8(&b, CODEC_CHUNK_VERSION), put_uv(&b, (uint64_t)1 << 24);
-    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_OK);
-    assert_int_equal(n, (size_t)1 << 24);
+    assert_int_equal(codec_chunk_count(b.p, b.len, &n), CODEC_ECORRUPT);
     codec_buf_free(&b);
     /* quality above 255, then exactly 255 */
     for (int qv = 256; qv >= 255; qv--) {
@@ -1556,6 +1560,207 @@ static void test_rollup(void **state) {
     }
 }
 
+/* ---- counts bounded by the record's length ---- */
+
+/* The shortest encodings (FORMAT.md): a timestamp column of 0, 1, 2, ...
+ * (first value, first delta, then all-zero delta-of-deltas: 2 bytes per PFor
+ * block), a value column of zeros (mode 1 or 2 with d = 0, k[0] = 0, zero
+ * differences), and one quality run. */
+static size_t blocks_of(size_t m) {
+    return (m + CODEC_PFOR_BLOCK - 1) / CODEC_PFOR_BLOCK;
+}
+
+static void put_zero_blocks(codec_buf *b, size_t m) {
+    for (size_t i = 0; i < blocks_of(m); i++) put_u8(b, 0), put_u8(b, 0);
+}
+
+static void put_min_ts(codec_buf *b, size_t n) {
+    put_uv(b, 0);
+    if (n > 1) put_uv(b, 1), put_zero_blocks(b, n - 2);
+}
+
+/* Mode 1 or 2, whichever is shorter for n zeros (ties: mode 1). */
+static void put_min_values(codec_buf *b, size_t n) {
+    size_t delta = 3 + 2 * blocks_of(n - 1), dod = n > 1 ? 4 + 2 * blocks_of(n - 2) : 3;
+    if (delta <= dod) {
+        put_u8(b, 1), put_u8(b, 0), put_uv(b, 0), put_zero_blocks(b, n - 1);
+    } else {
+        put_u8(b, 2), put_u8(b, 0), put_uv(b, 0), put_uv(b, 0), put_zero_blocks(b, n - 2);
+    }
+}
+
+static void put_min_chunk(codec_buf *b, size_t n) {
+    put_u8(b, CODEC_CHUNK_VERSION), put_uv(b, n);
+    put_min_ts(b, n);
+    put_min_values(b, n);
+    put_uv(b, 1), put_uv(b, 0), put_uv(b, n); /* one run of quality 0 */
+}
+
+/* A corrupt header claiming 2^24 points, then 15 plausible bytes: the
+ * starts of a timestamp column (0, +1, one PFor block), a value column
+ * (mode 1, one block) and a quality column of one run of 2^24. Also kept as
+ * fuzz/regressions/codec/huge-count-short-chunk. */
+static const uint8_t huge_count_chunk[] = {0x02, 0x80, 0x80, 0x80, 0x08, 0x00, 0x01,
+                                           0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                           0x01, 0x00, 0x80, 0x80, 0x80, 0x08};
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
+    __has_feature(memory_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
+#ifndef UNDER_SANITIZER
+/* Virtual memory size of this process in bytes (VmSize), 0 if unknown. */
+static size_t vm_size(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %lu kB", &kb) == 1) break;
+    fclose(f);
+    return (size_t)kb * 1024;
+}
+
+/* In a child limited to 64 MiB more address space than it has: reads p as
+ * the historian reads a stored chunk and a rollup record (count, arrays of
+ * that size, decode). Exit status 0: both refused as corrupt without asking
+ * for the arrays; 1, 3: an array was refused by the limit (the count got
+ * through); 2, 4: a decode did not say corrupt; 5: the limit would not have
+ * stopped a 128 MiB allocation, so it proves nothing; 6: setrlimit failed. */
+static int read_path_limited(const uint8_t *p, size_t len, size_t vm) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) != 0) _exit(6);
+        rl.rlim_cur = vm + ((size_t)64 << 20);
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur) rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(6);
+        size_t n;
+        if (codec_chunk_count(p, len, &n) == CODEC_OK) {
+            int64_t *ts = malloc(n * sizeof *ts);
+            double *v = malloc(n * sizeof *v);
+            uint8_t *q = malloc(n);
+            if (!ts || !v || !q) _exit(1);
+            if (codec_chunk_decode(p, len, ts, v, q, n) != CODEC_ECORRUPT) _exit(2);
+            free(ts), free(v), free(q);
+        }
+        if (codec_rollup_count(p, len, &n) == CODEC_OK) {
+            codec_rollup *r = malloc((n ? n : 1) * sizeof *r);
+            if (!r) _exit(3);
+            if (codec_rollup_decode(p, len, r, n) != CODEC_ECORRUPT) _exit(4);
+            free(r);
+        }
+        void *volatile big = malloc((size_t)128 << 20);
+        if (big) _exit(5);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+#endif
+
+static void test_count_bounded(void **state) {
+    (void)state;
+    size_t n;
+    /* the header's n must fit in the bytes after it: refused at once, by the
+     * count as by the decoders */
+    uint8_t *cp = dup_exact(huge_count_chunk, sizeof huge_count_chunk);
+    assert_int_equal(codec_chunk_count(cp, sizeof huge_count_chunk, &n), CODEC_ECORRUPT);
+    assert_int_equal(codec_rollup_count(cp, sizeof huge_count_chunk, &n), CODEC_ECORRUPT);
+    int64_t ts[4];
+    double v[4];
+    uint8_t q[4];
+    codec_rollup r[4];
+    assert_int_equal(codec_chunk_decode(cp, sizeof huge_count_chunk, ts, v, q, 4), CODEC_ECORRUPT);
+    assert_int_equal(codec_rollup_decode(cp, sizeof huge_count_chunk, r, 4), CODEC_ECORRUPT);
+#ifndef UNDER_SANITIZER
+    /* ... before anything of the size of n is allocated (the sanitizers'
+     * allocators reserve their address space up front: no proof there) */
+    size_t vm = vm_size();
+    if (vm) assert_int_equal(read_path_limited(cp, sizeof huge_count_chunk, vm), 0);
+#endif
+    free(cp);
+
+    /* The bound never refuses a valid chunk: the shortest chunks of n points
+     * (what the encoder writes for regular timestamps and zeros) are
+     * accepted, and below 128 points (one byte of run length) a byte less
+     * is refused by the count already. */
+    static const size_t sizes[] = {1,   2,   3,   4,   127, 128,  129,  130,
+                                   131, 255, 256, 257, 258, 1000, 4097, 65536};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t k = sizes[s];
+        codec_buf b = {0};
+        put_min_chunk(&b, k);
+        int64_t *t2 = malloc(k * sizeof *t2);
+        double *v2 = calloc(k, sizeof *v2);
+        uint8_t *q2 = calloc(k, 1);
+        assert_true(t2 && v2 && q2);
+        for (size_t i = 0; i < k; i++) t2[i] = (int64_t)i;
+        codec_buf enc = {0};
+        assert_int_equal(codec_chunk_encode(&enc, t2, v2, q2, k), CODEC_OK);
+        assert_int_equal(enc.len, b.len); /* it is the shortest */
+        cp = dup_exact(b.p, b.len);
+        assert_int_equal(codec_chunk_count(cp, b.len, &n), CODEC_OK);
+        assert_int_equal(n, k);
+        assert_int_equal(codec_chunk_decode(cp, b.len, t2, v2, q2, k), CODEC_OK);
+        for (size_t i = 0; i < k; i++) assert_true(t2[i] == (int64_t)i && v2[i] == 0.0 && !q2[i]);
+        free(cp);
+        if (k < 128) {
+            cp = dup_exact(b.p, b.len - 1);
+            assert_int_equal(codec_chunk_count(cp, b.len - 1, &n), CODEC_ECORRUPT);
+            free(cp);
+        }
+        /* the same for a rollup record of k zero buckets */
+        codec_rollup *rr = calloc(k, sizeof *rr);
+        assert_non_null(rr);
+        for (size_t i = 0; i < k; i++) rr[i].ts_ms = (int64_t)i;
+        codec_buf rb = {0};
+        assert_int_equal(codec_rollup_encode(&rb, rr, k), CODEC_OK);
+        cp = dup_exact(rb.p, rb.len);
+        assert_int_equal(codec_rollup_count(cp, rb.len, &n), CODEC_OK);
+        assert_int_equal(n, k);
+        assert_int_equal(codec_rollup_decode(cp, rb.len, rr, k), CODEC_OK);
+        free(cp);
+        if (k < 128) {
+            cp = dup_exact(rb.p, rb.len - 1);
+            assert_int_equal(codec_rollup_count(cp, rb.len - 1, &n), CODEC_ECORRUPT);
+            free(cp);
+        }
+        free(rr);
+        codec_buf_free(&rb);
+        codec_buf_free(&enc);
+        codec_buf_free(&b);
+        free(t2), free(v2), free(q2);
+    }
+    /* an empty rollup record is the 3 bytes version, n = 0, no runs */
+    static const uint8_t empty[] = {CODEC_CHUNK_VERSION, 0, 0};
+    cp = dup_exact(empty, sizeof empty);
+    assert_int_equal(codec_rollup_count(cp, sizeof empty, &n), CODEC_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(codec_rollup_decode(cp, sizeof empty, r, 0), CODEC_OK);
+    free(cp);
+
+    /* 2^24 points fit in about 512 KiB (counted, not decoded: the arrays
+     * would take 285 MB); half of those bytes cannot hold them */
+    codec_buf b = {0};
+    put_min_chunk(&b, (size_t)1 << 24);
+    assert_true(b.len < ((size_t)1 << 20));
+    cp = dup_exact(b.p, b.len);
+    assert_int_equal(codec_chunk_count(cp, b.len, &n), CODEC_OK);
+    assert_int_equal(n, (size_t)1 << 24);
+    assert_int_equal(codec_chunk_count(cp, b.len / 2, &n), CODEC_ECORRUPT);
+    free(cp);
+    codec_buf_free(&b);
+}
+
 /* ---- CRC-32C ---- */
 
 static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t n) {
@@ -1644,6 +1849,7 @@ int main(void) {
         cmocka_unit_test(test_chunk_bitflips),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_rollup),
+        cmocka_unit_test(test_count_bounded),
         cmocka_unit_test(test_crc32c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
