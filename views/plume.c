@@ -34,45 +34,28 @@
 
 #define DEG (M_PI / 180.0)
 
+/* Argument checks: finite and >= 0, finite and > 0 (NaN fails both). */
+static int nonneg(double v) {
+    return isfinite(v) && v >= 0;
+}
+static int positive(double v) {
+    return isfinite(v) && v > 0;
+}
+
 /* ---- stability class ---------------------------------------------------- */
 
-/* Reference section 2 (NOAA READY after Pasquill 1961). Each cell is the
- * class pair as printed: {A, B} for "A-B", {C, C} for "C". Columns: day
- * strong, moderate, slight insolation; night with thin overcast or > 4/8 low
- * cloud; night with <= 4/8 cloud. */
+/* Reference section 2 (NOAA READY after Pasquill 1961), each cell as
+ * printed: "A-B" is a split class. Columns: day strong, moderate, slight
+ * insolation; night with thin overcast or > 4/8 low cloud; night with <= 4/8
+ * cloud. */
 enum { COL_STRONG, COL_MODERATE, COL_SLIGHT, COL_NIGHT_CLOUDY, COL_NIGHT_CLEAR, N_COLS };
 
-static const plume_class stability_table[5][N_COLS][2] = {
-    /* < 2 m/s */
-    {{PLUME_A, PLUME_A},
-     {PLUME_A, PLUME_B},
-     {PLUME_B, PLUME_B},
-     {PLUME_E, PLUME_E},
-     {PLUME_F, PLUME_F}},
-    /* 2-3 m/s */
-    {{PLUME_A, PLUME_B},
-     {PLUME_B, PLUME_B},
-     {PLUME_C, PLUME_C},
-     {PLUME_E, PLUME_E},
-     {PLUME_F, PLUME_F}},
-    /* 3-5 m/s */
-    {{PLUME_B, PLUME_B},
-     {PLUME_B, PLUME_C},
-     {PLUME_C, PLUME_C},
-     {PLUME_D, PLUME_D},
-     {PLUME_E, PLUME_E}},
-    /* 5-6 m/s */
-    {{PLUME_C, PLUME_C},
-     {PLUME_C, PLUME_D},
-     {PLUME_D, PLUME_D},
-     {PLUME_D, PLUME_D},
-     {PLUME_D, PLUME_D}},
-    /* > 6 m/s */
-    {{PLUME_C, PLUME_C},
-     {PLUME_D, PLUME_D},
-     {PLUME_D, PLUME_D},
-     {PLUME_D, PLUME_D},
-     {PLUME_D, PLUME_D}},
+static const char stability_table[5][N_COLS][4] = {
+    /* < 2 m/s */ {"A", "A-B", "B", "E", "F"},
+    /* 2-3 m/s */ {"A-B", "B", "C", "E", "F"},
+    /* 3-5 m/s */ {"B", "B-C", "C", "D", "E"},
+    /* 5-6 m/s */ {"C", "C-D", "D", "D", "D"},
+    /* > 6 m/s */ {"C", "D", "D", "D", "D"},
 };
 
 /* Rows: < 2, [2, 3), [3, 5), [5, 6], > 6. The reference prints "5-6" and
@@ -88,7 +71,7 @@ static int wind_row(double u) {
 
 int plume_stability(const plume_weather *w, plume_class *cls, unsigned *flags) {
     if (!w || !cls) return -1;
-    if (!isfinite(w->wind_10m_m_s) || w->wind_10m_m_s < 0) return -1;
+    if (!nonneg(w->wind_10m_m_s)) return -1;
     if (w->period < PLUME_DAY || w->period > PLUME_TWILIGHT) return -1;
     if (w->insolation < PLUME_INSOLATION_STRONG || w->insolation > PLUME_INSOLATION_SLIGHT)
         return -1;
@@ -110,11 +93,11 @@ int plume_stability(const plume_weather *w, plume_class *cls, unsigned *flags) {
             col = (int)w->insolation; /* COL_STRONG .. COL_SLIGHT */
         else
             col = (w->thin_overcast || w->cloud_okta > 4) ? COL_NIGHT_CLOUDY : COL_NIGHT_CLEAR;
-        const plume_class *pair = stability_table[wind_row(w->wind_10m_m_s)][col];
+        const char *cell = stability_table[wind_row(w->wind_10m_m_s)][col];
         /* Split class -> the more stable one (reference section 2, reported
          * convention: A-B -> B, B-C -> C, C-D -> D). */
-        *cls = pair[1];
-        if (pair[0] != pair[1]) f |= PLUME_FLAG_SPLIT_CLASS;
+        *cls = (plume_class)(cell[cell[1] ? 2 : 0] - 'A');
+        if (cell[1]) f |= PLUME_FLAG_SPLIT_CLASS;
     }
     if (flags) *flags = f;
     return 0;
@@ -240,7 +223,7 @@ static const briggs_fit rural_z[PLUME_CLASS_COUNT] = {
     {0.03, 0.0003, -2},  /* E: 0.03x(1+0.0003x)^-1 */
     {0.016, 0.0003, -2}, /* F: 0.016x(1+0.0003x)^-1 */
 };
-/* Urban rows: A-B, C, D, E-F, indexed through urban_row(). */
+/* Urban rows: A-B, C, D, E-F (terrain_fits maps the classes to them). */
 static const briggs_fit urban_y[4] = {
     {0.32, 0.0004, -1}, {0.22, 0.0004, -1}, {0.16, 0.0004, -1}, {0.11, 0.0004, -1}};
 static const briggs_fit urban_z[4] = {
@@ -250,10 +233,14 @@ static const briggs_fit urban_z[4] = {
     {0.08, 0.0015, -1}, /* E-F: 0.08x(1+0.0015x)^-1/2 */
 };
 
-static int urban_row(plume_class c) {
-    static const int row[PLUME_CLASS_COUNT] = {0, 0, 1, 2, 3, 3};
-    return row[c];
-}
+/* Per terrain: the sigma_y and sigma_z rows, and each class's row in them. */
+static const struct terrain_fits {
+    const briggs_fit *y, *z;
+    int row[PLUME_CLASS_COUNT];
+} terrain_fits[] = {
+    [PLUME_RURAL] = {rural_y, rural_z, {0, 1, 2, 3, 4, 5}},
+    [PLUME_URBAN] = {urban_y, urban_z, {0, 0, 1, 2, 3, 3}},
+};
 
 static double briggs(const briggs_fit *f, double x) {
     double ax = f->a * x, g = 1 + f->b * x;
@@ -275,18 +262,14 @@ static int class_ok(plume_terrain t, plume_class c) {
 
 /* Unchecked: callers have validated the class. */
 static void sigmas(plume_terrain t, plume_class c, double x, double *sy, double *sz) {
-    if (t == PLUME_RURAL) {
-        *sy = briggs(&rural_y[c], x);
-        *sz = briggs(&rural_z[c], x);
-    } else {
-        *sy = briggs(&urban_y[urban_row(c)], x);
-        *sz = briggs(&urban_z[urban_row(c)], x);
-    }
+    const struct terrain_fits *f = &terrain_fits[t];
+    *sy = briggs(&f->y[f->row[c]], x);
+    *sz = briggs(&f->z[f->row[c]], x);
 }
 
 int plume_sigmas(plume_terrain terrain, plume_class cls, double x_m, double *sigma_y_m,
                  double *sigma_z_m) {
-    if (!class_ok(terrain, cls) || !isfinite(x_m) || x_m <= 0) return -1;
+    if (!class_ok(terrain, cls) || !positive(x_m)) return -1;
     double sy, sz;
     sigmas(terrain, cls, x_m, &sy, &sz);
     if (sigma_y_m) *sigma_y_m = sy;
@@ -305,9 +288,9 @@ static double effective_wind(double u, unsigned *flags) {
 }
 
 static int source_met_ok(const plume_source *s, const plume_met *m) {
-    return s && m && isfinite(s->q_g_s) && s->q_g_s >= 0 && isfinite(s->height_m) &&
-           s->height_m >= 0 && isfinite(s->x_m) && isfinite(s->y_m) && isfinite(m->wind_m_s) &&
-           m->wind_m_s >= 0 && isfinite(m->wind_from_deg) && class_ok(m->terrain, m->cls);
+    return s && m && nonneg(s->q_g_s) && nonneg(s->height_m) && isfinite(s->x_m) &&
+           isfinite(s->y_m) && nonneg(m->wind_m_s) && isfinite(m->wind_from_deg) &&
+           class_ok(m->terrain, m->cls);
 }
 
 /* Reference section 1, with the image source at -H. Also yields sigma_y for
@@ -509,14 +492,13 @@ int plume_footprint_compute(const plume_source *src, const plume_met *met, doubl
                             const plume_footprint_opts *opts, plume_footprint *out) {
     if (!out) return -1;
     memset(out, 0, sizeof *out);
-    if (!source_met_ok(src, met) || !isfinite(threshold_g_m3) || threshold_g_m3 <= 0) return -1;
+    if (!source_met_ok(src, met) || !positive(threshold_g_m3)) return -1;
     plume_footprint_opts o = opts ? *opts : (plume_footprint_opts){0};
     if (o.points_per_side == 0) o.points_per_side = DEFAULT_PER_SIDE;
     if (o.max_range_m == 0) o.max_range_m = PLUME_MAX_RANGE_M;
     if (o.near_source_m == 0) o.near_source_m = PLUME_NEAR_SOURCE_M;
-    if (!isfinite(o.receptor_z_m) || o.receptor_z_m < 0 || o.points_per_side < 2 ||
-        o.points_per_side > MAX_PER_SIDE || !isfinite(o.near_source_m) || o.near_source_m <= 0 ||
-        !isfinite(o.max_range_m) || o.max_range_m <= o.near_source_m)
+    if (!nonneg(o.receptor_z_m) || o.points_per_side < 2 || o.points_per_side > MAX_PER_SIDE ||
+        !positive(o.near_source_m) || !isfinite(o.max_range_m) || o.max_range_m <= o.near_source_m)
         return -1;
 
     unsigned flags = 0;
@@ -642,191 +624,72 @@ int plume_footprint_compute(const plume_source *src, const plume_met *met, doubl
  * [U] ones also in .unconfirmed. Molar masses are not from the reference:
  * computed from IUPAC standard atomic weights (H 1.008, C 12.011, N 14.007,
  * O 15.999, S 32.06, Cl 35.45). */
+/* Row layout: name, formula, Chinese name, aliases, molar mass (g/mol),
+ *   {AEGL-1, -2, -3}, {ERPG-1, -2, -3} (ppm), IDLH (ppm), LEL (% vol),
+ *   unconfirmed (PLUME_EP_*); NA3: none tabulated. */
+// clang-format off
+#define NA3 {NA, NA, NA}
 static const plume_substance substances[] = {
     /* AEGL 0.5/2.0/20 [U] (fetch from epa.gov/aegl before release); ERPG-1
      * 1 [U] (0.5 in one source), ERPG-2 3 [C], ERPG-3 20 [C]; IDLH 10 [C]
      * (cdc.gov/niosh/idlh/7782505, revised 1994); not flammable. Dense gas. */
-    {"chlorine",
-     "Cl2",
-     "氯气",
-     "液氯|chlorine gas",
-     70.90,
-     {0.5, 2.0, 20},
-     {1, 3, 20},
-     10,
-     NA,
+    {"chlorine", "Cl2", "氯气", "液氯|chlorine gas", 70.90, {0.5, 2.0, 20}, {1, 3, 20}, 10, NA,
      PLUME_EP_AEGL1 | PLUME_EP_AEGL2 | PLUME_EP_AEGL3 | PLUME_EP_ERPG1},
     /* AEGL 30/160/1100 [U]; ERPG 25/150/750 [C]; IDLH 300 [U] (revised;
      * original SCP 500 [C]); LEL 15.0 [C] (Matheson; ntron). */
-    {"ammonia",
-     "NH3",
-     "氨",
-     "氨气|液氨|anhydrous ammonia",
-     17.031,
-     {30, 160, 1100},
-     {25, 150, 750},
-     300,
-     15.0,
-     PLUME_EP_AEGL1 | PLUME_EP_AEGL2 | PLUME_EP_AEGL3 | PLUME_EP_IDLH},
+    {"ammonia", "NH3", "氨", "氨气|液氨|anhydrous ammonia", 17.031, {30, 160, 1100},
+     {25, 150, 750}, 300, 15.0, PLUME_EP_AEGL1 | PLUME_EP_AEGL2 | PLUME_EP_AEGL3 | PLUME_EP_IDLH},
     /* AEGL 0.51/27/50 [C] and ERPG 0.1/30/100 [C] (PMC5777517 table 3);
      * IDLH 100 [C]; LEL 4.0 [C] (Matheson; BS 5345 gives 4.3). */
-    {"hydrogen sulfide",
-     "H2S",
-     "硫化氢",
-     "hydrogen sulphide",
-     34.076,
-     {0.51, 27, 50},
-     {0.1, 30, 100},
-     100,
-     4.0,
-     0},
+    {"hydrogen sulfide", "H2S", "硫化氢", "hydrogen sulphide", 34.076, {0.51, 27, 50},
+     {0.1, 30, 100}, 100, 4.0, 0},
     /* LEL 5.0 [C] */
-    {"methane",
-     "CH4",
-     "甲烷",
-     "natural gas|天然气",
-     16.043,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     NA,
-     5.0,
-     0},
+    {"methane", "CH4", "甲烷", "natural gas|天然气", 16.043, NA3, NA3, NA, 5.0, 0},
     /* LEL 4.0 [C] */
-    {"hydrogen", "H2", "氢气", "氢", 2.016, {NA, NA, NA}, {NA, NA, NA}, NA, 4.0, 0},
+    {"hydrogen", "H2", "氢气", "氢", 2.016, NA3, NA3, NA, 4.0, 0},
     /* LEL 2.0 [C] (ntron; aarst 2.1); the reference's LPG proxy */
-    {"propane",
-     "C3H8",
-     "丙烷",
-     "lpg|liquefied petroleum gas|液化石油气",
-     44.097,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     NA,
-     2.0,
-     0},
+    {"propane", "C3H8", "丙烷", "lpg|liquefied petroleum gas|液化石油气", 44.097, NA3, NA3, NA,
+     2.0, 0},
     /* LEL 1.5 [C] (ntron; Matheson 1.8) */
-    {"butane", "C4H10", "丁烷", "n-butane|正丁烷", 58.124, {NA, NA, NA}, {NA, NA, NA}, NA, 1.5, 0},
+    {"butane", "C4H10", "丁烷", "n-butane|正丁烷", 58.124, NA3, NA3, NA, 1.5, 0},
     /* LEL 2.7 [C] */
-    {"ethylene", "C2H4", "乙烯", "ethene", 28.054, {NA, NA, NA}, {NA, NA, NA}, NA, 2.7, 0},
+    {"ethylene", "C2H4", "乙烯", "ethene", 28.054, NA3, NA3, NA, 2.7, 0},
     /* LEL 2.0 [C] */
-    {"propylene", "C3H6", "丙烯", "propene", 42.081, {NA, NA, NA}, {NA, NA, NA}, NA, 2.0, 0},
+    {"propylene", "C3H6", "丙烯", "propene", 42.081, NA3, NA3, NA, 2.0, 0},
     /* LEL 2.5 [C] (Matheson, castlegroup; ntron's 1.5 an outlier) */
-    {"acetylene", "C2H2", "乙炔", "ethyne", 26.038, {NA, NA, NA}, {NA, NA, NA}, NA, 2.5, 0},
+    {"acetylene", "C2H2", "乙炔", "ethyne", 26.038, NA3, NA3, NA, 2.5, 0},
     /* LEL 6.0 [C] (castlegroup; Matheson, ntron 6.7); IDLH 6000 [U] */
-    {"methanol",
-     "CH3OH",
-     "甲醇",
-     "methyl alcohol|CH4O",
-     32.042,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     6000,
-     6.0,
+    {"methanol", "CH3OH", "甲醇", "methyl alcohol|CH4O", 32.042, NA3, NA3, 6000, 6.0,
      PLUME_EP_IDLH},
     /* LEL 1.2 [C] (ntron, castlegroup; Matheson 1.3); IDLH 500 [U] (revised;
      * original SCP 3000 [C]) */
-    {"benzene", "C6H6", "苯", "", 78.114, {NA, NA, NA}, {NA, NA, NA}, 500, 1.2, PLUME_EP_IDLH},
+    {"benzene", "C6H6", "苯", "", 78.114, NA3, NA3, 500, 1.2, PLUME_EP_IDLH},
     /* LEL 1.2 [C] (NIOSH 1.1 [U] not used); IDLH 500 [U] */
-    {"toluene", "C7H8", "甲苯", "", 92.141, {NA, NA, NA}, {NA, NA, NA}, 500, 1.2, PLUME_EP_IDLH},
+    {"toluene", "C7H8", "甲苯", "", 92.141, NA3, NA3, 500, 1.2, PLUME_EP_IDLH},
     /* LEL 1.4 [C] (aarst); a mixture, no molar mass */
-    {"gasoline", "", "汽油", "petrol", NA, {NA, NA, NA}, {NA, NA, NA}, NA, 1.4, 0},
+    {"gasoline", "", "汽油", "petrol", NA, NA3, NA3, NA, 1.4, 0},
     /* LEL 12.5 [C]; IDLH 1200 [U] */
-    {"carbon monoxide",
-     "CO",
-     "一氧化碳",
-     "",
-     28.010,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     1200,
-     12.5,
-     PLUME_EP_IDLH},
+    {"carbon monoxide", "CO", "一氧化碳", "", 28.010, NA3, NA3, 1200, 12.5, PLUME_EP_IDLH},
     /* LEL 2.0 [C] (Matheson); IDLH 2000 [U] (revised; original 20000 [C]) */
-    {"1,3-butadiene",
-     "C4H6",
-     "1,3-丁二烯",
-     "butadiene|丁二烯",
-     54.092,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     2000,
-     2.0,
+    {"1,3-butadiene", "C4H6", "1,3-丁二烯", "butadiene|丁二烯", 54.092, NA3, NA3, 2000, 2.0,
      PLUME_EP_IDLH},
     /* LEL 3.6 [U] */
-    {"vinyl chloride",
-     "C2H3Cl",
-     "氯乙烯",
-     "chloroethene|VCM",
-     62.496,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     NA,
-     3.6,
+    {"vinyl chloride", "C2H3Cl", "氯乙烯", "chloroethene|VCM", 62.496, NA3, NA3, NA, 3.6,
      PLUME_EP_LEL},
     /* LEL 7.0 [U]; IDLH 20 [U] */
-    {"formaldehyde",
-     "CH2O",
-     "甲醛",
-     "HCHO",
-     30.026,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     20,
-     7.0,
+    {"formaldehyde", "CH2O", "甲醛", "HCHO", 30.026, NA3, NA3, 20, 7.0,
      PLUME_EP_IDLH | PLUME_EP_LEL},
     /* Toxic, IDLH only (gas-detection-gb50493.md section 4, all [U]). */
-    {"sulfur dioxide",
-     "SO2",
-     "二氧化硫",
-     "sulphur dioxide",
-     64.058,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     100,
-     NA,
+    {"sulfur dioxide", "SO2", "二氧化硫", "sulphur dioxide", 64.058, NA3, NA3, 100, NA,
      PLUME_EP_IDLH},
-    {"hydrogen chloride",
-     "HCl",
-     "氯化氢",
-     "",
-     36.458,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     50,
-     NA,
-     PLUME_EP_IDLH},
-    {"phosgene",
-     "COCl2",
-     "光气",
-     "碳酰氯",
-     98.910,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     2,
-     NA,
-     PLUME_EP_IDLH},
-    {"hydrogen cyanide",
-     "HCN",
-     "氰化氢",
-     "",
-     27.026,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     50,
-     NA,
-     PLUME_EP_IDLH},
+    {"hydrogen chloride", "HCl", "氯化氢", "", 36.458, NA3, NA3, 50, NA, PLUME_EP_IDLH},
+    {"phosgene", "COCl2", "光气", "碳酰氯", 98.910, NA3, NA3, 2, NA, PLUME_EP_IDLH},
+    {"hydrogen cyanide", "HCN", "氰化氢", "", 27.026, NA3, NA3, 50, NA, PLUME_EP_IDLH},
     /* IDLH 85 [U] (revised; original 500 [C]) */
-    {"acrylonitrile",
-     "C3H3N",
-     "丙烯腈",
-     "",
-     53.064,
-     {NA, NA, NA},
-     {NA, NA, NA},
-     85,
-     NA,
-     PLUME_EP_IDLH},
+    {"acrylonitrile", "C3H3N", "丙烯腈", "", 53.064, NA3, NA3, 85, NA, PLUME_EP_IDLH},
 };
+#undef NA3
+// clang-format on
 
 #define N_SUBSTANCES (sizeof substances / sizeof substances[0])
 
@@ -892,9 +755,8 @@ static double hole_area_m2(double d) {
  * sharp-edged orifice. */
 int plume_liquid_leak(double hole_diameter_m, double density_kg_m3, double gauge_pressure_pa,
                       double liquid_head_m, double cd, double *rate_kg_s) {
-    if (!rate_kg_s || !isfinite(hole_diameter_m) || hole_diameter_m < 0 ||
-        !isfinite(density_kg_m3) || density_kg_m3 <= 0 || !isfinite(gauge_pressure_pa) ||
-        !isfinite(liquid_head_m) || liquid_head_m < 0 || !isfinite(cd) || cd > 1)
+    if (!rate_kg_s || !nonneg(hole_diameter_m) || !positive(density_kg_m3) ||
+        !isfinite(gauge_pressure_pa) || !nonneg(liquid_head_m) || !isfinite(cd) || cd > 1)
         return -1;
     if (cd <= 0) cd = PLUME_CD_SHARP_EDGED;
     double dp = gauge_pressure_pa + density_kg_m3 * GRAVITY_M_S2 * liquid_head_m;
@@ -907,10 +769,9 @@ int plume_liquid_leak(double hole_diameter_m, double density_kg_m3, double gauge
 int plume_gas_leak(double hole_diameter_m, double p0_pa, double temperature_k,
                    double molar_mass_g_mol, double gamma, double ambient_pa, double cd,
                    double *rate_kg_s, unsigned *flags) {
-    if (!rate_kg_s || !isfinite(hole_diameter_m) || hole_diameter_m < 0 || !isfinite(p0_pa) ||
-        p0_pa <= 0 || !isfinite(temperature_k) || temperature_k <= 0 ||
-        !isfinite(molar_mass_g_mol) || molar_mass_g_mol <= 0 || !isfinite(gamma) || gamma <= 1 ||
-        !isfinite(ambient_pa) || ambient_pa < 0 || !isfinite(cd) || cd > 1)
+    if (!rate_kg_s || !nonneg(hole_diameter_m) || !positive(p0_pa) || !positive(temperature_k) ||
+        !positive(molar_mass_g_mol) || !isfinite(gamma) || gamma <= 1 || !nonneg(ambient_pa) ||
+        !isfinite(cd) || cd > 1)
         return -1;
     if (cd <= 0) cd = PLUME_CD_SHARP_EDGED;
     if (flags) *flags = 0;
