@@ -985,14 +985,28 @@ int alert_backup(alert_engine *e, const char *dir, uint64_t *last_seq, char *err
      * checkpoint holds exactly the records up to e->seq. It flushes the
      * memtable first (the journal's writes are not synced one by one). */
     pthread_mutex_lock(&e->mu);
+    /* Records waiting for disk space (journal_put) are written first; a
+     * backup without them would miss transitions the journal answers. */
+    if (e->n_waiting) {
+        e->retry_ms = 0;
+        journal_retry(e);
+    }
+    if (e->n_waiting || e->journal_broken || !e->db) {
+        snprintf(err, errcap,
+                 "alerting: journal backup to %s refused: %zu journal records wait for the disk "
+                 "(%s)",
+                 dir, e->n_waiting, e->journal_error[0] ? e->journal_error : "not open");
+        pthread_mutex_unlock(&e->mu);
+        return -1;
+    }
     uint64_t seq = e->seq;
-    rocksdb_checkpoint_t *cp = e->db ? rocksdb_checkpoint_object_create(e->db, &rerr) : NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(e->db, &rerr);
     if (cp && !rerr) rocksdb_checkpoint_create(cp, dir, 0, &rerr);
     if (cp) rocksdb_checkpoint_object_destroy(cp);
     pthread_mutex_unlock(&e->mu);
     if (rerr || !cp) {
         snprintf(err, errcap, "alerting: journal backup to %s failed: %s", dir,
-                 rerr ? rerr : "the journal is not open");
+                 rerr ? rerr : "no checkpoint");
         rocksdb_free(rerr);
         return -1;
     }

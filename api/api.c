@@ -74,6 +74,7 @@ enum {
     R_VIEW_TOXIC,
     R_INCIDENTS,
     R_INCIDENT,
+    R_ADMIN_BACKUP,
     R_STATIC,
     R_OTHER,
     R_COUNT
@@ -85,7 +86,7 @@ static const char *const route_names[R_COUNT] = {
     "alarm_stream", "live_stream",  "replay_state",  "replay_stream", "ingest_status",
     "dead_letters", "devices",      "ingest_post",   "view_risk",     "view_risk_source",
     "view_aqi",     "view_idw",     "view_toxic",    "incidents",     "incident",
-    "static",       "other"};
+    "admin_backup", "static",       "other"};
 
 typedef struct route_stats {
     atomic_uint_fast64_t requests, errors_4xx, errors_5xx, sum_us;
@@ -155,6 +156,7 @@ typedef struct rate_slot {
 struct api_server {
     api_options o;
     char *listen, *tls_cert_pem, *tls_key_pem, *static_dir, *audit_path;
+    char *backup_dir; /* backups go to backup_dir/NAME (api/backup.c) */
     struct MHD_Daemon *d;
     int port;
     api_token_store *tokens;
@@ -1843,6 +1845,56 @@ static enum MHD_Result h_ingest_post(req *r, struct MHD_Connection *c) {
     return send_json(r, c, 200, j);
 }
 
+/* ---- administration ---- */
+
+/* POST /api/v1/admin/backup, body (optional) {"name": "NAME"}: a backup of
+ * the live historian and alarm journal into the configured backup_dir/NAME
+ * (api/backup.c) while ingest goes on; admin only, audit-logged. */
+static enum MHD_Result h_admin_backup(req *r, struct MHD_Connection *c) {
+    if (r->tok.role != API_ROLE_ADMIN)
+        return send_error(r, c, 403, "forbidden", "a %s token cannot take backups",
+                          api_role_name(r->tok.role));
+    json_t *body = NULL;
+    if (r->body_n) {
+        json_error_t je;
+        body = json_loadb(r->body, r->body_n, 0, &je);
+        if (!json_is_object(body)) {
+            json_decref(body);
+            return send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s",
+                              je.text);
+        }
+    }
+    json_t *nj = json_object_get(body, "name");
+    if (nj && !json_is_string(nj)) {
+        json_decref(body);
+        return send_error(r, c, 400, "bad_request", "name must be a string");
+    }
+    json_t *m = NULL;
+    char err[512];
+    int rc = api_backup_take(r->srv->o.historian, r->srv->o.alarms, r->srv->backup_dir,
+                             json_string_value(nj), &m, err, sizeof err);
+    json_t *detail = rc == 0
+                         ? json_pack("{s:O,s:O,s:O,s:s}", "backup", json_object_get(m, "name"),
+                                     "directory", json_object_get(m, "directory"), "duration_ms",
+                                     json_object_get(m, "duration_ms"), "result", "ok")
+                         : json_pack("{s:s?,s:s}", "backup", json_string_value(nj), "result", err);
+    audit(r->srv, r, "backup", detail);
+    json_decref(body);
+    switch (rc) {
+        case 0:
+            return send_json(r, c, 200, m);
+        case API_BACKUP_EINVAL:
+            return send_error(r, c, 400, "bad_request", "%s", err);
+        case API_BACKUP_EEXIST:
+        case API_BACKUP_EBUSY:
+            return send_error(r, c, 409, "conflict", "%s", err);
+        case API_BACKUP_EUNAVAILABLE:
+            return send_error(r, c, 503, "unavailable", "%s (parkd's config: \"backup_dir\")", err);
+        default:
+            return send_error(r, c, 500, "internal", "backup failed: %s", err);
+    }
+}
+
 /* ---- health and metrics ---- */
 
 /* Unauthenticated (load balancers, systemd): the state only, nothing
@@ -2750,6 +2802,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
         {"ingest/dead-letters", R_DEAD_LETTERS, false, h_dead_letters},
         {"ingest/devices", R_DEVICES, false, h_devices},
         {"ingest", R_INGEST_POST, true, h_ingest_post},
+        {"admin/backup", R_ADMIN_BACKUP, true, h_admin_backup},
         {"views/risk", R_VIEW_RISK, false, h_view_risk},
         {"views/aqi", R_VIEW_AQI, false, h_view_aqi},
         {"views/idw", R_VIEW_IDW, false, h_view_idw},
@@ -2941,6 +2994,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     s->static_dir = xstrdup(opt->static_dir);
     s->o.listen = s->listen, s->o.static_dir = s->static_dir;
     s->o.tls_cert = s->o.tls_key = s->o.token_file = s->o.audit_log = NULL;
+    s->o.backup_dir = s->backup_dir = xstrdup(opt->backup_dir);
     struct sockaddr_in addr = {.sin_family = AF_INET};
     const char *colon = strrchr(s->listen, ':');
     char host[64];
@@ -3053,6 +3107,7 @@ void api_stop(api_server *s) {
     if (s->audit) fclose(s->audit);
     free(s->listen);
     free(s->static_dir);
+    free(s->backup_dir);
     free(s->tls_cert_pem);
     free(s->tls_key_pem);
     free(s->rate);

@@ -130,6 +130,7 @@ typedef struct api_options {
     size_t max_streams;        /* concurrent SSE streams; default 64 */
     double rate_limit_per_s;   /* per token; 0 = none */
     const char *audit_log;     /* acknowledge/shelve/ingest lines appended; NULL: none */
+    const char *backup_dir;    /* root of POST /api/v1/admin/backup's backups; NULL: none */
 } api_options;
 
 void api_options_default(api_options *o);
@@ -139,5 +140,34 @@ typedef struct api_server api_server;
 int api_start(const api_options *o, api_server **out, char *err, size_t errcap);
 int api_port(const api_server *s);
 void api_stop(api_server *s); /* closes streams, stops the threads, frees s */
+
+/* ---- backups (api/backup.c) ----
+ * A backup of a running parkd is the directory ROOT/NAME holding
+ * historian/ (hist_backup), alarms/ (alert_backup) and backup.json, the
+ * manifest, written last. NAME (API_BACKUP_NAME_MAX characters at most of
+ * letters, digits, '.', '_', '-', not starting with '.' or '-') never is a
+ * path: a backup never lands outside ROOT. */
+#define API_BACKUP_NAME_MAX 64
+enum {
+    API_BACKUP_EINVAL = 1,   /* a bad name */
+    API_BACKUP_EEXIST,       /* ROOT/NAME exists */
+    API_BACKUP_EBUSY,        /* another backup is being taken */
+    API_BACKUP_EUNAVAILABLE, /* no root configured */
+    API_BACKUP_EIO           /* a store or the disk failed; nothing is left behind */
+};
+bool api_backup_name_ok(const char *name);
+/* Takes a backup of the open historian and alarm journal (alarms may be
+ * NULL) while they are written to, into ROOT/NAME (NULL name: "parkd-" and
+ * the UTC time, e.g. parkd-20260101T120000.250Z). 0 and *manifest (a new
+ * reference: name, directory, started_ms, finished_ms, duration_ms, and per
+ * store its series or last journal sequence, files, bytes, duration_ms), or
+ * an API_BACKUP_E* code with err. Thread-safe; one backup at a time. */
+int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char *name,
+                    json_t **manifest, char *err, size_t errcap);
+/* Offline: makes data_dir (new or empty) a parkd data directory holding a
+ * backup's historian and alarm journal; each is opened once to check it.
+ * 0 and *summary (a new reference), or -1 with err. */
+int api_backup_restore(const char *backup_dir, const char *data_dir, json_t **summary, char *err,
+                       size_t errcap);
 
 #endif

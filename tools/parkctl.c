@@ -8,6 +8,7 @@
  *   parkctl -d DIR last [SERIES...] [--enterprise E] [--format csv|json]
  *   parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format csv|json]
  *   parkctl -d DIR backup TARGET_DIR
+ *   parkctl backup --api [http://]HOST:PORT [--name NAME] [--token-file FILE]
  *   parkctl restore BACKUP_DIR NEW_DATA_DIR
  *   parkctl -d DIR stats [--compact]
  *   parkctl layout-check FILE.geojson...
@@ -17,6 +18,15 @@
  * milliseconds or a number with ms, s, m, h or d. It opens the data
  * directory itself, so it runs while parkd is stopped (parkd holds the lock).
  *
+ * Backups: "-d DIR backup TARGET" copies a stopped historian directory;
+ * "backup --api" asks a running parkd for a backup of its historian and
+ * alarm journal under its configured backup_dir (POST /api/v1/admin/backup,
+ * plain HTTP: for HTTPS use curl, see the README), with an admin token from
+ * --token-file or $PARKWATCH_TOKEN (never the command line), and prints
+ * the backup's manifest. "restore" makes NEW_DATA_DIR of either kind: from
+ * a parkd backup (it has backup.json) a parkd data directory, historian/
+ * and alarms/; from a historian backup, a historian directory.
+ *
  * Import streams the file in blocks: a block's new series are registered in
  * one durable write, then its points are appended in one batch, so a file of
  * any size imports in bounded memory.
@@ -25,10 +35,14 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "geo/geo.h"
@@ -48,6 +62,8 @@ static void die_usage(void) {
                     "       parkctl -d DIR snapshot --at T [SERIES...] [--enterprise E] [--format "
                     "csv|json]\n"
                     "       parkctl -d DIR backup TARGET_DIR\n"
+                    "       parkctl backup --api [http://]HOST:PORT [--name NAME] [--token-file "
+                    "FILE]\n"
                     "       parkctl restore BACKUP_DIR NEW_DATA_DIR\n"
                     "       parkctl -d DIR stats [--compact]\n"
                     "       parkctl layout-check FILE.geojson...\n"
@@ -754,6 +770,183 @@ static int cmd_token(int argc, char **argv) {
     return 2;
 }
 
+/* ---- backups of a running parkd ---- */
+
+/* POSTs body to path of a parkd API over plain HTTP; 0 with the status and
+ * the response body (malloc'd), or -1 with a message on stderr. */
+static int http_post(const char *api, const char *path, const char *token, const char *body,
+                     int *status, char **resp) {
+    char host[256], port[16];
+    const char *hp = strncmp(api, "http://", 7) ? api : api + 7;
+    if (!strncmp(api, "https://", 8)) {
+        fprintf(stderr, "%s: --api speaks plain HTTP; for HTTPS use curl (README, Backups)\n",
+                prog);
+        return -1;
+    }
+    const char *colon = strrchr(hp, ':');
+    if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof host ||
+        snprintf(port, sizeof port, "%.*s", (int)strcspn(colon + 1, "/"), colon + 1) < 1) {
+        fprintf(stderr, "%s: --api wants HOST:PORT, not %s\n", prog, api);
+        return -1;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - hp), hp);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int gai = getaddrinfo(host, port, &hints, &ai);
+    if (gai != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(ai);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot connect to %s:%s: %s\n", prog, host, port, strerror(errno));
+        return -1;
+    }
+    /* A backup of a large store takes a while; an hour is plenty. */
+    struct timeval tv = {3600, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char *req = NULL;
+    size_t req_len = 0;
+    FILE *f = open_memstream(&req, &req_len);
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    fprintf(f,
+            "POST %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: Bearer %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+            path, host, port, token, strlen(body), body);
+    fclose(f);
+    int rc = 0;
+    for (size_t off = 0; rc == 0 && off < req_len;) {
+        ssize_t w = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) rc = -1;
+        off += w > 0 ? (size_t)w : 0;
+    }
+    free(req);
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    while (rc == 0) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                rc = -1;
+                break;
+            }
+            buf = nb;
+        }
+        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) rc = -1;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    char *head_end = buf && rc == 0 ? (buf[n] = 0, strstr(buf, "\r\n\r\n")) : NULL;
+    if (!head_end || sscanf(buf, "HTTP/1.%*d %d", status) != 1) {
+        fprintf(stderr, "%s: no HTTP answer from %s:%s%s%s\n", prog, host, port, rc ? ": " : "",
+                rc ? strerror(errno) : "");
+        free(buf);
+        return -1;
+    }
+    *resp = strdup(head_end + 4);
+    free(buf);
+    return *resp ? 0 : -1;
+}
+
+/* parkctl backup --api HOST:PORT [--name NAME] [--token-file FILE] */
+static int cmd_backup_api(int argc, char **argv) {
+    const char *api = NULL, *name = NULL, *token_file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--api") && i + 1 < argc)
+            api = argv[++i];
+        else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+            name = argv[++i];
+        else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
+            token_file = argv[++i];
+        else
+            die_usage();
+    }
+    if (!api) die_usage();
+    if (name && !api_backup_name_ok(name)) {
+        fprintf(stderr, "%s: --name: 1 to %d letters, digits, '.', '_' or '-'\n", prog,
+                API_BACKUP_NAME_MAX);
+        return 2;
+    }
+    char token[API_TOKEN_MAX + 2] = "";
+    if (token_file) {
+        FILE *f = fopen(token_file, "r");
+        if (!f || !fgets(token, sizeof token, f)) {
+            fprintf(stderr, "%s: %s: %s\n", prog, token_file, f ? "empty" : strerror(errno));
+            if (f) fclose(f);
+            return 1;
+        }
+        fclose(f);
+    } else if (getenv("PARKWATCH_TOKEN")) {
+        snprintf(token, sizeof token, "%s", getenv("PARKWATCH_TOKEN"));
+    }
+    token[strcspn(token, "\r\n")] = 0;
+    if (!token[0]) {
+        fprintf(stderr, "%s: an admin token is needed: --token-file FILE or $PARKWATCH_TOKEN\n",
+                prog);
+        return 2;
+    }
+    json_t *b = name ? json_pack("{s:s}", "name", name) : json_object();
+    char *body = json_dumps(b, JSON_COMPACT), *resp = NULL;
+    json_decref(b);
+    int status = 0;
+    int rc = body ? http_post(api, "/api/v1/admin/backup", token, body, &status, &resp) : -1;
+    free(body);
+    if (rc != 0) return 1;
+    json_t *j = json_loads(resp, 0, NULL);
+    if (status == 200 && j) {
+        json_dumpf(j, stdout, JSON_INDENT(1));
+        printf("\n");
+    } else {
+        const char *msg =
+            json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        fprintf(stderr, "%s: backup: HTTP %d: %s\n", prog, status, msg ? msg : resp);
+        rc = 1;
+    }
+    json_decref(j);
+    free(resp);
+    return rc;
+}
+
+/* parkctl restore BACKUP NEW: a parkd backup (backup.json) or a historian one. */
+static int cmd_restore(const char *backup, const char *target) {
+    char manifest[4096];
+    struct stat sb;
+    snprintf(manifest, sizeof manifest, "%s/backup.json", backup);
+    if (stat(manifest, &sb) == 0) {
+        json_t *summary;
+        char err[1024];
+        if (api_backup_restore(backup, target, &summary, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: restore: %s\n", prog, err);
+            return 1;
+        }
+        json_dumpf(summary, stdout, JSON_INDENT(1));
+        printf("\n");
+        json_decref(summary);
+        return 0;
+    }
+    hist_error err;
+    if (hist_restore(backup, target, &err) != HIST_OK) {
+        fprintf(stderr, "%s: restore: %s\n", prog, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *dir = getenv("PARKWATCH_DATA");
     int i = 1;
@@ -776,6 +969,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "series")) return cmd_series(dir, n, rest);
     if (!strcmp(cmd, "stats")) return cmd_stats(dir, n, rest);
     if (!strcmp(cmd, "backup")) {
+        if (n >= 1 && !strncmp(rest[0], "--", 2)) return cmd_backup_api(n, rest);
         if (n != 1) die_usage();
         hist *h = open_or_die(dir);
         hist_error err;
@@ -786,12 +980,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "restore")) {
         if (n != 2) die_usage();
-        hist_error err;
-        if (hist_restore(rest[0], rest[1], &err) != HIST_OK) {
-            fprintf(stderr, "%s: restore: %s\n", prog, err.msg);
-            return 1;
-        }
-        return 0;
+        return cmd_restore(rest[0], rest[1]);
     }
     die_usage();
 }

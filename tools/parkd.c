@@ -37,6 +37,9 @@
 #define DAY_MS ((int64_t)86400000)
 
 static const char *prog = "parkd";
+/* The config's "backup_dir" (relative to the config), "" when not set:
+ * where POST /api/v1/admin/backup writes its backups. */
+static char backup_root[PATH_MAX];
 
 typedef struct config {
     json_t *root;
@@ -185,6 +188,8 @@ static int load_config(const char *path, config *c) {
     json_t *r = c->root;
     c->data_dir = jstr(r, "data_dir", "/var/lib/parkwatch");
     c->stats_file = jstr(r, "stats_file", NULL);
+    if (!config_path_of(path, jstr(r, "backup_dir", NULL), backup_root, sizeof backup_root))
+        backup_root[0] = 0;
     json_t *b = json_object_get(r, "broker");
     ingest_options_default(&c->svc.pipeline);
     c->svc.host = jstr(b, "host", "127.0.0.1");
@@ -671,6 +676,7 @@ static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *a
     o.alarms = alarms;
     o.layout = layout;
     o.views = vw;
+    o.backup_dir = backup_root[0] ? backup_root : NULL;
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,

@@ -1280,6 +1280,23 @@ class Checker:
           headers={"Content-Type": "text/plain"}, label="POST ingest over max_body_bytes")
         c("GET", P, t["admin"], expect=405, label="GET /api/v1/ingest", doc_method="POST")
 
+    def admin_backup(self):
+        """POST /api/v1/admin/backup: admin only, a name and never a path, one name once."""
+        c, t = self.c, self.t
+        B = "/api/v1/admin/backup"
+        for role in ("operator", "regulator", "e2"):
+            c("POST", B, t[role], body="{}", expect=403, label="POST %s as %s" % (B, role))
+        for bad in ('{"name": "../x"}', '{"name": "a/b"}', '{"name": ".hidden"}',
+                    '{"name": 5}', '[]', 'not json'):
+            c("POST", B, t["admin"], body=bad, expect=400, label="POST %s %s" % (B, bad))
+        st, body, _ = c("POST", B, t["admin"], body='{"name": "openapi-1"}', expect=200)
+        if isinstance(body, dict) and not os.path.isfile(
+                os.path.join(body.get("directory", ""), "backup.json")):
+            fail("POST %s" % B, "no backup.json in %r" % body.get("directory"))
+        c("POST", B, t["admin"], body='{"name": "openapi-1"}', expect=409,
+          label="POST %s with a name taken" % B)
+        c("POST", B, t["admin"], expect=200, label="POST %s without a body" % B)
+
     # -- across the document
 
     def every_operation_unauthenticated(self):
@@ -1606,6 +1623,7 @@ def main():
             "api": {"listen": "127.0.0.1:%d" % api_port, "max_streams": MAX_STREAMS,
                     "max_body_bytes": MAX_BODY, "rate_limit_per_s": RATE},
             "enterprises": ents,
+            "backup_dir": os.path.join(tmp, "backups"),
             "layout": {"files": [os.path.join(repo, "geo", "demo-park.geojson")],
                        "source_crs": "EPSG:4326"},
         }
@@ -1669,6 +1687,7 @@ def main():
                  ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
                  ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
                  ("views and incidents", ck.views),
+                 ("admin backup", ck.admin_backup),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
                  ("documented paths served", ck.every_path_served),
