@@ -51,7 +51,7 @@
 
 static const char *prog = "parkctl";
 
-static void die_usage(void) {
+static _Noreturn void die_usage(void) {
     fprintf(stderr, "usage: parkctl -d DIR import [--precision ns|us|ms|s] [--enterprise E] "
                     "[--interval MS] FILE|-\n"
                     "       parkctl -d DIR series [--enterprise E]\n"
