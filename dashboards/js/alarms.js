@@ -122,7 +122,7 @@ export class AlarmPanel {
         out_of_service: ev.out_of_service, value: ev.value, limit: ev.limit,
         since_ms: cur && cur.state === ev.to ? cur.since_ms : ev.ts_ms,
       };
-      if (ev.shelved && cur && cur.shelved_until_ms) a.shelved_until_ms = cur.shelved_until_ms;
+      if (ev.shelved) a.shelved_until_ms = ev.shelved_until_ms ?? (cur && cur.shelved_until_ms);
       this._put(a);
       if (!this.firstSeen.has(ev.rule)) this.firstSeen.set(ev.rule, performance.now());
       if (ev.priority === 1 && ev.to === 'unack' && ev.from !== 'unack' && !ev.shelved && !ev.suppressed)

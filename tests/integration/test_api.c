@@ -558,7 +558,13 @@ static void test_alarm_roles_and_actions(void **state) {
                                 "crew sent to T201");
             ack = true;
         }
-        if (!strcmp(act, "shelve")) shelve = !strcmp(user, "e002-gateway");
+        if (!strcmp(act, "shelve")) {
+            shelve = !strcmp(user, "e002-gateway");
+            /* the event carries when the shelving runs out: 10 minutes on */
+            int64_t until = json_integer_value(json_object_get(a, "shelved_until_ms"));
+            int64_t at = json_integer_value(json_object_get(a, "ts_ms"));
+            assert_true(until >= at + 600000 - 2000 && until <= at + 600000 + 2000);
+        }
     }
     assert_true(ack && shelve);
     json_decref(j);
@@ -932,6 +938,23 @@ static void test_static_files(void **state) {
     assert_int_equal(http_get(port, "/", NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "parkwatch"));
+    /* revalidation: the same file is a bodyless 304, a changed one a 200 */
+    char etag[128], req[400];
+    assert_non_null(http_header(&r, "ETag", etag, sizeof etag));
+    http_resp_free(&r);
+    snprintf(req, sizeof req,
+             "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\nConnection: close\r\n\r\n", etag);
+    assert_int_equal(http_raw(port, req, strlen(req), &r, 10000), 0);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.body_len, 0);
+    http_resp_free(&r);
+    snprintf(file, sizeof file, "%s/index.html", dash);
+    assert_non_null(f = fopen(file, "a"));
+    fputs("<!-- changed -->\n", f);
+    fclose(f);
+    assert_int_equal(http_raw(port, req, strlen(req), &r, 10000), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "changed"));
     http_resp_free(&r);
     static const char *const bad[] = {
         "GET -x/secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
