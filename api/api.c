@@ -1365,6 +1365,8 @@ typedef struct layer_ctx {
     size_t n_alarms;
     hist *h;
     bool values;
+    bool past;     /* ?at=: values and alarms as they were at... */
+    int64_t at_ms; /* ...this time, from the historian and the journal */
 } layer_ctx;
 
 static bool layer_keep(void *ctx, size_t index, const geo_feature *f) {
@@ -1394,7 +1396,9 @@ static int layer_values(void *ctx, const char *const *series, size_t n, geo_valu
         if (hist_series_lookup(lc->h, series[i], &ids[k], &he) == HIST_OK) slot[k++] = i;
     }
     int rc = 0;
-    if (k && hist_last(lc->h, ids, k, v, &he) != HIST_OK) rc = -1;
+    if (k && (lc->past ? hist_snapshot(lc->h, lc->at_ms, ids, k, v, &he)
+                       : hist_last(lc->h, ids, k, v, &he)) != HIST_OK)
+        rc = -1;
     for (size_t j = 0; rc == 0 && j < k; j++)
         out[slot[j]] = (geo_value){v[j].present, v[j].ts_ms, v[j].value, v[j].quality};
     free(ids), free(slot), free(v);
@@ -1446,13 +1450,15 @@ static size_t layer_extra(void *ctx, size_t index, const geo_feature *f, const g
     return n > 0 ? (size_t)n : 0;
 }
 
-static int collect_series_alarms(api_server *s, series_alarm **out, size_t *n_out) {
+/* The alarms of every series now, or at at_ms when past. */
+static int collect_series_alarms(api_server *s, bool past, int64_t at_ms, series_alarm **out,
+                                 size_t *n_out) {
     *out = NULL, *n_out = 0;
     alert_engine *al = s->o.alarms;
     if (!al) return 0;
     alert_status *v;
     size_t n;
-    if (alert_list_active(al, &v, &n) != 0) return -1;
+    if ((past ? alert_active_at(al, at_ms, &v, &n) : alert_list_active(al, &v, &n)) != 0) return -1;
     series_alarm *sa = calloc(n ? n : 1, sizeof *sa);
     size_t k = 0;
     for (size_t i = 0; sa && i < n; i++) {
@@ -1523,7 +1529,9 @@ static enum MHD_Result send_shared(req *r, struct MHD_Connection *c, shared_text
 
 static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_t *len) {
     api_server *s = r->srv;
-    if (lc->values && collect_series_alarms(s, &lc->alarms, &lc->n_alarms) != 0) return -1;
+    if (lc->values &&
+        collect_series_alarms(s, lc->past, lc->at_ms, &lc->alarms, &lc->n_alarms) != 0)
+        return -1;
     geo_layer_request rq = {.kind = kind,
                             .keep = layer_keep,
                             .value_of = lc->values ? layer_values : NULL,
@@ -1624,6 +1632,11 @@ static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kin
     layer_ctx lc = {.r = r, .enterprise = ent, .h = s->o.historian};
     const char *vals = arg(c, "values");
     lc.values = !vals || strcmp(vals, "false");
+    if (arg(c, "at")) { /* the whole layer as it was: the replay slider's map */
+        if (!parse_time(arg(c, "at"), wall_ms(), &lc.at_ms))
+            return send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
+        lc.past = true;
+    }
     const char *bbox = arg(c, "bbox");
     if (bbox) {
         double x0, y0, x1, y1;
@@ -1641,7 +1654,7 @@ static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kin
         geo_hits_free(&hits);
         if (!lc.in_bbox) return send_error(r, c, 500, "internal", "out of memory");
     }
-    if (!bbox && !lc.enterprise) { /* the plain layer a map polls: shared */
+    if (!bbox && !lc.enterprise && !lc.past) { /* the plain layer a map polls: shared */
         shared_text *t = cached_layer(r, kind, &lc);
         if (!t) return send_error(r, c, 500, "internal", "building the layer failed");
         return send_shared(r, c, t);

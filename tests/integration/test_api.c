@@ -647,6 +647,40 @@ static void test_replay(void **state) {
     j = get_ok("/api/v1/replay/state?at=now&series=E002/gd-01/lel", W.oper);
     assert_true(count_alarms(j, "E002/gd-01/lel") >= 2);
     json_decref(j);
+    /* the whole layer as it was: E002-GD1 with no value and no alarm before
+     * parksim began, the ledger's reading at a time in the middle of the
+     * stream, and its alarm now */
+    reading led[256];
+    size_t nled = ledger_of("E002/gd-01/lel", led, 256);
+    assert_true(nled >= 3);
+    int64_t at[3] = {W.t_before, led[nled / 2].ts, now_ms()};
+    for (int t = 0; t < 3; t++) {
+        snprintf(path, sizeof path, "/api/v1/layers/gas_detector?at=%lld", (long long)at[t]);
+        j = get_ok(path, W.oper);
+        size_t i;
+        json_t *f;
+        bool seen = false;
+        json_array_foreach(json_object_get(j, "features"), i, f) {
+            json_t *pr = json_object_get(f, "properties");
+            if (strcmp(json_string_value(json_object_get(pr, "id")), "E002-GD1")) continue;
+            seen = true;
+            json_t *al = json_object_get(pr, "alarm");
+            json_t *v = json_object_get(json_object_get(pr, "values"), "E002/gd-01/lel");
+            if (t == 0) {
+                assert_true(json_is_null(al));
+                assert_true(json_is_null(v));
+            } else if (t == 1) {
+                assert_int_equal(json_integer_value(json_object_get(v, "ts")), led[nled / 2].ts);
+                assert_true(json_number_value(json_object_get(v, "value")) == led[nled / 2].v);
+            } else {
+                assert_true(json_is_object(al));
+            }
+        }
+        assert_true(seen);
+        json_decref(j);
+    }
+    expect_error("GET", "/api/v1/layers/gas_detector?at=yesterday", W.oper, NULL, 400,
+                 "bad_request");
     /* the stream, unpaced, holds every point parksim published and the
      * alarm transitions, in time order, then "end" */
     reading rd[256];
