@@ -14,6 +14,7 @@
 #include "api/api.h"
 
 #include "common/numfmt.h"
+#include "common/textbuf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -231,90 +232,21 @@ static void series_enterprise(const char *series, char *out, size_t cap) {
     out[n] = 0;
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) {
-    sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof tmp) {
-        sb_put(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->oom = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_put(b, big, (size_t)n);
-    free(big);
-}
-
-/* A JSON string literal of s (quotes included). */
-static void sb_jstr(sbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    for (; *p; p++) {
-        if (*p != '"' && *p != '\\' && *p >= 0x20) continue;
-        sb_put(b, (const char *)run, (size_t)(p - run)); /* the safe run before it */
-        char e[8];
-        if (*p == '"' || *p == '\\')
-            e[0] = '\\', e[1] = (char)*p, sb_put(b, e, 2);
-        else
-            snprintf(e, sizeof e, "\\u%04x", *p), sb_put(b, e, 6);
-        run = p + 1;
-    }
-    sb_put(b, (const char *)run, (size_t)(p - run));
-    sb_put(b, "\"", 1);
-}
-
 /* A stored value as JSON, exactly (common/numfmt.h); non-finite: null. */
-static void sb_num(sbuf *b, double v) {
+static void tb_num(textbuf *b, double v) {
     char t[NF_MAX];
-    sb_put(b, t, nf_double(t, v));
+    tb_put(b, t, nf_double(t, v));
 }
 
 /* A computed value (an average): 12 significant digits. */
-static void sb_num12(sbuf *b, double v) {
+static void tb_num12(textbuf *b, double v) {
     char t[NF_MAX];
-    sb_put(b, t, nf_double_sig(t, v, 12));
+    tb_put(b, t, nf_double_sig(t, v, 12));
 }
 
-static void sb_int(sbuf *b, int64_t v) {
+static void tb_int(textbuf *b, int64_t v) {
     char t[NF_MAX];
-    sb_put(b, t, nf_i64(t, v));
+    tb_put(b, t, nf_i64(t, v));
 }
 
 /* ---- responses ---- */
@@ -373,7 +305,7 @@ static enum MHD_Result send_buf(req *r, struct MHD_Connection *c, int status, co
 }
 
 static enum MHD_Result send_sb(req *r, struct MHD_Connection *c, int status, const char *ctype,
-                               sbuf *b) {
+                               textbuf *b) {
     if (b->oom) {
         free(b->p);
         static char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
@@ -389,7 +321,7 @@ static enum MHD_Result send_json(req *r, struct MHD_Connection *c, int status, j
     char *txt = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(j);
     if (!txt) {
-        sbuf b = {.oom = true};
+        textbuf b = {.oom = true};
         return send_sb(r, c, 500, "application/json", &b);
     }
     return send_buf(r, c, status, "application/json", txt, strlen(txt));
@@ -685,34 +617,34 @@ static int want_series(req *r, struct MHD_Connection *c, const char *name, uint3
     return 0;
 }
 
-static void sb_series_info(sbuf *b, const api_server *s, const hist_series_info *si) {
+static void tb_series_info(textbuf *b, const api_server *s, const hist_series_info *si) {
     char ent[64];
     series_enterprise(si->name, ent, sizeof ent);
     const char *dev = strchr(si->name, '/');
     const char *tag = dev ? strchr(dev + 1, '/') : NULL;
-    sb_str(b, "{\"name\":");
-    sb_jstr(b, si->name);
-    sb_printf(b, ",\"id\":%u,\"enterprise\":", si->id);
-    sb_jstr(b, ent);
-    sb_str(b, ",\"device\":");
+    tb_str(b, "{\"name\":");
+    tb_jstr(b, si->name);
+    tb_printf(b, ",\"id\":%u,\"enterprise\":", si->id);
+    tb_jstr(b, ent);
+    tb_str(b, ",\"device\":");
     if (dev && tag) {
         char d[128];
         snprintf(d, sizeof d, "%.*s", (int)(tag - dev - 1), dev + 1);
-        sb_jstr(b, d);
-        sb_str(b, ",\"tag\":");
-        sb_jstr(b, tag + 1);
+        tb_jstr(b, d);
+        tb_str(b, ",\"tag\":");
+        tb_jstr(b, tag + 1);
     } else {
-        sb_str(b, "\"\",\"tag\":\"\"");
+        tb_str(b, "\"\",\"tag\":\"\"");
     }
-    sb_str(b, ",\"unit\":");
-    sb_jstr(b, si->unit);
+    tb_str(b, ",\"unit\":");
+    tb_jstr(b, si->unit);
     long fi = feature_of_series(s, si->name);
     const geo_feature *f = fi >= 0 ? geo_get(s->o.layout, (size_t)fi) : NULL;
-    sb_str(b, ",\"kind\":");
-    sb_jstr(b, f ? geo_kind_name(f->kind) : "");
-    sb_str(b, ",\"feature\":");
-    sb_jstr(b, f ? f->id : "");
-    sb_str(b, "}");
+    tb_str(b, ",\"kind\":");
+    tb_jstr(b, f ? geo_kind_name(f->kind) : "");
+    tb_str(b, ",\"feature\":");
+    tb_jstr(b, f ? f->id : "");
+    tb_str(b, "}");
 }
 
 static enum MHD_Result h_series(req *r, struct MHD_Connection *c) {
@@ -735,8 +667,8 @@ static enum MHD_Result h_series(req *r, struct MHD_Connection *c) {
     hist_error he;
     if (hist_series_find(s->o.historian, ent, &l, &he) != HIST_OK)
         return send_error(r, c, 500, "internal", "historian: %s", he.msg);
-    sbuf b = {0};
-    sb_str(&b, "{\"series\":[");
+    textbuf b = {0};
+    tb_str(&b, "{\"series\":[");
     size_t n = 0, total = 0;
     for (size_t i = 0; i < l.n; i++) {
         hist_series_info si;
@@ -754,11 +686,11 @@ static enum MHD_Result h_series(req *r, struct MHD_Connection *c) {
         if (q && !strcasestr(si.name, q) && !strcasestr(si.description, q)) continue;
         total++;
         if (n == limit) continue;
-        if (n++) sb_str(&b, ",");
-        sb_series_info(&b, s, &si);
+        if (n++) tb_str(&b, ",");
+        tb_series_info(&b, s, &si);
     }
     hist_series_list_free(&l);
-    sb_printf(&b, "],\"count\":%zu,\"total\":%zu,\"truncated\":%s}", n, total,
+    tb_printf(&b, "],\"count\":%zu,\"total\":%zu,\"truncated\":%s}", n, total,
               n < total ? "true" : "false");
     return send_sb(r, c, 200, "application/json", &b);
 }
@@ -823,35 +755,35 @@ static enum MHD_Result h_raw(req *r, struct MHD_Connection *c) {
         hist_samples_free(&sm);
         return send_error(r, c, 500, "internal", "historian: %s", he.msg);
     }
-    sbuf b = {0};
+    textbuf b = {0};
     bool csv = want_csv(c);
     if (csv) {
-        sb_str(&b, "ts_ms,value,quality\n");
+        tb_str(&b, "ts_ms,value,quality\n");
         for (size_t i = 0; i < sm.n; i++) {
-            sb_int(&b, sm.v[i].ts_ms);
-            sb_put(&b, ",", 1);
-            if (isfinite(sm.v[i].value)) sb_num(&b, sm.v[i].value);
-            sb_put(&b, ",", 1);
-            sb_int(&b, sm.v[i].quality);
-            sb_put(&b, "\n", 1);
+            tb_int(&b, sm.v[i].ts_ms);
+            tb_put(&b, ",", 1);
+            if (isfinite(sm.v[i].value)) tb_num(&b, sm.v[i].value);
+            tb_put(&b, ",", 1);
+            tb_int(&b, sm.v[i].quality);
+            tb_put(&b, "\n", 1);
         }
     } else {
-        sb_str(&b, "{\"series\":");
-        sb_jstr(&b, name);
-        sb_printf(&b, ",\"from\":%lld,\"to\":%lld,\"points\":[", (long long)from, (long long)to);
+        tb_str(&b, "{\"series\":");
+        tb_jstr(&b, name);
+        tb_printf(&b, ",\"from\":%lld,\"to\":%lld,\"points\":[", (long long)from, (long long)to);
         for (size_t i = 0; i < sm.n; i++) {
-            sb_put(&b, i ? ",[" : "[", i ? 2 : 1);
-            sb_int(&b, sm.v[i].ts_ms);
-            sb_put(&b, ",", 1);
-            sb_num(&b, sm.v[i].value);
-            sb_put(&b, ",", 1);
-            sb_int(&b, sm.v[i].quality);
-            sb_put(&b, "]", 1);
+            tb_put(&b, i ? ",[" : "[", i ? 2 : 1);
+            tb_int(&b, sm.v[i].ts_ms);
+            tb_put(&b, ",", 1);
+            tb_num(&b, sm.v[i].value);
+            tb_put(&b, ",", 1);
+            tb_int(&b, sm.v[i].quality);
+            tb_put(&b, "]", 1);
         }
-        sb_printf(&b, "],\"count\":%zu,\"truncated\":%s", sm.n, sm.truncated ? "true" : "false");
+        tb_printf(&b, "],\"count\":%zu,\"truncated\":%s", sm.n, sm.truncated ? "true" : "false");
         if (sm.truncated && sm.n)
-            sb_printf(&b, ",\"next_from\":%lld", (long long)sm.v[sm.n - 1].ts_ms + 1);
-        sb_str(&b, "}");
+            tb_printf(&b, ",\"next_from\":%lld", (long long)sm.v[sm.n - 1].ts_ms + 1);
+        tb_str(&b, "}");
     }
     hist_samples_free(&sm);
     if (csv) return send_sb(r, c, 200, "text/csv; charset=utf-8", &b);
@@ -885,14 +817,14 @@ static enum MHD_Result h_range(req *r, struct MHD_Connection *c) {
         return send_error(r, c, st == HIST_EINVAL ? 400 : 500,
                           st == HIST_EINVAL ? "bad_request" : "internal", "historian: %s", he.msg);
     }
-    sbuf b = {0};
+    textbuf b = {0};
     bool csv = want_csv(c);
     if (csv)
-        sb_str(&b, "ts_ms,count,value\n");
+        tb_str(&b, "ts_ms,count,value\n");
     else {
-        sb_str(&b, "{\"series\":");
-        sb_jstr(&b, name);
-        sb_printf(&b,
+        tb_str(&b, "{\"series\":");
+        tb_jstr(&b, name);
+        tb_printf(&b,
                   ",\"from\":%lld,\"to\":%lld,\"step_ms\":%lld,\"agg\":\"%s\",\"tier\":\"%s\","
                   "\"buckets\":[",
                   (long long)from, (long long)to, (long long)step, hist_agg_name(agg),
@@ -905,42 +837,42 @@ static enum MHD_Result h_range(req *r, struct MHD_Connection *c) {
         double val = hist_bucket_value(x, agg);
         /* min, max, first and last are stored values, printed exactly;
          * avg and sum are computed: 12 significant digits */
-        void (*num)(sbuf *, double) =
-            agg == HIST_AGG_AVG || agg == HIST_AGG_SUM ? sb_num12 : sb_num;
+        void (*num)(textbuf *, double) =
+            agg == HIST_AGG_AVG || agg == HIST_AGG_SUM ? tb_num12 : tb_num;
         if (csv) {
-            sb_int(&b, x->ts_ms);
-            sb_put(&b, ",", 1);
-            sb_int(&b, x->count);
-            sb_put(&b, ",", 1);
+            tb_int(&b, x->ts_ms);
+            tb_put(&b, ",", 1);
+            tb_int(&b, x->count);
+            tb_put(&b, ",", 1);
             num(&b, val);
-            sb_put(&b, "\n", 1);
+            tb_put(&b, "\n", 1);
         } else if (all) {
-            sb_str(&b, i ? ",{\"ts\":" : "{\"ts\":");
-            sb_int(&b, x->ts_ms);
-            sb_str(&b, ",\"count\":");
-            sb_int(&b, x->count);
-            sb_str(&b, ",\"min\":");
-            sb_num(&b, x->min);
-            sb_str(&b, ",\"max\":");
-            sb_num(&b, x->max);
-            sb_str(&b, ",\"avg\":");
-            sb_num12(&b, x->count ? x->sum / x->count : NAN);
-            sb_str(&b, ",\"first\":");
-            sb_num(&b, x->first);
-            sb_str(&b, ",\"last\":");
-            sb_num(&b, x->last);
-            sb_put(&b, "}", 1);
+            tb_str(&b, i ? ",{\"ts\":" : "{\"ts\":");
+            tb_int(&b, x->ts_ms);
+            tb_str(&b, ",\"count\":");
+            tb_int(&b, x->count);
+            tb_str(&b, ",\"min\":");
+            tb_num(&b, x->min);
+            tb_str(&b, ",\"max\":");
+            tb_num(&b, x->max);
+            tb_str(&b, ",\"avg\":");
+            tb_num12(&b, x->count ? x->sum / x->count : NAN);
+            tb_str(&b, ",\"first\":");
+            tb_num(&b, x->first);
+            tb_str(&b, ",\"last\":");
+            tb_num(&b, x->last);
+            tb_put(&b, "}", 1);
         } else {
-            sb_put(&b, i ? ",[" : "[", i ? 2 : 1);
-            sb_int(&b, x->ts_ms);
-            sb_put(&b, ",", 1);
+            tb_put(&b, i ? ",[" : "[", i ? 2 : 1);
+            tb_int(&b, x->ts_ms);
+            tb_put(&b, ",", 1);
             num(&b, val);
-            sb_put(&b, ",", 1);
-            sb_int(&b, x->count);
-            sb_put(&b, "]", 1);
+            tb_put(&b, ",", 1);
+            tb_int(&b, x->count);
+            tb_put(&b, "]", 1);
         }
     }
-    if (!csv) sb_printf(&b, "],\"count\":%zu}", bk.n);
+    if (!csv) tb_printf(&b, "],\"count\":%zu}", bk.n);
     hist_buckets_free(&bk);
     if (csv) return send_sb(r, c, 200, "text/csv; charset=utf-8", &b);
     return send_sb(r, c, 200, "application/json", &b);
@@ -1042,21 +974,21 @@ static int want_series_set(req *r, struct MHD_Connection *c, series_set *ss, boo
     return 0;
 }
 
-static void sb_values(sbuf *b, const series_set *ss, const hist_value *v) {
+static void tb_values(textbuf *b, const series_set *ss, const hist_value *v) {
     for (size_t i = 0; i < ss->n; i++) {
-        if (i) sb_str(b, ",");
-        sb_str(b, "{\"series\":");
-        sb_jstr(b, ss->names[i]);
+        if (i) tb_str(b, ",");
+        tb_str(b, "{\"series\":");
+        tb_jstr(b, ss->names[i]);
         if (v[i].present) {
-            sb_str(b, ",\"ts\":");
-            sb_int(b, v[i].ts_ms);
-            sb_str(b, ",\"value\":");
-            sb_num(b, v[i].value);
-            sb_str(b, ",\"quality\":");
-            sb_int(b, v[i].quality);
-            sb_put(b, "}", 1);
+            tb_str(b, ",\"ts\":");
+            tb_int(b, v[i].ts_ms);
+            tb_str(b, ",\"value\":");
+            tb_num(b, v[i].value);
+            tb_str(b, ",\"quality\":");
+            tb_int(b, v[i].quality);
+            tb_put(b, "}", 1);
         } else {
-            sb_str(b, ",\"ts\":null,\"value\":null,\"quality\":null}");
+            tb_str(b, ",\"ts\":null,\"value\":null,\"quality\":null}");
         }
     }
 }
@@ -1075,10 +1007,10 @@ static enum MHD_Result h_last(req *r, struct MHD_Connection *c) {
         series_set_free(&ss);
         return send_error(r, c, 500, "internal", "historian: %s", v ? he.msg : "out of memory");
     }
-    sbuf b = {0};
-    sb_str(&b, "{\"values\":[");
-    sb_values(&b, &ss, v);
-    sb_printf(&b, "],\"count\":%zu}", ss.n);
+    textbuf b = {0};
+    tb_str(&b, "{\"values\":[");
+    tb_values(&b, &ss, v);
+    tb_printf(&b, "],\"count\":%zu}", ss.n);
     free(v);
     series_set_free(&ss);
     return send_sb(r, c, 200, "application/json", &b);
@@ -1100,24 +1032,24 @@ static int cmp_series_alarm(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static void sb_alarm(sbuf *b, const alert_status *st, const alert_rule *ru) {
-    sb_printf(b, "{\"rule\":%u,\"series\":", st->rule);
-    sb_jstr(b, ru->series_name ? ru->series_name : "");
-    sb_str(b, ",\"enterprise\":");
-    sb_jstr(b, ru->enterprise ? ru->enterprise : "");
-    sb_printf(b,
+static void tb_alarm(textbuf *b, const alert_status *st, const alert_rule *ru) {
+    tb_printf(b, "{\"rule\":%u,\"series\":", st->rule);
+    tb_jstr(b, ru->series_name ? ru->series_name : "");
+    tb_str(b, ",\"enterprise\":");
+    tb_jstr(b, ru->enterprise ? ru->enterprise : "");
+    tb_printf(b,
               ",\"kind\":\"%s\",\"priority\":%d,\"state\":\"%s\",\"active\":%s,\"shelved\":%s,"
               "\"suppressed\":%s,\"out_of_service\":%s,\"since_ms\":%lld",
               alert_kind_name(ru->kind), ru->priority, alert_state_name(st->state),
               st->active ? "true" : "false", st->shelved ? "true" : "false",
               st->suppressed ? "true" : "false", st->out_of_service ? "true" : "false",
               (long long)st->since_ms);
-    if (st->shelved) sb_printf(b, ",\"shelved_until_ms\":%lld", (long long)st->shelved_until_ms);
-    sb_str(b, ",\"value\":");
-    sb_num(b, st->value);
-    sb_str(b, ",\"limit\":");
-    sb_num(b, ru->limit);
-    sb_str(b, "}");
+    if (st->shelved) tb_printf(b, ",\"shelved_until_ms\":%lld", (long long)st->shelved_until_ms);
+    tb_str(b, ",\"value\":");
+    tb_num(b, st->value);
+    tb_str(b, ",\"limit\":");
+    tb_num(b, ru->limit);
+    tb_str(b, "}");
 }
 
 static enum MHD_Result no_alarms(req *r, struct MHD_Connection *c) {
@@ -1134,18 +1066,18 @@ static enum MHD_Result h_alarms(req *r, struct MHD_Connection *c) {
     size_t n;
     if (alert_list_active(al, &v, &n) != 0)
         return send_error(r, c, 500, "internal", "out of memory");
-    sbuf b = {0};
-    sb_str(&b, "{\"alarms\":[");
+    textbuf b = {0};
+    tb_str(&b, "{\"alarms\":[");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         alert_rule ru;
         if (alert_rule_get(al, v[i].rule, &ru) != 0) continue;
         if (!scope_sees(r, ru.enterprise, false)) continue;
         if (ent && strcmp(ent, ru.enterprise)) continue;
-        if (k++) sb_str(&b, ",");
-        sb_alarm(&b, &v[i], &ru);
+        if (k++) tb_str(&b, ",");
+        tb_alarm(&b, &v[i], &ru);
     }
-    sb_printf(&b, "],\"count\":%zu}", k);
+    tb_printf(&b, "],\"count\":%zu}", k);
     free(v);
     return send_sb(r, c, 200, "application/json", &b);
 }
@@ -1157,8 +1089,8 @@ static enum MHD_Result h_rules(req *r, struct MHD_Connection *c) {
     enum MHD_Result sent;
     if (want_enterprise(r, c, &ent, &sent)) return sent;
     size_t n = alert_rule_count(al), k = 0;
-    sbuf b = {0};
-    sb_str(&b, "{\"rules\":[");
+    textbuf b = {0};
+    tb_str(&b, "{\"rules\":[");
     for (uint32_t id = 0; id < n; id++) {
         alert_rule ru;
         alert_status st;
@@ -1166,15 +1098,15 @@ static enum MHD_Result h_rules(req *r, struct MHD_Connection *c) {
         if (!scope_sees(r, ru.enterprise, false)) continue;
         if (series && strcmp(series, ru.series_name)) continue;
         if (ent && strcmp(ent, ru.enterprise)) continue;
-        if (k++) sb_str(&b, ",");
-        sb_alarm(&b, &st, &ru);
+        if (k++) tb_str(&b, ",");
+        tb_alarm(&b, &st, &ru);
         b.n--; /* reopen the object for the rule's settings */
-        sb_str(&b, ",\"deadband\":");
-        sb_num(&b, ru.deadband);
-        sb_printf(&b, ",\"on_delay_ms\":%lld,\"off_delay_ms\":%lld}", (long long)ru.on_delay_ms,
+        tb_str(&b, ",\"deadband\":");
+        tb_num(&b, ru.deadband);
+        tb_printf(&b, ",\"on_delay_ms\":%lld,\"off_delay_ms\":%lld}", (long long)ru.on_delay_ms,
                   (long long)ru.off_delay_ms);
     }
-    sb_printf(&b, "],\"count\":%zu}", k);
+    tb_printf(&b, "],\"count\":%zu}", k);
     return send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -1184,28 +1116,28 @@ static const char *action_name(alert_action a) {
     return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
 }
 
-static void sb_event(sbuf *b, const alert_event *e, const alert_rule *ru) {
-    sb_printf(b, "{\"seq\":%llu,\"ts_ms\":%lld,\"rule\":%u,\"series\":", (unsigned long long)e->seq,
+static void tb_event(textbuf *b, const alert_event *e, const alert_rule *ru) {
+    tb_printf(b, "{\"seq\":%llu,\"ts_ms\":%lld,\"rule\":%u,\"series\":", (unsigned long long)e->seq,
               (long long)e->ts_ms, e->rule);
-    sb_jstr(b, ru->series_name);
-    sb_str(b, ",\"enterprise\":");
-    sb_jstr(b, ru->enterprise);
-    sb_printf(b,
+    tb_jstr(b, ru->series_name);
+    tb_str(b, ",\"enterprise\":");
+    tb_jstr(b, ru->enterprise);
+    tb_printf(b,
               ",\"kind\":\"%s\",\"priority\":%d,\"action\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
               "\"active\":%s,\"shelved\":%s,\"suppressed\":%s,\"out_of_service\":%s,\"value\":",
               alert_kind_name(ru->kind), ru->priority, action_name(e->action),
               alert_state_name(e->from), alert_state_name(e->to), e->active ? "true" : "false",
               e->shelved ? "true" : "false", e->suppressed ? "true" : "false",
               e->out_of_service ? "true" : "false");
-    sb_num(b, e->value);
-    sb_str(b, ",\"limit\":");
-    sb_num(b, e->limit);
-    sb_str(b, ",\"user\":");
-    sb_jstr(b, e->user);
-    sb_str(b, ",\"comment\":");
-    sb_jstr(b, e->comment);
-    if (e->shelved) sb_printf(b, ",\"shelved_until_ms\":%lld", (long long)e->shelved_until_ms);
-    sb_str(b, "}");
+    tb_num(b, e->value);
+    tb_str(b, ",\"limit\":");
+    tb_num(b, e->limit);
+    tb_str(b, ",\"user\":");
+    tb_jstr(b, e->user);
+    tb_str(b, ",\"comment\":");
+    tb_jstr(b, e->comment);
+    if (e->shelved) tb_printf(b, ",\"shelved_until_ms\":%lld", (long long)e->shelved_until_ms);
+    tb_str(b, "}");
 }
 
 static enum MHD_Result h_journal(req *r, struct MHD_Connection *c) {
@@ -1224,8 +1156,8 @@ static enum MHD_Result h_journal(req *r, struct MHD_Connection *c) {
     size_t n;
     if (alert_journal_range(al, from, to, &ev, &n) != 0)
         return send_error(r, c, 500, "internal", "reading the alarm journal failed");
-    sbuf b = {0};
-    sb_str(&b, "{\"events\":[");
+    textbuf b = {0};
+    tb_str(&b, "{\"events\":[");
     size_t k = 0;
     bool truncated = false;
     for (size_t i = 0; i < n; i++) {
@@ -1238,10 +1170,10 @@ static enum MHD_Result h_journal(req *r, struct MHD_Connection *c) {
             truncated = true;
             break;
         }
-        if (k++) sb_str(&b, ",");
-        sb_event(&b, &ev[i], &ru);
+        if (k++) tb_str(&b, ",");
+        tb_event(&b, &ev[i], &ru);
     }
-    sb_printf(&b, "],\"count\":%zu,\"truncated\":%s}", k, truncated ? "true" : "false");
+    tb_printf(&b, "],\"count\":%zu,\"truncated\":%s}", k, truncated ? "true" : "false");
     free(ev);
     return send_sb(r, c, 200, "application/json", &b);
 }
@@ -1262,10 +1194,10 @@ static enum MHD_Result h_kpis(req *r, struct MHD_Connection *c) {
     alert_kpis k;
     if (alert_kpis_get(al, from, to, ent, &k) != 0)
         return send_error(r, c, 500, "internal", "reading the alarm journal failed");
-    sbuf b = {0};
-    sb_printf(&b, "{\"from\":%lld,\"to\":%lld,\"enterprise\":", (long long)from, (long long)to);
-    sb_jstr(&b, ent ? ent : "");
-    sb_printf(&b,
+    textbuf b = {0};
+    tb_printf(&b, "{\"from\":%lld,\"to\":%lld,\"enterprise\":", (long long)from, (long long)to);
+    tb_jstr(&b, ent ? ent : "");
+    tb_printf(&b,
               ",\"alarms\":%llu,\"per_10min_avg\":%.3f,\"per_10min_peak\":%llu,"
               "\"flood_windows\":%llu,\"windows\":%llu,\"flood_time_pct\":%.2f,"
               "\"chattering_rules\":%llu,\"standing_alarms\":%llu,\"top\":[",
@@ -1275,12 +1207,12 @@ static enum MHD_Result h_kpis(req *r, struct MHD_Connection *c) {
     for (size_t i = 0, shown = 0; i < k.n_top; i++) {
         alert_rule ru;
         if (alert_rule_get(al, k.top_rule[i], &ru) != 0) continue;
-        sb_printf(&b, "%s{\"rule\":%u,\"series\":", shown++ ? "," : "", k.top_rule[i]);
-        sb_jstr(&b, ru.series_name);
-        sb_printf(&b, ",\"kind\":\"%s\",\"count\":%llu}", alert_kind_name(ru.kind),
+        tb_printf(&b, "%s{\"rule\":%u,\"series\":", shown++ ? "," : "", k.top_rule[i]);
+        tb_jstr(&b, ru.series_name);
+        tb_printf(&b, ",\"kind\":\"%s\",\"count\":%llu}", alert_kind_name(ru.kind),
                   (unsigned long long)k.top_count[i]);
     }
-    sb_str(&b, "]}");
+    tb_str(&b, "]}");
     return send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -1350,8 +1282,8 @@ static enum MHD_Result h_alarm_action(req *r, struct MHD_Connection *c, const ch
                           action);
     alert_status st;
     alert_get(al, (uint32_t)rule, &st);
-    sbuf b = {0};
-    sb_alarm(&b, &st, &ru);
+    textbuf b = {0};
+    tb_alarm(&b, &st, &ru);
     return send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -1495,8 +1427,8 @@ static int collect_series_alarms(api_server *s, bool past, int64_t at_ms, series
 static enum MHD_Result h_layers(req *r, struct MHD_Connection *c) {
     const geo_layout *g = r->srv->o.layout;
     if (!g) return send_error(r, c, 503, "unavailable", "no park layout is configured");
-    sbuf b = {0};
-    sb_printf(&b, "{\"crs\":\"%s\",\"layers\":[", geo_metric_crs(g));
+    textbuf b = {0};
+    tb_printf(&b, "{\"crs\":\"%s\",\"layers\":[", geo_metric_crs(g));
     bool first = true;
     for (int k = 0; k < GEO_KIND_COUNT; k++) {
         size_t n = 0;
@@ -1504,11 +1436,11 @@ static enum MHD_Result h_layers(req *r, struct MHD_Connection *c) {
             const geo_feature *f = geo_get(g, i);
             if ((int)f->kind == k && scope_sees(r, f->enterprise, true)) n++;
         }
-        sb_printf(&b, "%s{\"kind\":\"%s\",\"features\":%zu}", first ? "" : ",",
+        tb_printf(&b, "%s{\"kind\":\"%s\",\"features\":%zu}", first ? "" : ",",
                   geo_kind_name((geo_kind)k), n);
         first = false;
     }
-    sb_str(&b, "]}");
+    tb_str(&b, "]}");
     return send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -1698,10 +1630,10 @@ static enum MHD_Result h_replay_state(req *r, struct MHD_Connection *c) {
         series_set_free(&ss);
         return send_error(r, c, 500, "internal", "historian: %s", v ? he.msg : "out of memory");
     }
-    sbuf b = {0};
-    sb_printf(&b, "{\"at\":%lld,\"values\":[", (long long)at);
-    sb_values(&b, &ss, v);
-    sb_str(&b, "],\"alarms\":[");
+    textbuf b = {0};
+    tb_printf(&b, "{\"at\":%lld,\"values\":[", (long long)at);
+    tb_values(&b, &ss, v);
+    tb_str(&b, "],\"alarms\":[");
     free(v);
     const char *ent_asked = arg(c, "enterprise");
     if (s->o.alarms) {
@@ -1714,14 +1646,14 @@ static enum MHD_Result h_replay_state(req *r, struct MHD_Connection *c) {
                 if (alert_rule_get(s->o.alarms, st[i].rule, &ru) != 0) continue;
                 if (!scope_sees(r, ru.enterprise, false) || !alarm_asked(&ss, ent_asked, &ru))
                     continue;
-                if (k++) sb_str(&b, ",");
-                sb_alarm(&b, &st[i], &ru);
+                if (k++) tb_str(&b, ",");
+                tb_alarm(&b, &st[i], &ru);
             }
             free(st);
         }
     }
     series_set_free(&ss);
-    sb_str(&b, "]}");
+    tb_str(&b, "]}");
     return send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -1941,21 +1873,21 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
     if (!role_may(r, "metrics"))
         return send_error(r, c, 403, "forbidden", "metrics are for the park's roles");
-    sbuf b = {0};
-    sb_str(&b, "# HELP parkwatch_http_requests_total HTTP requests by route and status class.\n"
+    textbuf b = {0};
+    tb_str(&b, "# HELP parkwatch_http_requests_total HTTP requests by route and status class.\n"
                "# TYPE parkwatch_http_requests_total counter\n");
     for (int i = 0; i < R_COUNT; i++) {
         route_stats *rs = &s->routes[i];
         uint64_t n = rs->requests, e4 = rs->errors_4xx, e5 = rs->errors_5xx;
         if (!n) continue;
-        sb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"2xx\"} %llu\n",
+        tb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"2xx\"} %llu\n",
                   route_names[i], (unsigned long long)(n - e4 - e5));
-        sb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"4xx\"} %llu\n",
+        tb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"4xx\"} %llu\n",
                   route_names[i], (unsigned long long)e4);
-        sb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"5xx\"} %llu\n",
+        tb_printf(&b, "parkwatch_http_requests_total{route=\"%s\",code=\"5xx\"} %llu\n",
                   route_names[i], (unsigned long long)e5);
     }
-    sb_str(&b, "# HELP parkwatch_http_request_duration_seconds Time to answer, by route.\n"
+    tb_str(&b, "# HELP parkwatch_http_request_duration_seconds Time to answer, by route.\n"
                "# TYPE parkwatch_http_request_duration_seconds histogram\n");
     for (int i = 0; i < R_COUNT; i++) {
         route_stats *rs = &s->routes[i];
@@ -1964,25 +1896,25 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
         for (int k = 0; k <= N_LAT_BUCKETS; k++) {
             cum += rs->le[k];
             if (k < N_LAT_BUCKETS)
-                sb_printf(
+                tb_printf(
                     &b,
                     "parkwatch_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                     route_names[i], lat_bounds_ms[k] / 1000, (unsigned long long)cum);
             else
-                sb_printf(&b,
+                tb_printf(&b,
                           "parkwatch_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"}"
                           " %llu\n",
                           route_names[i], (unsigned long long)cum);
         }
-        sb_printf(&b, "parkwatch_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+        tb_printf(&b, "parkwatch_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
                   route_names[i], (double)rs->sum_us / 1e6);
-        sb_printf(&b, "parkwatch_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+        tb_printf(&b, "parkwatch_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                   route_names[i], (unsigned long long)cum);
     }
     pthread_mutex_lock(&s->smu);
     size_t streams = s->n_streams;
     pthread_mutex_unlock(&s->smu);
-    sb_printf(
+    tb_printf(
         &b,
         "# HELP parkwatch_http_streams Open server-sent event streams.\n"
         "# TYPE parkwatch_http_streams gauge\nparkwatch_http_streams %zu\n"
@@ -1990,7 +1922,7 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
         "# TYPE parkwatch_http_rate_limited_total counter\nparkwatch_http_rate_limited_total "
         "%llu\n",
         streams, (unsigned long long)s->rate_limited);
-    sb_printf(&b,
+    tb_printf(&b,
               "# HELP parkwatch_http_layer_renders_total Live layers rendered.\n"
               "# TYPE parkwatch_http_layer_renders_total counter\n"
               "parkwatch_http_layer_renders_total %llu\n"
@@ -2001,7 +1933,7 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
               (unsigned long long)s->layer_renders, (unsigned long long)s->layer_cache_hits);
     hist_stats hs;
     hist_get_gauges(s->o.historian, &hs);
-    sb_printf(&b,
+    tb_printf(&b,
               "# HELP parkwatch_historian_series Series registered.\n"
               "# TYPE parkwatch_historian_series gauge\nparkwatch_historian_series %llu\n"
               "# HELP parkwatch_historian_disk_bytes Bytes on disk by part.\n"
@@ -2033,21 +1965,21 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
                 by[p][v[i].state]++;
             }
             free(v);
-            sb_str(&b, "# HELP parkwatch_alarms Alarms not in normal, by priority and state.\n"
+            tb_str(&b, "# HELP parkwatch_alarms Alarms not in normal, by priority and state.\n"
                        "# TYPE parkwatch_alarms gauge\n");
             for (int p = 1; p <= 4; p++)
                 for (int st = 1; st < 4; st++)
-                    sb_printf(&b, "parkwatch_alarms{priority=\"%d\",state=\"%s\"} %llu\n", p,
+                    tb_printf(&b, "parkwatch_alarms{priority=\"%d\",state=\"%s\"} %llu\n", p,
                               alert_state_name((alert_state)st), (unsigned long long)by[p][st]);
         }
-        sb_printf(&b,
+        tb_printf(&b,
                   "# HELP parkwatch_alarm_rules Alarm rules.\n# TYPE parkwatch_alarm_rules gauge\n"
                   "parkwatch_alarm_rules %zu\n",
                   alert_rule_count(s->o.alarms));
     }
     if (s->o.ingest.metrics) {
         char *m = s->o.ingest.metrics(s->o.ingest.ctx);
-        if (m) sb_str(&b, m);
+        if (m) tb_str(&b, m);
         free(m);
     }
     return send_sb(r, c, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
@@ -2152,26 +2084,26 @@ static void stream_free(void *cls) {
 }
 
 /* Formats one SSE event (id, event name, one-line JSON data). */
-static void sb_sse(sbuf *b, uint64_t id, const char *event, const char *data) {
-    sb_printf(b, "id: %llu\nevent: %s\ndata: ", (unsigned long long)id, event);
-    sb_str(b, data);
-    sb_str(b, "\n\n");
+static void tb_sse(textbuf *b, uint64_t id, const char *event, const char *data) {
+    tb_printf(b, "id: %llu\nevent: %s\ndata: ", (unsigned long long)id, event);
+    tb_str(b, data);
+    tb_str(b, "\n\n");
 }
 
 /* The alarm subscription: runs on the thread that made the transition,
  * with the engine's lock held, so it only formats and queues. */
 static void on_alarm(const alert_event *e, const alert_rule *ru, void *ctx) {
     api_server *s = ctx;
-    sbuf d = {0};
-    sb_event(&d, e, ru);
+    textbuf d = {0};
+    tb_event(&d, e, ru);
     if (d.oom) return;
     pthread_mutex_lock(&s->smu);
     for (stream *st = s->streams; st; st = st->next) {
         if (st->kind != ST_ALARMS) continue;
         req fake = {.tok = st->tok};
         if (!scope_sees(&fake, ru->enterprise, false)) continue;
-        sbuf ev = {0};
-        sb_sse(&ev, e->seq, "alarm", d.p);
+        textbuf ev = {0};
+        tb_sse(&ev, e->seq, "alarm", d.p);
         if (!ev.oom) stream_push_locked(st, ev.p, ev.n);
         free(ev.p);
     }
@@ -2220,23 +2152,23 @@ static enum MHD_Result h_alarm_stream(req *r, struct MHD_Connection *c) {
     /* first the alarms standing now, so a client needs no second request */
     alert_status *v;
     size_t n;
-    sbuf b = {0};
+    textbuf b = {0};
     if (alert_list_active(s->o.alarms, &v, &n) == 0) {
-        sbuf d = {0};
-        sb_str(&d, "{\"alarms\":[");
+        textbuf d = {0};
+        tb_str(&d, "{\"alarms\":[");
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             alert_rule ru;
             if (alert_rule_get(s->o.alarms, v[i].rule, &ru) != 0) continue;
             if (!scope_sees(r, ru.enterprise, false)) continue;
-            if (k++) sb_str(&d, ",");
-            sb_alarm(&d, &v[i], &ru);
+            if (k++) tb_str(&d, ",");
+            tb_alarm(&d, &v[i], &ru);
         }
-        sb_str(&d, "]}");
+        tb_str(&d, "]}");
         free(v);
-        sb_str(&b, "event: active\ndata: ");
-        sb_str(&b, d.p ? d.p : "{}");
-        sb_str(&b, "\n\n");
+        tb_str(&b, "event: active\ndata: ");
+        tb_str(&b, d.p ? d.p : "{}");
+        tb_str(&b, "\n\n");
         free(d.p);
     }
     enum MHD_Result rc = start_stream(r, c, st, b.p, b.oom ? 0 : b.n);
@@ -2317,7 +2249,7 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
     replay_item *items = malloc(cap * sizeof *items);
     size_t n = 0;
     bool over = false;
-    sbuf first = {0};
+    textbuf first = {0};
     if (!st || !items) goto oom;
     /* the state at from */
     hist_value *v = calloc(ss.n ? ss.n : 1, sizeof *v);
@@ -2326,12 +2258,12 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
         free(v);
         goto oom;
     }
-    sbuf d = {0};
-    sb_printf(&d, "{\"at\":%lld,\"values\":[", (long long)from);
-    sb_values(&d, &ss, v);
-    sb_str(&d, "]}");
+    textbuf d = {0};
+    tb_printf(&d, "{\"at\":%lld,\"values\":[", (long long)from);
+    tb_values(&d, &ss, v);
+    tb_str(&d, "]}");
     free(v);
-    sb_sse(&first, 0, "state", d.p ? d.p : "{}");
+    tb_sse(&first, 0, "state", d.p ? d.p : "{}");
     free(d.p);
 #define PUSH_ITEM(ts, sb)                                                                          \
     do {                                                                                           \
@@ -2355,12 +2287,12 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
                 break;
             }
             budget--;
-            sbuf e = {0};
-            sb_str(&e, "event: point\ndata: {\"series\":");
-            sb_jstr(&e, ss.names[i]);
-            sb_printf(&e, ",\"ts\":%lld,\"value\":", (long long)sm.v[k].ts_ms);
-            sb_num(&e, sm.v[k].value);
-            sb_printf(&e, ",\"quality\":%u}\n\n", sm.v[k].quality);
+            textbuf e = {0};
+            tb_str(&e, "event: point\ndata: {\"series\":");
+            tb_jstr(&e, ss.names[i]);
+            tb_printf(&e, ",\"ts\":%lld,\"value\":", (long long)sm.v[k].ts_ms);
+            tb_num(&e, sm.v[k].value);
+            tb_printf(&e, ",\"quality\":%u}\n\n", sm.v[k].quality);
             if (e.oom) {
                 hist_samples_free(&sm);
                 goto oom;
@@ -2384,11 +2316,11 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
                     break;
                 }
                 budget--;
-                sbuf e = {0}, dd = {0};
-                sb_event(&dd, &ev[i], &ru);
-                sb_str(&e, "event: alarm\ndata: ");
-                sb_str(&e, dd.p ? dd.p : "{}");
-                sb_str(&e, "\n\n");
+                textbuf e = {0}, dd = {0};
+                tb_event(&dd, &ev[i], &ru);
+                tb_str(&e, "event: alarm\ndata: ");
+                tb_str(&e, dd.p ? dd.p : "{}");
+                tb_str(&e, "\n\n");
                 free(dd.p);
                 if (e.oom) {
                     free(ev);
@@ -2436,23 +2368,23 @@ static void pump_live(api_server *s, stream *st, int64_t now) {
         free(v);
         return;
     }
-    sbuf d = {0};
+    textbuf d = {0};
     size_t k = 0;
     for (size_t i = 0; i < st->n_ids; i++) {
         if (!v[i].present || v[i].ts_ms <= st->sent_ts[i]) continue;
         st->sent_ts[i] = v[i].ts_ms;
-        sb_str(&d, k++ ? "," : "{\"values\":[");
-        sb_str(&d, "{\"series\":");
-        sb_jstr(&d, st->names[i]);
-        sb_printf(&d, ",\"ts\":%lld,\"value\":", (long long)v[i].ts_ms);
-        sb_num(&d, v[i].value);
-        sb_printf(&d, ",\"quality\":%u}", v[i].quality);
+        tb_str(&d, k++ ? "," : "{\"values\":[");
+        tb_str(&d, "{\"series\":");
+        tb_jstr(&d, st->names[i]);
+        tb_printf(&d, ",\"ts\":%lld,\"value\":", (long long)v[i].ts_ms);
+        tb_num(&d, v[i].value);
+        tb_printf(&d, ",\"quality\":%u}", v[i].quality);
     }
     free(v);
     if (k) {
-        sb_str(&d, "]}");
-        sbuf e = {0};
-        sb_sse(&e, ++st->event_id, "values", d.p ? d.p : "{}");
+        tb_str(&d, "]}");
+        textbuf e = {0};
+        tb_sse(&e, ++st->event_id, "values", d.p ? d.p : "{}");
         if (!e.oom && !d.oom) stream_push_locked(st, e.p, e.n);
         free(e.p);
         st->last_beat_ms = now;
@@ -2464,18 +2396,18 @@ static void pump_replay(stream *st, int64_t now) {
     double played = st->speed > 0 ? (mono_s() - st->start_mono) * 1000 * st->speed : INFINITY;
     int64_t until =
         played >= (double)(st->to_ms - st->from_ms) ? st->to_ms : st->from_ms + (int64_t)played;
-    sbuf b = {0};
+    textbuf b = {0};
     /* at most 1 MiB a round, so a fast replay streams instead of piling up */
     while (st->next_item < st->n_items && st->items[st->next_item].ts_ms <= until &&
            b.n < (1u << 20)) {
-        sb_printf(&b, "id: %zu\n", st->next_item + 1);
-        sb_str(&b, st->items[st->next_item].text);
+        tb_printf(&b, "id: %zu\n", st->next_item + 1);
+        tb_str(&b, st->items[st->next_item].text);
         free(st->items[st->next_item].text);
         st->items[st->next_item].text = NULL;
         st->next_item++;
     }
     if (st->next_item == st->n_items && until >= st->to_ms)
-        sb_printf(&b, "event: end\ndata: {\"to\":%lld,\"events\":%zu}\n\n", (long long)st->to_ms,
+        tb_printf(&b, "event: end\ndata: {\"to\":%lld,\"events\":%zu}\n\n", (long long)st->to_ms,
                   st->n_items);
     if (b.n && !b.oom) {
         stream_push_locked(st, b.p, b.n);

@@ -3,14 +3,14 @@
  * writers, compiled in from api/api.c (they are static; api.c is unchanged):
  * parse_time, parse_duration, parse_size and split_list (every query
  * string goes through them), and the writers that put request-controlled
- * text and stored numbers into responses: sb_jstr (JSON string literals)
+ * text and stored numbers into responses: tb_jstr (JSON string literals)
  * and nf_double / nf_double_sig (common/numfmt.h, JSON numbers).
  *
  * The first input byte picks the function, the rest is its argument (a
  * NUL-terminated string, or 8 bytes of a double). Properties, beyond the
  * sanitizers: parsed times and durations are in the documented ranges;
  * split_list returns non-empty, comma-free pieces, at most cap of them;
- * sb_jstr of valid UTF-8 is JSON that jansson reads back as the same string
+ * tb_jstr of valid UTF-8 is JSON that jansson reads back as the same string
  * (and is a well-formed literal for any bytes); nf_double writes a JSON
  * number that reads back as the same double (null for NaN and infinities),
  * nf_double_sig one within its 12 significant digits. The whole request
@@ -36,8 +36,8 @@ static bool utf8_valid(const unsigned char *s) {
 }
 
 static void check_jstr(const char *s) {
-    sbuf b = {0};
-    sb_jstr(&b, s);
+    textbuf b = {0};
+    tb_jstr(&b, s);
     CHECK(!b.oom && b.p && b.n >= 2 && b.p[0] == '"' && b.p[b.n - 1] == '"');
     CHECK(strlen(b.p) == b.n);
     if (utf8_valid((const unsigned char *)s)) {

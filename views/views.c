@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/numfmt.h"
+#include "common/textbuf.h"
 #include "views/aqi.h"
 #include "views/idw.h"
 #include "views/plume.h"
@@ -820,56 +821,6 @@ int views_aqi_layer(views *v, const views_query *q, char **json, size_t *len, ch
     return rc == 0 ? 0 : fail(err, errcap, "computing the air-quality layer failed");
 }
 
-typedef struct tbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} tbuf;
-
-static void tb_put(tbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void tb_printf(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(tbuf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p && b->n + (size_t)n < b->cap) {
-            b->n += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->n + (size_t)n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-}
-
 int views_idw(views *v, const views_query *q, const char *pollutant, int nx, int ny, char **json,
               size_t *len, char *err, size_t errcap) {
     *json = NULL;
@@ -913,7 +864,7 @@ int views_idw(views *v, const views_query *q, const char *pollutant, int nx, int
             size_t k = (size_t)j * (size_t)(nx + 1) + (size_t)i;
             rc = geo_unproject(g, grid.x_min_m + i * dx, grid.y_min_m + j * dy, &lon[k], &lat[k]);
         }
-    tbuf b = {0};
+    textbuf b = {0};
     if (rc == 0) {
         tb_printf(
             &b,
