@@ -49,13 +49,14 @@
 #include "historian/historian.h"
 #include "ingest/internal.h"
 
-#define BURST_MAX     1024  /* packets read before the write phase */
-#define FLUSH_MAX     50000 /* points queued before the historian gets them */
-#define FLUSH_WAIT_MS 2     /* longest a point waits for the historian (and alarms) */
-#define BACKOFF_LO    250
-#define BACKOFF_HI    30000
-#define RETRY_LO_MS   100 /* a refused write to the historian or journal, tried again */
-#define RETRY_HI_MS   2000
+#define BURST_MAX       1024  /* packets read before the write phase */
+#define FLUSH_MAX       50000 /* points queued before the historian gets them */
+#define FLUSH_WAIT_MS   2     /* a message waits this long for company before it is stored, */
+#define FLUSH_BEHIND_MS 1000  /* or while ingest is behind, as long as storing took, up to this */
+#define BACKOFF_LO      250
+#define BACKOFF_HI      30000
+#define RETRY_LO_MS     100 /* a refused write to the historian or journal, tried again */
+#define RETRY_HI_MS     2000
 
 /* A submitted message, from ingest_service_submit until its caller has
  * its answer. Lives in ingest_service.subs while not DONE; freed when the
@@ -556,7 +557,9 @@ static void *ingest_main(void *arg) {
     int64_t retry_at = 0;
     int retry_ms = RETRY_LO_MS;
     size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
-    int64_t last_commit = mono_ms(), last_sync = last_commit, pending_since = 0;
+    int64_t last_commit = mono_ms(), last_sync = last_commit;
+    int64_t round_since = 0; /* when the first message since the last round was read */
+    int64_t store_ms = 0;    /* how long the last round (flush, commit, sync) took */
 #define BLOCK(why)                                                                                 \
     do {                                                                                           \
         store_blocked(s, why);                                                                     \
@@ -606,19 +609,27 @@ static void *ingest_main(void *arg) {
             have_done = true;
             if (marked && run == s->sub_run && submission_handled(s, seq)) awaiting_commit++;
         }
-        /* Store (and so evaluate alarms) when the spool is drained, when a
-         * batch is big, or when the oldest waiting point has waited 2 ms: a
-         * steady stream never drains, and an alarm must not wait for it. */
-        size_t pending = ingest_pending_points(s->pipe);
-        if (!pending)
-            pending_since = 0;
-        else if (!pending_since)
-            pending_since = mono_ms();
-        bool flush_now = pending >= FLUSH_MAX || r == 0 || retrying ||
-                         (pending && mono_ms() - pending_since >= FLUSH_WAIT_MS);
-        if (!failed && flush_now && ingest_pending_points(s->pipe)) {
-            int64_t t0 = mono_ms();
-            pending_since = 0;
+        /* Storing goes in rounds: the batch to the historian, then (every
+         * sync_interval_ms) the commit and the spool's sync. A round comes
+         * when the spool is drained, when the batch is big, or once the
+         * first message read since the last round has waited 2 ms (a
+         * steady stream never drains) and the spool is read to its end;
+         * while ingest is behind (the spool holds more), once that message
+         * has waited as long as the last round took (up to 1 s). Never
+         * after each message: on a slow disk (a 200 ms fdatasync) a commit
+         * or a sync costs hundreds of ms whatever it carries, and one due
+         * after every message read left ingest a message or two a second,
+         * ever further behind the stream, and the alarms (evaluated as
+         * messages are read) with it. */
+        int64_t t0 = mono_ms();
+        if (r == 1 && !round_since) round_since = t0;
+        int64_t waited = round_since ? t0 - round_since : 0;
+        bool round =
+            r == 0 || retrying || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
+            (waited >= FLUSH_WAIT_MS && (waited >= store_ms || spool_backlog_bytes(s->sp) == 0));
+        if (!round) continue;
+        round_since = 0;
+        if (!failed && ingest_pending_points(s->pipe)) {
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
                 BLOCK(err); /* the batch stays queued in the pipeline */
                 continue;
@@ -659,7 +670,7 @@ static void *ingest_main(void *arg) {
                 s->stats.commits++;
                 pthread_mutex_unlock(&s->mu);
             }
-            last_commit = now;
+            last_commit = mono_ms(); /* counted from its end, as the sync's */
         }
         if (retrying) { /* everything that waited went through */
             retrying = false;
@@ -667,11 +678,16 @@ static void *ingest_main(void *arg) {
             store_unblocked(s);
         }
         /* Without ack_after_fsync the spool is synced here, off the network
-         * thread: a power loss costs at most this interval. */
+         * thread: a power loss costs at most this interval (and a sync).
+         * Counted from the end of the sync, as the commit's: from their
+         * start, a sync slower than the interval (a slow disk) would be
+         * due again at once, at every round. */
         if (!s->opt.ack_after_fsync && now - last_sync >= s->opt.sync_interval_ms) {
             spool_sync(s->sp);
-            last_sync = now;
+            last_sync = mono_ms();
         }
+        int64_t took = mono_ms() - t0; /* the next round reads at least as long */
+        store_ms = took < FLUSH_BEHIND_MS ? took : FLUSH_BEHIND_MS;
         if (drained || (failed && stopping)) break;
     }
 #undef BLOCK

@@ -1094,10 +1094,11 @@ static bool publish(client *c, const char *topic, const buf *msg, const buf *led
     }
     int mid = 0;
     /* Held across publish so on_publish cannot see the mid before we record
-     * it. At QoS 1 libmosquitto keeps the message while disconnected and
-     * sends it after the reconnect. */
+     * it. At QoS 1 libmosquitto keeps the message while disconnected (the
+     * call says MOSQ_ERR_NO_CONN) and sends it after the reconnect: it is
+     * published, and its PUBACK puts it in the ledger. */
     int rc = mosquitto_publish(c->m, &mid, topic, (int)msg->n, msg->p, opt.qos, false);
-    if (rc == MOSQ_ERR_SUCCESS) {
+    if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && opt.qos > 0)) {
         c->msgs++;
         c->readings += (uint64_t)readings;
         if (opt.qos == 0) {

@@ -20,83 +20,21 @@
 #include <cmocka.h>
 
 #include "historian/historian.h"
+#include "tests/support/ledger.h"
 #include "tests/support/park.h"
 
 /* ---- with parksim: nothing the broker acknowledged may be missing ---- */
 
-typedef struct ledger_row {
-    char *series;
-    int64_t ts;
-    double v;
-} ledger_row;
-
-static int row_cmp(const void *a, const void *b) {
-    const ledger_row *x = a, *y = b;
-    int c = strcmp(x->series, y->series);
-    return c ? c : (x->ts > y->ts) - (x->ts < y->ts);
-}
-
 /* Every ledger reading must be in the historian with its value. Returns
- * the number of rows checked. */
+ * the number of readings checked. */
 static size_t check_ledger(hist *h, const char *path) {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = 0, cap = 0;
-    ledger_row *rows = NULL;
-    char name[512];
-    long long ts;
-    double v;
-    while (fscanf(f, "%511s %lld %lf", name, &ts, &v) == 3) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            rows = realloc(rows, cap * sizeof *rows);
-            assert_non_null(rows);
-        }
-        rows[n++] = (ledger_row){strdup(name), ts, v};
-    }
-    fclose(f);
-    qsort(rows, n, sizeof *rows, row_cmp);
-    size_t missing = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && !strcmp(rows[j].series, rows[i].series)) j++;
-        uint32_t id;
-        hist_error err;
-        hist_samples s = {0};
-        if (hist_series_lookup(h, rows[i].series, &id, &err) != HIST_OK) {
-            missing += j - i;
-            fprintf(stderr, "missing series %s (%zu readings)\n", rows[i].series, j - i);
-        } else {
-            assert_int_equal(hist_query_raw(h, id, rows[i].ts, rows[j - 1].ts + 1, 0, &s, &err),
-                             HIST_OK);
-            size_t k = 0;
-            for (size_t r = i; r < j; r++) {
-                while (k < s.n && s.v[k].ts_ms < rows[r].ts) k++;
-                if (k == s.n || s.v[k].ts_ms != rows[r].ts || s.v[k].value != rows[r].v) {
-                    if (missing++ < 5)
-                        fprintf(stderr, "missing %s %" PRId64 " %.17g\n", rows[r].series,
-                                rows[r].ts, rows[r].v);
-                }
-            }
-        }
-        hist_samples_free(&s);
-        i = j;
-    }
-    for (size_t i = 0; i < n; i++) free(rows[i].series);
-    free(rows);
-    if (missing) fail_msg("%zu of %zu acknowledged readings are not in the historian", missing, n);
-    return n;
-}
-
-static pid_t start_parksim(const park *p, const char *ledger, const char *out, const char *format,
-                           const char *seconds) {
-    char bin[PATH_MAX], port[16];
-    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
-    snprintf(port, sizeof port, "%d", p->port);
-    char *argv[] = {
-        bin,          "--port",        port,       "--format",     (char *)format, "--rate", "20",
-        "--duration", (char *)seconds, "--ledger", (char *)ledger, "--quiet",      NULL};
-    return proc_spawn(argv, out);
+    ledger_result r;
+    assert_int_equal(ledger_check(h, path, &r), 0);
+    if (r.lost || r.mismatched)
+        fail_msg("%zu of %zu acknowledged readings are not in the historian (%zu with another "
+                 "value)",
+                 r.lost + r.mismatched, r.readings, r.mismatched);
+    return r.readings;
 }
 
 /* Kills parkd three times during the stream and starts it again. */
@@ -131,7 +69,7 @@ static void stream_through(const char *name, const char *format, const char *sec
     char ledger[700], out[700];
     snprintf(ledger, sizeof ledger, "%s/ledger.txt", p.dir);
     snprintf(out, sizeof out, "%s/parksim.out", p.dir);
-    pid_t sim = start_parksim(&p, ledger, out, format, seconds);
+    pid_t sim = park_parksim(&p, ledger, out, format, "20", seconds);
     assert_true(sim > 0);
     disrupt(&p);
     assert_int_equal(proc_wait(sim, 90), 0);

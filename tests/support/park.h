@@ -90,6 +90,22 @@ static inline void park_up(park *p, const char *name, const char *extra_ingest) 
     start_parkd(p);
 }
 
+/* parksim publishing to p's broker (QoS 1) in format at rate Hz for
+ * seconds (as on its command line), the readings the broker acknowledged in
+ * the ledger file, its output in out; not waited for. */
+static inline pid_t park_parksim(const park *p, const char *ledger, const char *out,
+                                 const char *format, const char *rate, const char *seconds) {
+    char bin[PATH_MAX + 16], port[16];
+    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
+    snprintf(port, sizeof port, "%d", p->port);
+    char *argv[] = {bin,          "--port",       port,
+                    "--format",   (char *)format, "--rate",
+                    (char *)rate, "--duration",   (char *)seconds,
+                    "--ledger",   (char *)ledger, "--quiet",
+                    NULL};
+    return proc_spawn(argv, out);
+}
+
 static inline long long stat_of(const park *p, const char *key) {
     return proc_json_int(p->stats, key);
 }
