@@ -92,25 +92,12 @@ static void test_leak_raises_downwind_alarms(void **state) {
     assert_int_equal(mosquitto_connect(m, "127.0.0.1", p.port, 10), MOSQ_ERR_SUCCESS);
     assert_int_equal(mosquitto_subscribe(m, NULL, "park/alarms/#", 1), MOSQ_ERR_SUCCESS);
     assert_int_equal(mosquitto_loop_start(m), MOSQ_ERR_SUCCESS);
-    char lay[700], bin[PATH_MAX + 16], port[16], out[700];
+    char lay[700], out[700];
     snprintf(lay, sizeof lay, "%s/layout.geojson", p.dir);
-    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
-    snprintf(port, sizeof port, "%d", p.port);
     snprintf(out, sizeof out, "%s/parksim.out", p.dir);
-    char *argv[] = {bin,
-                    "--port",
-                    port,
-                    "--park",
-                    lay,
-                    "--rate",
-                    "4",
-                    "--duration",
-                    "14",
-                    "--incident",
-                    "leak:E001:tankfarm-1:T101:at=2:rate=5:for=100",
-                    "--quiet",
-                    NULL};
-    pid_t sim = proc_spawn(argv, out);
+    pid_t sim =
+        park_parksim_spawn(&p, p.port, out, "--park", lay, "--rate", "4", "--duration", "14",
+                           "--incident", "leak:E001:tankfarm-1:T101:at=2:rate=5:for=100", NULL);
     /* The alarms come after the 2 s on-delay. */
     char got[16][96];
     int n = 0;

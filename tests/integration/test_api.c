@@ -36,12 +36,6 @@ typedef struct world {
 
 static world W;
 
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void make_layout(char *s, size_t cap) {
     const double lon0 = 121.45, lat0 = 30.80, m = 1 / (111320.0 * cos(lat0 * M_PI / 180));
     const double lat2 = lat0 + 0.005; /* E002, 550 m north */
@@ -196,28 +190,13 @@ static int setup(void **state) {
     }
     assert_int_equal(st, 200);
 
-    W.t_before = now_ms();
-    char lay[700], bin[PATH_MAX + 16], port[16], out[700];
+    W.t_before = proc_wall_ms();
+    char lay[700];
     snprintf(lay, sizeof lay, "%s/layout.geojson", W.p.dir);
-    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
-    snprintf(port, sizeof port, "%d", W.p.port);
-    snprintf(out, sizeof out, "%s/parksim.out", W.p.dir);
-    char *argv[] = {bin,
-                    "--port",
-                    port,
-                    "--park",
-                    lay,
-                    "--rate",
-                    "4",
-                    "--duration",
-                    "9",
-                    "--ledger",
-                    W.ledger,
-                    "--incident",
-                    "leak:E002:tankfarm-1:T201:at=2:rate=5:for=100",
-                    "--quiet",
-                    NULL};
-    assert_int_equal(proc_wait(proc_spawn(argv, out), 60), 0);
+    assert_int_equal(park_parksim_run(&W.p, W.p.port, "parksim", "--park", lay, "--rate", "4",
+                                      "--duration", "9", "--ledger", W.ledger, "--incident",
+                                      "leak:E002:tankfarm-1:T201:at=2:rate=5:for=100", NULL),
+                     0);
     /* everything parksim had acknowledged is stored: the last reading of
      * the leak's detector is there */
     reading rd[64];
@@ -653,7 +632,7 @@ static void test_replay(void **state) {
     reading led[256];
     size_t nled = ledger_of("E002/gd-01/lel", led, 256);
     assert_true(nled >= 3);
-    int64_t at[3] = {W.t_before, led[nled / 2].ts, now_ms()};
+    int64_t at[3] = {W.t_before, led[nled / 2].ts, proc_wall_ms()};
     for (int t = 0; t < 3; t++) {
         snprintf(path, sizeof path, "/api/v1/layers/gas_detector?at=%lld", (long long)at[t]);
         j = get_ok(path, W.oper);
@@ -687,7 +666,7 @@ static void test_replay(void **state) {
     size_t n = ledger_of("E002/gd-01/lel", rd, 256);
     snprintf(path, sizeof path,
              "/api/v1/replay/stream?series=E002/gd-01/lel&from=%lld&to=%lld&speed=0",
-             (long long)W.t_before, (long long)now_ms());
+             (long long)W.t_before, (long long)proc_wall_ms());
     int st;
     http_sse *s = http_sse_open(W.api, path, W.oper, &st);
     assert_non_null(s);
@@ -729,7 +708,7 @@ static void test_live_stream(void **state) {
     char ev[32];
     assert_int_equal(http_sse_next(s, 3000, ev, sizeof ev, NULL, 0, NULL, 0), 1);
     assert_string_equal(ev, "values");
-    int64_t ts = now_ms();
+    int64_t ts = proc_wall_ms();
     char msg[128];
     snprintf(msg, sizeof msg, "{\"ts\": %lld, \"values\": {\"lel\": 7.25}}", (long long)ts);
     mosquitto_lib_init();
@@ -798,7 +777,7 @@ static void test_ingest_views(void **state) {
     json_decref(j);
     /* HTTP ingest: stored as if published, and readable at once */
     int st;
-    int64_t ts = now_ms();
+    int64_t ts = proc_wall_ms();
     char body[160], path[160];
     snprintf(body, sizeof body, "{\"ts\": %lld, \"values\": {\"flow\": 41.5, \"bad\": \"x\"}}",
              (long long)ts);
@@ -869,44 +848,72 @@ static void test_token_revocation(void **state) {
     assert_int_equal(st, 401);
 }
 
+/* ---- the API server in-process, on an empty historian of its own ---- */
+
+typedef struct inproc {
+    char dir[512], hdir[600], toks[600];
+    hist *h;
+    char token[API_TOKEN_MAX]; /* an admin's */
+    api_options o;             /* on 127.0.0.1:0; the test adds to them */
+    api_server *s;
+    int port;
+} inproc;
+
+/* A fresh directory (tagged tag) with the historian and the token file
+ * holding one admin token (named name); x->o set for them, not started. */
+static void inproc_open(inproc *x, const char *tag, const char *name) {
+    memset(x, 0, sizeof *x);
+    testutil_tmpdir(x->dir, sizeof x->dir, tag);
+    snprintf(x->hdir, sizeof x->hdir, "%s/historian", x->dir);
+    snprintf(x->toks, sizeof x->toks, "%s/tokens.json", x->dir);
+    hist_error he;
+    assert_int_equal(hist_open(x->hdir, NULL, &x->h, &he), HIST_OK);
+    char err[256];
+    api_token_info info;
+    assert_int_equal(
+        api_token_create(x->toks, API_ROLE_ADMIN, "", name, x->token, &info, err, sizeof err), 0);
+    api_options_default(&x->o);
+    x->o.historian = x->h;
+    x->o.token_file = x->toks;
+    x->o.listen = "127.0.0.1:0";
+}
+
+static void inproc_start(inproc *x) {
+    char err[256];
+    assert_int_equal(api_start(&x->o, &x->s, err, sizeof err), 0);
+    x->port = api_port(x->s);
+    assert_true(x->port > 0);
+}
+
+static void inproc_close(inproc *x) {
+    api_stop(x->s);
+    close_historian(x->h);
+    testutil_rmtree(x->dir);
+}
+
 /* In-process: HTTPS with a certificate made here, and plain HTTP refused
  * off loopback. */
 static void test_https(void **state) {
     (void)state;
-    char dir[512], cmd[2048], cert[600], key[600], hdir[600], toks[600];
-    testutil_tmpdir(dir, sizeof dir, "api-tls");
-    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-    snprintf(key, sizeof key, "%s/key.pem", dir);
-    snprintf(hdir, sizeof hdir, "%s/historian", dir);
-    snprintf(toks, sizeof toks, "%s/tokens.json", dir);
+    inproc x;
+    inproc_open(&x, "api-tls", "tls");
+    char cmd[2048], cert[600], key[600], err[256];
+    snprintf(cert, sizeof cert, "%s/cert.pem", x.dir);
+    snprintf(key, sizeof key, "%s/key.pem", x.dir);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 2 "
              "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
              key, cert);
     assert_int_equal(system(cmd), 0);
-    hist *h;
-    hist_error he;
-    assert_int_equal(hist_open(hdir, NULL, &h, &he), HIST_OK);
-    char token[API_TOKEN_MAX], err[256];
-    api_token_info info;
-    assert_int_equal(
-        api_token_create(toks, API_ROLE_ADMIN, "", "tls", token, &info, err, sizeof err), 0);
-    api_options o;
-    api_options_default(&o);
-    o.historian = h;
-    o.token_file = toks;
-    o.listen = "0.0.0.0:0";
-    api_server *s;
-    assert_int_equal(api_start(&o, &s, err, sizeof err), -1);
+    x.o.listen = "0.0.0.0:0";
+    assert_int_equal(api_start(&x.o, &x.s, err, sizeof err), -1);
     assert_non_null(strstr(err, "refused"));
-    o.listen = "127.0.0.1:0";
-    o.tls_cert = cert, o.tls_key = key;
-    assert_int_equal(api_start(&o, &s, err, sizeof err), 0);
-    int port = api_port(s);
-    assert_true(port > 0);
+    x.o.listen = "127.0.0.1:0";
+    x.o.tls_cert = cert, x.o.tls_key = key;
+    inproc_start(&x);
     char url[128], auth[API_TOKEN_MAX + 32];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/whoami", port);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/whoami", x.port);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", x.token);
     int status;
     char *body;
     const char *args[] = {"--cacert", cert, "-H", auth, url, NULL};
@@ -920,13 +927,11 @@ static void test_https(void **state) {
     free(body);
     /* plain HTTP to the TLS port gets no API answer */
     http_resp r;
-    if (http_request(port, "GET", "/api/v1/whoami", token, NULL, NULL, 0, &r, 3000) == 0) {
+    if (http_request(x.port, "GET", "/api/v1/whoami", x.token, NULL, NULL, 0, &r, 3000) == 0) {
         assert_int_not_equal(r.status, 200);
         http_resp_free(&r);
     }
-    api_stop(s);
-    assert_int_equal(hist_close(h, &he), HIST_OK);
-    testutil_rmtree(dir);
+    inproc_close(&x);
 }
 
 /* In-process: the dashboard's files, and nothing beside their directory.
@@ -935,11 +940,10 @@ static void test_https(void **state) {
  * by fuzz_api: the empty one read a byte before the string). */
 static void test_static_files(void **state) {
     (void)state;
-    char dir[512], hdir[600], toks[600], dash[600], file[700];
-    testutil_tmpdir(dir, sizeof dir, "api-static");
-    snprintf(hdir, sizeof hdir, "%s/historian", dir);
-    snprintf(toks, sizeof toks, "%s/tokens.json", dir);
-    snprintf(dash, sizeof dash, "%s/dash", dir);
+    inproc x;
+    inproc_open(&x, "api-static", "static");
+    char dash[600], file[700];
+    snprintf(dash, sizeof dash, "%s/dash", x.dir);
     assert_int_equal(mkdir(dash, 0755), 0);
     snprintf(file, sizeof file, "%s/index.html", dash);
     FILE *f = fopen(file, "w");
@@ -952,22 +956,9 @@ static void test_static_files(void **state) {
     assert_non_null(f = fopen(file, "w"));
     fputs("not for the web\n", f);
     fclose(f);
-    hist *h;
-    hist_error he;
-    assert_int_equal(hist_open(hdir, NULL, &h, &he), HIST_OK);
-    char token[API_TOKEN_MAX], err[256];
-    api_token_info info;
-    assert_int_equal(
-        api_token_create(toks, API_ROLE_ADMIN, "", "static", token, &info, err, sizeof err), 0);
-    api_options o;
-    api_options_default(&o);
-    o.historian = h;
-    o.token_file = toks;
-    o.listen = "127.0.0.1:0";
-    o.static_dir = dash;
-    api_server *s;
-    assert_int_equal(api_start(&o, &s, err, sizeof err), 0);
-    int port = api_port(s);
+    x.o.static_dir = dash;
+    inproc_start(&x);
+    int port = x.port;
     http_resp r;
     assert_int_equal(http_get(port, "/", NULL, &r), 0);
     assert_int_equal(r.status, 200);
@@ -1001,9 +992,7 @@ static void test_static_files(void **state) {
         assert_null(r.body ? strstr(r.body, "not for the web") : NULL);
         http_resp_free(&r);
     }
-    api_stop(s);
-    assert_int_equal(hist_close(h, &he), HIST_OK);
-    testutil_rmtree(dir);
+    inproc_close(&x);
 }
 
 int main(void) {

@@ -19,97 +19,8 @@
 #include <cmocka.h>
 
 #include "historian/historian.h"
+#include "tests/support/mqtt.h"
 #include "tests/support/park.h"
-
-/* ---- a publisher of our own, for exact payloads ---- */
-
-typedef struct publisher {
-    struct mosquitto *m;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int acked;
-} publisher;
-
-static void on_publish(struct mosquitto *m, void *obj, int mid) {
-    (void)m, (void)mid;
-    publisher *pub = obj;
-    pthread_mutex_lock(&pub->mu);
-    pub->acked++;
-    pthread_cond_broadcast(&pub->cv);
-    pthread_mutex_unlock(&pub->mu);
-}
-
-static void pub_open(publisher *pub, int port) {
-    memset(pub, 0, sizeof *pub);
-    pthread_mutex_init(&pub->mu, NULL);
-    pthread_cond_init(&pub->cv, NULL);
-    mosquitto_lib_init();
-    pub->m = mosquitto_new(NULL, true, pub);
-    assert_non_null(pub->m);
-    mosquitto_publish_callback_set(pub->m, on_publish);
-    assert_int_equal(mosquitto_connect(pub->m, "127.0.0.1", port, 10), MOSQ_ERR_SUCCESS);
-    assert_int_equal(mosquitto_loop_start(pub->m), MOSQ_ERR_SUCCESS);
-}
-
-static int n_published;
-
-/* Publishes with QoS 1 and waits for the broker's PUBACK. */
-static void pub_send(publisher *pub, const char *topic, const void *payload, size_t len) {
-    pthread_mutex_lock(&pub->mu);
-    int want = pub->acked + 1;
-    pthread_mutex_unlock(&pub->mu);
-    assert_int_equal(mosquitto_publish(pub->m, NULL, topic, (int)len, payload, 1, false),
-                     MOSQ_ERR_SUCCESS);
-    pthread_mutex_lock(&pub->mu);
-    while (pub->acked < want) pthread_cond_wait(&pub->cv, &pub->mu);
-    pthread_mutex_unlock(&pub->mu);
-    n_published++;
-}
-
-static void pub_str(publisher *pub, const char *topic, const char *fmt, ...) {
-    char buf[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    pub_send(pub, topic, buf, (size_t)n);
-}
-
-static void pub_close(publisher *pub) {
-    mosquitto_disconnect(pub->m);
-    mosquitto_loop_stop(pub->m, false);
-    mosquitto_destroy(pub->m);
-    mosquitto_lib_cleanup();
-}
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* The one point of a series at ts; fails the test if absent. */
-static hist_value point_at(hist *h, const char *series, int64_t ts) {
-    uint32_t id;
-    hist_error err;
-    if (hist_series_lookup(h, series, &id, &err) != HIST_OK) fail_msg("%s", err.msg);
-    hist_samples s = {0};
-    assert_int_equal(hist_query_raw(h, id, ts, ts + 1, 0, &s, &err), HIST_OK);
-    if (s.n != 1) fail_msg("%s at %" PRId64 ": %zu points", series, ts, s.n);
-    hist_value v = {
-        .present = true, .ts_ms = s.v[0].ts_ms, .value = s.v[0].value, .quality = s.v[0].quality};
-    hist_samples_free(&s);
-    return v;
-}
-
-static size_t series_count(hist *h, const char *prefix) {
-    hist_series_list l = {0};
-    hist_error err;
-    assert_int_equal(hist_series_find(h, prefix, &l, &err), HIST_OK);
-    size_t n = l.n;
-    hist_series_list_free(&l);
-    return n;
-}
 
 /* ---- tests ---- */
 
@@ -119,8 +30,7 @@ static void test_each_format_stored_exactly(void **state) {
     park_up(&p, "ingest-formats", NULL);
     publisher pub;
     pub_open(&pub, p.port);
-    n_published = 0;
-    int64_t t = now_ms() - 60000;
+    int64_t t = proc_wall_ms() - 60000;
     pub_str(&pub, "park/E001/tank-1/data",
             "{\"ts\": %" PRId64 ", \"values\": {\"T1.level\": 12.5, \"T1.temp\": 20.25},"
             " \"quality\": {\"T1.temp\": \"uncertain\"}}",
@@ -139,27 +49,26 @@ static void test_each_format_stored_exactly(void **state) {
             "flow,device=meter-1 value=7.5 %" PRId64 "\nflow,device=meter-1 value=8i %" PRId64 "\n",
             t, t + 1000);
     pub_str(&pub, "park/E002/meter-1/status", "online");
-    wait_messages(&p, n_published);
+    wait_messages(&p, pub.sent);
     pub_close(&pub);
     assert_int_equal(stat_of(&p, "messages_rejected"), 0);
     assert_int_equal(stat_of(&p, "points"), 10);
     park_down(&p);
 
     hist *h = open_historian(&p);
-    hist_value v = point_at(h, "E001/tank-1/T1.level", t);
+    hist_value v = expect_point(h, "E001/tank-1/T1.level", t);
     assert_true(v.value == 12.5 && v.quality == HIST_QUALITY_GOOD);
-    assert_true(point_at(h, "E001/tank-1/T1.level", t + 1000).value == 12.75);
-    v = point_at(h, "E001/tank-1/T1.temp", t);
+    assert_true(expect_point(h, "E001/tank-1/T1.level", t + 1000).value == 12.75);
+    v = expect_point(h, "E001/tank-1/T1.temp", t);
     assert_true(v.value == 20.25 && v.quality == HIST_QUALITY_UNCERTAIN);
-    assert_true(point_at(h, "E001/plc-1/g1.tag0", t).value == 1.5);
-    assert_true(point_at(h, "E001/plc-1/g1.tag1", t).value == 1.0);
-    assert_int_equal(point_at(h, "E001/plc-1/g1.tag2", t).quality, HIST_QUALITY_BAD);
-    assert_true(point_at(h, "E002/plc-2/g2.a", t).value == 3.0);
-    assert_int_equal(point_at(h, "E002/plc-2/g2.b", t).quality, HIST_QUALITY_BAD);
-    assert_true(point_at(h, "E002/meter-1/flow.value", t).value == 7.5);
-    assert_true(point_at(h, "E002/meter-1/flow.value", t + 1000).value == 8.0);
-    hist_error err;
-    assert_int_equal(hist_close(h, &err), HIST_OK);
+    assert_true(expect_point(h, "E001/plc-1/g1.tag0", t).value == 1.5);
+    assert_true(expect_point(h, "E001/plc-1/g1.tag1", t).value == 1.0);
+    assert_int_equal(expect_point(h, "E001/plc-1/g1.tag2", t).quality, HIST_QUALITY_BAD);
+    assert_true(expect_point(h, "E002/plc-2/g2.a", t).value == 3.0);
+    assert_int_equal(expect_point(h, "E002/plc-2/g2.b", t).quality, HIST_QUALITY_BAD);
+    assert_true(expect_point(h, "E002/meter-1/flow.value", t).value == 7.5);
+    assert_true(expect_point(h, "E002/meter-1/flow.value", t + 1000).value == 8.0);
+    close_historian(h);
     testutil_rmtree(p.dir);
 }
 
@@ -182,8 +91,7 @@ static void test_bad_input_rejected_good_kept(void **state) {
     park_up(&p, "ingest-bad", ", \"max_payload_bytes\": 4096");
     publisher pub;
     pub_open(&pub, p.port);
-    n_published = 0;
-    int64_t t = now_ms() - 60000;
+    int64_t t = proc_wall_ms() - 60000;
     const char *good = "park/E001/d1/data";
     int good_points = 0;
     for (int round = 0; round < 3; round++) {
@@ -197,18 +105,18 @@ static void test_bad_input_rejected_good_kept(void **state) {
         pub_str(&pub, "park/E002/d2/data", "m v=nan %" PRId64 "\nm v=2 %" PRId64, ts, ts);
         good_points++;
         pub_str(&pub, good, "{\"ts\": %" PRId64 ", \"values\": {\"future\": 1}}",
-                now_ms() + 3 * 86400000LL);
+                proc_wall_ms() + (int64_t)3 * 86400000);
         pub_str(&pub, good, "{\"ts\": 1000, \"values\": {\"old\": 1}}");
         static char big[5000];
         memset(big, ' ', sizeof big);
         memcpy(big, "{\"ts\": 1, \"values\": {}}", 23);
-        pub_send(&pub, good, big, sizeof big);
+        pub_send_acked(&pub, good, big, sizeof big);
         pub_str(&pub, "park/E999/d/data", "{\"ts\": %" PRId64 ", \"values\": {\"x\": 1}}", ts);
         pub_str(&pub, "park/E001/bad$dev/data", "{\"ts\": %" PRId64 ", \"values\": {\"x\": 1}}",
                 ts);
-        pub_send(&pub, good, "\0\0\0", 3);
+        pub_send_acked(&pub, good, "\0\0\0", 3);
     }
-    wait_messages(&p, n_published);
+    wait_messages(&p, pub.sent);
     pub_close(&pub);
     assert_int_equal(stat_of(&p, "points"), good_points);
     assert_true(has_reject(&p, "E001", "malformed_json", 3, 0));
@@ -223,13 +131,12 @@ static void test_bad_input_rejected_good_kept(void **state) {
     hist *h = open_historian(&p);
     for (int round = 0; round < 3; round++) {
         int64_t ts = t + round * 1000;
-        assert_true(point_at(h, "E001/d1/ok", ts).value == round);
-        assert_true(point_at(h, "E001/d1/n", ts).value == 1.5);
-        assert_true(point_at(h, "E002/d2/m.v", ts).value == 2.0);
+        assert_true(expect_point(h, "E001/d1/ok", ts).value == round);
+        assert_true(expect_point(h, "E001/d1/n", ts).value == 1.5);
+        assert_true(expect_point(h, "E002/d2/m.v", ts).value == 2.0);
     }
     assert_int_equal(series_count(h, "E999"), 0);
-    hist_error err;
-    assert_int_equal(hist_close(h, &err), HIST_OK);
+    close_historian(h);
     testutil_rmtree(p.dir);
 }
 
@@ -239,8 +146,7 @@ static void test_cross_enterprise_spoof_rejected(void **state) {
     park_up(&p, "ingest-spoof", NULL);
     publisher pub;
     pub_open(&pub, p.port);
-    n_published = 0;
-    int64_t t = now_ms() - 1000;
+    int64_t t = proc_wall_ms() - 1000;
     /* E001 tries to write E002's series, in both ways a payload can name one,
      * each message also carrying a reading of its own. */
     pub_str(&pub, "park/E001/gw/data",
@@ -249,7 +155,7 @@ static void test_cross_enterprise_spoof_rejected(void **state) {
             "{\"ts\": %" PRId64 ", \"values\": {\"E002/tank/m.v\": 1, \"own\": 2}}", t);
     pub_str(&pub, "park/E001/gw/data", "{\"ts\": %" PRId64 ", \"values\": {\"E001/gw/own\": 3}}",
             t + 1);
-    wait_messages(&p, n_published);
+    wait_messages(&p, pub.sent);
     pub_close(&pub);
     assert_true(has_reject(&p, "E001", "foreign_series", 2, 0));
     assert_int_equal(stat_of(&p, "points"), 1);
@@ -257,9 +163,8 @@ static void test_cross_enterprise_spoof_rejected(void **state) {
     hist *h = open_historian(&p);
     assert_int_equal(series_count(h, "E002"), 0);
     assert_int_equal(series_count(h, "E001"), 1); /* only E001/gw/own, from the third message */
-    assert_true(point_at(h, "E001/gw/own", t + 1).value == 3.0);
-    hist_error err;
-    assert_int_equal(hist_close(h, &err), HIST_OK);
+    assert_true(expect_point(h, "E001/gw/own", t + 1).value == 3.0);
+    close_historian(h);
     testutil_rmtree(p.dir);
 }
 

@@ -42,86 +42,6 @@
     PARKD_USER ", \"cafile\": \"tls/ca.crt\", \"certfile\": \"tls/parkd.crt\", \"keyfile\": "      \
                "\"tls/parkd.key\""
 
-/* ---- the ledger of parksim against the historian ---- */
-
-typedef struct ledger_row {
-    char *series;
-    int64_t ts;
-    double v;
-} ledger_row;
-
-static int row_cmp(const void *a, const void *b) {
-    const ledger_row *x = a, *y = b;
-    int c = strcmp(x->series, y->series);
-    return c ? c : (x->ts > y->ts) - (x->ts < y->ts);
-}
-
-/* Every reading of the ledger must be in the historian; returns how many. */
-static size_t check_ledger(hist *h, const char *path) {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = 0, cap = 0, missing = 0;
-    ledger_row *rows = NULL;
-    char name[512];
-    long long ts;
-    double v;
-    while (fscanf(f, "%511s %lld %lf", name, &ts, &v) == 3) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            rows = realloc(rows, cap * sizeof *rows);
-            assert_non_null(rows);
-        }
-        rows[n++] = (ledger_row){strdup(name), ts, v};
-    }
-    fclose(f);
-    qsort(rows, n, sizeof *rows, row_cmp);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && !strcmp(rows[j].series, rows[i].series)) j++;
-        uint32_t id;
-        hist_error err;
-        hist_samples s = {0};
-        if (hist_series_lookup(h, rows[i].series, &id, &err) != HIST_OK) {
-            missing += j - i;
-        } else {
-            assert_int_equal(hist_query_raw(h, id, rows[i].ts, rows[j - 1].ts + 1, 0, &s, &err),
-                             HIST_OK);
-            size_t k = 0;
-            for (size_t r = i; r < j; r++) {
-                while (k < s.n && s.v[k].ts_ms < rows[r].ts) k++;
-                if (k == s.n || s.v[k].ts_ms != rows[r].ts || s.v[k].value != rows[r].v)
-                    if (missing++ < 5)
-                        fprintf(stderr, "missing %s %" PRId64 "\n", rows[r].series, rows[r].ts);
-            }
-        }
-        hist_samples_free(&s);
-        i = j;
-    }
-    for (size_t i = 0; i < n; i++) free(rows[i].series);
-    free(rows);
-    if (missing) fail_msg("%zu of %zu acknowledged readings are not in the historian", missing, n);
-    return n;
-}
-
-/* parksim against the park's broker on port with more arguments (NULL
- * ended); its exit status. Output in dir/name.out. */
-static int run_parksim(const park *p, int port, const char *name, ...) {
-    char bin[PATH_MAX], portarg[16], out[700];
-    snprintf(bin, sizeof bin, "%s/parksim", proc_bindir());
-    snprintf(portarg, sizeof portarg, "%d", port);
-    snprintf(out, sizeof out, "%s/%s.out", p->dir, name);
-    char *argv[32] = {bin, "--port", portarg, "--quiet"};
-    int n = 4;
-    va_list ap;
-    va_start(ap, name);
-    for (char *a; n < 31 && (a = va_arg(ap, char *));) argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    pid_t pid = proc_spawn(argv, out);
-    assert_true(pid > 0);
-    return proc_wait(pid, 60);
-}
-
 /* True if the file contains s. */
 static bool file_has(const char *path, const char *s) {
     char *t = proc_read_file(path);
@@ -137,17 +57,6 @@ static int file_count(const char *path, const char *s) {
     for (char *q = t; q && (q = strstr(q, s)); q += strlen(s)) n++;
     free(t);
     return n;
-}
-
-/* Waits until parkd's counters stop moving and its spool is drained. */
-static void wait_quiet(const park *p) {
-    long long last = -1;
-    for (int i = 0; i < 100; i++) {
-        long long m = stat_of(p, "messages");
-        if (m == last && stat_of(p, "spool_backlog_bytes") == 0) return;
-        last = m;
-        proc_sleep_ms(200);
-    }
 }
 
 static void path_in(const park *p, const char *name, char *out, size_t cap) {
@@ -260,10 +169,8 @@ static void mq_close(mq *q) {
  * returns its reason code (-1: none). */
 static int mq_publish(mq *q, const char *topic, const char *tag, double v) {
     char payload[256];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    snprintf(payload, sizeof payload, "{\"ts\": %lld, \"values\": {\"%s\": %g}}", ms, tag, v);
+    snprintf(payload, sizeof payload, "{\"ts\": %lld, \"values\": {\"%s\": %g}}",
+             (long long)proc_wall_ms(), tag, v);
     int before = q->pubacks;
     assert_int_equal(
         mosquitto_publish_v5(q->m, NULL, topic, (int)strlen(payload), payload, 1, false, NULL),
@@ -288,11 +195,6 @@ static size_t points_of(hist *h, const char *name) {
     return n;
 }
 
-static void close_historian(hist *h) {
-    hist_error err;
-    assert_int_equal(hist_close(h, &err), HIST_OK);
-}
-
 /* ---- the tests ---- */
 
 /* parksim with a user per enterprise (E001..E005, PARK): everything the
@@ -305,14 +207,17 @@ static void test_enterprises_publish_with_their_credentials(void **state) {
     char creds[700], ledger[700];
     path_in(&p, "credentials.txt", creds, sizeof creds);
     path_in(&p, "ledger.txt", ledger, sizeof ledger);
-    assert_int_equal(run_parksim(&p, p.port, "parksim", "--credentials", creds, "--format", "mixed",
-                                 "--rate", "10", "--duration", "3", "--ledger", ledger, NULL),
+    assert_int_equal(park_parksim_run(&p, p.port, "parksim", "--credentials", creds, "--format",
+                                      "mixed", "--rate", "10", "--duration", "3", "--ledger",
+                                      ledger, NULL),
                      0);
-    wait_quiet(&p);
+    wait_quiet(&p, 20);
     assert_int_equal(stat_of(&p, "messages_rejected"), 0);
     park_down(&p);
     hist *h = open_historian(&p);
-    assert_true(check_ledger(h, ledger) > 500);
+    ledger_result lr = check_ledger(h, ledger);
+    assert_true(lr.lines > 500);
+    assert_int_equal(lr.conflicting, 0);
     assert_true(series_exists(h, "PARK/met-1/wind_speed"));
     close_historian(h);
     testutil_rmtree(p.dir);
@@ -399,8 +304,8 @@ static void test_wrong_credentials_are_refused(void **state) {
     char ledger[700], out[700];
     path_in(&p, "ledger.txt", ledger, sizeof ledger);
     path_in(&p, "parksim.out", out, sizeof out);
-    assert_int_equal(run_parksim(&p, p.port, "parksim", "--credentials", bad, "--rate", "10",
-                                 "--duration", "2", "--ledger", ledger, NULL),
+    assert_int_equal(park_parksim_run(&p, p.port, "parksim", "--credentials", bad, "--rate", "10",
+                                      "--duration", "2", "--ledger", ledger, NULL),
                      1);
     assert_true(file_has(out, "refused parksim-E003"));
     assert_true(file_has(out, "not authorised"));
@@ -486,11 +391,11 @@ static void test_tls(void **state) {
     path_in(&p, "credentials.txt", creds, sizeof creds);
     path_in(&p, "tls/ca.crt", ca, sizeof ca);
     path_in(&p, "ledger.txt", ledger, sizeof ledger);
-    assert_int_equal(run_parksim(&p, so.tls_port, "parksim", "--credentials", creds, "--cafile", ca,
-                                 "--format", "json", "--rate", "10", "--duration", "3", "--ledger",
-                                 ledger, NULL),
+    assert_int_equal(park_parksim_run(&p, so.tls_port, "parksim", "--credentials", creds,
+                                      "--cafile", ca, "--format", "json", "--rate", "10",
+                                      "--duration", "3", "--ledger", ledger, NULL),
                      0);
-    wait_quiet(&p);
+    wait_quiet(&p, 20);
     assert_true(stat_of(&p, "points") > 500);
 
     /* Another CA: the broker's certificate is not trusted. */
@@ -499,8 +404,9 @@ static void test_tls(void **state) {
     assert_int_equal(proc_make_ca(other, "Some other CA"), 0);
     path_in(&p, "other/ca.crt", other_ca, sizeof other_ca);
     path_in(&p, "untrusted.out", out, sizeof out);
-    assert_int_equal(run_parksim(&p, so.tls_port, "untrusted", "--credentials", creds, "--cafile",
-                                 other_ca, "--rate", "10", "--duration", "1", NULL),
+    assert_int_equal(park_parksim_run(&p, so.tls_port, "untrusted", "--credentials", creds,
+                                      "--cafile", other_ca, "--rate", "10", "--duration", "1",
+                                      NULL),
                      1);
     assert_true(file_has(out, "TLS"));
     char pw1[64];
@@ -524,12 +430,13 @@ static void test_tls(void **state) {
     park_down(&p);
 
     hist *h = open_historian(&p);
-    assert_true(check_ledger(h, ledger) > 500);
+    ledger_result lr = check_ledger(h, ledger);
+    assert_true(lr.lines > 500);
+    assert_int_equal(lr.conflicting, 0);
     close_historian(h);
 
     /* parkd trusting another CA does not connect, and says why (OpenSSL's reason). */
-    p.broker = proc_start_broker_secure(p.dir, p.port, &so);
-    assert_true(p.broker > 0);
+    park_start_broker(&p);
     p.broker_extra = PARKD_USER ", \"cafile\": \"other/ca.crt\", \"certfile\": \"tls/parkd.crt\", "
                                 "\"keyfile\": \"tls/parkd.key\"";
     write_config(&p, NULL);

@@ -22,21 +22,14 @@
 
 #include "historian/historian.h"
 #include "ingest/ingest.h"
-#include "tests/support/proc.h"
-#include "tests/support/testutil.h"
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+#include "tests/support/mqtt.h"
+#include "tests/support/park.h"
 
 /* ---- the rig: broker, historian, the service in-process ---- */
 
 typedef struct rig {
-    char dir[512], spool[600], hdir[600];
-    int port;
-    pid_t broker;
+    park p; /* the broker and the directory; no parkd */
+    char spool[600], hdir[600];
     hist *h;
     ingest_service *svc;
     ingest_enterprise ents[4];
@@ -58,7 +51,7 @@ static void rig_start_service(rig *r, int sync_interval_ms, bool ack_after_fsync
     o.pipeline.n_enterprises = 4;
     o.spool_dir = r->spool;
     o.host = "127.0.0.1";
-    o.port = r->port;
+    o.port = r->p.port;
     o.client_id = "parkd-test-submit";
     o.keepalive_s = 5;
     o.ack_after_fsync = ack_after_fsync;
@@ -67,16 +60,16 @@ static void rig_start_service(rig *r, int sync_interval_ms, bool ack_after_fsync
     if (ingest_service_start(&o, &r->svc, err, sizeof err) != 0) fail_msg("start: %s", err);
 }
 
-static void rig_up(rig *r, const char *name, int sync_interval_ms, bool ack_after_fsync) {
+/* The rig's directory and broker, without the service. */
+static void rig_broker_up(rig *r, const char *name) {
     memset(r, 0, sizeof *r);
-    testutil_tmpdir(r->dir, sizeof r->dir, name);
-    snprintf(r->spool, sizeof r->spool, "%s/spool", r->dir);
-    snprintf(r->hdir, sizeof r->hdir, "%s/historian", r->dir);
-    r->port = proc_free_port();
-    assert_true(r->port > 0);
-    r->broker = proc_start_broker(r->dir, r->port);
-    assert_true(r->broker > 0);
-    assert_true(proc_port_open(r->port));
+    park_broker_up(&r->p, name);
+    snprintf(r->spool, sizeof r->spool, "%s/spool", r->p.dir);
+    snprintf(r->hdir, sizeof r->hdir, "%s/historian", r->p.dir);
+}
+
+static void rig_up(rig *r, const char *name, int sync_interval_ms, bool ack_after_fsync) {
+    rig_broker_up(r, name);
     rig_start_service(r, sync_interval_ms, ack_after_fsync);
 }
 
@@ -93,9 +86,8 @@ static void rig_down(rig *r) {
     hist_error he;
     if (r->h) assert_int_equal(hist_close(r->h, &he), HIST_OK);
     r->h = NULL;
-    if (r->broker > 0) proc_stop(r->broker, SIGTERM);
-    r->broker = 0;
-    testutil_rmtree(r->dir);
+    park_down(&r->p);
+    testutil_rmtree(r->p.dir);
 }
 
 /* The enterprise's row of ingest_enterprise_counts. */
@@ -109,89 +101,12 @@ static ingest_enterprise_count counts_of(rig *r, const char *enterprise) {
     return rows[0];
 }
 
-/* The point of a series at ts, or present = false. */
-static hist_value point_at(hist *h, const char *series, int64_t ts) {
-    hist_value v = {0};
-    uint32_t id;
-    hist_error err;
-    if (hist_series_lookup(h, series, &id, &err) != HIST_OK) return v;
-    hist_samples s = {0};
-    if (hist_query_raw(h, id, ts, ts + 1, 0, &s, &err) == HIST_OK && s.n == 1)
-        v = (hist_value){.present = true,
-                         .ts_ms = s.v[0].ts_ms,
-                         .value = s.v[0].value,
-                         .quality = s.v[0].quality};
-    hist_samples_free(&s);
-    return v;
-}
-
-static size_t series_count(hist *h, const char *enterprise) {
-    hist_series_list l = {0};
-    hist_error err;
-    assert_int_equal(hist_series_find(h, enterprise, &l, &err), HIST_OK);
-    size_t n = l.n;
-    hist_series_list_free(&l);
-    return n;
-}
-
-/* ---- an MQTT publisher of exact payloads ---- */
-
-typedef struct publisher {
-    struct mosquitto *m;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int sent, acked;
-} publisher;
-
-static void on_publish(struct mosquitto *m, void *obj, int mid) {
-    (void)m, (void)mid;
-    publisher *pub = obj;
-    pthread_mutex_lock(&pub->mu);
-    pub->acked++;
-    pthread_cond_broadcast(&pub->cv);
-    pthread_mutex_unlock(&pub->mu);
-}
-
-static void pub_open(publisher *pub, int port) {
-    memset(pub, 0, sizeof *pub);
-    pthread_mutex_init(&pub->mu, NULL);
-    pthread_cond_init(&pub->cv, NULL);
-    mosquitto_lib_init();
-    pub->m = mosquitto_new(NULL, true, pub);
-    assert_non_null(pub->m);
-    mosquitto_publish_callback_set(pub->m, on_publish);
-    assert_int_equal(mosquitto_connect(pub->m, "127.0.0.1", port, 10), MOSQ_ERR_SUCCESS);
-    assert_int_equal(mosquitto_loop_start(pub->m), MOSQ_ERR_SUCCESS);
-}
-
-/* QoS 1; returns without waiting for the PUBACK (pub_wait does). */
-static int pub_send(publisher *pub, const char *topic, const char *payload) {
-    pthread_mutex_lock(&pub->mu);
-    pub->sent++;
-    pthread_mutex_unlock(&pub->mu);
-    return mosquitto_publish(pub->m, NULL, topic, (int)strlen(payload), payload, 1, false);
-}
-
-static void pub_wait(publisher *pub) {
-    pthread_mutex_lock(&pub->mu);
-    while (pub->acked < pub->sent) pthread_cond_wait(&pub->cv, &pub->mu);
-    pthread_mutex_unlock(&pub->mu);
-}
-
-static void pub_close(publisher *pub) {
-    pub_wait(pub);
-    mosquitto_disconnect(pub->m);
-    mosquitto_loop_stop(pub->m, false);
-    mosquitto_destroy(pub->m);
-    mosquitto_lib_cleanup();
-}
-
 /* Waits until the service has subscribed: a status message of E009 (which
  * no test counts) must come through. */
 static void wait_subscribed(rig *r, publisher *pub) {
     ingest *g = ingest_service_pipeline(r->svc);
     for (int i = 0; i < 600; i++) {
-        assert_int_equal(pub_send(pub, "park/E009/probe/status", "online"), MOSQ_ERR_SUCCESS);
+        assert_int_equal(pub_send(pub, "park/E009/probe/status", "online", 6), MOSQ_ERR_SUCCESS);
         pub_wait(pub);
         proc_sleep_ms(50);
         ingest_device d[4];
@@ -286,7 +201,7 @@ static void *mqtt_main(void *arg) {
             n += snprintf(payload + n, sizeof payload - (size_t)n, "%s\"v%d\": %.17g",
                           k ? ", " : "", k, mq_value(i, k));
         snprintf(payload + n, sizeof payload - (size_t)n, "}}");
-        if (pub_send(f->pub, topic, payload) != MOSQ_ERR_SUCCESS) f->errors++;
+        if (pub_send(f->pub, topic, payload, strlen(payload)) != MOSQ_ERR_SUCCESS) f->errors++;
         if (i % 50 == 49) pub_wait(f->pub); /* keep a steady flow, not one lump */
     }
     pub_wait(f->pub);
@@ -319,9 +234,9 @@ static void test_submit_concurrent_with_mqtt(void **state) {
     rig r;
     rig_up(&r, "submit-concurrent", 20, true);
     publisher pub;
-    pub_open(&pub, r.port);
+    pub_open(&pub, r.p.port);
     wait_subscribed(&r, &pub);
-    int64_t sub_t0 = now_ms() - 600000, mq_t0 = now_ms() - 300000;
+    int64_t sub_t0 = proc_wall_ms() - 600000, mq_t0 = proc_wall_ms() - 300000;
 
     mq_flow flow = {.pub = &pub, .t0 = mq_t0};
     pthread_t mq;
@@ -413,10 +328,10 @@ static void test_submit_results_and_rejections(void **state) {
     rig r;
     rig_up(&r, "submit-reject", 20, false);
     publisher pub;
-    pub_open(&pub, r.port);
+    pub_open(&pub, r.p.port);
     wait_subscribed(&r, &pub);
     ingest *g = ingest_service_pipeline(r.svc);
-    int64_t t = now_ms() - 60000;
+    int64_t t = proc_wall_ms() - 60000;
     char p[512];
 
     /* One bad value next to a good one: 1 accepted, 1 rejected, with why. */
@@ -479,7 +394,7 @@ static void test_submit_results_and_rejections(void **state) {
      * must not tell the two roads apart. */
     snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"good\": 1.5, \"bad\": \"text\"}}",
              t);
-    assert_int_equal(pub_send(&pub, "park/E001/dev-mq/data", p), MOSQ_ERR_SUCCESS);
+    assert_int_equal(pub_send(&pub, "park/E001/dev-mq/data", p, strlen(p)), MOSQ_ERR_SUCCESS);
     pub_wait(&pub);
     res = submit_ok(&r, "park/E001/dev-http/data", p);
     wait_points(&r, "E001", 3); /* dev-1/good, dev-mq/good, dev-http/good */
@@ -575,7 +490,7 @@ static void test_submit_timeout_stop_and_after_stop(void **state) {
     /* A commit interval far beyond the timeouts below: no call can be
      * answered before stop commits. */
     rig_up(&r, "submit-stop", 600000, false);
-    int64_t t = now_ms() - 60000;
+    int64_t t = proc_wall_ms() - 60000;
     char p[256], err[256];
     ingest_submit_result res;
 
@@ -636,15 +551,15 @@ static void test_submit_without_broker(void **state) {
         proc_sleep_ms(10);
     }
     assert_true(ss.connected);
-    proc_stop(r.broker, SIGTERM);
-    r.broker = 0;
+    proc_stop(r.p.broker, SIGTERM);
+    r.p.broker = 0;
     for (int i = 0; i < 1000; i++) {
         ingest_service_get_stats(r.svc, &ss);
         if (!ss.connected) break;
         proc_sleep_ms(10);
     }
     assert_false(ss.connected);
-    int64_t t = now_ms() - 60000;
+    int64_t t = proc_wall_ms() - 60000;
     for (int j = 0; j < 5; j++) {
         char p[256], err[256];
         ingest_submit_result res;
@@ -665,16 +580,10 @@ static void test_submit_without_broker(void **state) {
 static void test_submit_survives_crash(void **state) {
     (void)state;
     rig r;
-    memset(&r, 0, sizeof r);
-    testutil_tmpdir(r.dir, sizeof r.dir, "submit-crash");
-    snprintf(r.spool, sizeof r.spool, "%s/spool", r.dir);
-    snprintf(r.hdir, sizeof r.hdir, "%s/historian", r.dir);
-    r.port = proc_free_port();
-    r.broker = proc_start_broker(r.dir, r.port);
-    assert_true(proc_port_open(r.port));
-    int64_t t = now_ms() - 60000;
+    rig_broker_up(&r, "submit-crash");
+    int64_t t = proc_wall_ms() - 60000;
     char okfile[700];
-    snprintf(okfile, sizeof okfile, "%s/ok.txt", r.dir);
+    snprintf(okfile, sizeof okfile, "%s/ok.txt", r.p.dir);
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -730,7 +639,6 @@ static void test_submit_survives_crash(void **state) {
 }
 
 int main(void) {
-    (void)proc_bindir; /* proc.h's, for the tests that run parkd */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submit_concurrent_with_mqtt),
