@@ -1085,13 +1085,27 @@ static void on_publish(struct mosquitto *m, void *obj, int mid) {
     }
 }
 
-static bool publish(client *c, const char *topic, const buf *msg, const buf *led, int readings) {
-    pthread_mutex_lock(&c->mu);
+/* Caller holds c->mu: until the in-flight window has room. */
+static void wait_window_locked(client *c) {
     while (c->inflight >= MAX_INFLIGHT && !stop_flag) {
         struct timespec until;
         deadline_in(&until, 100000000L);
         pthread_cond_timedwait(&c->cv, &c->mu, &until);
     }
+}
+
+/* A device waits for room before it samples, so its readings' time is
+ * when they leave, not when they started waiting behind a full window
+ * (what a latency measured from the timestamp must start from). */
+static void wait_window(client *c) {
+    pthread_mutex_lock(&c->mu);
+    wait_window_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static bool publish(client *c, const char *topic, const buf *msg, const buf *led, int readings) {
+    pthread_mutex_lock(&c->mu);
+    wait_window_locked(c);
     int mid = 0;
     /* Held across publish so on_publish cannot see the mid before we record
      * it. At QoS 1 libmosquitto keeps the message while disconnected (the
@@ -1646,6 +1660,8 @@ int main(int argc, char **argv) {
                 while (c->next_dev < c->n_devs && c->turn_msgs < MAX_INFLIGHT / 2 && !stop_flag) {
                     device *d = &c->devs[c->next_dev++];
                     if (atomic_load(&d->offline)) continue;
+                    if (!c->b.n)
+                        wait_window(c); /* nothing batched: this device's message is next */
                     /* A live device stamps its readings when it samples them;
                      * with --start-ms the run's clock does (the tick's time,
                      * or with --fast the time since the start). Strictly
