@@ -301,6 +301,7 @@ int bench_geo(int argc, char **argv);    /* bench_geo.c */
 int bench_alarms(int argc, char **argv); /* bench_ingest.c */
 int bench_api(int argc, char **argv);    /* bench_api.c */
 int bench_views(int argc, char **argv);  /* bench_views.c */
+int bench_soak(int argc, char **argv);   /* bench_soak.c */
 
 static void usage(void) {
     fprintf(
@@ -314,6 +315,8 @@ static void usage(void) {
         "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
         "       parkbench alarms [--rules N] [--seconds S]\n"
         "       parkbench api [--seconds S] [--connections C] [--ingest-rate N] [--hz H] "
+        "[--keep]\n"
+        "       parkbench soak [--minutes M] [--rate points/s] [--qps Q] [--warmup S] [--dir DIR] "
         "[--keep]\n");
 }
 
@@ -329,6 +332,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "alarms")) return bench_alarms(argc - 2, argv + 2);
     if (!strcmp(argv[1], "api")) return bench_api(argc - 2, argv + 2);
     if (!strcmp(argv[1], "views")) return bench_views(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "soak")) return bench_soak(argc - 2, argv + 2);
     usage();
     return 2;
 }
