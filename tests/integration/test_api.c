@@ -69,20 +69,7 @@ static void make_layout(char *s, size_t cap) {
 
 /* parkctl token create: the token, as printed once on stdout. */
 static void make_token(const char *role, const char *ent, const char *name, char *out) {
-    char bin[PATH_MAX + 16], log[800];
-    snprintf(bin, sizeof bin, "%s/parkctl", proc_bindir());
-    snprintf(log, sizeof log, "%s/token.out", W.p.dir);
-    unlink(log);
-    char *argv[12] = {bin,      "token",      "create", "--file",     W.tokens,
-                      "--role", (char *)role, "--name", (char *)name, NULL};
-    if (ent) argv[9] = "--enterprise", argv[10] = (char *)ent, argv[11] = NULL;
-    assert_int_equal(proc_wait(proc_spawn(argv, log), 30), 0);
-    char *txt = proc_read_file(log);
-    assert_non_null(txt);
-    char *tok = strstr(txt, "\npw_");
-    assert_non_null(tok);
-    snprintf(out, API_TOKEN_MAX, "%.*s", (int)strcspn(tok + 1, "\n"), tok + 1);
-    free(txt);
+    park_token(&W.p, W.tokens, role, ent, name, out, API_TOKEN_MAX);
 }
 
 /* GET (or POST with body) and parse: the JSON body (NULL if not JSON). */

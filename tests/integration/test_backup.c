@@ -101,25 +101,6 @@ static void make_layout(char *s, size_t cap) {
     snprintf(s + n, cap - n, "]}");
 }
 
-/* parkctl token create into file: the token, as printed once on stdout. */
-static void make_token(const park *p, const char *file, const char *role, const char *ent,
-                       const char *name, char *out) {
-    char bin[PATH_MAX + 16], log[800];
-    snprintf(bin, sizeof bin, "%s/parkctl", proc_bindir());
-    snprintf(log, sizeof log, "%s/token.out", p->dir);
-    unlink(log);
-    char *argv[12] = {bin,      "token",      "create", "--file",     (char *)file,
-                      "--role", (char *)role, "--name", (char *)name, NULL};
-    if (ent) argv[9] = "--enterprise", argv[10] = (char *)ent, argv[11] = NULL;
-    assert_int_equal(proc_wait(proc_spawn(argv, log), 30), 0);
-    char *txt = proc_read_file(log);
-    assert_non_null(txt);
-    char *tok = strstr(txt, "\npw_");
-    assert_non_null(tok);
-    snprintf(out, API_TOKEN_MAX, "%.*s", (int)strcspn(tok + 1, "\n"), tok + 1);
-    free(txt);
-}
-
 static json_t *call(int port, const char *method, const char *path, const char *token,
                     const char *body, int *status) {
     http_resp r;
@@ -298,10 +279,10 @@ static int setup(void **state) {
     assert_true(proc_port_open(W.api));
     char tokens[700];
     snprintf(tokens, sizeof tokens, "%s/tokens.json", W.p.data);
-    make_token(&W.p, tokens, "admin", NULL, "admin-1", W.admin);
-    make_token(&W.p, tokens, "operator", NULL, "operator-1", W.oper);
-    make_token(&W.p, tokens, "regulator", NULL, "regulator-1", W.regul);
-    make_token(&W.p, tokens, "enterprise", "E001", "e001-gw", W.e1);
+    park_token(&W.p, tokens, "admin", NULL, "admin-1", W.admin, API_TOKEN_MAX);
+    park_token(&W.p, tokens, "operator", NULL, "operator-1", W.oper, API_TOKEN_MAX);
+    park_token(&W.p, tokens, "regulator", NULL, "regulator-1", W.regul, API_TOKEN_MAX);
+    park_token(&W.p, tokens, "enterprise", "E001", "e001-gw", W.e1, API_TOKEN_MAX);
     /* parkctl reads the admin token from a private file */
     snprintf(W.token_file, sizeof W.token_file, "%s/admin.token", W.p.dir);
     int fd = open(W.token_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -533,7 +514,7 @@ static void test_restore_second_and_run(void **state) {
     write_config(r, NULL);
     char tokens[700];
     snprintf(tokens, sizeof tokens, "%s/tokens.json", r->data);
-    make_token(r, tokens, "admin", NULL, "admin-restored", W.admin2);
+    park_token(r, tokens, "admin", NULL, "admin-restored", W.admin2, API_TOKEN_MAX);
     start_parkd(r);
     for (int i = 0; i < 500 && !proc_port_open(W.api2); i++) proc_sleep_ms(10);
     assert_true(proc_port_open(W.api2));

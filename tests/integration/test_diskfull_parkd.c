@@ -45,21 +45,6 @@ static const char *health(int port, int *status) {
     return out;
 }
 
-static void make_token(const park *p, const char *tokens, char *out, size_t cap) {
-    char bin[PATH_MAX + 16], log[800];
-    snprintf(bin, sizeof bin, "%s/parkctl", proc_bindir());
-    snprintf(log, sizeof log, "%s/token.out", p->dir);
-    char *argv[] = {bin,      "token", "create", "--file", (char *)tokens,
-                    "--role", "admin", "--name", "ops",    NULL};
-    assert_int_equal(proc_wait(proc_spawn(argv, log), 30), 0);
-    char *txt = proc_read_file(log);
-    assert_non_null(txt);
-    char *tok = strstr(txt, "\npw_");
-    assert_non_null(tok);
-    snprintf(out, cap, "%.*s", (int)strcspn(tok + 1, "\n"), tok + 1);
-    free(txt);
-}
-
 static void test_disk_fills_and_frees(void **state) {
     (void)state;
     park p = {0};
@@ -86,7 +71,7 @@ static void test_disk_fills_and_frees(void **state) {
     start_parkd(&p);
     for (int i = 0; i < 500 && !proc_port_open(api); i++) proc_sleep_ms(10);
     char token[128];
-    make_token(&p, tokens, token, sizeof token);
+    park_token(&p, tokens, "admin", NULL, "ops", token, sizeof token);
 
     pid_t sim = park_parksim(&p, ledger, simout, "json", "20", "40");
     assert_true(sim > 0);

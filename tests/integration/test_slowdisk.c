@@ -127,21 +127,6 @@ static json_t *get_json(int port, const char *path, const char *token, int *stat
     return j;
 }
 
-static void make_token(const park *p, const char *tokens, char *out, size_t cap) {
-    char bin[PATH_MAX + 16], log[800];
-    snprintf(bin, sizeof bin, "%s/parkctl", proc_bindir());
-    snprintf(log, sizeof log, "%s/token.out", p->dir);
-    char *argv[] = {bin,      "token", "create", "--file", (char *)tokens,
-                    "--role", "admin", "--name", "ops",    NULL};
-    assert_int_equal(proc_wait(proc_spawn(argv, log), 60), 0);
-    char *txt = proc_read_file(log);
-    assert_non_null(txt);
-    char *tok = strstr(txt, "\npw_");
-    assert_non_null(tok);
-    snprintf(out, cap, "%.*s", (int)strcspn(tok + 1, "\n"), tok + 1);
-    free(txt);
-}
-
 /* The live backlog (the API's queue_depth_bytes), or -1. */
 static long long queue_depth(int api, const char *token) {
     int status;
@@ -207,7 +192,7 @@ static void test_slow_disk(void **state) {
     spawn_parkd_slow(&p, ctl, slowstats);
     for (int i = 0; i < 3000 && !proc_port_open(api); i++) proc_sleep_ms(10);
     char token[128];
-    make_token(&p, tokens, token, sizeof token);
+    park_token(&p, tokens, "admin", NULL, "ops", token, sizeof token);
 
     /* parksim for 40 s at 20 Hz; the alarm's series spikes at 12 s. */
     char bin[PATH_MAX + 16], port[16];

@@ -245,4 +245,25 @@ static inline size_t series_count(hist *h, const char *prefix) {
     return n;
 }
 
+/* parkctl token create into the token file `file` (parkd rereads it):
+ * the token, as printed once on its stdout, into out (cap bytes). ent is
+ * the enterprise of an enterprise token, else NULL. */
+static inline void park_token(const park *p, const char *file, const char *role, const char *ent,
+                              const char *name, char *out, size_t cap) {
+    char bin[PATH_MAX + 16], log[800];
+    snprintf(bin, sizeof bin, "%s/parkctl", proc_bindir());
+    snprintf(log, sizeof log, "%s/token.out", p->dir);
+    unlink(log);
+    char *argv[12] = {bin,      "token",      "create", "--file",     (char *)file,
+                      "--role", (char *)role, "--name", (char *)name, NULL};
+    if (ent) argv[9] = "--enterprise", argv[10] = (char *)ent, argv[11] = NULL;
+    assert_int_equal(proc_wait(proc_spawn(argv, log), 60), 0);
+    char *txt = proc_read_file(log);
+    assert_non_null(txt);
+    char *tok = strstr(txt, "\npw_");
+    assert_non_null(tok);
+    snprintf(out, cap, "%.*s", (int)strcspn(tok + 1, "\n"), tok + 1);
+    free(txt);
+}
+
 #endif
