@@ -1612,7 +1612,8 @@ int main(int argc, char **argv) {
         }
         int rc = c->connack;
         char why[sizeof c->last_error + 4];
-        snprintf(why, sizeof why, c->last_error[0] ? " (%s)" : "", c->last_error);
+        why[0] = 0;
+        if (c->last_error[0]) snprintf(why, sizeof why, " (%s)", c->last_error);
         pthread_mutex_unlock(&c->mu);
         if (rc != 0 && !stop_flag) {
             fprintf(stderr, "parksim: broker %s:%d%s %s %s-%s: %s%s\n", opt.host, opt.port,
