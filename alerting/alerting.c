@@ -79,6 +79,7 @@ struct alert_engine {
     } subs[MAX_SUBSCRIBERS];
     size_t n_subs;
     bool journal_failed;
+    bool stale_held; /* alert_hold_stale: the data path is down */
     /* After RocksDB refused a write its handle is not written again (it
      * stays in error; the C API has no Resume): the journal is reopened. */
     char *path;
@@ -591,8 +592,10 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
             uint32_t id = sr->ids[k];
             rule_state *r = &e->rules[id];
             if (r->r.kind == ALERT_STALE) { /* any reading shows the link is alive */
+                /* the newest seen: a backlog of older readings (the broker
+                 * delivering what it held) must not make it look stale */
+                if (!r->have_prev || p->ts_ms > r->prev_ts) r->prev_ts = p->ts_ms;
                 r->have_prev = true;
-                r->prev_ts = p->ts_ms;
                 rc = drive(e, id, false, p->ts_ms, p->value);
             } else if (bad) {
                 continue; /* no process alarm from a bad reading */
@@ -622,6 +625,18 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
     return rc < 0 ? -1 : changes;
 }
 
+void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms) {
+    pthread_mutex_lock(&e->mu);
+    if (e->stale_held && !hold) /* the path is back: every sensor gets a full period */
+        for (uint32_t id = 0; id < e->n_rules; id++) {
+            rule_state *r = &e->rules[id];
+            if (r->r.kind == ALERT_STALE && r->have_prev && r->prev_ts < now_ms)
+                r->prev_ts = now_ms;
+        }
+    e->stale_held = hold;
+    pthread_mutex_unlock(&e->mu);
+}
+
 int alert_tick(alert_engine *e, int64_t now_ms) {
     pthread_mutex_lock(&e->mu);
     journal_retry(e);
@@ -634,7 +649,7 @@ int alert_tick(alert_engine *e, int64_t now_ms) {
                             "shelving expired");
             changes++;
         }
-        if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev) {
+        if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev && !e->stale_held) {
             bool stale = now_ms - r->prev_ts > (int64_t)(r->r.limit * 1000);
             rc = drive(e, id, stale, stale ? r->prev_ts + (int64_t)(r->r.limit * 1000) : now_ms,
                        (double)(now_ms - r->prev_ts) / 1000);

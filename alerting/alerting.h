@@ -140,6 +140,13 @@ int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx);
 int alert_points(alert_engine *e, const alert_point *pts, size_t n);
 /* Time passing: stale data, on/off delays that ran out, shelving expiry. */
 int alert_tick(alert_engine *e, int64_t now_ms);
+/* Designed suppression of stale-data alarms while the data path itself is
+ * down (broker lost, a full disk holding ingest): one cause, not a flood of
+ * one alarm per sensor (alarm-management.md, suppression by design). While
+ * held, no stale alarm is raised (active ones stay); on release every
+ * stale rule counts its period from now_ms, and readings older than the
+ * newest seen (a broker's backlog) do not make a sensor look stale. */
+void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms);
 /* Whether journal records are waiting for the disk: the reason into msg
  * (may be NULL), how many wait, since when (wall ms). */
 bool alert_journal_error(alert_engine *e, char *msg, size_t cap, size_t *waiting,

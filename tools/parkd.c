@@ -832,6 +832,7 @@ int main(int argc, char **argv) {
     }
     if (api && !quiet) fprintf(stderr, "%s: api on port %d\n", prog, api_port(api));
     int rc = 0, ticks = 0;
+    bool stale_held = false;
     for (;;) {
         struct timespec one_second = {1, 0};
         struct timespec short_wait = {0, 200000000}; /* stale data and delays, 5 times a second */
@@ -839,7 +840,20 @@ int main(int argc, char **argv) {
         int sig = sigtimedwait(&sigs, NULL, &short_wait);
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        alert_tick(alarms, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        /* No data path, no stale alarms: one cause (said in the log and by
+         * /healthz), not one alarm per sensor a minute later. */
+        ingest_service_stats path;
+        ingest_service_get_stats(svc, &path);
+        bool held = !path.connected || path.spool_blocked || path.store_blocked;
+        if (held != stale_held && !quiet)
+            fprintf(stderr, "%s: %s\n", prog,
+                    held ? "data path down (broker lost or storage refusing): stale-data alarms "
+                           "held"
+                         : "data path back: stale-data alarms watch again, from now");
+        stale_held = held;
+        alert_hold_stale(alarms, held, now_ms);
+        alert_tick(alarms, now_ms);
         if (sig < 0 && ++ticks % 5) continue; /* the stats file once a second */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
         if (sig == SIGUSR1) write_stats(svc, stderr);

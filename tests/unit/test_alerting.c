@@ -161,6 +161,33 @@ static void test_delays_and_deadband(void **state) {
     testutil_rmtree(dir);
 }
 
+/* The data path down (broker lost, storage refusing): no stale alarm per
+ * sensor; back: a full period from then, and a broker's backlog of older
+ * readings does not make a sensor look stale. */
+static void test_stale_held_while_path_down(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-stale-held");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    uint32_t stale = add(e, 2, ALERT_STALE, 60, 0, 0, 0);
+    feed(e, 2, T0, 20, 0);
+    alert_hold_stale(e, true, T0 + 10 * S);
+    assert_int_equal(alert_tick(e, T0 + 120 * S), 0);
+    assert_int_equal(state_of(e, stale), ALERT_NORMAL);
+    alert_hold_stale(e, false, T0 + 130 * S);
+    assert_int_equal(alert_tick(e, T0 + 150 * S), 0);
+    feed(e, 2, T0 + 20 * S, 21, 0); /* the backlog, 2 minutes late */
+    assert_int_equal(alert_tick(e, T0 + 189 * S), 0);
+    assert_int_equal(state_of(e, stale), ALERT_NORMAL);
+    /* nothing new after the path came back: stale a period after it */
+    assert_int_equal(alert_tick(e, T0 + 191 * S), 1);
+    assert_int_equal(state_of(e, stale), ALERT_UNACK);
+    assert_int_equal(s.ev[s.n - 1].ts_ms, T0 + 190 * S);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 static void test_stale_quality_rate(void **state) {
     (void)state;
     char dir[512];
@@ -448,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_transitions),
         cmocka_unit_test(test_delays_and_deadband),
         cmocka_unit_test(test_stale_quality_rate),
+        cmocka_unit_test(test_stale_held_while_path_down),
         cmocka_unit_test(test_shelve_suppress_restore),
         cmocka_unit_test(test_deviation),
         cmocka_unit_test(test_webhook),
