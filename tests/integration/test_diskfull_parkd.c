@@ -28,6 +28,30 @@
 #include "tests/support/ledger.h"
 #include "tests/support/park.h"
 
+/* Mounts of this test, taken down at exit even when an assertion failed
+ * (cmocka returns from the test; main then returns). */
+static char mounts[4][600];
+static void unmount_all(void) {
+    for (int i = 0; i < 4; i++)
+        if (mounts[i][0]) umount2(mounts[i], MNT_DETACH), mounts[i][0] = 0;
+}
+static int mount_tmpfs(const char *dir, const char *opts) {
+    static bool registered;
+    if (!registered) atexit(unmount_all), registered = true;
+    if (mount("parkwatch-test", dir, "tmpfs", 0, opts) != 0) return -1;
+    for (int i = 0; i < 4; i++)
+        if (!mounts[i][0]) {
+            snprintf(mounts[i], sizeof mounts[i], "%s", dir);
+            break;
+        }
+    return 0;
+}
+static int unmount_tmpfs(const char *dir) {
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(mounts[i], dir)) mounts[i][0] = 0;
+    return umount2(dir, MNT_DETACH);
+}
+
 static json_t *get_json(int port, const char *path, const char *token, int *status) {
     http_resp r;
     assert_int_equal(http_get(port, path, token, &r), 0);
@@ -52,7 +76,7 @@ static void test_disk_fills_and_frees(void **state) {
     testutil_tmpdir(p.dir, sizeof p.dir, "diskfull-parkd");
     snprintf(disk, sizeof disk, "%s/disk", p.dir);
     assert_int_equal(mkdir(disk, 0700), 0);
-    assert_int_equal(mount("parkwatch-test", disk, "tmpfs", 0, "size=96m,mode=0700"), 0);
+    assert_int_equal(mount_tmpfs(disk, "size=96m,mode=0700"), 0);
     snprintf(p.data, sizeof p.data, "%s/data", disk);
     snprintf(p.stats, sizeof p.stats, "%s/stats.json", p.dir);
     snprintf(p.config, sizeof p.config, "%s/parkd.json", p.dir);
@@ -154,15 +178,15 @@ static void test_disk_fills_and_frees(void **state) {
             fprintf(stderr, "  parkd: %s\n", l);
     free(log);
     park_down(&p);
-    assert_int_equal(umount2(disk, MNT_DETACH), 0);
+    assert_int_equal(unmount_tmpfs(disk), 0);
     testutil_rmtree(p.dir);
 }
 
 int main(void) {
     char probe[512];
     testutil_tmpdir(probe, sizeof probe, "diskfull-probe");
-    bool can_mount = mount("parkwatch-test", probe, "tmpfs", 0, "size=1m") == 0;
-    if (can_mount) umount2(probe, MNT_DETACH);
+    bool can_mount = mount_tmpfs(probe, "size=1m") == 0;
+    if (can_mount) unmount_tmpfs(probe);
     testutil_rmtree(probe);
     if (!can_mount) {
         fprintf(stderr, "test_diskfull_parkd: cannot mount a tmpfs: skipped\n");
