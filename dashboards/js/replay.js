@@ -41,6 +41,7 @@ export class Replay {
     el.querySelector('.golive').addEventListener('click', () => this.goLive());
     setInterval(() => {
       if (this.app.mode === 'live') this._bounds(true);
+      else this.slider.max = String(Math.floor(Date.now() / 1000) * 1000); // the present stays reachable
       this._label();
     }, 1000);
     window.addEventListener('lang', () => this._label());

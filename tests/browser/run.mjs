@@ -284,6 +284,8 @@ async function main() {
     assert(api0.alarms.length === 0, `the API has ${api0.alarms.length} alarms at T-before`);
     await shot(page, 'replay-before');
     const after = Math.ceil((tApi + 1000) / 1000) * 1000;
+    // the slider reaches the present once a second: T must be in its range
+    while (Date.now() < after + 1500) await new Promise((r) => setTimeout(r, 100));
     await setSlider(after);
     await page.waitForSelector(`body[data-replay-at="${after}"]`, { timeout: 15000 });
     const st2 = await page.evaluate((r) => ({
