@@ -502,6 +502,23 @@ static int want_enterprise(req *r, struct MHD_Connection *c, const char **ent,
     return 0;
 }
 
+/* The request's body as a JSON object into *out (the caller decrefs it).
+ * An empty body is NULL when optional; 0, or the 400 is sent. */
+static int want_body_object(req *r, struct MHD_Connection *c, bool optional, json_t **out,
+                            enum MHD_Result *sent) {
+    *out = NULL;
+    if (!r->body_n && optional) return 0;
+    json_error_t je;
+    json_t *b = json_loadb(r->body ? r->body : "", r->body_n, 0, &je);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        *sent = send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s", je.text);
+        return -1;
+    }
+    *out = b;
+    return 0;
+}
+
 static bool role_may(const req *r, const char *what) {
     api_role role = r->tok.role;
     if (!strcmp(what, "alarm_action"))
@@ -1236,16 +1253,9 @@ static enum MHD_Result h_alarm_action(req *r, struct MHD_Connection *c, const ch
     if (rule > UINT32_MAX || alert_rule_get(al, (uint32_t)rule, &ru) != 0 ||
         !scope_sees(r, ru.enterprise, false))
         return send_error(r, c, 404, "not_found", "no alarm rule %lu", rule);
-    json_t *body = NULL;
-    if (r->body_n) {
-        json_error_t je;
-        body = json_loadb(r->body, r->body_n, 0, &je);
-        if (!json_is_object(body)) {
-            json_decref(body);
-            return send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s",
-                              je.text);
-        }
-    }
+    json_t *body;
+    enum MHD_Result sent;
+    if (want_body_object(r, c, true, &body, &sent)) return sent;
     const char *comment = json_string_value(json_object_get(body, "comment"));
     if (!comment) comment = "";
     int64_t now = wall_ms();
@@ -1800,16 +1810,9 @@ static enum MHD_Result h_admin_backup(req *r, struct MHD_Connection *c) {
     if (r->tok.role != API_ROLE_ADMIN)
         return send_error(r, c, 403, "forbidden", "a %s token cannot take backups",
                           api_role_name(r->tok.role));
-    json_t *body = NULL;
-    if (r->body_n) {
-        json_error_t je;
-        body = json_loadb(r->body, r->body_n, 0, &je);
-        if (!json_is_object(body)) {
-            json_decref(body);
-            return send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s",
-                              je.text);
-        }
-    }
+    json_t *body;
+    enum MHD_Result sent;
+    if (want_body_object(r, c, true, &body, &sent)) return sent;
     json_t *nj = json_object_get(body, "name");
     if (nj && !json_is_string(nj)) {
         json_decref(body);
@@ -2560,12 +2563,9 @@ static enum MHD_Result h_incidents(req *r, struct MHD_Connection *c, bool post) 
     if (!role_may(r, "alarm_action"))
         return send_error(r, c, 403, "forbidden", "a %s token cannot open incidents",
                           api_role_name(r->tok.role));
-    json_error_t je;
-    json_t *b = json_loadb(r->body ? r->body : "", r->body_n, 0, &je);
-    if (!json_is_object(b)) {
-        json_decref(b);
-        return send_error(r, c, 400, "bad_request", "the body must be a JSON object: %s", je.text);
-    }
+    json_t *b;
+    enum MHD_Result sent;
+    if (want_body_object(r, c, false, &b, &sent)) return sent;
     views_incident_spec sp = {
         .tank_id = json_string_value(json_object_get(b, "tank")),
         .lon = json_number_value(json_object_get(b, "lon")),
