@@ -14,52 +14,11 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
-
-static int copy_file(const char *from, const char *to, char *err, size_t errcap) {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        snprintf(err, errcap, "alerting: cannot read %s: %s", from, strerror(errno));
-        return -1;
-    }
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
-        snprintf(err, errcap, "alerting: cannot create %s: %s", to, strerror(errno));
-        close(in);
-        return -1;
-    }
-    int rc = 0;
-    char buf[1 << 16];
-    ssize_t n;
-    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(err, errcap, "alerting: cannot read %s: %s", from, strerror(errno));
-            rc = -1;
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-                snprintf(err, errcap, "alerting: cannot write %s: %s", to, strerror(errno));
-                rc = -1;
-                break;
-            }
-            off += w;
-        }
-    }
-    if (rc == 0 && fsync(out) != 0) {
-        snprintf(err, errcap, "alerting: cannot sync %s: %s", to, strerror(errno));
-        rc = -1;
-    }
-    close(in);
-    close(out);
-    return rc;
-}
+#include "common/fsutil.h"
 
 int alert_backup_restore(const char *backup_dir, const char *journal_dir, size_t *events, char *err,
                          size_t errcap) {
-    char path[4096 + 256 + 2], to[4096 + 256 + 2];
+    char path[4096 + 256 + 2];
     struct stat sb;
     snprintf(path, sizeof path, "%s/CURRENT", backup_dir);
     if (stat(path, &sb) != 0) {
@@ -80,18 +39,11 @@ int alert_backup_restore(const char *backup_dir, const char *journal_dir, size_t
         snprintf(err, errcap, "alerting: %s must be a new or empty directory", journal_dir);
         return -1;
     }
-    if (!(d = opendir(backup_dir))) {
-        snprintf(err, errcap, "alerting: cannot read %s: %s", backup_dir, strerror(errno));
+    char why[512];
+    if (fs_copy_files(backup_dir, journal_dir, why, sizeof why) != 0) {
+        snprintf(err, errcap, "alerting: %s", why);
         return -1;
     }
-    while (rc == 0 && (e = readdir(d))) {
-        snprintf(path, sizeof path, "%s/%s", backup_dir, e->d_name);
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        snprintf(to, sizeof to, "%s/%s", journal_dir, e->d_name);
-        rc = copy_file(path, to, err, errcap);
-    }
-    closedir(d);
-    if (rc != 0) return -1;
     /* The copy must open; count its transitions (keys are time + sequence). */
     rocksdb_options_t *o = rocksdb_options_create();
     rocksdb_options_set_info_log_level(o, 2);

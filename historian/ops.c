@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "historian/internal.h"
 
 /* Bytes of the regular files in dir; info logs (LOG*) are diagnostics, not data. */
@@ -114,37 +115,6 @@ hist_status hist_backup(hist *h, const char *dir, hist_error *err) {
     return st;
 }
 
-static hist_status copy_file(const char *from, const char *to, hist_error *err) {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return hist_fail(err, HIST_EIO, "cannot read %s: %s", from, strerror(errno));
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
-        return hist_fail(err, HIST_EIO, "cannot create %s: %s", to, strerror(errno));
-    }
-    hist_status st = HIST_OK;
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0) {
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-                st = hist_fail(err, HIST_EIO, "cannot write %s: %s", to, strerror(errno));
-                break;
-            }
-            off += w;
-        }
-        if (st != HIST_OK) break;
-    }
-    if (n < 0) st = hist_fail(err, HIST_EIO, "cannot read %s: %s", from, strerror(errno));
-    if (st == HIST_OK && fsync(out) != 0)
-        st = hist_fail(err, HIST_EIO, "cannot sync %s: %s", to, strerror(errno));
-    close(in);
-    close(out);
-    return st;
-}
-
 hist_status hist_restore(const char *backup_dir, const char *data_dir, hist_error *err) {
     if (!backup_dir || !data_dir) return hist_fail(err, HIST_EINVAL, "null argument");
     char check[4096];
@@ -160,17 +130,8 @@ hist_status hist_restore(const char *backup_dir, const char *data_dir, hist_erro
     if (mkdir(target, 0755) != 0)
         return hist_fail(err, HIST_EINVAL, "%s: %s (restore needs an empty data directory)", target,
                          strerror(errno));
-    DIR *d = opendir(backup_dir);
-    if (!d) return hist_fail(err, HIST_EIO, "cannot read %s: %s", backup_dir, strerror(errno));
-    hist_status st = HIST_OK;
-    struct dirent *e;
-    while (st == HIST_OK && (e = readdir(d))) {
-        char from[4096 + 256 + 2], to[4096 + 256 + 2];
-        snprintf(from, sizeof from, "%s/%s", backup_dir, e->d_name);
-        if (stat(from, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        snprintf(to, sizeof to, "%s/%s", target, e->d_name);
-        st = copy_file(from, to, err);
-    }
-    closedir(d);
-    return st;
+    char why[sizeof err->msg];
+    if (fs_copy_files(backup_dir, target, why, sizeof why) != 0)
+        return hist_fail(err, HIST_EIO, "%s", why);
+    return HIST_OK;
 }
