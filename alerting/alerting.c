@@ -195,10 +195,6 @@ static int64_t clock_ms(clockid_t c) {
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static rocksdb_t *journal_open_db(alert_engine *e, char **rerr) {
-    return rocksdb_open(e->opts, e->path, rerr);
-}
-
 static void journal_broke(alert_engine *e, const char *why) {
     if (!e->journal_broken) e->broken_since_ms = clock_ms(CLOCK_REALTIME);
     e->journal_broken = true;
@@ -217,7 +213,7 @@ static void journal_retry(alert_engine *e) {
             return;
         if (e->db) rocksdb_close(e->db);
         char *rerr = NULL;
-        e->db = journal_open_db(e, &rerr);
+        e->db = rocksdb_open(e->opts, e->path, &rerr);
         if (rerr) {
             e->db = NULL;
             journal_broke(e, rerr);
@@ -279,7 +275,6 @@ static int journal_put(alert_engine *e, const uint8_t key[16], const uint8_t *va
 bool alert_journal_error(alert_engine *e, char *msg, size_t cap, size_t *waiting,
                          int64_t *since_ms) {
     pthread_mutex_lock(&e->mu);
-    journal_retry(e);
     bool bad = e->journal_broken || e->n_waiting;
     if (msg && cap) snprintf(msg, cap, "%s", bad ? e->journal_error : "");
     if (waiting) *waiting = e->n_waiting;
@@ -336,7 +331,7 @@ int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap) {
     rocksdb_options_set_info_log_level(e->opts, 4);
     rocksdb_options_set_keep_log_file_num(e->opts, 2);
     char *rerr = NULL;
-    e->db = e->path ? journal_open_db(e, &rerr) : NULL;
+    e->db = e->path ? rocksdb_open(e->opts, e->path, &rerr) : NULL;
     if (rerr || !e->path) {
         snprintf(err, errcap, "alerting: cannot open the journal at %s: %s", dir,
                  rerr ? rerr : "out of memory");

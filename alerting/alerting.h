@@ -135,7 +135,7 @@ int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx);
  * journal write RocksDB refuses (disk full) does not stop alarms: the
  * records wait in memory, in order (journal queries include them), and are
  * written once the disk has room (RocksDB reopened, tried at most once a
- * second by the next transition, alert_tick or alert_journal_error); -1
+ * second by the next transition or alert_tick); -1
  * only past 100,000 waiting records. */
 int alert_points(alert_engine *e, const alert_point *pts, size_t n);
 /* Time passing: stale data, on/off delays that ran out, shelving expiry. */
