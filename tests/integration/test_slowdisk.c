@@ -319,10 +319,8 @@ static void test_slow_disk(void **state) {
     p.parkd = 0;
 
     hist *hs = open_historian(&p);
-    ledger_result r;
-    assert_int_equal(ledger_check(hs, ledger, &r), 0);
-    hist_error err;
-    hist_close(hs, &err);
+    ledger_result r = check_ledger(hs, ledger);
+    close_historian(hs);
     fprintf(stderr,
             "{\"readings\": %zu, \"lost\": %zu, \"mismatched\": %zu, \"duplicated\": %zu, "
             "\"parksim_messages\": %lld, \"slow_s\": %.1f, \"delayed_syncs\": %lld, "

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,35 +29,12 @@
 #include "alerting/alerting.h"
 #include "historian/historian.h"
 #include "tests/support/testutil.h"
+#include "tests/support/tmpfs.h"
 
 #define T0        1767225600000LL /* 2026-01-01T00:00:00Z */
 #define N_SERIES  200
 #define PER_BATCH 20 /* points per series and batch, 1 s apart */
 #define MAX_BATCH 4000
-
-/* Mounts of this test, taken down at exit even when an assertion failed
- * (cmocka returns from the test; main then returns). */
-static char mounts[4][600];
-static void unmount_all(void) {
-    for (int i = 0; i < 4; i++)
-        if (mounts[i][0]) umount2(mounts[i], MNT_DETACH), mounts[i][0] = 0;
-}
-static int mount_tmpfs(const char *dir, const char *opts) {
-    static bool registered;
-    if (!registered) atexit(unmount_all), registered = true;
-    if (mount("parkwatch-test", dir, "tmpfs", 0, opts) != 0) return -1;
-    for (int i = 0; i < 4; i++)
-        if (!mounts[i][0]) {
-            snprintf(mounts[i], sizeof mounts[i], "%s", dir);
-            break;
-        }
-    return 0;
-}
-static int unmount_tmpfs(const char *dir) {
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(mounts[i], dir)) mounts[i][0] = 0;
-    return umount2(dir, MNT_DETACH);
-}
 
 static double value_of(uint32_t s, int64_t ts) {
     return (double)s * 1000.0 + (double)((ts - T0) / 1000 % 100000) * 0.25;
@@ -160,7 +136,7 @@ static void test_disk_full_and_back(void **state) {
     (void)state;
     char dir[512], data[600], filler[600];
     testutil_tmpdir(dir, sizeof dir, "diskfull");
-    assert_int_equal(mount_tmpfs(dir, "size=24m,mode=0700"), 0);
+    assert_int_equal(tmpfs_mount(dir, "size=24m,mode=0700"), 0);
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(filler, sizeof filler, "%s/filler", dir);
 
@@ -260,7 +236,7 @@ static void test_disk_full_and_back(void **state) {
     check_stored(h, ids, stored, b);
     assert_int_equal(hist_close(h, &err), HIST_OK);
 
-    assert_int_equal(unmount_tmpfs(dir), 0);
+    assert_int_equal(tmpfs_unmount(dir), 0);
     testutil_rmtree(dir);
 }
 
@@ -282,7 +258,7 @@ static void test_alarm_journal_disk_full(void **state) {
     (void)state;
     char dir[512], journal[600], filler[600];
     testutil_tmpdir(dir, sizeof dir, "diskfull-alarms");
-    assert_int_equal(mount_tmpfs(dir, "size=16m,mode=0700"), 0);
+    assert_int_equal(tmpfs_mount(dir, "size=16m,mode=0700"), 0);
     snprintf(journal, sizeof journal, "%s/journal", dir);
     snprintf(filler, sizeof filler, "%s/filler", dir);
     alert_engine *e;
@@ -343,22 +319,13 @@ static void test_alarm_journal_disk_full(void **state) {
     assert_int_equal(alert_open(journal, &e, err, sizeof err), 0);
     assert_int_equal(journal_count(e), transitions);
     alert_close(e);
-    assert_int_equal(unmount_tmpfs(dir), 0);
+    assert_int_equal(tmpfs_unmount(dir), 0);
     testutil_rmtree(dir);
 }
 
 int main(void) {
     /* A filesystem that can fill up needs a mount: root (as in CI) only. */
-    char probe[512];
-    testutil_tmpdir(probe, sizeof probe, "diskfull-probe");
-    bool can_mount = mount_tmpfs(probe, "size=1m") == 0;
-    int why = errno;
-    if (can_mount) unmount_tmpfs(probe);
-    testutil_rmtree(probe);
-    if (!can_mount) {
-        fprintf(stderr, "test_diskfull: cannot mount a tmpfs (%s): skipped\n", strerror(why));
-        return 77;
-    }
+    if (!tmpfs_allowed("test_diskfull")) return 77;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disk_full_and_back),
         cmocka_unit_test(test_alarm_journal_disk_full),
