@@ -81,13 +81,14 @@
 
 int bench_api(int argc, char **argv);
 
-/* ---- small helpers ---- */
+/* ---- the processes ---- */
 
-static double mono(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
+enum { P_BROKER, P_PARKD, P_SIM, P_WRK, P_PERF, P_COUNT };
+static const char *const proc_names[P_COUNT] = {"mosquitto", "parkd", "parksim", "wrk", "perf"};
+#define BENCH_SLOTS P_COUNT
+#include "tools/bench_proc.h"
+
+/* ---- small helpers ---- */
 
 static double wall(void) {
     struct timespec t;
@@ -98,40 +99,6 @@ static double wall(void) {
 static void sleep_ms(int ms) {
     struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&t, NULL);
-}
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (cap - n < 2) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) free(b);
-            b = nb;
-        }
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = n;
-    return b;
-}
-
-/* The number after "key": (or "key": ) in text, last occurrence; NAN if none. */
-static double json_num(const char *text, const char *key) {
-    if (!text) return NAN;
-    char pat[96];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = NULL;
-    for (const char *q = text; (q = strstr(q, pat)); q++) p = q;
-    if (!p) return NAN;
-    p += strlen(pat);
-    while (*p == ' ') p++;
-    char *end;
-    double v = strtod(p, &end);
-    return end == p ? NAN : v;
 }
 
 static size_t count_str(const char *text, const char *s) {
@@ -229,13 +196,6 @@ static int http_get(int port, const char *path, const char *token, char **body, 
     *body = b, *blen = len - off;
     return status;
 }
-
-/* ---- the processes ---- */
-
-enum { P_BROKER, P_PARKD, P_SIM, P_WRK, P_PERF, P_COUNT };
-static const char *const proc_names[P_COUNT] = {"mosquitto", "parkd", "parksim", "wrk", "perf"};
-#define BENCH_SLOTS P_COUNT
-#include "tools/bench_proc.h"
 
 /* ---- parkd's stats file, followed ---- */
 

@@ -2,16 +2,21 @@
  * bench_proc.h - the child processes of a parkbench run (mosquitto, parkd,
  * parksim, wrk...): started with their output in files, never outliving
  * parkbench, stopped with a timeout, all sent SIGTERM when parkbench is
- * interrupted. Header-only, for the bench_*.c files of parkbench; the
- * includer first defines BENCH_SLOTS, the number of its process slots.
+ * interrupted; and the small helpers that read what they leave (files, the
+ * numbers in their JSON). Header-only, for the bench_*.c files of
+ * parkbench; the includer first defines BENCH_SLOTS, the number of its
+ * process slots.
  */
 #ifndef PARKWATCH_BENCH_PROC_H
 #define PARKWATCH_BENCH_PROC_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -21,10 +26,46 @@
 static volatile pid_t g_pid[BENCH_SLOTS];
 static volatile sig_atomic_t g_signal;
 
-static double bench_mono(void) {
+static double mono(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The whole file, NUL-terminated (the caller frees it); its length into
+ * *len when len is not NULL. NULL if it cannot be read. */
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (cap - n < 2) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) free(b);
+            b = nb;
+        }
+    }
+    fclose(f);
+    if (b) b[n] = 0;
+    if (len) *len = n;
+    return b;
+}
+
+/* The number after "key": (or "key": ) in text, last occurrence; NAN if none. */
+static double json_num(const char *text, const char *key) {
+    if (!text) return NAN;
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = NULL;
+    for (const char *q = text; (q = strstr(q, pat)); q++) p = q;
+    if (!p) return NAN;
+    p += strlen(pat);
+    while (*p == ' ') p++;
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
 }
 
 static void on_signal(int sig) {
@@ -73,11 +114,11 @@ static int reap(int slot, pid_t pid, bool nohang) {
 
 /* Waits up to timeout_s for the child, then SIGKILL. */
 static int wait_for(int slot, pid_t pid, double timeout_s) {
-    double until = bench_mono() + timeout_s;
+    double until = mono() + timeout_s;
     for (;;) {
         int rc = reap(slot, pid, true);
         if (rc != -1) return rc;
-        if (bench_mono() > until) {
+        if (mono() > until) {
             kill(pid, SIGKILL);
             return reap(slot, pid, false);
         }

@@ -69,13 +69,14 @@
 
 int bench_soak(int argc, char **argv);
 
-/* ---- small helpers ---- */
+/* ---- the processes ---- */
 
-static double mono(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
+enum { P_BROKER, P_PARKD, P_SIM, P_COUNT };
+static const char *const proc_names[P_COUNT] = {"mosquitto", "parkd", "parksim"};
+#define BENCH_SLOTS P_COUNT
+#include "tools/bench_proc.h"
+
+/* ---- small helpers ---- */
 
 static void sleep_s(double s) {
     if (s <= 0) return;
@@ -84,41 +85,8 @@ static void sleep_s(double s) {
     }
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (cap - n < 2) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) free(b);
-            b = nb;
-        }
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    return b;
-}
-
-/* The number after "key": in text (last occurrence), or NAN. */
-static double json_num(const char *text, const char *key) {
-    if (!text) return NAN;
-    char pat[96];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = NULL;
-    for (const char *q = text; (q = strstr(q, pat)); q++) p = q;
-    if (!p) return NAN;
-    p += strlen(pat);
-    while (*p == ' ') p++;
-    char *end;
-    double v = strtod(p, &end);
-    return end == p ? NAN : v;
-}
-
 static double file_num(const char *path, const char *key) {
-    char *s = slurp(path);
+    char *s = slurp(path, NULL);
     double v = json_num(s, key);
     free(s);
     return v;
@@ -128,19 +96,12 @@ static double file_num(const char *path, const char *key) {
 static double rss_mb(pid_t pid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    char *s = slurp(path);
+    char *s = slurp(path, NULL);
     const char *p = s ? strstr(s, "VmRSS:") : NULL;
     double mb = p ? atof(p + 6) / 1024 : NAN;
     free(s);
     return mb;
 }
-
-/* ---- the processes ---- */
-
-enum { P_BROKER, P_PARKD, P_SIM, P_COUNT };
-static const char *const proc_names[P_COUNT] = {"mosquitto", "parkd", "parksim"};
-#define BENCH_SLOTS P_COUNT
-#include "tools/bench_proc.h"
 
 /* ---- the ledger, as per-series digests ---- */
 
@@ -557,9 +518,9 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
                      "--role", "regulator", "--name", "soak",   NULL};
     pid_t tp = spawn(-1, targv, tokout, tokerr);
     int trc = tp > 0 ? wait_for(-1, tp, 30) : -1;
-    char *tok = slurp(tokout);
+    char *tok = slurp(tokout, NULL);
     if (trc != 0 || !tok || strlen(tok) < 8 || strlen(tok) >= sizeof S->token) {
-        char *e = slurp(tokerr);
+        char *e = slurp(tokerr, NULL);
         fprintf(stderr, "parkbench soak: parkctl token create failed: %s\n", e ? e : "");
         free(e), free(tok);
         goto out;
@@ -627,18 +588,18 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
     spawn(P_PARKD, pargv, plog, NULL);
     bool connected = false;
     for (int i = 0; i < 6000 && !g_signal && (!S->api_port || !connected); i++) {
-        char *lg = slurp(plog);
+        char *lg = slurp(plog, NULL);
         const char *p = lg ? strstr(lg, "api on port ") : NULL;
         if (p) S->api_port = atoi(p + 12);
         free(lg);
-        char *st = slurp(stats);
+        char *st = slurp(stats, NULL);
         connected = st && strstr(st, "\"connected\": true");
         free(st);
         if (reap(P_PARKD, g_pid[P_PARKD], true) != -1) break;
         sleep_s(0.01);
     }
     if (!S->api_port || !connected) {
-        char *lg = slurp(plog);
+        char *lg = slurp(plog, NULL);
         fprintf(stderr, "parkbench soak: parkd did not start: %s\n", lg ? lg : "");
         free(lg);
         goto out;
@@ -742,7 +703,7 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
 
     /* parksim stops (its last PUBACKs), parkd stores what was acknowledged. */
     int src = stop_proc(P_SIM, SIGTERM, 60);
-    char *so = slurp(simout);
+    char *so = slurp(simout, NULL);
     res->published = json_num(so, "readings");
     res->acked = json_num(so, "acked_readings");
     free(so);
