@@ -456,8 +456,10 @@ size_t ingest_devices(ingest *g, ingest_device *out, size_t cap);
 typedef struct ingest_service_options {
     ingest_options pipeline;
     const char *spool_dir;
-    const char *host;      /* default 127.0.0.1 */
-    int port;              /* default 1883 */
+    const char *host;      /* default 127.0.0.1; a path starting with '/' is the
+                            * broker's unix-domain socket (mosquitto's "listener 0
+                            * PATH"), for a parkd on the broker's own machine */
+    int port;              /* default 1883; unused with a socket path */
     const char *client_id; /* default "parkd": fixed, the session depends on it */
     const char *username, *password;
     const char *cafile, *certfile, *keyfile; /* TLS when cafile is set */

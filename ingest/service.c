@@ -33,6 +33,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -89,6 +91,7 @@ typedef struct submit_req {
 struct ingest_service {
     ingest_service_options opt;
     char *spool_dir, *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
+    char where[320]; /* the broker, for the log: "host:port" or "socket PATH" */
     ingest_options pipe_opt;
     ingest *pipe;
     spool *sp;
@@ -321,7 +324,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) {
     if (rc != 0) {
         /* Wrong credentials, or a user the broker does not know: said once a
          * try, and tried again with backoff (up to 30 s). */
-        logf_(s, "broker %s:%d refused the connection%s%s: %s", s->host, s->opt.port,
+        logf_(s, "broker %s refused the connection%s%s: %s", s->where,
               s->username ? " as user " : " (no username)", s->username ? s->username : "",
               mosquitto_connack_string(rc));
         return;
@@ -334,7 +337,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) {
     s->stats.connected = true;
     s->stats.connects++;
     pthread_mutex_unlock(&s->mu);
-    logf_(s, "connected to %s:%d as %s", s->host, s->opt.port, s->client_id);
+    logf_(s, "connected to %s as %s", s->where, s->client_id);
 }
 
 /* libmosquitto's errors: why a TLS handshake failed (OpenSSL's reason). */
@@ -353,6 +356,18 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
     pthread_mutex_unlock(&s->mu);
     /* A refused CONNECT was said in on_connect and is said again in net_main. */
     if (rc != 0 && s->connack_ok) logf_(s, "connection lost: %s", mosquitto_strerror(rc));
+}
+
+/* libmosquitto writes each queued packet with its own send(), and without
+ * Nagle each becomes a TCP segment that wakes the broker: a burst of 500
+ * PUBACKs cost 500 segments. Corked, they leave together as the cork is
+ * pulled, at once, so nothing waits. */
+static int write_corked(struct mosquitto *m, int fd) {
+    int on = 1, off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    int rc = mosquitto_loop_write(m, 1);
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    return rc;
 }
 
 /* The spool could not take a message: the burst's PUBACKs must not leave. */
@@ -448,9 +463,8 @@ static void *net_main(void *arg) {
             int rc = first ? mosquitto_connect(m, s->host, s->opt.port, s->opt.keepalive_s)
                            : mosquitto_reconnect(m);
             if (rc != MOSQ_ERR_SUCCESS) {
-                logf_(s, "cannot reach the broker at %s:%d (%s); retrying in %d ms", s->host,
-                      s->opt.port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
-                      backoff);
+                logf_(s, "cannot reach the broker at %s (%s); retrying in %d ms", s->where,
+                      rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc), backoff);
                 next_try = mono_ms() + backoff;
                 backoff = backoff * 2 > BACKOFF_HI ? BACKOFF_HI : backoff * 2;
                 continue;
@@ -509,7 +523,8 @@ static void *net_main(void *arg) {
                 rc = MOSQ_ERR_CONN_LOST;
             }
         }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m)) rc = mosquitto_loop_write(m, 1);
+        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m))
+            rc = s->opt.port ? write_corked(m, fd) : mosquitto_loop_write(m, 1);
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
         /* After the burst's PUBACKs: they never wait for an HTTP caller. */
         spool_submissions(s);
@@ -520,8 +535,7 @@ static void *net_main(void *arg) {
             s->stats.connected = false;
             pthread_mutex_unlock(&s->mu);
             if (!s->connack_ok) /* refused, or the TLS handshake failed (said above) */
-                logf_(s, "no connection to the broker at %s:%d; retrying in %d ms", s->host,
-                      s->opt.port, backoff);
+                logf_(s, "no connection to the broker at %s; retrying in %d ms", s->where, backoff);
             next_try = mono_ms() + backoff;
             backoff = backoff * 2 > BACKOFF_HI ? BACKOFF_HI : backoff * 2;
         } else if (connected && s->connack_ok) {
@@ -726,12 +740,20 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
     }
     s->wake_fd = -1;
     s->opt = *o;
-    if (!s->opt.port) s->opt.port = 1883;
+    /* libmosquitto takes port 0 as "host is a unix socket path". */
+    if (o->host && o->host[0] == '/')
+        s->opt.port = 0;
+    else if (!s->opt.port)
+        s->opt.port = 1883;
     if (!s->opt.keepalive_s) s->opt.keepalive_s = 30;
     if (!s->opt.sync_interval_ms) s->opt.sync_interval_ms = 50;
     if (!s->opt.max_backlog_bytes) s->opt.max_backlog_bytes = (size_t)256 << 20;
     s->spool_dir = strdup(o->spool_dir);
     s->host = dup_opt(o->host, "127.0.0.1");
+    if (s->host && s->opt.port)
+        snprintf(s->where, sizeof s->where, "%s:%d", s->host, s->opt.port);
+    else if (s->host)
+        snprintf(s->where, sizeof s->where, "socket %s", s->host);
     s->client_id = dup_opt(o->client_id, "parkd");
     s->username = dup_opt(o->username, NULL);
     s->password = dup_opt(o->password, NULL);

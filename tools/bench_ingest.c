@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mosquitto.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -179,20 +180,30 @@ static int run_ingest(const run_opts *o, run_result *r) {
     snprintf(log, sizeof log, "%s/parkd.log", dir);
     snprintf(simout, sizeof simout, "%s/parksim.out", dir);
     snprintf(data, sizeof data, "%s/data", dir);
+    /* The broker drops root for its own user: its persistence file and
+     * socket go in a directory of that user's. */
+    char bdir[PATH_MAX + 16];
+    snprintf(bdir, sizeof bdir, "%s/broker", dir);
+    mkdir(bdir, 0755);
+    struct passwd *pw = geteuid() == 0 ? getpwnam("mosquitto") : NULL;
+    if (pw && chown(bdir, pw->pw_uid, pw->pw_gid) != 0) perror("parkbench: chown broker dir");
+    /* parksim's enterprises connect over TCP as remote ones would; parkd,
+     * on the broker's machine, over its unix socket (README, "Broker"). */
     FILE *f = fopen(conf, "w");
     if (!f) return 1;
     fprintf(f,
-            "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            "persistence_location %s/\nmax_queued_messages 0\nmax_inflight_messages 1000\n"
-            "set_tcp_nodelay true\n",
-            port, dir);
+            "listener %d 127.0.0.1\nlistener 0 %s/mqtt.sock\nallow_anonymous true\n"
+            "persistence true\npersistence_location %s/\nmax_queued_messages 0\n"
+            "max_inflight_messages 1000\nset_tcp_nodelay true\n",
+            port, bdir, bdir);
     fclose(f);
     f = fopen(pconf, "w");
     if (!f) return 1;
     fprintf(f,
-            "{\"data_dir\": \"%s\", \"broker\": {\"port\": %d, \"client_id\": \"parkd-bench\"},"
+            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s/broker/mqtt.sock\", \"port\": 0, "
+            "\"client_id\": \"parkd-bench\"},"
             " \"ingest\": {\"ack_after\": \"%s\"}, \"enterprises\": [",
-            data, port, ack);
+            data, dir, ack);
     for (int e = 1; e <= 5; e++) fprintf(f, "{\"id\": \"E%03d\", \"interval_ms\": 1000}, ", e);
     fprintf(f, "{\"id\": \"PARK\"}]");
     if (o->alarm_rules > 0) {

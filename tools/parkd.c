@@ -794,9 +794,12 @@ int main(int argc, char **argv) {
         hist_close(h, &he);
         return 1;
     }
-    if (!quiet)
-        fprintf(stderr, "%s: data in %s, %zu enterprises, broker %s:%d\n", prog, c.data_dir,
-                c.n_ents, c.svc.host, c.svc.port);
+    if (!quiet) {
+        char port[16] = ""; /* none for a unix socket */
+        if (c.svc.host[0] != '/') snprintf(port, sizeof port, ":%d", c.svc.port);
+        fprintf(stderr, "%s: data in %s, %zu enterprises, broker %s%s\n", prog, c.data_dir,
+                c.n_ents, c.svc.host, port);
+    }
 
     actx.svc = svc;
     /* The views (risk, environment, emergency) over the layout; incidents

@@ -65,10 +65,11 @@
  * or refusing a connection (credentials, TLS) at start, 2 usage (also a
  * --credentials file without an enterprise, or TLS files it cannot use).
  *
- * Throughput: one publishing thread; each connection's libmosquitto network
- * thread (mosquitto_loop_start) sends, reads the PUBACKs and keeps at most
- * MAX_INFLIGHT QoS 1 messages in flight (our window, a condition variable,
- * and mosquitto_max_inflight_messages_set), so memory stays flat. Values
+ * Throughput: one publishing thread; each connection has a network thread
+ * of ours (net_main, in place of mosquitto_loop_start's) that sends, reads
+ * the PUBACKs and reconnects. At most MAX_INFLIGHT QoS 1 messages are in
+ * flight (our window, a condition variable, and
+ * mosquitto_max_inflight_messages_set), so memory stays flat. Values
  * are quantized to the transmitter's resolution and written by a
  * fixed-decimal formatter that parses back to the same double.
  */
@@ -77,6 +78,9 @@
 #include <jansson.h>
 #include <math.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -87,6 +91,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +233,9 @@ typedef struct client {
     uint64_t msgs, readings, acked_msgs, acked_readings;
     int *readings_by_mid;
     char **ledger_by_mid;
+    pthread_t net;       /* net_main */
+    int wake_fd;         /* eventfd: the publisher queued messages */
+    atomic_bool closing; /* the DISCONNECT is queued: net_main ends once it is out */
 } client;
 
 typedef enum { INC_LEAK, INC_FREEZE, INC_OFFLINE, INC_SPIKE } inc_kind;
@@ -1019,10 +1029,18 @@ static void add_reading(client *c, batch *b, const device *d, const tag *tg, int
 
 /* ---- MQTT ---- */
 
+/* Tell the network thread that messages wait (once a turn, not a message). */
+static void wake_net(client *c) {
+    uint64_t one = 1;
+    if (write(c->wake_fd, &one, sizeof one) < 0) {
+    } /* full counter: it is awake anyway */
+}
+
 static void status(client *c, const char *device, const char *s) {
     char topic[96];
     snprintf(topic, sizeof topic, "park/%s/%s/status", c->ent, device);
     mosquitto_publish(c->m, NULL, topic, (int)strlen(s), s, opt.qos, true);
+    wake_net(c);
 }
 
 static void on_connect(struct mosquitto *m, void *obj, int rc) {
@@ -1087,6 +1105,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid) {
 
 /* Caller holds c->mu: until the in-flight window has room. */
 static void wait_window_locked(client *c) {
+    if (c->inflight >= MAX_INFLIGHT) wake_net(c); /* the window's messages may all be queued */
     while (c->inflight >= MAX_INFLIGHT && !stop_flag) {
         struct timespec until;
         deadline_in(&until, 100000000L);
@@ -1423,6 +1442,92 @@ static int load_credentials(const char *path) {
     return 0;
 }
 
+static bool bytes_waiting(int fd) {
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* libmosquitto sends each queued packet with its own send(), and the
+ * broker's receive of each segment is paid on these two cores (loopback)
+ * and wakes it once per message. Corked, a turn of messages leaves in a few
+ * segments as the cork is pulled, at once, so nothing waits for it. */
+static int write_corked(struct mosquitto *m, int fd) {
+    int on = 1, off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    int rc = mosquitto_loop_write(m, 1);
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    return rc;
+}
+
+/* A connection's network thread. The publisher queues (threaded mode:
+ * mosquitto_publish only queues) and wakes it once a turn; it reads every
+ * PUBACK waiting, writes what is queued corked, and reconnects after a lost
+ * connection as mosquitto_loop_forever would with reconnect_delay_set(1, 5,
+ * false): 1 s, 2 s, ... 5 s. */
+static void *net_main(void *arg) {
+    client *c = arg;
+    struct mosquitto *m = c->m;
+    bool up = true; /* main made the first connection */
+    int reconnects = 0;
+    double next_try = 0, closing_since = 0;
+    for (;;) {
+        if (atomic_load(&c->closing)) {
+            if (!closing_since) closing_since = mono();
+            if (!up || mono() - closing_since > 2) break;
+        }
+        if (!up) {
+            if (mono() < next_try || stop_flag) {
+                poll(NULL, 0, 50);
+                continue;
+            }
+            if (mosquitto_reconnect(m) != MOSQ_ERR_SUCCESS) {
+                reconnects++;
+                next_try = mono() + (reconnects < 5 ? reconnects : 5);
+                continue;
+            }
+            up = true;
+        }
+        int fd = mosquitto_socket(m);
+        struct pollfd pf[2] = {
+            {.fd = fd, .events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0)},
+            {.fd = c->wake_fd, .events = POLLIN}};
+        int rc = MOSQ_ERR_SUCCESS;
+        if (fd < 0)
+            rc = MOSQ_ERR_NO_CONN;
+        else if (poll(pf, 2, 100) < 0 && errno != EINTR)
+            rc = MOSQ_ERR_ERRNO;
+        if (pf[1].revents & POLLIN) {
+            uint64_t junk;
+            if (read(c->wake_fd, &junk, sizeof junk) < 0) {
+            }
+        }
+        if (rc == MOSQ_ERR_SUCCESS && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            do rc = mosquitto_loop_read(m, 1);
+            while (rc == MOSQ_ERR_SUCCESS && bytes_waiting(fd));
+        }
+        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m)) rc = write_corked(m, fd);
+        if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
+        if (rc == MOSQ_ERR_SUCCESS) {
+            pthread_mutex_lock(&c->mu);
+            if (c->connected) reconnects = 0;
+            pthread_mutex_unlock(&c->mu);
+        } else {
+            up = false;
+            reconnects++;
+            next_try = mono() + (reconnects < 5 ? reconnects : 5);
+        }
+    }
+    return NULL;
+}
+
+/* Queue the DISCONNECT and wait until the network thread has sent it. */
+static void close_client(client *c) {
+    mosquitto_disconnect(c->m);
+    atomic_store(&c->closing, true);
+    wake_net(c);
+    pthread_join(c->net, NULL);
+}
+
 /* The connection's user (its enterprise's line of --credentials, else
  * --username) and TLS. */
 static int setup_security(client *c) {
@@ -1580,10 +1685,12 @@ int main(int argc, char **argv) {
         c->readings_by_mid = calloc(65536, sizeof *c->readings_by_mid);
         c->ledger_by_mid = calloc(65536, sizeof *c->ledger_by_mid);
         c->m = mosquitto_new(id, true, c);
-        if (!c->m || !c->readings_by_mid || !c->ledger_by_mid) {
+        c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (!c->m || !c->readings_by_mid || !c->ledger_by_mid || c->wake_fd < 0) {
             fprintf(stderr, "parksim: out of memory\n");
             return 1;
         }
+        mosquitto_threaded_set(c->m, true); /* publish only queues; net_main sends */
         mosquitto_will_set(c->m, will, 7, "offline", 1, true);
         mosquitto_connect_callback_set(c->m, on_connect);
         mosquitto_disconnect_callback_set(c->m, on_disconnect);
@@ -1600,7 +1707,10 @@ int main(int argc, char **argv) {
                     c->last_error[0] ? " (" : "", c->last_error, c->last_error[0] ? ")" : "");
             return 1;
         }
-        mosquitto_loop_start(c->m);
+        if (pthread_create(&c->net, NULL, net_main, c) != 0) {
+            fprintf(stderr, "parksim: cannot start a network thread\n");
+            return 1;
+        }
     }
     for (int k = 0; k < n_clients && !exit_code; k++) { /* wait for the CONNACKs (5 s) */
         client *c = clients[k];
@@ -1624,10 +1734,7 @@ int main(int argc, char **argv) {
         }
     }
     if (exit_code) {
-        for (int k = 0; k < n_clients; k++) {
-            mosquitto_disconnect(clients[k]->m);
-            mosquitto_loop_stop(clients[k]->m, true);
-        }
+        for (int k = 0; k < n_clients; k++) close_client(clients[k]);
         return exit_code;
     }
     int64_t max_lead = 0; /* how far unique timestamps ran ahead of the clock */
@@ -1678,11 +1785,15 @@ int main(int argc, char **argv) {
                         add_reading(c, &c->b, d, &d->tags[q], ts);
                     if (c->fmt != FMT_LP || !opt.per_message) flush(c, &c->b);
                 }
+                if (c->turn_msgs) wake_net(c);
                 more |= c->next_dev < c->n_devs;
             }
             if (opt.fast && opt.duration >= 0 && mono() - t0 >= opt.duration) stop_flag = 1;
         }
-        for (int k = 0; k < n_clients; k++) flush(clients[k], &clients[k]->b);
+        for (int k = 0; k < n_clients; k++) {
+            flush(clients[k], &clients[k]->b);
+            wake_net(clients[k]);
+        }
         tick++;
     }
     double elapsed = mono() - t0;
@@ -1707,8 +1818,8 @@ int main(int argc, char **argv) {
         client *c = clients[k];
         /* A clean stop: say so (the will is only for a lost connection). */
         status(c, "gateway", "offline");
-        mosquitto_disconnect(c->m);
-        mosquitto_loop_stop(c->m, false);
+        close_client(c);
+        close(c->wake_fd);
         pthread_mutex_lock(&c->mu);
         msgs += c->msgs, readings += c->readings, am += c->acked_msgs, ar += c->acked_readings;
         pthread_mutex_unlock(&c->mu);

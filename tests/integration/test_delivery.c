@@ -36,7 +36,9 @@ static void kill_parkd(park *p) {
     }
 }
 
-/* Stops the broker (it saves its persistence on the way out) and starts it again. */
+/* Stops the broker (it saves its persistence on the way out) and starts it
+ * again. parkd is on its unix socket here (parksim on TCP), so the reconnect
+ * over the socket is what is tested. */
 static void restart_broker(park *p) {
     proc_sleep_ms(2000);
     proc_stop(p->broker, SIGTERM);
@@ -49,9 +51,15 @@ static void restart_broker(park *p) {
 /* parksim streams while disrupt() runs; then every reading the broker
  * acknowledged must be in the historian. */
 static void stream_through(const char *name, const char *format, const char *seconds,
-                           void (*disrupt)(park *)) {
-    park p = {0};
+                           bool via_socket, void (*disrupt)(park *)) {
+    park p = {.via_socket = via_socket};
     park_up(&p, name, NULL);
+    if (via_socket) { /* and not TCP */
+        char *log = proc_read_file(p.log);
+        assert_non_null(log);
+        assert_non_null(strstr(log, "connected to socket "));
+        free(log);
+    }
     char ledger[700], out[700];
     snprintf(ledger, sizeof ledger, "%s/ledger.txt", p.dir);
     snprintf(out, sizeof out, "%s/parksim.out", p.dir);
@@ -70,12 +78,12 @@ static void stream_through(const char *name, const char *format, const char *sec
 
 static void test_parkd_killed_mid_stream(void **state) {
     (void)state;
-    stream_through("ingest-kill", "mixed", "8", kill_parkd);
+    stream_through("ingest-kill", "mixed", "8", false, kill_parkd);
 }
 
 static void test_broker_restarted_mid_stream(void **state) {
     (void)state;
-    stream_through("ingest-broker", "json", "7", restart_broker);
+    stream_through("ingest-broker", "json", "7", true, restart_broker);
 }
 
 int main(void) {

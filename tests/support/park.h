@@ -27,6 +27,7 @@ typedef struct park {
     const proc_secure_opts *secure;
     const char *broker_extra;
     int broker_port; /* parkd's broker port when not port (a TLS listener) */
+    bool via_socket; /* parkd connects over the broker's unix socket dir/mqtt.sock */
 } park;
 
 static inline void write_config(park *p, const char *extra_ingest) {
@@ -44,13 +45,15 @@ static inline void write_config(park *p, const char *extra_ingest) {
     assert_int_equal(fchmod(fd, 0600), 0);
     f = fdopen(fd, "w");
     assert_non_null(f);
+    char host[600] = "127.0.0.1";
+    if (p->via_socket) snprintf(host, sizeof host, "%s/mqtt.sock", p->dir);
     fprintf(f,
-            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
+            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s\", \"port\": %d, "
             "\"client_id\": \"parkd-test\", \"keepalive_s\": 5%s},\n%s%s"
             " \"ingest\": {\"sync_interval_ms\": 20%s},\n"
             " \"enterprises\": [{\"id\": \"E001\", \"interval_ms\": 1000}, {\"id\": \"E002\"},"
             " {\"id\": \"E003\"}, {\"id\": \"E004\"}, {\"id\": \"E005\"}, {\"id\": \"PARK\"}]}\n",
-            p->data, p->broker_port > 0 ? p->broker_port : p->port,
+            p->data, host, p->broker_port > 0 ? p->broker_port : p->port,
             p->broker_extra ? p->broker_extra : "", p->extra ? p->extra : "",
             p->layout ? " \"layout\": {\"files\": [\"layout.geojson\"]},\n" : "",
             extra_ingest ? extra_ingest : "");

@@ -172,15 +172,16 @@ static inline void proc_broker_common(FILE *f, const char *dir, long max_queued)
             dir, max_queued, geteuid() == 0 ? "user root\n" : "");
 }
 
-/* A mosquitto broker on 127.0.0.1:port with persistence in dir; waits
- * until it accepts connections. */
+/* A mosquitto broker on 127.0.0.1:port, and on the unix socket
+ * dir/mqtt.sock, with persistence in dir; waits until it accepts
+ * connections. */
 static inline pid_t proc_start_broker(const char *dir, int port) {
     char conf[PATH_MAX], log[PATH_MAX];
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
     snprintf(log, sizeof log, "%s/mosquitto.log", dir);
     FILE *f = fopen(conf, "w");
     if (!f) return -1;
-    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n", port);
+    fprintf(f, "listener %d 127.0.0.1\nlistener 0 %s/mqtt.sock\nallow_anonymous true\n", port, dir);
     proc_broker_common(f, dir, 0);
     fclose(f);
     char *argv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
