@@ -123,6 +123,7 @@ typedef struct run_opts {
     int per_message, seconds;
     const char *format, *ack, *dir_arg;
     bool keep, backlog;
+    bool tcp;        /* parkd on the broker's TCP port, as a remote one, not its socket */
     int alarm_rules; /* never-firing high rules over the fast series, plus spike rules */
     int rate_hz;     /* 0: --fast; else realtime at this rate per tag */
 } run_opts;
@@ -199,11 +200,13 @@ static int run_ingest(const run_opts *o, run_result *r) {
     fclose(f);
     f = fopen(pconf, "w");
     if (!f) return 1;
+    char host[PATH_MAX + 32] = "127.0.0.1";
+    if (!o->tcp) snprintf(host, sizeof host, "%s/mqtt.sock", bdir);
     fprintf(f,
-            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s/broker/mqtt.sock\", \"port\": 0, "
+            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s\", \"port\": %d, "
             "\"client_id\": \"parkd-bench\"},"
             " \"ingest\": {\"ack_after\": \"%s\"}, \"enterprises\": [",
-            data, dir, ack);
+            data, host, port, ack);
     for (int e = 1; e <= 5; e++) fprintf(f, "{\"id\": \"E%03d\", \"interval_ms\": 1000}, ", e);
     fprintf(f, "{\"id\": \"PARK\"}]");
     if (o->alarm_rules > 0) {
@@ -379,9 +382,11 @@ int bench_ingest(int argc, char **argv) {
             o.keep = true;
         else if (!strcmp(argv[i], "--backlog"))
             o.backlog = true;
+        else if (!strcmp(argv[i], "--tcp"))
+            o.tcp = true;
         else {
             fprintf(stderr, "usage: parkbench ingest [--per-message N] [--seconds S] [--format "
-                            "json|neuron|lineproto] [--ack-after write|fsync] [--backlog] "
+                            "json|neuron|lineproto] [--ack-after write|fsync] [--backlog] [--tcp] "
                             "[--dir DIR] [--keep]\n");
             return 2;
         }
@@ -410,17 +415,21 @@ static int cmp_double(const void *a, const void *b) {
  * reaching a subscriber (pipeline pressure spikes on five enterprises). */
 int bench_alarms(int argc, char **argv) {
     int rules = 10000, seconds = 10;
+    bool tcp = false;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--rules") && i + 1 < argc)
+        if (!strcmp(argv[i], "--tcp"))
+            tcp = true;
+        else if (!strcmp(argv[i], "--rules") && i + 1 < argc)
             rules = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: parkbench alarms [--rules N] [--seconds S]\n");
+            fprintf(stderr, "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n");
             return 2;
         }
     }
-    run_opts o = {.per_message = 100, .seconds = seconds, .format = "json", .ack = "write"};
+    run_opts o = {
+        .per_message = 100, .seconds = seconds, .format = "json", .ack = "write", .tcp = tcp};
     run_result base, with, live;
     if (run_ingest(&o, &base) != 0) return 1;
     o.alarm_rules = rules;

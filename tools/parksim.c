@@ -236,6 +236,7 @@ typedef struct client {
     pthread_t net;       /* net_main */
     int wake_fd;         /* eventfd: the publisher queued messages */
     atomic_bool closing; /* the DISCONNECT is queued: net_main ends once it is out */
+    atomic_bool idle;    /* net_main is (about to be) asleep in poll */
 } client;
 
 typedef enum { INC_LEAK, INC_FREEZE, INC_OFFLINE, INC_SPIKE } inc_kind;
@@ -1147,6 +1148,10 @@ static bool publish(client *c, const char *topic, const buf *msg, const buf *led
         }
     }
     pthread_mutex_unlock(&c->mu);
+    /* An idle network thread sends at once (a reading's latency starts at
+     * its stamp); a busy one takes what queued up while it worked, corked,
+     * when it comes round. */
+    if (atomic_exchange(&c->idle, false)) wake_net(c);
     if (rc == MOSQ_ERR_SUCCESS && opt.qos == 0 && led && led->n) {
         pthread_mutex_lock(&ledger_mu);
         fputs(led->p, ledger);
@@ -1488,6 +1493,7 @@ static void *net_main(void *arg) {
             up = true;
         }
         int fd = mosquitto_socket(m);
+        atomic_store(&c->idle, true); /* before want_write: a later publish wakes us */
         struct pollfd pf[2] = {
             {.fd = fd, .events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0)},
             {.fd = c->wake_fd, .events = POLLIN}};
@@ -1496,6 +1502,7 @@ static void *net_main(void *arg) {
             rc = MOSQ_ERR_NO_CONN;
         else if (poll(pf, 2, 100) < 0 && errno != EINTR)
             rc = MOSQ_ERR_ERRNO;
+        atomic_store(&c->idle, false);
         if (pf[1].revents & POLLIN) {
             uint64_t junk;
             if (read(c->wake_fd, &junk, sizeof junk) < 0) {
