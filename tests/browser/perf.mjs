@@ -117,7 +117,26 @@ function mainThreadTasks(file) {
     cpu_of_tasks_over_100ms_wall: long.map((e) => Math.round(cpu(e))).sort((a, b) => b - a).slice(0, 5),
     main_thread_cpu_share: Math.round((1000 * tasks.reduce((a, e) => a + cpu(e), 0)) /
       Math.max(1, (Math.max(...tasks.map((e) => e.ts + e.dur)) - Math.min(...tasks.map((e) => e.ts))) / 1000)) / 1000,
+    longest_task_parts: taskParts(ev, tasks.reduce((m, e) => (!m || cpu(e) > cpu(m) ? e : m), null)),
   };
+}
+
+/**
+ * What the longest task (by CPU) did: the timeline events inside it on its
+ * thread (a script's function and file, an event's type, layout, paint),
+ * the longest first, in wall ms. Tells which part of the page to look at.
+ */
+function taskParts(ev, task) {
+  if (!task) return [];
+  const end = task.ts + task.dur;
+  const what = (e) => {
+    const d = (e.args && (e.args.data || e.args.beginData)) || {};
+    const where = d.url ? ` ${d.url.split('/').pop()}:${d.lineNumber ?? ''}` : '';
+    return `${e.name}${d.functionName ? ` ${d.functionName}` : ''}${d.type ? ` ${d.type}` : ''}${where}`;
+  };
+  return ev.filter((e) => e.ph === 'X' && e !== task && e.pid === task.pid && e.tid === task.tid &&
+      e.ts >= task.ts && e.ts + e.dur <= end && e.dur >= 2000)
+    .sort((a, b) => b.dur - a.dur).slice(0, 8).map((e) => `${what(e)} ${Math.round(e.dur / 1000)} ms`);
 }
 
 // pan by a quarter of the map, zoom in and out: what a duty officer does
