@@ -141,7 +141,7 @@ typedef struct shared_text {
 #define LAYER_SLOTS  64
 typedef struct layer_slot {
     int kind; /* geo_kind + 1; 0: empty */
-    bool values;
+    bool values, slim;
     char scope[32]; /* the enterprise of an enterprise token, "" for park roles */
     shared_text *text;
     double built; /* mono_s */
@@ -1307,6 +1307,7 @@ typedef struct layer_ctx {
     size_t n_alarms;
     hist *h;
     bool values;
+    bool slim;     /* ?slim=true: id, values and alarm alone */
     bool past;     /* ?at=: values and alarms as they were at... */
     int64_t at_ms; /* ...this time, from the historian and the journal */
 } layer_ctx;
@@ -1478,7 +1479,8 @@ static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_
                             .keep = layer_keep,
                             .value_of = lc->values ? layer_values : NULL,
                             .extra = lc->values ? layer_extra : NULL,
-                            .ctx = lc};
+                            .ctx = lc,
+                            .slim = lc->slim};
     int rc = geo_layer(s->o.layout, &rq, json, len);
     free(lc->alarms);
     lc->alarms = NULL;
@@ -1486,7 +1488,7 @@ static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_
     return rc;
 }
 
-/* The cached rendering for (kind, scope, values), rendered if stale;
+/* The cached rendering for (kind, scope, values, slim), rendered if stale;
  * NULL on failure. The caller owns one reference. */
 static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
     api_server *s = r->srv;
@@ -1500,7 +1502,8 @@ static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
             if (!empty) empty = x;
             continue;
         }
-        if (x->kind == (int)kind + 1 && x->values == lc->values && !strcmp(x->scope, scope))
+        if (x->kind == (int)kind + 1 && x->values == lc->values && x->slim == lc->slim &&
+            !strcmp(x->scope, scope))
             slot = x;
         if (!x->building && (!oldest || x->built < oldest->built)) oldest = x;
     }
@@ -1512,7 +1515,7 @@ static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
         }
         shared_release(slot->text);
         memset(slot, 0, sizeof *slot);
-        slot->kind = (int)kind + 1, slot->values = lc->values;
+        slot->kind = (int)kind + 1, slot->values = lc->values, slot->slim = lc->slim;
         snprintf(slot->scope, sizeof slot->scope, "%s", scope);
     }
     shared_text *t = slot->text;
@@ -1574,6 +1577,10 @@ static enum MHD_Result h_layer(req *r, struct MHD_Connection *c, const char *kin
     layer_ctx lc = {.r = r, .enterprise = ent, .h = s->o.historian};
     const char *vals = arg(c, "values");
     lc.values = !vals || strcmp(vals, "false");
+    const char *slim = arg(c, "slim");
+    if (slim && strcmp(slim, "true") && strcmp(slim, "false"))
+        return send_error(r, c, 400, "bad_request", "slim: true or false");
+    lc.slim = slim && !strcmp(slim, "true");
     if (arg(c, "at")) { /* the whole layer as it was: the replay slider's map */
         if (!parse_time(arg(c, "at"), wall_ms(), &lc.at_ms))
             return send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");

@@ -70,6 +70,8 @@ typedef struct feature {
     json_t *props;      /* the feature's properties, for layers */
     char *layer_head;   /* {"type":"Feature",...,"properties":{... without the closing braces */
     size_t layer_head_len;
+    char *slim_head; /* the same with the id alone (geo_layer_request.slim) */
+    size_t slim_head_len;
     char **series;
     char **series_json; /* each name as a JSON string, for the layers */
 } feature;
@@ -378,6 +380,7 @@ static void feature_free(GEOSContextHandle_t h, feature *f) {
     if (f->geom) GEOSGeom_destroy_r(h, f->geom);
     json_decref(f->props);
     free(f->layer_head);
+    free(f->slim_head);
     for (size_t i = 0; f->series && i < f->pub.n_series; i++) free(f->series[i]);
     free(f->series);
     for (size_t i = 0; f->series_json && i < f->pub.n_series; i++) free(f->series_json[i]);
@@ -475,6 +478,17 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
         if (txt && strlen(txt) >= 2) {
             f->layer_head_len = strlen(txt) - 2; /* drop "}}" */
             f->layer_head = txt;
+        } else {
+            free(txt);
+            problem(problems, file, feat, "out of memory");
+        }
+        o = json_pack("{s:s,s:s,s:n,s:{s:s}}", "type", "Feature", "id", f->pub.id, "geometry",
+                      "properties", "id", f->pub.id);
+        txt = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(o);
+        if (txt && strlen(txt) >= 2) {
+            f->slim_head_len = strlen(txt) - 2;
+            f->slim_head = txt;
         } else {
             free(txt);
             problem(problems, file, feat, "out of memory");
@@ -1087,7 +1101,10 @@ int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, siz
         if (!kept[i]) continue;
         if (!first) out_put(&b, ",", 1);
         first = false;
-        out_put(&b, f->layer_head, f->layer_head_len);
+        if (rq->slim)
+            out_put(&b, f->slim_head, f->slim_head_len);
+        else
+            out_put(&b, f->layer_head, f->layer_head_len);
         if (value_of && f->pub.n_series) {
             out_str(&b, ",\"values\":{");
             for (size_t s = 0; s < f->pub.n_series; s++, k++) {

@@ -194,6 +194,10 @@ typedef struct geo_layer_request {
     size_t (*extra)(void *ctx, size_t index, const geo_feature *f, const geo_value *values,
                     char *buf, size_t cap);
     void *ctx;
+    /* Each feature as {"type":"Feature","id":…,"geometry":null,"properties":
+     * {"id":…, values and extra}}: what a client that already has the
+     * features polls (a third of the detectors' layer). */
+    bool slim;
 } geo_layer_request;
 int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, size_t *len);
 

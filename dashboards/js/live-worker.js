@@ -5,7 +5,8 @@
 //
 //  - GET /api/v1/layers/gas_detector (values and most urgent alarm of each
 //    detector) every poll_ms; the first answer also gives the page the
-//    detectors themselves (ids, positions, properties);
+//    detectors themselves (ids, positions, properties), the later ones are
+//    slim (?slim=true: id, values and alarm alone, a third of the bytes);
 //  - GET /api/v1/layers/{tank,pipeline,aq_station,weather_station} every
 //    slow_ms: their alarms, and the wind;
 //  - GET /api/v1/ingest/status and /ingest/devices every health_ms, the
@@ -29,6 +30,7 @@ const alarmCode = (a) => {
 
 let cfg = null;
 let index = null; // detector id -> index, from the first answer
+let seriesOf = null; // index -> the detector's series (its first), from the first answer
 let prev = null; // {val, qual, alarm}
 let prevOther = new Map(); // id -> alarm code
 let paused = false;
@@ -94,7 +96,7 @@ async function get(path) {
 
 async function pollDetectors(stopped) {
   const t0 = performance.now();
-  const fc = await get('layers/gas_detector');
+  const fc = await get(index ? 'layers/gas_detector?slim=true' : 'layers/gas_detector');
   const t1 = performance.now();
   if (!fc || (index && stopped())) return;
   if (!index) {
@@ -102,6 +104,7 @@ async function pollDetectors(stopped) {
     const n = fc.features.length;
     const ids = new Array(n), lat = new Float64Array(n), lng = new Float64Array(n), props = new Array(n);
     index = new Map();
+    seriesOf = new Array(n);
     fc.features.forEach((f, i) => {
       const p = { ...f.properties };
       delete p.values;
@@ -110,6 +113,7 @@ async function pollDetectors(stopped) {
       lng[i] = f.geometry.coordinates[0];
       lat[i] = f.geometry.coordinates[1];
       props[i] = p;
+      seriesOf[i] = p.series && p.series[0];
       index.set(p.id, i);
     });
     prev = { val: new Float64Array(n).fill(NaN), qual: new Uint8Array(n), alarm: new Uint8Array(n) };
@@ -125,7 +129,7 @@ async function pollDetectors(stopped) {
     const p = f.properties;
     const i = index.get(p.id);
     if (i === undefined) continue;
-    const s = p.series && p.series[0];
+    const s = seriesOf[i];
     const v = s && p.values ? p.values[s] : null;
     const value = v ? v.value : NaN;
     const q = v ? v.quality : 0;

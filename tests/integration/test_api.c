@@ -450,7 +450,31 @@ static void test_layers(void **state) {
         }
     }
     assert_true(seen);
+    /* slim: the same features in the same order, id, values and alarm alone */
+    json_t *sl = get_ok("/api/v1/layers/gas_detector?slim=true", W.regul);
+    json_t *full = json_object_get(j, "features"), *slim = json_object_get(sl, "features");
+    assert_int_equal(json_array_size(slim), json_array_size(full));
+    json_array_foreach(slim, i, f) {
+        json_t *pr = json_object_get(f, "properties");
+        json_t *fp = json_object_get(json_array_get(full, i), "properties");
+        assert_true(json_is_null(json_object_get(f, "geometry")));
+        assert_string_equal(json_string_value(json_object_get(f, "id")),
+                            json_string_value(json_object_get(fp, "id")));
+        assert_string_equal(json_string_value(json_object_get(pr, "id")),
+                            json_string_value(json_object_get(fp, "id")));
+        assert_int_equal(json_object_size(pr), 3); /* id, values, alarm */
+        assert_int_equal(json_object_size(json_object_get(pr, "values")),
+                         json_object_size(json_object_get(fp, "values")));
+        assert_true(json_equal(json_object_get(pr, "alarm"), json_object_get(fp, "alarm")));
+    }
+    json_decref(sl);
     json_decref(j);
+    j = get_ok("/api/v1/layers/gas_detector?slim=true", W.e2); /* its own two alone */
+    assert_int_equal(count_features(j, NULL), 2);
+    json_array_foreach(json_object_get(j, "features"), i, f)
+        assert_memory_equal(json_string_value(json_object_get(f, "id")), "E002-", 5);
+    json_decref(j);
+    expect_error("GET", "/api/v1/layers/gas_detector?slim=yes", W.oper, NULL, 400, "bad_request");
     /* an enterprise sees its own features and the park's road, nothing of E001 */
     j = get_ok("/api/v1/layers/all", W.e2);
     assert_int_equal(count_features(j, "E001"), 0);
