@@ -502,13 +502,15 @@ static hist_status hist_snapshot_unlocked(hist *h, int64_t at_ms, const uint32_t
         }
         need_disk[i] = true;
         for (const head_window *w = s->windows; w && w->start_ms <= at_ms; w = w->next)
-            for (size_t j = 0; j < w->n; j++) /* arrival order: later wins ties */
-                if (w->ts[j] <= at_ms && (!out[i].present || w->ts[j] >= out[i].ts_ms))
+            for (size_t j = 0; j < w->n; j++) { /* arrival order: later wins ties */
+                int64_t ts = w->start_ms + w->off[j];
+                if (ts <= at_ms && (!out[i].present || ts >= out[i].ts_ms))
                     out[i] = (hist_value){.series = id,
                                           .present = true,
-                                          .ts_ms = w->ts[j],
+                                          .ts_ms = ts,
                                           .value = w->v[j],
                                           .quality = w->q[j]};
+            }
     }
     pthread_rwlock_unlock(&h->head_lock);
 

@@ -76,7 +76,7 @@ int head_window_sorted(const head_window *w, point_run *out) {
     if (point_run_reserve(out, out->n + w->n) != 0) return -1;
     size_t base = out->n;
     if (w->sorted) {
-        memcpy(out->ts + base, w->ts, w->n * sizeof *w->ts);
+        for (size_t i = 0; i < w->n; i++) out->ts[base + i] = w->start_ms + w->off[i];
         memcpy(out->v + base, w->v, w->n * sizeof *w->v);
         memcpy(out->q + base, w->q, w->n);
         out->n += w->n;
@@ -98,7 +98,7 @@ int head_window_sorted(const head_window *w, point_run *out) {
                    hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t a = lo, b = mid, k = lo;
             while (a < mid && b < hi)
-                tmp[k++] = w->ts[idx[b]] < w->ts[idx[a]] ? idx[b++] : idx[a++];
+                tmp[k++] = w->off[idx[b]] < w->off[idx[a]] ? idx[b++] : idx[a++];
             while (a < mid) tmp[k++] = idx[a++];
             while (b < hi) tmp[k++] = idx[b++];
         }
@@ -109,8 +109,9 @@ int head_window_sorted(const head_window *w, point_run *out) {
     size_t k = base;
     for (size_t i = 0; i < n; i++) {
         uint32_t j = idx[i];
-        if (k > base && out->ts[k - 1] == w->ts[j]) k--; /* later arrival wins */
-        out->ts[k] = w->ts[j];
+        int64_t ts = w->start_ms + w->off[j];
+        if (k > base && out->ts[k - 1] == ts) k--; /* later arrival wins */
+        out->ts[k] = ts;
         out->v[k] = w->v[j];
         out->q[k] = w->q[j];
         k++;
