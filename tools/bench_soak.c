@@ -61,7 +61,7 @@
 
 #include "geo/geo.h"
 #include "historian/historian.h"
-#include "tests/support/http.h"
+#include "common/httpclient.h"
 
 #ifndef PARKWATCH_TOOLS_DIR
 #define PARKWATCH_TOOLS_DIR "tools"

@@ -8,7 +8,7 @@
  *
  * What is checked is behaviour, never speed: while the disk is slow parkd
  * stays alive and connected (the broker never drops it), /healthz and the
- * API's last values and active alarms answer (within http.h's 10 s), data
+ * API's last values and active alarms answer (within httpclient.h's 10 s), data
  * keeps being stored and an alarm configured on a spiking series is still
  * raised; the spool backlog may grow (reported); once the disk is normal
  * the backlog drains to 0; at the end every reading the broker
@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "historian/historian.h"
-#include "tests/support/http.h"
+#include "common/httpclient.h"
 #include "tests/support/ledger.h"
 #include "tests/support/park.h"
 
@@ -113,7 +113,7 @@ static void slow_counts(const char *path, long long *syncs, long long *writes) {
     free(s);
 }
 
-/* GET path (10 s at most, http.h): its status, its JSON body (or NULL),
+/* GET path (10 s at most, httpclient.h): its status, its JSON body (or NULL),
  * and how long it took into *ms. */
 static json_t *get_json(int port, const char *path, const char *token, int *status, double *ms) {
     http_resp r;

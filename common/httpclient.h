@@ -1,8 +1,8 @@
 /*
- * http.h - a small HTTP/1.1 client for the integration tests of the JSON
- * API (parkd's libmicrohttpd server): one request per connection over plain
- * TCP to 127.0.0.1, server-sent event streams, and /usr/bin/curl for what
- * needs TLS. Header-only, libc only (the build's -D_GNU_SOURCE is needed).
+ * httpclient.h - a small HTTP/1.1 client for what talks to parkd's JSON
+ * API from outside (the integration tests, parkbench): one request per
+ * connection over plain TCP to 127.0.0.1, server-sent event streams, and
+ * /usr/bin/curl for what needs TLS. Header-only, libc only (the build's -D_GNU_SOURCE is needed).
  *
  *   http_resp r;
  *   assert_int_equal(http_get(port, "/api/v1/health", NULL, &r), 0);
@@ -19,8 +19,8 @@
  * EINVAL for bad arguments, ENOMEM. Sockets and pipes are close-on-exec,
  * so processes started meanwhile (proc.h) do not inherit them.
  */
-#ifndef PARKWATCH_TEST_HTTP_H
-#define PARKWATCH_TEST_HTTP_H
+#ifndef PARKWATCH_COMMON_HTTPCLIENT_H
+#define PARKWATCH_COMMON_HTTPCLIENT_H
 
 #include <arpa/inet.h>
 #include <errno.h>
