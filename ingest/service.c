@@ -33,8 +33,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -43,11 +41,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/mqttio.h"
 #include "historian/historian.h"
 #include "ingest/internal.h"
 
@@ -358,18 +356,6 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc) {
     if (rc != 0 && s->connack_ok) logf_(s, "connection lost: %s", mosquitto_strerror(rc));
 }
 
-/* libmosquitto writes each queued packet with its own send(), and without
- * Nagle each becomes a TCP segment that wakes the broker: a burst of 500
- * PUBACKs cost 500 segments. Corked, they leave together as the cork is
- * pulled, at once, so nothing waits. */
-static int write_corked(struct mosquitto *m, int fd) {
-    int on = 1, off = 0;
-    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-    int rc = mosquitto_loop_write(m, 1);
-    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-    return rc;
-}
-
 /* The spool could not take a message: the burst's PUBACKs must not leave. */
 static void spool_failure(ingest_service *s) {
     int e = errno;
@@ -437,11 +423,6 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     s->spooled_in_burst++;
 }
 
-static bool bytes_waiting(int fd) {
-    int n = 0;
-    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
-}
-
 static void *net_main(void *arg) {
     ingest_service *s = arg;
     struct mosquitto *m = s->mosq;
@@ -499,7 +480,7 @@ static void *net_main(void *arg) {
             do {
                 rc = mosquitto_loop_read(m, 1);
             } while (rc == MOSQ_ERR_SUCCESS && ++k < BURST_MAX && !s->spool_failed &&
-                     bytes_waiting(fd));
+                     mqttio_bytes_waiting(fd));
             /* The burst goes to the spool file in one write, before any of
              * its PUBACKs can leave in the write phase below. */
             if (!s->spool_failed && s->spooled_in_burst) {
@@ -524,7 +505,7 @@ static void *net_main(void *arg) {
             }
         }
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m))
-            rc = s->opt.port ? write_corked(m, fd) : mosquitto_loop_write(m, 1);
+            rc = s->opt.port ? mqttio_write_corked(m, fd) : mosquitto_loop_write(m, 1);
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
         /* After the burst's PUBACKs: they never wait for an HTTP caller. */
         spool_submissions(s);

@@ -78,8 +78,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <mosquitto.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -92,10 +90,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common/mqttio.h"
 
 #define MAX_ENT       999 /* ids E001..E999 */
 #define MAX_INFLIGHT  200 /* libmosquitto finds a PUBACK's message by a list walk */
@@ -1447,23 +1445,6 @@ static int load_credentials(const char *path) {
     return 0;
 }
 
-static bool bytes_waiting(int fd) {
-    int n = 0;
-    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
-}
-
-/* libmosquitto sends each queued packet with its own send(), and the
- * broker's receive of each segment is paid on these two cores (loopback)
- * and wakes it once per message. Corked, a turn of messages leaves in a few
- * segments as the cork is pulled, at once, so nothing waits for it. */
-static int write_corked(struct mosquitto *m, int fd) {
-    int on = 1, off = 0;
-    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-    int rc = mosquitto_loop_write(m, 1);
-    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-    return rc;
-}
-
 /* A connection's network thread. The publisher queues (threaded mode:
  * mosquitto_publish only queues) and wakes it once a turn; it reads every
  * PUBACK waiting, writes what is queued corked, and reconnects after a lost
@@ -1510,9 +1491,9 @@ static void *net_main(void *arg) {
         }
         if (rc == MOSQ_ERR_SUCCESS && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             do rc = mosquitto_loop_read(m, 1);
-            while (rc == MOSQ_ERR_SUCCESS && bytes_waiting(fd));
+            while (rc == MOSQ_ERR_SUCCESS && mqttio_bytes_waiting(fd));
         }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m)) rc = write_corked(m, fd);
+        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m)) rc = mqttio_write_corked(m, fd);
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
         if (rc == MOSQ_ERR_SUCCESS) {
             pthread_mutex_lock(&c->mu);
