@@ -358,20 +358,17 @@ size_t hist_series_count(hist *h) {
 
 /* ---- head ---- */
 
-static int window_grow(head_window *w, size_t cap);
-
-/* A new window, sized for as many points as the one before it held (a
- * steady series fills the same number each window: doubling from 64 left
- * 900 points a quarter of an hour in room for 1,024). */
+/* A new window. It grows as points come, doubling from 64, but stops once
+ * at as many as the window before it held (a steady series fills the same
+ * number each window: doubling alone left 900 points a quarter of an hour
+ * in room for 1,024). Not allocated at once: every series' new window would
+ * then take its full size while the last one still waits to be sealed. */
 static head_window *window_new(int64_t start, const head_window *before) {
     head_window *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->start_ms = start;
     w->sorted = true;
-    if (before && before->n > 64 && window_grow(w, before->n + before->n / 32 + 1) != 0) {
-        free(w);
-        return NULL;
-    }
+    if (before) w->expect = (uint32_t)(before->n + before->n / 64 + 1);
     return w;
 }
 
@@ -382,9 +379,9 @@ static void window_free(head_window *w) {
     free(w);
 }
 
-/* Room for cap points (0: the next size up). */
-static int window_grow(head_window *w, size_t cap) {
-    if (!cap) cap = w->cap ? w->cap + w->cap / 2 : 64;
+static int window_grow(head_window *w) {
+    size_t cap = w->cap ? w->cap * 2 : 64;
+    if (w->expect > w->cap && cap > w->expect) cap = w->expect;
     uint32_t *off = realloc(w->off, cap * sizeof *off);
     if (!off) return -1;
     w->off = off;
@@ -424,7 +421,7 @@ static int head_insert(hist *h, const hist_point *p) {
         w = nw;
         if (!nw->next) s->tail = nw;
     }
-    if (w->n == w->cap && window_grow(w, 0) != 0) return -1;
+    if (w->n == w->cap && window_grow(w) != 0) return -1;
     uint32_t off = (uint32_t)(p->ts_ms - start);
     if (w->n && off <= w->off[w->n - 1]) w->sorted = false;
     w->off[w->n] = off;

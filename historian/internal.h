@@ -27,6 +27,7 @@
 typedef struct head_window {
     int64_t start_ms;
     size_t n, cap;
+    uint32_t expect; /* points the window before held: where growth pauses */
     /* Arrival order; duplicates allowed, the later one wins. A point's time
      * is start_ms + off[i]: a window spans at most WINDOW_MAX_MS (7 days),
      * so 4 bytes, and a point of the head costs 13 bytes, not 17. */
