@@ -373,15 +373,39 @@ static head_window *window_new(int64_t start, const head_window *before) {
 }
 
 static void window_free(head_window *w) {
+    if (!w) return;
     free(w->off);
     free(w->v);
     free(w->q);
     free(w);
 }
 
-static int window_grow(head_window *w) {
+/* A window leaves the head: its arrays become the series' spare. */
+static void window_retire(series_state *s, head_window *w) {
+    if (w->cap <= 64) {
+        window_free(w);
+        return;
+    }
+    window_free(s->spare);
+    w->n = 0;
+    w->next = NULL;
+    s->spare = w;
+}
+
+static int window_grow(series_state *s, head_window *w) {
     size_t cap = w->cap ? w->cap * 2 : 64;
     if (w->expect > w->cap && cap > w->expect) cap = w->expect;
+    head_window *sp = s->spare;
+    if (sp && sp->cap >= cap) { /* move into the spare's arrays */
+        memcpy(sp->off, w->off, w->n * sizeof *w->off);
+        memcpy(sp->v, w->v, w->n * sizeof *w->v);
+        memcpy(sp->q, w->q, w->n);
+        free(w->off), free(w->v), free(w->q);
+        w->off = sp->off, w->v = sp->v, w->q = sp->q, w->cap = sp->cap;
+        free(sp);
+        s->spare = NULL;
+        return 0;
+    }
     uint32_t *off = realloc(w->off, cap * sizeof *off);
     if (!off) return -1;
     w->off = off;
@@ -421,7 +445,7 @@ static int head_insert(hist *h, const hist_point *p) {
         w = nw;
         if (!nw->next) s->tail = nw;
     }
-    if (w->n == w->cap && window_grow(w) != 0) return -1;
+    if (w->n == w->cap && window_grow(s, w) != 0) return -1;
     uint32_t off = (uint32_t)(p->ts_ms - start);
     if (w->n && off <= w->off[w->n - 1]) w->sorted = false;
     w->off[w->n] = off;
@@ -509,7 +533,7 @@ static hist_status write_head(hist *h, const uint32_t *series, size_t n_series, 
             if (closed || all_dirty) w->dirty = false;
             if (closed) {
                 *link = w->next;
-                window_free(w);
+                window_retire(s, w);
             } else {
                 s->tail = w;
                 link = &w->next;
@@ -943,6 +967,7 @@ hist_status hist_close(hist *h, hist_error *err) {
             next = w->next;
             window_free(w);
         }
+        window_free(s->spare);
         free(s->name);
         free(s->unit);
         free(s->description);

@@ -43,6 +43,10 @@ typedef struct series_state {
     int64_t window_ms; /* chunk window: fixed at creation, keys depend on it */
     head_window *windows;
     head_window *tail; /* newest window: in-order points go straight to it */
+    /* The arrays of the window sealed last, empty, for the next one to
+     * grow into: a steady series then moves between two allocations, its
+     * full window's and a small one's, and leaves no holes in the heap. */
+    head_window *spare;
     int64_t max_ts_ms; /* largest timestamp ever appended (sealing clock) */
     hist_value last;
     uint32_t touched_batch; /* stamp of the last append batch that touched it */

@@ -302,6 +302,7 @@ int bench_alarms(int argc, char **argv); /* bench_ingest.c */
 int bench_api(int argc, char **argv);    /* bench_api.c */
 int bench_views(int argc, char **argv);  /* bench_views.c */
 int bench_soak(int argc, char **argv);   /* bench_soak.c */
+int bench_head(int argc, char **argv);   /* bench_head.c */
 
 static void usage(void) {
     fprintf(
@@ -309,15 +310,17 @@ static void usage(void) {
         "usage: parkbench historian [-S series] [-D seconds] [--sync batch|interval|none]\n"
         "                           [--batch points] [--dir DIR] [--keep]\n"
         "       parkbench ingest [--per-message N] [--seconds S] [--format json|neuron|lineproto]\n"
-        "                        [--ack-after write|fsync] [--backlog] [--dir DIR] [--keep]\n"
+        "                        [--ack-after write|fsync] [--backlog] [--tcp] [--dir DIR] "
+        "[--keep]\n"
         "       parkbench peers --dir DIR [-S series] [-D seconds]\n"
         "       parkbench geo [--scale N] [--dir DIR]\n"
         "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
-        "       parkbench alarms [--rules N] [--seconds S]\n"
+        "       parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
         "       parkbench api [--seconds S] [--connections C] [--ingest-rate N] [--hz H] "
         "[--keep]\n"
         "       parkbench soak [--minutes M] [--rate points/s] [--qps Q] [--warmup S] [--dir DIR] "
-        "[--keep]\n");
+        "[--keep]\n"
+        "       parkbench head [-S series] [--minutes M] [--dir DIR]\n");
 }
 
 int main(int argc, char **argv) {
@@ -333,6 +336,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "api")) return bench_api(argc - 2, argv + 2);
     if (!strcmp(argv[1], "views")) return bench_views(argc - 2, argv + 2);
     if (!strcmp(argv[1], "soak")) return bench_soak(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "head")) return bench_head(argc - 2, argv + 2);
     usage();
     return 2;
 }
