@@ -56,13 +56,13 @@ int bench_head(int argc, char **argv) {
         return 1;
     }
     hist_series_def *defs = calloc((size_t)n, sizeof *defs);
-    char(*names)[32] = calloc((size_t)n, 32);
+    char(*names)[48] = calloc((size_t)n, 48);
     uint32_t *ids = calloc((size_t)n, sizeof *ids);
     hist_point *pts = calloc((size_t)n, sizeof *pts);
     int rc = 1;
     if (!defs || !names || !ids || !pts) goto out;
     for (long i = 0; i < n; i++) {
-        snprintf(names[i], 32, "E%03ld/tx-%02ld/AI%06ld", 1 + i % 50, i % 20, i);
+        snprintf(names[i], 48, "E%03ld/tx-%02ld/AI%06ld", 1 + i % 50, i % 20, i);
         defs[i] = (hist_series_def){.name = names[i], .interval_ms = 1000};
     }
     if (hist_series_ensure(h, defs, (size_t)n, ids, &err) != HIST_OK) {
