@@ -397,9 +397,11 @@ static int window_grow(series_state *s, head_window *w) {
     if (w->expect > w->cap && cap > w->expect) cap = w->expect;
     head_window *sp = s->spare;
     if (sp && sp->cap >= cap) { /* move into the spare's arrays */
-        memcpy(sp->off, w->off, w->n * sizeof *w->off);
-        memcpy(sp->v, w->v, w->n * sizeof *w->v);
-        memcpy(sp->q, w->q, w->n);
+        if (w->n) {
+            memcpy(sp->off, w->off, w->n * sizeof *w->off);
+            memcpy(sp->v, w->v, w->n * sizeof *w->v);
+            memcpy(sp->q, w->q, w->n);
+        }
         free(w->off), free(w->v), free(w->q);
         w->off = sp->off, w->v = sp->v, w->q = sp->q, w->cap = sp->cap;
         free(sp);
