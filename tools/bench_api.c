@@ -112,18 +112,6 @@ static bool file_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
-
 static int connect_local(int port, int timeout_s) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
@@ -138,12 +126,6 @@ static int connect_local(int port, int timeout_s) {
         return -1;
     }
     return fd;
-}
-
-static bool port_open(int port) {
-    int fd = connect_local(port, 1);
-    if (fd >= 0) close(fd);
-    return fd >= 0;
 }
 
 /* One GET, Connection: close: the status (or -1) and the body (malloc'd). */
@@ -604,45 +586,13 @@ static int bench(run *r, double *figures) {
             o->range_series, o->range_series * 86400, mono() - tw);
 
     /* A read-only token for the whole park. */
-    char tokfile[PATH_MAX + 32], tokout[PATH_MAX + 32], tokerr[PATH_MAX + 32], ctl[PATH_MAX + 16];
-    snprintf(tokfile, sizeof tokfile, "%s/tokens.json", r->data);
-    snprintf(tokout, sizeof tokout, "%s/token.out", r->dir);
-    snprintf(tokerr, sizeof tokerr, "%s/token.err", r->dir);
-    snprintf(ctl, sizeof ctl, "%s/parkctl", r->bindir);
-    char *targv[] = {ctl,      "token",     "create", "--file",    tokfile,
-                     "--role", "regulator", "--name", "parkbench", NULL};
-    pid_t tp = spawn(-1, targv, tokout, tokerr);
-    int trc = tp > 0 ? wait_for(-1, tp, 30) : -1;
-    char *tok = slurp(tokout, NULL);
-    if (trc != 0 || !tok || strlen(tok) < 8 || strlen(tok) >= sizeof r->token) {
-        char *e = slurp(tokerr, NULL);
-        fprintf(stderr, "parkbench api: parkctl token create failed: %s\n", e ? e : "");
-        free(e), free(tok);
+    if (make_token(r->bindir, r->data, r->dir, "parkbench", r->token, sizeof r->token,
+                   "parkbench api") != 0)
         goto out;
-    }
-    tok[strcspn(tok, "\r\n")] = 0;
-    snprintf(r->token, sizeof r->token, "%s", tok);
-    free(tok);
 
-    /* mosquitto */
-    int port = free_port();
-    char conf[PATH_MAX + 32], mlog[PATH_MAX + 32];
-    snprintf(conf, sizeof conf, "%s/mosquitto.conf", r->dir);
-    snprintf(mlog, sizeof mlog, "%s/mosquitto.log", r->dir);
-    FILE *f = fopen(conf, "w");
-    if (!f) goto out;
-    fprintf(f,
-            "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "max_queued_messages 0\nmax_inflight_messages 1000\nset_tcp_nodelay true\n",
-            port);
-    fclose(f);
-    char *bargv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
-    spawn(P_BROKER, bargv, mlog, NULL);
-    for (int i = 0; i < 500 && !port_open(port) && !g_signal; i++) sleep_ms(10);
-    if (!port_open(port)) {
-        fprintf(stderr, "parkbench api: mosquitto did not start (see %s)\n", mlog);
-        goto out;
-    }
+    int port = start_broker(P_BROKER, r->dir, "parkbench api");
+    if (port < 0) goto out;
+    FILE *f;
 
     /* parkd, its API on a port of its choosing */
     char pconf[PATH_MAX + 32], plog[PATH_MAX + 32], stats[PATH_MAX + 32], parkd[PATH_MAX + 16];
@@ -665,25 +615,8 @@ static int bench(run *r, double *figures) {
     fclose(f);
     char *pargv[] = {parkd, "--config", pconf, "--stats-file", stats, NULL};
     spawn(P_PARKD, pargv, plog, NULL);
-    r->api_port = 0;
-    bool connected = false;
-    for (int i = 0; i < 3000 && !g_signal && (!r->api_port || !connected); i++) {
-        char *lg = slurp(plog, NULL);
-        const char *p = lg ? strstr(lg, "api on port ") : NULL;
-        if (p) r->api_port = atoi(p + 12);
-        free(lg);
-        char *st = slurp(stats, NULL);
-        connected = st && strstr(st, "\"connected\": true");
-        free(st);
-        if (reap(P_PARKD, g_pid[P_PARKD], true) != -1) break;
-        sleep_ms(10);
-    }
-    if (!r->api_port || !connected) {
-        char *lg = slurp(plog, NULL);
-        fprintf(stderr, "parkbench api: parkd did not start: %s\n", lg ? lg : "");
-        free(lg);
-        goto out;
-    }
+    r->api_port = wait_parkd(P_PARKD, plog, stats, 3000, "parkbench api");
+    if (r->api_port < 0) goto out;
     fprintf(stderr, "parkbench api: mosquitto on %d, parkd api on %d, data in %s\n", port,
             r->api_port, r->data);
     r->sf.path = strdup(stats);
@@ -853,10 +786,7 @@ int bench_api(int argc, char **argv) {
     }
     static run r;
     r.o = &o;
-    ssize_t n = readlink("/proc/self/exe", r.bindir, sizeof r.bindir - 1);
-    if (n <= 0) return 1;
-    r.bindir[n] = 0;
-    *strrchr(r.bindir, '/') = 0;
+    if (bench_bindir(r.bindir, sizeof r.bindir) != 0) return 1;
     if (o.dir_arg) {
         snprintf(r.dir, sizeof r.dir, "%s", o.dir_arg);
         if (mkdir(r.dir, 0755) != 0 && errno != EEXIST) {
@@ -882,12 +812,7 @@ int bench_api(int argc, char **argv) {
         }
     }
     snprintf(r.data, sizeof r.data, "%s/data", r.dir);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    catch_signals();
 
     double fig[9] = {0};
     int rc = bench(&r, fig);

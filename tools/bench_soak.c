@@ -506,62 +506,15 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
             ns, tags_per_ent, total, S->qps, o->minutes);
 
     /* A regulator token (reads the whole park). */
-    char data[PATH_MAX + 16], tokfile[PATH_MAX + 64], tokout[PATH_MAX + 64], tokerr[PATH_MAX + 64],
-        ctl[PATH_MAX + 16];
+    char data[PATH_MAX + 16];
     snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(tokerr, sizeof tokerr, "%s/token.err", dir);
-    snprintf(tokfile, sizeof tokfile, "%s/tokens.json", data);
-    snprintf(tokout, sizeof tokout, "%s/token.out", dir);
-    snprintf(ctl, sizeof ctl, "%s/parkctl", bindir);
-    if (mkdir(data, 0755) != 0) goto out;
-    char *targv[] = {ctl,      "token",     "create", "--file", tokfile,
-                     "--role", "regulator", "--name", "soak",   NULL};
-    pid_t tp = spawn(-1, targv, tokout, tokerr);
-    int trc = tp > 0 ? wait_for(-1, tp, 30) : -1;
-    char *tok = slurp(tokout, NULL);
-    if (trc != 0 || !tok || strlen(tok) < 8 || strlen(tok) >= sizeof S->token) {
-        char *e = slurp(tokerr, NULL);
-        fprintf(stderr, "parkbench soak: parkctl token create failed: %s\n", e ? e : "");
-        free(e), free(tok);
+    if (mkdir(data, 0755) != 0 ||
+        make_token(bindir, data, dir, "soak", S->token, sizeof S->token, "parkbench soak") != 0)
         goto out;
-    }
-    tok[strcspn(tok, "\r\n")] = 0;
-    snprintf(S->token, sizeof S->token, "%s", tok);
-    free(tok);
 
-    /* mosquitto */
-    int port = 0;
-    {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof a;
-        if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-            getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-            port = ntohs(a.sin_port);
-        if (fd >= 0) close(fd);
-    }
-    char conf[PATH_MAX + 32], mlog[PATH_MAX + 32];
-    snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
-    snprintf(mlog, sizeof mlog, "%s/mosquitto.log", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f || port <= 0) goto out;
-    fprintf(f,
-            "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "max_queued_messages 0\nmax_inflight_messages 1000\nset_tcp_nodelay true\n",
-            port);
-    fclose(f);
-    char *bargv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
-    spawn(P_BROKER, bargv, mlog, NULL);
-    int fd = -1;
-    for (int i = 0; i < 500 && fd < 0 && !g_signal; i++) {
-        fd = http__connect(port, http__deadline(1000));
-        if (fd < 0) sleep_s(0.01);
-    }
-    if (fd < 0) {
-        fprintf(stderr, "parkbench soak: mosquitto did not start (see %s)\n", mlog);
-        goto out;
-    }
-    close(fd);
+    int port = start_broker(P_BROKER, dir, "parkbench soak");
+    if (port < 0) goto out;
+    FILE *f;
 
     /* parkd: the layout, the pipeline rules, the API on a port of its choosing */
     char pconf[PATH_MAX + 32], plog[PATH_MAX + 32], stats[PATH_MAX + 32], parkd[PATH_MAX + 16];
@@ -586,24 +539,8 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
     fclose(f);
     char *pargv[] = {parkd, "--config", pconf, "--stats-file", stats, NULL};
     spawn(P_PARKD, pargv, plog, NULL);
-    bool connected = false;
-    for (int i = 0; i < 6000 && !g_signal && (!S->api_port || !connected); i++) {
-        char *lg = slurp(plog, NULL);
-        const char *p = lg ? strstr(lg, "api on port ") : NULL;
-        if (p) S->api_port = atoi(p + 12);
-        free(lg);
-        char *st = slurp(stats, NULL);
-        connected = st && strstr(st, "\"connected\": true");
-        free(st);
-        if (reap(P_PARKD, g_pid[P_PARKD], true) != -1) break;
-        sleep_s(0.01);
-    }
-    if (!S->api_port || !connected) {
-        char *lg = slurp(plog, NULL);
-        fprintf(stderr, "parkbench soak: parkd did not start: %s\n", lg ? lg : "");
-        free(lg);
-        goto out;
-    }
+    S->api_port = wait_parkd(P_PARKD, plog, stats, 6000, "parkbench soak");
+    if (S->api_port < 0) goto out;
     pid_t parkd_pid = g_pid[P_PARKD];
 
     /* The ledger FIFO and its reader, then parksim with the incidents. */
@@ -851,10 +788,7 @@ int bench_soak(int argc, char **argv) {
     }
     if (o.warmup > o.minutes * 30) o.warmup = o.minutes * 30; /* half the run at most */
     char bindir[PATH_MAX], dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
-    if (n <= 0) return 1;
-    bindir[n] = 0;
-    *strrchr(bindir, '/') = 0;
+    if (bench_bindir(bindir, sizeof bindir) != 0) return 1;
     if (o.dir_arg) {
         snprintf(dir, sizeof dir, "%s", o.dir_arg);
         if (mkdir(dir, 0755) != 0) {
@@ -870,12 +804,7 @@ int bench_soak(int argc, char **argv) {
             return 1;
         }
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    catch_signals();
 
     static soak S;
     S.qps = o.qps;
