@@ -879,7 +879,8 @@ static int states_at(alert_engine *e, int64_t at_ms, last_state *s) {
 int alert_active_at(alert_engine *e, int64_t at_ms, alert_status **out, size_t *n) {
     last_state s = {0};
     pthread_mutex_lock(&e->mu);
-    int rc = states_at(e, at_ms + 1, &s);
+    /* at_ms comes from a caller's request: no overflow past the end of time */
+    int rc = states_at(e, at_ms < INT64_MAX / 2 ? at_ms + 1 : INT64_MAX / 2, &s);
     pthread_mutex_unlock(&e->mu);
     size_t k = 0;
     for (size_t i = 0; rc == 0 && i < s.n; i++)
@@ -924,15 +925,22 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
 #define CHATTER_WINDOW_MS 60000
 #define CHATTER_RAISES    3
 #define STANDING_MS       (24 * 3600 * 1000LL)
+#define KPI_MAX_WINDOWS   (80000LL) /* 10-minute windows: about 555 days */
 
 int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *enterprise,
                    alert_kpis *out) {
     memset(out, 0, sizeof *out);
-    if (to_ms <= from_ms) return -1;
+    /* The caller's range is not trusted: a span that overflows, or more
+     * windows than a year and a half holds, is refused before anything is
+     * sized by it. */
+    int64_t span;
+    if (to_ms <= from_ms || __builtin_sub_overflow(to_ms, from_ms, &span) ||
+        span > KPI_MAX_WINDOWS * TEN_MIN_MS)
+        return -1;
     alert_event *ev;
     size_t n;
     if (alert_journal_range(e, from_ms, to_ms, &ev, &n) != 0) return -1;
-    size_t windows = (size_t)((to_ms - from_ms + TEN_MIN_MS - 1) / TEN_MIN_MS);
+    size_t windows = (size_t)((span + TEN_MIN_MS - 1) / TEN_MIN_MS);
     pthread_mutex_lock(&e->mu);
     size_t n_rules = e->n_rules;
     uint64_t *bucket = calloc(windows, sizeof *bucket), *per_rule = calloc(n_rules + 1, 8);
@@ -946,6 +954,7 @@ int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *
             continue;
         if (x->rule >= n_rules) continue; /* a rule this configuration no longer has */
         if (enterprise && strcmp(e->rules[x->rule].enterprise, enterprise)) continue;
+        if (x->ts_ms < from_ms || x->ts_ms >= to_ms) continue;
         out->alarms++;
         bucket[(x->ts_ms - from_ms) / TEN_MIN_MS]++;
         per_rule[x->rule]++;
@@ -959,7 +968,7 @@ int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *
         if (bucket[w] > FLOOD_PER_10MIN) out->flood_windows++;
     }
     out->windows = windows;
-    out->per_10min_avg = (double)out->alarms * TEN_MIN_MS / (double)(to_ms - from_ms);
+    out->per_10min_avg = (double)out->alarms * TEN_MIN_MS / (double)span;
     out->flood_time_pct = windows ? 100.0 * (double)out->flood_windows / (double)windows : 0;
     for (size_t r = 0; rc == 0 && r < n_rules; r++) {
         out->chattering_rules += chatter[r];
@@ -976,7 +985,8 @@ int alert_kpis_get(alert_engine *e, int64_t from_ms, int64_t to_ms, const char *
     for (size_t r = 0; rc == 0 && r < n_rules; r++) {
         const rule_state *s = &e->rules[r];
         if (enterprise && strcmp(s->enterprise, enterprise)) continue;
-        if (s->active && to_ms - s->since_ms > STANDING_MS) out->standing_alarms++;
+        if (s->active && to_ms > s->since_ms && to_ms - s->since_ms > STANDING_MS)
+            out->standing_alarms++;
     }
     pthread_mutex_unlock(&e->mu);
     free(bucket);

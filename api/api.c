@@ -12,6 +12,9 @@
  * streams lock.
  */
 #include "api/api.h"
+#include "api/guard.h"
+#include "api/params.h"
+#include "api/tickets.h"
 
 #include "common/numfmt.h"
 #include "common/textbuf.h"
@@ -23,6 +26,7 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -76,18 +80,19 @@ enum {
     R_INCIDENTS,
     R_INCIDENT,
     R_ADMIN_BACKUP,
+    R_STREAM_TICKET,
     R_STATIC,
     R_OTHER,
     R_COUNT
 };
 static const char *const route_names[R_COUNT] = {
-    "healthz",      "metrics",      "openapi",       "whoami",        "series",
-    "series_raw",   "series_range", "last",          "layers",        "layer",
-    "alarms",       "alarm_rules",  "alarm_journal", "alarm_kpis",    "alarm_action",
-    "alarm_stream", "live_stream",  "replay_state",  "replay_stream", "ingest_status",
-    "dead_letters", "devices",      "ingest_post",   "view_risk",     "view_risk_source",
-    "view_aqi",     "view_idw",     "view_toxic",    "incidents",     "incident",
-    "admin_backup", "static",       "other"};
+    "healthz",      "metrics",       "openapi",       "whoami",        "series",
+    "series_raw",   "series_range",  "last",          "layers",        "layer",
+    "alarms",       "alarm_rules",   "alarm_journal", "alarm_kpis",    "alarm_action",
+    "alarm_stream", "live_stream",   "replay_state",  "replay_stream", "ingest_status",
+    "dead_letters", "devices",       "ingest_post",   "view_risk",     "view_risk_source",
+    "view_aqi",     "view_idw",      "view_toxic",    "incidents",     "incident",
+    "admin_backup", "stream_ticket", "static",        "other"};
 
 typedef struct route_stats {
     atomic_uint_fast64_t requests, errors_4xx, errors_5xx, sum_us;
@@ -105,6 +110,7 @@ typedef struct stream stream;
 struct stream {
     api_server *srv;
     struct MHD_Connection *conn;
+    int fd; /* the client's socket, polled for a hang-up while suspended */
     int kind;
     api_token_info tok;
     char *pend;
@@ -163,6 +169,9 @@ struct api_server {
     api_token_store *tokens;
     route_stats routes[R_COUNT];
     atomic_uint_fast64_t rate_limited;
+    api_guard *guard;     /* each request head's total time limit */
+    api_tickets *tickets; /* ?ticket= for the event streams */
+    atomic_uint_fast64_t streams_revoked, streams_hung_up, streams_refused;
     /* streams */
     pthread_mutex_t smu;
     stream *streams;
@@ -380,85 +389,24 @@ static const char *arg(struct MHD_Connection *c, const char *name) {
     return v && *v ? v : NULL;
 }
 
-/* A time: milliseconds since 1970, or an offset from now ("-1h", "-30m",
- * "-2d", "-10s"), or "now". */
+/* The request's numbers: api/params.c checks grammar and range once. */
 static bool parse_time(const char *s, int64_t now, int64_t *out) {
-    if (!s) return false;
-    if (!strcmp(s, "now")) {
-        *out = now;
-        return true;
-    }
-    char *end;
-    errno = 0;
-    if (s[0] == '-' && s[1] && !isdigit((unsigned char)s[strlen(s) - 1])) {
-        double v = strtod(s + 1, &end);
-        int64_t unit = 0;
-        if (!strcmp(end, "ms"))
-            unit = 1;
-        else if (!strcmp(end, "s"))
-            unit = 1000;
-        else if (!strcmp(end, "m"))
-            unit = 60000;
-        else if (!strcmp(end, "h"))
-            unit = 3600000;
-        else if (!strcmp(end, "d"))
-            unit = 86400000;
-        if (!unit || end == s + 1 || !(v >= 0) || v > 1e7) return false;
-        *out = now - (int64_t)(v * (double)unit);
-        return true;
-    }
-    long long v = strtoll(s, &end, 10);
-    if (*end || errno || end == s) return false;
-    *out = v;
-    return true;
+    return api_parse_time(s, now, out);
 }
 
-/* A duration: "60000", "500ms", "10s", "1m", "1h", "1d". */
 static bool parse_duration(const char *s, int64_t *out) {
-    if (!s) return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    int64_t unit = 0;
-    if (!*end || !strcmp(end, "ms"))
-        unit = 1;
-    else if (!strcmp(end, "s"))
-        unit = 1000;
-    else if (!strcmp(end, "m"))
-        unit = 60000;
-    else if (!strcmp(end, "h"))
-        unit = 3600000;
-    else if (!strcmp(end, "d"))
-        unit = 86400000;
-    if (!unit || end == s || errno || !(v > 0) || v * (double)unit > 1e13) return false;
-    *out = (int64_t)(v * (double)unit);
-    return *out > 0;
+    return api_parse_duration(s, out);
 }
 
 static bool parse_size(const char *s, size_t *out) {
-    if (!s) return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno || end == s || s[0] == '-') return false;
+    uint64_t v;
+    if (!api_parse_count(s, 0, SIZE_MAX, &v)) return false;
     *out = (size_t)v;
     return true;
 }
 
-/* Splits a comma-separated list in place; returns the count (at most cap). */
 static size_t split_list(char *s, char **out, size_t cap, bool *overflow) {
-    size_t n = 0;
-    *overflow = false;
-    char *save = NULL;
-    for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!*tok) continue;
-        if (n == cap) {
-            *overflow = true;
-            break;
-        }
-        out[n++] = tok;
-    }
-    return n;
+    return api_split_list(s, out, cap, overflow);
 }
 
 /* ---- access ---- */
@@ -1930,8 +1878,21 @@ static enum MHD_Result h_metrics(req *r, struct MHD_Connection *c) {
         "# TYPE parkwatch_http_streams gauge\nparkwatch_http_streams %zu\n"
         "# HELP parkwatch_http_rate_limited_total Requests refused by the per-token rate limit.\n"
         "# TYPE parkwatch_http_rate_limited_total counter\nparkwatch_http_rate_limited_total "
-        "%llu\n",
-        streams, (unsigned long long)s->rate_limited);
+        "%llu\n"
+        "# HELP parkwatch_http_streams_ended_total Streams ended by the server, by reason.\n"
+        "# TYPE parkwatch_http_streams_ended_total counter\n"
+        "parkwatch_http_streams_ended_total{reason=\"token_revoked\"} %llu\n"
+        "parkwatch_http_streams_ended_total{reason=\"client_gone\"} %llu\n"
+        "# HELP parkwatch_http_streams_refused_total Streams refused: no slot for the token.\n"
+        "# TYPE parkwatch_http_streams_refused_total counter\n"
+        "parkwatch_http_streams_refused_total %llu\n"
+        "# HELP parkwatch_http_head_timeouts_total Connections closed because a request's head\n"
+        "# took longer than head_timeout to arrive.\n"
+        "# TYPE parkwatch_http_head_timeouts_total counter\n"
+        "parkwatch_http_head_timeouts_total %llu\n",
+        streams, (unsigned long long)s->rate_limited, (unsigned long long)s->streams_revoked,
+        (unsigned long long)s->streams_hung_up, (unsigned long long)s->streams_refused,
+        (unsigned long long)api_guard_timeouts(s->guard));
     tb_printf(&b,
               "# HELP parkwatch_http_layer_renders_total Live layers rendered.\n"
               "# TYPE parkwatch_http_layer_renders_total counter\n"
@@ -2128,12 +2089,32 @@ static enum MHD_Result start_stream(req *r, struct MHD_Connection *c, stream *st
     st->conn = c;
     st->tok = r->tok;
     st->last_beat_ms = wall_ms();
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    st->fd = ci ? ci->connect_fd : -1;
+    /* Slots: max_streams in all, max_streams_per_token for one token, and
+     * the last streams_reserved for admin and operator tokens, so that no
+     * enterprise can take the command centre's alarm stream. */
+    bool command = r->tok.role == API_ROLE_ADMIN || r->tok.role == API_ROLE_OPERATOR;
     pthread_mutex_lock(&s->smu);
-    if (s->n_streams >= s->o.max_streams || s->stopping) {
+    size_t mine = 0;
+    for (stream *o = s->streams; o; o = o->next) mine += !strcmp(o->tok.id, r->tok.id);
+    size_t open_to_me = command || s->o.max_streams <= s->o.streams_reserved
+                            ? s->o.max_streams
+                            : s->o.max_streams - s->o.streams_reserved;
+    const char *full = s->stopping                          ? "the server is stopping"
+                       : s->n_streams >= open_to_me         ? "too many open streams (max_streams)"
+                       : mine >= s->o.max_streams_per_token ? "this token has too many open "
+                                                              "streams (max_streams_per_token)"
+                                                            : NULL;
+    if (full) {
         pthread_mutex_unlock(&s->smu);
         stream_release(st);
-        return send_error(r, c, 503, "unavailable", "too many open streams (max_streams %zu)",
-                          s->o.max_streams);
+        s->streams_refused++;
+        if (!s->stopping && mine >= s->o.max_streams_per_token)
+            return send_error(r, c, 429, "rate_limited", "%s: %zu", full,
+                              s->o.max_streams_per_token);
+        return send_error(r, c, 503, "unavailable", "%s", full);
     }
     st->next = s->streams;
     if (s->streams) s->streams->prev = st;
@@ -2243,9 +2224,7 @@ static enum MHD_Result h_replay_stream(req *r, struct MHD_Connection *c) {
     if (want_range(r, c, &from, &to, &sent)) return sent;
     double speed = 1;
     if (arg(c, "speed")) {
-        char *end;
-        speed = strtod(arg(c, "speed"), &end);
-        if (*end || !(speed >= 0) || speed > 1e6)
+        if (!api_parse_real(arg(c, "speed"), 0, 1e6, &speed))
             return send_error(r, c, 400, "bad_request", "speed: 0 (no pacing) to 1000000");
     }
     series_set ss;
@@ -2427,8 +2406,55 @@ static void pump_replay(stream *st, int64_t now) {
     free(b.p);
 }
 
+/* Ends streams whose token was revoked or expired, once a second. The
+ * token store may reread its file, so the check runs without the streams
+ * lock: the ids are copied under it, checked outside, and the streams of
+ * the refused ones ended under it again. Called and returns with smu held. */
+static void end_revoked_locked(api_server *s, int64_t now) {
+    size_t n = 0, cap = s->n_streams;
+    char(*ids)[17] = cap ? malloc(cap * sizeof *ids) : NULL;
+    for (stream *st = s->streams; ids && st && n < cap; st = st->next)
+        if (!st->done) memcpy(ids[n++], st->tok.id, sizeof ids[0]);
+    pthread_mutex_unlock(&s->smu);
+    bool *bad = n ? calloc(n, sizeof *bad) : NULL;
+    size_t n_bad = 0;
+    for (size_t i = 0; bad && i < n; i++)
+        n_bad += bad[i] = !api_token_store_valid(s->tokens, ids[i], now);
+    pthread_mutex_lock(&s->smu);
+    for (stream *st = s->streams; n_bad && st; st = st->next) {
+        if (st->done) continue;
+        for (size_t i = 0; i < n; i++) {
+            if (!bad[i] || strcmp(ids[i], st->tok.id)) continue;
+            static const char gone[] =
+                "event: revoked\ndata: {\"reason\":\"the token was revoked or expired\"}\n\n";
+            stream_push_locked(st, gone, sizeof gone - 1);
+            stream_end_locked(st);
+            s->streams_revoked++;
+            break;
+        }
+    }
+    free(bad);
+    free(ids);
+}
+
+/* A suspended stream is not read by libmicrohttpd, so a client that went
+ * away would hold its slot until the next heartbeat fails (15 s): its
+ * socket is polled for the hang-up instead, and the stream ended at once.
+ * Streams lock held. */
+static void end_hung_up_locked(api_server *s) {
+    for (stream *st = s->streams; st; st = st->next) {
+        if (st->done || !st->suspended || st->fd < 0) continue;
+        struct pollfd p = {.fd = st->fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            stream_end_locked(st);
+            s->streams_hung_up++;
+        }
+    }
+}
+
 static void *pump_main(void *arg) {
     api_server *s = arg;
+    int64_t next_second = 0;
     pthread_mutex_lock(&s->smu);
     while (!s->stopping) {
         struct timespec ts;
@@ -2449,9 +2475,26 @@ static void *pump_main(void *arg) {
                 st->last_beat_ms = now;
             }
         }
+        end_hung_up_locked(s);
+        if (now >= next_second) {
+            next_second = now + 1000;
+            end_revoked_locked(s, now);
+            api_guard_sweep(s->guard, api_guard_now_ms());
+        }
     }
     pthread_mutex_unlock(&s->smu);
     return NULL;
+}
+
+/* POST /api/v1/stream-tickets: a one-use ticket for opening an event
+ * stream without the token in its URL (api/tickets.h). */
+static enum MHD_Result h_stream_ticket(req *r, struct MHD_Connection *c) {
+    char t[API_TICKET_LEN + 1];
+    int64_t expires;
+    if (api_ticket_issue(r->srv->tickets, &r->tok, wall_ms(), t, &expires) != 0)
+        return send_error(r, c, 500, "internal", "no randomness for a ticket");
+    return send_json(r, c, 201,
+                     json_pack("{s:s,s:I}", "ticket", t, "expires_ms", (json_int_t)expires));
 }
 
 /* ---- the views (views.h): risk, environment, emergency ---- */
@@ -2573,6 +2616,19 @@ static enum MHD_Result h_incidents(req *r, struct MHD_Connection *c, bool post) 
     json_t *b;
     enum MHD_Result sent;
     if (want_body_object(r, c, false, &b, &sent)) return sent;
+    static const char *const numbers[] = {"lon", "lat", "release_kg_s", "hole_mm", "height_m"};
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++) {
+        json_t *x = json_object_get(b, numbers[i]);
+        if (x && !json_is_number(x)) {
+            json_decref(b);
+            return send_error(r, c, 400, "bad_request", "%s must be a number", numbers[i]);
+        }
+    }
+    json_t *start = json_object_get(b, "start_ms");
+    if (start && (!json_is_integer(start) || !api_time_ok(json_integer_value(start)))) {
+        json_decref(b);
+        return send_error(r, c, 400, "bad_request", "start_ms: a time in ms since 1970");
+    }
     views_incident_spec sp = {
         .tank_id = json_string_value(json_object_get(b, "tank")),
         .lon = json_number_value(json_object_get(b, "lon")),
@@ -2695,12 +2751,13 @@ static enum MHD_Result h_static(req *r, struct MHD_Connection *c, const char *ur
 static bool authenticate(req *r, struct MHD_Connection *c, const char *url) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!h) {
-        /* EventSource cannot set headers: streams (only) may carry
-         * ?access_token= */
-        const char *t = arg(c, "access_token");
+        /* EventSource cannot set headers: streams (only) may carry a
+         * one-use ?ticket= (api/tickets.h), never the token itself */
+        const char *t = arg(c, "ticket");
         size_t n = strlen(url);
         if (!t || n < 7 || strcmp(url + n - 7, "/stream")) return false;
-        return api_token_store_check(r->srv->tokens, t, &r->tok) == 0;
+        return api_ticket_redeem(r->srv->tickets, t, wall_ms(), &r->tok) == 0 &&
+               api_token_store_valid(r->srv->tokens, r->tok.id, wall_ms());
     }
     if (strncasecmp(h, "Bearer ", 7)) return false;
     h += 7;
@@ -2766,6 +2823,7 @@ static enum MHD_Result route(req *r, struct MHD_Connection *c, const char *url,
         {"ingest/devices", R_DEVICES, false, h_devices},
         {"ingest", R_INGEST_POST, true, h_ingest_post},
         {"admin/backup", R_ADMIN_BACKUP, true, h_admin_backup},
+        {"stream-tickets", R_STREAM_TICKET, true, h_stream_ticket},
         {"views/risk", R_VIEW_RISK, false, h_view_risk},
         {"views/aqi", R_VIEW_AQI, false, h_view_aqi},
         {"views/idw", R_VIEW_IDW, false, h_view_idw},
@@ -2826,6 +2884,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->route = R_OTHER;
         r->t0 = mono_s();
         *con_cls = r;
+        api_guard_head_done(s->guard, c); /* the head is in: its clock stops */
         /* refuse an oversized body before it is sent */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body_bytes) {
@@ -2870,8 +2929,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)c, (void)toe;
+    (void)toe;
     api_server *s = cls;
+    api_guard_request_done(s->guard, c); /* the next head's clock starts */
     req *r = *con_cls;
     if (!r) return;
     route_stats *rs = &s->routes[r->route];
@@ -2903,6 +2963,9 @@ void api_options_default(api_options *o) {
     o->max_body_bytes = 1u << 20;
     o->max_series_per_req = 1000;
     o->max_streams = 64;
+    o->max_streams_per_token = 8;
+    o->streams_reserved = 8;
+    o->head_timeout_ms = 30000;
 }
 
 static char *read_pem(const char *path, char *err, size_t errcap) {
@@ -2948,6 +3011,14 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     if (!s->o.max_body_bytes) s->o.max_body_bytes = d.max_body_bytes;
     if (!s->o.max_series_per_req) s->o.max_series_per_req = d.max_series_per_req;
     if (!s->o.max_streams) s->o.max_streams = d.max_streams;
+    if (!s->o.max_streams_per_token) s->o.max_streams_per_token = d.max_streams_per_token;
+    if (!s->o.head_timeout_ms) s->o.head_timeout_ms = d.head_timeout_ms;
+    s->guard = api_guard_open(s->o.head_timeout_ms);
+    s->tickets = api_tickets_open(60000);
+    if (!s->guard || !s->tickets) {
+        snprintf(err, errcap, "api: out of memory");
+        goto fail;
+    }
     pthread_mutex_init(&s->smu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->amu, NULL);
@@ -3006,6 +3077,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
         {MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)api_guard_notify, s->guard},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert_pem},
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key_pem},
@@ -3067,6 +3139,8 @@ void api_stop(api_server *s) {
         MHD_stop_daemon(s->d);
     }
     api_token_store_close(s->tokens);
+    api_guard_close(s->guard); /* after the daemon: its connections are gone */
+    api_tickets_close(s->tickets);
     if (s->audit) fclose(s->audit);
     free(s->listen);
     free(s->static_dir);

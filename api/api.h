@@ -84,6 +84,8 @@ typedef struct api_token_store api_token_store;
 int api_token_store_open(const char *path, api_token_store **out, char *err, size_t errcap);
 /* 0 and *out filled when the token is valid, -1 otherwise. */
 int api_token_store_check(api_token_store *s, const char *token, api_token_info *out);
+/* Whether the token with this id is still in the store (the file reread if due, as for check) and not expired at now_ms. Thread-safe. For long-lived requests (event streams) that must end when their token is revoked or expires. */
+bool api_token_store_valid(api_token_store *s, const char *id, int64_t now_ms);
 void api_token_store_close(api_token_store *s);
 
 /* ---- ingest, as parkd provides it ----
@@ -128,6 +130,9 @@ typedef struct api_options {
     size_t max_body_bytes;     /* default 1 MiB */
     size_t max_series_per_req; /* default 1,000 */
     size_t max_streams;        /* concurrent SSE streams; default 64 */
+    size_t max_streams_per_token; /* of them for one token; default 8 */
+    size_t streams_reserved;      /* of them for admin and operator tokens only; default 8 */
+    int64_t head_timeout_ms;      /* a request's head must arrive within; default 30 s */
     double rate_limit_per_s;   /* per token; 0 = none */
     const char *audit_log;     /* acknowledge/shelve/ingest lines appended; NULL: none */
     const char *backup_dir;    /* root of POST /api/v1/admin/backup's backups; NULL: none */

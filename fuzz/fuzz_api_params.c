@@ -1,22 +1,34 @@
 /*
  * fuzz_api_params.c - libFuzzer target of the API's own small parsers and
- * writers, compiled in from api/api.c (they are static; api.c is unchanged):
- * parse_time, parse_duration, parse_size and split_list (every query
- * string goes through them), and the writers that put request-controlled
- * text and stored numbers into responses: tb_jstr (JSON string literals)
- * and nf_double / nf_double_sig (common/numfmt.h, JSON numbers).
+ * writers, linked from the api library: api_parse_time, api_parse_duration,
+ * api_parse_count, api_parse_real and api_split_list (api/params.c: every
+ * number of a query string goes through them), and the writers that put
+ * request-controlled text and stored numbers into responses: tb_jstr
+ * (common/textbuf.h, JSON string literals) and nf_double / nf_double_sig
+ * (common/numfmt.h, JSON numbers).
  *
  * The first input byte picks the function, the rest is its argument (a
  * NUL-terminated string, or 8 bytes of a double). Properties, beyond the
- * sanitizers: parsed times and durations are in the documented ranges;
- * split_list returns non-empty, comma-free pieces, at most cap of them;
- * tb_jstr of valid UTF-8 is JSON that jansson reads back as the same string
- * (and is a well-formed literal for any bytes); nf_double writes a JSON
- * number that reads back as the same double (null for NaN and infinities),
- * nf_double_sig one within its 12 significant digits. The whole request
- * path, with these in it, is fuzz_api's. A broken property aborts.
+ * sanitizers: parsed times, durations, counts and reals are in the ranges
+ * params.h documents, whatever the text; split_list returns non-empty,
+ * comma-free pieces, at most cap of them; tb_jstr of valid UTF-8 is JSON
+ * that jansson reads back as the same string (and is a well-formed literal
+ * for any bytes); nf_double writes a JSON number that reads back as the
+ * same double (null for NaN and infinities), nf_double_sig one within its
+ * 12 significant digits. The whole request path, with these in it, is
+ * fuzz_api's. A broken property aborts.
  */
-#include "api/api.c"
+#include "api/params.h"
+#include "common/numfmt.h"
+#include "common/textbuf.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -90,24 +102,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(s, data + 1, size - 1);
     s[size - 1] = 0;
     int64_t t = 0;
-    size_t z = 0;
-    switch (op % 6) {
+    switch (op % 7) {
         case 0:
-            if (parse_time(s, NOW_MS, &t) && s[0] == '-' && s[1] &&
-                !isdigit((unsigned char)s[strlen(s) - 1]))
-                CHECK(t <= NOW_MS && t >= NOW_MS - (int64_t)1e7 * 86400000);
+            if (api_parse_time(s, NOW_MS, &t)) {
+                CHECK(api_time_ok(t));
+                if (s[0] == '-') CHECK(t <= NOW_MS);
+            }
             break;
         case 1:
-            if (parse_duration(s, &t)) CHECK(t > 0 && t <= (int64_t)1e13);
+            if (api_parse_duration(s, &t)) CHECK(t >= 1 && t <= API_DURATION_MAX_MS);
             break;
-        case 2:
-            if (parse_size(s, &z)) CHECK(s[0] != '-');
+        case 2: {
+            uint64_t v, lo = op >> 6, hi = lo + ((uint64_t)1 << (op & 63));
+            if (api_parse_count(s, lo, hi, &v))
+                CHECK(v >= lo && v <= hi && isdigit((unsigned char)s[0]));
             break;
+        }
         case 3: {
             char *out[8];
             bool overflow;
             size_t cap = (size_t)(op >> 3) % 9; /* 0..8 */
-            size_t n = split_list(s, out, cap, &overflow);
+            size_t n = api_split_list(s, out, cap, &overflow);
             CHECK(n <= cap);
             for (size_t i = 0; i < n; i++) CHECK(out[i][0] && !strchr(out[i], ','));
             break;
@@ -121,6 +136,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             memcpy(raw, data + 1, size - 1 < 8 ? size - 1 : 8);
             memcpy(&v, raw, sizeof v);
             check_num(v);
+            break;
+        }
+        case 6: {
+            double v;
+            if (api_parse_real(s, -1e6, 1e6, &v)) CHECK(isfinite(v) && v >= -1e6 && v <= 1e6);
             break;
         }
     }

@@ -249,7 +249,16 @@ static bool raw_add(void *arg, int64_t ts, double v, uint8_t q) {
     return true;
 }
 
+/* Query bounds are not trusted: points lie in [0, HIST_MAX_TS_MS], and a
+ * range within +-HIST_MAX_TS_MS keeps every step of the arithmetic below
+ * (floors, ceilings, bucket counts, to - 1) far from overflow. */
+static bool query_ts_ok(int64_t t) {
+    return t >= -HIST_MAX_TS_MS && t <= HIST_MAX_TS_MS;
+}
+
 static hist_status check_range(int64_t from, int64_t to, hist_error *err) {
+    if (!query_ts_ok(from) || !query_ts_ok(to))
+        return hist_fail(err, HIST_EINVAL, "a query time is outside +-2^53 ms");
     if (from > to)
         return hist_fail(err, HIST_EINVAL, "range start %lld is after its end %lld",
                          (long long)from, (long long)to);
@@ -369,8 +378,9 @@ static hist_status hist_query_agg_unlocked(hist *h, uint32_t series, int64_t fro
     if (!h || !out) return hist_fail(err, HIST_EINVAL, "null argument");
     out->n = 0;
     out->tier = 0;
-    if (step_ms <= 0)
-        return hist_fail(err, HIST_EINVAL, "step must be positive, not %lld", (long long)step_ms);
+    if (step_ms <= 0 || step_ms > HIST_MAX_TS_MS)
+        return hist_fail(err, HIST_EINVAL, "step must be 1 to 2^53 ms, not %lld",
+                         (long long)step_ms);
     hist_status st = check_range(from_ms, to_ms, err);
     if (st == HIST_OK) st = check_series(h, series, err);
     if (st != HIST_OK || from_ms == to_ms) return st;
@@ -481,6 +491,8 @@ static ptrdiff_t last_at_or_before(const int64_t *ts, size_t n, int64_t at) {
 static hist_status hist_snapshot_unlocked(hist *h, int64_t at_ms, const uint32_t *series, size_t n,
                                           hist_value *out, hist_error *err) {
     if (!h || (n && (!series || !out))) return hist_fail(err, HIST_EINVAL, "null argument");
+    if (!query_ts_ok(at_ms))
+        return hist_fail(err, HIST_EINVAL, "a query time is outside +-2^53 ms");
     bool *need_disk = calloc(n ? n : 1, sizeof *need_disk);
     if (!need_disk) return hist_fail(err, HIST_ENOMEM, "out of memory");
     hist_status st = HIST_OK;

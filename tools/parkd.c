@@ -670,6 +670,19 @@ static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *a
     o.max_span_ms = span_days * DAY_MS;
     o.max_body_bytes = (size_t)jint(cfg, "max_body_bytes", (long long)o.max_body_bytes);
     o.max_streams = (size_t)jint(cfg, "max_streams", (long long)o.max_streams);
+    long long per_token = jint(cfg, "max_streams_per_token", (long long)o.max_streams_per_token);
+    long long reserved = jint(cfg, "streams_reserved", (long long)o.streams_reserved);
+    long long head_s = jint(cfg, "head_timeout_s", o.head_timeout_ms / 1000);
+    if (per_token < 1 || per_token > 100000 || reserved < 0 || reserved > 100000 || head_s < 1 ||
+        head_s > 3600) {
+        snprintf(err, errcap,
+                 "api: max_streams_per_token 1 to 100000, streams_reserved 0 to "
+                 "100000, head_timeout_s 1 to 3600");
+        return -1;
+    }
+    o.max_streams_per_token = (size_t)per_token;
+    o.streams_reserved = (size_t)reserved;
+    o.head_timeout_ms = head_s * 1000;
     json_t *rl = json_object_get(cfg, "rate_limit_per_s");
     o.rate_limit_per_s = json_is_number(rl) ? json_number_value(rl) : 0;
     o.historian = h;

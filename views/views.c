@@ -30,6 +30,7 @@
 
 #define HOUR_MS ((int64_t)3600000)
 #define DAY_MS  ((int64_t)86400000)
+#define VIEWS_TIME_MAX_MS ((int64_t)1 << 53) /* the historian's bound on points */
 
 typedef struct source {
     size_t index;
@@ -539,7 +540,9 @@ int views_risk_source(views *v, const views_query *q, const char *id, int64_t fr
         if (v->src[i].index == (size_t)fi) s = &v->src[i];
     if (!s || !sees(q, geo_get(v->o.layout, s->index)->enterprise))
         return fail(err, errcap, "no hazard source \"%s\"", id);
-    if (step_ms <= 0 || to_ms <= from_ms || (to_ms - from_ms) / step_ms > 10000)
+    int64_t span; /* the caller's range is not trusted: no overflow */
+    if (step_ms <= 0 || to_ms <= from_ms || __builtin_sub_overflow(to_ms, from_ms, &span) ||
+        span / step_ms > 10000)
         return fail(err, errcap, "the trend needs from < to and at most 10,000 steps");
     int64_t at = q ? q->at_ms : 0;
     series_alarms *sa;
@@ -1085,6 +1088,15 @@ static int load_incidents(views *v) {
 static int resolve_spec(views *v, const views_incident_spec *s, incident *in, char *err,
                         size_t errcap) {
     const geo_layout *g = v->o.layout;
+    /* The request's numbers are not trusted: a start in 0..2^53 ms, and
+     * release figures within what any real loss of containment has. */
+    if (s->start_ms < 0 || s->start_ms > VIEWS_TIME_MAX_MS)
+        return fail(err, errcap, "start_ms: 0 (now) or a time in ms since 1970");
+    if (!(s->release_kg_s >= 0 && s->release_kg_s <= 1e5))
+        return fail(err, errcap, "release_kg_s: 0 to 100,000 kg/s");
+    if (!(s->hole_mm >= 0 && s->hole_mm <= 5000)) return fail(err, errcap, "hole_mm: 0 to 5,000 mm");
+    if (!(s->height_m >= 0 && s->height_m <= 1000))
+        return fail(err, errcap, "height_m: 0 to 1,000 m");
     int64_t start = s->start_ms ? s->start_ms : wall_ms();
     in->start_ms = start;
     in->height_m = s->height_m > 0 ? s->height_m : 1;

@@ -1,7 +1,7 @@
 // api.js - parkd's JSON API (api/openapi.json) with the session's token.
 // Requests carry "Authorization: Bearer"; event streams, which EventSource
-// cannot give headers, carry ?access_token= (parkd accepts it on the
-// three /stream endpoints only). A 401 anywhere fires 'unauthorized' on
+// cannot give headers, carry a one-use ?ticket= asked for with the token
+// (the token never goes in a URL, which proxies log). A 401 anywhere fires 'unauthorized' on
 // window (the token was revoked): the page goes back to its login form.
 
 const TOKEN_KEY = 'parkwatch.token';
@@ -65,23 +65,55 @@ export class Api {
     return this.request('POST', path, params, body ?? {});
   }
 
-  /** An EventSource on /api/v1/{path}; handlers: {event name: fn(data, ev)}, plus onerror/onopen. */
+  /**
+   * An EventSource on /api/v1/{path}; handlers: {event name: fn(data, ev)}, plus onerror/onopen.
+   * The token never goes in the URL (proxies log URLs): a one-use ticket is asked for first,
+   * with the token in the header. Returns a handle with close() and readyState; a spent ticket
+   * cannot reconnect, so after an error readyState is CLOSED and the caller reopens.
+   */
   stream(path, params, handlers) {
-    const es = new EventSource(`${this.base}/api/v1/${path}${query({ ...params, access_token: this.token })}`);
-    for (const [name, fn] of Object.entries(handlers)) {
-      if (name === 'onerror' || name === 'onopen') continue;
-      es.addEventListener(name, (ev) => {
-        let data;
-        try {
-          data = JSON.parse(ev.data);
-        } catch {
-          return;
+    const h = {
+      es: null,
+      closed: false,
+      failed: false,
+      get readyState() {
+        if (this.es) return this.es.readyState;
+        return this.failed || this.closed ? EventSource.CLOSED : EventSource.CONNECTING;
+      },
+      close() {
+        this.closed = true;
+        if (this.es) this.es.close();
+      },
+    };
+    this.post('stream-tickets').then(
+      ({ ticket }) => {
+        if (h.closed) return;
+        const es = new EventSource(`${this.base}/api/v1/${path}${query({ ...params, ticket })}`);
+        h.es = es;
+        for (const [name, fn] of Object.entries(handlers)) {
+          if (name === 'onerror' || name === 'onopen') continue;
+          es.addEventListener(name, (ev) => {
+            let data;
+            try {
+              data = JSON.parse(ev.data);
+            } catch {
+              return;
+            }
+            fn(data, ev);
+          });
         }
-        fn(data, ev);
-      });
-    }
-    if (handlers.onerror) es.onerror = handlers.onerror;
-    if (handlers.onopen) es.onopen = handlers.onopen;
-    return es;
+        // the ticket is spent: EventSource's own reconnection would be refused
+        es.onerror = (ev) => {
+          es.close();
+          if (handlers.onerror) handlers.onerror(ev);
+        };
+        if (handlers.onopen) es.onopen = handlers.onopen;
+      },
+      (e) => {
+        h.failed = true;
+        if (handlers.onerror) handlers.onerror(e);
+      },
+    );
+    return h;
   }
 }

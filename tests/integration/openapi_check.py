@@ -703,7 +703,11 @@ class Checker:
         c("GET", "/api/v1/whoami", auth_header="Basic YWRtaW46YWRtaW4=", expect=401,
           label="whoami with Basic auth")
         c("GET", "/api/v1/whoami", query={"access_token": t["regulator"]}, expect=401,
-          label="whoami with ?access_token= (streams only)")
+          label="whoami with ?access_token= (never accepted)")
+        st, tk, _ = c("POST", "/api/v1/stream-tickets", t["regulator"], body={}, expect=201)
+        if st == 201:
+            c("GET", "/api/v1/whoami", query={"ticket": tk["ticket"]}, expect=401,
+              label="whoami with ?ticket= (streams only)")
 
     # -- series
 
@@ -1074,8 +1078,11 @@ class Checker:
         st, ev, _ = api.stream(AS, t["admin"], expect=200, max_events=1)
         if st == 200 and (not ev or ev[0][0] != "active" or not ev[0][1].get("alarms")):
             fail("GET %s" % AS, "the first event is not a non-empty active: %s" % ev[:1])
-        st, ev, _ = api.stream(AS, query={"access_token": t["e2"]}, expect=200, max_events=1,
-                               label="GET %s?access_token= as E002" % AS)
+        st, ev, _ = api.stream(AS, query={"access_token": t["e2"]}, expect=401, max_events=1,
+                               label="GET %s?access_token= (tokens never go in URLs)" % AS)
+        _, tk, _ = api.call("POST", "/api/v1/stream-tickets", t["e2"], body={}, expect=201)
+        st, ev, _ = api.stream(AS, query={"ticket": tk["ticket"]}, expect=200, max_events=1,
+                               label="GET %s?ticket= as E002" % AS)
         if st == 200 and ev and ev[0][0] == "active":
             ents = {a["enterprise"] for a in ev[0][1]["alarms"]}
             if ents - {"E002"}:
@@ -1621,7 +1628,7 @@ def main():
             "historian": {"retention_raw_days": 90, "retention_1m_days": 730,
                           "retention_1h_days": 0},
             "api": {"listen": "127.0.0.1:%d" % api_port, "max_streams": MAX_STREAMS,
-                    "max_body_bytes": MAX_BODY, "rate_limit_per_s": RATE},
+                    "max_streams_per_token": MAX_STREAMS, "max_body_bytes": MAX_BODY, "rate_limit_per_s": RATE},
             "enterprises": ents,
             "backup_dir": os.path.join(tmp, "backups"),
             "layout": {"files": [os.path.join(repo, "geo", "demo-park.geojson")],

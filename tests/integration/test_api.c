@@ -588,9 +588,21 @@ static void test_alarm_stream(void **state) {
     http_sse *op = http_sse_open(W.api, "/api/v1/alarms/stream", W.oper, &st);
     assert_non_null(op);
     char path[160];
+    /* EventSource cannot set headers: a one-use ticket, never the token,
+     * goes in the URL */
     snprintf(path, sizeof path, "/api/v1/alarms/stream?access_token=%s", W.e1);
+    assert_null(http_sse_open(W.api, path, NULL, &st));
+    assert_int_equal(st, 401);
+    json_t *tk = call("POST", "/api/v1/stream-tickets", W.e1, "", &st);
+    assert_int_equal(st, 201);
+    assert_true(json_integer_value(json_object_get(tk, "expires_ms")) > 0);
+    snprintf(path, sizeof path, "/api/v1/alarms/stream?ticket=%s",
+             json_string_value(json_object_get(tk, "ticket")));
+    json_decref(tk);
     http_sse *e1 = http_sse_open(W.api, path, NULL, &st);
     assert_non_null(e1);
+    assert_null(http_sse_open(W.api, path, NULL, &st)); /* spent */
+    assert_int_equal(st, 401);
     assert_null(http_sse_open(W.api, "/api/v1/alarms/stream", NULL, &st));
     assert_int_equal(st, 401);
     char ev[32];

@@ -1,0 +1,124 @@
+/*
+ * guard.c - a total time limit for each request's head. See guard.h.
+ */
+#include "api/guard.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+typedef struct watch watch;
+struct watch {
+    int fd;
+    int64_t deadline_ms; /* 0: the head is complete, no clock runs */
+    bool shut;
+    watch *prev, *next;
+};
+
+struct api_guard {
+    int64_t head_timeout_ms;
+    pthread_mutex_t mu;
+    watch *list;
+    atomic_uint_fast64_t timeouts;
+};
+
+int64_t api_guard_now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+api_guard *api_guard_open(int64_t head_timeout_ms) {
+    api_guard *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->head_timeout_ms = head_timeout_ms > 0 ? head_timeout_ms : 30000;
+    pthread_mutex_init(&g->mu, NULL);
+    return g;
+}
+
+void api_guard_close(api_guard *g) {
+    if (!g) return;
+    /* the daemon is stopped: its CLOSED notifications have freed every
+     * watch; any left (a daemon that failed to start) go here */
+    for (watch *w = g->list, *n; w; w = n) {
+        n = w->next;
+        free(w);
+    }
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+static watch *watch_of(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+void api_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code) {
+    api_guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        watch *w = calloc(1, sizeof *w);
+        *socket_context = w;
+        if (!w) return; /* unguarded, as before the guard: still idle-limited */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w->fd = ci ? ci->connect_fd : -1;
+        w->deadline_ms = api_guard_now_ms() + g->head_timeout_ms;
+        pthread_mutex_lock(&g->mu);
+        w->next = g->list;
+        if (g->list) g->list->prev = w;
+        g->list = w;
+        pthread_mutex_unlock(&g->mu);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        watch *w = *socket_context;
+        if (!w) return;
+        pthread_mutex_lock(&g->mu);
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            g->list = w->next;
+        if (w->next) w->next->prev = w->prev;
+        pthread_mutex_unlock(&g->mu);
+        free(w);
+        *socket_context = NULL;
+    }
+}
+
+void api_guard_head_done(api_guard *g, struct MHD_Connection *c) {
+    watch *w = watch_of(c);
+    if (!w) return;
+    pthread_mutex_lock(&g->mu);
+    w->deadline_ms = 0;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void api_guard_request_done(api_guard *g, struct MHD_Connection *c) {
+    watch *w = watch_of(c);
+    if (!w) return;
+    pthread_mutex_lock(&g->mu);
+    w->deadline_ms = api_guard_now_ms() + g->head_timeout_ms;
+    pthread_mutex_unlock(&g->mu);
+}
+
+size_t api_guard_sweep(api_guard *g, int64_t now_ms) {
+    size_t n = 0;
+    pthread_mutex_lock(&g->mu);
+    for (watch *w = g->list; w; w = w->next) {
+        if (!w->deadline_ms || w->shut || now_ms < w->deadline_ms || w->fd < 0) continue;
+        /* shutdown, not close: the descriptor stays libmicrohttpd's */
+        shutdown(w->fd, SHUT_RDWR);
+        w->shut = true;
+        n++;
+    }
+    pthread_mutex_unlock(&g->mu);
+    g->timeouts += n;
+    return n;
+}
+
+uint64_t api_guard_timeouts(api_guard *g) {
+    return g ? g->timeouts : 0;
+}
