@@ -2102,18 +2102,18 @@ static enum MHD_Result start_stream(req *r, struct MHD_Connection *c, stream *st
     size_t open_to_me = command || s->o.max_streams <= s->o.streams_reserved
                             ? s->o.max_streams
                             : s->o.max_streams - s->o.streams_reserved;
-    const char *full = s->stopping                          ? "the server is stopping"
-                       : s->n_streams >= open_to_me         ? "too many open streams (max_streams)"
-                       : mine >= s->o.max_streams_per_token ? "this token has too many open "
-                                                              "streams (max_streams_per_token)"
-                                                            : NULL;
-    if (full) {
+    /* the server's limits first (503), then the token's own (429) */
+    const char *full = s->stopping                  ? "the server is stopping"
+                       : s->n_streams >= open_to_me ? "too many open streams (max_streams)"
+                                                    : NULL;
+    bool token_full = !full && mine >= s->o.max_streams_per_token;
+    if (full || token_full) {
         pthread_mutex_unlock(&s->smu);
         stream_release(st);
         s->streams_refused++;
-        if (!s->stopping && mine >= s->o.max_streams_per_token)
-            return send_error(r, c, 429, "rate_limited", "%s: %zu", full,
-                              s->o.max_streams_per_token);
+        if (token_full)
+            return send_error(r, c, 429, "rate_limited",
+                              "this token has %zu open streams (max_streams_per_token)", mine);
         return send_error(r, c, 503, "unavailable", "%s", full);
     }
     st->next = s->streams;

@@ -950,6 +950,15 @@ class Checker:
             fail("GET %s as E002" % K, "enterprise %r" % body.get("enterprise"))
         c("GET", K, t["e2"], query={"enterprise": "E001"}, expect=403,
           label="GET %s?enterprise=E001 as E002" % K)
+        # one rule for every list that takes ?enterprise= (the document says so)
+        for lst, par in (("/api/v1/alarms", None), ("/api/v1/alarms/rules", None),
+                         ("/api/v1/alarms/journal", None), ("/api/v1/ingest/dead-letters", None),
+                         ("/api/v1/layers/{kind}", {"kind": "gas_detector"})):
+            c("GET", lst, t["e2"], params=par, query={"enterprise": "E001"}, expect=403,
+              label="GET %s?enterprise=E001 as E002" % lst)
+        # the issue-16 overflow: INT64 limits are a 400, not a crash
+        c("GET", K, t["e2"], query={"from": "-9223372036854775808", "to": "9223372036854775807"},
+          expect=400, label="GET %s with INT64 limits" % K)
         c("GET", K, t["regulator"], query={"from": "-7d", "to": "now", "enterprise": "E001"},
           expect=200)
         c("GET", K, t["admin"], query={"to": "tomorrow"}, expect=400)
