@@ -734,7 +734,7 @@ static int cmd_token(int argc, char **argv) {
         if (!role_s || !name || !api_role_parse(role_s, &role) || target) die_usage();
         char token[API_TOKEN_MAX];
         api_token_info info;
-        if (api_token_create(file, role, ent ? ent : "", name, token, &info, err, sizeof err)) {
+        if (api_token_create(file, role, ent ? ent : "", name, 0, token, &info, err, sizeof err)) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
