@@ -65,14 +65,18 @@ typedef struct api_token_info {
     char enterprise[32]; /* API_ROLE_ENTERPRISE only, else "" */
     char name[64];       /* who or what holds it */
     int64_t created_ms;
+    int64_t expires_ms; /* 0: never */
 } api_token_info;
 
 /* The token file is JSON, written atomically with mode 0600; it holds the
  * tokens' SHA-256 hashes, never the tokens. create makes a random token
  * ("pw_" + id + secret; shown once, here) and adds it to the file, creating
- * the file if needed. revoke removes the token with this id or name. */
+ * the file if needed; expires_ms is when it stops being accepted (ms since
+ * 1970, wall clock; 0: never; a time not in the future is refused). revoke
+ * removes the token with this id or name. */
 int api_token_create(const char *path, api_role role, const char *enterprise, const char *name,
-                     char token[API_TOKEN_MAX], api_token_info *info, char *err, size_t errcap);
+                     int64_t expires_ms, char token[API_TOKEN_MAX], api_token_info *info, char *err,
+                     size_t errcap);
 int api_token_revoke(const char *path, const char *id_or_name, char *err, size_t errcap);
 /* Caller frees *out. */
 int api_token_list(const char *path, api_token_info **out, size_t *n, char *err, size_t errcap);
@@ -82,9 +86,13 @@ int api_token_list(const char *path, api_token_info **out, size_t *n, char *err,
  * or revoked with parkctl take effect without a restart. Thread-safe. */
 typedef struct api_token_store api_token_store;
 int api_token_store_open(const char *path, api_token_store **out, char *err, size_t errcap);
-/* 0 and *out filled when the token is valid, -1 otherwise. */
+/* 0 and *out filled when the token is valid, -1 otherwise (an expired
+ * token is refused like an unknown one). */
 int api_token_store_check(api_token_store *s, const char *token, api_token_info *out);
-/* Whether the token with this id is still in the store (the file reread if due, as for check) and not expired at now_ms. Thread-safe. For long-lived requests (event streams) that must end when their token is revoked or expires. */
+/* Whether the token with this id is still in the store (the file reread if
+ * due, as for check) and not expired at now_ms. Thread-safe. For long-lived
+ * requests (event streams) that must end when their token is revoked or
+ * expires. */
 bool api_token_store_valid(api_token_store *s, const char *id, int64_t now_ms);
 void api_token_store_close(api_token_store *s);
 

@@ -9,18 +9,22 @@
  * The token file is JSON:
  *   {"version": 1, "tokens": [{"id": "...", "sha256": "<hex SHA-256 of the
  *    whole token text>", "role": "operator", "enterprise": "", "name": "...",
- *    "created_ms": ...}, ...]}
- * in creation order. It never holds a token. Writers (parkctl) hold an
- * flock on PATH.lock for the whole read-modify-write, write PATH.tmp with
- * mode 0600, fsync it, rename it over PATH and fsync the directory, so
- * readers see the old file or the new one, never a mix, and need no lock.
- * A file that group or others may access is refused by every reader.
+ *    "created_ms": ..., "expires_ms": ...}, ...]}
+ * in creation order; "expires_ms" (ms since 1970) is written only for
+ * tokens that expire (absent or 0: never), so files without it read as
+ * before. It never holds a token. Writers (parkctl) hold an flock on
+ * PATH.lock for the whole read-modify-write, write PATH.tmp with mode 0600,
+ * fsync it, rename it over PATH and fsync the directory, so readers see the
+ * old file or the new one, never a mix, and need no lock. A file that group
+ * or others may access is refused by every reader.
  *
  * The store keeps the entries sorted by id. A check parses the id out of
- * the token, hashes the token, finds the entry and compares the hashes in
- * constant time; at most once a second one request also stat()s the file
- * and, when it changed, rereads it (a reread that fails keeps the tokens
- * loaded before and is retried every second).
+ * the token, hashes the token, finds the entry, compares the hashes in
+ * constant time and refuses an expired token (wall clock); a validity
+ * check by id (event streams) is one bsearch. At most once a second one
+ * request also stat()s the file and, when it changed, rereads it (a
+ * reread that fails keeps the tokens loaded before and is retried every
+ * second).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +141,10 @@ static int64_t clock_ms(clockid_t id) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool expired(const api_token_info *t, int64_t now_ms) {
+    return t->expires_ms != 0 && now_ms >= t->expires_ms;
+}
+
 static int fill_random(void *buf, size_t n, char *err, size_t errcap) {
     uint8_t *p = buf;
     while (n) {
@@ -223,6 +231,7 @@ static int parse_entry(json_t *j, tok_entry *e, const char **why) {
     const char *ent = jent ? json_string_value(jent) : "";
     const char *name = json_string_value(json_object_get(j, "name"));
     json_t *created = json_object_get(j, "created_ms");
+    json_t *expires = json_object_get(j, "expires_ms");
     if (!id || !is_hex(id, ID_HEX)) return bad(why, "\"id\" is not 16 lowercase hex digits");
     if (!hash || !is_hex(hash, 2 * PW_SHA256_LEN))
         return bad(why, "\"sha256\" is not 64 lowercase hex digits");
@@ -232,12 +241,15 @@ static int parse_entry(json_t *j, tok_entry *e, const char **why) {
     if (!name) return bad(why, "\"name\" is missing or not a string");
     if (!json_is_integer(created) || json_integer_value(created) < 0)
         return bad(why, "\"created_ms\" is missing or not a non-negative integer");
+    if (expires && (!json_is_integer(expires) || json_integer_value(expires) < 0))
+        return bad(why, "\"expires_ms\" is not a non-negative integer (0 or absent: never)");
     if ((*why = enterprise_problem(e->info.role, ent)) || (*why = name_problem(name))) return -1;
     memcpy(e->info.id, id, ID_HEX + 1);
     from_hex(hash, PW_SHA256_LEN, e->hash);
     memcpy(e->info.enterprise, ent, strlen(ent) + 1);
     memcpy(e->info.name, name, strlen(name) + 1);
     e->info.created_ms = json_integer_value(created);
+    e->info.expires_ms = expires ? json_integer_value(expires) : 0;
     return 0;
 }
 
@@ -384,6 +396,12 @@ static json_t *set_to_json(const tok_set *s) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", e->info.id, "sha256", hex,
                               "role", api_role_name(e->info.role), "enterprise", e->info.enterprise,
                               "name", e->info.name, "created_ms", (json_int_t)e->info.created_ms);
+        /* only when set: files of tokens that never expire keep the old form */
+        if (o && e->info.expires_ms &&
+            json_object_set_new(o, "expires_ms", json_integer(e->info.expires_ms)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(root);
             return NULL;
@@ -515,7 +533,8 @@ static int lock_file(const char *path, char *err, size_t errcap) {
 /* ---- create, revoke, list ---- */
 
 int api_token_create(const char *path, api_role role, const char *enterprise, const char *name,
-                     char token[API_TOKEN_MAX], api_token_info *info, char *err, size_t errcap) {
+                     int64_t expires_ms, char token[API_TOKEN_MAX], api_token_info *info, char *err,
+                     size_t errcap) {
     if (token) token[0] = '\0';
     if (!path || !*path) return fail(err, errcap, "no token file given");
     if (!token) return fail(err, errcap, "%s: no buffer for the new token", path);
@@ -526,6 +545,14 @@ int api_token_create(const char *path, api_role role, const char *enterprise, co
     const char *why = enterprise_problem(role, enterprise);
     if (why) return fail(err, errcap, "%s: %s", path, why);
     if ((why = name_problem(name))) return fail(err, errcap, "%s: %s", path, why);
+    int64_t now = clock_ms(CLOCK_REALTIME);
+    if (expires_ms < 0)
+        return fail(err, errcap, "%s: expiry %lld is negative (0: never expires)", path,
+                    (long long)expires_ms);
+    /* it would be refused from the start */
+    if (expires_ms && expires_ms <= now)
+        return fail(err, errcap, "%s: expiry %lld is in the past (now is %lld)", path,
+                    (long long)expires_ms, (long long)now);
 
     int lk = lock_file(path, err, errcap);
     if (lk < 0) return -1;
@@ -536,7 +563,7 @@ int api_token_create(const char *path, api_role role, const char *enterprise, co
         close(lk);
         return -1;
     }
-    tok_entry e = {.info = {.role = role, .created_ms = clock_ms(CLOCK_REALTIME)}};
+    tok_entry e = {.info = {.role = role, .created_ms = now, .expires_ms = expires_ms}};
     memcpy(e.info.enterprise, enterprise, strlen(enterprise) + 1);
     memcpy(e.info.name, name, strlen(name) + 1);
     uint8_t idb[ID_BYTES], secret[SECRET_BYTES];
@@ -768,16 +795,29 @@ int api_token_store_check(api_token_store *s, const char *token, api_token_info 
     uint8_t hash[PW_SHA256_LEN];
     pw_sha256(token, TOKEN_LEN, hash);
 
-    int rc = -1;
+    api_token_info info;
     pthread_mutex_lock(&s->mu);
     const tok_entry *e = s->ntok ? bsearch(&key, s->tok, s->ntok, sizeof *s->tok, id_cmp) : NULL;
-    if (e && ct_equal(e->hash, hash, PW_SHA256_LEN)) {
-        if (out) *out = e->info;
-        rc = 0;
-    }
+    bool match = e && ct_equal(e->hash, hash, PW_SHA256_LEN);
+    if (match) info = e->info;
     pthread_mutex_unlock(&s->mu);
     explicit_bzero(hash, sizeof hash);
-    return rc;
+    /* an expired token is refused like an unknown one */
+    if (!match || expired(&info, clock_ms(CLOCK_REALTIME))) return -1;
+    if (out) *out = info;
+    return 0;
+}
+
+bool api_token_store_valid(api_token_store *s, const char *id, int64_t now_ms) {
+    if (!s || !id || strnlen(id, ID_HEX + 1) != ID_HEX) return false;
+    maybe_reload(s);
+    tok_entry key;
+    memcpy(key.info.id, id, ID_HEX + 1);
+    pthread_mutex_lock(&s->mu);
+    const tok_entry *e = s->ntok ? bsearch(&key, s->tok, s->ntok, sizeof *s->tok, id_cmp) : NULL;
+    bool ok = e && !expired(&e->info, now_ms);
+    pthread_mutex_unlock(&s->mu);
+    return ok;
 }
 
 void api_token_store_close(api_token_store *s) {
@@ -788,17 +828,4 @@ void api_token_store_close(api_token_store *s) {
     free(s->tok);
     free(s->path);
     free(s);
-}
-
-/* TEMPORARY until the expiry branch lands */
-bool api_token_store_valid(api_token_store *s, const char *id, int64_t now_ms) {
-    (void)now_ms;
-    if (!s || !id) return false;
-    maybe_reload(s);
-    tok_entry key;
-    snprintf(key.info.id, sizeof key.info.id, "%s", id);
-    pthread_mutex_lock(&s->mu);
-    bool ok = s->ntok && bsearch(&key, s->tok, s->ntok, sizeof *s->tok, id_cmp);
-    pthread_mutex_unlock(&s->mu);
-    return ok;
 }

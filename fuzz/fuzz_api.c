@@ -266,11 +266,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fputs("<!doctype html><title>parkwatch</title>\n", f);
     fclose(f);
     api_token_info info;
-    if (api_token_create(tokens, API_ROLE_ADMIN, NULL, "fuzz-admin", tok_admin, &info, err,
+    if (api_token_create(tokens, API_ROLE_ADMIN, NULL, "fuzz-admin", 0, tok_admin, &info, err,
                          sizeof err) != 0 ||
-        api_token_create(tokens, API_ROLE_ENTERPRISE, "E001", "fuzz-e001", tok_ent, &info, err,
+        api_token_create(tokens, API_ROLE_ENTERPRISE, "E001", "fuzz-e001", 0, tok_ent, &info, err,
                          sizeof err) != 0 ||
-        api_token_create(tokens, API_ROLE_REGULATOR, NULL, "fuzz-regulator", tok_reg, &info, err,
+        api_token_create(tokens, API_ROLE_REGULATOR, NULL, "fuzz-regulator", 0, tok_reg, &info, err,
                          sizeof err) != 0)
         die("tokens", err);
     api_options o;

@@ -69,9 +69,14 @@ static _Noreturn void die_usage(void) {
                     "       parkctl layout-check FILE.geojson...\n"
                     "       parkctl token create --file TOKENS --role admin|operator|regulator|"
                     "enterprise [--enterprise E] --name NAME\n"
+                    "                            [--expires DURATION|TIME]\n"
                     "       parkctl token list --file TOKENS\n"
                     "       parkctl token revoke --file TOKENS ID|NAME\n"
-                    "  (TOKENS is parkd's token file, by default DATA_DIR/tokens.json)\n");
+                    "  (TOKENS is parkd's token file, by default DATA_DIR/tokens.json; --expires "
+                    "takes a duration from now\n"
+                    "   with its unit, e.g. 30d, 12h, 90m, 45s, 500ms, or a time: ms since 1970 or "
+                    "ISO 8601 UTC;\n"
+                    "   without it the token never expires)\n");
     exit(2);
 }
 
@@ -707,12 +712,28 @@ static int cmd_layout_check(int argc, char **argv) {
     return 0;
 }
 
+/* --expires: a future time (ms since 1970 or ISO 8601 UTC) or a duration
+ * from now_ms that carries its unit; a bare number is a time, since a bare
+ * number as a duration would be milliseconds, never what was meant. */
+static bool parse_expiry(const char *s, int64_t now_ms, int64_t *out) {
+    int64_t v;
+    if (parse_time(s, &v)) {
+        *out = v;
+        return v > now_ms; /* "--expires 30" meant 30 days, not 1970 */
+    }
+    size_t len = strlen(s);
+    if (len < 2 || !(s[len - 1] >= 'a' && s[len - 1] <= 'z') || !parse_duration(s, &v))
+        return false;
+    *out = now_ms + v;
+    return true;
+}
+
 /* API tokens (api.h): the token is printed once, on stdout, alone on its
  * line; the file keeps only its hash. */
 static int cmd_token(int argc, char **argv) {
     if (argc < 1) die_usage();
     const char *sub = argv[0], *file = NULL, *role_s = NULL, *ent = NULL, *name = NULL,
-               *target = NULL;
+               *target = NULL, *expires_s = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--file") && i + 1 < argc)
             file = argv[++i];
@@ -722,6 +743,8 @@ static int cmd_token(int argc, char **argv) {
             ent = argv[++i];
         else if (!strcmp(argv[i], "--name") && i + 1 < argc)
             name = argv[++i];
+        else if (!strcmp(argv[i], "--expires") && i + 1 < argc)
+            expires_s = argv[++i];
         else if (argv[i][0] != '-' && !target)
             target = argv[i];
         else
@@ -729,18 +752,37 @@ static int cmd_token(int argc, char **argv) {
     }
     if (!file) die_usage();
     char err[512];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (expires_s && strcmp(sub, "create")) die_usage();
     if (!strcmp(sub, "create")) {
         api_role role;
+        int64_t expires = 0;
         if (!role_s || !name || !api_role_parse(role_s, &role) || target) die_usage();
+        if (expires_s && !parse_expiry(expires_s, now, &expires)) {
+            fprintf(stderr,
+                    "%s: --expires %s: not a duration with its unit (30d, 12h, 90m, 45s, 500ms) "
+                    "nor a future time (ms since 1970, ISO 8601 UTC)\n",
+                    prog, expires_s);
+            return 2;
+        }
         char token[API_TOKEN_MAX];
         api_token_info info;
-        if (api_token_create(file, role, ent ? ent : "", name, token, &info, err, sizeof err)) {
+        if (api_token_create(file, role, ent ? ent : "", name, expires, token, &info, err,
+                             sizeof err)) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
-        fprintf(stderr, "%s: token %s (%s%s%s) for %s; shown once:\n", prog, info.id,
+        char until[40] = "never expires";
+        if (info.expires_ms) {
+            char t[32];
+            fmt_time(info.expires_ms, t, sizeof t);
+            snprintf(until, sizeof until, "expires %s", t);
+        }
+        fprintf(stderr, "%s: token %s (%s%s%s) for %s, %s; shown once:\n", prog, info.id,
                 api_role_name(info.role), info.enterprise[0] ? " of " : "", info.enterprise,
-                info.name);
+                info.name, until);
         printf("%s\n", token);
         return 0;
     }
@@ -759,10 +801,16 @@ static int cmd_token(int argc, char **argv) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return 1;
         }
-        for (size_t i = 0; i < n; i++)
-            printf("%s %-10s %-8s %lld %s\n", v[i].id, api_role_name(v[i].role),
-                   v[i].enterprise[0] ? v[i].enterprise : "-", (long long)v[i].created_ms,
+        /* id role enterprise created expiry name: the name last, as it may hold spaces */
+        for (size_t i = 0; i < n; i++) {
+            char expiry[32] = "never";
+            if (v[i].expires_ms)
+                snprintf(expiry, sizeof expiry, "%s%lld", now >= v[i].expires_ms ? "expired:" : "",
+                         (long long)v[i].expires_ms);
+            printf("%s %-10s %-8s %lld %-21s %s\n", v[i].id, api_role_name(v[i].role),
+                   v[i].enterprise[0] ? v[i].enterprise : "-", (long long)v[i].created_ms, expiry,
                    v[i].name);
+        }
         free(v);
         return 0;
     }

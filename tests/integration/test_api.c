@@ -894,7 +894,8 @@ static void inproc_open(inproc *x, const char *tag, const char *name) {
     char err[256];
     api_token_info info;
     assert_int_equal(
-        api_token_create(x->toks, API_ROLE_ADMIN, "", name, x->token, &info, err, sizeof err), 0);
+        api_token_create(x->toks, API_ROLE_ADMIN, "", name, 0, x->token, &info, err, sizeof err),
+        0);
     api_options_default(&x->o);
     x->o.historian = x->h;
     x->o.token_file = x->toks;

@@ -3,8 +3,8 @@
  * creating, listing and revoking tokens in the token file (its mode, its
  * contents, its validation), and the store parkd checks requests against:
  * accepting the token and nothing near it, seeing revocations and new
- * tokens after a reread, keeping its tokens when a reread fails, and
- * concurrent writers and readers.
+ * tokens after a reread, keeping its tokens when a reread fails, expiry
+ * and the validity check by id, and concurrent writers and readers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,8 +85,28 @@ static void write_raw(const char *path, const char *text, mode_t mode) {
 static void create_ok(const char *path, api_role role, const char *ent, const char *name,
                       char token[API_TOKEN_MAX], api_token_info *info) {
     char err[256] = "";
-    if (api_token_create(path, role, ent, name, token, info, err, sizeof err) != 0)
+    if (api_token_create(path, role, ent, name, 0, token, info, err, sizeof err) != 0)
         fail_msg("create %s: %s", name, err);
+}
+
+static void create_exp_ok(const char *path, const char *name, int64_t expires_ms,
+                          char token[API_TOKEN_MAX], api_token_info *info) {
+    char err[256] = "";
+    if (api_token_create(path, API_ROLE_OPERATOR, "", name, expires_ms, token, info, err,
+                         sizeof err) != 0)
+        fail_msg("create %s: %s", name, err);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms) {
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 static api_token_store *open_ok(const char *path) {
@@ -381,7 +401,7 @@ static void test_readable_file_refused(void **state) {
         /* nor is a token added to it */
         err[0] = '\0';
         assert_int_equal(
-            api_token_create(f->path, API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err), -1);
+            api_token_create(f->path, API_ROLE_ADMIN, "", "x", 0, tok, NULL, err, sizeof err), -1);
         assert_string_equal(tok, "");
         assert_non_null(strstr(err, f->path));
         assert_int_equal(api_token_revoke(f->path, "op", err, sizeof err), -1);
@@ -419,8 +439,8 @@ static void test_validation(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
-        assert_int_equal(api_token_create(f->path, bad[i].role, bad[i].ent, bad[i].name, tok, NULL,
-                                          err, sizeof err),
+        assert_int_equal(api_token_create(f->path, bad[i].role, bad[i].ent, bad[i].name, 0, tok,
+                                          NULL, err, sizeof err),
                          -1);
         if (!strstr(err, bad[i].why)) fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].why);
         assert_non_null(strstr(err, f->path));
@@ -435,11 +455,13 @@ static void test_validation(void **state) {
               "012345678901234567890123456789012345678901234567890123456789012", tok, NULL);
     create_ok(f->path, API_ROLE_OPERATOR, "", "~ !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}", tok, NULL);
     assert_int_equal(list_count(f->path), 4);
-    assert_int_equal(api_token_create(NULL, API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err),
+    assert_int_equal(api_token_create(NULL, API_ROLE_ADMIN, "", "x", 0, tok, NULL, err, sizeof err),
                      -1);
-    assert_int_equal(api_token_create("", API_ROLE_ADMIN, "", "x", tok, NULL, err, sizeof err), -1);
+    assert_int_equal(api_token_create("", API_ROLE_ADMIN, "", "x", 0, tok, NULL, err, sizeof err),
+                     -1);
     /* err may be NULL */
-    assert_int_equal(api_token_create(f->path, API_ROLE_ADMIN, "E1", "x", tok, NULL, NULL, 0), -1);
+    assert_int_equal(api_token_create(f->path, API_ROLE_ADMIN, "E1", "x", 0, tok, NULL, NULL, 0),
+                     -1);
 }
 
 /* ---- revoke ---- */
@@ -467,8 +489,9 @@ static void test_revoke(void **state) {
     free(v);
 
     /* nothing matches: an error, and the file is unchanged */
-    char before[1 << 12];
-    snprintf(before, sizeof before, "%s", slurp(f->path));
+    /* a copy of slurp's whole buffer: no fixed size for the file to outgrow */
+    char *before = strdup(slurp(f->path));
+    assert_non_null(before);
     err[0] = '\0';
     assert_int_equal(api_token_revoke(f->path, "bob", err, sizeof err), -1);
     assert_non_null(strstr(err, "bob"));
@@ -477,6 +500,7 @@ static void test_revoke(void **state) {
     assert_int_equal(api_token_revoke(f->path, "", err, sizeof err), -1);
     assert_int_equal(api_token_revoke(f->path, NULL, err, sizeof err), -1);
     assert_string_equal(slurp(f->path), before);
+    free(before);
 
     /* the store sees it within about a second */
     wait_reread();
@@ -601,6 +625,17 @@ static void test_malformed_file(void **state) {
          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":\"admin\","
          "\"enterprise\":\"\",\"name\":\"a\"}]}",
          "created_ms"},
+#define EXPIRES_CASE(v)                                                                            \
+    {"{\"version\":1,\"tokens\":[{\"id\":\"0123456789abcdef\",\"sha256\":\""                       \
+     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\"role\":\"admin\","      \
+     "\"enterprise\":\"\",\"name\":\"a\",\"created_ms\":1,\"expires_ms\":" v "}]}",                \
+     "\"expires_ms\" is not a non-negative integer"}
+        EXPIRES_CASE("-1"),
+        EXPIRES_CASE("1.5e12"),
+        EXPIRES_CASE("\"1767225600000\""),
+        EXPIRES_CASE("null"),
+        EXPIRES_CASE("true"),
+#undef EXPIRES_CASE
         {dup, "more than once"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -616,7 +651,7 @@ static void test_malformed_file(void **state) {
         size_t n;
         assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), -1);
         assert_int_equal(
-            api_token_create(f->path, API_ROLE_ADMIN, "", "b", tok, NULL, err, sizeof err), -1);
+            api_token_create(f->path, API_ROLE_ADMIN, "", "b", 0, tok, NULL, err, sizeof err), -1);
         assert_string_equal(slurp(f->path), bad[i].text);
     }
     /* a directory is not a token file */
@@ -661,6 +696,173 @@ static void test_failed_reread_keeps_tokens(void **state) {
     free(good);
 }
 
+/* ---- expiry ---- */
+
+static void test_expiry(void **state) {
+    fixture *f = *state;
+    char never[API_TOKEN_MAX], later[API_TOKEN_MAX], soon[API_TOKEN_MAX], err[512];
+    api_token_info in, il, is;
+    int64_t t0 = now_ms();
+    create_ok(f->path, API_ROLE_ADMIN, "", "never", never, &in);
+    create_exp_ok(f->path, "later", t0 + 3600 * 1000, later, &il);
+    create_exp_ok(f->path, "soon", t0 + 200, soon, &is);
+    assert_int_equal(in.expires_ms, 0);
+    assert_int_equal(il.expires_ms, t0 + 3600 * 1000);
+    assert_int_equal(is.expires_ms, t0 + 200);
+
+    /* listed as created; the file holds the member only for tokens that expire */
+    api_token_info *v;
+    size_t n;
+    assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+    assert_memory_equal(&v[0], &in, sizeof in);
+    assert_memory_equal(&v[1], &il, sizeof il);
+    assert_memory_equal(&v[2], &is, sizeof is);
+    free(v);
+    json_t *root = json_loads(slurp(f->path), 0, NULL);
+    json_t *arr = json_object_get(root, "tokens");
+    assert_null(json_object_get(json_array_get(arr, 0), "expires_ms"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 1), "expires_ms")),
+                     il.expires_ms);
+    json_decref(root);
+
+    api_token_store *s = open_ok(f->path);
+    api_token_info got;
+    assert_int_equal(api_token_store_check(s, later, &got), 0);
+    assert_int_equal(got.expires_ms, il.expires_ms);
+    /* before its expiry, if this machine got here in time */
+    int rc = api_token_store_check(s, soon, &got);
+    if (now_ms() < is.expires_ms) assert_int_equal(rc, 0);
+    sleep_ms(is.expires_ms - now_ms() + 20);
+    /* expired: refused like an unknown token, *out cleared */
+    memset(&got, 0x55, sizeof got);
+    assert_int_equal(api_token_store_check(s, soon, &got), -1);
+    assert_string_equal(got.id, "");
+    assert_int_equal(got.expires_ms, 0);
+    assert_true(accepted(s, never));
+    assert_true(accepted(s, later));
+    /* still listed (revoking it is the owner's business) */
+    assert_int_equal(list_count(f->path), 3);
+    api_token_store_close(s);
+    /* and a store opened after it expired refuses it too */
+    s = open_ok(f->path);
+    assert_false(accepted(s, soon));
+    assert_true(accepted(s, later));
+    api_token_store_close(s);
+}
+
+static void test_expiry_refused_at_create(void **state) {
+    fixture *f = *state;
+    char tok[API_TOKEN_MAX], err[256];
+    int64_t t = now_ms();
+    const struct {
+        int64_t at;
+        const char *why;
+    } bad[] = {{t - 1000, "in the past"}, {1, "in the past"}, {-1, "negative"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(api_token_create(f->path, API_ROLE_ADMIN, "", "x", bad[i].at, tok, NULL,
+                                          err, sizeof err),
+                         -1);
+        if (!strstr(err, bad[i].why)) fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].why);
+        assert_non_null(strstr(err, f->path));
+        assert_string_equal(tok, "");
+    }
+    assert_int_equal(access(f->path, F_OK), -1); /* nothing was written */
+}
+
+/* Files written before tokens could expire, and "expires_ms": 0, are tokens
+ * that never expire. */
+static void test_expiry_old_files(void **state) {
+    fixture *f = *state;
+    const char *tok = "pw_0123456789abcdef_00112233445566778899aabbccddeeff"
+                      "00112233445566778899aabbccddeeff";
+    const char *tok2 = "pw_fedcba9876543210_00112233445566778899aabbccddeeff"
+                       "00112233445566778899aabbccddeeff";
+    uint8_t d[32];
+    char h1[65], h2[65], text[1024];
+    pw_sha256(tok, strlen(tok), d);
+    hex(d, 32, h1);
+    pw_sha256(tok2, strlen(tok2), d);
+    hex(d, 32, h2);
+    int len = snprintf(text, sizeof text,
+                       "{\"version\": 1, \"tokens\": [{\"id\": \"0123456789abcdef\", \"sha256\": "
+                       "\"%s\", \"role\": \"operator\", \"enterprise\": \"\", \"name\": \"old\", "
+                       "\"created_ms\": 1700000000000}, {\"id\": \"fedcba9876543210\", "
+                       "\"sha256\": \"%s\", \"role\": \"admin\", \"enterprise\": \"\", \"name\": "
+                       "\"zero\", \"created_ms\": 1700000000000, \"expires_ms\": 0}]}\n",
+                       h1, h2);
+    assert_true(len > 0 && (size_t)len < sizeof text);
+    write_raw(f->path, text, 0600);
+
+    api_token_info *v;
+    size_t n;
+    char err[256];
+    assert_int_equal(api_token_list(f->path, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].expires_ms, 0);
+    assert_int_equal(v[1].expires_ms, 0);
+    free(v);
+    api_token_store *s = open_ok(f->path);
+    api_token_info got;
+    assert_int_equal(api_token_store_check(s, tok, &got), 0);
+    assert_string_equal(got.name, "old");
+    assert_int_equal(got.expires_ms, 0);
+    assert_true(accepted(s, tok2));
+    assert_true(api_token_store_valid(s, "0123456789abcdef", INT64_MAX));
+    api_token_store_close(s);
+
+    /* rewriting it (a create) keeps the old entries as they were */
+    char t3[API_TOKEN_MAX];
+    create_ok(f->path, API_ROLE_OPERATOR, "", "new", t3, NULL);
+    json_t *root = json_loads(slurp(f->path), 0, NULL);
+    json_t *old = json_array_get(json_object_get(root, "tokens"), 0);
+    assert_string_equal(json_string_value(json_object_get(old, "sha256")), h1);
+    assert_null(json_object_get(old, "expires_ms"));
+    json_decref(root);
+}
+
+static void test_valid(void **state) {
+    fixture *f = *state;
+    char a[API_TOKEN_MAX], b[API_TOKEN_MAX], c[API_TOKEN_MAX], err[256];
+    api_token_info ia, ib, ic;
+    int64_t t = now_ms();
+    create_ok(f->path, API_ROLE_ADMIN, "", "a", a, &ia);
+    create_exp_ok(f->path, "b", t + 3600 * 1000, b, &ib);
+    create_ok(f->path, API_ROLE_OPERATOR, "", "c", c, &ic);
+    api_token_store *s = open_ok(f->path);
+
+    /* present; with an expiry, valid up to the millisecond before it */
+    assert_true(api_token_store_valid(s, ia.id, t));
+    assert_true(api_token_store_valid(s, ia.id, INT64_MAX));
+    assert_true(api_token_store_valid(s, ib.id, t));
+    assert_true(api_token_store_valid(s, ib.id, ib.expires_ms - 1));
+    assert_false(api_token_store_valid(s, ib.id, ib.expires_ms));
+    assert_false(api_token_store_valid(s, ib.id, INT64_MAX));
+    assert_true(api_token_store_valid(s, ic.id, t));
+
+    /* not an id of the store */
+    assert_false(api_token_store_valid(s, "0000000000000000", t));
+    assert_false(api_token_store_valid(s, "", t));
+    assert_false(api_token_store_valid(s, NULL, t));
+    assert_false(api_token_store_valid(NULL, ia.id, t));
+    char longer[32], shorter[17];
+    snprintf(longer, sizeof longer, "%s0", ia.id);
+    memcpy(shorter, ia.id, 15);
+    shorter[15] = '\0';
+    assert_false(api_token_store_valid(s, longer, t));
+    assert_false(api_token_store_valid(s, shorter, t));
+    assert_false(api_token_store_valid(s, a, t)); /* the token is not its id */
+
+    /* revoked: gone once the store has reread the file */
+    assert_int_equal(api_token_revoke(f->path, ic.id, err, sizeof err), 0);
+    wait_reread();
+    assert_false(api_token_store_valid(s, ic.id, now_ms()));
+    assert_true(api_token_store_valid(s, ia.id, now_ms()));
+    assert_true(api_token_store_valid(s, ib.id, now_ms()));
+    api_token_store_close(s);
+}
+
 /* ---- concurrency ---- */
 
 typedef struct writer_arg {
@@ -674,7 +876,7 @@ static void *writer(void *p) {
     for (int i = 0; i < 5; i++) {
         char tok[API_TOKEN_MAX], name[64], err[256];
         snprintf(name, sizeof name, "w%d-%d", a->id, i);
-        if (api_token_create(a->path, API_ROLE_OPERATOR, "", name, tok, NULL, err, sizeof err))
+        if (api_token_create(a->path, API_ROLE_OPERATOR, "", name, 0, tok, NULL, err, sizeof err))
             a->fails++;
     }
     return NULL;
@@ -747,6 +949,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reread_keeps_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_refused_at_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_old_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
