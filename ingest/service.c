@@ -336,8 +336,9 @@ static void check_takeover(ingest_service *s, int flags) {
     pthread_mutex_unlock(&s->mu);
     logf_(s,
           "warning: session takeover? the broker at %s dropped client id %s%s%s while it was up, "
-          "and %s: another client connected with this client id; readings meanwhile may be "
-          "lost. Tie client ids to logins on the broker (use_username_as_clientid)",
+          "and %s: another client connected with this id (where the broker ties ids to logins, "
+          "use_username_as_clientid, one with these credentials); readings published meanwhile "
+          "may be lost",
           s->where, s->client_id, s->username ? " of user " : "", s->username ? s->username : "",
           gone ? "the reconnect found the session gone" : "did so twice within a minute");
 }

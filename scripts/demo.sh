@@ -36,7 +36,7 @@ trap cleanup EXIT INT TERM
 # files private to their owner: $demo/credentials.txt for parksim,
 # $demo/parkd.password for parkd (broker.password_file in
 # scripts/parkd-demo.json); the broker keeps only their hashes.
-users=($(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/'))
+mapfile -t users < <(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/')
 ./scripts/park-broker.sh "$demo/broker" "$demo" "$port" "${users[@]}"
 # Run as root, mosquitto switches to the "mosquitto" user: its files are its own.
 if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
