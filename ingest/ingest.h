@@ -484,6 +484,9 @@ void ingest_service_free(ingest_service *s); /* stops first if needed */
 typedef struct ingest_service_stats {
     bool connected;
     uint64_t connects, connection_losses;
+    /* The broker dropped our session for another client with our client id
+     * (a takeover: MQTT 3.1.1 cannot tell for sure, see service.c). */
+    uint64_t session_takeovers;
     /* spooled_messages counts MQTT and submitted messages alike.
      * spool_backlog_bytes is the queue depth: bytes spooled in this run and
      * not yet read by the ingest thread (what max_backlog_bytes bounds). */

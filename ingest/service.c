@@ -102,6 +102,10 @@ struct ingest_service {
     bool spool_failed;
     size_t spooled_in_burst;
     bool connack_ok; /* network thread: the broker accepted this connection */
+    /* Network thread: the broker closed a connection it had accepted (not
+     * we, not the keepalive); when, and the time before. See on_connect. */
+    bool dropped;
+    int64_t drop_ms, prev_drop_ms;
 
     /* ingest_service_submit: every request not DONE, in submission order */
     pthread_mutex_t sub_mu; /* guards the fields below up to mu */
@@ -317,9 +321,32 @@ static void submissions_failed(ingest_service *s, const char *why) {
 
 /* ---- network thread ---- */
 
-static void on_connect(struct mosquitto *m, void *obj, int rc) {
+/* MQTT 3.1.1 has no reason for a dropped connection. The broker drops a
+ * session when another client connects with its client id; our reconnect
+ * then finds the session gone (the intruder's clean session discarded it),
+ * or, against an intruder that keeps the session and reconnects itself,
+ * the broker drops us again and again. A broker restart makes the first
+ * reconnect fail, and keeps the session when it persists sessions. */
+static void check_takeover(ingest_service *s, int flags) {
+    bool gone = !(flags & 1), again = s->prev_drop_ms && s->drop_ms - s->prev_drop_ms < 60000;
+    s->dropped = false;
+    if (!gone && !again) return;
+    pthread_mutex_lock(&s->mu);
+    s->stats.session_takeovers++;
+    pthread_mutex_unlock(&s->mu);
+    logf_(s,
+          "warning: session takeover? the broker at %s dropped client id %s%s%s while it was up, "
+          "and %s: another client connected with this id (where the broker ties ids to logins, "
+          "use_username_as_clientid, one with these credentials); readings published meanwhile "
+          "may be lost",
+          s->where, s->client_id, s->username ? " of user " : "", s->username ? s->username : "",
+          gone ? "the reconnect found the session gone" : "did so twice within a minute");
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags) {
     ingest_service *s = obj;
     if (rc != 0) {
+        s->dropped = false;
         /* Wrong credentials, or a user the broker does not know: said once a
          * try, and tried again with backoff (up to 30 s). */
         logf_(s, "broker %s refused the connection%s%s: %s", s->where,
@@ -328,6 +355,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) {
         return;
     }
     s->connack_ok = true;
+    if (s->dropped) check_takeover(s, flags);
     char *subs[] = {"park/+/+/data", "park/+/+/status"};
     int src = mosquitto_subscribe_multiple(m, NULL, 2, subs, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS) logf_(s, "subscribe failed: %s", mosquitto_strerror(src));
@@ -444,6 +472,7 @@ static void *net_main(void *arg) {
             int rc = first ? mosquitto_connect(m, s->host, s->opt.port, s->opt.keepalive_s)
                            : mosquitto_reconnect(m);
             if (rc != MOSQ_ERR_SUCCESS) {
+                s->dropped = false; /* the broker is down: no takeover */
                 logf_(s, "cannot reach the broker at %s (%s); retrying in %d ms", s->where,
                       rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc), backoff);
                 next_try = mono_ms() + backoff;
@@ -463,6 +492,7 @@ static void *net_main(void *arg) {
             {.fd = s->wake_fd, .events = POLLIN}};
         struct pollfd p;
         int rc = MOSQ_ERR_SUCCESS;
+        bool self_drop = false; /* we shut the socket down */
         /* A short wait, so a message another thread queued (an alarm) leaves soon. */
         /* Woken by the socket, or by another thread that queued a message. */
         if (fd < 0 || poll(pf, 2, 50) < 0) {
@@ -497,11 +527,11 @@ static void *net_main(void *arg) {
             if (s->spool_failed) {
                 /* Never let the PUBACKs of this burst out. */
                 shutdown(fd, SHUT_RDWR);
-                rc = MOSQ_ERR_CONN_LOST;
+                rc = MOSQ_ERR_CONN_LOST, self_drop = true;
             } else if (s->spooled_in_burst && s->opt.ack_after_fsync && spool_sync(s->sp) != 0) {
                 logf_(s, "spool fdatasync failed (%s): dropping the connection", strerror(errno));
                 shutdown(fd, SHUT_RDWR);
-                rc = MOSQ_ERR_CONN_LOST;
+                rc = MOSQ_ERR_CONN_LOST, self_drop = true;
             }
         }
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m))
@@ -511,6 +541,8 @@ static void *net_main(void *arg) {
         spool_submissions(s);
         if (rc != MOSQ_ERR_SUCCESS) {
             connected = false;
+            s->dropped = s->connack_ok && rc == MOSQ_ERR_CONN_LOST && !self_drop;
+            if (s->dropped) s->prev_drop_ms = s->drop_ms, s->drop_ms = mono_ms();
             pthread_mutex_lock(&s->mu);
             if (s->stats.connected) s->stats.connection_losses++;
             s->stats.connected = false;
@@ -755,7 +787,7 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
     /* No Nagle: an alarm notification or a PUBACK must not wait for the
      * acknowledgement of the previous segment (up to 40 ms of delayed ACK). */
     mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_connect_callback_set(s->mosq, on_connect);
+    mosquitto_connect_with_flags_callback_set(s->mosq, on_connect);
     mosquitto_disconnect_callback_set(s->mosq, on_disconnect);
     mosquitto_message_callback_set(s->mosq, on_message);
     mosquitto_log_callback_set(s->mosq, on_log);

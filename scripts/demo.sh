@@ -26,57 +26,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The park broker is secured as in production: no anonymous clients, a
-# user and a random password per enterprise (the user is the enterprise id)
-# and one for parkd, and an ACL that lets each enterprise publish only under
-# its own topics park/{E}/# (and read only its own alarms), and parkd read
-# every enterprise's data and status and publish the alarms. Passwords stay
-# in files private to their owner: $demo/credentials.txt for parksim,
+# The park broker is secured as in production (scripts/park-broker.sh): no
+# anonymous clients, a user and a random password per enterprise (the user
+# is the enterprise id) and one for parkd, an ACL that lets each enterprise
+# publish only under its own topics park/{E}/# (and read only its own
+# alarms), and parkd read every enterprise's data and status and publish
+# the alarms, and every session's client id is its login, so no login can
+# take over parkd's session or another enterprise's. Passwords stay in
+# files private to their owner: $demo/credentials.txt for parksim,
 # $demo/parkd.password for parkd (broker.password_file in
 # scripts/parkd-demo.json); the broker keeps only their hashes.
-mkdir -p "$demo/broker"
-chmod 700 "$demo/broker"
-users=(parkd $(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/'))
-(
-  umask 077
-  : >"$demo/credentials.txt"
-  : >"$demo/broker/mosquitto.passwd"
-  {
-    echo "# parkd reads every enterprise's data and status and publishes the alarms"
-    echo "user parkd"
-    echo "topic read park/+/+/data"
-    echo "topic read park/+/+/status"
-    echo "topic write park/alarms/#"
-  } >"$demo/broker/mosquitto.acl"
-  for u in "${users[@]}"; do
-    pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    echo "$u:$pw" >>"$demo/broker/mosquitto.passwd"
-    if [ "$u" = parkd ]; then
-      echo "$pw" >"$demo/parkd.password"
-    else
-      echo "$u $pw" >>"$demo/credentials.txt"
-      printf '\nuser %s\ntopic write park/%s/#\ntopic read park/alarms/%s\n' "$u" "$u" "$u" \
-        >>"$demo/broker/mosquitto.acl"
-    fi
-  done
-)
-/usr/bin/mosquitto_passwd -U "$demo/broker/mosquitto.passwd" # hashes them in place
-# max_queued_messages: a limit parkd's queue never reaches (the default
-# 1,000 drops what arrives while parkd is down). Not 0: with 0, mosquitto
-# 2.0.11 drops a client's connection at its next publish after one the ACL
-# denied.
-cat >"$demo/broker/mosquitto.conf" <<EOF
-listener $port 127.0.0.1
-allow_anonymous false
-password_file $demo/broker/mosquitto.passwd
-acl_file $demo/broker/mosquitto.acl
-persistence true
-persistence_location $demo/broker/
-autosave_interval 10
-max_queued_messages 1000000000
-max_inflight_messages 1000
-set_tcp_nodelay true
-EOF
+mapfile -t users < <(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/')
+./scripts/park-broker.sh "$demo/broker" "$demo" "$port" "${users[@]}"
 # Run as root, mosquitto switches to the "mosquitto" user: its files are its own.
 if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
   chown -R mosquitto: "$demo/broker"

@@ -446,7 +446,7 @@ static void write_stats(ingest_service *svc, FILE *out) {
             "\"flush_ms_last\": %.1f, \"flush_ms_max\": %.1f, \"latency_count\": %llu, "
             "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, \"latency_max_ms\": %.1f, "
             "\"spool_blocked\": %s, \"store_blocked\": %s, \"store_retries\": %llu, "
-            "\"failed\": %s, \"last_error\": ",
+            "\"broker_session_takeovers\": %llu, \"failed\": %s, \"last_error\": ",
             ss.connected ? "true" : "false", (unsigned long long)ss.connects,
             (unsigned long long)ss.connection_losses, (unsigned long long)st.messages,
             (unsigned long long)st.messages_rejected, (unsigned long long)st.status_messages,
@@ -458,7 +458,7 @@ static void write_stats(ingest_service *svc, FILE *out) {
             (unsigned long long)st.latency_count, st.latency_p50_ms, st.latency_p99_ms,
             st.latency_max_ms, ss.spool_blocked ? "true" : "false",
             ss.store_blocked ? "true" : "false", (unsigned long long)ss.store_retries,
-            ss.failed ? "true" : "false");
+            (unsigned long long)ss.session_takeovers, ss.failed ? "true" : "false");
     json_t *le = json_string(ss.last_error);
     char *les = json_dumps(le, JSON_ENCODE_ANY);
     fprintf(out, "%s, \"rejects\": [", les ? les : "\"\"");
@@ -535,6 +535,8 @@ static json_t *api_ingest_status(void *ctx) {
     json_object_set_new(o, "spool_blocked", json_boolean(ss.spool_blocked));
     json_object_set_new(o, "store_blocked", json_boolean(ss.store_blocked));
     json_object_set_new(o, "store_retries", json_integer((json_int_t)ss.store_retries));
+    json_object_set_new(o, "broker_session_takeovers",
+                        json_integer((json_int_t)ss.session_takeovers));
     if (ss.spool_blocked) {
         json_object_set_new(o, "spool_error", json_string(ss.spool_error));
         json_object_set_new(o, "spool_blocked_since_ms",
@@ -601,6 +603,10 @@ static char *api_ingest_metrics(void *ctx) {
             "# HELP parkwatch_ingest_broker_connected 1 while connected to the broker.\n"
             "# TYPE parkwatch_ingest_broker_connected gauge\n"
             "parkwatch_ingest_broker_connected %d\n"
+            "# HELP parkwatch_ingest_broker_session_takeovers_total Times another client took "
+            "over parkd's broker session.\n"
+            "# TYPE parkwatch_ingest_broker_session_takeovers_total counter\n"
+            "parkwatch_ingest_broker_session_takeovers_total %llu\n"
             "# HELP parkwatch_ingest_latency_ms Publish-to-durable latency quantiles.\n"
             "# TYPE parkwatch_ingest_latency_ms gauge\n"
             "parkwatch_ingest_latency_ms{quantile=\"0.5\"} %.3f\n"
@@ -610,7 +616,8 @@ static char *api_ingest_metrics(void *ctx) {
             "# TYPE parkwatch_ingest_rejected_messages_total counter\n",
             (unsigned long long)st.messages, (unsigned long long)st.points,
             (unsigned long long)st.readings_rejected, (unsigned long long)ss.spool_backlog_bytes,
-            ss.connected ? 1 : 0, st.latency_p50_ms, st.latency_p99_ms);
+            ss.connected ? 1 : 0, (unsigned long long)ss.session_takeovers, st.latency_p50_ms,
+            st.latency_p99_ms);
     for (size_t i = 0; i < st.n_rejects; i++)
         fprintf(f,
                 "parkwatch_ingest_rejected_messages_total{enterprise=\"%s\",reason=\"%s\"} "

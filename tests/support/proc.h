@@ -402,14 +402,17 @@ static inline pid_t proc_start_broker_secure(const char *dir, int port, const pr
      * connection at its next PUBLISH after one the ACL denied (QoS 1, MQTT
      * 3.1.1 and 5 alike); a limit no queue reaches has no such effect. */
     proc_broker_common(f, dir, 1000000000L);
-    if (port > 0) fprintf(f, "listener %d 127.0.0.1\n", port);
+    /* Each session's client id is its login (scripts/park-broker.sh says
+     * why); a listener's setting, so after every listener line. */
+    if (port > 0) fprintf(f, "listener %d 127.0.0.1\nuse_username_as_clientid true\n", port);
     int tls_ports[2] = {o ? o->tls_port : 0, o ? o->mtls_port : 0};
     for (int i = 0; i < 2; i++)
         if (tls_ports[i] > 0)
-            fprintf(f,
-                    "listener %d 127.0.0.1\ncafile %s/tls/ca.crt\ncertfile %s/tls/server.crt\n"
-                    "keyfile %s/tls/server.key\nrequire_certificate %s\n",
-                    tls_ports[i], dir, dir, dir, i ? "true" : "false");
+            fprintf(
+                f,
+                "listener %d 127.0.0.1\nuse_username_as_clientid true\ncafile %s/tls/ca.crt\n"
+                "certfile %s/tls/server.crt\nkeyfile %s/tls/server.key\nrequire_certificate %s\n",
+                tls_ports[i], dir, dir, dir, i ? "true" : "false");
     fclose(f);
     char *argv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
     pid_t pid = proc_spawn(argv, log);
