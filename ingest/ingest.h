@@ -347,6 +347,13 @@ int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t
  *            ahead of the clock), bad_tag (not a valid series name),
  *            series_limit (a new series beyond the enterprise's limit),
  *            and the parser's reading reasons.
+ * A message rejected whole counts once, in messages, under its reason (the
+ * parser's first one when it refused it); the parts the parser turned down
+ * on the way are not counted as readings too. Otherwise every rejected
+ * reading counts in readings under its own reason. The topic's enterprise
+ * and device must be letters, digits, '-', '_' or '.' (else bad_topic), so
+ * no counter label and no series name gets other bytes from the topic;
+ * dead letters and submit results show text scrubbed by ingest_text_scrub.
  * Unknown tags become new series of the enterprise, up to its limit. The
  * last dead_letter_capacity messages with a rejection are kept with their
  * reason and the start of their payload.
