@@ -9,7 +9,8 @@
  * rejection carries one of the documented reason codes, that the counts in
  * ingest_lp_stats add up, that a callback's non-zero value stops the parse
  * and is returned, and that ingest_lp_series_name either fails or writes a
- * NUL-terminated name that fits. A broken property aborts.
+ * NUL-terminated name that fits and passes the names rule (ingest_name_check). A broken property
+ * aborts.
  */
 #include <math.h>
 #include <stdint.h>
@@ -81,6 +82,7 @@ static int on_line(const ingest_lp_line *l, void *arg) {
         if (ingest_lp_series_name(l, i, "E000", name, sizeof name) == 0) {
             size_t n = strnlen(name, sizeof name);
             CHECK(n > 0 && n < sizeof name);
+            CHECK(ingest_name_check(name, n, n) == INGEST_NAME_OK); /* the names rule */
         } else {
             CHECK(name[0] == 0);
         }

@@ -7,7 +7,9 @@
  * return value is 0 (handled) or 1 (whole message rejected, and then a
  * message-level rejection with tag NULL was reported), the detected format
  * is the forced one, or under auto the one the content rule names; every
- * reading has a non-empty tag, a finite value and a timestamp >= 0; every
+ * reading has a non-empty tag, a finite value and a timestamp >= 0, and its
+ * tag, device and enterprise pass the names rule (ingest_name_check); a
+ * rejected reading's tag is valid UTF-8 without control characters; every
  * rejection has a reason; auto gives the very readings and rejections that
  * forcing the format it picked gives; a reading callback's non-zero value
  * stops the parse and is returned. A broken property aborts.
@@ -50,8 +52,13 @@ static int on_reading(const ingest_reading *r, void *arg) {
     CHECK(r->tag && r->tag[0]);
     CHECK(isfinite(r->value));
     CHECK(r->ts_ms >= 0);
-    if (r->device) (void)strlen(r->device);
-    if (r->enterprise) (void)strlen(r->enterprise);
+    /* the names rule, in every format */
+    CHECK(ingest_name_check(r->tag, strlen(r->tag), INGEST_NAME_MAX) == INGEST_NAME_OK);
+    if (r->device)
+        CHECK(ingest_name_check(r->device, strlen(r->device), INGEST_NAME_MAX) == INGEST_NAME_OK);
+    if (r->enterprise)
+        CHECK(ingest_name_check(r->enterprise, strlen(r->enterprise), INGEST_NAME_MAX) ==
+              INGEST_NAME_OK);
     CHECK(r->quality == INGEST_QUALITY_BAD || r->error_code == 0);
     c->digest = mix_str(mix_str(mix_str(c->digest, r->tag), r->device), r->enterprise);
     c->digest = mix(c->digest, &r->ts_ms, sizeof r->ts_ms);
@@ -68,9 +75,13 @@ static void on_reject(const char *reason, const char *tag, const char *message, 
     CHECK(reason && reason[0] && strlen(reason) < INGEST_REASON_MAX);
     CHECK(message);
     (void)strlen(message);
-    if (tag)
-        (void)strlen(tag), c->reading_rejects++;
-    else
+    if (tag) {
+        /* what a reject shows of a name is safe to show */
+        char copy[512];
+        snprintf(copy, sizeof copy, "%s", tag);
+        CHECK(strlen(tag) >= sizeof copy || ingest_text_scrub(copy) == 0);
+        c->reading_rejects++;
+    } else
         c->message_rejects++;
     c->digest = mix_str(mix_str(c->digest, reason), tag);
 }

@@ -101,6 +101,12 @@ static void check_str(const char *s, size_t cap) {
     CHECK(strnlen(s, cap) < cap);
 }
 
+/* Valid UTF-8 without control characters (or empty): safe in JSON and labels. */
+static void check_text(const char *s, size_t cap) {
+    check_str(s, cap);
+    CHECK(!*s || ingest_name_check(s, strlen(s), cap) == INGEST_NAME_OK);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *nl = memchr(data, '\n', size);
     size_t tlen = nl ? (size_t)(nl - data) : size;
@@ -115,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     ingest_stats before, after;
     ingest_get_stats(g, &before);
+    size_t series_before = hist_series_count(h);
     char err[256] = "";
     int rc = ingest_message(g, topic, payload, plen, NOW_MS, NOW_MS, err, sizeof err);
     if (rc < 0) fprintf(stderr, "fuzz_pipeline: ingest_message: %s\n", err);
@@ -133,10 +140,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = ingest_dead_letters(g, dl, 8);
     CHECK(n <= 8);
     for (size_t i = 0; i < n; i++) {
-        check_str(dl[i].topic, sizeof dl[i].topic);
-        check_str(dl[i].enterprise, sizeof dl[i].enterprise);
-        check_str(dl[i].reason, sizeof dl[i].reason);
-        check_str(dl[i].message, sizeof dl[i].message);
+        check_text(dl[i].topic, sizeof dl[i].topic);
+        check_text(dl[i].enterprise, sizeof dl[i].enterprise);
+        check_text(dl[i].reason, sizeof dl[i].reason);
+        check_text(dl[i].message, sizeof dl[i].message);
         check_str(dl[i].excerpt, sizeof dl[i].excerpt);
         for (const char *p = dl[i].excerpt; *p; p++) CHECK(*p >= 0x20 && *p < 0x7f);
     }
@@ -152,9 +159,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint64_t msgs = 0;
     for (size_t i = 0; i < n; i++) msgs += ec[i].messages;
     CHECK(msgs <= after.messages);
+    /* Every rejection is counted under a reason: the rows add up to the
+     * totals, messages and readings alike. */
+    uint64_t by_reason_msgs = 0, by_reason_readings = 0;
     for (size_t i = 0; i < after.n_rejects; i++) {
-        check_str(after.rejects[i].enterprise, sizeof after.rejects[i].enterprise);
-        check_str(after.rejects[i].reason, sizeof after.rejects[i].reason);
+        check_text(after.rejects[i].enterprise, sizeof after.rejects[i].enterprise);
+        check_text(after.rejects[i].reason, sizeof after.rejects[i].reason);
+        by_reason_msgs += after.rejects[i].messages;
+        by_reason_readings += after.rejects[i].readings;
+    }
+    CHECK(by_reason_msgs == after.messages_rejected);
+    CHECK(by_reason_readings == after.readings_rejected);
+    /* Nothing invalid is stored: the new series' names pass the names rule. */
+    hist_series_list l = {0};
+    hist_error he;
+    if (hist_series_count(h) > series_before && hist_series_find(h, NULL, &l, &he) == HIST_OK) {
+        for (size_t i = series_before; i < l.n; i++) {
+            hist_series_info info;
+            CHECK(hist_series_get(h, l.ids[i], &info, &he) == HIST_OK);
+            CHECK(ingest_name_check(info.name, strlen(info.name), HIST_SERIES_NAME_MAX) ==
+                  INGEST_NAME_OK);
+        }
+        hist_series_list_free(&l);
     }
     free(payload);
     free(topic);

@@ -175,10 +175,50 @@ int ingest_lp_parse(const char *buf, size_t len, ingest_lp_precision precision,
  * HIST_SERIES_NAME_MAX + 1 for the historian's limit). Returns 0, or -1 (out
  * then holds "" when cap > 0) if the name does not fit, the enterprise is
  * missing (no tag and default_enterprise NULL or ""), field_index is out of
- * range, or a component contains '/'. The tag keys of line must be distinct,
- * as they are in every line from ingest_lp_parse. */
+ * range, a component contains '/', or the name breaks the names rule
+ * (invalid UTF-8 or a control character: see "names" below). The tag keys
+ * of line must be distinct, as they are in every line from ingest_lp_parse. */
 int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
                           const char *default_enterprise, char *out, size_t cap);
+
+/* ---- names: one rule for every format and transport ----
+ *
+ * Every string that becomes part of a stored series name or of a label
+ * (series names, a JSON or Neuron tag, a Neuron node or group, a line
+ * protocol measurement, tag key, tag value or field key, a device or
+ * enterprise named in the payload or the topic) must be:
+ *   - non-empty and at most INGEST_NAME_MAX bytes (no part can be longer
+ *     than a whole series name, HIST_SERIES_NAME_MAX);
+ *   - well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates
+ *     (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequence;
+ *   - free of control characters (Unicode Cc: U+0000..U+001F and
+ *     U+007F..U+009F, so no NUL, tab or newline either).
+ * That is what the JSON path always got from jansson (valid UTF-8, no
+ * \u0000) plus what the historian needs; the payload parser applies it to
+ * each reading's tag, device and enterprise, whatever the format, and the
+ * pipeline to the whole series name. A reading whose name breaks it is
+ * rejected with reason "bad_tag". Raw invalid UTF-8 in a JSON payload
+ * still makes the whole message "malformed_json" (jansson refuses it
+ * before any name is looked at). */
+#define INGEST_NAME_MAX 255
+
+typedef enum ingest_name_status {
+    INGEST_NAME_OK = 0,
+    INGEST_NAME_EMPTY,
+    INGEST_NAME_TOO_LONG,
+    INGEST_NAME_BAD_UTF8,
+    INGEST_NAME_CONTROL
+} ingest_name_status;
+
+/* Checks len bytes of s (NUL bytes in them count as control characters)
+ * against the rule above with max_len as the length bound. */
+ingest_name_status ingest_name_check(const char *s, size_t len, size_t max_len);
+/* A short human description of st (static storage). */
+const char *ingest_name_problem(ingest_name_status st);
+/* Makes the NUL-terminated s safe to show (dead letters, messages):
+ * each byte of an invalid UTF-8 sequence or a control character becomes
+ * '?', in place (the length is kept). Returns the number of bytes changed. */
+size_t ingest_text_scrub(char *s);
 
 /* ---- MQTT payloads: Parkwatch JSON, Neuron JSON, line protocol ----
  *
@@ -307,6 +347,13 @@ int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t
  *            ahead of the clock), bad_tag (not a valid series name),
  *            series_limit (a new series beyond the enterprise's limit),
  *            and the parser's reading reasons.
+ * A message rejected whole counts once, in messages, under its reason (the
+ * parser's first one when it refused it); the parts the parser turned down
+ * on the way are not counted as readings too. Otherwise every rejected
+ * reading counts in readings under its own reason. The topic's enterprise
+ * and device must be letters, digits, '-', '_' or '.' (else bad_topic), so
+ * no counter label and no series name gets other bytes from the topic;
+ * dead letters and submit results show text scrubbed by ingest_text_scrub.
  * Unknown tags become new series of the enterprise, up to its limit. The
  * last dead_letter_capacity messages with a rejection are kept with their
  * reason and the start of their payload.

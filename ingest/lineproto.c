@@ -802,7 +802,9 @@ int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
         put(&b, field_key, 1);
         put_other_tags(&b, line);
     }
-    if (b.bad) {
+    /* The names rule (ingest.h) over the whole name covers every part:
+     * the separators are ASCII, so no bad part can hide in a good whole. */
+    if (b.bad || ingest_name_check(out, b.len, b.len) != INGEST_NAME_OK) {
         out[0] = 0;
         return -1;
     }

@@ -51,13 +51,39 @@ static void reject(parse_ctx *p, const char *reason, const char *tag, const char
     p->on_reject(reason, tag, msg, p->ctx);
 }
 
-static int emit(parse_ctx *p, const char *device, const char *tag, int64_t ts, double v, uint8_t q,
-                int error_code) {
+/* The names rule (ingest.h) for a reading's tag, device and enterprise:
+ * true, or false with the reading rejected as bad_tag. The reject names
+ * the tag by a scrubbed copy, so nothing invalid leaves through it. */
+static bool names_ok(parse_ctx *p, const ingest_reading *r) {
+    static const char *const what[3] = {"tag", "device", "enterprise"};
+    const char *part[3] = {r->tag, r->device, r->enterprise};
+    for (int i = 0; i < 3; i++) {
+        if (i > 0 && !part[i]) continue; /* device and enterprise are optional */
+        ingest_name_status st =
+            ingest_name_check(part[i], part[i] ? strlen(part[i]) : 0, INGEST_NAME_MAX);
+        if (st == INGEST_NAME_OK) continue;
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", r->tag ? r->tag : "");
+        ingest_text_scrub(shown);
+        reject(p, "bad_tag", shown, "%s: %s", what[i], ingest_name_problem(st));
+        return false;
+    }
+    return true;
+}
+
+/* Every reading of every format passes here (checked: names_ok already ran). */
+static int deliver(parse_ctx *p, const ingest_reading *r, bool checked) {
+    if (!checked && !names_ok(p, r)) return 0;
     if (!p->on_reading) return 0;
-    ingest_reading r = {NULL, device, tag, ts, v, q, error_code};
-    int rc = p->on_reading(&r, p->ctx);
+    int rc = p->on_reading(r, p->ctx);
     if (rc) p->stop = rc;
     return rc;
+}
+
+static int emit(parse_ctx *p, const char *device, const char *tag, int64_t ts, double v, uint8_t q,
+                int error_code) {
+    ingest_reading r = {NULL, device, tag, ts, v, q, error_code};
+    return deliver(p, &r, false);
 }
 
 /* A JSON value as a reading value; false (with a reject) for other types. */
@@ -138,16 +164,15 @@ static int parkwatch_object(parse_ctx *p, json_t *o, const char *where) {
         double x;
         uint8_t q;
         n++;
-        if (!*tag) {
-            reject(p, "bad_tag", tag, "empty tag name");
-            continue;
-        }
+        /* The name first, in every format: a bad name is bad_tag whatever
+         * its value. */
+        if (!names_ok(p, &(ingest_reading){.tag = tag})) continue;
         if (!json_value(p, tag, v, &x)) continue;
         if (!quality_of(json_object_get(quality, tag), &q)) {
             reject(p, "bad_quality", tag, "quality is not good, uncertain, bad or 0..255");
             continue;
         }
-        if (emit(p, NULL, tag, ts, x, q, 0)) return n;
+        if (deliver(p, &(ingest_reading){NULL, NULL, tag, ts, x, q, 0}, true)) return n;
     }
     return n;
 }
@@ -186,10 +211,16 @@ static int neuron_reading(parse_ctx *p, const char *node, const char *group, con
     }
     int rc = 0;
     double x;
-    if (is_error)
-        rc = emit(p, node, name, ts, 0.0, INGEST_QUALITY_BAD, neuron_code(v));
-    else if (json_value(p, name, v, &x))
-        rc = emit(p, node, name, ts, x, INGEST_QUALITY_GOOD, 0);
+    ingest_reading r = {NULL, node, name, ts, 0.0, INGEST_QUALITY_BAD, 0};
+    if (!names_ok(p, &r)) {
+        /* rejected: nothing more to say about its value */
+    } else if (is_error) {
+        r.error_code = neuron_code(v);
+        rc = deliver(p, &r, true);
+    } else if (json_value(p, name, v, &x)) {
+        r.value = x, r.quality = INGEST_QUALITY_GOOD;
+        rc = deliver(p, &r, true);
+    }
     free(heap);
     return rc;
 }
@@ -352,17 +383,25 @@ static int lp_line(const ingest_lp_line *line, void *arg) {
         /* Reuse the one naming rule: build the full name with a stand-in
          * enterprise, keep what follows enterprise/device/. */
         if (ingest_lp_series_name(&named, f, "x", name, sizeof name) != 0) {
-            reject(p, "bad_tag", fld->key, "line %zu: no series name ('/' in a name, or too long)",
+            /* Which part broke the rule, for the reject (the rule itself
+             * is names_ok's, below, or '/' in a name). */
+            char shown[64];
+            snprintf(shown, sizeof shown, "%s", fld->key);
+            ingest_text_scrub(shown);
+            reject(p, "bad_tag", shown,
+                   "line %zu: no series name ('/', invalid UTF-8 or a control character in a "
+                   "name, or too long)",
                    line->line_no);
             continue;
         }
         const char *tag = strchr(strchr(name, '/') + 1, '/') + 1;
+        ingest_reading r = {enterprise, device, tag, ts, fld->value, INGEST_QUALITY_GOOD, 0};
+        if (!names_ok(p, &r)) continue;
         if (fld->type == INGEST_LP_STRING) {
             reject(p, "bad_value_type", tag, "line %zu: string field", line->line_no);
             continue;
         }
-        ingest_reading r = {enterprise, device, tag, ts, fld->value, INGEST_QUALITY_GOOD, 0};
-        if (p->on_reading && (rc = p->on_reading(&r, p->ctx)) != 0) p->stop = rc;
+        rc = deliver(p, &r, true);
     }
     if (tags != stack_tags) free(tags);
     return rc;

@@ -26,6 +26,7 @@
 #define MAX_DEVICES 4096
 #define EXCERPT_MAX 160
 #define NAME_CAP    (HIST_SERIES_NAME_MAX + 1)
+#define MSG_REASONS 16 /* distinct reasons of one message's rejected readings */
 
 typedef struct ent_state {
     char id[INGEST_ID_MAX];
@@ -42,6 +43,14 @@ typedef struct staged {
     double v;
     uint8_t q;
 } staged;
+
+/* The rejected readings of the message being handled, by reason: counted
+ * once the message's fate is known (a message rejected whole counts as one
+ * message under its reason, not as rejected readings as well). */
+typedef struct msg_reason {
+    char reason[INGEST_REASON_MAX];
+    size_t n;
+} msg_reason;
 
 typedef struct name_entry {
     char *name; /* NULL = empty slot */
@@ -72,6 +81,8 @@ struct ingest {
     bool foreign;
     char first_reason[INGEST_REASON_MAX], first_message[160];
     size_t rejected_here, readings_here;
+    msg_reason reasons_here[MSG_REASONS];
+    size_t n_reasons_here;
     /* the outcome of the last message, for ingest_last_result: a few stores
      * per message; the strings are written only when it is rejected whole */
     size_t res_accepted, res_rejected;
@@ -252,7 +263,8 @@ void ingest_close(ingest *g) {
 /* ---- counting ---- */
 
 /* Caller holds mu. */
-static void count_reject(ingest *g, const char *enterprise, const char *reason, bool message) {
+static void count_reject(ingest *g, const char *enterprise, const char *reason, bool message,
+                         uint64_t n) {
     ingest_stats *s = &g->stats;
     size_t i = 0;
     for (; i < s->n_rejects; i++)
@@ -268,9 +280,9 @@ static void count_reject(ingest *g, const char *enterprise, const char *reason, 
         }
     }
     if (message)
-        s->rejects[i].messages++;
+        s->rejects[i].messages += n;
     else
-        s->rejects[i].readings++;
+        s->rejects[i].readings += n;
 }
 
 static void dead_letter(ingest *g, int64_t recv_ms, const char *topic, const char *enterprise,
@@ -283,6 +295,10 @@ static void dead_letter(ingest *g, int64_t recv_ms, const char *topic, const cha
     snprintf(d->enterprise, sizeof d->enterprise, "%s", enterprise);
     snprintf(d->reason, sizeof d->reason, "%s", reason);
     snprintf(d->message, sizeof d->message, "%s", message);
+    /* A topic is the sender's bytes, and a cut may split a character:
+     * readers of the log get valid UTF-8 without control characters. */
+    ingest_text_scrub(d->topic);
+    ingest_text_scrub(d->message);
     size_t n = len < EXCERPT_MAX ? len : EXCERPT_MAX;
     const unsigned char *p = payload;
     for (size_t i = 0; i < n; i++) d->excerpt[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
@@ -298,6 +314,7 @@ static void whole_result(ingest *g, const char *reason, const char *message) {
     g->res_accepted = g->res_rejected = 0;
     snprintf(g->res_reason, sizeof g->res_reason, "%s", reason);
     snprintf(g->res_message, sizeof g->res_message, "%s", message ? message : "");
+    ingest_text_scrub(g->res_message);
 }
 
 /* Caller holds mu. A message of a registered enterprise was handled. */
@@ -316,23 +333,42 @@ static void reject_message(ingest *g, int64_t recv_ms, const char *topic, ent_st
     g->stats.messages++;
     g->stats.messages_rejected++;
     if (e) count_message(e, recv_ms, true);
-    count_reject(g, enterprise, reason, true);
+    count_reject(g, enterprise, reason, true, 1);
     dead_letter(g, recv_ms, topic, enterprise, reason, message, payload, len, true);
     pthread_mutex_unlock(&g->mu);
 }
 
-/* A rejected reading of the message being handled. */
+/* A rejected reading of the message being handled: noted by reason, and
+ * counted by count_readings once the message is not rejected whole. */
 static void reject_reading(ingest *g, const char *reason, const char *tag, const char *message) {
     if (!g->rejected_here++) {
         snprintf(g->first_reason, sizeof g->first_reason, "%s", reason);
         snprintf(g->first_message, sizeof g->first_message, "%s%s%s", tag ? tag : "",
                  tag ? ": " : "", message ? message : "");
+        ingest_text_scrub(g->first_message);
     }
-    pthread_mutex_lock(&g->mu);
-    count_reject(g, g->cur_ent->id, reason, false);
-    g->stats.readings_rejected++;
-    g->cur_ent->cnt.readings_rejected++;
-    pthread_mutex_unlock(&g->mu);
+    size_t i = 0;
+    while (i < g->n_reasons_here && strcmp(g->reasons_here[i].reason, reason)) i++;
+    if (i == g->n_reasons_here) {
+        if (i == MSG_REASONS)
+            i--; /* more distinct reasons than ever seen in one message: lump */
+        else {
+            snprintf(g->reasons_here[i].reason, INGEST_REASON_MAX, "%s", reason);
+            g->reasons_here[i].n = 0;
+            g->n_reasons_here++;
+        }
+    }
+    g->reasons_here[i].n++;
+}
+
+/* Caller holds mu. The noted rejected readings of a message that was kept. */
+static void count_readings(ingest *g, ent_state *e) {
+    for (size_t i = 0; i < g->n_reasons_here; i++) {
+        const msg_reason *m = &g->reasons_here[i];
+        count_reject(g, e->id, m->reason, false, m->n);
+    }
+    g->stats.readings_rejected += g->rejected_here;
+    e->cnt.readings_rejected += g->rejected_here;
 }
 
 /* ---- parsing callbacks ---- */
@@ -380,13 +416,14 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         reject_reading(g, "bad_tag", r->tag, "not a valid enterprise/device/tag name");
         return 0;
     }
-    /* The rest of the historian's rule (no control bytes, no '/' at the
-     * end): a name it refuses would fail the whole message as a historian
-     * error, and the service stops ingest on that (found by fuzz_pipeline). */
-    bool ctl = name[n - 1] == '/';
-    for (size_t i = 0; i < n && !ctl; i++) ctl = (unsigned char)name[i] < 0x20;
-    if (ctl) {
-        reject_reading(g, "bad_tag", r->tag, "a control character or a final '/' in the name");
+    /* The names rule (ingest.h) over the whole name, whatever the format,
+     * and the rest of the historian's (no '/' at the end): a name it
+     * refuses would fail the whole message as a historian error, and the
+     * service stops ingest on that (found by fuzz_pipeline). */
+    ingest_name_status st = ingest_name_check(name, n, HIST_SERIES_NAME_MAX);
+    if (st != INGEST_NAME_OK || name[n - 1] == '/') {
+        reject_reading(g, "bad_tag", r->tag,
+                       st != INGEST_NAME_OK ? ingest_name_problem(st) : "a final '/' in the name");
         return 0;
     }
     if (r->ts_ms < g->opt.min_ts_ms || r->ts_ms > g->now_ms + g->opt.max_future_ms) {
@@ -450,7 +487,9 @@ static int parse_topic(const char *topic, char *ent, char *dev, bool *status) {
         *status = true;
     else
         return -1;
-    return valid_id(dev, 64) ? 0 : -1;
+    /* Both parts by the id rule: they become series names and the
+     * labels of the counters (an unknown enterprise too). */
+    return valid_id(ent, INGEST_ID_MAX) && valid_id(dev, 64) ? 0 : -1;
 }
 
 static void device_status(ingest *g, ent_state *e, const char *dev, const void *payload, size_t len,
@@ -600,6 +639,7 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     g->n_stage = 0;
     g->names_len = 0;
     g->rejected_here = 0;
+    g->n_reasons_here = 0;
     g->readings_here = 0;
     int rc =
         ingest_payload_parse(payload, len, e->format, now_ms, stage_reading, stage_reject, g, NULL);
@@ -614,24 +654,9 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     if (rc == 1 || rc == INGEST_LP_EINVAL) { /* the parser rejected the whole message */
         const char *why = g->rejected_here ? g->first_reason : "malformed";
         const char *msg = g->rejected_here ? g->first_message : "the payload cannot be parsed";
-        whole_result(g, why, msg);
-        pthread_mutex_lock(&g->mu);
-        g->stats.messages++;
-        g->stats.messages_rejected++;
-        count_message(e, recv_ms, true);
-        /* The parser's reason was counted as a reading reject; recount it as a message. */
-        for (size_t i = 0; i < g->stats.n_rejects; i++) {
-            ingest_reject_count *r = &g->stats.rejects[i];
-            if (!strcmp(r->reason, g->first_reason) && !strcmp(r->enterprise, e->id) &&
-                r->readings) {
-                r->readings--, r->messages++;
-                g->stats.readings_rejected--;
-                if (e->cnt.readings_rejected) e->cnt.readings_rejected--;
-                break;
-            }
-        }
-        dead_letter(g, recv_ms, topic, e->id, why, msg, payload, len, true);
-        pthread_mutex_unlock(&g->mu);
+        /* One message under its reason; the parts the parser turned down
+         * on the way (noted by reason) are not counted as readings too. */
+        reject_message(g, recv_ms, topic, e, e->id, why, msg, payload, len);
         return 0;
     }
     if (g->foreign) {
@@ -701,12 +726,13 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
     count_message(e, recv_ms, empty);
+    count_readings(g, e);
     if (g->rejected_here)
         dead_letter(g, recv_ms, topic, e->id, g->first_reason, g->first_message, payload, len,
                     false);
     if (empty) {
         g->stats.messages_rejected++;
-        count_reject(g, e->id, "empty", true);
+        count_reject(g, e->id, "empty", true, 1);
         dead_letter(g, recv_ms, topic, e->id, "empty", "no reading in the message", payload, len,
                     true);
     }

@@ -528,8 +528,10 @@ static json_t *api_ingest_status(void *ctx) {
             e = json_pack("{s:s,s:{}}", "enterprise", rc->enterprise, "rejected");
             json_array_append_new(ents, e);
         }
+        /* every rejection under its reason: whole messages and single
+         * readings (counted apart in /metrics) */
         json_object_set_new(json_object_get(e, "rejected"), rc->reason,
-                            json_integer((json_int_t)rc->messages));
+                            json_integer((json_int_t)(rc->messages + rc->readings)));
     }
     json_object_set_new(o, "enterprises", ents);
     json_object_set_new(o, "spool_blocked", json_boolean(ss.spool_blocked));
@@ -624,6 +626,16 @@ static char *api_ingest_metrics(void *ctx) {
                 "%llu\n",
                 st.rejects[i].enterprise, st.rejects[i].reason,
                 (unsigned long long)st.rejects[i].messages);
+    fputs("# HELP parkwatch_ingest_rejected_readings_total Readings rejected one by one, by "
+          "enterprise and reason.\n"
+          "# TYPE parkwatch_ingest_rejected_readings_total counter\n",
+          f);
+    for (size_t i = 0; i < st.n_rejects; i++)
+        fprintf(f,
+                "parkwatch_ingest_rejected_readings_total{enterprise=\"%s\",reason=\"%s\"} "
+                "%llu\n",
+                st.rejects[i].enterprise, st.rejects[i].reason,
+                (unsigned long long)st.rejects[i].readings);
     fclose(f);
     return out;
 }

@@ -638,6 +638,218 @@ static void test_submit_survives_crash(void **state) {
     rig_down(&r);
 }
 
+/* ---- one names rule and every rejection counted, in each format ---- */
+
+typedef struct bad_case {
+    const char *reason;
+    char body[640];
+} bad_case;
+
+#define N_BAD 9 /* eight single-reading rejections and one raw invalid UTF-8 name */
+
+/* The cases of one format (0 Parkwatch JSON, 1 Neuron, 2 line protocol):
+ * each message holds at most one rejection, next to a good reading where
+ * the format can say so. Quality exists in Parkwatch JSON only; line
+ * protocol has its NaN instead; raw invalid UTF-8 makes a JSON message
+ * malformed_json (jansson), a line protocol reading bad_tag. */
+static void bad_cases(int fmt, int64_t t, bad_case *c) {
+    char longname[300];
+    memset(longname, 'x', 256);
+    longname[256] = 0;
+    int64_t fut = t + (int64_t)3 * 86400000;
+    if (fmt == 0) {
+        const char *v[] = {"\"s\": \"text\"", "\"n\": null",     "\"q\": 2",
+                           "\"a\\u0001\": 2", "\"b\\u0085\": 2", NULL};
+        const char *r[] = {"bad_value_type", "bad_value_type", "bad_quality", "bad_tag", "bad_tag"};
+        for (int i = 0; v[i]; i++) {
+            c[i].reason = r[i];
+            snprintf(c[i].body, sizeof c[i].body,
+                     "{\"ts\": %" PRId64 ", \"values\": {\"ok\": 1, %s}%s}", t, v[i],
+                     i == 2 ? ", \"quality\": {\"q\": \"weird\"}" : "");
+        }
+        c[5].reason = "bad_tag";
+        snprintf(c[5].body, sizeof c[5].body,
+                 "{\"ts\": %" PRId64 ", \"values\": {\"ok\": 1, \"%s\": 2}}", t, longname);
+        c[6].reason = c[7].reason = "ts_out_of_range";
+        snprintf(c[6].body, sizeof c[6].body,
+                 "[{\"ts\": %" PRId64 ", \"values\": {\"ok\": 1}}, {\"ts\": 1000, \"values\": "
+                 "{\"old\": 1}}]",
+                 t);
+        snprintf(c[7].body, sizeof c[7].body,
+                 "[{\"ts\": %" PRId64 ", \"values\": {\"ok\": 1}}, {\"ts\": %" PRId64
+                 ", \"values\": {\"fut\": 1}}]",
+                 t, fut);
+        c[8].reason = "malformed_json";
+        snprintf(c[8].body, sizeof c[8].body,
+                 "{\"ts\": %" PRId64 ", \"values\": {\"m\xC3\x28\": 1}}", t);
+    } else if (fmt == 1) {
+        const char *v[] = {"\"s\": \"text\"", "\"n\": null", "\"a\\u0001\": 2", "\"b\\u0085\": 2",
+                           NULL};
+        const char *r[] = {"bad_value_type", "bad_value_type", "bad_tag", "bad_tag"};
+        for (int i = 0; v[i]; i++) {
+            c[i].reason = r[i];
+            snprintf(c[i].body, sizeof c[i].body,
+                     "{\"timestamp\": %" PRId64 ", \"node\": \"plc\", \"values\": {\"ok\": 1, %s}}",
+                     t, v[i]);
+        }
+        c[4].reason = c[5].reason = "bad_tag";
+        snprintf(c[4].body, sizeof c[4].body,
+                 "{\"timestamp\": %" PRId64
+                 ", \"node\": \"plc\", \"values\": {\"ok\": 1, \"%s\": 2}}",
+                 t, longname);
+        snprintf(c[5].body, sizeof c[5].body,
+                 "{\"timestamp\": %" PRId64 ", \"node\": \"p\\u0007\", \"values\": {\"x\": 1}}", t);
+        c[6].reason = c[7].reason = "ts_out_of_range";
+        snprintf(c[6].body, sizeof c[6].body,
+                 "{\"timestamp\": 1000, \"node\": \"plc\", \"values\": {\"old\": 1}}");
+        snprintf(c[7].body, sizeof c[7].body,
+                 "{\"timestamp\": %" PRId64 ", \"node\": \"plc\", \"values\": {\"fut\": 1}}", fut);
+        c[8].reason = "malformed_json";
+        snprintf(c[8].body, sizeof c[8].body,
+                 "{\"timestamp\": %" PRId64 ", \"node\": \"plc\", \"values\": {\"m\xC3\x28\": 1}}",
+                 t);
+    } else {
+        const char *v[] = {"m s=\"text\"",       "m b=nan", "m\xC3\x28 v=1", "m,k=a\x01 v=1",
+                           "m,device=d\xC3 v=1", NULL};
+        const char *r[] = {"bad_value_type", "nan_or_inf", "bad_tag", "bad_tag", "bad_tag"};
+        for (int i = 0; v[i]; i++) {
+            c[i].reason = r[i];
+            snprintf(c[i].body, sizeof c[i].body, "m ok=1 %" PRId64 "\n%s %" PRId64, t, v[i], t);
+        }
+        c[5].reason = "bad_tag";
+        snprintf(c[5].body, sizeof c[5].body, "m ok=1 %" PRId64 "\nm %s=1 %" PRId64, t, longname,
+                 t);
+        c[6].reason = c[7].reason = "ts_out_of_range";
+        snprintf(c[6].body, sizeof c[6].body, "m ok=1 %" PRId64 "\nm old=1 1000", t);
+        snprintf(c[7].body, sizeof c[7].body, "m ok=1 %" PRId64 "\nm fut=1 %" PRId64, t, fut);
+        c[8].reason = "bad_tag";
+        snprintf(c[8].body, sizeof c[8].body, "m\xC3\x28 v=1 %" PRId64, t);
+    }
+}
+
+static uint64_t reject_count(const ingest_stats *st, const char *ent, const char *reason,
+                             bool messages) {
+    for (size_t i = 0; i < st->n_rejects; i++)
+        if (!strcmp(st->rejects[i].enterprise, ent) && !strcmp(st->rejects[i].reason, reason))
+            return messages ? st->rejects[i].messages : st->rejects[i].readings;
+    return 0;
+}
+
+static size_t dead_count(const ingest_dead_letter *d, size_t n, const char *topic,
+                         const char *reason) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += !strcmp(d[i].topic, topic) && !strcmp(d[i].reason, reason);
+    return k;
+}
+
+static void test_names_and_rejections_every_format(void **state) {
+    (void)state;
+    rig r;
+    rig_up(&r, "submit-names", 20, false);
+    publisher pub;
+    pub_open(&pub, r.p.port);
+    wait_subscribed(&r, &pub);
+    ingest *g = ingest_service_pipeline(r.svc);
+    int64_t t = proc_wall_ms() - 60000;
+    static const char *const ents[3] = {"E001", "E002", "E003"};
+    static const char *const topics[3] = {"park/E001/dev-json/data", "park/E002/dev-neuron/data",
+                                          "park/E003/dev-lp/data"};
+    bad_case cases[3][N_BAD];
+    for (int f = 0; f < 3; f++) bad_cases(f, t, cases[f]);
+    /* Each case over MQTT, then through submit (the HTTP ingest's road):
+     * submit returns once its message is handled, so once the last one
+     * has, every MQTT message before it has too. */
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < N_BAD; i++)
+            pub_send_acked(&pub, topics[f], cases[f][i].body, strlen(cases[f][i].body));
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < N_BAD; i++) {
+            ingest_submit_result res;
+            char err[256];
+            assert_int_equal(ingest_service_submit(r.svc, topics[f], cases[f][i].body,
+                                                   strlen(cases[f][i].body), 10000, &res, err,
+                                                   sizeof err),
+                             0);
+            assert_string_equal(res.first_reason, cases[f][i].reason);
+            assert_int_equal(ingest_name_check(res.first_message, strlen(res.first_message),
+                                               sizeof res.first_message),
+                             INGEST_NAME_OK);
+        }
+    /* Invalid topic parts never become labels: bad_topic, scrubbed. */
+    const char *bad_topics[] = {"park/E\xC3\x28/dev/data", "park/E001/d\xED\xA0\x80/data"};
+    for (int i = 0; i < 2; i++) {
+        ingest_submit_result res;
+        char err[256];
+        assert_int_equal(
+            ingest_service_submit(r.svc, bad_topics[i], "{}", 2, 10000, &res, err, sizeof err), 0);
+        assert_true(res.message_rejected);
+        assert_string_equal(res.first_reason, "bad_topic");
+    }
+    pub_close(&pub);
+
+    /* Counted under each reason, twice (MQTT and submit). */
+    ingest_stats st;
+    ingest_get_stats(g, &st);
+    for (int f = 0; f < 3; f++) {
+        uint64_t rejected_readings = 0;
+        for (int i = 0; i < N_BAD; i++) {
+            const char *why = cases[f][i].reason;
+            bool whole = !strcmp(why, "malformed_json");
+            size_t same = 0;
+            for (int k = 0; k < N_BAD; k++) same += !strcmp(cases[f][k].reason, why);
+            if (!whole) rejected_readings++;
+            uint64_t got = reject_count(&st, ents[f], why, whole);
+            if (got != 2 * same)
+                fail_msg("%s: %s counted %" PRIu64 " times, want %zu", ents[f], why, got, 2 * same);
+            if (!whole) assert_int_equal(reject_count(&st, ents[f], why, true), 0);
+        }
+        ingest_enterprise_count c = counts_of(&r, ents[f]);
+        assert_int_equal(c.readings_rejected, 2 * rejected_readings);
+        assert_int_equal(c.messages_rejected, f < 2 ? 2 : 0);
+    }
+    assert_int_equal(reject_count(&st, "", "bad_topic", true), 2);
+    for (size_t i = 0; i < st.n_rejects; i++) {
+        const char *e = st.rejects[i].enterprise;
+        assert_int_equal(ingest_name_check(e, strlen(e), INGEST_ID_MAX) == INGEST_NAME_OK || !*e,
+                         true);
+    }
+
+    /* The dead-letter log lists each of them, valid UTF-8 throughout. */
+    ingest_dead_letter dead[128];
+    size_t nd = ingest_dead_letters(g, dead, 128);
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < N_BAD; i++) {
+            size_t same = 0;
+            for (int k = 0; k < N_BAD; k++) same += !strcmp(cases[f][k].reason, cases[f][i].reason);
+            assert_int_equal(dead_count(dead, nd, topics[f], cases[f][i].reason), 2 * same);
+        }
+    size_t bad_topic_letters = 0;
+    for (size_t i = 0; i < nd; i++) {
+        assert_int_equal(ingest_name_check(dead[i].topic, strlen(dead[i].topic), 200),
+                         INGEST_NAME_OK);
+        assert_int_equal(ingest_name_check(dead[i].message, strlen(dead[i].message), 200),
+                         INGEST_NAME_OK);
+        bad_topic_letters += !strcmp(dead[i].reason, "bad_topic");
+    }
+    assert_int_equal(bad_topic_letters, 2);
+
+    /* Nothing invalid was stored: every series name passes the rule, and
+     * the good readings next to the bad ones were kept. */
+    wait_points(&r, "E003", 2 * 8);
+    hist_series_list l = {0};
+    hist_error he;
+    assert_int_equal(hist_series_find(r.h, NULL, &l, &he), HIST_OK);
+    assert_true(l.n >= 3);
+    for (size_t i = 0; i < l.n; i++) {
+        hist_series_info info;
+        assert_int_equal(hist_series_get(r.h, l.ids[i], &info, &he), HIST_OK);
+        if (ingest_name_check(info.name, strlen(info.name), HIST_SERIES_NAME_MAX) != INGEST_NAME_OK)
+            fail_msg("series %u has an invalid name", l.ids[i]);
+    }
+    hist_series_list_free(&l);
+    rig_down(&r);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -646,6 +858,7 @@ int main(void) {
         cmocka_unit_test(test_submit_timeout_stop_and_after_stop),
         cmocka_unit_test(test_submit_without_broker),
         cmocka_unit_test(test_submit_survives_crash),
+        cmocka_unit_test(test_names_and_rejections_every_format),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     proc_cleanup();
