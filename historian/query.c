@@ -249,19 +249,22 @@ static bool raw_add(void *arg, int64_t ts, double v, uint8_t q) {
     return true;
 }
 
-/* Query bounds are not trusted: points lie in [0, HIST_MAX_TS_MS], and a
- * range within +-HIST_MAX_TS_MS keeps every step of the arithmetic below
- * (floors, ceilings, bucket counts, to - 1) far from overflow. */
-static bool query_ts_ok(int64_t t) {
-    return t >= -HIST_MAX_TS_MS && t <= HIST_MAX_TS_MS;
+/* Query bounds are not trusted. Points lie in [0, HIST_MAX_TS_MS], so a
+ * bound past either end has the same answer as +-(HIST_MAX_TS_MS + 1), and
+ * clamping to that keeps every step of the arithmetic below (floors,
+ * ceilings, bucket counts, to - 1) far from overflow. */
+static int64_t clamp_ts(int64_t t) {
+    return t < -HIST_MAX_TS_MS - 1  ? -HIST_MAX_TS_MS - 1
+           : t > HIST_MAX_TS_MS + 1 ? HIST_MAX_TS_MS + 1
+                                    : t;
 }
 
-static hist_status check_range(int64_t from, int64_t to, hist_error *err) {
-    if (!query_ts_ok(from) || !query_ts_ok(to))
-        return hist_fail(err, HIST_EINVAL, "a query time is outside +-2^53 ms");
-    if (from > to)
+static hist_status check_range(int64_t *from, int64_t *to, hist_error *err) {
+    if (*from > *to)
         return hist_fail(err, HIST_EINVAL, "range start %lld is after its end %lld",
-                         (long long)from, (long long)to);
+                         (long long)*from, (long long)*to);
+    *from = clamp_ts(*from);
+    *to = clamp_ts(*to);
     return HIST_OK;
 }
 
@@ -270,7 +273,7 @@ static hist_status hist_query_raw_unlocked(hist *h, uint32_t series, int64_t fro
     if (!h || !out) return hist_fail(err, HIST_EINVAL, "null argument");
     out->n = 0;
     out->truncated = false;
-    hist_status st = check_range(from_ms, to_ms, err);
+    hist_status st = check_range(&from_ms, &to_ms, err);
     if (st == HIST_OK) st = check_series(h, series, err);
     if (st != HIST_OK) return st;
     raw_ctx c = {.out = out, .limit = limit};
@@ -381,7 +384,7 @@ static hist_status hist_query_agg_unlocked(hist *h, uint32_t series, int64_t fro
     if (step_ms <= 0 || step_ms > HIST_MAX_TS_MS)
         return hist_fail(err, HIST_EINVAL, "step must be 1 to 2^53 ms, not %lld",
                          (long long)step_ms);
-    hist_status st = check_range(from_ms, to_ms, err);
+    hist_status st = check_range(&from_ms, &to_ms, err);
     if (st == HIST_OK) st = check_series(h, series, err);
     if (st != HIST_OK || from_ms == to_ms) return st;
     if (!max_buckets) max_buckets = 1000000;

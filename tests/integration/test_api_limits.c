@@ -133,8 +133,9 @@ static void test_stream_slots(void **state) {
     assert_int_equal(st, 503);
     assert_true(metric("parkwatch_http_streams_refused_total ") >= 3);
     /* a client that goes frees its slot at once, not at the next
-     * heartbeat (15 s): the slot is there again within a second or two */
-    double gone = metric("parkwatch_http_streams_ended_total{reason=\"client_gone\"} ");
+     * heartbeat (15 s): the slot is there again within a second or two.
+     * (Whether the pump's hang-up poll or libmicrohttpd itself saw it go
+     * depends on timing, so the counter is not asserted here.) */
     http_sse_close(held[0]);
     held[0] = NULL;
     http_sse *late = NULL;
@@ -143,26 +144,34 @@ static void test_stream_slots(void **state) {
         late = live(L.admin, &st);
         if (!late) proc_sleep_ms(100);
     }
+    int64_t took = proc_wall_ms() - t0;
     fprintf(stderr, "test_api_limits: a hung-up stream's slot was free again in %lld ms\n",
-            (long long)(proc_wall_ms() - t0));
-    assert_non_null(late);
-    assert_true(metric("parkwatch_http_streams_ended_total{reason=\"client_gone\"} ") >= gone + 1);
-    http_sse_close(late);
+            (long long)took);
+    if (late) http_sse_close(late);
     for (int i = 0; i < 8; i++)
         if (held[i]) http_sse_close(held[i]);
+    assert_non_null(late);
+    assert_true(took < 3000);
+}
+
+/* Opens a live stream for tok, waiting up to 5 s for the slots of an
+ * earlier test's closed streams to be free. */
+static http_sse *live_when_free(const char *tok) {
+    int st;
+    http_sse *s = NULL;
+    for (int i = 0; i < 50 && !s; i++) {
+        s = live(tok, &st);
+        if (!s) proc_sleep_ms(100);
+    }
+    return s;
 }
 
 static void test_revoked_token_ends_its_streams(void **state) {
     (void)state;
     int st;
-    /* wait for the slots of the last test to be free */
-    http_sse *s = NULL;
-    for (int i = 0; i < 50 && !s; i++) {
-        s = live(L.ent[3], &st);
-        if (!s) proc_sleep_ms(100);
-    }
+    http_sse *s = live_when_free(L.ent[3]);
     assert_non_null(s);
-    http_sse *other = live(L.ent[1], &st); /* another token's stream stays */
+    http_sse *other = live_when_free(L.ent[1]); /* another token's stream stays */
     assert_non_null(other);
     char err[256];
     assert_int_equal(api_token_revoke(L.toks, "e001-d", err, sizeof err), 0);
@@ -239,6 +248,9 @@ static void test_stream_tickets(void **state) {
     http_resp_free(&r);
     snprintf(path, sizeof path, "/api/v1/live/stream?series=" SERIES "&ticket=%s", t);
     json_decref(j);
+    http_sse *probe = live_when_free(L.oper); /* the earlier tests' slots are free */
+    assert_non_null(probe);
+    http_sse_close(probe);
     http_sse *s = http_sse_open(L.port, path, NULL, &st);
     assert_non_null(s); /* a stream as the operator */
     assert_null(http_sse_open(L.port, path, NULL, &st));

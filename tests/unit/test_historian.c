@@ -484,6 +484,25 @@ static void test_errors(void **state) {
     assert_int_equal(s.n, 4);
     assert_true(s.truncated);
     hist_samples_free(&s);
+    /* A caller's extreme bounds (issue 16) are clamped, never overflowed:
+     * the whole range finds all ten points, and no bucket arithmetic runs
+     * past INT64 (UBSan would stop here). */
+    assert_int_equal(hist_query_raw(h, ids[0], INT64_MIN, INT64_MAX, 0, &s, &err), HIST_OK);
+    assert_int_equal(s.n, 10);
+    hist_samples_free(&s);
+    assert_int_equal(hist_query_agg(h, ids[0], INT64_MIN, INT64_MAX, INT64_MAX, 10, &b, &err),
+                     HIST_EINVAL); /* a step past 2^53 ms */
+    assert_int_equal(hist_query_agg(h, ids[0], INT64_MIN, INT64_MAX, 3600000, 10, &b, &err),
+                     HIST_ELIMIT);
+    assert_int_equal(hist_query_agg(h, ids[0], T0, INT64_MAX, HIST_MAX_TS_MS, 10, &b, &err),
+                     HIST_OK);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.v[0].count, 10);
+    hist_value last[2];
+    assert_int_equal(hist_snapshot(h, INT64_MAX, ids, 1, last, &err), HIST_OK);
+    assert_true(last[0].present);
+    assert_int_equal(hist_snapshot(h, INT64_MIN, ids, 1, last, &err), HIST_OK);
+    assert_false(last[0].present);
     hist_buckets_free(&b);
     close_store(h);
     testutil_rmtree(dir);
