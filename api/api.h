@@ -16,7 +16,10 @@
  *   regulator   reads the whole park, changes nothing, no ingest
  *   enterprise  reads and writes its own series, alarms, features and dead
  *               letters only, plus the park-level features (no enterprise)
- * What a token may see is decided in one function of api.c (scope_sees),
+ * Who may call what is one table (api/routes.c: each route's capability) and
+ * one matrix (api/access.c: each role's capabilities; a capability it does
+ * not list is denied). What a token may see is decided in one function
+ * (api_scope_sees, access.c),
  * through which every endpoint passes each series, alarm, feature, device
  * and dead letter.
  *
@@ -147,6 +150,13 @@ typedef struct api_options {
 } api_options;
 
 void api_options_default(api_options *o);
+
+/* The route table and the role x capability matrix, as JSON (malloc'd;
+ * NULL when out of memory): {"routes": [{"method", "path", "capability",
+ * "label", "stream", "public", "roles": [...]}], "matrix": {role: [cap]}}.
+ * `parkd --routes` prints it; the OpenAPI check compares it with
+ * openapi.json, and the role test walks it. */
+char *api_routes_describe(void);
 
 typedef struct api_server api_server;
 

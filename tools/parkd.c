@@ -59,7 +59,8 @@ typedef struct config {
 
 static void usage(void) {
     fprintf(stderr, "usage: parkd --config FILE [--data DIR] [--broker HOST:PORT] "
-                    "[--stats-file FILE] [--quiet]\n");
+                    "[--stats-file FILE] [--quiet]\n"
+                    "       parkd --routes   (the API's route table and role matrix, as JSON)\n");
     exit(1);
 }
 
@@ -732,7 +733,13 @@ int main(int argc, char **argv) {
             stats_file = argv[++i];
         else if (!strcmp(argv[i], "--quiet"))
             quiet = true;
-        else
+        else if (!strcmp(argv[i], "--routes")) {
+            char *routes = api_routes_describe();
+            if (!routes) return 1;
+            puts(routes);
+            free(routes);
+            return 0;
+        } else
             usage();
     }
     if (!config_path) usage();

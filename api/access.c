@@ -1,0 +1,146 @@
+/*
+ * access.c - who may do what: the role x capability matrix, what a token sees
+ * (scope), authentication, rate limits and the audit log.
+ */
+#include "api/internal.h"
+
+/* The one place that decides what a token sees: every series, alarm,
+ * feature, device and dead letter passes through here with its enterprise
+ * ("" for park-level things). park_context lets enterprise tokens see
+ * park-level map features (roads, gates, shelters) that belong to nobody. */
+bool api_scope_sees(const req *r, const char *enterprise, bool park_context) {
+    if (r->tok.role != API_ROLE_ENTERPRISE) return true;
+    if (!enterprise || !*enterprise) return park_context;
+    return !strcmp(enterprise, r->tok.enterprise);
+}
+
+bool api_scope_sees_series(const req *r, const char *series) {
+    char ent[64];
+    api_series_enterprise(series, ent, sizeof ent);
+    return api_scope_sees(r, ent, false);
+}
+
+/* Filters a JSON array of objects in place by their "enterprise" member. */
+json_t *api_scope_filter(const req *r, json_t *arr) {
+    if (!json_is_array(arr)) return arr;
+    for (size_t i = json_array_size(arr); i-- > 0;) {
+        const char *e = json_string_value(json_object_get(json_array_get(arr, i), "enterprise"));
+        if (!api_scope_sees(r, e ? e : "", false)) json_array_remove(arr, i);
+    }
+    return arr;
+}
+
+/* The matrix: the one place that says which role may do what. Anything
+ * it does not list is denied (a capability added to the table but not
+ * here reaches nobody). */
+static const struct {
+    api_role role;
+    api_cap cap;
+} grants[] = {
+    {API_ROLE_ADMIN, API_CAP_READ},          {API_ROLE_ADMIN, API_CAP_METRICS},
+    {API_ROLE_ADMIN, API_CAP_ALARM_ACT},     {API_ROLE_ADMIN, API_CAP_INCIDENT},
+    {API_ROLE_ADMIN, API_CAP_INGEST},        {API_ROLE_ADMIN, API_CAP_BACKUP},
+    {API_ROLE_OPERATOR, API_CAP_READ},       {API_ROLE_OPERATOR, API_CAP_METRICS},
+    {API_ROLE_OPERATOR, API_CAP_ALARM_ACT},  {API_ROLE_OPERATOR, API_CAP_INCIDENT},
+    {API_ROLE_REGULATOR, API_CAP_READ},      {API_ROLE_REGULATOR, API_CAP_METRICS},
+    {API_ROLE_ENTERPRISE, API_CAP_READ},     {API_ROLE_ENTERPRISE, API_CAP_ALARM_ACT},
+    {API_ROLE_ENTERPRISE, API_CAP_INCIDENT}, {API_ROLE_ENTERPRISE, API_CAP_INGEST},
+};
+
+static const char *const cap_names[API_CAP_COUNT] = {
+    [API_CAP_PUBLIC] = "public",
+    [API_CAP_READ] = "read",
+    [API_CAP_METRICS] = "read_metrics",
+    [API_CAP_ALARM_ACT] = "act_on_alarms",
+    [API_CAP_INCIDENT] = "open_and_close_incidents",
+    [API_CAP_INGEST] = "write_readings",
+    [API_CAP_BACKUP] = "take_backups",
+};
+
+const char *api_cap_name(api_cap cap) {
+    return (unsigned)cap < API_CAP_COUNT && cap_names[cap] ? cap_names[cap] : "unknown";
+}
+
+bool api_cap_granted(api_role role, api_cap cap) {
+    for (size_t i = 0; i < sizeof grants / sizeof grants[0]; i++)
+        if (grants[i].role == role && grants[i].cap == cap) return true;
+    return false;
+}
+
+bool api_route_permits(const api_route *rt, api_role role) {
+    return rt->cap == API_CAP_PUBLIC || api_cap_granted(role, rt->cap);
+}
+
+void api_audit(api_server *s, const req *r, const char *action, json_t *detail) {
+    if (!s->audit) {
+        json_decref(detail);
+        return;
+    }
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "ts_ms", (json_int_t)api_wall_ms(), "token",
+                          r->tok.id, "name", r->tok.name, "role", api_role_name(r->tok.role),
+                          "enterprise", r->tok.enterprise, "action", action);
+    if (j && detail) json_object_update(j, detail);
+    json_decref(detail);
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!txt) return;
+    pthread_mutex_lock(&s->amu);
+    fprintf(s->audit, "%s\n", txt);
+    fflush(s->audit);
+    pthread_mutex_unlock(&s->amu);
+    free(txt);
+}
+
+/* A token bucket per token: rate_limit_per_s requests a second, bursts of
+ * twice that. */
+bool api_rate_ok(api_server *s, const char *id) {
+    double rate = s->o.rate_limit_per_s;
+    if (rate <= 0) return true;
+    double now = api_mono_s();
+    bool ok;
+    pthread_mutex_lock(&s->rmu);
+    rate_slot *slot = NULL;
+    for (size_t i = 0; i < s->n_rate; i++)
+        if (!strcmp(s->rate[i].id, id)) slot = &s->rate[i];
+    if (!slot) {
+        rate_slot *nr = realloc(s->rate, (s->n_rate + 1) * sizeof *nr);
+        if (nr) {
+            s->rate = nr;
+            slot = &s->rate[s->n_rate++];
+            snprintf(slot->id, sizeof slot->id, "%s", id);
+            slot->tokens = 2 * rate;
+            slot->last = now;
+        }
+    }
+    if (slot) {
+        slot->tokens = fmin(2 * rate, slot->tokens + (now - slot->last) * rate);
+        slot->last = now;
+        ok = slot->tokens >= 1;
+        if (ok) slot->tokens -= 1;
+    } else {
+        ok = true;
+    }
+    pthread_mutex_unlock(&s->rmu);
+    return ok;
+}
+
+bool api_view_keep(void *ctx, const char *enterprise) {
+    return api_scope_sees(ctx, enterprise, false);
+}
+
+bool api_authenticate(req *r, struct MHD_Connection *c, const char *url) {
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h) {
+        /* EventSource cannot set headers: streams (only) may carry a
+         * one-use ?ticket= (api/tickets.h), never the token itself */
+        const char *t = api_arg(c, "ticket");
+        size_t n = strlen(url);
+        if (!t || n < 7 || strcmp(url + n - 7, "/stream")) return false;
+        return api_ticket_redeem(r->srv->tickets, t, api_wall_ms(), &r->tok) == 0 &&
+               api_token_store_valid(r->srv->tokens, r->tok.id, api_wall_ms());
+    }
+    if (strncasecmp(h, "Bearer ", 7)) return false;
+    h += 7;
+    while (*h == ' ') h++;
+    return api_token_store_check(r->srv->tokens, h, &r->tok) == 0;
+}

@@ -1,0 +1,367 @@
+/*
+ * internal.h - what the files of api/ share; not a public header (api.h is).
+ *
+ * One request is one req (allocated on its first callback, freed by
+ * libmicrohttpd's completion notification). Answers are built whole in
+ * memory (bounded by the query limits) and handed to libmicrohttpd, except
+ * the event streams (stream.c). Every stream field is guarded by the
+ * server's streams lock.
+ *
+ * The files, by concern:
+ *   server.c         start, stop, libmicrohttpd's callbacks
+ *   router.c         the route table's walk: path parameters, authentication,
+ *                    rate limit, 404/405, the capability check
+ *   routes.c         THE route table: every endpoint, its method, path,
+ *                    capability, handler and metric label, in one place
+ *   access.c         who may do what: the role x capability matrix, scope
+ *                    rules (what a token sees), the audit log, rate limits
+ *   respond.c        answers: JSON, errors, buffers
+ *   request.c        a request's parameters (numbers via params.c) and body
+ *   stream.c         server-sent event streams and their pump thread
+ *   static.c         the dashboard's files
+ *   metrics.c        /healthz and /metrics
+ *   routes_*.c       the handlers, one file per resource
+ *   params.c         request numbers (pure); guard.c the head deadline;
+ *   tickets.c        stream tickets; token.c tokens; backup.c backups
+ */
+#ifndef PARKWATCH_API_INTERNAL_H
+#define PARKWATCH_API_INTERNAL_H
+
+#include "api/api.h"
+#include "api/guard.h"
+#include "api/params.h"
+#include "api/tickets.h"
+
+#include "common/numfmt.h"
+#include "common/textbuf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const unsigned char api_openapi_json[];
+extern const size_t api_openapi_json_len;
+
+#define PREFIX          "/api/v1"
+#define STREAM_PEND_MAX (4u << 20) /* a stream further behind than this is closed */
+#define HEARTBEAT_MS    15000
+#define N_LAT_BUCKETS   10
+extern const double api_lat_bounds_ms[N_LAT_BUCKETS];
+
+typedef struct route_stats {
+    atomic_uint_fast64_t requests, errors_4xx, errors_5xx, sum_us;
+    atomic_uint_fast64_t le[N_LAT_BUCKETS + 1]; /* the last is +Inf */
+} route_stats;
+
+/* route_stats summed over rows (plain integers: a reader's copy) */
+typedef struct route_stats_sum {
+    uint64_t requests, errors_4xx, errors_5xx, sum_us;
+    uint64_t le[N_LAT_BUCKETS + 1];
+} route_stats_sum;
+
+enum { ST_ALARMS, ST_LIVE, ST_REPLAY };
+
+typedef struct replay_item {
+    int64_t ts_ms;
+    char *text; /* a whole SSE event */
+} replay_item;
+
+typedef struct stream stream;
+struct stream {
+    api_server *srv;
+    struct MHD_Connection *conn;
+    int fd; /* the client's socket, polled for a hang-up while suspended */
+    int kind;
+    api_token_info tok;
+    char *pend;
+    size_t pend_n, pend_off, pend_cap;
+    bool suspended, done;
+    stream *prev, *next;
+    uint64_t event_id;
+    int64_t last_beat_ms;
+    /* live: the series watched and the last timestamp sent of each */
+    uint32_t *ids;
+    char **names;
+    int64_t *sent_ts;
+    size_t n_ids;
+    int64_t interval_ms, next_poll_ms;
+    /* replay: items in time order, played at speed from start */
+    replay_item *items;
+    size_t n_items, next_item;
+    int64_t from_ms, to_ms;
+    double speed, start_mono;
+};
+
+/* A rendered layer shared by the responses that send it. */
+typedef struct shared_text {
+    atomic_int refs;
+    size_t len;
+    char data[];
+} shared_text;
+
+/* Live layers are rendered at most every LAYER_TTL_MS per kind and scope
+ * (values change at the sensors' 1 Hz): a command centre's wall of
+ * clients polling the detector layer costs one rendering, not one each.
+ * While one request renders, the others get the previous rendering. */
+#define LAYER_TTL_MS 250
+#define LAYER_SLOTS  64
+typedef struct layer_slot {
+    int kind; /* geo_kind + 1; 0: empty */
+    bool values, slim;
+    char scope[32]; /* the enterprise of an enterprise token, "" for park roles */
+    shared_text *text;
+    double built; /* mono_s */
+    bool building;
+} layer_slot;
+
+typedef struct rate_slot {
+    char id[17];
+    double tokens;
+    double last;
+} rate_slot;
+
+struct api_server {
+    api_options o;
+    char *listen, *tls_cert_pem, *tls_key_pem, *static_dir, *audit_path;
+    char *backup_dir; /* backups go to backup_dir/NAME (api/backup.c) */
+    struct MHD_Daemon *d;
+    int port;
+    api_token_store *tokens;
+    route_stats *routes; /* per row of api_routes, then static files, then no route */
+    atomic_uint_fast64_t rate_limited;
+    api_guard *guard;     /* each request head's total time limit */
+    api_tickets *tickets; /* ?ticket= for the event streams */
+    atomic_uint_fast64_t streams_revoked, streams_hung_up, streams_refused;
+    /* streams */
+    pthread_mutex_t smu;
+    stream *streams;
+    size_t n_streams;
+    bool stopping;
+    pthread_t pump;
+    pthread_cond_t pump_cv;
+    bool pump_running;
+    bool subscribed;
+    /* rate limits per token */
+    pthread_mutex_t rmu;
+    rate_slot *rate;
+    size_t n_rate;
+    /* the audit log */
+    pthread_mutex_t amu;
+    FILE *audit;
+    pthread_mutex_t lmu;
+    layer_slot layers[LAYER_SLOTS];
+    atomic_uint_fast64_t layer_renders, layer_cache_hits;
+    /* series name -> feature index, from the layout */
+    char **fs_names;
+    long *fs_feature;
+    size_t fs_cap;
+};
+
+#define API_MAX_PATH_PARAMS 4
+
+typedef struct req {
+    api_server *srv;
+    int route; /* a row of api_routes, or API_ROUTE_STATIC / API_ROUTE_NONE */
+    /* the path's {parameters}, in the order of the pattern (NUL-terminated
+     * copies in pbuf) */
+    const char *param[API_MAX_PATH_PARAMS];
+    char pbuf[512];
+    bool have_tok;
+    api_token_info tok;
+    double t0;
+    char *body;
+    size_t body_n, body_cap;
+    bool body_too_big;
+    int status;
+} req;
+
+/* Series named by ?series=a,b,c or all of ?enterprise=E: ids and names
+ * (names point into *keep or into the historian list's infos). */
+typedef struct series_set {
+    uint32_t *ids;
+    char **names;
+    size_t n;
+    char *buf; /* the split list */
+    hist_series_info *infos;
+} series_set;
+
+/* The alarm state of every series, worst first: for the layers. */
+typedef struct series_alarm {
+    uint32_t series;
+    int priority;      /* of the most urgent annunciated alarm */
+    alert_state state; /* its state */
+    int active;        /* alarms of the series not in NORMAL */
+    char kinds[96];
+} series_alarm;
+
+/* ---- the route table (routes.c) and the matrix (access.c) ---- */
+
+/* What a route needs of a token. The matrix in access.c grants each role
+ * its capabilities; a capability it does not list is denied to everyone. */
+typedef enum api_cap {
+    API_CAP_PUBLIC = 0, /* no token at all: health, the OpenAPI document */
+    API_CAP_READ,       /* read what the token's scope sees */
+    API_CAP_METRICS,    /* the server's own figures (/metrics) */
+    API_CAP_ALARM_ACT,  /* acknowledge, shelve, unshelve */
+    API_CAP_INCIDENT,   /* open and close incidents */
+    API_CAP_INGEST,     /* write readings over HTTP */
+    API_CAP_BACKUP,     /* take backups */
+    API_CAP_COUNT
+} api_cap;
+
+enum { API_GET = 1, API_POST = 2 }; /* GET answers HEAD too */
+#define API_ROUTE_STREAM 1u         /* an event stream: no latency figure */
+
+typedef enum MHD_Result (*api_handler)(req *r, struct MHD_Connection *c);
+
+typedef struct api_route {
+    int method;
+    const char *path; /* "/api/v1/layers/{kind}": {name} is one non-empty segment */
+    api_cap cap;
+    api_handler fn;
+    const char *label; /* of the request metrics; rows may share one */
+    unsigned flags;
+} api_route;
+
+extern const api_route api_routes[];
+extern const size_t api_n_routes;
+#define API_ROUTE_STATIC ((int)api_n_routes)     /* the dashboard's files */
+#define API_ROUTE_NONE   ((int)api_n_routes + 1) /* no route matched */
+
+const char *api_cap_name(api_cap cap);
+/* Whether the matrix grants cap to role (false for any cap it lacks). */
+bool api_cap_granted(api_role role, api_cap cap);
+/* Whether a token of this role may call the route. */
+bool api_route_permits(const api_route *rt, api_role role);
+/* A route's metric label; idx may be API_ROUTE_STATIC or API_ROUTE_NONE. */
+const char *api_route_label(int idx);
+
+/* router.c: the request's answer, by the route table */
+enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url, const char *method);
+
+/* ---- the files' shared functions ---- */
+
+/* respond.c */
+double api_mono_s(void);
+int64_t api_wall_ms(void);
+char *api_xstrdup(const char *s);
+uint64_t api_hash_str(const char *s);
+void api_series_enterprise(const char *series, char *out, size_t cap);
+void api_tb_num(textbuf *b, double v);
+void api_tb_num12(textbuf *b, double v);
+void api_tb_int(textbuf *b, int64_t v);
+enum MHD_Result api_queue_resp(req *r, struct MHD_Connection *c, int status,
+                               struct MHD_Response *resp, const char *ctype, const char *cache,
+                               bool nosniff);
+enum MHD_Result api_send_buf(req *r, struct MHD_Connection *c, int status, const char *ctype,
+                             char *body, size_t len);
+enum MHD_Result api_send_sb(req *r, struct MHD_Connection *c, int status, const char *ctype,
+                            textbuf *b);
+enum MHD_Result api_send_json(req *r, struct MHD_Connection *c, int status, json_t *j);
+void api_utf8_scrub(char *s);
+enum MHD_Result api_send_error(req *r, struct MHD_Connection *c, int status, const char *code,
+                               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* request.c */
+const char *api_arg(struct MHD_Connection *c, const char *name);
+bool api_parse_size(const char *s, size_t *out);
+int api_want_enterprise(req *r, struct MHD_Connection *c, const char **ent, enum MHD_Result *sent);
+int api_want_own_enterprise(req *r, struct MHD_Connection *c, const char **ent,
+                            enum MHD_Result *sent);
+int api_want_body_object(req *r, struct MHD_Connection *c, bool optional, json_t **out,
+                         enum MHD_Result *sent);
+int api_want_series(req *r, struct MHD_Connection *c, const char *name, uint32_t *id,
+                    enum MHD_Result *sent);
+bool api_want_csv(struct MHD_Connection *c);
+int api_want_range_span(req *r, struct MHD_Connection *c, int64_t default_span, int64_t *from,
+                        int64_t *to, enum MHD_Result *sent);
+int api_want_range(req *r, struct MHD_Connection *c, int64_t *from, int64_t *to,
+                   enum MHD_Result *sent);
+void api_series_set_free(series_set *ss);
+int api_want_series_set(req *r, struct MHD_Connection *c, series_set *ss, bool lenient,
+                        enum MHD_Result *sent);
+
+/* access.c */
+bool api_scope_sees(const req *r, const char *enterprise, bool park_context);
+bool api_scope_sees_series(const req *r, const char *series);
+json_t *api_scope_filter(const req *r, json_t *arr);
+void api_audit(api_server *s, const req *r, const char *action, json_t *detail);
+bool api_rate_ok(api_server *s, const char *id);
+bool api_view_keep(void *ctx, const char *enterprise);
+bool api_authenticate(req *r, struct MHD_Connection *c, const char *url);
+
+/* stream.c */
+void api_stream_end_locked(stream *st);
+void api_stream_release(stream *st);
+void api_tb_sse(textbuf *b, uint64_t id, const char *event, const char *data);
+void api_on_alarm(const alert_event *e, const alert_rule *ru, void *ctx);
+enum MHD_Result api_start_stream(req *r, struct MHD_Connection *c, stream *st, const char *first,
+                                 size_t first_n);
+void *api_pump_main(void *arg);
+enum MHD_Result api_h_stream_ticket(req *r, struct MHD_Connection *c);
+
+/* static.c */
+enum MHD_Result api_h_static(req *r, struct MHD_Connection *c, const char *url);
+
+/* metrics.c */
+enum MHD_Result api_h_health(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_metrics(req *r, struct MHD_Connection *c);
+
+/* routes_series.c */
+int api_index_layout(api_server *s);
+enum MHD_Result api_h_series(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_raw(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_range(req *r, struct MHD_Connection *c);
+void api_tb_values(textbuf *b, const series_set *ss, const hist_value *v);
+enum MHD_Result api_h_last(req *r, struct MHD_Connection *c);
+bool api_alarm_asked(const series_set *ss, const char *enterprise, const alert_rule *ru);
+enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c);
+
+/* routes_alarms.c */
+int api_cmp_series_alarm(const void *a, const void *b);
+void api_tb_alarm(textbuf *b, const alert_status *st, const alert_rule *ru);
+enum MHD_Result api_h_alarms(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c);
+void api_tb_event(textbuf *b, const alert_event *e, const alert_rule *ru);
+enum MHD_Result api_h_journal(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_kpis(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_alarm_action(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_alarm_stream(req *r, struct MHD_Connection *c);
+
+/* routes_layers.c */
+enum MHD_Result api_h_layers(req *r, struct MHD_Connection *c);
+void api_shared_release(void *cls);
+enum MHD_Result api_h_layer(req *r, struct MHD_Connection *c);
+
+/* routes_replay.c */
+enum MHD_Result api_h_live_stream(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_replay_stream(req *r, struct MHD_Connection *c);
+
+/* routes_ingest.c */
+json_t *api_storage_state(api_server *s, json_t *st, bool *blocked, bool *degraded);
+enum MHD_Result api_h_ingest_status(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_dead_letters(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_devices(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c);
+
+/* routes_views.c */
+enum MHD_Result api_h_view_risk(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_view_source(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_view_aqi(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_view_idw(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_view_toxic(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_incidents(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_incident_open(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_incident(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_incident_close(req *r, struct MHD_Connection *c);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * routes.c - THE route table: every endpoint of parkd's HTTP server, once.
+ *
+ * A row names the method, the path pattern, the capability a token needs,
+ * the handler and the label of its request metrics. The router (router.c)
+ * walks it: authentication, the rate limit, 404 and 405, and the
+ * capability (access.c's matrix) are checked there, before any handler
+ * runs. api/openapi.json describes the same set: `parkd --routes` prints
+ * this table and tests/integration/openapi_check.py fails when the two
+ * disagree in either direction. Add an endpoint here and in openapi.json.
+ *
+ * Patterns: literal segments, and {name} for one non-empty segment
+ * ({name:digits}: of digits only), handed to the handler as r->param[i] in
+ * the pattern's order. A literal row wins over a pattern row of the same
+ * shape.
+ */
+#include "api/internal.h"
+
+static enum MHD_Result h_openapi(req *r, struct MHD_Connection *c) {
+    return api_send_buf(r, c, 200, "application/json", strdup((const char *)api_openapi_json),
+                        api_openapi_json_len);
+}
+
+static enum MHD_Result h_whoami(req *r, struct MHD_Connection *c) {
+    return api_send_json(r, c, 200,
+                         json_pack("{s:s,s:s,s:s,s:s}", "id", r->tok.id, "role",
+                                   api_role_name(r->tok.role), "enterprise", r->tok.enterprise,
+                                   "name", r->tok.name));
+}
+
+#define V1 "/api/v1"
+#define S  API_ROUTE_STREAM
+
+const api_route api_routes[] = {
+    /* the server */
+    {API_GET, "/healthz", API_CAP_PUBLIC, api_h_health, "healthz", 0},
+    {API_GET, "/metrics", API_CAP_METRICS, api_h_metrics, "metrics", 0},
+    {API_GET, V1 "/openapi.json", API_CAP_PUBLIC, h_openapi, "openapi", 0},
+    {API_GET, V1 "/whoami", API_CAP_READ, h_whoami, "whoami", 0},
+    {API_POST, V1 "/stream-tickets", API_CAP_READ, api_h_stream_ticket, "stream_ticket", 0},
+    /* series */
+    {API_GET, V1 "/series", API_CAP_READ, api_h_series, "series", 0},
+    {API_GET, V1 "/series/raw", API_CAP_READ, api_h_raw, "series_raw", 0},
+    {API_GET, V1 "/series/range", API_CAP_READ, api_h_range, "series_range", 0},
+    {API_GET, V1 "/last", API_CAP_READ, api_h_last, "last", 0},
+    {API_GET, V1 "/replay/state", API_CAP_READ, api_h_replay_state, "replay_state", 0},
+    /* the map */
+    {API_GET, V1 "/layers", API_CAP_READ, api_h_layers, "layers", 0},
+    {API_GET, V1 "/layers/{kind}", API_CAP_READ, api_h_layer, "layer", 0},
+    /* alarms */
+    {API_GET, V1 "/alarms", API_CAP_READ, api_h_alarms, "alarms", 0},
+    {API_GET, V1 "/alarms/rules", API_CAP_READ, api_h_rules, "alarm_rules", 0},
+    {API_GET, V1 "/alarms/journal", API_CAP_READ, api_h_journal, "alarm_journal", 0},
+    {API_GET, V1 "/alarms/kpis", API_CAP_READ, api_h_kpis, "alarm_kpis", 0},
+    {API_POST, V1 "/alarms/{rule:digits}/{action}", API_CAP_ALARM_ACT, api_h_alarm_action,
+     "alarm_action", 0},
+    /* event streams */
+    {API_GET, V1 "/alarms/stream", API_CAP_READ, api_h_alarm_stream, "alarm_stream", S},
+    {API_GET, V1 "/live/stream", API_CAP_READ, api_h_live_stream, "live_stream", S},
+    {API_GET, V1 "/replay/stream", API_CAP_READ, api_h_replay_stream, "replay_stream", S},
+    /* ingest */
+    {API_GET, V1 "/ingest/status", API_CAP_READ, api_h_ingest_status, "ingest_status", 0},
+    {API_GET, V1 "/ingest/dead-letters", API_CAP_READ, api_h_dead_letters, "dead_letters", 0},
+    {API_GET, V1 "/ingest/devices", API_CAP_READ, api_h_devices, "devices", 0},
+    {API_POST, V1 "/ingest", API_CAP_INGEST, api_h_ingest_post, "ingest_post", 0},
+    /* views and emergency */
+    {API_GET, V1 "/views/risk", API_CAP_READ, api_h_view_risk, "view_risk", 0},
+    {API_GET, V1 "/views/risk/{id}", API_CAP_READ, api_h_view_source, "view_risk_source", 0},
+    {API_GET, V1 "/views/aqi", API_CAP_READ, api_h_view_aqi, "view_aqi", 0},
+    {API_GET, V1 "/views/idw", API_CAP_READ, api_h_view_idw, "view_idw", 0},
+    {API_GET, V1 "/views/toxic", API_CAP_READ, api_h_view_toxic, "view_toxic", 0},
+    {API_GET, V1 "/incidents", API_CAP_READ, api_h_incidents, "incidents", 0},
+    {API_POST, V1 "/incidents", API_CAP_INCIDENT, api_h_incident_open, "incidents", 0},
+    {API_GET, V1 "/incidents/{id}", API_CAP_READ, api_h_incident, "incident", 0},
+    {API_POST, V1 "/incidents/{id}/close", API_CAP_INCIDENT, api_h_incident_close, "incident", 0},
+    /* administration */
+    {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
+};
+
+const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+
+const char *api_route_label(int idx) {
+    if (idx >= 0 && (size_t)idx < api_n_routes) return api_routes[idx].label;
+    return idx == API_ROUTE_STATIC ? "static" : "other";
+}
