@@ -36,6 +36,9 @@
  */
 #include "historian/codec.h"
 
+#include "common/byteorder.h"
+#include "common/crc32c.h"
+
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
@@ -51,22 +54,6 @@
 /* ------------------------------------------------------------------ */
 /* little helpers                                                      */
 /* ------------------------------------------------------------------ */
-
-static inline uint64_t codec_load64le(const uint8_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline void codec_store64le(uint8_t *p, uint64_t v) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    memcpy(p, &v, 8);
-}
 
 static inline uint64_t codec_load64be(const uint8_t *p) {
     uint64_t v;
@@ -287,7 +274,7 @@ static int codec_pfor_block_encode(codec_buf *b, const uint64_t *v, size_t m) {
             uint64_t x = v[i] & mask;
             acc |= x << fill;
             if (fill + w >= 64) {
-                codec_store64le(o, acc);
+                pw_put_le64(o, acc);
                 o += 8;
                 acc = fill ? x >> (64 - fill) : 0;
                 fill = fill + w - 64;
@@ -295,7 +282,7 @@ static int codec_pfor_block_encode(codec_buf *b, const uint64_t *v, size_t m) {
                 fill += w;
             }
         }
-        if (fill) codec_store64le(o, acc); /* only (fill+7)/8 bytes count */
+        if (fill) pw_put_le64(o, acc); /* only (fill+7)/8 bytes count */
         q += packed;
     }
     for (size_t i = 0; i < m && nexc; i++) {
@@ -330,12 +317,12 @@ static inline void codec_unpack(const uint8_t *src, uint64_t *out, size_t m, uns
         /* one unaligned load covers the value: bit offset <= 7, 7 + 57 = 64 */
         size_t pos = 0;
         for (size_t i = 0; i < m; i++, pos += w)
-            out[i] = (codec_load64le(src + (pos >> 3)) >> (pos & 7)) & mask;
+            out[i] = (pw_get_le64(src + (pos >> 3)) >> (pos & 7)) & mask;
     } else {
         size_t pos = 0;
         for (size_t i = 0; i < m; i++, pos += w) {
             unsigned s = (unsigned)(pos & 7);
-            uint64_t x = codec_load64le(src + (pos >> 3)) >> s;
+            uint64_t x = pw_get_le64(src + (pos >> 3)) >> s;
             if (s + w > 64) x |= (uint64_t)src[(pos >> 3) + 8] << (64 - s);
             out[i] = x & mask;
         }
@@ -764,7 +751,7 @@ static int codec_patched_encode(codec_buf *b, const double *v, size_t n, int bel
             b->len += codec_uvarint_raw(b->p + b->len, n_exc);
             for (size_t e = 0; e < n_exc; e++) {
                 b->len += codec_uvarint_raw(b->p + b->len, e ? exc[e] - exc[e - 1] - 1 : exc[0]);
-                codec_store64le(b->p + b->len, codec_dbl_bits(v[exc[e]]));
+                pw_put_le64(b->p + b->len, codec_dbl_bits(v[exc[e]]));
                 b->len += 8;
             }
             size_t len = b->len - mark;
@@ -1148,41 +1135,7 @@ int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n)
     return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* CRC-32C                                                             */
-/* ------------------------------------------------------------------ */
-
-#define CODEC_CRC32C_POLY 0x82F63B78u
-
-static uint32_t codec_crc32c_tab[8][256];
-static pthread_once_t codec_crc32c_once = PTHREAD_ONCE_INIT;
-
-static void codec_crc32c_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ CODEC_CRC32C_POLY : c >> 1;
-        codec_crc32c_tab[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 8; t++) {
-            uint32_t c = codec_crc32c_tab[t - 1][i];
-            codec_crc32c_tab[t][i] = (c >> 8) ^ codec_crc32c_tab[0][c & 0xff];
-        }
-}
-
-/* Chains: codec_crc32c(codec_crc32c(0, a, na), b, nb) == crc of a then b. */
+/* Kept for its callers; the one CRC-32C is common/crc32c.c. */
 uint32_t codec_crc32c(uint32_t crc, const void *p, size_t n) {
-    assert(p != NULL || n == 0);
-    pthread_once(&codec_crc32c_once, codec_crc32c_init);
-    const uint32_t(*t)[256] = (const uint32_t(*)[256])codec_crc32c_tab;
-    const uint8_t *s = p;
-    crc = ~crc;
-    for (; n >= 8; n -= 8, s += 8) {
-        uint64_t w = codec_load64le(s) ^ crc;
-        crc = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
-              t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
-              t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
-    }
-    for (; n; n--) crc = t[0][(crc ^ *s++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return pw_crc32c(crc, p, n);
 }

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "historian/internal.h"
 
 static hist_status store_ready(hist *h, hist_error *err);
@@ -587,12 +588,6 @@ hist_status head_checkpoint(hist *h, hist_error *err) {
 #define STORE_RETRY_MS   1000
 #define STORE_ROOM_BYTES ((uint64_t)16 << 20)
 
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Free bytes for an unprivileged writer on the data directory's filesystem. */
 static uint64_t free_bytes(const char *dir) {
     struct statvfs v;
@@ -605,7 +600,7 @@ static uint64_t free_bytes(const char *dir) {
  * waited is written out. Caller holds write_mu. */
 static hist_status store_ready(hist *h, hist_error *err) {
     if (!h->store_broken) return HIST_OK;
-    int64_t now = mono_ms();
+    int64_t now = pw_mono_ms();
     if (now - h->store_retry_ms < STORE_RETRY_MS || free_bytes(h->dir) < STORE_ROOM_BYTES)
         return hist_fail(err, HIST_EIO, "rocksdb refused a write: %s", h->store_error);
     h->store_retry_ms = now;
@@ -722,10 +717,7 @@ static void *sync_main(void *arg) {
     pthread_mutex_lock(&h->sync_mu);
     while (!h->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (int64_t)h->opt.sync_interval_ms * 1000000;
-        until.tv_sec += ns / 1000000000;
-        until.tv_nsec = ns % 1000000000;
+        pw_deadline_in(CLOCK_REALTIME, h->opt.sync_interval_ms, &until);
         pthread_cond_timedwait(&h->sync_cv, &h->sync_mu, &until);
         if (h->stopping) break;
         pthread_mutex_unlock(&h->sync_mu);

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "historian/internal.h"
 
 static const char *const cf_names[CF_COUNT] = {"default", "chunks", "rollup_1m", "rollup_1h"};
@@ -423,11 +424,9 @@ hist_status store_commit(hist *h, rocksdb_writebatch_t *batch, bool sync, hist_e
 }
 
 void store_failed(hist *h, const char *msg) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = pw_wall_ms();
     pthread_mutex_lock(&h->err_mu);
-    if (!h->store_broken)
-        h->store_broken_since_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (!h->store_broken) h->store_broken_since_ms = now_ms;
     h->store_broken = true;
     snprintf(h->store_error, sizeof h->store_error, "%s", msg);
     pthread_mutex_unlock(&h->err_mu);
@@ -461,9 +460,7 @@ static unsigned char retention_filter(void *state, int level, const char *key, s
     uint32_t series;
     int64_t start;
     key_decode((const uint8_t *)key, &series, &start);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    int64_t now_ms = pw_wall_ms();
     int64_t period = r->period_ms;
     if (!period) { /* a series not (yet) in the catalogue: assume the widest window */
         unsigned c = series < r->n_classes

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/byteorder.h"
 #include "historian/internal.h"
 
 #define WAL_RECORD_POINTS 1
@@ -140,16 +141,6 @@ hist_status wal_open(const char *dir, wal **out, hist_error *err) {
     return HIST_OK;
 }
 
-static uint32_t get_le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static void put_le32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* Decodes one record payload; false when it does not parse. */
 static bool decode_record(const uint8_t *p, size_t len, hist_point **pts, size_t *cap,
                           size_t *n_out) {
@@ -204,7 +195,7 @@ hist_status wal_replay(wal *w, wal_replay_fn fn, void *ctx, hist_error *err) {
             uint8_t hdr[WAL_HEADER];
             size_t got = fread(hdr, 1, WAL_HEADER, f);
             if (got == 0) break;
-            uint32_t len = got == WAL_HEADER ? get_le32(hdr) : 0;
+            uint32_t len = got == WAL_HEADER ? pw_get_le32(hdr) : 0;
             uint8_t *nb =
                 (got == WAL_HEADER && len <= WAL_MAX_RECORD) ? realloc(buf, len ? len : 1) : NULL;
             if (!nb) {
@@ -213,7 +204,7 @@ hist_status wal_replay(wal *w, wal_replay_fn fn, void *ctx, hist_error *err) {
             }
             buf = nb;
             size_t n_pts;
-            if (fread(buf, 1, len, f) != len || codec_crc32c(0, buf, len) != get_le32(hdr + 4) ||
+            if (fread(buf, 1, len, f) != len || codec_crc32c(0, buf, len) != pw_get_le32(hdr + 4) ||
                 !decode_record(buf, len, &pts, &cap, &n_pts)) {
                 torn = true;
                 break;
@@ -275,8 +266,8 @@ hist_status wal_append(wal *w, const hist_point *pts, size_t n, hist_error *err)
         b->len += 9;
     }
     uint32_t len = (uint32_t)(b->len - WAL_HEADER);
-    put_le32(b->p, len);
-    put_le32(b->p + 4, codec_crc32c(0, b->p + WAL_HEADER, len));
+    pw_put_le32(b->p, len);
+    pw_put_le32(b->p + 4, codec_crc32c(0, b->p + WAL_HEADER, len));
     pthread_mutex_lock(&w->mu);
     hist_status st = write_all(w->fd, b->p, b->len, err);
     if (st == HIST_OK) {

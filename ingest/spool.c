@@ -27,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/byteorder.h"
+#include "common/clock.h"
+#include "common/crc32c.h"
 #include "ingest/internal.h"
 
 #define HEADER_BYTES 8
@@ -58,51 +61,9 @@ struct spool {
     bool woken;
 };
 
-/* ---- CRC-32C (Castagnoli), bitwise-reflected table ---- */
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-#if defined(__x86_64__)
-/* The SSE 4.2 crc32 instruction computes exactly CRC-32C: ~10x the table. */
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
-    uint64_t c = ~crc & 0xFFFFFFFFu;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        c = __builtin_ia32_crc32di(c, v);
-    }
-    uint32_t c32 = (uint32_t)c;
-    while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
-    return ~c32;
-}
-#endif
-
+/* Kept for its callers; the one CRC-32C is common/crc32c.c. */
 uint32_t ingest_crc32c(uint32_t crc, const void *p, size_t n) {
-    const uint8_t *b = p;
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("sse4.2")) return crc_hw(crc, b, n);
-#endif
-    pthread_once(&crc_once, crc_init);
-    crc = ~crc;
-    while (n--) crc = crc_table[(crc ^ *b++) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
-static void put_le32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return pw_crc32c(crc, p, n);
 }
 
 static void segment_path(const spool *s, uint64_t seg, char *out, size_t cap) {
@@ -178,7 +139,7 @@ static int64_t valid_length(int fd) {
     int64_t off = 0;
     for (;;) {
         if (pread(fd, h, HEADER_BYTES, off) != HEADER_BYTES) break;
-        uint32_t len = get_le32(h);
+        uint32_t len = pw_get_le32(h);
         if (len < BODY_FIXED || len > MAX_BODY) break;
         if (len > cap) {
             uint8_t *b = realloc(body, len);
@@ -187,7 +148,7 @@ static int64_t valid_length(int fd) {
             cap = len;
         }
         if (pread(fd, body, len, off + HEADER_BYTES) != (ssize_t)len) break;
-        if (ingest_crc32c(0, body, len) != get_le32(h + 4)) break;
+        if (ingest_crc32c(0, body, len) != pw_get_le32(h + 4)) break;
         off += HEADER_BYTES + len;
     }
     free(body);
@@ -297,8 +258,8 @@ int spool_append(spool *s, int64_t recv_ms, const char *topic, const void *paylo
     p[HEADER_BYTES + 9] = (uint8_t)(tlen >> 8);
     memcpy(p + HEADER_BYTES + BODY_FIXED, topic, tlen);
     if (len) memcpy(p + HEADER_BYTES + BODY_FIXED + tlen, payload, len);
-    put_le32(p, (uint32_t)body);
-    put_le32(p + 4, ingest_crc32c(0, p + HEADER_BYTES, body));
+    pw_put_le32(p, (uint32_t)body);
+    pw_put_le32(p + 4, ingest_crc32c(0, p + HEADER_BYTES, body));
     s->wlen += total;
     return 0;
 }
@@ -394,10 +355,7 @@ static void next_segment(spool *s) {
 
 int spool_read(spool *s, spool_record *rec, int timeout_ms) {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pw_deadline_in(CLOCK_REALTIME, timeout_ms, &until);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         /* The end the reader may go to in its segment: the writer's length
@@ -435,8 +393,8 @@ int spool_read(spool *s, spool_record *rec, int timeout_ms) {
         const uint8_t *h = NULL, *body = NULL;
         uint32_t len = 0;
         if (s->roff + HEADER_BYTES <= end && (h = window(s, s->roff, HEADER_BYTES, end))) {
-            len = get_le32(h);
-            uint32_t crc = get_le32(h + 4);
+            len = pw_get_le32(h);
+            uint32_t crc = pw_get_le32(h + 4);
             if (len >= BODY_FIXED && len <= MAX_BODY && s->roff + HEADER_BYTES + len <= end &&
                 (body = window(s, s->roff + HEADER_BYTES, len, end)) &&
                 ingest_crc32c(0, body, len) != crc)

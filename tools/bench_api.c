@@ -87,19 +87,9 @@ enum { P_BROKER, P_PARKD, P_SIM, P_WRK, P_PERF, P_COUNT };
 static const char *const proc_names[P_COUNT] = {"mosquitto", "parkd", "parksim", "wrk", "perf"};
 #define BENCH_SLOTS P_COUNT
 #include "tools/bench_proc.h"
+#include "common/kit/httpclient.h"
 
 /* ---- small helpers ---- */
-
-static double wall(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
 
 static size_t count_str(const char *text, const char *s) {
     size_t n = 0, l = strlen(s);
@@ -112,70 +102,15 @@ static bool file_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int connect_local(int port, int timeout_s) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct timeval tv = {timeout_s, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* One GET, Connection: close: the status (or -1) and the body (malloc'd). */
-static int http_get(int port, const char *path, const char *token, char **body, size_t *blen) {
+/* One GET (30 s at most): the status (or -1) and the body (malloc'd). */
+static int api_get(int port, const char *path, const char *token, char **body, size_t *blen) {
+    http_resp r;
     *body = NULL, *blen = 0;
-    int fd = connect_local(port, 30);
-    if (fd < 0) return -1;
-    size_t rl = strlen(path) + 512;
-    char *rq = malloc(rl);
-    if (!rq) {
-        close(fd);
-        return -1;
-    }
-    int n = snprintf(rq, rl,
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
-                     "Connection: close\r\n\r\n",
-                     path, port, token);
-    for (int off = 0; off < n;) {
-        ssize_t w = write(fd, rq + off, (size_t)(n - off));
-        if (w <= 0) {
-            free(rq);
-            close(fd);
-            return -1;
-        }
-        off += (int)w;
-    }
-    free(rq);
-    size_t cap = 65536, len = 0;
-    char *b = malloc(cap);
-    for (ssize_t r; b && (r = read(fd, b + len, cap - len - 1)) > 0;) {
-        len += (size_t)r;
-        if (cap - len < 2) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) free(b);
-            b = nb;
-        }
-    }
-    close(fd);
-    if (!b) return -1;
-    b[len] = 0;
-    int status = -1;
-    if (sscanf(b, "HTTP/1.%*d %d", &status) != 1) status = -1;
-    char *hdr_end = strstr(b, "\r\n\r\n");
-    if (!hdr_end) {
-        free(b);
-        return -1;
-    }
-    size_t off = (size_t)(hdr_end + 4 - b);
-    memmove(b, b + off, len - off + 1);
-    *body = b, *blen = len - off;
+    if (http_request(port, "GET", path, token, NULL, NULL, 0, &r, 30000) != 0) return -1;
+    int status = r.status;
+    *body = r.body, *blen = r.body_len;
+    r.body = NULL;
+    http_resp_free(&r);
     return status;
 }
 
@@ -202,8 +137,8 @@ static void *follow_main(void *arg) {
         struct stat st;
         if (stat(sf->path, &st) == 0 &&
             (st.st_mtim.tv_sec != last.tv_sec || st.st_mtim.tv_nsec != last.tv_nsec)) {
-            char *text = slurp(sf->path, NULL);
-            double pts = json_num(text, "points");
+            char *text = pw_read_file(sf->path, NULL);
+            double pts = pw_json_num(text, "points");
             free(text);
             if (!isnan(pts)) {
                 last = st.st_mtim;
@@ -219,7 +154,7 @@ static void *follow_main(void *arg) {
                 pthread_mutex_unlock(&sf->mu);
             }
         }
-        sleep_ms(5);
+        pw_sleep_ms(5);
     }
     return NULL;
 }
@@ -275,7 +210,7 @@ typedef struct run {
 static double server_errors(run *r, const char *route) {
     char *body;
     size_t len;
-    if (http_get(r->api_port, "/metrics", r->token, &body, &len) != 200) {
+    if (api_get(r->api_port, "/metrics", r->token, &body, &len) != 200) {
         free(body);
         return -1;
     }
@@ -325,16 +260,16 @@ static int run_wrk(run *r, const char *label, const char *route, const char *pat
                          "-o",   perf_file, "--", "sleep", secs, NULL};
         perf = spawn(P_PERF, pargv, perr, NULL);
     }
-    double t0 = wall();
+    double t0 = pw_wall_s();
     pid_t pid = spawn(P_WRK, argv, out, NULL);
     int rc = pid > 0 ? wait_for(P_WRK, pid, o->seconds + 60) : -1;
-    double t1 = wall();
+    double t1 = pw_wall_s();
     if (perf > 0) {
         int prc = wait_for(P_PERF, perf, 30);
         fprintf(stderr, "parkbench api: %s: perf record of parkd %s %s\n", label,
                 prc == 0 ? "written to" : "failed, see", prc == 0 ? perf_file : "perf-*.out");
     }
-    char *text = slurp(out, NULL);
+    char *text = pw_read_file(out, NULL);
     const char *line = text ? strstr(text, "parkbench-wrk {") : NULL;
     /* wrk's own report, for the log */
     if (text) {
@@ -350,17 +285,17 @@ static int run_wrk(run *r, const char *label, const char *route, const char *pat
         free(text);
         return -1;
     }
-    double reqs = json_num(line, "requests"), dus = json_num(line, "duration_us");
+    double reqs = pw_json_num(line, "requests"), dus = pw_json_num(line, "duration_us");
     res->requests = reqs;
     res->rps = dus > 0 ? reqs / (dus / 1e6) : 0;
-    res->mb_per_s = dus > 0 ? json_num(line, "bytes") / (dus / 1e6) / 1e6 : 0;
-    res->mean_ms = json_num(line, "mean_us") / 1000;
-    res->p50_ms = json_num(line, "p50_us") / 1000;
-    res->p99_ms = json_num(line, "p99_us") / 1000;
-    res->max_ms = json_num(line, "max_us") / 1000;
-    double sock = json_num(line, "connect_errors") + json_num(line, "read_errors") +
-                  json_num(line, "write_errors") + json_num(line, "timeouts");
-    double status = json_num(line, "status_errors");
+    res->mb_per_s = dus > 0 ? pw_json_num(line, "bytes") / (dus / 1e6) / 1e6 : 0;
+    res->mean_ms = pw_json_num(line, "mean_us") / 1000;
+    res->p50_ms = pw_json_num(line, "p50_us") / 1000;
+    res->p99_ms = pw_json_num(line, "p99_us") / 1000;
+    res->max_ms = pw_json_num(line, "max_us") / 1000;
+    double sock = pw_json_num(line, "connect_errors") + pw_json_num(line, "read_errors") +
+                  pw_json_num(line, "write_errors") + pw_json_num(line, "timeouts");
+    double status = pw_json_num(line, "status_errors");
     res->wrk_errors = sock + status;
     free(text);
     double errs1 = server_errors(r, route);
@@ -386,7 +321,7 @@ static int check_requests(run *r, const char *what, char **paths, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char *body;
         size_t len;
-        int st = http_get(r->api_port, paths[i], r->token, &body, &len);
+        int st = api_get(r->api_port, paths[i], r->token, &body, &len);
         if (st != 200) {
             fprintf(stderr, "parkbench api: %s: GET %.120s... answered %d: %.300s\n", what,
                     paths[i], st, body ? body : "(no answer)");
@@ -395,14 +330,14 @@ static int check_requests(run *r, const char *what, char **paths, size_t n) {
         }
         bool ok = true;
         if (!strcmp(what, "last")) {
-            double count = json_num(body, "count");
+            double count = pw_json_num(body, "count");
             size_t absent = count_str(body, "\"value\":null");
             ok = count == LAST_SERIES;
             if (i == 0 || absent)
                 fprintf(stderr, "parkbench api: last: %zu bytes, %.0f values, %zu without one\n",
                         len, count, absent);
         } else if (!strcmp(what, "range")) {
-            double count = json_num(body, "count");
+            double count = pw_json_num(body, "count");
             const char *tier = strstr(body, "\"tier\":\"");
             ok = count >= 1439;
             int tl = tier ? (int)strcspn(tier + 8, "\"") : 1;
@@ -571,19 +506,19 @@ static int bench(run *r, double *figures) {
             ns, n_detectors, n_ents, o->hz, tags_per_ent, total, total * o->hz);
 
     /* A day of history for the range series, before parkd opens the historian. */
-    int64_t t_end = (int64_t)(wall() * 1000) / 60000 * 60000;
+    int64_t t_end = (int64_t)(pw_wall_s() * 1000) / 60000 * 60000;
     char hdir[PATH_MAX + 32];
     snprintf(hdir, sizeof hdir, "%s/historian", r->data);
     range_names = calloc((size_t)o->range_series, sizeof *range_names);
     if (!range_names) goto out;
     for (int i = 0; i < o->range_series; i++)
         range_names[i] = detectors[(size_t)i * nd / (size_t)o->range_series];
-    double tw = mono();
+    double tw = pw_mono_s();
     if (mkdir(r->data, 0755) != 0 ||
         write_history(hdir, range_names, (size_t)o->range_series, t_end) != 0)
         goto out;
     fprintf(stderr, "parkbench api: wrote a day at 1 Hz for %d series (%d points) in %.1f s\n",
-            o->range_series, o->range_series * 86400, mono() - tw);
+            o->range_series, o->range_series * 86400, pw_mono_s() - tw);
 
     /* A read-only token for the whole park. */
     if (make_token(r->bindir, r->data, r->dir, "parkbench", r->token, sizeof r->token,
@@ -642,16 +577,16 @@ static int bench(run *r, double *figures) {
                      dur,         "--quiet",
                      NULL};
     spawn(P_SIM, sargv, simout, NULL);
-    double p0 = follow_latest(&r->sf), tw0 = wall();
-    for (int i = 0; i < o->warmup * 100 && !g_signal; i++) sleep_ms(10);
+    double p0 = follow_latest(&r->sf), tw0 = pw_wall_s();
+    for (int i = 0; i < o->warmup * 100 && !g_signal; i++) pw_sleep_ms(10);
     if (reap(P_SIM, g_pid[P_SIM], true) != -1 || g_signal) {
-        char *so = slurp(simout, NULL);
+        char *so = pw_read_file(simout, NULL);
         fprintf(stderr, "parkbench api: parksim stopped: %s\n", so ? so : "");
         free(so);
         goto out;
     }
     double wpts, wsecs;
-    if (follow_window(&r->sf, tw0 + 1.5, wall(), &wpts, &wsecs))
+    if (follow_window(&r->sf, tw0 + 1.5, pw_wall_s(), &wpts, &wsecs))
         fprintf(stderr, "parkbench api: warm-up: parkd stores %.0f points/s (%.0f stored)\n",
                 wpts / wsecs, follow_latest(&r->sf) - p0);
 
@@ -711,8 +646,8 @@ static int bench(run *r, double *figures) {
 
     /* parksim's own count, and parkd's exit */
     stop_proc(P_SIM, SIGTERM, 20);
-    char *so = slurp(simout, NULL);
-    double sim_rate = json_num(so, "readings_per_s");
+    char *so = pw_read_file(simout, NULL);
+    double sim_rate = pw_json_num(so, "readings_per_s");
     free(so);
     int prc = stop_proc(P_PARKD, SIGTERM, 60);
     fprintf(stderr,
@@ -786,7 +721,7 @@ int bench_api(int argc, char **argv) {
     }
     static run r;
     r.o = &o;
-    if (bench_bindir(r.bindir, sizeof r.bindir) != 0) return 1;
+    snprintf(r.bindir, sizeof r.bindir, "%s", pw_bindir());
     if (o.dir_arg) {
         snprintf(r.dir, sizeof r.dir, "%s", o.dir_arg);
         if (mkdir(r.dir, 0755) != 0 && errno != EEXIST) {

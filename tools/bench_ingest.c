@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <mosquitto.h>
 #include <pwd.h>
 #include <netinet/in.h>
@@ -34,88 +35,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/kit/proc.h"
 #include "historian/historian.h"
 
 int bench_ingest(int argc, char **argv);
 
-static double mono(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
-
-static bool port_open(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0) close(fd);
-    return ok;
-}
-
-static pid_t spawn(char *const argv[], const char *out) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (b) b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 /* A number after "key": in text (the last occurrence), or -1. */
 static double json_num(const char *text, const char *key) {
-    if (!text) return -1;
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = NULL, *q = text;
-    while ((q = strstr(q, pat))) p = q++;
-    return p ? atof(p + strlen(pat)) : -1;
+    double v = pw_json_num(text, key);
+    return isnan(v) ? -1 : v;
 }
 
 static double file_num(const char *path, const char *key) {
-    char *s = slurp(path);
+    char *s = pw_read_file(path, NULL);
     double v = json_num(s, key);
     free(s);
     return v;
 }
 
+static pid_t spawn(char *const argv[], const char *out) {
+    pw_spawn_opts o = {.out = out, .kill_at_exit = true};
+    return pw_spawn(argv, &o);
+}
+
+/* Sends sig and waits (5 minutes at most: a big backlog is flushed first,
+ * then SIGKILL); the exit status, or -1. */
 static int stop(pid_t pid, int sig) {
     int st = 0;
-    kill(pid, sig);
-    waitpid(pid, &st, 0);
+    if (pw_proc_stop(pid, sig, 300, &st) < 0) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -172,7 +120,7 @@ static int run_ingest(const run_opts *o, run_result *r) {
     else
         snprintf(dir, sizeof dir, "/tmp/parkbench-ingest.%d", (int)getpid());
     mkdir(dir, 0755);
-    int port = free_port();
+    int port = pw_free_port();
     char conf[PATH_MAX + 64], pconf[PATH_MAX + 64], stats[PATH_MAX + 64], log[PATH_MAX + 64],
         simout[PATH_MAX + 64], data[PATH_MAX + 64];
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
@@ -235,18 +183,18 @@ static int run_ingest(const run_opts *o, run_result *r) {
     snprintf(mlog, sizeof mlog, "%s/mosquitto.log", dir);
     char *bargv[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
     pid_t broker = spawn(bargv, mlog);
-    for (int i = 0; i < 500 && !port_open(port); i++) sleep_ms(10);
+    for (int i = 0; i < 500 && !pw_port_open(port); i++) pw_sleep_ms(10);
     char parkd_bin[PATH_MAX + 16], sim_bin[PATH_MAX + 16];
     snprintf(parkd_bin, sizeof parkd_bin, "%s/parkd", bindir);
     snprintf(sim_bin, sizeof sim_bin, "%s/parksim", bindir);
     char *pargv[] = {parkd_bin, "--config", pconf, "--stats-file", stats, NULL};
     pid_t parkd = spawn(pargv, log);
     for (int i = 0; i < 500; i++) {
-        char *s = slurp(stats);
+        char *s = pw_read_file(stats, NULL);
         bool up = s && strstr(s, "\"connected\": true");
         free(s);
         if (up) break;
-        sleep_ms(10);
+        pw_sleep_ms(10);
     }
     char pm[16], secs[16], sport[16], rate[16];
     snprintf(pm, sizeof pm, "%d", per_message);
@@ -300,36 +248,36 @@ static int run_ingest(const run_opts *o, run_result *r) {
      * its persistent session), then starts: the time is parkd's catch-up
      * alone, without the publisher on the same cores. */
     if (backlog) stop(parkd, SIGTERM);
-    double t0 = mono();
+    double t0 = pw_mono_s();
     pid_t sim = spawn(sargv, simout);
     int st = 0;
-    waitpid(sim, &st, 0);
+    pw_proc_wait(sim, seconds + 300, &st); /* parksim ends by itself after --seconds */
     if (backlog) {
         unlink(stats);
-        t0 = mono();
+        t0 = pw_mono_s();
         parkd = spawn(pargv, log);
     }
-    char *simtext = slurp(simout);
+    char *simtext = pw_read_file(simout, NULL);
     double acked = json_num(simtext, "acked_readings"), published = json_num(simtext, "readings");
     double acked_msgs = json_num(simtext, "acked_messages");
     free(simtext);
     /* Wait until parkd has stored all that was acknowledged (or stops moving). */
-    double t_end = mono(), last = -1, last_change = mono();
+    double t_end = pw_mono_s(), last = -1, last_change = pw_mono_s();
     for (;;) {
         double pts = file_num(stats, "points");
         if (pts >= acked && file_num(stats, "spool_backlog_bytes") == 0) {
-            t_end = mono();
+            t_end = pw_mono_s();
             break;
         }
-        if (pts != last) last = pts, last_change = mono();
-        if (mono() - last_change > 15) {
+        if (pts != last) last = pts, last_change = pw_mono_s();
+        if (pw_mono_s() - last_change > 15) {
             t_end = last_change;
             break;
         }
-        sleep_ms(20);
+        pw_sleep_ms(20);
     }
     if (sub) {
-        sleep_ms(200);
+        pw_sleep_ms(200);
         mosquitto_disconnect(sub);
         mosquitto_loop_stop(sub, false);
         mosquitto_destroy(sub);

@@ -61,7 +61,7 @@
 
 #include "geo/geo.h"
 #include "historian/historian.h"
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 
 #ifndef PARKWATCH_TOOLS_DIR
 #define PARKWATCH_TOOLS_DIR "tools"
@@ -86,8 +86,8 @@ static void sleep_s(double s) {
 }
 
 static double file_num(const char *path, const char *key) {
-    char *s = slurp(path, NULL);
-    double v = json_num(s, key);
+    char *s = pw_read_file(path, NULL);
+    double v = pw_json_num(s, key);
     free(s);
     return v;
 }
@@ -96,7 +96,7 @@ static double file_num(const char *path, const char *key) {
 static double rss_mb(pid_t pid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    char *s = slurp(path, NULL);
+    char *s = pw_read_file(path, NULL);
     const char *p = s ? strstr(s, "VmRSS:") : NULL;
     double mb = p ? atof(p + 6) / 1024 : NAN;
     free(s);
@@ -250,7 +250,7 @@ static void note_error(soak *s, const char *path, int status, const char *body) 
 static void *query_main(void *arg) {
     query_thread *q = arg;
     soak *s = q->s;
-    double period = q->of / s->qps, next = mono();
+    double period = q->of / s->qps, next = pw_mono_s();
     for (size_t k = (size_t)q->index; !atomic_load(&s->stop); k += (size_t)q->of) {
         const char *path = s->paths[k % s->n_paths];
         http_resp r;
@@ -265,9 +265,9 @@ static void *query_main(void *arg) {
         }
         atomic_fetch_add(&s->queries, 1);
         next += period;
-        double now = mono();
+        double now = pw_mono_s();
         if (next < now - 1) next = now; /* behind: no burst to catch up */
-        while (!atomic_load(&s->stop) && mono() < next) sleep_s(fmin(0.1, next - mono()));
+        while (!atomic_load(&s->stop) && pw_mono_s() < next) sleep_s(fmin(0.1, next - pw_mono_s()));
     }
     return NULL;
 }
@@ -301,14 +301,14 @@ static void *stream_main(void *arg) {
  * exists: parkd registers a series at its first reading, and a list with a
  * series not yet seen answers 404. */
 static int wait_series(soak *s, double timeout_s) {
-    double until = mono() + timeout_s;
+    double until = pw_mono_s() + timeout_s;
     for (size_t k = 0; k < s->n_paths && !g_signal; k += 4) {
         for (;;) {
             http_resp r;
             int status = http_get(s->api_port, s->paths[k], s->token, &r) == 0 ? r.status : -1;
             if (status >= 0) http_resp_free(&r);
             if (status == 200) break;
-            if (mono() > until || g_signal) {
+            if (pw_mono_s() > until || g_signal) {
                 fprintf(stderr, "parkbench soak: GET %.100s... still answers %d\n", s->paths[k],
                         status);
                 return -1;
@@ -585,13 +585,14 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
     }
     sargv[sa] = NULL;
     spawn(P_SIM, sargv, simout, NULL);
-    double t0 = mono();
+    double t0 = pw_mono_s();
     fprintf(stderr, "parkbench soak: mosquitto on %d, parkd api on %d, %d incidents, data in %s\n",
             port, S->api_port, n_inc, data);
 
     /* The load, once parkd has every series asked for, and the samples. */
     if (wait_series(S, 120) != 0) goto out;
-    fprintf(stderr, "parkbench soak: every series asked for is there after %.1f s\n", mono() - t0);
+    fprintf(stderr, "parkbench soak: every series asked for is there after %.1f s\n",
+            pw_mono_s() - t0);
     query_thread qt[2];
     pthread_t st;
     for (int i = 0; i < 2; i++) {
@@ -605,7 +606,7 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
     bool failed = !smp;
     for (int tick = 0; !failed && !g_signal; tick++) {
         double t_next = t0 + 10.0 * tick;
-        while (!g_signal && mono() < t_next) sleep_s(fmin(0.2, t_next - mono()));
+        while (!g_signal && pw_mono_s() < t_next) sleep_s(fmin(0.2, t_next - pw_mono_s()));
         if (g_signal) break;
         pid_t sim_pid = g_pid[P_SIM];
         bool parkd_gone = reap(P_PARKD, parkd_pid, true) != -1;
@@ -615,7 +616,7 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
             failed = true;
             break;
         }
-        double t = mono() - t0;
+        double t = pw_mono_s() - t0;
         if (ns_taken < n_samples)
             smp[ns_taken++] = (sample){t, rss_mb(parkd_pid), file_num(stats, "points"),
                                        metric(S, "parkwatch_historian_head_points")};
@@ -636,24 +637,24 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
     atomic_store(&S->stop, true);
     for (int i = 0; i < 2; i++) pthread_join(qt[i].th, NULL);
     pthread_join(st, NULL);
-    double t_run = mono() - t0;
+    double t_run = pw_mono_s() - t0;
 
     /* parksim stops (its last PUBACKs), parkd stores what was acknowledged. */
     int src = stop_proc(P_SIM, SIGTERM, 60);
-    char *so = slurp(simout, NULL);
-    res->published = json_num(so, "readings");
-    res->acked = json_num(so, "acked_readings");
+    char *so = pw_read_file(simout, NULL);
+    res->published = pw_json_num(so, "readings");
+    res->acked = pw_json_num(so, "acked_readings");
     free(so);
     if (src != 0 && !failed && !g_signal) {
         fprintf(stderr, "parkbench soak: parksim exited with %d (see %s)\n", src, simout);
         failed = true;
     }
-    double last = -1, last_change = mono();
+    double last = -1, last_change = pw_mono_s();
     while (!g_signal) {
         double pts = file_num(stats, "points");
         if (pts >= res->acked && file_num(stats, "spool_backlog_bytes") == 0) break;
-        if (pts != last) last = pts, last_change = mono();
-        if (mono() - last_change > 30) {
+        if (pts != last) last = pts, last_change = pw_mono_s();
+        if (pw_mono_s() - last_change > 30) {
             fprintf(stderr, "parkbench soak: parkd stored %.0f points of %.0f and no more\n", pts,
                     res->acked);
             break;
@@ -703,7 +704,7 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
         fprintf(stderr, "parkbench soak: historian: %s\n", err.msg);
         goto out;
     }
-    double tc = mono();
+    double tc = pw_mono_s();
     digests *d = &lr.d;
     res->lost = 0;
     for (size_t i = 0; i < d->cap; i++) {
@@ -734,7 +735,7 @@ static int run(const soak_opts *o, const char *dir, const char *bindir, soak *S,
             "parkbench soak: ledger: %llu readings of %zu series (%llu unreadable lines) checked "
             "in %.1f s: %.0f lost, %zu series differ\n",
             (unsigned long long)d->lines, res->series_checked, (unsigned long long)d->bad_lines,
-            mono() - tc, res->lost, res->series_mismatched);
+            pw_mono_s() - tc, res->lost, res->series_mismatched);
     if ((double)d->lines != res->acked) {
         fprintf(stderr, "parkbench soak: the ledger has %llu readings, parksim says %.0f\n",
                 (unsigned long long)d->lines, res->acked);
@@ -788,7 +789,7 @@ int bench_soak(int argc, char **argv) {
     }
     if (o.warmup > o.minutes * 30) o.warmup = o.minutes * 30; /* half the run at most */
     char bindir[PATH_MAX], dir[PATH_MAX];
-    if (bench_bindir(bindir, sizeof bindir) != 0) return 1;
+    snprintf(bindir, sizeof bindir, "%s", pw_bindir());
     if (o.dir_arg) {
         snprintf(dir, sizeof dir, "%s", o.dir_arg);
         if (mkdir(dir, 0755) != 0) {

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 #include "tests/support/park.h"
 
 typedef struct world {

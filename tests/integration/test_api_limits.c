@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 #include "tests/support/park.h"
 
 #define SERIES "E001/gd-01/lel"

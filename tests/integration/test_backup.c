@@ -26,7 +26,7 @@
 
 #include "alerting/alerting.h"
 #include "api/api.h"
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 #include "tests/support/park.h"
 
 /* What the API answered before a backup began. */

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "historian/historian.h"
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 #include "tests/support/ledger.h"
 #include "tests/support/park.h"
 

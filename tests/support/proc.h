@@ -1,9 +1,10 @@
 /*
  * proc.h - running the real programs in integration tests: a mosquitto
  * broker on a free loopback port (anonymous, or secured with users, an ACL
- * and TLS), parkd, parksim. Header-only; every
- * process started here is killed by proc_cleanup (also registered atexit)
- * so a failing test leaves nothing running.
+ * and TLS), parkd, parksim. The runner is pwkit's (common/kit/proc.h);
+ * here are the tests' names for it and the brokers. Every process started
+ * here is killed by proc_cleanup (also registered atexit) so a failing
+ * test leaves nothing running.
  */
 #ifndef PARKWATCH_TEST_PROC_H
 #define PARKWATCH_TEST_PROC_H
@@ -25,137 +26,67 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROC_MAX 32
-static pid_t proc_pids[PROC_MAX];
+#include "common/clock.h"
+#include "common/kit/proc.h"
 
+/* The tests' names for pwkit's runner (common/kit/proc.h): children are
+ * killed at exit, output appended to a log, exit status -1 when signalled. */
 static inline void proc_cleanup(void) {
-    for (int i = 0; i < PROC_MAX; i++)
-        if (proc_pids[i] > 0) {
-            kill(proc_pids[i], SIGKILL);
-            waitpid(proc_pids[i], NULL, 0);
-            proc_pids[i] = 0;
-        }
+    pw_proc_kill_left();
 }
 
 static inline void proc_track(pid_t pid) {
-    static bool registered;
-    if (!registered) {
-        atexit(proc_cleanup);
-        registered = true;
-    }
-    for (int i = 0; i < PROC_MAX; i++)
-        if (proc_pids[i] <= 0) {
-            proc_pids[i] = pid;
-            return;
-        }
+    pw_proc_track(pid, true);
 }
 
 static inline void proc_forget(pid_t pid) {
-    for (int i = 0; i < PROC_MAX; i++)
-        if (proc_pids[i] == pid) proc_pids[i] = 0;
+    pw_proc_forget(pid);
 }
 
 static inline double proc_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
+    return pw_mono_s();
 }
 
 /* Wall-clock time in ms since the epoch: the timestamps of readings. */
 static inline int64_t proc_wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return pw_wall_ms();
 }
 
 static inline void proc_sleep_ms(int ms) {
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
+    pw_sleep_ms(ms);
 }
 
 /* The directory of the running test binary: the other programs sit beside it. */
-static const char *proc_bindir(void) {
-    static char dir[PATH_MAX];
-    if (!dir[0]) {
-        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-        if (n <= 0) return ".";
-        dir[n] = 0;
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-    }
-    return dir;
+static inline const char *proc_bindir(void) {
+    return pw_bindir();
 }
 
-/* A free TCP port on 127.0.0.1 (bound and released; good enough for tests). */
 static inline int proc_free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
+    return pw_free_port();
 }
 
 static inline bool proc_port_open(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0) close(fd);
-    return ok;
+    return pw_port_open(port);
 }
 
 /* Starts argv[0] (a path) with stdout/stderr to log (NULL: inherit). */
 static inline pid_t proc_spawn(char *const argv[], const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (log) {
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
-            }
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0) proc_track(pid);
-    return pid;
+    pw_spawn_opts o = {.out = log, .append = true, .kill_at_exit = true};
+    return pw_spawn(argv, &o);
 }
 
-/* Sends sig and waits for the exit; returns the exit status or -1. */
+/* Sends sig and waits (a minute, then SIGKILL); the exit status or -1. */
 static inline int proc_stop(pid_t pid, int sig) {
     if (pid <= 0) return -1;
-    kill(pid, sig);
-    int st = 0;
-    double until = proc_now() + 60;
-    while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (proc_now() > until) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            break;
-        }
-        proc_sleep_ms(10);
-    }
-    proc_forget(pid);
+    int st = 0; /* as ever: a child reaped elsewhere counts as a clean exit */
+    pw_proc_stop(pid, sig, 60, &st);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* The exit status, -1 when signalled, -2 when it outlived timeout_s (killed). */
 static inline int proc_wait(pid_t pid, double timeout_s) {
-    int st = 0;
-    double until = proc_now() + timeout_s;
-    while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (proc_now() > until) return proc_stop(pid, SIGKILL), -2;
-        proc_sleep_ms(10);
-    }
-    proc_forget(pid);
+    int st = 0; /* as ever: a child reaped elsewhere counts as a clean exit */
+    if (pw_proc_wait(pid, timeout_s, &st) == 1) return -2;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -217,22 +148,7 @@ typedef struct proc_secure_opts {
 
 /* Runs argv[0] to its end, output to log (NULL: discarded); its exit status or -1. */
 static inline int proc_run(char *const argv[], const char *log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid < 0) return -1;
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return pw_run(argv, log);
 }
 
 /* A test CA in dir: dir/ca.key, dir/ca.crt (EC P-256, valid a week). */
@@ -424,20 +340,8 @@ static inline pid_t proc_start_broker_secure(const char *dir, int port, const pr
 }
 
 /* Reads a whole small file into a malloc'd NUL-terminated string. */
-static char *proc_read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    if (b) b[n] = 0;
-    fclose(f);
-    return b;
+static inline char *proc_read_file(const char *path) {
+    return pw_read_file(path, NULL);
 }
 
 /* An integer field of a flat JSON object in a file ("key": 123), or -1. */

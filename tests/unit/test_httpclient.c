@@ -1,5 +1,5 @@
 /*
- * test_httpclient.c - the HTTP client of the tests and parkbench (common/httpclient.h) against a
+ * test_httpclient.c - the HTTP client of the tests and parkbench (common/kit/httpclient.h) against a
  * small scripted server on a loopback port, run by a thread here: bodies
  * delimited by Content-Length, by chunks (split across writes, with
  * extensions and trailers) and by the close; 404s, 1xx, HEAD and 204;
@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "common/httpclient.h"
+#include "common/kit/httpclient.h"
 
 /* ---- the scripted server ------------------------------------------------ */
 

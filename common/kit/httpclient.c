@@ -1,66 +1,11 @@
 /*
- * httpclient.h - a small HTTP/1.1 client for what talks to parkd's JSON
- * API from outside (the integration tests, parkbench): one request per
- * connection over plain TCP to 127.0.0.1, server-sent event streams, and
- * /usr/bin/curl for what needs TLS. Header-only, libc only (the build's -D_GNU_SOURCE is needed).
- *
- *   http_resp r;
- *   assert_int_equal(http_get(port, "/api/v1/health", NULL, &r), 0);
- *   assert_int_equal(r.status, 200);
- *   ... r.body (NUL-terminated), http_header(&r, "content-type", buf, sizeof buf)
- *   http_resp_free(&r);
- *
- * Responses are framed as RFC 9112 says: no body for HEAD, 1xx, 204 and
- * 304; else Transfer-Encoding: chunked (chunk extensions and trailers
- * skipped), Content-Length, or the body runs until the server closes.
- * Interim 1xx responses are skipped. A function that fails returns -1 (or
- * NULL) with errno set: from connect (ECONNREFUSED, ...), ETIMEDOUT when
- * the deadline passed, EPROTO for a malformed or truncated response,
- * EINVAL for bad arguments, ENOMEM. Sockets and pipes are close-on-exec,
- * so processes started meanwhile (proc.h) do not inherit them.
+ * kit/httpclient.c - the HTTP/1.1 client of the tests and tools (httpclient.h).
  */
-#ifndef PARKWATCH_COMMON_HTTPCLIENT_H
-#define PARKWATCH_COMMON_HTTPCLIENT_H
+#include "common/kit/httpclient.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "common/clock.h"
 
-#define HTTP_TIMEOUT_MS   10000              /* http_get, http_post, http_sse_open */
-#define HTTP_MAX_HEAD     (64 * 1024)        /* status line and headers */
-#define HTTP_SSE_MAX_LINE (16 * 1024 * 1024) /* one SSE line, one event's data */
-
-typedef struct http_resp {
-    int status;    /* 100..599 */
-    char *headers; /* the header lines as received ("Name: value\r\n"...), no status line */
-    char *body;    /* decoded (de-chunked), NUL-terminated; may contain NULs: see body_len */
-    size_t body_len;
-} http_resp;
-
-/* ---- internals ---------------------------------------------------------- */
-
-typedef struct http__buf {
-    char *p;
-    size_t len, cap; /* cap > len when p: there is always room for a NUL */
-} http__buf;
-
-static inline int http__reserve(http__buf *b, size_t extra) {
+static int http__reserve(http__buf *b, size_t extra) {
     if (extra > SIZE_MAX / 2 - b->len) {
         errno = ENOMEM;
         return -1;
@@ -79,7 +24,7 @@ static inline int http__reserve(http__buf *b, size_t extra) {
     return 0;
 }
 
-static inline int http__append(http__buf *b, const void *d, size_t n) {
+static int http__append(http__buf *b, const void *d, size_t n) {
     if (http__reserve(b, n) != 0) return -1;
     if (n) memcpy(b->p + b->len, d, n);
     b->len += n;
@@ -87,34 +32,28 @@ static inline int http__append(http__buf *b, const void *d, size_t n) {
     return 0;
 }
 
-static inline int http__appends(http__buf *b, const char *s) {
+static int http__appends(http__buf *b, const char *s) {
     return http__append(b, s, strlen(s));
 }
 
-static inline void http__buf_free(http__buf *b) {
+void http__buf_free(http__buf *b) {
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
 
-static inline int64_t http__now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* timeout_ms < 0: no deadline (-1). */
-static inline int64_t http__deadline(int timeout_ms) {
-    return timeout_ms < 0 ? -1 : http__now_ms() + timeout_ms;
+static int64_t http__deadline(int timeout_ms) {
+    return timeout_ms < 0 ? -1 : pw_mono_ms() + timeout_ms;
 }
 
 /* Waits for events on fd until deadline: 1 ready, 0 timed out (errno
  * ETIMEDOUT), -1 error. */
-static inline int http__wait(int fd, short events, int64_t deadline) {
+static int http__wait(int fd, short events, int64_t deadline) {
     for (;;) {
         int ms = -1;
         if (deadline >= 0) {
-            int64_t left = deadline - http__now_ms();
+            int64_t left = deadline - pw_mono_ms();
             ms = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
         }
         struct pollfd p = {.fd = fd, .events = events};
@@ -129,7 +68,7 @@ static inline int http__wait(int fd, short events, int64_t deadline) {
 }
 
 /* A non-blocking, close-on-exec socket connected to 127.0.0.1:port. */
-static inline int http__connect(int port, int64_t deadline) {
+static int http__connect(int port, int64_t deadline) {
     if (port <= 0 || port > 65535) {
         errno = EINVAL;
         return -1;
@@ -161,7 +100,7 @@ fail : {
 }
 }
 
-static inline int http__send_all(int fd, const void *data, size_t n, int64_t deadline) {
+static int http__send_all(int fd, const void *data, size_t n, int64_t deadline) {
     const char *p = data;
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -181,7 +120,7 @@ static inline int http__send_all(int fd, const void *data, size_t n, int64_t dea
 
 /* Reads what is available (waiting until deadline) and appends it to b:
  * the number of bytes, 0 at end of stream, -1 on error or timeout. */
-static inline ssize_t http__recv_some(int fd, http__buf *b, int64_t deadline) {
+static ssize_t http__recv_some(int fd, http__buf *b, int64_t deadline) {
     if (http__reserve(b, 16384) != 0) return -1;
     for (;;) {
         ssize_t n = recv(fd, b->p + b->len, b->cap - b->len - 1, 0);
@@ -197,7 +136,7 @@ static inline ssize_t http__recv_some(int fd, http__buf *b, int64_t deadline) {
 }
 
 /* Offset just past the blank line that ends the head in p[0..len), or 0. */
-static inline size_t http__head_end(const char *p, size_t len) {
+static size_t http__head_end(const char *p, size_t len) {
     size_t i = 0;
     while (i < len) {
         const char *nl = memchr(p + i, '\n', len - i);
@@ -211,7 +150,7 @@ static inline size_t http__head_end(const char *p, size_t len) {
 
 /* Parses the head p[0..end): the status and a copy of the header lines
  * (obs-folds replaced by spaces, RFC 9112 5.2). */
-static inline int http__parse_head(const char *p, size_t end, int *status, char **headers) {
+static int http__parse_head(const char *p, size_t end, int *status, char **headers) {
     const char *nl = memchr(p, '\n', end);
     if (!nl || nl - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[7] < '0' || p[7] > '9' ||
         p[8] != ' ' || p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
@@ -256,8 +195,8 @@ fail:
  * of repeated headers joined by ", ", RFC 9110 5.3), copied into buf
  * (truncated to cap - 1, always NUL-terminated when cap > 0). Returns its
  * full length; *found tells whether the header is there. */
-static inline size_t http__header_get(const char *h, const char *name, char *buf, size_t cap,
-                                      bool *found) {
+static size_t http__header_get(const char *h, const char *name, char *buf, size_t cap,
+                               bool *found) {
     size_t nlen = strlen(name), total = 0;
     *found = false;
     if (cap) buf[0] = 0;
@@ -286,28 +225,7 @@ static inline size_t http__header_get(const char *h, const char *name, char *buf
     return total;
 }
 
-/* Incremental chunked transfer-coding decoder (RFC 9112 7.1). */
-enum {
-    HTTP__CK_SIZE0,     /* first hex digit of a chunk size */
-    HTTP__CK_SIZE,      /* more hex digits */
-    HTTP__CK_SIZE_WS,   /* whitespace after the size */
-    HTTP__CK_EXT,       /* chunk extensions: skipped up to LF */
-    HTTP__CK_SIZE_LF,   /* LF after the size line's CR */
-    HTTP__CK_DATA,      /* chunk data */
-    HTTP__CK_DATA_CR,   /* CR after the data */
-    HTTP__CK_DATA_LF,   /* LF after the data */
-    HTTP__CK_TRAILER,   /* start of a trailer line (or the final blank line) */
-    HTTP__CK_TRAILER_L, /* inside a trailer line */
-    HTTP__CK_TRAILER_LF,
-    HTTP__CK_DONE,
-};
-
-typedef struct http__dechunk {
-    int st;
-    unsigned long long size; /* of the chunk being read, then what is left of it */
-} http__dechunk;
-
-static inline int http__hexval(char c) {
+static int http__hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -317,8 +235,7 @@ static inline int http__hexval(char c) {
 /* Decodes in[0..n) appending data to out: the bytes consumed (fewer than n
  * only once the last chunk and trailers are done: d->st == HTTP__CK_DONE),
  * or -1 (EPROTO, ENOMEM). */
-static inline ssize_t http__dechunk_feed(http__dechunk *d, const char *in, size_t n,
-                                         http__buf *out) {
+ssize_t http__dechunk_feed(http__dechunk *d, const char *in, size_t n, http__buf *out) {
     size_t i = 0;
     while (i < n && d->st != HTTP__CK_DONE) {
         if (d->st == HTTP__CK_DATA) {
@@ -401,18 +318,8 @@ bad:
     return -1;
 }
 
-/* How a response body is delimited. */
-enum { HTTP__BODY_NONE, HTTP__BODY_LENGTH, HTTP__BODY_CHUNKED, HTTP__BODY_CLOSE };
-
-typedef struct http__body {
-    int mode;
-    unsigned long long left; /* HTTP__BODY_LENGTH: bytes still to come */
-    http__dechunk ck;
-    bool done;
-} http__body;
-
 /* The framing of a response with this status and headers (RFC 9112 6.3). */
-static inline int http__body_init(http__body *b, int status, const char *headers, bool head_req) {
+static int http__body_init(http__body *b, int status, const char *headers, bool head_req) {
     memset(b, 0, sizeof *b);
     char v[512];
     bool found;
@@ -466,7 +373,7 @@ bad:
 
 /* Feeds received body bytes; appends what they carry to out. Bytes past
  * the end of the body are dropped. */
-static inline int http__body_feed(http__body *b, const char *in, size_t n, http__buf *out) {
+static int http__body_feed(http__body *b, const char *in, size_t n, http__buf *out) {
     if (b->done) return 0;
     if (b->mode == HTTP__BODY_CHUNKED) {
         if (http__dechunk_feed(&b->ck, in, n, out) < 0) return -1;
@@ -482,7 +389,7 @@ static inline int http__body_feed(http__body *b, const char *in, size_t n, http_
 }
 
 /* At the end of the stream: 0 if the body is complete, else -1 (EPROTO). */
-static inline int http__body_eof(http__body *b) {
+static int http__body_eof(http__body *b) {
     if (b->mode == HTTP__BODY_CLOSE) b->done = true;
     if (b->done) return 0;
     errno = EPROTO;
@@ -491,8 +398,7 @@ static inline int http__body_eof(http__body *b) {
 
 /* Reads the response head (skipping interim 1xx responses) into *status
  * and *headers; the bytes read past it are left at the start of in. */
-static inline int http__read_head(int fd, http__buf *in, int64_t deadline, int *status,
-                                  char **headers) {
+static int http__read_head(int fd, http__buf *in, int64_t deadline, int *status, char **headers) {
     for (;;) {
         size_t end = in->len ? http__head_end(in->p, in->len) : 0;
         if (end) {
@@ -518,8 +424,8 @@ static inline int http__read_head(int fd, http__buf *in, int64_t deadline, int *
 }
 
 /* Sends req (and body), reads the whole response into out. */
-static inline int http__exchange(int port, const char *req, size_t req_len, const void *body,
-                                 size_t body_len, bool head_req, http_resp *out, int timeout_ms) {
+static int http__exchange(int port, const char *req, size_t req_len, const void *body,
+                          size_t body_len, bool head_req, http_resp *out, int timeout_ms) {
     memset(out, 0, sizeof *out);
     int64_t deadline = http__deadline(timeout_ms);
     int fd = http__connect(port, deadline);
@@ -566,15 +472,15 @@ fail : {
 }
 }
 
-static inline bool http__has_crlf(const char *s) {
+static bool http__has_crlf(const char *s) {
     return s && strpbrk(s, "\r\n") != NULL;
 }
 
 /* The request head: request line, Host, Connection: close (unless sse),
  * Authorization, Content-Type, Content-Length, extra lines, blank line. */
-static inline int http__build(http__buf *q, int port, const char *method, const char *path,
-                              const char *token, const char *content_type, bool with_length,
-                              size_t body_len, const char *extra, bool sse) {
+static int http__build(http__buf *q, int port, const char *method, const char *path,
+                       const char *token, const char *content_type, bool with_length,
+                       size_t body_len, const char *extra, bool sse) {
     if (!method || !*method || strpbrk(method, " \t\r\n") || !path || !*path ||
         strpbrk(path, " \t\r\n") || http__has_crlf(token) || http__has_crlf(content_type)) {
         errno = EINVAL;
@@ -609,7 +515,7 @@ static inline int http__build(http__buf *q, int port, const char *method, const 
 /* ---- requests ----------------------------------------------------------- */
 
 /* Frees what a successful request filled in; safe on a zeroed or freed resp. */
-static inline void http_resp_free(http_resp *r) {
+void http_resp_free(http_resp *r) {
     if (!r) return;
     free(r->headers);
     free(r->body);
@@ -618,7 +524,7 @@ static inline void http_resp_free(http_resp *r) {
 
 /* Header name of r (case-insensitive; repeated headers joined by ", "),
  * trimmed, copied into buf (truncated to cap - 1): buf, or NULL if absent. */
-static inline const char *http_header(const http_resp *r, const char *name, char *buf, size_t cap) {
+const char *http_header(const http_resp *r, const char *name, char *buf, size_t cap) {
     bool found;
     if (!r || !name || !buf || !cap) return NULL;
     http__header_get(r->headers, name, buf, cap, &found);
@@ -631,10 +537,9 @@ static inline const char *http_header(const http_resp *r, const char *name, char
  * body or the method is POST, PUT or PATCH. timeout_ms bounds the whole
  * exchange (< 0: none). 0 with *out filled in (free with http_resp_free),
  * or -1 with errno set and *out zeroed. */
-static inline int http_request_hdrs(int port, const char *method, const char *path,
-                                    const char *token, const char *content_type,
-                                    const char *extra_headers, const void *body, size_t body_len,
-                                    http_resp *out, int timeout_ms) {
+int http_request_hdrs(int port, const char *method, const char *path, const char *token,
+                      const char *content_type, const char *extra_headers, const void *body,
+                      size_t body_len, http_resp *out, int timeout_ms) {
     memset(out, 0, sizeof *out);
     if (!body && body_len) {
         errno = EINVAL;
@@ -659,52 +564,34 @@ static inline int http_request_hdrs(int port, const char *method, const char *pa
     return r;
 }
 
-static inline int http_request(int port, const char *method, const char *path, const char *token,
-                               const char *content_type, const void *body, size_t body_len,
-                               http_resp *out, int timeout_ms) {
+int http_request(int port, const char *method, const char *path, const char *token,
+                 const char *content_type, const void *body, size_t body_len, http_resp *out,
+                 int timeout_ms) {
     return http_request_hdrs(port, method, path, token, content_type, NULL, body, body_len, out,
                              timeout_ms);
 }
 
-static inline int http_get(int port, const char *path, const char *token, http_resp *out) {
+int http_get(int port, const char *path, const char *token, http_resp *out) {
     return http_request(port, "GET", path, token, NULL, NULL, 0, out, HTTP_TIMEOUT_MS);
 }
 
 /* body: a NUL-terminated string (NULL: empty body). */
-static inline int http_post(int port, const char *path, const char *token, const char *content_type,
-                            const char *body, http_resp *out) {
+int http_post(int port, const char *path, const char *token, const char *content_type,
+              const char *body, http_resp *out) {
     return http_request(port, "POST", path, token, content_type, body ? body : "",
                         body ? strlen(body) : 0, out, HTTP_TIMEOUT_MS);
 }
 
 /* Sends the bytes of req exactly as given (to test how the server takes
  * malformed requests) and reads the response as http_request does. */
-static inline int http_raw(int port, const void *req, size_t len, http_resp *out, int timeout_ms) {
+int http_raw(int port, const void *req, size_t len, http_resp *out, int timeout_ms) {
     bool head_req = len >= 5 && memcmp(req, "HEAD ", 5) == 0;
     return http__exchange(port, req, len, NULL, 0, head_req, out, timeout_ms);
 }
 
-/* ---- server-sent events ------------------------------------------------- */
-
-typedef struct http_sse {
-    int fd;
-    char *headers;
-    http__body body;
-    http__buf raw;  /* received bytes */
-    http__buf text; /* decoded body not yet parsed, from text_off */
-    size_t text_off;
-    http__buf line;                /* the line being read */
-    http__buf data, event, id;     /* buffers of the event being built; id persists */
-    http__buf out_data, out_event; /* the last event dispatched */
-    bool cr;                       /* a line ended with CR: skip a following LF */
-    bool bom_done, eof;
-    int err;       /* errno of a failure, 0 at a clean end */
-    long retry_ms; /* the last "retry:" field, -1 if none */
-} http_sse;
-
 /* Handles one line of the stream (WHATWG HTML 9.2.6); 1 when it dispatched
  * an event. */
-static inline int http__sse_line(http_sse *s, const char *l, size_t n) {
+static int http__sse_line(http_sse *s, const char *l, size_t n) {
     if (n == 0) {
         if (s->data.len == 0) {
             s->event.len = 0;
@@ -758,7 +645,7 @@ static inline int http__sse_line(http_sse *s, const char *l, size_t n) {
 
 /* Parses decoded text until an event is dispatched: 1, or 0 when all of it
  * is consumed, -1 on error. */
-static inline int http__sse_parse(http_sse *s) {
+static int http__sse_parse(http_sse *s) {
     if (!s->bom_done) {
         size_t avail = s->text.len - s->text_off;
         const char *bom = "\xEF\xBB\xBF";
@@ -805,7 +692,7 @@ static inline int http__sse_parse(http_sse *s) {
     return 0;
 }
 
-static inline void http_sse_close(http_sse *s) {
+void http_sse_close(http_sse *s) {
     if (!s) return;
     if (s->fd >= 0) close(s->fd);
     free(s->headers);
@@ -821,8 +708,8 @@ static inline void http_sse_close(http_sse *s) {
  * there was no response. NULL (errno set) unless the status is 200 and the
  * Content-Type text/event-stream (as EventSource requires; EPROTO with
  * *status_out 200 when not). Waits at most HTTP_TIMEOUT_MS for the head. */
-static inline http_sse *http_sse_open_hdrs(int port, const char *path, const char *token,
-                                           const char *extra_headers, int *status_out) {
+http_sse *http_sse_open_hdrs(int port, const char *path, const char *token,
+                             const char *extra_headers, int *status_out) {
     int status_dummy;
     if (!status_out) status_out = &status_dummy;
     *status_out = 0;
@@ -870,12 +757,11 @@ fail : {
 }
 }
 
-static inline http_sse *http_sse_open(int port, const char *path, const char *token,
-                                      int *status_out) {
+http_sse *http_sse_open(int port, const char *path, const char *token, int *status_out) {
     return http_sse_open_hdrs(port, path, token, NULL, status_out);
 }
 
-static inline void http__copy(char *dst, size_t cap, const http__buf *b) {
+static void http__copy(char *dst, size_t cap, const http__buf *b) {
     if (!dst || !cap) return;
     size_t n = b->len < cap - 1 ? b->len : cap - 1;
     if (n) memcpy(dst, b->p, n);
@@ -890,8 +776,8 @@ static inline void http__copy(char *dst, size_t cap, const http__buf *b) {
  * http_sse_data). 0 on timeout. -1 at the end of the stream (errno 0; an
  * incomplete last event is discarded) or on an error (errno set); and
  * again on every later call. */
-static inline int http_sse_next(http_sse *s, int timeout_ms, char *event, size_t event_cap,
-                                char *data, size_t data_cap, char *id, size_t id_cap) {
+int http_sse_next(http_sse *s, int timeout_ms, char *event, size_t event_cap, char *data,
+                  size_t data_cap, char *id, size_t id_cap) {
     if (!s) {
         errno = EINVAL;
         return -1;
@@ -932,13 +818,12 @@ static inline int http_sse_next(http_sse *s, int timeout_ms, char *event, size_t
 }
 
 /* The whole data of the last event http_sse_next returned ("" before). */
-static inline const char *http_sse_data(const http_sse *s) {
+const char *http_sse_data(const http_sse *s) {
     return s && s->out_data.p ? s->out_data.p : "";
 }
 
 /* A header of the stream's response, as http_header. */
-static inline const char *http_sse_header(const http_sse *s, const char *name, char *buf,
-                                          size_t cap) {
+const char *http_sse_header(const http_sse *s, const char *name, char *buf, size_t cap) {
     http_resp r = {.headers = s ? s->headers : NULL};
     return http_header(&r, name, buf, cap);
 }
@@ -953,8 +838,7 @@ static inline const char *http_sse_header(const http_sse *s, const char *name, c
  * untrusted certificate; *status and *body are still set), or -1 (errno
  * set, nothing allocated) if curl could not run or ran past timeout_ms
  * (< 0: no limit), when it is killed. */
-static inline int http_curl(const char *const argv_extra[], int *status, char **body,
-                            int timeout_ms) {
+int http_curl(const char *const argv_extra[], int *status, char **body, int timeout_ms) {
     static const char *const base[] = {"/usr/bin/curl", "-q", "-sS", "-o", "-", "-w",
                                        "\n%{http_code}"};
     const size_t nbase = sizeof base / sizeof *base;
@@ -1033,7 +917,7 @@ static inline int http_curl(const char *const argv_extra[], int *status, char **
             err = errno;
             break;
         }
-        if (deadline >= 0 && http__now_ms() >= deadline) {
+        if (deadline >= 0 && pw_mono_ms() >= deadline) {
             timed_out = true;
             err = ETIMEDOUT;
             break;
@@ -1067,5 +951,3 @@ static inline int http_curl(const char *const argv_extra[], int *status, char **
         free(out.p);
     return WEXITSTATUS(st);
 }
-
-#endif
