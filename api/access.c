@@ -76,7 +76,7 @@ void api_audit(api_server *s, const req *r, const char *action, json_t *detail) 
         json_decref(detail);
         return;
     }
-    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "ts_ms", (json_int_t)api_wall_ms(), "token",
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "ts_ms", (json_int_t)pw_wall_ms(), "token",
                           r->tok.id, "name", r->tok.name, "role", api_role_name(r->tok.role),
                           "enterprise", r->tok.enterprise, "action", action);
     if (j && detail) json_object_update(j, detail);
@@ -96,7 +96,7 @@ void api_audit(api_server *s, const req *r, const char *action, json_t *detail) 
 bool api_rate_ok(api_server *s, const char *id) {
     double rate = s->o.rate_limit_per_s;
     if (rate <= 0) return true;
-    double now = api_mono_s();
+    double now = pw_mono_s();
     bool ok;
     pthread_mutex_lock(&s->rmu);
     rate_slot *slot = NULL;
@@ -136,8 +136,8 @@ bool api_authenticate(req *r, struct MHD_Connection *c, const char *url) {
         const char *t = api_arg(c, "ticket");
         size_t n = strlen(url);
         if (!t || n < 7 || strcmp(url + n - 7, "/stream")) return false;
-        return api_ticket_redeem(r->srv->tickets, t, api_wall_ms(), &r->tok) == 0 &&
-               api_token_store_valid(r->srv->tokens, r->tok.id, api_wall_ms());
+        return api_ticket_redeem(r->srv->tickets, t, pw_wall_ms(), &r->tok) == 0 &&
+               api_token_store_valid(r->srv->tokens, r->tok.id, pw_wall_ms());
     }
     if (strncasecmp(h, "Bearer ", 7)) return false;
     h += 7;

@@ -3,6 +3,8 @@
  */
 #include "api/guard.h"
 
+#include "common/clock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,9 +28,7 @@ struct api_guard {
 };
 
 int64_t api_guard_now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return pw_mono_ms();
 }
 
 api_guard *api_guard_open(int64_t head_timeout_ms) {

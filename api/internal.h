@@ -32,6 +32,7 @@
 #include "api/params.h"
 #include "api/tickets.h"
 
+#include "common/clock.h"
 #include "common/numfmt.h"
 #include "common/textbuf.h"
 
@@ -250,8 +251,6 @@ enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url, 
 /* ---- the files' shared functions ---- */
 
 /* respond.c */
-double api_mono_s(void);
-int64_t api_wall_ms(void);
 char *api_xstrdup(const char *s);
 uint64_t api_hash_str(const char *s);
 void api_series_enterprise(const char *series, char *out, size_t cap);

@@ -84,7 +84,7 @@ bool api_want_csv(struct MHD_Connection *c) {
  * span limit. */
 int api_want_range_span(req *r, struct MHD_Connection *c, int64_t default_span, int64_t *from,
                         int64_t *to, enum MHD_Result *sent) {
-    int64_t now = api_wall_ms();
+    int64_t now = pw_wall_ms();
     *to = now + 1;
     if (api_arg(c, "to") && !api_parse_time(api_arg(c, "to"), now, to)) {
         *sent = api_send_error(r, c, 400, "bad_request", "to: a time in ms, \"now\" or \"-1h\"");

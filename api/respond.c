@@ -3,18 +3,6 @@
  */
 #include "api/internal.h"
 
-double api_mono_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-int64_t api_wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 char *api_xstrdup(const char *s) {
     return s ? strdup(s) : NULL;
 }

@@ -211,7 +211,7 @@ enum MHD_Result api_h_alarm_action(req *r, struct MHD_Connection *c) {
     if (api_want_body_object(r, c, true, &body, &sent)) return sent;
     const char *comment = json_string_value(json_object_get(body, "comment"));
     if (!comment) comment = "";
-    int64_t now = api_wall_ms();
+    int64_t now = pw_wall_ms();
     int rc;
     if (!strcmp(action, "ack")) {
         rc = alert_ack(al, (uint32_t)rule, now, r->tok.name, comment);

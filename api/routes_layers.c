@@ -198,7 +198,7 @@ static int render_layer(req *r, geo_kind kind, layer_ctx *lc, char **json, size_
 static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
     api_server *s = r->srv;
     const char *scope = r->tok.role == API_ROLE_ENTERPRISE ? r->tok.enterprise : "";
-    double now = api_mono_s();
+    double now = pw_mono_s();
     pthread_mutex_lock(&s->lmu);
     layer_slot *slot = NULL, *empty = NULL, *oldest = NULL;
     for (int i = 0; i < LAYER_SLOTS; i++) {
@@ -250,7 +250,7 @@ static shared_text *cached_layer(req *r, geo_kind kind, layer_ctx *lc) {
     if (nt) {
         api_shared_release(slot->text);
         slot->text = nt;
-        slot->built = api_mono_s();
+        slot->built = pw_mono_s();
     }
     pthread_mutex_unlock(&s->lmu);
     return nt;
@@ -288,7 +288,7 @@ enum MHD_Result api_h_layer(req *r, struct MHD_Connection *c) {
         return api_send_error(r, c, 400, "bad_request", "slim: true or false");
     lc.slim = slim && !strcmp(slim, "true");
     if (api_arg(c, "at")) { /* the whole layer as it was: the replay slider's map */
-        if (!api_parse_time(api_arg(c, "at"), api_wall_ms(), &lc.at_ms))
+        if (!api_parse_time(api_arg(c, "at"), pw_wall_ms(), &lc.at_ms))
             return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
         lc.past = true;
     }

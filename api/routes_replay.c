@@ -174,7 +174,7 @@ enum MHD_Result api_h_replay_stream(req *r, struct MHD_Connection *c) {
     st->kind = ST_REPLAY;
     st->items = items, st->n_items = n;
     st->from_ms = from, st->to_ms = to, st->speed = speed;
-    st->start_mono = api_mono_s();
+    st->start_mono = pw_mono_s();
     api_series_set_free(&ss);
     enum MHD_Result rc = api_start_stream(r, c, st, first.p, first.oom ? 0 : first.n);
     free(first.p);

@@ -313,7 +313,7 @@ bool api_alarm_asked(const series_set *ss, const char *enterprise, const alert_r
 enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
     int64_t at;
-    if (!api_parse_time(api_arg(c, "at"), api_wall_ms(), &at))
+    if (!api_parse_time(api_arg(c, "at"), pw_wall_ms(), &at))
         return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
     enum MHD_Result sent;
     series_set ss;

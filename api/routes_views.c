@@ -12,7 +12,7 @@ static int want_view_query(req *r, struct MHD_Connection *c, views_query *q,
                            enum MHD_Result *sent) {
     memset(q, 0, sizeof *q);
     q->keep = api_view_keep, q->ctx = r;
-    if (api_arg(c, "at") && !api_parse_time(api_arg(c, "at"), api_wall_ms(), &q->at_ms)) {
+    if (api_arg(c, "at") && !api_parse_time(api_arg(c, "at"), pw_wall_ms(), &q->at_ms)) {
         *sent = api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
         return -1;
     }

@@ -19,7 +19,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r) return MHD_NO;
         r->srv = s;
         r->route = API_ROUTE_NONE;
-        r->t0 = api_mono_s();
+        r->t0 = pw_mono_s();
         *con_cls = r;
         api_guard_head_done(s->guard, c); /* the head is in: its clock stops */
         /* refuse an oversized body before it is sent */
@@ -72,7 +72,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r) return;
     route_stats *rs = &s->routes[r->route];
-    double ms = (api_mono_s() - r->t0) * 1000;
+    double ms = (pw_mono_s() - r->t0) * 1000;
     rs->requests++;
     if (r->status >= 500)
         rs->errors_5xx++;

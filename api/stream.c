@@ -139,7 +139,7 @@ enum MHD_Result api_start_stream(req *r, struct MHD_Connection *c, stream *st, c
     st->srv = s;
     st->conn = c;
     st->tok = r->tok;
-    st->last_beat_ms = api_wall_ms();
+    st->last_beat_ms = pw_wall_ms();
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     st->fd = ci ? ci->connect_fd : -1;
@@ -221,7 +221,7 @@ static void pump_live(api_server *s, stream *st, int64_t now) {
 }
 
 static void pump_replay(stream *st, int64_t now) {
-    double played = st->speed > 0 ? (api_mono_s() - st->start_mono) * 1000 * st->speed : INFINITY;
+    double played = st->speed > 0 ? (pw_mono_s() - st->start_mono) * 1000 * st->speed : INFINITY;
     int64_t until =
         played >= (double)(st->to_ms - st->from_ms) ? st->to_ms : st->from_ms + (int64_t)played;
     textbuf b = {0};
@@ -303,7 +303,7 @@ void *api_pump_main(void *arg) {
         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&s->pump_cv, &s->smu, &ts);
         if (s->stopping) break;
-        int64_t now = api_wall_ms();
+        int64_t now = pw_wall_ms();
         for (stream *st = s->streams; st; st = st->next) {
             if (st->done) continue;
             if (st->kind == ST_LIVE)
@@ -331,7 +331,7 @@ void *api_pump_main(void *arg) {
 enum MHD_Result api_h_stream_ticket(req *r, struct MHD_Connection *c) {
     char t[API_TICKET_LEN + 1];
     int64_t expires;
-    if (api_ticket_issue(r->srv->tickets, &r->tok, api_wall_ms(), t, &expires) != 0)
+    if (api_ticket_issue(r->srv->tickets, &r->tok, pw_wall_ms(), t, &expires) != 0)
         return api_send_error(r, c, 500, "internal", "no randomness for a ticket");
     return api_send_json(r, c, 201,
                          json_pack("{s:s,s:I}", "ticket", t, "expires_ms", (json_int_t)expires));

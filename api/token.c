@@ -41,6 +41,9 @@
 #include <unistd.h>
 
 #include "api/api.h"
+
+#include "common/clock.h"
+#include "common/errmsg.h"
 #include "api/sha256.h"
 
 #define TOKEN_PREFIX     "pw_"
@@ -68,17 +71,6 @@ typedef struct tok_set {
     tok_entry *v;
     size_t n, cap;
 } tok_set;
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errcap, const char *fmt,
-                                                      ...) {
-    if (err && errcap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errcap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- roles ---- */
 
@@ -135,12 +127,6 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n) {
     return d == 0;
 }
 
-static int64_t clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool expired(const api_token_info *t, int64_t now_ms) {
     return t->expires_ms != 0 && now_ms >= t->expires_ms;
 }
@@ -151,7 +137,7 @@ static int fill_random(void *buf, size_t n, char *err, size_t errcap) {
         ssize_t r = getrandom(p, n, 0);
         if (r < 0) {
             if (errno == EINTR) continue;
-            return fail(err, errcap, "getrandom: %s", strerror(errno));
+            return pw_fail(err, errcap, "getrandom: %s", strerror(errno));
         }
         p += r;
         n -= (size_t)r;
@@ -254,16 +240,17 @@ static int parse_entry(json_t *j, tok_entry *e, const char **why) {
 }
 
 static int parse_doc(const char *path, json_t *root, tok_set *out, char *err, size_t errcap) {
-    if (!json_is_object(root)) return fail(err, errcap, "%s: not a JSON object", path);
+    if (!json_is_object(root)) return pw_fail(err, errcap, "%s: not a JSON object", path);
     json_t *ver = json_object_get(root, "version");
     if (!json_is_integer(ver))
-        return fail(err, errcap, "%s: \"version\" is missing or not an integer", path);
+        return pw_fail(err, errcap, "%s: \"version\" is missing or not an integer", path);
     if (json_integer_value(ver) != FILE_VERSION)
-        return fail(err, errcap, "%s: version %lld is not supported (this build reads version %d)",
-                    path, (long long)json_integer_value(ver), FILE_VERSION);
+        return pw_fail(err, errcap,
+                       "%s: version %lld is not supported (this build reads version %d)", path,
+                       (long long)json_integer_value(ver), FILE_VERSION);
     json_t *arr = json_object_get(root, "tokens");
     if (!json_is_array(arr))
-        return fail(err, errcap, "%s: \"tokens\" is missing or not an array", path);
+        return pw_fail(err, errcap, "%s: \"tokens\" is missing or not an array", path);
     tok_set s = {0};
     size_t i;
     json_t *j;
@@ -272,11 +259,11 @@ static int parse_doc(const char *path, json_t *root, tok_set *out, char *err, si
         const char *why;
         if (parse_entry(j, &e, &why) != 0) {
             set_free(&s);
-            return fail(err, errcap, "%s: tokens[%zu]: %s", path, i, why);
+            return pw_fail(err, errcap, "%s: tokens[%zu]: %s", path, i, why);
         }
         if (set_push(&s, &e) != 0) {
             set_free(&s);
-            return fail(err, errcap, "%s: out of memory", path);
+            return pw_fail(err, errcap, "%s: out of memory", path);
         }
     }
     /* ids must be unique: check on a sorted copy, the file order is kept */
@@ -284,14 +271,14 @@ static int parse_doc(const char *path, json_t *root, tok_set *out, char *err, si
         tok_entry *sorted = malloc(s.n * sizeof *sorted);
         if (!sorted) {
             set_free(&s);
-            return fail(err, errcap, "%s: out of memory", path);
+            return pw_fail(err, errcap, "%s: out of memory", path);
         }
         memcpy(sorted, s.v, s.n * sizeof *sorted);
         qsort(sorted, s.n, sizeof *sorted, id_cmp);
         for (size_t k = 1; k < s.n; k++)
             if (!strcmp(sorted[k - 1].info.id, sorted[k].info.id)) {
-                fail(err, errcap, "%s: token id %s appears more than once", path,
-                     sorted[k].info.id);
+                pw_fail(err, errcap, "%s: token id %s appears more than once", path,
+                        sorted[k].info.id);
                 free(sorted);
                 set_free(&s);
                 return -1;
@@ -312,46 +299,46 @@ static int load_file(const char *path, tok_set *out, bool *present, struct stat 
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         if (errno == ENOENT) return 0;
-        return fail(err, errcap, "%s: %s", path, strerror(errno));
+        return pw_fail(err, errcap, "%s: %s", path, strerror(errno));
     }
     if (fstat(fd, st) != 0) {
         int e = errno;
         close(fd);
-        return fail(err, errcap, "%s: %s", path, strerror(e));
+        return pw_fail(err, errcap, "%s: %s", path, strerror(e));
     }
     if (!S_ISREG(st->st_mode)) {
         close(fd);
-        return fail(err, errcap, "%s: not a regular file", path);
+        return pw_fail(err, errcap, "%s: not a regular file", path);
     }
     if (st->st_mode & 077) {
         close(fd);
-        return fail(err, errcap,
-                    "%s: group or others may access it (mode %03o); it must be private to its "
-                    "owner: chmod 600 %s",
-                    path, (unsigned)(st->st_mode & 0777), path);
+        return pw_fail(err, errcap,
+                       "%s: group or others may access it (mode %03o); it must be private to its "
+                       "owner: chmod 600 %s",
+                       path, (unsigned)(st->st_mode & 0777), path);
     }
     if (st->st_size > MAX_FILE_BYTES) {
         close(fd);
-        return fail(err, errcap, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
+        return pw_fail(err, errcap, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
     }
     size_t cap = (size_t)st->st_size + 1, len = 0;
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);
-        return fail(err, errcap, "%s: out of memory", path);
+        return pw_fail(err, errcap, "%s: out of memory", path);
     }
     for (;;) {
         if (len == cap) { /* it grew while we read it (edited in place) */
             if (cap > MAX_FILE_BYTES) {
                 free(buf);
                 close(fd);
-                return fail(err, errcap, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
+                return pw_fail(err, errcap, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
             }
             char *nb = realloc(buf, 2 * cap);
             if (!nb) {
                 free(buf);
                 close(fd);
-                return fail(err, errcap, "%s: out of memory", path);
+                return pw_fail(err, errcap, "%s: out of memory", path);
             }
             buf = nb;
             cap *= 2;
@@ -362,7 +349,7 @@ static int load_file(const char *path, tok_set *out, bool *present, struct stat 
             int e = errno;
             free(buf);
             close(fd);
-            return fail(err, errcap, "%s: %s", path, strerror(e));
+            return pw_fail(err, errcap, "%s: %s", path, strerror(e));
         }
         if (r == 0) break;
         len += (size_t)r;
@@ -371,7 +358,7 @@ static int load_file(const char *path, tok_set *out, bool *present, struct stat 
     json_error_t jerr;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     free(buf);
-    if (!root) return fail(err, errcap, "%s: line %d: %s", path, jerr.line, jerr.text);
+    if (!root) return pw_fail(err, errcap, "%s: line %d: %s", path, jerr.line, jerr.text);
     int rc = parse_doc(path, root, out, err, errcap);
     json_decref(root);
     if (rc == 0) *present = true;
@@ -425,7 +412,7 @@ static int write_all(int fd, const char *p, size_t len) {
 
 static int sync_dir_of(const char *path, char *err, size_t errcap) {
     char *d = strdup(path);
-    if (!d) return fail(err, errcap, "%s: out of memory", path);
+    if (!d) return pw_fail(err, errcap, "%s: out of memory", path);
     char *slash = strrchr(d, '/');
     const char *dir = ".";
     if (slash == d)
@@ -437,8 +424,8 @@ static int sync_dir_of(const char *path, char *err, size_t errcap) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
     if (fd < 0 || fsync(fd) != 0)
-        rc = fail(err, errcap, "%s: replaced, but syncing its directory %s failed: %s", path, dir,
-                  strerror(errno));
+        rc = pw_fail(err, errcap, "%s: replaced, but syncing its directory %s failed: %s", path,
+                     dir, strerror(errno));
     if (fd >= 0) close(fd);
     free(d);
     return rc;
@@ -457,45 +444,45 @@ static int write_file(const char *path, const tok_set *s, const struct stat *old
     if (!text || !tmp) {
         free(text);
         free(tmp);
-        return fail(err, errcap, "%s: out of memory", path);
+        return pw_fail(err, errcap, "%s: out of memory", path);
     }
     int rc = -1, fd = -1;
     /* a stale PATH.tmp is a writer that died; we hold the lock */
     if (unlink(tmp) != 0 && errno != ENOENT) {
-        fail(err, errcap, "%s: cannot remove the stale %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: cannot remove the stale %s: %s", path, tmp, strerror(errno));
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        fail(err, errcap, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         goto out;
     }
     struct stat nst;
     if (fchmod(fd, 0600) != 0 || fstat(fd, &nst) != 0) { /* 0600 whatever the umask */
-        fail(err, errcap, "%s: %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: %s: %s", path, tmp, strerror(errno));
         goto fail_tmp;
     }
     if (old && old->st_uid != nst.st_uid && fchown(fd, old->st_uid, (gid_t)-1) != 0) {
-        fail(err, errcap, "%s: cannot give %s the owner (uid %u) of the file it replaces: %s", path,
-             tmp, (unsigned)old->st_uid, strerror(errno));
+        pw_fail(err, errcap, "%s: cannot give %s the owner (uid %u) of the file it replaces: %s",
+                path, tmp, (unsigned)old->st_uid, strerror(errno));
         goto fail_tmp;
     }
     if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0) {
-        fail(err, errcap, "%s: writing %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: writing %s: %s", path, tmp, strerror(errno));
         goto fail_tmp;
     }
     if (fsync(fd) != 0) {
-        fail(err, errcap, "%s: syncing %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: syncing %s: %s", path, tmp, strerror(errno));
         goto fail_tmp;
     }
     int c = close(fd);
     fd = -1;
     if (c != 0) {
-        fail(err, errcap, "%s: closing %s: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: closing %s: %s", path, tmp, strerror(errno));
         goto fail_tmp;
     }
     if (rename(tmp, path) != 0) {
-        fail(err, errcap, "%s: renaming %s over it: %s", path, tmp, strerror(errno));
+        pw_fail(err, errcap, "%s: renaming %s over it: %s", path, tmp, strerror(errno));
         goto fail_tmp;
     }
     rc = sync_dir_of(path, err, errcap) == 0 ? 0 : -2;
@@ -512,16 +499,16 @@ out:
 /* flock on PATH.lock, held for a read-modify-write; released by close. */
 static int lock_file(const char *path, char *err, size_t errcap) {
     char *lp = path_with(path, ".lock");
-    if (!lp) return fail(err, errcap, "%s: out of memory", path);
+    if (!lp) return pw_fail(err, errcap, "%s: out of memory", path);
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        fail(err, errcap, "%s: cannot open the lock file %s: %s", path, lp, strerror(errno));
+        pw_fail(err, errcap, "%s: cannot open the lock file %s: %s", path, lp, strerror(errno));
         free(lp);
         return -1;
     }
     while (flock(fd, LOCK_EX) != 0) {
         if (errno == EINTR) continue;
-        fail(err, errcap, "%s: cannot lock %s: %s", path, lp, strerror(errno));
+        pw_fail(err, errcap, "%s: cannot lock %s: %s", path, lp, strerror(errno));
         close(fd);
         free(lp);
         return -1;
@@ -536,23 +523,23 @@ int api_token_create(const char *path, api_role role, const char *enterprise, co
                      int64_t expires_ms, char token[API_TOKEN_MAX], api_token_info *info, char *err,
                      size_t errcap) {
     if (token) token[0] = '\0';
-    if (!path || !*path) return fail(err, errcap, "no token file given");
-    if (!token) return fail(err, errcap, "%s: no buffer for the new token", path);
+    if (!path || !*path) return pw_fail(err, errcap, "no token file given");
+    if (!token) return pw_fail(err, errcap, "%s: no buffer for the new token", path);
     if ((unsigned)role >= API_ROLE_COUNT)
-        return fail(err, errcap, "%s: unknown role %d", path, (int)role);
+        return pw_fail(err, errcap, "%s: unknown role %d", path, (int)role);
     if (!enterprise) enterprise = "";
     if (!name) name = "";
     const char *why = enterprise_problem(role, enterprise);
-    if (why) return fail(err, errcap, "%s: %s", path, why);
-    if ((why = name_problem(name))) return fail(err, errcap, "%s: %s", path, why);
-    int64_t now = clock_ms(CLOCK_REALTIME);
+    if (why) return pw_fail(err, errcap, "%s: %s", path, why);
+    if ((why = name_problem(name))) return pw_fail(err, errcap, "%s: %s", path, why);
+    int64_t now = pw_wall_ms();
     if (expires_ms < 0)
-        return fail(err, errcap, "%s: expiry %lld is negative (0: never expires)", path,
-                    (long long)expires_ms);
+        return pw_fail(err, errcap, "%s: expiry %lld is negative (0: never expires)", path,
+                       (long long)expires_ms);
     /* it would be refused from the start */
     if (expires_ms && expires_ms <= now)
-        return fail(err, errcap, "%s: expiry %lld is in the past (now is %lld)", path,
-                    (long long)expires_ms, (long long)now);
+        return pw_fail(err, errcap, "%s: expiry %lld is in the past (now is %lld)", path,
+                       (long long)expires_ms, (long long)now);
 
     int lk = lock_file(path, err, errcap);
     if (lk < 0) return -1;
@@ -583,7 +570,7 @@ int api_token_create(const char *path, api_role role, const char *enterprise, co
     to_hex(secret, sizeof secret, text + PREFIX_LEN + ID_HEX + 1);
     pw_sha256(text, TOKEN_LEN, e.hash);
     if (set_push(&s, &e) != 0) {
-        fail(err, errcap, "%s: out of memory", path);
+        pw_fail(err, errcap, "%s: out of memory", path);
         goto out;
     }
     int wrc = write_file(path, &s, present ? &st : NULL, err, errcap);
@@ -604,9 +591,9 @@ out:
 }
 
 int api_token_revoke(const char *path, const char *id_or_name, char *err, size_t errcap) {
-    if (!path || !*path) return fail(err, errcap, "no token file given");
+    if (!path || !*path) return pw_fail(err, errcap, "no token file given");
     if (!id_or_name || !*id_or_name)
-        return fail(err, errcap, "%s: no token id or name given", path);
+        return pw_fail(err, errcap, "%s: no token id or name given", path);
     int lk = lock_file(path, err, errcap);
     if (lk < 0) return -1;
     tok_set s;
@@ -631,10 +618,10 @@ int api_token_revoke(const char *path, const char *id_or_name, char *err, size_t
         at = i;
     }
     if (matches == 0) {
-        fail(err, errcap, "%s: no token has the id or name \"%s\"", path, id_or_name);
+        pw_fail(err, errcap, "%s: no token has the id or name \"%s\"", path, id_or_name);
     } else if (matches > 1) {
-        fail(err, errcap, "%s: \"%s\" is ambiguous: it names %zu tokens (ids %s); revoke by id",
-             path, id_or_name, matches, ids);
+        pw_fail(err, errcap, "%s: \"%s\" is ambiguous: it names %zu tokens (ids %s); revoke by id",
+                path, id_or_name, matches, ids);
     } else {
         memmove(&s.v[at], &s.v[at + 1], (s.n - at - 1) * sizeof *s.v);
         s.n--;
@@ -648,7 +635,7 @@ int api_token_revoke(const char *path, const char *id_or_name, char *err, size_t
 int api_token_list(const char *path, api_token_info **out, size_t *n, char *err, size_t errcap) {
     *out = NULL;
     *n = 0;
-    if (!path || !*path) return fail(err, errcap, "no token file given");
+    if (!path || !*path) return pw_fail(err, errcap, "no token file given");
     tok_set s;
     bool present;
     struct stat st;
@@ -657,7 +644,7 @@ int api_token_list(const char *path, api_token_info **out, size_t *n, char *err,
         api_token_info *v = malloc(s.n * sizeof *v);
         if (!v) {
             set_free(&s);
-            return fail(err, errcap, "%s: out of memory", path);
+            return pw_fail(err, errcap, "%s: out of memory", path);
         }
         for (size_t i = 0; i < s.n; i++) v[i] = s.v[i].info;
         *out = v;
@@ -747,11 +734,11 @@ static void reload(api_token_store *s) {
 
 int api_token_store_open(const char *path, api_token_store **out, char *err, size_t errcap) {
     *out = NULL;
-    if (!path || !*path) return fail(err, errcap, "no token file given");
+    if (!path || !*path) return pw_fail(err, errcap, "no token file given");
     api_token_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        return fail(err, errcap, "%s: out of memory", path);
+        return pw_fail(err, errcap, "%s: out of memory", path);
     }
     tok_set set;
     if (load_file(path, &set, &s->present, &s->seen, err, errcap) != 0) {
@@ -762,13 +749,13 @@ int api_token_store_open(const char *path, api_token_store **out, char *err, siz
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->reload_mu, NULL);
     install(s, &set);
-    atomic_init(&s->next_check_ms, clock_ms(CLOCK_MONOTONIC) + RECHECK_MS);
+    atomic_init(&s->next_check_ms, pw_mono_ms() + RECHECK_MS);
     *out = s;
     return 0;
 }
 
 static void maybe_reload(api_token_store *s) {
-    long long now = clock_ms(CLOCK_MONOTONIC);
+    long long now = pw_mono_ms();
     if (now < atomic_load_explicit(&s->next_check_ms, memory_order_relaxed)) return;
     /* another thread is at it: go on with the tokens we have */
     if (pthread_mutex_trylock(&s->reload_mu) != 0) return;
@@ -803,7 +790,7 @@ int api_token_store_check(api_token_store *s, const char *token, api_token_info 
     pthread_mutex_unlock(&s->mu);
     explicit_bzero(hash, sizeof hash);
     /* an expired token is refused like an unknown one */
-    if (!match || expired(&info, clock_ms(CLOCK_REALTIME))) return -1;
+    if (!match || expired(&info, pw_wall_ms())) return -1;
     if (out) *out = info;
     return 0;
 }
