@@ -28,8 +28,8 @@
 #include "views/plume.h"
 #include "views/risk.h"
 
-#define HOUR_MS ((int64_t)3600000)
-#define DAY_MS  ((int64_t)86400000)
+#define HOUR_MS           ((int64_t)3600000)
+#define DAY_MS            ((int64_t)86400000)
 #define VIEWS_TIME_MAX_MS ((int64_t)1 << 53) /* the historian's bound on points */
 
 typedef struct source {
@@ -791,10 +791,11 @@ static size_t props_extra(void *ctx, size_t index, const geo_feature *f, const g
 static char *member_text(const char *name, json_t *o) {
     json_t *w = json_object();
     json_object_set_new(w, name, o);
-    char *txt = json_dumps(w, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    /* exact and short, as the layer around it (was rounded to 10 digits) */
+    size_t l;
+    char *txt = geo_json_text(w, &l);
     json_decref(w);
     if (!txt) return NULL;
-    size_t l = strlen(txt);
     txt[l - 1] = 0;
     txt[0] = ',';
     return txt;
@@ -1012,7 +1013,8 @@ static void journal_incident(views *v, const char *op, const incident *in) {
     if (!f) return;
     json_t *o = incident_json(in);
     json_object_set_new(o, "op", json_string(op));
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    /* exact: a reloaded incident is where it was opened (12 digits were not) */
+    char *txt = geo_json_text(o, NULL);
     json_decref(o);
     if (txt) fprintf(f, "%s\n", txt);
     free(txt);
@@ -1094,7 +1096,8 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         return fail(err, errcap, "start_ms: 0 (now) or a time in ms since 1970");
     if (!(s->release_kg_s >= 0 && s->release_kg_s <= 1e5))
         return fail(err, errcap, "release_kg_s: 0 to 100,000 kg/s");
-    if (!(s->hole_mm >= 0 && s->hole_mm <= 5000)) return fail(err, errcap, "hole_mm: 0 to 5,000 mm");
+    if (!(s->hole_mm >= 0 && s->hole_mm <= 5000))
+        return fail(err, errcap, "hole_mm: 0 to 5,000 mm");
     if (!(s->height_m >= 0 && s->height_m <= 1000))
         return fail(err, errcap, "height_m: 0 to 1,000 m");
     int64_t start = s->start_ms ? s->start_ms : wall_ms();
