@@ -473,7 +473,9 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
         json_t *o =
             json_pack("{s:s,s:s,s:O,s:O}", "type", "Feature", "id", f->pub.id, "geometry",
                       json_object_get(jf, "geometry"), "properties", props ? props : json_object());
-        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        /* numbers as short as reads back exactly: json_dumps's %.17g nearly
+         * doubled the layers */
+        char *txt = o ? geo_json_text(o, NULL) : NULL;
         json_decref(o);
         if (txt && strlen(txt) >= 2) {
             f->layer_head_len = strlen(txt) - 2; /* drop "}}" */

@@ -613,131 +613,25 @@ int plume_footprint_compute(const plume_source *src, const plume_met *met, doubl
 
 /* ---- substances ------------------------------------------------------------------ */
 
-#define NA NAN
-
-/* Toxic endpoints: reference gaussian-plume.md section 4 (chlorine, ammonia,
- * hydrogen sulfide); further IDLHs from gas-detection-gb50493.md section 4.
- * LEL: gas-detection-gb50493.md section 2; where sources disagree the lower
- * (conservative: alarms and zones reach further) value is taken, except
- * acetylene where the reference says "use 2.5". Each value's status, [C]
- * confirmed or [U] unconfirmed in the reference, is in the comment and the
- * [U] ones also in .unconfirmed. Molar masses are not from the reference:
- * computed from IUPAC standard atomic weights (H 1.008, C 12.011, N 14.007,
- * O 15.999, S 32.06, Cl 35.45). */
-/* Row layout: name, formula, Chinese name, aliases, molar mass (g/mol),
- *   {AEGL-1, -2, -3}, {ERPG-1, -2, -3} (ppm), IDLH (ppm), LEL (% vol),
- *   unconfirmed (PLUME_EP_*); NA3: none tabulated. */
-// clang-format off
-#define NA3 {NA, NA, NA}
-static const plume_substance substances[] = {
-    /* AEGL 0.5/2.0/20 [U] (fetch from epa.gov/aegl before release); ERPG-1
-     * 1 [U] (0.5 in one source), ERPG-2 3 [C], ERPG-3 20 [C]; IDLH 10 [C]
-     * (cdc.gov/niosh/idlh/7782505, revised 1994); not flammable. Dense gas. */
-    {"chlorine", "Cl2", "氯气", "液氯|chlorine gas", 70.90, {0.5, 2.0, 20}, {1, 3, 20}, 10, NA,
-     PLUME_EP_AEGL1 | PLUME_EP_AEGL2 | PLUME_EP_AEGL3 | PLUME_EP_ERPG1},
-    /* AEGL 30/160/1100 [U]; ERPG 25/150/750 [C]; IDLH 300 [U] (revised;
-     * original SCP 500 [C]); LEL 15.0 [C] (Matheson; ntron). */
-    {"ammonia", "NH3", "氨", "氨气|液氨|anhydrous ammonia", 17.031, {30, 160, 1100},
-     {25, 150, 750}, 300, 15.0, PLUME_EP_AEGL1 | PLUME_EP_AEGL2 | PLUME_EP_AEGL3 | PLUME_EP_IDLH},
-    /* AEGL 0.51/27/50 [C] and ERPG 0.1/30/100 [C] (PMC5777517 table 3);
-     * IDLH 100 [C]; LEL 4.0 [C] (Matheson; BS 5345 gives 4.3). */
-    {"hydrogen sulfide", "H2S", "硫化氢", "hydrogen sulphide", 34.076, {0.51, 27, 50},
-     {0.1, 30, 100}, 100, 4.0, 0},
-    /* LEL 5.0 [C] */
-    {"methane", "CH4", "甲烷", "natural gas|天然气", 16.043, NA3, NA3, NA, 5.0, 0},
-    /* LEL 4.0 [C] */
-    {"hydrogen", "H2", "氢气", "氢", 2.016, NA3, NA3, NA, 4.0, 0},
-    /* LEL 2.0 [C] (ntron; aarst 2.1); the reference's LPG proxy */
-    {"propane", "C3H8", "丙烷", "lpg|liquefied petroleum gas|液化石油气", 44.097, NA3, NA3, NA,
-     2.0, 0},
-    /* LEL 1.5 [C] (ntron; Matheson 1.8) */
-    {"butane", "C4H10", "丁烷", "n-butane|正丁烷", 58.124, NA3, NA3, NA, 1.5, 0},
-    /* LEL 2.7 [C] */
-    {"ethylene", "C2H4", "乙烯", "ethene", 28.054, NA3, NA3, NA, 2.7, 0},
-    /* LEL 2.0 [C] */
-    {"propylene", "C3H6", "丙烯", "propene", 42.081, NA3, NA3, NA, 2.0, 0},
-    /* LEL 2.5 [C] (Matheson, castlegroup; ntron's 1.5 an outlier) */
-    {"acetylene", "C2H2", "乙炔", "ethyne", 26.038, NA3, NA3, NA, 2.5, 0},
-    /* LEL 6.0 [C] (castlegroup; Matheson, ntron 6.7); IDLH 6000 [U] */
-    {"methanol", "CH3OH", "甲醇", "methyl alcohol|CH4O", 32.042, NA3, NA3, 6000, 6.0,
-     PLUME_EP_IDLH},
-    /* LEL 1.2 [C] (ntron, castlegroup; Matheson 1.3); IDLH 500 [U] (revised;
-     * original SCP 3000 [C]) */
-    {"benzene", "C6H6", "苯", "", 78.114, NA3, NA3, 500, 1.2, PLUME_EP_IDLH},
-    /* LEL 1.2 [C] (NIOSH 1.1 [U] not used); IDLH 500 [U] */
-    {"toluene", "C7H8", "甲苯", "", 92.141, NA3, NA3, 500, 1.2, PLUME_EP_IDLH},
-    /* LEL 1.4 [C] (aarst); a mixture, no molar mass */
-    {"gasoline", "", "汽油", "petrol", NA, NA3, NA3, NA, 1.4, 0},
-    /* LEL 12.5 [C]; IDLH 1200 [U] */
-    {"carbon monoxide", "CO", "一氧化碳", "", 28.010, NA3, NA3, 1200, 12.5, PLUME_EP_IDLH},
-    /* LEL 2.0 [C] (Matheson); IDLH 2000 [U] (revised; original 20000 [C]) */
-    {"1,3-butadiene", "C4H6", "1,3-丁二烯", "butadiene|丁二烯", 54.092, NA3, NA3, 2000, 2.0,
-     PLUME_EP_IDLH},
-    /* LEL 3.6 [U] */
-    {"vinyl chloride", "C2H3Cl", "氯乙烯", "chloroethene|VCM", 62.496, NA3, NA3, NA, 3.6,
-     PLUME_EP_LEL},
-    /* LEL 7.0 [U]; IDLH 20 [U] */
-    {"formaldehyde", "CH2O", "甲醛", "HCHO", 30.026, NA3, NA3, 20, 7.0,
-     PLUME_EP_IDLH | PLUME_EP_LEL},
-    /* Toxic, IDLH only (gas-detection-gb50493.md section 4, all [U]). */
-    {"sulfur dioxide", "SO2", "二氧化硫", "sulphur dioxide", 64.058, NA3, NA3, 100, NA,
-     PLUME_EP_IDLH},
-    {"hydrogen chloride", "HCl", "氯化氢", "", 36.458, NA3, NA3, 50, NA, PLUME_EP_IDLH},
-    {"phosgene", "COCl2", "光气", "碳酰氯", 98.910, NA3, NA3, 2, NA, PLUME_EP_IDLH},
-    {"hydrogen cyanide", "HCN", "氰化氢", "", 27.026, NA3, NA3, 50, NA, PLUME_EP_IDLH},
-    /* IDLH 85 [U] (revised; original 500 [C]) */
-    {"acrylonitrile", "C3H3N", "丙烯腈", "", 53.064, NA3, NA3, 85, NA, PLUME_EP_IDLH},
-};
-#undef NA3
-// clang-format on
-
-#define N_SUBSTANCES (sizeof substances / sizeof substances[0])
-
-/* Lower-cases ASCII and drops ' ', '-', '_', ','; other bytes (UTF-8) kept.
- * -1 when it does not fit. */
-static int normalise(const char *s, size_t len, char *buf, size_t cap) {
-    size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == ' ' || ch == '-' || ch == '_' || ch == ',') continue;
-        if (ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch - 'A' + 'a');
-        if (k + 1 >= cap) return -1;
-        buf[k++] = (char)ch;
-    }
-    buf[k] = 0;
-    return 0;
-}
-
-static int name_matches(const char *candidate, size_t len, const char *want) {
-    char buf[96];
-    return normalise(candidate, len, buf, sizeof buf) == 0 && buf[0] && strcmp(buf, want) == 0;
-}
+/* The data are in the shared catalogue, substances.c. */
 
 const plume_substance *plume_substance_find(const char *name) {
-    char want[96];
-    if (!name || normalise(name, strlen(name), want, sizeof want) != 0 || !want[0]) return NULL;
-    for (size_t i = 0; i < N_SUBSTANCES; i++) {
-        const plume_substance *s = &substances[i];
-        if (name_matches(s->name, strlen(s->name), want) ||
-            name_matches(s->formula, strlen(s->formula), want) ||
-            name_matches(s->name_zh, strlen(s->name_zh), want))
-            return s;
-        for (const char *a = s->aliases; *a;) {
-            const char *bar = strchr(a, '|');
-            size_t len = bar ? (size_t)(bar - a) : strlen(a);
-            if (name_matches(a, len, want)) return s;
-            a += len + (bar ? 1 : 0);
-        }
-    }
-    return NULL;
+    return substance_for_plume(substance_find(name));
 }
 
 size_t plume_substance_count(void) {
-    return N_SUBSTANCES;
+    size_t n, k = 0;
+    const substance *all = substances_all(&n);
+    for (size_t i = 0; i < n; i++) k += all[i].dispersion;
+    return k;
 }
 
 const plume_substance *plume_substance_get(size_t i) {
-    return i < N_SUBSTANCES ? &substances[i] : NULL;
+    size_t n;
+    const substance *all = substances_all(&n);
+    for (size_t k = 0; k < n; k++)
+        if (all[k].dispersion && i-- == 0) return &all[k];
+    return NULL;
 }
 
 /* ---- leak rates -------------------------------------------------------------------- */

@@ -45,6 +45,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "views/substances.h"
+
 /* ---- flags, shared by stability, footprint and leak results ------------- */
 
 #define PLUME_FLAG_LOW_WIND    (1u << 0) /* u < 1 m/s: model invalid; u raised to 1 m/s */
@@ -217,33 +219,26 @@ void plume_footprint_free(plume_footprint *fp);
 /* ---- substances: toxic endpoints and LEL -------------------------------- */
 
 /* Bits of plume_substance.unconfirmed: values marked [U] in the reference. */
-#define PLUME_EP_AEGL1 (1u << 0)
-#define PLUME_EP_AEGL2 (1u << 1)
-#define PLUME_EP_AEGL3 (1u << 2)
-#define PLUME_EP_ERPG1 (1u << 3)
-#define PLUME_EP_ERPG2 (1u << 4)
-#define PLUME_EP_ERPG3 (1u << 5)
-#define PLUME_EP_IDLH  (1u << 6)
-#define PLUME_EP_LEL   (1u << 7)
+#define PLUME_EP_AEGL1 SUBST_EP_AEGL1
+#define PLUME_EP_AEGL2 SUBST_EP_AEGL2
+#define PLUME_EP_AEGL3 SUBST_EP_AEGL3
+#define PLUME_EP_ERPG1 SUBST_EP_ERPG1
+#define PLUME_EP_ERPG2 SUBST_EP_ERPG2
+#define PLUME_EP_ERPG3 SUBST_EP_ERPG3
+#define PLUME_EP_IDLH  SUBST_EP_IDLH
+#define PLUME_EP_LEL   SUBST_EP_LEL
 
-typedef struct plume_substance {
-    const char *name;        /* English, lower case: "chlorine" */
-    const char *formula;     /* "Cl2" */
-    const char *name_zh;     /* "氯气" */
-    const char *aliases;     /* more names, '|'-separated, may be "" */
-    double molar_mass_g_mol; /* NAN for mixtures (gasoline) */
-    double aegl_ppm[3];      /* AEGL-1/2/3, 60 min; NAN when not tabulated */
-    double erpg_ppm[3];      /* ERPG-1/2/3 */
-    double idlh_ppm;         /* NIOSH IDLH */
-    double lel_pct_vol;      /* lower explosive limit, % vol in air; NAN if not flammable
-                                or not tabulated */
-    unsigned unconfirmed;    /* PLUME_EP_* of the values marked [U] */
-} plume_substance;
+/* An entry of the shared substance catalogue (substances.h) with
+ * dispersion data: molar mass, AEGL, ERPG, IDLH, LEL, unconfirmed. */
+typedef substance plume_substance;
 
-/* By English name, formula, Chinese name or alias; case, spaces, '-', '_'
- * and ',' are ignored ("Hydrogen sulfide", "H2S", "hydrogen_sulphide").
- * NULL when unknown. */
+/* By any name, formula, alias or CAS number of the shared catalogue
+ * (substance_find: trimmed, ASCII case-insensitive, then ignoring ' ',
+ * '-', '_' and ','; "Hydrogen-Sulphide", "H2S", "液氯", "7782-50-5"),
+ * following plume_as (LPG is dispersed as propane). NULL when unknown or
+ * without dispersion data. */
 const plume_substance *plume_substance_find(const char *name);
+/* The entries with dispersion data of their own, in catalogue order. */
 size_t plume_substance_count(void);
 const plume_substance *plume_substance_get(size_t i);
 

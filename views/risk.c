@@ -2,11 +2,13 @@
  * risk.c - GB 18218-2018 major hazard identification and grading, tank
  * inventories and the live risk state (see risk.h for the formulas).
  *
- * The file holds three static tables copied from
+ * The named substances (Table 1 Q, with beta from Table 3 or by hazard
+ * class from Table 4) are rows of the shared substance catalogue
+ * (substances.c), so the risk and plume views know the same names. This
+ * file holds two static tables copied from
  * ../shared/reference/major-hazard-gb18218.md (cited as "gb18218.md"):
- * named substances (Table 1 Q, with beta from Table 3 or by hazard class
- * from Table 4), hazard classes (Table 2 Q joined with Table 4 beta) and
- * the named toxic gases of Table 3. Each row carries the reference's
+ * hazard classes (Table 2 Q joined with Table 4 beta) and the named toxic
+ * gases of Table 3. Each row carries the reference's
  * status, so a [U] value is visible to the caller, and every beta that
  * rests on our reading of a GHS class says which class in beta_class.
  *
@@ -33,142 +35,7 @@
 /* ---------------------------------------------------------------------- */
 
 #define C RISK_CONFIRMED
-#define D RISK_DEFECT
-#define U RISK_UNCONFIRMED
-
-/*
- * Named substances. Q: gb18218.md section 3 (Table 1 rows from source S3,
- * statuses as there) and its "other Table 1 entries" paragraph (S3;
- * ammonium nitrate from siyuancloud.com/90). beta: Table 3 (gb18218.md
- * section 2, "named toxic gases") where the substance is listed there,
- * else the Table 4 class in beta_class (gb18218.md section 2, "by hazard
- * class"). CAS numbers: section 3's where it gives one; for the "other
- * entries" (which the reference lists without CAS) and for the propane and
- * butane numbers filed under LPG, the registry numbers are ours and are
- * checked by their check digits in the tests.
- */
-/* Row layout: name, Chinese name, {aliases}, {CAS}, then
- *   Q (t), beta, Q table, beta table, beta class (Table 4 code or NULL),
- *   Q status, beta status. */
-// clang-format off
-static const risk_substance substances[] = {
-    /* --- gb18218.md section 3 --- */
-    {"chlorine", "液氯", {"liquid chlorine", "Cl2", "氯", "氯气"}, {"7782-50-5"},
-     5, 4, RISK_T1, RISK_T3, NULL, C, C},
-    {"ammonia", "液氨", {"liquid ammonia", "anhydrous ammonia", "NH3", "氨", "氨气"}, {"7664-41-7"},
-     10, 2, RISK_T1, RISK_T3, NULL, C, C},
-    /* "LPG (propane, butane and mixtures)": the row names propane and
-     * butane, so their own CAS numbers resolve here too (ours). */
-    {"liquefied petroleum gas", "液化石油气", {"LPG", "propane", "butane", "丙烷", "丁烷"},
-     {"68476-85-7", "74-98-6", "106-97-8"},
-     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
-    {"methane", "甲烷", {"natural gas", "CH4", "天然气"}, {"74-82-8", "8006-14-2"},
-     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
-    /* [C?] S3 labels the row "氟" but the CAS is hydrogen's. */
-    {"hydrogen", "氢", {"H2", "氢气"}, {"1333-74-0"},
-     5, 1.5, RISK_T1, RISK_T4, "W2", D, C},
-    /* [C?] S3 labels the row "磷化氢" but the CAS is hydrogen sulfide's. */
-    {"hydrogen sulfide", "硫化氢", {"hydrogen sulphide", "H2S"}, {"7783-06-4"},
-     5, 5, RISK_T1, RISK_T3, NULL, D, C},
-    /* beta [U] (also benzene, toluene): flammable liquid category 2, not
-     * W5.1/W5.2, so W5.3. */
-    {"methanol", "甲醇", {"methyl alcohol", "MeOH"}, {"67-56-1"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"benzene", "苯", {NULL}, {"71-43-2"},
-     50, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"toluene", "甲苯", {NULL}, {"108-88-3"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    /* beta [U]: "1.5 if W5.1 else 1". Many SDSs give gasoline flammable
-     * liquid category 1, and the higher beta errs safe: W5.1, 1.5. */
-    {"gasoline", "汽油",
-     {"petrol", "ethanol gasoline", "methanol gasoline", "乙醇汽油", "甲醇汽油"}, {"86290-81-5"},
-     200, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
-    {"ethylene", "乙烯", {"ethene"}, {"74-85-1"},
-     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
-    /* Q [U]: not in the S3 Table 1 transcription; Table 2 W2 (flammable
-     * gas category 1) Q = 10 is inferred, hence q_table T2. */
-    {"propylene", "丙烯", {"propene"}, {"115-07-1"},
-     10, 1.5, RISK_T2, RISK_T4, "W2", U, C},
-    {"acetylene", "乙炔", {"ethyne"}, {"74-86-2"},
-     1, 1.5, RISK_T1, RISK_T4, "W2", C, C},
-    {"hydrogen chloride", "氯化氢(无水)", {"anhydrous hydrogen chloride", "HCl", "氯化氢"},
-     {"7647-01-0"},
-     20, 3, RISK_T1, RISK_T3, NULL, C, C},
-    {"phosgene", "光气", {"carbonyl chloride", "COCl2", "碳酰氯"}, {"75-44-5"},
-     0.3, 20, RISK_T1, RISK_T3, NULL, C, C},
-    {"sulfur dioxide", "二氧化硫", {"sulphur dioxide", "SO2"}, {"7446-09-5"},
-     20, 2, RISK_T1, RISK_T3, NULL, C, C},
-    /* [C?] S3 labels the row "甲醇" but the CAS is formaldehyde's. beta [U]
-     * "J-class per SDS": formaldehyde is a gas (bp -19 C) of acute
-     * inhalation toxicity category 3, so J3 (gas, category 2-3), beta 2. */
-    {"formaldehyde (>90%)", "甲醛(含量>90%)", {"formaldehyde", "甲醛"}, {"50-00-0"},
-     5, 2, RISK_T1, RISK_T4, "J3", D, U},
-    {"vinyl chloride", "氯乙烯", {"chloroethylene", "VCM"}, {"75-01-4"},
-     50, 1.5, RISK_T1, RISK_T4, "W2", C, C},
-    /* New in 2018 (siyuancloud.com/90 + S3). */
-    {"oxygen", "氧(压缩的或液化的)", {"liquid oxygen", "O2", "氧", "氧气", "液氧"}, {"7782-44-7"},
-     200, 1, RISK_T1, RISK_T4, "W4", C, C},
-
-    /* --- gb18218.md section 3, "other Table 1 entries" (Q [C] S3). beta:
-     * Table 3 where listed, else ours [U] by the GHS class noted. --- */
-    {"ethylene oxide", "环氧乙烷", {"EO", "oxirane"}, {"75-21-8"},
-     10, 2, RISK_T1, RISK_T3, NULL, C, C},
-    /* flammable gases */
-    {"1,3-butadiene", "1,3-丁二烯", {"butadiene", "丁二烯"}, {"106-99-0"},
-     5, 1.5, RISK_T1, RISK_T4, "W2", C, U},
-    {"dimethyl ether", "二甲醚", {"DME"}, {"115-10-6"},
-     50, 1.5, RISK_T1, RISK_T4, "W2", C, U},
-    {"hydrogen fluoride", "氟化氢", {"HF"}, {"7664-39-3"},
-     1, 5, RISK_T1, RISK_T3, NULL, C, C},
-    {"hydrogen cyanide", "氰化氢", {"HCN"}, {"74-90-8"},
-     1, 10, RISK_T1, RISK_T3, NULL, C, C},
-    /* flammable liquid category 1 or 2 depending on the source (flash
-     * point -30 C, bp 46 C): the higher beta, W5.1 */
-    {"carbon disulfide", "二硫化碳", {"carbon disulphide", "CS2"}, {"75-15-0"},
-     50, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
-    /* flammable liquid category 2; its acute toxicity (category 3) is not a
-     * J class, which needs category 2 for a liquid boiling above 35 C */
-    {"acrylonitrile", "丙烯腈", {"ACN"}, {"107-13-1"},
-     50, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    /* flammable liquid category 3 */
-    {"styrene", "苯乙烯", {NULL}, {"100-42-5"},
-     500, 1, RISK_T1, RISK_T4, "W5.4", C, U},
-    /* flammable liquids category 2 */
-    {"acetone", "丙酮", {NULL}, {"67-64-1"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"ethanol", "乙醇", {"ethyl alcohol"}, {"64-17-5"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"ethyl acetate", "乙酸乙酯", {NULL}, {"141-78-6"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"n-hexane", "正己烷", {"hexane"}, {"110-54-3"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    {"cyclohexane", "环己烷", {NULL}, {"110-82-7"},
-     500, 1, RISK_T1, RISK_T4, "W5.3", C, U},
-    /* flammable liquid category 1 (flash point -37 C, bp 34 C) */
-    {"propylene oxide", "环氧丙烷", {"PO", "1,2-epoxypropane"}, {"75-56-9"},
-     10, 1.5, RISK_T1, RISK_T4, "W5.1", C, U},
-    /* acute inhalation toxicity category 2, a liquid boiling above 35 C: J5
-     * (mixed isomers, 2,4- and 2,6-) */
-    {"toluene diisocyanate", "甲苯二异氰酸酯", {"TDI"}, {"26471-62-5", "584-84-9", "91-08-7"},
-     100, 1, RISK_T1, RISK_T4, "J5", C, U},
-    {"methyl isocyanate", "异氰酸甲酯", {"MIC"}, {"624-83-9"},
-     0.75, 20, RISK_T1, RISK_T3, NULL, C, C},
-    /* emits a flammable gas in contact with water */
-    {"calcium carbide", "电石", {"碳化钙", "CaC2"}, {"75-20-7"},
-     100, 1, RISK_T1, RISK_T4, "W11", C, U},
-    /* Ammonium nitrate: three rows, one CAS (siyuancloud.com/90). The most
-     * conservative (smallest Q) comes first and takes the bare names.
-     * beta [U]: above 0.2 % combustibles it is an explosive (UN 0222,
-     * W1.1); otherwise an oxidizing solid of category 3 (UN 1942, W9.2). */
-    {"ammonium nitrate (combustibles > 0.2%)", "硝酸铵(含可燃物>0.2%)",
-     {"ammonium nitrate", "硝酸铵"}, {"6484-52-2"},
-     5, 2, RISK_T1, RISK_T4, "W1.1", C, U},
-    {"ammonium nitrate (combustibles <= 0.2%)", "硝酸铵(含可燃物≤0.2%)", {NULL}, {"6484-52-2"},
-     50, 1, RISK_T1, RISK_T4, "W9.2", C, U},
-    {"ammonium nitrate fertiliser", "硝酸铵基化肥", {"ammonium nitrate fertilizer"}, {"6484-52-2"},
-     200, 1, RISK_T1, RISK_T4, "W9.2", C, U},
-};
-// clang-format on
+/* The named substances (Table 1) are in the shared catalogue, substances.c. */
 
 /* Table 2 Q (gb18218.md section 3, "Table 2 category Q", [C]) joined with
  * Table 4 beta (gb18218.md section 2, "by hazard class", [C?] S3 only). */
@@ -218,15 +85,10 @@ static const risk_toxic_gas toxic_gases[] = {
     {"methyl isocyanate", "异氰酸甲酯", "624-83-9", 20},
 };
 
-#undef C
-#undef D
-#undef U
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 const risk_substance *risk_substances(size_t *n) {
-    if (n) *n = COUNT(substances);
-    return substances;
+    return substances_gb18218(n);
 }
 
 const risk_hazard_class *risk_hazard_classes(size_t *n) {
@@ -272,36 +134,12 @@ static bool same_name(const char *s, size_t len, const char *name) {
     return i == len && name[i] == '\0';
 }
 
-static bool substance_has_cas(const risk_substance *r, const char *s, size_t len) {
-    for (size_t k = 0; k < RISK_MAX_CAS && r->cas[k]; k++)
-        if (same_name(s, len, r->cas[k])) return true;
-    return false;
-}
-
 const risk_substance *risk_substance_find_cas(const char *cas) {
-    if (!cas) return NULL;
-    const char *s;
-    size_t len;
-    trim(cas, &s, &len);
-    if (len == 0) return NULL;
-    for (size_t i = 0; i < COUNT(substances); i++)
-        if (substance_has_cas(&substances[i], s, len)) return &substances[i];
-    return NULL;
+    return substance_for_risk(substance_find_cas(cas));
 }
 
 const risk_substance *risk_substance_find(const char *text) {
-    if (!text) return NULL;
-    const char *s;
-    size_t len;
-    trim(text, &s, &len);
-    if (len == 0) return NULL;
-    for (size_t i = 0; i < COUNT(substances); i++) {
-        const risk_substance *r = &substances[i];
-        if (same_name(s, len, r->name) || same_name(s, len, r->name_zh)) return r;
-        for (size_t k = 0; k < RISK_MAX_ALIASES && r->aliases[k]; k++)
-            if (same_name(s, len, r->aliases[k])) return r;
-    }
-    return risk_substance_find_cas(text);
+    return substance_for_risk(substance_find(text));
 }
 
 const risk_hazard_class *risk_hazard_class_find(const char *code) {
@@ -330,8 +168,7 @@ const risk_toxic_gas *risk_toxic_gas_find(const char *text) {
     const risk_substance *r = risk_substance_find(text);
     if (!r) return NULL;
     for (size_t i = 0; i < COUNT(toxic_gases); i++)
-        if (substance_has_cas(r, toxic_gases[i].cas, strlen(toxic_gases[i].cas)))
-            return &toxic_gases[i];
+        if (substance_has_cas(r, toxic_gases[i].cas)) return &toxic_gases[i];
     return NULL;
 }
 

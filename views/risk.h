@@ -33,45 +33,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "views/substances.h"
+
 /* ---------------------------------------------------------------------- */
 /* Tables                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Which table of GB 18218-2018 a Q or beta comes from (gb18218.md,
- * implementation notes). RISK_TABLE_NONE marks a value that is not in the
- * standard at all (not used by the built-in tables). */
-typedef enum risk_table {
-    RISK_TABLE_NONE = 0,
-    RISK_T1 = 1, /* named substances: Q */
-    RISK_T2 = 2, /* hazard classes: Q */
-    RISK_T3 = 3, /* named toxic gases: beta */
-    RISK_T4 = 4  /* hazard classes: beta */
-} risk_table;
+#define RISK_MAX_ALIASES SUBST_MAX_ALIASES
+#define RISK_MAX_CAS     SUBST_MAX_CAS
 
-/* How sure the reference is of a value (gb18218.md status legend). */
-typedef enum risk_status {
-    RISK_CONFIRMED = 0, /* [C] */
-    RISK_DEFECT,        /* [C?] source found, with a defect (e.g. mislabelled row) */
-    RISK_UNCONFIRMED    /* [U] ours or inferred: verify against the standard */
-} risk_status;
-
-#define RISK_MAX_ALIASES 8
-#define RISK_MAX_CAS     3
-
-/* One row of the substance table: a Table 1 substance (or, for propylene,
- * a Table 2 category Q; see risk.c). */
-typedef struct risk_substance {
-    const char *name;                      /* canonical English name */
-    const char *name_zh;                   /* name in GB 18218-2018 (UTF-8) */
-    const char *aliases[RISK_MAX_ALIASES]; /* NULL-terminated; UTF-8 */
-    const char *cas[RISK_MAX_CAS];         /* NULL-terminated; first is the row's */
-    double q_crit_t;                       /* Q, tonnes */
-    double beta;                           /* default beta (see beta_class) */
-    risk_table q_table;                    /* RISK_T1, or RISK_T2 if inferred */
-    risk_table beta_table;                 /* RISK_T3 or RISK_T4 */
-    const char *beta_class;                /* Table 4 code ("W2", "J3"), NULL for T3 */
-    risk_status q_status, beta_status;
-} risk_substance;
+/* One GB 18218 Table 1 row (or, for propylene, a Table 2 category Q): an
+ * entry of the shared substance catalogue (substances.h), whose Q, beta,
+ * tables and statuses are the risk fields. */
+typedef substance risk_substance;
 
 /* One row of Table 2 (Q) joined with Table 4 (beta) for a GHS hazard
  * class: used for substances that are not in Table 1. */
@@ -96,9 +70,9 @@ const risk_substance *risk_substances(size_t *n);
 const risk_hazard_class *risk_hazard_classes(size_t *n);
 const risk_toxic_gas *risk_toxic_gases(size_t *n);
 
-/* Finds a substance by canonical name, Chinese name, alias or CAS number.
- * ASCII letters compare case-insensitively (locale-independent); leading
- * and trailing blanks are ignored; UTF-8 names must match byte for byte.
+/* Finds a substance's row by any name, alias or CAS number of the shared
+ * catalogue (substance_find: trimmed, ASCII case-insensitive, UTF-8 byte
+ * for byte), following risk_as (propane is counted under LPG).
  * CAS numbers shared by several rows (ammonium nitrate's three grades)
  * return the first row, which is the one with the smallest Q (the most
  * conservative): look those up by name to get another. NULL when unknown

@@ -464,11 +464,97 @@ static void test_demo_park(void **state) {
     free(b);
 }
 
+/* Every number of a and b the same double, bit for bit, in the same place. */
+static void same_numbers(const json_t *a, const json_t *b, const char *where) {
+    if (json_is_number(a) && json_is_number(b)) {
+        double x = json_number_value(a), y = json_number_value(b);
+        if (memcmp(&x, &y, sizeof x)) fail_msg("%s: %.17g became %.17g", where, x, y);
+    } else if (json_is_array(a) && json_is_array(b)) {
+        assert_int_equal(json_array_size(a), json_array_size(b));
+        for (size_t i = 0; i < json_array_size(a); i++)
+            same_numbers(json_array_get(a, i), json_array_get(b, i), where);
+    } else if (json_is_object(a) && json_is_object(b)) {
+        assert_int_equal(json_object_size(a), json_object_size(b));
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)a, k, v) same_numbers(v, json_object_get(b, k), where);
+    } else if (!json_equal((json_t *)a, (json_t *)b)) {
+        fail_msg("%s: values differ", where);
+    }
+}
+
+/* Each feature of a layer against the same feature of the source text. */
+static void layer_reads_back(const char *src, const char *layer) {
+    json_t *in = json_loads(src, 0, NULL), *out = json_loads(layer, 0, NULL);
+    assert_non_null(in);
+    assert_non_null(out);
+    json_t *fi = json_object_get(in, "features"), *fo = json_object_get(out, "features");
+    assert_int_equal(json_array_size(fi), json_array_size(fo));
+    for (size_t i = 0; i < json_array_size(fi); i++) {
+        json_t *a = json_array_get(fi, i), *b = json_array_get(fo, i);
+        const char *id = json_string_value(json_object_get(json_object_get(a, "properties"), "id"));
+        same_numbers(json_object_get(a, "geometry"), json_object_get(b, "geometry"), id);
+        same_numbers(json_object_get(a, "properties"), json_object_get(b, "properties"), id);
+    }
+    json_decref(in);
+    json_decref(out);
+}
+
+static void test_layer_numbers(void **state) {
+    (void)state;
+    /* short decimals, a 17-digit double, tiny and huge values */
+    const char *src =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[121.42,30.78]},"
+        "\"properties\":{\"id\":\"G1\",\"kind\":\"gate\",\"w\":0.1,\"big\":1e300,\"tiny\":5e-324,"
+        "\"neg\":-0.0,\"n\":7,\"s\":\"a\\\"b\\\\c\\n\\u0001 氯\"}},"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+        "[121.42837999999999,30.787216999999998]},\"properties\":{\"id\":\"G2\",\"kind\":\"gate\","
+        "\"third\":0.3333333333333333,\"sum\":0.30000000000000004}}]}";
+    const char *texts[] = {src}, *names[] = {"numbers"};
+    geo_layout *g;
+    geo_problems p = {0};
+    assert_int_equal(geo_load_text(texts, names, 1, NULL, &g, &p), 0);
+    char *layer;
+    size_t len;
+    assert_int_equal(geo_layer_geojson(g, GEO_ANY, NULL, NULL, &layer, &len), 0);
+    /* exact and short: 30.78 is written as 30.78, not 30.780000000000001 */
+    assert_non_null(strstr(layer, "\"coordinates\":[121.42,30.78]"));
+    assert_non_null(strstr(layer, "\"w\":0.1,"));
+    assert_non_null(strstr(layer, "\"sum\":0.30000000000000004"));
+    assert_non_null(strstr(layer, "\"s\":\"a\\\"b\\\\c\\n\\u0001 氯\""));
+    layer_reads_back(src, layer);
+    free(layer);
+    geo_close(g);
+
+    /* the demo park: every coordinate of the full layer bit-identical */
+    char *demo = park_layout_geojson(1, 42);
+    texts[0] = demo;
+    assert_int_equal(geo_load_text(texts, names, 1, NULL, &g, &p), 0);
+    assert_int_equal(geo_layer_geojson(g, GEO_ANY, NULL, NULL, &layer, &len), 0);
+    layer_reads_back(demo, layer);
+    assert_null(strstr(layer, "0000000001")); /* no %.17g tails */
+    free(layer);
+    geo_close(g);
+    free(demo);
+
+    /* the writer on its own: what json_dumps writes, numbers aside */
+    json_t *v = json_pack("{s:[f,f,I,b,n],s:s}", "a", 30.78, 1e-7, (json_int_t)-9007199254740993LL,
+                          1, "k\t", "é\x7f");
+    char *t = geo_json_text(v, &len);
+    assert_string_equal(t, "{\"a\":[30.78,0.0000001,-9007199254740993,true,null],\"k\\t\":\"é\x7f\"}");
+    assert_int_equal(len, strlen(t));
+    free(t);
+    json_decref(v);
+    assert_null(geo_json_text(NULL, NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_park),           cmocka_unit_test(test_projection_matches_cs2cs),
         cmocka_unit_test(test_distances_and_joins), cmocka_unit_test(test_binding_and_exposure),
         cmocka_unit_test(test_live_layer),          cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_layer_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

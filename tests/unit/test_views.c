@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -513,6 +514,24 @@ static void test_incident(void **state) {
     assert_true(fabs(rate - 0.61 * M_PI / 4 * 0.025 * 0.025 * sqrt(2 * 580 * 580 * 9.81 * 10)) <
                 0.01 * rate);
     json_decref(v);
+    /* the journal keeps every number exact: reopened, the incidents are
+     * where and what they were, bit for bit */
+    json_t *before, *after;
+    assert_int_equal(views_incidents(f->v, NULL, &before), 0);
+    views_close(f->v);
+    open_views(f);
+    assert_int_equal(views_incidents(f->v, NULL, &after), 0);
+    json_t *b = json_object_get(before, "incidents"), *a = json_object_get(after, "incidents");
+    assert_int_equal(json_array_size(a), json_array_size(b));
+    static const char *const keys[] = {"lon", "lat", "release_kg_s", "hole_mm", "height_m"};
+    for (size_t i = 0; i < json_array_size(b); i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            double x = json_number_value(json_object_get(json_array_get(b, i), keys[k]));
+            double y = json_number_value(json_object_get(json_array_get(a, i), keys[k]));
+            if (memcmp(&x, &y, sizeof x)) fail_msg("%s: %.17g reloaded as %.17g", keys[k], x, y);
+        }
+    json_decref(before);
+    json_decref(after);
 }
 
 /* GD1 and GD2 guard T1: both raising gas alarms within two minutes
