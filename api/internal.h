@@ -33,6 +33,7 @@
 #include "api/tickets.h"
 
 #include "common/clock.h"
+#include "common/jsonfmt.h"
 #include "common/numfmt.h"
 #include "common/textbuf.h"
 

@@ -105,13 +105,14 @@ enum MHD_Result api_send_sb(req *r, struct MHD_Connection *c, int status, const 
 }
 
 enum MHD_Result api_send_json(req *r, struct MHD_Connection *c, int status, json_t *j) {
-    char *txt = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    size_t len = 0;
+    char *txt = j ? pw_json_text(j, &len) : NULL; /* numbers exact and short */
     json_decref(j);
     if (!txt) {
         textbuf b = {.oom = true};
         return api_send_sb(r, c, 500, "application/json", &b);
     }
-    return api_send_buf(r, c, status, "application/json", txt, strlen(txt));
+    return api_send_buf(r, c, status, "application/json", txt, len);
 }
 
 /* Replaces every byte that does not start a valid UTF-8 sequence (RFC 3629:

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "geo/geo.h"
+#include "common/jsonfmt.h"
 
 #include "common/numfmt.h"
 
@@ -475,7 +476,7 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
                       json_object_get(jf, "geometry"), "properties", props ? props : json_object());
         /* numbers as short as reads back exactly: json_dumps's %.17g nearly
          * doubled the layers */
-        char *txt = o ? geo_json_text(o, NULL) : NULL;
+        char *txt = o ? pw_json_text(o, NULL) : NULL;
         json_decref(o);
         if (txt && strlen(txt) >= 2) {
             f->layer_head_len = strlen(txt) - 2; /* drop "}}" */

@@ -201,12 +201,4 @@ typedef struct geo_layer_request {
 } geo_layer_request;
 int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, size_t *len);
 
-/* A jansson value as compact JSON text whose numbers read back as the same
- * doubles and are as short as that allows (common/numfmt.h's nf_double;
- * json_dumps writes 30.78 as 30.780000000000001). Keys in the object's
- * order. Returns malloc'd text (and *len when len is given), or NULL when
- * out of memory or v is NULL. Used for the layers and by views/. */
-struct json_t;
-char *geo_json_text(const struct json_t *v, size_t *len);
-
 #endif

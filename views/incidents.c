@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "views/internal.h"
+#include "common/jsonfmt.h"
 #include "views/plume.h"
 
 /* ---- incidents ---- */
@@ -42,7 +43,7 @@ static void journal_incident(views *v, const char *op, const incident *in) {
     json_t *o = incident_json(in);
     json_object_set_new(o, "op", json_string(op));
     /* exact: a reloaded incident is where it was opened (12 digits were not) */
-    char *txt = geo_json_text(o, NULL);
+    char *txt = pw_json_text(o, NULL);
     json_decref(o);
     if (txt) fprintf(f, "%s\n", txt);
     free(txt);

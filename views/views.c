@@ -9,6 +9,7 @@
  * from the historian and the alarm engine on every call.
  */
 #include "views/views.h"
+#include "common/jsonfmt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -743,7 +744,7 @@ static char *member_text(const char *name, json_t *o) {
     json_object_set_new(w, name, o);
     /* exact and short, as the layer around it (was rounded to 10 digits) */
     size_t l;
-    char *txt = geo_json_text(w, &l);
+    char *txt = pw_json_text(w, &l);
     json_decref(w);
     if (!txt) return NULL;
     txt[l - 1] = 0;

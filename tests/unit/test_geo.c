@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "geo/geo.h"
+#include "common/jsonfmt.h"
 
 #define LON0 121.45
 #define LAT0 30.80
@@ -541,12 +542,13 @@ static void test_layer_numbers(void **state) {
     /* the writer on its own: what json_dumps writes, numbers aside */
     json_t *v = json_pack("{s:[f,f,I,b,n],s:s}", "a", 30.78, 1e-7, (json_int_t)-9007199254740993LL,
                           1, "k\t", "é\x7f");
-    char *t = geo_json_text(v, &len);
-    assert_string_equal(t, "{\"a\":[30.78,0.0000001,-9007199254740993,true,null],\"k\\t\":\"é\x7f\"}");
+    char *t = pw_json_text(v, &len);
+    assert_string_equal(t,
+                        "{\"a\":[30.78,0.0000001,-9007199254740993,true,null],\"k\\t\":\"é\x7f\"}");
     assert_int_equal(len, strlen(t));
     free(t);
     json_decref(v);
-    assert_null(geo_json_text(NULL, NULL));
+    assert_null(pw_json_text(NULL, NULL));
 }
 
 int main(void) {

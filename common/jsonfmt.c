@@ -1,6 +1,7 @@
 /*
- * jsontext.c - jansson values as compact JSON text with numbers written by
- * common/numfmt.h (geo_json_text in geo.h). json_dumps writes reals with
+ * jsonfmt.c - jansson values as compact JSON text with numbers written by
+ * common/numfmt.h (pw_json_text in jsonfmt.h): the one number writer of
+ * the JSON the API, the layers and the views send. json_dumps writes reals with
  * "%.17g" (30.78 as 30.780000000000001) or, with JSON_REAL_PRECISION(p),
  * rounds them; nf_double writes the shortest text that reads back as the
  * same double.
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geo/geo.h"
+#include "common/jsonfmt.h"
 
 #include "common/numfmt.h"
 
@@ -125,7 +126,7 @@ static void put_value(jt_buf *b, const json_t *v, int depth) {
     }
 }
 
-char *geo_json_text(const struct json_t *v, size_t *len) {
+char *pw_json_text(const json_t *v, size_t *len) {
     jt_buf b = {0};
     if (!v) return NULL;
     put_value(&b, v, 0);
