@@ -15,6 +15,7 @@
  * error: the caller's other columns stand in for them.
  */
 #include "views/aqi.h"
+#include "common/errmsg.h"
 
 #include <assert.h>
 #include <math.h>
@@ -136,29 +137,19 @@ const aqi_category *aqi_category_of(int aqi) {
     return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int aqi_compute(const aqi_input *inputs, size_t n, aqi_result *out, char *err, size_t errlen) {
-    if (!out) return fail(err, errlen, "aqi_compute: out is NULL");
-    if (n > 0 && !inputs) return fail(err, errlen, "aqi_compute: inputs is NULL");
+    if (!out) return pw_fail(err, errlen, "aqi_compute: out is NULL");
+    if (n > 0 && !inputs) return pw_fail(err, errlen, "aqi_compute: inputs is NULL");
     aqi_result res = {0};
     res.aqi = -1;
     for (size_t i = 0; i < n; i++) {
         aqi_kind k = inputs[i].kind;
-        if (!kind_ok(k)) return fail(err, errlen, "input %zu: kind %d out of range", i, (int)k);
+        if (!kind_ok(k)) return pw_fail(err, errlen, "input %zu: kind %d out of range", i, (int)k);
         if (res.present[k])
-            return fail(err, errlen, "input %zu: %s given twice", i, columns[k].name);
+            return pw_fail(err, errlen, "input %zu: %s given twice", i, columns[k].name);
         if (aqi_iaqi(k, inputs[i].value, &res.iaqi[k]) != 0)
-            return fail(err, errlen, "input %zu: %s concentration %g is not >= 0", i,
-                        columns[k].name, inputs[i].value);
+            return pw_fail(err, errlen, "input %zu: %s concentration %g is not >= 0", i,
+                           columns[k].name, inputs[i].value);
         res.present[k] = true;
     }
     for (int k = 0; k < AQI_KIND_COUNT; k++)

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "views/internal.h"
+#include "common/clock.h"
+#include "common/errmsg.h"
 #include "common/jsonfmt.h"
 #include "views/plume.h"
 
@@ -122,14 +124,14 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
     /* The request's numbers are not trusted: a start in 0..2^53 ms, and
      * release figures within what any real loss of containment has. */
     if (s->start_ms < 0 || s->start_ms > VIEWS_TIME_MAX_MS)
-        return vw_fail(err, errcap, "start_ms: 0 (now) or a time in ms since 1970");
+        return pw_fail(err, errcap, "start_ms: 0 (now) or a time in ms since 1970");
     if (!(s->release_kg_s >= 0 && s->release_kg_s <= 1e5))
-        return vw_fail(err, errcap, "release_kg_s: 0 to 100,000 kg/s");
+        return pw_fail(err, errcap, "release_kg_s: 0 to 100,000 kg/s");
     if (!(s->hole_mm >= 0 && s->hole_mm <= 5000))
-        return vw_fail(err, errcap, "hole_mm: 0 to 5,000 mm");
+        return pw_fail(err, errcap, "hole_mm: 0 to 5,000 mm");
     if (!(s->height_m >= 0 && s->height_m <= 1000))
-        return vw_fail(err, errcap, "height_m: 0 to 1,000 m");
-    int64_t start = s->start_ms ? s->start_ms : vw_wall_ms();
+        return pw_fail(err, errcap, "height_m: 0 to 1,000 m");
+    int64_t start = s->start_ms ? s->start_ms : pw_wall_ms();
     in->start_ms = start;
     in->height_m = s->height_m > 0 ? s->height_m : 1;
     snprintf(in->opened_by, sizeof in->opened_by, "%s", s->opened_by ? s->opened_by : "");
@@ -139,7 +141,7 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         long ti = geo_find(g, s->tank_id);
         tank = ti >= 0 ? geo_get(g, (size_t)ti) : NULL;
         if (!tank || (tank->kind != GEO_TANK && tank->kind != GEO_PIPELINE))
-            return vw_fail(err, errcap, "no tank or pipeline \"%s\"", s->tank_id);
+            return pw_fail(err, errcap, "no tank or pipeline \"%s\"", s->tank_id);
         snprintf(in->tank_id, sizeof in->tank_id, "%s", tank->id);
         snprintf(in->substance, sizeof in->substance, "%s",
                  s->substance && *s->substance ? s->substance : tank->substance);
@@ -147,13 +149,13 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         in->lon = tank->lon, in->lat = tank->lat, in->x = tank->x, in->y = tank->y;
     } else {
         if (!s->substance || !*s->substance)
-            return vw_fail(err, errcap, "a substance is required without a tank");
+            return pw_fail(err, errcap, "a substance is required without a tank");
         if (!(s->lon >= -180 && s->lon <= 180 && s->lat >= -90 && s->lat <= 90))
-            return vw_fail(err, errcap, "lon/lat out of range");
+            return pw_fail(err, errcap, "lon/lat out of range");
         snprintf(in->substance, sizeof in->substance, "%s", s->substance);
         in->lon = s->lon, in->lat = s->lat;
         if (geo_project(g, in->lon, in->lat, &in->x, &in->y) != 0)
-            return vw_fail(err, errcap, "the point cannot be projected");
+            return pw_fail(err, errcap, "the point cannot be projected");
         /* the enterprise whose plot holds the point, if any */
         geo_hits h;
         if (geo_within_point(g, in->lon, in->lat, 0, GEO_ENTERPRISE, &h) == 0) {
@@ -163,14 +165,14 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         }
     }
     if (s->only_enterprise && strcmp(s->only_enterprise, in->enterprise))
-        return vw_fail(err, errcap, "the release lies outside enterprise %s", s->only_enterprise);
+        return pw_fail(err, errcap, "the release lies outside enterprise %s", s->only_enterprise);
     if (!plume_substance_find(in->substance))
-        return vw_fail(err, errcap, "no dispersion data for \"%s\"", in->substance);
+        return pw_fail(err, errcap, "no dispersion data for \"%s\"", in->substance);
     in->hole_mm = s->hole_mm;
     in->release_kg_s = s->release_kg_s;
     if (!(in->release_kg_s > 0)) {
         if (!tank || tank->kind != GEO_TANK || !(s->hole_mm > 0))
-            return vw_fail(err, errcap, "give release_kg_s, or a tank and hole_mm");
+            return pw_fail(err, errcap, "give release_kg_s, or a tank and hole_mm");
         /* Bernoulli through the hole: the liquid above it (the level at the
          * start) and the tank's gauge pressure from its transmitter (kPa
          * absolute), when it has one */
@@ -181,7 +183,7 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         double gauge = have ? fmax(0, p_kpa - 101.325) * 1000 : 0;
         if (plume_liquid_leak(s->hole_mm / 1000, tank->density > 0 ? tank->density : 1000, gauge,
                               fmax(0, level), 0, &in->release_kg_s) != 0)
-            return vw_fail(err, errcap, "the leak rate cannot be computed");
+            return pw_fail(err, errcap, "the leak rate cannot be computed");
     }
     return 0;
 }
@@ -195,7 +197,7 @@ int views_incident_open(views *v, const views_incident_spec *s, char id[32], cha
     incident *in = add_incident(v);
     if (!in) {
         pthread_mutex_unlock(&v->mu);
-        return vw_fail(err, errcap, "out of memory");
+        return pw_fail(err, errcap, "out of memory");
     }
     *in = tmp;
     snprintf(in->id, sizeof in->id, "INC-%u", ++v->next_inc);
@@ -213,11 +215,11 @@ int views_incident_close(views *v, const char *id, int64_t at_ms, const char *us
         if (!strcmp(v->inc[i].id, id)) in = &v->inc[i];
     int rc = 0;
     if (!in)
-        rc = vw_fail(err, errcap, "no incident \"%s\"", id);
+        rc = pw_fail(err, errcap, "no incident \"%s\"", id);
     else if (in->end_ms)
-        rc = vw_fail(err, errcap, "incident %s is already closed", id);
+        rc = pw_fail(err, errcap, "incident %s is already closed", id);
     else {
-        in->end_ms = at_ms ? at_ms : vw_wall_ms();
+        in->end_ms = at_ms ? at_ms : pw_wall_ms();
         if (in->end_ms <= in->start_ms) in->end_ms = in->start_ms + 1;
         snprintf(in->closed_by, sizeof in->closed_by, "%s", user ? user : "");
         journal_incident(v, "close", in);
@@ -345,7 +347,7 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         if (!strcmp(v->inc[i].id, id) && vw_sees(q, v->inc[i].enterprise))
             in = v->inc[i], found = true;
     pthread_mutex_unlock(&v->mu);
-    if (!found) return vw_fail(err, errcap, "no incident \"%s\"", id);
+    if (!found) return pw_fail(err, errcap, "no incident \"%s\"", id);
     const geo_layout *g = v->o.layout;
     int64_t t = vw_when(q);
     json_t *o = json_pack("{s:o,s:I}", "incident", incident_json(&in), "at", (json_int_t)t);

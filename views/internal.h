@@ -11,6 +11,9 @@
 
 #include "views/views.h"
 
+#include "common/clock.h"
+#include "common/errmsg.h"
+
 #define HOUR_MS           ((int64_t)3600000)
 #define DAY_MS            ((int64_t)86400000)
 #define VIEWS_TIME_MAX_MS ((int64_t)1 << 53) /* the historian's bound on points */
@@ -59,8 +62,6 @@ typedef struct series_alarms {
     bool fault, stale;
 } series_alarms;
 
-int vw_fail(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int64_t vw_wall_ms(void);
 /* q's time, or now */
 int64_t vw_when(const views_query *q);
 /* whether the caller's scope sees this enterprise */

@@ -23,6 +23,7 @@
  * keeps the tables plain data.
  */
 #include "views/risk.h"
+#include "common/errmsg.h"
 
 #include <assert.h>
 #include <math.h>
@@ -254,42 +255,30 @@ int risk_grade(double r) {
 
 /* ---------------------------------------------------------------------- */
 /* Evaluating a unit                                                       */
-/* ---------------------------------------------------------------------- */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int risk_unit_evaluate(const risk_item *items, size_t n, double weighted_occupants,
                        risk_contribution *contrib, risk_result *out, char *err, size_t errlen) {
-    if (!out) return fail(err, errlen, "risk_unit_evaluate: out is NULL");
+    if (!out) return pw_fail(err, errlen, "risk_unit_evaluate: out is NULL");
     if (n > 0 && (!items || !contrib))
-        return fail(err, errlen, "risk_unit_evaluate: items or contrib is NULL");
+        return pw_fail(err, errlen, "risk_unit_evaluate: items or contrib is NULL");
     long people = risk_exposed_people(weighted_occupants);
     if (people < 0)
-        return fail(err, errlen, "exposed population %g is not a count of people",
-                    weighted_occupants);
+        return pw_fail(err, errlen, "exposed population %g is not a count of people",
+                       weighted_occupants);
 
     /* Check every item before writing anything, so a failed call leaves
      * the outputs untouched. */
     for (size_t i = 0; i < n; i++) {
         const risk_item *it = &items[i];
-        if (!it->substance) return fail(err, errlen, "item %zu: no substance", i);
+        if (!it->substance) return pw_fail(err, errlen, "item %zu: no substance", i);
         if (!isfinite(it->q_t) || it->q_t < 0)
-            return fail(err, errlen, "item %zu (%s): quantity %g t is not >= 0", i, it->substance,
-                        it->q_t);
+            return pw_fail(err, errlen, "item %zu (%s): quantity %g t is not >= 0", i,
+                           it->substance, it->q_t);
         if (!isfinite(it->beta_override) || it->beta_override < 0)
-            return fail(err, errlen, "item %zu (%s): beta_override %g is not >= 0", i,
-                        it->substance, it->beta_override);
+            return pw_fail(err, errlen, "item %zu (%s): beta_override %g is not >= 0", i,
+                           it->substance, it->beta_override);
         if (it->hazard_class && !risk_hazard_class_find(it->hazard_class))
-            return fail(err, errlen, "item %zu (%s): unknown hazard class \"%s\"", i, it->substance,
-                        it->hazard_class);
+            return pw_fail(err, errlen, "item %zu (%s): unknown hazard class \"%s\"", i,
+                           it->substance, it->hazard_class);
     }
 
     risk_result res = {0};

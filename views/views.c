@@ -9,6 +9,8 @@
  * from the historian and the alarm engine on every call.
  */
 #include "views/views.h"
+#include "common/errmsg.h"
+#include "common/clock.h"
 #include "common/jsonfmt.h"
 
 #include <errno.h>
@@ -30,24 +32,8 @@
 #include "views/plume.h"
 #include "views/risk.h"
 
-int vw_fail(char *err, size_t errcap, const char *fmt, ...) {
-    if (err && errcap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errcap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-int64_t vw_wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int64_t vw_when(const views_query *q) {
-    return q && q->at_ms ? q->at_ms : vw_wall_ms();
+    return q && q->at_ms ? q->at_ms : pw_wall_ms();
 }
 
 bool vw_sees(const views_query *q, const char *enterprise) {
@@ -222,9 +208,9 @@ static int outside_occupants(const geo_layout *g, size_t index, double metres, d
 int views_open(const views_options *o, views **out, char *err, size_t errcap) {
     *out = NULL;
     if (!o || !o->historian || !o->layout)
-        return vw_fail(err, errcap, "views: historian and layout required");
+        return pw_fail(err, errcap, "views: historian and layout required");
     views *v = calloc(1, sizeof *v);
-    if (!v) return vw_fail(err, errcap, "views: out of memory");
+    if (!v) return pw_fail(err, errcap, "views: out of memory");
     v->o = *o;
     views_options d;
     views_options_default(&d);
@@ -260,12 +246,12 @@ int views_open(const views_options *o, views **out, char *err, size_t errcap) {
     v->o.incident_file = v->incident_file;
     if (vw_load_incidents(v) != 0) {
         views_close(v);
-        return vw_fail(err, errcap, "views: %s: unreadable incident file", o->incident_file);
+        return pw_fail(err, errcap, "views: %s: unreadable incident file", o->incident_file);
     }
     if (o->alarms && v->o.auto_min_detectors > 0) {
         if (alert_subscribe(o->alarms, vw_on_alarm, v) != 0) {
             views_close(v);
-            return vw_fail(err, errcap, "views: the alarm engine has no room for a subscriber");
+            return pw_fail(err, errcap, "views: the alarm engine has no room for a subscriber");
         }
         v->subscribed = true;
     }
@@ -273,7 +259,7 @@ int views_open(const views_options *o, views **out, char *err, size_t errcap) {
     return 0;
 oom:
     views_close(v);
-    return vw_fail(err, errcap, "views: out of memory or a failed spatial query");
+    return pw_fail(err, errcap, "views: out of memory or a failed spatial query");
 }
 
 void views_close(views *v) {
@@ -352,7 +338,7 @@ static int eval_source(views *v, const source *s, int64_t at_ms, const series_al
     }
     free(names), free(hv);
     if (rc != 0) return -1;
-    ev->night = vw_is_night(v, at_ms ? at_ms : vw_wall_ms());
+    ev->night = vw_is_night(v, at_ms ? at_ms : pw_wall_ms());
     ev->occupants = ev->night ? s->occupants_night : s->occupants_day;
     char err[256];
     if (risk_unit_evaluate(ev->items, ev->n_items, ev->occupants, ev->contrib, &ev->res, err,
@@ -446,7 +432,7 @@ int views_risk_layer(views *v, const views_query *q, char **json, size_t *len, c
     series_alarms *sa;
     size_t n_sa;
     if (vw_alarms_by_series(v, at, &sa, &n_sa) != 0)
-        return vw_fail(err, errcap, "reading alarms failed");
+        return pw_fail(err, errcap, "reading alarms failed");
     size_t n = geo_count_all(v->o.layout);
     char **props = calloc(n ? n : 1, sizeof *props);
     int rc = props ? 0 : -1;
@@ -478,7 +464,7 @@ int views_risk_layer(views *v, const views_query *q, char **json, size_t *len, c
     }
     for (size_t i = 0; props && i < n; i++) free(props[i]);
     free(props);
-    return rc == 0 ? 0 : vw_fail(err, errcap, "computing the risk layer failed");
+    return rc == 0 ? 0 : pw_fail(err, errcap, "computing the risk layer failed");
 }
 
 int views_risk_source(views *v, const views_query *q, const char *id, int64_t from_ms,
@@ -489,22 +475,22 @@ int views_risk_source(views *v, const views_query *q, const char *id, int64_t fr
     for (size_t i = 0; fi >= 0 && i < v->n_src; i++)
         if (v->src[i].index == (size_t)fi) s = &v->src[i];
     if (!s || !vw_sees(q, geo_get(v->o.layout, s->index)->enterprise))
-        return vw_fail(err, errcap, "no hazard source \"%s\"", id);
+        return pw_fail(err, errcap, "no hazard source \"%s\"", id);
     int64_t span; /* the caller's range is not trusted: no overflow */
     if (step_ms <= 0 || to_ms <= from_ms || __builtin_sub_overflow(to_ms, from_ms, &span) ||
         span / step_ms > 10000)
-        return vw_fail(err, errcap, "the trend needs from < to and at most 10,000 steps");
+        return pw_fail(err, errcap, "the trend needs from < to and at most 10,000 steps");
     int64_t at = q ? q->at_ms : 0;
     series_alarms *sa;
     size_t n_sa;
     if (vw_alarms_by_series(v, at, &sa, &n_sa) != 0)
-        return vw_fail(err, errcap, "reading alarms failed");
+        return pw_fail(err, errcap, "reading alarms failed");
     source_eval ev;
     int rc = eval_source(v, s, at, sa, n_sa, &ev);
     free(sa);
     if (rc != 0) {
         eval_free(&ev);
-        return vw_fail(err, errcap, "computing the source failed");
+        return pw_fail(err, errcap, "computing the source failed");
     }
     json_t *o = risk_json(s, &ev, vw_when(q));
     const geo_layout *g = v->o.layout;
@@ -758,7 +744,7 @@ int views_aqi_layer(views *v, const views_query *q, char **json, size_t *len, ch
     int64_t t = vw_when(q);
     size_t n = geo_count_all(v->o.layout);
     char **props = calloc(n ? n : 1, sizeof *props);
-    if (!props) return vw_fail(err, errcap, "out of memory");
+    if (!props) return pw_fail(err, errcap, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const geo_feature *f = geo_get(v->o.layout, i);
         if (f->kind != GEO_AQ_STATION || f->n_series == 0) continue;
@@ -773,23 +759,23 @@ int views_aqi_layer(views *v, const views_query *q, char **json, size_t *len, ch
     int rc = geo_layer(v->o.layout, &rq, json, len);
     for (size_t i = 0; i < n; i++) free(props[i]);
     free(props);
-    return rc == 0 ? 0 : vw_fail(err, errcap, "computing the air-quality layer failed");
+    return rc == 0 ? 0 : pw_fail(err, errcap, "computing the air-quality layer failed");
 }
 
 int views_idw(views *v, const views_query *q, const char *pollutant, int nx, int ny, char **json,
               size_t *len, char *err, size_t errcap) {
     *json = NULL;
     if (nx < 1 || ny < 1 || nx > 500 || ny > 500)
-        return vw_fail(err, errcap, "the grid is 1..500 cells a side");
+        return pw_fail(err, errcap, "the grid is 1..500 cells a side");
     size_t p = 0;
     while (p < N_POLLUTANTS && strcasecmp(pollutants[p].tag, pollutant ? pollutant : "")) p++;
     if (p == N_POLLUTANTS)
-        return vw_fail(err, errcap, "pollutant: PM2_5, PM10, SO2, NO2, CO or O3");
+        return pw_fail(err, errcap, "pollutant: PM2_5, PM10, SO2, NO2, CO or O3");
     int64_t t = vw_when(q);
     const geo_layout *g = v->o.layout;
     size_t n = geo_count_all(g), ns = 0;
     idw_station *st = malloc((n ? n : 1) * sizeof *st);
-    if (!st) return vw_fail(err, errcap, "out of memory");
+    if (!st) return pw_fail(err, errcap, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const geo_feature *f = geo_get(g, i);
         if (f->kind != GEO_AQ_STATION) continue;
@@ -871,7 +857,7 @@ int views_idw(views *v, const views_query *q, const char *pollutant, int nx, int
     free(st), free(cells), free(lon), free(lat);
     if (rc != 0 || b.oom) {
         free(b.p);
-        return vw_fail(err, errcap, "computing the grid failed");
+        return pw_fail(err, errcap, "computing the grid failed");
     }
     *json = b.p;
     if (len) *len = b.n;
@@ -904,7 +890,7 @@ int views_toxic_summary(views *v, const views_query *q, json_t **out, char *err,
         hist_buckets b = {0};
         if (hist_query_agg(v->o.historian, id, day0, t + 1, HOUR_MS, 30, &b, &he) != HIST_OK) {
             hist_buckets_free(&b);
-            return vw_fail(err, errcap, "historian: %s", he.msg);
+            return pw_fail(err, errcap, "historian: %s", he.msg);
         }
         int hours = 0;
         double mx = 0;
