@@ -24,7 +24,7 @@
  * "series" is an array of historian series names; those of a feature with
  * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm
  * levels default to GB/T 50493-2019: combustible 25 and 50 %LEL
- * (../shared/reference/gas-detection-gb50493.md); toxic ones have no
+ * (docs/reference/gas-detection-gb50493.md); toxic ones have no
  * default and must be given.
  *
  * Loading checks everything and reports every problem with the feature id

@@ -3,9 +3,15 @@
  *
  * The ingest module parses the payloads that enterprises of the park send
  * over MQTT and HTTP and hands the points to the historian (historian.h).
- * For now it holds the InfluxDB line protocol parser (ingest/lineproto.c)
- * and the rule that turns a parsed line and one of its fields into a
- * Parkwatch series name (enterprise/device/tag).
+ * It holds, in this order: the InfluxDB line protocol parser (lineproto.c)
+ * and its series naming; the one rule for names (names.c); the MQTT
+ * payload parsers for Parkwatch JSON, Neuron and line protocol (payload.c,
+ * with a fast path in fastjson.c); the pipeline from a message to
+ * historian points and alarm evaluation (topic and enterprise checks,
+ * series ownership and limits, rejections counted by reason and
+ * enterprise, the dead-letter log; pipeline.c); and the ingest service
+ * (service.c: the MQTT network thread and the ingest thread, joined by
+ * the spool, spool.c), which also takes messages submitted over HTTP.
  *
  * Line protocol, as accepted here (InfluxDB v1/v2 line protocol reference):
  *
@@ -243,7 +249,7 @@ size_t ingest_text_scrub(char *s);
  *     shape is rejected ("bad_structure", tag NULL, the message names its
  *     0-based index) and the other elements still give their readings; the
  *     message is rejected whole only when every element is of the wrong shape.
- *  2. Neuron upload (../shared/reference/payload-formats.md, Neuron docs
+ *  2. Neuron upload (docs/reference/payload-formats.md, Neuron docs
  *     2.1-2.10): {"timestamp": <ms>, "node": "...", "group": "...",
  *     "values": {...}, "errors": {"tag": code}} or with "tags": [{"name",
  *     "value"} | {"name", "error"}]; "node_name"/"group_name" (Neuron 2.0)

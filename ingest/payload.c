@@ -1,7 +1,7 @@
 /*
  * payload.c - MQTT payloads to readings: Parkwatch JSON, the Neuron /
  * NeuronEX upload format, InfluxDB line protocol. The formats are described
- * in ingest.h; the Neuron details follow ../shared/reference/payload-formats.md
+ * in ingest.h; the Neuron details follow docs/reference/payload-formats.md
  * (Neuron docs 2.1-2.10: values/errors object or tags array; node/group, or
  * node_name/group_name in Neuron 2.0).
  */
@@ -225,7 +225,7 @@ static int neuron_reading(parse_ctx *p, const char *node, const char *group, con
     return rc;
 }
 
-/* A Neuron upload (../shared/reference/payload-formats.md): readings from
+/* A Neuron upload (docs/reference/payload-formats.md): readings from
  * values, then errors, then the tags array. Returns the number of tags
  * looked at (>= 0), or -1 if the upload has the wrong shape (rejected). */
 static int neuron_object(parse_ctx *p, json_t *o) {

@@ -2,11 +2,11 @@
  * spool.c - the journal between the MQTT network thread and the historian.
  *
  * libmosquitto 2.0 queues the PUBACK of a QoS 1 message before it calls
- * on_message (handle__publish; ../shared/reference/payload-formats.md), so
+ * on_message (handle__publish; docs/reference/payload-formats.md), so
  * whatever on_message does, the broker will soon believe the message
  * delivered. The subscriber therefore runs libmosquitto's loop itself,
  * appends every message here from on_message, and lets PUBACKs reach the
- * socket only after that (see mqtt.c): a message the broker believes
+ * socket only after that (see service.c): a message the broker believes
  * delivered is always in this file. The historian then catches up from the
  * spool on its own thread, so a slow disk under RocksDB never stalls the
  * network loop, and after a crash the spool is replayed from the last

@@ -108,7 +108,7 @@ typedef enum { FMT_JSON, FMT_NEURON_VALUES, FMT_NEURON_TAGS, FMT_LP } fmt_t;
 
 /* ---- substances and gases ----
  * Molar masses and liquid densities are handbook values. LEL (% vol) from
- * ../shared/reference/gas-detection-gb50493.md section 2 (propane 2.1 per
+ * docs/reference/gas-detection-gb50493.md section 2 (propane 2.1 per
  * aarst, acetylene-style spreads resolved to the first source). Toxic
  * alarm levels AL/AH (mg/m3) from the same file, section 3 (GB/T 50493-2019
  * table: H2S 10/20, NH3 20/40, Cl2 1/2), turned into ppm with
@@ -463,7 +463,7 @@ static void add_transmitters(client *c, int n, double x, double y) {
 
 /* The park's weather station and air-quality stations. Air quality in
  * ug/m3 (CO mg/m3) around GB 3095-2012 grade II levels
- * (../shared/reference/air-quality-gb3095.md, table 1). */
+ * (docs/reference/air-quality-gb3095.md, table 1). */
 static void add_met_tags(client *c, device *d, const char *leaf) {
     if (!strcmp(leaf, "wind_speed"))
         add_tag(c, d, leaf, TK_WIND_SPEED, 3.5, 1.5, 0.3, 1, 0.3, 30)->period = 1800;
@@ -717,7 +717,7 @@ static int build_park_from_layout(const char *path) {
 
 /* Pasquill-Gifford stability class (0 = A .. 5 = F) from the 10 m wind and
  * the local time (UTC+8), after NOAA READY's table
- * (../shared/reference/gaussian-plume.md section 2): by day (08-17 h)
+ * (docs/reference/gaussian-plume.md section 2): by day (08-17 h)
  * moderate insolation, by night at most 4/8 cloud, D in the hour either
  * side of night; split classes taken as the more stable one (A-B -> B,
  * B-C -> C, C-D -> D), as that file's section 2 reports. */

@@ -2,7 +2,7 @@
  * aqi.c - the HJ 633-2012 air quality index, the GB 3095-2012 limits, the
  * averaging rules behind them and ppm conversion (see aqi.h).
  *
- * Four static tables copied from ../shared/reference/air-quality-gb3095.md
+ * Four static tables copied from docs/reference/air-quality-gb3095.md
  * (cited as "gb3095.md"): the IAQI breakpoints (HJ 633 Table 1), the AQI
  * categories and colours, the GB 3095 limits (Tables 1 and 2), and, ours,
  * molar masses for ppm conversion.

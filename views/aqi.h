@@ -4,7 +4,7 @@
  * conversion for toxic gas detectors. A private header of views/; nothing
  * outside views/ includes it.
  *
- * The facts come from ../shared/reference/air-quality-gb3095.md (cited as
+ * The facts come from docs/reference/air-quality-gb3095.md (cited as
  * "gb3095.md section N"); the numbers are copied into aqi.c so the module
  * builds and tests without that file.
  *

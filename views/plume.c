@@ -1,6 +1,6 @@
 /*
  * plume.c - Gaussian plume dispersion for the emergency view. The API and
- * the frames are in plume.h; the physics is ../shared/reference/gaussian-
+ * the frames are in plume.h; the physics is docs/reference/gaussian-
  * plume.md, whose numbers are copied into the tables below.
  *
  * Everything here is a pure function of its arguments: the stability table,

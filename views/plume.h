@@ -6,8 +6,8 @@
  * rates through a hole. A private header of views/; nothing outside views/
  * includes it.
  *
- * Reference: ../shared/reference/gaussian-plume.md (sections 1-5) and
- * ../shared/reference/gas-detection-gb50493.md (LEL table, section 2). The
+ * Reference: docs/reference/gaussian-plume.md (sections 1-5) and
+ * docs/reference/gas-detection-gb50493.md (LEL table, section 2). The
  * numbers are copied into C tables in plume.c; nothing is read at run time.
  *
  * Frames and units. The map frame is a local metric frame: x east, y north,

@@ -6,7 +6,7 @@
  * class from Table 4) are rows of the shared substance catalogue
  * (substances.c), so the risk and plume views know the same names. This
  * file holds two static tables copied from
- * ../shared/reference/major-hazard-gb18218.md (cited as "gb18218.md"):
+ * docs/reference/major-hazard-gb18218.md (cited as "gb18218.md"):
  * hazard classes (Table 2 Q joined with Table 4 beta) and the named toxic
  * gases of Table 3. Each row carries the reference's
  * status, so a [U] value is visible to the caller, and every beta that

@@ -4,7 +4,7 @@
  * and the live risk state shown on the risk view. A private header of
  * views/; nothing outside views/ includes it.
  *
- * The domain facts come from ../shared/reference/major-hazard-gb18218.md
+ * The domain facts come from docs/reference/major-hazard-gb18218.md
  * (cited below as "gb18218.md section N"); the numbers are copied into
  * risk.c so the module builds and tests without that file.
  *

@@ -3,7 +3,7 @@
  * that risk.c and plume.c held in their own tables until issue 17, merged
  * by substance, unchanged, with their sources.
  *
- * GB 18218 (Q, beta): ../shared/reference/major-hazard-gb18218.md, cited
+ * GB 18218 (Q, beta): docs/reference/major-hazard-gb18218.md, cited
  * as "gb18218.md". Q: section 3 (Table 1 rows from source S3, statuses as
  * there) and its "other Table 1 entries" paragraph (S3; ammonium nitrate
  * from siyuancloud.com/90). beta: Table 3 (section 2, "named toxic gases")
@@ -14,7 +14,7 @@
  * the "other entries" and for propane, butane and carbon monoxide the
  * registry numbers are ours, checked by their check digits in the tests.
  *
- * Dispersion: toxic endpoints from ../shared/reference/gaussian-plume.md
+ * Dispersion: toxic endpoints from docs/reference/gaussian-plume.md
  * section 4 (chlorine, ammonia, hydrogen sulfide); further IDLHs from
  * gas-detection-gb50493.md section 4. LEL: gas-detection-gb50493.md
  * section 2; where sources disagree the lower (conservative: alarms and

@@ -4,7 +4,7 @@
  * alarms. The one public header of views/ (risk.h, aqi.h, plume.h and
  * idw.h are its private formula layers).
  *
- * Risk (GB 18218-2018, ../shared/reference/major-hazard-gb18218.md): each
+ * Risk (GB 18218-2018, docs/reference/major-hazard-gb18218.md): each
  * hazard source's inventory from the levels of the tanks inside it
  * (level / height x capacity x density), S = sum q/Q, R = alpha x sum
  * beta q/Q with alpha from the occupants of buildings within 500 m by time

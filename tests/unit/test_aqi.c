@@ -8,7 +8,7 @@
  * missing hours, and ppm conversion.
  *
  * The expected values are copied from
- * ../shared/reference/air-quality-gb3095.md; the test does not read it.
+ * docs/reference/air-quality-gb3095.md; the test does not read it.
  */
 #include <math.h>
 #include <setjmp.h>

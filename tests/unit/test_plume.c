@@ -5,7 +5,7 @@
  * estimate at hand-checked times, properties of the concentration field and
  * of the threshold footprint (on the contour, turning with the wind, nested
  * in Q, empty, capped), units, the substance table and leak rates. The
- * reference's numbers are written out here; nothing is read from ../shared.
+ * reference's numbers are written out here; they are the facts of docs/reference/.
  */
 #include <math.h>
 #include <setjmp.h>

@@ -7,7 +7,7 @@
  * inventories with clamping, and the live risk state's rule table.
  *
  * The expected values are copied from
- * ../shared/reference/major-hazard-gb18218.md; the test does not read it.
+ * docs/reference/major-hazard-gb18218.md; the test does not read it.
  */
 #include <math.h>
 #include <setjmp.h>
