@@ -68,10 +68,12 @@ enum MHD_Result api_h_ingest_status(req *r, struct MHD_Connection *c) {
 enum MHD_Result api_h_dead_letters(req *r, struct MHD_Connection *c) {
     api_ingest *in = &r->srv->o.ingest;
     if (!in->dead_letters) return no_ingest(r, c);
-    json_t *a = api_scope_filter(r, in->dead_letters(in->ctx));
     const char *ent;
     enum MHD_Result sent_e;
+    /* the parameter first: a 403 must not leave the list behind (a leak a
+     * request found: fuzz_api_extremes) */
     if (api_want_enterprise(r, c, &ent, &sent_e)) return sent_e;
+    json_t *a = api_scope_filter(r, in->dead_letters(in->ctx));
     for (size_t i = json_array_size(a); ent && i-- > 0;) {
         const char *e = json_string_value(json_object_get(json_array_get(a, i), "enterprise"));
         if (!e || strcmp(e, ent)) json_array_remove(a, i);

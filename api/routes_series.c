@@ -71,9 +71,11 @@ enum MHD_Result api_h_series(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
     const char *ent = api_arg(c, "enterprise"), *dev = api_arg(c, "device"),
                *kind = api_arg(c, "kind"), *q = api_arg(c, "q");
-    size_t limit = s->o.max_series_per_req * 10;
+    size_t max = s->o.max_series_per_req * 10, limit = max;
     if (api_arg(c, "limit") && (!api_parse_size(api_arg(c, "limit"), &limit) || limit == 0))
         return api_send_error(r, c, 400, "bad_request", "limit must be a positive integer");
+    if (limit > max)
+        return api_send_error(r, c, 400, "limit_exceeded", "limit is at most %zu series", max);
     geo_kind gk = GEO_ANY;
     if (kind && !geo_kind_parse(kind, &gk))
         return api_send_error(r, c, 400, "bad_request", "unknown kind \"%s\"", kind);

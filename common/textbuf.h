@@ -72,18 +72,51 @@ static inline void tb_printf(textbuf *b, const char *fmt, ...) {
 }
 
 /* A JSON string literal of s (quotes included); s must be UTF-8. */
+/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static inline size_t tb_utf8_len(const unsigned char *p) {
+    unsigned c = p[0];
+    if (c >= 0xC2 && c <= 0xDF) return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* A JSON string literal of s. Bytes that are not valid UTF-8 (text a
+ * request carried, echoed back) become U+FFFD, so the answer is always
+ * JSON a client can parse. */
 static inline void tb_jstr(textbuf *b, const char *s) {
     tb_put(b, "\"", 1);
     const unsigned char *p = (const unsigned char *)s, *run = p;
-    for (; *p; p++) {
-        if (*p != '"' && *p != '\\' && *p >= 0x20) continue;
+    while (*p) {
+        if (*p >= 0x80) {
+            size_t n = tb_utf8_len(p);
+            if (n) {
+                p += n;
+                continue;
+            }
+            tb_put(b, (const char *)run, (size_t)(p - run));
+            tb_put(b, "\\ufffd", 6);
+            run = ++p;
+            continue;
+        }
+        if (*p != '"' && *p != '\\' && *p >= 0x20) {
+            p++;
+            continue;
+        }
         tb_put(b, (const char *)run, (size_t)(p - run)); /* the safe run before it */
         char e[8];
         if (*p == '"' || *p == '\\')
             e[0] = '\\', e[1] = (char)*p, tb_put(b, e, 2);
         else
             snprintf(e, sizeof e, "\\u%04x", *p), tb_put(b, e, 6);
-        run = p + 1;
+        run = ++p;
     }
     tb_put(b, (const char *)run, (size_t)(p - run));
     tb_put(b, "\"", 1);

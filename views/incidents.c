@@ -366,8 +366,8 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         if (met.n) {
             const geo_feature *m = geo_get(g, met.index[0]);
             bool hs, hd;
-            double s = vw_value_of(v, q ? q->at_ms : 0, vw_series_ending(m, "wind_speed"), &hs);
-            double d = vw_value_of(v, q ? q->at_ms : 0, vw_series_ending(m, "wind_dir"), &hd);
+            double s = vw_value_of(v, vw_at(q), vw_series_ending(m, "wind_speed"), &hs);
+            double d = vw_value_of(v, vw_at(q), vw_series_ending(m, "wind_dir"), &hd);
             if (hs && hd) u = s, dir = d, assumed = false;
             json_object_set_new(o, "weather_station", json_string(m->id));
         }
@@ -436,7 +436,7 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
                 } else if (f->kind == GEO_GAS_DETECTOR && f->n_series &&
                            vw_sees(q, f->enterprise)) {
                     bool have;
-                    double reading = vw_value_of(v, q ? q->at_ms : 0, f->series[0], &have);
+                    double reading = vw_value_of(v, vw_at(q), f->series[0], &have);
                     double c = plume_conc_at_g_m3(&src, &pm, f->x, f->y, 0);
                     double ppm = plume_g_m3_to_ppm(c, ps->molar_mass_g_mol);
                     bool comb = !strcmp(f->type, "combustible");
@@ -504,7 +504,7 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
     json_t *unexplained = json_array();
     series_alarms *sa;
     size_t n_sa;
-    if (inside_outer && vw_alarms_by_series(v, q ? q->at_ms : 0, &sa, &n_sa) == 0) {
+    if (inside_outer && vw_alarms_by_series(v, vw_at(q), &sa, &n_sa) == 0) {
         for (size_t i = 0; i < geo_count_all(g); i++) {
             const geo_feature *f = geo_get(g, i);
             if (f->kind != GEO_GAS_DETECTOR || inside_outer[i] || !f->n_series ||

@@ -62,6 +62,8 @@ typedef struct series_alarms {
     bool fault, stale;
 } series_alarms;
 
+/* q's time (0: now), within 0..VIEWS_TIME_MAX_MS */
+int64_t vw_at(const views_query *q);
 /* q's time, or now */
 int64_t vw_when(const views_query *q);
 /* whether the caller's scope sees this enterprise */

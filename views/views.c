@@ -32,8 +32,16 @@
 #include "views/plume.h"
 #include "views/risk.h"
 
+int64_t vw_at(const views_query *q) {
+    /* the caller's time is not trusted: 0 (now) or within the historian's
+     * bound, so that no hour or window arithmetic below can overflow */
+    int64_t t = q ? q->at_ms : 0;
+    return t < 0 ? 0 : t > VIEWS_TIME_MAX_MS ? VIEWS_TIME_MAX_MS : t;
+}
+
 int64_t vw_when(const views_query *q) {
-    return q && q->at_ms ? q->at_ms : pw_wall_ms();
+    int64_t t = vw_at(q);
+    return t ? t : pw_wall_ms();
 }
 
 bool vw_sees(const views_query *q, const char *enterprise) {
@@ -428,7 +436,7 @@ static size_t risk_extra(void *ctx, size_t index, const geo_feature *f, const ge
 int views_risk_layer(views *v, const views_query *q, char **json, size_t *len, char *err,
                      size_t errcap) {
     *json = NULL;
-    int64_t at = q ? q->at_ms : 0;
+    int64_t at = vw_at(q);
     series_alarms *sa;
     size_t n_sa;
     if (vw_alarms_by_series(v, at, &sa, &n_sa) != 0)
@@ -480,7 +488,7 @@ int views_risk_source(views *v, const views_query *q, const char *id, int64_t fr
     if (step_ms <= 0 || to_ms <= from_ms || __builtin_sub_overflow(to_ms, from_ms, &span) ||
         span / step_ms > 10000)
         return pw_fail(err, errcap, "the trend needs from < to and at most 10,000 steps");
-    int64_t at = q ? q->at_ms : 0;
+    int64_t at = vw_at(q);
     series_alarms *sa;
     size_t n_sa;
     if (vw_alarms_by_series(v, at, &sa, &n_sa) != 0)
