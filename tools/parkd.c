@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
+#include "alerting/gas_defaults.h"
 #include "api/api.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
@@ -87,11 +88,9 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
     free(txt);
 }
 
-/* Gas detectors of the layout get their two levels (high = alarm1,
- * high-high = alarm2, GB/T 50493 defaults from geo) and a stale watch of
- * 60 s; the deadband is 5 % of the first level, with 2 s on and 5 s off
- * delays so a reading at the limit does not chatter. Extra rules come from
- * the config's "alarms.rules". */
+/* Gas detectors of the layout get the alarms of alert_gas_defaults (two
+ * levels and a stale watch, GB/T 50493). Extra rules come from the
+ * config's "alarms.rules". */
 static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, json_t *cfg_rules,
                         double hazard_margin_m, char *err, size_t errcap) {
     size_t cap = 1024, n = 0;
@@ -105,7 +104,7 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
     }
 #define GROW()                                                                                     \
     do {                                                                                           \
-        if (n + 3 > cap) {                                                                         \
+        if (n + ALERT_GAS_RULES > cap) {                                                           \
             cap *= 2;                                                                              \
             alert_rule *nr = realloc(rules, cap * sizeof *nr);                                     \
             hist_series_def *nd = realloc(defs, cap * sizeof *nd);                                 \
@@ -127,18 +126,10 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
         }
         for (size_t s = 0; s < f->n_series; s++) {
             GROW();
-            double db = f->alarm1 * 0.05;
-            alert_rule base = {0,  f->series[s], f->enterprise, ALERT_HIGH, f->alarm1,
-                               db, 2000,         5000,          2 - boost,  0};
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
-            base.kind = ALERT_HIGH_HIGH, base.limit = f->alarm2, base.priority = 1;
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
-            base.kind = ALERT_STALE, base.limit = 60, base.deadband = 0, base.priority = 3;
-            base.on_delay_ms = base.off_delay_ms = 0;
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
+            alert_gas_defaults(f->series[s], f->enterprise, f->alarm1, f->alarm2, boost != 0,
+                               &rules[n]);
+            for (int q = 0; q < ALERT_GAS_RULES; q++)
+                defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
         }
     }
     size_t k;
@@ -156,18 +147,15 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
         }
         char ent[64];
         snprintf(ent, sizeof ent, "%.*s", (int)strcspn(series, "/"), series);
-        rules[n] = (alert_rule){0,
-                                series,
-                                strdup(ent),
-                                kind,
-                                json_number_value(json_object_get(jr, "limit")),
-                                json_is_number(json_object_get(jr, "deadband"))
-                                    ? json_number_value(json_object_get(jr, "deadband"))
-                                    : 0,
-                                jint(jr, "on_delay_ms", 0),
-                                jint(jr, "off_delay_ms", 0),
-                                (int)jint(jr, "priority", 2),
-                                0};
+        json_t *dbv = json_object_get(jr, "deadband");
+        rules[n] = (alert_rule){.series_name = series,
+                                .enterprise = strdup(ent),
+                                .kind = kind,
+                                .limit = json_number_value(json_object_get(jr, "limit")),
+                                .deadband = json_is_number(dbv) ? json_number_value(dbv) : 0,
+                                .on_delay_ms = jint(jr, "on_delay_ms", 0),
+                                .off_delay_ms = jint(jr, "off_delay_ms", 0),
+                                .priority = (int)jint(jr, "priority", 2)};
         const char *paired = jstr(jr, "paired", NULL);
         if (kind == ALERT_DEVIATION) { /* the other sensor, registered like the first */
             uint32_t pid;
