@@ -30,6 +30,7 @@
  * ingest thread one byte compare. A marked record replayed from an earlier
  * run matches no request and is simply stored.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
@@ -86,6 +87,33 @@ typedef struct submit_req {
     size_t len;
 } submit_req;
 
+/*
+ * The ingest thread is a state machine (ingest_main). Allowed transitions:
+ *
+ *   RUNNING    -> COMMITTING, BLOCKED, DRAINING, FAILED
+ *   RETRYING   -> COMMITTING, BLOCKED, RUNNING, FAILED
+ *   DRAINING   -> COMMITTING, BLOCKED, FAILED, STOPPED
+ *   COMMITTING -> BLOCKED, or back to the state it came from
+ *   BLOCKED    -> RETRYING, STOPPED
+ *   FAILED     -> STOPPED
+ *
+ * A write the historian or the alarm journal refuses (disk full, I/O
+ * error) holds ingest rather than ending it (BLOCKED): the message, batch
+ * or commit is tried again after a backoff (RETRYING), nothing after it is
+ * read meanwhile, and the spool keeps all of it (a restart would replay it
+ * too). A stop while BLOCKED leaves what is not stored in the spool.
+ */
+typedef enum ingest_state {
+    ING_RUNNING,    /* reading the spool, storing in rounds, committing every sync_interval_ms */
+    ING_COMMITTING, /* hist_sync, then the spool checkpoint */
+    ING_BLOCKED,    /* storage refused a write: the backoff runs, nothing is read */
+    ING_RETRYING,   /* one round: the refused message, batch or commit again, committed at once */
+    ING_DRAINING,   /* stop asked: the spool read to its end without waiting, then committed */
+    ING_FAILED,     /* the spool cannot be read: nothing more is stored; waits for stop */
+    ING_STOPPED,    /* the thread's loop is over */
+    ING_STATE_COUNT
+} ingest_state;
+
 struct ingest_service {
     ingest_service_options opt;
     char *spool_dir, *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
@@ -97,7 +125,8 @@ struct ingest_service {
     pthread_t net_thread, ingest_thread;
     bool net_started, ingest_started;
     atomic_bool stop_net, stop_ingest;
-    int wake_fd; /* eventfd: wakes the network thread for a queued message */
+    int wake_fd;            /* eventfd: wakes the network thread for a queued message */
+    ingest_state ing_state; /* the ingest thread's own (ing_to) */
     /* set by on_message when the spool refused a message */
     bool spool_failed;
     size_t spooled_in_burst;
@@ -570,16 +599,58 @@ static void *net_main(void *arg) {
 
 /* ---- ingest thread ---- */
 
+#define ING_BIT(st)        (1u << (st))
+#define ING_IN(st, mask)   ((ING_BIT(st) & (mask)) != 0)
+#define ING_READING_STATES (ING_BIT(ING_RUNNING) | ING_BIT(ING_RETRYING) | ING_BIT(ING_DRAINING))
+
+static const char *const ing_state_names[ING_STATE_COUNT] = {
+    "RUNNING", "COMMITTING", "BLOCKED", "RETRYING", "DRAINING", "FAILED", "STOPPED"};
+
+static const unsigned ing_allowed[ING_STATE_COUNT] = {
+    [ING_RUNNING] = ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_DRAINING) |
+                    ING_BIT(ING_FAILED),
+    [ING_RETRYING] =
+        ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_RUNNING) | ING_BIT(ING_FAILED),
+    [ING_DRAINING] =
+        ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_FAILED) | ING_BIT(ING_STOPPED),
+    [ING_COMMITTING] =
+        ING_BIT(ING_BLOCKED) | ING_BIT(ING_RUNNING) | ING_BIT(ING_RETRYING) | ING_BIT(ING_DRAINING),
+    [ING_BLOCKED] = ING_BIT(ING_RETRYING) | ING_BIT(ING_STOPPED),
+    [ING_FAILED] = ING_BIT(ING_STOPPED),
+    [ING_STOPPED] = 0,
+};
+
+/* The one way the ingest thread changes state: checked against the table
+ * (an assertion; a release build logs a transition it should never make),
+ * and logged at log_level 2. */
+static void ing_to(ingest_service *s, ingest_state to) {
+    ingest_state from = s->ing_state;
+    bool ok = ING_IN(to, ing_allowed[from]);
+    assert(ok);
+    if (!ok)
+        logf_(s, "internal error: ingest thread state %s -> %s is not allowed",
+              ing_state_names[from], ing_state_names[to]);
+    else if (s->opt.log_level >= 2)
+        logf_(s, "ingest thread: %s -> %s", ing_state_names[from], ing_state_names[to]);
+    s->ing_state = to;
+}
+
+#ifndef NDEBUG
+/* Debug builds: the ingest thread is in one of the states of mask (as
+ * SQLite's assert_pager_state). */
+static int ing_state_is(const ingest_service *s, unsigned mask) {
+    assert(ING_IN(s->ing_state, mask));
+    return 1;
+}
+#endif
+
 static void *ingest_main(void *arg) {
     ingest_service *s = arg;
     char err[256];
     spool_pos done = {0, 0};
-    bool have_done = false, failed = false;
-    /* A write the historian or the alarm journal refuses (disk full, I/O
-     * error) holds ingest rather than ending it: the message or batch is
-     * tried again with backoff, nothing after it is read meanwhile, and the
-     * spool keeps all of it (a restart would replay it too). */
-    bool blocked = false, retrying = false, holding = false, checkpoint_failing = false;
+    bool have_done = false;          /* done is a position to commit */
+    bool holding = false;            /* held is the refused message, read again first */
+    bool checkpoint_failing = false; /* said once */
     spool_record held = {0};
     int64_t retry_at = 0;
     int retry_ms = RETRY_LO_MS;
@@ -587,38 +658,46 @@ static void *ingest_main(void *arg) {
     int64_t last_commit = mono_ms(), last_sync = last_commit;
     int64_t round_since = 0; /* when the first message since the last round was read */
     int64_t store_ms = 0;    /* how long the last round (flush, commit, sync) took */
+    s->ing_state = ING_RUNNING;
 #define BLOCK(why)                                                                                 \
     do {                                                                                           \
         store_blocked(s, why);                                                                     \
-        blocked = true;                                                                            \
+        ing_to(s, ING_BLOCKED);                                                                    \
         retry_at = mono_ms() + retry_ms;                                                           \
         retry_ms = retry_ms * 2 > RETRY_HI_MS ? RETRY_HI_MS : retry_ms * 2;                        \
     } while (0)
     for (;;) {
-        bool stopping = atomic_load(&s->stop_ingest);
-        if (blocked) {
-            if (stopping) break; /* what is not stored stays in the spool */
+        bool stop = atomic_load(&s->stop_ingest); /* an input, read once a turn */
+        if (stop && s->ing_state == ING_RUNNING) ing_to(s, ING_DRAINING);
+        if (s->ing_state == ING_BLOCKED) {
+            if (stop) { /* what is not stored stays in the spool */
+                ing_to(s, ING_STOPPED);
+                break;
+            }
             if (mono_ms() < retry_at) {
                 struct timespec nap = {0, 20 * 1000000L};
                 nanosleep(&nap, NULL);
                 continue;
             }
-            blocked = false;
-            retrying = true;
+            ing_to(s, ING_RETRYING);
         }
         spool_record rec;
         int r = 0;
         if (holding) {
+            assert(ing_state_is(s, ING_BIT(ING_RETRYING))); /* only after the backoff */
             rec = held; /* still valid: the spool was not read since */
             r = 1;
             holding = false;
-        } else if (!failed) {
-            r = spool_read(s->sp, &rec, stopping ? 0 : 10);
+        } else if (s->ing_state != ING_FAILED) {
+            assert(ing_state_is(s, ING_READING_STATES));
+            r = spool_read(s->sp, &rec, s->ing_state == ING_DRAINING ? 0 : 10);
         }
         if (r < 0) {
             set_error(s, "spool read failed");
             submissions_failed(s, "spool read failed");
-            failed = true;
+            bool was_retrying = s->ing_state == ING_RETRYING;
+            ing_to(s, ING_FAILED);
+            if (was_retrying) store_unblocked(s); /* the retry's end, as when it succeeds */
         }
         if (r == 1) {
             const char *topic = rec.topic;
@@ -647,16 +726,18 @@ static void *ingest_main(void *arg) {
          * or a sync costs hundreds of ms whatever it carries, and one due
          * after every message read left ingest a message or two a second,
          * ever further behind the stream, and the alarms (evaluated as
-         * messages are read) with it. */
+         * messages are read) with it. A retry is a round of its own; so is
+         * a failed read. */
         int64_t t0 = mono_ms();
         if (r == 1 && !round_since) round_since = t0;
         int64_t waited = round_since ? t0 - round_since : 0;
         bool round =
-            r == 0 || retrying || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
+            r <= 0 || s->ing_state == ING_RETRYING || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
             (waited >= FLUSH_WAIT_MS && (waited >= store_ms || spool_backlog_bytes(s->sp) == 0));
         if (!round) continue;
         round_since = 0;
-        if (!failed && ingest_pending_points(s->pipe)) {
+        if (s->ing_state != ING_FAILED && ingest_pending_points(s->pipe)) {
+            assert(ing_state_is(s, ING_READING_STATES));
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
                 BLOCK(err); /* the batch stays queued in the pipeline */
                 continue;
@@ -668,9 +749,12 @@ static void *ingest_main(void *arg) {
             pthread_mutex_unlock(&s->mu);
         }
         int64_t now = mono_ms();
-        bool drained = r == 0 && stopping;
-        if (!failed && have_done && !ingest_pending_points(s->pipe) &&
-            (now - last_commit >= s->opt.sync_interval_ms || drained || retrying)) {
+        bool drained = r == 0 && s->ing_state == ING_DRAINING; /* the last round */
+        if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
+            (now - last_commit >= s->opt.sync_interval_ms || drained ||
+             s->ing_state == ING_RETRYING)) {
+            ingest_state resume = s->ing_state;
+            ing_to(s, ING_COMMITTING);
             /* Historian log on disk, then the checkpoint that lets the spool go. */
             hist_error he;
             if (hist_sync(s->pipe_opt.historian, &he) != HIST_OK) {
@@ -680,6 +764,7 @@ static void *ingest_main(void *arg) {
             /* Durable in the historian: the callers waiting for it may go,
              * whatever becomes of the checkpoint (the spool would only
              * replay what is already stored). */
+            assert(ing_state_is(s, ING_BIT(ING_COMMITTING)));
             if (awaiting_commit) submissions_durable(s);
             awaiting_commit = 0;
             if (spool_commit(s->sp, done) != 0) {
@@ -698,9 +783,10 @@ static void *ingest_main(void *arg) {
                 pthread_mutex_unlock(&s->mu);
             }
             last_commit = mono_ms(); /* counted from its end, as the sync's */
+            ing_to(s, resume);
         }
-        if (retrying) { /* everything that waited went through */
-            retrying = false;
+        if (s->ing_state == ING_RETRYING) { /* everything that waited went through */
+            ing_to(s, ING_RUNNING);
             retry_ms = RETRY_LO_MS;
             store_unblocked(s);
         }
@@ -715,7 +801,10 @@ static void *ingest_main(void *arg) {
         }
         int64_t took = mono_ms() - t0; /* the next round reads at least as long */
         store_ms = took < FLUSH_BEHIND_MS ? took : FLUSH_BEHIND_MS;
-        if (drained || (failed && stopping)) break;
+        if (drained || (s->ing_state == ING_FAILED && stop)) {
+            ing_to(s, ING_STOPPED);
+            break;
+        }
     }
 #undef BLOCK
     return NULL;
