@@ -520,7 +520,8 @@ typedef struct ingest_service_options {
     bool ack_after_fsync;
     int sync_interval_ms;     /* default 50 */
     size_t max_backlog_bytes; /* default 256 MiB */
-    int log_level;            /* 0 quiet, 1 connects and errors (stderr) */
+    int log_level;            /* 0 quiet, 1 connects and errors (stderr), 2 also the ingest
+                               * thread's state transitions (service.c) */
 } ingest_service_options;
 
 typedef struct ingest_service ingest_service;

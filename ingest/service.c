@@ -10,26 +10,9 @@
  * read, [fdatasync], write ourselves makes "in the spool before PUBACK" a
  * property of the code here instead of a race.
  *
- * Submitted messages (ingest_service_submit, for HTTP) take the same road.
- * Why hand them to the network thread through a queue and the eventfd
- * rather than let each caller append to the spool under a mutex: the spool
- * has one appender by design (its pending batch and its fdatasync
- * bookkeeping are unlocked), and the MQTT hot path would otherwise take a
- * lock per message and could wait behind an HTTP caller's write and
- * fdatasync before its PUBACKs leave. With the queue the network thread
- * pays one atomic load per loop turn when nothing is submitted; when
- * something is, it spools the whole queue with one write (and one
- * fdatasync under ack_after_fsync) after the burst's PUBACKs are out, so a
- * crowd of HTTP callers costs it one short step, not one per caller.
- *
- * Attribution: a submitted record's topic carries a marker (internal.h)
- * naming this run and the request. The ingest thread strips it, runs the
- * message through the pipeline like any other, reads the message's outcome
- * (ingest_last_result) and completes the request: at once when nothing was
- * accepted, else at the next commit, after hist_sync. MQTT records cost the
- * ingest thread one byte compare. A marked record replayed from an earlier
- * run matches no request and is simply stored.
+ * Submitted messages (ingest_service_submit, for HTTP): submit.c.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
@@ -48,6 +31,7 @@
 #include "common/mqttio.h"
 #include "historian/historian.h"
 #include "ingest/internal.h"
+#include "ingest/service_internal.h"
 
 #define BURST_MAX       1024  /* packets read before the write phase */
 #define FLUSH_MAX       50000 /* points queued before the historian gets them */
@@ -58,90 +42,10 @@
 #define RETRY_LO_MS     100 /* a refused write to the historian or journal, tried again */
 #define RETRY_HI_MS     2000
 
-/* A submitted message, from ingest_service_submit until its caller has
- * its answer. Lives in ingest_service.subs while not DONE; freed when the
- * last of its holders (the caller, the list, the network thread's batch)
- * lets go. Everything here but the text is guarded by sub_mu. */
-typedef enum {
-    SUB_QUEUED,    /* waiting for the network thread */
-    SUB_TAKEN,     /* the network thread is spooling it */
-    SUB_SPOOLED,   /* in the spool file */
-    SUB_PROCESSED, /* through the pipeline, its points waiting for the commit */
-    SUB_DONE
-} sub_state;
-
-typedef struct submit_req {
-    struct submit_req *prev, *next; /* in subs while not DONE */
-    struct submit_req *batch_next;  /* the network thread's batch */
-    sub_state state;
-    int refs;
-    int append_errno; /* network thread only: spool_append refused it */
-    uint64_t seq;
-    pthread_cond_t cv;
-    int rc;
-    ingest_submit_result res;
-    char err[256];
-    const char *topic; /* marked topic, NUL-terminated; payload follows it */
-    const void *payload;
-    size_t len;
-} submit_req;
-
-struct ingest_service {
-    ingest_service_options opt;
-    char *spool_dir, *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
-    char where[320]; /* the broker, for the log: "host:port" or "socket PATH" */
-    ingest_options pipe_opt;
-    ingest *pipe;
-    spool *sp;
-    struct mosquitto *mosq;
-    pthread_t net_thread, ingest_thread;
-    bool net_started, ingest_started;
-    atomic_bool stop_net, stop_ingest;
-    int wake_fd; /* eventfd: wakes the network thread for a queued message */
-    /* set by on_message when the spool refused a message */
-    bool spool_failed;
-    size_t spooled_in_burst;
-    bool connack_ok; /* network thread: the broker accepted this connection */
-    /* Network thread: the broker closed a connection it had accepted (not
-     * we, not the keepalive); when, and the time before. See on_connect. */
-    bool dropped;
-    int64_t drop_ms, prev_drop_ms;
-
-    /* ingest_service_submit: every request not DONE, in submission order */
-    pthread_mutex_t sub_mu; /* guards the fields below up to mu */
-    submit_req *sub_head, *sub_tail;
-    atomic_uint sub_queued; /* QUEUED requests: what the network thread checks */
-    uint64_t sub_run, sub_seq;
-    bool sub_closed;       /* stop has begun: no new requests */
-    char sub_failed[256];  /* set once ingest failed: requests fail at once */
-    char sub_blocked[256]; /* set while storage refuses writes: new requests wait outside */
-    uint64_t sub_callers;  /* calls inside ingest_service_submit */
-    pthread_cond_t sub_idle;
-
-    pthread_mutex_t mu; /* guards the fields below */
-    ingest_service_stats stats;
-};
-
-static int64_t wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static int64_t mono_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void logf_(ingest_service *s, const char *fmt, ...) {
-    if (s->opt.log_level < 1) return;
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "parkd ingest: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
 }
 
 static void set_error(ingest_service *s, const char *msg) {
@@ -149,174 +53,6 @@ static void set_error(ingest_service *s, const char *msg) {
     s->stats.failed = true;
     snprintf(s->stats.last_error, sizeof s->stats.last_error, "%s", msg);
     pthread_mutex_unlock(&s->mu);
-}
-
-/* ---- submitted messages: shared by the three threads ---- */
-
-/* Caller holds sub_mu. */
-static void sub_unref(submit_req *r) {
-    if (--r->refs > 0) return;
-    pthread_cond_destroy(&r->cv);
-    free(r);
-}
-
-/* Caller holds sub_mu. Answers the request (once) and drops the list's hold. */
-static void sub_finish(ingest_service *s, submit_req *r, int rc, const char *fmt, ...) {
-    if (r->state == SUB_DONE) return;
-    if (r->state == SUB_QUEUED && atomic_load(&s->sub_queued)) atomic_fetch_sub(&s->sub_queued, 1);
-    r->state = SUB_DONE;
-    r->rc = rc;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->err, sizeof r->err, fmt, ap);
-        va_end(ap);
-    }
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        s->sub_head = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    else
-        s->sub_tail = r->prev;
-    r->prev = r->next = NULL;
-    pthread_cond_signal(&r->cv);
-    sub_unref(r);
-}
-
-/* Caller holds sub_mu. Fails every open request: ingest failed or stopped. */
-static void sub_fail_all(ingest_service *s, const char *why) {
-    while (s->sub_head) {
-        submit_req *r = s->sub_head;
-        if (r->state == SUB_QUEUED)
-            sub_finish(s, r, -1, "%s; the message was not stored", why);
-        else if (r->state == SUB_TAKEN)
-            sub_finish(s, r, -1, "%s; the message may be stored at the next start", why);
-        else
-            sub_finish(s, r, -1, "%s; the message is in the spool and is stored at the next start",
-                       why);
-    }
-}
-
-/* Network thread: spools the submitted messages waiting for it, exactly
- * like a burst of MQTT messages (append, one write, one fdatasync under
- * ack_after_fsync). Runs after the burst's PUBACKs have left. */
-static void spool_submissions(ingest_service *s) {
-    if (!atomic_load_explicit(&s->sub_queued, memory_order_acquire)) return;
-    submit_req *batch = NULL, **tail = &batch;
-    pthread_mutex_lock(&s->sub_mu);
-    for (submit_req *r = s->sub_head; r; r = r->next)
-        if (r->state == SUB_QUEUED) {
-            r->state = SUB_TAKEN;
-            r->refs++; /* the batch's hold: r stays valid while we read it */
-            r->batch_next = NULL;
-            *tail = r;
-            tail = &r->batch_next;
-        }
-    atomic_store(&s->sub_queued, 0);
-    pthread_mutex_unlock(&s->sub_mu);
-    if (!batch) return;
-    /* The text is read outside the lock: only this thread touches it now. */
-    size_t appended = 0;
-    int64_t now = wall_ms();
-    for (submit_req *r = batch; r; r = r->batch_next) {
-        r->append_errno = 0;
-        if (spool_append(s->sp, now, r->topic, r->payload, r->len) != 0)
-            r->append_errno = errno ? errno : ENOMEM;
-        else
-            appended++;
-    }
-    int werr = 0, serr = 0;
-    if (appended && spool_flush(s->sp) != 0)
-        werr = errno;
-    else if (appended && s->opt.ack_after_fsync && spool_sync(s->sp) != 0)
-        serr = errno;
-    pthread_mutex_lock(&s->mu);
-    if (!werr) s->stats.spooled_messages += appended;
-    if (werr || serr) s->stats.spool_errors++;
-    pthread_mutex_unlock(&s->mu);
-    if (werr || serr)
-        logf_(s, "spool %s failed for submitted messages: %s", werr ? "write" : "fdatasync",
-              strerror(werr ? werr : serr));
-    pthread_mutex_lock(&s->sub_mu);
-    while (batch) {
-        submit_req *r = batch;
-        batch = r->batch_next;
-        if (r->append_errno)
-            sub_finish(s, r, -1, "spool: the message cannot be spooled (%s); it was not stored",
-                       strerror(r->append_errno));
-        else if (werr)
-            sub_finish(s, r, -1, "spool: writing the spool failed (%s); it was not stored",
-                       strerror(werr));
-        else if (serr && r->state == SUB_TAKEN)
-            sub_finish(s, r, -1,
-                       "spool: fdatasync of the spool failed (%s); the message may still be "
-                       "stored",
-                       strerror(serr));
-        else if (r->state == SUB_TAKEN) /* the ingest thread may have got to it already */
-            r->state = SUB_SPOOLED;
-        sub_unref(r);
-    }
-    pthread_mutex_unlock(&s->sub_mu);
-}
-
-/* The marker of a submitted record: run and request, or false. */
-static bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq) {
-    const char *t = rec->topic;
-    if (rec->topic_len < SUBMIT_MARK_LEN || t[SUBMIT_MARK_LEN - 1] != '#') return false;
-    uint64_t v[2] = {0, 0};
-    for (int k = 0; k < 32; k++) {
-        char c = t[1 + k];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0) return false;
-        v[k / 16] = v[k / 16] << 4 | (uint64_t)d;
-    }
-    *run = v[0];
-    *seq = v[1];
-    return true;
-}
-
-/* Ingest thread: the pipeline has handled request seq. Returns true when
- * it now waits for the commit. */
-static bool submission_handled(ingest_service *s, uint64_t seq) {
-    ingest_submit_result res;
-    ingest_last_result(s->pipe, &res);
-    bool waits = false;
-    pthread_mutex_lock(&s->sub_mu);
-    for (submit_req *r = s->sub_head; r; r = r->next)
-        if (r->seq == seq) {
-            if (r->state == SUB_TAKEN || r->state == SUB_SPOOLED) {
-                r->res = res;
-                if (res.readings_accepted) /* durable at the next commit */
-                    r->state = SUB_PROCESSED, waits = true;
-                else
-                    sub_finish(s, r, 0, NULL);
-            }
-            break;
-        }
-    pthread_mutex_unlock(&s->sub_mu);
-    return waits;
-}
-
-/* Ingest thread: hist_sync succeeded; every handled request is durable. */
-static void submissions_durable(ingest_service *s) {
-    pthread_mutex_lock(&s->sub_mu);
-    for (submit_req *r = s->sub_head, *next; r; r = next) {
-        next = r->next;
-        if (r->state == SUB_PROCESSED) sub_finish(s, r, 0, NULL);
-    }
-    pthread_mutex_unlock(&s->sub_mu);
-}
-
-/* Ingest thread: ingest stopped on an error; nothing will be handled now. */
-static void submissions_failed(ingest_service *s, const char *why) {
-    pthread_mutex_lock(&s->sub_mu);
-    snprintf(s->sub_failed, sizeof s->sub_failed, "%s", why);
-    char msg[300];
-    snprintf(msg, sizeof msg, "failed: ingest stopped: %s", why);
-    sub_fail_all(s, msg);
-    pthread_mutex_unlock(&s->sub_mu);
 }
 
 /* ---- network thread ---- */
@@ -570,16 +306,58 @@ static void *net_main(void *arg) {
 
 /* ---- ingest thread ---- */
 
+#define ING_BIT(st)        (1u << (st))
+#define ING_IN(st, mask)   ((ING_BIT(st) & (mask)) != 0)
+#define ING_READING_STATES (ING_BIT(ING_RUNNING) | ING_BIT(ING_RETRYING) | ING_BIT(ING_DRAINING))
+
+static const char *const ing_state_names[ING_STATE_COUNT] = {
+    "RUNNING", "COMMITTING", "BLOCKED", "RETRYING", "DRAINING", "FAILED", "STOPPED"};
+
+static const unsigned ing_allowed[ING_STATE_COUNT] = {
+    [ING_RUNNING] = ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_DRAINING) |
+                    ING_BIT(ING_FAILED),
+    [ING_RETRYING] =
+        ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_RUNNING) | ING_BIT(ING_FAILED),
+    [ING_DRAINING] =
+        ING_BIT(ING_COMMITTING) | ING_BIT(ING_BLOCKED) | ING_BIT(ING_FAILED) | ING_BIT(ING_STOPPED),
+    [ING_COMMITTING] =
+        ING_BIT(ING_BLOCKED) | ING_BIT(ING_RUNNING) | ING_BIT(ING_RETRYING) | ING_BIT(ING_DRAINING),
+    [ING_BLOCKED] = ING_BIT(ING_RETRYING) | ING_BIT(ING_STOPPED),
+    [ING_FAILED] = ING_BIT(ING_STOPPED),
+    [ING_STOPPED] = 0,
+};
+
+/* The one way the ingest thread changes state: checked against the table
+ * (an assertion; a release build logs a transition it should never make),
+ * and logged at log_level 2. */
+static void ing_to(ingest_service *s, ingest_state to) {
+    ingest_state from = s->ing_state;
+    bool ok = ING_IN(to, ing_allowed[from]);
+    assert(ok);
+    if (!ok)
+        logf_(s, "internal error: ingest thread state %s -> %s is not allowed",
+              ing_state_names[from], ing_state_names[to]);
+    else if (s->opt.log_level >= 2)
+        logf_(s, "ingest thread: %s -> %s", ing_state_names[from], ing_state_names[to]);
+    s->ing_state = to;
+}
+
+#ifndef NDEBUG
+/* Debug builds: the ingest thread is in one of the states of mask (as
+ * SQLite's assert_pager_state). */
+static int ing_state_is(const ingest_service *s, unsigned mask) {
+    assert(ING_IN(s->ing_state, mask));
+    return 1;
+}
+#endif
+
 static void *ingest_main(void *arg) {
     ingest_service *s = arg;
     char err[256];
     spool_pos done = {0, 0};
-    bool have_done = false, failed = false;
-    /* A write the historian or the alarm journal refuses (disk full, I/O
-     * error) holds ingest rather than ending it: the message or batch is
-     * tried again with backoff, nothing after it is read meanwhile, and the
-     * spool keeps all of it (a restart would replay it too). */
-    bool blocked = false, retrying = false, holding = false, checkpoint_failing = false;
+    bool have_done = false;          /* done is a position to commit */
+    bool holding = false;            /* held is the refused message, read again first */
+    bool checkpoint_failing = false; /* said once */
     spool_record held = {0};
     int64_t retry_at = 0;
     int retry_ms = RETRY_LO_MS;
@@ -587,38 +365,46 @@ static void *ingest_main(void *arg) {
     int64_t last_commit = mono_ms(), last_sync = last_commit;
     int64_t round_since = 0; /* when the first message since the last round was read */
     int64_t store_ms = 0;    /* how long the last round (flush, commit, sync) took */
+    s->ing_state = ING_RUNNING;
 #define BLOCK(why)                                                                                 \
     do {                                                                                           \
         store_blocked(s, why);                                                                     \
-        blocked = true;                                                                            \
+        ing_to(s, ING_BLOCKED);                                                                    \
         retry_at = mono_ms() + retry_ms;                                                           \
         retry_ms = retry_ms * 2 > RETRY_HI_MS ? RETRY_HI_MS : retry_ms * 2;                        \
     } while (0)
     for (;;) {
-        bool stopping = atomic_load(&s->stop_ingest);
-        if (blocked) {
-            if (stopping) break; /* what is not stored stays in the spool */
+        bool stop = atomic_load(&s->stop_ingest); /* an input, read once a turn */
+        if (stop && s->ing_state == ING_RUNNING) ing_to(s, ING_DRAINING);
+        if (s->ing_state == ING_BLOCKED) {
+            if (stop) { /* what is not stored stays in the spool */
+                ing_to(s, ING_STOPPED);
+                break;
+            }
             if (mono_ms() < retry_at) {
                 struct timespec nap = {0, 20 * 1000000L};
                 nanosleep(&nap, NULL);
                 continue;
             }
-            blocked = false;
-            retrying = true;
+            ing_to(s, ING_RETRYING);
         }
         spool_record rec;
         int r = 0;
         if (holding) {
+            assert(ing_state_is(s, ING_BIT(ING_RETRYING))); /* only after the backoff */
             rec = held; /* still valid: the spool was not read since */
             r = 1;
             holding = false;
-        } else if (!failed) {
-            r = spool_read(s->sp, &rec, stopping ? 0 : 10);
+        } else if (s->ing_state != ING_FAILED) {
+            assert(ing_state_is(s, ING_READING_STATES));
+            r = spool_read(s->sp, &rec, s->ing_state == ING_DRAINING ? 0 : 10);
         }
         if (r < 0) {
             set_error(s, "spool read failed");
             submissions_failed(s, "spool read failed");
-            failed = true;
+            bool was_retrying = s->ing_state == ING_RETRYING;
+            ing_to(s, ING_FAILED);
+            if (was_retrying) store_unblocked(s); /* the retry's end, as when it succeeds */
         }
         if (r == 1) {
             const char *topic = rec.topic;
@@ -647,16 +433,18 @@ static void *ingest_main(void *arg) {
          * or a sync costs hundreds of ms whatever it carries, and one due
          * after every message read left ingest a message or two a second,
          * ever further behind the stream, and the alarms (evaluated as
-         * messages are read) with it. */
+         * messages are read) with it. A retry is a round of its own; so is
+         * a failed read. */
         int64_t t0 = mono_ms();
         if (r == 1 && !round_since) round_since = t0;
         int64_t waited = round_since ? t0 - round_since : 0;
         bool round =
-            r == 0 || retrying || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
+            r <= 0 || s->ing_state == ING_RETRYING || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
             (waited >= FLUSH_WAIT_MS && (waited >= store_ms || spool_backlog_bytes(s->sp) == 0));
         if (!round) continue;
         round_since = 0;
-        if (!failed && ingest_pending_points(s->pipe)) {
+        if (s->ing_state != ING_FAILED && ingest_pending_points(s->pipe)) {
+            assert(ing_state_is(s, ING_READING_STATES));
             if (ingest_flush(s->pipe, err, sizeof err) != 0) {
                 BLOCK(err); /* the batch stays queued in the pipeline */
                 continue;
@@ -668,9 +456,12 @@ static void *ingest_main(void *arg) {
             pthread_mutex_unlock(&s->mu);
         }
         int64_t now = mono_ms();
-        bool drained = r == 0 && stopping;
-        if (!failed && have_done && !ingest_pending_points(s->pipe) &&
-            (now - last_commit >= s->opt.sync_interval_ms || drained || retrying)) {
+        bool drained = r == 0 && s->ing_state == ING_DRAINING; /* the last round */
+        if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
+            (now - last_commit >= s->opt.sync_interval_ms || drained ||
+             s->ing_state == ING_RETRYING)) {
+            ingest_state resume = s->ing_state;
+            ing_to(s, ING_COMMITTING);
             /* Historian log on disk, then the checkpoint that lets the spool go. */
             hist_error he;
             if (hist_sync(s->pipe_opt.historian, &he) != HIST_OK) {
@@ -680,6 +471,7 @@ static void *ingest_main(void *arg) {
             /* Durable in the historian: the callers waiting for it may go,
              * whatever becomes of the checkpoint (the spool would only
              * replay what is already stored). */
+            assert(ing_state_is(s, ING_BIT(ING_COMMITTING)));
             if (awaiting_commit) submissions_durable(s);
             awaiting_commit = 0;
             if (spool_commit(s->sp, done) != 0) {
@@ -698,9 +490,10 @@ static void *ingest_main(void *arg) {
                 pthread_mutex_unlock(&s->mu);
             }
             last_commit = mono_ms(); /* counted from its end, as the sync's */
+            ing_to(s, resume);
         }
-        if (retrying) { /* everything that waited went through */
-            retrying = false;
+        if (s->ing_state == ING_RETRYING) { /* everything that waited went through */
+            ing_to(s, ING_RUNNING);
             retry_ms = RETRY_LO_MS;
             store_unblocked(s);
         }
@@ -715,7 +508,10 @@ static void *ingest_main(void *arg) {
         }
         int64_t took = mono_ms() - t0; /* the next round reads at least as long */
         store_ms = took < FLUSH_BEHIND_MS ? took : FLUSH_BEHIND_MS;
-        if (drained || (failed && stopping)) break;
+        if (drained || (s->ing_state == ING_FAILED && stop)) {
+            ing_to(s, ING_STOPPED);
+            break;
+        }
     }
 #undef BLOCK
     return NULL;
@@ -886,157 +682,4 @@ int ingest_service_publish(ingest_service *s, const char *topic, const void *pay
     if (rc == MOSQ_ERR_SUCCESS && write(s->wake_fd, &one, sizeof one) < 0) {
     }
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
-}
-
-/* ---- ingest_service_submit ---- */
-
-static void submit_leave(ingest_service *s, int rc) {
-    pthread_mutex_lock(&s->mu);
-    if (rc == 0)
-        s->stats.submitted++;
-    else
-        s->stats.submit_failures++;
-    pthread_mutex_unlock(&s->mu);
-    pthread_mutex_lock(&s->sub_mu);
-    if (--s->sub_callers == 0) pthread_cond_broadcast(&s->sub_idle);
-    pthread_mutex_unlock(&s->sub_mu);
-}
-
-/* Caller holds sub_mu. Why a new request cannot be taken now, or NULL. */
-static bool submit_refused(ingest_service *s, char *err, size_t errcap) {
-    if (s->sub_closed) {
-        snprintf(err, errcap, "stopping: the ingest service is stopping; nothing was stored");
-        return true;
-    }
-    if (s->sub_failed[0]) {
-        snprintf(err, errcap, "failed: ingest stopped: %s; nothing was stored", s->sub_failed);
-        return true;
-    }
-    if (s->sub_blocked[0]) {
-        snprintf(err, errcap, "blocked: storage refuses writes (%s); nothing was stored, try later",
-                 s->sub_blocked);
-        return true;
-    }
-    return false;
-}
-
-int ingest_service_submit(ingest_service *s, const char *topic, const void *payload, size_t len,
-                          int timeout_ms, ingest_submit_result *out, char *err, size_t errcap) {
-    char scratch[8];
-    if (!err || !errcap) err = scratch, errcap = sizeof scratch;
-    err[0] = 0;
-    if (out) memset(out, 0, sizeof *out);
-    if (!s || !topic || (!payload && len)) {
-        snprintf(err, errcap, "invalid: no service, topic or payload");
-        return -1;
-    }
-    size_t tlen = strlen(topic);
-    if (tlen > 60 * 1024) {
-        snprintf(err, errcap, "invalid: topic of %zu bytes", tlen);
-        return -1;
-    }
-    pthread_mutex_lock(&s->sub_mu);
-    bool refused = submit_refused(s, err, errcap);
-    if (!refused) s->sub_callers++;
-    pthread_mutex_unlock(&s->sub_mu);
-    if (refused) {
-        pthread_mutex_lock(&s->mu);
-        s->stats.submit_failures++;
-        pthread_mutex_unlock(&s->mu);
-        return -1;
-    }
-    uint64_t backlog = spool_backlog_bytes(s->sp);
-    if (backlog > s->opt.max_backlog_bytes) {
-        snprintf(err, errcap,
-                 "backlog: %" PRIu64 " bytes wait in the spool (at most %zu); retry later, "
-                 "nothing was stored",
-                 backlog, s->opt.max_backlog_bytes);
-        submit_leave(s, -1);
-        return -1;
-    }
-    /* One allocation: the request, the marked topic, the payload. The
-     * caller's buffers may go as soon as this call returns, even on a
-     * timeout, so the message is copied. */
-    submit_req *r = malloc(sizeof *r + SUBMIT_MARK_LEN + tlen + 1 + len);
-    if (!r) {
-        snprintf(err, errcap, "spool: out of memory; nothing was stored");
-        submit_leave(s, -1);
-        return -1;
-    }
-    memset(r, 0, sizeof *r);
-    char *text = (char *)(r + 1);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    r->refs = 2; /* this call and the list */
-    r->state = SUB_QUEUED;
-    r->topic = text;
-    r->payload = text + SUBMIT_MARK_LEN + tlen + 1;
-    r->len = len;
-    if (len) memcpy(text + SUBMIT_MARK_LEN + tlen + 1, payload, len);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-    }
-
-    pthread_mutex_lock(&s->sub_mu);
-    if (submit_refused(s, err, errcap)) { /* stop or a failure came in between */
-        r->refs = 1;
-        sub_unref(r);
-        pthread_mutex_unlock(&s->sub_mu);
-        submit_leave(s, -1);
-        return -1;
-    }
-    r->seq = ++s->sub_seq;
-    /* "#" run seq "#": SUBMIT_MARK_LEN bytes, then the topic. */
-    snprintf(text, SUBMIT_MARK_LEN + tlen + 1, "#%016" PRIx64 "%016" PRIx64 "#%s", s->sub_run,
-             r->seq, topic);
-    r->prev = s->sub_tail;
-    if (s->sub_tail)
-        s->sub_tail->next = r;
-    else
-        s->sub_head = r;
-    s->sub_tail = r;
-    atomic_fetch_add_explicit(&s->sub_queued, 1, memory_order_release);
-    pthread_mutex_unlock(&s->sub_mu);
-    uint64_t one = 1; /* the network thread spools it now, not at its next wake-up */
-    if (write(s->wake_fd, &one, sizeof one) < 0) {
-    }
-
-    pthread_mutex_lock(&s->sub_mu);
-    while (r->state != SUB_DONE) {
-        if (timeout_ms <= 0)
-            pthread_cond_wait(&r->cv, &s->sub_mu);
-        else if (pthread_cond_timedwait(&r->cv, &s->sub_mu, &until) == ETIMEDOUT)
-            break;
-    }
-    int rc = -1;
-    if (r->state == SUB_DONE) {
-        rc = r->rc;
-        if (rc == 0 && out) *out = r->res;
-        if (rc != 0) snprintf(err, errcap, "%s", r->err);
-    } else if (r->state == SUB_QUEUED) {
-        sub_finish(s, r, -1, NULL); /* withdrawn: the network thread never sees it */
-        snprintf(err, errcap,
-                 "timeout: after %d ms, before the message reached the spool; nothing was "
-                 "stored",
-                 timeout_ms);
-    } else {
-        /* In the spool (or being written to it): it will be stored; the
-         * list keeps its hold on r until then. */
-        snprintf(err, errcap,
-                 "timeout: after %d ms; the message %s and will still be stored (a retry "
-                 "stores the same points again, which is harmless)",
-                 timeout_ms,
-                 r->state == SUB_TAKEN ? "is being written to the spool" : "is in the spool");
-    }
-    sub_unref(r);
-    pthread_mutex_unlock(&s->sub_mu);
-    submit_leave(s, rc);
-    return rc;
 }

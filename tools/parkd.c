@@ -29,33 +29,14 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
+#include "alerting/gas_defaults.h"
 #include "api/api.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
-
-#define DAY_MS ((int64_t)86400000)
+#include "tools/parkd_config.h"
 
 static const char *prog = "parkd";
-/* The config's "backup_dir" (relative to the config), "" when not set:
- * where POST /api/v1/admin/backup writes its backups. */
-static char backup_root[PATH_MAX];
-
-typedef struct config {
-    json_t *root;
-    const char *data_dir;
-    const char *stats_file;
-    ingest_service_options svc;
-    ingest_enterprise ents[1024];
-    size_t n_ents;
-    hist_options hist;
-    geo_options geo;
-    char layout[16][PATH_MAX];
-    size_t n_layout;
-    char cafile[PATH_MAX], certfile[PATH_MAX], keyfile[PATH_MAX], password_file[PATH_MAX];
-    char password[1024]; /* from broker.password_file */
-    bool quiet;
-} config;
 
 static void usage(void) {
     fprintf(stderr, "usage: parkd --config FILE [--data DIR] [--broker HOST:PORT] "
@@ -72,211 +53,6 @@ static const char *jstr(json_t *o, const char *key, const char *dflt) {
 static long long jint(json_t *o, const char *key, long long dflt) {
     json_t *v = json_object_get(o, key);
     return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-/* A path from the config: relative ones are relative to the config's directory. */
-static const char *config_path_of(const char *config, const char *f, char *out, size_t cap) {
-    const char *slash = strrchr(config, '/');
-    if (!f) return NULL;
-    if (f[0] == '/' || !slash)
-        snprintf(out, cap, "%s", f);
-    else
-        snprintf(out, cap, "%.*s/%s", (int)(slash - config), config, f);
-    return out;
-}
-
-/* A file holding a secret (a password, a private key) must be private to
- * its owner: refused when group or others have any access to it. */
-static int check_private(const struct stat *st, const char *path, const char *what) {
-    if (!(st->st_mode & 077)) return 0;
-    fprintf(stderr,
-            "%s: %s (%s): group or others have access to it (mode %03o); it must be private to its "
-            "owner: chmod 600 %s\n",
-            prog, path, what, (unsigned)(st->st_mode & 0777), path);
-    return -1;
-}
-
-/* broker.password_file: the password is its first line. */
-static int read_password_file(const char *path, char *out, size_t cap) {
-    FILE *f = fopen(path, "r");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        fprintf(stderr, "%s: broker.password_file %s: %s\n", prog, path, strerror(errno));
-        if (f) fclose(f);
-        return -1;
-    }
-    if (check_private(&st, path, "broker.password_file") != 0) {
-        fclose(f);
-        return -1;
-    }
-    if (!fgets(out, (int)cap, f)) out[0] = 0;
-    fclose(f);
-    out[strcspn(out, "\r\n")] = 0;
-    if (!out[0]) {
-        fprintf(stderr, "%s: broker.password_file %s: empty (the password is its first line)\n",
-                prog, path);
-        return -1;
-    }
-    return 0;
-}
-
-/* The broker's credentials and TLS files (README, "parkd configuration"):
- * relative paths are relative to the config; a config holding the
- * password inline, the password file and the TLS key must not be readable
- * by group or others. */
-static int load_broker_security(const char *path, json_t *b, config *c) {
-    struct stat st;
-    json_t *pw = json_object_get(b, "password");
-    const char *pw_file = jstr(b, "password_file", NULL);
-    c->svc.username = jstr(b, "username", NULL);
-    if (pw && pw_file) {
-        fprintf(stderr, "%s: broker: give either \"password\" or \"password_file\", not both\n",
-                prog);
-        return -1;
-    }
-    if ((pw || pw_file) && !c->svc.username) {
-        fprintf(stderr, "%s: broker: a password needs a \"username\"\n", prog);
-        return -1;
-    }
-    if (pw) {
-        if (!json_is_string(pw)) {
-            fprintf(stderr, "%s: broker.password must be a string\n", prog);
-            return -1;
-        }
-        if (stat(path, &st) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-            return -1;
-        }
-        if (check_private(&st, path, "the config, holding broker.password") != 0) return -1;
-        c->svc.password = json_string_value(pw);
-    } else if (pw_file) {
-        config_path_of(path, pw_file, c->password_file, sizeof c->password_file);
-        if (read_password_file(c->password_file, c->password, sizeof c->password) != 0) return -1;
-        c->svc.password = c->password;
-    }
-    c->svc.cafile = config_path_of(path, jstr(b, "cafile", NULL), c->cafile, sizeof c->cafile);
-    c->svc.certfile =
-        config_path_of(path, jstr(b, "certfile", NULL), c->certfile, sizeof c->certfile);
-    c->svc.keyfile = config_path_of(path, jstr(b, "keyfile", NULL), c->keyfile, sizeof c->keyfile);
-    if ((!c->svc.certfile != !c->svc.keyfile) || (c->svc.certfile && !c->svc.cafile)) {
-        fprintf(stderr,
-                "%s: broker: \"certfile\" and \"keyfile\" go together, and with "
-                "\"cafile\" (TLS)\n",
-                prog);
-        return -1;
-    }
-    const char *files[] = {c->svc.cafile, c->svc.certfile, c->svc.keyfile};
-    const char *names[] = {"broker.cafile", "broker.certfile", "broker.keyfile"};
-    for (int i = 0; i < 3; i++) {
-        if (!files[i]) continue;
-        if (stat(files[i], &st) != 0 || access(files[i], R_OK) != 0) {
-            fprintf(stderr, "%s: %s %s: %s\n", prog, names[i], files[i], strerror(errno));
-            return -1;
-        }
-        if (i == 2 && check_private(&st, files[i], names[i]) != 0) return -1;
-    }
-    return 0;
-}
-
-static int load_config(const char *path, config *c) {
-    json_error_t je;
-    c->root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!c->root || !json_is_object(c->root)) {
-        fprintf(stderr, "%s: %s:%d: %s\n", prog, path, je.line,
-                c->root ? "the config must be a JSON object" : je.text);
-        return -1;
-    }
-    json_t *r = c->root;
-    c->data_dir = jstr(r, "data_dir", "/var/lib/parkwatch");
-    c->stats_file = jstr(r, "stats_file", NULL);
-    if (!config_path_of(path, jstr(r, "backup_dir", NULL), backup_root, sizeof backup_root))
-        backup_root[0] = 0;
-    json_t *b = json_object_get(r, "broker");
-    ingest_options_default(&c->svc.pipeline);
-    c->svc.host = jstr(b, "host", "127.0.0.1");
-    c->svc.port = (int)jint(b, "port", 1883);
-    c->svc.client_id = jstr(b, "client_id", "parkd");
-    if (load_broker_security(path, b, c) != 0) return -1;
-    c->svc.keepalive_s = (int)jint(b, "keepalive_s", 30);
-    json_t *in = json_object_get(r, "ingest");
-    const char *ack = jstr(in, "ack_after", "write");
-    if (strcmp(ack, "write") && strcmp(ack, "fsync")) {
-        fprintf(stderr, "%s: ingest.ack_after must be \"write\" or \"fsync\"\n", prog);
-        return -1;
-    }
-    c->svc.ack_after_fsync = !strcmp(ack, "fsync");
-    c->svc.sync_interval_ms = (int)jint(in, "sync_interval_ms", 50);
-    c->svc.max_backlog_bytes = (size_t)jint(in, "max_backlog_bytes", 256ll << 20);
-    c->svc.pipeline.max_payload_bytes = (size_t)jint(in, "max_payload_bytes", 1 << 20);
-    c->svc.pipeline.max_series_per_enterprise =
-        (size_t)jint(in, "max_series_per_enterprise", 10000);
-    c->svc.pipeline.dead_letter_capacity = (size_t)jint(in, "dead_letters", 100);
-    c->svc.pipeline.max_future_ms = jint(in, "max_future_ms", DAY_MS);
-    json_t *h = json_object_get(r, "historian");
-    hist_options_default(&c->hist);
-    c->hist.sync = HIST_SYNC_NONE; /* the spool holds everything until hist_sync */
-    /* days within 0..36,500 (a century): no overflow into a negative retention */
-    const char *rk[3] = {"retention_raw_days", "retention_1m_days", "retention_1h_days"};
-    int64_t *rv[3] = {&c->hist.retention_raw_ms, &c->hist.retention_1m_ms,
-                      &c->hist.retention_1h_ms};
-    for (int k = 0; k < 3; k++) {
-        long long d = jint(h, rk[k], 0);
-        if (d < 0 || d > 36500) {
-            fprintf(stderr, "%s: historian.%s must be 0 to 36500 days\n", prog, rk[k]);
-            return -1;
-        }
-        *rv[k] = d * DAY_MS;
-    }
-    /* The park layout: checked at start, so a bad file is found before the
-     * command centre needs the map. Paths are relative to the config. */
-    json_t *lay = json_object_get(r, "layout");
-    json_t *files = json_object_get(lay, "files");
-    c->geo.source_crs = jstr(lay, "source_crs", NULL);
-    c->geo.metric_crs = jstr(lay, "metric_crs", NULL);
-    size_t fi;
-    json_t *fv;
-    json_array_foreach(files, fi, fv) {
-        if (!json_is_string(fv) || c->n_layout == sizeof c->layout / sizeof c->layout[0]) {
-            fprintf(stderr, "%s: layout.files must be up to 16 file names\n", prog);
-            return -1;
-        }
-        const char *f = json_string_value(fv), *slash = strrchr(path, '/');
-        if (f[0] == '/' || !slash)
-            snprintf(c->layout[c->n_layout], sizeof c->layout[0], "%s", f);
-        else
-            snprintf(c->layout[c->n_layout], sizeof c->layout[0], "%.*s/%s", (int)(slash - path),
-                     path, f);
-        c->n_layout++;
-    }
-    json_t *es = json_object_get(r, "enterprises");
-    if (!json_is_array(es) || json_array_size(es) == 0) {
-        fprintf(stderr, "%s: the config needs an \"enterprises\" array\n", prog);
-        return -1;
-    }
-    size_t i;
-    json_t *e;
-    json_array_foreach(es, i, e) {
-        if (c->n_ents == sizeof c->ents / sizeof c->ents[0]) {
-            fprintf(stderr, "%s: too many enterprises\n", prog);
-            return -1;
-        }
-        ingest_enterprise *x = &c->ents[c->n_ents++];
-        x->id = jstr(e, "id", NULL);
-        if (!x->id) {
-            fprintf(stderr, "%s: enterprise %zu has no \"id\"\n", prog, i);
-            return -1;
-        }
-        if (ingest_format_parse(jstr(e, "format", "auto"), &x->format) != 0) {
-            fprintf(stderr, "%s: enterprise %s: format must be auto, json, neuron or lineproto\n",
-                    prog, x->id);
-            return -1;
-        }
-        x->max_series = (size_t)jint(e, "max_series", 0);
-        x->interval_ms = jint(e, "interval_ms", 0);
-    }
-    c->svc.pipeline.enterprises = c->ents;
-    c->svc.pipeline.n_enterprises = c->n_ents;
-    return 0;
 }
 
 /* ---- alarms ---- */
@@ -313,11 +89,9 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
     free(txt);
 }
 
-/* Gas detectors of the layout get their two levels (high = alarm1,
- * high-high = alarm2, GB/T 50493 defaults from geo) and a stale watch of
- * 60 s; the deadband is 5 % of the first level, with 2 s on and 5 s off
- * delays so a reading at the limit does not chatter. Extra rules come from
- * the config's "alarms.rules". */
+/* Gas detectors of the layout get the alarms of alert_gas_defaults (two
+ * levels and a stale watch, GB/T 50493). Extra rules come from the
+ * config's "alarms.rules". */
 static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, json_t *cfg_rules,
                         double hazard_margin_m, char *err, size_t errcap) {
     size_t cap = 1024, n = 0;
@@ -331,7 +105,7 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
     }
 #define GROW()                                                                                     \
     do {                                                                                           \
-        if (n + 3 > cap) {                                                                         \
+        if (n + ALERT_GAS_RULES > cap) {                                                           \
             cap *= 2;                                                                              \
             alert_rule *nr = realloc(rules, cap * sizeof *nr);                                     \
             hist_series_def *nd = realloc(defs, cap * sizeof *nd);                                 \
@@ -353,18 +127,10 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
         }
         for (size_t s = 0; s < f->n_series; s++) {
             GROW();
-            double db = f->alarm1 * 0.05;
-            alert_rule base = {0,  f->series[s], f->enterprise, ALERT_HIGH, f->alarm1,
-                               db, 2000,         5000,          2 - boost,  0};
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
-            base.kind = ALERT_HIGH_HIGH, base.limit = f->alarm2, base.priority = 1;
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
-            base.kind = ALERT_STALE, base.limit = 60, base.deadband = 0, base.priority = 3;
-            base.on_delay_ms = base.off_delay_ms = 0;
-            rules[n] = base;
-            defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
+            alert_gas_defaults(f->series[s], f->enterprise, f->alarm1, f->alarm2, boost != 0,
+                               &rules[n]);
+            for (int q = 0; q < ALERT_GAS_RULES; q++)
+                defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
         }
     }
     size_t k;
@@ -382,18 +148,15 @@ static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, jso
         }
         char ent[64];
         snprintf(ent, sizeof ent, "%.*s", (int)strcspn(series, "/"), series);
-        rules[n] = (alert_rule){0,
-                                series,
-                                strdup(ent),
-                                kind,
-                                json_number_value(json_object_get(jr, "limit")),
-                                json_is_number(json_object_get(jr, "deadband"))
-                                    ? json_number_value(json_object_get(jr, "deadband"))
-                                    : 0,
-                                jint(jr, "on_delay_ms", 0),
-                                jint(jr, "off_delay_ms", 0),
-                                (int)jint(jr, "priority", 2),
-                                0};
+        json_t *dbv = json_object_get(jr, "deadband");
+        rules[n] = (alert_rule){.series_name = series,
+                                .enterprise = strdup(ent),
+                                .kind = kind,
+                                .limit = json_number_value(json_object_get(jr, "limit")),
+                                .deadband = json_is_number(dbv) ? json_number_value(dbv) : 0,
+                                .on_delay_ms = jint(jr, "on_delay_ms", 0),
+                                .off_delay_ms = jint(jr, "off_delay_ms", 0),
+                                .priority = (int)jint(jr, "priority", 2)};
         const char *paired = jstr(jr, "paired", NULL);
         if (kind == ALERT_DEVIATION) { /* the other sensor, registered like the first */
             uint32_t pid;
@@ -662,54 +425,23 @@ static int api_submit(void *ctx, const char *topic, const void *body, size_t len
     return 0;
 }
 
-/* The API from the config's "api" object; NULL api object: no API. */
-static int start_api(json_t *cfg, const char *data_dir, hist *h, alert_engine *alarms,
-                     const geo_layout *layout, views *vw, ingest_service *svc, api_server **out,
-                     char *err, size_t errcap) {
+/* The API from the config's "api" object; none without it. */
+static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
+                     views *vw, ingest_service *svc, api_server **out, char *err, size_t errcap) {
     *out = NULL;
-    if (!cfg) return 0;
-    api_options o;
-    api_options_default(&o);
+    if (!c->has_api) return 0;
+    api_options o = c->api;
+    /* in the data directory unless given (--data may have moved it) */
     static char tokens[PATH_MAX], audit[PATH_MAX];
-    snprintf(tokens, sizeof tokens, "%s/tokens.json", data_dir);
-    snprintf(audit, sizeof audit, "%s/audit.log", data_dir);
-    o.listen = jstr(cfg, "listen", o.listen);
-    o.allow_remote_http = json_is_true(json_object_get(cfg, "allow_remote_http"));
-    o.tls_cert = jstr(cfg, "tls_cert", NULL);
-    o.tls_key = jstr(cfg, "tls_key", NULL);
-    o.token_file = jstr(cfg, "token_file", tokens);
-    o.audit_log = jstr(cfg, "audit_log", audit);
-    o.static_dir = jstr(cfg, "static_dir", NULL);
-    o.threads = (unsigned)jint(cfg, "threads", 2);
-    o.max_points = (size_t)jint(cfg, "max_points", (long long)o.max_points);
-    long long span_days = jint(cfg, "max_span_days", o.max_span_ms / DAY_MS);
-    if (span_days < 1 || span_days > 36500) {
-        snprintf(err, errcap, "api.max_span_days must be 1 to 36500");
-        return -1;
-    }
-    o.max_span_ms = span_days * DAY_MS;
-    o.max_body_bytes = (size_t)jint(cfg, "max_body_bytes", (long long)o.max_body_bytes);
-    o.max_streams = (size_t)jint(cfg, "max_streams", (long long)o.max_streams);
-    long long per_token = jint(cfg, "max_streams_per_token", (long long)o.max_streams_per_token);
-    long long reserved = jint(cfg, "streams_reserved", (long long)o.streams_reserved);
-    long long head_s = jint(cfg, "head_timeout_s", o.head_timeout_ms / 1000);
-    if (per_token < 1 || per_token > 100000 || reserved < 0 || reserved > 100000 || head_s < 1 ||
-        head_s > 3600) {
-        snprintf(err, errcap,
-                 "api: max_streams_per_token 1 to 100000, streams_reserved 0 to "
-                 "100000, head_timeout_s 1 to 3600");
-        return -1;
-    }
-    o.max_streams_per_token = (size_t)per_token;
-    o.streams_reserved = (size_t)reserved;
-    o.head_timeout_ms = head_s * 1000;
-    json_t *rl = json_object_get(cfg, "rate_limit_per_s");
-    o.rate_limit_per_s = json_is_number(rl) ? json_number_value(rl) : 0;
+    snprintf(tokens, sizeof tokens, "%s/tokens.json", c->data_dir);
+    snprintf(audit, sizeof audit, "%s/audit.log", c->data_dir);
+    if (!o.token_file) o.token_file = tokens;
+    if (!o.audit_log) o.audit_log = audit;
     o.historian = h;
     o.alarms = alarms;
     o.layout = layout;
     o.views = vw;
-    o.backup_dir = backup_root[0] ? backup_root : NULL;
+    o.backup_dir = c->backup_dir[0] ? c->backup_dir : NULL;
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
@@ -747,8 +479,13 @@ int main(int argc, char **argv) {
      * from returning memory to the kernel and faulting it back each time. */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    static config c;
-    if (load_config(config_path, &c) != 0) return 1;
+    static parkd_config c;
+    char cerr[PATH_MAX + 256];
+    if (parkd_config_load(config_path, &c, cerr, sizeof cerr) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, cerr);
+        parkd_config_free(&c);
+        return 1;
+    }
     if (data) c.data_dir = data;
     if (stats_file) c.stats_file = stats_file;
     char host[256];
@@ -810,17 +547,14 @@ int main(int argc, char **argv) {
     char aerr[512];
     if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
         alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
-        setup_alarms(alarms, h, layout, json_object_get(json_object_get(c.root, "alarms"), "rules"),
-                     (double)jint(json_object_get(c.root, "alarms"), "hazard_margin_m", 50), aerr,
-                     sizeof aerr) != 0) {
+        setup_alarms(alarms, h, layout, c.alarm_rules, c.hazard_margin_m, aerr, sizeof aerr) != 0) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         alert_close(alarms);
         hist_close(h, &he);
         return 1;
     }
     c.svc.pipeline.alerts = alarms;
-    const char *hook = jstr(json_object_get(c.root, "alarms"), "webhook", NULL);
-    if (hook && alert_webhook_start(hook, 0, &actx.webhook, aerr, sizeof aerr) != 0) {
+    if (c.webhook && alert_webhook_start(c.webhook, 0, &actx.webhook, aerr, sizeof aerr) != 0) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         return 1;
     }
@@ -845,15 +579,10 @@ int main(int argc, char **argv) {
      * journalled in DATA/incidents.jsonl. */
     views *vw = NULL;
     if (layout) {
-        views_options vo;
-        views_options_default(&vo);
+        views_options vo = c.views;
         char inc[PATH_MAX + 32];
         snprintf(inc, sizeof inc, "%s/incidents.jsonl", c.data_dir);
-        json_t *vc = json_object_get(c.root, "views");
         vo.historian = h, vo.alarms = alarms, vo.layout = layout, vo.incident_file = inc;
-        vo.utc_offset_min = (int)jint(vc, "utc_offset_min", vo.utc_offset_min);
-        vo.auto_min_detectors = (int)jint(vc, "auto_incident_detectors", vo.auto_min_detectors);
-        vo.auto_window_ms = jint(vc, "auto_incident_window_ms", vo.auto_window_ms);
         if (views_open(&vo, &vw, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             ingest_service_free(svc);
@@ -863,8 +592,7 @@ int main(int argc, char **argv) {
         }
     }
     api_server *api = NULL;
-    if (start_api(json_object_get(c.root, "api"), c.data_dir, h, alarms, layout, vw, svc, &api, err,
-                  sizeof err) != 0) {
+    if (start_api(&c, h, alarms, layout, vw, svc, &api, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         views_close(vw);
         ingest_service_free(svc);
@@ -922,6 +650,6 @@ int main(int argc, char **argv) {
         rc = 2;
     }
     geo_close(layout);
-    json_decref(c.root);
+    parkd_config_free(&c);
     return rc;
 }

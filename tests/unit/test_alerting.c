@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "alerting/alerting.h"
+#include "alerting/gas_defaults.h"
 #include "tests/support/testutil.h"
 
 #define T0 1767225600000LL
@@ -470,6 +471,68 @@ static void test_bad_rules(void **state) {
     testutil_rmtree(dir);
 }
 
+/* A gas detector's rules (alerting/gas_defaults.h): the numbers parkd set
+ * with its positional initialiser before, for each kind of gas, and the
+ * engine takes them. */
+static void test_gas_defaults(void **state) {
+    (void)state;
+    struct {
+        const char *what;
+        double a1, a2;
+        bool near;
+        int p1; /* first level's priority */
+    } g[] = {
+        {"combustible, geo's GB/T 50493 levels (25, 50 %LEL)", 25, 50, false, 2},
+        {"combustible near a major hazard source", 25, 50, true, 1},
+        {"combustible with its own levels (20, 40 %LEL)", 20, 40, false, 2},
+        {"toxic (H2S, 10 and 20 mg/m3)", 10, 20, false, 2},
+        {"toxic near a major hazard source (Cl2, 1 and 2 mg/m3)", 1, 2, true, 1},
+    };
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        alert_rule r[ALERT_GAS_RULES];
+        memset(r, 0xa5, sizeof r);
+        alert_gas_defaults("E001/GD01.conc", "E001", g[i].a1, g[i].a2, g[i].near, r);
+        print_message("gas defaults: %s\n", g[i].what);
+        for (int k = 0; k < ALERT_GAS_RULES; k++) {
+            assert_int_equal(r[k].series, 0);
+            assert_string_equal(r[k].series_name, "E001/GD01.conc");
+            assert_string_equal(r[k].enterprise, "E001");
+            assert_int_equal(r[k].paired_series, 0);
+        }
+        assert_int_equal(r[0].kind, ALERT_HIGH);
+        assert_true(r[0].limit == g[i].a1);
+        assert_true(r[0].deadband == g[i].a1 * 0.05);
+        assert_int_equal(r[0].on_delay_ms, 2000);
+        assert_int_equal(r[0].off_delay_ms, 5000);
+        assert_int_equal(r[0].priority, g[i].p1);
+        assert_int_equal(r[1].kind, ALERT_HIGH_HIGH);
+        assert_true(r[1].limit == g[i].a2);
+        assert_true(r[1].deadband == g[i].a1 * 0.05); /* the first level's */
+        assert_int_equal(r[1].on_delay_ms, 2000);
+        assert_int_equal(r[1].off_delay_ms, 5000);
+        assert_int_equal(r[1].priority, 1);
+        assert_int_equal(r[2].kind, ALERT_STALE);
+        assert_true(r[2].limit == 60);
+        assert_true(r[2].deadband == 0);
+        assert_int_equal(r[2].on_delay_ms, 0);
+        assert_int_equal(r[2].off_delay_ms, 0);
+        assert_int_equal(r[2].priority, 3);
+    }
+    /* valid rules for the engine */
+    char dir[256];
+    testutil_tmpdir(dir, sizeof dir, "gasdef");
+    seen sn = {0};
+    alert_engine *e = open_engine(dir, &sn);
+    alert_rule r[ALERT_GAS_RULES];
+    alert_gas_defaults("E001/GD01.conc", "E001", 25, 50, false, r);
+    uint32_t ids[ALERT_GAS_RULES] = {7, 7, 7};
+    for (int k = 0; k < ALERT_GAS_RULES; k++) r[k].series = 7;
+    char err[256];
+    assert_int_equal(alert_add_rules(e, r, ALERT_GAS_RULES, ids, err, sizeof err), 0);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transitions),
@@ -481,6 +544,7 @@ int main(void) {
         cmocka_unit_test(test_webhook),
         cmocka_unit_test(test_kpis),
         cmocka_unit_test(test_bad_rules),
+        cmocka_unit_test(test_gas_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
