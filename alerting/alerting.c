@@ -20,6 +20,9 @@
 
 #include "alerting/alerting.h"
 
+#include "common/byteorder.h"
+#include "common/clock.h"
+
 #define MAX_SUBSCRIBERS 16
 #define QUALITY_BAD     0x80
 
@@ -104,16 +107,6 @@ const char *alert_state_name(alert_state s) {
 
 /* ---- journal ---- */
 
-static void put_u64be(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_u64be(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-
 static void put_le(uint8_t *p, uint64_t v, int n) {
     for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -189,14 +182,8 @@ static bool decode_event(const uint8_t *p, size_t len, alert_event *ev) {
 
 /* ---- the journal's writes, through a full disk ---- */
 
-static int64_t clock_ms(clockid_t c) {
-    struct timespec t;
-    clock_gettime(c, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void journal_broke(alert_engine *e, const char *why) {
-    if (!e->journal_broken) e->broken_since_ms = clock_ms(CLOCK_REALTIME);
+    if (!e->journal_broken) e->broken_since_ms = pw_wall_ms();
     e->journal_broken = true;
     snprintf(e->journal_error, sizeof e->journal_error, "%s", why);
 }
@@ -204,7 +191,7 @@ static void journal_broke(alert_engine *e, const char *why) {
 /* Writes the waiting records, reopening RocksDB first when it refused a
  * write. Caller holds mu. */
 static void journal_retry(alert_engine *e) {
-    int64_t now = clock_ms(CLOCK_MONOTONIC);
+    int64_t now = pw_mono_ms();
     if (!e->n_waiting || now - e->retry_ms < JOURNAL_RETRY_MS) return;
     e->retry_ms = now;
     if (e->journal_broken) {
@@ -248,7 +235,7 @@ static int journal_put(alert_engine *e, const uint8_t key[16], const uint8_t *va
         if (!err) return 0;
         journal_broke(e, err);
         rocksdb_free(err);
-        e->retry_ms = clock_ms(CLOCK_MONOTONIC);
+        e->retry_ms = pw_mono_ms();
     }
     if (e->n_waiting == e->cap_waiting) {
         size_t cap = e->cap_waiting ? e->cap_waiting * 2 : 64;
@@ -304,8 +291,8 @@ static int transition(alert_engine *e, uint32_t id, alert_action action, alert_s
     snprintf(ev.user, sizeof ev.user, "%s", user ? user : "");
     snprintf(ev.comment, sizeof ev.comment, "%s", comment ? comment : "");
     uint8_t key[16], val[RECORD_FIXED + sizeof ev.user + sizeof ev.comment];
-    put_u64be(key, ts_key(ts));
-    put_u64be(key + 8, ev.seq);
+    pw_put_be64(key, ts_key(ts));
+    pw_put_be64(key + 8, ev.seq);
     size_t len = encode_event(&ev, val, sizeof val);
     if (journal_put(e, key, val, len) != 0) return -1;
     for (size_t i = 0; i < e->n_subs; i++) e->subs[i].fn(&ev, &r->r, e->subs[i].ctx);
@@ -346,7 +333,7 @@ int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap) {
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t kl;
         const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
-        if (kl == 16 && get_u64be(k + 8) > e->seq) e->seq = get_u64be(k + 8);
+        if (kl == 16 && pw_get_be64(k + 8) > e->seq) e->seq = pw_get_be64(k + 8);
     }
     rocksdb_iter_destroy(it);
     *out = e;
@@ -767,8 +754,8 @@ int alert_list_active(alert_engine *e, alert_status **out, size_t *n) {
 static int scan_journal(alert_engine *e, int64_t from, int64_t to,
                         int (*fn)(const alert_event *, void *), void *ctx) {
     uint8_t lo[16] = {0}, hi[16] = {0};
-    put_u64be(lo, ts_key(from));
-    put_u64be(hi, ts_key(to));
+    pw_put_be64(lo, ts_key(from));
+    pw_put_be64(hi, ts_key(to));
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
     rocksdb_iterator_t *it = e->db ? rocksdb_create_iterator(e->db, ro) : NULL;

@@ -10,7 +10,7 @@
  * clears only below limit - deadband), an on-delay (the condition must
  * hold that long before the alarm raises) and an off-delay (the return to
  * normal must hold that long before it clears)
- * (../shared/reference/alarm-management.md, section 2). A bad-quality
+ * (docs/reference/alarm-management.md, section 2). A bad-quality
  * reading never raises a process alarm: it raises the series' instrument
  * fault instead, which a good reading clears.
  *

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
+#include "common/clock.h"
 
 struct alert_webhook {
     char host[256], port[8], path[512];
@@ -104,10 +105,7 @@ static void *webhook_main(void *arg) {
             w->n++;
         }
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += backoff_ms / 1000;
-        until.tv_nsec += (long)(backoff_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pw_deadline_in(CLOCK_REALTIME, backoff_ms, &until);
         while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) != ETIMEDOUT) {
         }
         backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;

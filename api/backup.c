@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "common/clock.h"
 
 #define MANIFEST        "backup.json"
 #define MANIFEST_FORMAT 1
@@ -51,12 +52,6 @@ bool api_backup_name_ok(const char *name) {
             return false;
     }
     return true;
-}
-
-static int64_t now_ms(clockid_t clk) {
-    struct timespec t;
-    clock_gettime(clk, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* Files and bytes of the regular files in dir (not recursive). */
@@ -116,7 +111,7 @@ int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char 
         return API_BACKUP_EUNAVAILABLE;
     }
     char gen[64];
-    int64_t started = now_ms(CLOCK_REALTIME), t0 = now_ms(CLOCK_MONOTONIC);
+    int64_t started = pw_wall_ms(), t0 = pw_mono_ms();
     if (!name) {
         time_t s = (time_t)(started / 1000);
         struct tm tm;
@@ -161,7 +156,7 @@ int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char 
     /* The historian: series registered before it began are all in it. */
     hist_error he;
     json_int_t files, bytes;
-    int64_t t1 = now_ms(CLOCK_MONOTONIC);
+    int64_t t1 = pw_mono_ms();
     size_t series = hist_series_count(h);
     snprintf(sub, sizeof sub, "%s/historian", dir);
     if (hist_backup(h, sub, &he) != HIST_OK) {
@@ -170,25 +165,23 @@ int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char 
     }
     dir_size(sub, &files, &bytes);
     hj = json_pack("{s:s,s:I,s:I,s:I,s:I}", "directory", "historian", "series", (json_int_t)series,
-                   "files", files, "bytes", bytes, "duration_ms",
-                   (json_int_t)(now_ms(CLOCK_MONOTONIC) - t1));
+                   "files", files, "bytes", bytes, "duration_ms", (json_int_t)(pw_mono_ms() - t1));
     /* The alarm journal. */
     if (alarms) {
         uint64_t seq = 0;
-        int64_t t2 = now_ms(CLOCK_MONOTONIC);
+        int64_t t2 = pw_mono_ms();
         snprintf(sub, sizeof sub, "%s/alarms", dir);
         if (alert_backup(alarms, sub, &seq, err, errcap) != 0) goto fail;
         dir_size(sub, &files, &bytes);
         aj = json_pack("{s:s,s:I,s:I,s:I,s:I}", "directory", "alarms", "last_seq", (json_int_t)seq,
                        "files", files, "bytes", bytes, "duration_ms",
-                       (json_int_t)(now_ms(CLOCK_MONOTONIC) - t2));
+                       (json_int_t)(pw_mono_ms() - t2));
     }
-    int64_t finished = now_ms(CLOCK_REALTIME);
-    json_t *m =
-        json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:o,s:o}", "format", MANIFEST_FORMAT, "name", name,
-                  "directory", dir, "started_ms", (json_int_t)started, "finished_ms",
-                  (json_int_t)finished, "duration_ms", (json_int_t)(now_ms(CLOCK_MONOTONIC) - t0),
-                  "historian", hj ? hj : json_null(), "alarms", aj ? aj : json_null());
+    int64_t finished = pw_wall_ms();
+    json_t *m = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:o,s:o}", "format", MANIFEST_FORMAT, "name",
+                          name, "directory", dir, "started_ms", (json_int_t)started, "finished_ms",
+                          (json_int_t)finished, "duration_ms", (json_int_t)(pw_mono_ms() - t0),
+                          "historian", hj ? hj : json_null(), "alarms", aj ? aj : json_null());
     hj = aj = NULL; /* m owns them */
     if (!m) {
         snprintf(err, errcap, "out of memory");

@@ -6,6 +6,7 @@
  * server's streams lock.
  */
 #include "api/internal.h"
+#include "common/clock.h"
 
 #include <poll.h>
 
@@ -298,9 +299,7 @@ void *api_pump_main(void *arg) {
     pthread_mutex_lock(&s->smu);
     while (!s->stopping) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pw_deadline_in(CLOCK_REALTIME, 50, &ts);
         pthread_cond_timedwait(&s->pump_cv, &s->smu, &ts);
         if (s->stopping) break;
         int64_t now = pw_wall_ms();

@@ -4,7 +4,7 @@
  *
  * Why our own loop rather than mosquitto_loop_start: libmosquitto 2.0's
  * handle__publish queues the PUBACK of a QoS 1 message and then calls
- * on_message (../shared/reference/payload-formats.md); with the client in
+ * on_message (docs/reference/payload-formats.md); with the client in
  * threaded mode (mosquitto_threaded_set) packet__queue never writes
  * inline, so queued packets only leave in mosquitto_loop_write. Running
  * read, [fdatasync], write ourselves makes "in the spool before PUBACK" a
@@ -41,12 +41,6 @@
 #define BACKOFF_HI      30000
 #define RETRY_LO_MS     100 /* a refused write to the historian or journal, tried again */
 #define RETRY_HI_MS     2000
-
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void set_error(ingest_service *s, const char *msg) {
     pthread_mutex_lock(&s->mu);
@@ -127,7 +121,7 @@ static void spool_failure(ingest_service *s) {
     pthread_mutex_lock(&s->mu);
     s->stats.spool_errors++;
     bool first = !s->stats.spool_blocked;
-    if (first) s->stats.spool_blocked_since_ms = wall_ms();
+    if (first) s->stats.spool_blocked_since_ms = pw_wall_ms();
     s->stats.spool_blocked = true;
     snprintf(s->stats.spool_error, sizeof s->stats.spool_error, "spool write failed: %s",
              strerror(e));
@@ -154,7 +148,7 @@ static void spool_ok(ingest_service *s) {
 static void store_blocked(ingest_service *s, const char *why) {
     pthread_mutex_lock(&s->mu);
     bool first = !s->stats.store_blocked;
-    if (first) s->stats.store_blocked_since_ms = wall_ms();
+    if (first) s->stats.store_blocked_since_ms = pw_wall_ms();
     s->stats.store_blocked = true;
     s->stats.store_retries += !first;
     snprintf(s->stats.store_error, sizeof s->stats.store_error, "%s", why);
@@ -180,7 +174,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     (void)m;
     ingest_service *s = obj;
     if (s->spool_failed) return; /* the socket is going down; the broker will resend */
-    if (spool_append(s->sp, wall_ms(), msg->topic, msg->payload, (size_t)msg->payloadlen) != 0) {
+    if (spool_append(s->sp, pw_wall_ms(), msg->topic, msg->payload, (size_t)msg->payloadlen) != 0) {
         spool_failure(s);
         return;
     }
@@ -196,7 +190,7 @@ static void *net_main(void *arg) {
     bool first = true;
     while (!atomic_load(&s->stop_net)) {
         if (!connected) {
-            if (mono_ms() < next_try) {
+            if (pw_mono_ms() < next_try) {
                 /* Submitted messages do not need the broker. */
                 struct pollfd w = {.fd = s->wake_fd, .events = POLLIN};
                 uint64_t junk;
@@ -211,7 +205,7 @@ static void *net_main(void *arg) {
                 s->dropped = false; /* the broker is down: no takeover */
                 logf_(s, "cannot reach the broker at %s (%s); retrying in %d ms", s->where,
                       rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc), backoff);
-                next_try = mono_ms() + backoff;
+                next_try = pw_mono_ms() + backoff;
                 backoff = backoff * 2 > BACKOFF_HI ? BACKOFF_HI : backoff * 2;
                 continue;
             }
@@ -278,14 +272,14 @@ static void *net_main(void *arg) {
         if (rc != MOSQ_ERR_SUCCESS) {
             connected = false;
             s->dropped = s->connack_ok && rc == MOSQ_ERR_CONN_LOST && !self_drop;
-            if (s->dropped) s->prev_drop_ms = s->drop_ms, s->drop_ms = mono_ms();
+            if (s->dropped) s->prev_drop_ms = s->drop_ms, s->drop_ms = pw_mono_ms();
             pthread_mutex_lock(&s->mu);
             if (s->stats.connected) s->stats.connection_losses++;
             s->stats.connected = false;
             pthread_mutex_unlock(&s->mu);
             if (!s->connack_ok) /* refused, or the TLS handshake failed (said above) */
                 logf_(s, "no connection to the broker at %s; retrying in %d ms", s->where, backoff);
-            next_try = mono_ms() + backoff;
+            next_try = pw_mono_ms() + backoff;
             backoff = backoff * 2 > BACKOFF_HI ? BACKOFF_HI : backoff * 2;
         } else if (connected && s->connack_ok) {
             /* Only once the broker accepted us: a refused CONNECT (bad
@@ -362,7 +356,7 @@ static void *ingest_main(void *arg) {
     int64_t retry_at = 0;
     int retry_ms = RETRY_LO_MS;
     size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
-    int64_t last_commit = mono_ms(), last_sync = last_commit;
+    int64_t last_commit = pw_mono_ms(), last_sync = last_commit;
     int64_t round_since = 0; /* when the first message since the last round was read */
     int64_t store_ms = 0;    /* how long the last round (flush, commit, sync) took */
     s->ing_state = ING_RUNNING;
@@ -370,7 +364,7 @@ static void *ingest_main(void *arg) {
     do {                                                                                           \
         store_blocked(s, why);                                                                     \
         ing_to(s, ING_BLOCKED);                                                                    \
-        retry_at = mono_ms() + retry_ms;                                                           \
+        retry_at = pw_mono_ms() + retry_ms;                                                        \
         retry_ms = retry_ms * 2 > RETRY_HI_MS ? RETRY_HI_MS : retry_ms * 2;                        \
     } while (0)
     for (;;) {
@@ -381,7 +375,7 @@ static void *ingest_main(void *arg) {
                 ing_to(s, ING_STOPPED);
                 break;
             }
-            if (mono_ms() < retry_at) {
+            if (pw_mono_ms() < retry_at) {
                 struct timespec nap = {0, 20 * 1000000L};
                 nanosleep(&nap, NULL);
                 continue;
@@ -411,7 +405,7 @@ static void *ingest_main(void *arg) {
             uint64_t run = 0, seq = 0;
             bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
             if (marked) topic += SUBMIT_MARK_LEN;
-            if (ingest_message(s->pipe, topic, rec.payload, rec.len, rec.recv_ms, wall_ms(), err,
+            if (ingest_message(s->pipe, topic, rec.payload, rec.len, rec.recv_ms, pw_wall_ms(), err,
                                sizeof err) < 0) {
                 held = rec;
                 holding = true;
@@ -435,7 +429,7 @@ static void *ingest_main(void *arg) {
          * ever further behind the stream, and the alarms (evaluated as
          * messages are read) with it. A retry is a round of its own; so is
          * a failed read. */
-        int64_t t0 = mono_ms();
+        int64_t t0 = pw_mono_ms();
         if (r == 1 && !round_since) round_since = t0;
         int64_t waited = round_since ? t0 - round_since : 0;
         bool round =
@@ -449,13 +443,13 @@ static void *ingest_main(void *arg) {
                 BLOCK(err); /* the batch stays queued in the pipeline */
                 continue;
             }
-            double ms = (double)(mono_ms() - t0);
+            double ms = (double)(pw_mono_ms() - t0);
             pthread_mutex_lock(&s->mu);
             s->stats.flush_ms_last = ms;
             if (ms > s->stats.flush_ms_max) s->stats.flush_ms_max = ms;
             pthread_mutex_unlock(&s->mu);
         }
-        int64_t now = mono_ms();
+        int64_t now = pw_mono_ms();
         bool drained = r == 0 && s->ing_state == ING_DRAINING; /* the last round */
         if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
             (now - last_commit >= s->opt.sync_interval_ms || drained ||
@@ -483,13 +477,13 @@ static void *ingest_main(void *arg) {
             } else {
                 if (checkpoint_failing) logf_(s, "spool checkpoint written again");
                 checkpoint_failing = false;
-                ingest_mark_durable(s->pipe, wall_ms());
+                ingest_mark_durable(s->pipe, pw_wall_ms());
                 have_done = false;
                 pthread_mutex_lock(&s->mu);
                 s->stats.commits++;
                 pthread_mutex_unlock(&s->mu);
             }
-            last_commit = mono_ms(); /* counted from its end, as the sync's */
+            last_commit = pw_mono_ms(); /* counted from its end, as the sync's */
             ing_to(s, resume);
         }
         if (s->ing_state == ING_RETRYING) { /* everything that waited went through */
@@ -504,9 +498,9 @@ static void *ingest_main(void *arg) {
          * due again at once, at every round. */
         if (!s->opt.ack_after_fsync && now - last_sync >= s->opt.sync_interval_ms) {
             spool_sync(s->sp);
-            last_sync = mono_ms();
+            last_sync = pw_mono_ms();
         }
-        int64_t took = mono_ms() - t0; /* the next round reads at least as long */
+        int64_t took = pw_mono_ms() - t0; /* the next round reads at least as long */
         store_ms = took < FLUSH_BEHIND_MS ? took : FLUSH_BEHIND_MS;
         if (drained || (s->ing_state == ING_FAILED && stop)) {
             ing_to(s, ING_STOPPED);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ingest/internal.h"
+#include "common/clock.h"
 
 struct mosquitto;
 
@@ -109,12 +110,6 @@ struct ingest_service {
     pthread_mutex_t mu; /* guards the fields below */
     ingest_service_stats stats;
 };
-
-static inline int64_t wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static inline void logf_(ingest_service *s, const char *fmt, ...) {
     if (s->opt.log_level < 1) return;

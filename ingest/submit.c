@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ingest/internal.h"
+#include "common/clock.h"
 #include "ingest/service_internal.h"
 
 /* ---- submitted messages: shared by the three threads ---- */
@@ -104,7 +105,7 @@ void spool_submissions(ingest_service *s) {
     if (!batch) return;
     /* The text is read outside the lock: only this thread touches it now. */
     size_t appended = 0;
-    int64_t now = wall_ms();
+    int64_t now = pw_wall_ms();
     for (submit_req *r = batch; r; r = r->batch_next) {
         r->append_errno = 0;
         if (spool_append(s->sp, now, r->topic, r->payload, r->len) != 0)
@@ -293,12 +294,7 @@ int ingest_service_submit(ingest_service *s, const char *topic, const void *payl
     r->len = len;
     if (len) memcpy(text + SUBMIT_MARK_LEN + tlen + 1, payload, len);
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-    }
+    pw_deadline_in(CLOCK_MONOTONIC, timeout_ms > 0 ? timeout_ms : 0, &until);
 
     pthread_mutex_lock(&s->sub_mu);
     if (submit_refused(s, err, errcap)) { /* stop or a failure came in between */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alerting/alerting.h"
+#include "common/clock.h"
 #include "alerting/gas_defaults.h"
 #include "api/api.h"
 #include "geo/geo.h"
@@ -608,9 +609,7 @@ int main(int argc, char **argv) {
         struct timespec short_wait = {0, 200000000}; /* stale data and delays, 5 times a second */
         (void)one_second;
         int sig = sigtimedwait(&sigs, NULL, &short_wait);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        int64_t now_ms = pw_wall_ms();
         /* No data path, no stale alarms: one cause (said in the log and by
          * /healthz), not one alarm per sensor a minute later. */
         ingest_service_stats path;
