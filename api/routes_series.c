@@ -278,20 +278,35 @@ void api_tb_values(textbuf *b, const series_set *ss, const hist_value *v) {
     }
 }
 
+/* The series asked for and their values: the last ones (at < 0) or those
+ * at a time. 0 with *ss and *v filled (the caller frees both), or the
+ * error is sent. */
+static int want_values(req *r, struct MHD_Connection *c, bool lenient, int64_t at, series_set *ss,
+                       hist_value **v, enum MHD_Result *sent) {
+    *v = NULL;
+    if (api_want_series_set(r, c, ss, lenient, sent)) {
+        api_series_set_free(ss);
+        return -1;
+    }
+    hist *h = r->srv->o.historian;
+    hist_error he;
+    *v = calloc(ss->n ? ss->n : 1, sizeof **v);
+    if (!*v || (at < 0 ? hist_last(h, ss->ids, ss->n, *v, &he)
+                       : hist_snapshot(h, at, ss->ids, ss->n, *v, &he)) != HIST_OK) {
+        *sent =
+            api_send_error(r, c, 500, "internal", "historian: %s", *v ? he.msg : "out of memory");
+        free(*v);
+        api_series_set_free(ss);
+        return -1;
+    }
+    return 0;
+}
+
 enum MHD_Result api_h_last(req *r, struct MHD_Connection *c) {
     enum MHD_Result sent;
     series_set ss;
-    if (api_want_series_set(r, c, &ss, false, &sent)) {
-        api_series_set_free(&ss);
-        return sent;
-    }
-    hist_value *v = calloc(ss.n ? ss.n : 1, sizeof *v);
-    hist_error he;
-    if (!v || hist_last(r->srv->o.historian, ss.ids, ss.n, v, &he) != HIST_OK) {
-        free(v);
-        api_series_set_free(&ss);
-        return api_send_error(r, c, 500, "internal", "historian: %s", v ? he.msg : "out of memory");
-    }
+    hist_value *v;
+    if (want_values(r, c, false, -1, &ss, &v, &sent)) return sent;
     textbuf b = {0};
     tb_str(&b, "{\"values\":[");
     api_tb_values(&b, &ss, v);
@@ -319,17 +334,8 @@ enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c) {
         return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
     enum MHD_Result sent;
     series_set ss;
-    if (api_want_series_set(r, c, &ss, true, &sent)) {
-        api_series_set_free(&ss);
-        return sent;
-    }
-    hist_value *v = calloc(ss.n ? ss.n : 1, sizeof *v);
-    hist_error he;
-    if (!v || hist_snapshot(s->o.historian, at, ss.ids, ss.n, v, &he) != HIST_OK) {
-        free(v);
-        api_series_set_free(&ss);
-        return api_send_error(r, c, 500, "internal", "historian: %s", v ? he.msg : "out of memory");
-    }
+    hist_value *v;
+    if (want_values(r, c, true, at, &ss, &v, &sent)) return sent;
     textbuf b = {0};
     tb_printf(&b, "{\"at\":%lld,\"values\":[", (long long)at);
     api_tb_values(&b, &ss, v);

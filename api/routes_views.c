@@ -19,7 +19,11 @@ static int want_view_query(req *r, struct MHD_Connection *c, views_query *q,
     return 0;
 }
 
-enum MHD_Result api_h_view_risk(req *r, struct MHD_Connection *c) {
+typedef int (*view_layer_fn)(views *v, const views_query *q, char **json, size_t *len, char *err,
+                             size_t errcap);
+
+/* A view that is a GeoJSON layer at ?at= (risk, air quality). */
+static enum MHD_Result send_view_layer(req *r, struct MHD_Connection *c, view_layer_fn layer) {
     views *v = r->srv->o.views;
     if (!v) return no_views(r, c);
     views_query q;
@@ -27,9 +31,13 @@ enum MHD_Result api_h_view_risk(req *r, struct MHD_Connection *c) {
     if (want_view_query(r, c, &q, &sent)) return sent;
     char *json, err[256];
     size_t len;
-    if (views_risk_layer(v, &q, &json, &len, err, sizeof err) != 0)
+    if (layer(v, &q, &json, &len, err, sizeof err) != 0)
         return api_send_error(r, c, 500, "internal", "%s", err);
     return api_send_buf(r, c, 200, "application/geo+json", json, len);
+}
+
+enum MHD_Result api_h_view_risk(req *r, struct MHD_Connection *c) {
+    return send_view_layer(r, c, views_risk_layer);
 }
 
 enum MHD_Result api_h_view_source(req *r, struct MHD_Connection *c) {
@@ -53,16 +61,7 @@ enum MHD_Result api_h_view_source(req *r, struct MHD_Connection *c) {
 }
 
 enum MHD_Result api_h_view_aqi(req *r, struct MHD_Connection *c) {
-    views *v = r->srv->o.views;
-    if (!v) return no_views(r, c);
-    views_query q;
-    enum MHD_Result sent;
-    if (want_view_query(r, c, &q, &sent)) return sent;
-    char *json, err[256];
-    size_t len;
-    if (views_aqi_layer(v, &q, &json, &len, err, sizeof err) != 0)
-        return api_send_error(r, c, 500, "internal", "%s", err);
-    return api_send_buf(r, c, 200, "application/geo+json", json, len);
+    return send_view_layer(r, c, views_aqi_layer);
 }
 
 enum MHD_Result api_h_view_idw(req *r, struct MHD_Connection *c) {
