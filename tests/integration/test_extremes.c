@@ -56,6 +56,7 @@
 
 static unsigned long long CAP_BYTES;
 static park P;
+static long log_start; /* where the running parkd's part of its log starts */
 static int port;
 static char layout_text[65536], extra[256];
 static char tokens[N_ROLES][API_TOKEN_MAX];
@@ -74,6 +75,8 @@ static void spawn_capped(void) {
     char bin[PATH_MAX + 16];
     snprintf(bin, sizeof bin, "%s/parkd", proc_bindir());
     char *argv[] = {bin, "--config", P.config, "--stats-file", P.stats, NULL};
+    struct stat sb;
+    log_start = stat(P.log, &sb) == 0 ? (long)sb.st_size : 0;
     pid_t pid = fork();
     if (pid == 0) {
         struct rlimit rl = {CAP_BYTES, CAP_BYTES}, nf;
@@ -120,6 +123,18 @@ static void note_hwm(void) {
     if (f) fclose(f);
 }
 
+/* What the dead parkd said of its end: the sanitizers' reports. */
+static void print_death(void) {
+    FILE *f = fopen(P.log, "r");
+    char line[512];
+    if (f && fseek(f, log_start, SEEK_SET) == 0)
+        while (fgets(line, sizeof line, f))
+            if (strstr(line, "runtime error") || strstr(line, "ERROR: ") ||
+                strstr(line, "SUMMARY: ") || strstr(line, "terminate called"))
+                printf("    parkd: %s", line);
+    if (f) fclose(f);
+}
+
 /* Whether parkd died (reaped, reported); a dead parkd is restarted.
  * tries: how many times to look, 20 ms apart (a crash takes a moment). */
 static bool died(const char *what, int tries) {
@@ -131,6 +146,7 @@ static bool died(const char *what, int tries) {
                    WIFSIGNALED(st) ? "signal" : "exit",
                    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), P.log);
             S.crashes++, S.findings++;
+            print_death();
             spawn_capped();
             return true;
         }
