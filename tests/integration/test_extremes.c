@@ -14,14 +14,17 @@
  * run lists every finding; the test fails if there was any. Cases being
  * fixed can be left out with $PARKWATCH_EXTREMES_SKIP (extremes.h).
  *
- * The cap: RLIMIT_AS of 768 MiB, set in the child before exec. Address
- * space, not memory used, is what counts: RocksDB's background threads and
- * the API's (8 MiB stacks, 64 MiB glibc malloc arenas each) reserve it.
- * parkd does not start under 512 MiB (RocksDB cannot create a thread:
- * std::system_error EAGAIN) and does under 640 MiB; 768 leaves room for
- * arenas of threads that have not run yet. Its VmHWM in the walk is some
- * 50 MiB. Under AddressSanitizer (whose shadow memory reserves terabytes
- * of address space) there is no cap, and only the VmHWM bound holds.
+ * The cap: RLIMIT_AS of 512 MiB, set in the child before exec, with
+ * MALLOC_ARENA_MAX=2. Address space, not memory used, is what counts:
+ * RocksDB's background threads and the API's reserve it (8 MiB stacks, and
+ * 64 MiB per glibc malloc arena, up to 8 arenas a core as threads contend:
+ * with the default, parkd started under 640 MiB once and failed under 768
+ * on a loaded machine). With two arenas parkd does not start under 256 MiB
+ * (RocksDB cannot create a thread: std::system_error EAGAIN) and starts
+ * under 384; 512 leaves room for its queries (VmHWM in the walk: some 50
+ * MiB) while a query that allocated for 2^53 buckets would fail. Under
+ * AddressSanitizer (whose shadow memory reserves terabytes of address
+ * space) there is no cap, and only the VmHWM bound holds.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -50,7 +53,7 @@
 #define UNDER_ASAN 0
 #endif
 
-#define CAP_MB     768ull /* PARKWATCH_EXTREMES_CAP_MB: another, to find the smallest */
+#define CAP_MB     512ull /* PARKWATCH_EXTREMES_CAP_MB: another, to find the smallest */
 #define TIMEOUT_MS 10000
 #define N_ROLES    5 /* the last: no token */
 
@@ -81,6 +84,10 @@ static void spawn_capped(void) {
     if (pid == 0) {
         struct rlimit rl = {CAP_BYTES, CAP_BYTES}, nf;
         if (!UNDER_ASAN && setrlimit(RLIMIT_AS, &rl) != 0) _exit(126);
+        /* glibc reserves 64 MiB of address space per malloc arena, up to 8
+         * a core, as threads contend: without a fixed count the cap would
+         * depend on the machine and the load */
+        setenv("MALLOC_ARENA_MAX", "2", 1);
         /* a stream the client left holds its connection until the next
          * heartbeat (15 s): room for the walk's streams */
         if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < 4096) {
