@@ -21,7 +21,7 @@ root=$(pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
 case "$secs" in '' | *[!0-9]*) echo "fuzz: SECONDS_PER_TARGET must be a number" >&2; exit 2 ;; esac
-all=(codec lineproto payload pipeline geo config api api_params)
+all=(codec lineproto payload pipeline geo config api api_params api_extremes)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
@@ -91,6 +91,9 @@ for t in "${targets[@]}"; do
   # A decoder trusting a corrupt count allocates big before it fails; one
   # call's allocation past 64 MiB is a finding for it.
   [ "$t" = codec ] && flags+=(-malloc_limit_mb=64)
+  # Its inputs are choices, a byte per parameter (up to 24) and raw values:
+  # without this libFuzzer grows them from the seeds' 10 bytes only slowly.
+  [ "$t" = api_extremes ] && flags+=(-max_len=256)
 
   # 1. every regression input, once each
   regs=()
