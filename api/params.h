@@ -4,8 +4,10 @@
  * or body passes through these before any arithmetic, so that the handlers
  * and the modules below them only ever see values in the ranges here:
  *
- *   times      0 .. API_TIME_MAX_MS (the historian's own bound on points),
- *              so that to - from, from - 1 and to + step cannot overflow;
+ *   times      0 .. API_TIME_MAX_MS (9999-12-31T23:59:59.999Z, the end of
+ *              what RFC 3339 can write, well inside the historian's own
+ *              bound of 2^53 ms), so that to - from, from - 1 and to + step
+ *              cannot overflow, and no time a request names is nonsense;
  *   durations  1 .. API_DURATION_MAX_MS (about 317 years);
  *   counts     decimal digits only, within the caller's [min, max];
  *   reals      finite, decimal, within the caller's [min, max].
@@ -19,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define API_TIME_MAX_MS     ((int64_t)1 << 53)
-#define API_DURATION_MAX_MS ((int64_t)10000000000000) /* 1e13 ms */
+#define API_TIME_MAX_MS     ((int64_t)253402300799999) /* 9999-12-31T23:59:59.999Z */
+#define API_DURATION_MAX_MS ((int64_t)10000000000000)  /* 1e13 ms */
 
 /* A time: milliseconds since 1970 (0 .. API_TIME_MAX_MS), "now", or an
  * offset back from now ("-10s", "-30m", "-1h", "-2d", "-500ms"); an offset

@@ -124,6 +124,13 @@ enum MHD_Result api_h_incident_open(req *r, struct MHD_Connection *c) {
             return api_send_error(r, c, 400, "bad_request", "%s must be a number", numbers[i]);
         }
     }
+    /* a point given is a point on the Earth, even beside a tank that
+     * overrides it */
+    json_t *lon = json_object_get(b, "lon"), *lat = json_object_get(b, "lat");
+    if ((lon && fabs(json_number_value(lon)) > 180) || (lat && fabs(json_number_value(lat)) > 90)) {
+        json_decref(b);
+        return api_send_error(r, c, 400, "bad_request", "lon: -180 to 180, lat: -90 to 90");
+    }
     json_t *start = json_object_get(b, "start_ms");
     if (start && (!json_is_integer(start) || !api_time_ok(json_integer_value(start)))) {
         json_decref(b);
