@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -24,7 +25,7 @@ struct api_guard {
     int64_t head_timeout_ms;
     pthread_mutex_t mu;
     watch *list;
-    atomic_uint_fast64_t timeouts;
+    atomic_uint_fast64_t timeouts, refused;
 };
 
 int64_t api_guard_now_ms(void) {
@@ -117,6 +118,25 @@ size_t api_guard_sweep(api_guard *g, int64_t now_ms) {
     pthread_mutex_unlock(&g->mu);
     g->timeouts += n;
     return n;
+}
+
+void api_guard_refuse(api_guard *g, struct MHD_Connection *c, const char *answer) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return;
+    /* best effort, never blocking: the client gets the status if its
+     * socket has room, the close in any case */
+    if (answer) (void)!send(ci->connect_fd, answer, strlen(answer), MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    watch *w = watch_of(c);
+    pthread_mutex_lock(&g->mu);
+    if (w) w->shut = true;
+    pthread_mutex_unlock(&g->mu);
+    g->refused++;
+}
+
+uint64_t api_guard_refused(api_guard *g) {
+    return g ? g->refused : 0;
 }
 
 uint64_t api_guard_timeouts(api_guard *g) {

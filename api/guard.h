@@ -37,6 +37,13 @@ void api_guard_head_done(api_guard *g, struct MHD_Connection *c);
 /* c's request completed: the clock of the next head starts now. */
 void api_guard_request_done(api_guard *g, struct MHD_Connection *c);
 
+/* Refuses c's request now, before libmicrohttpd parses it: answer (raw
+ * HTTP, may be NULL: plain HTTP only) is written to the socket, then the
+ * socket is shut down. For request lines too big to parse safely. */
+void api_guard_refuse(api_guard *g, struct MHD_Connection *c, const char *answer);
+/* Requests refused so. */
+uint64_t api_guard_refused(api_guard *g);
+
 /* Shuts down every connection whose head is overdue at now_ms (a
  * CLOCK_MONOTONIC time in ms); returns how many. About once a second. */
 size_t api_guard_sweep(api_guard *g, int64_t now_ms);

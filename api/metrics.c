@@ -107,13 +107,18 @@ enum MHD_Result api_h_metrics(req *r, struct MHD_Connection *c) {
         "# HELP parkwatch_http_streams_refused_total Streams refused: no slot for the token.\n"
         "# TYPE parkwatch_http_streams_refused_total counter\n"
         "parkwatch_http_streams_refused_total %llu\n"
-        "# HELP parkwatch_http_head_timeouts_total Connections closed because a request's head\n"
-        "# took longer than head_timeout to arrive.\n"
+        "# HELP parkwatch_http_head_timeouts_total Connections closed: a request head took longer "
+        "than head_timeout.\n"
         "# TYPE parkwatch_http_head_timeouts_total counter\n"
-        "parkwatch_http_head_timeouts_total %llu\n",
+        "parkwatch_http_head_timeouts_total %llu\n"
+        "# HELP parkwatch_http_request_lines_refused_total Requests refused (414) before parsing: "
+        "a request line over 32 KiB or 255 parameters.\n"
+        "# TYPE parkwatch_http_request_lines_refused_total counter\n"
+        "parkwatch_http_request_lines_refused_total %llu\n",
         streams, (unsigned long long)s->rate_limited, (unsigned long long)s->streams_revoked,
         (unsigned long long)s->streams_hung_up, (unsigned long long)s->streams_refused,
-        (unsigned long long)api_guard_timeouts(s->guard));
+        (unsigned long long)api_guard_timeouts(s->guard),
+        (unsigned long long)api_guard_refused(s->guard));
     tb_printf(&b,
               "# HELP parkwatch_http_layer_renders_total Live layers rendered.\n"
               "# TYPE parkwatch_http_layer_renders_total counter\n"
