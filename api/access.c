@@ -128,8 +128,56 @@ bool api_view_keep(void *ctx, const char *enterprise) {
     return api_scope_sees(ctx, enterprise, false);
 }
 
-bool api_authenticate(req *r, struct MHD_Connection *c, const char *url) {
+bool api_base64_decode(const char *in, size_t len, char *out, size_t cap) {
+    uint32_t acc = 0;
+    size_t bits = 0, n = 0, i = 0;
+    for (; i < len && in[i] != '='; i++) {
+        char ch = in[i];
+        int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+                : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+                : ch >= '0' && ch <= '9' ? ch - '0' + 52
+                : ch == '+'              ? 62
+                : ch == '/'              ? 63
+                                         : -1;
+        if (v < 0) return false;
+        acc = (acc << 6 | (uint32_t)v) & 0xFFFFFF;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n + 1 >= cap) return false;
+            out[n++] = (char)(acc >> bits & 0xFF);
+        }
+    }
+    for (; i < len; i++) /* only padding after the first '=' */
+        if (in[i] != '=') return false;
+    if (bits >= 6) return false; /* a lone sixth of a byte: not base64 */
+    out[n] = 0;
+    return memchr(out, 0, n) == NULL; /* no NUL inside: it is text */
+}
+
+/* The token of "Basic base64(user:token)": the password; any user name
+ * (InfluxDB clients and Grafana insist on one). */
+static bool basic_token(const char *b64, char *tok, size_t cap) {
+    char text[API_TOKEN_MAX + 128];
+    size_t len = strlen(b64);
+    if (len > (sizeof text - 1) / 3 * 4 + 4 || !api_base64_decode(b64, len, text, sizeof text))
+        return false;
+    const char *colon = strchr(text, ':');
+    if (!colon || strlen(colon + 1) >= cap) return false;
+    snprintf(tok, cap, "%s", colon + 1);
+    return true;
+}
+
+bool api_authenticate(req *r, struct MHD_Connection *c, const char *url, unsigned flags) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    bool influx = flags & API_ROUTE_INFLUX, basic = influx || (flags & API_ROUTE_BASIC);
+    char tok[API_TOKEN_MAX];
+    if (!h && influx) {
+        /* InfluxDB 1.x's query parameters: u (any) and p, the token */
+        const char *p = api_arg(c, "p");
+        return p && strlen(p) < sizeof tok &&
+               api_token_store_check(r->srv->tokens, p, &r->tok) == 0;
+    }
     if (!h) {
         /* EventSource cannot set headers: streams (only) may carry a
          * one-use ?ticket= (api/tickets.h), never the token itself */
@@ -139,8 +187,18 @@ bool api_authenticate(req *r, struct MHD_Connection *c, const char *url) {
         return api_ticket_redeem(r->srv->tickets, t, pw_wall_ms(), &r->tok) == 0 &&
                api_token_store_valid(r->srv->tokens, r->tok.id, pw_wall_ms());
     }
-    if (strncasecmp(h, "Bearer ", 7)) return false;
-    h += 7;
-    while (*h == ' ') h++;
-    return api_token_store_check(r->srv->tokens, h, &r->tok) == 0;
+    const char *t;
+    if (!strncasecmp(h, "Bearer ", 7))
+        t = h + 7;
+    else if (influx && !strncasecmp(h, "Token ", 6)) /* InfluxDB 2.x clients' form */
+        t = h + 6;
+    else if (basic && !strncasecmp(h, "Basic ", 6)) {
+        h += 6;
+        while (*h == ' ') h++;
+        if (!basic_token(h, tok, sizeof tok)) return false;
+        return api_token_store_check(r->srv->tokens, tok, &r->tok) == 0;
+    } else
+        return false;
+    while (*t == ' ') t++;
+    return api_token_store_check(r->srv->tokens, t, &r->tok) == 0;
 }

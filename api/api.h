@@ -104,6 +104,14 @@ void api_token_store_close(api_token_store *s);
  * may be NULL (the endpoint then answers 503). JSON results are new
  * references the API releases. Arrays carry an "enterprise" member per
  * element; the API filters them by the caller's scope. */
+#define API_BAD_LINES_MAX 16
+typedef struct api_submit_result {
+    size_t accepted, rejected; /* readings */
+    size_t overwritten;        /* readings a later one of the body overwrote (same series, time) */
+    size_t lines_rejected, n_bad_lines;  /* line protocol: lines with a rejection */
+    size_t bad_lines[API_BAD_LINES_MAX]; /* the first n_bad_lines of them, 1-based */
+} api_submit_result;
+
 typedef struct api_ingest {
     void *ctx;
     /* {"connected", "messages", "points", ..., "queue_depth_bytes", "enterprises":
@@ -114,12 +122,17 @@ typedef struct api_ingest {
     /* Prometheus text lines appended to /metrics; malloc'd, caller frees. */
     char *(*metrics)(void *ctx);
     /* Stores a payload as if enterprise's device had published it on
-     * park/{enterprise}/{device}/data; returns when it is durable (0, err
-     * then holds the first rejected reading's reason, or ""), or -1 with a
-     * reason starting "invalid:" (400), "unavailable:" (503) or "rejected:"
-     * (the whole message; 422). *accepted and *rejected count the readings. */
-    int (*submit)(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
-                  size_t *rejected, char *err, size_t errcap);
+     * park/{enterprise}/{device}/data, line protocol timestamps in precision
+     * ("ns", "u", "ms", "s", "m", "h"; NULL: the enterprise's, as over
+     * MQTT); returns when it is durable (0, err then holds the first
+     * rejected reading's reason, or ""), or -1 with a reason starting
+     * "invalid:" (400), "unavailable:" (503) or "rejected: REASON:" (the
+     * whole message; 422). *res counts the readings either way. */
+    int (*submit)(void *ctx, const char *topic, const char *precision, const void *body, size_t len,
+                  struct api_submit_result *res, char *err, size_t errcap);
+    /* The configured enterprises' ids, a JSON array of strings (InfluxDB's
+     * databases: /write's db=, SHOW DATABASES). */
+    json_t *(*enterprises)(void *ctx);
 } api_ingest;
 
 /* ---- the server ---- */
@@ -135,18 +148,23 @@ typedef struct api_options {
     const geo_layout *layout; /* may be NULL */
     views *views;             /* risk, environment, emergency; may be NULL */
     api_ingest ingest;
-    unsigned threads;          /* default 2 */
-    size_t max_points;         /* raw points or buckets a query returns; default 100,000 */
-    int64_t max_span_ms;       /* of one query; default 400 days */
-    size_t max_body_bytes;     /* default 1 MiB */
-    size_t max_series_per_req; /* default 1,000 */
-    size_t max_streams;        /* concurrent SSE streams; default 64 */
+    unsigned threads;      /* default 2 */
+    size_t max_points;     /* raw points or buckets a query returns; default 100,000 */
+    int64_t max_span_ms;   /* of one query; default 400 days */
+    size_t max_body_bytes; /* default 1 MiB */
+    /* A gzip body (POST /write) may inflate to max_decompressed_bytes, or
+     * when that is 0 to max_body_bytes x decompress_ratio (default 10);
+     * beyond, 413, and never more memory than that. */
+    unsigned decompress_ratio;
+    size_t max_decompressed_bytes;
+    size_t max_series_per_req;    /* default 1,000 */
+    size_t max_streams;           /* concurrent SSE streams; default 64 */
     size_t max_streams_per_token; /* of them for one token; default 8 */
     size_t streams_reserved;      /* of them for admin and operator tokens only; default 8 */
     int64_t head_timeout_ms;      /* a request's head must arrive within; default 30 s */
-    double rate_limit_per_s;   /* per token; 0 = none */
-    const char *audit_log;     /* acknowledge/shelve/ingest lines appended; NULL: none */
-    const char *backup_dir;    /* root of POST /api/v1/admin/backup's backups; NULL: none */
+    double rate_limit_per_s;      /* per token; 0 = none */
+    const char *audit_log;        /* acknowledge/shelve/ingest lines appended; NULL: none */
+    const char *backup_dir;       /* root of POST /api/v1/admin/backup's backups; NULL: none */
 } api_options;
 
 void api_options_default(api_options *o);

@@ -221,6 +221,14 @@ typedef enum api_cap {
 
 enum { API_GET = 1, API_POST = 2 }; /* GET answers HEAD too */
 #define API_ROUTE_STREAM 1u         /* an event stream: no latency figure */
+/* Which forms of the token a route accepts besides "Authorization: Bearer":
+ * BASIC also "Authorization: Basic base64(user:token)" (the token as the
+ * password: what Grafana and Prometheus clients send); INFLUX everything an
+ * InfluxDB 1.x client sends (Token, Bearer, Basic, ?u=&p= with p the token),
+ * and its errors are InfluxDB's {"error": "..."} with X-Influxdb-Version. */
+#define API_ROUTE_BASIC    2u
+#define API_ROUTE_INFLUX   4u
+#define API_INFLUX_VERSION "1.8.10" /* the InfluxDB whose write API this speaks */
 
 typedef enum MHD_Result (*api_handler)(req *r, struct MHD_Connection *c);
 
@@ -245,6 +253,11 @@ bool api_cap_granted(api_role role, api_cap cap);
 bool api_route_permits(const api_route *rt, api_role role);
 /* A route's metric label; idx may be API_ROUTE_STATIC or API_ROUTE_NONE. */
 const char *api_route_label(int idx);
+/* The route's flags; 0 for API_ROUTE_STATIC and API_ROUTE_NONE. */
+unsigned api_route_flags(int idx);
+/* The row naming url whatever the method, or API_ROUTE_NONE (for answers
+ * given before the router runs: an oversized body). */
+int api_route_of_url(const char *url);
 
 /* router.c: the request's answer, by the route table */
 enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url, const char *method);
@@ -296,7 +309,11 @@ json_t *api_scope_filter(const req *r, json_t *arr);
 void api_audit(api_server *s, const req *r, const char *action, json_t *detail);
 bool api_rate_ok(api_server *s, const char *id);
 bool api_view_keep(void *ctx, const char *enterprise);
-bool api_authenticate(req *r, struct MHD_Connection *c, const char *url);
+/* flags: the route's API_ROUTE_BASIC / API_ROUTE_INFLUX (0: Bearer only) */
+bool api_authenticate(req *r, struct MHD_Connection *c, const char *url, unsigned flags);
+/* base64 (RFC 4648, padded or not) of len bytes at in into out (cap bytes,
+ * NUL-terminated); false when it is not base64 or does not fit. */
+bool api_base64_decode(const char *in, size_t len, char *out, size_t cap);
 
 /* stream.c */
 void api_stream_end_locked(stream *st);
@@ -352,6 +369,13 @@ enum MHD_Result api_h_dead_letters(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_devices(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c);
+
+/* routes_influx.c: InfluxDB 1.x compatibility */
+enum MHD_Result api_h_influx_write(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_influx_query(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_influx_ping(req *r, struct MHD_Connection *c);
+/* A line protocol precision name the ingest side knows (ns, n, u, us, ms, s, m, h). */
+bool api_precision_ok(const char *p);
 
 /* routes_views.c */
 enum MHD_Result api_h_view_risk(req *r, struct MHD_Connection *c);

@@ -24,10 +24,21 @@
 #define API_TIME_MAX_MS     ((int64_t)253402300799999) /* 9999-12-31T23:59:59.999Z */
 #define API_DURATION_MAX_MS ((int64_t)10000000000000)  /* 1e13 ms */
 
-/* A time: milliseconds since 1970 (0 .. API_TIME_MAX_MS), "now", or an
- * offset back from now ("-10s", "-30m", "-1h", "-2d", "-500ms"); an offset
- * reaching before 1970 gives 0. False for anything else. */
+/* A time, always to ms since 1970 within 0 .. API_TIME_MAX_MS:
+ *   - plain digits: milliseconds ("1765099800000"), as always;
+ *   - digits with a fraction: SECONDS ("1765099800.5", "1765099800.0"): the
+ *     point is what tells seconds from milliseconds; digits past the third
+ *     decimal are dropped (floor);
+ *   - RFC 3339: "2026-12-07T09:30:00Z", "2026-12-07T17:30:00.250+08:00"
+ *     ('t', 'z' or a space for 'T' also; no leap second ":60");
+ *   - "now", or an offset back from now ("-10s", "-30m", "-1h", "-2d",
+ *     "-500ms"); an offset reaching before 1970 gives 0.
+ * False for anything else, including times before 1970. */
 bool api_parse_time(const char *s, int64_t now_ms, int64_t *out);
+
+/* The same, but plain digits are seconds (Prometheus's time=, start=,
+ * end=): "1765099800", "1765099800.5", RFC 3339, "now", offsets. */
+bool api_parse_time_s(const char *s, int64_t now_ms, int64_t *out);
 
 /* A duration: "60000" (ms), "500ms", "10s", "1m", "1h", "1d", at least
  * 1 ms and at most API_DURATION_MAX_MS. */

@@ -69,6 +69,8 @@ enum MHD_Result api_queue_resp(req *r, struct MHD_Connection *c, int status,
                                struct MHD_Response *resp, const char *ctype, const char *cache,
                                bool nosniff) {
     if (ctype) MHD_add_response_header(resp, "Content-Type", ctype);
+    if (api_route_flags(r->route) & API_ROUTE_INFLUX) /* clients probe for it */
+        MHD_add_response_header(resp, "X-Influxdb-Version", API_INFLUX_VERSION);
     if (cache) MHD_add_response_header(resp, "Cache-Control", cache);
     if (nosniff) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     r->status = status;
@@ -86,7 +88,10 @@ enum MHD_Result api_send_buf(req *r, struct MHD_Connection *c, int status, const
         return MHD_NO;
     }
     if (status == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"parkwatch\"");
+        MHD_add_response_header(resp, "WWW-Authenticate",
+                                api_route_flags(r->route) & (API_ROUTE_BASIC | API_ROUTE_INFLUX)
+                                    ? "Basic realm=\"parkwatch\""
+                                    : "Bearer realm=\"parkwatch\"");
     if (status == 429) MHD_add_response_header(resp, "Retry-After", "1");
     return api_queue_resp(r, c, status, resp, ctype, "no-store", true);
 }
@@ -154,6 +159,10 @@ enum MHD_Result api_send_error(req *r, struct MHD_Connection *c, int status, con
      * text that is not UTF-8, and a message cut at 511 bytes may end inside
      * a character; either would turn a 4xx into a 500. */
     api_utf8_scrub(msg);
+    if (api_route_flags(r->route) & API_ROUTE_INFLUX) /* InfluxDB's shape and words */
+        return api_send_json(
+            r, c, status,
+            json_pack("{s:s}", "error", status == 401 ? "authorization failed" : msg));
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : status_code_name(status),
                           "message", msg);
     return api_send_json(r, c, status, j);

@@ -71,6 +71,14 @@ static int find_route(req *r, const char *url, int method, int *methods) {
     return -1;
 }
 
+int api_route_of_url(const char *url) {
+    req scratch = {0};
+    int methods;
+    int idx = find_route(&scratch, url, API_GET, &methods);
+    if (idx < 0) idx = find_route(&scratch, url, API_POST, &methods);
+    return idx >= 0 ? idx : API_ROUTE_NONE;
+}
+
 enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url,
                              const char *method) {
     api_server *s = r->srv;
@@ -89,7 +97,7 @@ enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url,
     r->route = named >= 0 ? named : API_ROUTE_NONE;
     bool public_path = named >= 0 && api_routes[named].cap == API_CAP_PUBLIC;
     if (!public_path) {
-        if (!api_authenticate(r, c, url))
+        if (!api_authenticate(r, c, url, api_route_flags(r->route)))
             return api_send_error(r, c, 401, "unauthorized",
                                   "a valid token is required (Authorization: Bearer <token>)");
         r->have_tok = true;

@@ -73,11 +73,20 @@ const api_route api_routes[] = {
     {API_POST, V1 "/incidents", API_CAP_INCIDENT, api_h_incident_open, "incidents", 0},
     {API_GET, V1 "/incidents/{id}", API_CAP_READ, api_h_incident, "incident", 0},
     {API_POST, V1 "/incidents/{id}/close", API_CAP_INCIDENT, api_h_incident_close, "incident", 0},
+    /* InfluxDB 1.x compatibility (Telegraf, Node-RED, any line protocol writer) */
+    {API_POST, "/write", API_CAP_INGEST, api_h_influx_write, "influx_write", API_ROUTE_INFLUX},
+    {API_GET, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},
+    {API_POST, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},
+    {API_GET, "/ping", API_CAP_PUBLIC, api_h_influx_ping, "influx_ping", API_ROUTE_INFLUX},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };
 
 const size_t api_n_routes = sizeof api_routes / sizeof api_routes[0];
+
+unsigned api_route_flags(int idx) {
+    return idx >= 0 && (size_t)idx < api_n_routes ? api_routes[idx].flags : 0;
+}
 
 const char *api_route_label(int idx) {
     if (idx >= 0 && (size_t)idx < api_n_routes) return api_routes[idx].label;

@@ -92,15 +92,18 @@ enum MHD_Result api_h_devices(req *r, struct MHD_Connection *c) {
                                    (json_int_t)json_array_size(a)));
 }
 
-/* POST /api/v1/ingest?device=D[&enterprise=E]: the body as the device
- * would publish it over MQTT (any of the three formats). */
+/* POST /api/v1/ingest?device=D[&enterprise=E][&precision=P]: the body as
+ * the device would publish it over MQTT (any of the three formats; line
+ * protocol timestamps in P, else the enterprise's MQTT precision). */
 enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c) {
     api_ingest *in = &r->srv->o.ingest;
-    const char *dev = api_arg(c, "device"), *ent;
+    const char *dev = api_arg(c, "device"), *ent, *prec = api_arg(c, "precision");
     enum MHD_Result sent;
     if (api_want_own_enterprise(r, c, &ent, &sent)) return sent;
     if (!in->submit) return no_ingest(r, c);
     if (!ent) return api_send_error(r, c, 400, "bad_request", "enterprise=E is required");
+    if (prec && !api_precision_ok(prec))
+        return api_send_error(r, c, 400, "bad_request", "precision: ns, u, ms, s, m or h");
     if (!dev) dev = "http";
     for (const char *p = dev; *p; p++)
         if (*p == '/' || *p == '+' || *p == '#' || (unsigned char)*p < 0x21)
@@ -108,9 +111,10 @@ enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c) {
     if (!r->body_n) return api_send_error(r, c, 400, "bad_request", "the body is empty");
     char topic[256];
     snprintf(topic, sizeof topic, "park/%s/%s/data", ent, dev);
-    size_t acc = 0, rej = 0;
+    api_submit_result res;
     char err[256] = "";
-    int rc = in->submit(in->ctx, topic, r->body, r->body_n, &acc, &rej, err, sizeof err);
+    int rc = in->submit(in->ctx, topic, prec, r->body, r->body_n, &res, err, sizeof err);
+    size_t acc = res.accepted, rej = res.rejected;
     api_audit(r->srv, r, "ingest",
               json_pack("{s:s,s:I,s:I,s:I}", "topic", topic, "bytes", (json_int_t)r->body_n,
                         "accepted", (json_int_t)acc, "rejected", (json_int_t)rej));
@@ -126,7 +130,10 @@ enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c) {
                               (json_int_t)acc, "rejected", (json_int_t)rej);
         return api_send_json(r, c, 422, j);
     }
-    json_t *j = json_pack("{s:I,s:I}", "accepted", (json_int_t)acc, "rejected", (json_int_t)rej);
+    /* overwritten: readings of the body that a later one with the same
+     * series and time replaced; counted once, not as accepted */
+    json_t *j = json_pack("{s:I,s:I,s:I}", "accepted", (json_int_t)acc, "rejected", (json_int_t)rej,
+                          "overwritten", (json_int_t)res.overwritten);
     if (j && err[0]) json_object_set_new(j, "first_rejection", json_string(err));
     return api_send_json(r, c, 200, j);
 }

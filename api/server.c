@@ -48,6 +48,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body_bytes) {
             /* answered before the body is read (no 100 Continue) */
             r->body_too_big = true;
+            r->route = api_route_of_url(url); /* its metrics, and its error shape */
             return api_send_error(r, c, 413, "payload_too_large",
                                   "the body is larger than %zu bytes", s->o.max_body_bytes);
         }
@@ -79,9 +80,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->status) return MHD_YES; /* answered on the first call */
-    if (r->body_too_big)
+    if (r->body_too_big) {
+        r->route = api_route_of_url(url);
         return api_send_error(r, c, 413, "payload_too_large", "the body is larger than %zu bytes",
                               s->o.max_body_bytes);
+    }
     return api_dispatch(r, c, url, method);
 }
 
@@ -119,6 +122,7 @@ void api_options_default(api_options *o) {
     o->max_points = 100000;
     o->max_span_ms = 400LL * 86400000;
     o->max_body_bytes = 1u << 20;
+    o->decompress_ratio = 10;
     o->max_series_per_req = 1000;
     o->max_streams = 64;
     o->max_streams_per_token = 8;
@@ -171,6 +175,11 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     if (!s->o.max_streams) s->o.max_streams = d.max_streams;
     if (!s->o.max_streams_per_token) s->o.max_streams_per_token = d.max_streams_per_token;
     if (!s->o.head_timeout_ms) s->o.head_timeout_ms = d.head_timeout_ms;
+    if (!s->o.decompress_ratio) s->o.decompress_ratio = d.decompress_ratio;
+    if (!s->o.max_decompressed_bytes) /* overflow-safe: saturates at SIZE_MAX */
+        s->o.max_decompressed_bytes = s->o.max_body_bytes > SIZE_MAX / s->o.decompress_ratio
+                                          ? SIZE_MAX
+                                          : s->o.max_body_bytes * s->o.decompress_ratio;
     pthread_mutex_init(&s->smu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->amu, NULL);

@@ -9,7 +9,9 @@
  *
  * The first input byte picks the function, the rest is its argument (a
  * NUL-terminated string, or 8 bytes of a double). Properties, beyond the
- * sanitizers: parsed times, durations, counts and reals are in the ranges
+ * sanitizers: parsed times (api_parse_time and api_parse_time_s: the same
+ * answer for RFC 3339 and fractions, whole seconds for the digits of the
+ * seconds form), durations, counts and reals are in the ranges
  * params.h documents, whatever the text; split_list returns non-empty,
  * comma-free pieces, at most cap of them; tb_jstr of valid UTF-8 is JSON
  * that jansson reads back as the same string (and is a well-formed literal
@@ -103,12 +105,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     s[size - 1] = 0;
     int64_t t = 0;
     switch (op % 7) {
-        case 0:
-            if (api_parse_time(s, NOW_MS, &t)) {
+        case 0: {
+            /* both time forms (the op's top bit picks): in range; an offset
+             * is not in the future; plain digits are ms in one, seconds in
+             * the other; a seconds form with a fraction means the same in
+             * both; RFC 3339 (a ':') gives the same in both */
+            bool secs = op & 0x80;
+            if (secs ? api_parse_time_s(s, NOW_MS, &t) : api_parse_time(s, NOW_MS, &t)) {
                 CHECK(api_time_ok(t));
                 if (s[0] == '-') CHECK(t <= NOW_MS);
+                bool digits = s[0] != 0;
+                for (const char *p = s; *p; p++) digits = digits && isdigit((unsigned char)*p);
+                int64_t other = -1;
+                bool ok_other =
+                    secs ? api_parse_time(s, NOW_MS, &other) : api_parse_time_s(s, NOW_MS, &other);
+                if (digits && secs) CHECK(t % 1000 == 0);
+                if (!digits && s[0] != '-' && strcmp(s, "now")) CHECK(ok_other && other == t);
             }
             break;
+        }
         case 1:
             if (api_parse_duration(s, &t)) CHECK(t >= 1 && t <= API_DURATION_MAX_MS);
             break;

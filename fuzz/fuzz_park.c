@@ -96,14 +96,18 @@ static void count_reject(const char *reason, const char *tag, const char *msg, v
 }
 
 /* The payload goes through the real parser; nothing is stored. */
-static int fake_submit(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
-                       size_t *rejected, char *err, size_t errcap) {
+static int fake_submit(void *ctx, const char *topic, const char *precision, const void *body,
+                       size_t len, api_submit_result *res, char *err, size_t errcap) {
     (void)ctx;
     CHECK(topic && strncmp(topic, "park/", 5) == 0);
+    ingest_lp_precision prec = INGEST_LP_MS;
+    /* the API hands on only the names it checked */
+    CHECK(!precision || ingest_lp_precision_parse(precision, &prec) == 0);
     submit_count c = {0};
-    int rc = ingest_payload_parse(body, len, INGEST_FMT_AUTO, now_ms(), count_reading, count_reject,
-                                  &c, NULL);
-    *accepted = c.ok, *rejected = c.bad;
+    int rc = ingest_payload_parse_prec(body, len, INGEST_FMT_AUTO, prec, now_ms(), count_reading,
+                                       count_reject, &c, NULL);
+    memset(res, 0, sizeof *res);
+    res->accepted = c.ok, res->rejected = c.bad;
     err[0] = 0;
     if (rc == 1) {
         snprintf(err, errcap, "rejected: %s: the message", c.reason);

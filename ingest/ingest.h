@@ -131,8 +131,21 @@ typedef struct ingest_lp_line {
     size_t line_no;  /* 1-based, counting every '\n'-terminated line of buf */
 } ingest_lp_line;
 
-/* Unit of the timestamps in the payload (the InfluxDB "precision" parameter). */
-typedef enum { INGEST_LP_NS, INGEST_LP_US, INGEST_LP_MS, INGEST_LP_S } ingest_lp_precision;
+/* Unit of the timestamps in the payload (the InfluxDB "precision" parameter:
+ * ns, u, ms, s, m, h). */
+typedef enum {
+    INGEST_LP_NS,
+    INGEST_LP_US,
+    INGEST_LP_MS,
+    INGEST_LP_S,
+    INGEST_LP_M, /* minutes */
+    INGEST_LP_H  /* hours */
+} ingest_lp_precision;
+
+/* "ns" (or "n"), "u" (or "us"), "ms", "s", "m", "h": InfluxDB 1.x's names,
+ * and the 2.x spellings. 0, or -1 for anything else. */
+int ingest_lp_precision_parse(const char *name, ingest_lp_precision *out);
+const char *ingest_lp_precision_name(ingest_lp_precision p); /* "ns", "u", ... */
 
 /* Called for each good line. Return 0 to continue, non-zero to stop parsing
  * (ingest_lp_parse then returns that value). */
@@ -261,7 +274,8 @@ size_t ingest_text_scrub(char *s);
  *     tags element with both "value" and "error" is an error; one without a
  *     name or with neither is rejected alone ("bad_structure", tag NULL).
  *     "timestamp" may be omitted (now_ms); "metas" and other keys are ignored.
- *  3. Line protocol (ms precision over MQTT): device = tag "device" if
+ *  3. Line protocol (ms precision over MQTT unless the enterprise's
+ *     lp_precision says otherwise): device = tag "device" if
  *     present, else the topic's device (reading.device NULL); tag =
  *     measurement[,key=value for the other tags in key order].field, as
  *     ingest_lp_series_name names it when a device tag is present, so that
@@ -315,6 +329,7 @@ typedef struct ingest_reading {
     double value;
     uint8_t quality;
     int error_code; /* Neuron error code for bad readings, else 0 */
+    size_t line_no; /* line protocol: the reading's 1-based line; else 0 */
 } ingest_reading;
 
 /* Called for each reading, in payload order. Strings live only during the
@@ -334,6 +349,12 @@ typedef void (*ingest_payload_reject_fn)(const char *reason, const char *tag, co
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                          ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
                          void *ctx, ingest_format *detected);
+/* The same with line protocol timestamps in prec (ingest_payload_parse: ms,
+ * the MQTT default); JSON formats ignore it. */
+int ingest_payload_parse_prec(const char *buf, size_t len, ingest_format fmt,
+                              ingest_lp_precision prec, int64_t now_ms,
+                              ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
+                              void *ctx, ingest_format *detected);
 
 /* ---- the ingest pipeline: from MQTT messages to historian points ----
  *
@@ -378,6 +399,9 @@ typedef struct ingest_enterprise {
     ingest_format format; /* INGEST_FMT_AUTO: by content */
     size_t max_series;    /* 0: ingest_options.max_series_per_enterprise */
     int64_t interval_ms;  /* expected interval of new series (chunk window), 0 unknown */
+    /* line protocol timestamps over MQTT: 0 is ms (the default), else 1 +
+     * an ingest_lp_precision (parkd's "lp_precision": "ns", "u", ...) */
+    int lp_precision;
 } ingest_enterprise;
 
 typedef struct ingest_options {
@@ -405,6 +429,12 @@ void ingest_close(ingest *g);
  * series): err says why, and the message should be retried. */
 int ingest_message(ingest *g, const char *topic, const void *payload, size_t len, int64_t recv_ms,
                    int64_t now_ms, char *err, size_t errcap);
+/* The same with line protocol timestamps in prec (an ingest_lp_precision;
+ * -1: the enterprise's lp_precision). Readings of one message with the same
+ * series and time are one point: the last is kept, the others counted as
+ * overwritten (ingest_stats.points_overwritten), not as accepted. */
+int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_t len, int prec,
+                        int64_t recv_ms, int64_t now_ms, char *err, size_t errcap);
 /* Appends the queued points to the historian (durable per its policy). */
 int ingest_flush(ingest *g, char *err, size_t errcap);
 size_t ingest_pending_points(const ingest *g);
@@ -430,6 +460,7 @@ typedef struct ingest_stats {
     uint64_t points;   /* points appended to the historian */
     uint64_t readings_rejected;
     uint64_t series_created;
+    uint64_t points_overwritten; /* by a later reading of the same message, same series and time */
     uint64_t latency_count;
     double latency_p50_ms, latency_p99_ms, latency_max_ms;
     size_t n_rejects; /* entries filled in rejects */
@@ -461,6 +492,7 @@ typedef struct ingest_enterprise_count {
     char enterprise[INGEST_ID_MAX];
     uint64_t messages, messages_rejected;
     uint64_t readings, points, readings_rejected;
+    uint64_t points_overwritten;
     int64_t last_message_ms; /* receive time of its latest message, 0 if none yet */
 } ingest_enterprise_count;
 
@@ -621,14 +653,27 @@ int ingest_service_publish(ingest_service *s, const char *topic, const void *pay
  * loop turn when nothing is submitted. ingest_service_stop completes or
  * fails every waiting call promptly; ingest_service_free waits for the
  * calls still returning, but must not race with new calls. */
+#define INGEST_BAD_LINES_MAX 16
 typedef struct ingest_submit_result {
     size_t readings_accepted, readings_rejected;
     char first_reason[INGEST_REASON_MAX]; /* "" when nothing was rejected */
     char first_message[160];
     bool message_rejected; /* refused whole: nothing of it was stored */
+    /* readings overwritten by a later one of the message (same series and
+     * time): neither accepted nor rejected */
+    size_t points_overwritten;
+    /* line protocol: how many lines had a rejection, and the first of them */
+    size_t lines_rejected, n_bad_lines;
+    size_t bad_lines[INGEST_BAD_LINES_MAX];
 } ingest_submit_result;
 
 int ingest_service_submit(ingest_service *s, const char *topic, const void *payload, size_t len,
                           int timeout_ms, ingest_submit_result *out, char *err, size_t errcap);
+/* The same with line protocol timestamps in lp_precision (an
+ * ingest_lp_precision; -1: the enterprise's, as for MQTT). The precision
+ * travels with the message through the spool. */
+int ingest_service_submit_prec(ingest_service *s, const char *topic, const void *payload,
+                               size_t len, int lp_precision, int timeout_ms,
+                               ingest_submit_result *out, char *err, size_t errcap);
 
 #endif

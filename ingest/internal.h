@@ -33,7 +33,9 @@ void ingest_last_result(const ingest *g, ingest_submit_result *out);
  * Submitted messages (ingest_service_submit) are records like any other;
  * their topic carries a prefix SUBMIT_MARK_LEN bytes long, "#" + 16 hex
  * digits of the service run + 16 hex digits of the request + "#", which
- * service.c strips before the pipeline sees the topic. No MQTT message
+ * service.c strips before the pipeline sees the topic; then, when the
+ * caller gave one, "@" + a line protocol precision + "#" (submit.c). An
+ * older record without it is read as before. No MQTT message
  * can look like that: the service only subscribes to park/... topics. */
 #define SUBMIT_MARK_LEN 34
 typedef struct spool spool;
@@ -82,6 +84,11 @@ uint32_t ingest_crc32c(uint32_t crc, const void *p, size_t n);
 int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                   ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject, void *ctx,
                   ingest_format *detected, bool fast);
+/* The same with line protocol timestamps in prec (payload_parse: ms). */
+int payload_parse_prec(const char *buf, size_t len, ingest_format fmt, ingest_lp_precision prec,
+                       int64_t now_ms, ingest_reading_fn on_reading,
+                       ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
+                       bool fast);
 
 #define FASTJSON_NOT_MINE (INT_MIN + 1)
 typedef int (*fastjson_emit_fn)(void *ctx, const char *device, const char *tag, int64_t ts,

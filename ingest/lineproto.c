@@ -509,11 +509,13 @@ static int parse_timestamp(lp_parser *p, const unsigned char *t, size_t n, size_
         case INGEST_LP_MS:
             break;
         case INGEST_LP_S:
-            if (v > max / 1000)
-                v = max + 1;
-            else
-                v *= 1000;
+        case INGEST_LP_M:
+        case INGEST_LP_H: {
+            /* checked before the multiplication: no overflow */
+            uint64_t f = prec == INGEST_LP_S ? 1000 : prec == INGEST_LP_M ? 60000 : 3600000;
+            v = v > max / f ? max + 1 : v * f;
             break;
+        }
     }
     if (v > max) return reject(p, col, "bad_timestamp", "timestamp beyond the historian's range");
     *ms = (int64_t)v;
@@ -637,9 +639,7 @@ int ingest_lp_parse(const char *buf, size_t len, ingest_lp_precision precision,
                     ingest_lp_stats *stats) {
     ingest_lp_stats st = {0, 0, 0, 0, 0};
     if (stats) *stats = st;
-    if ((!buf && len > 0) || (precision != INGEST_LP_NS && precision != INGEST_LP_US &&
-                              precision != INGEST_LP_MS && precision != INGEST_LP_S))
-        return INGEST_LP_EINVAL;
+    if ((!buf && len > 0) || (unsigned)precision > (unsigned)INGEST_LP_H) return INGEST_LP_EINVAL;
 
     char text[STACK_CHARS];
     ingest_lp_tag tags[STACK_TAGS];
@@ -810,4 +810,22 @@ int ingest_lp_series_name(const ingest_lp_line *line, size_t field_index,
     }
     out[b.len] = 0;
     return 0;
+}
+
+static const char *const prec_names[] = {"ns", "u", "ms", "s", "m", "h"};
+
+int ingest_lp_precision_parse(const char *name, ingest_lp_precision *out) {
+    if (!name || !out) return -1;
+    if (!strcmp(name, "n")) name = "ns";
+    if (!strcmp(name, "us")) name = "u";
+    for (size_t i = 0; i < sizeof prec_names / sizeof prec_names[0]; i++)
+        if (!strcmp(name, prec_names[i])) {
+            *out = (ingest_lp_precision)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ingest_lp_precision_name(ingest_lp_precision p) {
+    return (unsigned)p <= (unsigned)INGEST_LP_H ? prec_names[p] : "?";
 }

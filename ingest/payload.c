@@ -82,7 +82,7 @@ static int deliver(parse_ctx *p, const ingest_reading *r, bool checked) {
 
 static int emit(parse_ctx *p, const char *device, const char *tag, int64_t ts, double v, uint8_t q,
                 int error_code) {
-    ingest_reading r = {NULL, device, tag, ts, v, q, error_code};
+    ingest_reading r = {NULL, device, tag, ts, v, q, error_code, 0};
     return deliver(p, &r, false);
 }
 
@@ -172,7 +172,7 @@ static int parkwatch_object(parse_ctx *p, json_t *o, const char *where) {
             reject(p, "bad_quality", tag, "quality is not good, uncertain, bad or 0..255");
             continue;
         }
-        if (deliver(p, &(ingest_reading){NULL, NULL, tag, ts, x, q, 0}, true)) return n;
+        if (deliver(p, &(ingest_reading){NULL, NULL, tag, ts, x, q, 0, 0}, true)) return n;
     }
     return n;
 }
@@ -211,7 +211,7 @@ static int neuron_reading(parse_ctx *p, const char *node, const char *group, con
     }
     int rc = 0;
     double x;
-    ingest_reading r = {NULL, node, name, ts, 0.0, INGEST_QUALITY_BAD, 0};
+    ingest_reading r = {NULL, node, name, ts, 0.0, INGEST_QUALITY_BAD, 0, 0};
     if (!names_ok(p, &r)) {
         /* rejected: nothing more to say about its value */
     } else if (is_error) {
@@ -395,7 +395,8 @@ static int lp_line(const ingest_lp_line *line, void *arg) {
             continue;
         }
         const char *tag = strchr(strchr(name, '/') + 1, '/') + 1;
-        ingest_reading r = {enterprise, device, tag, ts, fld->value, INGEST_QUALITY_GOOD, 0};
+        ingest_reading r = {enterprise,          device, tag,          ts, fld->value,
+                            INGEST_QUALITY_GOOD, 0,      line->line_no};
         if (!names_ok(p, &r)) continue;
         if (fld->type == INGEST_LP_STRING) {
             reject(p, "bad_value_type", tag, "line %zu: string field", line->line_no);
@@ -420,13 +421,32 @@ static int fast_emit(void *ctx, const char *device, const char *tag, int64_t ts,
 int ingest_payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                          ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
                          void *ctx, ingest_format *detected) {
-    return payload_parse(buf, len, fmt, now_ms, on_reading, on_reject, ctx, detected, true);
+    return payload_parse_prec(buf, len, fmt, INGEST_LP_MS, now_ms, on_reading, on_reject, ctx,
+                              detected, true);
+}
+
+int ingest_payload_parse_prec(const char *buf, size_t len, ingest_format fmt,
+                              ingest_lp_precision prec, int64_t now_ms,
+                              ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject,
+                              void *ctx, ingest_format *detected) {
+    return payload_parse_prec(buf, len, fmt, prec, now_ms, on_reading, on_reject, ctx, detected,
+                              true);
 }
 
 int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms,
                   ingest_reading_fn on_reading, ingest_payload_reject_fn on_reject, void *ctx,
                   ingest_format *detected, bool fast) {
-    if ((!buf && len) || (unsigned)fmt > INGEST_FMT_LINEPROTO) return INGEST_LP_EINVAL;
+    return payload_parse_prec(buf, len, fmt, INGEST_LP_MS, now_ms, on_reading, on_reject, ctx,
+                              detected, fast);
+}
+
+int payload_parse_prec(const char *buf, size_t len, ingest_format fmt, ingest_lp_precision prec,
+                       int64_t now_ms, ingest_reading_fn on_reading,
+                       ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
+                       bool fast) {
+    if ((!buf && len) || (unsigned)fmt > INGEST_FMT_LINEPROTO ||
+        (unsigned)prec > (unsigned)INGEST_LP_H)
+        return INGEST_LP_EINVAL;
     parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
@@ -450,7 +470,7 @@ int payload_parse(const char *buf, size_t len, ingest_format fmt, int64_t now_ms
     }
     lp_ctx c = {&p, 0};
     ingest_lp_stats st;
-    int rc = ingest_lp_parse(buf, len, INGEST_LP_MS, lp_line, lp_reject, &c, &st);
+    int rc = ingest_lp_parse(buf, len, prec, lp_line, lp_reject, &c, &st);
     if (rc == INGEST_LP_EINVAL) return rc;
     if (p.stop) return p.stop;
     if (st.good_lines == 0) {

@@ -27,10 +27,12 @@
 #define EXCERPT_MAX 160
 #define NAME_CAP    (HIST_SERIES_NAME_MAX + 1)
 #define MSG_REASONS 16 /* distinct reasons of one message's rejected readings */
+#define BAD_LINES   INGEST_BAD_LINES_MAX
 
 typedef struct ent_state {
     char id[INGEST_ID_MAX];
     ingest_format format;
+    ingest_lp_precision prec; /* of line protocol over MQTT */
     size_t max_series, n_series;
     int64_t interval_ms;
     uint64_t unflushed;          /* points queued, not yet flushed (ingest thread only) */
@@ -42,6 +44,7 @@ typedef struct staged {
     int64_t ts;
     double v;
     uint8_t q;
+    size_t line_no; /* line protocol: the reading's line, else 0 */
 } staged;
 
 /* The rejected readings of the message being handled, by reason: counted
@@ -83,9 +86,14 @@ struct ingest {
     size_t rejected_here, readings_here;
     msg_reason reasons_here[MSG_REASONS];
     size_t n_reasons_here;
+    /* line protocol: the lines with a rejection (distinct, in order) */
+    size_t bad_lines[BAD_LINES], n_bad_lines, lines_rejected, bad_lines_last;
+    /* (series, ts) seen in the message, for the points it overwrites itself */
+    uint64_t *dup_table;
+    size_t dup_cap;
     /* the outcome of the last message, for ingest_last_result: a few stores
      * per message; the strings are written only when it is rejected whole */
-    size_t res_accepted, res_rejected;
+    size_t res_accepted, res_rejected, res_overwritten;
     bool res_whole;
     char res_reason[INGEST_REASON_MAX], res_message[160];
 
@@ -215,6 +223,12 @@ int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap)
         snprintf(s->id, sizeof s->id, "%s", e->id);
         snprintf(s->cnt.enterprise, sizeof s->cnt.enterprise, "%s", e->id);
         s->format = e->format;
+        s->prec = e->lp_precision > 0 ? (ingest_lp_precision)(e->lp_precision - 1) : INGEST_LP_MS;
+        if ((unsigned)s->prec > (unsigned)INGEST_LP_H) {
+            snprintf(err, errcap, "ingest: enterprise %s: no such line protocol precision", e->id);
+            ingest_close(g);
+            return -1;
+        }
         s->max_series = e->max_series ? e->max_series : g->opt.max_series_per_enterprise;
         s->interval_ms = e->interval_ms;
         /* The series it has already count against its limit. */
@@ -248,6 +262,7 @@ void ingest_close(ingest *g) {
     free(g->names);
     free(g->ents);
     free(g->stage);
+    free(g->dup_table);
     free(g->ids);
     free(g->keep);
     free(g->stage_names);
@@ -340,7 +355,18 @@ static void reject_message(ingest *g, int64_t recv_ms, const char *topic, ent_st
 
 /* A rejected reading of the message being handled: noted by reason, and
  * counted by count_readings once the message is not rejected whole. */
-static void reject_reading(ingest *g, const char *reason, const char *tag, const char *message) {
+static void reject_reading(ingest *g, const char *reason, const char *tag, const char *message,
+                           size_t line_no) {
+    /* the parser's own rejections name their line only in the message */
+    if (!line_no && message && !strncmp(message, "line ", 5))
+        for (const char *d = message + 5; *d >= '0' && *d <= '9' && line_no < SIZE_MAX / 10; d++)
+            line_no = line_no * 10 + (size_t)(*d - '0');
+    /* lines come in order: a line seen last is not new */
+    if (line_no && (!g->lines_rejected || g->bad_lines_last != line_no)) {
+        if (g->n_bad_lines < BAD_LINES) g->bad_lines[g->n_bad_lines++] = line_no;
+        g->lines_rejected++;
+        g->bad_lines_last = line_no;
+    }
     if (!g->rejected_here++) {
         snprintf(g->first_reason, sizeof g->first_reason, "%s", reason);
         snprintf(g->first_message, sizeof g->first_message, "%s%s%s", tag ? tag : "",
@@ -406,14 +432,14 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         }
     }
     if (n >= sizeof name) {
-        reject_reading(g, "bad_tag", r->tag, "series name too long");
+        reject_reading(g, "bad_tag", r->tag, "series name too long", r->line_no);
         return 0;
     }
     /* enterprise/device/tag: exactly the device from the topic or payload,
      * which may not hold '/' itself. */
     const char *slash1 = strchr(name, '/'), *slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
     if (!slash2 || slash2 == slash1 + 1 || !slash2[1] || (r->device && strchr(r->device, '/'))) {
-        reject_reading(g, "bad_tag", r->tag, "not a valid enterprise/device/tag name");
+        reject_reading(g, "bad_tag", r->tag, "not a valid enterprise/device/tag name", r->line_no);
         return 0;
     }
     /* The names rule (ingest.h) over the whole name, whatever the format,
@@ -423,15 +449,17 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
     ingest_name_status st = ingest_name_check(name, n, HIST_SERIES_NAME_MAX);
     if (st != INGEST_NAME_OK || name[n - 1] == '/') {
         reject_reading(g, "bad_tag", r->tag,
-                       st != INGEST_NAME_OK ? ingest_name_problem(st) : "a final '/' in the name");
+                       st != INGEST_NAME_OK ? ingest_name_problem(st) : "a final '/' in the name",
+                       r->line_no);
         return 0;
     }
     if (r->ts_ms < g->opt.min_ts_ms || r->ts_ms > g->now_ms + g->opt.max_future_ms) {
-        reject_reading(g, "ts_out_of_range", r->tag, "timestamp before 2000 or too far ahead");
+        reject_reading(g, "ts_out_of_range", r->tag, "timestamp before 2000 or too far ahead",
+                       r->line_no);
         return 0;
     }
     if (!isfinite(r->value)) {
-        reject_reading(g, "nan_or_inf", r->tag, "value is not finite");
+        reject_reading(g, "nan_or_inf", r->tag, "value is not finite", r->line_no);
         return 0;
     }
     if (g->n_stage == g->cap_stage) {
@@ -451,7 +479,7 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         g->names_cap_bytes = cap;
     }
     memcpy(g->stage_names + g->names_len, name, len);
-    g->stage[g->n_stage++] = (staged){g->names_len, r->ts_ms, r->value, r->quality};
+    g->stage[g->n_stage++] = (staged){g->names_len, r->ts_ms, r->value, r->quality, r->line_no};
     g->names_len += len;
     return 0;
 }
@@ -459,12 +487,12 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
 static void stage_reject(const char *reason, const char *tag, const char *message, void *ctx) {
     ingest *g = ctx;
     if (tag) {
-        reject_reading(g, reason, tag, message);
+        reject_reading(g, reason, tag, message, 0);
         return;
     }
     /* A part of the message (a line, an array element): counted as a
      * rejected reading group under the message's enterprise. */
-    reject_reading(g, reason, NULL, message);
+    reject_reading(g, reason, NULL, message, 0);
 }
 
 /* ---- one message ---- */
@@ -551,7 +579,8 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
         if (dup) continue;
         if (e->n_series + n_new >= e->max_series) {
             keep[i] = false;
-            reject_reading(g, "series_limit", name, "the enterprise has reached its series limit");
+            reject_reading(g, "series_limit", name, "the enterprise has reached its series limit",
+                           g->stage[i].line_no);
             continue;
         }
         hist_series_def *nd = realloc(defs, (n_new + 1) * sizeof *nd);
@@ -604,9 +633,49 @@ out:
 
 int ingest_message(ingest *g, const char *topic, const void *payload, size_t len, int64_t recv_ms,
                    int64_t now_ms, char *err, size_t errcap) {
+    return ingest_message_prec(g, topic, payload, len, -1, recv_ms, now_ms, err, errcap);
+}
+
+/* Drops the kept staged readings that a later one of the same message
+ * overwrites (same series, same time: the historian keeps the last write),
+ * so a point is counted once, as accepted, and the others as overwritten.
+ * Returns how many, or -1 out of memory. */
+static long drop_overwritten(ingest *g, const uint32_t *ids, bool *keep) {
+    size_t need = 16;
+    while (need < 2 * g->n_stage) need *= 2;
+    if (need > g->dup_cap) {
+        uint64_t *t = realloc(g->dup_table, need * 2 * sizeof *t);
+        if (!t) return -1;
+        g->dup_table = t, g->dup_cap = need;
+    }
+    /* slot: (id + 1, ts) pairs; id + 1 == 0 marks an empty slot */
+    uint64_t *t = g->dup_table;
+    memset(t, 0, need * 2 * sizeof *t);
+    long dropped = 0;
+    for (size_t i = g->n_stage; i-- > 0;) { /* backwards: the last write wins */
+        if (!keep[i]) continue;
+        uint64_t id = (uint64_t)ids[i] + 1, ts = (uint64_t)g->stage[i].ts;
+        uint64_t h = (id * 0x9E3779B97F4A7C15u) ^ (ts * 0xC2B2AE3D27D4EB4Fu);
+        for (size_t k = (size_t)(h ^ (h >> 29)) & (need - 1);; k = (k + 1) & (need - 1)) {
+            if (!t[2 * k]) {
+                t[2 * k] = id, t[2 * k + 1] = ts;
+                break;
+            }
+            if (t[2 * k] == id && t[2 * k + 1] == ts) {
+                keep[i] = false, dropped++;
+                break;
+            }
+        }
+    }
+    return dropped;
+}
+
+int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_t len, int prec,
+                        int64_t recv_ms, int64_t now_ms, char *err, size_t errcap) {
     char ent_id[INGEST_ID_MAX], dev[64];
     bool status;
-    g->res_accepted = g->res_rejected = 0;
+    g->res_accepted = g->res_rejected = g->res_overwritten = 0;
+    g->n_bad_lines = g->lines_rejected = 0;
     g->res_whole = false;
     if (parse_topic(topic, ent_id, dev, &status) != 0) {
         reject_message(g, recv_ms, topic, NULL, "", "bad_topic",
@@ -641,8 +710,10 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
     g->rejected_here = 0;
     g->n_reasons_here = 0;
     g->readings_here = 0;
-    int rc =
-        ingest_payload_parse(payload, len, e->format, now_ms, stage_reading, stage_reject, g, NULL);
+    ingest_lp_precision p =
+        prec >= 0 && prec <= (int)INGEST_LP_H ? (ingest_lp_precision)prec : e->prec;
+    int rc = payload_parse_prec(payload, len, e->format, p, now_ms, stage_reading, stage_reject, g,
+                                NULL, true);
     if (rc < 0 && rc != INGEST_LP_EINVAL) {
         snprintf(err, errcap, "ingest: out of memory staging a message");
         return -1;
@@ -683,6 +754,11 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         return -1;
     }
     if (register_new(g, e, ids, keep, err, errcap) != 0) return -1;
+    long overwritten = drop_overwritten(g, ids, keep);
+    if (overwritten < 0) {
+        snprintf(err, errcap, "ingest: out of memory");
+        return -1;
+    }
     int queued = 0;
     int64_t first_ts = INT64_MAX;
     size_t first_new = g->n_pending;
@@ -723,8 +799,11 @@ int ingest_message(ingest *g, const char *topic, const void *payload, size_t len
         whole_result(g, "empty", "no reading in the message");
     else
         g->res_accepted = (size_t)queued, g->res_rejected = g->rejected_here;
+    g->res_overwritten = (size_t)overwritten;
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
+    g->stats.points_overwritten += (uint64_t)overwritten;
+    e->cnt.points_overwritten += (uint64_t)overwritten;
     count_message(e, recv_ms, empty);
     count_readings(g, e);
     if (g->rejected_here)
@@ -834,6 +913,10 @@ void ingest_last_result(const ingest *g, ingest_submit_result *out) {
     out->readings_accepted = g->res_accepted;
     out->readings_rejected = g->res_rejected;
     out->message_rejected = g->res_whole;
+    out->points_overwritten = g->res_overwritten;
+    out->lines_rejected = g->lines_rejected;
+    out->n_bad_lines = g->n_bad_lines;
+    memcpy(out->bad_lines, g->bad_lines, g->n_bad_lines * sizeof *g->bad_lines);
     if (g->res_whole) {
         snprintf(out->first_reason, sizeof out->first_reason, "%s", g->res_reason);
         snprintf(out->first_message, sizeof out->first_message, "%s", g->res_message);

@@ -405,8 +405,9 @@ static void *ingest_main(void *arg) {
             uint64_t run = 0, seq = 0;
             bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
             if (marked) topic += SUBMIT_MARK_LEN;
-            if (ingest_message(s->pipe, topic, rec.payload, rec.len, rec.recv_ms, pw_wall_ms(), err,
-                               sizeof err) < 0) {
+            int prec = marked ? parse_mark_precision(&topic) : -1;
+            if (ingest_message_prec(s->pipe, topic, rec.payload, rec.len, prec, rec.recv_ms,
+                                    pw_wall_ms(), err, sizeof err) < 0) {
                 held = rec;
                 holding = true;
                 BLOCK(err);

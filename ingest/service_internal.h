@@ -132,6 +132,10 @@ void spool_submissions(ingest_service *s);
 
 /* The marker of a submitted record: run and request, or false. */
 bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq);
+/* After the marker, a submitted record may name its line protocol precision
+ * ("@ns#"): returns it (an ingest_lp_precision) and moves *topic past it,
+ * or -1 (the enterprise's) and leaves *topic alone. */
+int parse_mark_precision(const char **topic);
 
 /* Ingest thread: the pipeline has handled request seq. Returns true when
  * it now waits for the commit. */

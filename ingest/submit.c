@@ -163,6 +163,20 @@ bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq) {
     return true;
 }
 
+int parse_mark_precision(const char **topic) {
+    const char *t = *topic;
+    if (t[0] != '@') return -1;
+    const char *end = strchr(t + 1, '#');
+    char name[4];
+    ingest_lp_precision p;
+    if (!end || (size_t)(end - t - 1) >= sizeof name) return -1;
+    memcpy(name, t + 1, (size_t)(end - t - 1));
+    name[end - t - 1] = 0;
+    if (ingest_lp_precision_parse(name, &p) != 0) return -1;
+    *topic = end + 1;
+    return (int)p;
+}
+
 /* Ingest thread: the pipeline has handled request seq. Returns true when
  * it now waits for the commit. */
 bool submission_handled(ingest_service *s, uint64_t seq) {
@@ -239,6 +253,12 @@ static bool submit_refused(ingest_service *s, char *err, size_t errcap) {
 
 int ingest_service_submit(ingest_service *s, const char *topic, const void *payload, size_t len,
                           int timeout_ms, ingest_submit_result *out, char *err, size_t errcap) {
+    return ingest_service_submit_prec(s, topic, payload, len, -1, timeout_ms, out, err, errcap);
+}
+
+int ingest_service_submit_prec(ingest_service *s, const char *topic, const void *payload,
+                               size_t len, int lp_precision, int timeout_ms,
+                               ingest_submit_result *out, char *err, size_t errcap) {
     char scratch[8];
     if (!err || !errcap) err = scratch, errcap = sizeof scratch;
     err[0] = 0;
@@ -252,6 +272,17 @@ int ingest_service_submit(ingest_service *s, const char *topic, const void *payl
         snprintf(err, errcap, "invalid: topic of %zu bytes", tlen);
         return -1;
     }
+    if (lp_precision < -1 || lp_precision > (int)INGEST_LP_H) {
+        snprintf(err, errcap, "invalid: no line protocol precision %d", lp_precision);
+        return -1;
+    }
+    /* the precision rides between the marker and the topic: "@ns#" */
+    char prec[8] = "";
+    if (lp_precision >= 0)
+        snprintf(prec, sizeof prec, "@%s#",
+                 ingest_lp_precision_name((ingest_lp_precision)lp_precision));
+    size_t plen = strlen(prec);
+    tlen += plen;
     pthread_mutex_lock(&s->sub_mu);
     bool refused = submit_refused(s, err, errcap);
     if (!refused) s->sub_callers++;
@@ -306,8 +337,8 @@ int ingest_service_submit(ingest_service *s, const char *topic, const void *payl
     }
     r->seq = ++s->sub_seq;
     /* "#" run seq "#": SUBMIT_MARK_LEN bytes, then the topic. */
-    snprintf(text, SUBMIT_MARK_LEN + tlen + 1, "#%016" PRIx64 "%016" PRIx64 "#%s", s->sub_run,
-             r->seq, topic);
+    snprintf(text, SUBMIT_MARK_LEN + tlen + 1, "#%016" PRIx64 "%016" PRIx64 "#%s%s", s->sub_run,
+             r->seq, prec, topic);
     r->prev = s->sub_tail;
     if (s->sub_tail)
         s->sub_tail->next = r;

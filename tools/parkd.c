@@ -362,6 +362,10 @@ static char *api_ingest_metrics(void *ctx) {
             "parkwatch_ingest_messages_total %llu\n"
             "# HELP parkwatch_ingest_points_total Points stored.\n"
             "# TYPE parkwatch_ingest_points_total counter\nparkwatch_ingest_points_total %llu\n"
+            "# HELP parkwatch_ingest_points_overwritten_total Readings overwritten by a later "
+            "one of the same message (same series and time).\n"
+            "# TYPE parkwatch_ingest_points_overwritten_total counter\n"
+            "parkwatch_ingest_points_overwritten_total %llu\n"
             "# HELP parkwatch_ingest_readings_rejected_total Readings rejected.\n"
             "# TYPE parkwatch_ingest_readings_rejected_total counter\n"
             "parkwatch_ingest_readings_rejected_total %llu\n"
@@ -382,9 +386,9 @@ static char *api_ingest_metrics(void *ctx) {
             "reason.\n"
             "# TYPE parkwatch_ingest_rejected_messages_total counter\n",
             (unsigned long long)st.messages, (unsigned long long)st.points,
-            (unsigned long long)st.readings_rejected, (unsigned long long)ss.spool_backlog_bytes,
-            ss.connected ? 1 : 0, (unsigned long long)ss.session_takeovers, st.latency_p50_ms,
-            st.latency_p99_ms);
+            (unsigned long long)st.points_overwritten, (unsigned long long)st.readings_rejected,
+            (unsigned long long)ss.spool_backlog_bytes, ss.connected ? 1 : 0,
+            (unsigned long long)ss.session_takeovers, st.latency_p50_ms, st.latency_p99_ms);
     for (size_t i = 0; i < st.n_rejects; i++)
         fprintf(f,
                 "parkwatch_ingest_rejected_messages_total{enterprise=\"%s\",reason=\"%s\"} "
@@ -407,23 +411,44 @@ static char *api_ingest_metrics(void *ctx) {
 
 /* HTTP ingest (api.h): the service's submit, its reasons mapped to the
  * API's three classes. Waits at most 10 s for the historian. */
-static int api_submit(void *ctx, const char *topic, const void *body, size_t len, size_t *accepted,
-                      size_t *rejected, char *err, size_t errcap) {
+static int api_submit(void *ctx, const char *topic, const char *precision, const void *body,
+                      size_t len, api_submit_result *out, char *err, size_t errcap) {
     ingest_submit_result res;
     char e[256];
-    *accepted = *rejected = 0;
+    memset(out, 0, sizeof *out);
     err[0] = 0;
-    if (ingest_service_submit(ctx, topic, body, len, 10000, &res, e, sizeof e) != 0) {
+    ingest_lp_precision p = INGEST_LP_MS;
+    if (precision && ingest_lp_precision_parse(precision, &p) != 0) {
+        snprintf(err, errcap, "invalid: precision must be ns, u, ms, s, m or h");
+        return -1;
+    }
+    if (ingest_service_submit_prec(ctx, topic, body, len, precision ? (int)p : -1, 10000, &res, e,
+                                   sizeof e) != 0) {
         snprintf(err, errcap, "%s: %s", !strncmp(e, "invalid", 7) ? "invalid" : "unavailable", e);
         return -1;
     }
-    *accepted = res.readings_accepted, *rejected = res.readings_rejected;
+    out->accepted = res.readings_accepted, out->rejected = res.readings_rejected;
+    out->overwritten = res.points_overwritten;
+    out->lines_rejected = res.lines_rejected;
+    out->n_bad_lines = res.n_bad_lines < API_BAD_LINES_MAX ? res.n_bad_lines : API_BAD_LINES_MAX;
+    memcpy(out->bad_lines, res.bad_lines, out->n_bad_lines * sizeof *out->bad_lines);
     if (res.message_rejected) {
         snprintf(err, errcap, "rejected: %s: %s", res.first_reason, res.first_message);
         return -1;
     }
     if (res.readings_rejected) snprintf(err, errcap, "%s: %s", res.first_reason, res.first_message);
     return 0;
+}
+
+/* The enterprises for the API's InfluxDB side (api.h): their ids. */
+static json_t *api_enterprises(void *ctx) {
+    ingest_enterprise_count *ec = calloc(PARKD_MAX_ENTERPRISES, sizeof *ec);
+    size_t n =
+        ec ? ingest_enterprise_counts(ingest_service_pipeline(ctx), ec, PARKD_MAX_ENTERPRISES) : 0;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(ec[i].enterprise));
+    free(ec);
+    return a;
 }
 
 /* The API from the config's "api" object; none without it. */
@@ -448,7 +473,8 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
                             .dead_letters = api_dead_letters,
                             .devices = api_devices,
                             .metrics = api_ingest_metrics,
-                            .submit = api_submit};
+                            .submit = api_submit,
+                            .enterprises = api_enterprises};
     return api_start(&o, out, err, errcap);
 }
 

@@ -235,6 +235,13 @@ static int load_enterprises(json_t *es, parkd_config *c, char *err, size_t errca
         x->max_series = (size_t)v;
         if (opt_int(e, sect, "interval_ms", 0, DAY_MS, "ms", 0, &v, err, errcap) != 0) return -1;
         x->interval_ms = v;
+        /* line protocol over MQTT: ms unless the enterprise says otherwise */
+        const char *prec = jstr(e, "lp_precision", NULL);
+        ingest_lp_precision p;
+        if (prec && ingest_lp_precision_parse(prec, &p) != 0)
+            return fail(err, errcap, "enterprise %s: lp_precision must be ns, u, ms, s, m or h",
+                        x->id);
+        x->lp_precision = prec ? (int)p + 1 : 0;
     }
     c->svc.pipeline.enterprises = c->ents;
     c->svc.pipeline.n_enterprises = c->n_ents;
@@ -308,6 +315,15 @@ static int load_api(json_t *cfg, parkd_config *c, char *err, size_t errcap) {
                 &v, err, errcap) != 0)
         return -1;
     o->max_body_bytes = (size_t)v;
+    /* gzip bodies of /write: at most this many bytes once inflated */
+    if (opt_int(cfg, "api.", "decompress_ratio", 1, 1000, "", (long long)o->decompress_ratio, &v,
+                err, errcap) != 0)
+        return -1;
+    o->decompress_ratio = (unsigned)v;
+    if (opt_int(cfg, "api.", "max_decompressed_bytes", 0, 1ll << 30, "bytes",
+                (long long)o->max_decompressed_bytes, &v, err, errcap) != 0)
+        return -1;
+    o->max_decompressed_bytes = (size_t)v;
     if (opt_int(cfg, "api.", "max_streams", 1, 100000, "", (long long)o->max_streams, &v, err,
                 errcap) != 0)
         return -1;

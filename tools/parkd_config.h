@@ -37,6 +37,7 @@
  *   historian.retention_{raw,1m,1h}_days 0..36500 [0: kept for ever]
  *   enterprises[].max_series 0..10^7 [0: ingest.max_series_per_enterprise]
  *   enterprises[].interval_ms 0..86400000 [0: unknown]
+ *   enterprises[].lp_precision ns|u|ms|s|m|h [ms] (line protocol over MQTT)
  *   alarms.hazard_margin_m 0..10000 [50]
  *   alarms.rules[].on_delay_ms, off_delay_ms 0..86400000 [0]; priority 1..4 [2]
  *   views.utc_offset_min -720..840 [480]; views.auto_incident_detectors 0..10000 [2];
@@ -45,6 +46,8 @@
  *   api.max_span_days 1..36500 [400]; api.max_body_bytes 1..1 GiB [1 MiB];
  *   api.max_streams 1..100000 [64]; api.max_streams_per_token 1..100000 [8];
  *   api.streams_reserved 0..100000 [8]; api.head_timeout_s 1..3600 [30]
+ *   api.decompress_ratio 1..1000 [10]; api.max_decompressed_bytes 0..1 GiB
+ *   [0: max_body_bytes x decompress_ratio] (gzip bodies of /write)
  */
 typedef struct parkd_config {
     json_t *root; /* the parsed file; owns the strings below */

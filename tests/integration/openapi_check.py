@@ -1523,10 +1523,40 @@ class Checker:
              "/api/v1/replay/state": {"at": "now", "enterprise": "E002"},
              "/api/v1/replay/stream": {"from": "-1s", "to": "now", "speed": "0",
                                        "series": "E002/gd-03/lel"},
-             "/api/v1/ingest": {"enterprise": "E002"}}
+             "/api/v1/ingest": {"enterprise": "E002"},
+             "/query": {"q": "SHOW DATABASES"}}
         return q.get(tpl)
 
     # -- the views (risk, environment, emergency) and incidents
+
+    def influx(self):
+        """The InfluxDB 1.x routes: each answers in its documented shape, with
+        X-Influxdb-Version (test_influx.c checks what they store)."""
+        c, t = self.c, self.t
+        c("GET", "/ping", expect=204)
+        c("GET", "/ping", query={"verbose": "true"}, expect=200)
+        lp = "tank,device=influx-1 level=1.5 %d\n" % (now_ms() * 1000000)
+        _, _, h = c("POST", "/write", t["e2"], query={"db": "telegraf"}, body=lp,
+                    headers={"Content-Type": "text/plain; charset=utf-8"}, expect=204)
+        if h.get("x-influxdb-version") is None:
+            fail("POST /write", "no X-Influxdb-Version")
+        c("POST", "/write", t["e2"], query={"db": "E001"}, body=lp, expect=403,
+          label="POST /write to E001 as E002")
+        c("POST", "/write", t["admin"], query={"db": "nothing"}, body=lp, expect=404,
+          label="POST /write to an unknown database")
+        c("POST", "/write", t["e2"], query={"precision": "d"}, body=lp, expect=400,
+          label="POST /write with a bad precision")
+        c("POST", "/write", None, body=lp, expect=401, label="POST /write without a token",
+          auth_header="Token pw_ffffffffffffffff_forged")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        c("POST", "/query", t["e2"], body="q=CREATE+DATABASE+%22telegraf%22", headers=form,
+          expect=200)
+        st, body, _ = c("GET", "/query", t["admin"], query={"q": "SHOW DATABASES"}, expect=200)
+        if isinstance(body, dict):
+            vals = body["results"][0].get("series", [{}])[0].get("values", [])
+            if ["E001"] not in vals or ["E002"] not in vals:
+                fail("SHOW DATABASES", "no E001 and E002: %s" % vals)
+        c("GET", "/query", t["admin"], query={"q": "SELECT * FROM cpu"}, expect=400)
 
     def views(self):
         c, t = self.c, self.t
@@ -1598,7 +1628,7 @@ class Checker:
             seen = SEEN.get((m, tpl), set())
             if not seen:
                 fail("%s %s" % (m, tpl), "never called")
-            elif not seen & {200, 201} and not (tpl == "/api/v1/ingest" and not getattr(
+            elif not seen & {200, 201, 204} and not (tpl == "/api/v1/ingest" and not getattr(
                     self, "ingest_wired", False)):
                 fail("%s %s" % (m, tpl), "never answered 200 (statuses: %s)" % sorted(seen))
             documented = {int(s) for s in self.doc.ops[(m, tpl)].get("responses", {})
@@ -1749,6 +1779,7 @@ def main():
                  ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
                  ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
                  ("views and incidents", ck.views),
+                 ("influxdb", ck.influx),
                  ("admin backup", ck.admin_backup),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),

@@ -548,6 +548,39 @@ static void test_precisions(void **state) {
     assert_int_equal(ts_of("0", INGEST_LP_S), 0);
     assert_int_equal(ts_of("0", INGEST_LP_NS), 0);
     assert_int_equal(ts_of("000000000000000000000000042", INGEST_LP_MS), 42);
+    /* minutes and hours (InfluxDB's m and h) */
+    assert_int_equal(ts_of("29452093", INGEST_LP_M), 1767125580000);
+    assert_int_equal(ts_of("490868", INGEST_LP_H), 1767124800000);
+    /* the largest that fits, and one past it: refused, never wrapped */
+    assert_int_equal(ts_of("150119987579", INGEST_LP_M), 150119987579LL * 60000);
+    expect_bad_ts("150119987580", INGEST_LP_M);
+    assert_int_equal(ts_of("2501999792", INGEST_LP_H), 2501999792LL * 3600000);
+    expect_bad_ts("2501999793", INGEST_LP_H);
+    expect_bad_ts("9223372036854775807", INGEST_LP_H);
+}
+
+static void test_precision_names(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        ingest_lp_precision p;
+    } ok[] = {{"ns", INGEST_LP_NS}, {"n", INGEST_LP_NS}, {"u", INGEST_LP_US}, {"us", INGEST_LP_US},
+              {"ms", INGEST_LP_MS}, {"s", INGEST_LP_S},  {"m", INGEST_LP_M},  {"h", INGEST_LP_H}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ingest_lp_precision p = (ingest_lp_precision)-1;
+        assert_int_equal(ingest_lp_precision_parse(ok[i].name, &p), 0);
+        assert_int_equal(p, ok[i].p);
+    }
+    assert_string_equal(ingest_lp_precision_name(INGEST_LP_US), "u");
+    assert_string_equal(ingest_lp_precision_name(INGEST_LP_H), "h");
+    ingest_lp_precision p;
+    const char *bad[] = {"", "NS", "d", "mss", "sec", " s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(ingest_lp_precision_parse(bad[i], &p), -1);
+    assert_int_equal(ingest_lp_precision_parse(NULL, &p), -1);
+    /* an unknown precision value is refused by the parser itself */
+    assert_int_equal(ingest_lp_parse("m v=1", 5, (ingest_lp_precision)6, NULL, NULL, NULL, NULL),
+                     INGEST_LP_EINVAL);
 }
 
 static void test_timestamp_bounds(void **state) {
@@ -1161,6 +1194,7 @@ int main(void) {
         cmocka_unit_test(test_field_ints_and_bools),
         cmocka_unit_test(test_float_matches_strtod),
         cmocka_unit_test(test_precisions),
+        cmocka_unit_test(test_precision_names),
         cmocka_unit_test(test_timestamp_bounds),
         cmocka_unit_test(test_missing_timestamp),
         cmocka_unit_test(test_crlf),
