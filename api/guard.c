@@ -16,7 +16,11 @@
 typedef struct watch watch;
 struct watch {
     int fd;
-    int64_t deadline_ms; /* 0: the head is complete, no clock runs */
+    /* 0: the head is complete, no clock runs. Written by the connection's
+     * own thread without the lock (twice a request, on every request), read
+     * by the sweep under it: the watch lives until the CLOSED notification,
+     * which takes the lock. */
+    atomic_int_fast64_t deadline_ms;
     bool shut;
     watch *prev, *next;
 };
@@ -90,26 +94,24 @@ void api_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context
 }
 
 void api_guard_head_done(api_guard *g, struct MHD_Connection *c) {
+    (void)g;
     watch *w = watch_of(c);
-    if (!w) return;
-    pthread_mutex_lock(&g->mu);
-    w->deadline_ms = 0;
-    pthread_mutex_unlock(&g->mu);
+    if (w) atomic_store_explicit(&w->deadline_ms, 0, memory_order_relaxed);
 }
 
 void api_guard_request_done(api_guard *g, struct MHD_Connection *c) {
     watch *w = watch_of(c);
-    if (!w) return;
-    pthread_mutex_lock(&g->mu);
-    w->deadline_ms = api_guard_now_ms() + g->head_timeout_ms;
-    pthread_mutex_unlock(&g->mu);
+    if (w)
+        atomic_store_explicit(&w->deadline_ms, api_guard_now_ms() + g->head_timeout_ms,
+                              memory_order_relaxed);
 }
 
 size_t api_guard_sweep(api_guard *g, int64_t now_ms) {
     size_t n = 0;
     pthread_mutex_lock(&g->mu);
     for (watch *w = g->list; w; w = w->next) {
-        if (!w->deadline_ms || w->shut || now_ms < w->deadline_ms || w->fd < 0) continue;
+        int64_t deadline = atomic_load_explicit(&w->deadline_ms, memory_order_relaxed);
+        if (!deadline || w->shut || now_ms < deadline || w->fd < 0) continue;
         /* shutdown, not close: the descriptor stays libmicrohttpd's */
         shutdown(w->fd, SHUT_RDWR);
         w->shut = true;
