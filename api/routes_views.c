@@ -161,43 +161,48 @@ enum MHD_Result api_h_incident_open(req *r, struct MHD_Connection *c) {
     return api_send_json(r, c, 201, o);
 }
 
-/* The incident of the path's {id} and the view query, or the error sent. */
-static int want_incident(req *r, struct MHD_Connection *c, char id[32], views_query *q,
+/* The incident of the path's {id} as the caller sees it (*o, the caller's),
+ * with the view query and its id; or the error is sent. */
+static int want_incident(req *r, struct MHD_Connection *c, char id[32], views_query *q, json_t **o,
                          enum MHD_Result *sent) {
+    views *v = r->srv->o.views;
+    char err[256];
     size_t n = strlen(r->param[0]);
+    if (!v) {
+        *sent = no_views(r, c);
+        return -1;
+    }
     if (n == 0 || n >= 32) {
         *sent = api_send_error(r, c, 404, "not_found", "no such incident");
         return -1;
     }
     memcpy(id, r->param[0], n + 1);
-    return want_view_query(r, c, q, sent);
+    if (want_view_query(r, c, q, sent)) return -1;
+    if (views_incident_view(v, id, q, o, err, sizeof err) != 0) {
+        *sent = api_send_error(r, c, 404, "not_found", "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* GET /incidents/{id} */
 enum MHD_Result api_h_incident(req *r, struct MHD_Connection *c) {
-    views *v = r->srv->o.views;
-    if (!v) return no_views(r, c);
-    char id[32], err[256];
+    char id[32];
     views_query q;
-    enum MHD_Result sent;
-    if (want_incident(r, c, id, &q, &sent)) return sent;
     json_t *o;
-    if (views_incident_view(v, id, &q, &o, err, sizeof err) != 0)
-        return api_send_error(r, c, 404, "not_found", "%s", err);
+    enum MHD_Result sent;
+    if (want_incident(r, c, id, &q, &o, &sent)) return sent;
     return api_send_json(r, c, 200, o);
 }
 
 /* POST /incidents/{id}/close */
 enum MHD_Result api_h_incident_close(req *r, struct MHD_Connection *c) {
     views *v = r->srv->o.views;
-    if (!v) return no_views(r, c);
     char id[32], err[256];
     views_query q;
-    enum MHD_Result sent;
-    if (want_incident(r, c, id, &q, &sent)) return sent;
     json_t *o;
-    if (views_incident_view(v, id, &q, &o, err, sizeof err) != 0)
-        return api_send_error(r, c, 404, "not_found", "%s", err);
+    enum MHD_Result sent;
+    if (want_incident(r, c, id, &q, &o, &sent)) return sent;
     json_decref(o);
     if (views_incident_close(v, id, 0, r->tok.name, err, sizeof err) != 0)
         return api_send_error(r, c, 409, "conflict", "%s", err);

@@ -38,23 +38,6 @@ static void nap_ms(int ms) {
     nanosleep(&t, NULL);
 }
 
-static uint64_t free_bytes(const char *dir) {
-    struct statvfs v;
-    assert_int_equal(statvfs(dir, &v), 0);
-    return (uint64_t)v.f_bavail * v.f_frsize;
-}
-
-/* Fills dir's filesystem but for keep bytes (RocksDB's threads may take
- * some meanwhile: measured again). */
-static void fill_but(const char *dir, int fd, uint64_t keep) {
-    for (int i = 0; i < 20; i++) {
-        uint64_t room = free_bytes(dir);
-        if (room <= keep) return;
-        if (posix_fallocate(fd, lseek(fd, 0, SEEK_END), (off_t)(room - keep)) == 0) return;
-    }
-    fail_msg("could not fill %s", dir);
-}
-
 /* A message of 200 readings of E001 at ts. */
 static int submit(ingest_service *svc, int64_t ts, int timeout_ms, char *err, size_t errcap) {
     static char p[16384];
@@ -106,7 +89,7 @@ static void test_blocked_retry_resume(void **state) {
      * BLOCKED again while it stays full). */
     int fd = open(filler, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
-    fill_but(dir, fd, 4096);
+    if (tmpfs_fill_but(dir, fd, 4096) != 0) fail_msg("could not fill the tmpfs");
     ingest_service_stats ss = {0};
     int64_t until = now_ms() + 30000;
     while (now_ms() < until) {

@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "tests/support/testutil.h"
 
@@ -53,6 +57,25 @@ static inline bool tmpfs_allowed(const char *test) {
     testutil_rmtree(probe);
     if (!ok) fprintf(stderr, "%s: cannot mount a tmpfs (%s): skipped\n", test, strerror(why));
     return ok;
+}
+
+/* Free bytes of dir's filesystem. */
+static inline uint64_t tmpfs_free_bytes(const char *dir) {
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return 0;
+    return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Fills dir's filesystem through fd but for keep bytes. Background writers
+ * (RocksDB's threads) may take some space meanwhile, so it measures again
+ * if a try asks for more than there is. 0, or -1 when it could not. */
+static inline int tmpfs_fill_but(const char *dir, int fd, uint64_t keep) {
+    for (int i = 0; i < 20; i++) {
+        uint64_t room = tmpfs_free_bytes(dir);
+        if (room <= keep) return 0;
+        if (posix_fallocate(fd, lseek(fd, 0, SEEK_END), (off_t)(room - keep)) == 0) return 0;
+    }
+    return -1;
 }
 
 #endif

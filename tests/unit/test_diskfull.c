@@ -50,24 +50,6 @@ static void make_batch(const uint32_t *ids, int b, hist_point *pts) {
     }
 }
 
-static uint64_t free_bytes(const char *dir) {
-    struct statvfs v;
-    assert_int_equal(statvfs(dir, &v), 0);
-    return (uint64_t)v.f_bavail * v.f_frsize;
-}
-
-/* Fills dir's filesystem but for keep bytes. Background writers (RocksDB's
- * threads) may take some space meanwhile, so it measures again if the
- * first try asks for more than there is. */
-static void fill_but(const char *dir, int fd, uint64_t keep) {
-    for (int i = 0; i < 20; i++) {
-        uint64_t room = free_bytes(dir);
-        if (room <= keep) return;
-        if (posix_fallocate(fd, lseek(fd, 0, SEEK_END), (off_t)(room - keep)) == 0) return;
-    }
-    fail_msg("could not fill %s", dir);
-}
-
 /* Every batch marked stored is there with its values, and no other point. */
 static void check_stored(hist *h, const uint32_t *ids, const bool *stored, int n_batches) {
     hist_samples out = {0};
@@ -173,7 +155,7 @@ static void test_disk_full_and_back(void **state) {
     /* Fill the disk but for 1 MiB, then write until the log is refused. */
     int fd = open(filler, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
-    fill_but(dir, fd, 1 << 20);
+    if (tmpfs_fill_but(dir, fd, 1 << 20) != 0) fail_msg("could not fill the tmpfs");
     close(fd);
     int refused = -1;
     bool store_refused = false;
@@ -280,7 +262,7 @@ static void test_alarm_journal_disk_full(void **state) {
 
     int fd = open(filler, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
-    fill_but(dir, fd, 64 << 10);
+    if (tmpfs_fill_but(dir, fd, 64 << 10) != 0) fail_msg("could not fill the tmpfs");
     close(fd);
     /* Every round raises then clears all fifty: 100 transitions. */
     int64_t ts = T0;
