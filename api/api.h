@@ -98,6 +98,10 @@ int api_token_store_check(api_token_store *s, const char *token, api_token_info 
  * expires. */
 bool api_token_store_valid(api_token_store *s, const char *id, int64_t now_ms);
 void api_token_store_close(api_token_store *s);
+/* Where the store says what goes wrong when it rereads the file (a line
+ * without a newline); NULL (the default): nowhere. The API never prints. */
+typedef void (*api_log_fn)(void *ctx, const char *line);
+void api_token_store_set_log(api_token_store *s, api_log_fn log, void *ctx);
 
 /* ---- ingest, as parkd provides it ----
  * The API does not depend on ingest/: parkd hands it these callbacks. Each
@@ -164,7 +168,10 @@ typedef struct api_options {
     int64_t head_timeout_ms;      /* a request's head must arrive within; default 30 s */
     double rate_limit_per_s;      /* per token; 0 = none */
     const char *audit_log;        /* acknowledge/shelve/ingest lines appended; NULL: none */
-    const char *backup_dir;       /* root of POST /api/v1/admin/backup's backups; NULL: none */
+    api_log_fn log;               /* the server's problems (a token file that cannot be
+                                   * reread); NULL: not said */
+    void *log_ctx;
+    const char *backup_dir; /* root of POST /api/v1/admin/backup's backups; NULL: none */
 } api_options;
 
 void api_options_default(api_options *o);

@@ -225,6 +225,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
             goto fail;
     }
     if (api_token_store_open(opt->token_file, &s->tokens, err, errcap) != 0) goto fail;
+    api_token_store_set_log(s->tokens, opt->log, opt->log_ctx);
     if (opt->audit_log) {
         s->audit = fopen(opt->audit_log, "a");
         if (!s->audit) {

@@ -666,7 +666,26 @@ struct api_token_store {
     bool present, failing;      /* the file existed at the last load; the last reload failed */
     struct stat seen;           /* the file loaded last */
     char last_err[256];         /* the failure last logged, to log each only once */
+    api_log_fn log;             /* where reload problems are said; NULL: nowhere */
+    void *log_ctx;
 };
+
+/* A library does not print: the server's owner says where lines go. */
+__attribute__((format(printf, 2, 3))) static void say(api_token_store *s, const char *fmt, ...) {
+    if (!s->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->log(s->log_ctx, line);
+}
+
+void api_token_store_set_log(api_token_store *s, api_log_fn log, void *ctx) {
+    pthread_mutex_lock(&s->reload_mu);
+    s->log = log, s->log_ctx = ctx;
+    pthread_mutex_unlock(&s->reload_mu);
+}
 
 static bool same_file(const struct stat *a, const struct stat *b) {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
@@ -698,7 +717,7 @@ static void reload(api_token_store *s) {
             if (s->present || s->failing) {
                 tok_set none = {0};
                 install(s, &none);
-                if (s->failing) fprintf(stderr, "parkd api: token file %s: removed\n", s->path);
+                if (s->failing) say(s, "token file %s: removed", s->path);
                 s->present = s->failing = false;
                 s->last_err[0] = '\0';
             }
@@ -711,9 +730,7 @@ static void reload(api_token_store *s) {
         bool present;
         if (load_file(s->path, &set, &present, &st, err, sizeof err) == 0) {
             install(s, &set);
-            if (s->failing)
-                fprintf(stderr, "parkd api: token file %s: read again after the failure\n",
-                        s->path);
+            if (s->failing) say(s, "token file %s: read again after the failure", s->path);
             s->present = present;
             s->seen = st;
             s->failing = false;
@@ -727,7 +744,7 @@ static void reload(api_token_store *s) {
         pthread_mutex_lock(&s->mu);
         n = s->ntok;
         pthread_mutex_unlock(&s->mu);
-        fprintf(stderr, "parkd api: %s; keeping the %zu token(s) read before, retrying\n", err, n);
+        say(s, "%s; keeping the %zu token(s) read before, retrying", err, n);
         memcpy(s->last_err, err, sizeof err);
     }
 }

@@ -23,6 +23,7 @@
  * (ext_check); a complete JSON body parses. A hang is libFuzzer's -timeout.
  */
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char why[512];
     if (debug) fprintf(stderr, "fuzz_api_extremes: %d in %ld ms\n", a.status, a.ms);
     if (rc != 0 || a.status == 0 || ext_check(&a, why, sizeof why) != 0) {
+        if (rc != 0) snprintf(why, sizeof why, "no connection: %s", strerror(errno));
         fprintf(stderr, "fuzz_api_extremes: %s %s: %s\nrequest: %.2000s\n", r->method, r->path,
-                rc != 0         ? "no answer in time"
+                rc != 0         ? why
                 : a.status == 0 ? "closed without an answer"
                                 : why,
                 req);

@@ -452,6 +452,12 @@ static json_t *api_enterprises(void *ctx) {
 }
 
 /* The API from the config's "api" object; none without it. */
+/* The API's lines (it never prints itself). */
+static void api_log(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "parkd api: %s\n", line);
+}
+
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
                      views *vw, ingest_service *svc, api_server **out, char *err, size_t errcap) {
     *out = NULL;
@@ -463,6 +469,7 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
     snprintf(audit, sizeof audit, "%s/audit.log", c->data_dir);
     if (!o.token_file) o.token_file = tokens;
     if (!o.audit_log) o.audit_log = audit;
+    o.log = api_log;
     o.historian = h;
     o.alarms = alarms;
     o.layout = layout;
