@@ -461,16 +461,32 @@ int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
+        /* libFuzzer's timer (SIGALRM) may interrupt connect(); the
+         * connection goes on by itself: wait for it, then ask how it went */
+        int e = errno, soerr = 0;
+        socklen_t len = sizeof soerr;
+        struct pollfd pc = {fd, POLLOUT, 0};
+        if (e == EINTR) {
+            int pr;
+            do pr = poll(&pc, 1, timeout_ms);
+            while (pr < 0 && errno == EINTR);
+            if (pr == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && !soerr)
+                e = 0;
+            else
+                e = soerr ? soerr : ETIMEDOUT;
+        }
+        if (e) {
+            close(fd);
+            errno = e;
+            return -1;
+        }
     }
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     for (size_t off = 0; off < n;) {
         ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0) break; /* answered and closed early (413, 414) */
+        if (w < 0 && errno == EINTR) continue; /* libFuzzer's timer */
+        if (w <= 0) break;                     /* answered and closed early (413, 414) */
         off += (size_t)w;
     }
     size_t cap = 1 << 16, got = 0, hlen = 0;
@@ -488,6 +504,7 @@ int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer
         if (poll(&pf, 1, (int)(deadline - now)) <= 0) continue;
         if (got == cap && !(p = realloc(p, (cap *= 2) + 1))) abort();
         ssize_t r = recv(fd, p + got, cap - got, 0);
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             a->complete = head && clen < 0 && !chunked && !a->stream;
             break;
