@@ -54,7 +54,19 @@ static void journal_incident(views *v, const char *op, const incident *in) {
     fclose(f);
 }
 
+/* Incidents kept in memory: the open ones and the most recent closed
+ * ones (the file keeps them all). A bound, so that a client opening
+ * incidents in a loop cannot grow parkd without limit. */
+#define MAX_INCIDENTS 10000
+
 static incident *add_incident(views *v) {
+    if (v->n_inc >= MAX_INCIDENTS) { /* forget the oldest closed one */
+        size_t k = 0;
+        while (k < v->n_inc && !v->inc[k].end_ms) k++;
+        if (k == v->n_inc) return NULL; /* all open: refused */
+        memmove(&v->inc[k], &v->inc[k + 1], (v->n_inc - k - 1) * sizeof *v->inc);
+        v->n_inc--;
+    }
     if (v->n_inc == v->cap_inc) {
         size_t cap = v->cap_inc ? v->cap_inc * 2 : 16;
         incident *p = realloc(v->inc, cap * sizeof *p);
@@ -197,7 +209,8 @@ int views_incident_open(views *v, const views_incident_spec *s, char id[32], cha
     incident *in = add_incident(v);
     if (!in) {
         pthread_mutex_unlock(&v->mu);
-        return pw_fail(err, errcap, "out of memory");
+        return pw_fail(err, errcap, "%d incidents are open: close some first (or out of memory)",
+                       MAX_INCIDENTS);
     }
     *in = tmp;
     snprintf(in->id, sizeof in->id, "INC-%u", ++v->next_inc);

@@ -534,6 +534,31 @@ static void test_incident(void **state) {
     json_decref(after);
 }
 
+/* Incidents in memory are bounded: past 10,000 the oldest closed one is
+ * forgotten (the file keeps it), and with 10,000 open a new one is
+ * refused, so a client opening incidents in a loop cannot grow parkd. */
+static void test_incidents_bounded(void **state) {
+    fx *f = *state;
+    views_incident_spec sp = {.tank_id = "T1", .release_kg_s = 1, .start_ms = f->noon};
+    char id[32], first[32] = "", err[256];
+    int opened = 0;
+    /* the earlier tests left a few incidents: open until refused */
+    while (opened < 20000 && views_incident_open(f->v, &sp, id, err, sizeof err) == 0) {
+        if (!first[0]) snprintf(first, sizeof first, "%s", id);
+        opened++;
+    }
+    assert_true(opened > 9900 && opened <= 10000);
+    assert_non_null(strstr(err, "open"));
+    assert_int_equal(views_incident_close(f->v, first, 0, "duty", err, sizeof err), 0);
+    assert_int_equal(views_incident_open(f->v, &sp, id, err, sizeof err), 0);
+    json_t *list, *v;
+    assert_int_equal(views_incidents(f->v, NULL, &list), 0);
+    assert_int_equal(json_array_size(json_object_get(list, "incidents")), 10000);
+    json_decref(list);
+    views_query q = {0};
+    assert_int_not_equal(views_incident_view(f->v, first, &q, &v, err, sizeof err), 0);
+}
+
 /* GD1 and GD2 guard T1: both raising gas alarms within two minutes
  * proposes an incident at T1. */
 static void test_proposed_incident(void **state) {
@@ -579,6 +604,7 @@ int main(void) {
         cmocka_unit_test(test_aqi_and_idw),
         cmocka_unit_test(test_incident),
         cmocka_unit_test(test_proposed_incident),
+        cmocka_unit_test(test_incidents_bounded), /* last: it leaves 10,000 open */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
