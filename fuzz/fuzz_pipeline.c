@@ -75,11 +75,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         fprintf(stderr, "fuzz_pipeline: historian: %s\n", he.msg);
         exit(1);
     }
-    static const ingest_enterprise ents[] = {{"E001", INGEST_FMT_AUTO, 0, 1000},
-                                             {"E002", INGEST_FMT_JSON, 0, 0},
-                                             {"E003", INGEST_FMT_NEURON, 0, 60000},
-                                             {"E004", INGEST_FMT_LINEPROTO, 0, 1000},
-                                             {"PARK", INGEST_FMT_AUTO, 0, 0}};
+    /* E005 writes line protocol in nanoseconds, as Telegraf does */
+    static const ingest_enterprise ents[] = {
+        {.id = "E001", .format = INGEST_FMT_AUTO, .interval_ms = 1000},
+        {.id = "E002", .format = INGEST_FMT_JSON},
+        {.id = "E003", .format = INGEST_FMT_NEURON, .interval_ms = 60000},
+        {.id = "E004", .format = INGEST_FMT_LINEPROTO, .interval_ms = 1000},
+        {.id = "E005", .format = INGEST_FMT_LINEPROTO, .lp_precision = 1 + INGEST_LP_NS},
+        {.id = "PARK", .format = INGEST_FMT_AUTO}};
     ingest_options o;
     ingest_options_default(&o);
     o.historian = h;
