@@ -56,6 +56,15 @@ static void cleanup(void) {
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* E005 writes line protocol in nanoseconds, as Telegraf does */
+static const ingest_enterprise ents[] = {
+    {.id = "E001", .format = INGEST_FMT_AUTO, .interval_ms = 1000},
+    {.id = "E002", .format = INGEST_FMT_JSON},
+    {.id = "E003", .format = INGEST_FMT_NEURON, .interval_ms = 60000},
+    {.id = "E004", .format = INGEST_FMT_LINEPROTO, .interval_ms = 1000},
+    {.id = "E005", .format = INGEST_FMT_LINEPROTO, .lp_precision = 1 + INGEST_LP_NS},
+    {.id = "PARK", .format = INGEST_FMT_AUTO}};
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     const char *base = getenv("PARKWATCH_TMP");
@@ -75,14 +84,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         fprintf(stderr, "fuzz_pipeline: historian: %s\n", he.msg);
         exit(1);
     }
-    /* E005 writes line protocol in nanoseconds, as Telegraf does */
-    static const ingest_enterprise ents[] = {
-        {.id = "E001", .format = INGEST_FMT_AUTO, .interval_ms = 1000},
-        {.id = "E002", .format = INGEST_FMT_JSON},
-        {.id = "E003", .format = INGEST_FMT_NEURON, .interval_ms = 60000},
-        {.id = "E004", .format = INGEST_FMT_LINEPROTO, .interval_ms = 1000},
-        {.id = "E005", .format = INGEST_FMT_LINEPROTO, .lp_precision = 1 + INGEST_LP_NS},
-        {.id = "PARK", .format = INGEST_FMT_AUTO}};
     ingest_options o;
     ingest_options_default(&o);
     o.historian = h;
@@ -158,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     ingest_enterprise_count ec[8];
     n = ingest_enterprise_counts(g, ec, 8);
-    CHECK(n == 5);
+    CHECK(n == sizeof ents / sizeof ents[0]); /* one row per configured enterprise */
     uint64_t msgs = 0;
     for (size_t i = 0; i < n; i++) msgs += ec[i].messages;
     CHECK(msgs <= after.messages);
