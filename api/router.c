@@ -51,9 +51,12 @@ static const char *allowed_text(int methods) {
 
 /* The rows whose pattern matches url: literal rows first, so that a fixed
  * path never reads as another row's {parameter}. *methods gets the
- * methods of the first shape that matched; the row for method, or -1. */
-static int find_route(req *r, const char *url, int method, int *methods) {
+ * methods of the first shape that matched and *named its first row (-1:
+ * none), which names the path for the metrics and its publicness; returns
+ * the row for method, or -1. */
+static int find_route(req *r, const char *url, int method, int *methods, int *named) {
     *methods = 0;
+    *named = -1;
     for (int literal = 1; literal >= 0; literal--) {
         int hit = -1;
         for (size_t i = 0; i < api_n_routes; i++) {
@@ -61,10 +64,11 @@ static int find_route(req *r, const char *url, int method, int *methods) {
             if ((strchr(rt->path, '{') == NULL) != literal) continue;
             if (!path_match(rt->path, url, r)) continue;
             *methods |= rt->method;
+            if (*named < 0) *named = (int)i;
             if (rt->method == method && hit < 0) hit = (int)i;
         }
         if (*methods) {
-            if (hit >= 0) path_match(api_routes[hit].path, url, r); /* its parameters */
+            if (hit >= 0) *named = hit, path_match(api_routes[hit].path, url, r); /* its params */
             return hit;
         }
     }
@@ -73,27 +77,22 @@ static int find_route(req *r, const char *url, int method, int *methods) {
 
 int api_route_of_url(const char *url) {
     req scratch = {0};
-    int methods;
-    int idx = find_route(&scratch, url, API_GET, &methods);
-    if (idx < 0) idx = find_route(&scratch, url, API_POST, &methods);
-    return idx >= 0 ? idx : API_ROUTE_NONE;
+    int methods, named;
+    find_route(&scratch, url, API_GET, &methods, &named);
+    return named >= 0 ? named : API_ROUTE_NONE;
 }
 
 enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url,
                              const char *method) {
     api_server *s = r->srv;
-    int m = method_of(method), methods;
-    int idx = find_route(r, url, m, &methods);
+    int m = method_of(method), methods, named;
+    int idx = find_route(r, url, m, &methods, &named);
     bool api = !strncmp(url, PREFIX "/", sizeof PREFIX) || !strcmp(url, "/metrics");
     if (!methods && !api) {
         r->route = API_ROUTE_STATIC;
         if (m != API_GET) return api_send_error(r, c, 405, NULL, "GET only");
         return api_h_static(r, c, url);
     }
-    /* the row that names the path (for the metrics, and whether it is public) */
-    int named = idx;
-    for (size_t i = 0; named < 0 && methods && i < api_n_routes; i++)
-        if (path_match(api_routes[i].path, url, r)) named = (int)i;
     r->route = named >= 0 ? named : API_ROUTE_NONE;
     bool public_path = named >= 0 && api_routes[named].cap == API_CAP_PUBLIC;
     if (!public_path) {

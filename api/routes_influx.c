@@ -105,17 +105,22 @@ static bool enterprise_known(api_server *s, const char *id) {
     return known;
 }
 
-/* The enterprise a write or CREATE DATABASE goes to, or the error sent. */
+/* Whether an enterprise token names, in db, another enterprise (403): a db=
+ * that is no enterprise ("telegraf", Telegraf's default) changes nothing. */
+static bool foreign_db(req *r, const char *db) {
+    return r->tok.role == API_ROLE_ENTERPRISE && db && strcmp(db, r->tok.enterprise) &&
+           enterprise_known(r->srv, db);
+}
+
+/* The enterprise a write goes to, or the error sent. */
 static int influx_enterprise(req *r, struct MHD_Connection *c, const char *db, const char **ent,
                              enum MHD_Result *sent) {
-    if (r->tok.role == API_ROLE_ENTERPRISE) {
-        /* its own; a db= that is no enterprise ("telegraf", Telegraf's
-         * default) changes nothing, one naming another is refused */
-        if (db && strcmp(db, r->tok.enterprise) && enterprise_known(r->srv, db)) {
-            *sent = api_send_error(r, c, 403, NULL, "this token writes database %s only",
-                                   r->tok.enterprise);
-            return -1;
-        }
+    if (foreign_db(r, db)) {
+        *sent = api_send_error(r, c, 403, NULL, "this token writes database %s only",
+                               r->tok.enterprise);
+        return -1;
+    }
+    if (r->tok.role == API_ROLE_ENTERPRISE) { /* its own */
         *ent = r->tok.enterprise;
         return 0;
     }
@@ -327,8 +332,7 @@ enum MHD_Result api_h_influx_query(req *r, struct MHD_Connection *c) {
         if (!api_cap_granted(r->tok.role, API_CAP_INGEST))
             return api_send_error(r, c, 403, NULL, "a %s token may not write",
                                   api_role_name(r->tok.role));
-        if (r->tok.role == API_ROLE_ENTERPRISE && strcmp(db, r->tok.enterprise) &&
-            enterprise_known(r->srv, db))
+        if (foreign_db(r, db))
             return api_send_error(r, c, 403, NULL, "this token writes database %s only",
                                   r->tok.enterprise);
         return api_send_json(r, c, 200, json_pack("{s:[{s:i}]}", "results", "statement_id", 0));

@@ -69,8 +69,7 @@ static void tb_series_info(textbuf *b, const api_server *s, const hist_series_in
 
 enum MHD_Result api_h_series(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
-    const char *ent = api_arg(c, "enterprise"), *dev = api_arg(c, "device"),
-               *kind = api_arg(c, "kind"), *q = api_arg(c, "q");
+    const char *ent, *dev = api_arg(c, "device"), *kind = api_arg(c, "kind"), *q = api_arg(c, "q");
     size_t max = s->o.max_series_per_req * 10, limit = max;
     if (api_arg(c, "limit") && (!api_parse_size(api_arg(c, "limit"), &limit) || limit == 0))
         return api_send_error(r, c, 400, "bad_request", "limit must be a positive integer");

@@ -36,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "common/clock.h"
 #include "api/api.h"
 #include "fuzz/fuzz_park.h"
 
@@ -53,12 +54,6 @@ static char tok_admin[API_TOKEN_MAX], tok_ent[API_TOKEN_MAX], tok_reg[API_TOKEN_
 static void die(const char *what, const char *why) {
     fprintf(stderr, "fuzz_api: %s: %s\n", what, why);
     exit(1);
-}
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -217,10 +212,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t cap = 1 << 16, got = 0;
     char *ans = malloc(cap + 1);
     if (!ans) abort();
-    int64_t t0 = now_ms(), deadline = t0 + 4000, quiet_until = t0 + (half ? 10 : 300);
+    int64_t t0 = pw_mono_ms(), deadline = t0 + 4000, quiet_until = t0 + (half ? 10 : 300);
     bool stream = false;
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = pw_mono_ms();
         if (t >= deadline) break;
         if (got == 0 && t >= quiet_until) {
             if (half) break;
@@ -241,14 +236,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         answer an;
         if (!stream && parse_answer(ans, got, &an) && an.stream) {
             stream = true; /* an event stream: read for a moment, then drop it */
-            deadline = now_ms() + 100;
+            deadline = pw_mono_ms() + 100;
         }
     }
     if (getenv("FUZZ_API_DEBUG"))
         fprintf(stderr, "fuzz_api: %zu bytes in %lld ms (request of %zu bytes%s)\n%.*s\n", got,
-                (long long)(now_ms() - t0), n, half ? ", half-closed" : "",
+                (long long)(pw_mono_ms() - t0), n, half ? ", half-closed" : "",
                 (int)(got < 600 ? got : 600), ans);
-    if (getenv("FUZZ_API_DEBUG") && now_ms() - t0 > 1000) {
+    if (getenv("FUZZ_API_DEBUG") && pw_mono_ms() - t0 > 1000) {
         fprintf(stderr, "fuzz_api: slow request: ");
         fwrite(req, 1, n, stderr);
         fprintf(stderr, "\n");

@@ -2,6 +2,7 @@
  * fuzz_park.c - see fuzz_park.h. Moved out of fuzz_api.c so that the API
  * targets share one park.
  */
+#include "common/clock.h"
 #include "fuzz/fuzz_park.h"
 
 #include <errno.h>
@@ -41,12 +42,6 @@ static const char *tag = "fuzz_park";
 static void die(const char *what, const char *why) {
     fprintf(stderr, "%s: %s: %s\n", tag, what, why);
     exit(1);
-}
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* ---- ingest, as parkd would hand it over ---- */
@@ -104,8 +99,8 @@ static int fake_submit(void *ctx, const char *topic, const char *precision, cons
     /* the API hands on only the names it checked */
     CHECK(!precision || ingest_lp_precision_parse(precision, &prec) == 0);
     submit_count c = {0};
-    int rc = ingest_payload_parse_prec(body, len, INGEST_FMT_AUTO, prec, now_ms(), count_reading,
-                                       count_reject, &c, NULL);
+    int rc = ingest_payload_parse_prec(body, len, INGEST_FMT_AUTO, prec, pw_wall_ms(),
+                                       count_reading, count_reject, &c, NULL);
     memset(res, 0, sizeof *res);
     res->accepted = c.ok, res->rejected = c.bad;
     err[0] = 0;
@@ -167,7 +162,7 @@ static void build_park(hist **h_out, alert_engine **al_out, geo_layout **g_out, 
     }
     uint32_t ids[64];
     if (hist_series_ensure(h, defs, n, ids, &he) != HIST_OK) die("series", he.msg);
-    int64_t t0 = now_ms() - 2 * 3600000;
+    int64_t t0 = pw_wall_ms() - 2 * 3600000;
     t0 -= t0 % 60000;
     static hist_point pts[64 * 121];
     size_t np = 0;

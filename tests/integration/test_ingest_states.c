@@ -22,21 +22,11 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
 #include "tests/support/testutil.h"
 #include "tests/support/tmpfs.h"
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void nap_ms(int ms) {
-    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
 
 /* A message of 200 readings of E001 at ts. */
 static int submit(ingest_service *svc, int64_t ts, int timeout_ms, char *err, size_t errcap) {
@@ -82,7 +72,7 @@ static void test_blocked_retry_resume(void **state) {
     ingest_service *svc;
     if (ingest_service_start(&o, &svc, err, sizeof err) != 0) fail_msg("start: %s", err);
 
-    int64_t ts = now_ms() - 3600000;
+    int64_t ts = pw_wall_ms() - 3600000;
     assert_int_equal(submit(svc, ts++, 10000, err, sizeof err), 0);
 
     /* The disk fills: ingest blocks (RUNNING -> BLOCKED, then RETRYING and
@@ -91,15 +81,15 @@ static void test_blocked_retry_resume(void **state) {
     assert_true(fd >= 0);
     if (tmpfs_fill_but(dir, fd, 4096) != 0) fail_msg("could not fill the tmpfs");
     ingest_service_stats ss = {0};
-    int64_t until = now_ms() + 30000;
-    while (now_ms() < until) {
+    int64_t until = pw_mono_ms() + 30000;
+    while (pw_mono_ms() < until) {
         submit(svc, ts++, 200, err, sizeof err);
         ingest_service_get_stats(svc, &ss);
         if (ss.store_blocked) break;
     }
     assert_true(ss.store_blocked);
     assert_false(ss.failed);
-    nap_ms(1500); /* a few retries */
+    pw_sleep_ms(1500); /* a few retries */
     ingest_service_get_stats(svc, &ss);
     assert_true(ss.store_blocked);
     assert_true(ss.store_retries >= 1);
@@ -109,11 +99,11 @@ static void test_blocked_retry_resume(void **state) {
     /* Space is back: the next retry goes through (RETRYING -> RUNNING). */
     close(fd);
     assert_int_equal(unlink(filler), 0);
-    until = now_ms() + 30000;
-    while (now_ms() < until) {
+    until = pw_mono_ms() + 30000;
+    while (pw_mono_ms() < until) {
         ingest_service_get_stats(svc, &ss);
         if (!ss.store_blocked) break;
-        nap_ms(50);
+        pw_sleep_ms(50);
     }
     assert_false(ss.store_blocked);
     assert_int_equal(submit(svc, ts++, 10000, err, sizeof err), 0);

@@ -44,13 +44,7 @@ static bool file_has(const char *path, const char *s) {
  * parkd, secrets in p->dir) on a free port; tie_ids false drops its
  * use_username_as_clientid. parkd connected as user parkd. */
 static void park_up_demo_broker(park *p, const char *name, bool tie_ids) {
-    testutil_tmpdir(p->dir, sizeof p->dir, name);
-    snprintf(p->data, sizeof p->data, "%s/data", p->dir);
-    snprintf(p->stats, sizeof p->stats, "%s/stats.json", p->dir);
-    snprintf(p->config, sizeof p->config, "%s/parkd.json", p->dir);
-    snprintf(p->log, sizeof p->log, "%s/parkd.log", p->dir);
-    p->port = proc_free_port();
-    assert_true(p->port > 0);
+    park_dirs(p, name);
     char script[PATH_MAX], port[16], conf[700], log[700];
     snprintf(script, sizeof script, "%s/scripts/park-broker.sh", PARKWATCH_SOURCE_DIR);
     snprintf(port, sizeof port, "%d", p->port);

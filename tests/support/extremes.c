@@ -1,6 +1,7 @@
 /*
  * extremes.c - see extremes.h.
  */
+#include "common/clock.h"
 #include "tests/support/extremes.h"
 
 #include <arpa/inet.h>
@@ -201,12 +202,6 @@ static void put_enc(buf *b, const char *s, size_t n) {
     }
 }
 
-static int64_t wall_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* A valid value of the parameter, or NULL (left out unless it is set). */
 static const char *valid_value(const ext_route *r, const ext_param *p, const ext_park *k, char *tmp,
                                size_t cap) {
@@ -248,7 +243,7 @@ static const char *valid_value(const ext_route *r, const ext_param *p, const ext
     if (!strcmp(n, "id")) return strstr(r->path, "/incidents/") ? k->incident : k->feature;
     if (!strcmp(n, "until_ms") || !strcmp(n, "start_ms") || !strcmp(n, "ts")) {
         snprintf(tmp, cap, "%lld",
-                 (long long)(wall_ms() + (strcmp(n, "until_ms") ? -60000 : 600000)));
+                 (long long)(pw_wall_ms() + (strcmp(n, "until_ms") ? -60000 : 600000)));
         return tmp;
     }
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
@@ -407,12 +402,6 @@ char *ext_request(const ext_route *r, const ext_park *k, const ext_set *sets, si
 
 /* ---- answers ---- */
 
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Parses the head when it is all there; fills status, head, json, stream
  * and the body's framing. */
 static bool parse_head(const char *p, size_t n, ext_answer *a, size_t *hlen, long long *clen,
@@ -455,7 +444,7 @@ static bool dechunk(char *p, size_t n, size_t *out_n) {
 
 int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer *a) {
     memset(a, 0, sizeof *a);
-    int64_t t0 = mono_ms(), deadline = t0 + timeout_ms;
+    int64_t t0 = pw_mono_ms(), deadline = t0 + timeout_ms;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -495,7 +484,7 @@ int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer
     long long clen = -1;
     bool head = false, chunked = false, timed_out = false, is_head = !strncmp(req, "HEAD ", 5);
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = pw_mono_ms();
         if (now >= deadline) {
             timed_out = !a->stream;
             break;
@@ -511,7 +500,7 @@ int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer
         }
         got += (size_t)r;
         if (!head && (head = parse_head(p, got, a, &hlen, &clen, &chunked)) && a->stream)
-            deadline = mono_ms() + 100; /* an event stream: a moment of it */
+            deadline = pw_mono_ms() + 100; /* an event stream: a moment of it */
         if (!head) continue;
         if (is_head || a->status < 200 || a->status == 204 || a->status == 304 ||
             (clen >= 0 && got - hlen >= (size_t)clen)) {
@@ -534,7 +523,7 @@ int ext_exchange(int port, const char *req, size_t n, int timeout_ms, ext_answer
     struct linger lg = {1, 0}; /* a reset: the server drops the connection at once */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd);
-    a->ms = (long)(mono_ms() - t0);
+    a->ms = (long)(pw_mono_ms() - t0);
     if (head) {
         size_t bn = got - hlen;
         if (chunked && a->complete) dechunk(p + hlen, got - hlen, &bn);

@@ -91,8 +91,9 @@ static inline void park_start_broker(park *p) {
     assert_true(proc_port_open(p->port));
 }
 
-/* A fresh directory for the park (tagged name) and its broker, no parkd. */
-static inline void park_broker_up(park *p, const char *name) {
+/* A fresh directory for the park (tagged name), its files' paths and a
+ * free port for its broker; nothing started. */
+static inline void park_dirs(park *p, const char *name) {
     testutil_tmpdir(p->dir, sizeof p->dir, name);
     snprintf(p->data, sizeof p->data, "%s/data", p->dir);
     snprintf(p->stats, sizeof p->stats, "%s/stats.json", p->dir);
@@ -100,6 +101,11 @@ static inline void park_broker_up(park *p, const char *name) {
     snprintf(p->log, sizeof p->log, "%s/parkd.log", p->dir);
     p->port = proc_free_port();
     assert_true(p->port > 0);
+}
+
+/* A fresh directory for the park (tagged name) and its broker, no parkd. */
+static inline void park_broker_up(park *p, const char *name) {
+    park_dirs(p, name);
     park_start_broker(p);
 }
 

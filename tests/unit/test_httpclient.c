@@ -1,9 +1,8 @@
 /*
- * test_httpclient.c - the HTTP client of the tests and parkbench (common/kit/httpclient.h) against a
- * small scripted server on a loopback port, run by a thread here: bodies
- * delimited by Content-Length, by chunks (split across writes, with
- * extensions and trailers) and by the close; 404s, 1xx, HEAD and 204;
- * malformed and truncated responses; an SSE stream with events split
+ * test_httpclient.c - the HTTP client of the tests and parkbench (common/kit/httpclient.h) against
+ * a small scripted server on a loopback port, run by a thread here: bodies delimited by
+ * Content-Length, by chunks (split across writes, with extensions and trailers) and by the close;
+ * 404s, 1xx, HEAD and 204; malformed and truncated responses; an SSE stream with events split
  * mid-line, multi-line data, comments, CR/LF/CRLF line ends, a pause
  * (http_sse_next times out) and the end. Connecting to a closed port
  * fails, a server that never answers times out, and curl runs.
