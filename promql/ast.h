@@ -124,7 +124,12 @@ typedef enum pq_bin_op {
 
 /* One-to-one unless group_left / group_right; many-to-many for the set
  * operators and, or, unless. */
-typedef enum pq_card { PQ_CARD_ONE_TO_ONE, PQ_CARD_MANY_TO_ONE, PQ_CARD_ONE_TO_MANY, PQ_CARD_MANY_TO_MANY } pq_card;
+typedef enum pq_card {
+    PQ_CARD_ONE_TO_ONE,
+    PQ_CARD_MANY_TO_ONE,
+    PQ_CARD_ONE_TO_MANY,
+    PQ_CARD_MANY_TO_MANY
+} pq_card;
 
 typedef struct pq_node pq_node;
 struct pq_node {
@@ -132,10 +137,10 @@ struct pq_node {
     pq_type type;
     int pos; /* byte offset in the query where the node starts, for errors */
     union {
-        double number;      /* PQ_N_NUMBER */
-        const char *string; /* PQ_N_STRING, unescaped */
-        struct {            /* PQ_N_SELECTOR */
-            const char *metric; /* the name written before '{', or NULL */
+        double number;            /* PQ_N_NUMBER */
+        const char *string;       /* PQ_N_STRING, unescaped */
+        struct {                  /* PQ_N_SELECTOR */
+            const char *metric;   /* the name written before '{', or NULL */
             pq_matcher *matchers; /* the metric name, when written, is matchers[0] (__name__ =) */
             size_t n_matchers;
             int64_t range_ms;  /* > 0 for a range vector [5m]; 0 for an instant vector */
@@ -152,7 +157,7 @@ struct pq_node {
             pq_node *expr;
             const char **grouping; /* the labels of by (...) or without (...) */
             size_t n_grouping;
-            bool without;  /* true: without (...); false: by (...) or no clause */
+            bool without; /* true: without (...); false: by (...) or no clause */
         } agg;
         struct { /* PQ_N_BINARY */
             pq_bin_op op;
@@ -160,7 +165,7 @@ struct pq_node {
             bool return_bool; /* comparison with the bool modifier */
             /* vector matching, meaningful when both sides are vectors */
             pq_card card;
-            bool on;                 /* true: on (...); false: ignoring (...) or none */
+            bool on;                   /* true: on (...); false: ignoring (...) or none */
             const char **match_labels; /* the labels of on (...) / ignoring (...) */
             size_t n_match_labels;
             const char **include; /* group_left (...) / group_right (...) labels */
@@ -185,8 +190,7 @@ typedef struct pq_ast pq_ast; /* the arena of one parsed query */
  * unexpected ..." or "... not supported by Parkwatch: subqueries"), *out
  * NULL. Regular expressions are compiled here (pq_regex), so a bad one is
  * a parse error too. */
-int pq_parse(const char *query, size_t len, pq_ast **out, pq_node **root, char *err,
-             size_t errcap);
+int pq_parse(const char *query, size_t len, pq_ast **out, pq_node **root, char *err, size_t errcap);
 void pq_ast_free(pq_ast *a);
 
 /* Names, for messages and for the tests. */

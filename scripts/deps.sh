@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev
+  librocksdb-dev libsnappy-dev libjansson-dev libcmocka-dev libre2-dev
   libmosquitto-dev mosquitto
   libgeos-dev libproj-dev proj-bin
   libmicrohttpd-dev wrk openssl curl python3-jsonschema
