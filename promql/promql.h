@@ -111,6 +111,10 @@ int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, tex
  * [start_ms, end_ms]. */
 int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err);
 
+/* A Prometheus duration ("5m", "1h30m", "250ms", "1d", "1w", "1y") in ms;
+ * false when malformed, zero or over 2^53 ms. (Also in ast.h.) */
+bool pq_parse_duration(const char *s, size_t len, int64_t *ms);
+
 /* Series the engine knows (for /metrics). */
 size_t pq_series_known(pq_engine *e);
 
