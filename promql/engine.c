@@ -179,7 +179,7 @@ static void json_result(ev *x, value *v, bool instant, textbuf *out) {
         tb_str(out, "}}");
         return;
     }
-    if (!v->ordered) qsort(v->s, v->n, sizeof *v->s, cmp_series);
+    if (!v->ordered && v->n) qsort(v->s, v->n, sizeof *v->s, cmp_series);
     tb_str(out, instant ? "\"vector\",\"result\":[" : "\"matrix\",\"result\":[");
     bool first = true;
     for (size_t i = 0; i < v->n; i++) {
@@ -262,11 +262,12 @@ int pq_query(pq_engine *e, const pq_query_args *q, textbuf *out, pq_error *err) 
     if (pq_parse(q->query, q->query_len, &ast, &root, perr, sizeof perr) != 0)
         return fail(err, 400, "bad_data", "%s", perr);
     if (!instant && root->type != PQ_T_SCALAR && root->type != PQ_T_VECTOR) {
+        pq_type t = root->type; /* read before the tree goes */
         pq_ast_free(ast);
         return fail(err, 400, "bad_data",
                     "invalid expression type \"%s\" for range query, must be Scalar or instant "
                     "Vector",
-                    root->type == PQ_T_MATRIX ? "range vector" : "string");
+                    t == PQ_T_MATRIX ? "range vector" : "string");
     }
     if (learn(e, err)) {
         pq_ast_free(ast);

@@ -416,8 +416,9 @@ int ev_call(ev *x, const pq_node *n, value *out) {
                 for (size_t i = 0; i < out->n; i++)
                     if (out->s[i].has[0]) out->s[m++] = out->s[i];
                 out->n = m;
-                qsort(out->s, out->n, sizeof *out->s,
-                      f == PQ_F_SORT ? cmp_by_value : cmp_by_value_desc);
+                if (out->n)
+                    qsort(out->s, out->n, sizeof *out->s,
+                          f == PQ_F_SORT ? cmp_by_value : cmp_by_value_desc);
                 out->ordered = true;
             }
             return 0;
