@@ -5,8 +5,11 @@
  * and decoded later by pq_lex_unquote into the tree's arena.
  */
 #include "promql/lex.h"
+#include "promql/ast.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EOF_RUNE  0xFFFFFFFFu
@@ -686,4 +689,143 @@ void pq_tok_desc(const char *query, pq_token t, char *out, size_t cap) {
         pq_go_quote(v, t.len, 0, q, sizeof q);
         snprintf(out, cap, "%s", q);
     }
+}
+
+/* ---- numbers ---- */
+
+/* parser.number: strconv.ParseInt(s, 0, 64) first (hex, and octal for a
+ * leading 0), then strconv.ParseFloat. The lexer already bounded the
+ * token's shape; the float is rewritten as "digits e exponent" (no decimal
+ * point, so the locale cannot matter) for strtod. */
+pq_num_err pq_lex_number(const char *s, size_t n, double *out) {
+    if (n == 3 && (s[0] | 0x20) == 'i') return *out = INFINITY, PQ_NUM_OK;
+    if (n == 3 && (s[0] | 0x20) == 'n') return *out = NAN, PQ_NUM_OK;
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        uint64_t v = 0;
+        if (n == 2) return PQ_NUM_SYNTAX;
+        for (size_t i = 2; i < n; i++) {
+            char c = s[i];
+            int d = c >= '0' && c <= '9'                     ? c - '0'
+                    : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                             : -1;
+            if (d < 0) return PQ_NUM_SYNTAX;
+            if (v > (uint64_t)INT64_MAX >> 4) return PQ_NUM_SYNTAX;
+            v = v << 4 | (uint64_t)d;
+        }
+        if (v > (uint64_t)INT64_MAX) return PQ_NUM_SYNTAX;
+        *out = (double)v;
+        return PQ_NUM_OK;
+    }
+    if (n >= 2 && s[0] == '0') { /* octal when every digit is 0-7 */
+        uint64_t v = 0;
+        size_t i = 1;
+        while (i < n && s[i] >= '0' && s[i] <= '7' && v <= (uint64_t)INT64_MAX >> 3)
+            v = v << 3 | (uint64_t)(s[i++] - '0');
+        if (i == n && v <= (uint64_t)INT64_MAX) {
+            *out = (double)v;
+            return PQ_NUM_OK;
+        }
+    }
+    /* decimal float: digits [. digits] [e [+-] digits], a digit somewhere
+     * in the mantissa and in the exponent if there is one */
+    char *buf = malloc(n + 32);
+    if (!buf) return PQ_NUM_NOMEM;
+    size_t i = 0, o = 0, mant = 0;
+    long frac = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') buf[o++] = s[i++], mant++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') buf[o++] = s[i++], mant++, frac++;
+    }
+    long exp = 0;
+    bool ok = mant > 0;
+    if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool neg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        ok = i < n;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (exp < 1000000) exp = exp * 10 + (s[i] - '0');
+            i++;
+        }
+        if (neg) exp = -exp;
+    }
+    ok = ok && i == n;
+    double v = 0;
+    if (ok) {
+        snprintf(buf + o, 32, "e%ld", exp - frac);
+        v = strtod(buf, NULL);
+    }
+    free(buf);
+    if (!ok) return PQ_NUM_SYNTAX;
+    if (isinf(v)) return PQ_NUM_RANGE;
+    *out = v;
+    return PQ_NUM_OK;
+}
+
+/* ---- durations ---- */
+
+#define MAX_MS (INT64_C(1) << 53)
+
+/* model.ParseDuration: [0-9]+ with a unit, units in the order y w d h m s
+ * ms, each at most once; then the parser's "greater than 0". Overflow-safe:
+ * every step stays within MAX_MS. */
+pq_dur_err pq_lex_duration(const char *s, size_t len, int64_t *out) {
+    static const int64_t mult[] = {365 * 86400000LL, 7 * 86400000LL, 86400000LL, 3600000LL,
+                                   60000LL,          1000LL,         1LL};
+    size_t i = 0;
+    int last = -1;
+    int64_t total = 0;
+    bool range = false;
+    if (len == 0) return PQ_DUR_BAD;
+    while (i < len) {
+        if (s[i] < '0' || s[i] > '9') return PQ_DUR_BAD;
+        int64_t n = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (n <= MAX_MS) n = n * 10 + (s[i] - '0'); /* past MAX_MS: out of range anyway */
+            i++;
+        }
+        if (i == len) return PQ_DUR_BAD;
+        int unit;
+        switch (s[i]) {
+            case 'y':
+                unit = 0;
+                break;
+            case 'w':
+                unit = 1;
+                break;
+            case 'd':
+                unit = 2;
+                break;
+            case 'h':
+                unit = 3;
+                break;
+            case 'm':
+                unit = i + 1 < len && s[i + 1] == 's' ? 6 : 4;
+                break;
+            case 's':
+                unit = 5;
+                break;
+            default:
+                return PQ_DUR_BAD;
+        }
+        i += unit == 6 ? 2 : 1;
+        if (unit <= last) return PQ_DUR_BAD;
+        last = unit;
+        if (n > MAX_MS / mult[unit] || total > MAX_MS - n * mult[unit])
+            range = true;
+        else
+            total += n * mult[unit];
+    }
+    if (range) return PQ_DUR_RANGE;
+    if (total == 0) return PQ_DUR_ZERO;
+    *out = total;
+    return PQ_DUR_OK;
+}
+
+bool pq_parse_duration(const char *s, size_t len, int64_t *ms) {
+    int64_t v;
+    if (!s || pq_lex_duration(s, len, &v) != PQ_DUR_OK) return false;
+    *ms = v;
+    return true;
 }

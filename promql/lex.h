@@ -109,6 +109,14 @@ pq_token pq_lex_next(pq_lexer *l);
  * lexer) into out (at least len bytes); returns the length written. */
 size_t pq_lex_unquote(const char *tok, size_t len, char *out);
 
+/* A NUMBER token's value, as Prometheus's parser.number reads it. */
+typedef enum pq_num_err { PQ_NUM_OK, PQ_NUM_SYNTAX, PQ_NUM_RANGE, PQ_NUM_NOMEM } pq_num_err;
+pq_num_err pq_lex_number(const char *s, size_t n, double *out);
+
+/* A duration (model.ParseDuration, then "greater than 0"), in ms. */
+typedef enum pq_dur_err { PQ_DUR_OK, PQ_DUR_BAD, PQ_DUR_ZERO, PQ_DUR_RANGE } pq_dur_err;
+pq_dur_err pq_lex_duration(const char *s, size_t len, int64_t *ms);
+
 /* How Prometheus names a token in "unexpected ..." messages
  * (Item.desc()): `identifier "foo"`, `<op:*>`, `"("`, `end of input`. */
 void pq_tok_desc(const char *query, pq_token t, char *out, size_t cap);

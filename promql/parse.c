@@ -210,123 +210,15 @@ static const func_sig func_sigs[PQ_F_COUNT__] = {
 #undef S
 
 /* Prometheus's functions (2.42 and later) that Parkwatch does not
- * evaluate: named in a clear error rather than "unknown function". */
-static const char *const unsupported_funcs[] = {
-    "acos",
-    "acosh",
-    "asin",
-    "asinh",
-    "atan",
-    "atanh",
-    "cos",
-    "cosh",
-    "sin",
-    "sinh",
-    "tan",
-    "tanh",
-    "deg",
-    "rad",
-    "pi",
-    "sgn",
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "histogram_count",
-    "histogram_sum",
-    "histogram_fraction",
-    "histogram_quantile",
-    "histogram_avg",
-    "histogram_stddev",
-    "histogram_stdvar",
-    "holt_winters",
-    "double_exponential_smoothing",
-    "label_replace",
-    "label_join",
-    "predict_linear",
-    "present_over_time",
-    "stddev_over_time",
-    "stdvar_over_time",
-    "mad_over_time",
-    "sort_by_label",
-    "sort_by_label_desc",
-    "info",
-    "limitk",
-    "limit_ratio",
-};
-
-/* ---- durations ---- */
-
-#define MAX_MS (INT64_C(1) << 53)
-
-typedef enum dur_err { DUR_OK, DUR_BAD, DUR_ZERO, DUR_RANGE } dur_err;
-
-/* model.ParseDuration: [0-9]+ with a unit, units in the order y w d h m s
- * ms, each at most once; then the parser's "greater than 0". Overflow-safe:
- * every step stays within MAX_MS. */
-static dur_err parse_duration(const char *s, size_t len, int64_t *out) {
-    static const int64_t mult[] = {365 * 86400000LL, 7 * 86400000LL, 86400000LL, 3600000LL,
-                                   60000LL,          1000LL,         1LL};
-    size_t i = 0;
-    int last = -1;
-    int64_t total = 0;
-    bool range = false;
-    if (len == 0) return DUR_BAD;
-    while (i < len) {
-        if (s[i] < '0' || s[i] > '9') return DUR_BAD;
-        int64_t n = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (n <= MAX_MS) n = n * 10 + (s[i] - '0'); /* past MAX_MS: out of range anyway */
-            i++;
-        }
-        if (i == len) return DUR_BAD;
-        int unit;
-        switch (s[i]) {
-            case 'y':
-                unit = 0;
-                break;
-            case 'w':
-                unit = 1;
-                break;
-            case 'd':
-                unit = 2;
-                break;
-            case 'h':
-                unit = 3;
-                break;
-            case 'm':
-                unit = i + 1 < len && s[i + 1] == 's' ? 6 : 4;
-                break;
-            case 's':
-                unit = 5;
-                break;
-            default:
-                return DUR_BAD;
-        }
-        i += unit == 6 ? 2 : 1;
-        if (unit <= last) return DUR_BAD;
-        last = unit;
-        if (n > MAX_MS / mult[unit] || total > MAX_MS - n * mult[unit])
-            range = true;
-        else
-            total += n * mult[unit];
-    }
-    if (range) return DUR_RANGE;
-    if (total == 0) return DUR_ZERO;
-    *out = total;
-    return DUR_OK;
-}
-
-bool pq_parse_duration(const char *s, size_t len, int64_t *ms) {
-    int64_t v;
-    if (!s || parse_duration(s, len, &v) != DUR_OK) return false;
-    *ms = v;
-    return true;
-}
+ * evaluate, each between spaces: named in a clear error rather than
+ * "unknown function". */
+static const char unsupported_funcs[] =
+    " acos acosh asin asinh atan atanh cos cosh sin sinh tan tanh deg rad pi sgn"
+    " days_in_month day_of_month day_of_week day_of_year hour minute month year"
+    " histogram_count histogram_sum histogram_fraction histogram_quantile histogram_avg"
+    " histogram_stddev histogram_stdvar holt_winters double_exponential_smoothing"
+    " label_replace label_join predict_linear present_over_time stddev_over_time"
+    " stdvar_over_time mad_over_time sort_by_label sort_by_label_desc info limitk limit_ratio ";
 
 /* ---- the parser ---- */
 
@@ -468,76 +360,20 @@ static void number_error(parser *p, pq_token t, const char *why) {
     fail(p, t.pos, "error parsing number: strconv.ParseFloat: parsing %s: %s", q, why);
 }
 
-/* parser.number: strconv.ParseInt(s, 0, 64) first (hex, and octal for a
- * leading 0), then strconv.ParseFloat. The lexer already bounded the
- * token's shape; the float is rewritten as "digits e exponent" (no decimal
- * point, so the locale cannot matter) for strtod. */
 static bool parse_number(parser *p, pq_token t, double *out) {
-    const char *s = p->q + t.pos;
-    size_t n = t.len;
-    if (n == 3 && (s[0] | 0x20) == 'i') return *out = INFINITY, true;
-    if (n == 3 && (s[0] | 0x20) == 'n') return *out = NAN, true;
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        uint64_t v = 0;
-        if (n == 2) return number_error(p, t, "invalid syntax"), false;
-        for (size_t i = 2; i < n; i++) {
-            char c = s[i];
-            int d = c >= '0' && c <= '9'                     ? c - '0'
-                    : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                             : -1;
-            if (d < 0) return number_error(p, t, "invalid syntax"), false;
-            if (v > (uint64_t)INT64_MAX >> 4) return number_error(p, t, "invalid syntax"), false;
-            v = v << 4 | (uint64_t)d;
-        }
-        if (v > (uint64_t)INT64_MAX) return number_error(p, t, "invalid syntax"), false;
-        *out = (double)v;
-        return true;
-    }
-    if (n >= 2 && s[0] == '0') { /* octal when every digit is 0-7 */
-        uint64_t v = 0;
-        size_t i = 1;
-        while (i < n && s[i] >= '0' && s[i] <= '7' && v <= (uint64_t)INT64_MAX >> 3)
-            v = v << 3 | (uint64_t)(s[i++] - '0');
-        if (i == n && v <= (uint64_t)INT64_MAX) {
-            *out = (double)v;
+    switch (pq_lex_number(p->q + t.pos, t.len, out)) {
+        case PQ_NUM_OK:
             return true;
-        }
+        case PQ_NUM_SYNTAX:
+            number_error(p, t, "invalid syntax");
+            return false;
+        case PQ_NUM_RANGE:
+            number_error(p, t, "value out of range");
+            return false;
+        default:
+            oom(p);
+            return false;
     }
-    /* decimal float: digits [. digits] [e [+-] digits], a digit somewhere
-     * in the mantissa and in the exponent if there is one */
-    char *buf = malloc(n + 32);
-    if (!buf) return oom(p), false;
-    size_t i = 0, o = 0, mant = 0;
-    long frac = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') buf[o++] = s[i++], mant++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') buf[o++] = s[i++], mant++, frac++;
-    }
-    long exp = 0;
-    bool ok = mant > 0;
-    if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        bool neg = i < n && s[i] == '-';
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        ok = i < n;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (exp < 1000000) exp = exp * 10 + (s[i] - '0');
-            i++;
-        }
-        if (neg) exp = -exp;
-    }
-    ok = ok && i == n;
-    double v = 0;
-    if (ok) {
-        snprintf(buf + o, 32, "e%ld", exp - frac);
-        v = strtod(buf, NULL);
-    }
-    free(buf);
-    if (!ok) return number_error(p, t, "invalid syntax"), false;
-    if (isinf(v)) return number_error(p, t, "value out of range"), false;
-    *out = v;
-    return true;
 }
 
 static const char *unquote(parser *p, pq_token t) {
@@ -548,10 +384,10 @@ static const char *unquote(parser *p, pq_token t) {
 }
 
 static bool duration(parser *p, int64_t *ms) {
-    dur_err e = parse_duration(tok_text(p), p->tok.len, ms);
-    if (e == DUR_OK) return true;
-    if (e == DUR_ZERO) return fail(p, p->tok.pos, "duration must be greater than 0"), false;
-    if (e == DUR_RANGE) return fail(p, p->tok.pos, "duration out of range"), false;
+    pq_dur_err e = pq_lex_duration(tok_text(p), p->tok.len, ms);
+    if (e == PQ_DUR_OK) return true;
+    if (e == PQ_DUR_ZERO) return fail(p, p->tok.pos, "duration must be greater than 0"), false;
+    if (e == PQ_DUR_RANGE) return fail(p, p->tok.pos, "duration out of range"), false;
     char q[96];
     pq_go_quote(tok_text(p), p->tok.len, 0, q, sizeof q);
     return fail(p, p->tok.pos, "not a valid duration string: %s", q), false;
@@ -767,11 +603,13 @@ static pq_node *parse_call(parser *p) {
            !(strlen(func_names[f]) == name.len && memcmp(func_names[f], s, name.len) == 0))
         f++;
     if (f == PQ_F_COUNT__) {
-        for (size_t i = 0; i < sizeof unsupported_funcs / sizeof unsupported_funcs[0]; i++)
-            if (strlen(unsupported_funcs[i]) == name.len &&
-                memcmp(unsupported_funcs[i], s, name.len) == 0)
-                return fail(p, name.pos, "not supported by Parkwatch: function \"%s\"",
-                            unsupported_funcs[i]);
+        if (name.len < 32) {
+            char word[40];
+            snprintf(word, sizeof word, " %.*s ", (int)name.len, s);
+            if (strstr(unsupported_funcs, word))
+                return fail(p, name.pos, "not supported by Parkwatch: function \"%.*s\"",
+                            (int)name.len, s);
+        }
         char q[96];
         pq_go_quote(s, name.len, 0, q, sizeof q);
         return fail(p, name.pos, "unknown function with name %s", q);
