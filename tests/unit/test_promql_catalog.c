@@ -311,8 +311,15 @@ static void test_replace(void **state) {
     set_str(c, 1, "__name__=a;enterprise=E1");
     assert_string_equal(values_of(c, "zone", NULL, NULL), "");
     assert_string_equal(names_of(c, NULL, NULL), "__name__,enterprise");
-    /* same labels again: nothing moves */
-    set_str(c, 1, "__name__=a;enterprise=E1");
+    /* same labels again: nothing moves, the array is kept */
+    const pq_label *before = pq_catalog_labels(c, 1, &n);
+    set_str(c, 1, "enterprise=E1;__name__=a");
+    assert_ptr_equal(pq_catalog_labels(c, 1, &n), before);
+    /* one value changed: only its postings move */
+    set_str(c, 9, "__name__=a;enterprise=E3");
+    assert_string_equal(SEL(c, "E1", mk(PQ_M_EQ, "__name__", "a")), "1");
+    assert_string_equal(SEL(c, "E3", mk(PQ_M_EQ, "__name__", "a")), "9");
+    set_str(c, 9, "__name__=a;enterprise=E1");
     assert_string_equal(SEL(c, NULL, mk(PQ_M_EQ, "__name__", "a")), "1,9");
     pq_catalog_free(c);
 }
