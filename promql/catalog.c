@@ -726,6 +726,11 @@ typedef struct slot_ix {
 static int set_locked(pq_catalog *c, uint32_t id, pq_label *tmp, size_t n, slot_ix *ix) {
     sent *e = series_make(c, id);
     if (!e) return -1;
+    if (e->known && e->n == n) { /* the same labels again: nothing to do */
+        size_t k = 0;
+        while (k < n && e->labels[k].name == tmp[k].name && e->labels[k].value == tmp[k].value) k++;
+        if (k == n) return 0;
+    }
     /* Everything that can fail comes first (entries made, lists reserved),
      * so a failure leaves the index as it was. */
     if (!e->known && idl_reserve(&c->all, c->all.n + 1) < 0) return -1;
@@ -746,18 +751,27 @@ static int set_locked(pq_catalog *c, uint32_t id, pq_label *tmp, size_t n, slot_
         memcpy(copy, tmp, n * sizeof *copy);
         arr = copy;
     }
-    if (e->known)
-        for (uint32_t i = 0; i < e->n; i++) {
+    /* Only what changed moves: a posting update is a memmove, and setting
+     * the same labels again (a metadata refresh) must not cost one per
+     * series of the name. Both arrays are sorted by name. */
+    size_t i = 0, j = 0, old_n = e->known ? e->n : 0;
+    while (i < old_n || j < n) {
+        int cmp = i == old_n ? 1 : j == n ? -1 : strcmp(e->labels[i].name, tmp[j].name);
+        if (cmp <= 0) {
             const pq_label *l = &e->labels[i];
             nent *ne = name_find(c, l->name);
-            vent *ve = value_find(ne, l->value);
-            post_remove(&ve->post, id);
-            post_remove(&ne->all, id);
+            if (cmp < 0 || l->value != tmp[j].value)
+                post_remove(&value_find(ne, l->value)->post, id);
+            if (cmp < 0) post_remove(&ne->all, id);
         }
-    for (size_t i = 0; i < n; i++) {
-        nent *ne = &c->names[ix[i].name];
-        post_insert(&ne->vals[ix[i].value].post, id);
-        post_insert(&ne->all, id);
+        if (cmp >= 0) {
+            nent *ne = &c->names[ix[j].name];
+            if (cmp > 0 || e->labels[i].value != tmp[j].value)
+                post_insert(&ne->vals[ix[j].value].post, id);
+            if (cmp > 0) post_insert(&ne->all, id);
+        }
+        i += cmp <= 0;
+        j += cmp >= 0;
     }
     if (!e->known) post_insert(&c->all, id);
     e->labels = arr;
@@ -1108,15 +1122,12 @@ static long sv_finish(strv *v, int rc, const char ***res) {
         free(v->s);
         return -1;
     }
+    if (v->n == 0) return 0;
     qsort(v->s, v->n, sizeof *v->s, cmp_ptr);
     size_t w = 0;
     for (size_t i = 0; i < v->n; i++)
         if (w == 0 || v->s[w - 1] != v->s[i]) v->s[w++] = v->s[i];
     qsort(v->s, w, sizeof *v->s, cmp_str);
-    if (w == 0) {
-        free(v->s);
-        return 0;
-    }
     *res = v->s;
     return (long)w;
 }

@@ -31,9 +31,10 @@ typedef struct pq_label {
     const char *value;
 } pq_label;
 
-/* At most this many labels a series (the name, enterprise, device, kind,
- * unit and up to INGEST_LP_MAX_TAGS line protocol tags fit). */
-#define PQ_MAX_LABELS 40
+/* At most this many labels a series: the name, enterprise, device, kind,
+ * unit and the tags of a series name of HIST_SERIES_NAME_MAX bytes (each
+ * ",k=v" takes at least 4 of its 251 bytes of T: 62 tags). */
+#define PQ_MAX_LABELS 67
 
 /* The labels of a Parkwatch series, from its name "E/D/T", its unit and
  * its layout kind (either may be NULL or ""):

@@ -200,6 +200,25 @@ static void test_labels_invalid(void **state) {
     assert_int_equal(pq_labels_of_series("E/d/t", NULL, NULL, NULL, 0, out, 40), 0);
 }
 
+/* The longest series name the historian takes holds 62 tags: with kind and
+ * unit that is PQ_MAX_LABELS labels. */
+static void test_labels_most(void **state) {
+    (void)state;
+    static const char keys[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    char name[256], buf[2048];
+    size_t len = (size_t)snprintf(name, sizeof name, "E/D/f");
+    for (size_t i = 0; i < 62; i++)
+        len += (size_t)snprintf(name + len, sizeof name - len, ",%c=v", keys[i]);
+    assert_true(len <= 255);
+    pq_label out[PQ_MAX_LABELS];
+    assert_int_equal(pq_labels_of_series(name, "u", "k", buf, sizeof buf, out, PQ_MAX_LABELS),
+                     PQ_MAX_LABELS);
+    assert_string_equal(out[0].name, "A");
+    assert_string_equal(out[26].name, "_0");
+    assert_string_equal(out[36].name, "__name__");
+    assert_string_equal(out[36].value, "D_f");
+}
+
 /* Exactly the bytes of the strings fit; one fewer does not, at any size. */
 static void test_labels_buffer(void **state) {
     (void)state;
@@ -292,8 +311,15 @@ static void test_replace(void **state) {
     set_str(c, 1, "__name__=a;enterprise=E1");
     assert_string_equal(values_of(c, "zone", NULL, NULL), "");
     assert_string_equal(names_of(c, NULL, NULL), "__name__,enterprise");
-    /* same labels again: nothing moves */
-    set_str(c, 1, "__name__=a;enterprise=E1");
+    /* same labels again: nothing moves, the array is kept */
+    const pq_label *before = pq_catalog_labels(c, 1, &n);
+    set_str(c, 1, "enterprise=E1;__name__=a");
+    assert_ptr_equal(pq_catalog_labels(c, 1, &n), before);
+    /* one value changed: only its postings move */
+    set_str(c, 9, "__name__=a;enterprise=E3");
+    assert_string_equal(SEL(c, "E1", mk(PQ_M_EQ, "__name__", "a")), "1");
+    assert_string_equal(SEL(c, "E3", mk(PQ_M_EQ, "__name__", "a")), "9");
+    set_str(c, 9, "__name__=a;enterprise=E1");
     assert_string_equal(SEL(c, NULL, mk(PQ_M_EQ, "__name__", "a")), "1,9");
     pq_catalog_free(c);
 }
@@ -772,17 +798,12 @@ static void test_concurrent(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_labels_table),
-        cmocka_unit_test(test_labels_invalid),
-        cmocka_unit_test(test_labels_buffer),
-        cmocka_unit_test(test_set_and_labels),
-        cmocka_unit_test(test_replace),
-        cmocka_unit_test(test_select_ops),
-        cmocka_unit_test(test_label_names_values),
-        cmocka_unit_test(test_scope),
-        cmocka_unit_test(test_property),
-        cmocka_unit_test(test_100k),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_labels_table),   cmocka_unit_test(test_labels_invalid),
+        cmocka_unit_test(test_labels_buffer),  cmocka_unit_test(test_labels_most),
+        cmocka_unit_test(test_set_and_labels), cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_select_ops),     cmocka_unit_test(test_label_names_values),
+        cmocka_unit_test(test_scope),          cmocka_unit_test(test_property),
+        cmocka_unit_test(test_100k),           cmocka_unit_test(test_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
