@@ -37,7 +37,6 @@ Exit 0: no mismatch; 1: mismatches (a table of them, both answers) or a failure 
 77: /usr/bin/prometheus or /usr/bin/promtool is missing and CI is not set (with CI=true that is
 a failure). Debian's /usr/bin/python3, stdlib only.
 """
-import base64
 import http.client
 import json
 import math
@@ -497,7 +496,9 @@ def start_prometheus(procs, tmp, name, blocks, extra=()):
 # ---------------------------------------------------------------- parkd
 
 
-def start_parkd(procs, tmp, bindir):
+def start_parkd(procs, tmp, bindir, roles=(("admin", "admin", None),)):
+    """mosquitto and parkd on free loopback ports, data in tmp; returns (API port, {name:
+    token}) with a token made by parkctl for each (name, role, enterprise) of roles."""
     for exe in ("parkd", "parkctl"):
         if not os.access(os.path.join(bindir, exe), os.X_OK):
             raise RuntimeError("no %s in %s" % (exe, bindir))
@@ -513,12 +514,17 @@ def start_parkd(procs, tmp, bindir):
         raise RuntimeError("mosquitto did not start:\n" + procs.tail("mosquitto"))
     data_dir = os.path.join(tmp, "parkd-data")
     os.mkdir(data_dir)
-    r = subprocess.run([os.path.join(bindir, "parkctl"), "token", "create", "--file",
-                        os.path.join(data_dir, "tokens.json"), "--role", "admin", "--name",
-                        "promql-reference"], capture_output=True, text=True, timeout=30)
-    tok = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
-    if r.returncode != 0 or not tok.startswith("pw_"):
-        raise RuntimeError("parkctl token create: %s" % r.stderr.strip())
+    tokens = {}
+    for name, role, ent in roles:
+        cmd = [os.path.join(bindir, "parkctl"), "token", "create", "--file",
+               os.path.join(data_dir, "tokens.json"), "--role", role, "--name", name]
+        if ent:
+            cmd += ["--enterprise", ent]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        tok = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        if r.returncode != 0 or not tok.startswith("pw_"):
+            raise RuntimeError("parkctl token create %s: %s" % (name, r.stderr.strip()))
+        tokens[name] = tok
     cfg = {
         "data_dir": data_dir,
         "broker": {"host": "127.0.0.1", "port": broker_port, "client_id": "parkd-promql-ref",
@@ -538,7 +544,7 @@ def start_parkd(procs, tmp, bindir):
     if not wait_port(api_port, 30, p):
         raise RuntimeError("parkd's API did not come up (exit %r):\n%s" % (
             p.poll(), procs.tail("parkd")))
-    return api_port, tok
+    return api_port, tokens
 
 
 def load_parkd(port, tok, ds):
@@ -767,7 +773,8 @@ def main():
             cand = Http(u.port, u.path.rstrip("/"), cand_token and "Bearer " + cand_token,
                         "candidate")
         else:
-            port, tok = start_parkd(procs, tmp, os.path.abspath(args[0]))
+            port, tokens = start_parkd(procs, tmp, os.path.abspath(args[0]))
+            tok = tokens["admin"]
             load_parkd(port, tok, ds)
             cand = Http(port, "/prom", "Bearer " + tok, "parkd")
         try:
