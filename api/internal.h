@@ -32,6 +32,8 @@
 #include "api/params.h"
 #include "api/tickets.h"
 
+#include "promql/promql.h"
+
 #include "common/clock.h"
 #include "common/jsonfmt.h"
 #include "common/numfmt.h"
@@ -161,6 +163,7 @@ struct api_server {
     pthread_mutex_t lmu;
     layer_slot layers[LAYER_SLOTS];
     atomic_uint_fast64_t layer_renders, layer_cache_hits;
+    pq_engine *prom; /* the Prometheus query API (routes_prom.c) */
     /* series name -> feature index, from the layout */
     char **fs_names;
     long *fs_feature;
@@ -228,6 +231,7 @@ enum { API_GET = 1, API_POST = 2 }; /* GET answers HEAD too */
  * and its errors are InfluxDB's {"error": "..."} with X-Influxdb-Version. */
 #define API_ROUTE_BASIC    2u
 #define API_ROUTE_INFLUX   4u
+#define API_ROUTE_PROM     8u       /* errors in Prometheus's shape: status, errorType, error */
 #define API_INFLUX_VERSION "1.8.10" /* the InfluxDB whose write API this speaks */
 
 typedef enum MHD_Result (*api_handler)(req *r, struct MHD_Connection *c);
@@ -325,6 +329,11 @@ enum MHD_Result api_start_stream(req *r, struct MHD_Connection *c, stream *st, c
 void *api_pump_main(void *arg);
 enum MHD_Result api_h_stream_ticket(req *r, struct MHD_Connection *c);
 
+/* routes_prom.c: the engine of the Prometheus API, made at start */
+int api_prom_start(api_server *s, char *err, size_t errcap);
+/* routes_series.c: the layout kind of a series ("" or NULL: none) */
+const char *api_series_kind(const api_server *s, const char *series);
+
 /* static.c */
 enum MHD_Result api_h_static(req *r, struct MHD_Connection *c, const char *url);
 
@@ -374,6 +383,16 @@ enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_write(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_query(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_ping(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_query(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_query_range(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_series(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_labels(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_label_values(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_metadata(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_buildinfo(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_exemplars(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_rules(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_prom_export(req *r, struct MHD_Connection *c);
 /* A line protocol precision name the ingest side knows (ns, n, u, us, ms, s, m, h). */
 bool api_precision_ok(const char *p);
 

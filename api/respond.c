@@ -163,6 +163,12 @@ enum MHD_Result api_send_error(req *r, struct MHD_Connection *c, int status, con
         return api_send_json(
             r, c, status,
             json_pack("{s:s}", "error", status == 401 ? "authorization failed" : msg));
+    if (api_route_flags(r->route) & API_ROUTE_PROM) { /* Prometheus's shape */
+        const char *type = status == 400 ? "bad_data" : code ? code : status_code_name(status);
+        return api_send_json(
+            r, c, status,
+            json_pack("{s:s,s:s,s:s}", "status", "error", "errorType", type, "error", msg));
+    }
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : status_code_name(status),
                           "message", msg);
     return api_send_json(r, c, status, j);

@@ -87,7 +87,8 @@ enum MHD_Result api_dispatch(req *r, struct MHD_Connection *c, const char *url,
     api_server *s = r->srv;
     int m = method_of(method), methods, named;
     int idx = find_route(r, url, m, &methods, &named);
-    bool api = !strncmp(url, PREFIX "/", sizeof PREFIX) || !strcmp(url, "/metrics");
+    bool api = !strncmp(url, PREFIX "/", sizeof PREFIX) || !strcmp(url, "/metrics") ||
+               !strncmp(url, "/prom/", 6);
     if (!methods && !api) {
         r->route = API_ROUTE_STATIC;
         if (m != API_GET) return api_send_error(r, c, 405, NULL, "GET only");

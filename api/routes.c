@@ -30,6 +30,8 @@ static enum MHD_Result h_whoami(req *r, struct MHD_Connection *c) {
 
 #define V1 "/api/v1"
 #define S  API_ROUTE_STREAM
+#define P1 "/prom/api/v1"
+#define PR (API_ROUTE_BASIC | API_ROUTE_PROM)
 
 const api_route api_routes[] = {
     /* the server */
@@ -78,6 +80,25 @@ const api_route api_routes[] = {
     {API_GET, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},
     {API_POST, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},
     {API_GET, "/ping", API_CAP_PUBLIC, api_h_influx_ping, "influx_ping", API_ROUTE_INFLUX},
+    /* the Prometheus HTTP query API, read-only (Grafana's Prometheus datasource) */
+    {API_GET, P1 "/query", API_CAP_READ, api_h_prom_query, "prom_query", PR},
+    {API_POST, P1 "/query", API_CAP_READ, api_h_prom_query, "prom_query", PR},
+    {API_GET, P1 "/query_range", API_CAP_READ, api_h_prom_query_range, "prom_query_range", PR},
+    {API_POST, P1 "/query_range", API_CAP_READ, api_h_prom_query_range, "prom_query_range", PR},
+    {API_GET, P1 "/series", API_CAP_READ, api_h_prom_series, "prom_series", PR},
+    {API_POST, P1 "/series", API_CAP_READ, api_h_prom_series, "prom_series", PR},
+    {API_GET, P1 "/labels", API_CAP_READ, api_h_prom_labels, "prom_labels", PR},
+    {API_POST, P1 "/labels", API_CAP_READ, api_h_prom_labels, "prom_labels", PR},
+    {API_GET, P1 "/label/{name}/values", API_CAP_READ, api_h_prom_label_values, "prom_label_values",
+     PR},
+    {API_GET, P1 "/metadata", API_CAP_READ, api_h_prom_metadata, "prom_metadata", PR},
+    {API_GET, P1 "/status/buildinfo", API_CAP_READ, api_h_prom_buildinfo, "prom_buildinfo", PR},
+    {API_GET, P1 "/query_exemplars", API_CAP_READ, api_h_prom_exemplars, "prom_exemplars", PR},
+    {API_POST, P1 "/query_exemplars", API_CAP_READ, api_h_prom_exemplars, "prom_exemplars", PR},
+    {API_GET, P1 "/rules", API_CAP_READ, api_h_prom_rules, "prom_rules", PR},
+    /* VictoriaMetrics's export of raw samples, JSON lines */
+    {API_GET, P1 "/export", API_CAP_READ, api_h_prom_export, "prom_export", PR},
+    {API_POST, P1 "/export", API_CAP_READ, api_h_prom_export, "prom_export", PR},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };

@@ -12,6 +12,11 @@ static long feature_of_series(const api_server *s, const char *name) {
     }
 }
 
+const char *api_series_kind(const api_server *s, const char *series) {
+    long fi = feature_of_series(s, series);
+    return fi >= 0 ? geo_kind_name(geo_get(s->o.layout, (size_t)fi)->kind) : NULL;
+}
+
 int api_index_layout(api_server *s) {
     const geo_layout *g = s->o.layout;
     size_t n = 0;

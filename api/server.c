@@ -237,6 +237,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
         snprintf(err, errcap, "api: out of memory");
         goto fail;
     }
+    if (api_prom_start(s, err, errcap) != 0) goto fail;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      (tls ? MHD_USE_TLS : 0);
     struct MHD_OptionItem ops[] = {
@@ -309,6 +310,7 @@ void api_stop(api_server *s) {
         MHD_stop_daemon(s->d);
     }
     api_token_store_close(s->tokens);
+    pq_engine_free(s->prom);   /* after the daemon: no query runs */
     api_guard_close(s->guard); /* after the daemon: its connections are gone */
     api_tickets_close(s->tickets);
     free(s->routes);

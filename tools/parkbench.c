@@ -303,6 +303,7 @@ int bench_api(int argc, char **argv);    /* bench_api.c */
 int bench_views(int argc, char **argv);  /* bench_views.c */
 int bench_soak(int argc, char **argv);   /* bench_soak.c */
 int bench_head(int argc, char **argv);   /* bench_head.c */
+int bench_promql(int argc, char **argv); /* bench_promql.c */
 
 static void usage(void) {
     fprintf(
@@ -320,7 +321,8 @@ static void usage(void) {
         "[--keep]\n"
         "       parkbench soak [--minutes M] [--rate points/s] [--qps Q] [--warmup S] [--dir DIR] "
         "[--keep]\n"
-        "       parkbench head [-S series] [--minutes M] [--dir DIR]\n");
+        "       parkbench head [-S series] [--minutes M] [--dir DIR]\n"
+        "       parkbench promql [-S series] [--hours H] [--runs N] [--dir DIR] [--keep]\n");
 }
 
 int main(int argc, char **argv) {
@@ -337,6 +339,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "views")) return bench_views(argc - 2, argv + 2);
     if (!strcmp(argv[1], "soak")) return bench_soak(argc - 2, argv + 2);
     if (!strcmp(argv[1], "head")) return bench_head(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "promql")) return bench_promql(argc - 2, argv + 2);
     usage();
     return 2;
 }

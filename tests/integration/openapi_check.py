@@ -1524,7 +1524,13 @@ class Checker:
              "/api/v1/replay/stream": {"from": "-1s", "to": "now", "speed": "0",
                                        "series": "E002/gd-03/lel"},
              "/api/v1/ingest": {"enterprise": "E002"},
-             "/query": {"q": "SHOW DATABASES"}}
+             "/query": {"q": "SHOW DATABASES"},
+             "/prom/api/v1/query": {"query": "max by (enterprise) (lel)"},
+             "/prom/api/v1/query_range": {"query": "max_over_time(lel[1m])", "start": "-10m",
+                                          "end": "now", "step": "60"},
+             "/prom/api/v1/series": {"match[]": '{enterprise="E002"}'},
+             "/prom/api/v1/export": {"match[]": '{enterprise="E002"}', "start": "-1m"},
+             "/prom/api/v1/query_exemplars": {"query": "lel"}}
         return q.get(tpl)
 
     # -- the views (risk, environment, emergency) and incidents
