@@ -166,6 +166,9 @@ def main():
         if d is not None:
             if verdict == "DIFFER":
                 notes.append("%s: parkwatch vs vm: %s" % (q, d))
+                d2 = same(strip_name(vm), strip_name(pw))
+                if d2 != d:
+                    notes.append("%s: parkwatch vs vm without __name__: %s" % (q, d2))
             for peer, ans in (("vm", vm), ("parkwatch", pw)):
                 if not match[peer]:
                     a = strip_name(ans) if q in ("q2", "q4") else ans
