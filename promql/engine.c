@@ -20,6 +20,7 @@ struct pq_engine {
     pq_catalog *cat;
     pthread_mutex_t learn; /* one thread at a time adds new series */
     size_t known;          /* historian series count at the last look */
+    pq_regex *any_name;    /* ".+": every series, for label lists over a window */
 };
 
 void pq_options_default(pq_options *o) {
@@ -51,6 +52,13 @@ pq_engine *pq_engine_new(hist *h, const pq_options *o, pq_error *err) {
         fail(err, 500, "internal", "out of memory");
         return NULL;
     }
+    char rerr[128];
+    if (!(e->any_name = pq_regex_compile(".+", 2, rerr, sizeof rerr))) {
+        pq_catalog_free(e->cat);
+        free(e);
+        fail(err, 500, "internal", "%s", rerr);
+        return NULL;
+    }
     e->h = h;
     if (o)
         e->o = *o;
@@ -63,6 +71,7 @@ pq_engine *pq_engine_new(hist *h, const pq_options *o, pq_error *err) {
 void pq_engine_free(pq_engine *e) {
     if (!e) return;
     pq_catalog_free(e->cat);
+    pq_regex_free(e->any_name);
     pthread_mutex_destroy(&e->learn);
     free(e);
 }
@@ -90,7 +99,7 @@ static int learn(pq_engine *e, pq_error *err) {
         if (pq_catalog_has(e->cat, all.ids[i])) continue;
         hist_series_info si;
         if (hist_series_get(e->h, all.ids[i], &si, &he) != HIST_OK) continue;
-        char kind[64] = "", buf[1024];
+        char kind[64] = "", buf[4096];
         if (e->o.kind_of) e->o.kind_of(e->o.kind_ctx, si.name, kind, sizeof kind);
         pq_label l[PQ_MAX_LABELS];
         size_t nl = pq_labels_of_series(si.name, si.unit, kind, buf, sizeof buf, l, PQ_MAX_LABELS);
@@ -393,16 +402,36 @@ static void json_strings(textbuf *out, const char **s, long n) {
     tb_str(out, "]}");
 }
 
+/* The series that label names and values look at: those the match[]
+ * selectors select, or every series of the scope, with a sample in
+ * [start, end]. *all when that is simply every series of the scope (no
+ * match[], no window): the catalog answers that without a list. */
+static int label_series(pq_engine *e, const pq_select_args *a, pq_idlist *ids, bool *all,
+                        pq_error *err) {
+    if (learn(e, err)) return -1;
+    *all = !a->n_match && a->start_ms <= 0 && a->end_ms >= HIST_MAX_TS_MS;
+    if (*all) return 0;
+    int rc;
+    if (a->n_match) {
+        rc = select_all(e, a, ids, err);
+    } else {
+        /* every series has a metric name */
+        char msg[256] = "";
+        pq_matcher any = {.name = "__name__", .value = ".+", .op = PQ_M_RE, .re = e->any_name};
+        rc = pq_catalog_select(e->cat, &any, 1, a->scope, 0, ids, msg, sizeof msg);
+        if (rc) fail(err, 500, "internal", "%s", msg[0] ? msg : "out of memory");
+    }
+    if (rc == 0) rc = keep_in_range(e, ids, a->start_ms, a->end_ms, err);
+    if (rc) pq_idlist_free(ids);
+    return rc;
+}
+
 int pq_label_names(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err) {
     pq_idlist ids = {0};
     const char **names = NULL;
-    if (learn(e, err)) return -1;
-    if (a->n_match &&
-        (select_all(e, a, &ids, err) || keep_in_range(e, &ids, a->start_ms, a->end_ms, err))) {
-        pq_idlist_free(&ids);
-        return -1;
-    }
-    long n = pq_catalog_label_names(e->cat, a->n_match ? &ids : NULL, a->scope, &names);
+    bool all;
+    if (label_series(e, a, &ids, &all, err)) return -1;
+    long n = pq_catalog_label_names(e->cat, all ? NULL : &ids, a->scope, &names);
     pq_idlist_free(&ids);
     if (n < 0) return fail(err, 500, "internal", "out of memory");
     json_strings(out, names, n);
@@ -414,13 +443,9 @@ int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, tex
                     pq_error *err) {
     pq_idlist ids = {0};
     const char **values = NULL;
-    if (learn(e, err)) return -1;
-    if (a->n_match &&
-        (select_all(e, a, &ids, err) || keep_in_range(e, &ids, a->start_ms, a->end_ms, err))) {
-        pq_idlist_free(&ids);
-        return -1;
-    }
-    long n = pq_catalog_label_values(e->cat, name, a->n_match ? &ids : NULL, a->scope, &values);
+    bool all;
+    if (label_series(e, a, &ids, &all, err)) return -1;
+    long n = pq_catalog_label_values(e->cat, name, all ? NULL : &ids, a->scope, &values);
     pq_idlist_free(&ids);
     if (n < 0) return fail(err, 500, "internal", "out of memory");
     json_strings(out, values, n);

@@ -383,7 +383,14 @@ class Api:
                 st, ctype, ", ".join(content)))
             return self._parse_any(hdrs, data)
         schema = mt.get("schema", {})
-        if base.endswith("json"):
+        if base == "application/stream+json":
+            # JSON lines (VictoriaMetrics's export): the schema describes the list of lines
+            try:
+                inst = [json.loads(l) for l in data.decode("utf-8").splitlines() if l.strip()]
+            except (UnicodeDecodeError, ValueError) as e:
+                fail(what, "status %d: a line is not JSON (%s)" % (st, e))
+                return None
+        elif base.endswith("json"):
             try:
                 inst = json.loads(data.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as e:
