@@ -5,6 +5,7 @@
 #include "promql/eval.h"
 
 #include "common/clock.h"
+#include "common/numfmt.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -276,6 +277,13 @@ int ev_eval(ev *x, const pq_node *n, value *out) {
 size_t pq_fmt_float(char *buf, double v) {
     if (isnan(v)) return (size_t)sprintf(buf, "NaN");
     if (isinf(v)) return (size_t)sprintf(buf, v > 0 ? "+Inf" : "-Inf");
+    if (v == 0) return (size_t)sprintf(buf, signbit(v) ? "-0" : "0");
+    /* most readings are short decimals: exact by integer arithmetic, no printf */
+    size_t n0 = nf_short_decimal(buf, v, 9, 17);
+    if (n0) {
+        buf[n0] = 0;
+        return n0;
+    }
     /* Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that
      * read back as v, written without an exponent */
     char e[40];
