@@ -365,6 +365,74 @@ def telegraf(port, token, admin):
             want, st, data))
 
 
+def scope_and_bad_input(port, e2, admin):
+    """An enterprise token's selectors match its own series only, whatever they say, and no
+    answer shows another enterprise's series or how many there are; bad input gets
+    Prometheus's 4xx, never a hang or a 5xx."""
+    c = Client(port, e2, "basic", GRAFANA_UA)
+    t = "%.3f" % (time.time())
+    admin_c = Client(port, admin, "bearer", GRAFANA_UA)
+    # the admin sees more than E002: so the checks below can fail
+    st, _, data = admin_c.send("GET", "/prom/api/v1/label/enterprise/values")
+    every = json.loads(data)["data"] if st == 200 else []
+    if len([e for e in every if e != "E002"]) < 1:
+        fail("scope: admin's enterprises", "expected others besides E002, got %s" % every)
+    for path, params in [
+            ("/prom/api/v1/query", {"query": '{__name__=~".+"}', "time": t}),
+            ("/prom/api/v1/query", {"query": '{__name__=~".+", enterprise!="E002"}', "time": t}),
+            ("/prom/api/v1/query", {"query": 'count by (enterprise) ({__name__=~".+"})',
+                                    "time": t}),
+            ("/prom/api/v1/query", {"query": 'last_over_time({enterprise=~".*E00[13].*"}[1y])',
+                                    "time": t}),
+            ("/prom/api/v1/query_range", {"query": 'sum by (enterprise) ({__name__=~".+"})',
+                                          "start": "%d" % (time.time() - 7 * 86400),
+                                          "end": t, "step": "3600"}),
+            ("/prom/api/v1/series", {"match[]": '{__name__=~".*", enterprise=~".+"}'}),
+            ("/prom/api/v1/label/enterprise/values", {}),
+            ("/prom/api/v1/label/device/values", {"match[]": '{enterprise="E001"}'}),
+            ("/prom/api/v1/labels", {"match[]": '{enterprise="E003"}'}),
+            ("/prom/api/v1/export", {"match[]": '{enterprise=~"E00[13]"}', "start": "0"})]:
+        what = "scope %s %s" % (path, params.get("query") or params.get("match[]", ""))
+        st, _, data = c.send("GET", path, params=params)
+        if st != 200:
+            fail(what, "status %d: %s" % (st, data[:200]))
+            continue
+        text = data.decode("utf-8", "replace")
+        for other in ("E001", "E003"):
+            if other in text:
+                fail(what, "the answer names %s: %s" % (other, text[:300]))
+    # absent() of another enterprise's series says 1, as for a series that does not exist
+    st, _, data = c.send("GET", "/prom/api/v1/query",
+                         params={"query": 'absent(tank_level{enterprise="E001"})', "time": t})
+    r = json.loads(data)["data"]["result"] if st == 200 else None
+    if not r or r[0]["value"][1] != "1":
+        fail("scope absent()", "expected 1 (nothing visible), got %d %s" % (st, data[:200]))
+    # bad input: Prometheus's error shape, 4xx
+    for params, want in [
+            ({"query": "sum(rate(x[5m])"}, 400),
+            ({"query": "x{a=~\"(\"}"}, 400),
+            ({"query": "x[5m:1m]"}, 400),
+            ({"query": "histogram_quantile(0.9, x)"}, 400),
+            ({"query": "(" * 70 + "1" + ")" * 70}, 400),
+            ({"query": "x", "time": "yesterday"}, 400),
+            ({"query": "x", "time": "1e400"}, 400),
+            ({"query": '{__name__=~"(a*)*(b*)*(c*)*(d*)*(e*)*(f*)*(g*)*(h*)*x"}', "time": t}, 200),
+            ({"query": '{__name__=~"' + "(a|aa)*" * 200 + 'x"}', "time": t}, 200)]:
+        st, _, data = c.send("GET", "/prom/api/v1/query", params=params)
+        what = "bad input %s" % str(params)[:80]
+        if st != want:
+            fail(what, "status %d, expected %d: %s" % (st, want, data[:200]))
+            continue
+        if want == 400:
+            b = json.loads(data)
+            if b.get("status") != "error" or b.get("errorType") != "bad_data":
+                fail(what, "not Prometheus's error shape: %s" % data[:200])
+    st, _, data = c.send("GET", "/prom/api/v1/query_range", params={
+        "query": "tank_level", "start": "0", "end": "11000", "step": "1"})
+    if st != 400 or b"11,000 points" not in data:
+        fail("11,001 points", "status %d: %s" % (st, data[:200]))
+
+
 def against_prometheus(procs, tmp):
     """--prometheus: Grafana's requests against Debian's Prometheus on the same data (checks
     the checks; Prometheus ignores the Authorization header)."""
@@ -414,6 +482,7 @@ def main():
         for auth in ("bearer", "basic"):
             grafana(Client(port, tokens["admin"], auth, GRAFANA_UA))
         telegraf(port, tokens["e2"], tokens["admin"])
+        scope_and_bad_input(port, tokens["e2"], tokens["admin"])
         print("%d requests, %d failures, %.1f s" % (N["requests"], len(FAILURES),
                                                    time.time() - t0), flush=True)
         for f in FAILURES:
