@@ -21,7 +21,7 @@ root=$(pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
 case "$secs" in '' | *[!0-9]*) echo "fuzz: SECONDS_PER_TARGET must be a number" >&2; exit 2 ;; esac
-all=(codec lineproto payload pipeline geo config api api_params api_extremes promql)
+all=(codec lineproto payload pipeline geo config api api_params api_extremes promql promql_eval)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
@@ -32,7 +32,8 @@ command -v clang >/dev/null || { echo "fuzz: clang is missing (scripts/deps.sh i
 
 # Dictionaries per target (fuzz/dict/).
 declare -A dict=([lineproto]=lineproto.dict [payload]=payload.dict [pipeline]=payload.dict [geo]=geojson.dict
-                 [config]=config.dict [api]=http.dict [api_params]=api_params.dict [promql]=promql.dict)
+                 [config]=config.dict [api]=http.dict [api_params]=api_params.dict [promql]=promql.dict
+                 [promql_eval]=promql.dict)
 
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 echo "== fuzz: building build-fuzz (clang, libFuzzer, ASan + UBSan)"
