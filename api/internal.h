@@ -383,6 +383,7 @@ enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_write(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_query(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_influx_ping(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_query(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_query_range(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_series(req *r, struct MHD_Connection *c);

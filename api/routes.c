@@ -45,6 +45,7 @@ const api_route api_routes[] = {
     {API_GET, V1 "/series/raw", API_CAP_READ, api_h_raw, "series_raw", 0},
     {API_GET, V1 "/series/range", API_CAP_READ, api_h_range, "series_range", 0},
     {API_GET, V1 "/last", API_CAP_READ, api_h_last, "last", 0},
+    {API_GET, V1 "/aggregate", API_CAP_READ, api_h_aggregate, "aggregate", 0},
     {API_GET, V1 "/replay/state", API_CAP_READ, api_h_replay_state, "replay_state", 0},
     /* the map */
     {API_GET, V1 "/layers", API_CAP_READ, api_h_layers, "layers", 0},

@@ -33,6 +33,7 @@ void pq_options_default(pq_options *o) {
     };
 }
 
+static int learn(pq_engine *e, pq_error *err);
 static int fail(pq_error *err, int status, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int fail(pq_error *err, int status, const char *type, const char *fmt, ...) {
@@ -74,6 +75,18 @@ void pq_engine_free(pq_engine *e) {
     pq_regex_free(e->any_name);
     pthread_mutex_destroy(&e->learn);
     free(e);
+}
+
+hist *pq_engine_hist(pq_engine *e) {
+    return e->h;
+}
+
+pq_catalog *pq_engine_catalog(pq_engine *e) {
+    return e->cat;
+}
+
+int pq_engine_learn(pq_engine *e, pq_error *err) {
+    return learn(e, err);
 }
 
 size_t pq_series_known(pq_engine *e) {

@@ -133,6 +133,12 @@ int ev_read_range(ev *x, const pq_node *sel, uint32_t id, hist_samples *buf, con
 /* The selector under parentheses. */
 const pq_node *ev_unparen(const pq_node *n);
 
+/* engine.c: the engine's parts, for pick.c */
+hist *pq_engine_hist(pq_engine *e);
+pq_catalog *pq_engine_catalog(pq_engine *e);
+/* Gives the catalog the historian's new series. */
+int pq_engine_learn(pq_engine *e, pq_error *err);
+
 /* Prometheus's text of a float: shortest round-trip digits, no exponent
  * ('f' format), NaN, +Inf, -Inf. Returns the length (buf >= 400 bytes). */
 size_t pq_fmt_float(char *buf, double v);

@@ -115,6 +115,28 @@ int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err
  * false when malformed, zero or over 2^53 ms. (Also in ast.h.) */
 bool pq_parse_duration(const char *s, size_t len, int64_t *ms);
 
+/* ---- selection the Parkwatch way (GET /api/v1/aggregate) ----
+ * A pick names a label (enterprise, device, kind, unit, name for the metric
+ * name, tag for the Parkwatch tag, series for the whole Parkwatch name, or
+ * any line protocol tag) and a pattern:
+ *   "E007"          exactly;
+ *   "E007,E008"     any of a list;
+ *   "gd-*", "T30?"  a glob (* any run, ? one character);
+ *   "~gd-0[1-3]"    an RE2 regular expression (anchored).
+ * Every pick must hold. */
+typedef struct pq_pick {
+    const char *label;
+    const char *pattern;
+} pq_pick;
+
+/* The ids of the series the picks select (ascending, malloc'd into *ids),
+ * under scope as everywhere. More than max is 413 "too many series". */
+int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *scope, size_t max,
+                   uint32_t **ids, size_t *n_ids, pq_error *err);
+/* The value of label name of series id ("" when it has none); "tag" and
+ * "series" give the Parkwatch tag and name into buf (cap bytes). */
+const char *pq_series_label(pq_engine *e, uint32_t id, const char *name, char *buf, size_t cap);
+
 /* Series the engine knows (for /metrics). */
 size_t pq_series_known(pq_engine *e);
 

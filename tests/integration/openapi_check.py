@@ -1532,6 +1532,8 @@ class Checker:
                                        "series": "E002/gd-03/lel"},
              "/api/v1/ingest": {"enterprise": "E002"},
              "/query": {"q": "SHOW DATABASES"},
+             "/api/v1/aggregate": {"enterprise": "E002", "agg": "max", "group_by": "device",
+                                   "from": "-10m"},
              "/prom/api/v1/query": {"query": "max by (enterprise) (lel)"},
              "/prom/api/v1/query_range": {"query": "max_over_time(lel[1m])", "start": "-10m",
                                           "end": "now", "step": "60"},
