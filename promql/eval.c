@@ -287,10 +287,23 @@ size_t pq_fmt_float(char *buf, double v) {
     /* Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that
      * read back as v, written without an exponent */
     char e[40];
-    int p;
-    for (p = 1; p <= 17; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, v);
-        if (strtod(e, NULL) == v) break;
+    /* computed values mostly need 15 to 17 digits: try those first, and
+     * look for fewer only when 15 read back */
+    int p = 15;
+    snprintf(e, sizeof e, "%.*e", p - 1, v);
+    if (strtod(e, NULL) == v) {
+        char t[40];
+        while (p > 1) {
+            snprintf(t, sizeof t, "%.*e", p - 2, v);
+            if (strtod(t, NULL) != v) break;
+            memcpy(e, t, sizeof e);
+            p--;
+        }
+    } else {
+        for (p = 16; p <= 17; p++) {
+            snprintf(e, sizeof e, "%.*e", p - 1, v);
+            if (strtod(e, NULL) == v) break;
+        }
     }
     /* e is [-]d[.ddd]e[+-]XX */
     const char *s = e;

@@ -386,6 +386,28 @@ static void test_number_text(void **state) {
     }
 }
 
+/* Any double written back reads as the same double, without an exponent. */
+static void test_number_roundtrip(void **state) {
+    (void)state;
+    uint64_t seed = 7;
+    for (int i = 0; i < 2000; i++) {
+        uint64_t bits = testutil_rand(&seed);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        if (!isfinite(v)) continue;
+        if (i % 2)
+            v = (double)(int64_t)(testutil_rand(&seed) % 2000000) / 1000; /* short decimals */
+        char q[64];
+        snprintf(q, sizeof q, "%.17g", v);
+        int st;
+        json_t *j = run(q, T0, T0, 0, NULL, &st);
+        assert_int_equal(st, 200);
+        const char *text = json_string_value(json_array_get(result(j), 1));
+        if (strtod(text, NULL) != v || strchr(text, 'e')) fail_msg("%s -> %s", q, text);
+        json_decref(j);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selectors_and_lookback),
@@ -395,6 +417,7 @@ int main(void) {
         cmocka_unit_test(test_scope_and_errors),
         cmocka_unit_test(test_series_labels_export),
         cmocka_unit_test(test_number_text),
+        cmocka_unit_test(test_number_roundtrip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
