@@ -550,7 +550,12 @@ typedef struct ingest_service_options {
     const char *cafile, *certfile, *keyfile; /* TLS when cafile is set */
     int keepalive_s;                         /* default 30 */
     bool ack_after_fsync;
-    int sync_interval_ms;     /* default 50 */
+    int sync_interval_ms; /* default 50 */
+    /* A submitted message waiting for its answer is committed at once (one
+     * hist_sync; messages submitted meanwhile share the next), not at the
+     * next sync_interval_ms: a call then takes parse, append and one
+     * fdatasync. MQTT messages alone still wait for the interval. */
+    bool group_commit;
     size_t max_backlog_bytes; /* default 256 MiB */
     int log_level;            /* 0 quiet, 1 connects and errors (stderr), 2 also the ingest
                                * thread's state transitions (service.c) */

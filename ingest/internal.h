@@ -19,6 +19,15 @@
  * and a flag per message, strings only for a message rejected whole. */
 void ingest_last_result(const ingest *g, ingest_submit_result *out);
 
+/* ingest_message_prec, and when any is true a topic park/+/DEVICE/data
+ * takes line protocol whose lines name their own enterprise (enterprise=
+ * tag): each line is checked, limited and counted as its enterprise's
+ * (a line naming none or an unknown one is rejected). Only for submitted
+ * messages, whose caller checked that it may write every enterprise: the
+ * service passes true for them alone (no MQTT topic can hold '+'). */
+int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t len, int prec,
+                      bool any, int64_t recv_ms, int64_t now_ms, char *err, size_t errcap);
+
 /* ---- the spool (spool.c) ----
  *
  * An append-only journal of raw MQTT messages in segment files

@@ -406,8 +406,8 @@ static void *ingest_main(void *arg) {
             bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
             if (marked) topic += SUBMIT_MARK_LEN;
             int prec = marked ? parse_mark_precision(&topic) : -1;
-            if (ingest_message_prec(s->pipe, topic, rec.payload, rec.len, prec, rec.recv_ms,
-                                    pw_wall_ms(), err, sizeof err) < 0) {
+            if (ingest_message_ex(s->pipe, topic, rec.payload, rec.len, prec, marked, rec.recv_ms,
+                                  pw_wall_ms(), err, sizeof err) < 0) {
                 held = rec;
                 holding = true;
                 BLOCK(err);
@@ -433,9 +433,13 @@ static void *ingest_main(void *arg) {
         int64_t t0 = pw_mono_ms();
         if (r == 1 && !round_since) round_since = t0;
         int64_t waited = round_since ? t0 - round_since : 0;
-        bool round =
-            r <= 0 || s->ing_state == ING_RETRYING || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
-            (waited >= FLUSH_WAIT_MS && (waited >= store_ms || spool_backlog_bytes(s->sp) == 0));
+        /* A caller waiting for its answer and nothing more to read: a round
+         * (and a commit) now, not after the 2 ms wait for company. */
+        uint64_t backlog = spool_backlog_bytes(s->sp);
+        bool round = r <= 0 || s->ing_state == ING_RETRYING ||
+                     ingest_pending_points(s->pipe) >= FLUSH_MAX ||
+                     (awaiting_commit && s->opt.group_commit && backlog == 0) ||
+                     (waited >= FLUSH_WAIT_MS && (waited >= store_ms || backlog == 0));
         if (!round) continue;
         round_since = 0;
         if (s->ing_state != ING_FAILED && ingest_pending_points(s->pipe)) {
@@ -452,9 +456,12 @@ static void *ingest_main(void *arg) {
         }
         int64_t now = pw_mono_ms();
         bool drained = r == 0 && s->ing_state == ING_DRAINING; /* the last round */
+        /* Group commit: callers waiting for it get it at once (the next
+         * round's callers share the next fdatasync); MQTT messages alone
+         * wait for the interval. */
         if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
             (now - last_commit >= s->opt.sync_interval_ms || drained ||
-             s->ing_state == ING_RETRYING)) {
+             (awaiting_commit && s->opt.group_commit) || s->ing_state == ING_RETRYING)) {
             ingest_state resume = s->ing_state;
             ing_to(s, ING_COMMITTING);
             /* Historian log on disk, then the checkpoint that lets the spool go. */
