@@ -80,6 +80,14 @@ int spool_read(spool *s, spool_record *rec, int timeout_ms);
  * the segments before it. */
 int spool_commit(spool *s, spool_pos pos);
 uint64_t spool_backlog_bytes(spool *s); /* appended but not yet read */
+/* Reader: asks the writer to start a new segment at its next
+ * spool_roll_if_wanted, so that a commit past the old one deletes it (an
+ * idle spool then holds nothing; segments are otherwise 64 MiB). */
+void spool_request_roll(spool *s);
+/* Writer: rolls when asked and the segment holds something. 0 or -1. */
+int spool_roll_if_wanted(spool *s);
+/* Reader: where the next spool_read starts. */
+spool_pos spool_read_pos(spool *s);
 uint64_t spool_damaged(spool *s);
 /* Wakes a reader blocked in spool_read (at shutdown). */
 void spool_wake(spool *s);

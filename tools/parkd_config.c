@@ -180,6 +180,9 @@ static int load_ingest(json_t *in, parkd_config *c, char *err, size_t errcap) {
         0)
         return -1;
     c->svc.pipeline.max_future_ms = v;
+    if (opt_int(in, "ingest.", "quiet_checkpoint_ms", 0, 3600000, "ms", 3000, &v, err, errcap) != 0)
+        return -1;
+    c->svc.quiet_checkpoint_ms = (int)v; /* idle: head compressed, logs let go; 0 never */
     return 0;
 }
 
