@@ -13,7 +13,10 @@
  * Which enterprise: an enterprise token writes its own, whatever db= says
  * unless db= names another enterprise (403). An admin token writes the
  * enterprise db= names (404 "database not found" when none is configured
- * by that name). rp= is accepted and ignored (retention is parkd's).
+ * by that name); without db= each line goes to the enterprise its
+ * enterprise= tag names (a batch of a whole park, as VictoriaMetrics takes
+ * it; a line naming none or an unknown one is rejected as a bad line).
+ * rp= is accepted and ignored (retention is parkd's).
  */
 #include "api/internal.h"
 
@@ -124,9 +127,9 @@ static int influx_enterprise(req *r, struct MHD_Connection *c, const char *db, c
         *ent = r->tok.enterprise;
         return 0;
     }
-    if (!db) {
-        *sent = api_send_error(r, c, 400, NULL, "database is required (db=ENTERPRISE)");
-        return -1;
+    if (!db) { /* an admin writes the whole park: each line names its own */
+        *ent = "+";
+        return 0;
     }
     bool ok = strlen(db) < sizeof r->tok.enterprise;
     for (const char *p = db; ok && *p; p++)

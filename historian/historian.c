@@ -693,6 +693,7 @@ hist_status hist_flush(hist *h, hist_error *err) {
     pthread_mutex_lock(&h->write_mu);
     hist_status st = store_ready(h, err);
     if (st == HIST_OK) st = head_checkpoint(h, err);
+    if (st == HIST_OK) st = store_flush_memtables(h, err);
     pthread_mutex_unlock(&h->write_mu);
     return st;
 }
@@ -953,6 +954,8 @@ hist_status hist_close(hist *h, hist_error *err) {
     if (h->db && h->log) {
         pthread_mutex_lock(&h->write_mu);
         st = head_checkpoint(h, err);
+        hist_error fe; /* a failed flush loses nothing: RocksDB replays its log */
+        if (st == HIST_OK) store_flush_memtables(h, &fe);
         pthread_mutex_unlock(&h->write_mu);
     }
     for (size_t i = 0; i < h->n_series; i++) {

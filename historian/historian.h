@@ -163,7 +163,8 @@ hist_status hist_sync(hist *h, hist_error *err);
  * hist_storage_error says whether RocksDB is refusing writes: the reason
  * into msg (may be NULL) and since when (wall ms). */
 bool hist_storage_error(hist *h, char *msg, size_t cap, int64_t *since_ms);
-/* Writes the whole head to RocksDB (open windows included) and trims the WAL. */
+/* Writes the whole head to RocksDB (open windows included), trims the WAL
+ * and flushes RocksDB's memtables to compressed files (hist_close too). */
 hist_status hist_flush(hist *h, hist_error *err);
 /* Flushes, then compacts all of RocksDB (retention applies here). */
 hist_status hist_compact(hist *h, hist_error *err);

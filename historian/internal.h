@@ -152,6 +152,8 @@ struct hist {
 void store_failed(hist *h, const char *msg);
 /* Readers: take db_lock for reading; fails when RocksDB is not open. */
 hist_status db_read_begin(hist *h, hist_error *err);
+/* Caller holds write_mu: RocksDB's memtables to SST files (its log dropped). */
+hist_status store_flush_memtables(hist *h, hist_error *err);
 void db_read_end(hist *h);
 
 /* The chunk window of a registered series; safe without the head lock. */

@@ -488,7 +488,9 @@ hist_status store_open(hist *h, hist_error *err) {
     h->cache = rocksdb_cache_create_lru(h->opt.block_cache_bytes);
     h->table_opts = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(h->table_opts, h->cache);
-    rocksdb_block_based_options_set_block_size(h->table_opts, 16 * 1024);
+    /* 64 KiB: ZSTD finds a little more in bigger blocks of chunks (which
+     * are read by range anyway); the index is smaller too. */
+    rocksdb_block_based_options_set_block_size(h->table_opts, 64 * 1024);
     rocksdb_block_based_options_set_filter_policy(h->table_opts,
                                                   rocksdb_filterpolicy_create_bloom_full(10));
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(h->table_opts, 1);
@@ -512,7 +514,10 @@ hist_status store_open(hist *h, hist_error *err) {
     for (int i = 0; i < CF_COUNT; i++) {
         rocksdb_options_t *o = rocksdb_options_create_copy(h->db_opts);
         rocksdb_options_set_block_based_table_factory(o, h->table_opts);
-        rocksdb_options_set_compression(o, rocksdb_snappy_compression);
+        /* ZSTD: chunks are bit-packed already, but rollups and the
+         * catalogue shrink by a quarter and more (Snappy: a few percent).
+         * Blocks written by Snappy before stay readable. */
+        rocksdb_options_set_compression(o, rocksdb_zstd_compression);
         rocksdb_options_set_write_buffer_size(o, (i == CF_CHUNKS ? 64u : 16u) << 20);
         rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
         h->retention[i] = (retention_state){.keep_ms = keep[i],
@@ -569,4 +574,23 @@ void store_close(hist *h) {
     h->ropts = NULL;
     h->wopts = NULL;
     h->wopts_sync = NULL;
+}
+
+/* Caller holds write_mu. The memtables out to (compressed) SST files, so
+ * the chunks stop living twice, in RocksDB's log and its memtables: RocksDB
+ * then drops the log. */
+hist_status store_flush_memtables(hist *h, hist_error *err) {
+    hist_status st = db_read_begin(h, err);
+    if (st != HIST_OK) return st;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    char *e = NULL;
+    for (int i = 0; i < CF_COUNT && !e; i++) rocksdb_flush_cf(h->db, fo, h->cf[i], &e);
+    rocksdb_flushoptions_destroy(fo);
+    db_read_end(h);
+    if (e) {
+        st = hist_fail(err, HIST_EIO, "rocksdb flush: %s", e);
+        rocksdb_free(e);
+    }
+    return st;
 }

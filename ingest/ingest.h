@@ -550,7 +550,18 @@ typedef struct ingest_service_options {
     const char *cafile, *certfile, *keyfile; /* TLS when cafile is set */
     int keepalive_s;                         /* default 30 */
     bool ack_after_fsync;
-    int sync_interval_ms;     /* default 50 */
+    int sync_interval_ms; /* default 50 */
+    /* A submitted message waiting for its answer is committed at once (one
+     * hist_sync; messages submitted meanwhile share the next), not at the
+     * next sync_interval_ms: a call then takes parse, append and one
+     * fdatasync. MQTT messages alone still wait for the interval. */
+    bool group_commit;
+    /* After this long without a message (0: never), once what was read is
+     * committed: the historian's head is persisted compressed and its log
+     * trimmed (hist_flush), and the spool let go, so an idle parkd holds
+     * its data compressed, not raw twice over. Needs the log to hold
+     * QUIET_MIN_WAL_BYTES (service.c) or more. */
+    int quiet_checkpoint_ms;
     size_t max_backlog_bytes; /* default 256 MiB */
     int log_level;            /* 0 quiet, 1 connects and errors (stderr), 2 also the ingest
                                * thread's state transitions (service.c) */
@@ -580,6 +591,7 @@ typedef struct ingest_service_stats {
     /* ingest_service_submit: calls that returned 0, calls that returned -1
      * (refused, failed or timed out), and calls waiting right now. */
     uint64_t submitted, submit_failures, submits_waiting;
+    uint64_t quiet_checkpoints; /* quiet_checkpoint_ms: head persisted, logs let go */
     uint64_t commits;
     double flush_ms_last, flush_ms_max;
     bool failed; /* the spool could not be read: ingest stopped, see last_error */

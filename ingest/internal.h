@@ -19,6 +19,15 @@
  * and a flag per message, strings only for a message rejected whole. */
 void ingest_last_result(const ingest *g, ingest_submit_result *out);
 
+/* ingest_message_prec, and when any is true a topic park/+/DEVICE/data
+ * takes line protocol whose lines name their own enterprise (enterprise=
+ * tag): each line is checked, limited and counted as its enterprise's
+ * (a line naming none or an unknown one is rejected). Only for submitted
+ * messages, whose caller checked that it may write every enterprise: the
+ * service passes true for them alone (no MQTT topic can hold '+'). */
+int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t len, int prec,
+                      bool any, int64_t recv_ms, int64_t now_ms, char *err, size_t errcap);
+
 /* ---- the spool (spool.c) ----
  *
  * An append-only journal of raw MQTT messages in segment files
@@ -71,6 +80,14 @@ int spool_read(spool *s, spool_record *rec, int timeout_ms);
  * the segments before it. */
 int spool_commit(spool *s, spool_pos pos);
 uint64_t spool_backlog_bytes(spool *s); /* appended but not yet read */
+/* Reader: asks the writer to start a new segment at its next
+ * spool_roll_if_wanted, so that a commit past the old one deletes it (an
+ * idle spool then holds nothing; segments are otherwise 64 MiB). */
+void spool_request_roll(spool *s);
+/* Writer: rolls when asked and the segment holds something. 0 or -1. */
+int spool_roll_if_wanted(spool *s);
+/* Reader: where the next spool_read starts. */
+spool_pos spool_read_pos(spool *s);
 uint64_t spool_damaged(spool *s);
 /* Wakes a reader blocked in spool_read (at shutdown). */
 void spool_wake(spool *s);

@@ -28,6 +28,7 @@
 #define NAME_CAP    (HIST_SERIES_NAME_MAX + 1)
 #define MSG_REASONS 16 /* distinct reasons of one message's rejected readings */
 #define BAD_LINES   INGEST_BAD_LINES_MAX
+#define ANY_ENT     "+" /* the topic's enterprise of a message whose lines name theirs */
 
 typedef struct ent_state {
     char id[INGEST_ID_MAX];
@@ -35,12 +36,16 @@ typedef struct ent_state {
     ingest_lp_precision prec; /* of line protocol over MQTT */
     size_t max_series, n_series;
     int64_t interval_ms;
-    uint64_t unflushed;          /* points queued, not yet flushed (ingest thread only) */
+    uint64_t unflushed; /* points queued, not yet flushed (ingest thread only) */
+    /* a message for any enterprise (ingest_message_ex): this one's share */
+    size_t readings_here, new_here;
+    bool touched;
     ingest_enterprise_count cnt; /* guarded by ingest.mu, like ingest.stats */
 } ent_state;
 
 typedef struct staged {
-    size_t name_off; /* into stage_names */
+    struct ent_state *ent; /* whose series */
+    size_t name_off;       /* into stage_names */
     int64_t ts;
     double v;
     uint8_t q;
@@ -78,7 +83,9 @@ struct ingest {
     size_t cap_ids;
     char *stage_names;
     size_t names_len, names_cap_bytes;
-    ent_state *cur_ent;
+    ent_state *cur_ent;  /* NULL: each line names its own (any_ent) */
+    ent_state *last_ent; /* any_ent: the enterprise of the line before */
+    bool any_ent;
     const char *cur_device;
     int64_t now_ms;
     bool foreign;
@@ -391,18 +398,40 @@ static void reject_reading(ingest *g, const char *reason, const char *tag, const
 static void count_readings(ingest *g, ent_state *e) {
     for (size_t i = 0; i < g->n_reasons_here; i++) {
         const msg_reason *m = &g->reasons_here[i];
-        count_reject(g, e->id, m->reason, false, m->n);
+        count_reject(g, e ? e->id : ANY_ENT, m->reason, false, m->n);
     }
     g->stats.readings_rejected += g->rejected_here;
-    e->cnt.readings_rejected += g->rejected_here;
+    if (e) e->cnt.readings_rejected += g->rejected_here;
 }
 
 /* ---- parsing callbacks ---- */
 
+/* any_ent: the registered enterprise of id, or NULL. Lines come in runs
+ * of one enterprise, so the last one answers most calls. */
+static ent_state *find_ent(ingest *g, const char *id) {
+    if (g->last_ent && !strcmp(g->last_ent->id, id)) return g->last_ent;
+    for (size_t i = 0; i < g->n_ents; i++)
+        if (!strcmp(g->ents[i].id, id)) return g->last_ent = &g->ents[i];
+    return NULL;
+}
+
 static int stage_reading(const ingest_reading *r, void *ctx) {
     ingest *g = ctx;
     g->readings_here++;
-    const char *ent = g->cur_ent->id;
+    ent_state *e = g->cur_ent;
+    if (g->any_ent) {
+        e = r->enterprise ? find_ent(g, r->enterprise) : NULL;
+        if (!e) {
+            reject_reading(g, r->enterprise ? "unknown_enterprise" : "no_enterprise", r->tag,
+                           r->enterprise ? "the line's enterprise is not registered in the park"
+                                         : "the line names no enterprise (an enterprise= tag)",
+                           r->line_no);
+            return 0;
+        }
+        e->readings_here++;
+        e->touched = true;
+    }
+    const char *ent = e->id;
     if (r->enterprise && strcmp(r->enterprise, ent) != 0) {
         g->foreign = true;
         return 0;
@@ -479,7 +508,7 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         g->names_cap_bytes = cap;
     }
     memcpy(g->stage_names + g->names_len, name, len);
-    g->stage[g->n_stage++] = (staged){g->names_len, r->ts_ms, r->value, r->quality, r->line_no};
+    g->stage[g->n_stage++] = (staged){e, g->names_len, r->ts_ms, r->value, r->quality, r->line_no};
     g->names_len += len;
     return 0;
 }
@@ -497,7 +526,7 @@ static void stage_reject(const char *reason, const char *tag, const char *messag
 
 /* ---- one message ---- */
 
-static int parse_topic(const char *topic, char *ent, char *dev, bool *status) {
+static int parse_topic(const char *topic, bool any, char *ent, char *dev, bool *status) {
     if (strncmp(topic, "park/", 5) != 0) return -1;
     const char *e = topic + 5, *d = strchr(e, '/');
     if (!d) return -1;
@@ -517,7 +546,8 @@ static int parse_topic(const char *topic, char *ent, char *dev, bool *status) {
         return -1;
     /* Both parts by the id rule: they become series names and the
      * labels of the counters (an unknown enterprise too). */
-    return valid_id(ent, INGEST_ID_MAX) && valid_id(dev, 64) ? 0 : -1;
+    bool ent_ok = valid_id(ent, INGEST_ID_MAX) || (any && !strcmp(ent, ANY_ENT) && !*status);
+    return ent_ok && valid_id(dev, 64) ? 0 : -1;
 }
 
 static void device_status(ingest *g, ent_state *e, const char *dev, const void *payload, size_t len,
@@ -568,7 +598,12 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
     hist_series_def *defs = NULL;
     size_t *which = NULL, n_new = 0;
     int rc = 0;
+    if (!e)
+        for (size_t k = 0; k < g->n_ents; k++) g->ents[k].new_here = 0;
+    else
+        e->new_here = 0;
     for (size_t i = 0; i < g->n_stage; i++) {
+        ent_state *se = g->stage[i].ent;
         const char *name = g->stage_names + g->stage[i].name_off;
         keep[i] = true;
         if (name_get(g, name, &ids[i])) continue;
@@ -577,7 +612,7 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
         for (size_t j = 0; j < n_new && !dup; j++)
             if (!strcmp(defs[j].name, name)) ids[i] = UINT32_MAX - (uint32_t)j, dup = true;
         if (dup) continue;
-        if (e->n_series + n_new >= e->max_series) {
+        if (se->n_series + se->new_here >= se->max_series) {
             keep[i] = false;
             reject_reading(g, "series_limit", name, "the enterprise has reached its series limit",
                            g->stage[i].line_no);
@@ -592,8 +627,9 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
             rc = -1;
             goto out;
         }
-        defs[n_new] = (hist_series_def){name, NULL, NULL, e->interval_ms};
+        defs[n_new] = (hist_series_def){name, NULL, NULL, se->interval_ms};
         which[n_new] = i;
+        se->new_here++;
         ids[i] = UINT32_MAX - (uint32_t)n_new;
         n_new++;
     }
@@ -620,7 +656,7 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
         for (size_t i = 0; i < g->n_stage; i++)
             if (keep[i] && ids[i] > UINT32_MAX - n_new) ids[i] = new_ids[UINT32_MAX - ids[i]];
         free(new_ids);
-        e->n_series += n_new;
+        for (size_t j = 0; j < n_new; j++) g->stage[which[j]].ent->n_series++;
         pthread_mutex_lock(&g->mu);
         g->stats.series_created += n_new;
         pthread_mutex_unlock(&g->mu);
@@ -672,20 +708,38 @@ static long drop_overwritten(ingest *g, const uint32_t *ids, bool *keep) {
 
 int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_t len, int prec,
                         int64_t recv_ms, int64_t now_ms, char *err, size_t errcap) {
+    return ingest_message_ex(g, topic, payload, len, prec, false, recv_ms, now_ms, err, errcap);
+}
+
+/* The enterprise a message is counted under when it has no single one:
+ * that of its first staged reading, or NULL. */
+static ent_state *first_ent(const ingest *g) {
+    return g->n_stage ? g->stage[0].ent : NULL;
+}
+
+static void clear_touched(ingest *g) {
+    if (!g->any_ent) return;
+    for (size_t i = 0; i < g->n_ents; i++) g->ents[i].touched = false, g->ents[i].readings_here = 0;
+}
+
+int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t len, int prec,
+                      bool any, int64_t recv_ms, int64_t now_ms, char *err, size_t errcap) {
     char ent_id[INGEST_ID_MAX], dev[64];
     bool status;
     g->res_accepted = g->res_rejected = g->res_overwritten = 0;
     g->n_bad_lines = g->lines_rejected = 0;
     g->res_whole = false;
-    if (parse_topic(topic, ent_id, dev, &status) != 0) {
+    g->n_stage = 0;
+    if (parse_topic(topic, any, ent_id, dev, &status) != 0) {
         reject_message(g, recv_ms, topic, NULL, "", "bad_topic",
                        "topic is not park/{enterprise}/{device}/data or /status", payload, len);
         return 0;
     }
     ent_state *e = NULL;
+    bool any_ent = !strcmp(ent_id, ANY_ENT); /* parse_topic let it through only when allowed */
     for (size_t i = 0; i < g->n_ents && !e; i++)
         if (!strcmp(g->ents[i].id, ent_id)) e = &g->ents[i];
-    if (!e) {
+    if (!e && !any_ent) {
         reject_message(g, recv_ms, topic, NULL, ent_id, "unknown_enterprise",
                        "the enterprise is not registered in the park", payload, len);
         return 0;
@@ -694,7 +748,8 @@ int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_
         char m[96];
         snprintf(m, sizeof m, "payload of %zu bytes, at most %zu allowed", len,
                  g->opt.max_payload_bytes);
-        reject_message(g, recv_ms, topic, e, e->id, "payload_too_large", m, payload, len);
+        reject_message(g, recv_ms, topic, e, e ? e->id : ANY_ENT, "payload_too_large", m, payload,
+                       len);
         return 0;
     }
     if (status) {
@@ -702,6 +757,7 @@ int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_
         return 0;
     }
     g->cur_ent = e;
+    g->any_ent = any_ent;
     g->cur_device = dev;
     g->now_ms = now_ms;
     g->foreign = false;
@@ -710,29 +766,43 @@ int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_
     g->rejected_here = 0;
     g->n_reasons_here = 0;
     g->readings_here = 0;
-    ingest_lp_precision p =
-        prec >= 0 && prec <= (int)INGEST_LP_H ? (ingest_lp_precision)prec : e->prec;
-    int rc = payload_parse_prec(payload, len, e->format, p, now_ms, stage_reading, stage_reject, g,
-                                NULL, true);
+    /* Lines naming their enterprise can only be line protocol (InfluxDB's
+     * /write), in nanoseconds unless the caller said otherwise. */
+    ingest_lp_precision p = prec >= 0 && prec <= (int)INGEST_LP_H ? (ingest_lp_precision)prec
+                            : e                                   ? e->prec
+                                                                  : INGEST_LP_NS;
+    int rc = payload_parse_prec(payload, len, e ? e->format : INGEST_FMT_LINEPROTO, p, now_ms,
+                                stage_reading, stage_reject, g, NULL, true);
     if (rc < 0 && rc != INGEST_LP_EINVAL) {
         snprintf(err, errcap, "ingest: out of memory staging a message");
         return -1;
     }
     pthread_mutex_lock(&g->mu);
     g->stats.readings += g->readings_here;
-    e->cnt.readings += g->readings_here;
+    if (e)
+        e->cnt.readings += g->readings_here;
+    else
+        for (size_t i = 0; i < g->n_ents; i++) {
+            g->ents[i].cnt.readings += g->ents[i].readings_here;
+            g->ents[i].readings_here = 0;
+        }
     pthread_mutex_unlock(&g->mu);
-    if (rc == 1 || rc == INGEST_LP_EINVAL) { /* the parser rejected the whole message */
+    ent_state *counted = e ? e : first_ent(g); /* whose the message is in the counts */
+    if (rc == 1 || rc == INGEST_LP_EINVAL) {   /* the parser rejected the whole message */
         const char *why = g->rejected_here ? g->first_reason : "malformed";
         const char *msg = g->rejected_here ? g->first_message : "the payload cannot be parsed";
         /* One message under its reason; the parts the parser turned down
          * on the way (noted by reason) are not counted as readings too. */
-        reject_message(g, recv_ms, topic, e, e->id, why, msg, payload, len);
+        reject_message(g, recv_ms, topic, counted, counted ? counted->id : ANY_ENT, why, msg,
+                       payload, len);
+        clear_touched(g);
         return 0;
     }
     if (g->foreign) {
-        reject_message(g, recv_ms, topic, e, e->id, "foreign_series",
-                       "the payload names a series of another enterprise", payload, len);
+        clear_touched(g);
+        reject_message(g, recv_ms, topic, counted, counted ? counted->id : ANY_ENT,
+                       "foreign_series", "the payload names a series of another enterprise",
+                       payload, len);
         return 0;
     }
     if (g->n_stage > g->cap_ids) {
@@ -767,9 +837,9 @@ int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_
         const staged *s = &g->stage[i];
         g->pending[g->n_pending++] = (hist_point){ids[i], s->q, s->ts, s->v};
         if (s->ts < first_ts) first_ts = s->ts;
+        s->ent->unflushed++;
         queued++;
     }
-    e->unflushed += (uint64_t)queued;
     /* Alarms see the readings as they arrive, before the historian batch is
      * written: an alarm must not wait for a batch (the spool already holds
      * the message, so nothing is lost if the write fails later). */
@@ -803,16 +873,19 @@ int ingest_message_prec(ingest *g, const char *topic, const void *payload, size_
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
     g->stats.points_overwritten += (uint64_t)overwritten;
-    e->cnt.points_overwritten += (uint64_t)overwritten;
-    count_message(e, recv_ms, empty);
-    count_readings(g, e);
+    if (counted) counted->cnt.points_overwritten += (uint64_t)overwritten;
+    const char *cid = counted ? counted->id : ANY_ENT;
+    if (e) count_message(e, recv_ms, empty);
+    for (size_t i = 0; !e && i < g->n_ents; i++) /* a message to each enterprise it wrote */
+        if (g->ents[i].touched) count_message(&g->ents[i], recv_ms, empty);
+    clear_touched(g);
+    count_readings(g, counted);
     if (g->rejected_here)
-        dead_letter(g, recv_ms, topic, e->id, g->first_reason, g->first_message, payload, len,
-                    false);
+        dead_letter(g, recv_ms, topic, cid, g->first_reason, g->first_message, payload, len, false);
     if (empty) {
         g->stats.messages_rejected++;
-        count_reject(g, e->id, "empty", true, 1);
-        dead_letter(g, recv_ms, topic, e->id, "empty", "no reading in the message", payload, len,
+        count_reject(g, cid, "empty", true, 1);
+        dead_letter(g, recv_ms, topic, cid, "empty", "no reading in the message", payload, len,
                     true);
     }
     pthread_mutex_unlock(&g->mu);

@@ -33,14 +33,15 @@
 #include "ingest/internal.h"
 #include "ingest/service_internal.h"
 
-#define BURST_MAX       1024  /* packets read before the write phase */
-#define FLUSH_MAX       50000 /* points queued before the historian gets them */
-#define FLUSH_WAIT_MS   2     /* a message waits this long for company before it is stored, */
-#define FLUSH_BEHIND_MS 1000  /* or while ingest is behind, as long as storing took, up to this */
-#define BACKOFF_LO      250
-#define BACKOFF_HI      30000
-#define RETRY_LO_MS     100 /* a refused write to the historian or journal, tried again */
-#define RETRY_HI_MS     2000
+#define BURST_MAX           1024  /* packets read before the write phase */
+#define FLUSH_MAX           50000 /* points queued before the historian gets them */
+#define FLUSH_WAIT_MS       2     /* a message waits this long for company before it is stored, */
+#define FLUSH_BEHIND_MS     1000 /* or while ingest is behind, as long as storing took, up to this */
+#define BACKOFF_LO          250
+#define BACKOFF_HI          30000
+#define RETRY_LO_MS         100 /* a refused write to the historian or journal, tried again */
+#define RETRY_HI_MS         2000
+#define QUIET_MIN_WAL_BYTES ((uint64_t)1 << 20) /* a smaller log is not worth a checkpoint */
 
 static void set_error(ingest_service *s, const char *msg) {
     pthread_mutex_lock(&s->mu);
@@ -197,6 +198,8 @@ static void *net_main(void *arg) {
                 if (poll(&w, 1, 20) > 0 && read(s->wake_fd, &junk, sizeof junk) < 0) {
                 }
                 spool_submissions(s);
+                if (spool_roll_if_wanted(s->sp) != 0)
+                    logf_(s, "spool: starting a new segment failed: %s", strerror(errno));
                 continue;
             }
             int rc = first ? mosquitto_connect(m, s->host, s->opt.port, s->opt.keepalive_s)
@@ -269,6 +272,8 @@ static void *net_main(void *arg) {
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
         /* After the burst's PUBACKs: they never wait for an HTTP caller. */
         spool_submissions(s);
+        if (spool_roll_if_wanted(s->sp) != 0)
+            logf_(s, "spool: starting a new segment failed: %s", strerror(errno));
         if (rc != MOSQ_ERR_SUCCESS) {
             connected = false;
             s->dropped = s->connack_ok && rc == MOSQ_ERR_CONN_LOST && !self_drop;
@@ -357,8 +362,11 @@ static void *ingest_main(void *arg) {
     int retry_ms = RETRY_LO_MS;
     size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
     int64_t last_commit = pw_mono_ms(), last_sync = last_commit;
-    int64_t round_since = 0; /* when the first message since the last round was read */
-    int64_t store_ms = 0;    /* how long the last round (flush, commit, sync) took */
+    int64_t round_since = 0;        /* when the first message since the last round was read */
+    int64_t store_ms = 0;           /* how long the last round (flush, commit, sync) took */
+    int64_t last_msg = last_commit; /* when a message was last read */
+    bool quiet_done = true;         /* nothing read since the last quiet checkpoint */
+    bool roll_pending = false;      /* the spool was asked to roll: commit past the old segment */
     s->ing_state = ING_RUNNING;
 #define BLOCK(why)                                                                                 \
     do {                                                                                           \
@@ -401,13 +409,15 @@ static void *ingest_main(void *arg) {
             if (was_retrying) store_unblocked(s); /* the retry's end, as when it succeeds */
         }
         if (r == 1) {
+            last_msg = pw_mono_ms();
+            quiet_done = false;
             const char *topic = rec.topic;
             uint64_t run = 0, seq = 0;
             bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
             if (marked) topic += SUBMIT_MARK_LEN;
             int prec = marked ? parse_mark_precision(&topic) : -1;
-            if (ingest_message_prec(s->pipe, topic, rec.payload, rec.len, prec, rec.recv_ms,
-                                    pw_wall_ms(), err, sizeof err) < 0) {
+            if (ingest_message_ex(s->pipe, topic, rec.payload, rec.len, prec, marked, rec.recv_ms,
+                                  pw_wall_ms(), err, sizeof err) < 0) {
                 held = rec;
                 holding = true;
                 BLOCK(err);
@@ -433,9 +443,13 @@ static void *ingest_main(void *arg) {
         int64_t t0 = pw_mono_ms();
         if (r == 1 && !round_since) round_since = t0;
         int64_t waited = round_since ? t0 - round_since : 0;
-        bool round =
-            r <= 0 || s->ing_state == ING_RETRYING || ingest_pending_points(s->pipe) >= FLUSH_MAX ||
-            (waited >= FLUSH_WAIT_MS && (waited >= store_ms || spool_backlog_bytes(s->sp) == 0));
+        /* A caller waiting for its answer and nothing more to read: a round
+         * (and a commit) now, not after the 2 ms wait for company. */
+        uint64_t backlog = spool_backlog_bytes(s->sp);
+        bool round = r <= 0 || s->ing_state == ING_RETRYING ||
+                     ingest_pending_points(s->pipe) >= FLUSH_MAX ||
+                     (awaiting_commit && s->opt.group_commit && backlog == 0) ||
+                     (waited >= FLUSH_WAIT_MS && (waited >= store_ms || backlog == 0));
         if (!round) continue;
         round_since = 0;
         if (s->ing_state != ING_FAILED && ingest_pending_points(s->pipe)) {
@@ -452,9 +466,12 @@ static void *ingest_main(void *arg) {
         }
         int64_t now = pw_mono_ms();
         bool drained = r == 0 && s->ing_state == ING_DRAINING; /* the last round */
+        /* Group commit: callers waiting for it get it at once (the next
+         * round's callers share the next fdatasync); MQTT messages alone
+         * wait for the interval. */
         if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
             (now - last_commit >= s->opt.sync_interval_ms || drained ||
-             s->ing_state == ING_RETRYING)) {
+             (awaiting_commit && s->opt.group_commit) || s->ing_state == ING_RETRYING)) {
             ingest_state resume = s->ing_state;
             ing_to(s, ING_COMMITTING);
             /* Historian log on disk, then the checkpoint that lets the spool go. */
@@ -485,7 +502,33 @@ static void *ingest_main(void *arg) {
                 pthread_mutex_unlock(&s->mu);
             }
             last_commit = pw_mono_ms(); /* counted from its end, as the sync's */
+            roll_pending = false;       /* the commit let the older segments go */
             ing_to(s, resume);
+        }
+        /* Quiet: everything read is committed and nothing came for a while.
+         * The head goes to RocksDB compressed and the historian's log and
+         * the spool are let go: at rest the data is held once, compressed. */
+        if (s->opt.quiet_checkpoint_ms > 0 && r == 0 && s->ing_state == ING_RUNNING && !have_done &&
+            !ingest_pending_points(s->pipe)) {
+            if (!quiet_done && now - last_msg >= s->opt.quiet_checkpoint_ms) {
+                quiet_done = true;
+                hist_stats hs;
+                hist_get_gauges(s->pipe_opt.historian, &hs);
+                hist_error he;
+                if (hs.bytes_wal < QUIET_MIN_WAL_BYTES) {
+                } else if (hist_flush(s->pipe_opt.historian, &he) != HIST_OK) {
+                    logf_(s, "quiet checkpoint failed: %s (the log keeps everything)", he.msg);
+                } else {
+                    spool_request_roll(s->sp);
+                    roll_pending = true;
+                    pthread_mutex_lock(&s->mu);
+                    s->stats.quiet_checkpoints++;
+                    pthread_mutex_unlock(&s->mu);
+                }
+            } else if (roll_pending) {
+                spool_pos at = spool_read_pos(s->sp);
+                if (at.segment > done.segment && spool_commit(s->sp, at) == 0) roll_pending = false;
+            }
         }
         if (s->ing_state == ING_RETRYING) { /* everything that waited went through */
             ing_to(s, ING_RUNNING);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct spool {
     uint64_t read_bytes;
     uint64_t damaged;
     bool woken;
+    atomic_bool roll_wanted; /* spool_request_roll: the reader asks the writer */
 };
 
 /* Kept for its callers; the one CRC-32C is common/crc32c.c. */
@@ -264,21 +266,40 @@ int spool_append(spool *s, int64_t recv_ms, const char *topic, const void *paylo
     return 0;
 }
 
+/* Writer: the next records go to a new segment. The old one is synced so
+ * the reader may trust it whole. */
+static int rotate(spool *s) {
+    if (fdatasync(s->wfd) != 0) return -1;
+    int fd = open_segment(s, s->wseg + 1, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
+    if (fd < 0) return -1;
+    sync_dir(s->dir);
+    pthread_mutex_lock(&s->mu);
+    close(s->wfd);
+    s->wfd = fd;
+    s->wseg++;
+    s->woff = 0;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+void spool_request_roll(spool *s) {
+    atomic_store(&s->roll_wanted, true);
+}
+
+int spool_roll_if_wanted(spool *s) {
+    if (!atomic_load_explicit(&s->roll_wanted, memory_order_relaxed)) return 0;
+    atomic_store(&s->roll_wanted, false);
+    if (!s->woff || s->wlen) return 0; /* empty, or more comes now: nothing to let go */
+    return rotate(s);
+}
+
+spool_pos spool_read_pos(spool *s) {
+    return (spool_pos){s->rseg, s->roff};
+}
+
 int spool_flush(spool *s) {
     if (!s->wlen) return 0;
-    if (s->woff >= s->segment_bytes) {
-        /* Rotate: the old segment is synced so the reader may trust it whole. */
-        if (fdatasync(s->wfd) != 0) return -1;
-        int fd = open_segment(s, s->wseg + 1, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
-        if (fd < 0) return -1;
-        sync_dir(s->dir);
-        pthread_mutex_lock(&s->mu);
-        close(s->wfd);
-        s->wfd = fd;
-        s->wseg++;
-        s->woff = 0;
-        pthread_mutex_unlock(&s->mu);
-    }
+    if (s->woff >= s->segment_bytes && rotate(s) != 0) return -1;
     if (write_all(s->wfd, s->wbuf, s->wlen) != 0) {
         /* Cut a partial write now; the caller drops these messages (no PUBACK). */
         int e = errno;

@@ -155,6 +155,9 @@ static int load_ingest(json_t *in, parkd_config *c, char *err, size_t errcap) {
     if (strcmp(ack, "write") && strcmp(ack, "fsync"))
         return fail(err, errcap, "ingest.ack_after must be \"write\" or \"fsync\"");
     c->svc.ack_after_fsync = !strcmp(ack, "fsync");
+    json_t *gc = json_object_get(in, "group_commit");
+    if (gc && !json_is_boolean(gc)) return fail(err, errcap, "ingest.group_commit: true or false");
+    c->svc.group_commit = !gc || json_is_true(gc); /* HTTP writers answered at one fdatasync */
     long long v;
     if (opt_int(in, "ingest.", "sync_interval_ms", 1, 60000, "ms", 50, &v, err, errcap) != 0)
         return -1;
@@ -177,6 +180,9 @@ static int load_ingest(json_t *in, parkd_config *c, char *err, size_t errcap) {
         0)
         return -1;
     c->svc.pipeline.max_future_ms = v;
+    if (opt_int(in, "ingest.", "quiet_checkpoint_ms", 0, 3600000, "ms", 3000, &v, err, errcap) != 0)
+        return -1;
+    c->svc.quiet_checkpoint_ms = (int)v; /* idle: head compressed, logs let go; 0 never */
     return 0;
 }
 

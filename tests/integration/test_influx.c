@@ -343,6 +343,44 @@ static void test_enterprise_scope(void **state) {
     assert_int_equal(point_ts("E002/d2/scope.v", t, NULL), -1);
 }
 
+/* An admin without db= writes a whole park, as VictoriaMetrics takes it:
+ * each line goes to the enterprise its enterprise= tag names; a line
+ * naming none, or an unknown one, is a bad line of a partial write. An
+ * enterprise token without db= still writes only its own. */
+static void test_admin_whole_park(void **state) {
+    (void)state;
+    int64_t t = proc_wall_ms() - 15000;
+    char body[512];
+    http_resp r;
+    snprintf(body, sizeof body,
+             "park,enterprise=E001,device=w1 v=1 %lld\npark,enterprise=E002,device=w2 v=2 %lld\n"
+             "park,enterprise=E001,device=w3 v=3 %lld\n",
+             (long long)t, (long long)t, (long long)t);
+    assert_int_equal(telegraf_write(W.admin, "precision=ms", body, strlen(body), false, &r), 204);
+    http_resp_free(&r);
+    assert_int_equal(point_ts("E001/w1/park.v", t, NULL), t);
+    assert_int_equal(point_ts("E002/w2/park.v", t, NULL), t);
+    assert_int_equal(point_ts("E001/w3/park.v", t, NULL), t);
+    snprintf(body, sizeof body,
+             "park,enterprise=E002,device=w4 v=4 %lld\npark,device=w5 v=5 %lld\n"
+             "park,enterprise=E999,device=w6 v=6 %lld\n",
+             (long long)t, (long long)t, (long long)t);
+    assert_int_equal(telegraf_write(W.admin, "precision=ms", body, strlen(body), false, &r), 400);
+    if (!strstr(r.body, "partial write") || !strstr(r.body, "lines 2, 3"))
+        fail_msg("the answer: %s", r.body);
+    http_resp_free(&r);
+    assert_int_equal(point_ts("E002/w4/park.v", t, NULL), t);
+    assert_int_equal(point_ts("E999/w6/park.v", t, NULL), -1);
+    /* an enterprise token: its own, whatever the lines say */
+    snprintf(body, sizeof body,
+             "park,device=w7 v=7 %lld\npark,enterprise=E001,device=w8 v=8 %lld\n", (long long)t,
+             (long long)t);
+    assert_int_equal(telegraf_write(W.e2, "precision=ms", body, strlen(body), false, &r), 403);
+    http_resp_free(&r);
+    assert_int_equal(point_ts("E001/w8/park.v", t, NULL), -1);
+    assert_int_equal(point_ts("E002/w7/park.v", t, NULL), -1);
+}
+
 static void test_mixed_and_duplicates(void **state) {
     (void)state;
     int64_t t = proc_wall_ms() - 10000;
@@ -455,13 +493,10 @@ static void test_queries(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_telegraf_replay),
-        cmocka_unit_test(test_precisions),
-        cmocka_unit_test(test_auth_forms),
-        cmocka_unit_test(test_enterprise_scope),
-        cmocka_unit_test(test_mixed_and_duplicates),
-        cmocka_unit_test(test_gzip_bomb),
-        cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_telegraf_replay),  cmocka_unit_test(test_precisions),
+        cmocka_unit_test(test_auth_forms),       cmocka_unit_test(test_enterprise_scope),
+        cmocka_unit_test(test_admin_whole_park), cmocka_unit_test(test_mixed_and_duplicates),
+        cmocka_unit_test(test_gzip_bomb),        cmocka_unit_test(test_queries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,6 +35,8 @@ typedef struct rig {
     ingest_enterprise ents[4];
 } rig;
 
+static bool rig_group_commit; /* the next service commits for waiting callers at once */
+
 static void rig_start_service(rig *r, int sync_interval_ms, bool ack_after_fsync) {
     hist_error he;
     hist_options ho;
@@ -56,6 +58,7 @@ static void rig_start_service(rig *r, int sync_interval_ms, bool ack_after_fsync
     o.keepalive_s = 5;
     o.ack_after_fsync = ack_after_fsync;
     o.sync_interval_ms = sync_interval_ms;
+    o.group_commit = rig_group_commit;
     char err[256];
     if (ingest_service_start(&o, &r->svc, err, sizeof err) != 0) fail_msg("start: %s", err);
 }
@@ -484,6 +487,47 @@ static void *wait_main(void *arg) {
     return NULL;
 }
 
+/* Group commit: with a commit interval of ten minutes, each call is
+ * answered at once, its points durable (hist_sync ran before the answer).
+ * A submitted park/+/... message writes each line to the enterprise its
+ * enterprise= tag names (no MQTT topic can hold '+'). */
+static void test_submit_group_commit(void **state) {
+    (void)state;
+    rig r;
+    rig_group_commit = true;
+    rig_up(&r, "submit-group", 600000, false);
+    rig_group_commit = false;
+    int64_t t = proc_wall_ms() - 60000;
+    for (int j = 0; j < 5; j++) {
+        char p[256], err[256];
+        ingest_submit_result res;
+        snprintf(p, sizeof p, "{\"ts\": %" PRId64 ", \"values\": {\"g\": %d}}", t + j, j);
+        int64_t t0 = proc_wall_ms();
+        int rc = ingest_service_submit(r.svc, "park/E001/group/data", p, strlen(p), 5000, &res, err,
+                                       sizeof err);
+        if (rc != 0) fail_msg("submit: %s", err);
+        assert_true(proc_wall_ms() - t0 < 4000);
+        assert_int_equal(res.readings_accepted, 1);
+        assert_true(point_at(r.h, "E001/group/g", t + j).value == j);
+    }
+    char p[512], err[256];
+    ingest_submit_result res;
+    snprintf(p, sizeof p,
+             "m,enterprise=E001,device=a v=1 %" PRId64 "\nm,enterprise=E003,device=b v=2 %" PRId64
+             "\nm,device=c v=3 %" PRId64 "\nm,enterprise=E777,device=d v=4 %" PRId64 "\n",
+             t, t, t, t);
+    assert_int_equal(ingest_service_submit_prec(r.svc, "park/+/http/data", p, strlen(p),
+                                                INGEST_LP_MS, 5000, &res, err, sizeof err),
+                     0);
+    assert_int_equal(res.readings_accepted, 2);
+    assert_int_equal(res.readings_rejected, 2);
+    assert_int_equal(res.lines_rejected, 2);
+    assert_true(point_at(r.h, "E001/a/m.v", t).value == 1);
+    assert_true(point_at(r.h, "E003/b/m.v", t).value == 2);
+    assert_int_equal(counts_of(&r, "E003").points, 1);
+    rig_down(&r);
+}
+
 static void test_submit_timeout_stop_and_after_stop(void **state) {
     (void)state;
     rig r;
@@ -855,6 +899,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submit_concurrent_with_mqtt),
         cmocka_unit_test(test_submit_results_and_rejections),
+        cmocka_unit_test(test_submit_group_commit),
         cmocka_unit_test(test_submit_timeout_stop_and_after_stop),
         cmocka_unit_test(test_submit_without_broker),
         cmocka_unit_test(test_submit_survives_crash),

@@ -89,6 +89,37 @@ static void test_order_segments_and_checkpoint(void **state) {
     testutil_rmtree(dir);
 }
 
+/* An idle spool lets go: the writer rolls when the reader asks, the reader
+ * moves past the old segment, and a commit there deletes it; what comes
+ * next is read, and replayed after a restart, as usual. */
+static void test_roll_when_idle(void **state) {
+    (void)state;
+    char dir[512], path[700];
+    testutil_tmpdir(dir, sizeof dir, "spool-roll");
+    spool *s = open_spool(dir, 0);
+    append_n(s, 0, 40);
+    spool_pos pos;
+    assert_int_equal(read_all(s, 0, &pos), 40);
+    assert_int_equal(spool_commit(s, pos), 0);
+    assert_int_equal(spool_roll_if_wanted(s), 0); /* not asked: nothing */
+    spool_request_roll(s);
+    assert_int_equal(spool_roll_if_wanted(s), 0);
+    spool_record r;
+    assert_int_equal(spool_read(s, &r, 0), 0);
+    spool_pos at = spool_read_pos(s);
+    assert_true(at.segment == pos.segment + 1 && at.offset == 0);
+    assert_int_equal(spool_commit(s, at), 0);
+    snprintf(path, sizeof path, "%s/%016llx.spool", dir, (unsigned long long)pos.segment);
+    assert_int_equal(access(path, F_OK), -1);
+    append_n(s, 40, 60);
+    assert_int_equal(read_all(s, 40, NULL), 60);
+    spool_close(s);
+    s = open_spool(dir, 0);
+    assert_int_equal(read_all(s, 40, NULL), 60); /* not committed: replayed */
+    spool_close(s);
+    testutil_rmtree(dir);
+}
+
 static void test_crc32c_known_value(void **state) {
     (void)state;
     /* The CRC-32C check value (RFC 3720 appendix B.4, "123456789"). */
@@ -159,6 +190,7 @@ static void test_concurrent_reader(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_segments_and_checkpoint),
+        cmocka_unit_test(test_roll_when_idle),
         cmocka_unit_test(test_crc32c_known_value),
         cmocka_unit_test(test_torn_tail_cut),
         cmocka_unit_test(test_concurrent_reader),
