@@ -91,6 +91,79 @@ void api_audit(api_server *s, const req *r, const char *action, json_t *detail) 
     free(txt);
 }
 
+static void audit_line(api_server *s, json_t *j) {
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!txt) return;
+    fprintf(s->audit, "%s\n", txt);
+    fflush(s->audit);
+    free(txt);
+}
+
+/* The minute's sum of a slot; amu held. */
+static void audit_write_flush_locked(api_server *s, audit_write_slot *w) {
+    if (!w->calls) return;
+    audit_line(s, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "ts_ms",
+                            (json_int_t)pw_wall_ms(), "token", w->tok.id, "name", w->tok.name,
+                            "role", api_role_name(w->tok.role), "enterprise", w->tok.enterprise,
+                            "action", w->action, "since_ms", (json_int_t)w->since_ms, "calls",
+                            (json_int_t)w->calls, "bytes", (json_int_t)w->bytes, "accepted",
+                            (json_int_t)w->accepted, "rejected", (json_int_t)w->rejected,
+                            "overwritten", (json_int_t)w->overwritten));
+    w->calls = w->bytes = w->accepted = w->rejected = w->overwritten = 0;
+}
+
+void api_audit_write(api_server *s, const req *r, const char *action, const char *topic,
+                     uint64_t bytes, uint64_t accepted, uint64_t rejected, uint64_t overwritten) {
+    if (!s->audit) return;
+    int64_t now = pw_wall_ms();
+    pthread_mutex_lock(&s->amu);
+    audit_write_slot *w = NULL;
+    for (size_t i = 0; i < s->n_aw && !w; i++)
+        if (!strcmp(s->aw[i].tok.id, r->tok.id) && !strcmp(s->aw[i].action, action)) w = &s->aw[i];
+    bool alone = rejected > 0 || !w || now - w->since_ms >= AUDIT_WRITE_WINDOW_MS;
+    if (w && now - w->since_ms >= AUDIT_WRITE_WINDOW_MS) audit_write_flush_locked(s, w);
+    if (!w) {
+        audit_write_slot *aw = realloc(s->aw, (s->n_aw + 1) * sizeof *aw);
+        if (aw) {
+            s->aw = aw;
+            w = &s->aw[s->n_aw++];
+            *w = (audit_write_slot){.tok = r->tok, .since_ms = now};
+            snprintf(w->action, sizeof w->action, "%s", action);
+        }
+    }
+    if (alone || !w) {
+        if (w && now - w->since_ms >= AUDIT_WRITE_WINDOW_MS) w->since_ms = now;
+        audit_line(s, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "ts_ms",
+                                (json_int_t)now, "token", r->tok.id, "name", r->tok.name, "role",
+                                api_role_name(r->tok.role), "enterprise", r->tok.enterprise,
+                                "action", action, "topic", topic, "bytes", (json_int_t)bytes,
+                                "accepted", (json_int_t)accepted, "rejected", (json_int_t)rejected,
+                                "overwritten", (json_int_t)overwritten));
+    } else {
+        w->calls++, w->bytes += bytes, w->accepted += accepted, w->overwritten += overwritten;
+    }
+    pthread_mutex_unlock(&s->amu);
+}
+
+void api_audit_flush_stale(api_server *s, int64_t now) {
+    if (!s->audit) return;
+    pthread_mutex_lock(&s->amu);
+    for (size_t i = 0; i < s->n_aw; i++)
+        if (s->aw[i].calls && now - s->aw[i].since_ms >= AUDIT_WRITE_WINDOW_MS) {
+            audit_write_flush_locked(s, &s->aw[i]);
+            s->aw[i].since_ms = now;
+        }
+    pthread_mutex_unlock(&s->amu);
+}
+
+void api_audit_flush(api_server *s) {
+    if (!s->audit) return;
+    pthread_mutex_lock(&s->amu);
+    for (size_t i = 0; i < s->n_aw; i++) audit_write_flush_locked(s, &s->aw[i]);
+    pthread_mutex_unlock(&s->amu);
+}
+
 /* A token bucket per token: rate_limit_per_s requests a second, bursts of
  * twice that. */
 bool api_rate_ok(api_server *s, const char *id) {

@@ -126,6 +126,15 @@ typedef struct layer_slot {
     bool building;
 } layer_slot;
 
+/* Writes of one token summed over a minute for the audit log (access.c). */
+#define AUDIT_WRITE_WINDOW_MS 60000
+typedef struct audit_write_slot {
+    api_token_info tok;
+    char action[24];
+    int64_t since_ms;
+    uint64_t calls, bytes, accepted, rejected, overwritten;
+} audit_write_slot;
+
 typedef struct rate_slot {
     char id[17];
     double tokens;
@@ -160,6 +169,8 @@ struct api_server {
     /* the audit log */
     pthread_mutex_t amu;
     FILE *audit;
+    audit_write_slot *aw; /* under amu */
+    size_t n_aw;
     pthread_mutex_t lmu;
     layer_slot layers[LAYER_SLOTS];
     atomic_uint_fast64_t layer_renders, layer_cache_hits;
@@ -311,6 +322,17 @@ bool api_scope_sees(const req *r, const char *enterprise, bool park_context);
 bool api_scope_sees_series(const req *r, const char *series);
 json_t *api_scope_filter(const req *r, json_t *arr);
 void api_audit(api_server *s, const req *r, const char *action, json_t *detail);
+/* An ingest call for the audit log: a token's first write of a minute, and
+ * any write with rejected readings, get a line of their own; the others are
+ * summed into one line for the token and the minute (written when the
+ * minute is over, or at stop). A gateway posting ten batches a second then
+ * costs the log a line a minute, not 600. */
+void api_audit_write(api_server *s, const req *r, const char *action, const char *topic,
+                     uint64_t bytes, uint64_t accepted, uint64_t rejected, uint64_t overwritten);
+/* Writes every pending minute's line (api_stop); _stale only those whose
+ * minute is over (the stream pump, once a second). */
+void api_audit_flush(api_server *s);
+void api_audit_flush_stale(api_server *s, int64_t now);
 bool api_rate_ok(api_server *s, const char *id);
 bool api_view_keep(void *ctx, const char *enterprise);
 /* flags: the route's API_ROUTE_BASIC / API_ROUTE_INFLUX (0: Bearer only) */

@@ -191,10 +191,8 @@ enum MHD_Result api_h_influx_write(req *r, struct MHD_Connection *c) {
     char err[256] = "";
     int rc = in->submit(in->ctx, topic, prec, body, body_n, &res, err, sizeof err);
     free(inflated);
-    api_audit(s, r, "influx_write",
-              json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "topic", topic, "precision", prec, "bytes",
-                        (json_int_t)body_n, "accepted", (json_int_t)res.accepted, "rejected",
-                        (json_int_t)res.rejected, "overwritten", (json_int_t)res.overwritten));
+    api_audit_write(s, r, "influx_write", topic, body_n, res.accepted,
+                    res.rejected + (rc != 0 && !res.rejected), res.overwritten);
     if (rc != 0 && !strncmp(err, "invalid", 7)) return api_send_error(r, c, 400, NULL, "%s", err);
     if (rc != 0 && !strncmp(err, "unavailable", 11)) /* Telegraf retries a 5xx */
         return api_send_error(r, c, 503, NULL, "%s", err);

@@ -115,9 +115,8 @@ enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c) {
     char err[256] = "";
     int rc = in->submit(in->ctx, topic, prec, r->body, r->body_n, &res, err, sizeof err);
     size_t acc = res.accepted, rej = res.rejected;
-    api_audit(r->srv, r, "ingest",
-              json_pack("{s:s,s:I,s:I,s:I}", "topic", topic, "bytes", (json_int_t)r->body_n,
-                        "accepted", (json_int_t)acc, "rejected", (json_int_t)rej));
+    api_audit_write(r->srv, r, "ingest", topic, r->body_n, acc, rej + (rc != 0 && !rej),
+                    res.overwritten);
     /* submit's reasons: "invalid: ..." 400, "unavailable: ..." 503, else
      * (the message or all its readings rejected) 422 with the counts */
     if (rc != 0 && !strncmp(err, "invalid", 7))

@@ -309,12 +309,14 @@ void api_stop(api_server *s) {
         }
         MHD_stop_daemon(s->d);
     }
+    api_audit_flush(s); /* the minutes' write sums still pending */
     api_token_store_close(s->tokens);
     pq_engine_free(s->prom);   /* after the daemon: no query runs */
     api_guard_close(s->guard); /* after the daemon: its connections are gone */
     api_tickets_close(s->tickets);
     free(s->routes);
     if (s->audit) fclose(s->audit);
+    free(s->aw);
     free(s->listen);
     free(s->static_dir);
     free(s->backup_dir);

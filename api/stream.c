@@ -319,6 +319,7 @@ void *api_pump_main(void *arg) {
             next_second = now + 1000;
             end_revoked_locked(s, now);
             api_guard_sweep(s->guard, api_guard_now_ms());
+            api_audit_flush_stale(s, now); /* a minute's write sums, once it is over */
         }
     }
     pthread_mutex_unlock(&s->smu);

@@ -491,12 +491,56 @@ static void test_queries(void **state) {
     http_resp_free(&r);
 }
 
+/* The audit log sums a token's writes: its first write of the minute and a
+ * write with rejected lines get lines of their own, the rest wait for the
+ * minute's sum. A regulator's token never wrote, so the E001 gateway's
+ * token (its own name) is counted alone. */
+static size_t audit_lines(const char *name, const char *needle) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/audit.log", W.p.data);
+    char *text = proc_read_file(path);
+    size_t n = 0;
+    for (char *l = text ? strtok(text, "\n") : NULL; l; l = strtok(NULL, "\n"))
+        if (strstr(l, name) && strstr(l, "influx_write") && (!needle || strstr(l, needle))) n++;
+    free(text);
+    return n;
+}
+
+static void test_audit_sums(void **state) {
+    (void)state;
+    char tok[API_TOKEN_MAX];
+    park_token(&W.p, W.tokens, "enterprise", "E001", "audit-gw", tok, API_TOKEN_MAX);
+    http_resp r;
+    int st = 0;
+    for (int i = 0; i < 50 && st != 204; i++) { /* parkd rereads the token file within a second */
+        const char *lp = "tank,device=audit-1 level=1 1767225600000\n";
+        st = telegraf_write(tok, "db=E001&precision=ms", lp, strlen(lp), false, &r);
+        http_resp_free(&r);
+        if (st != 204) proc_sleep_ms(100);
+    }
+    assert_int_equal(st, 204);
+    for (int i = 0; i < 5; i++) {
+        char lp[128];
+        snprintf(lp, sizeof lp, "tank,device=audit-1 level=%d %lld\n", i, 1767225601000LL + i);
+        assert_int_equal(telegraf_write(tok, "db=E001&precision=ms", lp, strlen(lp), false, &r),
+                         204);
+        http_resp_free(&r);
+    }
+    assert_int_equal(audit_lines("audit-gw", NULL), 1); /* five calls wait for the minute */
+    const char *bad = "tank,device=audit-1 level=oops 1767225609000\n";
+    telegraf_write(tok, "db=E001&precision=ms", bad, strlen(bad), false, &r);
+    assert_int_equal(r.status, 400);
+    http_resp_free(&r);
+    assert_int_equal(audit_lines("audit-gw", "\"rejected\":1"), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_telegraf_replay),  cmocka_unit_test(test_precisions),
         cmocka_unit_test(test_auth_forms),       cmocka_unit_test(test_enterprise_scope),
         cmocka_unit_test(test_admin_whole_park), cmocka_unit_test(test_mixed_and_duplicates),
         cmocka_unit_test(test_gzip_bomb),        cmocka_unit_test(test_queries),
+        cmocka_unit_test(test_audit_sums),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
