@@ -6,8 +6,10 @@
 #include "promql/eval.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Kahan summation, as Prometheus sums. */
 static inline double kahan_inc(double inc, double sum, double *c) {
@@ -287,6 +289,116 @@ static int window_from_rollups(ev *x, pq_func f, uint32_t id, int64_t lo, int64_
     return ev_tick(x);
 }
 
+/* One slice of a range function's series, [from, to) of ids: a worker's
+ * share. It reads with its own buffers and writes only its series'
+ * columns; x is the worker's own copy of the query (its error, its clock
+ * checks), and nothing here allocates from the query's arena. */
+typedef struct range_job {
+    ev x;
+    pq_error err;
+    pq_func f;
+    const pq_node *msel;
+    const value *phi;
+    const pq_idlist *ids;
+    size_t from, to;
+    value *out;
+    int rc;
+} range_job;
+
+static int range_slice(range_job *j) {
+    ev *x = &j->x;
+    int64_t range = j->msel->u.sel.range_ms, off = j->msel->u.sel.offset_ms;
+    int rc = 0;
+    if (rollup_fits(x, j->f, range)) {
+        hist_buckets bk = {0};
+        int64_t ref = ev_t(x, 0) - off;
+        for (size_t i = j->from; i < j->to && rc == 0; i++) {
+            bool has = false;
+            double v = 0;
+            rc = window_from_rollups(x, j->f, j->ids->ids[i], ref - range, ref, &bk, &has, &v);
+            if (rc == 0 && has) j->out->s[i].has[0] = 1, j->out->s[i].v[0] = v;
+        }
+        hist_buckets_free(&bk);
+        return rc;
+    }
+    hist_samples buf = {0};
+    double *scratch = NULL;
+    for (size_t i = j->from; i < j->to && rc == 0; i++) {
+        const hist_sample *s;
+        size_t cnt;
+        if ((rc = ev_read_range(x, j->msel, j->ids->ids[i], &buf, &s, &cnt)) != 0) break;
+        if (j->f == PQ_F_QUANTILE_OVER_TIME) {
+            free(scratch);
+            if (!(scratch = malloc((cnt ? cnt : 1) * sizeof *scratch))) {
+                rc = ev_oom(x);
+                break;
+            }
+        }
+        size_t lo = 0, hi = 0;
+        vser *o = &j->out->s[i];
+        for (size_t k = 0; k < x->ns; k++) {
+            int64_t ref = ev_t(x, k) - off;
+            while (lo < cnt && s[lo].ts_ms < ref - range) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < cnt && s[hi].ts_ms <= ref) hi++;
+            double v;
+            if (window_value(j->f, s + lo, hi - lo, ref - range, ref, range,
+                             j->phi->sc ? j->phi->sc[k] : 0, scratch, &v))
+                o->has[k] = 1, o->v[k] = v;
+        }
+    }
+    free(scratch);
+    hist_samples_free(&buf);
+    return rc;
+}
+
+static void *range_worker(void *arg) {
+    range_job *j = arg;
+    j->rc = range_slice(j);
+    return NULL;
+}
+
+/* A range function over many series uses every core: reading and decoding
+ * the samples is most of its time, and each series is independent (as
+ * VictoriaMetrics spreads a query over its cores). Fewer than
+ * PAR_MIN_SERIES series stay on the calling thread. */
+#define PAR_MIN_SERIES  64
+#define PAR_MAX_THREADS 4
+
+static int range_parallel(ev *x, pq_func f, const pq_node *msel, const value *phi,
+                          const pq_idlist *ids, value *out) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = ids->n < PAR_MIN_SERIES ? 1 : cpus < 1 ? 1 : (size_t)cpus;
+    if (nt > PAR_MAX_THREADS) nt = PAR_MAX_THREADS;
+    range_job jobs[PAR_MAX_THREADS];
+    pthread_t th[PAR_MAX_THREADS];
+    bool started[PAR_MAX_THREADS] = {false};
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (range_job){.x = *x, .f = f, .msel = msel, .phi = phi, .ids = ids, .out = out};
+        jobs[t].x.err = &jobs[t].err;
+        jobs[t].x.checks = 0;
+        jobs[t].from = ids->n * t / nt;
+        jobs[t].to = ids->n * (t + 1) / nt;
+    }
+    /* the caller's thread takes the first slice; a thread that cannot
+     * start leaves its slice to the caller too */
+    for (size_t t = 1; t < nt; t++)
+        started[t] = pthread_create(&th[t], NULL, range_worker, &jobs[t]) == 0;
+    range_worker(&jobs[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            range_worker(&jobs[t]);
+    }
+    for (size_t t = 0; t < nt; t++)
+        if (jobs[t].rc != 0) {
+            *x->err = jobs[t].err;
+            return -1;
+        }
+    return 0;
+}
+
 static int call_range(ev *x, const pq_node *n, value *out) {
     pq_func f = n->u.call.func;
     const pq_node *msel = ev_unparen(n->u.call.args[f == PQ_F_QUANTILE_OVER_TIME ? 1 : 0]);
@@ -326,51 +438,12 @@ static int call_range(ev *x, const pq_node *n, value *out) {
         goto done;
     }
     if (ev_vector(x, ids.n, out)) goto done;
-    if (rollup_fits(x, f, range)) {
-        hist_buckets bk = {0};
-        int64_t ref = ev_t(x, 0) - off;
-        for (size_t i = 0; i < ids.n; i++) {
-            size_t nl;
-            const pq_label *l = pq_catalog_labels(x->cat, ids.ids[i], &nl);
-            out->s[i].lab = (lset){l, nl};
-            bool has = false;
-            double v = 0;
-            if (window_from_rollups(x, f, ids.ids[i], ref - range, ref, &bk, &has, &v)) {
-                hist_buckets_free(&bk);
-                goto done;
-            }
-            if (has) out->s[i].has[0] = 1, out->s[i].v[0] = v;
-        }
-        hist_buckets_free(&bk);
-        rc = drop_names(x, out);
-        goto done;
-    }
     for (size_t i = 0; i < ids.n; i++) {
         size_t nl;
         const pq_label *l = pq_catalog_labels(x->cat, ids.ids[i], &nl);
         out->s[i].lab = (lset){l, nl};
-        const hist_sample *s;
-        size_t cnt;
-        if (ev_read_range(x, msel, ids.ids[i], &buf, &s, &cnt)) goto done;
-        if (f == PQ_F_QUANTILE_OVER_TIME) {
-            free(scratch);
-            if (!(scratch = malloc((cnt ? cnt : 1) * sizeof *scratch))) {
-                ev_oom(x);
-                goto done;
-            }
-        }
-        size_t lo = 0, hi = 0;
-        for (size_t k = 0; k < x->ns; k++) {
-            int64_t ref = ev_t(x, k) - off;
-            while (lo < cnt && s[lo].ts_ms < ref - range) lo++;
-            if (hi < lo) hi = lo;
-            while (hi < cnt && s[hi].ts_ms <= ref) hi++;
-            double v;
-            if (window_value(f, s + lo, hi - lo, ref - range, ref, range, phi.sc ? phi.sc[k] : 0,
-                             scratch, &v))
-                out->s[i].has[k] = 1, out->s[i].v[k] = v;
-        }
     }
+    if (range_parallel(x, f, msel, &phi, &ids, out)) goto done;
     /* last_over_time keeps the metric name, as Prometheus keeps it */
     rc = f == PQ_F_LAST_OVER_TIME ? 0 : drop_names(x, out);
 done:

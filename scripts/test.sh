@@ -33,10 +33,11 @@ echo "== build (ThreadSanitizer) and the threaded tests under it"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
   "-DCMAKE_CXX_FLAGS=-fsanitize=thread" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread" >/dev/null
 cmake --build build-tsan -j"$jobs" --target parkd parksim parkctl test_alerting test_token \
-  test_historian test_views test_api test_api_limits test_delivery test_alarms test_ingest
+  test_historian test_views test_api test_api_limits test_delivery test_alarms test_ingest \
+  test_promql_eval test_promql_catalog
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 suppressions=$PWD/tests/tsan.supp"
 (cd build-tsan && ctest --output-on-failure -j"$jobs" \
-  -R '^(test_alerting|test_token|test_historian|test_views|test_api|test_api_limits|test_delivery|test_alarms|test_ingest)$')
+  -R '^(test_alerting|test_token|test_historian|test_views|test_api|test_api_limits|test_delivery|test_alarms|test_ingest|test_promql_eval|test_promql_catalog)$')
 
 echo "== fuzzing (bounded)"
 ./scripts/fuzz.sh 20

@@ -53,6 +53,23 @@ static int setup(void **state) {
     pts[n++] = (hist_point){ids[4], 0, T0, 7.5};
     assert_int_equal(hist_append(h, pts, n, NULL), HIST_OK);
     free(pts);
+    /* e9/p000..p099/par.v = i, at 1 Hz for ten minutes: enough series for a
+     * range function to spread over the cores */
+    hist_series_def pdef[100];
+    char pname[100][32];
+    uint32_t pid[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(pname[i], sizeof pname[i], "e9/p%03d/par.v", i);
+        pdef[i] = (hist_series_def){.name = pname[i]};
+    }
+    assert_int_equal(hist_series_ensure(h, pdef, 100, pid, NULL), HIST_OK);
+    pts = calloc(100 * 600, sizeof *pts);
+    n = 0;
+    for (int64_t t = 0; t < 600; t++)
+        for (int i = 0; i < 100; i++)
+            pts[n++] = (hist_point){pid[i], 0, T0 + t * S, i + (double)t / 1000};
+    assert_int_equal(hist_append(h, pts, n, NULL), HIST_OK);
+    free(pts);
     pq_error err;
     eng = pq_engine_new(h, NULL, &err);
     assert_non_null(eng);
@@ -210,6 +227,28 @@ static void test_range_functions(void **state) {
     json_decref(j);
     j = instant("absent(nothing_here{enterprise=\"e9\"})", T0);
     assert_true(value_of(j, "enterprise", "e9") == 1.0);
+    json_decref(j);
+}
+
+/* A range function over 100 series runs on several threads: every series
+ * gets its own answer. */
+static void test_many_series(void **state) {
+    (void)state;
+    json_t *j = instant("max_over_time(par_v[5m])", T0 + 599 * S);
+    assert_int_equal(json_array_size(result(j)), 100);
+    for (int i = 0; i < 100; i += 33) {
+        char dev[8];
+        snprintf(dev, sizeof dev, "p%03d", i);
+        assert_true(fabs(value_of(j, "device", dev) - (i + 0.599)) < 1e-12);
+    }
+    json_decref(j);
+    j = instant("sum(rate(par_v[1m]))", T0 + 300 * S);
+    assert_true(fabs(value_of(j, NULL, NULL) - 100 * 0.001) < 1e-9);
+    json_decref(j);
+    int st;
+    j = run("min_over_time(par_v[30s])", T0 + 100 * S, T0 + 500 * S, 100 * S, NULL, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_array_size(result(j)), 100);
     json_decref(j);
 }
 
@@ -427,6 +466,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selectors_and_lookback),
         cmocka_unit_test(test_range_functions),
+        cmocka_unit_test(test_many_series),
         cmocka_unit_test(test_aggregation_and_matching),
         cmocka_unit_test(test_range_query),
         cmocka_unit_test(test_scope_and_errors),
