@@ -47,6 +47,13 @@ typedef struct pq_matcher {
     pq_regex *re; /* PQ_M_RE / PQ_M_NRE: compiled, anchored at both ends; else NULL */
 } pq_matcher;
 
+/* Whether m holds for a label value v ("" for a missing label), and
+ * whether it holds for "" (a matcher that does then also selects series
+ * without the label). One definition for the parser, the catalog and
+ * pick.c. */
+bool pq_matcher_matches(const pq_matcher *m, const char *v);
+bool pq_matcher_matches_empty(const pq_matcher *m);
+
 typedef enum pq_func {
     /* range vector -> instant vector */
     PQ_F_RATE,

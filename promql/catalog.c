@@ -866,7 +866,7 @@ static view universe(const pq_catalog *c, const char *scope) {
     return scope ? lookup(c, "enterprise", scope) : post_view(&c->all);
 }
 
-static bool matches(const pq_matcher *m, const char *v) {
+bool pq_matcher_matches(const pq_matcher *m, const char *v) {
     switch (m->op) {
         case PQ_M_EQ:
             return strcmp(v, m->value) == 0;
@@ -886,7 +886,7 @@ static void filter_into(const pq_catalog *c, pq_idlist *l, const pq_matcher *m, 
     for (size_t i = 0; i < l->n; i++) {
         const sent *e = series_at(c, l->ids[i]);
         const char *v = e && iname ? label_value(e, iname) : NULL;
-        if (matches(m, v ? v : "")) l->ids[w++] = l->ids[i];
+        if (pq_matcher_matches(m, v ? v : "")) l->ids[w++] = l->ids[i];
     }
     l->n = w;
 }
@@ -1002,7 +1002,7 @@ static bool regex_op(const pq_matcher *m) {
     return m->op == PQ_M_RE || m->op == PQ_M_NRE;
 }
 
-static bool matches_empty(const pq_matcher *m) {
+bool pq_matcher_matches_empty(const pq_matcher *m) {
     switch (m->op) {
         case PQ_M_EQ:
             return m->value[0] == 0;
@@ -1032,7 +1032,7 @@ static int select_locked(const pq_catalog *c, const pq_matcher *m, size_t n, con
     size_t np = 0;
     if (scope) pos[np++] = universe(c, scope);
     for (size_t i = 0; i < n; i++)
-        if (!regex_op(&m[i]) && !matches_empty(&m[i])) pos[np++] = direct_set(c, &m[i]);
+        if (!regex_op(&m[i]) && !pq_matcher_matches_empty(&m[i])) pos[np++] = direct_set(c, &m[i]);
     /* Smallest first: each intersection costs at most the smaller list
      * times a logarithm, and the candidates only shrink. */
     qsort(pos, np, sizeof *pos, cmp_view_size);
@@ -1041,13 +1041,13 @@ static int select_locked(const pq_catalog *c, const pq_matcher *m, size_t n, con
     for (size_t i = 1; i < np && rc == 0 && out->n; i++) intersect_into(out, pos[i]);
     free(pos);
     for (size_t i = 0; i < n && rc == 0 && (!have || out->n); i++)
-        if (regex_op(&m[i]) && !matches_empty(&m[i])) {
+        if (regex_op(&m[i]) && !pq_matcher_matches_empty(&m[i])) {
             rc = apply_regex(c, &m[i], have, out);
             have = true;
         }
     if (rc == 0 && !have) rc = copy_view(out, universe(c, scope));
     for (size_t i = 0; i < n && rc == 0 && out->n; i++) {
-        if (!matches_empty(&m[i])) continue;
+        if (!pq_matcher_matches_empty(&m[i])) continue;
         if (regex_op(&m[i]))
             rc = apply_regex(c, &m[i], true, out);
         else

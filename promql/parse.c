@@ -395,20 +395,6 @@ static bool duration(parser *p, int64_t *ms) {
 
 /* ---- selectors ---- */
 
-static bool matches_empty(const pq_matcher *m) {
-    switch (m->op) {
-        case PQ_M_EQ:
-            return m->value[0] == 0;
-        case PQ_M_NEQ:
-            return m->value[0] != 0;
-        case PQ_M_RE:
-            return pq_regex_matches_empty(m->re);
-        case PQ_M_NRE:
-            return !pq_regex_matches_empty(m->re);
-    }
-    return false;
-}
-
 static bool add_regex(parser *p, pq_regex *re) {
     re_link *l = arena_alloc(p->a, sizeof *l);
     if (!l) {
@@ -502,7 +488,7 @@ static pq_node *parse_selector(parser *p, bool named) {
     } else {
         /* no selector may match every series by accident (a typo) */
         bool non_empty = false;
-        for (size_t i = 0; i < n && !non_empty; i++) non_empty = !matches_empty(&ms[i]);
+        for (size_t i = 0; i < n && !non_empty; i++) non_empty = !pq_matcher_matches_empty(&ms[i]);
         if (!non_empty)
             type_error(p, pos, "vector selector must contain at least one non-empty matcher");
     }

@@ -119,7 +119,7 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
     }
     bool matches_empty = true;
     for (size_t i = 0; i < nm && matches_empty; i++)
-        matches_empty = m[i].op == PQ_M_EQ ? !*m[i].value : pq_regex_matches_empty(m[i].re);
+        matches_empty = pq_matcher_matches_empty(&m[i]);
     if (matches_empty) {
         perr(err, 400, "bad_data",
              "the patterns match series without those labels too: name one "

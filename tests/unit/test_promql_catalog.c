@@ -529,20 +529,6 @@ static void random_regex(char *out, size_t cap, size_t name, bool *literal) {
     }
 }
 
-static bool brute_match(const pq_matcher *m, const char *v) {
-    switch (m->op) {
-        case PQ_M_EQ:
-            return strcmp(v, m->value) == 0;
-        case PQ_M_NEQ:
-            return strcmp(v, m->value) != 0;
-        case PQ_M_RE:
-            return pq_regex_match(m->re, v, strlen(v));
-        case PQ_M_NRE:
-            return !pq_regex_match(m->re, v, strlen(v));
-    }
-    return false;
-}
-
 static void brute(const model *md, const pq_matcher *m, size_t n, const char *scope,
                   pq_idlist *out) {
     out->n = 0;
@@ -553,7 +539,7 @@ static void brute(const model *md, const pq_matcher *m, size_t n, const char *sc
             const char *v = "";
             for (size_t j = 0; j < P_NAMES; j++)
                 if (strcmp(m[i].name, p_names[j]) == 0) v = md->v[id][j];
-            ok = brute_match(&m[i], v);
+            ok = pq_matcher_matches(&m[i], v);
         }
         if (ok) out->ids[out->n++] = id;
     }
