@@ -62,6 +62,7 @@ void hist_options_default(hist_options *o) {
     o->wal_checkpoint_bytes = (size_t)512 << 20;
     o->max_series = 1000000;
     o->block_cache_bytes = (size_t)64 << 20;
+    o->chunk_cache_bytes = (size_t)64 << 20;
 }
 
 /* ---- series catalogue ---- */
@@ -880,6 +881,7 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
         return hist_fail(err, HIST_EINVAL, "bad seal_grace_ms or max_series");
     if (!o.wal_checkpoint_bytes) o.wal_checkpoint_bytes = (size_t)512 << 20;
     if (!o.block_cache_bytes) o.block_cache_bytes = (size_t)64 << 20;
+    if (!o.chunk_cache_bytes) o.chunk_cache_bytes = (size_t)64 << 20;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return hist_fail(err, HIST_EIO, "cannot create %s: %s", dir, strerror(errno));
 
@@ -904,7 +906,8 @@ hist_status hist_open(const char *dir, const hist_options *opt, hist **out, hist
 
     hist_status st = HIST_OK;
     h->window_class = calloc(o.max_series, 1);
-    if (!h->window_class) st = hist_fail(err, HIST_ENOMEM, "out of memory");
+    h->ccache = chunk_cache_new(o.chunk_cache_bytes);
+    if (!h->window_class || !h->ccache) st = hist_fail(err, HIST_ENOMEM, "out of memory");
     if (st == HIST_OK) st = store_open(h, err);
     if (st == HIST_OK) st = load_window_setting(h, err);
     if (st == HIST_OK) st = load_catalogue(h, err);
@@ -974,6 +977,7 @@ hist_status hist_close(hist *h, hist_error *err) {
     free(h->touched);
     wal_close(h->log);
     store_close(h);
+    chunk_cache_free(h->ccache);
     free(h->window_class);
     pthread_mutex_destroy(&h->write_mu);
     pthread_rwlock_destroy(&h->head_lock);

@@ -89,6 +89,8 @@ typedef struct hist_options {
     int64_t retention_1h_ms;
     size_t max_series;        /* default 1,000,000 */
     size_t block_cache_bytes; /* RocksDB block cache; default 64 MiB */
+    size_t chunk_cache_bytes; /* decoded chunks kept for queries that read them again
+                                 (a dashboard's refresh); default 64 MiB */
 } hist_options;
 
 /* Fills *o with the defaults above. */

@@ -116,6 +116,7 @@ struct hist {
 
     pthread_mutex_t write_mu;
     pthread_rwlock_t head_lock;
+    struct chunk_cache *ccache; /* decoded chunks for queries (chunkcache.c) */
     series_state *series;
     size_t n_series, cap_series;
     uint32_t *name_index; /* open addressing: id + 1, 0 = empty */
@@ -189,6 +190,17 @@ typedef struct point_run {
 } point_run;
 int point_run_reserve(point_run *r, size_t n);
 void point_run_free(point_run *r);
+
+/* chunkcache.c: decoded chunks for queries that read them again (NULL:
+ * no cache, every call decodes). decode gives the points of the chunk
+ * whose encoded bytes are v[0..vlen), from the cache when it holds those
+ * very bytes; returns a CODEC_* code. */
+typedef struct chunk_cache chunk_cache; /* also named in struct hist above */
+chunk_cache *chunk_cache_new(size_t budget_bytes);
+void chunk_cache_free(chunk_cache *c);
+int chunk_cache_decode(chunk_cache *c, uint32_t series, int64_t start, const uint8_t *v,
+                       size_t vlen, point_run *out);
+void chunk_cache_stats(chunk_cache *c, uint64_t *hits, uint64_t *misses, size_t *bytes);
 
 /* Sorts a window's points by time, the later of two duplicates winning,
  * appending them to out. */

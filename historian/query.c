@@ -184,14 +184,11 @@ static hist_status scan_raw(hist *h, uint32_t series, int64_t from, int64_t to, 
         int64_t head_start = hi < n_head ? head[hi].start : INT64_MAX;
         if (disk_start == INT64_MAX && head_start == INT64_MAX) break;
         if (disk_start <= head_start) {
-            size_t n;
-            if (codec_chunk_count(v, vlen, &n) != CODEC_OK || point_run_reserve(&disk, n) != 0 ||
-                codec_chunk_decode(v, vlen, disk.ts, disk.v, disk.q, n) != CODEC_OK) {
+            if (chunk_cache_decode(h->ccache, series, disk_start, v, vlen, &disk) != CODEC_OK) {
                 st = hist_fail(err, HIST_ECORRUPT, "chunk of series %u at %lld does not decode",
                                series, (long long)disk_start);
                 break;
             }
-            disk.n = n;
             if (disk_start == head_start) {
                 go = emit_merged(&disk, &head[hi].run, &tmp, from, to, fn, ctx);
                 hi++;
@@ -548,11 +545,11 @@ static hist_status hist_snapshot_unlocked(hist *h, int64_t at_ms, const uint32_t
             key_decode(k, &sid, &start);
             if (sid != series[i]) break;
             const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-            if (codec_chunk_count(v, vlen, &cnt) != CODEC_OK || point_run_reserve(&run, cnt) != 0 ||
-                codec_chunk_decode(v, vlen, run.ts, run.v, run.q, cnt) != CODEC_OK) {
+            if (chunk_cache_decode(h->ccache, sid, start, v, vlen, &run) != CODEC_OK) {
                 st = hist_fail(err, HIST_ECORRUPT, "chunk of series %u does not decode", sid);
                 break;
             }
+            cnt = run.n;
             ptrdiff_t j = last_at_or_before(run.ts, cnt, at_ms);
             if (j < 0) { /* the window starts before T but its points after: go back one */
                 rocksdb_iter_prev(it);
