@@ -26,6 +26,9 @@
  *
  * A Parkwatch series is a Prometheus series with the labels catalog.h's
  * pq_labels_of_series gives (sensor_v{enterprise="e24",device="d01234"}).
+ * The engine learns a series' labels the first time a call finds the
+ * historian with more series than before; a unit changed later shows from
+ * the next start of parkd.
  *
  * Scope: every call takes the enterprise a token is bound to (NULL for a
  * park-wide token); then only that enterprise's series exist for the call:
