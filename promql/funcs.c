@@ -251,7 +251,7 @@ static int drop_names(ev *x, value *v) {
     return any ? merge_dropped(x, v) : 0;
 }
 
-/* min, max, sum, count and avg over a long window at one step, from the
+/* min, max, sum, count and avg over a long window (an hour or more) at one step, from the
  * historian's one-minute rollups: the window's whole minutes come from the
  * rollup tier and only its partial first and last minute from raw points
  * (hist_query_agg), so "the highest reading of the last day" reads 1,440
@@ -259,8 +259,13 @@ static int drop_names(ev *x, value *v) {
  * would read: good and uncertain quality, finite values (ingest stores no
  * NaN or infinity). Prometheus sums with Kahan's method and averages
  * incrementally; these sums differ from its in the last bits at most. */
+#define ROLLUP_MIN_RANGE_MS (60 * 60000)
+
 static bool rollup_fits(const ev *x, pq_func f, int64_t range) {
-    return x->ns == 1 && range >= 2 * 60000 &&
+    /* below an hour the raw points are cheaper: a window of minutes lies in
+     * one or two chunks, decoded once and then served by the historian's
+     * chunk cache, while rollups cost seeks in two more column families */
+    return x->ns == 1 && range >= ROLLUP_MIN_RANGE_MS &&
            (f == PQ_F_MIN_OVER_TIME || f == PQ_F_MAX_OVER_TIME || f == PQ_F_SUM_OVER_TIME ||
             f == PQ_F_COUNT_OVER_TIME || f == PQ_F_AVG_OVER_TIME);
 }

@@ -220,6 +220,10 @@ Q = [
     'max_over_time(gas_lel[10m])', 'sum_over_time(pump_running[10m])',
     'count_over_time(tank_level[5m])', 'last_over_time(tank_level[10m])',
     'quantile_over_time(0.9, gas_lel[30m])', 'rate(pump_starts_total[15m])',
+    # an hour or more: parkd reads the one-minute rollups and raw edges for these
+    'max_over_time(gas_lel[1h])', 'min_over_time(tank_temp[90m])', 'avg_over_time(tank_level[1h])',
+    'sum_over_time(pump_running[2h])', 'count_over_time(gas_lel[1h])',
+    'max by (enterprise) (max_over_time(gas_lel[1h] offset 10m))',
     # aggregations
     'sum(rate(pump_energy_total[5m])) by (enterprise)', 'sum by (enterprise) (tank_level)',
     'avg without (device, zone) (tank_temp)', 'min by (device) (tank_level)',

@@ -198,20 +198,27 @@ static void test_range_functions(void **state) {
     j = instant("avg_over_time(sensor_v{device=\"d1\"}[1m])", T0 + 120 * S);
     assert_true(fabs(value_of(j, NULL, NULL) - (60 * 11.0 + 12) / 61) < 1e-12);
     json_decref(j);
-    /* windows of two minutes or more come from the one-minute rollups and
-     * their partial edges from raw points: [60 s, 240 s] holds 60 samples
-     * each of 11, 12 and 13 and one of 14 */
-    j = instant("avg_over_time(sensor_v{device=\"d1\"}[3m])", T0 + 240 * S);
-    assert_true(fabs(value_of(j, NULL, NULL) - (660.0 + 720 + 780 + 14) / 181) < 1e-12);
+    /* windows of an hour or more come from the one-minute rollups and their
+     * partial edges from raw points: [30 s, 3630 s] holds 30 samples of 10,
+     * 60 each of 11 .. 19 */
+    j = instant("count_over_time(sensor_v{device=\"d1\"}[1h])", T0 + 3630 * S);
+    assert_true(value_of(j, NULL, NULL) == 570);
     json_decref(j);
-    j = instant("count_over_time(sensor_v{device=\"d1\"}[3m])", T0 + 240 * S);
-    assert_true(value_of(j, NULL, NULL) == 181);
+    j = instant("sum_over_time(sensor_v{device=\"d1\"}[1h])", T0 + 3630 * S);
+    assert_true(value_of(j, NULL, NULL) == 300 + 60 * 135);
     json_decref(j);
-    j = instant("sum_over_time(sensor_v{device=\"d1\"}[150s])", T0 + 230 * S);
-    assert_true(value_of(j, NULL, NULL) == 40 * 11.0 + 60 * 12 + 51 * 13);
+    j = instant("avg_over_time(sensor_v{device=\"d1\"}[1h])", T0 + 3630 * S);
+    assert_true(fabs(value_of(j, NULL, NULL) - (300.0 + 60 * 135) / 570) < 1e-12);
     json_decref(j);
-    j = instant("min_over_time(sensor_v{device=\"d3\"}[5m] offset 1m)", T0 + 400 * S);
-    assert_true(value_of(j, NULL, NULL) == 30.0); /* [40 s, 340 s]: minute 0 is in it */
+    j = instant("min_over_time(sensor_v{device=\"d3\"}[2h] offset 1h)", T0 + 7230 * S);
+    assert_true(value_of(j, NULL, NULL) == 30.0);
+    json_decref(j);
+    j = instant("max_over_time(sensor_v{device=\"d3\"}[1h])", T0 + 3630 * S);
+    assert_true(value_of(j, NULL, NULL) == 39.0);
+    json_decref(j);
+    /* and the same windows from raw points agree (quantile 0 and 1 are min and max) */
+    j = instant("quantile_over_time(1, sensor_v{device=\"d3\"}[1h])", T0 + 3630 * S);
+    assert_true(value_of(j, NULL, NULL) == 39.0);
     json_decref(j);
     j = instant("deriv(counter_total[1m])", T0 + 100 * S);
     assert_true(fabs(value_of(j, NULL, NULL) - 2.0) < 1e-9);
