@@ -71,10 +71,16 @@ typedef struct group {
     double rank; /* for top/bottom */
 } group;
 
-static size_t find_group(group *g, size_t n, const char *key) {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(g[i].key, key)) return i;
-    return n;
+/* The groups' keys hashed (open addressing, index + 1; twice the series
+ * count of slots at least): finding a series' group costs one probe, not a
+ * walk over every group. */
+static size_t find_group(const group *g, size_t n, const uint32_t *slots, size_t nslots,
+                         const char *key, size_t *slot) {
+    size_t h = api_hash_str(key) & (nslots - 1);
+    for (; slots[h]; h = (h + 1) & (nslots - 1))
+        if (!strcmp(g[slots[h] - 1].key, key)) break;
+    *slot = h;
+    return slots[h] ? slots[h] - 1 : n;
 }
 
 enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
@@ -188,7 +194,10 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
     hist_error he;
     int failed = 0;
     hist_bucket *merged = calloc(n_buckets, sizeof *merged);
-    if (!groups || !merged) failed = 500;
+    size_t nslots = 16;
+    while (nslots < 2 * n_ids) nslots *= 2;
+    uint32_t *gslots = calloc(nslots, sizeof *gslots);
+    if (!groups || !merged || !gslots) failed = 500;
     if (at_s && !failed) {
         hv = malloc((n_ids ? n_ids : 1) * sizeof *hv);
         if (!hv || hist_snapshot(s->o.historian, at, ids, n_ids, hv, &he) != HIST_OK) failed = 500;
@@ -204,8 +213,10 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
             kl += (size_t)snprintf(key + kl, sizeof key - kl, "%s\x1f", vals[k]);
             if (kl >= sizeof key) kl = sizeof key - 1;
         }
-        size_t g = find_group(groups, ng, key);
+        size_t slot;
+        size_t g = find_group(groups, ng, gslots, nslots, key, &slot);
         if (g == ng) {
+            gslots[slot] = (uint32_t)(ng + 1);
             groups[g].key = strdup(key);
             groups[g].b = calloc(n_buckets, sizeof *groups[g].b);
             if (!groups[g].key || !groups[g].b) {
@@ -255,7 +266,7 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
     }
     if (failed) {
         for (size_t g = 0; g < ng; g++) free(groups[g].key), free(groups[g].b);
-        free(groups), free(ids), free(hv), free(merged);
+        free(groups), free(ids), free(hv), free(merged), free(gslots);
         hist_buckets_free(&bk);
         return api_send_error(r, c, 500, "internal", "historian: %s", he.msg);
     }
@@ -326,7 +337,7 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
     }
     tb_str(&b, "]}");
     for (size_t g = 0; g < ng; g++) free(groups[g].key), free(groups[g].b);
-    free(groups), free(ids), free(hv), free(merged);
+    free(groups), free(ids), free(hv), free(merged), free(gslots);
     hist_buckets_free(&bk);
     return api_send_sb(r, c, 200, "application/json", &b);
 }
