@@ -25,6 +25,8 @@
 #define CODEC_ENOMEM   (-2)
 
 #define CODEC_CHUNK_VERSION 2 /* 2: value mode 3 (patched decimal); readers accept 1 and 2 */
+/* 3: derived layout (FORMAT.md); rollup readers accept 1 to 3 */
+#define CODEC_ROLLUP_VERSION 3
 /* Block length of the patched frame-of-reference integer packing. */
 #define CODEC_PFOR_BLOCK 128
 /* Largest decimal exponent tried by the scaled-integer value encoding. */
