@@ -1242,11 +1242,6 @@ static int codec_derived_encode(codec_buf *b, int64_t f0, const uint64_t *res, s
             if (cost < best) best = cost, kk[c] = k;
         }
         total += best;
-#ifdef ROLLUP_STATS
-        extern uint64_t rollup_stats[6];
-        rollup_stats[c] += best;
-        rollup_stats[5] += CODEC_RICE_KBITS;
-#endif
     }
     size_t bytes = (size_t)((total + 7) / 8);
     int rc = codec_buf_reserve(b, UVARINT_MAX + bytes + 8);
