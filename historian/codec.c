@@ -1409,8 +1409,10 @@ int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n)
     int rc = ts && col ? CODEC_OK : CODEC_ENOMEM;
     if (rc == CODEC_OK) rc = codec_ts_decode(&p, end, ts, cnt);
     for (size_t i = 0; i < cnt && rc == CODEC_OK; i++) {
-        if (ts[i] > CODEC_MAX_TS_MS / unit) rc = CODEC_ECORRUPT;
-        r[i].ts_ms = ts[i] * unit;
+        if (ts[i] > CODEC_MAX_TS_MS / unit)
+            rc = CODEC_ECORRUPT; /* before the product */
+        else
+            r[i].ts_ms = ts[i] * unit;
     }
     if (rc == CODEC_OK) rc = codec_rle_decode_kind(&p, end, r, CODEC_RLE_ROLLUP_COUNT, cnt);
     if (rc == CODEC_OK && dl == CODEC_LAYOUT_COLUMNS) {

@@ -1810,8 +1810,12 @@ static void test_rollup_v3_corrupt(void **state) {
     assert_true(out[0].first == 9007199254740991.0);
     f0[7] = 0x80, f0[14] = 0x20;
     decode_expect(f0, sizeof f0, CODEC_ECORRUPT, out);
-    /* a start beyond CODEC_MAX_TS_MS once multiplied by its unit */
+    /* a start beyond CODEC_MAX_TS_MS once multiplied by its unit, even one
+     * whose product overflows int64 (found by fuzz_codec) */
     codec_buf b = {0};
+    const uint8_t far[] = {3,    1,    0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                           0x80, 0x10, 1,    1,    1,    0,    0,    0,    0};
+    decode_expect(far, sizeof far, CODEC_ECORRUPT, out);
     for (int past = 0; past < 2; past++) {
         b.len = 0;
         put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0x30);
