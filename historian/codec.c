@@ -18,6 +18,14 @@
  * decimal"); values that are not decimal at all fall back to Gorilla XOR,
  * which is lossless for any bit pattern.
  *
+ * Rollup records (version 3) exploit that a bucket's five aggregates are
+ * related: on one decimal scale shared by the whole record, first is close
+ * to the previous bucket's last, min and max lie just beyond first and last,
+ * and the sum is near count x midrange. Those residuals are Rice-coded in
+ * one bit stream with one 5-bit parameter per kind, so a 15-bucket record
+ * pays about 3 bytes of headers instead of five column headers; records not
+ * on one decimal scale (or smaller as columns) keep the five value columns.
+ *
  * Trade-offs: the encoder spends time trying every value mode and keeping
  * the smallest (ingest pays once, queries read many times); the decoders are
  * written for speed (PFor unpacks with one unaligned 64-bit load per value,
