@@ -2,7 +2,8 @@
  * gen_codec_corpus.c - writes the seed corpus of fuzz_codec: encoded chunks
  * and rollup records of the shapes the historian stores (regular and
  * jittered timestamps, decimal values, patched-decimal noise, NaN and -0.0,
- * Gorilla XOR, qualities, a block boundary).
+ * Gorilla XOR, qualities, a block boundary; rollup records in the derived
+ * and the column layouts).
  *
  *   gen_codec_corpus DIR
  */
@@ -98,6 +99,42 @@ int main(int argc, char **argv) {
     b.len = 0;
     if (codec_rollup_encode(&b, r, 1) != CODEC_OK) return 1;
     write_file("rollup-one", &b);
+    /* version 3 derived layout: a 2-decimal random walk with a step change
+     * (escaped residuals), and one hour bucket */
+    double w = 231.57;
+    for (size_t i = 0; i < 15; i++) {
+        r[i].ts_ms = 1767225600000 + (int64_t)i * 60000;
+        r[i].count = 60;
+        double s = 0;
+        for (int k = 0; k < 60; k++) {
+            x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+            w += (double)(x % 41) / 100 - 0.2 + (i == 9 && k == 0 ? 5000 : 0);
+            double y = round(w * 100) / 100;
+            if (k == 0) r[i].first = r[i].min = r[i].max = y;
+            r[i].min = fmin(r[i].min, y), r[i].max = fmax(r[i].max, y);
+            r[i].last = y;
+            s += y;
+        }
+        r[i].sum = round(s * 100) / 100;
+    }
+    b.len = 0;
+    if (codec_rollup_encode(&b, r, 15) != CODEC_OK) return 1;
+    write_file("rollup-derived", &b);
+    codec_rollup h = {.ts_ms = 1767225600000,
+                      .count = 3600,
+                      .min = 99.5,
+                      .max = 130.25,
+                      .sum = 401234.75,
+                      .first = 101,
+                      .last = 120.5};
+    b.len = 0;
+    if (codec_rollup_encode(&b, &h, 1) != CODEC_OK) return 1;
+    write_file("rollup-hour", &b);
+    /* not on one decimal scale: the five columns inside version 3 */
+    h.sum = -0.0;
+    b.len = 0;
+    if (codec_rollup_encode(&b, &h, 1) != CODEC_OK) return 1;
+    write_file("rollup-columns", &b);
     codec_buf_free(&b);
     return 0;
 }

@@ -25,6 +25,8 @@
 #define CODEC_ENOMEM   (-2)
 
 #define CODEC_CHUNK_VERSION 2 /* 2: value mode 3 (patched decimal); readers accept 1 and 2 */
+/* 3: derived layout (FORMAT.md); rollup readers accept 1 to 3 */
+#define CODEC_ROLLUP_VERSION 3
 /* Block length of the patched frame-of-reference integer packing. */
 #define CODEC_PFOR_BLOCK 128
 /* Largest decimal exponent tried by the scaled-integer value encoding. */
@@ -103,8 +105,15 @@ int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uin
 
 /* ---- rollup record: aggregates of consecutive buckets of one series ----
  * Each bucket: start ts, count of aggregated points, min, max, sum, first,
- * last. Layout: version byte, uvarint n, ts column of bucket starts, count
- * column (RLE), then min, max, sum, first, last as value columns. */
+ * last. Layout (version 3): version byte, uvarint n, and for n >= 1 a
+ * layout byte (shared decimal exponent or "columns", unit of the starts),
+ * ts column of bucket starts / unit, count column (RLE), then either the
+ * derived body, five residuals a bucket on the shared decimal scale (first
+ * - previous last, last - first, min and max beyond first/last, sum -
+ * count x midrange) Rice-coded in one bit stream, or when shorter or when
+ * the values share no decimal scale, min, max, sum, first, last as value
+ * columns (versions 1 and 2 hold only those, without the layout byte).
+ * Every double round-trips bit for bit. */
 typedef struct codec_rollup {
     int64_t ts_ms; /* bucket start */
     uint32_t count;

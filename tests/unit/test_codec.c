@@ -1560,6 +1560,322 @@ static void test_rollup(void **state) {
     }
 }
 
+/* ---- rollup record version 3 ---- */
+
+/* Layout byte of an encoded version-3 record of at least one bucket. */
+static uint8_t rollup_layout(const codec_buf *b) {
+    const uint8_t *p = b->p + 1;
+    uint64_t n;
+    assert_int_equal(b->p[0], CODEC_ROLLUP_VERSION);
+    assert_int_equal(codec_get_uvarint(&p, b->p + b->len, &n), CODEC_OK);
+    assert_true(n >= 1);
+    return *p;
+}
+
+/* Minutes of a random walk quantised to 10^-d, as the historian builds
+ * them (sums rounded to the inputs' decimals). */
+static void make_minutes(codec_rollup *r, size_t n, int d, double level, double step) {
+    const double p10 = pow(10, d);
+    double x = level;
+    for (size_t i = 0; i < n; i++) {
+        r[i].ts_ms = 1767225600000 + 60000 * (int64_t)i;
+        r[i].count = 60;
+        double s = 0;
+        for (int k = 0; k < 60; k++) {
+            x += step * (rng_unit() - 0.5);
+            double v = round(x * p10) / p10;
+            if (k == 0) r[i].first = r[i].min = r[i].max = v;
+            r[i].min = fmin(r[i].min, v);
+            r[i].max = fmax(r[i].max, v);
+            r[i].last = v;
+            s += v;
+        }
+        r[i].sum = round(s * p10) / p10;
+    }
+}
+
+static void test_rollup_v3_layouts(void **state) {
+    (void)state;
+    static codec_rollup r[64];
+    codec_buf b = {0};
+    rng_seed(31);
+    /* 15 minutes of a 2-decimal series: derived layout at d = 2, starts in
+     * minutes, about 5 bytes a bucket (the five columns took about 9) */
+    make_minutes(r, 15, 2, 231.57, 0.4);
+    assert_int_equal(codec_rollup_encode(&b, r, 15), CODEC_OK);
+    assert_int_equal(rollup_layout(&b), 0xc0 | 0x20 | 2); /* min, max unsigned */
+    assert_true(b.len < 15 * 6 + 20);
+    rollup_check(r, 15, 1);
+    /* one hour bucket: starts in hours */
+    codec_rollup h = {.ts_ms = 1767225600000,
+                      .count = 3600,
+                      .min = 99.5,
+                      .max = 130.25,
+                      .sum = 401234.75,
+                      .first = 101,
+                      .last = 120.5};
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, &h, 1), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 0x3f, 0x30 | 2);
+    assert_true(b.len <= 24);
+    rollup_check(&h, 1, 1);
+    /* starts in seconds and in milliseconds */
+    make_minutes(r, 4, 1, 5, 1);
+    r[2].ts_ms += 1000;
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, r, 4), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 0x30, 0x10);
+    rollup_check(r, 4, 1);
+    r[2].ts_ms += 1;
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, r, 4), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 0x30, 0x00);
+    rollup_check(r, 4, 1);
+    /* mixed scales share the largest exponent; when that makes the
+     * residuals wider than the five columns, the columns are kept */
+    make_minutes(r, 6, 2, 10, 0.2);
+    r[3].sum += 0.001;
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, r, 6), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 15, 3);
+    rollup_check(r, 6, 1);
+    r[3].sum = 0.123456789;
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, r, 6), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 15, 15);
+    rollup_check(r, 6, 1);
+    /* -0.0, a non-decimal value, +-1e308, the smallest subnormal: columns */
+    const double odd[] = {-0.0, 1.0 / 3, 1e308, -1e308, 5e-324, 73.96732207000001};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        make_minutes(r, 5, 2, 10, 0.2);
+        memcpy((char *)&r[k % 5] +
+                   (k % 2 ? offsetof(codec_rollup, sum) : offsetof(codec_rollup, min)),
+               &odd[k], sizeof(double));
+        b.len = 0;
+        assert_int_equal(codec_rollup_encode(&b, r, 5), CODEC_OK);
+        assert_int_equal(rollup_layout(&b) & 15, 15);
+        rollup_check(r, 5, 1);
+    }
+    /* integers near +-2^53 with any order of min/first/last/max: derived,
+     * with escaped residuals; the same with a count whose prediction
+     * overflows: columns */
+    const double big = 9007199254740991.0;
+    for (int c = 0; c < 2; c++) {
+        for (size_t i = 0; i < 8; i++) {
+            r[i].ts_ms = (int64_t)i * 3600000;
+            r[i].count = c ? UINT32_MAX : 1;
+            r[i].min = i % 2 ? big : -big;
+            r[i].max = i % 3 ? -big : big;
+            r[i].sum = i % 4 ? 0 : -big;
+            r[i].first = i % 5 ? big : 1;
+            r[i].last = -r[i].first;
+        }
+        b.len = 0;
+        assert_int_equal(codec_rollup_encode(&b, r, 8), CODEC_OK);
+        if (c) assert_int_equal(rollup_layout(&b) & 15, 15);
+        rollup_check(r, 8, 1);
+    }
+    /* a step change of 10^6 in a 2-decimal series: escaped residuals */
+    make_minutes(r, 15, 2, 231.57, 0.4);
+    for (size_t i = 7; i < 15; i++) {
+        r[i].min += 1e6, r[i].max += 1e6, r[i].first += 1e6, r[i].last += 1e6;
+        r[i].sum = round((r[i].sum + 6e7) * 100) / 100;
+    }
+    b.len = 0;
+    assert_int_equal(codec_rollup_encode(&b, r, 15), CODEC_OK);
+    assert_int_equal(rollup_layout(&b) & 15, 2);
+    rollup_check(r, 15, 1);
+    /* counts of 0 and 1, min above first and max below last (signed
+     * residuals), tiny magnitudes at 9 decimals, a single bucket */
+    make_minutes(r, 10, 9, 1e-6, 1e-7);
+    for (size_t i = 0; i < 10; i++) r[i].count = (uint32_t)(i % 2);
+    r[4].min = r[4].first + 1e-9 * 7;
+    r[7].max = r[7].last - 3e-9;
+    rollup_check(r, 10, 1);
+    rollup_check(r, 1, 1);
+    codec_buf_free(&b);
+}
+
+static void test_rollup_v3_random(void **state) {
+    (void)state;
+    static codec_rollup r[200];
+    rng_seed(77);
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 1 + (size_t)rng_below(iter % 10 ? 64 : 200);
+        int d = (int)rng_below(10);
+        double level = (rng_unit() - 0.5) * pow(10, (double)rng_below(12));
+        make_minutes(r, n, d, level, fabs(level) * 0.01 + 1e-3);
+        /* adversarial touches */
+        for (size_t t = rng_below(4); t-- > 0;) {
+            size_t i = (size_t)rng_below(n);
+            double *f = (double *)((char *)&r[i] + offsetof(codec_rollup, min)) + rng_below(5);
+            switch (rng_below(6)) {
+                case 0:
+                    *f = -*f;
+                    break;
+                case 1:
+                    *f = round(rng_unit() * 1e6) / 1e3;
+                    break;
+                case 2:
+                    *f = dbl(rng());
+                    if (isnan(*f)) *f = 0;
+                    break;
+                case 3:
+                    r[i].count = (uint32_t)rng();
+                    break;
+                case 4:
+                    *f = 0.0;
+                    break;
+                default:
+                    *f *= 1e6;
+            }
+        }
+        rollup_check(r, n, n <= 4);
+    }
+}
+
+/* Every bit of a derived record flipped: it is refused or decodes to
+ * buckets that encode and decode back the same, never a crash or a read
+ * past the input. */
+static void test_rollup_v3_bitflips(void **state) {
+    (void)state;
+    static codec_rollup r[20], out[20];
+    rng_seed(5);
+    make_minutes(r, 20, 2, 1497.13, 3);
+    codec_buf b = {0};
+    assert_int_equal(codec_rollup_encode(&b, r, 20), CODEC_OK);
+    size_t ok = 0;
+    for (size_t bit = 0; bit < b.len * 8; bit++) {
+        uint8_t *cp = dup_exact(b.p, b.len);
+        cp[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        size_t n;
+        if (codec_rollup_count(cp, b.len, &n) == CODEC_OK && n <= 20 &&
+            codec_rollup_decode(cp, b.len, out, n) == CODEC_OK) {
+            ok++;
+            rollup_check(out, n, 0);
+        }
+        free(cp);
+    }
+    assert_true(ok < b.len * 8);
+    codec_buf_free(&b);
+}
+
+static void decode_expect(const uint8_t *rec, size_t len, int want, codec_rollup *out) {
+    uint8_t *cp = dup_exact(rec, len);
+    assert_int_equal(codec_rollup_decode(cp, len, out, 4), want);
+    free(cp);
+}
+
+static void test_rollup_v3_corrupt(void **state) {
+    (void)state;
+    codec_rollup out[4];
+    /* one bucket at hour 0, count 1, d = 0, all residuals 0 at k = 0 */
+    uint8_t zero[] = {3, 1, 0x30, 0, 1, 1, 1, 0, 0, 0, 0};
+    decode_expect(zero, sizeof zero, CODEC_OK, out);
+    assert_true(out[0].ts_ms == 0 && out[0].count == 1 && out[0].sum == 0 && out[0].last == 0);
+    /* exponents 10 to 14 do not exist; flags belong to the derived layout */
+    for (uint8_t d = 10; d < 15; d++) {
+        zero[2] = (uint8_t)(0x30 | d);
+        decode_expect(zero, sizeof zero, CODEC_ECORRUPT, out);
+    }
+    zero[2] = 0x30 | 15 | 0x40;
+    decode_expect(zero, sizeof zero, CODEC_ECORRUPT, out);
+    zero[2] = 0x30;
+    /* a version above 3, or 3 in a chunk, is refused */
+    zero[0] = 4;
+    decode_expect(zero, sizeof zero, CODEC_ECORRUPT, out);
+    size_t n;
+    zero[0] = 3;
+    assert_int_equal(codec_chunk_count(zero, sizeof zero, &n), CODEC_ECORRUPT);
+    /* a trailing byte; a missing one */
+    uint8_t trail[] = {3, 1, 0x30, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+    decode_expect(trail, sizeof trail, CODEC_ECORRUPT, out);
+    decode_expect(trail, sizeof trail - 2, CODEC_ECORRUPT, out);
+    /* k = 1 for first - previous last leaves 7 padding bits: must be zero */
+    uint8_t pad[] = {3, 1, 0x30, 0, 1, 1, 1, 0, 0x08, 0, 0, 0};
+    decode_expect(pad, sizeof pad, CODEC_OK, out);
+    pad[sizeof pad - 1] = 1;
+    decode_expect(pad, sizeof pad, CODEC_ECORRUPT, out);
+    /* last - first = 8 escaped (16 ones, length 4, 0000) is valid; 1 escaped
+     * (its short form was due) is not */
+    const uint8_t esc[] = {3, 1, 0x30, 0, 1, 1, 1, 0, 0, 0, 0x0f, 0xff, 0xf1, 0, 0};
+    decode_expect(esc, sizeof esc, CODEC_OK, out);
+    assert_true(out[0].first == 0 && out[0].last == 8 && out[0].min == 0 && out[0].max == 8);
+    const uint8_t esc1[] = {3, 1, 0x30, 0, 1, 1, 1, 0, 0, 0, 0x0f, 0xff, 0xf0, 0};
+    decode_expect(esc1, sizeof esc1, CODEC_ECORRUPT, out);
+    /* first at 2^53 - 1 is valid, 2^53 is not */
+    uint8_t f0[] = {3,    1,    0x30, 0,    1,    1,    1, 0xfe, 0xff,
+                    0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0,    0};
+    decode_expect(f0, sizeof f0, CODEC_OK, out);
+    assert_true(out[0].first == 9007199254740991.0);
+    f0[7] = 0x80, f0[14] = 0x20;
+    decode_expect(f0, sizeof f0, CODEC_ECORRUPT, out);
+    /* a start beyond CODEC_MAX_TS_MS once multiplied by its unit, even one
+     * whose product overflows int64 (found by fuzz_codec) */
+    codec_buf b = {0};
+    const uint8_t far[] = {3,    1,    0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                           0x80, 0x10, 1,    1,    1,    0,    0,    0,    0};
+    decode_expect(far, sizeof far, CODEC_ECORRUPT, out);
+    for (int past = 0; past < 2; past++) {
+        b.len = 0;
+        put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0x30);
+        put_uv(&b, (uint64_t)(MAX_TS / 3600000) + (uint64_t)past);
+        put_u8(&b, 1), put_u8(&b, 1), put_u8(&b, 1);
+        for (int i = 0; i < 4; i++) put_u8(&b, 0);
+        decode_expect(b.p, b.len, past ? CODEC_ECORRUPT : CODEC_OK, out);
+    }
+    /* a sum whose prediction overflows: count 2^32 - 1 times 2 * (2^53 - 1) */
+    b.len = 0;
+    put_u8(&b, 3), put_u8(&b, 1), put_u8(&b, 0x30), put_u8(&b, 0);
+    put_uv(&b, 1), put_uv(&b, UINT32_MAX), put_uv(&b, 1);
+    put_uv(&b, 0xfffffffffffffeull >> 2); /* zigzag(2^53 - 1) */
+    for (int i = 0; i < 4; i++) put_u8(&b, 0);
+    decode_expect(b.p, b.len, CODEC_ECORRUPT, out);
+    codec_buf_free(&b);
+    /* n = 0 is the two bytes version, n */
+    const uint8_t empty[] = {3, 0}, empty_more[] = {3, 0, 0};
+    decode_expect(empty, sizeof empty, CODEC_OK, out);
+    decode_expect(empty_more, sizeof empty_more, CODEC_ECORRUPT, out);
+}
+
+/* Records written by the previous release (version 2, five value columns,
+ * captured from its encoder) and the same bytes as version 1 still read. */
+static void test_rollup_old_layout(void **state) {
+    (void)state;
+    uint8_t four[] = {0x02, 0x04, 0x80, 0xd0, 0xea, 0xb6, 0xb7, 0x33, 0xe0, 0xd4, 0x03, 0x00,
+                      0x00, 0x03, 0x3c, 0x02, 0x3b, 0x01, 0x3c, 0x01, 0x02, 0x02, 0x92, 0x13,
+                      0x63, 0x00, 0x00, 0x02, 0x02, 0x8c, 0x15, 0x32, 0x00, 0x00, 0x02, 0x02,
+                      0x96, 0xb1, 0x09, 0xc8, 0x01, 0x00, 0x00, 0x01, 0x02, 0xc4, 0x13, 0x02,
+                      0x00, 0x2a, 0x01, 0x02, 0xa8, 0x14, 0x01, 0x00, 0x07};
+    uint8_t one[] = {0x02, 0x01, 0x80, 0xd0, 0xea, 0xb6, 0xb7, 0x33, 0x01, 0x90, 0x1c,
+                     0x01, 0x01, 0x01, 0x45, 0x01, 0x00, 0x80, 0x89, 0x7a, 0x00, 0x80,
+                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00,
+                     0x40, 0x52, 0x7d, 0xe8, 0x9a, 0xd3, 0xd6, 0x57};
+    codec_rollup out[4];
+    for (uint8_t ver = 1; ver <= 2; ver++) {
+        four[0] = one[0] = ver;
+        memset(out, 0, sizeof out);
+        decode_expect(four, sizeof four, CODEC_OK, out);
+        for (int i = 0; i < 4; i++) {
+            assert_true(out[i].ts_ms == 1767225600000 + i * 60000);
+            assert_true(out[i].count == (uint32_t)(60 - (i == 2)));
+            assert_true(out[i].min == 12.25 - i * 0.5 && out[i].max == 13.5 + i * 0.25);
+            assert_true(out[i].sum == 768.75 + i);
+            assert_true(out[i].first == 12.5 + i * 0.01 && out[i].last == 13.0 - i * 0.01);
+        }
+        decode_expect(one, sizeof one, CODEC_OK, out);
+        assert_true(out[0].ts_ms == 1767225600000 && out[0].count == 3600);
+        assert_true(out[0].min == -3.5 && out[0].max == 1e6 && out[0].first == 0.1);
+        assert_true(bits_of(out[0].sum) == bits_of(-0.0));
+        assert_true(out[0].last == 73.96732207000001);
+        /* and the new encoder writes them smaller */
+        codec_buf b = {0};
+        assert_int_equal(codec_rollup_encode(&b, out, 1), CODEC_OK);
+        assert_true(b.len < sizeof one);
+        codec_buf_free(&b);
+    }
+}
+
 /* ---- counts bounded by the record's length ---- */
 
 /* The shortest encodings (FORMAT.md): a timestamp column of 0, 1, 2, ...
@@ -1849,6 +2165,11 @@ int main(void) {
         cmocka_unit_test(test_chunk_bitflips),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_rollup),
+        cmocka_unit_test(test_rollup_v3_layouts),
+        cmocka_unit_test(test_rollup_v3_random),
+        cmocka_unit_test(test_rollup_v3_bitflips),
+        cmocka_unit_test(test_rollup_v3_corrupt),
+        cmocka_unit_test(test_rollup_old_layout),
         cmocka_unit_test(test_count_bounded),
         cmocka_unit_test(test_crc32c),
     };
