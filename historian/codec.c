@@ -1,9 +1,11 @@
 /*
  * codec.c - time-series encoders of the historian: varints, PFor integer
  * packing, Gorilla XOR floats, scaled-decimal value columns, timestamp
- * columns, run-length columns, and on top of them the chunk (points of one
- * series in one time window) and rollup record layouts, plus CRC-32C for the
- * WAL. The byte layouts are specified in historian/FORMAT.md.
+ * columns, run-length columns, and on top of them the chunk layout (points
+ * of one series in one time window), plus CRC-32C for the WAL. The rollup
+ * record layout, built on these columns, is in codec_rollup.c; what the two
+ * files share is in codec_internal.h. The byte layouts are specified in
+ * historian/FORMAT.md.
  *
  * The idea: plant data is mostly regular timestamps and values that were
  * quantised by an instrument or a PLC to a few decimals. So timestamps go
@@ -17,14 +19,6 @@
  * few are stored beside it as exceptions with their raw bits ("patched
  * decimal"); values that are not decimal at all fall back to Gorilla XOR,
  * which is lossless for any bit pattern.
- *
- * Rollup records (version 3) exploit that a bucket's five aggregates are
- * related: on one decimal scale shared by the whole record, first is close
- * to the previous bucket's last, min and max lie just beyond first and last,
- * and the sum is near count x midrange. Those residuals are Rice-coded in
- * one bit stream with one 5-bit parameter per kind, so a 15-bucket record
- * pays about 3 bytes of headers instead of five column headers; records not
- * on one decimal scale (or smaller as columns) keep the five value columns.
  *
  * Trade-offs: the encoder spends time trying every value mode and keeping
  * the smallest (ingest pays once, queries read many times); the decoders are
@@ -42,7 +36,7 @@
  * value bit for bit (in the patched mode: every value that is not an
  * exception), and the decoder performs that very same division.
  */
-#include "historian/codec.h"
+#include "historian/codec_internal.h"
 
 #include "common/byteorder.h"
 #include "common/crc32c.h"
@@ -53,65 +47,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest n accepted in a chunk or rollup header; more is surely garbage. */
-#define CODEC_MAX_POINTS ((uint64_t)1 << 24)
-/* Worst-case byte sizes used for up-front reservations. */
-#define UVARINT_MAX 10
-#define PFOR_HDR    2
-
-/* ------------------------------------------------------------------ */
-/* little helpers                                                      */
-/* ------------------------------------------------------------------ */
-
-static inline uint64_t codec_load64be(const uint8_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline void codec_store64be(uint8_t *p, uint64_t v) {
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    memcpy(p, &v, 8);
-}
-
-static inline uint64_t codec_dbl_bits(double d) {
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    return u;
-}
-
-static inline double codec_bits_dbl(uint64_t u) {
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
-
-/* Number of significant bits of v: 0 for 0, 64 for values >= 2^63. */
-static inline unsigned codec_bitlen(uint64_t v) {
-    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
-}
-
-/* Writes a uvarint to q (which has room for UVARINT_MAX bytes); returns its length. */
-static inline size_t codec_uvarint_raw(uint8_t *q, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        q[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    q[n++] = (uint8_t)v;
-    return n;
-}
+/* Worst-case byte size of a PFor block header. */
+#define PFOR_HDR 2
 
 /* Powers of ten exactly representable as doubles (all up to 10^22 are). */
-static const double codec_pow10[CODEC_MAX_DECIMALS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,
-                                                           1e5, 1e6, 1e7, 1e8, 1e9};
-
-#define CODEC_2P53 ((int64_t)1 << 53)
+const double codec_pow10[CODEC_MAX_DECIMALS + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,
+                                                    1e5, 1e6, 1e7, 1e8, 1e9};
 
 /* ------------------------------------------------------------------ */
 /* growable buffer                                                     */
@@ -148,7 +89,7 @@ void codec_buf_free(codec_buf *b) {
     b->len = b->cap = 0;
 }
 
-static int codec_put_byte(codec_buf *b, uint8_t v) {
+int codec_put_byte(codec_buf *b, uint8_t v) {
     return codec_buf_put(b, &v, 1);
 }
 
@@ -183,7 +124,7 @@ int codec_get_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
     return CODEC_ECORRUPT; /* continuation bit on the 10th byte */
 }
 
-static int codec_get_byte(const uint8_t **p, const uint8_t *end, uint8_t *out) {
+int codec_get_byte(const uint8_t **p, const uint8_t *end, uint8_t *out) {
     if (*p >= end) return CODEC_ECORRUPT;
     *out = *(*p)++;
     return CODEC_OK;
@@ -192,26 +133,6 @@ static int codec_get_byte(const uint8_t **p, const uint8_t *end, uint8_t *out) {
 /* ------------------------------------------------------------------ */
 /* decimal exponent                                                    */
 /* ------------------------------------------------------------------ */
-
-/* llround(x) for |x| < 2^53, inlined: there the truncation and the fraction
- * x - trunc(x) are exact, so rounding half away from zero is exact too. */
-static inline int64_t codec_round(double x) {
-    int64_t t = (int64_t)x;
-    double frac = x - (double)t;
-    return t + (frac >= 0.5) - (frac <= -0.5);
-}
-
-/* 1 when v == (double)llround(v*10^d) / 10^d bit for bit with |k| < 2^53. */
-static inline int codec_decimal_ok(double v, int d, int64_t *k) {
-    double x = v * codec_pow10[d];
-    if (!(fabs(x) < 9007199254740992.0)) return 0; /* also rejects NaN, Inf */
-    int64_t r = codec_round(x);
-    if (r >= CODEC_2P53 || r <= -CODEC_2P53) return 0;
-    double back = (double)r / codec_pow10[d];
-    if (codec_dbl_bits(back) != codec_dbl_bits(v)) return 0;
-    *k = r;
-    return 1;
-}
 
 int codec_decimal_exponent(const double *v, size_t n) {
     assert(v != NULL || n == 0);
@@ -393,67 +314,8 @@ int codec_pfor_decode(const uint8_t **p, const uint8_t *end, uint64_t *out, size
 /* Gorilla XOR                                                         */
 /* ------------------------------------------------------------------ */
 
-/* MSB-first bit writer into memory reserved beforehand (+8 bytes slack).
- * acc holds the `fill` (< 8 between calls) pending bits at its top. */
-typedef struct {
-    uint8_t *o;
-    uint64_t acc;
-    unsigned fill;
-} codec_bitw;
-
-/* Appends the low nb (1..56) bits of v. */
-static inline void codec_bw_put(codec_bitw *w, uint64_t v, unsigned nb) {
-    w->acc |= v << (64 - w->fill - nb);
-    w->fill += nb;
-    codec_store64be(w->o, w->acc);
-    unsigned bytes = w->fill >> 3;
-    w->o += bytes;
-    w->acc <<= bytes * 8; /* fill <= 63, so shift <= 56 */
-    w->fill &= 7;
-}
-
-static inline void codec_bw_put64(codec_bitw *w, uint64_t v, unsigned nb) {
-    if (nb > 56) {
-        codec_bw_put(w, v >> 32, nb - 32);
-        codec_bw_put(w, v & 0xffffffffu, 32);
-    } else {
-        codec_bw_put(w, v, nb);
-    }
-}
-
-/* MSB-first bit reader over [p, p+nbytes). */
-typedef struct {
-    const uint8_t *p;
-    size_t nbytes;
-    size_t pos; /* in bits */
-} codec_bitr;
-
-/* Reads nb (1..56) bits. */
-static inline int codec_br_get(codec_bitr *r, unsigned nb, uint64_t *out) {
-    if (nb > r->nbytes * 8 - r->pos) return CODEC_ECORRUPT;
-    size_t byte = r->pos >> 3;
-    uint64_t win;
-    if (r->nbytes - byte >= 8) {
-        win = codec_load64be(r->p + byte);
-    } else {
-        win = 0;
-        for (unsigned k = 0; byte + k < r->nbytes; k++)
-            win |= (uint64_t)r->p[byte + k] << (56 - 8 * k);
-    }
-    win <<= r->pos & 7;
-    *out = win >> (64 - nb);
-    r->pos += nb;
-    return CODEC_OK;
-}
-
-static inline int codec_br_get64(codec_bitr *r, unsigned nb, uint64_t *out) {
-    if (nb <= 56) return codec_br_get(r, nb, out);
-    uint64_t hi, lo;
-    if (codec_br_get(r, nb - 32, &hi) != CODEC_OK || codec_br_get(r, 32, &lo) != CODEC_OK)
-        return CODEC_ECORRUPT;
-    *out = hi << 32 | lo;
-    return CODEC_OK;
-}
+/* The MSB-first bit writer and reader are in codec_internal.h (the rollup
+ * records' Rice codes use them too). */
 
 int codec_xor_encode(codec_buf *b, const double *v, size_t n) {
     assert(b != NULL && (v != NULL || n == 0));
@@ -600,12 +462,6 @@ int codec_ts_decode(const uint8_t **p, const uint8_t *end, int64_t *out, size_t 
 /* ------------------------------------------------------------------ */
 /* value column                                                        */
 /* ------------------------------------------------------------------ */
-
-/* The reader's value of scaled integer k; encoders check against this very
- * expression. */
-static inline double codec_unscale(int64_t k, int d) {
-    return d ? (double)k / codec_pow10[d] : (double)k;
-}
 
 enum { CODEC_MODE_XOR = 0, CODEC_MODE_DELTA = 1, CODEC_MODE_DOD = 2, CODEC_MODE_PATCHED = 3 };
 
@@ -907,9 +763,6 @@ int codec_values_decode(const uint8_t **p, const uint8_t *end, double *out, size
 /* run-length column                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Element types the RLE helpers read from / write to. */
-enum { CODEC_RLE_U64, CODEC_RLE_U8, CODEC_RLE_ROLLUP_COUNT };
-
 static inline uint64_t codec_rle_get(const void *v, int kind, size_t i) {
     switch (kind) {
         case CODEC_RLE_U8:
@@ -921,7 +774,7 @@ static inline uint64_t codec_rle_get(const void *v, int kind, size_t i) {
     }
 }
 
-static int codec_rle_encode_kind(codec_buf *b, const void *v, int kind, size_t n) {
+int codec_rle_encode_kind(codec_buf *b, const void *v, int kind, size_t n) {
     size_t runs = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || codec_rle_get(v, kind, i) != codec_rle_get(v, kind, i - 1)) runs++;
@@ -939,8 +792,7 @@ static int codec_rle_encode_kind(codec_buf *b, const void *v, int kind, size_t n
     return rc;
 }
 
-static int codec_rle_decode_kind(const uint8_t **p, const uint8_t *end, void *out, int kind,
-                                 size_t n) {
+int codec_rle_decode_kind(const uint8_t **p, const uint8_t *end, void *out, int kind, size_t n) {
     const uint8_t *q = *p;
     uint64_t runs, x, len;
     const uint64_t maxv = kind == CODEC_RLE_U8             ? 0xff
@@ -1031,8 +883,8 @@ static inline size_t codec_derived_min(size_t n) {
 
 /* Version byte and uvarint n of a chunk (rollup = 0) or rollup record
  * (rollup = 1); n in [min_n, 2^24] and encodable in the bytes left. */
-static int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, int rollup,
-                             size_t *n, uint8_t *version) {
+int codec_header_read(const uint8_t **p, const uint8_t *end, uint64_t min_n, int rollup, size_t *n,
+                      uint8_t *version) {
     uint8_t ver;
     uint64_t u;
     /* Version 2 added value mode 3, rollup version 3 the derived layout;
@@ -1099,340 +951,8 @@ int codec_chunk_decode(const uint8_t *p, size_t len, int64_t *ts, double *v, uin
 }
 
 /* ------------------------------------------------------------------ */
-/* rollup record                                                       */
+/* CRC-32C                                                             */
 /* ------------------------------------------------------------------ */
-
-/* Offsets of the five double fields, in on-disk column order. */
-static const size_t codec_rollup_fields[5] = {
-    offsetof(codec_rollup, min), offsetof(codec_rollup, max), offsetof(codec_rollup, sum),
-    offsetof(codec_rollup, first), offsetof(codec_rollup, last)};
-
-/* Version 3 layout byte: bits 0-3 the shared decimal exponent d of the
- * derived layout, or CODEC_LAYOUT_COLUMNS for the five value columns of
- * version 2; bits 4-5 the unit of the bucket starts (codec_ts_units); bit 6
- * and 7: the min and max residuals are stored unsigned, not zigzagged. */
-#define CODEC_LAYOUT_COLUMNS 15
-#define CODEC_LAYOUT_MIN_U   0x40
-#define CODEC_LAYOUT_MAX_U   0x80
-static const int64_t codec_ts_units[4] = {1, 1000, 60000, 3600000};
-
-/* Rice codes: q = v >> k ones, a zero, the k low bits; from
- * CODEC_RICE_ESC ones on, 6 bits of bitlen(v) - 1 and v below its top bit
- * follow instead (a step change must not cost a long run of ones). */
-#define CODEC_RICE_ESC   16
-#define CODEC_RICE_KBITS 5 /* k in 0..31 */
-
-static inline uint64_t codec_rice_cost(uint64_t v, unsigned k) {
-    uint64_t q = v >> k;
-    return q < CODEC_RICE_ESC ? q + 1 + k : CODEC_RICE_ESC + 6 + codec_bitlen(v) - 1;
-}
-
-static inline void codec_rice_put(codec_bitw *w, uint64_t v, unsigned k) {
-    uint64_t q = v >> k;
-    if (q < CODEC_RICE_ESC) {
-        uint64_t low = k ? v & (((uint64_t)1 << k) - 1) : 0;
-        codec_bw_put(w, ((((uint64_t)1 << q) - 1) << (k + 1)) | low, (unsigned)q + 1 + k);
-    } else {
-        unsigned l = codec_bitlen(v) - 1;
-        codec_bw_put(w, (((uint64_t)1 << CODEC_RICE_ESC) - 1) << 6 | l, CODEC_RICE_ESC + 6);
-        if (l) codec_bw_put64(w, v & (((uint64_t)1 << l) - 1), l);
-    }
-}
-
-/* The next (up to) 64 bits at the reader's position, zero past the end;
- * at least 57 of them are the input's when it has that many left. */
-static inline uint64_t codec_br_peek(const codec_bitr *r) {
-    size_t byte = r->pos >> 3;
-    uint64_t win = 0;
-    if (r->nbytes - byte >= 8) {
-        win = codec_load64be(r->p + byte);
-    } else {
-        for (unsigned k = 0; byte + k < r->nbytes; k++)
-            win |= (uint64_t)r->p[byte + k] << (56 - 8 * k);
-    }
-    return win << (r->pos & 7);
-}
-
-static inline int codec_rice_get(codec_bitr *r, unsigned k, uint64_t *out) {
-    const size_t left = r->nbytes * 8 - r->pos;
-    const uint64_t win = codec_br_peek(r);
-    const unsigned q = ~win ? (unsigned)__builtin_clzll(~win) : 64;
-    if (q < CODEC_RICE_ESC) {
-        /* one window holds it all: q + 1 + k <= 47 < 57 */
-        unsigned len = q + 1 + k;
-        if (len > left) return CODEC_ECORRUPT;
-        *out = (uint64_t)q << k | (k ? (win << (q + 1)) >> (64 - k) : 0);
-        r->pos += len;
-        return CODEC_OK;
-    }
-    uint64_t l, low = 0;
-    if (left < CODEC_RICE_ESC) return CODEC_ECORRUPT;
-    r->pos += CODEC_RICE_ESC;
-    if (codec_br_get(r, 6, &l) != CODEC_OK ||
-        (l && codec_br_get64(r, (unsigned)l, &low) != CODEC_OK))
-        return CODEC_ECORRUPT;
-    uint64_t v = (uint64_t)1 << l | low;
-    if ((v >> k) < CODEC_RICE_ESC) return CODEC_ECORRUPT; /* the short form was due */
-    *out = v;
-    return CODEC_OK;
-}
-
-/* a + b into *out with |*out| < 2^53, the range of every scaled value */
-static inline int codec_k_add(int64_t a, int64_t b, int64_t *out) {
-    int64_t r;
-    if (__builtin_add_overflow(a, b, &r) || r >= CODEC_2P53 || r <= -CODEC_2P53)
-        return CODEC_ECORRUPT;
-    *out = r;
-    return CODEC_OK;
-}
-
-/* The sum's prediction: count times the midrange (on the peers' data it
- * leaves 0.4-1 bit less than the mean of first and last, or of all four);
- * scaled values are below 2^53, so only the product can overflow. */
-static inline int codec_sum_pred(uint32_t count, int64_t mn, int64_t mx, int64_t *pred) {
-    int64_t p;
-    if (__builtin_mul_overflow((int64_t)count, mn + mx, &p)) return CODEC_ECORRUPT;
-    *pred = p / 2;
-    return CODEC_OK;
-}
-
-/* Residuals of the derived layout, bucket-major: for each bucket, first -
- * previous last (not for bucket 0), last - first, min(first, last) - min,
- * max - max(first, last), sum - prediction; in *flags which of min and max
- * residuals are all >= 0 (stored unsigned). res holds 5n values; returns
- * their count, or 0 when a prediction overflows (use the columns). */
-static size_t codec_rollup_residuals(const codec_rollup *r, const int64_t *k, size_t n,
-                                     uint64_t *res, uint8_t *flags) {
-    size_t m = 0;
-    uint8_t fl = CODEC_LAYOUT_MIN_U | CODEC_LAYOUT_MAX_U;
-    for (size_t i = 0; i < n; i++) {
-        const int64_t *b = k + 5 * i; /* min, max, sum, first, last */
-        if (b[0] > (b[3] < b[4] ? b[3] : b[4])) fl &= (uint8_t)~CODEC_LAYOUT_MIN_U;
-        if (b[1] < (b[3] > b[4] ? b[3] : b[4])) fl &= (uint8_t)~CODEC_LAYOUT_MAX_U;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const int64_t *b = k + 5 * i;
-        int64_t lo = b[3] < b[4] ? b[3] : b[4], hi = b[3] > b[4] ? b[3] : b[4], pred;
-        if (codec_sum_pred(r[i].count, b[0], b[1], &pred) != CODEC_OK) return 0;
-        int64_t rs;
-        if (__builtin_sub_overflow(b[2], pred, &rs)) return 0;
-        if (i > 0) res[m++] = codec_zigzag(b[3] - k[5 * (i - 1) + 4]);
-        res[m++] = codec_zigzag(b[4] - b[3]);
-        res[m++] = fl & CODEC_LAYOUT_MIN_U ? (uint64_t)(lo - b[0]) : codec_zigzag(lo - b[0]);
-        res[m++] = fl & CODEC_LAYOUT_MAX_U ? (uint64_t)(b[1] - hi) : codec_zigzag(b[1] - hi);
-        res[m++] = codec_zigzag(rs);
-    }
-    *flags = fl;
-    return m;
-}
-
-/* Column of residual m (0..4) in the bucket-major order above. */
-static inline unsigned codec_res_col(size_t m) {
-    return m < 4 ? (unsigned)m + 1 : (unsigned)((m - 4) % 5);
-}
-
-/* Derived body: uvarint zigzag(first[0]), then MSB-first bits: the Rice
- * parameter of each column (not the first-value column with one bucket),
- * the residuals, zero padding to a byte. */
-static int codec_derived_encode(codec_buf *b, int64_t f0, const uint64_t *res, size_t m, size_t n) {
-    unsigned kk[5] = {0};
-    uint64_t total = (n > 1 ? 5 : 4) * CODEC_RICE_KBITS;
-    for (unsigned c = 0; c < 5; c++) {
-        if (c == 0 && n == 1) continue;
-        unsigned maxl = 0;
-        for (size_t i = 0; i < m; i++)
-            if (codec_res_col(i) == c && codec_bitlen(res[i]) > maxl) maxl = codec_bitlen(res[i]);
-        uint64_t best = UINT64_MAX;
-        for (unsigned k = 0; k <= maxl && k < (1u << CODEC_RICE_KBITS); k++) {
-            uint64_t cost = 0;
-            for (size_t i = 0; i < m; i++)
-                if (codec_res_col(i) == c) cost += codec_rice_cost(res[i], k);
-            if (cost < best) best = cost, kk[c] = k;
-        }
-        total += best;
-    }
-    size_t bytes = (size_t)((total + 7) / 8);
-    int rc = codec_buf_reserve(b, UVARINT_MAX + bytes + 8);
-    if (rc != CODEC_OK) return rc;
-    b->len += codec_uvarint_raw(b->p + b->len, codec_zigzag(f0));
-    codec_bitw w = {b->p + b->len, 0, 0};
-    for (unsigned c = n > 1 ? 0 : 1; c < 5; c++) codec_bw_put(&w, kk[c], CODEC_RICE_KBITS);
-    for (size_t i = 0; i < m; i++) codec_rice_put(&w, res[i], kk[codec_res_col(i)]);
-    if (w.fill) w.o++;
-    b->len = (size_t)(w.o - b->p);
-    return CODEC_OK;
-}
-
-static int codec_rollup_cols_encode(codec_buf *b, const codec_rollup *r, size_t n, double *col) {
-    int rc = CODEC_OK;
-    for (size_t f = 0; f < 5 && rc == CODEC_OK; f++) {
-        for (size_t i = 0; i < n; i++)
-            memcpy(&col[i], (const char *)&r[i] + codec_rollup_fields[f], sizeof(double));
-        rc = codec_values_encode(b, col, n);
-    }
-    return rc;
-}
-
-int codec_rollup_encode(codec_buf *b, const codec_rollup *r, size_t n) {
-    assert(b != NULL && (r != NULL || n == 0));
-    if (n > CODEC_MAX_POINTS) return CODEC_ECORRUPT;
-    for (size_t i = 0; i < n; i++)
-        if (r[i].ts_ms < 0 || r[i].ts_ms > CODEC_MAX_TS_MS ||
-            (i > 0 && r[i].ts_ms <= r[i - 1].ts_ms))
-            return CODEC_ECORRUPT;
-    size_t start = b->len;
-    int rc = codec_put_byte(b, CODEC_ROLLUP_VERSION);
-    if (rc == CODEC_OK) rc = codec_put_uvarint(b, n);
-    if (rc != CODEC_OK || n == 0) {
-        if (rc != CODEC_OK) b->len = start;
-        return rc;
-    }
-    /* scratch: ts, 5n doubles, 5n scaled values, 5n residuals */
-    if (n > SIZE_MAX / (16 * sizeof(int64_t))) return b->len = start, CODEC_ENOMEM;
-    int64_t *ts = malloc(n * sizeof *ts);
-    double *v = malloc(5 * n * sizeof *v);
-    int64_t *k = malloc(5 * n * sizeof *k);
-    uint64_t *res = malloc(5 * n * sizeof *res);
-    rc = ts && v && k && res ? CODEC_OK : CODEC_ENOMEM;
-    unsigned unit = 3;
-    for (size_t i = 0; i < n && rc == CODEC_OK; i++)
-        while (unit && r[i].ts_ms % codec_ts_units[unit]) unit--;
-    const size_t lay_at = b->len;
-    if (rc == CODEC_OK) rc = codec_put_byte(b, (uint8_t)(unit << 4 | CODEC_LAYOUT_COLUMNS));
-    for (size_t i = 0; i < n && rc == CODEC_OK; i++) ts[i] = r[i].ts_ms / codec_ts_units[unit];
-    if (rc == CODEC_OK) rc = codec_ts_encode(b, ts, n);
-    if (rc == CODEC_OK) rc = codec_rle_encode_kind(b, r, CODEC_RLE_ROLLUP_COUNT, n);
-    const size_t body = b->len;
-    /* derived layout when all 5n values share a decimal exponent */
-    int d = -1;
-    size_t m = 0;
-    uint8_t flags = 0;
-    if (rc == CODEC_OK) {
-        for (size_t i = 0; i < n; i++)
-            for (size_t f = 0; f < 5; f++)
-                memcpy(&v[5 * i + f], (const char *)&r[i] + codec_rollup_fields[f], sizeof(double));
-        d = codec_decimal_exponent(v, 5 * n);
-        for (size_t i = 0; d >= 0 && i < 5 * n; i++)
-            if (!codec_decimal_ok(v[i], d, &k[i])) d = -1; /* cannot happen */
-        if (d >= 0) m = codec_rollup_residuals(r, k, n, res, &flags);
-        if (m) rc = codec_derived_encode(b, k[3], res, m, n);
-    }
-    /* the five columns, kept when shorter (or when the derived one is out) */
-    if (rc == CODEC_OK) {
-        size_t mark = b->len;
-        rc = codec_rollup_cols_encode(b, r, n, v);
-        if (rc == CODEC_OK && m && mark - body <= b->len - mark) {
-            b->len = mark;
-            b->p[lay_at] = (uint8_t)(unit << 4 | flags | d);
-        } else if (rc == CODEC_OK && m) {
-            memmove(b->p + body, b->p + mark, b->len - mark);
-            b->len = body + (b->len - mark);
-        }
-    }
-    free(ts);
-    free(v);
-    free(k);
-    free(res);
-    if (rc != CODEC_OK) b->len = start;
-    return rc;
-}
-
-int codec_rollup_count(const uint8_t *p, size_t len, size_t *n) {
-    assert((p != NULL || len == 0) && n != NULL);
-    if (p == NULL) return CODEC_ECORRUPT;
-    return codec_header_read(&p, p + len, 0, 1, n, NULL);
-}
-
-static int codec_rollup_cols_decode(const uint8_t **p, const uint8_t *end, codec_rollup *r,
-                                    size_t n, double *col) {
-    for (size_t f = 0; f < 5; f++) {
-        if (codec_values_decode(p, end, col, n) != CODEC_OK) return CODEC_ECORRUPT;
-        for (size_t i = 0; i < n; i++)
-            memcpy((char *)&r[i] + codec_rollup_fields[f], &col[i], sizeof(double));
-    }
-    return CODEC_OK;
-}
-
-/* Derived body of n >= 1 buckets at exponent d, to the end of the record. */
-static int codec_derived_decode(const uint8_t *p, const uint8_t *end, codec_rollup *r, size_t n,
-                                int d, uint8_t flags) {
-    uint64_t u, kk[5] = {0};
-    if (codec_get_uvarint(&p, end, &u) != CODEC_OK) return CODEC_ECORRUPT;
-    int64_t f = codec_unzigzag(u), l = 0;
-    if (f >= CODEC_2P53 || f <= -CODEC_2P53) return CODEC_ECORRUPT;
-    codec_bitr br = {p, (size_t)(end - p), 0};
-    for (unsigned c = n > 1 ? 0 : 1; c < 5; c++)
-        if (codec_br_get(&br, CODEC_RICE_KBITS, &kk[c]) != CODEC_OK) return CODEC_ECORRUPT;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x[5];
-        for (unsigned c = i ? 0 : 1; c < 5; c++)
-            if (codec_rice_get(&br, (unsigned)kk[c], &x[c]) != CODEC_OK) return CODEC_ECORRUPT;
-        if (i > 0 && codec_k_add(l, codec_unzigzag(x[0]), &f) != CODEC_OK) return CODEC_ECORRUPT;
-        if (codec_k_add(f, codec_unzigzag(x[1]), &l) != CODEC_OK) return CODEC_ECORRUPT;
-        /* an unsigned residual above 2^63 would not survive the cast */
-        if (((flags & CODEC_LAYOUT_MIN_U) && x[2] > INT64_MAX) ||
-            ((flags & CODEC_LAYOUT_MAX_U) && x[3] > INT64_MAX))
-            return CODEC_ECORRUPT;
-        int64_t dmin = flags & CODEC_LAYOUT_MIN_U ? (int64_t)x[2] : codec_unzigzag(x[2]);
-        int64_t dmax = flags & CODEC_LAYOUT_MAX_U ? (int64_t)x[3] : codec_unzigzag(x[3]);
-        int64_t mn, mx, pred, s;
-        if (__builtin_sub_overflow(f < l ? f : l, dmin, &mn) || mn >= CODEC_2P53 ||
-            mn <= -CODEC_2P53 || codec_k_add(f > l ? f : l, dmax, &mx) != CODEC_OK ||
-            codec_sum_pred(r[i].count, mn, mx, &pred) != CODEC_OK ||
-            codec_k_add(pred, codec_unzigzag(x[4]), &s) != CODEC_OK)
-            return CODEC_ECORRUPT;
-        r[i].min = codec_unscale(mn, d);
-        r[i].max = codec_unscale(mx, d);
-        r[i].sum = codec_unscale(s, d);
-        r[i].first = codec_unscale(f, d);
-        r[i].last = codec_unscale(l, d);
-    }
-    /* zero padding, then the end of the record */
-    size_t used = (br.pos + 7) / 8;
-    if (used != br.nbytes || ((br.pos & 7) && (p[used - 1] & (0xffu >> (br.pos & 7)))))
-        return CODEC_ECORRUPT;
-    return CODEC_OK;
-}
-
-int codec_rollup_decode(const uint8_t *p, size_t len, codec_rollup *r, size_t n) {
-    assert(r != NULL || n == 0);
-    if (p == NULL) return CODEC_ECORRUPT;
-    const uint8_t *end = p + len;
-    size_t cnt;
-    uint8_t ver, lay = CODEC_LAYOUT_COLUMNS;
-    if (codec_header_read(&p, end, 0, 1, &cnt, &ver) != CODEC_OK || cnt > n) return CODEC_ECORRUPT;
-    if (ver >= 3 && cnt == 0) return p == end ? CODEC_OK : CODEC_ECORRUPT;
-    if (ver >= 3 && codec_get_byte(&p, end, &lay) != CODEC_OK) return CODEC_ECORRUPT;
-    const unsigned dl = lay & 15;
-    if ((dl > CODEC_MAX_DECIMALS && dl != CODEC_LAYOUT_COLUMNS) ||
-        (dl == CODEC_LAYOUT_COLUMNS && (lay & (CODEC_LAYOUT_MIN_U | CODEC_LAYOUT_MAX_U))))
-        return CODEC_ECORRUPT;
-    const int64_t unit = codec_ts_units[(lay >> 4) & 3];
-    /* cnt is bounded by the record's length (codec_header_read); small
-     * records, the usual ones, decode without allocating */
-    int64_t ts_stack[64];
-    double col_stack[64];
-    int64_t *ts = cnt <= 64 ? ts_stack : malloc(cnt * sizeof *ts);
-    double *col = cnt <= 64 ? col_stack : malloc(cnt * sizeof *col);
-    int rc = ts && col ? CODEC_OK : CODEC_ENOMEM;
-    if (rc == CODEC_OK) rc = codec_ts_decode(&p, end, ts, cnt);
-    for (size_t i = 0; i < cnt && rc == CODEC_OK; i++) {
-        if (ts[i] > CODEC_MAX_TS_MS / unit)
-            rc = CODEC_ECORRUPT; /* before the product */
-        else
-            r[i].ts_ms = ts[i] * unit;
-    }
-    if (rc == CODEC_OK) rc = codec_rle_decode_kind(&p, end, r, CODEC_RLE_ROLLUP_COUNT, cnt);
-    if (rc == CODEC_OK && dl == CODEC_LAYOUT_COLUMNS) {
-        rc = codec_rollup_cols_decode(&p, end, r, cnt, col);
-        if (rc == CODEC_OK && p != end) rc = CODEC_ECORRUPT;
-    } else if (rc == CODEC_OK) {
-        rc = codec_derived_decode(p, end, r, cnt, (int)dl, lay);
-    }
-    if (ts != ts_stack) free(ts);
-    if (col != col_stack) free(col);
-    return rc;
-}
 
 /* Kept for its callers; the one CRC-32C is common/crc32c.c. */
 uint32_t codec_crc32c(uint32_t crc, const void *p, size_t n) {
