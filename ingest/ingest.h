@@ -113,6 +113,10 @@ typedef struct ingest_lp_field {
     int64_t i;       /* INT only: the exact value (0 for other types) */
     uint64_t u;      /* UINT only: the exact value (0 for other types) */
     const char *str; /* STRING only: unescaped, NUL-terminated, may be ""; NULL otherwise */
+    /* The key's bytes as they stand in the line (escapes and all): equal
+     * bytes name the same field, so they can key a cache of series. */
+    const char *raw_key;
+    size_t raw_key_len;
 } ingest_lp_field;
 
 typedef struct ingest_lp_tag {
@@ -129,6 +133,10 @@ typedef struct ingest_lp_line {
     int has_ts;      /* 0 when the line carries no timestamp (ts_ms is then 0) */
     int64_t ts_ms;   /* converted to ms per the precision, 0..INGEST_LP_MAX_TS_MS */
     size_t line_no;  /* 1-based, counting every '\n'-terminated line of buf */
+    /* The measurement and tag set as they stand in the line (escapes and
+     * all, up to the space before the fields): see raw_key. */
+    const char *raw_series;
+    size_t raw_series_len;
 } ingest_lp_line;
 
 /* Unit of the timestamps in the payload (the InfluxDB "precision" parameter:
@@ -414,6 +422,9 @@ typedef struct ingest_options {
     size_t dead_letter_capacity;      /* default 100 */
     int64_t max_future_ms;            /* default 1 day */
     int64_t min_ts_ms;                /* default 2000-01-01T00:00:00Z */
+    /* Line protocol series keys remembered per enterprise (pipeline.c):
+     * 0 = twice its series limit, 1,024 to 1,048,576; SIZE_MAX = none. */
+    size_t series_cache_entries;
 } ingest_options;
 
 void ingest_options_default(ingest_options *o);
@@ -461,6 +472,9 @@ typedef struct ingest_stats {
     uint64_t readings_rejected;
     uint64_t series_created;
     uint64_t points_overwritten; /* by a later reading of the same message, same series and time */
+    /* line protocol readings whose series the key cache knew, did not know;
+     * times an enterprise's cache was full and emptied */
+    uint64_t series_cache_hits, series_cache_misses, series_cache_resets;
     uint64_t latency_count;
     double latency_p50_ms, latency_p99_ms, latency_max_ms;
     size_t n_rejects; /* entries filled in rejects */
