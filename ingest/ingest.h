@@ -113,6 +113,10 @@ typedef struct ingest_lp_field {
     int64_t i;       /* INT only: the exact value (0 for other types) */
     uint64_t u;      /* UINT only: the exact value (0 for other types) */
     const char *str; /* STRING only: unescaped, NUL-terminated, may be ""; NULL otherwise */
+    /* The key's bytes as they stand in the line (escapes and all): equal
+     * bytes name the same field, so they can key a cache of series. */
+    const char *raw_key;
+    size_t raw_key_len;
 } ingest_lp_field;
 
 typedef struct ingest_lp_tag {
@@ -129,6 +133,10 @@ typedef struct ingest_lp_line {
     int has_ts;      /* 0 when the line carries no timestamp (ts_ms is then 0) */
     int64_t ts_ms;   /* converted to ms per the precision, 0..INGEST_LP_MAX_TS_MS */
     size_t line_no;  /* 1-based, counting every '\n'-terminated line of buf */
+    /* The measurement and tag set as they stand in the line (escapes and
+     * all, up to the space before the fields): see raw_key. */
+    const char *raw_series;
+    size_t raw_series_len;
 } ingest_lp_line;
 
 /* Unit of the timestamps in the payload (the InfluxDB "precision" parameter:
@@ -414,6 +422,9 @@ typedef struct ingest_options {
     size_t dead_letter_capacity;      /* default 100 */
     int64_t max_future_ms;            /* default 1 day */
     int64_t min_ts_ms;                /* default 2000-01-01T00:00:00Z */
+    /* Line protocol series keys remembered per enterprise (pipeline.c):
+     * 0 = twice its series limit, 1,024 to 1,048,576; SIZE_MAX = none. */
+    size_t series_cache_entries;
 } ingest_options;
 
 void ingest_options_default(ingest_options *o);
@@ -461,6 +472,9 @@ typedef struct ingest_stats {
     uint64_t readings_rejected;
     uint64_t series_created;
     uint64_t points_overwritten; /* by a later reading of the same message, same series and time */
+    /* line protocol readings whose series the key cache knew, did not know;
+     * times an enterprise's cache was full and emptied */
+    uint64_t series_cache_hits, series_cache_misses, series_cache_resets;
     uint64_t latency_count;
     double latency_p50_ms, latency_p99_ms, latency_max_ms;
     size_t n_rejects; /* entries filled in rejects */
@@ -536,7 +550,8 @@ size_t ingest_devices(ingest *g, ingest_device *out, size_t cap);
  * falls more than max_backlog_bytes behind, the network thread stops
  * reading from the broker (back-pressure; the broker holds the messages).
  * ingest_service_submit (below) puts messages that arrive without MQTT on
- * the same road: spool, ingest thread, commit.
+ * the same road from the ingest thread on (pipeline, commit); they skip
+ * the spool, their callers waiting for the commit instead.
  */
 typedef struct ingest_service_options {
     ingest_options pipeline;
@@ -584,7 +599,7 @@ typedef struct ingest_service_stats {
     /* The broker dropped our session for another client with our client id
      * (a takeover: MQTT 3.1.1 cannot tell for sure, see service.c). */
     uint64_t session_takeovers;
-    /* spooled_messages counts MQTT and submitted messages alike.
+    /* spooled_messages counts MQTT messages (submitted ones skip the spool).
      * spool_backlog_bytes is the queue depth: bytes spooled in this run and
      * not yet read by the ingest thread (what max_backlog_bytes bounds). */
     uint64_t spooled_messages, spool_backlog_bytes, spool_damaged, spool_errors;
@@ -619,21 +634,19 @@ int ingest_service_publish(ingest_service *s, const char *topic, const void *pay
  *
  * For enterprises that cannot publish over MQTT: parkd's API hands their
  * POSTed payloads to ingest_service_submit, which treats each exactly like
- * a message received on topic: same spool, same pipeline (topic and
+ * a message received on topic: same pipeline (topic and
  * enterprise checks, formats, series ownership, counters by reason and
  * enterprise, dead letters, alarms). Nothing downstream can tell them apart.
  *
- * Durability, as for MQTT: the message is handed to the network thread,
- * which spools it right after the PUBACKs of its current read burst have
- * left: all messages submitted meanwhile go in one write (and one
- * fdatasync under ack_after_fsync). The call then waits until the ingest
- * thread has run it through the pipeline and, if any reading was accepted,
- * until the next commit (hist_sync, every sync_interval_ms) has made those
- * points durable in the historian. So once it returns 0 a crash loses
- * nothing of it, and the caller can be told what was stored; a call takes
- * about sync_interval_ms. The broker need not be connected (but while the network
- * thread is inside a blocking connect attempt to an unreachable broker
- * host, submissions wait for that attempt to end).
+ * Durability: the message waits in memory for the ingest thread, which
+ * takes it ahead of the spool's next record and runs it through the
+ * pipeline; the call then waits, if any reading was accepted, until the
+ * next commit (hist_sync; at once under group_commit, else every
+ * sync_interval_ms) has made those points durable in the historian. So
+ * once it returns 0 a crash loses nothing of it, and the caller can be
+ * told what was stored. It is not spooled: until the answer nothing is
+ * promised, and a crash before it may lose it (the caller, left without
+ * an answer, retries). The broker need not be connected.
  *
  * Returns 0 when the message was handled; *out (may be NULL) then says how:
  * readings_accepted are durable in the historian, readings_rejected were
@@ -652,17 +665,18 @@ int ingest_service_publish(ingest_service *s, const char *topic, const void *pay
  *   "failed:"   the historian failed and ingest stopped (the reason follows);
  *   "backlog:"  the spool holds more than max_backlog_bytes not yet stored:
  *               retry later (MQTT gets back-pressure at the same point);
- *   "spool:"    the spool could not take the message;
- *   "timeout:"  timeout_ms passed first. If the message was not yet in the
- *               spool it is withdrawn ("not stored"); if it was, it WILL
- *               still be stored (and counted) later, and err says so. A
- *               retry then stores the same points twice, which is harmless
- *               (the same series and timestamp keep the later write).
+ *   "spool:"    out of memory for the message;
+ *   "timeout:"  timeout_ms passed first. If the ingest thread had not taken
+ *               the message yet it is withdrawn ("not stored"); if it had,
+ *               it will still be stored (and counted) unless parkd stops or
+ *               crashes first, and err says so. A retry then stores the
+ *               same points twice, which is harmless (the same series and
+ *               timestamp keep the later write).
  * timeout_ms <= 0 waits without limit (stop still ends the wait).
  *
  * Threads: any thread but the service's own, many at once; each call blocks
- * its caller only. The network thread's added cost is an atomic load per
- * loop turn when nothing is submitted. ingest_service_stop completes or
+ * its caller only. The ingest thread's added cost is an atomic load per
+ * record when nothing is submitted. ingest_service_stop completes or
  * fails every waiting call promptly; ingest_service_free waits for the
  * calls still returning, but must not race with new calls. */
 #define INGEST_BAD_LINES_MAX 16

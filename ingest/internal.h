@@ -107,6 +107,20 @@ int payload_parse_prec(const char *buf, size_t len, ingest_format fmt, ingest_lp
                        ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
                        bool fast);
 
+/* Line protocol: called for each field of a good line (ts: the line's,
+ * or now) before its series name is built; enterprise and device are the
+ * line's tags of those keys, or NULL. Returns 1 when it took the reading
+ * (a series it knows by the line's bytes), 0 for the ordinary road (the
+ * name built and checked, the reading callback), <0 to stop parsing with
+ * that value. */
+typedef int (*payload_lp_hook_fn)(void *ctx, const ingest_lp_line *line, size_t field,
+                                  const char *enterprise, const char *device, int64_t ts);
+/* payload_parse_prec with the hook (NULL: none). */
+int payload_parse_hooked(const char *buf, size_t len, ingest_format fmt, ingest_lp_precision prec,
+                         int64_t now_ms, ingest_reading_fn on_reading,
+                         ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
+                         bool fast, payload_lp_hook_fn lp_hook);
+
 #define FASTJSON_NOT_MINE (INT_MIN + 1)
 typedef int (*fastjson_emit_fn)(void *ctx, const char *device, const char *tag, int64_t ts,
                                 double v, uint8_t q, int error_code);

@@ -559,7 +559,7 @@ static int parse_line(lp_parser *p, const unsigned char *s, size_t n, size_t i,
     p->tag_table_live = p->field_table_live = 0;
 
     /* measurement */
-    size_t start = i;
+    size_t start = i, series_start = i;
     char *meas = o;
     end = scan_element(s, n, &i, &o, C_MEAS);
     if (end == BAD_ESCAPE) return reject(p, i, "bad_escape", "backslash at end of line");
@@ -589,6 +589,8 @@ static int parse_line(lp_parser *p, const unsigned char *s, size_t n, size_t i,
         nt++;
     }
     if (end == END_OF_LINE) return reject(p, i, "missing_fields", "no field set");
+    L->raw_series = (const char *)s + series_start;
+    L->raw_series_len = i - series_start;
     while (i < n && s[i] == ' ') i++;
     if (i == n) return reject(p, i, "missing_fields", "no field set");
 
@@ -604,6 +606,8 @@ static int parse_line(lp_parser *p, const unsigned char *s, size_t n, size_t i,
         *o++ = 0;
         i++;
         if (add_field(p, nf, k, klen, start) < 0) return -1;
+        p->fields[nf].raw_key = (const char *)s + start;
+        p->fields[nf].raw_key_len = i - 1 - start;
         if (parse_value(p, s, n, &i, &o, &p->fields[nf]) < 0) return -1;
         nf++;
         if (i < n && s[i] == ',') {

@@ -35,7 +35,8 @@ typedef struct parse_ctx {
     ingest_payload_reject_fn on_reject;
     void *ctx;
     int64_t now_ms;
-    int stop; /* non-zero value returned by on_reading */
+    int stop;                   /* non-zero value returned by on_reading */
+    payload_lp_hook_fn lp_hook; /* may be NULL */
 } parse_ctx;
 
 static void reject(parse_ctx *p, const char *reason, const char *tag, const char *fmt, ...)
@@ -361,24 +362,37 @@ static int lp_line(const ingest_lp_line *line, void *arg) {
     }
     int64_t ts = line->has_ts ? line->ts_ms : p->now_ms;
     /* Over MQTT the topic names the device: a line without a device tag is
-     * named as if it had one, measurement[,tags].field. */
+     * named as if it had one, measurement[,tags].field. Built the first
+     * time a field takes the long road (a field the hook takes needs no
+     * name). */
     ingest_lp_line named = *line;
     ingest_lp_tag stack_tags[33], *tags = stack_tags;
-    if (!device) {
-        if (line->n_tags + 1 > sizeof stack_tags / sizeof stack_tags[0] &&
-            !(tags = malloc((line->n_tags + 1) * sizeof *tags))) {
-            reject(p, "no_memory", NULL, "line %zu: out of memory for its tags", line->line_no);
-            return 0;
-        }
-        memcpy(tags, line->tags, line->n_tags * sizeof *tags);
-        tags[line->n_tags] = (ingest_lp_tag){"device", "_"};
-        named.tags = tags;
-        named.n_tags = line->n_tags + 1;
-    }
+    bool named_ready = device != NULL;
     int rc = 0;
     for (size_t f = 0; f < line->n_fields && !rc; f++) {
         c->readings++;
         const ingest_lp_field *fld = &line->fields[f];
+        if (p->lp_hook) {
+            int h = p->lp_hook(p->ctx, line, f, enterprise, device, ts);
+            if (h < 0) {
+                rc = p->stop = h;
+                break;
+            }
+            if (h > 0) continue;
+        }
+        if (!named_ready) {
+            if (line->n_tags + 1 > sizeof stack_tags / sizeof stack_tags[0] &&
+                !(tags = malloc((line->n_tags + 1) * sizeof *tags))) {
+                tags = stack_tags;
+                reject(p, "no_memory", NULL, "line %zu: out of memory for its tags", line->line_no);
+                return 0;
+            }
+            memcpy(tags, line->tags, line->n_tags * sizeof *tags);
+            tags[line->n_tags] = (ingest_lp_tag){"device", "_"};
+            named.tags = tags;
+            named.n_tags = line->n_tags + 1;
+            named_ready = true;
+        }
         char name[512];
         /* Reuse the one naming rule: build the full name with a stand-in
          * enterprise, keep what follows enterprise/device/. */
@@ -444,10 +458,18 @@ int payload_parse_prec(const char *buf, size_t len, ingest_format fmt, ingest_lp
                        int64_t now_ms, ingest_reading_fn on_reading,
                        ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
                        bool fast) {
+    return payload_parse_hooked(buf, len, fmt, prec, now_ms, on_reading, on_reject, ctx, detected,
+                                fast, NULL);
+}
+
+int payload_parse_hooked(const char *buf, size_t len, ingest_format fmt, ingest_lp_precision prec,
+                         int64_t now_ms, ingest_reading_fn on_reading,
+                         ingest_payload_reject_fn on_reject, void *ctx, ingest_format *detected,
+                         bool fast, payload_lp_hook_fn lp_hook) {
     if ((!buf && len) || (unsigned)fmt > INGEST_FMT_LINEPROTO ||
         (unsigned)prec > (unsigned)INGEST_LP_H)
         return INGEST_LP_EINVAL;
-    parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0};
+    parse_ctx p = {on_reading, on_reject, ctx, now_ms, 0, lp_hook};
     size_t i = 0;
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
     if (i == len) { /* nothing but blanks (or NULL, 0): empty in every format */

@@ -29,6 +29,31 @@
 #define MSG_REASONS 16 /* distinct reasons of one message's rejected readings */
 #define BAD_LINES   INGEST_BAD_LINES_MAX
 #define ANY_ENT     "+" /* the topic's enterprise of a message whose lines name theirs */
+#define KEY_MAX     512 /* longest line protocol series key the cache holds */
+#define CACHE_MIN   1024
+#define CACHE_MAX   ((size_t)1 << 20)
+
+/* Line protocol series keys -> series ids, one per enterprise: a line
+ * whose key bytes were seen before skips building, checking and looking
+ * up its name. Series ids never change once given, so an entry is never
+ * stale; it only costs memory, so a full cache (entries or key bytes) is
+ * emptied and refilled by the misses that follow. A key is the bytes
+ * that decide the name: the topic's device (only for a line without a
+ * device tag), the measurement and tag set and the field key, exactly as
+ * in the line, each with its length before it. */
+typedef struct key_slot {
+    uint64_t hash;     /* 0: empty */
+    uint32_t off, len; /* the key in bytes */
+    uint32_t id;
+} key_slot;
+
+typedef struct key_cache {
+    key_slot *slots;
+    size_t cap, used, max_used; /* cap a power of two; used <= cap / 2 */
+    char *bytes;
+    size_t bytes_len, bytes_cap, bytes_max;
+    uint64_t hits, misses, resets;
+} key_cache;
 
 typedef struct ent_state {
     char id[INGEST_ID_MAX];
@@ -41,15 +66,21 @@ typedef struct ent_state {
     size_t readings_here, new_here;
     bool touched;
     ingest_enterprise_count cnt; /* guarded by ingest.mu, like ingest.stats */
+    key_cache cache;             /* ingest thread only */
 } ent_state;
 
 typedef struct staged {
     struct ent_state *ent; /* whose series */
-    size_t name_off;       /* into stage_names */
+    size_t name_off;       /* into stage_names (not for a cache hit) */
     int64_t ts;
     double v;
     uint8_t q;
+    bool known;     /* a cache hit: id is the series */
+    bool has_key;   /* a cache miss: the key to remember, once the series has its id */
+    uint32_t id;    /* known */
     size_t line_no; /* line protocol: the reading's line, else 0 */
+    uint64_t key_hash;
+    uint32_t key_off, key_len; /* into keys */
 } staged;
 
 /* The rejected readings of the message being handled, by reason: counted
@@ -83,8 +114,15 @@ struct ingest {
     size_t cap_ids;
     char *stage_names;
     size_t names_len, names_cap_bytes;
-    ent_state *cur_ent;  /* NULL: each line names its own (any_ent) */
-    ent_state *last_ent; /* any_ent: the enterprise of the line before */
+    /* cache keys of the message's misses; the last miss's, for stage_reading */
+    char *keys;
+    size_t keys_len, keys_cap;
+    bool key_pending;
+    uint64_t pending_hash;
+    uint32_t pending_off, pending_len;
+    uint64_t hits_here, misses_here, resets_here; /* for stats, under mu */
+    ent_state *cur_ent;                           /* NULL: each line names its own (any_ent) */
+    ent_state *last_ent;                          /* any_ent: the enterprise of the line before */
     bool any_ent;
     const char *cur_device;
     int64_t now_ms;
@@ -181,6 +219,86 @@ static bool valid_id(const char *s, size_t max) {
     return true;
 }
 
+/* ---- the series key cache ---- */
+
+static uint64_t key_hash(const char *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static key_slot *cache_slot(const key_cache *c, const char *k, size_t n, uint64_t h) {
+    size_t j = (size_t)h & (c->cap - 1);
+    for (;; j = (j + 1) & (c->cap - 1)) {
+        key_slot *sl = &c->slots[j];
+        if (!sl->hash || (sl->hash == h && sl->len == n && !memcmp(c->bytes + sl->off, k, n)))
+            return sl;
+    }
+}
+
+static bool cache_get(key_cache *c, const char *k, size_t n, uint64_t h, uint32_t *id) {
+    if (!c->used) return false;
+    const key_slot *sl = cache_slot(c, k, n, h);
+    if (!sl->hash) return false;
+    *id = sl->id;
+    return true;
+}
+
+static void cache_clear(key_cache *c) {
+    if (c->slots) memset(c->slots, 0, c->cap * sizeof *c->slots);
+    c->used = 0;
+    c->bytes_len = 0;
+}
+
+/* Remembers k -> id. Out of memory it simply remembers nothing. */
+static void cache_put(key_cache *c, const char *k, size_t n, uint64_t h, uint32_t id) {
+    if (!c->max_used) return;
+    if (c->used >= c->max_used || c->bytes_len + n > c->bytes_max) {
+        cache_clear(c); /* full: start again from what comes next */
+        c->resets++;
+    }
+    if ((c->used + 1) * 2 > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        key_slot *t = calloc(cap, sizeof *t);
+        if (!t) return;
+        key_cache nc = *c;
+        nc.slots = t, nc.cap = cap;
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->slots[i].hash)
+                *cache_slot(&nc, c->bytes + c->slots[i].off, c->slots[i].len, c->slots[i].hash) =
+                    c->slots[i];
+        free(c->slots);
+        c->slots = t, c->cap = cap;
+    }
+    if (c->bytes_len + n > c->bytes_cap) {
+        size_t cap = c->bytes_cap ? c->bytes_cap * 2 : 16384;
+        while (cap < c->bytes_len + n) cap *= 2;
+        char *b = realloc(c->bytes, cap);
+        if (!b) return;
+        c->bytes = b, c->bytes_cap = cap;
+    }
+    key_slot *sl = cache_slot(c, k, n, h);
+    if (sl->hash) return; /* the same key twice in one message */
+    memcpy(c->bytes + c->bytes_len, k, n);
+    *sl = (key_slot){h, (uint32_t)c->bytes_len, (uint32_t)n, id};
+    c->bytes_len += n;
+    c->used++;
+}
+
+static void cache_free(key_cache *c) {
+    free(c->slots);
+    free(c->bytes);
+}
+
 int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap) {
     *out = NULL;
     if (!o || !o->historian) {
@@ -237,6 +355,14 @@ int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap)
             return -1;
         }
         s->max_series = e->max_series ? e->max_series : g->opt.max_series_per_enterprise;
+        size_t ce = g->opt.series_cache_entries;
+        if (ce == 0) {
+            ce = s->max_series > CACHE_MAX / 2 ? CACHE_MAX : s->max_series * 2;
+            if (ce < CACHE_MIN) ce = CACHE_MIN;
+        } else if (ce == SIZE_MAX)
+            ce = 0;
+        s->cache.max_used = ce;
+        s->cache.bytes_max = ce * 64 < ce ? SIZE_MAX : ce * 64;
         s->interval_ms = e->interval_ms;
         /* The series it has already count against its limit. */
         hist_series_list l = {0};
@@ -267,7 +393,9 @@ void ingest_close(ingest *g) {
     if (!g) return;
     for (size_t i = 0; i < g->names_cap; i++) free(g->names[i].name);
     free(g->names);
+    for (size_t i = 0; g->ents && i < g->n_ents; i++) cache_free(&g->ents[i].cache);
     free(g->ents);
+    free(g->keys);
     free(g->stage);
     free(g->dup_table);
     free(g->ids);
@@ -415,6 +543,79 @@ static ent_state *find_ent(ingest *g, const char *id) {
     return NULL;
 }
 
+static int stage_grow(ingest *g) {
+    if (g->n_stage < g->cap_stage) return 0;
+    size_t cap = g->cap_stage ? g->cap_stage * 2 : 256;
+    staged *s = realloc(g->stage, cap * sizeof *s);
+    if (!s) return -1;
+    g->stage = s;
+    g->cap_stage = cap;
+    return 0;
+}
+
+/* payload_lp_hook_fn: a line protocol field whose key the cache knows is
+ * staged with its series id at once; a miss leaves its key for
+ * stage_reading, which stages the reading the long way. */
+static int lp_cached(void *ctx, const ingest_lp_line *line, size_t f, const char *enterprise,
+                     const char *device, int64_t ts) {
+    ingest *g = ctx;
+    g->key_pending = false;
+    const ingest_lp_field *fld = &line->fields[f];
+    if (fld->type == INGEST_LP_STRING || !fld->raw_key || !line->raw_series)
+        return 0; /* refused on the long road, which says why */
+    ent_state *e = g->cur_ent;
+    if (g->any_ent && !(e = enterprise ? find_ent(g, enterprise) : NULL)) return 0;
+    if (!e->cache.max_used) return 0;
+    /* [dl][topic device][series length, 2 bytes][series][field key]; the
+     * topic's device (never empty) only when the line has no device tag */
+    size_t dl = device ? 0 : strlen(g->cur_device), sl = line->raw_series_len;
+    size_t n = 1 + dl + 2 + sl + fld->raw_key_len;
+    if (n > KEY_MAX || dl > 255) return 0;
+    char k[KEY_MAX];
+    k[0] = (char)dl;
+    memcpy(k + 1, g->cur_device, dl);
+    k[1 + dl] = (char)(sl & 0xff);
+    k[2 + dl] = (char)(sl >> 8);
+    memcpy(k + 3 + dl, line->raw_series, sl);
+    memcpy(k + 3 + dl + sl, fld->raw_key, fld->raw_key_len);
+    uint64_t h = key_hash(k, n);
+    uint32_t id;
+    if (cache_get(&e->cache, k, n, h, &id)) {
+        /* The name was built and checked when the key went in, and the
+         * series exists: only the reading's own checks are left. One that
+         * fails takes the long road, which rejects it as always. */
+        if (ts < g->opt.min_ts_ms || ts > g->now_ms + g->opt.max_future_ms || !isfinite(fld->value))
+            return 0;
+        if (stage_grow(g) != 0) return -1;
+        g->readings_here++;
+        if (g->any_ent) e->readings_here++, e->touched = true;
+        g->stage[g->n_stage++] = (staged){.ent = e,
+                                          .ts = ts,
+                                          .v = fld->value,
+                                          .q = INGEST_QUALITY_GOOD,
+                                          .known = true,
+                                          .id = id,
+                                          .line_no = line->line_no};
+        g->hits_here++;
+        return 1;
+    }
+    g->misses_here++;
+    if (g->keys_len + n > g->keys_cap) {
+        size_t cap = g->keys_cap ? g->keys_cap * 2 : 8192;
+        while (cap < g->keys_len + n) cap *= 2;
+        char *b = realloc(g->keys, cap);
+        if (!b) return 0; /* nothing remembered */
+        g->keys = b, g->keys_cap = cap;
+    }
+    memcpy(g->keys + g->keys_len, k, n);
+    g->key_pending = true;
+    g->pending_hash = h;
+    g->pending_off = (uint32_t)g->keys_len;
+    g->pending_len = (uint32_t)n;
+    g->keys_len += n;
+    return 0;
+}
+
 static int stage_reading(const ingest_reading *r, void *ctx) {
     ingest *g = ctx;
     g->readings_here++;
@@ -491,13 +692,7 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         reject_reading(g, "nan_or_inf", r->tag, "value is not finite", r->line_no);
         return 0;
     }
-    if (g->n_stage == g->cap_stage) {
-        size_t cap = g->cap_stage ? g->cap_stage * 2 : 256;
-        staged *s = realloc(g->stage, cap * sizeof *s);
-        if (!s) return -1;
-        g->stage = s;
-        g->cap_stage = cap;
-    }
+    if (stage_grow(g) != 0) return -1;
     size_t len = n + 1;
     if (g->names_len + len > g->names_cap_bytes) {
         size_t cap = g->names_cap_bytes ? g->names_cap_bytes * 2 : 8192;
@@ -508,7 +703,17 @@ static int stage_reading(const ingest_reading *r, void *ctx) {
         g->names_cap_bytes = cap;
     }
     memcpy(g->stage_names + g->names_len, name, len);
-    g->stage[g->n_stage++] = (staged){e, g->names_len, r->ts_ms, r->value, r->quality, r->line_no};
+    g->stage[g->n_stage++] = (staged){.ent = e,
+                                      .name_off = g->names_len,
+                                      .ts = r->ts_ms,
+                                      .v = r->value,
+                                      .q = r->quality,
+                                      .has_key = g->key_pending,
+                                      .line_no = r->line_no,
+                                      .key_hash = g->pending_hash,
+                                      .key_off = g->pending_off,
+                                      .key_len = g->pending_len};
+    g->key_pending = false;
     g->names_len += len;
     return 0;
 }
@@ -604,8 +809,12 @@ static int register_new(ingest *g, ent_state *e, uint32_t *ids, bool *keep, char
         e->new_here = 0;
     for (size_t i = 0; i < g->n_stage; i++) {
         ent_state *se = g->stage[i].ent;
-        const char *name = g->stage_names + g->stage[i].name_off;
+        const char *name = g->stage[i].known ? NULL : g->stage_names + g->stage[i].name_off;
         keep[i] = true;
+        if (g->stage[i].known) {
+            ids[i] = g->stage[i].id;
+            continue;
+        }
         if (name_get(g, name, &ids[i])) continue;
         /* Same new name twice in one message: register once. */
         bool dup = false;
@@ -766,19 +975,24 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
     g->rejected_here = 0;
     g->n_reasons_here = 0;
     g->readings_here = 0;
+    g->keys_len = 0;
+    g->key_pending = false;
+    g->hits_here = g->misses_here = g->resets_here = 0;
     /* Lines naming their enterprise can only be line protocol (InfluxDB's
      * /write), in nanoseconds unless the caller said otherwise. */
     ingest_lp_precision p = prec >= 0 && prec <= (int)INGEST_LP_H ? (ingest_lp_precision)prec
                             : e                                   ? e->prec
                                                                   : INGEST_LP_NS;
-    int rc = payload_parse_prec(payload, len, e ? e->format : INGEST_FMT_LINEPROTO, p, now_ms,
-                                stage_reading, stage_reject, g, NULL, true);
+    int rc = payload_parse_hooked(payload, len, e ? e->format : INGEST_FMT_LINEPROTO, p, now_ms,
+                                  stage_reading, stage_reject, g, NULL, true, lp_cached);
     if (rc < 0 && rc != INGEST_LP_EINVAL) {
         snprintf(err, errcap, "ingest: out of memory staging a message");
         return -1;
     }
     pthread_mutex_lock(&g->mu);
     g->stats.readings += g->readings_here;
+    g->stats.series_cache_hits += g->hits_here;
+    g->stats.series_cache_misses += g->misses_here;
     if (e)
         e->cnt.readings += g->readings_here;
     else
@@ -824,6 +1038,16 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
         return -1;
     }
     if (register_new(g, e, ids, keep, err, errcap) != 0) return -1;
+    /* The misses' series have their ids now (a series refused at the
+     * limit has none and is not remembered: it is refused again). */
+    for (size_t i = 0; i < g->n_stage; i++) {
+        const staged *st = &g->stage[i];
+        if (!st->has_key || !keep[i]) continue;
+        key_cache *c = &st->ent->cache;
+        uint64_t before = c->resets;
+        cache_put(c, g->keys + st->key_off, st->key_len, st->key_hash, ids[i]);
+        g->resets_here += c->resets - before;
+    }
     long overwritten = drop_overwritten(g, ids, keep);
     if (overwritten < 0) {
         snprintf(err, errcap, "ingest: out of memory");
@@ -872,6 +1096,7 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
     g->res_overwritten = (size_t)overwritten;
     pthread_mutex_lock(&g->mu);
     g->stats.messages++;
+    g->stats.series_cache_resets += g->resets_here;
     g->stats.points_overwritten += (uint64_t)overwritten;
     if (counted) counted->cnt.points_overwritten += (uint64_t)overwritten;
     const char *cid = counted ? counted->id : ANY_ENT;

@@ -10,7 +10,9 @@
  * read, [fdatasync], write ourselves makes "in the spool before PUBACK" a
  * property of the code here instead of a race.
  *
- * Submitted messages (ingest_service_submit, for HTTP): submit.c.
+ * Submitted messages (ingest_service_submit, for HTTP) bypass the spool:
+ * the ingest thread takes them from a queue between spool records
+ * (submit.c says why).
  */
 #include <assert.h>
 #include <errno.h>
@@ -192,12 +194,10 @@ static void *net_main(void *arg) {
     while (!atomic_load(&s->stop_net)) {
         if (!connected) {
             if (pw_mono_ms() < next_try) {
-                /* Submitted messages do not need the broker. */
                 struct pollfd w = {.fd = s->wake_fd, .events = POLLIN};
                 uint64_t junk;
                 if (poll(&w, 1, 20) > 0 && read(s->wake_fd, &junk, sizeof junk) < 0) {
                 }
-                spool_submissions(s);
                 if (spool_roll_if_wanted(s->sp) != 0)
                     logf_(s, "spool: starting a new segment failed: %s", strerror(errno));
                 continue;
@@ -270,8 +270,6 @@ static void *net_main(void *arg) {
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(m))
             rc = s->opt.port ? mqttio_write_corked(m, fd) : mosquitto_loop_write(m, 1);
         if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(m);
-        /* After the burst's PUBACKs: they never wait for an HTTP caller. */
-        spool_submissions(s);
         if (spool_roll_if_wanted(s->sp) != 0)
             logf_(s, "spool: starting a new segment failed: %s", strerror(errno));
         if (rc != MOSQ_ERR_SUCCESS) {
@@ -292,9 +290,6 @@ static void *net_main(void *arg) {
             backoff = BACKOFF_LO;
         }
     }
-    /* Whatever was submitted before stop began goes to the spool, and so
-     * through the ingest thread's last round. */
-    spool_submissions(s);
     if (connected) {
         mosquitto_disconnect(m);
         for (int i = 0; i < 20 && mosquitto_want_write(m); i++)
@@ -358,6 +353,7 @@ static void *ingest_main(void *arg) {
     bool holding = false;            /* held is the refused message, read again first */
     bool checkpoint_failing = false; /* said once */
     spool_record held = {0};
+    submit_req *held_req = NULL; /* held is this submitted message */
     int64_t retry_at = 0;
     int retry_ms = RETRY_LO_MS;
     size_t awaiting_commit = 0; /* submitted messages handled since the last commit */
@@ -380,6 +376,7 @@ static void *ingest_main(void *arg) {
         if (stop && s->ing_state == ING_RUNNING) ing_to(s, ING_DRAINING);
         if (s->ing_state == ING_BLOCKED) {
             if (stop) { /* what is not stored stays in the spool */
+                if (holding && held_req) submission_release(s, held_req); /* stop answers it */
                 ing_to(s, ING_STOPPED);
                 break;
             }
@@ -391,15 +388,27 @@ static void *ingest_main(void *arg) {
             ing_to(s, ING_RETRYING);
         }
         spool_record rec;
+        submit_req *req = NULL; /* rec is this submitted message, held until released */
         int r = 0;
         if (holding) {
             assert(ing_state_is(s, ING_BIT(ING_RETRYING))); /* only after the backoff */
             rec = held; /* still valid: the spool was not read since */
+            req = held_req;
             r = 1;
             holding = false;
         } else if (s->ing_state != ING_FAILED) {
             assert(ing_state_is(s, ING_READING_STATES));
-            r = spool_read(s->sp, &rec, s->ing_state == ING_DRAINING ? 0 : 10);
+            /* A waiting caller first: one atomic load when there is none. */
+            if (atomic_load_explicit(&s->sub_queued, memory_order_acquire) &&
+                (req = take_submission(s))) {
+                rec = (spool_record){.recv_ms = req->recv_ms,
+                                     .topic = req->topic,
+                                     .topic_len = strlen(req->topic),
+                                     .payload = req->payload,
+                                     .len = req->len};
+                r = 1;
+            } else
+                r = spool_read(s->sp, &rec, s->ing_state == ING_DRAINING ? 0 : 10);
         }
         if (r < 0) {
             set_error(s, "spool read failed");
@@ -413,19 +422,26 @@ static void *ingest_main(void *arg) {
             quiet_done = false;
             const char *topic = rec.topic;
             uint64_t run = 0, seq = 0;
-            bool marked = topic[0] == '#' && parse_mark(&rec, &run, &seq);
-            if (marked) topic += SUBMIT_MARK_LEN;
-            int prec = marked ? parse_mark_precision(&topic) : -1;
+            /* A submitted message, or one an older parkd spooled for a
+             * caller: its lines may name their enterprises. */
+            bool marked = req || (topic[0] == '#' && parse_mark(&rec, &run, &seq));
+            if (marked && !req) topic += SUBMIT_MARK_LEN;
+            int prec = req ? req->prec : marked ? parse_mark_precision(&topic) : -1;
             if (ingest_message_ex(s->pipe, topic, rec.payload, rec.len, prec, marked, rec.recv_ms,
                                   pw_wall_ms(), err, sizeof err) < 0) {
                 held = rec;
+                held_req = req;
                 holding = true;
                 BLOCK(err);
                 continue;
             }
-            done = rec.next;
-            have_done = true;
-            if (marked && run == s->sub_run && submission_handled(s, seq)) awaiting_commit++;
+            if (req) {
+                if (submission_handled(s, req)) awaiting_commit++;
+                submission_release(s, req);
+            } else {
+                done = rec.next;
+                have_done = true;
+            }
         }
         /* Storing goes in rounds: the batch to the historian, then (every
          * sync_interval_ms) the commit and the spool's sync. A round comes
@@ -445,11 +461,12 @@ static void *ingest_main(void *arg) {
         int64_t waited = round_since ? t0 - round_since : 0;
         /* A caller waiting for its answer and nothing more to read: a round
          * (and a commit) now, not after the 2 ms wait for company. */
-        uint64_t backlog = spool_backlog_bytes(s->sp);
+        bool more = spool_backlog_bytes(s->sp) > 0 ||
+                    atomic_load_explicit(&s->sub_queued, memory_order_relaxed) > 0;
         bool round = r <= 0 || s->ing_state == ING_RETRYING ||
                      ingest_pending_points(s->pipe) >= FLUSH_MAX ||
-                     (awaiting_commit && s->opt.group_commit && backlog == 0) ||
-                     (waited >= FLUSH_WAIT_MS && (waited >= store_ms || backlog == 0));
+                     (awaiting_commit && s->opt.group_commit && !more) ||
+                     (waited >= FLUSH_WAIT_MS && (waited >= store_ms || !more));
         if (!round) continue;
         round_since = 0;
         if (s->ing_state != ING_FAILED && ingest_pending_points(s->pipe)) {
@@ -469,7 +486,8 @@ static void *ingest_main(void *arg) {
         /* Group commit: callers waiting for it get it at once (the next
          * round's callers share the next fdatasync); MQTT messages alone
          * wait for the interval. */
-        if (s->ing_state != ING_FAILED && have_done && !ingest_pending_points(s->pipe) &&
+        if (s->ing_state != ING_FAILED && (have_done || awaiting_commit) &&
+            !ingest_pending_points(s->pipe) &&
             (now - last_commit >= s->opt.sync_interval_ms || drained ||
              (awaiting_commit && s->opt.group_commit) || s->ing_state == ING_RETRYING)) {
             ingest_state resume = s->ing_state;
@@ -486,23 +504,32 @@ static void *ingest_main(void *arg) {
             assert(ing_state_is(s, ING_BIT(ING_COMMITTING)));
             if (awaiting_commit) submissions_durable(s);
             awaiting_commit = 0;
-            if (spool_commit(s->sp, done) != 0) {
-                /* Harmless while it lasts (the spool keeps more to replay),
-                 * so said once, not every commit. */
-                if (!checkpoint_failing)
-                    logf_(s, "spool checkpoint failed: %s (said once)", strerror(errno));
-                checkpoint_failing = true;
-            } else {
-                if (checkpoint_failing) logf_(s, "spool checkpoint written again");
-                checkpoint_failing = false;
+            /* Only spool records need a checkpoint: submitted messages
+             * alone cost the commit no spool fdatasync, rename or
+             * directory sync. */
+            bool committed = true;
+            if (have_done) {
+                if (spool_commit(s->sp, done) != 0) {
+                    /* Harmless while it lasts (the spool keeps more to
+                     * replay), so said once, not every commit. */
+                    if (!checkpoint_failing)
+                        logf_(s, "spool checkpoint failed: %s (said once)", strerror(errno));
+                    checkpoint_failing = true;
+                    committed = false;
+                } else {
+                    if (checkpoint_failing) logf_(s, "spool checkpoint written again");
+                    checkpoint_failing = false;
+                    have_done = false;
+                }
+                roll_pending = false; /* the commit let the older segments go */
+            }
+            if (committed) {
                 ingest_mark_durable(s->pipe, pw_wall_ms());
-                have_done = false;
                 pthread_mutex_lock(&s->mu);
                 s->stats.commits++;
                 pthread_mutex_unlock(&s->mu);
             }
             last_commit = pw_mono_ms(); /* counted from its end, as the sync's */
-            roll_pending = false;       /* the commit let the older segments go */
             ing_to(s, resume);
         }
         /* Quiet: everything read is committed and nothing came for a while.

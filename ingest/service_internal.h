@@ -24,25 +24,24 @@ struct mosquitto;
  * last of its holders (the caller, the list, the network thread's batch)
  * lets go. Everything here but the text is guarded by sub_mu. */
 typedef enum {
-    SUB_QUEUED,    /* waiting for the network thread */
-    SUB_TAKEN,     /* the network thread is spooling it */
-    SUB_SPOOLED,   /* in the spool file */
+    SUB_QUEUED,    /* waiting for the ingest thread */
+    SUB_TAKEN,     /* the ingest thread is running it through the pipeline */
     SUB_PROCESSED, /* through the pipeline, its points waiting for the commit */
     SUB_DONE
 } sub_state;
 
 typedef struct submit_req {
     struct submit_req *prev, *next; /* in subs while not DONE */
-    struct submit_req *batch_next;  /* the network thread's batch */
     sub_state state;
     int refs;
-    int append_errno; /* network thread only: spool_append refused it */
     uint64_t seq;
+    int prec; /* an ingest_lp_precision, or -1: the enterprise's */
+    int64_t recv_ms;
     pthread_cond_t cv;
     int rc;
     ingest_submit_result res;
     char err[256];
-    const char *topic; /* marked topic, NUL-terminated; payload follows it */
+    const char *topic; /* NUL-terminated; payload follows it */
     const void *payload;
     size_t len;
 } submit_req;
@@ -99,7 +98,7 @@ struct ingest_service {
     /* ingest_service_submit: every request not DONE, in submission order */
     pthread_mutex_t sub_mu; /* guards the fields below up to mu */
     submit_req *sub_head, *sub_tail;
-    atomic_uint sub_queued; /* QUEUED requests: what the network thread checks */
+    atomic_uint sub_queued; /* QUEUED requests: what the ingest thread checks */
     uint64_t sub_run, sub_seq;
     bool sub_closed;       /* stop has begun: no new requests */
     char sub_failed[256];  /* set once ingest failed: requests fail at once */
@@ -126,9 +125,10 @@ static inline void logf_(ingest_service *s, const char *fmt, ...) {
 /* Caller holds sub_mu. Fails every open request: ingest failed or stopped. */
 void sub_fail_all(ingest_service *s, const char *why);
 
-/* Network thread: spools the submitted messages waiting for it, exactly
- * like a burst of MQTT messages. Runs after the burst's PUBACKs have left. */
-void spool_submissions(ingest_service *s);
+/* Ingest thread: the first QUEUED request, now TAKEN and held (r stays
+ * valid until submission_release), or NULL. */
+submit_req *take_submission(ingest_service *s);
+void submission_release(ingest_service *s, submit_req *r);
 
 /* The marker of a submitted record: run and request, or false. */
 bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq);
@@ -137,9 +137,9 @@ bool parse_mark(const spool_record *rec, uint64_t *run, uint64_t *seq);
  * or -1 (the enterprise's) and leaves *topic alone. */
 int parse_mark_precision(const char **topic);
 
-/* Ingest thread: the pipeline has handled request seq. Returns true when
- * it now waits for the commit. */
-bool submission_handled(ingest_service *s, uint64_t seq);
+/* Ingest thread: the pipeline has handled r. Returns true when it now
+ * waits for the commit. */
+bool submission_handled(ingest_service *s, submit_req *r);
 
 /* Ingest thread: hist_sync succeeded; every handled request is durable. */
 void submissions_durable(ingest_service *s);

@@ -1,26 +1,22 @@
 /*
  * submit.c - ingest_service_submit: messages handed to the service by
- * another thread (HTTP ingest), spooled and stored like MQTT ones.
+ * another thread (HTTP ingest), stored like MQTT ones but not spooled.
  *
- * They take the MQTT messages' road: spool, pipeline, commit. Why hand
- * them to the network thread through a queue and the eventfd rather than
- * let each caller append to the spool under a mutex: the spool has one
- * appender by design (its pending batch and its fdatasync bookkeeping are
- * unlocked), and the MQTT hot path would otherwise take a lock per message
- * and could wait behind an HTTP caller's write and fdatasync before its
- * PUBACKs leave. With the queue the network thread pays one atomic load
- * per loop turn when nothing is submitted; when something is, it spools
- * the whole queue with one write (and one fdatasync under ack_after_fsync)
- * after the burst's PUBACKs are out, so a crowd of HTTP callers costs it
- * one short step, not one per caller.
+ * Why no spool: the spool is what lets parkd acknowledge an MQTT message
+ * before it is stored (PUBACK once it is in the spool file; a crash
+ * replays it). A submitting caller is answered only once its points are
+ * durable in the historian (hist_sync at the commit), so writing the
+ * body through the spool first (a copy and a CRC going in, a read, a
+ * CRC and a copy coming out, a spool checkpoint per commit) bought it
+ * nothing: a crash before the answer leaves the caller without one, and
+ * it retries (storing a point twice is harmless). So a request waits in
+ * an in-memory queue, the ingest thread takes it between spool records,
+ * runs it through the same pipeline (ingest_message_ex), and answers it
+ * at once when nothing was accepted, else at the next commit, after
+ * hist_sync. The spool stays for MQTT alone.
  *
- * Attribution: a submitted record's topic carries a marker (internal.h)
- * naming this run and the request. The ingest thread strips it, runs the
- * message through the pipeline like any other, reads the message's outcome
- * (ingest_last_result) and completes the request: at once when nothing was
- * accepted, else at the next commit, after hist_sync. MQTT records cost the
- * ingest thread one byte compare. A marked record replayed from an earlier
- * run matches no request and is simply stored.
+ * Records marked as submitted ("#run seq#", internal.h) that an older
+ * parkd left in the spool are still read and simply stored.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -77,73 +73,30 @@ void sub_fail_all(ingest_service *s, const char *why) {
         submit_req *r = s->sub_head;
         if (r->state == SUB_QUEUED)
             sub_finish(s, r, -1, "%s; the message was not stored", why);
-        else if (r->state == SUB_TAKEN)
-            sub_finish(s, r, -1, "%s; the message may be stored at the next start", why);
         else
-            sub_finish(s, r, -1, "%s; the message is in the spool and is stored at the next start",
+            sub_finish(s, r, -1,
+                       "%s; the message may be partly stored (a retry stores the same points "
+                       "again, which is harmless)",
                        why);
     }
 }
 
-/* Network thread: spools the submitted messages waiting for it, exactly
- * like a burst of MQTT messages (append, one write, one fdatasync under
- * ack_after_fsync). Runs after the burst's PUBACKs have left. */
-void spool_submissions(ingest_service *s) {
-    if (!atomic_load_explicit(&s->sub_queued, memory_order_acquire)) return;
-    submit_req *batch = NULL, **tail = &batch;
+submit_req *take_submission(ingest_service *s) {
     pthread_mutex_lock(&s->sub_mu);
-    for (submit_req *r = s->sub_head; r; r = r->next)
-        if (r->state == SUB_QUEUED) {
-            r->state = SUB_TAKEN;
-            r->refs++; /* the batch's hold: r stays valid while we read it */
-            r->batch_next = NULL;
-            *tail = r;
-            tail = &r->batch_next;
-        }
-    atomic_store(&s->sub_queued, 0);
+    submit_req *r = s->sub_head;
+    while (r && r->state != SUB_QUEUED) r = r->next;
+    if (r) {
+        r->state = SUB_TAKEN;
+        r->refs++; /* the ingest thread's hold, until submission_release */
+        atomic_fetch_sub(&s->sub_queued, 1);
+    }
     pthread_mutex_unlock(&s->sub_mu);
-    if (!batch) return;
-    /* The text is read outside the lock: only this thread touches it now. */
-    size_t appended = 0;
-    int64_t now = pw_wall_ms();
-    for (submit_req *r = batch; r; r = r->batch_next) {
-        r->append_errno = 0;
-        if (spool_append(s->sp, now, r->topic, r->payload, r->len) != 0)
-            r->append_errno = errno ? errno : ENOMEM;
-        else
-            appended++;
-    }
-    int werr = 0, serr = 0;
-    if (appended && spool_flush(s->sp) != 0)
-        werr = errno;
-    else if (appended && s->opt.ack_after_fsync && spool_sync(s->sp) != 0)
-        serr = errno;
-    pthread_mutex_lock(&s->mu);
-    if (!werr) s->stats.spooled_messages += appended;
-    if (werr || serr) s->stats.spool_errors++;
-    pthread_mutex_unlock(&s->mu);
-    if (werr || serr)
-        logf_(s, "spool %s failed for submitted messages: %s", werr ? "write" : "fdatasync",
-              strerror(werr ? werr : serr));
+    return r;
+}
+
+void submission_release(ingest_service *s, submit_req *r) {
     pthread_mutex_lock(&s->sub_mu);
-    while (batch) {
-        submit_req *r = batch;
-        batch = r->batch_next;
-        if (r->append_errno)
-            sub_finish(s, r, -1, "spool: the message cannot be spooled (%s); it was not stored",
-                       strerror(r->append_errno));
-        else if (werr)
-            sub_finish(s, r, -1, "spool: writing the spool failed (%s); it was not stored",
-                       strerror(werr));
-        else if (serr && r->state == SUB_TAKEN)
-            sub_finish(s, r, -1,
-                       "spool: fdatasync of the spool failed (%s); the message may still be "
-                       "stored",
-                       strerror(serr));
-        else if (r->state == SUB_TAKEN) /* the ingest thread may have got to it already */
-            r->state = SUB_SPOOLED;
-        sub_unref(r);
-    }
+    sub_unref(r);
     pthread_mutex_unlock(&s->sub_mu);
 }
 
@@ -177,24 +130,20 @@ int parse_mark_precision(const char **topic) {
     return (int)p;
 }
 
-/* Ingest thread: the pipeline has handled request seq. Returns true when
- * it now waits for the commit. */
-bool submission_handled(ingest_service *s, uint64_t seq) {
+/* Ingest thread: the pipeline has handled r. Returns true when it now
+ * waits for the commit. */
+bool submission_handled(ingest_service *s, submit_req *r) {
     ingest_submit_result res;
     ingest_last_result(s->pipe, &res);
     bool waits = false;
     pthread_mutex_lock(&s->sub_mu);
-    for (submit_req *r = s->sub_head; r; r = r->next)
-        if (r->seq == seq) {
-            if (r->state == SUB_TAKEN || r->state == SUB_SPOOLED) {
-                r->res = res;
-                if (res.readings_accepted) /* durable at the next commit */
-                    r->state = SUB_PROCESSED, waits = true;
-                else
-                    sub_finish(s, r, 0, NULL);
-            }
-            break;
-        }
+    if (r->state == SUB_TAKEN) { /* else answered meanwhile (stop) */
+        r->res = res;
+        if (res.readings_accepted) /* durable at the next commit */
+            r->state = SUB_PROCESSED, waits = true;
+        else
+            sub_finish(s, r, 0, NULL);
+    }
     pthread_mutex_unlock(&s->sub_mu);
     return waits;
 }
@@ -276,13 +225,6 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
         snprintf(err, errcap, "invalid: no line protocol precision %d", lp_precision);
         return -1;
     }
-    /* the precision rides between the marker and the topic: "@ns#" */
-    char prec[8] = "";
-    if (lp_precision >= 0)
-        snprintf(prec, sizeof prec, "@%s#",
-                 ingest_lp_precision_name((ingest_lp_precision)lp_precision));
-    size_t plen = strlen(prec);
-    tlen += plen;
     pthread_mutex_lock(&s->sub_mu);
     bool refused = submit_refused(s, err, errcap);
     if (!refused) s->sub_callers++;
@@ -302,10 +244,10 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
         submit_leave(s, -1);
         return -1;
     }
-    /* One allocation: the request, the marked topic, the payload. The
-     * caller's buffers may go as soon as this call returns, even on a
-     * timeout, so the message is copied. */
-    submit_req *r = malloc(sizeof *r + SUBMIT_MARK_LEN + tlen + 1 + len);
+    /* One allocation: the request, the topic, the payload. The caller's
+     * buffers may go as soon as this call returns, even on a timeout,
+     * while the ingest thread still reads them, so the message is copied. */
+    submit_req *r = malloc(sizeof *r + tlen + 1 + len);
     if (!r) {
         snprintf(err, errcap, "spool: out of memory; nothing was stored");
         submit_leave(s, -1);
@@ -321,9 +263,12 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
     r->refs = 2; /* this call and the list */
     r->state = SUB_QUEUED;
     r->topic = text;
-    r->payload = text + SUBMIT_MARK_LEN + tlen + 1;
+    memcpy(text, topic, tlen + 1);
+    r->payload = text + tlen + 1;
     r->len = len;
-    if (len) memcpy(text + SUBMIT_MARK_LEN + tlen + 1, payload, len);
+    r->prec = lp_precision;
+    r->recv_ms = pw_wall_ms();
+    if (len) memcpy(text + tlen + 1, payload, len);
     struct timespec until;
     pw_deadline_in(CLOCK_MONOTONIC, timeout_ms > 0 ? timeout_ms : 0, &until);
 
@@ -336,9 +281,6 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
         return -1;
     }
     r->seq = ++s->sub_seq;
-    /* "#" run seq "#": SUBMIT_MARK_LEN bytes, then the topic. */
-    snprintf(text, SUBMIT_MARK_LEN + tlen + 1, "#%016" PRIx64 "%016" PRIx64 "#%s%s", s->sub_run,
-             r->seq, prec, topic);
     r->prev = s->sub_tail;
     if (s->sub_tail)
         s->sub_tail->next = r;
@@ -347,9 +289,7 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
     s->sub_tail = r;
     atomic_fetch_add_explicit(&s->sub_queued, 1, memory_order_release);
     pthread_mutex_unlock(&s->sub_mu);
-    uint64_t one = 1; /* the network thread spools it now, not at its next wake-up */
-    if (write(s->wake_fd, &one, sizeof one) < 0) {
-    }
+    spool_wake(s->sp); /* the ingest thread takes it now, not after its wait for the spool */
 
     pthread_mutex_lock(&s->sub_mu);
     while (r->state != SUB_DONE) {
@@ -364,19 +304,19 @@ int ingest_service_submit_prec(ingest_service *s, const char *topic, const void 
         if (rc == 0 && out) *out = r->res;
         if (rc != 0) snprintf(err, errcap, "%s", r->err);
     } else if (r->state == SUB_QUEUED) {
-        sub_finish(s, r, -1, NULL); /* withdrawn: the network thread never sees it */
+        sub_finish(s, r, -1, NULL); /* withdrawn: the ingest thread never sees it */
         snprintf(err, errcap,
-                 "timeout: after %d ms, before the message reached the spool; nothing was "
+                 "timeout: after %d ms, before the message was taken for storing; nothing was "
                  "stored",
                  timeout_ms);
     } else {
-        /* In the spool (or being written to it): it will be stored; the
-         * list keeps its hold on r until then. */
+        /* Taken: it will be stored; the list keeps its hold on r until
+         * then. Not spooled, so a crash before the commit loses it. */
         snprintf(err, errcap,
-                 "timeout: after %d ms; the message %s and will still be stored (a retry "
-                 "stores the same points again, which is harmless)",
-                 timeout_ms,
-                 r->state == SUB_TAKEN ? "is being written to the spool" : "is in the spool");
+                 "timeout: after %d ms; the message %s and will still be stored unless parkd "
+                 "stops or crashes first (a retry stores the same points again, which is "
+                 "harmless)",
+                 timeout_ms, r->state == SUB_TAKEN ? "is being stored" : "waits for the commit");
     }
     sub_unref(r);
     pthread_mutex_unlock(&s->sub_mu);
