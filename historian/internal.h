@@ -34,8 +34,14 @@ typedef struct head_window {
     uint32_t *off;
     double *v;
     uint8_t *q;
-    bool sorted;              /* ts strictly increasing in arrival order */
-    bool dirty;               /* holds points not yet written to RocksDB */
+    bool sorted; /* ts strictly increasing in arrival order */
+    bool dirty;  /* holds points not yet written to RocksDB */
+    /* Every point of this window's chunk on disk is in the window too (it
+     * was written from it, or merged with a chunk whose points it already
+     * held): a query may then leave the chunk unread. Set by the writer
+     * (store_write_windows), read by queries under the head lock's read
+     * side: atomic. A new window for the same start starts false. */
+    atomic_bool covers_disk;
     struct head_window *next; /* by increasing start_ms */
 } head_window;
 

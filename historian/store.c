@@ -325,7 +325,7 @@ hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t s
         goto done;
     }
     for (size_t i = 0; i < n && st == HIST_OK; i++) {
-        const head_window *w = windows[i];
+        head_window *w = windows[i];
         head.n = 0;
         if (head_window_sorted(w, &head) != 0) {
             st = hist_fail(err, HIST_ENOMEM, "out of memory sealing series %u", series);
@@ -342,6 +342,10 @@ hist_status store_write_windows(hist *h, rocksdb_writebatch_t *batch, uint32_t s
             }
             pts = &merged;
         }
+        /* the chunk now written holds the window's points and, when the
+         * merge added none, nothing else: true of the old chunk too, so it
+         * may be said before the batch commits */
+        atomic_store_explicit(&w->covers_disk, !disk.n || merged.n == head.n, memory_order_relaxed);
         enc.len = 0;
         if (codec_chunk_encode(&enc, pts->ts, pts->v, pts->q, pts->n) != CODEC_OK) {
             st = hist_fail(err, HIST_ENOMEM, "chunk encoding failed for series %u", series);

@@ -371,6 +371,15 @@ static void test_chunk_cache_never_stale(void **state) {
     }
     assert_true(a.v[5].value == -1);
     assert_true(a.v[8].ts_ms == T0 + 7500 && a.v[8].value == 42);
+    /* the open window, written by the flush, is answered from the head
+     * alone: what is appended after the flush shows, nothing doubles */
+    assert_int_equal(hist_query_raw(h, id, T0 + 2700000, T0 + 3600000, 0, &a, &err), HIST_OK);
+    assert_int_equal(a.n, 900);
+    hist_point more = {id, 0, T0 + 3600000 - 500, 7};
+    assert_int_equal(hist_append(h, &more, 1, &err), HIST_OK);
+    assert_int_equal(hist_query_raw(h, id, T0 + 2700000, T0 + 3600000, 0, &a, &err), HIST_OK);
+    assert_int_equal(a.n, 901);
+    assert_true(a.v[900].value == 7 && a.v[899].value == 3599);
     hist_value last;
     assert_int_equal(hist_snapshot(h, T0 + 7600, &id, 1, &last, &err), HIST_OK);
     assert_true(last.present && last.value == 42);
