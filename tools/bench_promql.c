@@ -19,15 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "historian/historian.h"
 #include "promql/promql.h"
 
 int bench_promql(int argc, char **argv);
 
 static double mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+    return pw_mono_s() * 1e3; /* common/clock.h: sub-millisecond, for latencies */
 }
 
 static int cmpd(const void *a, const void *b) {
