@@ -6,6 +6,7 @@
 #include "promql/eval.h"
 
 #include "common/clock.h"
+#include "common/numfmt.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -509,7 +510,7 @@ int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err
         tb_str(out, "],\"timestamps\":[");
         for (size_t j = 0; j < n; j++) {
             char tb[24];
-            size_t tn = (size_t)sprintf(tb, "%lld", (long long)buf.v[j].ts_ms);
+            size_t tn = nf_i64(tb, buf.v[j].ts_ms);
             if (j) tb_put(out, ",", 1);
             tb_put(out, tb, tn);
         }

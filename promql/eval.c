@@ -340,11 +340,20 @@ size_t pq_fmt_float(char *buf, double v) {
 }
 
 size_t pq_fmt_time(char *buf, int64_t ms) {
-    size_t lead = 0;
-    if (ms < 0) buf[lead++] = '-', ms = -ms; /* times are >= 0; kept exact anyway */
-    int64_t s = ms / 1000, f = ms % 1000;
-    if (!f) return lead + (size_t)sprintf(buf + lead, "%lld", (long long)s);
-    int n = f % 100 == 0 ? 1 : f % 10 == 0 ? 2 : 3;
-    int d = n == 1 ? (int)(f / 100) : n == 2 ? (int)(f / 10) : (int)f;
-    return lead + (size_t)sprintf(buf + lead, "%lld.%0*d", (long long)s, n, d);
+    /* integer arithmetic, no printf: an answer of 10,000 samples writes
+     * 10,000 of these */
+    size_t n = 0;
+    if (ms < 0) buf[n++] = '-', ms = -ms; /* times are >= 0; kept exact anyway */
+    n += nf_u64(buf + n, (uint64_t)(ms / 1000));
+    int f = (int)(ms % 1000);
+    if (f) {
+        buf[n++] = '.';
+        buf[n++] = (char)('0' + f / 100);
+        if (f % 100) {
+            buf[n++] = (char)('0' + f / 10 % 10);
+            if (f % 10) buf[n++] = (char)('0' + f % 10);
+        }
+    }
+    buf[n] = 0;
+    return n;
 }

@@ -447,6 +447,20 @@ static void test_number_text(void **state) {
     }
 }
 
+/* Sample times are seconds with up to three decimals, trailing zeros
+ * dropped, as Prometheus writes them. */
+static void test_time_text(void **state) {
+    (void)state;
+    const int64_t ms[] = {0, 5, 50, 123, 250, 500, 999, 1000, 60001};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        int st;
+        json_t *j = run("1", T0 + ms[i], T0 + ms[i], 0, NULL, &st);
+        assert_int_equal(st, 200);
+        assert_true(json_number_value(json_array_get(result(j), 0)) == (double)(T0 + ms[i]) / 1000);
+        json_decref(j);
+    }
+}
+
 /* Any double written back reads as the same double, without an exponent. */
 static void test_number_roundtrip(void **state) {
     (void)state;
@@ -480,6 +494,7 @@ int main(void) {
         cmocka_unit_test(test_series_labels_export),
         cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_number_roundtrip),
+        cmocka_unit_test(test_time_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
