@@ -88,10 +88,10 @@ int bench_promql(int argc, char **argv) {
     uint32_t *ids = malloc((size_t)S * sizeof *ids);
     double *level = malloc((size_t)S * sizeof *level);
     hist_series_def *defs = calloc((size_t)S, sizeof *defs);
-    char(*names)[40] = malloc((size_t)S * 40);
+    char(*names)[64] = malloc((size_t)S * 64);
     if (!ids || !level || !defs || !names) return 1;
     for (long i = 0; i < S; i++) {
-        snprintf(names[i], 40, "e%02ld/d%06ld/sensor.v", i * 50 / S, i);
+        snprintf(names[i], 64, "e%02d/d%06d/sensor.v", (int)(i * 50 / S), (int)i); /* S <= 10^7 */
         defs[i] = (hist_series_def){.name = names[i], .interval_ms = 1000};
         level[i] = 10.0 + (double)(i % 97) * 10;
     }
