@@ -131,6 +131,7 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
         if (pq_catalog_select(pq_engine_catalog(e), m, nm, scope, nn ? 0 : max, &l, msg,
                               sizeof msg) != 0) {
             perr(err, strstr(msg, "too many") ? 413 : 500, "execution", msg);
+            pq_idlist_free(&l); /* what the select had gathered */
         } else {
             size_t k = 0;
             char buf[HIST_SERIES_NAME_MAX + 1];
