@@ -18,6 +18,7 @@
 #include "alerting/alerting.h"
 #include "historian/historian.h"
 #include "ingest/internal.h"
+#include "ingest/keycache.h"
 
 #define DAY_MS      ((int64_t)86400000)
 #define Y2000_MS    ((int64_t)946684800000)
@@ -32,28 +33,6 @@
 #define KEY_MAX     512 /* longest line protocol series key the cache holds */
 #define CACHE_MIN   1024
 #define CACHE_MAX   ((size_t)1 << 20)
-
-/* Line protocol series keys -> series ids, one per enterprise: a line
- * whose key bytes were seen before skips building, checking and looking
- * up its name. Series ids never change once given, so an entry is never
- * stale; it only costs memory, so a full cache (entries or key bytes) is
- * emptied and refilled by the misses that follow. A key is the bytes
- * that decide the name: the topic's device (only for a line without a
- * device tag), the measurement and tag set and the field key, exactly as
- * in the line, each with its length before it. */
-typedef struct key_slot {
-    uint64_t hash;     /* 0: empty */
-    uint32_t off, len; /* the key in bytes */
-    uint32_t id;
-} key_slot;
-
-typedef struct key_cache {
-    key_slot *slots;
-    size_t cap, used, max_used; /* cap a power of two; used <= cap / 2 */
-    char *bytes;
-    size_t bytes_len, bytes_cap, bytes_max;
-    uint64_t hits, misses, resets;
-} key_cache;
 
 typedef struct ent_state {
     char id[INGEST_ID_MAX];
@@ -219,86 +198,6 @@ static bool valid_id(const char *s, size_t max) {
     return true;
 }
 
-/* ---- the series key cache ---- */
-
-static uint64_t key_hash(const char *p, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h ? h : 1; /* 0 marks an empty slot */
-}
-
-static key_slot *cache_slot(const key_cache *c, const char *k, size_t n, uint64_t h) {
-    size_t j = (size_t)h & (c->cap - 1);
-    for (;; j = (j + 1) & (c->cap - 1)) {
-        key_slot *sl = &c->slots[j];
-        if (!sl->hash || (sl->hash == h && sl->len == n && !memcmp(c->bytes + sl->off, k, n)))
-            return sl;
-    }
-}
-
-static bool cache_get(key_cache *c, const char *k, size_t n, uint64_t h, uint32_t *id) {
-    if (!c->used) return false;
-    const key_slot *sl = cache_slot(c, k, n, h);
-    if (!sl->hash) return false;
-    *id = sl->id;
-    return true;
-}
-
-static void cache_clear(key_cache *c) {
-    if (c->slots) memset(c->slots, 0, c->cap * sizeof *c->slots);
-    c->used = 0;
-    c->bytes_len = 0;
-}
-
-/* Remembers k -> id. Out of memory it simply remembers nothing. */
-static void cache_put(key_cache *c, const char *k, size_t n, uint64_t h, uint32_t id) {
-    if (!c->max_used) return;
-    if (c->used >= c->max_used || c->bytes_len + n > c->bytes_max) {
-        cache_clear(c); /* full: start again from what comes next */
-        c->resets++;
-    }
-    if ((c->used + 1) * 2 > c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        key_slot *t = calloc(cap, sizeof *t);
-        if (!t) return;
-        key_cache nc = *c;
-        nc.slots = t, nc.cap = cap;
-        for (size_t i = 0; i < c->cap; i++)
-            if (c->slots[i].hash)
-                *cache_slot(&nc, c->bytes + c->slots[i].off, c->slots[i].len, c->slots[i].hash) =
-                    c->slots[i];
-        free(c->slots);
-        c->slots = t, c->cap = cap;
-    }
-    if (c->bytes_len + n > c->bytes_cap) {
-        size_t cap = c->bytes_cap ? c->bytes_cap * 2 : 16384;
-        while (cap < c->bytes_len + n) cap *= 2;
-        char *b = realloc(c->bytes, cap);
-        if (!b) return;
-        c->bytes = b, c->bytes_cap = cap;
-    }
-    key_slot *sl = cache_slot(c, k, n, h);
-    if (sl->hash) return; /* the same key twice in one message */
-    memcpy(c->bytes + c->bytes_len, k, n);
-    *sl = (key_slot){h, (uint32_t)c->bytes_len, (uint32_t)n, id};
-    c->bytes_len += n;
-    c->used++;
-}
-
-static void cache_free(key_cache *c) {
-    free(c->slots);
-    free(c->bytes);
-}
-
 int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap) {
     *out = NULL;
     if (!o || !o->historian) {
@@ -393,7 +292,7 @@ void ingest_close(ingest *g) {
     if (!g) return;
     for (size_t i = 0; i < g->names_cap; i++) free(g->names[i].name);
     free(g->names);
-    for (size_t i = 0; g->ents && i < g->n_ents; i++) cache_free(&g->ents[i].cache);
+    for (size_t i = 0; g->ents && i < g->n_ents; i++) keycache_free(&g->ents[i].cache);
     free(g->ents);
     free(g->keys);
     free(g->stage);
@@ -534,8 +433,8 @@ static void count_readings(ingest *g, ent_state *e) {
 
 /* ---- parsing callbacks ---- */
 
-/* any_ent: the registered enterprise of id, or NULL. Lines come in runs
- * of one enterprise, so the last one answers most calls. */
+/* The registered enterprise of id, or NULL. Messages and lines come in
+ * runs of one enterprise, so the last one answers most calls. */
 static ent_state *find_ent(ingest *g, const char *id) {
     if (g->last_ent && !strcmp(g->last_ent->id, id)) return g->last_ent;
     for (size_t i = 0; i < g->n_ents; i++)
@@ -578,9 +477,9 @@ static int lp_cached(void *ctx, const ingest_lp_line *line, size_t f, const char
     k[2 + dl] = (char)(sl >> 8);
     memcpy(k + 3 + dl, line->raw_series, sl);
     memcpy(k + 3 + dl + sl, fld->raw_key, fld->raw_key_len);
-    uint64_t h = key_hash(k, n);
+    uint64_t h = keycache_hash(k, n);
     uint32_t id;
-    if (cache_get(&e->cache, k, n, h, &id)) {
+    if (keycache_get(&e->cache, k, n, h, &id)) {
         /* The name was built and checked when the key went in, and the
          * series exists: only the reading's own checks are left. One that
          * fails takes the long road, which rejects it as always. */
@@ -944,10 +843,8 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
                        "topic is not park/{enterprise}/{device}/data or /status", payload, len);
         return 0;
     }
-    ent_state *e = NULL;
     bool any_ent = !strcmp(ent_id, ANY_ENT); /* parse_topic let it through only when allowed */
-    for (size_t i = 0; i < g->n_ents && !e; i++)
-        if (!strcmp(g->ents[i].id, ent_id)) e = &g->ents[i];
+    ent_state *e = any_ent ? NULL : find_ent(g, ent_id);
     if (!e && !any_ent) {
         reject_message(g, recv_ms, topic, NULL, ent_id, "unknown_enterprise",
                        "the enterprise is not registered in the park", payload, len);
@@ -1045,7 +942,7 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
         if (!st->has_key || !keep[i]) continue;
         key_cache *c = &st->ent->cache;
         uint64_t before = c->resets;
-        cache_put(c, g->keys + st->key_off, st->key_len, st->key_hash, ids[i]);
+        keycache_put(c, g->keys + st->key_off, st->key_len, st->key_hash, ids[i]);
         g->resets_here += c->resets - before;
     }
     long overwritten = drop_overwritten(g, ids, keep);
