@@ -300,6 +300,10 @@ enum MHD_Result api_send_error(req *r, struct MHD_Connection *c, int status, con
 
 /* request.c */
 const char *api_arg(struct MHD_Connection *c, const char *name);
+/* application/x-www-form-urlencoded text decoded: '+' is a space, %XX its
+ * byte (a '%' without two hex digits stays as it is). src[0..n) into dst,
+ * which may be src itself (the text only shrinks); returns the length. */
+size_t api_form_unescape(char *dst, const char *src, size_t n);
 bool api_parse_size(const char *s, size_t *out);
 int api_want_enterprise(req *r, struct MHD_Connection *c, const char **ent, enum MHD_Result *sent);
 int api_want_own_enterprise(req *r, struct MHD_Connection *c, const char **ent,

@@ -9,6 +9,29 @@ const char *api_arg(struct MHD_Connection *c, const char *name) {
     return v && *v ? v : NULL;
 }
 
+static int hex_digit(int c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+size_t api_form_unescape(char *dst, const char *src, size_t n) {
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (src[i] == '+') {
+            dst[w++] = ' ';
+        } else if (src[i] == '%' && n - i > 2 && hex_digit(src[i + 1]) >= 0 &&
+                   hex_digit(src[i + 2]) >= 0) {
+            dst[w++] = (char)(hex_digit(src[i + 1]) * 16 + hex_digit(src[i + 2]));
+            i += 2;
+        } else {
+            dst[w++] = src[i];
+        }
+    }
+    return w;
+}
+
 bool api_parse_size(const char *s, size_t *out) {
     uint64_t v;
     if (!api_parse_count(s, 0, SIZE_MAX, &v)) return false;

@@ -235,22 +235,18 @@ static bool form_value(const char *body, size_t n, const char *name, char *out, 
         size_t end = i;
         while (end < n && body[end] != '&') end++;
         if (end - i > nl && !memcmp(body + i, name, nl) && body[i + nl] == '=') {
-            size_t k = 0;
-            for (size_t j = i + nl + 1; j < end; j++) {
-                int ch = (unsigned char)body[j];
-                if (ch == '+') {
-                    ch = ' ';
-                } else if (ch == '%' && j + 2 < end && isxdigit((unsigned char)body[j + 1]) &&
-                           isxdigit((unsigned char)body[j + 2])) {
-                    char hex[3] = {body[j + 1], body[j + 2], 0};
-                    ch = (int)strtol(hex, NULL, 16);
-                    j += 2;
-                }
-                if (k + 1 >= cap) return false;
-                out[k++] = (char)ch;
+            const char *v = body + i + nl + 1;
+            size_t raw = end - (i + nl + 1);
+            if (raw < cap) { /* decoding only shrinks it */
+                out[api_form_unescape(out, v, raw)] = 0;
+                return true;
             }
-            out[k] = 0;
-            return true;
+            char *tmp = malloc(raw);
+            size_t k = tmp ? api_form_unescape(tmp, v, raw) : cap;
+            bool fits = k < cap;
+            if (fits) memcpy(out, tmp, k), out[k] = 0;
+            free(tmp);
+            return fits;
         }
         i = end + 1;
     }

@@ -33,29 +33,6 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-static int hexval(int c) {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Decodes %XX and '+' in place; returns the end. */
-static char *form_decode(char *s, char *end) {
-    char *w = s;
-    for (char *p = s; p < end; p++) {
-        if (*p == '+') {
-            *w++ = ' ';
-        } else if (*p == '%' && end - p > 2 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *w++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-            p += 2;
-        } else {
-            *w++ = *p;
-        }
-    }
-    return w;
-}
-
 static int params_read(req *r, struct MHD_Connection *c, prom_params *p) {
     *p = (prom_params){0};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, p);
@@ -70,9 +47,9 @@ static int params_read(req *r, struct MHD_Connection *c, prom_params *p) {
             char *eq = memchr(s, '=', (size_t)(amp - s));
             if (amp > s) {
                 char *kend = eq ? eq : amp;
-                *form_decode(s, kend) = 0;
+                s[api_form_unescape(s, s, (size_t)(kend - s))] = 0;
                 char *v = eq ? eq + 1 : amp;
-                if (eq) *form_decode(v, amp) = 0;
+                if (eq) v[api_form_unescape(v, v, (size_t)(amp - v))] = 0;
                 if (p->n == PROM_MAX_PARAMS) {
                     p->overflow = true;
                     break;
