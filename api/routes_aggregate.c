@@ -18,16 +18,12 @@ static const char *const pick_labels[] = {"enterprise", "device", "kind",  "unit
 
 typedef enum { ACR_AVG, ACR_MIN, ACR_MAX, ACR_SUM, ACR_COUNT } across_op;
 
-static bool across_parse(const char *s, across_op *out) {
-    static const char *const n[] = {"avg", "min", "max", "sum", "count"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, n[i])) return *out = (across_op)i, true;
-    return false;
-}
+static const char *const across_names[] = {"avg", "min", "max", "sum", "count"};
 
-static const char *across_name(across_op a) {
-    static const char *const n[] = {"avg", "min", "max", "sum", "count"};
-    return n[a];
+static bool across_parse(const char *s, across_op *out) {
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, across_names[i])) return *out = (across_op)i, true;
+    return false;
 }
 
 /* A group's running value at one bucket. */
@@ -233,8 +229,7 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
         }
         groups[g].n_series++;
         if (at_s) {
-            if (hv[i].present && (hv[i].quality & 0xC0) != HIST_QUALITY_BAD &&
-                isfinite(hv[i].value))
+            if (hv[i].present && !hist_quality_bad(hv[i].quality) && isfinite(hv[i].value))
                 acc_add(&groups[g].b[0], across, hv[i].value, 1);
             continue;
         }
@@ -302,7 +297,7 @@ enum MHD_Result api_h_aggregate(req *r, struct MHD_Connection *c) {
     else
         tb_printf(&b, "\"from\":%lld,\"to\":%lld,\"step_ms\":%lld,\"agg\":\"%s\"", (long long)from,
                   (long long)to, (long long)step, hist_agg_name(agg));
-    tb_printf(&b, ",\"across\":\"%s\",\"series_selected\":%zu,\"group_by\":[", across_name(across),
+    tb_printf(&b, ",\"across\":\"%s\",\"series_selected\":%zu,\"group_by\":[", across_names[across],
               n_ids);
     for (size_t k = 0; k < ngb; k++) {
         if (k) tb_str(&b, ",");

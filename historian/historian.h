@@ -59,6 +59,12 @@ enum {
     HIST_QUALITY_BAD = 0x80,
 };
 
+/* A point whose quality is bad is stored but is no measurement: the
+ * aggregates leave it out, and so do readers that aggregate themselves. */
+static inline bool hist_quality_bad(uint8_t q) {
+    return (q & 0xC0) == HIST_QUALITY_BAD;
+}
+
 /* Timestamps are accepted in [0, HIST_MAX_TS_MS] (about year 287,000). */
 #define HIST_MAX_TS_MS       ((int64_t)1 << 53)
 #define HIST_SERIES_NAME_MAX 255

@@ -35,9 +35,7 @@ void pq_options_default(pq_options *o) {
 }
 
 static int learn(pq_engine *e, pq_error *err);
-static int fail(pq_error *err, int status, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(pq_error *err, int status, const char *type, const char *fmt, ...) {
+int pq_fail(pq_error *err, int status, const char *type, const char *fmt, ...) {
     err->status = status;
     err->type = type;
     va_list ap;
@@ -51,14 +49,14 @@ pq_engine *pq_engine_new(hist *h, const pq_options *o, pq_error *err) {
     pq_engine *e = calloc(1, sizeof *e);
     if (!e || !(e->cat = pq_catalog_new())) {
         free(e);
-        fail(err, 500, "internal", "out of memory");
+        pq_fail(err, 500, "internal", "out of memory");
         return NULL;
     }
     char rerr[128];
     if (!(e->any_name = pq_regex_compile(".+", 2, rerr, sizeof rerr))) {
         pq_catalog_free(e->cat);
         free(e);
-        fail(err, 500, "internal", "%s", rerr);
+        pq_fail(err, 500, "internal", "%s", rerr);
         return NULL;
     }
     e->h = h;
@@ -106,7 +104,7 @@ static int learn(pq_engine *e, pq_error *err) {
     hist_error he;
     int rc = 0;
     if (hist_series_find(e->h, NULL, &all, &he) != HIST_OK) {
-        rc = fail(err, 500, "internal", "historian: %s", he.msg);
+        rc = pq_fail(err, 500, "internal", "historian: %s", he.msg);
         goto done;
     }
     for (size_t i = 0; i < all.n; i++) {
@@ -118,7 +116,7 @@ static int learn(pq_engine *e, pq_error *err) {
         pq_label l[PQ_MAX_LABELS];
         size_t nl = pq_labels_of_series(si.name, si.unit, kind, buf, sizeof buf, l, PQ_MAX_LABELS);
         if (nl && pq_catalog_set(e->cat, all.ids[i], l, nl) != 0) {
-            rc = fail(err, 500, "internal", "out of memory");
+            rc = pq_fail(err, 500, "internal", "out of memory");
             goto done;
         }
     }
@@ -269,28 +267,28 @@ int pq_query(pq_engine *e, const pq_query_args *q, textbuf *out, pq_error *err) 
     bool instant = q->step_ms == 0;
     if (!instant) {
         if (q->step_ms < 0)
-            return fail(err, 400, "bad_data",
-                        "zero or negative query resolution step widths are not accepted. Try a "
-                        "positive integer");
+            return pq_fail(err, 400, "bad_data",
+                           "zero or negative query resolution step widths are not accepted. Try a "
+                           "positive integer");
         if (q->end_ms < q->start_ms)
-            return fail(err, 400, "bad_data", "end timestamp must not be before start time");
+            return pq_fail(err, 400, "bad_data", "end timestamp must not be before start time");
         if ((q->end_ms - q->start_ms) / q->step_ms >= (int64_t)e->o.max_points)
-            return fail(err, 400, "bad_data",
-                        "exceeded maximum resolution of 11,000 points per timeseries. Try "
-                        "decreasing the query resolution (?step=XX)");
+            return pq_fail(err, 400, "bad_data",
+                           "exceeded maximum resolution of 11,000 points per timeseries. Try "
+                           "decreasing the query resolution (?step=XX)");
     }
     char perr[512];
     pq_ast *ast;
     pq_node *root;
     if (pq_parse(q->query, q->query_len, &ast, &root, perr, sizeof perr) != 0)
-        return fail(err, 400, "bad_data", "%s", perr);
+        return pq_fail(err, 400, "bad_data", "%s", perr);
     if (!instant && root->type != PQ_T_SCALAR && root->type != PQ_T_VECTOR) {
         pq_type t = root->type; /* read before the tree goes */
         pq_ast_free(ast);
-        return fail(err, 400, "bad_data",
-                    "invalid expression type \"%s\" for range query, must be Scalar or instant "
-                    "Vector",
-                    t == PQ_T_MATRIX ? "range vector" : "string");
+        return pq_fail(err, 400, "bad_data",
+                       "invalid expression type \"%s\" for range query, must be Scalar or instant "
+                       "Vector",
+                       t == PQ_T_MATRIX ? "range vector" : "string");
     }
     if (learn(e, err)) {
         pq_ast_free(ast);
@@ -311,7 +309,7 @@ int pq_query(pq_engine *e, const pq_query_args *q, textbuf *out, pq_error *err) 
         rc = ev_eval(&x, root, &v);
         if (rc == 0) json_result(&x, &v, instant, out);
     }
-    if (rc == 0 && out->oom) rc = fail(err, 500, "internal", "out of memory writing the answer");
+    if (rc == 0 && out->oom) rc = pq_fail(err, 500, "internal", "out of memory writing the answer");
     if (rc != 0) out->n = mark;
     pq_arena_free(&x.ar);
     pq_ast_free(ast);
@@ -330,12 +328,12 @@ static int select_all(pq_engine *e, const pq_select_args *a, pq_idlist *ids, pq_
         pq_node *root;
         const char *s = a->match[m];
         if (pq_parse(s, strlen(s), &ast, &root, perr, sizeof perr) != 0)
-            return fail(err, 400, "bad_data", "%s", perr);
+            return pq_fail(err, 400, "bad_data", "%s", perr);
         const pq_node *sel = ev_unparen(root);
         if (sel->kind != PQ_N_SELECTOR) {
             pq_ast_free(ast);
-            return fail(err, 400, "bad_data", "invalid parameter \"match[]\": %s is not a selector",
-                        s);
+            return pq_fail(err, 400, "bad_data",
+                           "invalid parameter \"match[]\": %s is not a selector", s);
         }
         pq_idlist one = {0};
         char msg[256] = "";
@@ -344,13 +342,13 @@ static int select_all(pq_engine *e, const pq_select_args *a, pq_idlist *ids, pq_
         pq_ast_free(ast);
         if (rc != 0) {
             pq_idlist_free(&one);
-            return fail(err, 422, "execution", "%s", msg[0] ? msg : "out of memory");
+            return pq_fail(err, 422, "execution", "%s", msg[0] ? msg : "out of memory");
         }
         /* merge two ascending lists */
         uint32_t *u = malloc((ids->n + one.n + 1) * sizeof *u);
         if (!u) {
             pq_idlist_free(&one);
-            return fail(err, 500, "internal", "out of memory");
+            return pq_fail(err, 500, "internal", "out of memory");
         }
         size_t i = 0, j = 0, n = 0;
         while (i < ids->n || j < one.n) {
@@ -373,11 +371,11 @@ static int select_all(pq_engine *e, const pq_select_args *a, pq_idlist *ids, pq_
 static int keep_in_range(pq_engine *e, pq_idlist *ids, int64_t start, int64_t end, pq_error *err) {
     if (!ids->n) return 0;
     hist_value *hv = malloc(ids->n * sizeof *hv);
-    if (!hv) return fail(err, 500, "internal", "out of memory");
+    if (!hv) return pq_fail(err, 500, "internal", "out of memory");
     hist_error he;
     if (hist_snapshot(e->h, end, ids->ids, ids->n, hv, &he) != HIST_OK) {
         free(hv);
-        return fail(err, 500, "internal", "historian: %s", he.msg);
+        return pq_fail(err, 500, "internal", "historian: %s", he.msg);
     }
     size_t m = 0;
     for (size_t i = 0; i < ids->n; i++)
@@ -389,7 +387,7 @@ static int keep_in_range(pq_engine *e, pq_idlist *ids, int64_t start, int64_t en
 
 int pq_series(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err) {
     pq_idlist ids = {0};
-    if (!a->n_match) return fail(err, 400, "bad_data", "no match[] parameter provided");
+    if (!a->n_match) return pq_fail(err, 400, "bad_data", "no match[] parameter provided");
     int rc = select_all(e, a, &ids, err);
     if (rc == 0) rc = keep_in_range(e, &ids, a->start_ms, a->end_ms, err);
     if (rc == 0) {
@@ -433,7 +431,7 @@ static int label_series(pq_engine *e, const pq_select_args *a, pq_idlist *ids, b
         char msg[256] = "";
         pq_matcher any = {.name = "__name__", .value = ".+", .op = PQ_M_RE, .re = e->any_name};
         rc = pq_catalog_select(e->cat, &any, 1, a->scope, 0, ids, msg, sizeof msg);
-        if (rc) fail(err, 500, "internal", "%s", msg[0] ? msg : "out of memory");
+        if (rc) pq_fail(err, 500, "internal", "%s", msg[0] ? msg : "out of memory");
     }
     if (rc == 0) rc = keep_in_range(e, ids, a->start_ms, a->end_ms, err);
     if (rc) pq_idlist_free(ids);
@@ -447,7 +445,7 @@ int pq_label_names(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error
     if (label_series(e, a, &ids, &all, err)) return -1;
     long n = pq_catalog_label_names(e->cat, all ? NULL : &ids, a->scope, &names);
     pq_idlist_free(&ids);
-    if (n < 0) return fail(err, 500, "internal", "out of memory");
+    if (n < 0) return pq_fail(err, 500, "internal", "out of memory");
     json_strings(out, names, n);
     free(names);
     return 0;
@@ -461,7 +459,7 @@ int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, tex
     if (label_series(e, a, &ids, &all, err)) return -1;
     long n = pq_catalog_label_values(e->cat, name, all ? NULL : &ids, a->scope, &values);
     pq_idlist_free(&ids);
-    if (n < 0) return fail(err, 500, "internal", "out of memory");
+    if (n < 0) return pq_fail(err, 500, "internal", "out of memory");
     json_strings(out, values, n);
     free(values);
     return 0;
@@ -469,7 +467,7 @@ int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, tex
 
 int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err) {
     pq_idlist ids = {0};
-    if (!a->n_match) return fail(err, 400, "bad_data", "missing `match[]` arg");
+    if (!a->n_match) return pq_fail(err, 400, "bad_data", "missing `match[]` arg");
     if (select_all(e, a, &ids, err)) {
         pq_idlist_free(&ids);
         return -1;
@@ -480,17 +478,17 @@ int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err
     for (size_t i = 0; i < ids.n && rc == 0; i++) {
         if (hist_query_raw(e->h, ids.ids[i], a->start_ms, a->end_ms + 1, e->o.max_samples + 1, &buf,
                            &he) != HIST_OK) {
-            rc = fail(err, 500, "internal", "historian: %s", he.msg);
+            rc = pq_fail(err, 500, "internal", "historian: %s", he.msg);
             break;
         }
         if (buf.truncated) {
-            rc = fail(err, 422, "execution", "more than %zu samples in one series",
-                      e->o.max_samples);
+            rc = pq_fail(err, 422, "execution", "more than %zu samples in one series",
+                         e->o.max_samples);
             break;
         }
         size_t n = 0;
         for (size_t j = 0; j < buf.n; j++)
-            if ((buf.v[j].quality & 0xC0) != HIST_QUALITY_BAD) buf.v[n++] = buf.v[j];
+            if (!hist_quality_bad(buf.v[j].quality)) buf.v[n++] = buf.v[j];
         if (!n) continue;
         size_t nl;
         const pq_label *l = pq_catalog_labels(e->cat, ids.ids[i], &nl);
@@ -516,7 +514,7 @@ int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err
         }
         tb_str(out, "]}\n");
     }
-    if (rc == 0 && out->oom) rc = fail(err, 500, "internal", "out of memory writing the answer");
+    if (rc == 0 && out->oom) rc = pq_fail(err, 500, "internal", "out of memory writing the answer");
     hist_samples_free(&buf);
     pq_idlist_free(&ids);
     return rc;

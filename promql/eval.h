@@ -133,6 +133,10 @@ int ev_read_range(ev *x, const pq_node *sel, uint32_t id, hist_samples *buf, con
 /* The selector under parentheses. */
 const pq_node *ev_unparen(const pq_node *n);
 
+/* engine.c: fills err (status, Prometheus errorType, message); returns -1.
+ * ev_fail is the same for a query under way (its first error wins). */
+int pq_fail(pq_error *err, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* engine.c: the engine's parts, for pick.c */
 hist *pq_engine_hist(pq_engine *e);
 pq_catalog *pq_engine_catalog(pq_engine *e);

@@ -61,12 +61,6 @@ static const char *name_part(pq_engine *e, uint32_t id, const char *label, char 
     return buf;
 }
 
-static int perr(pq_error *err, int status, const char *type, const char *msg) {
-    err->status = status, err->type = type;
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
-    return -1;
-}
-
 int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *scope, size_t max,
                    uint32_t **ids, size_t *n_ids, pq_error *err) {
     *ids = NULL, *n_ids = 0;
@@ -83,18 +77,18 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
         if (!pattern_regex(picks[i].pattern, rx, sizeof rx, &exact)) {
             snprintf(msg, sizeof msg, "the pattern of %s is longer than %d bytes", picks[i].label,
                      PQ_REGEX_MAX_PATTERN);
-            perr(err, 400, "bad_data", msg);
+            pq_fail(err, 400, "bad_data", "%s", msg);
             goto done;
         }
         pq_regex *re = pq_regex_compile(rx, strlen(rx), msg, sizeof msg);
         if (!re) {
-            perr(err, 400, "bad_data", msg);
+            pq_fail(err, 400, "bad_data", "%s", msg);
             goto done;
         }
         if (is_name_part(picks[i].label)) {
             if (nn == 16) {
                 pq_regex_free(re);
-                perr(err, 400, "bad_data", "at most 16 tag or series patterns");
+                pq_fail(err, 400, "bad_data", "at most 16 tag or series patterns");
                 goto done;
             }
             name_re[nn] = re, name_label[nn++] = picks[i].label;
@@ -102,7 +96,7 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
         }
         if (nm == PQ_MAX_LABELS) {
             pq_regex_free(re);
-            perr(err, 400, "bad_data", "too many patterns");
+            pq_fail(err, 400, "bad_data", "too many patterns");
             goto done;
         }
         const char *label = !strcmp(picks[i].label, "name") ? "__name__" : picks[i].label;
@@ -121,16 +115,16 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
     for (size_t i = 0; i < nm && matches_empty; i++)
         matches_empty = pq_matcher_matches_empty(&m[i]);
     if (matches_empty) {
-        perr(err, 400, "bad_data",
-             "the patterns match series without those labels too: name one "
-             "that needs a value");
+        pq_fail(err, 400, "bad_data",
+                "the patterns match series without those labels too: name one "
+                "that needs a value");
     } else {
         pq_idlist l = {0};
         /* tag and series patterns filter after the catalog: its limit then
          * counts candidates, not picks, so it is applied here */
         if (pq_catalog_select(pq_engine_catalog(e), m, nm, scope, nn ? 0 : max, &l, msg,
                               sizeof msg) != 0) {
-            perr(err, strstr(msg, "too many") ? 413 : 500, "execution", msg);
+            pq_fail(err, strstr(msg, "too many") ? 413 : 500, "execution", "%s", msg);
             pq_idlist_free(&l); /* what the select had gathered */
         } else {
             size_t k = 0;
@@ -147,7 +141,7 @@ int pq_pick_series(pq_engine *e, const pq_pick *picks, size_t n, const char *sco
             if (max && k > max) {
                 snprintf(msg, sizeof msg, "too many series: the selection matches more than %zu",
                          max);
-                perr(err, 413, "execution", msg);
+                pq_fail(err, 413, "execution", "%s", msg);
                 pq_idlist_free(&l);
             } else {
                 *ids = l.ids, *n_ids = l.n;

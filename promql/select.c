@@ -7,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool bad_quality(uint8_t q) {
-    return (q & 0xC0) == HIST_QUALITY_BAD;
-}
-
 const pq_node *ev_unparen(const pq_node *n) {
     while (n->kind == PQ_N_PAREN) n = n->u.unary.expr;
     return n;
@@ -40,7 +36,7 @@ static int last_good(ev *x, uint32_t id, int64_t ref, hist_samples *buf, bool *h
     if (st != HIST_OK) return hist_err(x, st, &he);
     *has = false;
     for (size_t j = buf->n; j-- > 0;)
-        if (!bad_quality(buf->v[j].quality)) {
+        if (!hist_quality_bad(buf->v[j].quality)) {
             *has = true, *v = buf->v[j].value, *ts = buf->v[j].ts_ms;
             break;
         }
@@ -85,7 +81,7 @@ int ev_selector(ev *x, const pq_node *sel, bool want_ts, value *out) {
                 bool has = true;
                 double v = hv[i].value;
                 int64_t ts = hv[i].ts_ms;
-                if (bad_quality(hv[i].quality) &&
+                if (hist_quality_bad(hv[i].quality) &&
                     last_good(x, ids.ids[i], ref, &buf, &has, &v, &ts))
                     goto done;
                 if (!has) continue;
@@ -109,7 +105,7 @@ int ev_selector(ev *x, const pq_node *sel, bool want_ts, value *out) {
             for (size_t k = 0; k < x->ns; k++) {
                 int64_t ref = ev_t(x, k) - off;
                 for (; j < buf.n && buf.v[j].ts_ms <= ref; j++)
-                    if (!bad_quality(buf.v[j].quality)) last = (ptrdiff_t)j;
+                    if (!hist_quality_bad(buf.v[j].quality)) last = (ptrdiff_t)j;
                 if (last < 0 || buf.v[last].ts_ms < ref - x->lookback) continue;
                 out->s[i].has[k] = 1, out->s[i].v[k] = buf.v[last].value;
                 if (want_ts) out->s[i].ts[k] = buf.v[last].ts_ms;
@@ -136,7 +132,7 @@ int ev_read_range(ev *x, const pq_node *sel, uint32_t id, hist_samples *buf, con
     if (buf->truncated || buf->n > x->max_samples) return ev_oom(x);
     size_t m = 0;
     for (size_t j = 0; j < buf->n; j++)
-        if (!bad_quality(buf->v[j].quality)) buf->v[m++] = buf->v[j];
+        if (!hist_quality_bad(buf->v[j].quality)) buf->v[m++] = buf->v[j];
     buf->n = m;
     *s = buf->v, *n = m;
     return ev_tick(x);
