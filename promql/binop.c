@@ -87,21 +87,9 @@ static int vector_scalar(ev *x, const pq_node *n, value *vec, value *sc, bool sw
             else
                 s->has[k] = 0;
         }
-        if (drop && lset_drop_name(x, s->lab, &s->lab)) return -1;
     }
-    if (!drop) return 0;
     /* names dropped: two series may now be one (an error where they meet) */
-    outtab t;
-    if (outtab_init(x, &t, out->n)) return -1;
-    for (size_t i = 0; i < out->n; i++)
-        for (size_t k = 0; k < x->ns; k++)
-            if (out->s[i].has[k] && outtab_put(x, &t, out->s[i].lab, k, out->s[i].v[k])) {
-                outtab_value(&t, NULL);
-                return -1;
-            }
-    /* series with no value at all stay out, as they would in Prometheus */
-    outtab_value(&t, out);
-    return 0;
+    return drop ? ev_drop_names(x, out) : 0;
 }
 
 /* The labels two sides match on. */

@@ -113,6 +113,10 @@ int outtab_put(ev *x, outtab *t, lset lab, size_t k, double v);
 void outtab_value(outtab *t, value *out);
 
 /* funcs.c */
+/* v's series without __name__; series that then have the same labels
+ * are merged (a step with two values: Prometheus's "vector cannot contain
+ * metrics with the same labelset"). */
+int ev_drop_names(ev *x, value *v);
 int ev_call(ev *x, const pq_node *n, value *out);
 /* Prometheus's quantile() of v[0..n) (sorts v) */
 double pq_quantile(double q, double *v, size_t n);

@@ -239,7 +239,7 @@ fail:
     return -1;
 }
 
-static int drop_names(ev *x, value *v) {
+int ev_drop_names(ev *x, value *v) {
     bool any = false;
     for (size_t i = 0; i < v->n; i++) {
         lset d;
@@ -450,7 +450,7 @@ static int call_range(ev *x, const pq_node *n, value *out) {
     }
     if (range_parallel(x, f, msel, &phi, &ids, out)) goto done;
     /* last_over_time keeps the metric name, as Prometheus keeps it */
-    rc = f == PQ_F_LAST_OVER_TIME ? 0 : drop_names(x, out);
+    rc = f == PQ_F_LAST_OVER_TIME ? 0 : ev_drop_names(x, out);
 done:
     free(scratch);
     hist_samples_free(&buf);
@@ -539,7 +539,7 @@ int ev_call(ev *x, const pq_node *n, value *out) {
                 for (size_t i = 0; i < out->n; i++)
                     for (size_t k = 0; k < x->ns; k++) out->s[i].v[k] = (double)ev_t(x, k) / 1000;
             }
-            return drop_names(x, out);
+            return ev_drop_names(x, out);
         }
         case PQ_F_SORT:
         case PQ_F_SORT_DESC:
@@ -621,5 +621,5 @@ int ev_call(ev *x, const pq_node *n, value *out) {
             s->v[k] = v;
         }
     }
-    return drop_names(x, out);
+    return ev_drop_names(x, out);
 }
