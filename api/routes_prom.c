@@ -265,31 +265,12 @@ enum MHD_Result api_h_prom_export(req *r, struct MHD_Connection *c) {
     return h_select(r, c, SEL_EXPORT);
 }
 
-/* Every metric name is a gauge: the park's readings are levels, not
- * Prometheus counters, whatever a client computes from them. */
+/* Every metric name is a gauge (promql.h's pq_metadata). */
 enum MHD_Result api_h_prom_metadata(req *r, struct MHD_Connection *c) {
-    pq_select_args a = {.scope = scope_of(r), .end_ms = HIST_MAX_TS_MS};
-    textbuf names = {0}, b = {0};
+    textbuf b = {0};
     pq_error err = {0};
-    if (pq_label_values(r->srv->prom, "__name__", &a, &names, &err) != 0)
-        return answer(r, c, -1, &err, &names);
-    json_t *doc = json_loadb(names.p, names.n, 0, NULL);
-    free(names.p);
-    json_t *arr = json_object_get(json_object_get(doc, "data") ? doc : NULL, "data");
-    const char *metric = api_arg(c, "metric");
-    tb_str(&b, "{\"status\":\"success\",\"data\":{");
-    size_t i, n = 0;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        const char *m = json_string_value(v);
-        if (!m || (metric && strcmp(metric, m))) continue;
-        if (n++) tb_put(&b, ",", 1);
-        tb_jstr(&b, m);
-        tb_str(&b, ":[{\"type\":\"gauge\",\"help\":\"\",\"unit\":\"\"}]");
-    }
-    tb_str(&b, "}}");
-    json_decref(doc);
-    return api_send_sb(r, c, 200, "application/json", &b);
+    int rc = pq_metadata(r->srv->prom, api_arg(c, "metric"), scope_of(r), &b, &err);
+    return answer(r, c, rc, &err, &b);
 }
 
 /* The Prometheus version whose API and PromQL this follows: Grafana picks

@@ -465,6 +465,24 @@ int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, tex
     return 0;
 }
 
+int pq_metadata(pq_engine *e, const char *metric, const char *scope, textbuf *out, pq_error *err) {
+    const char **names = NULL;
+    if (learn(e, err)) return -1;
+    long n = pq_catalog_label_values(e->cat, "__name__", NULL, scope, &names);
+    if (n < 0) return pq_fail(err, 500, "internal", "out of memory");
+    tb_str(out, "{\"status\":\"success\",\"data\":{");
+    size_t written = 0;
+    for (long i = 0; i < n; i++) {
+        if (metric && strcmp(metric, names[i])) continue;
+        if (written++) tb_put(out, ",", 1);
+        tb_jstr(out, names[i]);
+        tb_str(out, ":[{\"type\":\"gauge\",\"help\":\"\",\"unit\":\"\"}]");
+    }
+    tb_str(out, "}}");
+    free(names);
+    return 0;
+}
+
 int pq_export(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error *err) {
     pq_idlist ids = {0};
     if (!a->n_match) return pq_fail(err, 400, "bad_data", "missing `match[]` arg");

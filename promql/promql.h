@@ -109,6 +109,10 @@ int pq_label_names(pq_engine *e, const pq_select_args *a, textbuf *out, pq_error
 /* The values of one label over the selected series. */
 int pq_label_values(pq_engine *e, const char *name, const pq_select_args *a, textbuf *out,
                     pq_error *err);
+/* Prometheus's /api/v1/metadata: every metric name of the scope (or just
+ * metric, when not NULL) as a gauge: the park's readings are levels,
+ * whatever a client computes from them. */
+int pq_metadata(pq_engine *e, const char *metric, const char *scope, textbuf *out, pq_error *err);
 /* VictoriaMetrics's /api/v1/export: one JSON line a series,
  * {"metric":{...},"values":[...],"timestamps":[ms...]}, raw samples in
  * [start_ms, end_ms]. */
