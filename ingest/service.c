@@ -543,6 +543,7 @@ static void *ingest_main(void *arg) {
                 hist_get_gauges(s->pipe_opt.historian, &hs);
                 hist_error he;
                 if (hs.bytes_wal < QUIET_MIN_WAL_BYTES) {
+                    /* too little in the log to be worth a checkpoint */
                 } else if (hist_flush(s->pipe_opt.historian, &he) != HIST_OK) {
                     logf_(s, "quiet checkpoint failed: %s (the log keeps everything)", he.msg);
                 } else {
