@@ -47,8 +47,53 @@ typedef enum alert_kind {
     ALERT_STALE,     /* no reading for limit seconds */
     ALERT_FAULT,     /* bad-quality reading (made by the engine per series) */
     ALERT_DEVIATION, /* |value - paired series' value| above limit */
+    /* Appended (the numbers above never change). */
+    ALERT_IMBALANCE, /* (value - paired) / max(|value|, deadband) above limit: a line's inlet
+                        meter (series) against its outlet meter (paired), a leak; use window_ms */
+    ALERT_STUCK,     /* no change beyond the learned noise for longer than the series
+                        normally stays flat at that value (alert_stuck_model) */
+    ALERT_RANGE,     /* outside the physical range [limit_low, limit] of the kind of instrument */
+    ALERT_DRIFT,     /* judged outside the engine (alert_set_condition): the reading drifts away
+                        from its co-located or neighbouring sensors */
+    ALERT_FLAPPING,  /* communications lost (a gap longer than deadband seconds) at least limit
+                        times within window_ms */
     ALERT_KIND_COUNT
 } alert_kind;
+
+/* Process alarms say the plant is outside its limits; instrument alarms say
+ * an instrument cannot be trusted (stale, fault, stuck, out of range,
+ * drift, flapping). Both are alarms with the same states; the class is how
+ * the API, the risk view and the health figures tell them apart. */
+typedef enum alert_class { ALERT_CLASS_PROCESS = 0, ALERT_CLASS_INSTRUMENT } alert_class;
+alert_class alert_kind_class(alert_kind k);
+const char *alert_class_name(alert_class c); /* "process", "instrument" */
+/* Parses a kind's name ("high_high"); false when unknown. */
+bool alert_kind_parse(const char *name, alert_kind *out);
+
+/* Where a rule comes from, listed with it (/api/v1/alarms/rules). */
+typedef enum alert_origin {
+    ALERT_ORIGIN_DERIVED = 0, /* from the layout (assets/, gas_defaults) */
+    ALERT_ORIGIN_CONFIG,      /* the config's alarms.rules or limits overrides */
+    ALERT_ORIGIN_MANUAL,      /* set by an operator through the API */
+    ALERT_ORIGIN_ENGINE       /* FAULT rules the engine makes per series */
+} alert_origin;
+const char *alert_origin_name(alert_origin o); /* "derived", "config", "manual", "engine" */
+
+/* A series' learned flat-run model (ALERT_STUCK), made by health/ from the
+ * series' own history. A reading within `band` of the value the current
+ * flat run started at is "no change". The run may last flat_s[b] seconds,
+ * where b is the value's bin: bin 0 below edges[0], bin i in
+ * [edges[i-1], edges[i]), the last bin at or above edges[n_bins-2]. A
+ * flat_s of 0 (or a model with n_bins 0) never raises: a value at which the
+ * series is normally flat for any length of time (a detector at 0 in clean
+ * air, a closed valve). */
+#define ALERT_STUCK_BINS 8
+typedef struct alert_stuck_model {
+    double band;
+    unsigned n_bins; /* 0 .. ALERT_STUCK_BINS */
+    double edges[ALERT_STUCK_BINS - 1];
+    double flat_s[ALERT_STUCK_BINS];
+} alert_stuck_model;
 
 typedef enum alert_state {
     ALERT_NORMAL = 0,
@@ -69,7 +114,22 @@ typedef struct alert_rule {
     double deadband; /* in the value's unit (rate: per minute) */
     int64_t on_delay_ms, off_delay_ms;
     int priority;           /* 1 (highest) .. 4 */
-    uint32_t paired_series; /* ALERT_DEVIATION: the sensor this one is compared with */
+    uint32_t paired_series; /* ALERT_DEVIATION, ALERT_IMBALANCE: the other sensor */
+    /* Added with the asset limits; zero for the old behaviour. */
+    alert_origin origin;
+    const char *unit;   /* engineering unit of value and limit ("%LEL", "m"); copied; NULL = "" */
+    const char *asset;  /* the layout feature watched ("E001-T101"); copied; NULL = "" */
+    const char *basis;  /* how the limit was set, one line ("90 % of the 20 m tank height,
+                           API 2350 high-high"); copied; NULL = "" */
+    double limit_low;   /* ALERT_RANGE: the lower bound (limit is the upper) */
+    /* > 0: the condition is judged on the mean of each window
+     * [k*window_ms + window_offset_ms, (k+1)*window_ms + window_offset_ms)
+     * of readings (a clock hour for GB 3095's hourly limits), at the first
+     * reading after the window closes (or alert_tick past its end); the
+     * delays then count from the windows' ends. ALERT_FLAPPING: the
+     * sliding window the losses are counted in. */
+    int64_t window_ms, window_offset_ms;
+    alert_stuck_model stuck; /* ALERT_STUCK */
 } alert_rule;
 
 typedef struct alert_point {
@@ -123,6 +183,19 @@ size_t alert_rule_count(alert_engine *e);
 /* A rule as added (FAULT rules included); its strings belong to the engine
  * and live until alert_close (rules are never removed). 0, or -1. */
 int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out);
+
+/* Changes a rule in place (an operator's manual limit, a relearned stuck
+ * model): limit, limit_low, deadband, delays, priority, origin, basis,
+ * window and stuck model are taken from *r; series, kind, paired series,
+ * unit, asset and enterprise are not changed. The alarm keeps its state
+ * and is judged against the new limit from the next reading. 0, or -1
+ * (no such rule, or the new values not valid for its kind) with err. */
+int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char *err,
+                      size_t errcap);
+/* The condition of a rule judged outside the engine (ALERT_DRIFT; any kind
+ * is accepted), through the rule's delays as a reading would be. Returns
+ * the transitions (0 or 1), or -1. */
+int alert_set_condition(alert_engine *e, uint32_t rule, bool active, int64_t ts_ms, double value);
 
 /* Subscribers see every transition; at most 16. */
 int alert_subscribe(alert_engine *e, alert_subscriber fn, void *ctx);
