@@ -149,16 +149,16 @@ int bench_views(int argc, char **argv) {
         if (f->kind == GEO_GAS_DETECTOR && f->n_series) {
             uint32_t id;
             hist_series_lookup(h, f->series[0], &id, &he);
-            rules[n_rules++] = (alert_rule){id,
-                                            f->series[0],
-                                            f->enterprise,
-                                            ALERT_HIGH,
-                                            f->alarm1 > 0 ? f->alarm1 : 25,
-                                            1,
-                                            0,
-                                            0,
-                                            2,
-                                            0};
+            rules[n_rules++] = (alert_rule){.series = id,
+                                            .series_name = f->series[0],
+                                            .enterprise = f->enterprise,
+                                            .kind = ALERT_HIGH,
+                                            .limit = f->alarm1 > 0 ? f->alarm1 : 25,
+                                            .deadband = 1,
+                                            .on_delay_ms = 0,
+                                            .off_delay_ms = 0,
+                                            .priority = 2,
+                                            .paired_series = 0};
         }
     }
     uint32_t *ids = calloc(n_rules + 1, sizeof *ids);

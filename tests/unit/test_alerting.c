@@ -48,7 +48,16 @@ static alert_engine *open_engine(const char *dir, seen *s) {
 
 static uint32_t add(alert_engine *e, uint32_t series, alert_kind kind, double limit, double db,
                     int64_t on, int64_t off) {
-    alert_rule r = {series, "E001/gd-01/lel", "E001", kind, limit, db, on, off, 1, 0};
+    alert_rule r = {.series = series,
+                    .series_name = "E001/gd-01/lel",
+                    .enterprise = "E001",
+                    .kind = kind,
+                    .limit = limit,
+                    .deadband = db,
+                    .on_delay_ms = on,
+                    .off_delay_ms = off,
+                    .priority = 1,
+                    .paired_series = 0};
     uint32_t id;
     char err[256];
     if (alert_add_rules(e, &r, 1, &id, err, sizeof err) != 0) fail_msg("%s", err);
@@ -387,8 +396,16 @@ static void test_deviation(void **state) {
     testutil_tmpdir(dir, sizeof dir, "alert-dev");
     seen s = {0};
     alert_engine *e = open_engine(dir, &s);
-    alert_rule r = {10, "E001/tankfarm-1/T101.level", "E001", ALERT_DEVIATION, 0.5, 0.1, 0, 0, 2,
-                    11};
+    alert_rule r = {.series = 10,
+                    .series_name = "E001/tankfarm-1/T101.level",
+                    .enterprise = "E001",
+                    .kind = ALERT_DEVIATION,
+                    .limit = 0.5,
+                    .deadband = 0.1,
+                    .on_delay_ms = 0,
+                    .off_delay_ms = 0,
+                    .priority = 2,
+                    .paired_series = 11};
     uint32_t id;
     char err[256];
     assert_int_equal(alert_add_rules(e, &r, 1, &id, err, sizeof err), 0);
@@ -416,7 +433,16 @@ static void test_kpis(void **state) {
     alert_engine *e = open_engine(dir, NULL);
     uint32_t chatty = add(e, 1, ALERT_HIGH, 50, 0, 0, 0); /* E001 */
     uint32_t steady = add(e, 2, ALERT_HIGH, 50, 0, 0, 0);
-    alert_rule other = {3, "E002/x/y", "E002", ALERT_HIGH, 50, 0, 0, 0, 2, 0};
+    alert_rule other = {.series = 3,
+                        .series_name = "E002/x/y",
+                        .enterprise = "E002",
+                        .kind = ALERT_HIGH,
+                        .limit = 50,
+                        .deadband = 0,
+                        .on_delay_ms = 0,
+                        .off_delay_ms = 0,
+                        .priority = 2,
+                        .paired_series = 0};
     uint32_t e2;
     char err[256];
     assert_int_equal(alert_add_rules(e, &other, 1, &e2, err, sizeof err), 0);
@@ -456,11 +482,56 @@ static void test_bad_rules(void **state) {
     char dir[512];
     testutil_tmpdir(dir, sizeof dir, "alert-bad");
     alert_engine *e = open_engine(dir, NULL);
-    alert_rule bad[] = {{1, "x", "E", ALERT_HIGH, 1, -1, 0, 0, 1, 0},
-                        {1, "x", "E", ALERT_HIGH, 1, 0, 0, 0, 5, 0},
-                        {1, "x", "E", ALERT_STALE, 0, 0, 0, 0, 1, 0},
-                        {1, "x", "E", ALERT_FAULT, 0, 0, 0, 0, 1, 0},
-                        {1, "x", "E", ALERT_DEVIATION, 1, 0, 0, 0, 1, 1}};
+    alert_rule bad[] = {{.series = 1,
+                         .series_name = "x",
+                         .enterprise = "E",
+                         .kind = ALERT_HIGH,
+                         .limit = 1,
+                         .deadband = -1,
+                         .on_delay_ms = 0,
+                         .off_delay_ms = 0,
+                         .priority = 1,
+                         .paired_series = 0},
+                        {.series = 1,
+                         .series_name = "x",
+                         .enterprise = "E",
+                         .kind = ALERT_HIGH,
+                         .limit = 1,
+                         .deadband = 0,
+                         .on_delay_ms = 0,
+                         .off_delay_ms = 0,
+                         .priority = 5,
+                         .paired_series = 0},
+                        {.series = 1,
+                         .series_name = "x",
+                         .enterprise = "E",
+                         .kind = ALERT_STALE,
+                         .limit = 0,
+                         .deadband = 0,
+                         .on_delay_ms = 0,
+                         .off_delay_ms = 0,
+                         .priority = 1,
+                         .paired_series = 0},
+                        {.series = 1,
+                         .series_name = "x",
+                         .enterprise = "E",
+                         .kind = ALERT_FAULT,
+                         .limit = 0,
+                         .deadband = 0,
+                         .on_delay_ms = 0,
+                         .off_delay_ms = 0,
+                         .priority = 1,
+                         .paired_series = 0},
+                        {.series = 1,
+                         .series_name = "x",
+                         .enterprise = "E",
+                         .kind = ALERT_DEVIATION,
+                         .limit = 1,
+                         .deadband = 0,
+                         .on_delay_ms = 0,
+                         .off_delay_ms = 0,
+                         .priority = 1,
+                         .paired_series = 1}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t id;
         char err[256];

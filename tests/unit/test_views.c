@@ -173,8 +173,20 @@ static int setup(void **state) {
     /* high and high-high on the three combustible detectors (25/50 %LEL) */
     const char *dets[] = {"E001/gd-1/lel", "E001/gd-2/lel", "E001/gd-3/lel"};
     for (int i = 0; i < 3; i++) {
-        alert_rule r[2] = {{sid(f, dets[i]), dets[i], "E001", ALERT_HIGH, 25, 1, 0, 0, 2, 0},
-                           {sid(f, dets[i]), dets[i], "E001", ALERT_HIGH_HIGH, 50, 1, 0, 0, 1, 0}};
+        alert_rule r[2] = {{.series = sid(f, dets[i]),
+                            .series_name = dets[i],
+                            .enterprise = "E001",
+                            .kind = ALERT_HIGH,
+                            .limit = 25,
+                            .deadband = 1,
+                            .priority = 2},
+                           {.series = sid(f, dets[i]),
+                            .series_name = dets[i],
+                            .enterprise = "E001",
+                            .kind = ALERT_HIGH_HIGH,
+                            .limit = 50,
+                            .deadband = 1,
+                            .priority = 1}};
         uint32_t ids[2];
         if (alert_add_rules(f->al, r, 2, ids, err, sizeof err) != 0) fail_msg("%s", err);
     }
