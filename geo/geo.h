@@ -10,9 +10,12 @@
  *   enterprise       Polygon|MultiPolygon   name
  *   hazard_source    Polygon|MultiPolygon   enterprise, substances (array), grade
  *   tank             Point|Polygon          enterprise, capacity_m3, substance,
- *                                           density (kg/m3), height_m, series
+ *                                           density (kg/m3), height_m, series,
+ *                                           design_pressure_mpa (a pressure vessel)
  *   pipeline         LineString|MultiLineString  enterprise, substance,
- *                                           design_pressure_mpa, series
+ *                                           design_pressure_mpa, series (the
+ *                                           first flow meter is the inlet, the
+ *                                           last the outlet: assets.h)
  *   gas_detector     Point                  enterprise, gas, type ("combustible" or
  *                                           "toxic"), series, alarm1, alarm2
  *   aq_station, weather_station  Point      series
