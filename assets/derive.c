@@ -267,7 +267,7 @@ static int detector_series(deriver *d, size_t fi, const char *s, const char *nea
         const char *name = k == 0 ? "alarm1" : k == 1 ? "alarm2" : "stale";
         if (params_off(d->root, f, name)) continue;
         const param_value *p = k == 0 ? &a1 : k == 1 ? &a2 : &stale;
-        r[k].unit = unit;
+        r[k].unit = k == 2 ? "s" : unit; /* stale: seconds, as every stale rule */
         r[k].origin = p->overridden ? ALERT_ORIGIN_CONFIG : ALERT_ORIGIN_DERIVED;
         if (k == 2) {
             r[k].limit = stale.v;
