@@ -31,9 +31,19 @@
  *                             "off": ["temperature_high"]}}}
  * The most specific wins (asset, then enterprise, then kind, then the
  * built-in default). The parameter names, their units and defaults are the
- * table assets_params() lists. A rule set from an override has origin
- * ALERT_ORIGIN_CONFIG and its basis says which override; the others are
- * ALERT_ORIGIN_DERIVED.
+ * table assets_params() lists; a default of NAN means none: the limit then
+ * comes from a percentage of the layout's figure ("level_high_high_m") or
+ * from the layout itself (a detector's "alarm1"). A rule whose limit was
+ * set from an override has origin ALERT_ORIGIN_CONFIG and its basis says
+ * which override; the others are ALERT_ORIGIN_DERIVED.
+ * "off" lists the rules to leave out, by name: "level_high",
+ * "level_high_high", "level_low_low", "temperature_high",
+ * "temperature_high_high", "pressure_high", "pressure_high_high",
+ * "pressure_low_low", "flow_imbalance", "alarm1", "alarm2", "SO2_1h",
+ * "NO2_1h", "CO_1h", "O3_1h", "PM2_5_24h", "PM10_24h", "wind_speed_high",
+ * "stale", "range", "stuck", "drift" (each only where its kind has it).
+ * The most specific scope with an "off" list decides: an asset's "off": []
+ * keeps every rule its kind's list would drop.
  *
  * Ownership and threads: everything here is pure (no I/O, no globals that
  * change); results belong to the caller (assets_rules_free,
@@ -94,8 +104,13 @@ typedef struct assets_rules {
 void assets_rules_free(assets_rules *r);
 
 /* Every rule of every asset of the layout, in a stable order (features in
- * layout order, rules per feature in a fixed order), so that rule ids are
- * the same at every start for the same layout and overrides.
+ * layout order, rules per feature in a fixed order: per series in layout
+ * order its process rules, then stale, range, stuck and drift; a
+ * pipeline's line balance last), so that rule ids are the same at every
+ * start for the same layout and overrides. The line balance is an
+ * ALERT_IMBALANCE on the inlet meter paired with the outlet: its limit a
+ * fraction (0.02), its unit "ratio", its deadband the denominator's floor
+ * in m³/h. A stale rule's unit is "s".
  * overrides_json may be NULL. A problem in the overrides (an unknown asset,
  * kind or parameter, a value out of range) fails the whole call with the
  * problem in err. */
