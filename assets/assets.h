@@ -87,8 +87,8 @@ const assets_param *assets_params(size_t *n);
 /* ---- derived rules ---- */
 
 typedef struct assets_rule {
-    alert_rule rule; /* series 0 and paired_series 0: the caller registers the series
-                        (series_name, and paired_name for two-series rules) */
+    alert_rule rule;         /* series 0 and paired_series 0: the caller registers the series
+                                (series_name, and paired_name for two-series rules) */
     const char *paired_name; /* ALERT_IMBALANCE / ALERT_DEVIATION: the other series; else NULL */
     const char *quantity;    /* static: "level", "pressure", "flow_imbalance", ... */
     size_t feature;          /* the feature index in the layout */

@@ -270,12 +270,13 @@ static int detector_series(deriver *d, size_t fi, const char *s, const char *nea
         r[k].unit = k == 2 ? "s" : unit; /* stale: seconds, as every stale rule */
         r[k].origin = p->overridden ? ALERT_ORIGIN_CONFIG : ALERT_ORIGIN_DERIVED;
         if (k == 2) {
-            r[k].limit = stale.v;
-            if (p->overridden)
+            /* alert_gas_defaults' own period unless overridden */
+            if (p->overridden) {
+                r[k].limit = stale.v;
                 snprintf(basis, sizeof basis, "override: %s", p->from);
-            else
+            } else
                 snprintf(basis, sizeof basis, "no reading for %g s (gas detector default)",
-                         stale.v);
+                         r[k].limit);
         } else {
             char lvl[256];
             if (p->overridden)
@@ -345,8 +346,8 @@ static int weather_series(deriver *d, size_t fi, const char *s, const char *q) {
 
 /* The physical range of the kind of instrument (limits.md section 7);
  * false when it cannot be known (a level without the tank's height). */
-static bool physical_range(const geo_feature *f, const char *s, const char *q, double *lo,
-                           double *hi, char *basis, size_t cap) {
+static bool physical_range(const geo_feature *f, const char *s, const char *q, double alarm2,
+                           double *lo, double *hi, char *basis, size_t cap) {
     if (!strcmp(q, "level")) {
         if (!(f->height_m > 0)) return false;
         *lo = -2 * f->height_m / 100, *hi = 105 * f->height_m / 100;
@@ -362,9 +363,9 @@ static bool physical_range(const geo_feature *f, const char *s, const char *q, d
             *lo = -5, *hi = 105;
             snprintf(basis, cap, "combustible gas detector range: -5 to 105 %%LEL");
         } else {
-            *lo = 0, *hi = f->alarm2 > 0 ? 2 * f->alarm2 : 1000;
+            *lo = 0, *hi = alarm2 > 0 ? 2 * alarm2 : 1000;
             snprintf(basis, cap, "toxic gas detector range: 0 to %s",
-                     f->alarm2 > 0 ? "2 x its second level" : "1000 ppm");
+                     alarm2 > 0 ? "2 x its second level" : "1000 ppm");
         }
     } else {
         static const struct {
@@ -411,8 +412,13 @@ static int instrument_rules(deriver *d, size_t fi, const char *s, const char *q)
                         .unit = "s"};
         if (emit(d, fi, s, NULL, r, q, basis) != 0) return -1;
     }
-    double lo, hi;
-    if (ON("range") && physical_range(f, s, q, &lo, &hi, basis, sizeof basis)) {
+    double lo, hi, alarm2 = f->alarm2;
+    if (f->kind == GEO_GAS_DETECTOR) {
+        param_value a2;
+        params_get(d->root, f, "alarm2", &a2);
+        if (a2.overridden) alarm2 = a2.v;
+    }
+    if (ON("range") && physical_range(f, s, q, alarm2, &lo, &hi, basis, sizeof basis)) {
         alert_rule r = {.kind = ALERT_RANGE,
                         .limit = hi,
                         .limit_low = lo,

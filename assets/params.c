@@ -205,21 +205,16 @@ static int check_scope(json_t *o, geo_kind k, const char *path, char *err, size_
     return 0;
 }
 
-/* Kind scopes at the top level or in an enterprise: {"tank": {...}, ...}. */
-static int check_kinds(json_t *o, const char *path, char *err, size_t errcap) {
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        geo_kind k;
-        char sub[192];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
-        if (!geo_kind_parse(key, &k))
-            return pw_fail(err, errcap, "limits: unknown key \"%s\"", sub);
-        if (!kind_has_params(k))
-            return pw_fail(err, errcap, "limits: %s: a %s has no limits to set", sub, key);
-        if (check_scope(v, k, sub, err, errcap) != 0) return -1;
-    }
-    return 0;
+/* One kind's scope at the top level or in an enterprise: "tank": {...}.
+ * path: the enclosing scope ("" at the top level). */
+static int check_kind(const char *key, json_t *v, const char *path, char *err, size_t errcap) {
+    geo_kind k;
+    char sub[192];
+    snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
+    if (!geo_kind_parse(key, &k)) return pw_fail(err, errcap, "limits: unknown key \"%s\"", sub);
+    if (!kind_has_params(k))
+        return pw_fail(err, errcap, "limits: %s: a %s has no limits to set", sub, key);
+    return check_scope(v, k, sub, err, errcap);
 }
 
 static bool enterprise_known(const geo_layout *g, const char *id) {
@@ -283,7 +278,11 @@ int params_parse(const geo_layout *g, const char *overrides_json, json_t **root,
                     pw_errf(err, errcap, "limits: %s is not an object", path);
                     goto fail;
                 }
-                if (check_kinds(e, path, err, errcap) != 0) goto fail;
+                const char *kind;
+                json_t *ko;
+                json_object_foreach(e, kind, ko) {
+                    if (check_kind(kind, ko, path, err, errcap) != 0) goto fail;
+                }
             }
         } else if (!strcmp(key, "assets")) {
             if (!json_is_object(v)) goto not_object;
@@ -307,15 +306,7 @@ int params_parse(const geo_layout *g, const char *overrides_json, json_t **root,
                     goto fail;
             }
         } else {
-            json_t *one = json_object();
-            if (!one || json_object_set(one, key, v) != 0) {
-                json_decref(one);
-                pw_errf(err, errcap, "limits: out of memory");
-                goto fail;
-            }
-            int rc = check_kinds(one, "", err, errcap);
-            json_decref(one);
-            if (rc != 0) goto fail;
+            if (check_kind(key, v, "", err, errcap) != 0) goto fail;
         }
         continue;
     not_object:

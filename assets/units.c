@@ -59,11 +59,11 @@ static const suffix *suffix_of(const char *series_name) {
     return NULL;
 }
 
-/* The name alone decides: the kind adds nothing today (a "temp" is °C on
- * a tank and on a weather station alike), but f stays in the contract. */
+/* The name decides, but for a weather station's pressure: the barometer
+ * reads hPa, where a tank's or a line's transmitter reads MPa. */
 const char *assets_unit_of(const geo_feature *f, const char *series_name) {
-    (void)f;
     const suffix *s = suffix_of(series_name);
+    if (s && f && f->kind == GEO_WEATHER_STATION && !strcmp(s->quantity, "pressure")) return "hPa";
     return s ? s->unit : "";
 }
 

@@ -488,6 +488,13 @@ static void test_override_scopes(void **state) {
     assert_true(find(&r, "E001/gd-02/ppm", ALERT_HIGH_HIGH)->rule.limit == 20);
     assets_rules_free(&r);
 
+    /* a toxic detector's range follows its second level: 2 x 15 = 30 ppm */
+    derive_ok(g, "{\"assets\": {\"GD2\": {\"alarm2\": 15}}}", &r);
+    a = find(&r, "E001/gd-02/ppm", ALERT_RANGE);
+    assert_true(a->rule.limit == 30 && a->rule.limit_low == 0);
+    assert_true(find(&r, "E001/gd-02/ppm", ALERT_HIGH_HIGH)->rule.limit == 15);
+    assets_rules_free(&r);
+
     /* the detector's margin: 10 m leaves GD1 (30 m from HS1) not near */
     derive_ok(g, "{\"gas_detector\": {\"hazard_margin_m\": 10}}", &r);
     a = find(&r, "E001/gd-01/lel", ALERT_HIGH);
@@ -627,6 +634,12 @@ static void test_units_and_quantities(void **state) {
             fail_msg("%s: unit %s", cases[i].name, assets_unit_of(tank, cases[i].name));
     }
     assert_string_equal(assets_unit_of(tank, NULL), "");
+    /* the kind matters once: a weather station's barometer reads hPa */
+    const geo_feature *met = geo_get(g, (size_t)geo_find(g, "MET1"));
+    assert_string_equal(assets_unit_of(met, "PARK/met-1/pressure"), "hPa");
+    assert_string_equal(assets_quantity_of(met, "PARK/met-1/pressure"), "pressure");
+    assert_string_equal(assets_unit_of(met, "PARK/met-1/temp"), "°C");
+    assert_string_equal(assets_unit_of(NULL, "PARK/met-1/pressure"), "MPa");
 }
 
 static void test_params_table(void **state) {
