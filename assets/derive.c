@@ -256,7 +256,8 @@ static int detector_series(deriver *d, size_t fi, const char *s, const char *nea
     params_get(d->root, f, "stale_s", &stale);
     if (!a1.overridden) a1.v = f->alarm1;
     if (!a2.overridden) a2.v = f->alarm2;
-    if (a1.v > a2.v)
+    /* the layout's own pair is geo's to judge; an override must keep the order */
+    if ((a1.overridden || a2.overridden) && a1.v > a2.v)
         return pw_fail(d->err, d->errcap, "limits: %s: alarm1 (%g) above alarm2 (%g)", f->id, a1.v,
                        a2.v);
     alert_rule r[ALERT_GAS_RULES];
