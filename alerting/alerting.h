@@ -241,7 +241,8 @@ int alert_tick(alert_engine *e, int64_t now_ms);
  * one alarm per sensor (alarm-management.md, suppression by design). While
  * held, no stale alarm is raised (active ones stay); on release every
  * stale rule counts its period from now_ms, and readings older than the
- * newest seen (a broker's backlog) do not make a sensor look stale. */
+ * newest seen (a broker's backlog) do not make a sensor look stale. Nor
+ * does the outage's gap count as a flapping rule's loss. */
 void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms);
 /* Whether journal records are waiting for the disk: the reason into msg
  * (may be NULL), how many wait, since when (wall ms). */

@@ -285,6 +285,27 @@ static void test_flapping(void **state) {
     testutil_rmtree(dir);
 }
 
+/* The data path down (alert_hold_stale): its gap is no sensor's loss. */
+static void test_flapping_path_down(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-flap-held");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    alert_rule r = base(61, ALERT_FLAPPING, 1, 30);
+    r.window_ms = 10 * MIN;
+    uint32_t id = add_rule(e, &r);
+    feed(e, 61, T0, 1, 0);
+    alert_hold_stale(e, true, T0 + 10 * S);
+    alert_hold_stale(e, false, T0 + 120 * S);
+    assert_int_equal(feed(e, 61, T0 + 125 * S, 1, 0), 0); /* 5 s after the path came back */
+    assert_false(status(e, id).active);
+    assert_int_equal(feed(e, 61, T0 + 200 * S, 1, 0), 1); /* a gap of its own */
+    assert_true(last_of(&s, id)->ts_ms == T0 + 200 * S);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 /* Drift is judged outside the engine (health/): through the on-delay like
  * a reading; readings do not touch it. */
 static void test_drift(void **state) {
@@ -569,6 +590,7 @@ int main(void) {
         cmocka_unit_test(test_stuck),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_flapping),
+        cmocka_unit_test(test_flapping_path_down),
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_rule_update),
