@@ -19,12 +19,10 @@
 #include <time.h>
 
 #include "alerting/alerting.h"
+#include "alerting/internal.h"
 
 #include "common/byteorder.h"
 #include "common/clock.h"
-
-#define MAX_SUBSCRIBERS 16
-#define QUALITY_BAD     0x80
 
 /* Records the journal could not write (disk full) wait in memory, in
  * order, and are retried at most once a second once the disk has room; past
@@ -33,72 +31,50 @@
 #define JOURNAL_RETRY_MS   1000
 #define JOURNAL_ROOM_BYTES ((uint64_t)4 << 20)
 
-typedef struct waiting_record {
-    uint8_t key[16];
-    size_t len;
-    uint8_t *val;
-} waiting_record;
+/* ---- names ---- */
 
-typedef struct rule_state {
-    alert_rule r;
-    char *series_name, *enterprise;
-    alert_state state;
-    bool active, shelved, suppressed, oos;
-    int64_t since_ms, shelved_until_ms;
-    double value;
-    /* the condition the readings ask for, waiting out a delay */
-    bool pending;
-    bool want;
-    int64_t pending_since;
-    double pending_value;
-    /* for rate and stale rules */
-    bool have_prev;
-    int64_t prev_ts;
-    double prev_v;
-} rule_state;
-
-typedef struct series_rules {
-    uint32_t *ids;
-    size_t n, cap;
-    uint32_t fault; /* its FAULT rule + 1 */
-    bool have_last; /* its latest good reading, for deviation rules */
-    double last;
-} series_rules;
-
-struct alert_engine {
-    pthread_mutex_t mu;
-    rocksdb_t *db;
-    rocksdb_options_t *opts;
-    rocksdb_writeoptions_t *wopts;
-    rocksdb_readoptions_t *ropts;
-    uint64_t seq;
-    rule_state *rules;
-    size_t n_rules, cap_rules;
-    series_rules *by_series;
-    size_t n_series;
-    struct {
-        alert_subscriber fn;
-        void *ctx;
-    } subs[MAX_SUBSCRIBERS];
-    size_t n_subs;
-    bool journal_failed;
-    bool stale_held; /* alert_hold_stale: the data path is down */
-    /* After RocksDB refused a write its handle is not written again (it
-     * stays in error; the C API has no Resume): the journal is reopened. */
-    char *path;
-    bool journal_broken;
-    waiting_record *waiting;
-    size_t n_waiting, cap_waiting;
-    int64_t retry_ms, broken_since_ms;
-    char journal_error[256];
-};
-
-static const char *const kind_names[] = {"high", "high_high", "low",   "low_low",
-                                         "rate", "stale",     "fault", "deviation"};
+static const char *const kind_names[] = {"high",  "high_high", "low",       "low_low",   "rate",
+                                         "stale", "fault",     "deviation", "imbalance", "stuck",
+                                         "range", "drift",     "flapping"};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == ALERT_KIND_COUNT,
+               "a name for every alert_kind");
 static const char *const state_names[] = {"normal", "unack", "acked", "rtn_unack"};
+static const char *const class_names[] = {"process", "instrument"};
+static const char *const origin_names[] = {"derived", "config", "manual", "engine"};
 
 const char *alert_kind_name(alert_kind k) {
     return (unsigned)k < ALERT_KIND_COUNT ? kind_names[k] : "?";
+}
+
+bool alert_kind_parse(const char *name, alert_kind *out) {
+    for (unsigned k = 0; name && k < ALERT_KIND_COUNT; k++)
+        if (!strcmp(name, kind_names[k])) {
+            *out = (alert_kind)k;
+            return true;
+        }
+    return false;
+}
+
+alert_class alert_kind_class(alert_kind k) {
+    switch (k) {
+        case ALERT_STALE:
+        case ALERT_FAULT:
+        case ALERT_STUCK:
+        case ALERT_RANGE:
+        case ALERT_DRIFT:
+        case ALERT_FLAPPING:
+            return ALERT_CLASS_INSTRUMENT;
+        default:
+            return ALERT_CLASS_PROCESS;
+    }
+}
+
+const char *alert_class_name(alert_class c) {
+    return (unsigned)c <= ALERT_CLASS_INSTRUMENT ? class_names[c] : "?";
+}
+
+const char *alert_origin_name(alert_origin o) {
+    return (unsigned)o <= ALERT_ORIGIN_ENGINE ? origin_names[o] : "?";
 }
 
 const char *alert_state_name(alert_state s) {
@@ -190,7 +166,7 @@ static void journal_broke(alert_engine *e, const char *why) {
 
 /* Writes the waiting records, reopening RocksDB first when it refused a
  * write. Caller holds mu. */
-static void journal_retry(alert_engine *e) {
+void alerting_journal_retry(alert_engine *e) {
     int64_t now = pw_mono_ms();
     if (!e->n_waiting || now - e->retry_ms < JOURNAL_RETRY_MS) return;
     e->retry_ms = now;
@@ -228,7 +204,7 @@ static void journal_retry(alert_engine *e) {
 
 /* Caller holds mu. -1 only when the waiting list is full or out of memory. */
 static int journal_put(alert_engine *e, const uint8_t key[16], const uint8_t *val, size_t len) {
-    if (e->n_waiting) journal_retry(e);
+    if (e->n_waiting) alerting_journal_retry(e);
     if (!e->n_waiting && !e->journal_broken) {
         char *err = NULL;
         rocksdb_put(e->db, e->wopts, (const char *)key, 16, (const char *)val, len, &err);
@@ -272,8 +248,8 @@ bool alert_journal_error(alert_engine *e, char *msg, size_t cap, size_t *waiting
 
 /* Journals the rule's current state as the outcome of action, then tells
  * the subscribers. Caller holds mu. */
-static int transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
-                      int64_t ts, const char *user, const char *comment) {
+int alerting_transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
+                        int64_t ts, const char *user, const char *comment) {
     rule_state *r = &e->rules[id];
     alert_event ev = {.seq = ++e->seq,
                       .ts_ms = ts,
@@ -344,7 +320,7 @@ void alert_close(alert_engine *e) {
     if (!e) return;
     if (e->n_waiting) { /* a last try for records a full disk held back */
         e->retry_ms = 0;
-        journal_retry(e);
+        alerting_journal_retry(e);
     }
     for (size_t i = 0; i < e->n_waiting; i++) free(e->waiting[i].val);
     free(e->waiting);
@@ -354,9 +330,16 @@ void alert_close(alert_engine *e) {
     if (e->wopts) rocksdb_writeoptions_destroy(e->wopts);
     if (e->ropts) rocksdb_readoptions_destroy(e->ropts);
     for (size_t i = 0; i < e->n_rules; i++) {
-        free(e->rules[i].series_name);
-        free(e->rules[i].enterprise);
+        rule_state *r = &e->rules[i];
+        free(r->series_name);
+        free(r->enterprise);
+        free(r->unit);
+        free(r->asset);
+        free(r->basis);
+        free(r->losses);
     }
+    for (size_t i = 0; i < e->n_retired; i++) free(e->retired[i]);
+    free(e->retired);
     for (size_t i = 0; i < e->n_series; i++) free(e->by_series[i].ids);
     free(e->by_series);
     free(e->rules);
@@ -390,6 +373,10 @@ static int list_rule(series_rules *sr, uint32_t id) {
     return 0;
 }
 
+static char *copy_str(const char *s) {
+    return strdup(s ? s : "");
+}
+
 static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
     if (e->n_rules == e->cap_rules) {
         size_t cap = e->cap_rules ? e->cap_rules * 2 : 256;
@@ -398,29 +385,43 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
         e->rules = nr;
         e->cap_rules = cap;
     }
-    if (grow_series(e, r->series) != 0 ||
-        (r->kind == ALERT_DEVIATION && grow_series(e, r->paired_series) != 0))
+    bool paired = r->kind == ALERT_DEVIATION || r->kind == ALERT_IMBALANCE;
+    if (grow_series(e, r->series) != 0 || (paired && grow_series(e, r->paired_series) != 0))
         return -1;
     series_rules *sr = &e->by_series[r->series];
     rule_state *s = &e->rules[e->n_rules];
     memset(s, 0, sizeof *s);
     s->r = *r;
-    s->series_name = strdup(r->series_name ? r->series_name : "");
-    s->enterprise = strdup(r->enterprise ? r->enterprise : "");
-    if (!s->series_name || !s->enterprise) {
+    s->series_name = copy_str(r->series_name);
+    s->enterprise = copy_str(r->enterprise);
+    s->unit = copy_str(r->unit);
+    s->asset = copy_str(r->asset);
+    s->basis = copy_str(r->basis);
+    if (r->kind == ALERT_FLAPPING) s->losses = calloc(FLAP_RING, sizeof *s->losses);
+    if (!s->series_name || !s->enterprise || !s->unit || !s->asset || !s->basis ||
+        (r->kind == ALERT_FLAPPING && !s->losses)) {
         free(s->series_name);
         free(s->enterprise);
+        free(s->unit);
+        free(s->asset);
+        free(s->basis);
+        free(s->losses);
         return -1;
     }
     s->r.series_name = s->series_name;
     s->r.enterprise = s->enterprise;
+    s->r.unit = s->unit;
+    s->r.asset = s->asset;
+    s->r.basis = s->basis;
     *id = (uint32_t)e->n_rules++;
     if (r->kind == ALERT_FAULT) {
         sr->fault = *id + 1;
         return 0;
     }
-    /* A deviation rule is looked at when either of its sensors reads. */
-    if (list_rule(sr, *id) != 0 || (r->kind == ALERT_DEVIATION && r->paired_series != r->series &&
+    /* Readings never drive a drift rule (alert_set_condition does): not listed. */
+    if (r->kind == ALERT_DRIFT) return 0;
+    /* A deviation or imbalance rule is looked at when either of its sensors reads. */
+    if (list_rule(sr, *id) != 0 || (paired && r->paired_series != r->series &&
                                     list_rule(&e->by_series[r->paired_series], *id) != 0))
         return -1;
     return 0;
@@ -432,21 +433,22 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const alert_rule *r = &rules[i];
-        if ((unsigned)r->kind >= ALERT_KIND_COUNT || r->kind == ALERT_FAULT ||
-            !isfinite(r->limit) || !(r->deadband >= 0) || r->on_delay_ms < 0 ||
-            r->off_delay_ms < 0 || r->priority < 1 || r->priority > 4 ||
-            ((r->kind == ALERT_STALE || r->kind == ALERT_RATE) && r->limit <= 0) ||
-            (r->kind == ALERT_DEVIATION && (r->paired_series == r->series || r->limit < 0))) {
-            snprintf(err, errcap, "alerting: rule %zu (%s on %s) is not valid", i,
-                     alert_kind_name(r->kind), r->series_name ? r->series_name : "?");
+        const char *why = alerting_rule_invalid(r, false);
+        if (why) {
+            snprintf(err, errcap, "alerting: rule %zu (%s on %s) is not valid: %s", i,
+                     alert_kind_name(r->kind), r->series_name ? r->series_name : "?", why);
             rc = -1;
             break;
         }
-        /* Each series gets its instrument-fault alarm with its first rule. */
+        /* Each series gets its instrument-fault alarm with its first rule,
+         * with the unit, asset and enterprise of that rule. */
         if (r->series >= e->n_series || !e->by_series[r->series].fault) {
             alert_rule f = *r;
             f.kind = ALERT_FAULT, f.limit = 0, f.deadband = 0, f.on_delay_ms = f.off_delay_ms = 0;
             f.priority = 3;
+            f.origin = ALERT_ORIGIN_ENGINE;
+            f.basis = NULL, f.limit_low = 0, f.window_ms = f.window_offset_ms = 0;
+            memset(&f.stuck, 0, sizeof f.stuck);
             uint32_t fid;
             if (add_one(e, &f, &fid) != 0) rc = -1;
         }
@@ -460,11 +462,55 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
 int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out) {
     pthread_mutex_lock(&e->mu);
     int rc = rule < e->n_rules ? 0 : -1;
-    if (rc == 0) {
-        *out = e->rules[rule].r;
-        out->series_name = e->rules[rule].series_name;
-        out->enterprise = e->rules[rule].enterprise;
+    if (rc == 0) *out = e->rules[rule].r; /* its strings are the engine's copies */
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char *err,
+                      size_t errcap) {
+    pthread_mutex_lock(&e->mu);
+    int rc = -1;
+    if (rule >= e->n_rules) {
+        snprintf(err, errcap, "alerting: no rule %u", rule);
+        goto out;
     }
+    rule_state *s = &e->rules[rule];
+    alert_rule nr = s->r;
+    nr.limit = r->limit, nr.limit_low = r->limit_low, nr.deadband = r->deadband;
+    nr.on_delay_ms = r->on_delay_ms, nr.off_delay_ms = r->off_delay_ms;
+    nr.priority = r->priority, nr.origin = r->origin;
+    nr.window_ms = r->window_ms, nr.window_offset_ms = r->window_offset_ms;
+    nr.stuck = r->stuck;
+    const char *why = alerting_rule_invalid(&nr, true);
+    if (why) {
+        snprintf(err, errcap, "alerting: rule %u (%s on %s): the update is not valid: %s", rule,
+                 alert_kind_name(nr.kind), s->series_name, why);
+        goto out;
+    }
+    const char *basis = r->basis ? r->basis : "";
+    if (strcmp(basis, s->basis)) {
+        /* the old string may still be held (alert_rule_get): kept until close */
+        char *b = strdup(basis);
+        if (b && e->n_retired == e->cap_retired) {
+            size_t cap = e->cap_retired ? e->cap_retired * 2 : 16;
+            char **v = realloc(e->retired, cap * sizeof *v);
+            if (v) e->retired = v, e->cap_retired = cap;
+        }
+        if (!b || e->n_retired == e->cap_retired) {
+            free(b);
+            snprintf(err, errcap, "alerting: out of memory");
+            goto out;
+        }
+        e->retired[e->n_retired++] = s->basis;
+        s->basis = b;
+    }
+    nr.basis = s->basis;
+    if (nr.window_ms != s->r.window_ms || nr.window_offset_ms != s->r.window_offset_ms)
+        s->have_win = false, s->win_n = 0, s->win_sum = 0; /* windows of another size */
+    s->r = nr; /* state, pending delays, the flat run and the losses go on */
+    rc = 0;
+out:
     pthread_mutex_unlock(&e->mu);
     return rc;
 }
@@ -501,150 +547,6 @@ int alert_unsubscribe(alert_engine *e, alert_subscriber fn, void *ctx) {
         }
     pthread_mutex_unlock(&e->mu);
     return rc;
-}
-
-/* ---- the state machine ---- */
-
-/* The condition (after its delay) changes: raise or clear. */
-static int set_condition(alert_engine *e, uint32_t id, bool active, int64_t ts, double value) {
-    rule_state *r = &e->rules[id];
-    if (r->active == active) return 0;
-    alert_state from = r->state;
-    r->active = active;
-    r->value = value;
-    r->since_ms = ts;
-    if (active)
-        r->state = from == ALERT_ACKED ? ALERT_ACKED : ALERT_UNACK;
-    else
-        r->state = from == ALERT_ACKED ? ALERT_NORMAL : ALERT_RTN_UNACK;
-    if (!active && from == ALERT_NORMAL) r->state = ALERT_NORMAL;
-    return transition(e, id, ALERT_ACT_CONDITION, from, ts, NULL, NULL) == 0 ? 1 : -1;
-}
-
-/* What the reading asks for, with the deadband around the limit. */
-static bool wanted(const rule_state *r, double x) {
-    double lim = r->r.limit, db = r->r.deadband;
-    switch (r->r.kind) {
-        case ALERT_HIGH:
-        case ALERT_HIGH_HIGH:
-        case ALERT_RATE:
-        case ALERT_DEVIATION:
-            return r->active ? x > lim - db : x > lim;
-        case ALERT_LOW:
-        case ALERT_LOW_LOW:
-            return r->active ? x < lim + db : x < lim;
-        default:
-            return false;
-    }
-}
-
-/* Feeds a wanted condition through the on/off delays at time ts. */
-static int drive(alert_engine *e, uint32_t id, bool want, int64_t ts, double value) {
-    rule_state *r = &e->rules[id];
-    if (want == r->active) {
-        r->pending = false;
-        if (r->active) r->value = value;
-        return 0;
-    }
-    if (!r->pending || r->want != want) {
-        r->pending = true;
-        r->want = want;
-        r->pending_since = ts;
-        r->pending_value = value;
-    }
-    int64_t delay = want ? r->r.on_delay_ms : r->r.off_delay_ms;
-    if (ts - r->pending_since < delay) return 0;
-    r->pending = false;
-    return set_condition(e, id, want, delay ? r->pending_since + delay : ts, value);
-}
-
-int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
-    pthread_mutex_lock(&e->mu);
-    int changes = 0, rc = 0;
-    for (size_t i = 0; i < n && rc >= 0; i++) {
-        const alert_point *p = &pts[i];
-        if (p->series >= e->n_series) continue;
-        series_rules *sr = &e->by_series[p->series];
-        if (!sr->n && !sr->fault) continue;
-        bool bad = (p->quality & 0xC0) == QUALITY_BAD || !isfinite(p->value);
-        if (!bad) sr->have_last = true, sr->last = p->value;
-        if (sr->fault) rc = drive(e, sr->fault - 1, bad, p->ts_ms, p->value);
-        if (rc > 0) changes += rc;
-        for (size_t k = 0; k < sr->n && rc >= 0; k++) {
-            uint32_t id = sr->ids[k];
-            rule_state *r = &e->rules[id];
-            if (r->r.kind == ALERT_STALE) { /* any reading shows the link is alive */
-                /* the newest seen: a backlog of older readings (the broker
-                 * delivering what it held) must not make it look stale */
-                if (!r->have_prev || p->ts_ms > r->prev_ts) r->prev_ts = p->ts_ms;
-                r->have_prev = true;
-                rc = drive(e, id, false, p->ts_ms, p->value);
-            } else if (bad) {
-                continue; /* no process alarm from a bad reading */
-            } else if (r->r.kind == ALERT_DEVIATION) {
-                const series_rules *a = &e->by_series[r->r.series],
-                                   *b = &e->by_series[r->r.paired_series];
-                if (a->have_last && b->have_last) {
-                    double dev = fabs(a->last - b->last);
-                    rc = drive(e, id, wanted(r, dev), p->ts_ms, dev);
-                }
-            } else if (r->r.kind == ALERT_RATE) {
-                if (r->have_prev && p->ts_ms > r->prev_ts) {
-                    double per_min =
-                        fabs(p->value - r->prev_v) * 60000.0 / (double)(p->ts_ms - r->prev_ts);
-                    rc = drive(e, id, wanted(r, per_min), p->ts_ms, per_min);
-                }
-                r->have_prev = true;
-                r->prev_ts = p->ts_ms;
-                r->prev_v = p->value;
-            } else {
-                rc = drive(e, id, wanted(r, p->value), p->ts_ms, p->value);
-            }
-            if (rc > 0) changes += rc;
-        }
-    }
-    pthread_mutex_unlock(&e->mu);
-    return rc < 0 ? -1 : changes;
-}
-
-void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms) {
-    pthread_mutex_lock(&e->mu);
-    if (e->stale_held && !hold) /* the path is back: every sensor gets a full period */
-        for (uint32_t id = 0; id < e->n_rules; id++) {
-            rule_state *r = &e->rules[id];
-            if (r->r.kind == ALERT_STALE && r->have_prev && r->prev_ts < now_ms)
-                r->prev_ts = now_ms;
-        }
-    e->stale_held = hold;
-    pthread_mutex_unlock(&e->mu);
-}
-
-int alert_tick(alert_engine *e, int64_t now_ms) {
-    pthread_mutex_lock(&e->mu);
-    journal_retry(e);
-    int changes = 0, rc = 0;
-    for (uint32_t id = 0; id < e->n_rules && rc >= 0; id++) {
-        rule_state *r = &e->rules[id];
-        if (r->shelved && now_ms >= r->shelved_until_ms) {
-            r->shelved = false;
-            rc = transition(e, id, ALERT_ACT_UNSHELVE, r->state, r->shelved_until_ms, "",
-                            "shelving expired");
-            changes++;
-        }
-        if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev && !e->stale_held) {
-            bool stale = now_ms - r->prev_ts > (int64_t)(r->r.limit * 1000);
-            rc = drive(e, id, stale, stale ? r->prev_ts + (int64_t)(r->r.limit * 1000) : now_ms,
-                       (double)(now_ms - r->prev_ts) / 1000);
-            if (rc > 0) changes += rc;
-        }
-        /* A delay that ran out while no reading came. */
-        if (rc >= 0 && r->pending) {
-            rc = drive(e, id, r->want, now_ms, r->pending_value);
-            if (rc > 0) changes += rc;
-        }
-    }
-    pthread_mutex_unlock(&e->mu);
-    return rc < 0 ? -1 : changes;
 }
 
 /* ---- operator actions ---- */
@@ -691,7 +593,7 @@ static int operator_action(alert_engine *e, uint32_t id, alert_action act, int64
         default:
             rc = -1;
     }
-    if (rc > 0 && transition(e, id, act, from, now, user, comment) != 0) rc = -1;
+    if (rc > 0 && alerting_transition(e, id, act, from, now, user, comment) != 0) rc = -1;
     pthread_mutex_unlock(&e->mu);
     return rc;
 }
@@ -996,7 +898,7 @@ int alert_backup(alert_engine *e, const char *dir, uint64_t *last_seq, char *err
      * backup without them would miss transitions the journal answers. */
     if (e->n_waiting) {
         e->retry_ms = 0;
-        journal_retry(e);
+        alerting_journal_retry(e);
     }
     if (e->n_waiting || e->journal_broken || !e->db) {
         snprintf(err, errcap,

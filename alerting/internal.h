@@ -1,0 +1,115 @@
+/*
+ * internal.h - the engine's structures, shared by the files of alerting/
+ * and nothing else: alerting.c (rules, journal, queries) and evaluate.c
+ * (readings, time and the state machine). Everything here is used with
+ * the engine's lock (mu) held.
+ */
+#ifndef PARKWATCH_ALERTING_INTERNAL_H
+#define PARKWATCH_ALERTING_INTERNAL_H
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alerting/alerting.h"
+
+#define MAX_SUBSCRIBERS 16
+#define QUALITY_BAD     0x80
+/* ALERT_FLAPPING: the losses remembered per rule, so its largest limit. */
+#define FLAP_RING 64
+/* window_ms at most a leap year: window arithmetic stays far from overflow. */
+#define WINDOW_MAX_MS (366LL * 24 * 3600 * 1000)
+
+typedef struct waiting_record {
+    uint8_t key[16];
+    size_t len;
+    uint8_t *val;
+} waiting_record;
+
+typedef struct rule_state {
+    alert_rule r; /* its strings point at the copies below */
+    char *series_name, *enterprise, *unit, *asset, *basis;
+    alert_state state;
+    bool active, shelved, suppressed, oos;
+    int64_t since_ms, shelved_until_ms;
+    double value;
+    /* the condition the readings ask for, waiting out a delay */
+    bool pending;
+    bool want;
+    int64_t pending_since;
+    double pending_value;
+    /* rate, stale and flapping rules: the previous (for stale and
+     * flapping, the newest) reading */
+    bool have_prev;
+    int64_t prev_ts;
+    double prev_v;
+    /* window_ms > 0: the window win_k being summed; win_n == 0 once
+     * alert_tick judged it (later readings of it are too late) */
+    bool have_win;
+    uint32_t win_n;
+    int64_t win_k;
+    double win_sum;
+    /* ALERT_STUCK: the flat run, from the value it started at */
+    bool have_run;
+    double anchor;
+    int64_t run_start;
+    /* ALERT_FLAPPING: the times of the latest losses, a ring of FLAP_RING
+     * allocated with the rule; loss_head is the next slot written */
+    int64_t *losses;
+    unsigned loss_head, n_losses;
+} rule_state;
+
+typedef struct series_rules {
+    uint32_t *ids;
+    size_t n, cap;
+    uint32_t fault; /* its FAULT rule + 1 */
+    bool have_last; /* its latest good reading, for deviation and imbalance rules */
+    double last;
+} series_rules;
+
+struct alert_engine {
+    pthread_mutex_t mu;
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    uint64_t seq;
+    rule_state *rules;
+    size_t n_rules, cap_rules;
+    series_rules *by_series;
+    size_t n_series;
+    struct {
+        alert_subscriber fn;
+        void *ctx;
+    } subs[MAX_SUBSCRIBERS];
+    size_t n_subs;
+    bool journal_failed;
+    bool stale_held; /* alert_hold_stale: the data path is down */
+    /* After RocksDB refused a write its handle is not written again (it
+     * stays in error; the C API has no Resume): the journal is reopened. */
+    char *path;
+    bool journal_broken;
+    waiting_record *waiting;
+    size_t n_waiting, cap_waiting;
+    int64_t retry_ms, broken_since_ms;
+    char journal_error[256];
+    /* Basis strings alert_rule_update replaced: alert_rule_get promised
+     * them to live until alert_close, so they are freed only then. */
+    char **retired;
+    size_t n_retired, cap_retired;
+};
+
+/* evaluate.c: whether a rule is valid for its kind: NULL, or why not.
+ * FAULT rules are the engine's: not added by callers (update false), but
+ * an update may tune them. */
+const char *alerting_rule_invalid(const alert_rule *r, bool update);
+
+/* alerting.c: journals the rule's current state as the outcome of action,
+ * then tells the subscribers. 0, or -1 (journal). */
+int alerting_transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
+                        int64_t ts, const char *user, const char *comment);
+/* alerting.c: writes the records a full disk held back, at most once a second. */
+void alerting_journal_retry(alert_engine *e);
+
+#endif
