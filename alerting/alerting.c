@@ -489,7 +489,17 @@ int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char 
         goto out;
     }
     const char *basis = r->basis ? r->basis : "";
-    if (strcmp(basis, s->basis)) {
+    size_t again = e->n_retired; /* a retired string of the same text, taken back */
+    for (size_t i = 0; strcmp(basis, s->basis) && i < e->n_retired; i++)
+        if (!strcmp(e->retired[i], basis)) again = i;
+    if (again < e->n_retired) {
+        /* Relearning writes the same few texts again and again: swapped with
+         * the retired one, the retired list stays as long as the distinct
+         * texts, not the updates. */
+        char *b = e->retired[again];
+        e->retired[again] = s->basis;
+        s->basis = b;
+    } else if (strcmp(basis, s->basis)) {
         /* the old string may still be held (alert_rule_get): kept until close */
         char *b = strdup(basis);
         if (b && e->n_retired == e->cap_retired) {
