@@ -7,19 +7,22 @@
  * Every feature has properties "id" (unique across the files) and "kind",
  * one of the geo_kind names below, plus kind-specific properties:
  *
- *   enterprise       Polygon|MultiPolygon   name
+ *   enterprise       Polygon|MultiPolygon   name, name_zh (optional)
  *   hazard_source    Polygon|MultiPolygon   enterprise, substances (array), grade
  *   tank             Point|Polygon          enterprise, capacity_m3, substance,
- *                                           density (kg/m3), height_m, series
+ *                                           density (kg/m3), height_m, series,
+ *                                           design_pressure_mpa (pressurised tanks)
  *   pipeline         LineString|MultiLineString  enterprise, substance,
- *                                           design_pressure_mpa, series
+ *                                           design_pressure_mpa, series (its first
+ *                                           flow series the inlet meter, its last
+ *                                           the outlet one)
  *   gas_detector     Point                  enterprise, gas, type ("combustible" or
  *                                           "toxic"), series, alarm1, alarm2
  *   aq_station, weather_station  Point      series
  *   building         Polygon|MultiPolygon   occupants_day, occupants_night
  *   gate, fire_station  Point
  *   shelter          Point                  capacity
- *   road             LineString|MultiLineString
+ *   road             LineString|MultiLineString  name, name_zh (optional)
  *
  * "series" is an array of historian series names; those of a feature with
  * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm
