@@ -3,7 +3,11 @@
  * pipelines and gas detectors, and the park's weather and air-quality
  * stations, publishing telemetry in the three payload formats, with
  * incidents (a leak carried by the wind to the detectors, a frozen sensor,
- * a device going offline, a pressure spike).
+ * a device going offline, a pressure spike, a tank overfilling, a line or
+ * vessel over its design pressure, a pipeline losing flow between its
+ * meters, a detector drifting). The park's files: parksim.c (options,
+ * payloads, MQTT), parksim_park.c (the park and its normal behaviour),
+ * parksim_incidents.c (incidents), parksim.h.
  *
  * parksim [--host H] [--port P] [--enterprises N] [--seed S]
  *         [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]
@@ -21,6 +25,23 @@
  * --layout writes the simulated park as GeoJSON that geo/ loads (parkctl
  * layout-check): enterprise plots, tanks, pipelines, gas detectors and the
  * stations, each with the series the receiver stores for it.
+ *
+ * Normal operation raises no alarm under the limits the layout implies
+ * (assets/): tank levels 25-72 % of the height, temperatures about
+ * 13-30 degC, pressurised tanks 42-71 % of their design pressure (MPa),
+ * pipelines 60-80 % of theirs, a pipeline's outlet flow its inlet's less
+ * a meter error under 0.5 %, detectors near zero with a live sensor's
+ * jitter, air quality under GB 3095 grade II, wind under 10.8 m/s.
+ *
+ * Incidents (--incident, times in seconds from the start; each logged on
+ * stderr when it starts and ends): leak (kg/s from a tank, carried to the
+ * detectors by a Gaussian plume, the level draining), freeze (a device's
+ * tags, or one tag, hold their last value bit for bit), offline, spike
+ * (a tag reads value), overfill (a tank's level rises at rate m/min past
+ * high-high toward the top), overpressure (a pressure rises at rate MPa/s
+ * past the design pressure to 110 %), pipeline-leak (the outlet meter
+ * reads pct % less than the inlet), drift (a detector reads rate more a
+ * minute, up to max, its neighbours clean air); see usage().
  *
  * Broker security: --credentials FILE gives each enterprise's connection
  * its own user, "E001 password" lines (the user is the enterprise id, as
@@ -194,17 +215,16 @@ static void put_int(buf *b, long long v) {
 /* A quantized value with exactly its decimals: "12.34" parses back to the
  * double quantize() made (both are the double nearest to k / 10^dec). */
 static void put_value(buf *b, double v, int dec) {
-    long long s = dec == 2 ? 100 : dec == 1 ? 10 : 1;
+    static const long long scale[] = {1, 10, 100, 1000};
+    dec = dec < 0 ? 0 : dec > 3 ? 3 : dec;
+    long long s = scale[dec];
     long long k = llround(v * (double)s);
     if (k < 0) PUTS(b, "-"), k = -k;
     put_int(b, k / s);
     if (dec) {
-        char f[3] = {'.'};
+        char f[4] = {'.'};
         long long r = k % s;
-        if (dec == 2)
-            f[1] = (char)('0' + r / 10), f[2] = (char)('0' + r % 10);
-        else
-            f[1] = (char)('0' + r);
+        for (int i = dec; i >= 1; i--, r /= 10) f[i] = (char)('0' + r % 10);
         put(b, f, (size_t)dec + 1);
     }
 }
@@ -605,20 +625,27 @@ static int setup_security(client *c) {
 /* ---- main ---- */
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: parksim [--host H] [--port P] [--enterprises N] [--seed S]\n"
-            "               [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]\n"
-            "               [--duration SECONDS] [--count MESSAGES] [--per-message N]\n"
-            "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
-            "               [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]\n"
-            "               [--start-ms T] [--quiet]\n"
-            "               [--username U --password P] [--credentials FILE]\n"
-            "               [--cafile CA [--certfile CERT --keyfile KEY]]\n"
-            "credentials FILE: one \"USER PASSWORD\" line per enterprise (E001, ..., PARK)\n"
-            "incidents (times in seconds from the start):\n"
-            "  leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300   (kg/s)\n"
-            "  freeze:E002:gd-03:at=30[:for=S]   offline:E003:gd-01:at=10:for=60\n"
-            "  spike:E001:pipeline-1:PT01.pressure:at=20:value=9.9[:for=1]\n");
+    fprintf(
+        stderr,
+        "usage: parksim [--host H] [--port P] [--enterprises N] [--seed S]\n"
+        "               [--format json|neuron|lineproto|mixed] [--rate HZ] [--fast]\n"
+        "               [--duration SECONDS] [--count MESSAGES] [--per-message N]\n"
+        "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
+        "               [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]\n"
+        "               [--start-ms T] [--quiet]\n"
+        "               [--username U --password P] [--credentials FILE]\n"
+        "               [--cafile CA [--certfile CERT --keyfile KEY]]\n"
+        "credentials FILE: one \"USER PASSWORD\" line per enterprise (E001, ..., PARK)\n"
+        "incidents (times in seconds from the start):\n"
+        "  leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300   (kg/s)\n"
+        "  freeze:E002:gd-03:at=30[:for=S]   offline:E003:gd-01:at=10:for=60\n"
+        "  spike:E001:pipeline-1:PT01.pressure:at=20:value=9.9[:for=1]\n"
+        "  freeze:E011:tankfarm-1:T104.level:at=20   (holds the last value exactly)\n"
+        "  overfill:E005:tankfarm-1:T102:at=20[:rate=1][:for=S]   (level up, m/min, to ~95 %%)\n"
+        "  overpressure:E007:pipeline-1:PT01.pressure:at=25[:rate=MPa/s][:for=S]\n"
+        "      (up to 110 %% of the design pressure; default rate 2 %% of it a second)\n"
+        "  pipeline-leak:E009:pipeline-2:at=30[:pct=5][:for=S]   (outlet reads pct %% less)\n"
+        "  drift:E010:gd-20:at=5[:rate=0.5][:max=15][:for=S]   (detector creeps up, per min)\n");
     exit(2);
 }
 
@@ -831,7 +858,7 @@ int main(int argc, char **argv) {
                     int64_t ts = stamp > d->last_ts ? stamp : d->last_ts + 1;
                     d->last_ts = ts;
                     if (ts - stamp > max_lead) max_lead = ts - stamp;
-                    for (int q = 0; q < d->n_tags; q++) step_tag(t, ts, &d->tags[q]);
+                    for (int q = 0; q < d->n_tags; q++) step_tag(t, ts, d, &d->tags[q]);
                     for (int q = 0; q < d->n_tags && !stop_flag; q++)
                         add_reading(c, &c->b, d, &d->tags[q], ts);
                     if (c->fmt != FMT_LP || !opt.per_message) flush(c, &c->b);

@@ -46,6 +46,7 @@ typedef struct gas {
     double density;      /* kg/m3, as stored */
     double temp_c;       /* storage temperature */
     double press_kpa;    /* storage pressure, kPa absolute */
+    double design_mpa;   /* pressurised storage's design pressure (gauge); 0: atmospheric */
 } gas;
 
 extern const gas gases[];
@@ -64,7 +65,8 @@ typedef enum {
     TK_PPM,        /* toxic detector, ppm */
     TK_WIND_SPEED, /* drives the plume */
     TK_WIND_DIR,
-    TK_DIURNAL, /* follows the time of day (air temperature; humidity with amp < 0) */
+    TK_DIURNAL,  /* follows the time of day (air temperature; humidity with amp < 0) */
+    TK_FLOW_OUT, /* a pipeline's outlet meter: its inlet's reading less a meter error */
 } tag_kind;
 
 typedef enum { DK_OTHER, DK_TANKFARM, DK_PIPELINE, DK_DETECTOR, DK_MET, DK_AQ } dev_kind;
@@ -75,9 +77,14 @@ typedef struct tag {
     int group_len;   /* Neuron group = name[0, group_len); 0 when the name has no dot */
     tag_kind kind;
     double base, amp, period, phase, noise, step_p; /* drift, noise and steps */
-    int decimals;                                   /* resolution 10^-decimals */
-    double lo, hi;                                  /* range (4-20 mA span) */
-    double value;                                   /* last published (quantized) */
+    double base_lo, base_hi; /* where steps may take base: normal operation */
+    int decimals;            /* resolution 10^-decimals (0..3) */
+    double lo, hi;           /* range (4-20 mA span) */
+    double value;            /* last published (quantized) */
+    double raw;              /* last reading before span and quantization */
+    double design;           /* pressure tags: design pressure, MPa (0: none) */
+    int ref;                 /* TK_FLOW_OUT: index of the inlet meter in its device */
+    double meter_err;        /* TK_FLOW_OUT: the meter's own bias, a fraction */
     bool frozen, spiked;
     double spike_value;
     double x, y;     /* metres, park frame (a tank's tags: the tank) */
@@ -139,16 +146,28 @@ typedef struct client {
     atomic_bool idle;    /* net_main is (about to be) asleep in poll */
 } client;
 
-typedef enum { INC_LEAK, INC_FREEZE, INC_OFFLINE, INC_SPIKE } inc_kind;
+typedef enum {
+    INC_LEAK,
+    INC_FREEZE,
+    INC_OFFLINE,
+    INC_SPIKE,
+    INC_OVERFILL,
+    INC_OVERPRESSURE,
+    INC_PIPELINE_LEAK,
+    INC_DRIFT
+} inc_kind;
 
 typedef struct incident {
     inc_kind kind;
     char spec[160], ent[16], dev[32], tag[32];
-    double at, dur, rate, value;
+    double at, dur, rate, value, pct, max;
     bool started;
     client *c;
     device *d;
-    tag *src; /* leak: the tank's level tag, whose position is the release point */
+    /* leak: the tank's level tag, whose position is the release point;
+     * overfill: the level tag; overpressure: the pressure tag; drift: the
+     * detector's tag; pipeline-leak: the outlet meter */
+    tag *src;
 } incident;
 
 typedef struct parksim_opts {
@@ -192,7 +211,7 @@ device *find_device(client *c, const char *name);
 void build_park(void);
 int build_park_from_layout(const char *path);
 double quantize(double v, int dec);
-void step_tag(double t, int64_t ts, tag *tg);
+void step_tag(double t, int64_t ts, const device *d, tag *tg);
 void write_layout(const char *path);
 
 /* parksim_incidents.c */
@@ -202,5 +221,9 @@ void run_incidents(double t, int64_t ts);
 int stability_class(double u, int64_t ts_ms);
 double leak_reading(double t, int64_t ts, const tag *tg);
 double drained(double t, const tag *tg);
+/* What overfill, overpressure and drift add to tg's reading at t. */
+double incident_offset(double t, const tag *tg);
+/* The fraction of the flow an outlet meter tg misses to pipeline leaks at t. */
+double pipeline_loss(double t, const tag *tg);
 
 #endif

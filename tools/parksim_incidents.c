@@ -104,12 +104,70 @@ double drained(double t, const tag *tg) {
     return m;
 }
 
+/* What overfill, overpressure and drift add to a reading: an overfilling
+ * tank's level rises at rate m/min and stays where the filling stopped
+ * (nothing drains it), up to 95 % of the height give or take its swing;
+ * an overpressure rises at rate MPa/s to 110 % of the design pressure and
+ * is relieved when it ends; a drifting detector creeps up at rate per
+ * minute to max and reads true again once recalibrated (the end). Each
+ * keeps the tag's own swing and noise on top. */
+double incident_offset(double t, const tag *tg) {
+    double add = 0;
+    for (int i = 0; i < opt.n_inc; i++) {
+        const incident *in = &opt.inc[i];
+        if (in->src != tg || t < in->at) continue;
+        bool active = t < in->at + in->dur;
+        double secs = fmin(t, in->at + in->dur) - in->at;
+        if (in->kind == INC_OVERFILL)
+            add += fmax(0, fmin(in->rate * secs / 60, 0.95 * tg->hi - tg->base));
+        else if (in->kind == INC_OVERPRESSURE && active)
+            add += fmax(0, fmin(in->rate * secs, 1.1 * tg->design - tg->base));
+        else if (in->kind == INC_DRIFT && active)
+            add += fmin(in->rate * secs / 60, in->max);
+    }
+    return add;
+}
+
+/* The fraction of the inlet's flow that a pipeline leak keeps from the
+ * outlet meter tg. */
+double pipeline_loss(double t, const tag *tg) {
+    double lost = 0;
+    for (int i = 0; i < opt.n_inc; i++) {
+        const incident *in = &opt.inc[i];
+        if (in->kind == INC_PIPELINE_LEAK && in->src == tg && t >= in->at && t < in->at + in->dur)
+            lost += in->pct / 100;
+    }
+    return fmin(lost, 1);
+}
+
 /* ---- incidents ---- */
+
+static const struct {
+    const char *name;
+    inc_kind kind;
+    int min_parts; /* kind, enterprise, device[, tag] */
+} kinds[] = {
+    {"leak", INC_LEAK, 4},
+    {"freeze", INC_FREEZE, 3},
+    {"offline", INC_OFFLINE, 3},
+    {"spike", INC_SPIKE, 4},
+    {"overfill", INC_OVERFILL, 4},
+    {"overpressure", INC_OVERPRESSURE, 4},
+    {"pipeline-leak", INC_PIPELINE_LEAK, 3},
+    {"drift", INC_DRIFT, 3},
+};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+static const char *inc_name(inc_kind k) {
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (kinds[i].kind == k) return kinds[i].name;
+    return "?";
+}
 
 int parse_incident(const char *spec, incident *in) {
     memset(in, 0, sizeof *in);
     snprintf(in->spec, sizeof in->spec, "%s", spec);
-    in->dur = -1;
+    in->dur = -1, in->pct = -1, in->max = -1;
     char copy[256], kind[16] = "";
     snprintf(copy, sizeof copy, "%s", spec);
     char *save, *part = strtok_r(copy, ":", &save);
@@ -130,6 +188,10 @@ int parse_incident(const char *spec, incident *in) {
                 in->rate = v;
             else if (!strcmp(part, "value"))
                 in->value = v, has_value = true;
+            else if (!strcmp(part, "pct") && v > 0 && v <= 100)
+                in->pct = v;
+            else if (!strcmp(part, "max") && v > 0)
+                in->max = v;
             else
                 return -1;
             continue;
@@ -140,22 +202,32 @@ int parse_incident(const char *spec, incident *in) {
         memcpy(dst, part, strlen(part) + 1);
         pos++;
     }
-    if (!strcmp(kind, "leak"))
-        in->kind = INC_LEAK;
-    else if (!strcmp(kind, "freeze"))
-        in->kind = INC_FREEZE;
-    else if (!strcmp(kind, "offline"))
-        in->kind = INC_OFFLINE;
-    else if (!strcmp(kind, "spike"))
-        in->kind = INC_SPIKE;
-    else
+    size_t k = 0;
+    while (k < N_KINDS && strcmp(kinds[k].name, kind)) k++;
+    if (k == N_KINDS) return -1;
+    in->kind = kinds[k].kind;
+    if (pos < kinds[k].min_parts || (in->kind == INC_SPIKE && !has_value)) return -1;
+    if (in->kind == INC_PIPELINE_LEAK && pos > 3) return -1; /* the line, not a tag */
+    /* pct is the pipeline leak's, max the drift's */
+    if ((in->pct >= 0 && in->kind != INC_PIPELINE_LEAK) || (in->max >= 0 && in->kind != INC_DRIFT))
         return -1;
-    bool needs_tag = in->kind == INC_LEAK || in->kind == INC_SPIKE;
-    if (pos < 3 || (needs_tag && pos < 4) || (in->kind == INC_SPIKE && !has_value)) return -1;
-    if (in->kind == INC_LEAK && in->rate <= 0) in->rate = 1;
+    if (in->kind == INC_LEAK && in->rate <= 0) in->rate = 1;       /* kg/s */
+    if (in->kind == INC_OVERFILL && in->rate <= 0) in->rate = 1;   /* m/min */
+    if (in->kind == INC_DRIFT && in->rate <= 0) in->rate = 0.5;    /* per minute */
+    if (in->kind == INC_DRIFT && in->max < 0) in->max = 15;        /* %LEL (or ppm) */
+    if (in->kind == INC_PIPELINE_LEAK && in->pct < 0) in->pct = 5; /* of the inlet flow */
+    /* overpressure: rate 0 until bound, then 2 % of the design pressure a second */
     /* A spike is one reading high (1 s) unless told; the rest last. */
     if (in->dur < 0) in->dur = in->kind == INC_SPIKE ? 1 : 1e18;
     return 0;
+}
+
+/* tg is tank (or meter) tag name ("T101" or "T101.level") with leaf. */
+static bool names_tag(const tag *tg, const char *name, const char *leaf) {
+    size_t n = strlen(name);
+    const char *dot = strrchr(tg->name, '.');
+    if (!dot || strcmp(dot + 1, leaf)) return false;
+    return !strcmp(tg->name, name) || (!strncmp(tg->name, name, n) && tg->name + n == dot);
 }
 
 /* Binds an incident to its enterprise, device and tag; -1 when the park
@@ -168,30 +240,50 @@ int bind_incident(incident *in) {
                 in->dev);
         return -1;
     }
-    size_t tl = strlen(in->tag);
-    for (int q = 0; q < in->d->n_tags && in->tag[0]; q++) {
+    const char *want = "tag";
+    for (int q = 0; q < in->d->n_tags; q++) {
         tag *tg = &in->d->tags[q];
-        bool match =
-            !strcmp(tg->name, in->tag) ||
-            (in->kind == INC_LEAK && !strncmp(tg->name, in->tag, tl) && tg->name[tl] == '.');
-        if (!match) continue;
-        if (in->kind != INC_LEAK) return 0;
-        if (tg->kind == TK_LEVEL) {
-            in->src = tg;
-            return 0;
+        switch (in->kind) {
+            case INC_LEAK:
+                want = "tank (with a level tag)";
+                if (tg->kind == TK_LEVEL && names_tag(tg, in->tag, "level")) in->src = tg;
+                break;
+            case INC_OVERFILL:
+                want = "tank level tag";
+                if (tg->kind == TK_LEVEL && names_tag(tg, in->tag, "level")) in->src = tg;
+                break;
+            case INC_OVERPRESSURE:
+                want = "pressure tag with a design pressure";
+                if (tg->design > 0 && names_tag(tg, in->tag, "pressure")) in->src = tg;
+                break;
+            case INC_PIPELINE_LEAK: /* the last outlet meter */
+                want = "outlet flow meter";
+                if (in->d->kind == DK_PIPELINE && tg->kind == TK_FLOW_OUT) in->src = tg;
+                break;
+            case INC_DRIFT:
+                want = "gas detector tag";
+                if ((tg->kind == TK_LEL || tg->kind == TK_PPM) && !in->src &&
+                    (!in->tag[0] || !strcmp(tg->name, in->tag)))
+                    in->src = tg;
+                break;
+            default: /* freeze, offline, spike: the named tag, or the whole device */
+                if (!in->tag[0] || !strcmp(tg->name, in->tag)) return 0;
+                break;
         }
     }
-    if (!in->tag[0]) return 0;
-    fprintf(stderr, "parksim: incident %s: no %s %s on %s/%s\n", in->spec,
-            in->kind == INC_LEAK ? "tank (with a level tag)" : "tag", in->tag, in->ent, in->dev);
+    if (in->src) {
+        if (in->kind == INC_OVERPRESSURE && in->rate <= 0) in->rate = 0.02 * in->src->design;
+        return 0;
+    }
+    if (!in->tag[0] && in->kind != INC_PIPELINE_LEAK && in->kind != INC_DRIFT) return 0;
+    fprintf(stderr, "parksim: incident %s: no %s%s%s on %s/%s\n", in->spec, want,
+            in->tag[0] ? " " : "", in->tag, in->ent, in->dev);
     return -1;
 }
 
-static const char *inc_name(inc_kind k) {
-    return k == INC_LEAK      ? "leak"
-           : k == INC_FREEZE  ? "freeze"
-           : k == INC_OFFLINE ? "offline"
-                              : "spike";
+/* The inlet meter an outlet meter follows. */
+static const tag *inlet_of(const incident *in) {
+    return &in->d->tags[in->src->ref];
 }
 
 void run_incidents(double t, int64_t ts) {
@@ -210,18 +302,49 @@ void run_incidents(double t, int64_t ts) {
             if (in->kind == INC_FREEZE && named) tg->frozen = active;
             if (in->kind == INC_SPIKE && named) tg->spiked = active, tg->spike_value = in->value;
         }
+        const char *what = inc_name(in->kind);
+        const tag *s = in->src;
         if (active && in->kind == INC_LEAK) {
             static const char cls[] = "ABCDEF";
             logf_("incident %s starts: %.3g kg/s of %s at %s/%s %s; wind %.1f m/s from %.0f deg, "
                   "class %c",
-                  inc_name(in->kind), in->rate, in->src->gas->name, in->ent, in->dev, in->tag,
-                  wind_speed, wind_dir, cls[stability_class(wind_speed, ts)]);
+                  what, in->rate, s->gas->name, in->ent, in->dev, in->tag, wind_speed, wind_dir,
+                  cls[stability_class(wind_speed, ts)]);
+        } else if (active && in->kind == INC_OVERFILL) {
+            logf_("incident %s starts: %s/%s %s at %.2f m (%.0f %% of %.1f m) rising %.3g m/min "
+                  "to about 95 %%",
+                  what, in->ent, in->dev, s->name, s->value, 100 * s->value / s->hi, s->hi,
+                  in->rate);
+        } else if (active && in->kind == INC_OVERPRESSURE) {
+            logf_("incident %s starts: %s/%s %s at %.*f MPa (%.0f %% of the design %.3g MPa) "
+                  "rising %.3g MPa/s to 110 %%",
+                  what, in->ent, in->dev, s->name, s->decimals, s->value,
+                  100 * s->value / s->design, s->design, in->rate);
+        } else if (active && in->kind == INC_PIPELINE_LEAK) {
+            logf_("incident %s starts: %s/%s loses %.3g %% of its flow: outlet %s reads that much "
+                  "less than inlet %s (%.1f m3/h)",
+                  what, in->ent, in->dev, in->pct, s->name, inlet_of(in)->name,
+                  inlet_of(in)->value);
+        } else if (active && in->kind == INC_DRIFT) {
+            logf_("incident %s starts: %s/%s %s at %.*f drifting up %.3g %s/min to +%.3g", what,
+                  in->ent, in->dev, s->name, s->decimals, s->value, in->rate,
+                  s->kind == TK_LEL ? "%LEL" : "ppm", in->max);
+        } else if (active && in->kind == INC_FREEZE) {
+            /* what the frozen tags will keep reading */
+            char held[160] = "";
+            size_t n = 0;
+            for (int q = 0; q < d->n_tags && n < sizeof held; q++)
+                if (d->tags[q].frozen)
+                    n += (size_t)snprintf(held + n, sizeof held - n, "%s%s=%.*f", n ? ", " : "",
+                                          d->tags[q].name, d->tags[q].decimals, d->tags[q].value);
+            logf_("incident %s starts: %s/%s%s%s (holding %s)", what, in->ent, in->dev,
+                  in->tag[0] ? " " : "", in->tag, held);
         } else if (active) {
-            logf_("incident %s starts: %s/%s%s%s", inc_name(in->kind), in->ent, in->dev,
-                  in->tag[0] ? " " : "", in->tag);
+            logf_("incident %s starts: %s/%s%s%s", what, in->ent, in->dev, in->tag[0] ? " " : "",
+                  in->tag);
         } else {
-            logf_("incident %s ends: %s/%s%s%s", inc_name(in->kind), in->ent, in->dev,
-                  in->tag[0] ? " " : "", in->tag);
+            logf_("incident %s ends: %s/%s%s%s", what, in->ent, in->dev, in->tag[0] ? " " : "",
+                  in->tag);
         }
         in->started = active;
     }

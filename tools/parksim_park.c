@@ -14,15 +14,20 @@
 
 #include "parksim.h"
 
+/* Design pressures (MPa gauge) of pressurised storage: GB 150 practice,
+ * about the vapour pressure at 50 degC plus a margin (propane spheres
+ * 1.77, ammonia and propylene 2.16, chlorine 1.6, butane 0.79). */
 const gas gases[] = {
-    {"propane", 44.10, 2.1, 0, 0, 0, 580, 20, 850},
-    {"ethylene", 28.05, 2.7, 0, 0, 0, 568, -103, 115}, /* refrigerated */
-    {"benzene", 78.11, 1.2, 0, 6, 12, 876, 20, 103},
-    {"methanol", 32.04, 6.7, 0, 25, 50, 792, 20, 103},
-    {"toluene", 92.14, 1.2, 0, 50, 100, 867, 20, 103},
-    {"ammonia", 17.03, 15.0, 100, 20, 40, 682, 20, 860},
-    {"chlorine", 70.90, 0, 10, 1, 2, 1470, 20, 680},
-    {"hydrogen sulfide", 34.08, 4.0, 100, 10, 20, 790, 20, 1800},
+    {"propane", 44.10, 2.1, 0, 0, 0, 580, 20, 850, 1.77},
+    {"ethylene", 28.05, 2.7, 0, 0, 0, 568, -103, 115, 0}, /* refrigerated */
+    {"benzene", 78.11, 1.2, 0, 6, 12, 876, 20, 103, 0},
+    {"methanol", 32.04, 6.7, 0, 25, 50, 792, 20, 103, 0},
+    {"toluene", 92.14, 1.2, 0, 50, 100, 867, 20, 103, 0},
+    {"ammonia", 17.03, 15.0, 100, 20, 40, 682, 20, 860, 2.16},
+    {"chlorine", 70.90, 0, 10, 1, 2, 1470, 20, 680, 1.6},
+    {"hydrogen sulfide", 34.08, 4.0, 100, 10, 20, 790, 20, 1800, 2.5},
+    {"propylene", 42.08, 2.0, 0, 0, 0, 514, 20, 1020, 2.16},
+    {"butane", 58.12, 1.8, 0, 0, 0, 573, 20, 310, 0.79},
 };
 const size_t n_gases = sizeof gases / sizeof gases[0];
 
@@ -104,28 +109,46 @@ static tag *add_tag(client *c, device *d, const char *name, tag_kind kind, doubl
     else
         snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, t->name);
     t->kind = kind, t->base = base, t->amp = amp, t->noise = noise, t->decimals = decimals;
-    t->lo = lo, t->hi = hi, t->value = base, t->x = d->x, t->y = d->y;
+    t->lo = lo, t->hi = hi, t->x = d->x, t->y = d->y;
+    /* quantized from the start: a tag frozen before its first sample
+     * publishes what the ledger says */
+    t->raw = base, t->value = quantize(base, decimals);
+    t->base_lo = base - 3 * fabs(amp), t->base_hi = base + 3 * fabs(amp);
     t->period = 1800 + 5400 * urand(), t->phase = 2 * PI * urand(), t->step_p = 0.0005;
     return t;
 }
 
 /* A tag of a tank holding g, at (x, y): leaf "level" (m), "temp" (degC)
- * or "pressure" (kPa absolute). */
+ * or "pressure" (MPa gauge). Normal operation stays clear of the alarm
+ * limits derived from the layout (assets/): level 25-72 % of the height
+ * give or take its swing, temperature about 13-30 degC, a pressurised
+ * tank 42-71 % of its design pressure (design_mpa, else the gas's). */
 static tag *add_tank_tag(client *c, device *d, const char *name, const char *leaf, const gas *g,
-                         double capacity, double density, double height_m, double x, double y) {
+                         double capacity, double density, double height_m, double design_mpa,
+                         double x, double y) {
     tag *t;
     if (!strcmp(leaf, "level")) {
         double height = 15 + 5 * urand(); /* drawn even when given: the same park for a seed */
         if (height_m > 0) height = height_m;
-        t = add_tag(c, d, name, TK_LEVEL, height * (0.3 + 0.5 * urand()), 0.3, 0.002, 2, 0, height);
+        /* a radar gauge's reading wanders by its resolution (1 cm) */
+        t = add_tag(c, d, name, TK_LEVEL, height * (0.3 + 0.4 * urand()), fmin(0.3, 0.02 * height),
+                    0.012, 2, 0, height);
         t->period = 3600 * (2 + 4 * urand()), t->area = capacity / height;
+        t->base_lo = 0.25 * height, t->base_hi = 0.72 * height;
     } else if (!strcmp(leaf, "temp")) {
-        t = add_tag(c, d, name, TK_GENERIC, g->temp_c + 4 * urand() - 2, 1.5, 0.05, 1, -200, 150);
-    } else if (g->press_kpa > 200) { /* pressurized storage breathes with the temperature */
-        t = add_tag(c, d, name, TK_GENERIC, g->press_kpa * (0.95 + 0.1 * urand()), 15, 0.5, 1, 0,
-                    2500);
-    } else { /* atmospheric tanks sit a little above the atmosphere (breather valves) */
-        t = add_tag(c, d, name, TK_GENERIC, g->press_kpa, 0.4, 0.02, 2, 0, 2500);
+        t = add_tag(c, d, name, TK_GENERIC, g->temp_c + 4 * urand() - 2, 1.5, 0.08, 1, -200, 150);
+        t->base_lo = g->temp_c - 5, t->base_hi = g->temp_c + 8;
+    } else {
+        double design = design_mpa > 0 ? design_mpa : g->design_mpa;
+        if (design > 0) { /* pressurised storage breathes with the temperature */
+            t = add_tag(c, d, name, TK_GENERIC, design * (0.45 + 0.2 * urand()), 0.03 * design,
+                        0.004, 3, 0, 2 * design);
+            t->base_lo = 0.45 * design, t->base_hi = 0.68 * design;
+        } else { /* atmospheric tanks sit a little above the atmosphere (breather valves) */
+            t = add_tag(c, d, name, TK_GENERIC, fmax(0.002, (g->press_kpa - 101.325) / 1000),
+                        0.0005, 0.0008, 3, 0, 0.05);
+        }
+        t->design = design;
     }
     t->x = x, t->y = y, t->gas = g, t->capacity = capacity, t->density = density;
     return t;
@@ -137,7 +160,7 @@ static void add_tank(client *c, device *d, int number, const gas *g, double capa
     for (int k = 0; k < 3; k++) {
         char n[32];
         snprintf(n, sizeof n, "T%d.%s", number, leaves[k]);
-        add_tank_tag(c, d, n, leaves[k], g, capacity, g->density, 0, x, y);
+        add_tank_tag(c, d, n, leaves[k], g, capacity, g->density, 0, 0, x, y);
     }
 }
 
@@ -146,9 +169,11 @@ static void add_detector_tag(client *c, device *d, const gas *g, bool toxic) {
     tag *t;
     if (toxic) {
         double fs = g->fs_ppm > 0 ? g->fs_ppm : 100;
-        t = add_tag(c, d, "ppm", TK_PPM, 0, 0, fs / 1000, fs <= 10 ? 2 : 1, 0, fs);
+        /* a zero offset and noise of a few resolution steps: a live
+         * sensor's reading is never flat for long (a stuck one is) */
+        t = add_tag(c, d, "ppm", TK_PPM, fs / 500, 0, fs / 500, fs <= 10 ? 2 : 1, 0, fs);
     } else {
-        t = add_tag(c, d, "lel", TK_LEL, 0.1, 0, 0.3, 1, 0, 100);
+        t = add_tag(c, d, "lel", TK_LEL, 0.2, 0, 0.3, 1, 0, 100);
     }
     t->gas = g, t->step_p = 0;
 }
@@ -172,14 +197,20 @@ static void add_transmitters(client *c, int n, double x, double y) {
  * ug/m3 (CO mg/m3) around GB 3095-2012 grade II levels
  * (docs/reference/air-quality-gb3095.md, table 1). */
 static void add_met_tags(client *c, device *d, const char *leaf) {
-    if (!strcmp(leaf, "wind_speed"))
-        add_tag(c, d, leaf, TK_WIND_SPEED, 3.5, 1.5, 0.3, 1, 0.3, 30)->period = 1800;
-    else if (!strcmp(leaf, "wind_dir")) /* a prevailing easterly */
-        add_tag(c, d, leaf, TK_WIND_DIR, 90, 15, 4, 1, 0, 360)->period = 3600;
-    else if (!strcmp(leaf, "temp"))
-        add_tag(c, d, leaf, TK_DIURNAL, 18, 5, 0.1, 1, -30, 45);
-    else if (!strcmp(leaf, "humidity"))
-        add_tag(c, d, leaf, TK_DIURNAL, 65, -15, 0.5, 1, 5, 100);
+    tag *t = NULL;
+    if (!strcmp(leaf, "wind_speed")) { /* a breeze, below force 6 (10.8 m/s) */
+        t = add_tag(c, d, leaf, TK_WIND_SPEED, 3.5, 1.5, 0.3, 1, 0.3, 30);
+        t->period = 1800, t->base_lo = 2, t->base_hi = 5;
+    } else if (!strcmp(leaf, "wind_dir")) { /* a prevailing easterly */
+        t = add_tag(c, d, leaf, TK_WIND_DIR, 90, 15, 4, 1, 0, 360);
+        t->period = 3600, t->base_lo = 60, t->base_hi = 120;
+    } else if (!strcmp(leaf, "temp")) {
+        t = add_tag(c, d, leaf, TK_DIURNAL, 18, 5, 0.1, 1, -30, 45);
+        t->base_lo = 14, t->base_hi = 22;
+    } else if (!strcmp(leaf, "humidity")) {
+        t = add_tag(c, d, leaf, TK_DIURNAL, 65, -15, 0.5, 1, 5, 100);
+        t->base_lo = 55, t->base_hi = 75;
+    }
 }
 
 static void add_aq_tag(client *c, device *d, const char *leaf) {
@@ -187,11 +218,43 @@ static void add_aq_tag(client *c, device *d, const char *leaf) {
     static const double base[] = {40, 70, 12, 35, 0.8, 80};
     for (int k = 0; k < 6; k++)
         if (!strcmp(leaf, names[k])) {
-            add_tag(c, d, leaf, TK_GENERIC, base[k], base[k] * 0.3, base[k] * 0.03, k == 4 ? 2 : 1,
-                    0, 1000);
+            tag *t = add_tag(c, d, leaf, TK_GENERIC, base[k], base[k] * 0.3, base[k] * 0.03,
+                             k == 4 ? 2 : 1, 0, 1000);
+            /* below the grade II limits (PM2.5 75, PM10 150, SO2 150, NO2 80,
+             * CO 4 mg/m3, O3 160 ug/m3) with the swing and noise on top */
+            t->base_lo = 0.6 * base[k], t->base_hi = 1.2 * base[k];
             return;
         }
     add_tag(c, d, leaf, TK_GENERIC, 10, 2, 0.1, 1, 0, 1000);
+}
+
+/* A pipeline's pressure transmitter: about 61-77 % of the line's design
+ * pressure, clear of its high alarm (90 %) and low-low (20 %). */
+static tag *add_pipe_pressure(client *c, device *d, const char *name) {
+    double dp = d->design_mpa;
+    tag *t = add_tag(c, d, name, TK_GENERIC, dp * (0.64 + 0.1 * urand()), 0.02 * dp, 0.006 * dp, 2,
+                     0, 10);
+    t->base_lo = 0.64 * dp, t->base_hi = 0.74 * dp, t->design = dp;
+    return t;
+}
+
+/* A pipeline's flow meter (m3/h). The first is the inlet; any later one
+ * (the outlet) reads what went in less a meter error of at most 0.45 %
+ * (a bias of its own and a jitter): no imbalance unless a pipeline-leak
+ * incident takes some away. */
+static tag *add_flow(client *c, device *d, const char *name) {
+    int inlet = -1;
+    for (int q = 0; q < d->n_tags && inlet < 0; q++)
+        if (d->tags[q].kind != TK_FLOW_OUT && strstr(d->tags[q].name, ".flow")) inlet = q;
+    if (d->kind != DK_PIPELINE || inlet < 0) {
+        tag *t = add_tag(c, d, name, TK_GENERIC, 120 + 40 * urand(), 10, 0.3, 1, 0, 500);
+        t->base_lo = 100, t->base_hi = 170;
+        return t;
+    }
+    tag *t = add_tag(c, d, name, TK_FLOW_OUT, 0, 0, 0.001, 1, 0, 500);
+    t->ref = inlet, t->step_p = 0, t->meter_err = 0.003 * (urand() - 0.5);
+    t->raw = d->tags[inlet].raw, t->value = d->tags[inlet].value;
+    return t;
 }
 
 void build_park(void) {
@@ -224,8 +287,8 @@ void build_park(void) {
         tf->x = (t101x + lastx) / 2, tf->y = t101y;
         device *pl = add_device(c, "pipeline-1", DK_PIPELINE, ox + 50, oy + 400);
         pl->x1 = ox + 450, pl->y1 = oy + 400;
-        add_tag(c, pl, "PT01.pressure", TK_GENERIC, 1.6 + 0.4 * urand(), 0.05, 0.005, 2, 0, 10);
-        add_tag(c, pl, "FT01.flow", TK_GENERIC, 120 + 40 * urand(), 10, 1, 1, 0, 500);
+        add_pipe_pressure(c, pl, "PT01.pressure");
+        add_flow(c, pl, "FT01.flow");
         pl->tags[0].gas = pl->tags[1].gas = prod;
         int dets = 4 + (int)(rnd() % 7);
         for (int k = 0; k < dets; k++) {
@@ -281,7 +344,8 @@ static void add_layout_tag(client *c, device *d, const char *name, json_t *props
         (!strcmp(leaf, "level") || !strcmp(leaf, "temp") || !strcmp(leaf, "pressure"))) {
         const gas *g = gas_by_name(sub, &gases[G_PROPANE]);
         add_tank_tag(c, d, name, leaf, g, num_prop(props, "capacity_m3", 5000),
-                     num_prop(props, "density", g->density), num_prop(props, "height_m", 0), x, y);
+                     num_prop(props, "density", g->density), num_prop(props, "height_m", 0),
+                     num_prop(props, "design_pressure_mpa", 0), x, y);
         return;
     }
     tag *t = NULL;
@@ -295,9 +359,9 @@ static void add_layout_tag(client *c, device *d, const char *name, json_t *props
             snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, name);
         }
     } else if (!strcmp(leaf, "pressure") && !strncmp(name, "PT", 2)) {
-        t = add_tag(c, d, name, TK_GENERIC, 1.6 + 0.4 * urand(), 0.05, 0.005, 2, 0, 10);
+        t = add_pipe_pressure(c, d, name);
     } else if (!strcmp(leaf, "flow")) {
-        t = add_tag(c, d, name, TK_GENERIC, 120 + 40 * urand(), 10, 1, 1, 0, 500);
+        t = add_flow(c, d, name);
     } else if (!strcmp(kind, "weather_station") &&
                (!strcmp(leaf, "wind_speed") || !strcmp(leaf, "wind_dir") || !strcmp(leaf, "temp") ||
                 !strcmp(leaf, "humidity"))) {
@@ -421,24 +485,31 @@ int build_park_from_layout(const char *path) {
 }
 
 double quantize(double v, int dec) {
-    double s = dec == 2 ? 100 : dec == 1 ? 10 : 1;
+    static const double scale[] = {1, 10, 100, 1000};
+    double s = scale[dec < 0 ? 0 : dec > 3 ? 3 : dec];
     return (double)llround(v * s) / s;
 }
 
-/* One sample of a tag at run time t (s) and timestamp ts (ms). */
-void step_tag(double t, int64_t ts, tag *tg) {
-    if (tg->frozen) return;
-    if (tg->spiked) { /* as told, even beyond the span, at the tag's resolution */
+/* One sample of tag tg of device d at run time t (s) and timestamp ts (ms). */
+void step_tag(double t, int64_t ts, const device *d, tag *tg) {
+    if (tg->frozen) return; /* the last value, bit for bit */
+    if (tg->spiked) {       /* as told, even beyond the span, at the tag's resolution */
         tg->value = quantize(tg->spike_value, tg->decimals);
         return;
     }
-    if (tg->step_p > 0 && urand() < tg->step_p) tg->base += fabs(tg->amp) * (urand() - 0.5);
+    if (tg->step_p > 0 && urand() < tg->step_p) {
+        tg->base += fabs(tg->amp) * (urand() - 0.5);
+        tg->base = fmax(tg->base_lo, fmin(tg->base_hi, tg->base));
+    }
     double secs = (double)ts / 1000.0, v;
-    if (tg->kind == TK_DIURNAL) /* warmest (or driest) at 14 h local time */
+    if (tg->kind == TK_FLOW_OUT) /* the inlet's reading (sampled first), less leaks and error */
+        v = d->tags[tg->ref].raw * (1 - pipeline_loss(t, tg)) *
+            (1 - tg->meter_err - tg->noise * nrand());
+    else if (tg->kind == TK_DIURNAL) /* warmest (or driest) at 14 h local time */
         v = tg->base + tg->amp * sin(2 * PI * (fmod(secs / 3600 + 8, 24) - 8) / 24);
     else
         v = tg->base + tg->amp * sin(2 * PI * secs / tg->period + tg->phase);
-    v += tg->noise * nrand();
+    if (tg->kind != TK_FLOW_OUT) v += tg->noise * nrand();
     switch (tg->kind) {
         case TK_WIND_DIR:
             v = fmod(v + 360, 360);
@@ -458,6 +529,8 @@ void step_tag(double t, int64_t ts, tag *tg) {
         default:
             break;
     }
+    v += incident_offset(t, tg);
+    tg->raw = v;
     /* A 4-20 mA transmitter reads within its span. */
     v = fmax(tg->lo, fmin(tg->hi, v));
     tg->value = quantize(v, tg->decimals);
