@@ -608,6 +608,11 @@ void write_layout(const char *path) {
                                 "\"%s\", \"density\": %.0f, \"height_m\": %.2f, ",
                                 c->ent, t->group_len, t->name, c->ent, d->name, t->capacity,
                                 t->gas->name, t->density, t->hi);
+                        /* a pressurised tank's design pressure, as a layout gives it */
+                        for (int k = 0; k < d->n_tags; k++)
+                            if (d->tags[k].design > 0 && d->tags[k].group_len == t->group_len &&
+                                !strncmp(d->tags[k].name, t->name, (size_t)t->group_len))
+                                fprintf(f, "\"design_pressure_mpa\": %g, ", d->tags[k].design);
                         series_list(f, d, t->name, t->group_len);
                     }
                     break;
