@@ -7,7 +7,7 @@
  * Every feature has properties "id" (unique across the files) and "kind",
  * one of the geo_kind names below, plus kind-specific properties:
  *
- *   enterprise       Polygon|MultiPolygon   name
+ *   enterprise       Polygon|MultiPolygon   name, name_zh (optional)
  *   hazard_source    Polygon|MultiPolygon   enterprise, substances (array), grade
  *   tank             Point|Polygon          enterprise, capacity_m3, substance,
  *                                           density (kg/m3), height_m, series,
@@ -22,7 +22,7 @@
  *   building         Polygon|MultiPolygon   occupants_day, occupants_night
  *   gate, fire_station  Point
  *   shelter          Point                  capacity
- *   road             LineString|MultiLineString
+ *   road             LineString|MultiLineString  name, name_zh (optional)
  *
  * "series" is an array of historian series names; those of a feature with
  * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm

@@ -4,8 +4,22 @@
 # an ACL keeping each to its own topics), parkd storing everything the park
 # publishes, and parksim playing the demo park's layout (parkgen: 30
 # enterprises, 1,500 gas detectors, the park's weather and air-quality
-# stations) at 1 Hz, with a leak at E001's tank T101 that the
-# wind carries to the gas detectors. After DEMO_SECONDS (default 60; 0 runs
+# stations) at 1 Hz, with incidents (parksim --help has the specs):
+#   leak at  10 s   E001 (Donghai Petrochemical) tank T101, 8 kg/s of
+#                   propylene the wind carries to the gas detectors;
+#   offline  10-40 s  E003's gas detector gd-01; freeze at 15 s E002's gd-03;
+#   drift at  5 s   E010's detector gd-20 creeps up 10 %LEL a minute while
+#                   its neighbours read clean air (a drift against them);
+#   overfill at 20 s  E005 (Xinyuan Gas Supply) propane tank T102's level
+#                   rises 30 m/min past high-high (90 % of 20 m);
+#   freeze at 20 s  E011 (Huaxin Fertilizer) ammonia tank T104's level
+#                   transmitter holds its last value exactly (stuck);
+#   overpressure at 25 s  E007's pipeline-1 PT01 rises past its design
+#                   pressure (2.5 MPa) to 110 %;
+#   pipeline-leak at 30 s  E009's pipeline-2 outlet meter FT02 reads 5 %
+#                   less than its inlet FT01 (a flow imbalance).
+# The layout leaves E025-T106 (Pujiang Gas) without a temperature
+# transmitter: a missing critical parameter. After DEMO_SECONDS (default 60; 0 runs
 # until Ctrl-C) parkd stops cleanly and parkctl shows what was stored.
 # parkd serves the JSON API on 127.0.0.1:8080 with a token per role.
 set -euo pipefail
@@ -75,6 +89,11 @@ build/bin/parksim --port $port --credentials "$demo/credentials.txt" --format mi
   --incident leak:E001:tankfarm-1:T101:at=10:rate=8:for=300 \
   --incident freeze:E002:gd-03:at=15 \
   --incident offline:E003:gd-01:at=10:for=30 \
+  --incident drift:E010:gd-20:at=5:rate=10 \
+  --incident overfill:E005:tankfarm-1:T102:at=20:rate=30 \
+  --incident freeze:E011:tankfarm-1:T104.level:at=20 \
+  --incident overpressure:E007:pipeline-1:PT01.pressure:at=25 \
+  --incident pipeline-leak:E009:pipeline-2:at=30:pct=5 \
   >"$demo/parksim.out" 2>"$demo/parksim.log" &
 sim=$!
 pids+=($sim)
@@ -113,5 +132,9 @@ build/bin/parkctl -d "$data" last --enterprise E001 | grep -E 'gd-|T101.level' |
 echo
 echo "== E001/tankfarm-1/T101.level, 10-second averages"
 build/bin/parkctl -d "$data" query E001/tankfarm-1/T101.level --step 10s --agg avg | tail -8
+echo
+echo "== the other incidents' series, last values"
+build/bin/parkctl -d "$data" last E005/tankfarm-1/T102.level E011/tankfarm-1/T104.level \
+  E007/pipeline-1/PT01.pressure E009/pipeline-2/FT01.flow E009/pipeline-2/FT02.flow E010/gd-20/lel
 echo
 echo "The data stays in $demo; try: build/bin/parkctl -d $data --help"

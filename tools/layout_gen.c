@@ -9,7 +9,12 @@
  * fire stations. At scale 1: 30 enterprises, 15 hazard sources, 150 tanks,
  * about 40 km of pipeline, 1,500 detectors, 10 air-quality and 2 weather
  * stations, 400 buildings, 6 gates, 4 shelters, 3 fire stations; scale N
- * multiplies every count. Series names follow parksim's:
+ * multiplies every count. Enterprises and roads have English and Chinese
+ * names ("name", "name_zh"). Every tank has a level and a temperature
+ * transmitter, the pressurised ones (liquefied gases) a pressure one and
+ * their design pressure, but for one tank left without its temperature
+ * (INCOMPLETE_TANK); pipelines a pressure transmitter and an inlet and an
+ * outlet flow meter (FT01, FT02). Series names follow parksim's:
  * {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ...
  */
 #include <math.h>
@@ -94,8 +99,91 @@ static void end(gen *g) {
     add(g, "}}");
 }
 
+/* Pipelines' substances, by enterprise. */
 static const char *const substances[] = {"propane", "ethylene", "benzene",         "methanol",
                                          "ammonia", "chlorine", "hydrogen sulfide"};
+
+/* What a hazard source's tanks hold. Liquefied gases are stored under
+ * pressure: design_mpa is the vessel's design pressure (GB 150 practice,
+ * about the vapour pressure at 50 degC plus margin), 0 for atmospheric
+ * tanks. Toxic ones have GB/T 50493-2019 alarm levels (mg/m3 20/40 for
+ * ammonia, 1/2 for chlorine) in ppm, ppm = mg/m3 * 24.45 / M. */
+typedef struct stored {
+    const char *name;
+    int density; /* kg/m3, liquid */
+    double design_mpa;
+    double alarm1_ppm, alarm2_ppm; /* toxic: 0 when combustible */
+} stored;
+
+enum { S_PROPYLENE, S_CHLORINE, S_PROPANE, S_BENZENE, S_METHANOL, S_AMMONIA, S_BUTANE, S_TOLUENE };
+static const stored stores[] = {
+    [S_PROPYLENE] = {"propylene", 514, 2.16, 0, 0},
+    [S_CHLORINE] = {"chlorine", 1410, 1.6, 0.34, 0.69},
+    [S_PROPANE] = {"propane", 500, 1.77, 0, 0},
+    [S_BENZENE] = {"benzene", 876, 0, 0, 0},
+    [S_METHANOL] = {"methanol", 792, 0, 0, 0},
+    [S_AMMONIA] = {"ammonia", 610, 2.16, 28.71, 57.42},
+    [S_BUTANE] = {"butane", 573, 0.79, 0, 0},
+    [S_TOLUENE] = {"toluene", 867, 0, 0, 0},
+};
+
+/* The park's enterprises (the first five as scripts/parkd-demo.json has
+ * always named them); E001, E003, ... hold a major hazard source of `store`
+ * (ignored for the others). Beyond 30 (scale > 1) "Enterprise N". */
+static const struct {
+    const char *name, *name_zh;
+    int store;
+} enterprises[30] = {
+    {"Donghai Petrochemical", "东海石化", S_PROPYLENE},
+    {"Haibin Fine Chemicals", "海滨精细化工", 0},
+    {"Jinshan Chlor-Alkali", "金山氯碱", S_CHLORINE},
+    {"Binhai Tank Storage", "滨海储运", 0},
+    {"Xinyuan Gas Supply", "鑫源燃气", S_PROPANE},
+    {"Huayang Coatings", "华阳涂料", 0},
+    {"Hengtai Aromatics", "恒泰芳烃", S_BENZENE},
+    {"Yangfan Industrial Gases", "扬帆工业气体", 0},
+    {"Ruifeng Methanol", "瑞丰甲醇", S_METHANOL},
+    {"Haichen New Materials", "海辰新材料", 0},
+    {"Huaxin Fertilizer", "华鑫化肥", S_AMMONIA},
+    {"Tianyi Pharmaceutical Intermediates", "天一医药中间体", 0},
+    {"Lingang Olefins", "临港烯烃", S_PROPYLENE},
+    {"Baosheng Plastics", "宝盛塑胶", 0},
+    {"Haiyun LPG Terminal", "海韵液化气码头", S_BUTANE},
+    {"Hongqiao Silicones", "虹桥有机硅", 0},
+    {"Jiahe Solvents", "嘉禾溶剂", S_TOLUENE},
+    {"Huamei Surfactants", "华美表面活性剂", 0},
+    {"Hailong Chemical", "海龙化工", S_CHLORINE},
+    {"Anda Hazmat Logistics", "安达危化品物流", 0},
+    {"Guanghua Petrochemical", "光华石化", S_BENZENE},
+    {"Jiangnan Dyestuffs", "江南染料", 0},
+    {"Haixing Methanol", "海星甲醇", S_METHANOL},
+    {"Ruitai Adhesives", "瑞泰胶粘剂", 0},
+    {"Pujiang Gas", "浦江燃气", S_PROPANE},
+    {"Xingda Catalysts", "兴达催化剂", 0},
+    {"Chenguang Ammonia", "晨光氨业", S_AMMONIA},
+    {"Haitong Water Treatment Chemicals", "海通水处理剂", 0},
+    {"Jinqiao Aromatics", "金桥芳烃", S_TOLUENE},
+    {"Qixin Fluorochemicals", "启新氟化工", 0},
+};
+
+/* Roads: east-west "wei" (纬) roads by row, north-south "jing" (经) roads
+ * by column, with the park's avenue and its chemical road first. */
+static const char *const road_x[][2] = {
+    {"Binhai Avenue", "滨海大道"}, {"Weier Road", "纬二路"}, {"Weisan Road", "纬三路"},
+    {"Weisi Road", "纬四路"},      {"Weiwu Road", "纬五路"}, {"Weiliu Road", "纬六路"},
+};
+static const char *const road_y[][2] = {
+    {"Huagong Road", "化工路"}, {"Jingyi Road", "经一路"}, {"Jinger Road", "经二路"},
+    {"Jingsan Road", "经三路"}, {"Jingsi Road", "经四路"}, {"Jingwu Road", "经五路"},
+    {"Gangqu Road", "港区路"},
+};
+#define N_ROAD_X (sizeof road_x / sizeof road_x[0])
+#define N_ROAD_Y (sizeof road_y / sizeof road_y[0])
+
+/* The one hazard source left incomplete on purpose: Pujiang Gas's propane
+ * tank E025-T106 has no temperature transmitter, so the demo's "missing
+ * critical parameter" list is not empty. */
+#define INCOMPLETE_TANK "E025-T106"
 
 char *park_layout_geojson(int scale, uint64_t seed) {
     gen g = {.cap = 1 << 20, .first = true, .rng = seed * 2654435761u + 1};
@@ -110,15 +198,22 @@ char *park_layout_geojson(int scale, uint64_t seed) {
         snprintf(id, sizeof id, "E%03d", e + 1);
         double ox = (e % cols) * 1000.0, oy = (e / cols) * 1000.0;
         rect(&g, ox, oy, ox + 800, oy + 800);
-        add(&g, "\"id\":\"%s\",\"kind\":\"enterprise\",\"name\":\"Enterprise %d\"", id, e + 1);
+        if (e < 30)
+            add(&g, "\"id\":\"%s\",\"kind\":\"enterprise\",\"name\":\"%s\",\"name_zh\":\"%s\"", id,
+                enterprises[e].name, enterprises[e].name_zh);
+        else
+            add(&g,
+                "\"id\":\"%s\",\"kind\":\"enterprise\",\"name\":\"Enterprise %d\","
+                "\"name_zh\":\"企业%d\"",
+                id, e + 1, e + 1);
         end(&g);
         int dets = detectors_left / (n_ent - e);
         int used = 0;
         bool hazardous = e % 2 == 0; /* 15 of 30 hold a major hazard source */
         if (hazardous) {
-            const char *sub = substances[e / 2 % 7];
-            bool toxic = !strcmp(sub, "ammonia") || !strcmp(sub, "chlorine") ||
-                         !strcmp(sub, "hydrogen sulfide");
+            const stored *st = &stores[enterprises[e % 30].store];
+            const char *sub = st->name;
+            bool toxic = st->alarm1_ppm > 0;
             rect(&g, ox + 100, oy + 100, ox + 400, oy + 400);
             add(&g,
                 "\"id\":\"%s-HS1\",\"kind\":\"hazard_source\",\"enterprise\":\"%s\","
@@ -127,23 +222,35 @@ char *park_layout_geojson(int scale, uint64_t seed) {
             end(&g);
             for (int t = 0; t < 10; t++) {
                 double tx = ox + 140 + (t % 5) * 55, ty = oy + 180 + (t / 5) * 140;
+                char tid[32], dp[48] = "", pt[64] = "";
+                snprintf(tid, sizeof tid, "%s-T%d", id, 101 + t);
+                /* Level and temperature on every tank, pressure on the
+                 * pressurised ones (against their design pressure). */
+                if (st->design_mpa > 0) {
+                    snprintf(dp, sizeof dp, "\"design_pressure_mpa\":%g,", st->design_mpa);
+                    snprintf(pt, sizeof pt, ",\"%s/tankfarm-1/T%d.pressure\"", id, 101 + t);
+                }
                 point(&g, tx, ty);
                 add(&g,
-                    "\"id\":\"%s-T%d\",\"kind\":\"tank\",\"enterprise\":\"%s\",\"capacity_m3\":%d,"
-                    "\"height_m\":20,"
-                    "\"substance\":\"%s\",\"density\":%d,\"series\":[\"%s/tankfarm-1/T%d.level\","
-                    "\"%s/tankfarm-1/T%d.temp\",\"%s/tankfarm-1/T%d.pressure\"]",
-                    id, 101 + t, id, 1000 * (2 + (int)(rnd(&g) * 8)), sub, toxic ? 1400 : 580, id,
-                    101 + t, id, 101 + t, id, 101 + t);
+                    "\"id\":\"%s\",\"kind\":\"tank\",\"enterprise\":\"%s\",\"capacity_m3\":%d,"
+                    "\"height_m\":20,%s"
+                    "\"substance\":\"%s\",\"density\":%d,\"series\":[\"%s/tankfarm-1/T%d.level\"",
+                    tid, id, 1000 * (2 + (int)(rnd(&g) * 8)), dp, sub, st->density, id, 101 + t);
+                if (strcmp(tid, INCOMPLETE_TANK))
+                    add(&g, ",\"%s/tankfarm-1/T%d.temp\"", id, 101 + t);
+                add(&g, "%s]", pt);
                 end(&g);
                 /* Two detectors a tank, 15 m either side (GB/T 50493 spacing). */
                 for (int s = 0; s < 2 && used < dets; s++, used++) {
+                    char al[64] = "";
+                    if (toxic)
+                        snprintf(al, sizeof al, "\"alarm1\":%g,\"alarm2\":%g,", st->alarm1_ppm,
+                                 st->alarm2_ppm);
                     point(&g, tx + (s ? 15 : -15), ty + 5);
                     add(&g,
                         "\"id\":\"%s-GD%d\",\"kind\":\"gas_detector\",\"enterprise\":\"%s\","
                         "\"gas\":\"%s\",\"type\":\"%s\",%s\"series\":[\"%s/gd-%02d/%s\"]",
-                        id, used + 1, id, sub, toxic ? "toxic" : "combustible",
-                        toxic ? "\"alarm1\":10,\"alarm2\":20," : "", id, used + 1,
+                        id, used + 1, id, sub, toxic ? "toxic" : "combustible", al, id, used + 1,
                         toxic ? "ppm" : "lel");
                     end(&g);
                 }
@@ -154,25 +261,34 @@ char *park_layout_geojson(int scale, uint64_t seed) {
         add(&g,
             "\"id\":\"%s-P1\",\"kind\":\"pipeline\",\"enterprise\":\"%s\",\"substance\":\"%s\","
             "\"design_pressure_mpa\":2.5,\"series\":[\"%s/pipeline-1/PT01.pressure\","
-            "\"%s/pipeline-1/FT01.flow\"]",
-            id, id, substances[e % 7], id, id);
+            "\"%s/pipeline-1/FT01.flow\",\"%s/pipeline-1/FT02.flow\"]",
+            id, id, substances[e % 7], id, id, id);
         end(&g);
         line(&g, ox + 600, oy + 30, ox + 600, oy + 663);
         add(&g,
             "\"id\":\"%s-P2\",\"kind\":\"pipeline\",\"enterprise\":\"%s\",\"substance\":\"%s\","
-            "\"design_pressure_mpa\":1.6,\"series\":[\"%s/pipeline-2/PT01.pressure\"]",
-            id, id, substances[(e + 3) % 7], id);
+            "\"design_pressure_mpa\":1.6,\"series\":[\"%s/pipeline-2/PT01.pressure\","
+            "\"%s/pipeline-2/FT01.flow\",\"%s/pipeline-2/FT02.flow\"]",
+            id, id, substances[(e + 3) % 7], id, id, id);
         end(&g);
         /* The rest of the detectors along the pipelines, 10 m off the line. */
         for (int k = 0; used < dets; k++, used++) {
             double t = (k + 0.5) / (double)(dets - (hazardous ? 20 : 0) + 1);
             double x = t < 0.52 ? ox + 50 + 700 * t / 0.52 : ox + 610;
             double y = t < 0.52 ? oy + 610 : oy + 30 + 633 * (t - 0.52) / 0.48;
+            /* Chlorine and hydrogen sulfide are watched by toxic detectors
+             * (GB/T 50493-2019: 1/2 and 10/20 mg/m3, in ppm). */
+            const char *gas = substances[e % 7];
+            bool cl2 = !strcmp(gas, "chlorine"), h2s = !strcmp(gas, "hydrogen sulfide");
             point(&g, x, y);
             add(&g,
                 "\"id\":\"%s-GD%d\",\"kind\":\"gas_detector\",\"enterprise\":\"%s\","
-                "\"gas\":\"%s\",\"type\":\"combustible\",\"series\":[\"%s/gd-%02d/lel\"]",
-                id, used + 1, id, substances[e % 7], id, used + 1);
+                "\"gas\":\"%s\",\"type\":\"%s\",%s\"series\":[\"%s/gd-%02d/%s\"]",
+                id, used + 1, id, gas, cl2 || h2s ? "toxic" : "combustible",
+                cl2   ? "\"alarm1\":0.34,\"alarm2\":0.69,"
+                : h2s ? "\"alarm1\":7.17,\"alarm2\":14.35,"
+                      : "",
+                id, used + 1, cl2 || h2s ? "ppm" : "lel");
             end(&g);
         }
         detectors_left -= used;
@@ -234,12 +350,26 @@ char *park_layout_geojson(int scale, uint64_t seed) {
     }
     for (int r = 0; r <= rows; r++) {
         line(&g, -100, r * 1000.0 - 100, w, r * 1000.0 - 100);
-        add(&g, "\"id\":\"PARK-RX%d\",\"kind\":\"road\"", r + 1);
+        if ((size_t)r < N_ROAD_X)
+            add(&g, "\"id\":\"PARK-RX%d\",\"kind\":\"road\",\"name\":\"%s\",\"name_zh\":\"%s\"",
+                r + 1, road_x[r][0], road_x[r][1]);
+        else
+            add(&g,
+                "\"id\":\"PARK-RX%d\",\"kind\":\"road\",\"name\":\"Wei %d Road\","
+                "\"name_zh\":\"纬%d路\"",
+                r + 1, r + 1, r + 1);
         end(&g);
     }
     for (int c = 0; c <= cols; c++) {
         line(&g, c * 1000.0 - 100, -100, c * 1000.0 - 100, h);
-        add(&g, "\"id\":\"PARK-RY%d\",\"kind\":\"road\"", c + 1);
+        if ((size_t)c < N_ROAD_Y)
+            add(&g, "\"id\":\"PARK-RY%d\",\"kind\":\"road\",\"name\":\"%s\",\"name_zh\":\"%s\"",
+                c + 1, road_y[c][0], road_y[c][1]);
+        else
+            add(&g,
+                "\"id\":\"PARK-RY%d\",\"kind\":\"road\",\"name\":\"Jing %d Road\","
+                "\"name_zh\":\"经%d路\"",
+                c + 1, c, c);
         end(&g);
     }
     add(&g, "\n]}\n");

@@ -186,13 +186,13 @@ static int resolve_spec(views *v, const views_incident_spec *s, incident *in, ch
         if (!tank || tank->kind != GEO_TANK || !(s->hole_mm > 0))
             return pw_fail(err, errcap, "give release_kg_s, or a tank and hole_mm");
         /* Bernoulli through the hole: the liquid above it (the level at the
-         * start) and the tank's gauge pressure from its transmitter (kPa
-         * absolute), when it has one */
+         * start) and the tank's gauge pressure from its transmitter (MPa
+         * gauge, the park's pressure unit), when it has one */
         bool have;
         double level = vw_value_of(v, start, vw_series_ending(tank, ".level"), &have);
         if (!have) level = (tank->height_m > 0 ? tank->height_m : v->o.default_tank_height_m) / 2;
-        double p_kpa = vw_value_of(v, start, vw_series_ending(tank, ".pressure"), &have);
-        double gauge = have ? fmax(0, p_kpa - 101.325) * 1000 : 0;
+        double p_mpa = vw_value_of(v, start, vw_series_ending(tank, ".pressure"), &have);
+        double gauge = have ? fmax(0, p_mpa) * 1e6 : 0;
         if (plume_liquid_leak(s->hole_mm / 1000, tank->density > 0 ? tank->density : 1000, gauge,
                               fmax(0, level), 0, &in->release_kg_s) != 0)
             return pw_fail(err, errcap, "the leak rate cannot be computed");

@@ -452,6 +452,41 @@ static void test_demo_park(void **state) {
     for (size_t i = 0; i < geo_count_all(g); i++)
         if (geo_get(g, i)->kind == GEO_GAS_DETECTOR) assert_true(guards[i] >= 0);
     free(guards);
+    /* What the demo's monitoring needs of it: named enterprises, pipelines
+     * with a pressure and an inlet and outlet flow meter, tanks with level
+     * and temperature (pressure and design pressure when pressurised), a
+     * detector in every hazard source; and one tank, E025-T106, left
+     * without its temperature on purpose. */
+    int no_temp = 0;
+    for (size_t i = 0; i < geo_count_all(g); i++) {
+        const geo_feature *ft = geo_get(g, i);
+        if (ft->kind == GEO_ENTERPRISE) assert_null(strstr(ft->name, "Enterprise"));
+        if (ft->kind == GEO_PIPELINE) {
+            assert_true(ft->design_pressure_mpa > 0);
+            assert_int_equal(ft->n_series, 3);
+            assert_non_null(strstr(ft->series[0], "/PT01.pressure"));
+            assert_non_null(strstr(ft->series[1], "/FT01.flow"));
+            assert_non_null(strstr(ft->series[2], "/FT02.flow"));
+        }
+        if (ft->kind == GEO_TANK) {
+            bool level = false, temp = false, pressure = false;
+            for (size_t k = 0; k < ft->n_series; k++) {
+                level |= strstr(ft->series[k], ".level") != NULL;
+                temp |= strstr(ft->series[k], ".temp") != NULL;
+                pressure |= strstr(ft->series[k], ".pressure") != NULL;
+            }
+            assert_true(level);
+            assert_int_equal(pressure, ft->design_pressure_mpa > 0);
+            if (!temp) assert_string_equal(ft->id, "E025-T106"), no_temp++;
+        }
+        if (ft->kind == GEO_HAZARD_SOURCE) {
+            geo_hits h;
+            assert_int_equal(geo_within_feature(g, i, 0, GEO_GAS_DETECTOR, &h), 0);
+            assert_true(h.n > 0);
+            geo_hits_free(&h);
+        }
+    }
+    assert_int_equal(no_temp, 1);
     /* Shelters lie outside 1 km of every hazard source. */
     for (size_t i = 0; i < geo_count_all(g); i++) {
         if (geo_get(g, i)->kind != GEO_SHELTER) continue;
