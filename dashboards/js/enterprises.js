@@ -32,7 +32,10 @@ export class Names {
   }
 
   label(id) {
-    return entLabel(this.byId.get(id), id);
+    const e = this.byId.get(id);
+    // the park's own pseudo-enterprise (park-level stations): its name in this language, else "园区/Park"
+    if (id === 'PARK' && !(e && (getLang() === 'zh' ? e.name_zh : e.name))) return t('ent.park');
+    return entLabel(e, id);
   }
 }
 
@@ -135,7 +138,7 @@ export class EnterprisePanel {
       const tip = `${t(`ent.${st}`)} · ${t('ent.series')} ${fmtNum(e.online, 0)}/${fmtNum(e.series, 0)} · ${t('ent.instrument')} ${inst}`;
       h += `<tr class="ent ${st}${this.selected === e.id ? ' on' : ''}" data-enterprise="${escapeHtml(e.id)}" data-status="${st}" title="${escapeHtml(tip)}">
         <td><span class="dot ${st}"></span></td>
-        <td class="name">${escapeHtml(this.app.names.label(e.id))} <small>${escapeHtml(e.id)}</small></td>
+        <td class="name">${escapeHtml(this.app.names.label(e.id))}${this.app.names.label(e.id) === e.id ? '' : ` <small>${escapeHtml(e.id)}</small>`}</td>
         <td class="alarms">${chips}</td>
         <td class="num">${fmtPct(e.completeness_today)}</td></tr>`;
     }

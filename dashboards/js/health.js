@@ -84,7 +84,7 @@ export class Health {
 
     let h = `<table class="ingest"><tr><th></th><th>${t('details.enterprise')}</th><th>${t('ingest.devices')}</th><th>${t('ingest.rate')}</th><th>${t('ingest.rejected')}</th><th>${t('details.time')}</th></tr>`;
     for (const e of ents) {
-      h += `<tr class="${e.online ? 'on' : 'off'}" data-enterprise="${escapeHtml(e.id)}"><td><span class="dot"></span></td><td>${escapeHtml(this.app.entName(e.id))} <small>${escapeHtml(e.id)} ${t(e.online ? 'ingest.online' : 'ingest.offline')}</small></td>
+      h += `<tr class="${e.online ? 'on' : 'off'}" data-enterprise="${escapeHtml(e.id)}"><td><span class="dot"></span></td><td>${escapeHtml(this.app.entName(e.id))} <small>${this.app.entName(e.id) === e.id ? '' : `${escapeHtml(e.id)} `}${t(e.online ? 'ingest.online' : 'ingest.offline')}</small></td>
         <td class="num">${e.on}/${e.n}</td><td class="num">${fmtNum(e.rate, 1)}</td><td class="num${e.rejected ? ' bad' : ''}">${e.rejected}</td>
         <td>${e.row && e.row.last_message_ms ? fmtTime(e.row.last_message_ms) : '—'}</td></tr>`;
     }

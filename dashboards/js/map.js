@@ -605,8 +605,12 @@ export class ParkMap {
     else if (Array.isArray(centre) && centre.length === 2) b = L.latLng(centre[1], centre[0]).toBounds(400);
     this.selRing.set([]);
     this.selShape.setItems(plot ? [{ ...ringsOf(plot.geometry), style: 0, group: 'sel' }] : []);
-    if (b && b.isValid()) this.map.flyToBounds(b, { maxZoom: 17, padding: [40, 40], duration: 0.8 });
     this.highlighted = id;
+    if (b && b.isValid()) {
+      this.flying = true; // until the flight ends (tests wait for it)
+      this.map.once('moveend', () => (this.flying = false));
+      this.map.flyToBounds(b, { maxZoom: 17, padding: [40, 40], duration: 0.8 });
+    }
   }
 
   label(latlng, html, className) {
