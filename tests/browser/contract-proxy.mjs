@@ -6,7 +6,7 @@
 //    shapes of the issue (figures made up from parkd's own answers: the
 //    alarms per enterprise and priority, the plots' extents);
 //  - gives the enterprise plots of /api/v1/layers/enterprise the config's
-//    "name" and "name_zh";
+//    "name" and "name_zh", and the roads of /api/v1/layers/road made-up ones;
 //  - gives alarm rows (GET /alarms, the stream's "active" and "alarm"
 //    events, replay/state) "unit", "class", "asset", "enterprise_name",
 //    "origin" and "basis", and series answers (/last, /series/range,
@@ -68,6 +68,10 @@ export async function startContractProxy(park) {
         const n = names.get(f.properties.id);
         if (n) Object.assign(f.properties, { name: n.name, ...(n.name_zh ? { name_zh: n.name_zh } : {}) });
       }
+    if (/^\/api\/v1\/layers\/road/.test(path) && body && Array.isArray(body.features))
+      body.features.forEach((f, k) => {
+        if (!f.properties.name) Object.assign(f.properties, { name: `Binhai Road ${k + 1}`, name_zh: `滨海${k + 1}路` });
+      });
     return body;
   };
 
@@ -160,7 +164,7 @@ export async function startContractProxy(park) {
       for await (const c of up) body.push(c);
       let out = Buffer.concat(body);
       const h = { ...up.headers };
-      if (type.startsWith('application/json') && url.pathname.startsWith('/api/v1/') && up.statusCode === 200) {
+      if (/^application\/(geo\+)?json/.test(type) && url.pathname.startsWith('/api/v1/') && up.statusCode === 200) {
         out = Buffer.from(JSON.stringify(transform(url.pathname + url.search, JSON.parse(out.toString('utf8')))));
         delete h.etag;
       }

@@ -570,10 +570,34 @@ async function main() {
     return `scale ${got.scale}, north arrow ${got.north.src}`;
   });
 
+  await check('road names along the roads from zoom 15, in the page\'s language', async () => {
+    const roads = (await api('/api/v1/layers/road?values=false')).body.features;
+    const named = roads.filter((f) => f.properties.name || f.properties.name_zh);
+    assert(named.length, `none of the ${roads.length} roads of GET /api/v1/layers/road has a name or name_zh`);
+    // (a removed tooltip fades out for 200 ms: the DOM is read after that)
+    const zoomTo = async (z) => {
+      await page.evaluate((zz) => {
+        const pm = window.parkwatch.map;
+        pm.map.setView(pm.parkBounds.getCenter(), zz, { animate: false });
+      }, z);
+      await sleep(400);
+      return page.$$eval('#map .leaflet-tooltip.road-label', (l) => l.map((e) => e.textContent));
+    };
+    const got = { at14: (await zoomTo(14)).length, labels: await zoomTo(15.5) };
+    await page.evaluate(() => window.parkwatch.map.fit());
+    assert(got.at14 === 0, `${got.at14} road names at zoom 14`);
+    assert(got.labels.length === named.length, `${got.labels.length} road names drawn of ${named.length}`);
+    const want = new Set(named.map((f) => f.properties.name_zh || f.properties.name));
+    const odd = got.labels.filter((l) => !want.has(l));
+    assert(!odd.length, `road names not the API's Chinese ones: ${odd.slice(0, 5).join(', ')}`);
+    return `${got.labels.length} road names (${got.labels.slice(0, 3).join(', ')} …)`;
+  });
+
   const tank = 'E001-T101';
   for (const lang of ['zh', 'en']) {
     for (const view of ['overview', 'risk', 'environment', 'emergency']) {
-      await check(`${lang} ${view}: units on values, the companies' names, no text of the other language`, async () => {
+      const badNames = [];
+      await check(`${lang} ${view}: units on values, no text of the other language`, async () => {
         await setLang(page, lang);
         await showView(page, view);
         const allow = await allowFor(page, 'operator');
@@ -582,6 +606,22 @@ async function main() {
           for (const b of otherLanguage(await visibleTexts(page), lang, allow)) bad.push(`${what}: ${b}`);
         };
         await look(view === 'overview' ? 'the page' : 'the view panel');
+        if (view === 'environment') {
+          // the AQI categories: the table's are the legend's (HJ 633's names), by the index
+          const cats = await page.evaluate(() => {
+            const legend = [...document.querySelectorAll('#legend .aqi em')].map((e) => e.textContent);
+            const rows = [...document.querySelectorAll('#view-panel table.aqi-table tr[data-station]')]
+              .map((r) => [Number(r.children[1].textContent), r.children[2].textContent]);
+            return { legend, rows };
+          });
+          const want = lang === 'zh' ? ['优', '良', '轻度污染', '中度污染', '重度污染', '严重污染']
+            : ['Excellent', 'Good', 'Lightly polluted', 'Moderately polluted', 'Heavily polluted', 'Severely polluted'];
+          if (cats.legend.join() !== want.join()) bad.push(`the AQI legend says ${cats.legend.join(', ')}`);
+          for (const [v, c] of cats.rows) {
+            const lv = v <= 50 ? 0 : v <= 100 ? 1 : v <= 150 ? 2 : v <= 200 ? 3 : v <= 300 ? 4 : 5;
+            if (Number.isFinite(v) && c !== want[lv]) bad.push(`AQI ${v} is "${c}" in the table, not "${want[lv]}"`);
+          }
+        }
         // (a) units: a detector of the leak (%LEL), the tank (level in m)
         const det = await details(page, detector);
         const lel = det.find((r) => /\/lel$/.test(r.series));
@@ -601,7 +641,7 @@ async function main() {
         if (!fanRows.length) bad.push('no alarm row of the leak');
         for (const r of fanRows) {
           if (!/ %LEL$/.test(r.value) || !/ %LEL$/.test(r.limit)) bad.push(`alarm row ${r.series}: "${r.value}" / "${r.limit}"`);
-          if (r.company !== nameOf(cfgE001, lang)) bad.push(`alarm row ${r.series} names "${r.company}", not "${nameOf(cfgE001, lang)}"`);
+          if (r.company !== nameOf(cfgE001, lang)) badNames.push(`alarm row ${r.series} names "${r.company}", not "${nameOf(cfgE001, lang)}"`);
         }
         for (const r of rows) if (/undefined|NaN/.test(r.value + r.limit)) bad.push(`alarm row ${r.series}: "${r.value}" / "${r.limit}"`);
         // (b) the enterprise list names E001 as the config does
@@ -611,17 +651,21 @@ async function main() {
           const r = document.querySelector('#enterprise-panel tr.ent[data-enterprise="E001"] td.name');
           return { row: r ? r.textContent : null, unavailable: !!document.querySelector('#enterprise-panel .ent-body p.unavailable') };
         });
-        if (!ent.row) bad.push(`no E001 row in the enterprise list${ent.unavailable ? ' (GET /api/v1/enterprises unavailable)' : ''}`);
-        else if (!ent.row.includes(nameOf(cfgE001, lang))) bad.push(`the enterprise list names E001 "${ent.row}"`);
+        if (!ent.row) badNames.push(`no E001 row in the enterprise list${ent.unavailable ? ' (GET /api/v1/enterprises unavailable)' : ''}`);
+        else if (!ent.row.includes(nameOf(cfgE001, lang))) badNames.push(`the enterprise list names E001 "${ent.row}"`);
         await look('the enterprises tab');
         // "Enterprise 1" (not "Enterprise 10"...) nowhere
         const texts = await visibleTexts(page);
         const e1 = texts.filter((x) => /\bEnterprise 1\b(?!\d)/.test(x.text));
-        if (e1.length) bad.push(`"Enterprise 1" shown: ${e1.map((x) => x.where).join(', ')}`);
+        if (e1.length) badNames.push(`"Enterprise 1" shown: ${e1.map((x) => x.where).join(', ')}`);
         const logged = await page.evaluate(() => window.parkwatch.untranslated());
         assert(!bad.length, [...new Set(bad)].slice(0, 25).join('; '));
         return `${lel.value}, level ${level.value}, trend "${trendInfo}", ${fanRows.length} leak rows as "${fanRows[0].value} / ${fanRows[0].limit}"`
           + (logged.length ? `; logged untranslated: ${logged.join(' | ')}` : '');
+      });
+      await check(`${lang} ${view}: the companies' names from the config (alarm rows, enterprise list), "Enterprise 1" nowhere`, async () => {
+        assert(!badNames.length, [...new Set(badNames)].slice(0, 10).join('; '));
+        return nameOf(cfgE001, lang);
       });
     }
   }
