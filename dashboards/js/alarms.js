@@ -5,7 +5,7 @@
 // | shelve | unshelve, {"comment", "minutes"}) for the roles that may act.
 // A new priority-1 alarm beeps (WebAudio, no audio file) and flashes the
 // screen. In replay the panel shows the alarms at T, read only.
-import { t, fmtNum, fmtTime, getLang } from './i18n.js';
+import { t, fmtVal, fmtTime, getLang, seriesLabel, unitOf, alarmWord, errText } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 let audio = null;
@@ -122,6 +122,10 @@ export class AlarmPanel {
         out_of_service: ev.out_of_service, value: ev.value, limit: ev.limit,
         since_ms: cur && cur.state === ev.to ? cur.since_ms : ev.ts_ms,
       };
+      // the rule's description (issue 19): from the event, else what the row had
+      for (const k of ['unit', 'class', 'asset', 'enterprise_name', 'origin', 'basis'])
+        if (ev[k] !== undefined) a[k] = ev[k];
+        else if (cur && cur[k] !== undefined) a[k] = cur[k];
       if (ev.shelved) a.shelved_until_ms = ev.shelved_until_ms ?? (cur && cur.shelved_until_ms);
       this._put(a);
       if (!this.firstSeen.has(ev.rule)) this.firstSeen.set(ev.rule, performance.now());
@@ -242,7 +246,7 @@ export class AlarmPanel {
       li.dataset.series = a.series;
       li.dataset.state = a.state;
       li.dataset.priority = a.priority;
-      const key = JSON.stringify([a.state, a.shelved, a.value, a.since_ms, a.shelved_until_ms, replay, getLang()]);
+      const key = JSON.stringify([a.state, a.shelved, a.value, a.since_ms, a.shelved_until_ms, replay, getLang(), this.app.namesVersion || 0]);
       if (li._key !== key) {
         li._key = key;
         li.querySelector('.row').innerHTML = this._rowHtml(a, replay);
@@ -291,14 +295,19 @@ export class AlarmPanel {
   }
 
   _rowHtml(a, replay) {
-    const f = this.app.map.seriesToFeature.get(a.series);
-    const name = f ? f.id : a.series;
-    const kind = t(`akind.${a.kind}`);
-    const unit = a.kind === 'stale' ? ' s' : '';
+    const f = (a.asset && this.app.map.features.get(a.asset)) || this.app.map.seriesToFeature.get(a.series);
+    const name = f ? f.id : a.asset || a.series;
+    const ent = a.enterprise || (f && f.props.enterprise) || String(a.series).split('/')[0];
+    const company = this.app.entName(ent, a.enterprise_name);
+    const unit = alarmUnit(a);
+    const cls = a.class ? `<span class="aclass ${escapeHtml(a.class)}">${escapeHtml(alarmWord('aclass', a.class))}</span>` : '';
+    const tip = [a.series, a.origin ? `${t('alarms.origin')}: ${alarmWord('origin', a.origin)}` : '',
+      a.basis ? `${t('alarms.basis')}: ${a.basis}` : ''].filter(Boolean).join('\n');
     let html = `<span class="prio">P${a.priority}</span>
-      <div class="what"><div class="line1"><b>${escapeHtml(name)}</b> <span class="akind">${escapeHtml(kind)}</span>
-      <span class="state">${escapeHtml(t(`state.${a.state}`))}</span></div>
-      <div class="line2">${escapeHtml(a.series)} · ${t('alarms.value')} ${fmtNum(a.value)} / ${t('alarms.limit')} ${fmtNum(a.limit)}${unit}
+      <div class="what"><div class="line1"><b>${escapeHtml(name)}</b> <span class="company">${escapeHtml(company)}</span>
+      <span class="akind">${escapeHtml(alarmWord('akind', a.kind))}</span> ${cls}
+      <span class="state">${escapeHtml(alarmWord('state', a.state))}</span></div>
+      <div class="line2" title="${escapeHtml(tip)}"><span class="quantity">${escapeHtml(seriesLabel(a.series))}</span> · <span class="value">${escapeHtml(fmtVal(a.value, unit))}</span> / ${t('alarms.limit')} <span class="limit">${escapeHtml(fmtVal(a.limit, unit))}</span>
       · ${t('alarms.since')} ${fmtTime(a.since_ms)}${a.shelved ? ` · ${t('alarms.shelved')} ${t('alarms.until')} ${fmtTime(a.shelved_until_ms)}` : ''}</div></div>`;
     if (this.canAct && !replay) {
       html += '<div class="actions">';
@@ -362,10 +371,22 @@ export class AlarmPanel {
       }
       return true;
     } catch (err) {
-      if (err.status !== 409) this.app.toast(`${t('alarms.failed')}: ${err.message}`);
+      if (err.status !== 409) this.app.toast(`${t('alarms.failed')}: ${errText(err)}`);
       return false;
     } finally {
       if (btn) btn.disabled = false;
     }
   }
+}
+
+/**
+ * The unit of an alarm's value and limit: a stale alarm counts seconds
+ * without data and a flapping one the losses; the others are in the
+ * series' unit (the API's, else its quantity's usual one).
+ */
+export function alarmUnit(a) {
+  if (a.kind === 'stale') return 's';
+  if (a.kind === 'flapping') return t('unit.times');
+  if (a.unit) return a.unit;
+  return unitOf(a.series);
 }

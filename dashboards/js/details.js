@@ -2,11 +2,8 @@
 // properties, its series' values (GET /api/v1/last, or the replay state at
 // T) with their alarms, and the trend chart of one series. Views may add
 // their own part (a hazard source's risk figures, a station's air quality).
-import { t, fmtNum, fmtTime } from './i18n.js';
+import { t, fmtTime, fmtVal, propRows, seriesLabel, unitOf, alarmWord } from './i18n.js';
 import { escapeHtml } from './map.js';
-
-const PROPS = ['name', 'gas', 'type', 'alarm1', 'alarm2', 'substance', 'substances', 'capacity_m3', 'height_m',
-  'density', 'design_pressure_mpa', 'grade', 'occupants_day', 'occupants_night', 'capacity'];
 
 export class Details {
   constructor(el, app, trend) {
@@ -29,7 +26,10 @@ export class Details {
     setInterval(() => {
       if (this.f && this.app.mode === 'live') this.refresh();
     }, 2000);
-    window.addEventListener('lang', () => this._render());
+    window.addEventListener('lang', () => {
+      this._render();
+      if (this.f) this._trend(); // the chart's labels too
+    });
     app.on('alarms', () => this.f && this._render());
     this._render();
   }
@@ -84,9 +84,10 @@ export class Details {
       const comb = f.props.type !== 'toxic';
       const a1 = Number.isFinite(f.props.alarm1) ? f.props.alarm1 : comb ? 25 : null;
       const a2 = Number.isFinite(f.props.alarm2) ? f.props.alarm2 : comb ? 50 : null;
-      limits.push({ label: 'L1', value: a1, colour: '#ffd600' }, { label: 'L2', value: a2, colour: '#ff1744' });
+      limits.push({ label: t('trend.l1'), value: a1, colour: '#ffd600' }, { label: t('trend.l2'), value: a2, colour: '#ff1744' });
     }
-    this.trend.show({ key: s, title: s, unit: unitOf(s, f), lines: [{ series: s, label: tail(s) }], limits });
+    const v = this.values.get(s);
+    this.trend.show({ key: s, title: s, unit: (v && v.unit) || unitOf(s, f.props), lines: [{ series: s, label: seriesLabel(s) }], limits });
   }
 
   _render() {
@@ -101,8 +102,11 @@ export class Details {
     const alarms = !panel ? [] : this.app.mode === 'replay' && panel.replay ? panel.replay : panel.liveList();
     let html = `<h3><span class="kind">${escapeHtml(t(`kind.${f.kind}`))}</span> ${escapeHtml(f.id)}</h3>`;
     const rows = [];
-    if (p.enterprise) rows.push([t('details.enterprise'), p.enterprise]);
-    for (const k of PROPS) if (p[k] !== undefined && p[k] !== null) rows.push([k, Array.isArray(p[k]) ? p[k].join(', ') : p[k]]);
+    if (p.enterprise) {
+      const name = this.app.entName(p.enterprise);
+      rows.push([t('details.enterprise'), name === p.enterprise ? name : `${name} (${p.enterprise})`]);
+    }
+    rows.push(...propRows(f.kind === 'enterprise' ? { ...p, name: this.app.entName(f.id), name_zh: undefined } : p, f.kind));
     html += `<table class="props">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
     if (this.extra && this.extra.html) html += this.extra.html();
     const series = p.series || [];
@@ -111,30 +115,13 @@ export class Details {
       series.forEach((s, i) => {
         const v = this.values.get(s);
         const a = alarms.filter((x) => x.series === s && x.state !== 'normal');
-        const al = a.map((x) => `<span class="badge p${x.priority}">P${x.priority} ${escapeHtml(t(`akind.${x.kind}`))}</span>`).join(' ');
-        html += `<tr class="${i === this.seriesIdx ? 'on' : ''}"><td><button type="button" data-series-idx="${i}">${escapeHtml(tail(s))}</button></td>
-          <td class="num">${v ? fmtNum(v.value) : '—'}${v && v.quality >= 128 ? ' ⚠' : ''}</td><td>${v ? fmtTime(v.ts) : '—'}</td><td>${al}</td></tr>`;
+        const al = a.map((x) => `<span class="badge p${x.priority}">P${x.priority} ${escapeHtml(alarmWord('akind', x.kind))}</span>`).join(' ');
+        const unit = v && v.unit ? v.unit : unitOf(s, p);
+        html += `<tr class="${i === this.seriesIdx ? 'on' : ''}" data-series="${escapeHtml(s)}"><td><button type="button" data-series-idx="${i}" title="${escapeHtml(s)}">${escapeHtml(seriesLabel(s))}</button></td>
+          <td class="num value">${v ? escapeHtml(fmtVal(v.value, unit)) : '—'}${v && v.quality >= 128 ? ' ⚠' : ''}</td><td>${v ? fmtTime(v.ts) : '—'}</td><td>${al}</td></tr>`;
       });
       html += '</table>';
     }
     this.body.innerHTML = html;
   }
-}
-
-function tail(s) {
-  const i = s.indexOf('/');
-  return i >= 0 ? s.slice(i + 1) : s;
-}
-
-function unitOf(s, f) {
-  if (/\/lel$/.test(s)) return '%LEL';
-  if (f && f.kind === 'gas_detector' && f.props.type === 'toxic') return 'ppm';
-  if (/level$/.test(s)) return 'm';
-  if (/pressure$/.test(s)) return 'MPa';
-  if (/temp$/.test(s)) return '°C';
-  if (/wind_speed$/.test(s)) return 'm/s';
-  if (/wind_dir$/.test(s)) return '°';
-  if (/\/CO$/.test(s)) return 'mg/m³';
-  if (/\/(PM2_5|PM10|SO2|NO2|O3)$/.test(s)) return 'µg/m³';
-  return '';
 }

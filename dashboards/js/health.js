@@ -4,7 +4,7 @@
 // messages by reason and the latest dead letters
 // (GET /api/v1/ingest/dead-letters). A summary in the footer, the table in
 // the Ingest tab.
-import { t, fmtNum, fmtTime } from './i18n.js';
+import { t, fmtNum, fmtTime, deadReason } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 export class Health {
@@ -84,7 +84,7 @@ export class Health {
 
     let h = `<table class="ingest"><tr><th></th><th>${t('details.enterprise')}</th><th>${t('ingest.devices')}</th><th>${t('ingest.rate')}</th><th>${t('ingest.rejected')}</th><th>${t('details.time')}</th></tr>`;
     for (const e of ents) {
-      h += `<tr class="${e.online ? 'on' : 'off'}" data-enterprise="${escapeHtml(e.id)}"><td><span class="dot"></span></td><td>${escapeHtml(e.id)} <small>${t(e.online ? 'ingest.online' : 'ingest.offline')}</small></td>
+      h += `<tr class="${e.online ? 'on' : 'off'}" data-enterprise="${escapeHtml(e.id)}"><td><span class="dot"></span></td><td>${escapeHtml(this.app.entName(e.id))} <small>${this.app.entName(e.id) === e.id ? '' : `${escapeHtml(e.id)} `}${t(e.online ? 'ingest.online' : 'ingest.offline')}</small></td>
         <td class="num">${e.on}/${e.n}</td><td class="num">${fmtNum(e.rate, 1)}</td><td class="num${e.rejected ? ' bad' : ''}">${e.rejected}</td>
         <td>${e.row && e.row.last_message_ms ? fmtTime(e.row.last_message_ms) : '—'}</td></tr>`;
     }
@@ -92,8 +92,8 @@ export class Health {
     if (s.latency_p50_ms !== undefined)
       h += `<p class="hint">${t('ingest.latency')}: ${fmtNum(s.latency_p50_ms, 0)} / ${fmtNum(s.latency_p99_ms, 0)} ms</p>`;
     h += `<h4>${t('ingest.dead')} (${this.dead.length})</h4><table class="dead"><tr><th>${t('details.time')}</th><th>${t('details.enterprise')}</th><th>${t('ingest.reason')}</th><th></th></tr>
-      ${this.dead.slice(0, 20).map((d) => `<tr><td>${fmtTime(d.recv_ms)}</td><td>${escapeHtml(d.enterprise)}</td><td>${escapeHtml(d.reason)}</td>
-        <td class="excerpt" title="${escapeHtml(d.topic + ' ' + d.message)}">${escapeHtml(d.excerpt.slice(0, 60))}</td></tr>`).join('')}</table>`;
+      ${this.dead.slice(0, 20).map((d) => `<tr><td>${fmtTime(d.recv_ms)}</td><td>${escapeHtml(this.app.entName(d.enterprise))}</td><td title="${escapeHtml(`${d.reason}: ${d.message}`)}">${escapeHtml(deadReason(d.reason))}</td>
+        <td class="excerpt raw" translate="no" title="${escapeHtml(d.topic + ' ' + d.message)}">${escapeHtml(d.excerpt.slice(0, 60))}</td></tr>`).join('')}</table>`;
     this.el.innerHTML = h;
   }
 }

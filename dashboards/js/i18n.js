@@ -3,7 +3,7 @@
 // data-i18n-placeholder; code calls t(key, {vars}). A change of language
 // fires 'lang' on window so the modules redraw what they wrote.
 
-const TABLE = {
+export const TABLE = {
   zh: {
     'app.title': '化工园区一张图',
     'app.subtitle': 'Parkwatch 指挥中心',
@@ -76,7 +76,7 @@ const TABLE = {
     'akind.low_low': '低低报',
     'akind.rate': '变化率',
     'akind.stale': '数据中断',
-    'akind.fault': '仪表故障',
+    'akind.fault': '故障信号',
     'akind.deviation': '偏差',
     'prio': 'P',
     'tab.details': '详情',
@@ -100,7 +100,7 @@ const TABLE = {
     'risk.alpha': 'α',
     'risk.level': '状态',
     'risk.reasons': '原因',
-    'risk.inventory': '存量 (t)',
+    'risk.inventory': '存量',
     'risk.exposed': '暴露人数',
     'risk.major': '构成重大危险源',
     'risk.trend': '存量趋势 (t)',
@@ -136,6 +136,8 @@ const TABLE = {
     'em.stability': '稳定度',
     'em.from': '来自',
     'em.zones': '影响区',
+    'em.threshold': '阈值浓度',
+    'em.distance': '下风向距离',
     'em.occupants': '人数',
     'em.buildings': '建筑',
     'em.detectors': '探测器核验',
@@ -180,6 +182,127 @@ const TABLE = {
     'aqi.4': '中度污染',
     'aqi.5': '重度污染',
     'aqi.6': '严重污染',
+    'akind.stuck': '读数冻结',
+    'akind.range': '超量程',
+    'akind.drift': '漂移',
+    'akind.flapping': '通信频断',
+    'akind.imbalance': '进出不平衡',
+    'aclass.process': '工艺报警',
+    'aclass.instrument': '仪表故障',
+    'origin.derived': '自动生成',
+    'origin.config': '配置',
+    'origin.manual': '人工',
+    'origin.engine': '系统',
+    'alarms.basis': '限值依据',
+    'alarms.origin': '来源',
+    'unit.times': '次',
+    'prop.name': '名称',
+    'prop.gas': '气体',
+    'prop.type': '类型',
+    'prop.alarm1': '一级报警值',
+    'prop.alarm2': '二级报警值',
+    'prop.substance': '介质',
+    'prop.substances': '危险物质',
+    'prop.capacity_m3': '容积',
+    'prop.height_m': '高度',
+    'prop.density': '密度',
+    'prop.design_pressure_mpa': '设计压力',
+    'prop.grade': '级别',
+    'prop.occupants_day': '白天人数',
+    'prop.occupants_night': '夜间人数',
+    'prop.capacity': '容纳人数',
+    'prop.series': '测点',
+    'prop.diameter_mm': '管径',
+    'prop.length_m': '长度',
+    'prop.volume_m3': '容积',
+    'prop.max_level_m': '最高液位',
+    'prop.unknown': '其他属性',
+    'dtype.combustible': '可燃气体',
+    'dtype.toxic': '有毒气体',
+    'dtype.oxygen': '氧气',
+    'grade.n': '{g}级',
+    'q.level': '液位',
+    'q.temp': '温度',
+    'q.pressure': '压力',
+    'q.flow': '流量',
+    'q.lel': '可燃气体浓度',
+    'q.ppm': '有毒气体浓度',
+    'q.wind_speed': '风速',
+    'q.wind_dir': '风向',
+    'q.humidity': '湿度',
+    'q.value': '测值',
+    'bname.control room': '控制室',
+    'bname.office': '办公楼',
+    'bname.workshop': '车间',
+    'bname.warehouse': '仓库',
+    'bname.laboratory': '化验室',
+    'bname.gate': '{n}号门',
+    'bname.shelter': '{n}号避难所',
+    'bname.fire': '{n}号消防站',
+    'bname.road': '{n}号路',
+    'reason.gas': '{n} 个{p}级气体报警',
+    'reason.process': '{n} 个{p}级工艺报警',
+    'reason.instrument_p': '{n} 个{p}级仪表报警',
+    'reason.alarms': '{n} 个{what}',
+    'reason.fault': '{n} 个仪表故障',
+    'reason.stale': '{n} 个探测器数据中断',
+    'reason.blind_of': '{n}/{m} 个探测器失效',
+    'reason.blind': '{n} 个探测器失效',
+    'reason.unclassified': '{n} 种物质未分类',
+    'reason.grade': '{g}级重大危险源',
+    'reason.frozen': '{q}变送器读数冻结',
+    'reason.inst_kind': '{n} 个仪表{k}',
+    'reason.unknown': '原因',
+    'dead.other': '其他',
+    'dead.malformed_json': 'JSON 格式错误',
+    'dead.bad_topic': '主题错误',
+    'dead.unknown_enterprise': '未知企业',
+    'dead.foreign_series': '非本企业测点',
+    'dead.series_limit': '测点数超限',
+    'dead.payload_too_large': '消息过大',
+    'dead.bad_timestamp': '时间戳错误',
+    'dead.ts_out_of_range': '时间戳超出范围',
+    'dead.nan_or_inf': '非数值',
+    'dead.bad_value_type': '数值类型错误',
+    'dead.empty': '无读数',
+    'dead.missing_fields': '缺少字段',
+    'dead.bad_quality': '质量码错误',
+    'http.404': '不存在',
+    'http.403': '无权限',
+    'http.400': '请求无效',
+    'http.409': '状态冲突',
+    'http.503': '服务不可用',
+    'http.other': '服务器错误',
+    'unavailable': '不可用',
+    'tab.enterprises': '企业',
+    'ent.title': '企业状态',
+    'ent.park': '园区',
+    'ent.status': '状态',
+    'ent.name': '企业',
+    'ent.alarms': '活动报警',
+    'ent.completeness': '今日完整率',
+    'ent.online': '在线',
+    'ent.partial': '部分在线',
+    'ent.offline': '离线',
+    'ent.sort': '按报警排序',
+    'ent.instrument': '其中仪表报警',
+    'ent.series': '测点在线',
+    'hl.title': '仪表健康',
+    'hl.online_rate': '在线率',
+    'hl.healthy_share': '健康占比',
+    'hl.instruments': '仪表',
+    'hl.faults': '故障分类',
+    'hl.day': '日期',
+    'hl.completeness': '数据完整率',
+    'hl.days': '近 {n} 天',
+    'trend.step': '步长',
+    'trend.min': '最小',
+    'trend.max': '最大',
+    'trend.avg': '平均',
+    'trend.l1': '一级报警',
+    'trend.l2': '二级报警',
+    'map.north': '北',
+    'stability': '稳定度',
     'error': '错误',
     'loading': '加载中…',
     'forbidden': '无权限',
@@ -256,7 +379,7 @@ const TABLE = {
     'akind.low_low': 'low-low',
     'akind.rate': 'rate of change',
     'akind.stale': 'stale data',
-    'akind.fault': 'instrument fault',
+    'akind.fault': 'fault signal',
     'akind.deviation': 'deviation',
     'prio': 'P',
     'tab.details': 'Details',
@@ -280,7 +403,7 @@ const TABLE = {
     'risk.alpha': 'α',
     'risk.level': 'Level',
     'risk.reasons': 'Reasons',
-    'risk.inventory': 'Inventory (t)',
+    'risk.inventory': 'Inventory',
     'risk.exposed': 'Exposed people',
     'risk.major': 'Major hazard',
     'risk.trend': 'Inventory trend (t)',
@@ -316,6 +439,8 @@ const TABLE = {
     'em.stability': 'Stability',
     'em.from': 'from',
     'em.zones': 'Footprints',
+    'em.threshold': 'Threshold',
+    'em.distance': 'Downwind',
     'em.occupants': 'people',
     'em.buildings': 'buildings',
     'em.detectors': 'Detectors checked',
@@ -354,12 +479,133 @@ const TABLE = {
     'legend.p3': 'priority 3',
     'legend.p4': 'priority 4',
     'legend.aqi': 'AQI category',
-    'aqi.1': 'Good',
-    'aqi.2': 'Moderate',
+    'aqi.1': 'Excellent',
+    'aqi.2': 'Good',
     'aqi.3': 'Lightly polluted',
     'aqi.4': 'Moderately polluted',
     'aqi.5': 'Heavily polluted',
     'aqi.6': 'Severely polluted',
+    'akind.stuck': 'stuck reading',
+    'akind.range': 'out of range',
+    'akind.drift': 'drift',
+    'akind.flapping': 'flapping link',
+    'akind.imbalance': 'imbalance',
+    'aclass.process': 'process alarm',
+    'aclass.instrument': 'instrument fault',
+    'origin.derived': 'derived',
+    'origin.config': 'configured',
+    'origin.manual': 'manual',
+    'origin.engine': 'system',
+    'alarms.basis': 'Limit basis',
+    'alarms.origin': 'Origin',
+    'unit.times': 'times',
+    'prop.name': 'Name',
+    'prop.gas': 'Gas',
+    'prop.type': 'Type',
+    'prop.alarm1': 'Alarm level 1',
+    'prop.alarm2': 'Alarm level 2',
+    'prop.substance': 'Substance',
+    'prop.substances': 'Hazardous substances',
+    'prop.capacity_m3': 'Capacity',
+    'prop.height_m': 'Height',
+    'prop.density': 'Density',
+    'prop.design_pressure_mpa': 'Design pressure',
+    'prop.grade': 'Grade',
+    'prop.occupants_day': 'Occupants (day)',
+    'prop.occupants_night': 'Occupants (night)',
+    'prop.capacity': 'Capacity (people)',
+    'prop.series': 'Series',
+    'prop.diameter_mm': 'Diameter',
+    'prop.length_m': 'Length',
+    'prop.volume_m3': 'Volume',
+    'prop.max_level_m': 'Maximum level',
+    'prop.unknown': 'Other property',
+    'dtype.combustible': 'combustible',
+    'dtype.toxic': 'toxic',
+    'dtype.oxygen': 'oxygen',
+    'grade.n': 'grade {G}',
+    'q.level': 'level',
+    'q.temp': 'temperature',
+    'q.pressure': 'pressure',
+    'q.flow': 'flow',
+    'q.lel': 'combustible gas',
+    'q.ppm': 'toxic gas',
+    'q.wind_speed': 'wind speed',
+    'q.wind_dir': 'wind direction',
+    'q.humidity': 'humidity',
+    'q.value': 'value',
+    'bname.control room': 'control room',
+    'bname.office': 'office',
+    'bname.workshop': 'workshop',
+    'bname.warehouse': 'warehouse',
+    'bname.laboratory': 'laboratory',
+    'bname.gate': 'Gate {n}',
+    'bname.shelter': 'Shelter {n}',
+    'bname.fire': 'Fire station {n}',
+    'bname.road': 'Road {n}',
+    'reason.gas': '{n} priority-{p} gas alarm(s)',
+    'reason.process': '{n} priority-{p} process alarm(s)',
+    'reason.instrument_p': '{n} priority-{p} instrument alarm(s)',
+    'reason.alarms': '{n} {what}',
+    'reason.fault': '{n} instrument fault(s)',
+    'reason.stale': '{n} stale detector(s)',
+    'reason.blind_of': '{n} of {m} detectors blind',
+    'reason.blind': '{n} detectors blind',
+    'reason.unclassified': '{n} substance(s) not classified',
+    'reason.grade': 'grade {g} major hazard',
+    'reason.frozen': '{q} transmitter frozen',
+    'reason.inst_kind': '{n} instrument(s): {k}',
+    'reason.unknown': 'Reason',
+    'dead.other': 'other',
+    'dead.malformed_json': 'malformed JSON',
+    'dead.bad_topic': 'bad topic',
+    'dead.unknown_enterprise': 'unknown enterprise',
+    'dead.foreign_series': 'series of another enterprise',
+    'dead.series_limit': 'too many series',
+    'dead.payload_too_large': 'message too large',
+    'dead.bad_timestamp': 'bad timestamp',
+    'dead.ts_out_of_range': 'timestamp out of range',
+    'dead.nan_or_inf': 'not a number',
+    'dead.bad_value_type': 'bad value type',
+    'dead.empty': 'no reading',
+    'dead.missing_fields': 'missing fields',
+    'dead.bad_quality': 'bad quality code',
+    'http.404': 'not found',
+    'http.403': 'not allowed',
+    'http.400': 'bad request',
+    'http.409': 'conflict',
+    'http.503': 'service unavailable',
+    'http.other': 'server error',
+    'unavailable': 'unavailable',
+    'tab.enterprises': 'Enterprises',
+    'ent.title': 'Enterprise status',
+    'ent.park': 'Park',
+    'ent.status': 'Status',
+    'ent.name': 'Enterprise',
+    'ent.alarms': 'Active alarms',
+    'ent.completeness': 'Complete today',
+    'ent.online': 'online',
+    'ent.partial': 'partly online',
+    'ent.offline': 'offline',
+    'ent.sort': 'Sort by alarms',
+    'ent.instrument': 'of which instrument alarms',
+    'ent.series': 'series online',
+    'hl.title': 'Instrument health',
+    'hl.online_rate': 'Online',
+    'hl.healthy_share': 'Healthy',
+    'hl.instruments': 'Instruments',
+    'hl.faults': 'Faults by kind',
+    'hl.day': 'Day',
+    'hl.completeness': 'Data complete',
+    'hl.days': 'last {n} days',
+    'trend.step': 'step',
+    'trend.min': 'min',
+    'trend.max': 'max',
+    'trend.avg': 'mean',
+    'trend.l1': 'level 1',
+    'trend.l2': 'level 2',
+    'map.north': 'N',
+    'stability': 'Stability',
     'error': 'Error',
     'loading': 'Loading…',
     'forbidden': 'Not allowed',
@@ -388,7 +634,11 @@ export function setLang(l) {
 
 /** The label for key in the current language ({name} replaced from vars). */
 export function t(key, vars) {
-  let s = TABLE[lang][key] ?? TABLE.en[key] ?? key;
+  let s = TABLE[lang][key];
+  if (s === undefined) {
+    missing(key);
+    s = lang === 'en' ? TABLE.zh[key] ?? key : key;
+  }
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
   return s;
 }
@@ -425,4 +675,235 @@ const DATETIME = { ...TIME, year: 'numeric', month: '2-digit', day: '2-digit' };
 export function fmtTime(ms, withDate = false) {
   if (!ms) return '—';
   return formatter('t', withDate ? DATETIME : TIME).format(ms);
+}
+
+// ---- what the API sends in English: translated here, never shown raw on the Chinese page ----
+
+const warned = new Set();
+/** A label or API string without a translation: logged once (the page shows a generic label). */
+export function missing(what) {
+  if (warned.has(what)) return;
+  warned.add(what);
+  console.warn(`parkwatch i18n: no ${lang} text for ${JSON.stringify(what)}`);
+}
+/** The strings logged as untranslated (the browser test reads them). */
+export const untranslated = () => [...warned];
+
+// Substances: GB 18218's Chinese names (views/substances.c), and the
+// detectors' gases. Keys lower case.
+const SUBSTANCES_ZH = {
+  chlorine: '氯', 'liquid chlorine': '液氯', ammonia: '氨', 'liquid ammonia': '液氨', 'anhydrous ammonia': '液氨',
+  'liquefied petroleum gas': '液化石油气', lpg: '液化石油气', methane: '甲烷', 'natural gas': '天然气',
+  hydrogen: '氢', 'hydrogen sulfide': '硫化氢', 'hydrogen sulphide': '硫化氢', methanol: '甲醇',
+  'methyl alcohol': '甲醇', benzene: '苯', toluene: '甲苯', gasoline: '汽油', petrol: '汽油', ethylene: '乙烯',
+  ethene: '乙烯', propylene: '丙烯', propene: '丙烯', acetylene: '乙炔', ethyne: '乙炔',
+  'hydrogen chloride': '氯化氢', 'anhydrous hydrogen chloride': '氯化氢(无水)', phosgene: '光气',
+  'carbonyl chloride': '碳酰氯', 'sulfur dioxide': '二氧化硫', 'sulphur dioxide': '二氧化硫', formaldehyde: '甲醛',
+  'vinyl chloride': '氯乙烯', chloroethylene: '氯乙烯', oxygen: '氧', 'liquid oxygen': '液氧',
+  'ethylene oxide': '环氧乙烷', butadiene: '丁二烯', '1,3-butadiene': '1,3-丁二烯', 'dimethyl ether': '二甲醚',
+  'hydrogen fluoride': '氟化氢', 'hydrogen cyanide': '氰化氢', 'carbon disulfide': '二硫化碳',
+  'carbon disulphide': '二硫化碳', acrylonitrile: '丙烯腈', styrene: '苯乙烯', acetone: '丙酮', ethanol: '乙醇',
+  'ethyl alcohol': '乙醇', 'ethyl acetate': '乙酸乙酯', hexane: '己烷', 'n-hexane': '正己烷', cyclohexane: '环己烷',
+  'propylene oxide': '环氧丙烷', 'toluene diisocyanate': '甲苯二异氰酸酯', 'methyl isocyanate': '异氰酸甲酯',
+  'calcium carbide': '电石', 'ammonium nitrate': '硝酸铵', 'ammonium nitrate fertiliser': '硝酸铵基化肥',
+  'ammonium nitrate fertilizer': '硝酸铵基化肥', propane: '丙烷', butane: '丁烷', 'n-butane': '正丁烷',
+  'carbon monoxide': '一氧化碳', 'nitrogen dioxide': '二氧化氮', ozone: '臭氧', xylene: '二甲苯',
+  'crude oil': '原油', diesel: '柴油', 'combustible gas': '可燃气体',
+};
+const CJK = /[\u4e00-\u9fff]/;
+
+/** A substance's name in the page's language (the API's English name on the English page). */
+export function subst(name) {
+  if (name === null || name === undefined || name === '') return '—';
+  const s = String(name);
+  if (lang === 'en') return s;
+  if (CJK.test(s)) return s;
+  const zh = SUBSTANCES_ZH[s.toLowerCase()];
+  if (zh) return zh;
+  missing(`substance ${s}`);
+  return s; // a name or formula the page does not know (logged)
+}
+
+/** Engineering unit after a number: "100 %LEL", "12.5 m"; the number alone without a unit. */
+export function fmtVal(v, unit, digits) {
+  const n = fmtNum(v, digits);
+  return unit && n !== '—' ? `${n} ${unit}` : n;
+}
+
+/** A fraction 0..1 as a percentage ("98.3 %"). */
+export function fmtPct(f, digits = 1) {
+  if (f === null || f === undefined || !Number.isFinite(f)) return '—';
+  return `${formatter('n', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(f * 100)} %`;
+}
+
+/** The quantity of a series ("E001/tankfarm-1/T101.level" -> level) and its fallback unit. */
+const QUANTITIES = [
+  [/\/lel$/i, 'lel', '%LEL'], [/\/ppm$/i, 'ppm', 'ppm'], [/[./]level$/i, 'level', 'm'],
+  // a tank's storage pressure in kPa (absolute), a line's pressure transmitter in MPa (parksim's tags);
+  // another pressure's unit is not guessed
+  [/\/T\d+\.pressure$/i, 'pressure', 'kPa'], [/\/PT\w*\.pressure$/i, 'pressure', 'MPa'], [/[./]pressure$/i, 'pressure', ''],
+  [/[./]temp(erature)?$/i, 'temp', '°C'], [/[./]flow$/i, 'flow', 'm³/h'],
+  [/wind_speed$/i, 'wind_speed', 'm/s'], [/wind_dir$/i, 'wind_dir', '°'], [/humidity$/i, 'humidity', '%'],
+];
+const POLLUTANT = /\/(PM2_5|PM10|SO2|NO2|CO|O3)$/;
+
+/**
+ * A series' label in the page's language: the instrument's tag (T101, PT01,
+ * gd-01 without its words) and the quantity ("T101 液位"), the series id
+ * itself kept for a title attribute.
+ */
+export function seriesLabel(s) {
+  const str = String(s || '');
+  const pol = str.match(POLLUTANT);
+  if (pol) return pollutantName(pol[1]);
+  const tail = str.split('/').slice(1);
+  let tag = '';
+  const last = tail[tail.length - 1] || '';
+  const dot = last.lastIndexOf('.');
+  if (dot > 0) tag = last.slice(0, dot);
+  else if (tail.length >= 2) tag = tail[tail.length - 2];
+  // a tag of words ("tankfarm", "gd-01") keeps its digits only where it is not an instrument tag
+  if (/[A-Za-z]{4,}/.test(tag)) tag = (tag.match(/\d+/g) || []).join('-');
+  if (/^[a-z]+-\d+$/.test(tag)) tag = tag.replace(/^[a-z]+-/, '#');
+  for (const [re, q] of QUANTITIES) if (re.test(str)) return `${tag ? tag + ' ' : ''}${t(`q.${q}`)}`;
+  return `${tag ? tag + ' ' : ''}${t('q.value')}`;
+}
+
+/** The unit a series' values are in, when the API did not say (its quantity's usual unit). */
+export function unitOf(s, props) {
+  const str = String(s || '');
+  if (props && props.type === 'toxic' && /\/(ppm|value)$/.test(str)) return 'ppm';
+  const pol = str.match(POLLUTANT);
+  if (pol) return pol[1] === 'CO' ? 'mg/m³' : 'µg/m³';
+  for (const [re, , unit] of QUANTITIES) if (re.test(str)) return unit;
+  return '';
+}
+
+export function pollutantName(p) {
+  return { PM2_5: 'PM2.5', PM10: 'PM10', SO2: 'SO₂', NO2: 'NO₂', CO: 'CO', O3: 'O₃' }[p] || p;
+}
+
+/** A pollutant's concentration unit (HJ 633: CO in mg/m³, the others µg/m³). */
+export const pollutantUnit = (p) => (p === 'CO' ? 'mg/m³' : 'µg/m³');
+
+export function gradeText(g) {
+  if (!g) return '—';
+  const roman = ['', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][g] || String(g);
+  return t('grade.n', { g: ['', '一', '二', '三', '四'][g] || String(g), G: roman });
+}
+
+/** A feature's properties for the details panel: [label, text] with units and translated values. */
+const PROP_UNITS = { capacity_m3: 'm³', height_m: 'm', density: 'kg/m³', design_pressure_mpa: 'MPa',
+  diameter_mm: 'mm', length_m: 'm', volume_m3: 'm³', max_level_m: 'm' };
+export const PROPS = ['name', 'gas', 'type', 'alarm1', 'alarm2', 'substance', 'substances', 'capacity_m3',
+  'height_m', 'max_level_m', 'volume_m3', 'density', 'design_pressure_mpa', 'diameter_mm', 'length_m', 'grade',
+  'occupants_day', 'occupants_night', 'capacity'];
+export function propRows(p, kind) {
+  const rows = [];
+  for (const k of PROPS) {
+    const v = p[k];
+    if (v === undefined || v === null || v === '') continue;
+    let text;
+    if (k === 'name') text = featureName(p, kind);
+    else if (k === 'gas' || k === 'substance') text = subst(v);
+    else if (k === 'substances') text = (Array.isArray(v) ? v : [v]).map(subst).join('、');
+    else if (k === 'type') text = TABLE[lang][`dtype.${v}`] ?? (missing(`type ${v}`), lang === 'en' ? String(v) : '—');
+    else if (k === 'grade') text = gradeText(v);
+    else if (k === 'alarm1' || k === 'alarm2') text = fmtVal(v, p.type === 'toxic' ? 'ppm' : '%LEL');
+    else if (k === 'occupants_day' || k === 'occupants_night' || k === 'capacity') text = fmtNum(v, 0);
+    else if (typeof v === 'number') text = fmtVal(v, PROP_UNITS[k]);
+    else text = lang === 'en' || !/[A-Za-z]{4,}/.test(String(v)) ? String(v) : (missing(`property ${k}=${v}`), '—');
+    rows.push([t(`prop.${k}`), text]);
+  }
+  return rows;
+}
+
+/**
+ * A feature's own name in the page's language: name_zh / name by language;
+ * the layout's English words (building uses, "Gate 3") translated.
+ */
+export function featureName(p, kind) {
+  if (kind === 'enterprise') return entLabel(p, p.id);
+  const zh = p.name_zh, en = p.name;
+  if (lang === 'zh' && zh) return zh;
+  if (!en) return zh || p.id || '';
+  if (lang === 'en' || CJK.test(en)) return en;
+  const low = String(en).toLowerCase();
+  if (TABLE.zh[`bname.${low}`]) return TABLE.zh[`bname.${low}`];
+  const num = String(en).match(/^(gate|shelter|fire station|road)\s*(\w+)$/i);
+  if (num) return t(`bname.${{ gate: 'gate', shelter: 'shelter', 'fire station': 'fire', road: 'road' }[num[1].toLowerCase()]}`, { n: num[2] });
+  missing(`name ${en}`);
+  return p.id || en;
+}
+
+/**
+ * "Enterprise 6": a placeholder the layout and configs use where the
+ * company's name is not known; the page shows the id then, not the words.
+ */
+export const placeholderName = (n) => /^\s*(enterprise|company)\s*\d+\s*$/i.test(String(n || ''));
+
+/** An enterprise's name by language: {name, name_zh} falling back to the other, then the id. */
+export function entLabel(e, id) {
+  if (!e) return id || '';
+  const ok = (n) => (n && !placeholderName(n) ? n : '');
+  const a = ok(lang === 'zh' ? e.name_zh : e.name);
+  const b = ok(lang === 'zh' ? e.name : e.name_zh);
+  return a || b || id || e.id || '';
+}
+
+/** An alarm kind, class, origin or state by its API name (logged when unknown). */
+export function alarmWord(group, name) {
+  const key = `${group}.${name}`;
+  if (TABLE[lang][key] !== undefined) return TABLE[lang][key];
+  missing(key);
+  return lang === 'en' ? String(name) : t('reason.unknown');
+}
+
+// Risk reasons: the API sends English lines; each known pattern has its
+// translation. An unknown one shows the generic "原因" and its numbers.
+const INST_KINDS = { stale: 'stale', stuck: 'stuck', frozen: 'stuck', faulty: 'fault', fault: 'fault',
+  drifting: 'drift', drift: 'drift', flapping: 'flapping', 'out of range': 'range', range: 'range' };
+const REASONS = [
+  [/^(\d+) priority-(\d) gas alarms?$/, (m) => t('reason.gas', { n: m[1], p: zhNum(m[2]) })],
+  [/^(\d+) priority-(\d) process alarms?$/, (m) => t('reason.process', { n: m[1], p: zhNum(m[2]) })],
+  [/^(\d+) priority-(\d) instrument alarms?$/, (m) => t('reason.instrument_p', { n: m[1], p: zhNum(m[2]) })],
+  [/^(\d+) (process|instrument) alarms?$/, (m) => t('reason.alarms', { n: m[1], what: t(`aclass.${m[2]}`) })],
+  [/^(\d+) instrument faults?$/, (m) => t('reason.fault', { n: m[1] })],
+  [/^(\d+) stale detectors?$/, (m) => t('reason.stale', { n: m[1] })],
+  [/^(\d+) of (\d+) detectors blind$/, (m) => t('reason.blind_of', { n: m[1], m: m[2] })],
+  [/^(\d+) detectors? blind$/, (m) => t('reason.blind', { n: m[1] })],
+  [/^(\d+) substances? not classified$/, (m) => t('reason.unclassified', { n: m[1] })],
+  [/^grade (\d) major hazard$/, (m) => t('reason.grade', { g: zhNum(m[1]) })],
+  [/^(level|pressure|temperature|temp|flow) transmitters? (frozen|stuck)$/, (m) => t('reason.frozen', { q: t(`q.${m[1] === 'temperature' ? 'temp' : m[1]}`) })],
+  [/^(\d+) (stale|stuck|frozen|faulty|drifting|flapping|out of range) (instruments?|transmitters?|detectors?|sensors?)$/,
+    (m) => t('reason.inst_kind', { n: m[1], k: t(`akind.${INST_KINDS[m[2]]}`) })],
+];
+const zhNum = (d) => (lang === 'zh' ? ['', '一', '二', '三', '四'][d] || d : d);
+export function reasonText(r) {
+  const s = String(r ?? '').trim();
+  if (lang === 'en') return s;
+  if (CJK.test(s) && !/[A-Za-z]{4,}/.test(s)) return s;
+  for (const [re, fn] of REASONS) {
+    const m = s.match(re);
+    if (m) return fn(m);
+  }
+  missing(`risk reason ${s}`);
+  const nums = s.match(/\d+(\.\d+)?/g);
+  return `${t('reason.unknown')}${nums ? ` (${nums.join('/')})` : ''}`;
+}
+
+/** A dead letter's reason code. */
+export function deadReason(code) {
+  const k = `dead.${code}`;
+  if (TABLE[lang][k] !== undefined) return TABLE[lang][k];
+  return lang === 'en' ? String(code).replace(/_/g, ' ') : t('dead.other');
+}
+
+/** An API error for a toast: translated by status (the server's English message logged). */
+export function errText(err) {
+  if (!err) return t('error');
+  if (lang === 'en') return err.message || String(err);
+  if (err.message) console.warn(`parkwatch: ${err.message}`);
+  const k = `http.${err.status}`;
+  return err.status ? `${TABLE.zh[k] ?? t('http.other')} (HTTP ${err.status})` : t('login.unreachable');
 }

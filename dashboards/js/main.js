@@ -5,7 +5,7 @@
 // browser tests read.
 import P from './perf.js';
 import { Api, savedToken, saveToken, forgetToken } from './api.js';
-import { initLang, setLang, getLang, t, applyI18n } from './i18n.js';
+import { initLang, setLang, getLang, t, applyI18n, errText, untranslated } from './i18n.js';
 import { ParkMap, KINDS } from './map.js';
 import { AlarmPanel, unlockAudio, beep } from './alarms.js';
 import { Trend } from './trend.js';
@@ -13,6 +13,7 @@ import { Details } from './details.js';
 import { Views } from './views.js';
 import { Replay } from './replay.js';
 import { Health } from './health.js';
+import { Names, EnterprisePanel } from './enterprises.js';
 
 const DEFAULTS = {
   title: null, // {"zh": "...", "en": "..."}: the header's title
@@ -40,6 +41,15 @@ const app = {
   mode: 'live',
   at: null,
   lang: getLang,
+  names: new Names(),
+  namesVersion: 0,
+  /** An enterprise's name in the page's language (the id when no name is known). */
+  entName(id, fallbackName) {
+    if (!id) return fallbackName || '';
+    if (!this.names.byId.has(id) && fallbackName) this.names.put(id, fallbackName, '', 1);
+    return this.names.label(id);
+  },
+  untranslated,
   p1Alerts: 0,
   beeps: 0,
   polls: 0,
@@ -72,6 +82,7 @@ async function boot() {
   title();
   $('#lang').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
   window.addEventListener('lang', () => {
+    if (app.started) app.namesVersion++;
     title();
     who();
     sound();
@@ -115,7 +126,7 @@ async function start(token) {
     me = await api.get('whoami');
   } catch (err) {
     forgetToken();
-    showLogin(err.status === 401 ? t('login.bad') : `${t('login.unreachable')} (${err.message})`);
+    showLogin(err.status === 401 ? t('login.bad') : t('login.unreachable'));
     return;
   }
   saveToken(token);
@@ -134,7 +145,7 @@ async function start(token) {
     sound();
   });
 
-  const map = new ParkMap($('#map'), { config: app.config, onSelect: (f) => onSelect(f) });
+  const map = new ParkMap($('#map'), { config: app.config, onSelect: (f) => onSelect(f), names: app.names });
   app.map = map;
   app.trend = new Trend($('#trend'), app);
   app.details = new Details($('#details'), app, app.trend);
@@ -142,6 +153,18 @@ async function start(token) {
   app.views = new Views(app, $('#view-panel'));
   app.replay = new Replay($('#replay'), app);
   app.health = new Health($('#ingest-panel'), $('#health'), app);
+  app.enterprises = new EnterprisePanel($('#enterprise-panel'), app);
+  // names came (the enterprises list): the map's labels and the alarm rows say them
+  app.on('enterprises', () => {
+    const sig = JSON.stringify([...app.names.byId].map(([id, n]) => [id, n.name, n.name_zh]));
+    if (sig === app._namesSig) return;
+    app._namesSig = sig;
+    app.namesVersion++;
+    app.map.relabel();
+    app.alarmPanel.render();
+    app.details._render();
+    who();
+  });
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => app.showTab(b.dataset.tab));
   for (const b of document.querySelectorAll('#views button'))
     b.addEventListener('click', () => setView(b.dataset.view));
@@ -155,19 +178,20 @@ async function start(token) {
     P.mark('detectors-set');
     detectorsDrawn();
   } catch (err) {
-    app.toast(`${t('error')}: ${err.message}`);
+    app.toast(`${t('error')}: ${errText(err)}`);
     return;
   }
   layerToggles();
   map.fit();
   app.alarmPanel.start();
+  app.enterprises.refresh();
   setView(app.config.startView);
 }
 
 function who() {
   const w = app.who;
   if (!w) return;
-  $('#who').textContent = `${t(`role.${w.role}`)}${w.enterprise ? ` ${w.enterprise}` : ''} · ${w.name}`;
+  $('#who').textContent = `${t(`role.${w.role}`)}${w.enterprise ? ` ${app.entName(w.enterprise)}` : ''} · ${w.name}`;
 }
 
 function sound() {
@@ -187,6 +211,7 @@ function setView(v) {
 app.showTab = (name) => {
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('on', b.dataset.tab === name);
   for (const p of document.querySelectorAll('.tab-panel')) p.hidden = p.dataset.tab !== name;
+  if (name === 'enterprises' && app.enterprises) app.enterprises.render();
 };
 
 function layerToggles() {

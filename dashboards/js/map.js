@@ -11,7 +11,7 @@
 // stations are DOM markers, as are the views' labels.
 import * as L from '../vendor/leaflet/leaflet-src.esm.js';
 import { CanvasHost, PointSet, RingSet, ShapeSet, ringsOf } from './canvas.js';
-import { t } from './i18n.js';
+import { t, featureName } from './i18n.js';
 
 // Drawing order, bottom to top; the toggles list them in this order too.
 export const KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'pipeline', 'tank',
@@ -87,8 +87,9 @@ const PIPE_PALETTE = [{ name: 'normal', stroke: '#a1887f', width: 2.5, opacity: 
 const DOM_ICON = { aq_station: 'AQ', weather_station: '', gate: 'G', shelter: 'S', fire_station: 'F' };
 
 export class ParkMap {
-  constructor(el, { config, onSelect }) {
+  constructor(el, { config, onSelect, names }) {
     this.config = config;
+    this.names = names || null; // the enterprises' names (enterprises.js Names)
     this.onSelect = onSelect || (() => {});
     const tiles = config.tiles && config.tiles.url;
     const map = (this.map = L.map(el, {
@@ -130,9 +131,29 @@ export class ParkMap {
     this.alarmByFeature = new Map(); // id -> code (from the alarm stream, replay, or the poll)
     this.useStreamAlarms = false;
     this.viewHit = null; // a view's own click test: (latlng, layerPoint) -> handled?
-    this.labels = L.layerGroup();
+    this.labels = L.layerGroup(); // the enterprise plots' names
+    this.plotLabels = []; // [{id, props, tip}]
+    this.roadLabels = L.layerGroup(); // the roads' names
+    this.roadTips = []; // [{props, tip}]
+    // a metric scale bar and a north arrow (the park's own SVG: nothing fetched from outside)
+    this.scale = L.control.scale({ metric: true, imperial: false, position: 'bottomright', maxWidth: 160 }).addTo(map);
+    this.north = new NorthArrow({ position: 'topright' }).addTo(map);
     map.on('click', (e) => this._click(e));
     map.on('zoomend', () => this._labelsForZoom());
+    window.addEventListener('lang', () => this.relabel());
+  }
+
+  /** The names on the map in the page's language (after a change of language or of the names). */
+  relabel() {
+    for (const l of this.plotLabels) l.tip.setContent(escapeHtml(this.plotName(l.id, l.props)));
+    for (const l of this.roadTips) l.tip.setContent(escapeHtml(featureName(l.props, 'road')));
+    if (this.north) this.north.relabel();
+  }
+
+  /** An enterprise plot's name: the enterprises' names, else the plot's own. */
+  plotName(id, props) {
+    if (this.names && this.names.byId.has(id)) return this.names.label(id);
+    return featureName(props || {}, 'enterprise');
   }
 
   // ---- the static layout ----
@@ -199,7 +220,17 @@ export class ParkMap {
       const { rings, closed } = ringsOf(f.geometry);
       const rec = this._add(kind, f, { index: items.length, layerName });
       items.push({ rings, closed, style, group: kind });
-      if (kind === 'enterprise' && rec.props.name) {
+      if (kind === 'road' && (rec.props.name || rec.props.name_zh)) {
+        const mid = midpointOf(rings);
+        if (mid) {
+          const tip = L.tooltip({ permanent: true, direction: 'center', className: 'road-label', interactive: false })
+            .setLatLng(mid).setContent(escapeHtml(featureName(rec.props, 'road')));
+          this.roadTips.push({ props: rec.props, tip });
+          this.roadLabels.addLayer(tip);
+        }
+      }
+      if (kind === 'enterprise' && (rec.props.name || rec.props.name_zh)) {
+        if (this.names) this.names.put(rec.id, rec.props.name, rec.props.name_zh, 2);
         let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
         for (const r of rings)
           for (let i = 0; i < r.length; i += 2) {
@@ -208,8 +239,10 @@ export class ParkMap {
             minY = Math.min(minY, r[i + 1]);
             maxY = Math.max(maxY, r[i + 1]);
           }
-        this.labels.addLayer(L.tooltip({ permanent: true, direction: 'center', className: 'plot-label', interactive: false })
-          .setLatLng([(minY + maxY) / 2, (minX + maxX) / 2]).setContent(escapeHtml(rec.props.name)));
+        const tip = L.tooltip({ permanent: true, direction: 'center', className: 'plot-label', interactive: false })
+          .setLatLng([(minY + maxY) / 2, (minX + maxX) / 2]).setContent(escapeHtml(this.plotName(rec.id, rec.props)));
+        this.plotLabels.push({ id: rec.id, props: rec.props, tip });
+        this.labels.addLayer(tip);
       }
     }
   }
@@ -279,9 +312,12 @@ export class ParkMap {
   }
 
   _labelsForZoom() {
-    const show = this.map.getZoom() >= 15 && this.visible.enterprise !== false;
-    if (show && !this.map.hasLayer(this.labels)) this.labels.addTo(this.map);
-    if (!show && this.map.hasLayer(this.labels)) this.map.removeLayer(this.labels);
+    const z = this.map.getZoom() >= 15;
+    for (const [group, on] of [[this.labels, z && this.visible.enterprise !== false],
+      [this.roadLabels, z && this.visible.road !== false]]) {
+      if (on && !this.map.hasLayer(group)) group.addTo(this.map);
+      if (!on && this.map.hasLayer(group)) this.map.removeLayer(group);
+    }
   }
 
   setVisible(kind, on) {
@@ -296,7 +332,7 @@ export class ParkMap {
       if (on && !this.map.hasLayer(l)) l.addTo(this.map);
       if (!on && this.map.hasLayer(l)) this.map.removeLayer(l);
     }
-    if (kind === 'enterprise') this._labelsForZoom();
+    if (kind === 'enterprise' || kind === 'road') this._labelsForZoom();
   }
 
   /** Features drawn per kind (what is on the map now). */
@@ -463,7 +499,7 @@ export class ParkMap {
       const label = el.querySelector('.wind');
       // ➤ points east (90°); the wind blows towards dir + 180
       if (arrow && dir !== null) arrow.style.transform = `rotate(${dir + 180 - 90}deg)`;
-      if (label) label.textContent = speed !== null ? `${speed.toFixed(1)}` : '';
+      if (label) label.textContent = speed !== null ? `${speed.toFixed(1)} m/s` : '';
     }
   }
 
@@ -556,6 +592,27 @@ export class ParkMap {
     this.select(f);
   }
 
+  /**
+   * An enterprise picked in the list: the map flies to its bbox
+   * ([lon0, lat0, lon1, lat1], else its plot's extent) and outlines the plot.
+   */
+  highlightEnterprise(id, bbox, centre) {
+    const f = this.features.get(id);
+    const plot = f && f.kind === 'enterprise' && f.geometry ? f : null;
+    let b = null;
+    if (Array.isArray(bbox) && bbox.length === 4 && bbox.every(Number.isFinite)) b = L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]);
+    else if (plot) b = this.base.bounds(plot.index);
+    else if (Array.isArray(centre) && centre.length === 2) b = L.latLng(centre[1], centre[0]).toBounds(400);
+    this.selRing.set([]);
+    this.selShape.setItems(plot ? [{ ...ringsOf(plot.geometry), style: 0, group: 'sel' }] : []);
+    this.highlighted = id;
+    if (b && b.isValid()) {
+      this.flying = true; // until the flight ends (tests wait for it)
+      this.map.once('moveend', () => (this.flying = false));
+      this.map.flyToBounds(b, { maxZoom: 17, padding: [40, 40], duration: 0.8 });
+    }
+  }
+
   label(latlng, html, className) {
     return L.tooltip({ permanent: true, direction: 'top', className, interactive: false, offset: [0, -8] })
       .setLatLng(latlng).setContent(html);
@@ -570,6 +627,41 @@ export class ParkMap {
     this.viewHit = null;
   }
 }
+
+/** The point halfway along a line (rings of [lng, lat, ...]), as [lat, lng]. */
+function midpointOf(rings) {
+  const r = rings && rings[0];
+  if (!r || r.length < 2) return null;
+  let total = 0;
+  for (let i = 2; i < r.length; i += 2) total += Math.hypot(r[i] - r[i - 2], r[i + 1] - r[i - 1]);
+  let acc = 0;
+  for (let i = 2; i < r.length; i += 2) {
+    const d = Math.hypot(r[i] - r[i - 2], r[i + 1] - r[i - 1]);
+    if (acc + d >= total / 2 && d > 0) {
+      const k = (total / 2 - acc) / d;
+      return [r[i - 1] + k * (r[i + 1] - r[i - 1]), r[i - 2] + k * (r[i] - r[i - 2])];
+    }
+    acc += d;
+  }
+  return [r[1], r[0]];
+}
+
+/** A north arrow: the project's own SVG (img/north.svg), the map being north up. */
+const NorthArrow = L.Control.extend({
+  onAdd() {
+    const el = L.DomUtil.create('div', 'leaflet-control north-arrow');
+    el.innerHTML = '<img src="img/north.svg" width="28" height="40" alt=""><span class="n"></span>';
+    this._el = el;
+    this.relabel();
+    L.DomEvent.disableClickPropagation(el);
+    return el;
+  },
+  relabel() {
+    if (!this._el) return;
+    this._el.querySelector('.n').textContent = t('map.north');
+    this._el.title = t('map.north');
+  },
+});
 
 export function escapeHtml(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);

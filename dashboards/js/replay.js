@@ -3,7 +3,7 @@
 // (GET /api/v1/replay/state?at=T&enterprise=E for each enterprise), the
 // views at T (?at=T), the details and trend at T. "Live" goes back to the
 // live poll and the alarm stream.
-import { t, fmtTime } from './i18n.js';
+import { t, fmtTime, errText } from './i18n.js';
 
 const WINDOWS = [['15m', 15 * 60e3], ['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 86400e3], ['7d', 7 * 86400e3]];
 const CHUNK = 400; // series a request in the fallback (parkd allows 1,000; URLs stay short)
@@ -160,7 +160,7 @@ export class Replay {
       // the mark that the map and the panel show T (the browser test waits for it)
       document.body.dataset.replayAt = String(T);
     } catch (err) {
-      this.app.toast(`${t('error')}: ${err.message}`);
+      this.app.toast(`${t('error')}: ${errText(err)}`);
     } finally {
       this._busy = false;
       if (this._pending !== undefined) {

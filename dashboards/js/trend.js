@@ -6,7 +6,7 @@
 // again at a finer step (so the historian's raw, 1-minute or 1-hour tier
 // serves it). A loader can also be given (the risk view's inventory trend).
 import uPlot from '../vendor/uplot/uPlot.esm.js';
-import { t, fmtNum } from './i18n.js';
+import { t, fmtNum, fmtVal, fmtTime, errText } from './i18n.js';
 
 const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
   .map((s) => s * 1000);
@@ -118,7 +118,7 @@ export class Trend {
     try {
       data = spec.loader ? await spec.loader(from, to, step) : await this._fromHistorian(spec, from, to, step);
     } catch (err) {
-      if (gen === this._gen) this.infoEl.textContent = `${t('error')}: ${err.message}`;
+      if (gen === this._gen) this.infoEl.textContent = `${t('error')}: ${errText(err)}`;
       return;
     } finally {
       this._inflight = false;
@@ -130,7 +130,7 @@ export class Trend {
     this._draw(spec, data, from, to);
     const stepLabel = step >= 3600e3 ? `${step / 3600e3}h` : step >= 60e3 ? `${step / 60e3}m` : `${step / 1000}s`;
     this.infoEl.textContent = data.x.length
-      ? `${spec.unit ? spec.unit + ' · ' : ''}step ${stepLabel}${data.tier ? ` (${data.tier})` : ''} · ${data.x.length} · ${t('trend.hint')}`
+      ? `${spec.unit ? spec.unit + ' · ' : ''}${t('trend.step')} ${stepLabel} · ${data.x.length} · ${t('trend.hint')}`
       : t('trend.nodata');
     this.el.dataset.points = data.x.length;
     this.el.dataset.step = step;
@@ -157,7 +157,7 @@ export class Trend {
         max[i] = b.max;
       }
       ys.push({ label: spec.lines[k].label || spec.lines[k].series, values: avg });
-      if (k === 0) ys.push({ label: 'min', values: min, band: true }, { label: 'max', values: max, band: true });
+      if (k === 0) ys.push({ label: t('trend.min'), values: min, band: true }, { label: t('trend.max'), values: max, band: true });
     });
     // break the line where buckets are missing
     const gapped = { x: [], ys: ys.map((y) => ({ ...y, values: [] })) };
@@ -170,10 +170,14 @@ export class Trend {
       ys.forEach((y, k) => gapped.ys[k].values.push(y.values[i]));
     }
     gapped.tier = res[0] && res[0].tier;
+    gapped.unit = res[0] && res[0].unit; // the API's unit of the series (issue 19)
     return gapped;
   }
 
   _draw(spec, data, from, to) {
+    if (data.unit) spec.unit = data.unit;
+    const unit = spec.unit || '';
+    const withUnit = (u, v) => (v === null || v === undefined ? '—' : fmtVal(v, unit));
     const limits = (spec.limits || []).filter((l) => Number.isFinite(l.value));
     const series = [{}];
     const cols = [data.x.map((v) => v / 1000)];
@@ -181,19 +185,19 @@ export class Trend {
     let c = 0;
     data.ys.forEach((y) => {
       if (y.band) {
-        series.push({ label: y.label, stroke: 'rgba(79,195,247,0.35)', width: 1, points: { show: false } });
+        series.push({ label: y.label, stroke: 'rgba(79,195,247,0.35)', width: 1, points: { show: false }, value: withUnit });
       } else {
-        series.push({ label: y.label, stroke: COLOURS[c++ % COLOURS.length], width: 1.6, spanGaps: false,
-          value: (u, v) => fmtNum(v) });
+        series.push({ label: y.label, stroke: COLOURS[c++ % COLOURS.length], width: 1.6, spanGaps: false, value: withUnit });
       }
       cols.push(y.values);
     });
     if (data.ys.length >= 3 && data.ys[1].band) bands.push({ series: [3, 2], fill: 'rgba(79,195,247,0.15)' });
     for (const l of limits) {
-      series.push({ label: l.label, stroke: l.colour || '#ff5252', width: 1, dash: [6, 4], points: { show: false } });
+      series.push({ label: l.label, stroke: l.colour || '#ff5252', width: 1, dash: [6, 4], points: { show: false }, value: withUnit });
       cols.push(data.x.map(() => l.value));
     }
-    const key = JSON.stringify([spec.key, series.length]);
+    series[0] = { label: t('details.time'), value: (u, v) => (v === null || v === undefined ? '—' : fmtTime(v * 1000, true)) };
+    const key = JSON.stringify([spec.key, series.length, unit, series.map((x) => x.label || '').join('|')]);
     if (this.u && this._key === key) {
       this._setting = [from, to];
       this._loaded = [from, to];
@@ -211,7 +215,8 @@ export class Trend {
       series,
       bands,
       scales: { x: { time: true } },
-      axes: [{ ...axis, values: (u, vals) => timeLabels(vals) }, { ...axis, size: 56, values: (u, vals) => vals.map((v) => fmtNum(v)) }],
+      axes: [{ ...axis, values: (u, vals) => timeLabels(vals) },
+        { ...axis, size: unit ? 70 : 56, label: unit || undefined, labelSize: unit ? 16 : 0, values: (u, vals) => vals.map((v) => fmtNum(v)) }],
       cursor: { drag: { x: true, y: false, setScale: true } },
       legend: { show: true, live: true },
       hooks: {

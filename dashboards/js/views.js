@@ -11,7 +11,7 @@
 //               detectors' verdicts, shelters, gates and fire stations; open
 //               (POST /api/v1/incidents) and close an incident.
 // Every view is fetched at T in replay (?at=T).
-import { t, fmtNum, fmtTime } from './i18n.js';
+import { t, fmtNum, fmtTime, fmtVal, errText, subst, reasonText, gradeText, pollutantName, pollutantUnit, featureName } from './i18n.js';
 import { escapeHtml, L } from './map.js';
 import { ringsOf } from './canvas.js';
 
@@ -58,7 +58,10 @@ export class Views {
     setInterval(() => {
       if (this.app.mode === 'live' && this.view !== 'overview') this.refresh(true);
     }, app.config.view_refresh_ms || 10000);
-    window.addEventListener('lang', () => this._panel());
+    window.addEventListener('lang', () => {
+      if (this.view !== 'overview' && Object.keys(this.data).length) this._draw(); // the map's labels
+      this._panel();
+    });
     panelEl.addEventListener('click', (e) => this._click(e));
     panelEl.addEventListener('change', (e) => this._change(e));
     panelEl.addEventListener('submit', (e) => this._submit(e));
@@ -134,7 +137,7 @@ export class Views {
       document.body.dataset.viewLoaded = `${view}:${this.loads}`;
     } catch (err) {
       if (gen !== this._gen) return;
-      this.app.toast(`${t('error')}: ${err.message}`);
+      this.app.toast(`${t('error')}: ${errText(err)}`);
     }
   }
 
@@ -192,7 +195,7 @@ export class Views {
           const r = await api.get(`views/risk/${encodeURIComponent(id)}`, {
             from: Math.floor(from), to: Math.ceil(to), step: String(s),
             ...(this.app.mode === 'replay' ? { at: this.app.at } : {}) });
-          return { x: r.trend.ts, ys: Object.entries(r.trend.tonnes).map(([label, values]) => ({ label, values })) };
+          return { x: r.trend.ts, ys: Object.entries(r.trend.tonnes).map(([label, values]) => ({ label: subst(label), values })) };
         },
       },
     });
@@ -287,7 +290,7 @@ export class Views {
         if (el) el.classList.add('highlight');
         const side = x.side ? ` · ${t(`side.${x.side}`)}` : '';
         m.viewTopGroup.addLayer(m.label(f.layer.getLatLng(),
-          `${escapeHtml(x.name || x.id)} ${fmtNum(x.distance_m / 1000, 2)} km${side}`, `resp-label ${kind}`));
+          `${escapeHtml(respName(x))} ${fmtNum(x.distance_m / 1000, 2)} km${side}`, `resp-label ${kind}`));
       }
     }
   }
@@ -326,32 +329,28 @@ export class Views {
         return `<tr data-source="${escapeHtml(f.properties.id)}" data-colour="${escapeHtml(r.colour)}"><td><span class="chip" style="background:${escapeHtml(r.colour)}"></span></td>
           <td><button type="button" class="link" data-source="${escapeHtml(f.properties.id)}">${escapeHtml(f.properties.id)}</button></td>
           <td class="num">${fmtNum(r.R, 1)}</td><td>${gradeText(r.grade)}</td><td class="num">${fmtNum(r.S, 1)}</td>
-          <td>${escapeHtml(t(`level.${r.level}`))}</td><td class="reasons">${r.reasons.map(escapeHtml).join('; ')}</td></tr>`;
+          <td>${escapeHtml(t(`level.${r.level}`))}</td><td class="reasons">${r.reasons.map((x) => escapeHtml(reasonText(x))).join('；')}</td></tr>`;
       }).join('')}</table>`;
   }
 
   _envHtml() {
     const { aqi, toxic, idw } = this.data;
-    let h = `<label class="pollutant">${t('env.pollutant')} <select name="pollutant">${POLLUTANTS.map((p) => `<option${p === this.pollutant ? ' selected' : ''}>${p}</option>`).join('')}</select></label>
+    let h = `<label class="pollutant">${t('env.pollutant')} <select name="pollutant">${POLLUTANTS.map((p) => `<option value="${p}"${p === this.pollutant ? ' selected' : ''}>${pollutantName(p)} (${pollutantUnit(p)})</option>`).join('')}</select></label>
       <p class="hint">${t('env.idw.note')} (${idw.stations} / ${idw.nx}×${idw.ny})</p>`;
     h += `<table class="aqi-table"><tr><th>ID</th><th>${t('env.aqi')}</th><th>${t('env.category')}</th><th>${t('env.primary')}</th><th>${t('env.exceed')}</th></tr>
       ${aqi.features.map((f) => {
         const a = f.properties.air;
         return `<tr data-station="${escapeHtml(f.properties.id)}" data-colour="${escapeHtml(a.colour || '')}"><td><span class="chip" style="background:${escapeHtml(a.colour || '#607d8b')}"></span>${escapeHtml(f.properties.id)}</td>
-          <td class="num">${a.aqi ?? '—'}</td><td>${escapeHtml(this._cat(a))}</td><td>${escapeHtml((a.primary || []).join(', '))}</td>
-          <td>${(a.exceedances || []).map((x) => `${escapeHtml(x.pollutant)} ${escapeHtml(x.period)} ×${fmtNum(x.ratio, 2)}`).join('; ')}</td></tr>`;
+          <td class="num">${a.aqi ?? '—'}</td><td>${escapeHtml(aqiCategory(a))}</td><td>${escapeHtml((a.primary || []).map(pollutantName).join(', '))}</td>
+          <td>${(a.exceedances || []).map((x) => `${escapeHtml(pollutantName(x.pollutant))} ${escapeHtml(x.period)} ×${fmtNum(x.ratio, 2)}`).join('; ')}</td></tr>`;
       }).join('')}</table>`;
     h += `<h4>${t('env.toxic')}</h4><table class="toxic-table"><tr><th></th><th>${t('env.detectors')}</th><th>${t('env.exceeding')}</th><th>${t('env.hours')}</th><th>${t('env.worst')}</th></tr>
-      ${toxic.enterprises.map((e) => `<tr class="${e.detectors_exceeding ? 'bad' : ''}"><td>${escapeHtml(e.enterprise)}</td><td class="num">${e.detectors}</td>
-        <td class="num">${e.detectors_exceeding}</td><td class="num">${e.exceedance_hours}</td>
-        <td>${e.worst ? `${escapeHtml(e.worst.detector)} ${escapeHtml(e.worst.gas)} ${fmtNum(e.worst.max)} / ${fmtNum(e.worst.alarm1)}` : '—'}</td></tr>`).join('')}</table>`;
+      ${toxic.enterprises.map((e) => `<tr class="${e.detectors_exceeding ? 'bad' : ''}" data-enterprise="${escapeHtml(e.enterprise)}"><td>${escapeHtml(this.app.entName(e.enterprise))}</td><td class="num">${e.detectors}</td>
+        <td class="num">${e.detectors_exceeding}</td><td class="num">${fmtVal(e.exceedance_hours, 'h')}</td>
+        <td>${e.worst ? `${escapeHtml(e.worst.detector)} ${escapeHtml(subst(e.worst.gas))} ${escapeHtml(fmtVal(e.worst.max, e.worst.unit || 'ppm'))} / ${escapeHtml(fmtVal(e.worst.alarm1, e.worst.unit || 'ppm'))}` : '—'}</td></tr>`).join('')}</table>`;
     return h;
   }
 
-  _cat(a) {
-    if (!a.level) return '—';
-    return this.app.lang() === 'zh' ? a.category_zh || t(`aqi.${a.level}`) : a.category || t(`aqi.${a.level}`);
-  }
 
   _emHtml() {
     const { incidents, incident: v } = this.data;
@@ -363,23 +362,23 @@ export class Views {
         return `<li class="${st}${v && v.incident.id === i.id ? ' on' : ''}" data-incident="${escapeHtml(i.id)}">
           <button type="button" class="link" data-incident="${escapeHtml(i.id)}">${escapeHtml(i.id)}</button>
           <span class="badge ${st}">${t(`em.${st}`)}</span> ${escapeHtml(i.tank || `${fmtNum(i.lon, 4)},${fmtNum(i.lat, 4)}`)}
-          ${escapeHtml(i.substance)} ${fmtNum(i.release_kg_s, 1)} kg/s · ${fmtTime(i.start_ms)}</li>`;
+          ${escapeHtml(subst(i.substance))} ${fmtNum(i.release_kg_s, 1)} kg/s · ${fmtTime(i.start_ms)}</li>`;
       }).join('')}</ul>`;
     if (v) {
       const w = v.weather;
       h += `<div class="incident" data-incident="${escapeHtml(v.incident.id)}">`;
       if (w) h += `<p>${t('em.wind')} ${fmtNum(w.wind_m_s, 1)} m/s ${t('em.from')} ${fmtNum(w.wind_from_deg, 0)}° · ${t('em.stability')} ${w.stability}${w.assumed ? ' *' : ''} · ${escapeHtml(v.weather_station || '')}</p>`;
-      h += `<table class="zones"><tr><th>${t('em.zones')}</th><th>ppm</th><th>m</th><th>${t('em.occupants')}</th><th>${t('em.buildings')}</th></tr>
-        ${v.zones.map((z) => `<tr><td><span class="chip" style="background:${escapeHtml(z.colour)}"></span>${escapeHtml(z.endpoint)}</td><td class="num">${fmtNum(z.ppm, 0)}</td>
-          <td class="num">${fmtNum(z.max_downwind_m, 0)}</td><td class="num">${z.occupants ?? '—'}</td><td class="num">${(z.buildings || []).length}</td></tr>`).join('')}</table>`;
+      h += `<table class="zones"><tr><th>${t('em.zones')}</th><th>${t('em.threshold')}</th><th>${t('em.distance')}</th><th>${t('em.occupants')}</th><th>${t('em.buildings')}</th></tr>
+        ${v.zones.map((z) => `<tr><td><span class="chip" style="background:${escapeHtml(z.colour)}"></span>${escapeHtml(z.endpoint)}</td><td class="num">${fmtVal(z.ppm, 'ppm', 0)}</td>
+          <td class="num">${fmtVal(z.max_downwind_m, 'm', 0)}</td><td class="num">${z.occupants ?? '—'}</td><td class="num">${(z.buildings || []).length}</td></tr>`).join('')}</table>`;
       const dets = new Map();
       for (const z of v.zones) for (const d of z.detectors || []) if (!dets.has(d.id)) dets.set(d.id, d);
       if (dets.size)
         h += `<h4>${t('em.detectors')}</h4><table class="verdicts">${[...dets.values()].map((d) => `<tr class="v-${d.verdict.replace(' ', '-')}"><td>${escapeHtml(d.id)}</td>
-          <td>${escapeHtml(t(`verdict.${d.verdict}`))}</td><td class="num">${fmtNum(d.reading)} / ${fmtNum(d.predicted)} ${escapeHtml(d.unit)}</td></tr>`).join('')}</table>`;
+          <td>${escapeHtml(t(`verdict.${d.verdict}`))}</td><td class="num">${escapeHtml(fmtVal(d.reading, d.unit))} / ${escapeHtml(fmtVal(d.predicted, d.unit))}</td></tr>`).join('')}</table>`;
       const r = v.response;
       if (r) {
-        const list = (key, items) => items && items.length ? `<h4>${t(key)}</h4><ul class="resp">${items.map((x) => `<li>${escapeHtml(x.name || x.id)} · ${fmtNum(x.distance_m / 1000, 2)} km${x.side ? ` · ${t(`side.${x.side}`)}` : ''}</li>`).join('')}</ul>` : '';
+        const list = (key, items) => items && items.length ? `<h4>${t(key)}</h4><ul class="resp">${items.map((x) => `<li>${escapeHtml(respName(x))} · ${fmtNum(x.distance_m / 1000, 2)} km${x.side ? ` · ${t(`side.${x.side}`)}` : ''}</li>`).join('')}</ul>` : '';
         h += list('em.shelters', r.shelters) + list('em.gates', r.gates) + list('em.fire', r.fire_stations);
       }
       if (v.alarming_outside && v.alarming_outside.length) h += `<h4>${t('em.outside')}</h4><p>${v.alarming_outside.map(escapeHtml).join(', ')}</p>`;
@@ -414,7 +413,7 @@ export class Views {
     } else if (b.dataset.close) {
       b.disabled = true;
       this.app.api.post(`incidents/${encodeURIComponent(b.dataset.close)}/close`, {})
-        .then(() => this.refresh(), (err) => this.app.toast(`${t('error')}: ${err.message}`));
+        .then(() => this.refresh(), (err) => this.app.toast(`${t('error')}: ${errText(err)}`));
     }
   }
 
@@ -438,7 +437,7 @@ export class Views {
       this.refresh();
     }, (err) => {
       form.querySelector('button[type=submit]').disabled = false;
-      this.app.toast(`${t('error')}: ${err.message}`);
+      this.app.toast(`${t('error')}: ${errText(err)}`);
     });
   }
 }
@@ -449,23 +448,36 @@ function pickIncident(list, T) {
   return pick ? pick.id : null;
 }
 
-function gradeText(g) {
-  return g ? ['', 'Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][g] || String(g) : '—';
-}
-
 function riskHtml(r) {
   const rows = [[t('risk.R'), fmtNum(r.R, 2)], [t('risk.grade'), gradeText(r.grade)], [t('risk.S'), fmtNum(r.S, 2)],
     [t('risk.alpha'), r.alpha], [t('risk.exposed'), r.exposed_people], [t('risk.major'), r.major ? '✔' : '—'],
     [t('risk.level'), `<span class="chip" style="background:${escapeHtml(r.colour)}"></span>${escapeHtml(t(`level.${r.level}`))}`]];
   return `<table class="props risk">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${typeof v === 'string' && v.startsWith('<span') ? v : escapeHtml(v)}</td></tr>`).join('')}
-    <tr><th>${t('risk.reasons')}</th><td>${r.reasons.length ? r.reasons.map(escapeHtml).join('<br>') : '—'}</td></tr>
-    <tr><th>${t('risk.inventory')}</th><td>${r.inventory.map((i) => `${escapeHtml(i.substance)} ${fmtNum(i.q_t, 1)}${i.Q_t ? ` / Q ${fmtNum(i.Q_t)}` : ''}`).join('<br>')}</td></tr></table>`;
+    <tr><th>${t('risk.reasons')}</th><td class="reasons">${r.reasons.length ? r.reasons.map((x) => escapeHtml(reasonText(x))).join('<br>') : '—'}</td></tr>
+    <tr><th>${t('risk.inventory')}</th><td>${r.inventory.map((i) => `${escapeHtml(subst(i.substance))} ${fmtVal(i.q_t, 't', 1)}${i.Q_t ? ` / Q ${fmtVal(i.Q_t, 't')}` : ''}`).join('<br>')}</td></tr></table>`;
 }
 
 function airHtml(a) {
-  const rows = Object.entries(a.concentrations || {}).map(([p, c]) =>
-    `<tr><th>${escapeHtml(p)}</th><td class="num">${fmtNum(c['1h'])}</td><td class="num">${fmtNum(c['24h'])}${c['24h_valid'] ? '' : '*'}</td><td class="num">${fmtNum(c['8h'])}</td></tr>`).join('');
-  return `<p><span class="chip" style="background:${escapeHtml(a.colour || '#607d8b')}"></span>AQI <b>${a.aqi ?? '—'}</b> ${escapeHtml(a.category_zh || '')} ${escapeHtml(a.category || '')}
-    · ${t('env.primary')} ${escapeHtml((a.primary || []).join(', ') || '—')}</p>
+  const rows = Object.entries(a.concentrations || {}).map(([p, c]) => {
+    const u = c.unit || pollutantUnit(p);
+    return `<tr><th>${escapeHtml(pollutantName(p))}</th><td class="num">${fmtVal(c['1h'], u)}</td><td class="num">${fmtVal(c['24h'], u)}${c['24h_valid'] ? '' : '*'}</td><td class="num">${fmtVal(c['8h'], u)}</td></tr>`;
+  }).join('');
+  return `<p><span class="chip" style="background:${escapeHtml(a.colour || '#607d8b')}"></span>AQI <b>${a.aqi ?? '—'}</b> ${escapeHtml(aqiCategory(a))}
+    · ${t('env.primary')} ${escapeHtml((a.primary || []).map(pollutantName).join(', ') || '—')}</p>
     <table class="props air"><tr><th></th><th>1h</th><th>24h</th><th>8h</th></tr>${rows}</table>`;
+}
+
+/**
+ * The AQI category as HJ 633 names it: the same labels as the legend's
+ * (i18n aqi.1 .. aqi.6), from the index itself, so the table, the details
+ * and the legend cannot disagree.
+ */
+export function aqiCategory(a) {
+  if (a.aqi === null || a.aqi === undefined || !Number.isFinite(Number(a.aqi))) return '—';
+  return t(`aqi.${aqiLevel(Number(a.aqi)) + 1}`);
+}
+
+/** A shelter's, gate's or fire station's name in the page's language. */
+function respName(x) {
+  return featureName({ id: x.id, name: x.name, name_zh: x.name_zh }, 'response');
 }

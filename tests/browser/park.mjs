@@ -128,18 +128,36 @@ export function testLayout(repo, dir) {
   return out;
 }
 
-/** The park's enterprises as parkd's config lists them (E001..E030 and PARK). */
-function enterprises(n) {
+/**
+ * The park's enterprises as parkd's config lists them (E001..E030 and PARK),
+ * named as the demo config (scripts/parkd-demo.json) names them: "name" and,
+ * where it has one, "name_zh" (E001 "Donghai Petrochemical"); the others
+ * keep the placeholder "Enterprise N".
+ */
+export function enterprises(n, repo, extra = {}) {
+  const named = new Map();
+  try {
+    const demo = JSON.parse(fs.readFileSync(path.join(repo, 'scripts', 'parkd-demo.json'), 'utf8'));
+    for (const e of demo.enterprises || []) named.set(e.id, e);
+  } catch {
+    /* no demo config: placeholders */
+  }
   const ents = [];
-  for (let i = 1; i <= n; i++)
-    ents.push({ id: `E${String(i).padStart(3, '0')}`, name: `Enterprise ${i}`, interval_ms: 1000 });
-  ents.push({ id: 'PARK', name: 'Park administration', interval_ms: 1000 });
+  for (let i = 1; i <= n; i++) {
+    const id = `E${String(i).padStart(3, '0')}`;
+    const d = { ...(named.get(id) || {}), ...(extra[id] || {}) };
+    const e = { id, name: d.name || `Enterprise ${i}`, interval_ms: 1000 };
+    if (d.name_zh) e.name_zh = d.name_zh;
+    ents.push(e);
+  }
+  const p = named.get('PARK') || {};
+  ents.push({ id: 'PARK', name: p.name || 'Park administration', ...(p.name_zh ? { name_zh: p.name_zh } : {}), interval_ms: 1000 });
   return ents;
 }
 
 /**
  * Starts mosquitto and parkd (not parksim: startSim does) and makes the
- * tokens. opts: { bindir, repo, tmp, layout, enterprises, staticDir, name }.
+ * tokens. opts: { bindir, repo, tmp, layout, enterprises, staticDir, name, names: {id: {name, name_zh}} }.
  * Returns the park: { apiPort, brokerPort, base, tokens, tmp, api(), stop() }.
  */
 export async function startPark(opts) {
@@ -203,7 +221,7 @@ export async function startPark(opts) {
       historian: { retention_raw_days: 90, retention_1m_days: 730, retention_1h_days: 0 },
       api: { listen: `127.0.0.1:${apiPort}`, static_dir: opts.staticDir || path.join(repo, 'dashboards'),
         threads: 4, max_streams: 64 },
-      enterprises: enterprises(opts.enterprises || 30),
+      enterprises: (park.enterprises = enterprises(opts.enterprises || 30, repo, opts.names)),
       layout: { files: [park.layout], source_crs: 'EPSG:4326' },
     };
     const cfgPath = path.join(tmp, 'parkd.json');
