@@ -47,7 +47,7 @@ void hm_quantity(const char *series_name, const geo_feature *f, char *out) {
             snprintf(out, HM_QUANTITY_MAX, "%s", fold[i].word);
             return;
         }
-    snprintf(out, HM_QUANTITY_MAX, "%s", q);
+    snprintf(out, HM_QUANTITY_MAX, "%.*s", HM_QUANTITY_MAX - 1, q);
 }
 
 int64_t hm_configured_interval(const health_monitor *m, const char *name) {

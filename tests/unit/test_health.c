@@ -7,6 +7,7 @@
  * and stuck models learned and written into the rules.
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +299,51 @@ static void test_past_day_cache(void **state) {
     fx_close(&x.f);
 }
 
+/* Figures asked from other threads while health_tick runs (the header's
+ * thread rules): a past day answers the same every time. */
+typedef struct asker {
+    day_fx *x;
+    health_figures want;
+    int mismatches, failures;
+} asker;
+
+static void *ask(void *arg) {
+    asker *a = arg;
+    char err[256];
+    for (int i = 0; i < 40; i++) {
+        health_figures f, now;
+        const char *ent = i % 3 == 0 ? NULL : i % 3 == 1 ? "E001" : "E002";
+        if (health_day(a->x->f.m, NULL, D, D + 3 * DAY, &f, err, sizeof err) != 0 ||
+            health_now(a->x->f.m, ent, D + 1439 * MIN, &now, err, sizeof err) != 0)
+            a->failures++;
+        else if (memcmp(&f, &a->want, sizeof f) != 0)
+            a->mismatches++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state) {
+    (void)state;
+    day_fx x;
+    day_setup(&x, "health-threads");
+    asker a = {.x = &x};
+    day_of(&x.f, NULL, D, D + 3 * DAY, &a.want);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, ask, &a), 0);
+    char err[256];
+    for (int k = 0; k < 200; k++) {
+        assert_int_equal(health_tick(x.f.m, D + 1440 * MIN + k * MIN, err, sizeof err), 0);
+        if (k == 100) { /* rules added while others read: the table is rebuilt */
+            uint32_t c = series(&x.f, "E003/dev-c/C");
+            rule(&x.f, c, "E003/dev-c/C", "E003", ALERT_STALE, 120, "m", 0);
+        }
+    }
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    assert_int_equal(a.failures, 0);
+    assert_int_equal(a.mismatches, 0);
+    fx_close(&x.f);
+}
+
 /* ---- drift ---- */
 
 typedef struct text {
@@ -529,10 +575,15 @@ static void test_bad_options(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_day_start), cmocka_unit_test(test_day_by_hand),
-        cmocka_unit_test(test_now),       cmocka_unit_test(test_past_day_cache),
-        cmocka_unit_test(test_drift),     cmocka_unit_test(test_drift_threshold),
-        cmocka_unit_test(test_learn),     cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_day_start),
+        cmocka_unit_test(test_day_by_hand),
+        cmocka_unit_test(test_now),
+        cmocka_unit_test(test_past_day_cache),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_drift),
+        cmocka_unit_test(test_drift_threshold),
+        cmocka_unit_test(test_learn),
+        cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
