@@ -5,14 +5,23 @@
  *
  * Rules watch one series each: high, high-high, low, low-low limits, rate
  * of change per minute, deviation from a paired sensor (the latest good
- * readings of both), and stale data (no reading for N seconds: a
- * communication fault). Every rule has a deadband (an active high alarm
- * clears only below limit - deadband), an on-delay (the condition must
- * hold that long before the alarm raises) and an off-delay (the return to
- * normal must hold that long before it clears)
- * (docs/reference/alarm-management.md, section 2). A bad-quality
- * reading never raises a process alarm: it raises the series' instrument
- * fault instead, which a good reading clears.
+ * readings of both), imbalance between a line's inlet and outlet meters,
+ * and stale data (no reading for N seconds: a communication fault). Every
+ * rule has a deadband (an active high alarm clears only below limit -
+ * deadband), an on-delay (the condition must hold that long before the
+ * alarm raises) and an off-delay (the return to normal must hold that long
+ * before it clears) (docs/reference/alarm-management.md, section 2). The
+ * limit kinds may instead be judged on the mean of fixed windows (hourly
+ * and daily means, GB 3095).
+ *
+ * Two classes of alarm (alert_kind_class): process alarms (the plant is
+ * outside its limits: high, low, rate, deviation, imbalance) and
+ * instrument alarms (an instrument cannot be trusted: stale, fault, stuck
+ * at a value longer than its learned model allows, outside its physical
+ * range, drifting from its neighbours, flapping communications). A
+ * bad-quality reading never raises a process alarm: it raises the series'
+ * instrument fault instead, which a good reading clears. Drift is judged
+ * outside the engine (health/) and handed in with alert_set_condition.
  *
  * Alarm states (alarm-management.md, section 1): NORMAL, UNACK (active,
  * not acknowledged), ACKED (active, acknowledged), RTN_UNACK (returned to
@@ -49,14 +58,19 @@ typedef enum alert_kind {
     ALERT_DEVIATION, /* |value - paired series' value| above limit */
     /* Appended (the numbers above never change). */
     ALERT_IMBALANCE, /* (value - paired) / max(|value|, deadband) above limit: a line's inlet
-                        meter (series) against its outlet meter (paired), a leak; use window_ms */
+                        meter (series) against its outlet meter (paired), a leak; use window_ms.
+                        The deadband being the denominator's floor, an active imbalance clears
+                        at or below 90 % of the limit (a fixed 10 % hysteresis) */
     ALERT_STUCK,     /* no change beyond the learned noise for longer than the series
-                        normally stays flat at that value (alert_stuck_model) */
-    ALERT_RANGE,     /* outside the physical range [limit_low, limit] of the kind of instrument */
+                        normally stays flat at that value (alert_stuck_model); judged at good
+                        readings only (a silent transmitter is STALE); value: the run's seconds */
+    ALERT_RANGE,     /* outside the physical range [limit_low, limit] of the kind of instrument;
+                        clears inside [limit_low + deadband, limit - deadband] */
     ALERT_DRIFT,     /* judged outside the engine (alert_set_condition): the reading drifts away
-                        from its co-located or neighbouring sensors */
-    ALERT_FLAPPING,  /* communications lost (a gap longer than deadband seconds) at least limit
-                        times within window_ms */
+                        from its co-located or neighbouring sensors; readings never drive it */
+    ALERT_FLAPPING,  /* communications lost (a gap longer than deadband seconds before a good or
+                        bad reading) at least limit (1 .. 64) times within the last window_ms;
+                        losses age out at alert_tick; value: the losses counted */
     ALERT_KIND_COUNT
 } alert_kind;
 
@@ -117,17 +131,20 @@ typedef struct alert_rule {
     uint32_t paired_series; /* ALERT_DEVIATION, ALERT_IMBALANCE: the other sensor */
     /* Added with the asset limits; zero for the old behaviour. */
     alert_origin origin;
-    const char *unit;   /* engineering unit of value and limit ("%LEL", "m"); copied; NULL = "" */
-    const char *asset;  /* the layout feature watched ("E001-T101"); copied; NULL = "" */
-    const char *basis;  /* how the limit was set, one line ("90 % of the 20 m tank height,
-                           API 2350 high-high"); copied; NULL = "" */
-    double limit_low;   /* ALERT_RANGE: the lower bound (limit is the upper) */
+    const char *unit;  /* engineering unit of value and limit ("%LEL", "m"); copied; NULL = "" */
+    const char *asset; /* the layout feature watched ("E001-T101"); copied; NULL = "" */
+    const char *basis; /* how the limit was set, one line ("90 % of the 20 m tank height,
+                          API 2350 high-high"); copied; NULL = "" */
+    double limit_low;  /* ALERT_RANGE: the lower bound (limit is the upper) */
     /* > 0: the condition is judged on the mean of each window
      * [k*window_ms + window_offset_ms, (k+1)*window_ms + window_offset_ms)
      * of readings (a clock hour for GB 3095's hourly limits), at the first
      * reading after the window closes (or alert_tick past its end); the
-     * delays then count from the windows' ends. ALERT_FLAPPING: the
-     * sliding window the losses are counted in. */
+     * delays then count from the windows' ends. A window without readings
+     * judges nothing; readings of a window already judged are too late and
+     * are left out. For HIGH, HIGH_HIGH, LOW, LOW_LOW, DEVIATION and
+     * IMBALANCE only; at most 366 days; 0 <= window_offset_ms < window_ms.
+     * ALERT_FLAPPING: the sliding window the losses are counted in. */
     int64_t window_ms, window_offset_ms;
     alert_stuck_model stuck; /* ALERT_STUCK */
 } alert_rule;
@@ -174,7 +191,10 @@ int alert_open(const char *dir, alert_engine **out, char *err, size_t errcap);
 void alert_close(alert_engine *e);
 
 /* Adds rules; ids[i] receives each rule's id. A FAULT rule is added
- * automatically for each series the first time it gets a rule. */
+ * automatically for each series the first time it gets a rule (origin
+ * ALERT_ORIGIN_ENGINE, with that rule's unit, asset and enterprise). A
+ * rule not valid for its kind is refused (-1, err says why); the rules
+ * before it are added. */
 int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t *ids, char *err,
                     size_t errcap);
 /* Restores the alarm states recorded in the journal (call after the rules). */
@@ -188,8 +208,11 @@ int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out);
  * model): limit, limit_low, deadband, delays, priority, origin, basis,
  * window and stuck model are taken from *r; series, kind, paired series,
  * unit, asset and enterprise are not changed. The alarm keeps its state
- * and is judged against the new limit from the next reading. 0, or -1
- * (no such rule, or the new values not valid for its kind) with err. */
+ * (and a stuck rule its flat run, a flapping rule its losses) and is
+ * judged against the new limit from the next reading; a changed window
+ * starts empty. A replaced basis string stays valid until alert_close.
+ * The engine's FAULT rules may be updated too (delays, priority). 0, or
+ * -1 (no such rule, or the new values not valid for its kind) with err. */
 int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char *err,
                       size_t errcap);
 /* The condition of a rule judged outside the engine (ALERT_DRIFT; any kind
@@ -218,7 +241,8 @@ int alert_tick(alert_engine *e, int64_t now_ms);
  * one alarm per sensor (alarm-management.md, suppression by design). While
  * held, no stale alarm is raised (active ones stay); on release every
  * stale rule counts its period from now_ms, and readings older than the
- * newest seen (a broker's backlog) do not make a sensor look stale. */
+ * newest seen (a broker's backlog) do not make a sensor look stale. Nor
+ * does the outage's gap count as a flapping rule's loss. */
 void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms);
 /* Whether journal records are waiting for the disk: the reason into msg
  * (may be NULL), how many wait, since when (wall ms). */

@@ -257,10 +257,13 @@ int alert_set_condition(alert_engine *e, uint32_t rule, bool active, int64_t ts_
 
 void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms) {
     pthread_mutex_lock(&e->mu);
-    if (e->stale_held && !hold) /* the path is back: every sensor gets a full period */
+    /* The path is back: every sensor gets a full period, and the gap the
+     * outage left is not a loss of each sensor's (a flood of flapping). */
+    if (e->stale_held && !hold)
         for (uint32_t id = 0; id < e->n_rules; id++) {
             rule_state *r = &e->rules[id];
-            if (r->r.kind == ALERT_STALE && r->have_prev && r->prev_ts < now_ms)
+            if ((r->r.kind == ALERT_STALE || r->r.kind == ALERT_FLAPPING) && r->have_prev &&
+                r->prev_ts < now_ms)
                 r->prev_ts = now_ms;
         }
     e->stale_held = hold;
