@@ -65,7 +65,7 @@ static double median_of(double *v, size_t n) {
 typedef struct drift_job {
     uint32_t rule, series;
     long feature;
-    uint32_t *nbr;
+    const char **nbr; /* the layout's strings */
     size_t n_nbr;
 } drift_job;
 
@@ -159,7 +159,11 @@ int hm_drift_round(health_monitor *m, int64_t now_ms, char *err, size_t errcap) 
         }
         for (size_t q = 0; q < j->n_nbr && rc == 0; q++) {
             double x;
-            if (window_mean(m, &cache, &b, j->nbr[q], now_ms, &x) != 0)
+            uint32_t nid;
+            if (hist_series_lookup(m->o.historian, j->nbr[q], &nid, NULL) != HIST_OK ||
+                nid == j->series)
+                continue; /* not reporting (yet) */
+            if (window_mean(m, &cache, &b, nid, now_ms, &x) != 0)
                 rc = -1;
             else if (!isnan(x))
                 means[have++] = x;
@@ -180,7 +184,7 @@ int hm_drift_round(health_monitor *m, int64_t now_ms, char *err, size_t errcap) 
         }
     }
     if (rc != 0 && !err[0]) snprintf(err, errcap, "health: drift: out of memory or historian");
-    for (size_t i = 0; i < n_jobs; i++) free(jobs[i].nbr);
+    for (size_t i = 0; i < n_jobs; i++) free((void *)jobs[i].nbr);
     free(jobs);
     free(means);
     free(cache.id);

@@ -42,7 +42,10 @@ typedef struct hm_series {
     uint32_t drift; /* its ALERT_DRIFT rule */
     long feature;   /* layout feature whose series list names it, or -1 */
     char quantity[HM_QUANTITY_MAX];
-    uint32_t *nbr; /* drift neighbours' historian ids (same kind, quantity, gas) */
+    /* drift neighbours' series names (same kind, quantity, gas), pointing
+     * into the layout: looked up in the historian at each judgement, so a
+     * neighbour that starts reporting later is found */
+    const char **nbr;
     size_t n_nbr;
     int64_t interval_ms; /* expected interval: configured, else learned; 0 not known yet */
     bool interval_configured;

@@ -96,7 +96,7 @@ static void table_free(hm_series *s, size_t n) {
         free(s[i].name);
         free(s[i].enterprise);
         free(s[i].stuck);
-        free(s[i].nbr);
+        free((void *)s[i].nbr);
     }
     free(s);
 }
@@ -166,16 +166,14 @@ static int find_neighbours(health_monitor *m, hm_series *s) {
             char q[HM_QUANTITY_MAX];
             hm_quantity(f->series[j], f, q);
             if (strcmp(q, s->quantity) != 0) continue;
-            uint32_t id;
-            if (hist_series_lookup(m->o.historian, f->series[j], &id, NULL) != HIST_OK) continue;
-            if (id == s->id) continue;
-            uint32_t *nb = realloc(s->nbr, (s->n_nbr + 1) * sizeof *nb);
+            if (strcmp(f->series[j], s->name) == 0) continue;
+            const char **nb = realloc(s->nbr, (s->n_nbr + 1) * sizeof *nb);
             if (!nb) {
                 rc = -1;
                 break;
             }
             s->nbr = nb;
-            s->nbr[s->n_nbr++] = id;
+            s->nbr[s->n_nbr++] = f->series[j];
         }
     }
     geo_hits_free(&hits);
@@ -376,6 +374,16 @@ static int learn_one(health_monitor *m, uint32_t id, const uint32_t *stuck, size
     hist_error he;
     if (hist_query_raw(m->o.historian, id, from, now_ms, HM_LEARN_MAX_POINTS, &raw, &he) !=
         HIST_OK) {
+        snprintf(err, errcap, "health: history of series %u: %s", id, he.msg);
+        hist_samples_free(&raw);
+        return -1;
+    }
+    /* more than the cap, interval not known: the spacing of what came
+     * says where the newest cap's worth starts */
+    int64_t spacing = raw.truncated && interval_ms <= 0 ? hm_median_spacing(&raw) : 0;
+    if (spacing > 0 && now_ms - (int64_t)HM_LEARN_MAX_POINTS * spacing > from &&
+        hist_query_raw(m->o.historian, id, now_ms - (int64_t)HM_LEARN_MAX_POINTS * spacing, now_ms,
+                       HM_LEARN_MAX_POINTS, &raw, &he) != HIST_OK) {
         snprintf(err, errcap, "health: history of series %u: %s", id, he.msg);
         hist_samples_free(&raw);
         return -1;
