@@ -189,6 +189,58 @@ static int tick_flapping(alert_engine *e, uint32_t id, int64_t now) {
     return drive(e, id, want, at, c);
 }
 
+/* ---- what each kind needs of a rule ---- */
+
+const char *alerting_rule_invalid(const alert_rule *r, bool update) {
+    alert_kind k = r->kind;
+    if ((unsigned)k >= ALERT_KIND_COUNT || (k == ALERT_FAULT && !update)) return "kind";
+    if (!isfinite(r->limit) || !isfinite(r->limit_low) || !isfinite(r->deadband) ||
+        !(r->deadband >= 0))
+        return "limit, limit_low and deadband must be finite, deadband >= 0";
+    if (r->on_delay_ms < 0 || r->off_delay_ms < 0) return "negative delay";
+    if (r->priority < 1 || r->priority > 4) return "priority not 1..4";
+    if ((unsigned)r->origin > ALERT_ORIGIN_ENGINE) return "origin";
+    if (r->window_ms < 0 || r->window_ms > WINDOW_MAX_MS) return "window_ms not 0 .. 366 days";
+    if (r->window_ms > 0 && (r->window_offset_ms < 0 || r->window_offset_ms >= r->window_ms))
+        return "window_offset_ms not in [0, window_ms)";
+    /* means of windows are judged for the limit kinds only */
+    if (r->window_ms > 0 && k != ALERT_HIGH && k != ALERT_HIGH_HIGH && k != ALERT_LOW &&
+        k != ALERT_LOW_LOW && k != ALERT_DEVIATION && k != ALERT_IMBALANCE && k != ALERT_FLAPPING)
+        return "window_ms for a kind judged reading by reading";
+    switch (k) {
+        case ALERT_STALE:
+        case ALERT_RATE:
+            return r->limit > 0 ? NULL : "limit must be > 0";
+        case ALERT_DEVIATION:
+            if (r->paired_series == r->series) return "paired with itself";
+            return r->limit >= 0 ? NULL : "limit must be >= 0";
+        case ALERT_IMBALANCE:
+            if (r->paired_series == r->series) return "paired with itself";
+            if (!(r->limit > 0)) return "limit must be > 0";
+            return r->deadband > 0 ? NULL : "deadband (the denominator's floor) must be > 0";
+        case ALERT_RANGE:
+            return r->limit_low < r->limit ? NULL : "limit_low must be below limit";
+        case ALERT_FLAPPING:
+            if (!(r->limit >= 1) || r->limit > FLAP_RING) return "limit (losses) not 1 .. 64";
+            if (!(r->deadband > 0)) return "deadband (gap seconds) must be > 0";
+            return r->window_ms > 0 ? NULL : "window_ms must be > 0";
+        case ALERT_STUCK: {
+            const alert_stuck_model *m = &r->stuck;
+            if (m->n_bins > ALERT_STUCK_BINS) return "stuck.n_bins above ALERT_STUCK_BINS";
+            if (!isfinite(m->band) || m->band < 0) return "stuck.band must be finite, >= 0";
+            for (unsigned b = 0; b + 1 < m->n_bins; b++)
+                if (!isfinite(m->edges[b]) || (b > 0 && m->edges[b] < m->edges[b - 1]))
+                    return "stuck.edges must be finite and sorted";
+            for (unsigned b = 0; b < m->n_bins; b++)
+                if (!isfinite(m->flat_s[b]) || m->flat_s[b] < 0)
+                    return "stuck.flat_s must be finite, >= 0";
+            return NULL;
+        }
+        default:
+            return NULL;
+    }
+}
+
 /* ---- readings ---- */
 
 int alert_points(alert_engine *e, const alert_point *pts, size_t n) {

@@ -100,6 +100,11 @@ struct alert_engine {
     size_t n_retired, cap_retired;
 };
 
+/* evaluate.c: whether a rule is valid for its kind: NULL, or why not.
+ * FAULT rules are the engine's: not added by callers (update false), but
+ * an update may tune them. */
+const char *alerting_rule_invalid(const alert_rule *r, bool update);
+
 /* alerting.c: journals the rule's current state as the outcome of action,
  * then tells the subscribers. 0, or -1 (journal). */
 int alerting_transition(alert_engine *e, uint32_t id, alert_action action, alert_state from,
