@@ -555,15 +555,30 @@ static void test_learn(void **state) {
     /* the model written is the one learned from the series' history:
      * the last series' readings are still in ts/v */
     alert_stuck_model want;
-    assert_int_equal(health_learn_stuck(ts, v, PTS, &want, NULL), 0);
+    health_learn_info info;
+    assert_int_equal(health_learn_stuck(ts, v, PTS, &want, &info), 0);
     alert_rule r;
     assert_int_equal(alert_rule_get(f.e, stuck[N - 1], &r), 0);
+    /* an hour flat in every six: the longest run is 59 minutes */
+    assert_true(info.enough);
+    assert_near(info.longest_flat_s, 59 * 60, 1e-9);
+    assert_string_equal(r.basis, "learned from 3 days: flat runs at most 59 min");
+    assert_true(want.n_bins > 0);
     assert_true(r.stuck.band == want.band);
     assert_int_equal(r.stuck.n_bins, want.n_bins);
     for (unsigned b = 0; b < want.n_bins; b++) {
         assert_true(r.stuck.flat_s[b] == want.flat_s[b]);
         if (b + 1 < want.n_bins) assert_true(r.stuck.edges[b] == want.edges[b]);
     }
+    /* and the engine uses it: frozen at a level where the series always
+     * moved, the stuck alarm raises */
+    alert_status st;
+    for (int64_t k = 0; k < 180; k++) {
+        alert_point ap = {id[N - 1], now + k * MIN, 7.5, 0};
+        assert_true(alert_points(f.e, &ap, 1) >= 0);
+    }
+    assert_int_equal(alert_get(f.e, stuck[N - 1], &st), 0);
+    assert_true(st.active);
     /* learn_all does them all at once, whatever is due */
     assert_int_equal(health_learn_all(f.m, now + DAY / 2, err, sizeof err), 0);
     free(ts);
