@@ -40,6 +40,7 @@ static const struct {
     {API_ROLE_ADMIN, API_CAP_READ},          {API_ROLE_ADMIN, API_CAP_METRICS},
     {API_ROLE_ADMIN, API_CAP_ALARM_ACT},     {API_ROLE_ADMIN, API_CAP_INCIDENT},
     {API_ROLE_ADMIN, API_CAP_INGEST},        {API_ROLE_ADMIN, API_CAP_BACKUP},
+    {API_ROLE_ADMIN, API_CAP_ALARM_RULES},   {API_ROLE_OPERATOR, API_CAP_ALARM_RULES},
     {API_ROLE_OPERATOR, API_CAP_READ},       {API_ROLE_OPERATOR, API_CAP_METRICS},
     {API_ROLE_OPERATOR, API_CAP_ALARM_ACT},  {API_ROLE_OPERATOR, API_CAP_INCIDENT},
     {API_ROLE_REGULATOR, API_CAP_READ},      {API_ROLE_REGULATOR, API_CAP_METRICS},
@@ -55,6 +56,7 @@ static const char *const cap_names[API_CAP_COUNT] = {
     [API_CAP_INCIDENT] = "open_and_close_incidents",
     [API_CAP_INGEST] = "write_readings",
     [API_CAP_BACKUP] = "take_backups",
+    [API_CAP_ALARM_RULES] = "set_alarm_limits",
 };
 
 const char *api_cap_name(api_cap cap) {

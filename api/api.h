@@ -141,6 +141,14 @@ typedef struct api_ingest {
 
 /* ---- the server ---- */
 
+/* An enterprise of the config: its names say who it is wherever the API
+ * names it (alarm rows, GET /enterprises). */
+typedef struct api_enterprise {
+    const char *id, *name, *name_zh; /* name_zh may be NULL */
+} api_enterprise;
+
+struct health_monitor;
+
 typedef struct api_options {
     const char *listen;             /* "HOST:PORT"; port 0 picks a free one (api_port) */
     bool allow_remote_http;         /* plain HTTP on a non-loopback address */
@@ -171,10 +179,24 @@ typedef struct api_options {
     api_log_fn log;               /* the server's problems (a token file that cannot be
                                    * reread); NULL: not said */
     void *log_ctx;
-    const char *backup_dir; /* root of POST /api/v1/admin/backup's backups; NULL: none */
+    const char *backup_dir;            /* root of POST /api/v1/admin/backup's backups; NULL: none */
+    const api_enterprise *enterprises; /* copied; may be NULL */
+    size_t n_enterprises;
+    struct health_monitor *health; /* instrument health (GET /health); may be NULL; borrowed */
+    /* Where an operator's limits are kept (POST /alarms/rules/{rule}): a
+     * JSON file parkd applies at start; NULL: manual limits are refused. */
+    const char *manual_rules_file;
 } api_options;
 
 void api_options_default(api_options *o);
+
+/* Applies an operator's limits kept in path (written by POST
+ * /api/v1/alarms/rules/{rule}) to the engine's rules of the same series
+ * and kind, as origin ALERT_ORIGIN_MANUAL: parkd calls it at start, after
+ * the derived and configured rules. A missing file applies nothing.
+ * *applied gets how many; 0, or -1 with err (the others still applied). */
+int api_manual_rules_apply(const char *path, alert_engine *e, size_t *applied, char *err,
+                           size_t errcap);
 
 /* The route table and the role x capability matrix, as JSON (malloc'd;
  * NULL when out of memory): {"routes": [{"method", "path", "capability",

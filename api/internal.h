@@ -175,6 +175,11 @@ struct api_server {
     layer_slot layers[LAYER_SLOTS];
     atomic_uint_fast64_t layer_renders, layer_cache_hits;
     pq_engine *prom; /* the Prometheus query API (routes_prom.c) */
+    /* the config's enterprises (api_copy_enterprises), names owned here */
+    api_enterprise *ents;
+    size_t n_ents;
+    char *manual_rules_file;
+    pthread_mutex_t mrmu; /* the manual rules file's writes */
     /* series name -> feature index, from the layout */
     char **fs_names;
     long *fs_feature;
@@ -223,13 +228,14 @@ typedef struct series_alarm {
 /* What a route needs of a token. The matrix in access.c grants each role
  * its capabilities; a capability it does not list is denied to everyone. */
 typedef enum api_cap {
-    API_CAP_PUBLIC = 0, /* no token at all: health, the OpenAPI document */
-    API_CAP_READ,       /* read what the token's scope sees */
-    API_CAP_METRICS,    /* the server's own figures (/metrics) */
-    API_CAP_ALARM_ACT,  /* acknowledge, shelve, unshelve */
-    API_CAP_INCIDENT,   /* open and close incidents */
-    API_CAP_INGEST,     /* write readings over HTTP */
-    API_CAP_BACKUP,     /* take backups */
+    API_CAP_PUBLIC = 0,  /* no token at all: health, the OpenAPI document */
+    API_CAP_READ,        /* read what the token's scope sees */
+    API_CAP_METRICS,     /* the server's own figures (/metrics) */
+    API_CAP_ALARM_ACT,   /* acknowledge, shelve, unshelve */
+    API_CAP_INCIDENT,    /* open and close incidents */
+    API_CAP_INGEST,      /* write readings over HTTP */
+    API_CAP_BACKUP,      /* take backups */
+    API_CAP_ALARM_RULES, /* set a rule's limit by hand */
     API_CAP_COUNT
 } api_cap;
 
@@ -372,17 +378,33 @@ int api_index_layout(api_server *s);
 enum MHD_Result api_h_series(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_raw(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_range(req *r, struct MHD_Connection *c);
-void api_tb_values(textbuf *b, const series_set *ss, const hist_value *v);
+void api_tb_values(textbuf *b, api_server *s, const series_set *ss, const hist_value *v);
+void api_series_unit(api_server *s, uint32_t id, char *out, size_t cap);
+/* A CSV field: as is, or quoted (RFC 4180) when it holds a comma, a quote
+ * or a line break. */
+void api_csv_field(const char *in, char *out, size_t cap);
 enum MHD_Result api_h_last(req *r, struct MHD_Connection *c);
 bool api_alarm_asked(const series_set *ss, const char *enterprise, const alert_rule *ru);
 enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c);
 
 /* routes_alarms.c */
 int api_cmp_series_alarm(const void *a, const void *b);
-void api_tb_alarm(textbuf *b, const alert_status *st, const alert_rule *ru);
+void api_tb_alarm(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru);
 enum MHD_Result api_h_alarms(req *r, struct MHD_Connection *c);
+/* routes_assets.c: enterprises, instrument health, the monitoring check,
+ * operators' limits */
+int api_copy_enterprises(api_server *s, const api_enterprise *e, size_t n);
+void api_free_enterprises(api_server *s);
+/* The config's name of an enterprise id, or "" (never NULL). */
+const char *api_enterprise_name(const api_server *s, const char *id);
+void api_tb_rule_meta(textbuf *b, const api_server *s, const alert_rule *ru);
+enum MHD_Result api_h_enterprises(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_health_figures(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_monitoring(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_rule_set(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c);
-void api_tb_event(textbuf *b, const alert_event *e, const alert_rule *ru);
+void api_tb_rule(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru);
+void api_tb_event(textbuf *b, const api_server *s, const alert_event *e, const alert_rule *ru);
 enum MHD_Result api_h_journal(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_kpis(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_alarm_action(req *r, struct MHD_Connection *c);

@@ -53,6 +53,8 @@ const api_route api_routes[] = {
     /* alarms */
     {API_GET, V1 "/alarms", API_CAP_READ, api_h_alarms, "alarms", 0},
     {API_GET, V1 "/alarms/rules", API_CAP_READ, api_h_rules, "alarm_rules", 0},
+    {API_POST, V1 "/alarms/rules/{rule:digits}", API_CAP_ALARM_RULES, api_h_rule_set,
+     "alarm_rule_set", 0},
     {API_GET, V1 "/alarms/journal", API_CAP_READ, api_h_journal, "alarm_journal", 0},
     {API_GET, V1 "/alarms/kpis", API_CAP_READ, api_h_kpis, "alarm_kpis", 0},
     {API_POST, V1 "/alarms/{rule:digits}/{action}", API_CAP_ALARM_ACT, api_h_alarm_action,
@@ -67,6 +69,9 @@ const api_route api_routes[] = {
     {API_GET, V1 "/ingest/devices", API_CAP_READ, api_h_devices, "devices", 0},
     {API_POST, V1 "/ingest", API_CAP_INGEST, api_h_ingest_post, "ingest_post", 0},
     /* views and emergency */
+    {API_GET, V1 "/enterprises", API_CAP_READ, api_h_enterprises, "enterprises", 0},
+    {API_GET, V1 "/health", API_CAP_READ, api_h_health_figures, "health", 0},
+    {API_GET, V1 "/assets/monitoring", API_CAP_READ, api_h_monitoring, "assets_monitoring", 0},
     {API_GET, V1 "/views/risk", API_CAP_READ, api_h_view_risk, "view_risk", 0},
     {API_GET, V1 "/views/risk/{id}", API_CAP_READ, api_h_view_source, "view_risk_source", 0},
     {API_GET, V1 "/views/aqi", API_CAP_READ, api_h_view_aqi, "view_aqi", 0},

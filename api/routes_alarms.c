@@ -9,7 +9,7 @@ int api_cmp_series_alarm(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-void api_tb_alarm(textbuf *b, const alert_status *st, const alert_rule *ru) {
+void api_tb_alarm(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru) {
     tb_printf(b, "{\"rule\":%u,\"series\":", st->rule);
     tb_jstr(b, ru->series_name ? ru->series_name : "");
     tb_str(b, ",\"enterprise\":");
@@ -26,6 +26,7 @@ void api_tb_alarm(textbuf *b, const alert_status *st, const alert_rule *ru) {
     api_tb_num(b, st->value);
     tb_str(b, ",\"limit\":");
     api_tb_num(b, ru->limit);
+    api_tb_rule_meta(b, s, ru);
     tb_str(b, "}");
 }
 
@@ -52,19 +53,40 @@ enum MHD_Result api_h_alarms(req *r, struct MHD_Connection *c) {
         if (!api_scope_sees(r, ru.enterprise, false)) continue;
         if (ent && strcmp(ent, ru.enterprise)) continue;
         if (k++) tb_str(&b, ",");
-        api_tb_alarm(&b, &v[i], &ru);
+        api_tb_alarm(&b, r->srv, &v[i], &ru);
     }
     tb_printf(&b, "],\"count\":%zu}", k);
     free(v);
     return api_send_sb(r, c, 200, "application/json", &b);
 }
 
+/* A rule: its alarm row and its settings. */
+void api_tb_rule(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru) {
+    api_tb_alarm(b, s, st, ru);
+    b->n--; /* reopen the object for the rule's settings */
+    tb_str(b, ",\"deadband\":");
+    api_tb_num(b, ru->deadband);
+    tb_printf(b, ",\"on_delay_ms\":%lld,\"off_delay_ms\":%lld}", (long long)ru->on_delay_ms,
+              (long long)ru->off_delay_ms);
+}
+
 enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c) {
     alert_engine *al = r->srv->o.alarms;
     if (!al) return no_alarms(r, c);
-    const char *series = api_arg(c, "series"), *ent;
+    const char *series = api_arg(c, "series"), *ent, *asset = api_arg(c, "asset"),
+               *origin = api_arg(c, "origin"), *cls = api_arg(c, "class"),
+               *kind = api_arg(c, "kind");
     enum MHD_Result sent;
     if (api_want_enterprise(r, c, &ent, &sent)) return sent;
+    alert_kind want_kind = ALERT_KIND_COUNT;
+    if (kind && !alert_kind_parse(kind, &want_kind))
+        return api_send_error(r, c, 400, "bad_request", "kind: %.64s is not an alarm kind", kind);
+    if (origin && strcmp(origin, "derived") && strcmp(origin, "config") &&
+        strcmp(origin, "manual") && strcmp(origin, "engine"))
+        return api_send_error(r, c, 400, "bad_request",
+                              "origin: derived, config, manual or engine");
+    if (cls && strcmp(cls, "process") && strcmp(cls, "instrument"))
+        return api_send_error(r, c, 400, "bad_request", "class: process or instrument");
     size_t n = alert_rule_count(al), k = 0;
     textbuf b = {0};
     tb_str(&b, "{\"rules\":[");
@@ -75,13 +97,12 @@ enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c) {
         if (!api_scope_sees(r, ru.enterprise, false)) continue;
         if (series && strcmp(series, ru.series_name)) continue;
         if (ent && strcmp(ent, ru.enterprise)) continue;
+        if (asset && strcmp(asset, ru.asset ? ru.asset : "")) continue;
+        if (origin && strcmp(origin, alert_origin_name(ru.origin))) continue;
+        if (cls && strcmp(cls, alert_class_name(alert_kind_class(ru.kind)))) continue;
+        if (kind && ru.kind != want_kind) continue;
         if (k++) tb_str(&b, ",");
-        api_tb_alarm(&b, &st, &ru);
-        b.n--; /* reopen the object for the rule's settings */
-        tb_str(&b, ",\"deadband\":");
-        api_tb_num(&b, ru.deadband);
-        tb_printf(&b, ",\"on_delay_ms\":%lld,\"off_delay_ms\":%lld}", (long long)ru.on_delay_ms,
-                  (long long)ru.off_delay_ms);
+        api_tb_rule(&b, r->srv, &st, &ru);
     }
     tb_printf(&b, "],\"count\":%zu}", k);
     return api_send_sb(r, c, 200, "application/json", &b);
@@ -93,7 +114,7 @@ static const char *action_name(alert_action a) {
     return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
 }
 
-void api_tb_event(textbuf *b, const alert_event *e, const alert_rule *ru) {
+void api_tb_event(textbuf *b, const api_server *s, const alert_event *e, const alert_rule *ru) {
     tb_printf(b, "{\"seq\":%llu,\"ts_ms\":%lld,\"rule\":%u,\"series\":", (unsigned long long)e->seq,
               (long long)e->ts_ms, e->rule);
     tb_jstr(b, ru->series_name);
@@ -114,6 +135,7 @@ void api_tb_event(textbuf *b, const alert_event *e, const alert_rule *ru) {
     tb_str(b, ",\"comment\":");
     tb_jstr(b, e->comment);
     if (e->shelved) tb_printf(b, ",\"shelved_until_ms\":%lld", (long long)e->shelved_until_ms);
+    api_tb_rule_meta(b, s, ru);
     tb_str(b, "}");
 }
 
@@ -148,7 +170,7 @@ enum MHD_Result api_h_journal(req *r, struct MHD_Connection *c) {
             break;
         }
         if (k++) tb_str(&b, ",");
-        api_tb_event(&b, &ev[i], &ru);
+        api_tb_event(&b, r->srv, &ev[i], &ru);
     }
     tb_printf(&b, "],\"count\":%zu,\"truncated\":%s}", k, truncated ? "true" : "false");
     free(ev);
@@ -247,7 +269,7 @@ enum MHD_Result api_h_alarm_action(req *r, struct MHD_Connection *c) {
     alert_status st;
     alert_get(al, (uint32_t)rule, &st);
     textbuf b = {0};
-    api_tb_alarm(&b, &st, &ru);
+    api_tb_alarm(&b, r->srv, &st, &ru);
     return api_send_sb(r, c, 200, "application/json", &b);
 }
 
@@ -270,7 +292,7 @@ enum MHD_Result api_h_alarm_stream(req *r, struct MHD_Connection *c) {
             if (alert_rule_get(s->o.alarms, v[i].rule, &ru) != 0) continue;
             if (!api_scope_sees(r, ru.enterprise, false)) continue;
             if (k++) tb_str(&d, ",");
-            api_tb_alarm(&d, &v[i], &ru);
+            api_tb_alarm(&d, r->srv, &v[i], &ru);
         }
         tb_str(&d, "]}");
         free(v);

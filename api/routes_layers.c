@@ -47,8 +47,11 @@ static int layer_values(void *ctx, const char *const *series, size_t n, geo_valu
     if (k && (lc->past ? hist_snapshot(lc->h, lc->at_ms, ids, k, v, &he)
                        : hist_last(lc->h, ids, k, v, &he)) != HIST_OK)
         rc = -1;
-    for (size_t j = 0; rc == 0 && j < k; j++)
-        out[slot[j]] = (geo_value){v[j].present, v[j].ts_ms, v[j].value, v[j].quality};
+    for (size_t j = 0; rc == 0 && j < k; j++) {
+        geo_value *o = &out[slot[j]];
+        *o = (geo_value){v[j].present, v[j].ts_ms, v[j].value, v[j].quality, ""};
+        api_series_unit(lc->r->srv, ids[j], o->unit, sizeof o->unit);
+    }
     free(ids), free(slot), free(v);
     return rc;
 }

@@ -88,7 +88,7 @@ enum MHD_Result api_h_replay_stream(req *r, struct MHD_Connection *c) {
     }
     textbuf d = {0};
     tb_printf(&d, "{\"at\":%lld,\"values\":[", (long long)from);
-    api_tb_values(&d, &ss, v);
+    api_tb_values(&d, s, &ss, v);
     tb_str(&d, "]}");
     free(v);
     api_tb_sse(&first, 0, "state", d.p ? d.p : "{}");
@@ -146,7 +146,7 @@ enum MHD_Result api_h_replay_stream(req *r, struct MHD_Connection *c) {
                 }
                 budget--;
                 textbuf e = {0}, dd = {0};
-                api_tb_event(&dd, &ev[i], &ru);
+                api_tb_event(&dd, r->srv, &ev[i], &ru);
                 tb_str(&e, "event: alarm\ndata: ");
                 tb_str(&e, dd.p ? dd.p : "{}");
                 tb_str(&e, "\n\n");

@@ -117,6 +117,34 @@ enum MHD_Result api_h_series(req *r, struct MHD_Connection *c) {
     return api_send_sb(r, c, 200, "application/json", &b);
 }
 
+/* A series' engineering unit ("" when it has none) into out. */
+void api_series_unit(api_server *s, uint32_t id, char *out, size_t cap) {
+    hist_series_info si;
+    hist_error he;
+    if (hist_series_get(s->o.historian, id, &si, &he) == HIST_OK)
+        snprintf(out, cap, "%s", si.unit);
+    else if (cap)
+        out[0] = 0;
+}
+
+/* As is, or quoted (RFC 4180) when it holds a comma, a quote or a line
+ * break. */
+void api_csv_field(const char *in, char *out, size_t cap) {
+    if (!cap) return;
+    if (!strpbrk(in, ",\"\r\n")) {
+        snprintf(out, cap, "%s", in);
+        return;
+    }
+    size_t k = 0;
+    out[k++] = '"';
+    for (; *in && k + 3 < cap; in++) {
+        if (*in == '"') out[k++] = '"';
+        out[k++] = *in;
+    }
+    out[k++] = '"';
+    out[k] = 0;
+}
+
 enum MHD_Result api_h_raw(req *r, struct MHD_Connection *c) {
     api_server *s = r->srv;
     enum MHD_Result sent;
@@ -139,19 +167,26 @@ enum MHD_Result api_h_raw(req *r, struct MHD_Connection *c) {
     }
     textbuf b = {0};
     bool csv = api_want_csv(c);
+    char unit[32], unit_csv[80];
+    api_series_unit(s, id, unit, sizeof unit);
+    api_csv_field(unit, unit_csv, sizeof unit_csv);
     if (csv) {
-        tb_str(&b, "ts_ms,value,quality\n");
+        tb_str(&b, "ts_ms,value,quality,unit\n");
         for (size_t i = 0; i < sm.n; i++) {
             api_tb_int(&b, sm.v[i].ts_ms);
             tb_put(&b, ",", 1);
             if (isfinite(sm.v[i].value)) api_tb_num(&b, sm.v[i].value);
             tb_put(&b, ",", 1);
             api_tb_int(&b, sm.v[i].quality);
+            tb_put(&b, ",", 1);
+            tb_str(&b, unit_csv);
             tb_put(&b, "\n", 1);
         }
     } else {
         tb_str(&b, "{\"series\":");
         tb_jstr(&b, name);
+        tb_str(&b, ",\"unit\":");
+        tb_jstr(&b, unit);
         tb_printf(&b, ",\"from\":%lld,\"to\":%lld,\"points\":[", (long long)from, (long long)to);
         for (size_t i = 0; i < sm.n; i++) {
             tb_put(&b, i ? ",[" : "[", i ? 2 : 1);
@@ -204,11 +239,16 @@ enum MHD_Result api_h_range(req *r, struct MHD_Connection *c) {
     }
     textbuf b = {0};
     bool csv = api_want_csv(c);
+    char unit[32], unit_csv[80];
+    api_series_unit(s, id, unit, sizeof unit);
+    api_csv_field(unit, unit_csv, sizeof unit_csv);
     if (csv)
-        tb_str(&b, "ts_ms,count,value\n");
+        tb_str(&b, "ts_ms,count,value,unit\n");
     else {
         tb_str(&b, "{\"series\":");
         tb_jstr(&b, name);
+        tb_str(&b, ",\"unit\":");
+        tb_jstr(&b, unit);
         tb_printf(&b,
                   ",\"from\":%lld,\"to\":%lld,\"step_ms\":%lld,\"agg\":\"%s\",\"tier\":\"%s\","
                   "\"buckets\":[",
@@ -230,6 +270,8 @@ enum MHD_Result api_h_range(req *r, struct MHD_Connection *c) {
             api_tb_int(&b, x->count);
             tb_put(&b, ",", 1);
             num(&b, val);
+            tb_put(&b, ",", 1);
+            tb_str(&b, unit_csv);
             tb_put(&b, "\n", 1);
         } else if (all) {
             tb_str(&b, i ? ",{\"ts\":" : "{\"ts\":");
@@ -263,11 +305,15 @@ enum MHD_Result api_h_range(req *r, struct MHD_Connection *c) {
     return api_send_sb(r, c, 200, "application/json", &b);
 }
 
-void api_tb_values(textbuf *b, const series_set *ss, const hist_value *v) {
+void api_tb_values(textbuf *b, api_server *s, const series_set *ss, const hist_value *v) {
     for (size_t i = 0; i < ss->n; i++) {
         if (i) tb_str(b, ",");
         tb_str(b, "{\"series\":");
         tb_jstr(b, ss->names[i]);
+        char unit[32];
+        api_series_unit(s, ss->ids[i], unit, sizeof unit);
+        tb_str(b, ",\"unit\":");
+        tb_jstr(b, unit);
         if (v[i].present) {
             tb_str(b, ",\"ts\":");
             api_tb_int(b, v[i].ts_ms);
@@ -313,7 +359,7 @@ enum MHD_Result api_h_last(req *r, struct MHD_Connection *c) {
     if (want_values(r, c, false, -1, &ss, &v, &sent)) return sent;
     textbuf b = {0};
     tb_str(&b, "{\"values\":[");
-    api_tb_values(&b, &ss, v);
+    api_tb_values(&b, r->srv, &ss, v);
     tb_printf(&b, "],\"count\":%zu}", ss.n);
     free(v);
     api_series_set_free(&ss);
@@ -342,7 +388,7 @@ enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c) {
     if (want_values(r, c, true, at, &ss, &v, &sent)) return sent;
     textbuf b = {0};
     tb_printf(&b, "{\"at\":%lld,\"values\":[", (long long)at);
-    api_tb_values(&b, &ss, v);
+    api_tb_values(&b, r->srv, &ss, v);
     tb_str(&b, "],\"alarms\":[");
     free(v);
     const char *ent_asked = api_arg(c, "enterprise");
@@ -358,7 +404,7 @@ enum MHD_Result api_h_replay_state(req *r, struct MHD_Connection *c) {
                     !api_alarm_asked(&ss, ent_asked, &ru))
                     continue;
                 if (k++) tb_str(&b, ",");
-                api_tb_alarm(&b, &st[i], &ru);
+                api_tb_alarm(&b, r->srv, &st[i], &ru);
             }
             free(st);
         }

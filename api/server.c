@@ -184,6 +184,7 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     pthread_mutex_init(&s->rmu, NULL);
     pthread_mutex_init(&s->amu, NULL);
     pthread_mutex_init(&s->lmu, NULL);
+    pthread_mutex_init(&s->mrmu, NULL);
     pthread_cond_init(&s->pump_cv, NULL);
     s->guard = api_guard_open(s->o.head_timeout_ms);
     s->tickets = api_tickets_open(60000);
@@ -197,6 +198,11 @@ int api_start(const api_options *opt, api_server **out, char *err, size_t errcap
     s->o.listen = s->listen, s->o.static_dir = s->static_dir;
     s->o.tls_cert = s->o.tls_key = s->o.token_file = s->o.audit_log = NULL;
     s->o.backup_dir = s->backup_dir = api_xstrdup(opt->backup_dir);
+    s->o.manual_rules_file = s->manual_rules_file = api_xstrdup(opt->manual_rules_file);
+    if (api_copy_enterprises(s, opt->enterprises, opt->n_enterprises) != 0) {
+        snprintf(err, errcap, "api: out of memory");
+        goto fail;
+    }
     struct sockaddr_in addr = {.sin_family = AF_INET};
     const char *colon = strrchr(s->listen, ':');
     char host[64];
@@ -320,6 +326,8 @@ void api_stop(api_server *s) {
     free(s->listen);
     free(s->static_dir);
     free(s->backup_dir);
+    free(s->manual_rules_file);
+    api_free_enterprises(s);
     free(s->tls_cert_pem);
     free(s->tls_key_pem);
     free(s->rate);
@@ -327,6 +335,7 @@ void api_stop(api_server *s) {
     free(s->fs_feature);
     for (int i = 0; i < LAYER_SLOTS; i++) api_shared_release(s->layers[i].text);
     pthread_mutex_destroy(&s->lmu);
+    pthread_mutex_destroy(&s->mrmu);
     pthread_mutex_destroy(&s->smu);
     pthread_mutex_destroy(&s->rmu);
     pthread_mutex_destroy(&s->amu);

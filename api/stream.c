@@ -118,7 +118,7 @@ void api_tb_sse(textbuf *b, uint64_t id, const char *event, const char *data) {
 void api_on_alarm(const alert_event *e, const alert_rule *ru, void *ctx) {
     api_server *s = ctx;
     textbuf d = {0};
-    api_tb_event(&d, e, ru);
+    api_tb_event(&d, s, e, ru);
     if (d.oom) return;
     pthread_mutex_lock(&s->smu);
     for (stream *st = s->streams; st; st = st->next) {

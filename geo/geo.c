@@ -295,6 +295,34 @@ static const char *str_prop(json_t *props, const char *key) {
     return s ? s : "";
 }
 
+/* ,"unit":"..." for a unit that needs no escaping (a unit is short and
+ * printable); 0 bytes when there is none or it would need escaping. */
+static size_t unit_member(char *out, size_t cap, const char *unit) {
+    size_t n = strnlen(unit, 24);
+    if (!n || n == 24 || n + 10 > cap) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (unit[i] == '"' || unit[i] == '\\' || (unsigned char)unit[i] < 0x20) return 0;
+    memcpy(out, ",\"unit\":\"", 9);
+    memcpy(out + 9, unit, n);
+    out[9 + n] = '"';
+    return n + 10;
+}
+
+/* The extent of a GeoJSON coordinates array (positions at any depth). */
+static void extent_of(json_t *co, double bbox[4], int depth) {
+    if (!json_is_array(co) || depth > 8) return;
+    if (json_is_number(json_array_get(co, 0))) {
+        double x = json_number_value(json_array_get(co, 0)),
+               y = json_number_value(json_array_get(co, 1));
+        bbox[0] = fmin(bbox[0], x), bbox[1] = fmin(bbox[1], y);
+        bbox[2] = fmax(bbox[2], x), bbox[3] = fmax(bbox[3], y);
+        return;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(co, i, v) extent_of(v, bbox, depth + 1);
+}
+
 static double num_prop(json_t *props, const char *key, double dflt) {
     json_t *v = json_object_get(props, key);
     return json_is_number(v) ? json_number_value(v) : dflt;
@@ -448,6 +476,9 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
                              : json_string_value(json_object_get(jf, "id"))
                        : "";
         f->pub.name = str_prop(props, "name");
+        f->pub.name_zh = str_prop(props, "name_zh");
+        f->pub.bbox[0] = f->pub.bbox[1] = INFINITY, f->pub.bbox[2] = f->pub.bbox[3] = -INFINITY;
+        extent_of(json_object_get(json_object_get(jf, "geometry"), "coordinates"), f->pub.bbox, 0);
         f->pub.enterprise = enterprise;
         f->pub.substance = str_prop(props, "substance");
         f->pub.gas = str_prop(props, "gas");
@@ -1111,7 +1142,7 @@ int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, siz
         if (value_of && f->pub.n_series) {
             out_str(&b, ",\"values\":{");
             for (size_t s = 0; s < f->pub.n_series; s++, k++) {
-                char item[96];
+                char item[160];
                 const geo_value *v = &vals[k];
                 const char *qn = f->series_json && f->series_json[s] ? f->series_json[s] : "\"\"";
                 if (s) out_put(&b, ",", 1);
@@ -1124,6 +1155,7 @@ int geo_layer(const geo_layout *g, const geo_layer_request *rq, char **json, siz
                     n += 9 + nf_double(item + n + 9, v->value);
                     memcpy(item + n, ",\"quality\":", 11);
                     n += 11 + nf_u64(item + n + 11, v->quality);
+                    n += unit_member(item + n, sizeof item - n - 1, v->unit);
                     item[n++] = '}';
                 } else {
                     memcpy(item, ":null", 5);

@@ -103,6 +103,7 @@ void geo_close(geo_layout *g);
 
 typedef struct geo_feature {
     const char *id, *name, *enterprise; /* "" when absent */
+    const char *name_zh;                /* the Chinese name, "" when absent */
     geo_kind kind;
     double lon, lat; /* a point on the feature (WGS84) */
     double x, y;     /* the same, in the metric CRS */
@@ -112,6 +113,9 @@ typedef struct geo_feature {
     double capacity_m3, density, design_pressure_mpa, alarm1, alarm2;
     double height_m; /* tank: the level at which it holds capacity_m3; 0 when not given */
     long occupants_day, occupants_night, capacity;
+    /* The geometry's extent as given (longitude, latitude: west, south,
+     * east, north), for zooming to it. */
+    double bbox[4];
 } geo_feature;
 
 size_t geo_count_all(const geo_layout *g);
@@ -179,6 +183,7 @@ typedef struct geo_value {
     int64_t ts_ms;
     double value;
     uint8_t quality;
+    char unit[24]; /* the series' engineering unit, "" when none (written as "unit") */
 } geo_value;
 typedef int (*geo_values_fn)(void *ctx, const char *const *series, size_t n, geo_value *out);
 int geo_layer_geojson(const geo_layout *g, geo_kind kind, geo_values_fn value_of, void *ctx,

@@ -53,8 +53,8 @@ static int last_values(void *ctx, const char *const *series, size_t n, geo_value
         if (hist_series_lookup(c->h, series[i], &c->ids[i], &err) != HIST_OK) return -1;
     if (hist_last(c->h, c->ids, n, c->vals, &err) != HIST_OK) return -1;
     for (size_t i = 0; i < n; i++)
-        out[i] =
-            (geo_value){c->vals[i].present, c->vals[i].ts_ms, c->vals[i].value, c->vals[i].quality};
+        out[i] = (geo_value){c->vals[i].present, c->vals[i].ts_ms, c->vals[i].value,
+                             c->vals[i].quality, ""};
     return 0;
 }
 

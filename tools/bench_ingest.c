@@ -74,7 +74,14 @@ typedef struct run_opts {
     bool tcp;        /* parkd on the broker's TCP port, as a remote one, not its socket */
     int alarm_rules; /* never-firing high rules over the fast series, plus spike rules */
     int rate_hz;     /* 0: --fast; else realtime at this rate per tag */
+    /* > 0: the demo park at this scale (parkgen's layout) played by parksim
+     * --park, parkd given the layout (layout_rules: and the rules derived
+     * from it, every tank, pipeline, detector and station; else none) */
+    int scale;
+    bool layout_rules;
 } run_opts;
+
+char *park_layout_geojson(int scale, uint64_t seed); /* layout_gen.c */
 
 typedef struct run_result {
     double seconds, published, acked, msgs, p50, p99, lost, points_per_s, messages_per_s;
@@ -87,6 +94,7 @@ typedef struct run_result {
 typedef struct alarm_listen {
     pthread_mutex_t mu;
     run_result *r;
+    const char *only; /* count only notifications holding this text; NULL: all */
 } alarm_listen;
 
 static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
@@ -95,7 +103,7 @@ static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_mess
     char buf[1024];
     snprintf(buf, sizeof buf, "%.*s", msg->payloadlen, (const char *)msg->payload);
     const char *ts = strstr(buf, "\"ts_ms\":");
-    if (!ts) return;
+    if (!ts || (l->only && !strstr(buf, l->only))) return;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     double lat = (double)now.tv_sec * 1e3 + now.tv_nsec / 1e6 - atof(ts + 8);
@@ -155,8 +163,27 @@ static int run_ingest(const run_opts *o, run_result *r) {
             "\"client_id\": \"parkd-bench\"},"
             " \"ingest\": {\"ack_after\": \"%s\"}, \"enterprises\": [",
             data, host, port, ack);
-    for (int e = 1; e <= 5; e++) fprintf(f, "{\"id\": \"E%03d\", \"interval_ms\": 1000}, ", e);
+    int n_ents = o->scale > 0 ? 30 * o->scale : 5;
+    for (int e = 1; e <= n_ents; e++) fprintf(f, "{\"id\": \"E%03d\", \"interval_ms\": 1000}, ", e);
     fprintf(f, "{\"id\": \"PARK\"}]");
+    char layout[PATH_MAX + 64];
+    snprintf(layout, sizeof layout, "%s/layout.geojson", dir);
+    if (o->scale > 0) {
+        char *js = park_layout_geojson(o->scale, 1);
+        FILE *lf = js ? fopen(layout, "w") : NULL;
+        if (!lf || fputs(js, lf) < 0) {
+            fprintf(stderr, "parkbench: cannot write %s\n", layout);
+            free(js);
+            if (lf) fclose(lf);
+            fclose(f);
+            return 1;
+        }
+        fclose(lf);
+        free(js);
+        /* Without the rules: the layout's series, no alarm on any of them
+         * (what ingest costs without alerting). */
+        if (o->layout_rules) fprintf(f, ",\n \"layout\": {\"files\": [\"%s\"]}", layout);
+    }
     if (o->alarm_rules > 0) {
         /* Rules that never fire on parksim's generic transmitters (their
          * evaluation is the cost measured), and pipeline pressure rules that
@@ -206,6 +233,11 @@ static int run_ingest(const run_opts *o, run_result *r) {
         sim_bin,        "--port",     sport, "--per-message",         pm,     "--format",
         (char *)format, "--duration", secs,  "--tags-per-enterprise", "2000", "--quiet"};
     int sa = 12;
+    if (o->scale > 0) { /* the layout's own series, nothing more */
+        sargv[9] = "0";
+        sargv[sa++] = "--park";
+        sargv[sa++] = layout;
+    }
     char spikes[48][96];
     if (o->rate_hz) {
         sargv[sa++] = "--rate";
@@ -214,7 +246,18 @@ static int run_ingest(const run_opts *o, run_result *r) {
          * every 1.2 s per enterprise, staggered by 0.24 s across the five:
          * each is raised and cleared, so a run gives some fifty samples. */
         int n_spikes = 0;
-        for (int m = 0; o->alarm_rules && n_spikes < 48; m++) {
+        /* With the derived rules: a detector reading beyond its physical
+         * range (150 %LEL) for half a second, its range alarm raised with
+         * no delay, each on another enterprise. */
+        for (int m = 0; o->scale > 0 && o->layout_rules && n_spikes < 48; m++) {
+            double first = 2 + m * 0.5;
+            if (first + 1.5 >= seconds) break;
+            snprintf(spikes[n_spikes], sizeof spikes[0],
+                     "spike:E%03d:gd-01:lel:at=%.2f:value=150:for=0.5", 1 + m % n_ents, first);
+            sargv[sa++] = "--incident";
+            sargv[sa++] = spikes[n_spikes++];
+        }
+        for (int m = 0; o->scale <= 0 && o->alarm_rules && n_spikes < 48; m++) {
             double first = 2 + m * 1.2;
             if (first + 1.5 >= seconds) break;
             for (int e = 0; e < 5 && n_spikes < 48; e++) {
@@ -230,10 +273,13 @@ static int run_ingest(const run_opts *o, run_result *r) {
     }
     sargv[sa] = NULL;
     /* Notifications, timed as a subscriber sees them. */
-    alarm_listen listen = {.r = r};
+    /* with the layout's rules: the spikes' range alarms only (stale
+     * alarms of series not yet heard from are timed by the tick, not by a
+     * reading) */
+    alarm_listen listen = {.r = r, .only = o->scale > 0 ? "\"kind\":\"range\"" : NULL};
     pthread_mutex_init(&listen.mu, NULL);
     struct mosquitto *sub = NULL;
-    if (o->alarm_rules) {
+    if (o->alarm_rules || o->layout_rules) {
         mosquitto_lib_init();
         sub = mosquitto_new(NULL, true, &listen);
         if (sub) {
@@ -361,8 +407,38 @@ static int cmp_double(const void *a, const void *b) {
  * with and without them) and, at 200,000 points/s in realtime, the time
  * from a reading's publication to its alarm notification leaving parkd and
  * reaching a subscriber (pipeline pressure spikes on five enterprises). */
+/* The derived rules of a park scale times the demo's: every tank,
+ * pipeline, detector and station watched. */
+static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp) {
+    run_opts o = {.per_message = 100,
+                  .seconds = seconds,
+                  .format = "json",
+                  .ack = "write",
+                  .tcp = tcp,
+                  .scale = scale};
+    run_result base, with, live;
+    if (run_ingest(&o, &base) != 0) return 1;
+    o.layout_rules = true;
+    if (run_ingest(&o, &with) != 0) return 1;
+    o.rate_hz = rate;
+    o.per_message = 1000000; /* one message per device and tick */
+    if (run_ingest(&o, &live) != 0) return 1;
+    qsort(live.alarm_lat, (size_t)live.n_alarm_lat, sizeof(double), cmp_double);
+    double p50 = live.n_alarm_lat ? live.alarm_lat[live.n_alarm_lat / 2] : -1;
+    double p99 = live.n_alarm_lat ? live.alarm_lat[(live.n_alarm_lat * 99) / 100] : -1;
+    printf("{\"bench\": \"alarms\", \"scale\": %d, \"rules\": \"derived from the layout\", "
+           "\"rate_hz\": %d, \"points_per_s\": %.0f, \"notifications\": %d, "
+           "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, "
+           "\"fast_points_per_s_without\": %.0f, \"fast_points_per_s_with\": %.0f, "
+           "\"ingest_slowdown_pct\": %.1f, \"lost\": %.0f}\n",
+           scale, rate, live.points_per_s, live.n_alarm_lat, p50, p99, base.points_per_s,
+           with.points_per_s, 100.0 * (base.points_per_s - with.points_per_s) / base.points_per_s,
+           base.lost + with.lost + live.lost);
+    return 0;
+}
+
 int bench_alarms(int argc, char **argv) {
-    int rules = 10000, seconds = 10;
+    int rules = 10000, seconds = 10, scale = 0, rate = 8;
     bool tcp = false;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--tcp"))
@@ -371,11 +447,19 @@ int bench_alarms(int argc, char **argv) {
             rules = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--scale") && i + 1 < argc)
+            scale = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+            rate = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n");
+            fprintf(stderr,
+                    "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
+                    "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp]\n");
             return 2;
         }
     }
+    if (seconds < 1 || rate < 1 || scale < 0 || scale > 100) return 2;
+    if (scale > 0) return bench_alarms_layout(scale, seconds, rate, tcp);
     run_opts o = {
         .per_message = 100, .seconds = seconds, .format = "json", .ack = "write", .tcp = tcp};
     run_result base, with, live;

@@ -317,6 +317,7 @@ static void usage(void) {
         "       parkbench geo [--scale N] [--dir DIR]\n"
         "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
         "       parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
+        "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp]\n"
         "       parkbench api [--seconds S] [--connections C] [--ingest-rate N] [--hz H] "
         "[--keep]\n"
         "       parkbench soak [--minutes M] [--rate points/s] [--qps Q] [--warmup S] [--dir DIR] "

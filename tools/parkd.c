@@ -30,11 +30,12 @@
 
 #include "alerting/alerting.h"
 #include "common/clock.h"
-#include "alerting/gas_defaults.h"
 #include "api/api.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
+#include "health/health.h"
+#include "tools/parkd_alarms.h"
 #include "tools/parkd_config.h"
 
 static const char *prog = "parkd";
@@ -44,16 +45,6 @@ static void usage(void) {
                     "[--stats-file FILE] [--quiet]\n"
                     "       parkd --routes   (the API's route table and role matrix, as JSON)\n");
     exit(1);
-}
-
-static const char *jstr(json_t *o, const char *key, const char *dflt) {
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-static long long jint(json_t *o, const char *key, long long dflt) {
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
 /* ---- alarms ---- */
@@ -76,6 +67,12 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
                           "priority", r->priority, "user", ev->user, "comment", ev->comment);
     if (o && isfinite(ev->value)) json_object_set_new(o, "value", json_real(ev->value));
     if (o) json_object_set_new(o, "limit", json_real(ev->limit));
+    if (o) { /* what the value means and where the limit comes from */
+        json_object_set_new(o, "unit", json_string(r->unit ? r->unit : ""));
+        json_object_set_new(o, "class", json_string(alert_class_name(alert_kind_class(r->kind))));
+        json_object_set_new(o, "asset", json_string(r->asset ? r->asset : ""));
+        json_object_set_new(o, "origin", json_string(alert_origin_name(r->origin)));
+    }
     char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!txt) return;
@@ -84,117 +81,10 @@ static void notify_alarm(const alert_event *ev, const alert_rule *r, void *arg) 
     if (a->svc) ingest_service_publish(a->svc, topic, txt, strlen(txt));
     if (a->webhook) alert_webhook_send(a->webhook, txt);
     if (!a->quiet && ev->action == ALERT_ACT_CONDITION)
-        fprintf(stderr, "parkd: alarm %s %s %s -> %s (%g, limit %g)\n", r->series_name,
+        fprintf(stderr, "parkd: alarm %s %s %s -> %s (%g %s, limit %g %s)\n", r->series_name,
                 alert_kind_name(r->kind), alert_state_name(ev->from), alert_state_name(ev->to),
-                ev->value, ev->limit);
+                ev->value, r->unit ? r->unit : "", ev->limit, r->unit ? r->unit : "");
     free(txt);
-}
-
-/* Gas detectors of the layout get the alarms of alert_gas_defaults (two
- * levels and a stale watch, GB/T 50493). Extra rules come from the
- * config's "alarms.rules". */
-static int setup_alarms(alert_engine *al, hist *h, const geo_layout *layout, json_t *cfg_rules,
-                        double hazard_margin_m, char *err, size_t errcap) {
-    size_t cap = 1024, n = 0;
-    alert_rule *rules = malloc(cap * sizeof *rules);
-    hist_series_def *defs = malloc(cap * sizeof *defs);
-    if (!rules || !defs) {
-        free(rules);
-        free(defs);
-        snprintf(err, errcap, "out of memory");
-        return -1;
-    }
-#define GROW()                                                                                     \
-    do {                                                                                           \
-        if (n + ALERT_GAS_RULES > cap) {                                                           \
-            cap *= 2;                                                                              \
-            alert_rule *nr = realloc(rules, cap * sizeof *nr);                                     \
-            hist_series_def *nd = realloc(defs, cap * sizeof *nd);                                 \
-            if (nr) rules = nr;                                                                    \
-            if (nd) defs = nd;                                                                     \
-            if (!nr || !nd) goto oom;                                                              \
-        }                                                                                          \
-    } while (0)
-    for (size_t i = 0; layout && i < geo_count_all(layout); i++) {
-        const geo_feature *f = geo_get(layout, i);
-        if (f->kind != GEO_GAS_DETECTOR) continue;
-        /* A detector inside a major hazard source, or within hazard_margin_m
-         * of one, gets its alarms one priority higher (a geo join). */
-        geo_hits near;
-        int boost = 0;
-        if (geo_within_feature(layout, i, hazard_margin_m, GEO_HAZARD_SOURCE, &near) == 0) {
-            boost = near.n > 0;
-            geo_hits_free(&near);
-        }
-        for (size_t s = 0; s < f->n_series; s++) {
-            GROW();
-            alert_gas_defaults(f->series[s], f->enterprise, f->alarm1, f->alarm2, boost != 0,
-                               &rules[n]);
-            for (int q = 0; q < ALERT_GAS_RULES; q++)
-                defs[n++] = (hist_series_def){f->series[s], NULL, NULL, 1000};
-        }
-    }
-    size_t k;
-    json_t *jr;
-    json_array_foreach(cfg_rules, k, jr) {
-        GROW();
-        alert_kind kind = ALERT_KIND_COUNT;
-        const char *kn = jstr(jr, "kind", "");
-        for (int q = 0; q < ALERT_KIND_COUNT; q++)
-            if (!strcmp(kn, alert_kind_name((alert_kind)q))) kind = (alert_kind)q;
-        const char *series = jstr(jr, "series", NULL);
-        if (!series || kind == ALERT_KIND_COUNT || !json_is_number(json_object_get(jr, "limit"))) {
-            snprintf(err, errcap, "alarms.rules[%zu] needs series, kind and limit", k);
-            goto fail;
-        }
-        char ent[64];
-        snprintf(ent, sizeof ent, "%.*s", (int)strcspn(series, "/"), series);
-        json_t *dbv = json_object_get(jr, "deadband");
-        rules[n] = (alert_rule){.series_name = series,
-                                .enterprise = strdup(ent),
-                                .kind = kind,
-                                .limit = json_number_value(json_object_get(jr, "limit")),
-                                .deadband = json_is_number(dbv) ? json_number_value(dbv) : 0,
-                                .on_delay_ms = jint(jr, "on_delay_ms", 0),
-                                .off_delay_ms = jint(jr, "off_delay_ms", 0),
-                                .priority = (int)jint(jr, "priority", 2)};
-        const char *paired = jstr(jr, "paired", NULL);
-        if (kind == ALERT_DEVIATION) { /* the other sensor, registered like the first */
-            uint32_t pid;
-            hist_error pe;
-            hist_series_def pd = {paired, NULL, NULL, 0};
-            if (!paired || hist_series_ensure(h, &pd, 1, &pid, &pe) != HIST_OK) {
-                snprintf(err, errcap,
-                         "alarms.rules[%zu]: a deviation rule needs a valid \"paired\"", k);
-                goto fail;
-            }
-            rules[n].paired_series = pid;
-        }
-        defs[n++] = (hist_series_def){series, NULL, NULL, 0};
-    }
-    uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
-    hist_error he;
-    if (!ids || hist_series_ensure(h, defs, n, ids, &he) != HIST_OK) {
-        snprintf(err, errcap, "registering alarm series: %.200s", ids ? he.msg : "out of memory");
-        free(ids);
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) rules[i].series = ids[i];
-    int rc = alert_add_rules(al, rules, n, ids, err, errcap);
-    if (rc == 0) rc = alert_restore(al, err, errcap);
-    free(ids);
-    for (size_t i = 0; i < n; i++)
-        if (i >= n - json_array_size(cfg_rules)) free((char *)rules[i].enterprise);
-    free(rules);
-    free(defs);
-    return rc;
-oom:
-    snprintf(err, errcap, "out of memory");
-fail:
-    free(rules);
-    free(defs);
-    return -1;
-#undef GROW
 }
 
 static void write_stats(ingest_service *svc, FILE *out) {
@@ -459,7 +349,8 @@ static void api_log(void *ctx, const char *line) {
 }
 
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
-                     views *vw, ingest_service *svc, api_server **out, char *err, size_t errcap) {
+                     views *vw, health_monitor *health, const char *manual_rules,
+                     ingest_service *svc, api_server **out, char *err, size_t errcap) {
     *out = NULL;
     if (!c->has_api) return 0;
     api_options o = c->api;
@@ -475,6 +366,10 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
     o.layout = layout;
     o.views = vw;
     o.backup_dir = c->backup_dir[0] ? c->backup_dir : NULL;
+    o.enterprises = c->ent_names;
+    o.n_enterprises = c->n_ents;
+    o.health = health;
+    o.manual_rules_file = manual_rules;
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
@@ -579,9 +474,21 @@ int main(int argc, char **argv) {
     static alarm_ctx actx;
     actx.quiet = quiet;
     char aerr[512];
+    static char manual_rules[PATH_MAX + 64];
+    snprintf(manual_rules, sizeof manual_rules, "%s/manual-rules.json", alarm_dir);
+    parkd_alarm_setup setup = {.historian = h,
+                               .layout = layout,
+                               .rules = c.alarm_rules,
+                               .limits = c.limits,
+                               .units = c.units,
+                               .hazard_margin_m = c.hazard_margin_m,
+                               .manual_rules_file = manual_rules,
+                               .ents = c.ents,
+                               .n_ents = c.n_ents};
+    parkd_alarm_counts counts;
     if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
         alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
-        setup_alarms(alarms, h, layout, c.alarm_rules, c.hazard_margin_m, aerr, sizeof aerr) != 0) {
+        (setup.alarms = alarms, parkd_setup_alarms(&setup, &counts, aerr, sizeof aerr)) != 0) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         alert_close(alarms);
         hist_close(h, &he);
@@ -592,7 +499,31 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         return 1;
     }
-    if (!quiet) fprintf(stderr, "%s: %zu alarm rules\n", prog, alert_rule_count(alarms));
+    if (!quiet)
+        fprintf(stderr,
+                "%s: %zu alarm rules (%zu derived from the layout, %zu from the config, %zu limits "
+                "set by hand); %zu series with their units\n",
+                prog, alert_rule_count(alarms), counts.derived, counts.configured, counts.manual,
+                counts.series_with_units);
+    /* Instrument health: the stuck models learned from history, drift,
+     * the online and completeness figures. */
+    health_series_interval *intervals = calloc(c.n_ents + 1, sizeof *intervals);
+    char(*prefixes)[72] = calloc(c.n_ents + 1, sizeof *prefixes);
+    health_options ho;
+    health_options_default(&ho);
+    ho.historian = h, ho.alarms = alarms, ho.layout = layout;
+    for (size_t i = 0; intervals && prefixes && i < c.n_ents; i++)
+        if (c.ents[i].interval_ms > 0) {
+            snprintf(prefixes[ho.n_intervals], sizeof prefixes[0], "%s/", c.ents[i].id);
+            intervals[ho.n_intervals++] =
+                (health_series_interval){prefixes[ho.n_intervals], c.ents[i].interval_ms};
+        }
+    ho.intervals = intervals;
+    health_monitor *health = NULL;
+    if (!intervals || !prefixes || health_open(&ho, &health, aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "%s: health: %s\n", prog, intervals ? aerr : "out of memory");
+        return 1;
+    }
     c.svc.spool_dir = spool_dir;
     ingest_service *svc;
     char err[256];
@@ -626,7 +557,8 @@ int main(int argc, char **argv) {
         }
     }
     api_server *api = NULL;
-    if (start_api(&c, h, alarms, layout, vw, svc, &api, err, sizeof err) != 0) {
+    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, svc, &api, err, sizeof err) !=
+        0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         views_close(vw);
         ingest_service_free(svc);
@@ -656,6 +588,9 @@ int main(int argc, char **argv) {
         stale_held = held;
         alert_hold_stale(alarms, held, now_ms);
         alert_tick(alarms, now_ms);
+        char herr[256];
+        if (health_tick(health, now_ms, herr, sizeof herr) != 0 && !quiet)
+            fprintf(stderr, "%s: health: %s\n", prog, herr);
         if (sig < 0 && ++ticks % 5) continue; /* the stats file once a second */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
         if (sig == SIGUSR1) write_stats(svc, stderr);
@@ -671,6 +606,9 @@ int main(int argc, char **argv) {
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api); /* no queries while the historian closes */
     views_close(vw);
+    health_close(health);
+    free(intervals);
+    free(prefixes);
     if (ingest_service_stop(svc) != 0 && rc == 0) rc = 2;
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
     actx.svc = NULL;

@@ -231,6 +231,8 @@ static int load_enterprises(json_t *es, parkd_config *c, char *err, size_t errca
         ingest_enterprise *x = &c->ents[c->n_ents++];
         x->id = jstr(e, "id", NULL);
         if (!x->id) return fail(err, errcap, "enterprise %zu has no \"id\"", i);
+        c->ent_names[c->n_ents - 1] =
+            (api_enterprise){x->id, jstr(e, "name", ""), jstr(e, "name_zh", "")};
         if (ingest_format_parse(jstr(e, "format", "auto"), &x->format) != 0)
             return fail(err, errcap,
                         "enterprise %s: format must be auto, json, neuron or lineproto", x->id);
@@ -263,6 +265,8 @@ static int load_alarms(json_t *a, parkd_config *c, char *err, size_t errcap) {
     c->hazard_margin_m = (double)v;
     c->webhook = jstr(a, "webhook", NULL);
     c->alarm_rules = json_object_get(a, "rules");
+    if (c->alarm_rules && !json_is_array(c->alarm_rules))
+        return fail(err, errcap, "alarms.rules must be an array");
     size_t k;
     json_t *r;
     json_array_foreach(c->alarm_rules, k, r) {
@@ -375,6 +379,18 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         load_views(json_object_get(r, "views"), c, err, errcap) != 0 ||
         load_api(json_object_get(r, "api"), c, err, errcap) != 0)
         return -1;
+    c->limits = json_object_get(r, "limits");
+    if (c->limits && !json_is_object(c->limits))
+        return fail(err, errcap, "limits must be an object (see the README, \"Limits\")");
+    c->units = json_object_get(r, "units");
+    const char *key;
+    json_t *v;
+    if (c->units && !json_is_object(c->units))
+        return fail(err, errcap, "units must be an object {\"series or *suffix\": \"unit\"}");
+    json_object_foreach(c->units, key, v) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= 32)
+            return fail(err, errcap, "units.%s: a unit is a string of at most 31 bytes", key);
+    }
     return 0;
 }
 

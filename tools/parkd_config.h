@@ -67,6 +67,14 @@ typedef struct parkd_config {
     double hazard_margin_m;
     const char *webhook; /* NULL: none */
     json_t *alarm_rules; /* "alarms.rules", checked here, read by parkd; may be NULL */
+    /* "limits": overrides of the limits derived from the layout
+     * (assets/assets.h), checked by assets_derive; may be NULL */
+    json_t *limits;
+    /* "units": {"series name" or "*suffix": "unit"}: a series' unit when
+     * the layout's is not right; may be NULL */
+    json_t *units;
+    /* enterprises[].name and name_zh, for the API */
+    api_enterprise ent_names[PARKD_MAX_ENTERPRISES];
     /* "views": the options without their run-time pointers */
     views_options views;
     /* "api": without an "api" object parkd serves no HTTP. token_file and

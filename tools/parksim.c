@@ -14,7 +14,7 @@
  *         [--duration SECONDS] [--count MESSAGES] [--per-message N]
  *         [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]
  *         [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]
- *         [--start-ms T] [--quiet]
+ *         [--start-ms T] [--history SECONDS] [--quiet]
  *         [--username U --password P] [--credentials FILE]
  *         [--cafile CA [--certfile CERT --keyfile KEY]]
  *
@@ -78,6 +78,9 @@
  * (or on the tick clock from --start-ms); --fast uses the clock from
  * --start-ms (or now) and keeps every series strictly increasing:
  * ts = max(clock, last ts of the device + 1), so no reading overwrites another.
+ * --history S plays the S seconds before the start first (stamped in the
+ * past, as fast as the broker takes them, without incidents): the history
+ * a fresh park learns its instruments' normal behaviour from.
  *
  * --ledger writes one line per reading of every message the broker
  * acknowledged (PUBACK, QoS 1; every message sent at QoS 0):
@@ -632,7 +635,7 @@ static void usage(void) {
         "               [--duration SECONDS] [--count MESSAGES] [--per-message N]\n"
         "               [--tags-per-enterprise N] [--qos 0|1] [--client-prefix P]\n"
         "               [--ledger FILE] [--incident SPEC]... [--layout FILE] [--park LAYOUT]\n"
-        "               [--start-ms T] [--quiet]\n"
+        "               [--start-ms T] [--history SECONDS] [--quiet]\n"
         "               [--username U --password P] [--credentials FILE]\n"
         "               [--cafile CA [--certfile CERT --keyfile KEY]]\n"
         "credentials FILE: one \"USER PASSWORD\" line per enterprise (E001, ..., PARK)\n"
@@ -658,6 +661,54 @@ static double num_arg(const char *s, double lo, double hi) {
         usage();
     }
     return v;
+}
+
+/* One tick: every device's readings, enterprise by enterprise. history:
+ * stamped with the tick's time (the past played fast), else as the run's
+ * clock says. */
+static void play_tick(double t, int64_t tick_ts, bool history, double t0, int64_t start,
+                      int64_t *max_lead) {
+    /* Enterprise by enterprise, in turns of up to half the in-flight
+     * window: a connection that got a whole enterprise's messages in a
+     * row would empty its window and then wait for PUBACKs (which a
+     * broker without set_tcp_nodelay holds back about 40 ms) while the
+     * others idle; but runs of one enterprise's messages suit the
+     * receiver better than messages that alternate every device. */
+    for (int k = 0; k < n_clients; k++) clients[k]->next_dev = 0;
+    for (bool more = true; more && !stop_flag;) {
+        more = false;
+        for (int k = 0; k < n_clients && !stop_flag; k++) {
+            client *c = clients[k];
+            c->turn_msgs = 0;
+            while (c->next_dev < c->n_devs && c->turn_msgs < MAX_INFLIGHT / 2 && !stop_flag) {
+                device *d = &c->devs[c->next_dev++];
+                if (atomic_load(&d->offline)) continue;
+                if (!c->b.n) wait_window(c); /* nothing batched: this device's message is next */
+                /* A live device stamps its readings when it samples them;
+                 * with --start-ms the run's clock does (the tick's time,
+                 * or with --fast the time since the start). Strictly
+                 * increasing per device: no reading overwrites another. */
+                int64_t stamp = history         ? tick_ts
+                                : !opt.start_ms ? wall_ms()
+                                : opt.fast      ? start + (int64_t)((mono() - t0) * 1000)
+                                                : tick_ts;
+                int64_t ts = stamp > d->last_ts ? stamp : d->last_ts + 1;
+                d->last_ts = ts;
+                if (ts - stamp > *max_lead) *max_lead = ts - stamp;
+                for (int q = 0; q < d->n_tags; q++) step_tag(t, ts, d, &d->tags[q]);
+                for (int q = 0; q < d->n_tags && !stop_flag; q++)
+                    add_reading(c, &c->b, d, &d->tags[q], ts);
+                if (c->fmt != FMT_LP || !opt.per_message) flush(c, &c->b);
+            }
+            if (c->turn_msgs) wake_net(c);
+            more |= c->next_dev < c->n_devs;
+        }
+        if (!history && opt.fast && opt.duration >= 0 && mono() - t0 >= opt.duration) stop_flag = 1;
+    }
+    for (int k = 0; k < n_clients; k++) {
+        flush(clients[k], &clients[k]->b);
+        wake_net(clients[k]);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -704,6 +755,8 @@ int main(int argc, char **argv) {
             opt.layout_path = argv[++i];
         else if (!strcmp(a, "--start-ms") && has)
             opt.start_ms = (int64_t)num_arg(argv[++i], 0, 1e15);
+        else if (!strcmp(a, "--history") && has)
+            opt.history_s = num_arg(argv[++i], 0, 366 * 86400.0);
         else if (!strcmp(a, "--quiet"))
             opt.quiet = true;
         else if (!strcmp(a, "--username") && has)
@@ -821,6 +874,21 @@ int main(int argc, char **argv) {
     long long tick = 0;
     double period = 1.0 / opt.rate;
     if (opt.count == 0) stop_flag = 1;
+    /* --history: the past first, tick by tick as fast as the broker takes
+     * it, without incidents (they are now's), so parkd has a history to
+     * learn from (the stuck detector's models, trends) at the demo's start. */
+    if (opt.history_s > 0 && !stop_flag) {
+        long long ticks = (long long)(opt.history_s * opt.rate);
+        int64_t from = start - (int64_t)llround(opt.history_s * 1000);
+        for (long long h = 0; h < ticks && !stop_flag; h++) {
+            double th = (double)h * period - opt.history_s;
+            play_tick(th, from + (int64_t)llround((double)h * period * 1000), true, t0, start,
+                      &max_lead);
+        }
+        logf_("history: %.0f s played", opt.history_s);
+        t0 = mono(); /* now's ticks start after it */
+        if (!opt.start_ms) start = wall_ms();
+    }
     while (!stop_flag) {
         double t = opt.fast ? mono() - t0 : (double)tick * period;
         if (opt.duration >= 0 && t >= opt.duration) break;
@@ -831,43 +899,7 @@ int main(int argc, char **argv) {
         }
         int64_t tick_ts = start + (int64_t)llround(t * 1000);
         run_incidents(t, tick_ts);
-        /* Enterprise by enterprise, in turns of up to half the in-flight
-         * window: a connection that got a whole enterprise's messages in a
-         * row would empty its window and then wait for PUBACKs (which a
-         * broker without set_tcp_nodelay holds back about 40 ms) while the
-         * others idle; but runs of one enterprise's messages suit the
-         * receiver better than messages that alternate every device. */
-        for (int k = 0; k < n_clients; k++) clients[k]->next_dev = 0;
-        for (bool more = true; more && !stop_flag;) {
-            more = false;
-            for (int k = 0; k < n_clients && !stop_flag; k++) {
-                client *c = clients[k];
-                c->turn_msgs = 0;
-                while (c->next_dev < c->n_devs && c->turn_msgs < MAX_INFLIGHT / 2 && !stop_flag) {
-                    device *d = &c->devs[c->next_dev++];
-                    if (atomic_load(&d->offline)) continue;
-                    if (!c->b.n)
-                        wait_window(c); /* nothing batched: this device's message is next */
-                    /* A live device stamps its readings when it samples them;
-                     * with --start-ms the run's clock does (the tick's time,
-                     * or with --fast the time since the start). Strictly
-                     * increasing per device: no reading overwrites another. */
-                    int64_t stamp = !opt.start_ms ? wall_ms()
-                                    : opt.fast    ? start + (int64_t)((mono() - t0) * 1000)
-                                                  : tick_ts;
-                    int64_t ts = stamp > d->last_ts ? stamp : d->last_ts + 1;
-                    d->last_ts = ts;
-                    if (ts - stamp > max_lead) max_lead = ts - stamp;
-                    for (int q = 0; q < d->n_tags; q++) step_tag(t, ts, d, &d->tags[q]);
-                    for (int q = 0; q < d->n_tags && !stop_flag; q++)
-                        add_reading(c, &c->b, d, &d->tags[q], ts);
-                    if (c->fmt != FMT_LP || !opt.per_message) flush(c, &c->b);
-                }
-                if (c->turn_msgs) wake_net(c);
-                more |= c->next_dev < c->n_devs;
-            }
-            if (opt.fast && opt.duration >= 0 && mono() - t0 >= opt.duration) stop_flag = 1;
-        }
+        play_tick(t, tick_ts, false, t0, start, &max_lead);
         for (int k = 0; k < n_clients; k++) {
             flush(clients[k], &clients[k]->b);
             wake_net(clients[k]);

@@ -180,6 +180,7 @@ typedef struct parksim_opts {
     long long count;
     bool fast, quiet;
     int64_t start_ms;
+    double history_s; /* --history: this much of the past played first, as fast as it goes */
     incident inc[MAX_INCIDENTS];
     int n_inc;
 } parksim_opts;

@@ -22,6 +22,7 @@ typedef struct source {
     size_t index;
     size_t *tanks, n_tanks;
     size_t *dets, n_dets;
+    size_t *lines, n_lines;                /* its pipelines (within 0 m) */
     double occupants_day, occupants_night; /* within the exposure radius, outside the plant */
 } source;
 
@@ -58,8 +59,9 @@ struct views {
 
 typedef struct series_alarms {
     uint32_t series;
-    unsigned by_priority[4]; /* process alarms (not fault or stale) */
+    unsigned by_priority[4]; /* process-class alarms */
     bool fault, stale;
+    bool instrument; /* another instrument-class alarm: stuck, out of range, drift, flapping */
 } series_alarms;
 
 /* q's time (0: now), within 0..VIEWS_TIME_MAX_MS */

@@ -454,6 +454,27 @@ int risk_live_state(const risk_live *live, risk_state *out) {
         add_reason(&st, "%zu substance%s not classified", live->unknown_substances,
                    live->unknown_substances == 1 ? "" : "s");
     }
+    /* J to L: a tank overfilling or a line over its design pressure is the
+     * plant itself leaving its limits, before any gas is detected. */
+    if (live->process_alarms[0]) raise_to(&level, major ? RISK_CRITICAL : RISK_HIGH);
+    if (live->process_alarms[1]) raise_to(&level, major ? RISK_HIGH : RISK_ELEVATED);
+    if (live->process_alarms[2]) raise_to(&level, RISK_ELEVATED);
+    for (int p = 0; p < 4; p++)
+        if (live->process_alarms[p])
+            add_reason(&st, "%u priority-%d process alarm%s", live->process_alarms[p], p + 1,
+                       live->process_alarms[p] == 1 ? "" : "s");
+    /* M: a unit whose only level transmitter is frozen is not "normal":
+     * nobody would see it overfill. */
+    if (live->unmonitored) {
+        raise_to(&level, major ? RISK_HIGH : RISK_ELEVATED);
+        add_reason(&st, "%u critical parameter%s unmonitored", live->unmonitored,
+                   live->unmonitored == 1 ? "" : "s");
+    }
+    if (live->process_instrument_faults) { /* N */
+        raise_to(&level, RISK_ELEVATED);
+        add_reason(&st, "%u process instrument fault%s", live->process_instrument_faults,
+                   live->process_instrument_faults == 1 ? "" : "s");
+    }
     if (level > RISK_NORMAL && live->grade >= 1)
         add_reason(&st, "grade %d major hazard", live->grade);
 

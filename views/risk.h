@@ -243,9 +243,19 @@ typedef struct risk_live {
     unsigned stale_series;      /* detectors with no reading in time */
     unsigned detectors;         /* detectors on the unit; 0 = not known */
     size_t unknown_substances;  /* risk_result.n_unknown */
+    /* Process alarms (alert_kind_class PROCESS) on the unit's tanks and
+     * pipelines, by priority as gas_alarms. */
+    unsigned process_alarms[4];
+    /* Instruments of the unit's tanks and pipelines in an instrument alarm
+     * (fault, stale, stuck, out of range, drift, flapping). */
+    unsigned process_instrument_faults;
+    /* Critical parameters (a tank's level, temperature, pressure) left
+     * without a trustworthy transmitter: every transmitter of it is in an
+     * instrument alarm. */
+    unsigned unmonitored;
 } risk_live;
 
-#define RISK_MAX_REASONS 10
+#define RISK_MAX_REASONS 14
 #define RISK_REASON_LEN  64
 
 typedef struct risk_state {
@@ -270,6 +280,11 @@ typedef struct risk_state {
  *   H     blind >= half the detectors (detectors    elevated      high
  *         known and > 0), or >= 3 when not known
  *   I     >= 1 substance not classified             elevated      elevated
+ *   J     >= 1 priority-1 process alarm             high          critical
+ *   K     >= 1 priority-2 process alarm             elevated      high
+ *   L     >= 1 priority-3 process alarm             elevated      elevated
+ *   M     >= 1 critical parameter unmonitored       elevated      high
+ *   N     >= 1 process instrument in fault          elevated      elevated
  *
  * Two priority-1 alarms mean two detectors agree (the 2-out-of-N voting
  * used for gas detection), hence critical at any grade. A grade 1/2 unit
@@ -281,7 +296,9 @@ typedef struct risk_state {
  * alarms", "1 priority-2 gas alarm", "1 priority-3 gas alarm", "1
  * priority-4 gas alarm", "1 instrument fault", "3 stale detectors", "3 of
  * 4 detectors blind" (rule H; "3 detectors blind" when the number of
- * detectors is not known), "2 substances not classified";
+ * detectors is not known), "2 substances not classified", "1 priority-1
+ * process alarm" (J to L, and priority 4 as a reason only), "1 critical
+ * parameter unmonitored" (M), "2 process instrument faults" (N);
  * then, when the level is above normal and the unit is graded, "grade N
  * major hazard". A normal state with nothing to say has no reasons.
  * Returns 0, or -1 for NULL pointers or a grade outside 0..4. */

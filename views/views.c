@@ -133,6 +133,8 @@ int vw_alarms_by_series(views *v, int64_t at_ms, series_alarms **out, size_t *n_
             a.fault = true;
         else if (ru.kind == ALERT_STALE)
             a.stale = true;
+        else if (alert_kind_class(ru.kind) == ALERT_CLASS_INSTRUMENT)
+            a.instrument = true;
         else
             a.by_priority[(ru.priority >= 1 && ru.priority <= 4 ? ru.priority : 4) - 1] = 1;
         sa[k++] = a;
@@ -145,6 +147,7 @@ int vw_alarms_by_series(views *v, int64_t at_ms, series_alarms **out, size_t *n_
         if (m && sa[m - 1].series == sa[i].series) {
             for (int p = 0; p < 4; p++) sa[m - 1].by_priority[p] += sa[i].by_priority[p];
             sa[m - 1].fault |= sa[i].fault, sa[m - 1].stale |= sa[i].stale;
+            sa[m - 1].instrument |= sa[i].instrument;
         } else {
             sa[m++] = sa[i];
         }
@@ -245,6 +248,8 @@ int views_open(const views_options *o, views **out, char *err, size_t errcap) {
         s->tanks = h.index, s->n_tanks = h.n, free(h.distance_m);
         if (geo_within_feature(g, i, 30, GEO_GAS_DETECTOR, &h) != 0) goto oom;
         s->dets = h.index, s->n_dets = h.n, free(h.distance_m);
+        if (geo_within_feature(g, i, 0, GEO_PIPELINE, &h) != 0) goto oom;
+        s->lines = h.index, s->n_lines = h.n, free(h.distance_m);
         if (outside_occupants(g, i, v->o.exposure_radius_m, &s->occupants_day, &s->occupants_night))
             goto oom;
     }
@@ -273,7 +278,8 @@ oom:
 void views_close(views *v) {
     if (!v) return;
     if (v->subscribed) alert_unsubscribe(v->o.alarms, vw_on_alarm, v);
-    for (size_t i = 0; i < v->n_src; i++) free(v->src[i].tanks), free(v->src[i].dets);
+    for (size_t i = 0; i < v->n_src; i++)
+        free(v->src[i].tanks), free(v->src[i].dets), free(v->src[i].lines);
     free(v->src);
     free(v->guards);
     free(v->inc);
@@ -283,6 +289,38 @@ void views_close(views *v) {
 }
 
 /* ---- risk ---- */
+
+/* The last name part of a series ("T101.level" -> "level"). */
+static const char *quantity_word(const char *series) {
+    const char *slash = strrchr(series, '/'), *p = slash ? slash + 1 : series;
+    const char *dot = strrchr(p, '.');
+    if (dot && !strcmp(dot, ".value")) { /* line protocol's "level.value" */
+        const char *q = dot;
+        while (q > p && q[-1] != '.') q--;
+        return q > p ? q : p;
+    }
+    return dot ? dot + 1 : p;
+}
+
+/* A tank's or a pipeline's process alarms and instrument faults into
+ * live, and each critical parameter (level, temp, pressure) whose every
+ * transmitter is in an instrument alarm: unmonitored. */
+static void count_process(views *v, const geo_feature *f, const series_alarms *sa, size_t n_sa,
+                          risk_live *live) {
+    static const char *const critical[] = {"level", "temp", "pressure"};
+    unsigned have[3] = {0}, blind[3] = {0};
+    for (size_t k = 0; k < f->n_series; k++) {
+        const series_alarms *a = vw_alarms_of(v, sa, n_sa, f->series[k]);
+        bool faulty = a && (a->fault || a->stale || a->instrument);
+        if (a)
+            for (int p = 0; p < 4; p++) live->process_alarms[p] += a->by_priority[p];
+        live->process_instrument_faults += faulty;
+        const char *q = quantity_word(f->series[k]);
+        for (int c = 0; f->kind == GEO_TANK && c < 3; c++)
+            if (!strncmp(q, critical[c], strlen(critical[c]))) have[c]++, blind[c] += faulty;
+    }
+    for (int c = 0; c < 3; c++) live->unmonitored += have[c] && blind[c] == have[c];
+}
 
 typedef struct tank_q {
     size_t index;
@@ -368,6 +406,10 @@ static int eval_source(views *v, const source *s, int64_t at_ms, const series_al
         ev->live.instrument_faults += fault;
         ev->live.stale_series += stale && !fault;
     }
+    for (size_t i = 0; i < s->n_tanks; i++)
+        count_process(v, geo_get(g, s->tanks[i]), sa, n_sa, &ev->live);
+    for (size_t i = 0; i < s->n_lines; i++)
+        count_process(v, geo_get(g, s->lines[i]), sa, n_sa, &ev->live);
     return risk_live_state(&ev->live, &ev->state);
 }
 
@@ -408,6 +450,15 @@ static json_t *risk_json(const source *s, const source_eval *ev, int64_t at_ms) 
         (json_int_t)ev->live.gas_alarms[2], "p4", (json_int_t)ev->live.gas_alarms[3],
         "instrument_faults", (json_int_t)ev->live.instrument_faults, "stale_detectors",
         (json_int_t)ev->live.stale_series);
+    json_object_set_new(o, "pipelines", json_integer((json_int_t)s->n_lines));
+    json_object_set_new(o, "process_alarms",
+                        json_pack("{s:I,s:I,s:I,s:I}", "p1", (json_int_t)ev->live.process_alarms[0],
+                                  "p2", (json_int_t)ev->live.process_alarms[1], "p3",
+                                  (json_int_t)ev->live.process_alarms[2], "p4",
+                                  (json_int_t)ev->live.process_alarms[3]));
+    json_object_set_new(o, "process_instrument_faults",
+                        json_integer((json_int_t)ev->live.process_instrument_faults));
+    json_object_set_new(o, "unmonitored", json_integer((json_int_t)ev->live.unmonitored));
     return o;
 }
 

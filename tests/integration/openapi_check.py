@@ -1047,6 +1047,44 @@ class Checker:
                 if want not in acts:
                     fail("journal after the actions", "no %s by %s in %s" % (want + (acts,)))
 
+        # an operator's own limit (POST /alarms/rules/{rule}): set, seen, put back
+        R = "/api/v1/alarms/rules/{rule}"
+        st, body, _ = c("GET", "/api/v1/alarms/rules", t["admin"],
+                        query={"series": "E002/gd-03/lel", "kind": "high"}, expect=200,
+                        label="GET /api/v1/alarms/rules?kind=high (a rule to set)")
+        high = (body.get("rules") or [None])[0] if isinstance(body, dict) else None
+        st, body, _ = c("GET", "/api/v1/alarms/rules", t["admin"],
+                        query={"series": "E002/gd-03/lel", "kind": "fault"}, expect=200,
+                        label="GET /api/v1/alarms/rules?kind=fault")
+        fault = (body.get("rules") or [None])[0] if isinstance(body, dict) else None
+        if not high or not fault:
+            fail(R, "no high and fault rules on E002/gd-03/lel to set")
+            return
+        rid = high["rule"]
+        st, body, _ = c("POST", R, t["operator"], params={"rule": rid},
+                        body=json.dumps({"limit": high["limit"] - 1, "comment": "calibration"}),
+                        expect=200, label="set a limit by hand")
+        if isinstance(body, dict) and (body.get("origin") != "manual" or
+                                       body.get("limit") != high["limit"] - 1 or
+                                       "calibration" not in body.get("basis", "")):
+            fail("set a limit by hand", "answer %r" % body)
+        c("POST", R, t["regulator"], params={"rule": rid}, body=json.dumps({"limit": 1}),
+          expect=403, label="a regulator sets a limit")
+        c("POST", R, t["e2"], params={"rule": rid}, body=json.dumps({"limit": 1}), expect=403,
+          label="an enterprise sets a limit")
+        c("POST", R, t["admin"], params={"rule": fault["rule"]}, body=json.dumps({"limit": 1}),
+          expect=422, label="a fault alarm's limit")
+        c("POST", R, t["admin"], params={"rule": rid}, body=json.dumps({"level": 1}),
+          expect=400, label="an unknown member")
+        c("POST", R, t["admin"], params={"rule": rid}, body=json.dumps({"priority": 9}),
+          expect=400, label="priority 9")
+        c("POST", R, t["admin"], params={"rule": rid}, body="{not json", expect=400,
+          label="a broken body")
+        c("POST", R, t["admin"], params={"rule": 99999999}, body=json.dumps({"limit": 1}),
+          expect=404, label="no such rule")
+        c("POST", R, t["admin"], params={"rule": rid}, body=json.dumps({"limit": high["limit"]}),
+          expect=200, label="the limit put back")
+
     # -- streams
 
     def streams(self, collectors):

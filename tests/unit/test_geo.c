@@ -293,7 +293,8 @@ static int fake_values(void *ctx, const char *const *series, size_t n, geo_value
     int *calls = ctx;
     (*calls)++;
     for (size_t i = 0; i < n; i++)
-        if (strstr(series[i], "gd-01")) out[i] = (geo_value){true, 1767225600000LL, 12.5, 0};
+        if (strstr(series[i], "gd-01"))
+            out[i] = (geo_value){true, 1767225600000LL, 12.5, 0, "%LEL"};
     return 0;
 }
 
@@ -316,6 +317,8 @@ static void test_live_layer(void **state) {
     json_t *v = json_object_get(json_object_get(json_object_get(gd1, "properties"), "values"),
                                 "E001/gd-01/lel");
     assert_true(json_number_value(json_object_get(v, "value")) == 12.5);
+    assert_string_equal(json_string_value(json_object_get(v, "unit")),
+                        "%LEL"); /* the unit rides along */
     json_t *v2 = json_object_get(
         json_object_get(json_object_get(json_array_get(fs, 1), "properties"), "values"),
         "E001/gd-02/lel");

@@ -563,7 +563,12 @@ static void test_tank_inventory(void **state) {
 
 static risk_state live(int grade, unsigned p1, unsigned p2, unsigned p3, unsigned p4,
                        unsigned faults, unsigned stale, unsigned detectors, size_t unknown) {
-    risk_live in = {grade, {p1, p2, p3, p4}, faults, stale, detectors, unknown};
+    risk_live in = {.grade = grade,
+                    .gas_alarms = {p1, p2, p3, p4},
+                    .instrument_faults = faults,
+                    .stale_series = stale,
+                    .detectors = detectors,
+                    .unknown_substances = unknown};
     risk_state st;
     assert_int_equal(risk_live_state(&in, &st), 0);
     assert_string_equal(st.level_name, risk_level_name(st.level));
@@ -644,7 +649,7 @@ static void test_live_state(void **state) {
     assert_int_equal(st.n_reasons, 9);
     assert_string_equal(st.reasons[8], "grade 1 major hazard");
 
-    risk_live bad = {5, {0}, 0, 0, 0, 0};
+    risk_live bad = {.grade = 5};
     assert_int_equal(risk_live_state(&bad, &st), -1);
     bad.grade = -1;
     assert_int_equal(risk_live_state(&bad, &st), -1);
@@ -652,14 +657,67 @@ static void test_live_state(void **state) {
     assert_string_equal(risk_level_name((risk_level)9), "?");
 }
 
+/* J to N: the unit's tanks and pipelines, not only its detectors. */
+static void test_live_process(void **state) {
+    (void)state;
+    risk_state st;
+    /* An overfilling tank (high-high, priority 1) on a grade-3 unit whose
+     * gas detectors read clean air: high; on grade 1: critical. */
+    risk_live in = {.grade = 3, .detectors = 4, .process_alarms = {1, 0, 0, 0}};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_HIGH);
+    assert_string_equal(st.reasons[0], "1 priority-1 process alarm");
+    assert_string_equal(st.reasons[1], "grade 3 major hazard");
+    in.grade = 1;
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_CRITICAL);
+    /* K, L: priority 2 and 3. */
+    in = (risk_live){.grade = 4, .process_alarms = {0, 2, 0, 0}};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_ELEVATED);
+    assert_string_equal(st.reasons[0], "2 priority-2 process alarms");
+    in.grade = 2;
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_HIGH);
+    in = (risk_live){.grade = 1, .process_alarms = {0, 0, 1, 0}};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_ELEVATED);
+    in = (risk_live){.grade = 1, .process_alarms = {0, 0, 0, 1}};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_NORMAL);
+    assert_string_equal(st.reasons[0], "1 priority-4 process alarm");
+    /* M: its only level transmitter frozen: not normal; high on grade 1. */
+    in = (risk_live){.grade = 1, .detectors = 4, .unmonitored = 1, .process_instrument_faults = 1};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_HIGH);
+    assert_string_equal(st.reasons[0], "1 critical parameter unmonitored");
+    assert_string_equal(st.reasons[1], "1 process instrument fault");
+    assert_string_equal(st.reasons[2], "grade 1 major hazard");
+    in.grade = 4;
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_ELEVATED);
+    /* N alone: one of two level transmitters faulty. */
+    in = (risk_live){.grade = 1, .process_instrument_faults = 1};
+    assert_int_equal(risk_live_state(&in, &st), 0);
+    assert_int_equal(st.level, RISK_ELEVATED);
+    assert_int_equal(st.n_reasons, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_integrity),  cmocka_unit_test(test_cas_validation),
-        cmocka_unit_test(test_reference_values), cmocka_unit_test(test_lookup),
-        cmocka_unit_test(test_alpha_boundaries), cmocka_unit_test(test_grade_boundaries),
-        cmocka_unit_test(test_worked_example),   cmocka_unit_test(test_grade_via_units),
-        cmocka_unit_test(test_s_boundary),       cmocka_unit_test(test_unknown_and_class),
-        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_tank_inventory),
+        cmocka_unit_test(test_live_process),
+        cmocka_unit_test(test_table_integrity),
+        cmocka_unit_test(test_cas_validation),
+        cmocka_unit_test(test_reference_values),
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_alpha_boundaries),
+        cmocka_unit_test(test_grade_boundaries),
+        cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_grade_via_units),
+        cmocka_unit_test(test_s_boundary),
+        cmocka_unit_test(test_unknown_and_class),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_tank_inventory),
         cmocka_unit_test(test_live_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
