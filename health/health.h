@@ -77,6 +77,10 @@ typedef struct health_options {
     size_t n_intervals;
     int64_t learn_history_ms; /* history a stuck model learns from; default 14 days */
     int64_t relearn_every_ms; /* each model relearned this often; default 1 day */
+    /* A model learns only from at least this much history (before, it
+     * never raises, and is tried again every relearn_short_ms); default 2
+     * days. */
+    int64_t learn_min_history_ms;
     double drift_radius_m;    /* neighbours within; default 150 m */
     int64_t drift_window_ms;  /* the means compared; default 30 min */
     int64_t stale_ms;         /* online: a reading within; default 60 s */

@@ -16,6 +16,7 @@ void health_options_default(health_options *o) {
     memset(o, 0, sizeof *o);
     o->learn_history_ms = 14 * HM_DAY_MS;
     o->relearn_every_ms = HM_DAY_MS;
+    o->learn_min_history_ms = 2 * HM_DAY_MS;
     o->drift_radius_m = 150;
     o->drift_window_ms = 30 * HM_MINUTE_MS;
     o->stale_ms = 60000;

@@ -509,8 +509,7 @@ int main(int argc, char **argv) {
      * the online and completeness figures. */
     health_series_interval *intervals = calloc(c.n_ents + 1, sizeof *intervals);
     char(*prefixes)[72] = calloc(c.n_ents + 1, sizeof *prefixes);
-    health_options ho;
-    health_options_default(&ho);
+    health_options ho = c.health;
     ho.historian = h, ho.alarms = alarms, ho.layout = layout;
     for (size_t i = 0; intervals && prefixes && i < c.n_ents; i++)
         if (c.ents[i].interval_ms > 0) {

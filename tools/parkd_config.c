@@ -280,6 +280,39 @@ static int load_alarms(json_t *a, parkd_config *c, char *err, size_t errcap) {
     return 0;
 }
 
+/* "health": the stuck models' history, drift's neighbourhood and window,
+ * the online period (health/health.h). */
+static int load_health(json_t *hc, parkd_config *c, char *err, size_t errcap) {
+    health_options *o = &c->health;
+    health_options_default(o);
+    long long v;
+    if (opt_int(hc, "health.", "learn_history_days", 1, 366, "days", o->learn_history_ms / DAY_MS,
+                &v, err, errcap) != 0)
+        return -1;
+    o->learn_history_ms = v * DAY_MS;
+    if (opt_int(hc, "health.", "relearn_hours", 1, 8784, "h", o->relearn_every_ms / 3600000, &v,
+                err, errcap) != 0)
+        return -1;
+    o->relearn_every_ms = v * 3600000;
+    if (opt_int(hc, "health.", "learn_min_history_s", 60, 31622400, "s",
+                o->learn_min_history_ms / 1000, &v, err, errcap) != 0)
+        return -1;
+    o->learn_min_history_ms = v * 1000;
+    if (opt_int(hc, "health.", "drift_radius_m", 1, 10000, "m", (long long)o->drift_radius_m, &v,
+                err, errcap) != 0)
+        return -1;
+    o->drift_radius_m = (double)v;
+    if (opt_int(hc, "health.", "drift_window_s", 60, 86400, "s", o->drift_window_ms / 1000, &v,
+                err, errcap) != 0)
+        return -1;
+    o->drift_window_ms = v * 1000;
+    if (opt_int(hc, "health.", "online_s", 1, 86400, "s", o->stale_ms / 1000, &v, err, errcap) !=
+        0)
+        return -1;
+    o->stale_ms = v * 1000;
+    return 0;
+}
+
 static int load_views(json_t *vc, parkd_config *c, char *err, size_t errcap) {
     views_options_default(&c->views);
     long long v;
@@ -377,6 +410,7 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         load_enterprises(json_object_get(r, "enterprises"), c, err, errcap) != 0 ||
         load_alarms(json_object_get(r, "alarms"), c, err, errcap) != 0 ||
         load_views(json_object_get(r, "views"), c, err, errcap) != 0 ||
+        load_health(json_object_get(r, "health"), c, err, errcap) != 0 ||
         load_api(json_object_get(r, "api"), c, err, errcap) != 0)
         return -1;
     c->limits = json_object_get(r, "limits");

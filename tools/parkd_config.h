@@ -18,6 +18,7 @@
 
 #include "api/api.h"
 #include "geo/geo.h"
+#include "health/health.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
 #include "views/views.h"
@@ -40,6 +41,9 @@
  *   enterprises[].lp_precision ns|u|ms|s|m|h [ms] (line protocol over MQTT)
  *   alarms.hazard_margin_m 0..10000 [50]
  *   alarms.rules[].on_delay_ms, off_delay_ms 0..86400000 [0]; priority 1..4 [2]
+ *   health.learn_history_days 1..366 [14]; health.relearn_hours 1..8784 [24];
+ *   health.learn_min_history_s 60..31622400 [172800]; health.drift_radius_m 1..10000 [150];
+ *   health.drift_window_s 60..86400 [1800]; health.online_s 1..86400 [60]
  *   views.utc_offset_min -720..840 [480]; views.auto_incident_detectors 0..10000 [2];
  *   views.auto_incident_window_ms 1..86400000 [120000]
  *   api.threads 1..64 [2]; api.max_points 1..10^8 [100000];
@@ -73,6 +77,8 @@ typedef struct parkd_config {
     /* "units": {"series name" or "*suffix": "unit"}: a series' unit when
      * the layout's is not right; may be NULL */
     json_t *units;
+    /* "health": instrument health's options, without the run-time pointers */
+    health_options health;
     /* enterprises[].name and name_zh, for the API */
     api_enterprise ent_names[PARKD_MAX_ENTERPRISES];
     /* "views": the options without their run-time pointers */
