@@ -35,11 +35,15 @@
 #define HL_MIN_SPAN_MS   (2 * 86400000LL)
 #define HL_FINE          32 /* quantiles the fine edges are placed around */
 #define HL_MAX_FINE      (2 * HL_FINE)
-#define HL_K             72      /* run lengths counted up to (intervals) */
-#define HL_MIN_INTERVALS 2       /* never shorter than this many intervals */
-#define HL_RATE_PER_YEAR 0.05    /* expected false raises per bin and year */
-#define HL_CAP_S         86400.0 /* a longer limit: the series rests there */
-#define HL_YEAR_S        (365.0 * 86400.0)
+#define HL_K             72 /* run lengths counted up to (intervals) */
+#define HL_MIN_INTERVALS 2  /* never shorter than this many intervals */
+#ifndef HL_RATE_PER_YEAR
+#define HL_RATE_PER_YEAR 0.002 /* expected false raises per bin and year */
+#endif
+#ifndef HL_CAP_S
+#define HL_CAP_S 86400.0 /* a longer limit: the series rests there */
+#endif
+#define HL_YEAR_S (365.0 * 86400.0)
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
