@@ -11,7 +11,8 @@
  * 2. The flat runs, exactly as the engine sees them (alerting/evaluate.c,
  *    judge_stuck): a run starts at a reading (its anchor) and lasts while
  *    readings stay within band of it; its length is the time from the anchor
- *    to its last reading, counted here in median intervals.
+ *    to its last reading, rounded up here to whole median intervals (so a
+ *    limit of that many intervals covers it: the engine raises on more).
  * 3. Fine bins of value: up to 63, edges at midpoints between distinct
  *    values around the readings' quantiles, so that a value the series
  *    rests at (0, a floor) gets a bin of its own.
@@ -35,11 +36,15 @@
 #define HL_MIN_SPAN_MS   (2 * 86400000LL)
 #define HL_FINE          32 /* quantiles the fine edges are placed around */
 #define HL_MAX_FINE      (2 * HL_FINE)
-#define HL_K             72      /* run lengths counted up to (intervals) */
-#define HL_MIN_INTERVALS 2       /* never shorter than this many intervals */
-#define HL_RATE_PER_YEAR 0.05    /* expected false raises per bin and year */
-#define HL_CAP_S         86400.0 /* a longer limit: the series rests there */
-#define HL_YEAR_S        (365.0 * 86400.0)
+#define HL_K             72 /* run lengths counted up to (intervals) */
+#define HL_MIN_INTERVALS 2  /* never shorter than this many intervals */
+#ifndef HL_RATE_PER_YEAR
+#define HL_RATE_PER_YEAR 0.002 /* expected false raises per bin and year */
+#endif
+#ifndef HL_CAP_S
+#define HL_CAP_S 86400.0 /* a longer limit: the series rests there */
+#endif
+#define HL_YEAR_S (365.0 * 86400.0)
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -209,7 +214,7 @@ int health_learn_stuck(const int64_t *ts_ms, const double *values, size_t n, ale
         while (j < m && fabs(v[j] - v[i]) <= band) j++;
         double dur_s = (double)(t[j - 1] - t[i]) / 1000;
         size_t b = fine_bin(L->edges, ne, v[i]);
-        double kf = floor(dur_s / L->interval_s + 0.5);
+        double kf = ceil(dur_s / L->interval_s - 1e-9); /* a limit of kf intervals covers it */
         size_t k = kf > HL_K + 1 ? HL_K + 1 : (size_t)kf;
         for (size_t x = 0; x <= k; x++) cnt[b][x] += 1;
         if (j - i >= 2) {

@@ -181,6 +181,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     static replay rp;
+    size_t rows = 0, dropped = 0, row_cap = 0;
+    int64_t *row_ts = NULL;
     char *line = NULL, *hline = NULL;
     size_t lcap = 0;
     char *hdr[256], *fld[256];
@@ -203,7 +205,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < ntix; k++)
         if (tix[k] < 0) {
             fprintf(stderr, "%s: no time column %s\n", file, time_col ? time_col : parts);
-            return 1;
+            goto fail;
         }
     if (cols_opt) {
         char buf[1024];
@@ -214,16 +216,13 @@ int main(int argc, char **argv) {
             int ix = find_col(hdr, nh, cp[k]);
             if (ix < 0) {
                 fprintf(stderr, "%s: no column %s\n", file, cp[k]);
-                return 1;
+                goto fail;
             }
             snprintf(rp.cols[rp.ncols].name, 64, "%s", cp[k]);
             rp.cols[rp.ncols++].idx = ix;
         }
     }
 
-    size_t rows = 0, dropped = 0;
-    int64_t *row_ts = NULL;
-    size_t row_cap = 0;
     while (getline(&line, &lcap, f) >= 0) {
         size_t nf = split(line, fld, 256);
         if (nf < nh) continue;
@@ -234,7 +233,7 @@ int main(int argc, char **argv) {
             if (sscanf(s, "%d-%d-%d%*c%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                        &tm.tm_min, &tm.tm_sec) < 5) {
                 fprintf(stderr, "%s: bad time %s\n", file, s);
-                return 1;
+                goto fail;
             }
             tm.tm_year -= 1900, tm.tm_mon -= 1;
             ts = (int64_t)timegm(&tm) * 1000;
@@ -281,8 +280,16 @@ int main(int argc, char **argv) {
     }
     fclose(f);
     free(line);
+    if (0) {
+    fail:
+        fclose(f);
+        free(line), free(hline), free(row_ts);
+        for (size_t k = 0; k < rp.ncols; k++) free(rp.cols[k].ts), free(rp.cols[k].v);
+        return 1;
+    }
     if (!rows || !rp.ncols) {
         fprintf(stderr, "%s: no rows or no value columns\n", file);
+        free(hline), free(row_ts);
         return 1;
     }
 

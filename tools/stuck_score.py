@@ -156,6 +156,9 @@ def main():
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--freezes", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--history-days", type=float, default=365,
+                    help="a model learns from this much history before the time judged")
+    ap.add_argument("--relearn-days", type=float, default=7, help="models relearned this often")
     a = ap.parse_args()
     t_start = time.time()
     binary = os.path.join(a.bin, "stuck-replay")
@@ -164,6 +167,8 @@ def main():
     ds = datasets(a.data)
     if not ds:
         sys.exit("no data under %s" % a.data)
+    for e in ds:
+        e[2].extend(["--history-days", str(a.history_days), "--relearn-days", str(a.relearn_days)])
 
     # 1. the unmodified files: false alarms
     with ThreadPoolExecutor(a.jobs) as ex:
@@ -210,7 +215,7 @@ def main():
     found = late = missed = 0
     armed = armed_found = armed_late = 0
     miss_cols = collections.Counter()
-    delays = []
+    delays, late_delays = [], []
     for f in freezes:
         raises, mods, _ = res[f["d"]]
         ms = mods.get(f["col"], [])
@@ -230,6 +235,7 @@ def main():
             delays.append((first - f["start_ms"]) / 60000)
         elif first is not None:
             late += 1
+            late_delays.append((first - f["start_ms"]) / 60000)
             armed_late += is_armed
         else:
             missed += 1
@@ -251,6 +257,10 @@ def main():
         delays.sort()
         print("  delay of the found: median %.0f min, max %.0f min" % (
             delays[len(delays) // 2], delays[-1]))
+    if late_delays:
+        late_delays.sort()
+        print("  delay of the late: median %.0f min, max %.0f min" % (
+            late_delays[len(late_delays) // 2], late_delays[-1]))
     print("  missed by column: %s" % ", ".join(
         "%s %s %d" % (c, k, v) for (c, k), v in sorted(miss_cols.items())))
     elapsed = time.time() - t_start
@@ -262,9 +272,11 @@ def main():
         "worst_series": {"series": per_series[0][2], "per_year": round(per_series[0][0], 3)},
         "freezes": n, "found": found, "late": late, "missed": missed,
         "found_share": round(found / n, 4) if n else 0,
+        "found_or_late_share": round((found + late) / n, 4) if n else 0,
         "armed": armed, "armed_found": armed_found,
         "armed_found_share": round(armed_found / armed, 4) if armed else 0,
-        "seed": a.seed, "seconds": round(elapsed, 1)}))
+        "seed": a.seed, "history_days": a.history_days, "relearn_days": a.relearn_days,
+        "seconds": round(elapsed, 1)}))
     return 0
 
 
