@@ -64,9 +64,13 @@ fi
 pids+=($!)
 sleep 0.5
 
-# The demo park's layout (geo/demo-park.geojson, made by parkgen), checked
-# as parkd and the API load it.
-cp geo/demo-park.geojson "$demo/demo-park.geojson"
+# The demo park's layout (parkgen's, as geo/demo-park.geojson) made for
+# parksim --format mixed: the line-protocol enterprises' tags without a dot
+# are stored as "{tag}.value" (E004/gd-01/lel.value), and the layout names
+# them so, or parkd's alarm rules would watch series that never read. It
+# is what parkd (scripts/parkd-demo.json's layout) and parksim --park load,
+# checked as parkd and the API load it.
+build/bin/parkgen --format mixed -o "$demo/demo-park.geojson"
 build/bin/parkctl layout-check "$demo/demo-park.geojson" | head -1
 
 # API tokens, one per role, made before parkd starts (printed once; the

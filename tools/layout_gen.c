@@ -15,7 +15,12 @@
  * their design pressure, but for one tank left without its temperature
  * (INCOMPLETE_TANK); pipelines a pressure transmitter and an inlet and an
  * outlet flow meter (FT01, FT02). Series names follow parksim's:
- * {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ...
+ * {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ... as the
+ * receiver stores them for the payload format each enterprise speaks under
+ * parksim --format F (park_format.h): with F lineproto or mixed the
+ * line-protocol enterprises' tags without a dot are "{tag}.value"
+ * ({enterprise}/gd-07/lel.value); tanks' and pipelines' tags have a dot and
+ * keep their name under every format.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -25,7 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "park_format.h"
+
 char *park_layout_geojson(int scale, uint64_t seed);
+char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt);
 
 #define LON0 121.42
 #define LAT0 30.78
@@ -185,7 +193,20 @@ static const char *const road_y[][2] = {
  * critical parameter" list is not empty. */
 #define INCOMPLETE_TANK "E025-T106"
 
+/* A tag without a dot as the receiver stores it under format f ("lel" or
+ * "lel.value"), in static buffer slot (0..3): one slot a use in one add(). */
+static const char *stored_tag(const char *tag, fmt_t f, int slot) {
+    static char buf[4][40];
+    park_stored_tag(buf[slot], sizeof buf[slot], tag, f);
+    return buf[slot];
+}
+
 char *park_layout_geojson(int scale, uint64_t seed) {
+    return park_layout_geojson_fmt(scale, seed, FMT_JSON);
+}
+
+/* fmt: parksim's --format (a fmt_t or FMT_MIXED) the layout is made for. */
+char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
     gen g = {.cap = 1 << 20, .first = true, .rng = seed * 2654435761u + 1};
     g.p = malloc(g.cap);
     if (!g.p || scale < 1) return NULL;
@@ -207,6 +228,7 @@ char *park_layout_geojson(int scale, uint64_t seed) {
                 "\"name_zh\":\"企业%d\"",
                 id, e + 1, e + 1);
         end(&g);
+        fmt_t ef = park_format_of(fmt, e, false); /* E001 is parksim's connection 0 */
         int dets = detectors_left / (n_ent - e);
         int used = 0;
         bool hazardous = e % 2 == 0; /* 15 of 30 hold a major hazard source */
@@ -251,7 +273,7 @@ char *park_layout_geojson(int scale, uint64_t seed) {
                         "\"id\":\"%s-GD%d\",\"kind\":\"gas_detector\",\"enterprise\":\"%s\","
                         "\"gas\":\"%s\",\"type\":\"%s\",%s\"series\":[\"%s/gd-%02d/%s\"]",
                         id, used + 1, id, sub, toxic ? "toxic" : "combustible", al, id, used + 1,
-                        toxic ? "ppm" : "lel");
+                        stored_tag(toxic ? "ppm" : "lel", ef, 0));
                     end(&g);
                 }
             }
@@ -288,7 +310,7 @@ char *park_layout_geojson(int scale, uint64_t seed) {
                 cl2   ? "\"alarm1\":0.34,\"alarm2\":0.69,"
                 : h2s ? "\"alarm1\":7.17,\"alarm2\":14.35,"
                       : "",
-                id, used + 1, cl2 || h2s ? "ppm" : "lel");
+                id, used + 1, stored_tag(cl2 || h2s ? "ppm" : "lel", ef, 0));
             end(&g);
         }
         detectors_left -= used;
@@ -315,21 +337,25 @@ char *park_layout_geojson(int scale, uint64_t seed) {
         buildings_left -= builds;
     }
     double w = cols * 1000.0, h = rows * 1000.0;
+    /* The park's stations: parksim's connection "PARK", made after the
+     * enterprises'. */
+    fmt_t pf = park_format_of(fmt, n_ent, true);
+    static const char *const aq[] = {"PM2_5", "PM10", "SO2", "NO2", "CO", "O3"};
     for (int i = 0; i < 10 * scale; i++) {
         point(&g, -150 + (w + 300) * (i % 5) / 4.0, i / 5 % 2 ? h + 150 : -150);
-        add(&g,
-            "\"id\":\"PARK-AQ%d\",\"kind\":\"aq_station\",\"series\":[\"PARK/aq-%d/PM2_5\","
-            "\"PARK/aq-%d/PM10\",\"PARK/aq-%d/SO2\",\"PARK/aq-%d/NO2\",\"PARK/aq-%d/CO\","
-            "\"PARK/aq-%d/O3\"]",
-            i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
+        add(&g, "\"id\":\"PARK-AQ%d\",\"kind\":\"aq_station\",\"series\":[", i + 1);
+        for (int k = 0; k < 6; k++)
+            add(&g, "%s\"PARK/aq-%d/%s\"", k ? "," : "", i + 1, stored_tag(aq[k], pf, 0));
+        add(&g, "]");
         end(&g);
     }
     for (int i = 0; i < 2 * scale; i++) {
         point(&g, i % 2 ? w + 200 : -200, h / 2 + i / 2 * 100.0);
         add(&g,
             "\"id\":\"PARK-MET%d\",\"kind\":\"weather_station\",\"series\":["
-            "\"PARK/met-%d/wind_speed\",\"PARK/met-%d/wind_dir\",\"PARK/met-%d/temp\"]",
-            i + 1, i + 1, i + 1, i + 1);
+            "\"PARK/met-%d/%s\",\"PARK/met-%d/%s\",\"PARK/met-%d/%s\"]",
+            i + 1, i + 1, stored_tag("wind_speed", pf, 0), i + 1, stored_tag("wind_dir", pf, 1),
+            i + 1, stored_tag("temp", pf, 2));
         end(&g);
     }
     for (int i = 0; i < 6 * scale; i++) {

@@ -724,12 +724,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed") && has)
             opt.seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--format") && has) {
-            const char *f = argv[++i];
-            opt.fmt = !strcmp(f, "json")        ? FMT_JSON
-                      : !strcmp(f, "neuron")    ? FMT_NEURON_VALUES
-                      : !strcmp(f, "lineproto") ? FMT_LP
-                      : !strcmp(f, "mixed")     ? -1
-                                                : -2;
+            opt.fmt = park_format_parse(argv[++i]);
             if (opt.fmt == -2) usage();
         } else if (!strcmp(a, "--rate") && has)
             opt.rate = num_arg(argv[++i], 1e-3, 1e4);

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "park_format.h"
+
 #define MAX_ENT       999 /* ids E001..E999 */
 #define MAX_INFLIGHT  200 /* libmosquitto finds a PUBACK's message by a list walk */
 #define MAX_INCIDENTS 64
@@ -24,8 +26,6 @@
 #define LON0  121.60
 #define LAT0  30.00
 #define M_LAT 110850.0 /* metres per degree of latitude near 30N */
-
-typedef enum { FMT_JSON, FMT_NEURON_VALUES, FMT_NEURON_TAGS, FMT_LP } fmt_t;
 
 /* ---- substances and gases ----
  * Molar masses and liquid densities are handbook values. LEL (% vol) from
@@ -175,7 +175,7 @@ typedef struct parksim_opts {
     const char *username, *password, *credentials_path, *cafile, *certfile, *keyfile;
     int port, n_ent, qos, per_message, tags_per_ent;
     uint64_t seed;
-    int fmt; /* -1 mixed */
+    int fmt; /* a fmt_t, or FMT_MIXED */
     double rate, duration;
     long long count;
     bool fast, quiet;

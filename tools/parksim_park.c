@@ -63,10 +63,10 @@ static client *new_client(const char *ent) {
     int e = n_clients;
     clients[n_clients++] = c;
     snprintf(c->ent, sizeof c->ent, "%s", ent);
-    /* mixed: json, neuron values, neuron tags, line protocol in turn;
-     * neuron: the two Neuron variants in turn. */
-    c->fmt = opt.fmt >= 0 ? (fmt_t)opt.fmt : (fmt_t)(e % 4);
-    if (opt.fmt == FMT_NEURON_VALUES && e % 2) c->fmt = FMT_NEURON_TAGS;
+    /* mixed: json, neuron values, neuron tags, line protocol in turn (PARK
+     * json); neuron: the two Neuron variants in turn (park_format.h, as
+     * parkgen --format names a layout's series). */
+    c->fmt = park_format_of(opt.fmt, e, !strcmp(ent, "PARK"));
     c->connack = -1;
     return c;
 }
@@ -104,10 +104,9 @@ static tag *add_tag(client *c, device *d, const char *name, tag_kind kind, doubl
     snprintf(t->name, sizeof t->name, "%s", name);
     const char *dot = strchr(t->name, '.');
     t->group_len = dot ? (int)(dot - t->name) : 0;
-    if (c->fmt == FMT_LP && !dot)
-        snprintf(t->series, sizeof t->series, "%s/%s/%s.value", c->ent, d->name, t->name);
-    else
-        snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, t->name);
+    char stored[40];
+    park_stored_tag(stored, sizeof stored, t->name, c->fmt);
+    snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, stored);
     t->kind = kind, t->base = base, t->amp = amp, t->noise = noise, t->decimals = decimals;
     t->lo = lo, t->hi = hi, t->x = d->x, t->y = d->y;
     /* quantized from the start: a tag frozen before its first sample
@@ -312,7 +311,6 @@ void build_park(void) {
         if (opt.tags_per_ent > 0) add_transmitters(c, opt.tags_per_ent, ox + 300, oy + 300);
     }
     client *p = new_client("PARK");
-    if (opt.fmt < 0) p->fmt = FMT_JSON; /* mixed: the park's own system speaks Parkwatch JSON */
     double w = (opt.n_ent < 4 ? opt.n_ent : 4) * 600.0, h = ((opt.n_ent + 3) / 4) * 600.0;
     device *met = add_device(p, "met-1", DK_MET, w / 2, h + 50);
     const char *mt[] = {"wind_speed", "wind_dir", "temp", "humidity"};
@@ -355,8 +353,10 @@ static void add_layout_tag(client *c, device *d, const char *name, json_t *props
         add_detector_tag(c, d, g, toxic);
         t = &d->tags[d->n_tags - 1];
         if (strcmp(t->name, name)) { /* e.g. a toxic "lel"? keep the layout's name */
+            char stored[40];
             snprintf(t->name, sizeof t->name, "%s", name);
-            snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, name);
+            park_stored_tag(stored, sizeof stored, name, c->fmt);
+            snprintf(t->series, sizeof t->series, "%s/%s/%s", c->ent, d->name, stored);
         }
     } else if (!strcmp(leaf, "pressure") && !strncmp(name, "PT", 2)) {
         t = add_pipe_pressure(c, d, name);
@@ -393,6 +393,8 @@ int build_park_from_layout(const char *path) {
     double lon0 = NAN, lat0 = NAN;
     size_t i;
     json_t *f;
+    int n_renamed = 0;
+    char renamed[240] = "";
     /* Enterprise plots (bounding boxes), given to the enterprises that have series. */
     struct plot {
         char id[16];
@@ -462,10 +464,22 @@ int build_park_from_layout(const char *path) {
                     d->design_mpa = num_prop(props, "design_pressure_mpa", 2.5);
                 }
             }
+            int had = d->n_tags;
             add_layout_tag(c, d, tagname, props, kind, x, y);
+            /* Stored as the layout names it? Not when the layout was made
+             * for another --format (parkgen --format F names them for F). */
+            if (d->n_tags > had && strcmp(d->tags[d->n_tags - 1].series, name) && !n_renamed++)
+                snprintf(renamed, sizeof renamed, "%s is stored as %s", name,
+                         d->tags[d->n_tags - 1].series);
         }
     }
     json_decref(doc);
+    if (n_renamed)
+        fprintf(stderr,
+                "parksim: %s: %d series are stored under another name than the layout's (%s): "
+                "no alarm rule made for the layout watches them; make the layout for this "
+                "--format (parkgen --format)\n",
+                path, n_renamed, renamed);
     for (size_t k = 0; k < n_plots; k++) {
         client *c = find_client(plots[k].id);
         if (!c || !isfinite(plots[k].x0)) continue;

@@ -18,6 +18,7 @@
 
 #include "geo/geo.h"
 #include "common/jsonfmt.h"
+#include "tools/park_format.h"
 
 #define LON0 121.45
 #define LAT0 30.80
@@ -418,6 +419,76 @@ static void test_validation(void **state) {
 }
 
 char *park_layout_geojson(int scale, uint64_t seed); /* tools/layout_gen.c */
+char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt);
+
+/* Replaces every "from" in text with "to" (no longer than from), in place. */
+static void replace_all(char *text, const char *from, const char *to) {
+    size_t nf = strlen(from), nt = strlen(to);
+    char *w = text;
+    for (const char *r = text; *r;)
+        if (!strncmp(r, from, nf))
+            memcpy(w, to, nt), w += nt, r += nf;
+        else
+            *w++ = *r++;
+    *w = '\0';
+}
+
+/* The layout names every series as parkd stores it when parksim plays it
+ * with the same --format: under mixed E004, E008, ... speak line protocol
+ * (parksim's rotation: json, Neuron values, Neuron tags, line protocol), so
+ * their detectors' dotless "lel"/"ppm" are "lel.value"/"ppm.value" (350 of
+ * the 1,500), tags with a dot and every other enterprise's keep their name;
+ * under lineproto the park's stations too. The demo's parkd watched
+ * "E004/gd-01/lel" while parksim's readings landed in ".../lel.value". */
+static void test_demo_park_formats(void **state) {
+    (void)state;
+    char *json = park_layout_geojson(1, 42);
+    char *mixed = park_layout_geojson_fmt(1, 42, FMT_MIXED);
+    char *neuron = park_layout_geojson_fmt(1, 42, FMT_NEURON_VALUES);
+    char *lp = park_layout_geojson_fmt(1, 42, FMT_LP);
+    assert_string_equal(neuron, json); /* Neuron keeps every name */
+    json_error_t je;
+    json_t *doc = json_loads(mixed, 0, &je);
+    assert_non_null(doc);
+    size_t i, k, n_series = 0, n_value = 0;
+    json_t *f, *s;
+    json_array_foreach(json_object_get(doc, "features"), i, f) {
+        json_array_foreach(json_object_get(json_object_get(f, "properties"), "series"), k, s) {
+            const char *name = json_string_value(s), *tag = strchr(strchr(name, '/') + 1, '/') + 1;
+            size_t tl = strlen(tag);
+            bool value = tl > 6 && !strcmp(tag + tl - 6, ".value");
+            int e = name[0] == 'E' ? atoi(name + 1) : 0; /* PARK: 0, json */
+            bool lineproto = e > 0 && e % 4 == 0;
+            n_series++, n_value += value;
+            if (lineproto && !memchr(tag, '.', value ? tl - 6 : tl))
+                assert_true(value); /* a dotless tag of a line-protocol enterprise */
+            else if (value)
+                fail_msg("%s: .value on a tag with a dot or of another format", name);
+        }
+    }
+    json_decref(doc);
+    /* tanks: 300 level and temp less E025-T106's temp, 90 pressure; 180
+     * pipeline, 1,500 detector, 66 station series */
+    assert_int_equal(n_series, 299 + 90 + 180 + 1500 + 66);
+    assert_int_equal(n_value, 7 * 50);
+    /* the mixed layout loads as the json one does */
+    const char *texts[] = {mixed}, *names[] = {"mixed"};
+    geo_layout *g;
+    geo_problems p = {0};
+    if (geo_load_text(texts, names, 1, NULL, &g, &p) != 0)
+        fail_msg("mixed: %s %s", p.v[0].feature, p.v[0].message);
+    geo_close(g);
+    /* and differs from it in nothing else */
+    replace_all(mixed, "/lel.value\"", "/lel\"");
+    replace_all(mixed, "/ppm.value\"", "/ppm\"");
+    assert_string_equal(mixed, json);
+    /* lineproto: every connection, the park's too */
+    assert_non_null(strstr(lp, "\"PARK/met-1/wind_speed.value\""));
+    assert_non_null(strstr(lp, "\"E001/gd-01/lel.value\""));
+    assert_non_null(strstr(lp, "\"E001/tankfarm-1/T101.level\""));
+    assert_null(strstr(lp, "level.value"));
+    free(json), free(mixed), free(neuron), free(lp);
+}
 
 /* The demo park loads without a single problem, has the counts the demo
  * promises, and is the same bytes for the same seed. */
@@ -591,9 +662,13 @@ static void test_layer_numbers(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_demo_park),           cmocka_unit_test(test_projection_matches_cs2cs),
-        cmocka_unit_test(test_distances_and_joins), cmocka_unit_test(test_binding_and_exposure),
-        cmocka_unit_test(test_live_layer),          cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_demo_park),
+        cmocka_unit_test(test_demo_park_formats),
+        cmocka_unit_test(test_projection_matches_cs2cs),
+        cmocka_unit_test(test_distances_and_joins),
+        cmocka_unit_test(test_binding_and_exposure),
+        cmocka_unit_test(test_live_layer),
+        cmocka_unit_test(test_validation),
         cmocka_unit_test(test_layer_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
