@@ -43,12 +43,12 @@
 /* ---- the stuck detector's model ---- */
 
 typedef struct health_learn_info {
-    size_t points;          /* readings looked at */
-    int64_t interval_ms;    /* median spacing */
-    double quantum;         /* the smallest change seen (the transmitter's resolution) */
-    size_t flat_runs;       /* runs of "no change" of two readings or more */
-    double longest_flat_s;  /* the longest of them */
-    bool enough;            /* false: too little history, the model never raises */
+    size_t points;         /* readings looked at */
+    int64_t interval_ms;   /* median spacing */
+    double quantum;        /* the smallest change seen (the transmitter's resolution) */
+    size_t flat_runs;      /* runs of "no change" of two readings or more */
+    double longest_flat_s; /* the longest of them */
+    bool enough;           /* false: too little history, the model never raises */
 } health_learn_info;
 
 /* Learns a series' flat-run model from its history (readings in time
@@ -59,6 +59,11 @@ typedef struct health_learn_info {
  * may be NULL. 0, or -1 for bad arguments. */
 int health_learn_stuck(const int64_t *ts_ms, const double *values, size_t n, alert_stuck_model *out,
                        health_learn_info *info);
+/* The same with another minimum of history (health_learn_stuck's is 2
+ * days): less history gives a model sooner, learned from less (a park's
+ * first hours; the demo). */
+int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
+                           int64_t min_history_ms, alert_stuck_model *out, health_learn_info *info);
 
 /* ---- the monitor ---- */
 
@@ -75,15 +80,16 @@ typedef struct health_options {
      * interval_ms); series matching none use their learned median. */
     const health_series_interval *intervals;
     size_t n_intervals;
-    int64_t learn_history_ms; /* history a stuck model learns from; default 14 days */
+    int64_t learn_history_ms; /* history a stuck model learns from (its newest 200,000
+                                 readings at most); default 365 days */
     int64_t relearn_every_ms; /* each model relearned this often; default 1 day */
     /* A model learns only from at least this much history (before, it
      * never raises, and is tried again every relearn_short_ms); default 2
      * days. */
     int64_t learn_min_history_ms;
-    double drift_radius_m;    /* neighbours within; default 150 m */
-    int64_t drift_window_ms;  /* the means compared; default 30 min */
-    int64_t stale_ms;         /* online: a reading within; default 60 s */
+    double drift_radius_m;   /* neighbours within; default 150 m */
+    int64_t drift_window_ms; /* the means compared; default 30 min */
+    int64_t stale_ms;        /* online: a reading within; default 60 s */
 } health_options;
 
 typedef struct health_monitor health_monitor;
@@ -101,9 +107,9 @@ int health_tick(health_monitor *m, int64_t now_ms, char *err, size_t errcap);
 int health_learn_all(health_monitor *m, int64_t now_ms, char *err, size_t errcap);
 
 typedef struct health_figures {
-    int64_t day_ms;       /* start of the day (UTC+8 midnight), or the time for "now" */
-    size_t instruments;   /* series counted */
-    size_t online;        /* now: online; a day: series online for the whole day */
+    int64_t day_ms;     /* start of the day (UTC+8 midnight), or the time for "now" */
+    size_t instruments; /* series counted */
+    size_t online;      /* now: online; a day: series online for the whole day */
     size_t healthy;
     double online_rate;   /* 0..1 */
     double completeness;  /* 0..1 */

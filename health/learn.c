@@ -130,6 +130,13 @@ static void merge_bins(const learner *L, alert_stuck_model *out) {
 
 int health_learn_stuck(const int64_t *ts_ms, const double *values, size_t n, alert_stuck_model *out,
                        health_learn_info *info) {
+    return health_learn_stuck_min(ts_ms, values, n, HL_MIN_SPAN_MS, out, info);
+}
+
+int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
+                           int64_t min_history_ms, alert_stuck_model *out,
+                           health_learn_info *info) {
+    if (min_history_ms < 0) return -1;
     if (!out || (n && (!ts_ms || !values))) return -1;
     for (size_t i = 1; i < n; i++)
         if (ts_ms[i] < ts_ms[i - 1]) return -1;
@@ -226,7 +233,7 @@ int health_learn_stuck(const int64_t *ts_ms, const double *values, size_t n, ale
     for (size_t i = 0; i < m; i++) expo[fine_bin(L->edges, ne, v[i])] += 1;
 
     int64_t span = t[m - 1] - t[0];
-    inf.enough = m >= HL_MIN_POINTS && span >= HL_MIN_SPAN_MS && q > 0;
+    inf.enough = m >= HL_MIN_POINTS && span >= min_history_ms && q > 0;
     if (!inf.enough) goto done;
     out->band = band;
     L->years = (double)span / 1000 / HL_YEAR_S;

@@ -14,7 +14,7 @@
 
 void health_options_default(health_options *o) {
     memset(o, 0, sizeof *o);
-    o->learn_history_ms = 14 * HM_DAY_MS;
+    o->learn_history_ms = 365 * HM_DAY_MS; /* up to HM_LEARN_MAX_POINTS, the newest */
     o->relearn_every_ms = HM_DAY_MS;
     o->learn_min_history_ms = 2 * HM_DAY_MS;
     o->drift_radius_m = 150;
@@ -363,9 +363,16 @@ static void say_duration(double s, char *out, size_t cap) {
  * lock) and updates its rules. *interval receives the median spacing seen
  * (0: none). 0, or -1 with err. */
 static int learn_one(health_monitor *m, uint32_t id, const uint32_t *stuck, size_t n_stuck,
-                     int64_t interval_ms, int64_t now_ms, int64_t *interval, char *err,
-                     size_t errcap) {
+                     int64_t interval_ms, int64_t now_ms, int64_t *interval, bool *settled,
+                     char *err, size_t errcap) {
     *interval = 0;
+    *settled = false;
+    /* A stuck alarm standing: its run is no history to learn from (the
+     * model would learn the freeze as normal and clear it); later. */
+    for (size_t i = 0; i < n_stuck; i++) {
+        alert_status st;
+        if (alert_get(m->o.alarms, stuck[i], &st) == 0 && st.active) return 0;
+    }
     int64_t from = now_ms - m->o.learn_history_ms;
     /* with a known interval, read only what the cap can hold: the newest */
     if (interval_ms > 0 && now_ms - (int64_t)HM_LEARN_MAX_POINTS * interval_ms > from)
@@ -403,7 +410,7 @@ static int learn_one(health_monitor *m, uint32_t id, const uint32_t *stuck, size
     alert_stuck_model model;
     health_learn_info info;
     memset(&info, 0, sizeof info);
-    if (health_learn_stuck(ts, v, k, &model, &info) != 0) {
+    if (health_learn_stuck_min(ts, v, k, m->o.learn_min_history_ms, &model, &info) != 0) {
         snprintf(err, errcap, "health: learning the stuck model of series %u failed", id);
         goto out;
     }
@@ -432,6 +439,7 @@ static int learn_one(health_monitor *m, uint32_t id, const uint32_t *stuck, size
             break;
         }
         r.stuck = model;
+        *settled = info.enough;
         r.basis = basis; /* origin unchanged */
         if (alert_rule_update(m->o.alarms, stuck[i], &r, err, errcap) != 0) rc = -1;
     }
@@ -481,13 +489,16 @@ static int learn_due(health_monitor *m, int64_t now_ms, size_t max_series, int64
         pthread_mutex_unlock(&m->mu);
         if (!due) continue;
         int64_t learned = 0;
-        int one = learn_one(m, id, stuck, n_stuck, iv, now_ms, &learned, err, errcap);
+        bool settled = false;
+        int one = learn_one(m, id, stuck, n_stuck, iv, now_ms, &learned, &settled, err, errcap);
         free(stuck);
         done++;
         pthread_mutex_lock(&m->mu);
         long x = hm_find(m, id);
         if (x >= 0) {
-            if (one != 0) /* tried again in a minute */
+            /* failed, too little history yet, or its alarm standing: tried
+             * again in a minute (a new park learns as its history comes) */
+            if (one != 0 || !settled)
                 m->s[x].next_learn_ms = now_ms + HM_MINUTE_MS;
             else if (!m->s[x].interval_configured && learned > 0)
                 m->s[x].interval_ms = learned;

@@ -41,7 +41,7 @@
  *   enterprises[].lp_precision ns|u|ms|s|m|h [ms] (line protocol over MQTT)
  *   alarms.hazard_margin_m 0..10000 [50]
  *   alarms.rules[].on_delay_ms, off_delay_ms 0..86400000 [0]; priority 1..4 [2]
- *   health.learn_history_days 1..366 [14]; health.relearn_hours 1..8784 [24];
+ *   health.learn_history_days 1..366 [365]; health.relearn_hours 1..8784 [24];
  *   health.learn_min_history_s 60..31622400 [172800]; health.drift_radius_m 1..10000 [150];
  *   health.drift_window_s 60..86400 [1800]; health.online_s 1..86400 [60]
  *   views.utc_offset_min -720..840 [480]; views.auto_incident_detectors 0..10000 [2];

@@ -591,7 +591,8 @@ static void test_bad_options(void **state) {
     (void)state;
     health_options o;
     health_options_default(&o);
-    assert_int_equal(o.learn_history_ms, 14 * DAY);
+    assert_int_equal(o.learn_history_ms, 365 * DAY);
+    assert_int_equal(o.learn_min_history_ms, 2 * DAY);
     assert_int_equal(o.relearn_every_ms, DAY);
     assert_near(o.drift_radius_m, 150, 0);
     assert_int_equal(o.drift_window_ms, 30 * MIN);
