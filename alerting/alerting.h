@@ -154,6 +154,10 @@ typedef struct alert_point {
     int64_t ts_ms;
     double value;
     uint8_t quality; /* OPC UA top bits: 0x00 good, 0x40 uncertain, 0x80 bad */
+    /* When it arrived (wall ms; 0: ts_ms). The stale watch counts from it:
+     * a link that delivers a backlog or a device's history late is alive,
+     * not stale, whatever the readings' own times. */
+    int64_t received_ms;
 } alert_point;
 
 typedef enum alert_action {

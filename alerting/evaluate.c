@@ -261,7 +261,8 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
             if (r->r.kind == ALERT_STALE) { /* any reading shows the link is alive */
                 /* the newest seen: a backlog of older readings (the broker
                  * delivering what it held) must not make it look stale */
-                if (!r->have_prev || p->ts_ms > r->prev_ts) r->prev_ts = p->ts_ms;
+                int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
+                if (!r->have_prev || alive > r->prev_ts) r->prev_ts = alive;
                 r->have_prev = true;
                 rc = drive(e, id, false, p->ts_ms, p->value);
             } else if (r->r.kind == ALERT_FLAPPING) { /* any reading ends a gap */

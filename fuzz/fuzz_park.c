@@ -194,7 +194,7 @@ static void build_park(hist **h_out, alert_engine **al_out, geo_layout **g_out, 
         die("alarm rules", err);
     static alert_point ap[64 * 121];
     for (size_t i = 0; i < np; i++)
-        ap[i] = (alert_point){pts[i].series, pts[i].ts_ms, pts[i].value, pts[i].quality};
+        ap[i] = (alert_point){pts[i].series, pts[i].ts_ms, pts[i].value, pts[i].quality, 0};
     alert_points(al, ap, np);
     views_options vo;
     views_options_default(&vo);

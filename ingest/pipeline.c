@@ -970,7 +970,7 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
             size_t k = 0;
             for (; k < 256 && i < g->n_pending; k++, i++)
                 buf[k] = (alert_point){g->pending[i].series, g->pending[i].ts_ms,
-                                       g->pending[i].value, g->pending[i].quality};
+                                       g->pending[i].value, g->pending[i].quality, g->now_ms};
             if (alert_points(g->opt.alerts, buf, k) < 0) {
                 snprintf(err, errcap, "ingest: the alarm journal cannot be written");
                 return -1;

@@ -167,7 +167,7 @@ int bench_views(int argc, char **argv) {
         return 1;
     }
     for (size_t i = 0; i < n_rules; i += 10) {
-        alert_point ap = {rules[i].series, now, 80, 0};
+        alert_point ap = {rules[i].series, now, 80, 0, 0};
         alert_points(al, &ap, 1);
     }
     hist_flush(h, &he);

@@ -65,7 +65,7 @@ static uint32_t add(alert_engine *e, uint32_t series, alert_kind kind, double li
 }
 
 static void feed(alert_engine *e, uint32_t series, int64_t ts, double v, uint8_t q) {
-    alert_point p = {series, ts, v, q};
+    alert_point p = {series, ts, v, q, 0};
     assert_true(alert_points(e, &p, 1) >= 0);
 }
 

@@ -62,7 +62,7 @@ static uint32_t add_rule(alert_engine *e, const alert_rule *r) {
 }
 
 static int feed(alert_engine *e, uint32_t series, int64_t ts, double v, uint8_t q) {
-    alert_point p = {series, ts, v, q};
+    alert_point p = {series, ts, v, q, 0};
     int rc = alert_points(e, &p, 1);
     assert_true(rc >= 0);
     return rc;
@@ -281,6 +281,37 @@ static void test_flapping(void **state) {
     assert_int_equal(alert_tick(e, T0 + 700 * S), 1);
     ev = last_of(&s, id);
     assert_true(!ev->active && ev->ts_ms == T0 + 690 * S && ev->value == 2);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
+/* A device's history delivered late (a gateway's backlog, parksim
+ * --history): readings an hour old, received now, are a live link. The
+ * stale watch counts from when they arrived, and raises once they stop. */
+static void test_stale_counts_from_arrival(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-stale-arrival");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    uint32_t id = add_rule(e, &(alert_rule){.series = 70,
+                                            .series_name = "E001/x",
+                                            .enterprise = "E001",
+                                            .kind = ALERT_STALE,
+                                            .limit = 60,
+                                            .priority = 3});
+    for (int64_t t = 0; t < 30; t++) { /* an hour ago, received over the last 30 s */
+        alert_point p = {70, T0 - H + t * S, 1, 0, T0 + t * S};
+        assert_true(alert_points(e, &p, 1) >= 0);
+    }
+    assert_int_equal(alert_tick(e, T0 + 60 * S), 0); /* 31 s after the last arrival */
+    assert_int_equal(count_of(&s, id), 0);
+    assert_int_equal(alert_tick(e, T0 + 90 * S), 1); /* 61 s: stale */
+    const alert_event *ev = last_of(&s, id);
+    assert_true(ev->active && ev->ts_ms == T0 + 29 * S + 60 * S);
+    /* without an arrival time the reading's own time counts, as before */
+    feed(e, 70, T0 + 95 * S, 1, 0);
+    assert_false(status(e, id).active);
     alert_close(e);
     testutil_rmtree(dir);
 }
@@ -590,6 +621,7 @@ int main(void) {
         cmocka_unit_test(test_stuck),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_flapping),
+        cmocka_unit_test(test_stale_counts_from_arrival),
         cmocka_unit_test(test_flapping_path_down),
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_validation),

@@ -271,7 +271,7 @@ static void test_alarm_journal_disk_full(void **state) {
     for (int round = 0; round < 900 && rounds_after < 5; round++) {
         alert_point pts[RULES];
         for (int i = 0; i < RULES; i++)
-            pts[i] = (alert_point){(uint32_t)i, ts, round % 2 ? 0.0 : 20.0, 0};
+            pts[i] = (alert_point){(uint32_t)i, ts, round % 2 ? 0.0 : 20.0, 0, 0};
         ts += 1000;
         int rc = alert_points(e, pts, RULES);
         assert_int_equal(rc, RULES);

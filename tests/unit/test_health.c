@@ -152,10 +152,10 @@ static void day_setup(day_fx *x, const char *tag) {
         size_t k = 0;
         if (i < 600 || i >= 720) {
             p[n++] = (hist_point){x->a, 0, t, 1.0 + (double)(i % 7)};
-            ap[k++] = (alert_point){x->a, t, 1.0, 0};
+            ap[k++] = (alert_point){x->a, t, 1.0, 0, 0};
         }
         p[n++] = (hist_point){x->b, 0, t, 2.0};
-        ap[k++] = (alert_point){x->b, t, 2.0, 0};
+        ap[k++] = (alert_point){x->b, t, 2.0, 0, 0};
         assert_true(alert_points(x->f.e, ap, k) >= 0);
         assert_true(alert_tick(x->f.e, t + 30000) >= 0);
     }
@@ -574,7 +574,7 @@ static void test_learn(void **state) {
      * moved, the stuck alarm raises */
     alert_status st;
     for (int64_t k = 0; k < 180; k++) {
-        alert_point ap = {id[N - 1], now + k * MIN, 7.5, 0};
+        alert_point ap = {id[N - 1], now + k * MIN, 7.5, 0, 0};
         assert_true(alert_points(f.e, &ap, 1) >= 0);
     }
     assert_int_equal(alert_get(f.e, stuck[N - 1], &st), 0);

@@ -296,7 +296,8 @@ static void test_risk_live_state_and_scope(void **state) {
     fx *f = *state;
     int64_t t = f->noon + 3 * H;
     put(f, "E001/tf/T1.level", t - 1000, 10.0);
-    alert_point pts[] = {{sid(f, "E001/gd-1/lel"), t, 60, 0}, {sid(f, "E001/gd-2/lel"), t, 70, 0}};
+    alert_point pts[] = {{sid(f, "E001/gd-1/lel"), t, 60, 0, 0},
+                         {sid(f, "E001/gd-2/lel"), t, 70, 0, 0}};
     alert_points(f->al, pts, 2);
     json_t *r = risk_of(f, 0);
     assert_string_equal(json_string_value(json_object_get(r, "level")), "critical");
@@ -589,14 +590,15 @@ static void test_proposed_incident(void **state) {
     }
     json_decref(list);
     /* clear what earlier tests raised, then raise again */
-    alert_point low[] = {{sid(f, "E001/gd-1/lel"), t, 0, 0}, {sid(f, "E001/gd-2/lel"), t, 0, 0}};
+    alert_point low[] = {{sid(f, "E001/gd-1/lel"), t, 0, 0, 0},
+                         {sid(f, "E001/gd-2/lel"), t, 0, 0, 0}};
     alert_points(f->al, low, 2);
-    alert_point a[] = {{sid(f, "E001/gd-1/lel"), t + 1000, 30, 0}};
+    alert_point a[] = {{sid(f, "E001/gd-1/lel"), t + 1000, 30, 0, 0}};
     alert_points(f->al, a, 1);
     assert_int_equal(views_incidents(f->v, NULL, &list), 0);
     assert_int_equal(json_array_size(json_object_get(list, "incidents")), before);
     json_decref(list);
-    alert_point b[] = {{sid(f, "E001/gd-2/lel"), t + 30000, 30, 0}};
+    alert_point b[] = {{sid(f, "E001/gd-2/lel"), t + 30000, 30, 0, 0}};
     alert_points(f->al, b, 1);
     assert_int_equal(views_incidents(f->v, NULL, &list), 0);
     json_t *arr = json_object_get(list, "incidents");
