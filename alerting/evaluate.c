@@ -135,11 +135,23 @@ static unsigned stuck_bin(const alert_stuck_model *m, double v) {
     return b;
 }
 
-static int judge_stuck(alert_engine *e, uint32_t id, double v, int64_t ts) {
+/* Whether a process alarm of the series stands: a detector pinned at the
+ * top of its span in a leak, a level at its overflow, is flat because the
+ * process is out of range, not because the transmitter froze. */
+static bool process_alarm_standing(const alert_engine *e, const series_rules *sr) {
+    for (size_t k = 0; k < sr->n; k++) {
+        const rule_state *o = &e->rules[sr->ids[k]];
+        if (o->active && alert_kind_class(o->r.kind) == ALERT_CLASS_PROCESS) return true;
+    }
+    return false;
+}
+
+static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, double v, int64_t ts) {
     rule_state *r = &e->rules[id];
     const alert_stuck_model *m = &r->r.stuck;
     double run_s = r->have_run ? (double)(ts - r->run_start) / 1000 : 0;
-    if (!r->have_run || fabs(v - r->anchor) > m->band) { /* it moved: a new run */
+    if (!r->have_run || fabs(v - r->anchor) > m->band ||
+        process_alarm_standing(e, sr)) { /* it moved, or the process explains it: a new run */
         r->have_run = true;
         r->anchor = v, r->run_start = ts;
         return drive(e, id, false, ts, run_s); /* the value: the run that ended */
@@ -288,7 +300,7 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
                 r->prev_ts = p->ts_ms;
                 r->prev_v = p->value;
             } else if (r->r.kind == ALERT_STUCK) {
-                rc = judge_stuck(e, id, p->value, p->ts_ms);
+                rc = judge_stuck(e, sr, id, p->value, p->ts_ms);
             } else { /* high, high-high, low, low-low, range */
                 rc = judge(e, id, p->value, p->ts_ms);
             }

@@ -178,6 +178,10 @@ int hm_drift_round(health_monitor *m, int64_t now_ms, char *err, size_t errcap) 
             m->o.layout && j->feature >= 0 ? geo_get(m->o.layout, (size_t)j->feature) : NULL;
         double limit = fmax(hm_drift_threshold(&r, f, med), DRIFT_K * MAD_TO_SIGMA * mad);
         bool drifting = fabs(mine - med) > limit;
+        /* At or above its first alarm level a detector reads the process
+         * (a leak its neighbours are not in), not its own drift: no
+         * verdict, its gas alarms speak. */
+        if (f && f->alarm1 > 0 && mine >= f->alarm1) continue;
         if (alert_set_condition(m->o.alarms, j->rule, drifting, now_ms, mine - med) < 0) {
             snprintf(err, errcap, "health: drift rule %u: the alarm engine refused", j->rule);
             rc = -1;

@@ -32,7 +32,11 @@
 
 #include "health/health.h"
 
-#define HL_MIN_POINTS    100 /* fewer readings: not enough, never raises */
+#define HL_MIN_POINTS 100 /* fewer readings: not enough, never raises */
+/* A value level with fewer of the readings than this share says little of
+ * how long the series stays flat there (a tank's level in a range its short
+ * history barely touched): it takes the series' limit over all levels. */
+#define HL_MIN_BIN_SHARE 0.05
 #define HL_MIN_SPAN_MS   (2 * 86400000LL)
 #define HL_FINE          32 /* quantiles the fine edges are placed around */
 #define HL_MAX_FINE      (2 * HL_FINE)
@@ -80,6 +84,8 @@ typedef struct learner {
 
 /* The limit of fine bins [i, j) merged: seconds, 0 = never raises. */
 static double merged_limit(const learner *L, size_t i, size_t j) {
+    if (j - i < L->nf && L->expo[j] - L->expo[i] < HL_MIN_BIN_SHARE * L->expo[L->nf])
+        return L->lim[0][L->nf]; /* too few readings there: the series' own limit */
     double c[HL_K + 2];
     for (size_t x = 0; x < HL_K + 2; x++) c[x] = L->pre[j][x] - L->pre[i][x];
     double num = 0, den = 0;
@@ -241,8 +247,10 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
         L->expo[b + 1] = L->expo[b] + expo[b];
         for (size_t x = 0; x < HL_K + 2; x++) L->pre[b + 1][x] = L->pre[b][x] + cnt[b][x];
     }
+    L->lim[0][L->nf] = merged_limit(L, 0, L->nf); /* first: sparse levels fall back on it */
     for (size_t i = 0; i < L->nf; i++)
-        for (size_t j = i + 1; j <= L->nf; j++) L->lim[i][j] = merged_limit(L, i, j);
+        for (size_t j = i + 1; j <= L->nf; j++)
+            if (j - i < L->nf) L->lim[i][j] = merged_limit(L, i, j);
     merge_bins(L, out);
 
 done:

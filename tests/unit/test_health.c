@@ -388,7 +388,7 @@ static void detector(text *t, const char *id, double x, double y, const char *ga
     addf(t,
          ",\n{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [%.9f, "
          "%.9f]}, \"properties\": {\"id\": \"%s\", \"kind\": \"gas_detector\", \"enterprise\": "
-         "\"E001\", \"gas\": \"%s\", \"type\": \"%s\", \"alarm1\": 10, \"alarm2\": 20, "
+         "\"E001\", \"gas\": \"%s\", \"type\": \"%s\", \"alarm1\": 25, \"alarm2\": 50, "
          "\"series\": [\"%s\"]}}",
          lon_of(x), lat_of(y), id, gas, type, series);
 }
