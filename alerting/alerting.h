@@ -107,6 +107,10 @@ typedef struct alert_stuck_model {
     unsigned n_bins; /* 0 .. ALERT_STUCK_BINS */
     double edges[ALERT_STUCK_BINS - 1];
     double flat_s[ALERT_STUCK_BINS];
+    /* The series' usual spacing (s): a reading more than three of them
+     * after the one before starts a new run, as a gap is no evidence of
+     * flatness (0: a gap longer than the limit does). */
+    double interval_s;
 } alert_stuck_model;
 
 typedef enum alert_state {

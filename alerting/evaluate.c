@@ -150,14 +150,19 @@ static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, dou
     rule_state *r = &e->rules[id];
     const alert_stuck_model *m = &r->r.stuck;
     double run_s = r->have_run ? (double)(ts - r->run_start) / 1000 : 0;
-    if (!r->have_run || fabs(v - r->anchor) > m->band ||
+    double limit_s = m->n_bins && r->have_run ? m->flat_s[stuck_bin(m, r->anchor)] : 0;
+    /* A gap is no evidence of flatness (nothing was read in it): after more
+     * than three usual spacings (or the limit), the run starts again. */
+    double gap_s = m->interval_s > 0 ? 3 * m->interval_s : limit_s;
+    bool gap = r->have_run && gap_s > 0 && (double)(ts - r->prev_ts) / 1000 > gap_s;
+    r->prev_ts = ts;
+    if (!r->have_run || fabs(v - r->anchor) > m->band || gap ||
         process_alarm_standing(e, sr)) { /* it moved, or the process explains it: a new run */
         r->have_run = true;
         r->anchor = v, r->run_start = ts;
         return drive(e, id, false, ts, run_s); /* the value: the run that ended */
     }
-    double flat_s = m->n_bins ? m->flat_s[stuck_bin(m, r->anchor)] : 0;
-    return drive(e, id, flat_s > 0 && run_s > flat_s, ts, run_s);
+    return drive(e, id, limit_s > 0 && run_s > limit_s, ts, run_s);
 }
 
 /* ---- flapping: communication losses within a sliding window ---- */
@@ -246,6 +251,8 @@ const char *alerting_rule_invalid(const alert_rule *r, bool update) {
             for (unsigned b = 0; b < m->n_bins; b++)
                 if (!isfinite(m->flat_s[b]) || m->flat_s[b] < 0)
                     return "stuck.flat_s must be finite, >= 0";
+            if (!isfinite(m->interval_s) || m->interval_s < 0)
+                return "stuck.interval_s must be finite, >= 0";
             return NULL;
         }
         default:

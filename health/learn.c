@@ -36,12 +36,15 @@
 /* A value level with fewer of the readings than this share says little of
  * how long the series stays flat there (a tank's level in a range its short
  * history barely touched): it takes the series' limit over all levels. */
-#define HL_MIN_BIN_SHARE 0.05
-#define HL_MIN_SPAN_MS   (2 * 86400000LL)
-#define HL_FINE          32 /* quantiles the fine edges are placed around */
-#define HL_MAX_FINE      (2 * HL_FINE)
-#define HL_K             72 /* run lengths counted up to (intervals) */
-#define HL_MIN_INTERVALS 2  /* never shorter than this many intervals */
+#define HL_MIN_BIN_SHARE       0.05
+#define HL_SHORT_HISTORY_MS    (30 * 86400000LL) /* less: limits kept over HL_SHORT_MARGIN x */
+#define HL_SHORT_MARGIN        5.0               /* the longest flat run seen */
+#define HL_SHORT_MIN_INTERVALS 10.0              /* and never under this many spacings */
+#define HL_MIN_SPAN_MS         (2 * 86400000LL)
+#define HL_FINE                32 /* quantiles the fine edges are placed around */
+#define HL_MAX_FINE            (2 * HL_FINE)
+#define HL_K                   72 /* run lengths counted up to (intervals) */
+#define HL_MIN_INTERVALS       2  /* never shorter than this many intervals */
 #ifndef HL_RATE_PER_YEAR
 #define HL_RATE_PER_YEAR 0.002 /* expected false raises per bin and year */
 #endif
@@ -224,7 +227,10 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
     L->interval_s = (double)inf.interval_ms / 1000;
     for (size_t i = 0; i < m;) {
         size_t j = i + 1;
-        while (j < m && fabs(v[j] - v[i]) <= band) j++;
+        /* as the engine: a gap of more than three spacings ends the run */
+        while (j < m && fabs(v[j] - v[i]) <= band &&
+               (double)(t[j] - t[j - 1]) / 1000 <= 3 * L->interval_s)
+            j++;
         double dur_s = (double)(t[j - 1] - t[i]) / 1000;
         size_t b = fine_bin(L->edges, ne, v[i]);
         double kf = ceil(dur_s / L->interval_s - 1e-9); /* a limit of kf intervals covers it */
@@ -242,6 +248,7 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
     inf.enough = m >= HL_MIN_POINTS && span >= min_history_ms && q > 0;
     if (!inf.enough) goto done;
     out->band = band;
+    out->interval_s = (double)inf.interval_ms / 1000;
     L->years = (double)span / 1000 / HL_YEAR_S;
     for (size_t b = 0; b < L->nf; b++) {
         L->expo[b + 1] = L->expo[b] + expo[b];
@@ -252,6 +259,32 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
         for (size_t j = i + 1; j <= L->nf; j++)
             if (j - i < L->nf) L->lim[i][j] = merged_limit(L, i, j);
     merge_bins(L, out);
+    /* A short history (a new park, the demo) has not seen a level's rare
+     * long rests: no level's limit under HL_SHORT_MARGIN times the longest
+     * flat run it showed at any level where it moves, nor
+     * HL_SHORT_MIN_INTERVALS spacings, until it has HL_SHORT_HISTORY_MS. */
+    if (span < HL_SHORT_HISTORY_MS) {
+        double longest[ALERT_STUCK_BINS] = {0};
+        for (size_t i = 0; i < m;) {
+            size_t j = i + 1;
+            while (j < m && fabs(v[j] - v[i]) <= band &&
+                   (double)(t[j] - t[j - 1]) / 1000 <= 3 * L->interval_s)
+                j++;
+            unsigned b = 0;
+            while (b + 1 < out->n_bins && v[i] >= out->edges[b]) b++; /* the engine's bin */
+            longest[b] = fmax(longest[b], (double)(t[j - 1] - t[i]) / 1000);
+            i = j;
+        }
+        /* the longest at any level that is not a rest (a rest never raises):
+         * a level barely seen in a short history behaves as the others */
+        double moving = 0;
+        for (unsigned b = 0; b < out->n_bins; b++)
+            if (out->flat_s[b] > 0) moving = fmax(moving, longest[b]);
+        for (unsigned b = 0; b < out->n_bins; b++) {
+            double floor_s = fmax(HL_SHORT_MARGIN * moving, HL_SHORT_MIN_INTERVALS * L->interval_s);
+            if (out->flat_s[b] > 0 && out->flat_s[b] < floor_s) out->flat_s[b] = floor_s;
+        }
+    }
 
 done:
     if (info) *info = inf;

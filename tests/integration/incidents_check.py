@@ -198,9 +198,12 @@ def main():
                 else "process"
             if e["class"] != want_class:
                 fail("class", "%s %s is %s" % (series, kind, e["class"]))
-            if q in UNITS and kind not in ("stuck",) and e["unit"] != UNITS[q]:
+            want_unit = "ratio" if kind == "imbalance" else UNITS.get(q)
+            if want_unit and e["unit"] != want_unit:
                 fail("unit", "%s %s has unit %r" % (series, kind, e["unit"]))
-            if not e["enterprise_name"] or e["enterprise_name"].startswith("Enterprise"):
+            park_level = series.startswith("PARK/")
+            if park_level != (e["enterprise_name"] == "") or \
+                    e["enterprise_name"].startswith("Enterprise"):
                 fail("names", "%s: enterprise_name %r" % (series, e["enterprise_name"]))
             if not e["basis"]:
                 fail("basis", "%s %s has no basis" % (series, kind))

@@ -115,7 +115,7 @@ static raises replay(const alert_stuck_model *m, const series *s) {
 
 static void test_noisy_signal(void **state) {
     (void)state;
-    series s = noisy(30 * 1440, 7);
+    series s = noisy(31 * 1440, 7); /* over 30 days: no short-history floor */
     alert_stuck_model m;
     health_learn_info info;
     assert_int_equal(health_learn_stuck(s.ts, s.v, s.n, &m, &info), 0);
@@ -151,6 +151,24 @@ static void test_clean_air_rests_at_zero(void **state) {
         double f = m.flat_s[bin_of(&m, v)];
         assert_true(f >= 120 && f <= 900);
     }
+    drop(&s);
+}
+
+/* Three days of history (a new park): the same signal gets no limit under
+ * ten spacings (10 minutes), nor under five times the longest flat run it
+ * showed, until it has 30 days. */
+static void test_short_history_floor(void **state) {
+    (void)state;
+    series s = noisy(3 * 1440, 7);
+    alert_stuck_model m;
+    health_learn_info info;
+    assert_int_equal(health_learn_stuck(s.ts, s.v, s.n, &m, &info), 0);
+    assert_true(info.enough);
+    assert_true(m.n_bins >= 1);
+    for (unsigned b = 0; b < m.n_bins; b++)
+        assert_true(m.flat_s[b] == 0 ||
+                    (m.flat_s[b] >= 600 && m.flat_s[b] >= 5 * info.longest_flat_s - 1e-9));
+    assert_true(m.interval_s == 60);
     drop(&s);
 }
 
@@ -221,14 +239,14 @@ static void test_quantised_signal(void **state) {
 
 static void test_engine_freeze_raises_clean_does_not(void **state) {
     (void)state;
-    series hist = noisy(30 * 1440, 41);
+    series hist = noisy(31 * 1440, 41);
     alert_stuck_model m;
     health_learn_info info;
     assert_int_equal(health_learn_stuck(hist.ts, hist.v, hist.n, &m, &info), 0);
     assert_true(m.n_bins >= 1 && m.flat_s[0] == 120);
     /* the next 5 days, clean: nothing */
     series judge = noisy(5 * 1440, 43);
-    for (size_t i = 0; i < judge.n; i++) judge.ts[i] += 30 * DAY;
+    for (size_t i = 0; i < judge.n; i++) judge.ts[i] += 31 * DAY;
     raises clean = replay(&m, &judge);
     assert_int_equal(clean.n, 0);
     /* frozen from reading 3000 for 2 h: every reading equals reading 2999;
@@ -266,6 +284,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_noisy_signal),
         cmocka_unit_test(test_clean_air_rests_at_zero),
+        cmocka_unit_test(test_short_history_floor),
         cmocka_unit_test(test_too_little_history),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_quantised_signal),
