@@ -802,7 +802,7 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
         if (!s.seen[i]) continue; /* rules the configuration no longer has are left out */
         rule_state *r = &e->rules[i];
         r->state = s.v[i].state;
-        r->active = s.v[i].active;
+        alerting_set_active(e, r, s.v[i].active);
         r->shelved = s.v[i].shelved;
         r->suppressed = s.v[i].suppressed;
         r->oos = s.v[i].out_of_service;

@@ -27,7 +27,7 @@ static int set_condition(alert_engine *e, uint32_t id, bool active, int64_t ts, 
     rule_state *r = &e->rules[id];
     if (r->active == active) return 0;
     alert_state from = r->state;
-    r->active = active;
+    alerting_set_active(e, r, active);
     r->value = value;
     r->since_ms = ts;
     if (active)
@@ -135,15 +135,16 @@ static unsigned stuck_bin(const alert_stuck_model *m, double v) {
     return b;
 }
 
-/* Whether a process alarm of the series stands: a detector pinned at the
- * top of its span in a leak, a level at its overflow, is flat because the
- * process is out of range, not because the transmitter froze. */
-static bool process_alarm_standing(const alert_engine *e, const series_rules *sr) {
-    for (size_t k = 0; k < sr->n; k++) {
-        const rule_state *o = &e->rules[sr->ids[k]];
-        if (o->active && alert_kind_class(o->r.kind) == ALERT_CLASS_PROCESS) return true;
+void alerting_set_active(alert_engine *e, rule_state *r, bool active) {
+    if (r->active != active && alert_kind_class(r->r.kind) == ALERT_CLASS_PROCESS &&
+        r->r.series < e->n_series) {
+        series_rules *sr = &e->by_series[r->r.series];
+        if (active)
+            sr->process_active++;
+        else if (sr->process_active)
+            sr->process_active--;
     }
-    return false;
+    r->active = active;
 }
 
 static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, double v, int64_t ts) {
@@ -157,7 +158,8 @@ static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, dou
     bool gap = r->have_run && gap_s > 0 && (double)(ts - r->prev_ts) / 1000 > gap_s;
     r->prev_ts = ts;
     if (!r->have_run || fabs(v - r->anchor) > m->band || gap ||
-        process_alarm_standing(e, sr)) { /* it moved, or the process explains it: a new run */
+        sr->process_active) { /* it moved, or the process explains it (a detector pinned at
+                                  its span's top in a leak): a new run */
         r->have_run = true;
         r->anchor = v, r->run_start = ts;
         return drive(e, id, false, ts, run_s); /* the value: the run that ended */
@@ -283,7 +285,7 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
                 int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
                 if (!r->have_prev || alive > r->prev_ts) r->prev_ts = alive;
                 r->have_prev = true;
-                rc = drive(e, id, false, p->ts_ms, p->value);
+                if (r->active || r->pending) rc = drive(e, id, false, p->ts_ms, p->value);
             } else if (r->r.kind == ALERT_FLAPPING) { /* any reading ends a gap */
                 rc = judge_flapping(e, id, p->ts_ms);
             } else if (bad) {

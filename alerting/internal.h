@@ -28,8 +28,9 @@ typedef struct waiting_record {
 } waiting_record;
 
 typedef struct rule_state {
-    alert_rule r; /* its strings point at the copies below */
-    char *series_name, *enterprise, *unit, *asset, *basis;
+    /* Hot first: what a reading reads and writes (state, the delays) and,
+     * right after, the rule's kind, limit, deadband and delays at the head
+     * of r: a reading touches two cache lines of a rule, not five. */
     alert_state state;
     bool active, shelved, suppressed, oos;
     int64_t since_ms, shelved_until_ms;
@@ -39,6 +40,8 @@ typedef struct rule_state {
     bool want;
     int64_t pending_since;
     double pending_value;
+    alert_rule r; /* its strings point at the copies below */
+    char *series_name, *enterprise, *unit, *asset, *basis;
     /* rate, stale and flapping rules: the previous (for stale and
      * flapping, the newest) reading */
     bool have_prev;
@@ -63,10 +66,15 @@ typedef struct rule_state {
 typedef struct series_rules {
     uint32_t *ids;
     size_t n, cap;
-    uint32_t fault; /* its FAULT rule + 1 */
-    bool have_last; /* its latest good reading, for deviation and imbalance rules */
+    uint32_t fault;          /* its FAULT rule + 1 */
+    bool have_last;          /* its latest good reading, for deviation and imbalance rules */
+    unsigned process_active; /* its process-class rules whose condition holds (stuck waits) */
     double last;
 } series_rules;
+
+/* Keeps series_rules.process_active right when a rule's condition changes.
+ * Caller holds mu. */
+void alerting_set_active(alert_engine *e, rule_state *r, bool active);
 
 struct alert_engine {
     pthread_mutex_t mu;

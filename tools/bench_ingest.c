@@ -81,7 +81,8 @@ typedef struct run_opts {
     bool layout_rules;
 } run_opts;
 
-char *park_layout_geojson(int scale, uint64_t seed); /* layout_gen.c */
+#include "tools/park_format.h"
+char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt); /* layout_gen.c */
 
 typedef struct run_result {
     double seconds, published, acked, msgs, p50, p99, lost, points_per_s, messages_per_s;
@@ -169,7 +170,9 @@ static int run_ingest(const run_opts *o, run_result *r) {
     char layout[PATH_MAX + 64];
     snprintf(layout, sizeof layout, "%s/layout.geojson", dir);
     if (o->scale > 0) {
-        char *js = park_layout_geojson(o->scale, 1);
+        /* the layout names each series as the format stores it
+         * (line protocol: "lel.value") */
+        char *js = park_layout_geojson_fmt(o->scale, 1, park_format_parse(format));
         FILE *lf = js ? fopen(layout, "w") : NULL;
         if (!lf || fputs(js, lf) < 0) {
             fprintf(stderr, "parkbench: cannot write %s\n", layout);
@@ -180,9 +183,11 @@ static int run_ingest(const run_opts *o, run_result *r) {
         }
         fclose(lf);
         free(js);
-        /* Without the rules: the layout's series, no alarm on any of them
-         * (what ingest costs without alerting). */
-        if (o->layout_rules) fprintf(f, ",\n \"layout\": {\"files\": [\"%s\"]}", layout);
+        /* Without the rules: the same layout and series (registered with
+         * their units at start), no alarm on any of them (alarms.derive
+         * false): what ingest costs without alerting. */
+        fprintf(f, ",\n \"layout\": {\"files\": [\"%s\"]}", layout);
+        if (!o->layout_rules) fprintf(f, ",\n \"alarms\": {\"derive\": false}");
     }
     if (o->alarm_rules > 0) {
         /* Rules that never fire on parksim's generic transmitters (their
@@ -233,8 +238,8 @@ static int run_ingest(const run_opts *o, run_result *r) {
         sim_bin,        "--port",     sport, "--per-message",         pm,     "--format",
         (char *)format, "--duration", secs,  "--tags-per-enterprise", "2000", "--quiet"};
     int sa = 12;
-    if (o->scale > 0) { /* the layout's own series, nothing more */
-        sargv[9] = "0";
+    if (o->scale > 0) {  /* the layout's own series, nothing more */
+        sargv[10] = "0"; /* --tags-per-enterprise 0 */
         sargv[sa++] = "--park";
         sargv[sa++] = layout;
     }
@@ -252,8 +257,11 @@ static int run_ingest(const run_opts *o, run_result *r) {
         for (int m = 0; o->scale > 0 && o->layout_rules && n_spikes < 48; m++) {
             double first = 2 + m * 0.5;
             if (first + 1.5 >= seconds) break;
+            /* combustible detectors (gd-01 of E003, E006, E011, ... is toxic:
+             * chlorine, ammonia plants) */
+            static const int comb[] = {1, 2, 4, 5, 7, 8, 9, 10, 12, 13};
             snprintf(spikes[n_spikes], sizeof spikes[0],
-                     "spike:E%03d:gd-01:lel:at=%.2f:value=150:for=0.5", 1 + m % n_ents, first);
+                     "spike:E%03d:gd-01:lel:at=%.2f:value=150:for=0.5", comb[m % 10], first);
             sargv[sa++] = "--incident";
             sargv[sa++] = spikes[n_spikes++];
         }
@@ -409,13 +417,18 @@ static int cmp_double(const void *a, const void *b) {
  * reaching a subscriber (pipeline pressure spikes on five enterprises). */
 /* The derived rules of a park scale times the demo's: every tank,
  * pipeline, detector and station watched. */
-static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp) {
-    run_opts o = {.per_message = 100,
+static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp, const char *dir,
+                               bool keep) {
+    /* line protocol packs an enterprise's readings across its devices: the
+     * park's few readings a device would otherwise be a message each */
+    run_opts o = {.per_message = 1000,
                   .seconds = seconds,
-                  .format = "json",
+                  .format = "lineproto",
                   .ack = "write",
                   .tcp = tcp,
-                  .scale = scale};
+                  .scale = scale,
+                  .dir_arg = dir,
+                  .keep = keep};
     run_result base, with, live;
     if (run_ingest(&o, &base) != 0) return 1;
     o.layout_rules = true;
@@ -439,7 +452,8 @@ static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp) {
 
 int bench_alarms(int argc, char **argv) {
     int rules = 10000, seconds = 10, scale = 0, rate = 8;
-    bool tcp = false;
+    bool tcp = false, keep = false;
+    const char *dir = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--tcp"))
             tcp = true;
@@ -451,15 +465,20 @@ int bench_alarms(int argc, char **argv) {
             scale = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--keep"))
+            keep = true;
         else {
             fprintf(stderr,
                     "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
-                    "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp]\n");
+                    "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp] [--dir D] "
+                    "[--keep]\n");
             return 2;
         }
     }
     if (seconds < 1 || rate < 1 || scale < 0 || scale > 100) return 2;
-    if (scale > 0) return bench_alarms_layout(scale, seconds, rate, tcp);
+    if (scale > 0) return bench_alarms_layout(scale, seconds, rate, tcp, dir, keep);
     run_opts o = {
         .per_message = 100, .seconds = seconds, .format = "json", .ack = "write", .tcp = tcp};
     run_result base, with, live;

@@ -482,6 +482,7 @@ int main(int argc, char **argv) {
                                .limits = c.limits,
                                .units = c.units,
                                .hazard_margin_m = c.hazard_margin_m,
+                               .derive = c.derive_rules,
                                .manual_rules_file = manual_rules,
                                .ents = c.ents,
                                .n_ents = c.n_ents};

@@ -142,7 +142,7 @@ int parkd_setup_alarms(const parkd_alarm_setup *s, parkd_alarm_counts *counts, c
     int rc = -1;
     if (s->layout) {
         char *ov = overrides_text(s);
-        int dr = ov ? assets_derive(s->layout, ov, &ar, err, errcap) : -1;
+        int dr = !ov ? -1 : s->derive ? assets_derive(s->layout, ov, &ar, err, errcap) : 0;
         if (!ov) snprintf(err, errcap, "out of memory");
         free(ov);
         if (dr != 0) goto out;

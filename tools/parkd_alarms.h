@@ -15,6 +15,7 @@
 #define PARKWATCH_PARKD_ALARMS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "alerting/alerting.h"
@@ -30,6 +31,8 @@ typedef struct parkd_alarm_setup {
     json_t *limits;           /* "limits" (assets_derive's overrides); may be NULL */
     json_t *units;            /* "units": {"series" or "*.suffix": "unit"}; may be NULL */
     double hazard_margin_m;   /* "alarms.hazard_margin_m" */
+    bool derive;              /* "alarms.derive": the layout's rules (default); else only the
+                                 config's, the layout's series still registered with units */
     const char *manual_rules_file;
     const ingest_enterprise *ents; /* their interval_ms for the series registered */
     size_t n_ents;

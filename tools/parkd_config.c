@@ -264,6 +264,9 @@ static int load_alarms(json_t *a, parkd_config *c, char *err, size_t errcap) {
         return -1;
     c->hazard_margin_m = (double)v;
     c->webhook = jstr(a, "webhook", NULL);
+    json_t *dv = json_object_get(a, "derive");
+    if (dv && !json_is_boolean(dv)) return fail(err, errcap, "alarms.derive must be true or false");
+    c->derive_rules = !dv || json_is_true(dv);
     c->alarm_rules = json_object_get(a, "rules");
     if (c->alarm_rules && !json_is_array(c->alarm_rules))
         return fail(err, errcap, "alarms.rules must be an array");
@@ -302,12 +305,11 @@ static int load_health(json_t *hc, parkd_config *c, char *err, size_t errcap) {
                 err, errcap) != 0)
         return -1;
     o->drift_radius_m = (double)v;
-    if (opt_int(hc, "health.", "drift_window_s", 60, 86400, "s", o->drift_window_ms / 1000, &v,
-                err, errcap) != 0)
+    if (opt_int(hc, "health.", "drift_window_s", 60, 86400, "s", o->drift_window_ms / 1000, &v, err,
+                errcap) != 0)
         return -1;
     o->drift_window_ms = v * 1000;
-    if (opt_int(hc, "health.", "online_s", 1, 86400, "s", o->stale_ms / 1000, &v, err, errcap) !=
-        0)
+    if (opt_int(hc, "health.", "online_s", 1, 86400, "s", o->stale_ms / 1000, &v, err, errcap) != 0)
         return -1;
     o->stale_ms = v * 1000;
     return 0;

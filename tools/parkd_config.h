@@ -39,7 +39,7 @@
  *   enterprises[].max_series 0..10^7 [0: ingest.max_series_per_enterprise]
  *   enterprises[].interval_ms 0..86400000 [0: unknown]
  *   enterprises[].lp_precision ns|u|ms|s|m|h [ms] (line protocol over MQTT)
- *   alarms.hazard_margin_m 0..10000 [50]
+ *   alarms.hazard_margin_m 0..10000 [50]; alarms.derive true|false [true]
  *   alarms.rules[].on_delay_ms, off_delay_ms 0..86400000 [0]; priority 1..4 [2]
  *   health.learn_history_days 1..366 [365]; health.relearn_hours 1..8784 [24];
  *   health.learn_min_history_s 60..31622400 [172800]; health.drift_radius_m 1..10000 [150];
@@ -69,6 +69,7 @@ typedef struct parkd_config {
     char password[1024]; /* from broker.password_file */
     /* "alarms" */
     double hazard_margin_m;
+    bool derive_rules;   /* "alarms.derive" [true] */
     const char *webhook; /* NULL: none */
     json_t *alarm_rules; /* "alarms.rules", checked here, read by parkd; may be NULL */
     /* "limits": overrides of the limits derived from the layout
