@@ -92,13 +92,16 @@ void api_tb_rule_meta(textbuf *b, const api_server *s, const alert_rule *ru) {
 
 /* ---- GET /enterprises ---- */
 
-/* The ids to list: the config's, else the layout's enterprise plots. */
+/* The ids to list: the config's (with a layout, those with a plot in it:
+ * the park's own series, "PARK", are not an enterprise), else the
+ * layout's enterprise plots. */
 static size_t enterprise_ids(const api_server *s, const char ***out) {
     size_t n = 0;
     const char **ids = NULL;
     if (s->n_ents) {
         ids = malloc(s->n_ents * sizeof *ids);
-        for (size_t i = 0; ids && i < s->n_ents; i++) ids[n++] = s->ents[i].id;
+        for (size_t i = 0; ids && i < s->n_ents; i++)
+            if (!s->o.layout || enterprise_plot(s, s->ents[i].id)) ids[n++] = s->ents[i].id;
     } else if (s->o.layout) {
         size_t all = geo_count_all(s->o.layout);
         ids = malloc((all ? all : 1) * sizeof *ids);
