@@ -424,6 +424,8 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
     if (list_rule(sr, *id) != 0 || (paired && r->paired_series != r->series &&
                                     list_rule(&e->by_series[r->paired_series], *id) != 0))
         return -1;
+    alerting_series_refresh(e, r->series);
+    if (paired) alerting_series_refresh(e, r->paired_series);
     return 0;
 }
 
@@ -519,6 +521,7 @@ int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char 
     if (nr.window_ms != s->r.window_ms || nr.window_offset_ms != s->r.window_offset_ms)
         s->have_win = false, s->win_n = 0, s->win_sum = 0; /* windows of another size */
     s->r = nr; /* state, pending delays, the flat run and the losses go on */
+    alerting_series_refresh(e, nr.series); /* its limits may have moved */
     rc = 0;
 out:
     pthread_mutex_unlock(&e->mu);
@@ -802,7 +805,9 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
         if (!s.seen[i]) continue; /* rules the configuration no longer has are left out */
         rule_state *r = &e->rules[i];
         r->state = s.v[i].state;
+        bool was_hot = r->active || r->pending;
         alerting_set_active(e, r, s.v[i].active);
+        alerting_hot_update(e, r, was_hot);
         r->shelved = s.v[i].shelved;
         r->suppressed = s.v[i].suppressed;
         r->oos = s.v[i].out_of_service;

@@ -62,7 +62,56 @@ static bool wanted(const rule_state *r, double x) {
 }
 
 /* Feeds a wanted condition through the on/off delays at time ts. */
-static int drive(alert_engine *e, uint32_t id, bool want, int64_t ts, double value) {
+void alerting_hot_update(alert_engine *e, const rule_state *r, bool was_hot) {
+    bool hot = r->active || r->pending;
+    if (hot == was_hot || r->r.series >= e->n_series) return;
+    series_rules *sr = &e->by_series[r->r.series];
+    if (hot)
+        sr->n_hot++;
+    else if (sr->n_hot)
+        sr->n_hot--;
+}
+
+void alerting_series_refresh(alert_engine *e, uint32_t series) {
+    if (series >= e->n_series) return;
+    series_rules *sr = &e->by_series[series];
+    sr->simple = true;
+    sr->quiet_lo = -INFINITY, sr->quiet_hi = INFINITY;
+    sr->stale_id = sr->stuck_id = 0;
+    for (size_t k = 0; k < sr->n; k++) {
+        const rule_state *r = &e->rules[sr->ids[k]];
+        if (r->r.series != series || r->r.window_ms > 0) { /* a pair's other side, a mean */
+            sr->simple = false;
+            continue;
+        }
+        switch (r->r.kind) {
+            case ALERT_HIGH:
+            case ALERT_HIGH_HIGH:
+                sr->quiet_hi = fmin(sr->quiet_hi, r->r.limit);
+                break;
+            case ALERT_LOW:
+            case ALERT_LOW_LOW:
+                sr->quiet_lo = fmax(sr->quiet_lo, r->r.limit);
+                break;
+            case ALERT_RANGE:
+                sr->quiet_lo = fmax(sr->quiet_lo, r->r.limit_low);
+                sr->quiet_hi = fmin(sr->quiet_hi, r->r.limit);
+                break;
+            case ALERT_STALE:
+                if (sr->stale_id) sr->simple = false;
+                sr->stale_id = sr->ids[k] + 1;
+                break;
+            case ALERT_STUCK:
+                if (sr->stuck_id) sr->simple = false;
+                sr->stuck_id = sr->ids[k] + 1;
+                break;
+            default: /* rate, deviation, imbalance, flapping: every reading counts */
+                sr->simple = false;
+        }
+    }
+}
+
+static int drive_(alert_engine *e, uint32_t id, bool want, int64_t ts, double value) {
     rule_state *r = &e->rules[id];
     if (want == r->active) {
         r->pending = false;
@@ -79,6 +128,15 @@ static int drive(alert_engine *e, uint32_t id, bool want, int64_t ts, double val
     if (ts - r->pending_since < delay) return 0;
     r->pending = false;
     return set_condition(e, id, want, delay ? r->pending_since + delay : ts, value);
+}
+
+/* Feeds a wanted condition through the on/off delays; keeps n_hot. */
+static int drive(alert_engine *e, uint32_t id, bool want, int64_t ts, double value) {
+    rule_state *r = &e->rules[id];
+    bool was_hot = r->active || r->pending;
+    int rc = drive_(e, id, want, ts, value);
+    alerting_hot_update(e, r, was_hot);
+    return rc;
 }
 
 /* ---- means of windows ---- */
@@ -274,6 +332,18 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
         if (!sr->n && !sr->fault) continue;
         bool bad = (p->quality & 0xC0) == QUALITY_BAD || !isfinite(p->value);
         if (!bad) sr->have_last = true, sr->last = p->value;
+        if (!bad && sr->simple && !sr->n_hot && p->value >= sr->quiet_lo &&
+            p->value <= sr->quiet_hi) { /* the quiet path: see series_rules */
+            if (sr->stale_id) {
+                rule_state *st = &e->rules[sr->stale_id - 1];
+                int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
+                if (!st->have_prev || alive > st->prev_ts) st->prev_ts = alive;
+                st->have_prev = true;
+            }
+            if (sr->stuck_id) rc = judge_stuck(e, sr, sr->stuck_id - 1, p->value, p->ts_ms);
+            if (rc > 0) changes += rc;
+            continue;
+        }
         if (sr->fault) rc = drive(e, sr->fault - 1, bad, p->ts_ms, p->value);
         if (rc > 0) changes += rc;
         for (size_t k = 0; k < sr->n && rc >= 0; k++) {

@@ -69,12 +69,25 @@ typedef struct series_rules {
     uint32_t fault;          /* its FAULT rule + 1 */
     bool have_last;          /* its latest good reading, for deviation and imbalance rules */
     unsigned process_active; /* its process-class rules whose condition holds (stuck waits) */
+    /* The quiet path (alert_points): a series whose rules are all limits,
+     * range, one stale and one stuck rule (simple), none of them raised or
+     * waiting out a delay (n_hot 0), reading inside [quiet_lo, quiet_hi]
+     * where no limit wants anything, needs only its stale and stuck rules
+     * looked at: the others would do nothing. */
+    bool simple;
+    unsigned n_hot;              /* its rules (fault included) active or pending */
+    double quiet_lo, quiet_hi;   /* refreshed as its rules are added or updated */
+    uint32_t stale_id, stuck_id; /* + 1; 0: none */
     double last;
 } series_rules;
 
 /* Keeps series_rules.process_active right when a rule's condition changes.
  * Caller holds mu. */
 void alerting_set_active(alert_engine *e, rule_state *r, bool active);
+/* After a rule's active or pending changed from was_hot: the series' n_hot. */
+void alerting_hot_update(alert_engine *e, const rule_state *r, bool was_hot);
+/* Recomputes a series' quiet path (its rules added or updated). Caller holds mu. */
+void alerting_series_refresh(alert_engine *e, uint32_t series);
 
 struct alert_engine {
     pthread_mutex_t mu;

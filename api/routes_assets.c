@@ -382,6 +382,8 @@ static json_t *load_manual(const char *path, char *err, size_t errcap) {
     return doc;
 }
 
+#define LIMIT_MAX 1e12
+
 /* Fills *out from an entry over the rule's current settings. */
 static int entry_rule(json_t *e, alert_rule *out, char *err, size_t errcap) {
     static const char *const nums[] = {"limit", "limit_low", "deadband"};
@@ -389,8 +391,9 @@ static int entry_rule(json_t *e, alert_rule *out, char *err, size_t errcap) {
     for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(e, nums[i]);
         if (!v || json_is_null(v)) continue;
-        if (!json_is_number(v) || !isfinite(json_number_value(v))) {
-            snprintf(err, errcap, "%s must be a finite number", nums[i]);
+        /* an engineering value, not a number's extremes (2^53, 1e308) */
+        if (!json_is_number(v) || !(fabs(json_number_value(v)) <= LIMIT_MAX)) {
+            snprintf(err, errcap, "%s must be a number of at most 1e12 in magnitude", nums[i]);
             return -1;
         }
         *dst[i] = json_number_value(v);

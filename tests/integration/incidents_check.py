@@ -27,11 +27,12 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from openapi_check import free_port, wait_port  # the same directory
 
 FAILURES = []
 
@@ -59,27 +60,6 @@ UNITS = {"level": "m", "pressure": "MPa", "flow": "m³/h", "lel": "%LEL"}
 def fail(what, msg):
     FAILURES.append("%s: %s" % (what, msg))
     print("FAIL %s: %s" % (what, msg), flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, timeout, proc=None):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 class Api:
