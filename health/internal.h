@@ -25,7 +25,7 @@
 #define HM_LEARN_MAX_POINTS 200000
 /* Stuck models learned per health_tick, and the time one call may spend. */
 #define HM_LEARN_PER_TICK  20
-#define HM_LEARN_BUDGET_MS 50
+#define HM_LEARN_BUDGET_MS 20
 /* Drift is judged this often. */
 #define HM_DRIFT_EVERY_MS HM_MINUTE_MS
 /* Past days' figures kept (enterprise x day). */

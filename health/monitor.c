@@ -496,10 +496,18 @@ static int learn_due(health_monitor *m, int64_t now_ms, size_t max_series, int64
         pthread_mutex_lock(&m->mu);
         long x = hm_find(m, id);
         if (x >= 0) {
-            /* failed, too little history yet, or its alarm standing: tried
-             * again in a minute (a new park learns as its history comes) */
-            if (one != 0 || !settled)
+            /* failed: tried again in a minute; too little history yet, or its
+             * alarm standing: after a tenth of the history it waits for (a
+             * new park learns as its history comes, without rereading every
+             * series each minute) */
+            if (one != 0)
                 m->s[x].next_learn_ms = now_ms + HM_MINUTE_MS;
+            else if (!settled) /* a tenth of the history it waits for, 1 min .. 1 day */
+                m->s[x].next_learn_ms =
+                    now_ms + (m->o.learn_min_history_ms / 10 < HM_MINUTE_MS ? HM_MINUTE_MS
+                              : m->o.learn_min_history_ms / 10 > HM_DAY_MS
+                                  ? HM_DAY_MS
+                                  : m->o.learn_min_history_ms / 10);
             else if (!m->s[x].interval_configured && learned > 0)
                 m->s[x].interval_ms = learned;
         }
