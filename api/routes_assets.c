@@ -477,12 +477,14 @@ enum MHD_Result api_h_rule_set(req *r, struct MHD_Connection *c) {
     json_object_foreach(body, key, v) {
         bool ok = false;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) ok |= !strcmp(key, known[k]);
-        if (!ok) {
+        if (!ok) { /* said before the body (which holds key) is released */
+            enum MHD_Result sent_u =
+                api_send_error(r, c, 400, "bad_request",
+                               "unknown member \"%.64s\" (limit, limit_low, deadband, priority, "
+                               "comment)",
+                               key);
             json_decref(body);
-            return api_send_error(r, c, 400, "bad_request",
-                                  "unknown member \"%.64s\" (limit, limit_low, deadband, priority, "
-                                  "comment)",
-                                  key);
+            return sent_u;
         }
     }
     const char *comment = json_string_value(json_object_get(body, "comment"));
