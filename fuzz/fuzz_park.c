@@ -185,8 +185,20 @@ static void build_park(hist **h_out, alert_engine **al_out, geo_layout **g_out, 
         if (strcmp(kinds[k], "gas_detector") && strcmp(kinds[k], "tank")) continue;
         char *ent = ents[k];
         snprintf(ent, sizeof ents[k], "%.4s", defs[k].name);
-        rules[nr++] = (alert_rule){ids[k], defs[k].name, ent, ALERT_HIGH, 25, 1, 0, 0, 2, 0};
-        rules[nr++] = (alert_rule){ids[k], defs[k].name, ent, ALERT_HIGH_HIGH, 50, 1, 0, 0, 1, 0};
+        rules[nr++] = (alert_rule){.series = ids[k],
+                                   .series_name = defs[k].name,
+                                   .enterprise = ent,
+                                   .kind = ALERT_HIGH,
+                                   .limit = 25,
+                                   .deadband = 1,
+                                   .priority = 2};
+        rules[nr++] = (alert_rule){.series = ids[k],
+                                   .series_name = defs[k].name,
+                                   .enterprise = ent,
+                                   .kind = ALERT_HIGH_HIGH,
+                                   .limit = 50,
+                                   .deadband = 1,
+                                   .priority = 1};
     }
     uint32_t rids[64];
     if (alert_add_rules(al, rules, nr, rids, err, sizeof err) != 0 ||
