@@ -9,6 +9,7 @@
  * from the historian and the alarm engine on every call.
  */
 #include "views/views.h"
+#include "assets/assets.h"
 #include "common/errmsg.h"
 #include "common/clock.h"
 #include "common/jsonfmt.h"
@@ -290,24 +291,12 @@ void views_close(views *v) {
 
 /* ---- risk ---- */
 
-/* The last name part of a series ("T101.level" -> "level"). */
-static const char *quantity_word(const char *series) {
-    const char *slash = strrchr(series, '/'), *p = slash ? slash + 1 : series;
-    const char *dot = strrchr(p, '.');
-    if (dot && !strcmp(dot, ".value")) { /* line protocol's "level.value" */
-        const char *q = dot;
-        while (q > p && q[-1] != '.') q--;
-        return q > p ? q : p;
-    }
-    return dot ? dot + 1 : p;
-}
-
 /* A tank's or a pipeline's process alarms and instrument faults into
- * live, and each critical parameter (level, temp, pressure) whose every
+ * live, and each critical parameter (level, temperature, pressure) whose every
  * transmitter is in an instrument alarm: unmonitored. */
 static void count_process(views *v, const geo_feature *f, const series_alarms *sa, size_t n_sa,
                           risk_live *live) {
-    static const char *const critical[] = {"level", "temp", "pressure"};
+    static const char *const critical[] = {"level", "temperature", "pressure"};
     unsigned have[3] = {0}, blind[3] = {0};
     for (size_t k = 0; k < f->n_series; k++) {
         const series_alarms *a = vw_alarms_of(v, sa, n_sa, f->series[k]);
@@ -315,9 +304,9 @@ static void count_process(views *v, const geo_feature *f, const series_alarms *s
         if (a)
             for (int p = 0; p < 4; p++) live->process_alarms[p] += a->by_priority[p];
         live->process_instrument_faults += faulty;
-        const char *q = quantity_word(f->series[k]);
+        const char *q = assets_quantity_of(f, f->series[k]);
         for (int c = 0; f->kind == GEO_TANK && c < 3; c++)
-            if (!strncmp(q, critical[c], strlen(critical[c]))) have[c]++, blind[c] += faulty;
+            if (!strcmp(q, critical[c])) have[c]++, blind[c] += faulty;
     }
     for (int c = 0; c < 3; c++) live->unmonitored += have[c] && blind[c] == have[c];
 }
