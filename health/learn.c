@@ -76,6 +76,17 @@ static size_t fine_bin(const double *edges, size_t n_edges, double v) {
     return lo;
 }
 
+/* The end (exclusive) of the flat run starting at reading i, as the
+ * engine sees it (judge_stuck): readings within band of v[i], and no gap of
+ * more than three spacings. */
+static size_t run_end(const int64_t *t, const double *v, size_t m, size_t i, double band,
+                      double interval_s) {
+    size_t j = i + 1;
+    while (j < m && fabs(v[j] - v[i]) <= band && (double)(t[j] - t[j - 1]) / 1000 <= 3 * interval_s)
+        j++;
+    return j;
+}
+
 typedef struct learner {
     size_t nf;                             /* fine bins */
     double edges[HL_MAX_FINE];             /* nf - 1 of them */
@@ -226,11 +237,7 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
     double expo[HL_MAX_FINE] = {0};
     L->interval_s = (double)inf.interval_ms / 1000;
     for (size_t i = 0; i < m;) {
-        size_t j = i + 1;
-        /* as the engine: a gap of more than three spacings ends the run */
-        while (j < m && fabs(v[j] - v[i]) <= band &&
-               (double)(t[j] - t[j - 1]) / 1000 <= 3 * L->interval_s)
-            j++;
+        size_t j = run_end(t, v, m, i, band, L->interval_s);
         double dur_s = (double)(t[j - 1] - t[i]) / 1000;
         size_t b = fine_bin(L->edges, ne, v[i]);
         double kf = ceil(dur_s / L->interval_s - 1e-9); /* a limit of kf intervals covers it */
@@ -266,10 +273,7 @@ int health_learn_stuck_min(const int64_t *ts_ms, const double *values, size_t n,
     if (span < HL_SHORT_HISTORY_MS) {
         double longest[ALERT_STUCK_BINS] = {0};
         for (size_t i = 0; i < m;) {
-            size_t j = i + 1;
-            while (j < m && fabs(v[j] - v[i]) <= band &&
-                   (double)(t[j] - t[j - 1]) / 1000 <= 3 * L->interval_s)
-                j++;
+            size_t j = run_end(t, v, m, i, band, L->interval_s);
             unsigned b = 0;
             while (b + 1 < out->n_bins && v[i] >= out->edges[b]) b++; /* the engine's bin */
             longest[b] = fmax(longest[b], (double)(t[j - 1] - t[i]) / 1000);
