@@ -322,6 +322,15 @@ const char *alerting_rule_invalid(const alert_rule *r, bool update) {
 
 /* ---- readings ---- */
 
+/* A reading shows a stale rule's link alive when it arrived; the newest
+ * arrival counts: a backlog of older readings (the broker delivering what
+ * it held) must not make it look stale. */
+static void stale_seen(rule_state *r, const alert_point *p) {
+    int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
+    if (!r->have_prev || alive > r->prev_ts) r->prev_ts = alive;
+    r->have_prev = true;
+}
+
 int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
     pthread_mutex_lock(&e->mu);
     int changes = 0, rc = 0;
@@ -334,12 +343,7 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
         if (!bad) sr->have_last = true, sr->last = p->value;
         if (!bad && sr->simple && !sr->n_hot && p->value >= sr->quiet_lo &&
             p->value <= sr->quiet_hi) { /* the quiet path: see series_rules */
-            if (sr->stale_id) {
-                rule_state *st = &e->rules[sr->stale_id - 1];
-                int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
-                if (!st->have_prev || alive > st->prev_ts) st->prev_ts = alive;
-                st->have_prev = true;
-            }
+            if (sr->stale_id) stale_seen(&e->rules[sr->stale_id - 1], p);
             if (sr->stuck_id) rc = judge_stuck(e, sr, sr->stuck_id - 1, p->value, p->ts_ms);
             if (rc > 0) changes += rc;
             continue;
@@ -350,11 +354,7 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
             uint32_t id = sr->ids[k];
             rule_state *r = &e->rules[id];
             if (r->r.kind == ALERT_STALE) { /* any reading shows the link is alive */
-                /* the newest seen: a backlog of older readings (the broker
-                 * delivering what it held) must not make it look stale */
-                int64_t alive = p->received_ms > 0 ? p->received_ms : p->ts_ms;
-                if (!r->have_prev || alive > r->prev_ts) r->prev_ts = alive;
-                r->have_prev = true;
+                stale_seen(r, p);
                 if (r->active || r->pending) rc = drive(e, id, false, p->ts_ms, p->value);
             } else if (r->r.kind == ALERT_FLAPPING) { /* any reading ends a gap */
                 rc = judge_flapping(e, id, p->ts_ms);
