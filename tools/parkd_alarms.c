@@ -10,17 +10,41 @@
 #include "assets/assets.h"
 #include "tools/parkd_alarms.h"
 
-/* The series registered at start: name, unit, interval. */
+/* The series registered at start: name, unit, interval; found by name
+ * through an open-addressing index (slot: position + 1), as every rule of
+ * a large park looks its series up. */
 typedef struct series_defs {
     hist_series_def *v;
     uint32_t *ids;
     size_t n, cap;
+    size_t *slot, n_slots; /* a power of two, at least twice n */
 } series_defs;
 
-static long def_find(const series_defs *d, const char *name) {
-    for (size_t i = 0; i < d->n; i++)
-        if (!strcmp(d->v[i].name, name)) return (long)i;
-    return -1;
+static size_t name_hash(const char *s) {
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The slot holding name, or the empty one where it would go. */
+static size_t def_slot(const series_defs *d, const char *name) {
+    size_t i = name_hash(name) & (d->n_slots - 1);
+    while (d->slot[i] && strcmp(d->v[d->slot[i] - 1].name, name)) i = (i + 1) & (d->n_slots - 1);
+    return i;
+}
+
+static int def_grow_index(series_defs *d) {
+    size_t n = d->n_slots ? d->n_slots * 2 : 4096;
+    size_t *old = d->slot, old_n = d->n_slots;
+    if (!(d->slot = calloc(n, sizeof *d->slot))) {
+        d->slot = old;
+        return -1;
+    }
+    d->n_slots = n;
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i]) d->slot[def_slot(d, d->v[old[i] - 1].name)] = old[i];
+    free(old);
+    return 0;
 }
 
 /* The config's unit of a series: its exact name, else the longest "*suffix". */
@@ -49,8 +73,10 @@ static int64_t interval_of(const parkd_alarm_setup *s, const char *name) {
 /* Adds a series (once); unit may be NULL (an existing unit is kept). */
 static long def_add(series_defs *d, const parkd_alarm_setup *s, const char *name,
                     const char *unit) {
-    long i = def_find(d, name);
-    if (i >= 0) {
+    if (2 * (d->n + 1) > d->n_slots && def_grow_index(d) != 0) return -1;
+    size_t at = def_slot(d, name);
+    if (d->slot[at]) {
+        long i = (long)d->slot[at] - 1;
         if (unit && !d->v[i].unit) d->v[i].unit = unit;
         return i;
     }
@@ -62,6 +88,7 @@ static long def_add(series_defs *d, const parkd_alarm_setup *s, const char *name
     }
     const char *cu = config_unit(s->units, name);
     d->v[d->n] = (hist_series_def){name, cu ? cu : unit, NULL, interval_of(s, name)};
+    d->slot[at] = d->n + 1;
     return (long)d->n++;
 }
 
@@ -216,6 +243,7 @@ out:
     free(ents);
     free(d.v);
     free(d.ids);
+    free(d.slot);
     assets_rules_free(&ar);
     return rc;
 }
