@@ -24,7 +24,9 @@
  * check by id (event streams) is one bsearch. At most once a second one
  * request also stat()s the file and, when it changed, rereads it (a
  * reread that fails keeps the tokens loaded before and is retried every
- * second).
+ * second); so does a token whose id is not known, at once (it may have
+ * been created a moment ago: revocation waits for the second, creation
+ * does not).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -800,11 +802,23 @@ int api_token_store_check(api_token_store *s, const char *token, api_token_info 
     pw_sha256(token, TOKEN_LEN, hash);
 
     api_token_info info;
-    pthread_mutex_lock(&s->mu);
-    const tok_entry *e = s->ntok ? bsearch(&key, s->tok, s->ntok, sizeof *s->tok, id_cmp) : NULL;
-    bool match = e && ct_equal(e->hash, hash, PW_SHA256_LEN);
-    if (match) info = e->info;
-    pthread_mutex_unlock(&s->mu);
+    bool match = false;
+    for (int pass = 0; pass < 2; pass++) {
+        pthread_mutex_lock(&s->mu);
+        const tok_entry *e =
+            s->ntok ? bsearch(&key, s->tok, s->ntok, sizeof *s->tok, id_cmp) : NULL;
+        match = e && ct_equal(e->hash, hash, PW_SHA256_LEN);
+        if (match) info = e->info;
+        pthread_mutex_unlock(&s->mu);
+        if (e || pass) break;
+        /* An id we do not know may be a token created a moment ago: the
+         * file is looked at now (a stat; read only if it changed), not at
+         * the next once-a-second check, so that a token works as soon as
+         * parkctl has printed it. */
+        pthread_mutex_lock(&s->reload_mu);
+        if (!s->failing) reload(s); /* a failing file: once a second, as below */
+        pthread_mutex_unlock(&s->reload_mu);
+    }
     explicit_bzero(hash, sizeof hash);
     /* an expired token is refused like an unknown one */
     if (!match || expired(&info, pw_wall_ms())) return -1;
