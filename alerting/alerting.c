@@ -343,6 +343,8 @@ void alert_close(alert_engine *e) {
     for (size_t i = 0; i < e->n_series; i++) free(e->by_series[i].ids);
     free(e->by_series);
     free(e->rules);
+    free(e->timed);
+    free(e->waking);
     pthread_mutex_destroy(&e->mu);
     free(e);
 }
@@ -383,6 +385,12 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
         rule_state *nr = realloc(e->rules, cap * sizeof *nr);
         if (!nr) return -1;
         e->rules = nr;
+        /* alert_tick's lists: room for every rule, so listing never fails */
+        uint32_t *t = realloc(e->timed, cap * sizeof *t);
+        if (t) e->timed = t;
+        uint32_t *w = t ? realloc(e->waking, cap * sizeof *w) : NULL;
+        if (w) e->waking = w;
+        if (!t || !w) return -1;
         e->cap_rules = cap;
     }
     bool paired = r->kind == ALERT_DEVIATION || r->kind == ALERT_IMBALANCE;
@@ -414,6 +422,7 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
     s->r.asset = s->asset;
     s->r.basis = s->basis;
     *id = (uint32_t)e->n_rules++;
+    alerting_tick_watch(e, *id);
     if (r->kind == ALERT_FAULT) {
         sr->fault = *id + 1;
         return 0;
@@ -521,7 +530,9 @@ int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char 
     if (nr.window_ms != s->r.window_ms || nr.window_offset_ms != s->r.window_offset_ms)
         s->have_win = false, s->win_n = 0, s->win_sum = 0; /* windows of another size */
     s->r = nr; /* state, pending delays, the flat run and the losses go on */
-    alerting_series_refresh(e, nr.series); /* its limits may have moved */
+    if (nr.kind == ALERT_STUCK) alerting_stuck_limit(s); /* the run's limit, relearnt */
+    alerting_tick_watch(e, rule);                        /* a window now, maybe */
+    alerting_series_refresh(e, nr.series);               /* its limits may have moved */
     rc = 0;
 out:
     pthread_mutex_unlock(&e->mu);
@@ -589,6 +600,7 @@ static int operator_action(alert_engine *e, uint32_t id, alert_action act, int64
                 break;
             }
             r->shelved = true, r->shelved_until_ms = until;
+            alerting_tick_watch(e, id); /* alert_tick ends it */
             break;
         case ALERT_ACT_UNSHELVE:
             rc = r->shelved ? 1 : 0, r->shelved = false;
@@ -812,6 +824,7 @@ int alert_restore(alert_engine *e, char *err, size_t errcap) {
         r->suppressed = s.v[i].suppressed;
         r->oos = s.v[i].out_of_service;
         r->shelved_until_ms = s.v[i].shelved_until_ms;
+        alerting_tick_watch(e, (uint32_t)i);
         r->since_ms = s.v[i].since_ms;
         r->value = s.v[i].value;
     }

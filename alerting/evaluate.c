@@ -104,6 +104,8 @@ void alerting_series_refresh(alert_engine *e, uint32_t series) {
             case ALERT_STUCK:
                 if (sr->stuck_id) sr->simple = false;
                 sr->stuck_id = sr->ids[k] + 1;
+                sr->stuck_band = r->r.stuck.band;
+                sr->stuck_gap_s = r->r.stuck.interval_s > 0 ? 3 * r->r.stuck.interval_s : 0;
                 break;
             default: /* rate, deviation, imbalance, flapping: every reading counts */
                 sr->simple = false;
@@ -123,6 +125,7 @@ static int drive_(alert_engine *e, uint32_t id, bool want, int64_t ts, double va
         r->want = want;
         r->pending_since = ts;
         r->pending_value = value;
+        alerting_tick_watch(e, id); /* the delay may run out with no reading */
     }
     int64_t delay = want ? r->r.on_delay_ms : r->r.off_delay_ms;
     if (ts - r->pending_since < delay) return 0;
@@ -193,6 +196,11 @@ static unsigned stuck_bin(const alert_stuck_model *m, double v) {
     return b;
 }
 
+void alerting_stuck_limit(rule_state *r) {
+    const alert_stuck_model *m = &r->r.stuck;
+    r->run_limit_s = m->n_bins && r->have_run ? m->flat_s[stuck_bin(m, r->anchor)] : 0;
+}
+
 void alerting_set_active(alert_engine *e, rule_state *r, bool active) {
     if (r->active != active && alert_kind_class(r->r.kind) == ALERT_CLASS_PROCESS &&
         r->r.series < e->n_series) {
@@ -205,24 +213,35 @@ void alerting_set_active(alert_engine *e, rule_state *r, bool active) {
     r->active = active;
 }
 
-static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, double v, int64_t ts) {
-    rule_state *r = &e->rules[id];
-    const alert_stuck_model *m = &r->r.stuck;
-    double run_s = r->have_run ? (double)(ts - r->run_start) / 1000 : 0;
-    double limit_s = m->n_bins && r->have_run ? m->flat_s[stuck_bin(m, r->anchor)] : 0;
+/* A stuck rule's reading v at ts: true when it ends the flat run (it
+ * moved beyond the band, came after a gap, or the process explains it)
+ * and a new one starts from v; else *run_s is the run's length. Reads the
+ * first cache line of r and the series' band and gap only. */
+static bool stuck_new_run(const series_rules *sr, rule_state *r, double v, int64_t ts,
+                          double *run_s) {
+    *run_s = r->have_run ? (double)(ts - r->run_start) / 1000 : 0;
     /* A gap is no evidence of flatness (nothing was read in it): after more
      * than three usual spacings (or the limit), the run starts again. */
-    double gap_s = m->interval_s > 0 ? 3 * m->interval_s : limit_s;
+    double gap_s = sr->stuck_gap_s > 0 ? sr->stuck_gap_s : r->run_limit_s;
     bool gap = r->have_run && gap_s > 0 && (double)(ts - r->prev_ts) / 1000 > gap_s;
     r->prev_ts = ts;
-    if (!r->have_run || fabs(v - r->anchor) > m->band || gap ||
-        sr->process_active) { /* it moved, or the process explains it (a detector pinned at
-                                  its span's top in a leak): a new run */
-        r->have_run = true;
-        r->anchor = v, r->run_start = ts;
+    /* it moved, or the process explains it (a detector pinned at its span's
+     * top in a leak): a new run */
+    if (r->have_run && fabs(v - r->anchor) <= sr->stuck_band && !gap && !sr->process_active)
+        return false;
+    bool moved_level = !r->have_run || v != r->anchor;
+    r->have_run = true;
+    r->anchor = v, r->run_start = ts;
+    if (moved_level) alerting_stuck_limit(r); /* the model only when the level changes */
+    return true;
+}
+
+static int judge_stuck(alert_engine *e, const series_rules *sr, uint32_t id, double v, int64_t ts) {
+    rule_state *r = &e->rules[id];
+    double run_s;
+    if (stuck_new_run(sr, r, v, ts, &run_s))
         return drive(e, id, false, ts, run_s); /* the value: the run that ended */
-    }
-    return drive(e, id, limit_s > 0 && run_s > limit_s, ts, run_s);
+    return drive(e, id, r->run_limit_s > 0 && run_s > r->run_limit_s, ts, run_s);
 }
 
 /* ---- flapping: communication losses within a sliding window ---- */
@@ -344,7 +363,13 @@ int alert_points(alert_engine *e, const alert_point *pts, size_t n) {
         if (!bad && sr->simple && !sr->n_hot && p->value >= sr->quiet_lo &&
             p->value <= sr->quiet_hi) { /* the quiet path: see series_rules */
             if (sr->stale_id) stale_seen(&e->rules[sr->stale_id - 1], p);
-            if (sr->stuck_id) rc = judge_stuck(e, sr, sr->stuck_id - 1, p->value, p->ts_ms);
+            /* No rule of the series is active or pending (n_hot 0): the
+             * stuck rule needs driving only when its run is too long. */
+            double run_s;
+            uint32_t id = sr->stuck_id - 1;
+            if (sr->stuck_id && !stuck_new_run(sr, &e->rules[id], p->value, p->ts_ms, &run_s) &&
+                e->rules[id].run_limit_s > 0 && run_s > e->rules[id].run_limit_s)
+                rc = drive(e, id, true, p->ts_ms, run_s);
             if (rc > 0) changes += rc;
             continue;
         }
@@ -414,40 +439,90 @@ void alert_hold_stale(alert_engine *e, bool hold, int64_t now_ms) {
     pthread_mutex_unlock(&e->mu);
 }
 
+static bool is_timed(const rule_state *r) {
+    return r->r.kind == ALERT_STALE || r->r.kind == ALERT_FLAPPING || r->r.window_ms > 0;
+}
+
+void alerting_tick_watch(alert_engine *e, uint32_t id) {
+    rule_state *r = &e->rules[id];
+    if (is_timed(r)) {
+        if (r->timed) return;
+        r->timed = true;
+        if (e->n_timed && e->timed[e->n_timed - 1] > id) e->timed_unsorted = true;
+        e->timed[e->n_timed++] = id;
+    } else if (!r->waking && (r->pending || r->shelved)) {
+        r->waking = true;
+        e->waking[e->n_waking++] = id;
+    }
+}
+
+static int cmp_id(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* What time alone does to one rule: a shelving ends, a link goes stale, a
+ * window ends, losses age out, a delay runs out. */
+static int tick_rule(alert_engine *e, uint32_t id, int64_t now_ms) {
+    rule_state *r = &e->rules[id];
+    int rc = 0, changes = 0;
+    if (r->shelved && now_ms >= r->shelved_until_ms) {
+        r->shelved = false;
+        rc = alerting_transition(e, id, ALERT_ACT_UNSHELVE, r->state, r->shelved_until_ms, "",
+                                 "shelving expired");
+        changes++;
+    }
+    if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev && !e->stale_held) {
+        bool stale = now_ms - r->prev_ts > (int64_t)(r->r.limit * 1000);
+        rc = drive(e, id, stale, stale ? r->prev_ts + (int64_t)(r->r.limit * 1000) : now_ms,
+                   (double)(now_ms - r->prev_ts) / 1000);
+        if (rc > 0) changes += rc;
+    }
+    /* A window that ended while no reading of the next one came. */
+    if (rc >= 0 && r->have_win && r->win_n && now_ms >= window_end(r)) {
+        rc = judge_window(e, id);
+        if (rc > 0) changes += rc;
+    }
+    /* Only an active (or rising) flapping alarm has losses to age out. */
+    if (rc >= 0 && r->r.kind == ALERT_FLAPPING && (r->active || r->pending)) {
+        rc = tick_flapping(e, id, now_ms);
+        if (rc > 0) changes += rc;
+    }
+    /* A delay that ran out while no reading came. */
+    if (rc >= 0 && r->pending) {
+        rc = drive(e, id, r->want, now_ms, r->pending_value);
+        if (rc > 0) changes += rc;
+    }
+    return rc < 0 ? -1 : changes;
+}
+
+/* Visits the timed rules and the waking ones in id order (the order the
+ * journal had when every rule was visited), leaving in the waking list
+ * only those still pending or shelved. */
 int alert_tick(alert_engine *e, int64_t now_ms) {
     pthread_mutex_lock(&e->mu);
     alerting_journal_retry(e);
+    if (e->timed_unsorted) qsort(e->timed, e->n_timed, sizeof *e->timed, cmp_id);
+    e->timed_unsorted = false;
+    qsort(e->waking, e->n_waking, sizeof *e->waking, cmp_id);
     int changes = 0, rc = 0;
-    for (uint32_t id = 0; id < e->n_rules && rc >= 0; id++) {
+    size_t i = 0, j = 0, kept = 0, n_waking = e->n_waking;
+    while (rc >= 0 && (i < e->n_timed || j < n_waking)) {
+        bool from_timed = j >= n_waking || (i < e->n_timed && e->timed[i] < e->waking[j]);
+        uint32_t id = from_timed ? e->timed[i++] : e->waking[j++];
+        rc = tick_rule(e, id, now_ms);
+        if (rc > 0) changes += rc;
+        if (from_timed) continue;
         rule_state *r = &e->rules[id];
-        if (r->shelved && now_ms >= r->shelved_until_ms) {
-            r->shelved = false;
-            rc = alerting_transition(e, id, ALERT_ACT_UNSHELVE, r->state, r->shelved_until_ms, "",
-                                     "shelving expired");
-            changes++;
-        }
-        if (rc >= 0 && r->r.kind == ALERT_STALE && r->have_prev && !e->stale_held) {
-            bool stale = now_ms - r->prev_ts > (int64_t)(r->r.limit * 1000);
-            rc = drive(e, id, stale, stale ? r->prev_ts + (int64_t)(r->r.limit * 1000) : now_ms,
-                       (double)(now_ms - r->prev_ts) / 1000);
-            if (rc > 0) changes += rc;
-        }
-        /* A window that ended while no reading of the next one came. */
-        if (rc >= 0 && r->have_win && r->win_n && now_ms >= window_end(r)) {
-            rc = judge_window(e, id);
-            if (rc > 0) changes += rc;
-        }
-        /* Only an active (or rising) flapping alarm has losses to age out. */
-        if (rc >= 0 && r->r.kind == ALERT_FLAPPING && (r->active || r->pending)) {
-            rc = tick_flapping(e, id, now_ms);
-            if (rc > 0) changes += rc;
-        }
-        /* A delay that ran out while no reading came. */
-        if (rc >= 0 && r->pending) {
-            rc = drive(e, id, r->want, now_ms, r->pending_value);
-            if (rc > 0) changes += rc;
-        }
+        if (r->pending || r->shelved)
+            e->waking[kept++] = id;
+        else
+            r->waking = false;
     }
+    while (j < n_waking) e->waking[kept++] = e->waking[j++]; /* not reached: an error */
+    /* listed during the visits (a delay started by a transition's subscriber) */
+    for (size_t k = n_waking; k < e->n_waking; k++) e->waking[kept++] = e->waking[k];
+    e->n_waking = kept;
     pthread_mutex_unlock(&e->mu);
     return rc < 0 ? -1 : changes;
 }

@@ -28,35 +28,37 @@ typedef struct waiting_record {
 } waiting_record;
 
 typedef struct rule_state {
-    /* Hot first: what a reading reads and writes (state, the delays) and,
-     * right after, the rule's kind, limit, deadband and delays at the head
-     * of r: a reading touches two cache lines of a rule, not five. */
+    /* Hot first, the first 64 bytes: what a reading on the quiet path
+     * (alert_points) reads and writes of its stale and stuck rules, and
+     * the delays: on 140,000 rules each reading's rules are out of cache,
+     * and a line is what a miss costs. Then the rule's kind, limit,
+     * deadband and delays at the head of r. */
+    bool active, pending, want;
+    bool have_prev; /* rate, stale, flapping and stuck rules: prev_ts holds */
+    bool have_run;  /* ALERT_STUCK: a flat run from anchor since run_start */
+    bool shelved, suppressed, oos;
+    bool timed, waking; /* listed in the engine's timed or waking list (alert_tick) */
     alert_state state;
-    bool active, shelved, suppressed, oos;
-    int64_t since_ms, shelved_until_ms;
-    double value;
+    /* rate: the previous reading; stale and flapping: the newest one (for
+     * stale, when it arrived); stuck: the previous reading */
+    int64_t prev_ts;
+    double anchor;
+    int64_t run_start;
+    double run_limit_s; /* ALERT_STUCK: the model's limit at the anchor's level (0: none) */
     /* the condition the readings ask for, waiting out a delay */
-    bool pending;
-    bool want;
     int64_t pending_since;
     double pending_value;
+    int64_t since_ms, shelved_until_ms;
+    double value;
     alert_rule r; /* its strings point at the copies below */
     char *series_name, *enterprise, *unit, *asset, *basis;
-    /* rate, stale and flapping rules: the previous (for stale and
-     * flapping, the newest) reading */
-    bool have_prev;
-    int64_t prev_ts;
-    double prev_v;
+    double prev_v; /* rate: the previous reading's value */
     /* window_ms > 0: the window win_k being summed; win_n == 0 once
      * alert_tick judged it (later readings of it are too late) */
     bool have_win;
     uint32_t win_n;
     int64_t win_k;
     double win_sum;
-    /* ALERT_STUCK: the flat run, from the value it started at */
-    bool have_run;
-    double anchor;
-    int64_t run_start;
     /* ALERT_FLAPPING: the times of the latest losses, a ring of FLAP_RING
      * allocated with the rule; loss_head is the next slot written */
     int64_t *losses;
@@ -75,9 +77,10 @@ typedef struct series_rules {
      * where no limit wants anything, needs only its stale and stuck rules
      * looked at: the others would do nothing. */
     bool simple;
-    unsigned n_hot;              /* its rules (fault included) active or pending */
-    double quiet_lo, quiet_hi;   /* refreshed as its rules are added or updated */
-    uint32_t stale_id, stuck_id; /* + 1; 0: none */
+    unsigned n_hot;                 /* its rules (fault included) active or pending */
+    double quiet_lo, quiet_hi;      /* refreshed as its rules are added or updated */
+    uint32_t stale_id, stuck_id;    /* + 1; 0: none */
+    double stuck_band, stuck_gap_s; /* its stuck rule's band and 3 spacings (0: its limit) */
     double last;
 } series_rules;
 
@@ -88,6 +91,12 @@ void alerting_set_active(alert_engine *e, rule_state *r, bool active);
 void alerting_hot_update(alert_engine *e, const rule_state *r, bool was_hot);
 /* Recomputes a series' quiet path (its rules added or updated). Caller holds mu. */
 void alerting_series_refresh(alert_engine *e, uint32_t series);
+/* A stuck rule's run_limit_s after its anchor or its model changed. */
+void alerting_stuck_limit(rule_state *r);
+/* Lists a rule for alert_tick if time alone can now change it (timed:
+ * stale, a window, flapping; waking: waiting out a delay, or shelved).
+ * Never allocates: the lists have room for every rule. Caller holds mu. */
+void alerting_tick_watch(alert_engine *e, uint32_t id);
 
 struct alert_engine {
     pthread_mutex_t mu;
@@ -98,6 +107,12 @@ struct alert_engine {
     uint64_t seq;
     rule_state *rules;
     size_t n_rules, cap_rules;
+    /* What alert_tick visits instead of every rule (alerting_tick_watch),
+     * each with room for cap_rules ids: the timed rules (in id order
+     * unless timed_unsorted) and the others while pending or shelved. */
+    uint32_t *timed, *waking;
+    size_t n_timed, n_waking;
+    bool timed_unsorted;
     series_rules *by_series;
     size_t n_series;
     struct {

@@ -501,6 +501,62 @@ static void test_rule_update(void **state) {
     testutil_rmtree(dir);
 }
 
+/* alert_tick visits only the rules time can change: those listed when
+ * added (stale), those an update gave a window, those waiting out a delay
+ * and those shelved; among 2,000 quiet rules each still acts on time. */
+static void test_tick_lists(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-tick");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    for (uint32_t k = 0; k < 2000; k++) { /* quiet company */
+        alert_rule q = base(1000 + k, ALERT_HIGH, 1e9, 0);
+        add_rule(e, &q);
+    }
+    alert_rule r = base(60, ALERT_HIGH, 50, 1);
+    r.on_delay_ms = 10 * S;
+    uint32_t delayed = add_rule(e, &r);
+    uint32_t shelved = add_rule(
+        e, &(alert_rule){
+               .series = 61, .series_name = "s61", .kind = ALERT_LOW, .limit = 0, .priority = 2});
+    uint32_t windowed = add_rule(
+        e, &(alert_rule){
+               .series = 62, .series_name = "s62", .kind = ALERT_HIGH, .limit = 50, .priority = 2});
+    alert_rule st = base(63, ALERT_STALE, 30, 0);
+    uint32_t stale = add_rule(e, &st);
+    /* a delay started by a reading runs out at a tick, with no reading */
+    assert_int_equal(feed(e, 60, T0, 80, 0), 0);
+    assert_int_equal(alert_tick(e, T0 + 5 * S), 0);
+    assert_int_equal(alert_tick(e, T0 + 11 * S), 1);
+    assert_true(last_of(&s, delayed)->active && last_of(&s, delayed)->ts_ms == T0 + 10 * S);
+    /* a shelving ends at a tick */
+    assert_int_equal(alert_shelve(e, shelved, T0, T0 + 20 * S, "op", ""), 1);
+    assert_int_equal(alert_tick(e, T0 + 15 * S), 0);
+    assert_int_equal(alert_tick(e, T0 + 21 * S), 1);
+    assert_false(status(e, shelved).shelved);
+    assert_string_equal(last_of(&s, shelved)->comment, "shelving expired");
+    /* a window given by an update is judged at a tick after it ends */
+    alert_rule u;
+    assert_int_equal(alert_rule_get(e, windowed, &u), 0);
+    u.window_ms = 10 * MIN;
+    char err[256];
+    assert_int_equal(alert_rule_update(e, windowed, &u, err, sizeof err), 0);
+    assert_int_equal(feed(e, 62, T0 + MIN, 90, 0), 0);
+    assert_int_equal(alert_tick(e, T0 + 9 * MIN), 0);
+    assert_int_equal(alert_tick(e, T0 + 10 * MIN), 1);
+    assert_true(last_of(&s, windowed)->active && last_of(&s, windowed)->value == 90);
+    /* a stale rule added with the others goes stale at a tick */
+    feed(e, 63, T0 + 10 * MIN, 1, 0);
+    assert_int_equal(count_of(&s, stale), 0);
+    assert_int_equal(alert_tick(e, T0 + 10 * MIN + 31 * S), 1);
+    assert_true(last_of(&s, stale)->active);
+    /* nothing else moved */
+    assert_int_equal(s.n, 5); /* raise, shelve, unshelve, raise, raise */
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 static void test_names(void **state) {
     (void)state;
     const struct {
@@ -626,6 +682,7 @@ int main(void) {
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_rule_update),
+        cmocka_unit_test(test_tick_lists),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_strings_and_restore),
     };
