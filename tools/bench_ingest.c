@@ -86,31 +86,150 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt); /* layout_gen.
 
 typedef struct run_result {
     double seconds, published, acked, msgs, p50, p99, lost, points_per_s, messages_per_s;
+    double caught_up_s; /* from the publisher's end until all it published was stored */
+    double parkd_cpu_s; /* parkd's user + system time over the run */
     unsigned long long stored;
     int parkd_exit;
     double alarm_lat[256]; /* publish -> notification received, ms */
     int n_alarm_lat;
+    /* the spike's reading seen by a subscriber of the broker -> its
+     * notification seen by the same subscriber, ms: parkd's own share */
+    double parkd_lat[256];
+    int n_parkd_lat;
+    /* publish -> the event on parkd's alarm stream (GET /api/v1/alarms/stream,
+     * what the command centre's page reads), ms: no broker on the way out */
+    double stream_lat[256];
+    int n_stream_lat;
 } run_result;
 
 typedef struct alarm_listen {
     pthread_mutex_t mu;
     run_result *r;
     const char *only; /* count only notifications holding this text; NULL: all */
+    /* the spikes' readings as the broker passed them on: their stamp and
+     * when they were seen */
+    struct {
+        double ts, seen;
+    } spike[64];
+    int n_spike;
 } alarm_listen;
+
+static double wall_now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (double)now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+}
+
+/* A spike's reading (line protocol: "lel,enterprise=E001,device=gd-01
+ * value=150.0 <ts>") as the broker passes it to any subscriber. */
+static void on_spike_reading(alarm_listen *l, const struct mosquitto_message *msg, double now) {
+    static const char mark[] = ",device=gd-01 value=150";
+    const char *p = msg->payload;
+    size_t n = (size_t)msg->payloadlen, k = sizeof mark - 1;
+    for (size_t i = 0; i + k < n; i++) {
+        if (memcmp(p + i, mark, k)) continue;
+        double ts = 0;
+        size_t j = i + k;
+        while (j < n && p[j] != ' ') j++; /* the value's decimals */
+        for (j++; j < n && p[j] >= '0' && p[j] <= '9'; j++) ts = ts * 10 + (p[j] - '0');
+        pthread_mutex_lock(&l->mu);
+        if (l->n_spike < 64) l->spike[l->n_spike].ts = ts, l->spike[l->n_spike++].seen = now;
+        pthread_mutex_unlock(&l->mu);
+        return;
+    }
+}
 
 static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
     (void)m;
     alarm_listen *l = obj;
+    double now = wall_now_ms();
+    if (strncmp(msg->topic, "park/alarms/", 12)) {
+        on_spike_reading(l, msg, now);
+        return;
+    }
     char buf[1024];
     snprintf(buf, sizeof buf, "%.*s", msg->payloadlen, (const char *)msg->payload);
     const char *ts = strstr(buf, "\"ts_ms\":");
     if (!ts || (l->only && !strstr(buf, l->only))) return;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    double lat = (double)now.tv_sec * 1e3 + now.tv_nsec / 1e6 - atof(ts + 8);
+    double t = atof(ts + 8);
     pthread_mutex_lock(&l->mu);
-    if (l->r->n_alarm_lat < 256) l->r->alarm_lat[l->r->n_alarm_lat++] = lat;
+    if (l->r->n_alarm_lat < 256) l->r->alarm_lat[l->r->n_alarm_lat++] = now - t;
+    for (int i = 0; i < l->n_spike; i++)
+        if (l->spike[i].ts == t && l->r->n_parkd_lat < 256)
+            l->r->parkd_lat[l->r->n_parkd_lat++] = now - l->spike[i].seen;
     pthread_mutex_unlock(&l->mu);
+}
+
+/* The alarm stream read as a client of parkd's API would: one thread, a
+ * blocking socket, SSE lines; each range alarm's event timed on arrival. */
+typedef struct stream_listen {
+    int fd;
+    pthread_mutex_t *mu;
+    run_result *r;
+} stream_listen;
+
+static void *stream_main(void *arg) {
+    stream_listen *l = arg;
+    char buf[65536];
+    size_t n = 0;
+    for (;;) {
+        ssize_t k = read(l->fd, buf + n, sizeof buf - 1 - n);
+        if (k <= 0) break;
+        double now = wall_now_ms();
+        n += (size_t)k;
+        buf[n] = 0;
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n'))) {
+            *nl = 0;
+            const char *ts = strstr(line, "\"ts_ms\":");
+            if (!strncmp(line, "data: ", 6) && ts && strstr(line, "\"kind\":\"range\"")) {
+                pthread_mutex_lock(l->mu);
+                if (l->r->n_stream_lat < 256)
+                    l->r->stream_lat[l->r->n_stream_lat++] = now - atof(ts + 8);
+                pthread_mutex_unlock(l->mu);
+            }
+            line = nl + 1;
+        }
+        n -= (size_t)(line - buf);
+        memmove(buf, line, n);
+        if (n == sizeof buf - 1) n = 0; /* a line longer than the buffer: dropped */
+    }
+    return NULL;
+}
+
+/* Opens GET /api/v1/alarms/stream on 127.0.0.1:port; the socket, or -1. */
+static int open_alarm_stream(int port, const char *token) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    char req[512];
+    int len = snprintf(req, sizeof req,
+                       "GET /api/v1/alarms/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
+                       token);
+    if (write(fd, req, (size_t)len) != len) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A process's user + system CPU seconds so far (/proc/PID/stat), or -1. */
+static double proc_cpu_s(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *s = pw_read_file(path, NULL);
+    const char *p = s ? strrchr(s, ')') : NULL; /* the name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    /* after the name: state and 10 fields, then utime and stime */
+    int got =
+        p ? sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) : 0;
+    free(s);
+    return got == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) : -1;
 }
 
 static int run_ingest(const run_opts *o, run_result *r) {
@@ -159,8 +278,29 @@ static int run_ingest(const run_opts *o, run_result *r) {
     if (!f) return 1;
     char host[PATH_MAX + 32] = "127.0.0.1";
     if (!o->tcp) snprintf(host, sizeof host, "%s/mqtt.sock", bdir);
+    /* the live run with the layout's rules: the API too, for its alarm stream */
+    fputs("{", f);
+    bool api = o->layout_rules && o->rate_hz;
+    int api_port = api ? pw_free_port() : 0;
+    char token[128] = "";
+    if (api) {
+        char tokens[PATH_MAX + 64], tokout[PATH_MAX + 64], ctl[PATH_MAX + 16];
+        snprintf(tokens, sizeof tokens, "%s/tokens.json", dir);
+        snprintf(tokout, sizeof tokout, "%s/token.txt", dir);
+        snprintf(ctl, sizeof ctl, "%s/parkctl", bindir);
+        char *targv[] = {ctl,      "token",     "create", "--file", tokens,
+                         "--role", "regulator", "--name", "bench",  NULL};
+        pw_spawn_opts so = {.out = tokout, .err = "/dev/null"};
+        int tst = 0;
+        pid_t tp = pw_spawn(targv, &so);
+        char *t = tp > 0 && pw_proc_wait(tp, 30, &tst) == 0 ? pw_read_file(tokout, NULL) : NULL;
+        if (t) sscanf(t, "%127s", token);
+        free(t);
+        fprintf(f, "\"api\": {\"listen\": \"127.0.0.1:%d\", \"token_file\": \"%s\"},\n", api_port,
+                tokens);
+    }
     fprintf(f,
-            "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s\", \"port\": %d, "
+            "\"data_dir\": \"%s\", \"broker\": {\"host\": \"%s\", \"port\": %d, "
             "\"client_id\": \"parkd-bench\"},"
             " \"ingest\": {\"ack_after\": \"%s\"}, \"enterprises\": [",
             data, host, port, ack);
@@ -294,6 +434,12 @@ static int run_ingest(const run_opts *o, run_result *r) {
             mosquitto_message_callback_set(sub, on_alarm);
             if (mosquitto_connect(sub, "127.0.0.1", port, 30) == MOSQ_ERR_SUCCESS) {
                 mosquitto_subscribe(sub, NULL, "park/alarms/#", 0);
+                /* the spiking enterprises' readings, to split the latency */
+                for (int e = 1; o->layout_rules && e <= 13; e++) {
+                    char t[32];
+                    snprintf(t, sizeof t, "park/E%03d/#", e);
+                    mosquitto_subscribe(sub, NULL, t, 0);
+                }
                 mosquitto_loop_start(sub);
             }
         }
@@ -301,7 +447,15 @@ static int run_ingest(const run_opts *o, run_result *r) {
     /* --backlog: parkd is down while parksim publishes (the broker queues for
      * its persistent session), then starts: the time is parkd's catch-up
      * alone, without the publisher on the same cores. */
+    pthread_t stream_thread;
+    stream_listen sl = {.fd = -1, .mu = &listen.mu, .r = r};
+    for (int i = 0; api && token[0] && i < 500 && sl.fd < 0; i++) {
+        sl.fd = open_alarm_stream(api_port, token);
+        if (sl.fd < 0) pw_sleep_ms(10);
+    }
+    bool streaming = sl.fd >= 0 && pthread_create(&stream_thread, NULL, stream_main, &sl) == 0;
     if (backlog) stop(parkd, SIGTERM);
+    double cpu0 = proc_cpu_s(parkd); /* its start (the rules derived) is not the run's */
     double t0 = pw_mono_s();
     pid_t sim = spawn(sargv, simout);
     int st = 0;
@@ -316,7 +470,7 @@ static int run_ingest(const run_opts *o, run_result *r) {
     double acked_msgs = json_num(simtext, "acked_messages");
     free(simtext);
     /* Wait until parkd has stored all that was acknowledged (or stops moving). */
-    double t_end = pw_mono_s(), last = -1, last_change = pw_mono_s();
+    double t_end = pw_mono_s(), last = -1, last_change = pw_mono_s(), t_sim_end = pw_mono_s();
     for (;;) {
         double pts = file_num(stats, "points");
         if (pts >= acked && file_num(stats, "spool_backlog_bytes") == 0) {
@@ -337,6 +491,12 @@ static int run_ingest(const run_opts *o, run_result *r) {
         mosquitto_destroy(sub);
         mosquitto_lib_cleanup();
     }
+    if (streaming) {
+        shutdown(sl.fd, SHUT_RDWR);
+        pthread_join(stream_thread, NULL);
+    }
+    if (sl.fd >= 0) close(sl.fd);
+    r->parkd_cpu_s = proc_cpu_s(parkd) - cpu0; /* before its shutdown's flush */
     int prc = stop(parkd, SIGTERM);
     double p50 = file_num(stats, "latency_p50_ms"), p99 = file_num(stats, "latency_p99_ms");
     double msgs = file_num(stats, "messages");
@@ -360,6 +520,7 @@ static int run_ingest(const run_opts *o, run_result *r) {
         if (system(cmd) != 0) fprintf(stderr, "parkbench: could not remove %s\n", dir);
     }
     r->seconds = t_end - t0;
+    r->caught_up_s = t_end > t_sim_end ? t_end - t_sim_end : 0;
     r->published = published, r->acked = acked, r->msgs = msgs, r->p50 = p50, r->p99 = p99;
     r->lost = lost, r->stored = (unsigned long long)hs.points, r->parkd_exit = prc;
     r->points_per_s = hs.points / r->seconds;
@@ -417,8 +578,8 @@ static int cmp_double(const void *a, const void *b) {
  * reaching a subscriber (pipeline pressure spikes on five enterprises). */
 /* The derived rules of a park scale times the demo's: every tank,
  * pipeline, detector and station watched. */
-static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp, const char *dir,
-                               bool keep) {
+static int bench_alarms_layout(int scale, int seconds, int rate, int repeat, bool tcp,
+                               const char *dir, bool keep) {
     /* line protocol packs an enterprise's readings across its devices: the
      * park's few readings a device would otherwise be a message each */
     run_opts o = {.per_message = 1000,
@@ -427,31 +588,67 @@ static int bench_alarms_layout(int scale, int seconds, int rate, bool tcp, const
                   .ack = "write",
                   .tcp = tcp,
                   .scale = scale,
-                  .dir_arg = dir,
                   .keep = keep};
+    /* Each run in a directory of its own (with --dir, under it): a run
+     * must not find the last one's historian. */
+    char sub[PATH_MAX];
     run_result base, with, live;
-    if (run_ingest(&o, &base) != 0) return 1;
-    o.layout_rules = true;
-    if (run_ingest(&o, &with) != 0) return 1;
+    /* The two fast runs alternate, repeat times each, and the medians are
+     * compared: on two cores shared with the broker and the publisher,
+     * one pair differs by ±10 % from run to run whatever the rules. */
+    double fast_without[16], fast_with[16], cpu_without[16], cpu_with[16];
+    for (int i = 0; i < repeat; i++) {
+        o.layout_rules = false;
+        if (dir) snprintf(sub, sizeof sub, "%s/without-%d", dir, i), o.dir_arg = sub;
+        if (run_ingest(&o, &base) != 0) return 1;
+        fast_without[i] = base.points_per_s;
+        cpu_without[i] = base.parkd_cpu_s * 1e6 / (double)base.stored;
+        o.layout_rules = true;
+        if (dir) snprintf(sub, sizeof sub, "%s/with-%d", dir, i), o.dir_arg = sub;
+        if (run_ingest(&o, &with) != 0) return 1;
+        fast_with[i] = with.points_per_s;
+        cpu_with[i] = with.parkd_cpu_s * 1e6 / (double)with.stored;
+    }
+    /* parkd's CPU per point stored: what the rules cost it, free of how
+     * the two cores were shared with the broker and the publisher */
+    qsort(cpu_without, (size_t)repeat, sizeof(double), cmp_double);
+    qsort(cpu_with, (size_t)repeat, sizeof(double), cmp_double);
+    double us_without = cpu_without[repeat / 2], us_with = cpu_with[repeat / 2];
+    qsort(fast_without, (size_t)repeat, sizeof(double), cmp_double);
+    qsort(fast_with, (size_t)repeat, sizeof(double), cmp_double);
+    base.points_per_s = fast_without[repeat / 2], with.points_per_s = fast_with[repeat / 2];
     o.rate_hz = rate;
-    o.per_message = 1000000; /* one message per device and tick */
+    o.per_message = 1000000; /* one message per enterprise and tick */
+    if (dir) snprintf(sub, sizeof sub, "%s/live", dir), o.dir_arg = sub;
     if (run_ingest(&o, &live) != 0) return 1;
     qsort(live.alarm_lat, (size_t)live.n_alarm_lat, sizeof(double), cmp_double);
     double p50 = live.n_alarm_lat ? live.alarm_lat[live.n_alarm_lat / 2] : -1;
     double p99 = live.n_alarm_lat ? live.alarm_lat[(live.n_alarm_lat * 99) / 100] : -1;
+    qsort(live.parkd_lat, (size_t)live.n_parkd_lat, sizeof(double), cmp_double);
+    double k50 = live.n_parkd_lat ? live.parkd_lat[live.n_parkd_lat / 2] : -1;
+    double k99 = live.n_parkd_lat ? live.parkd_lat[(live.n_parkd_lat * 99) / 100] : -1;
+    qsort(live.stream_lat, (size_t)live.n_stream_lat, sizeof(double), cmp_double);
+    double s50 = live.n_stream_lat ? live.stream_lat[live.n_stream_lat / 2] : -1;
+    double s99 = live.n_stream_lat ? live.stream_lat[(live.n_stream_lat * 99) / 100] : -1;
     printf("{\"bench\": \"alarms\", \"scale\": %d, \"rules\": \"derived from the layout\", "
-           "\"rate_hz\": %d, \"points_per_s\": %.0f, \"notifications\": %d, "
-           "\"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, "
-           "\"fast_points_per_s_without\": %.0f, \"fast_points_per_s_with\": %.0f, "
-           "\"ingest_slowdown_pct\": %.1f, \"lost\": %.0f}\n",
-           scale, rate, live.points_per_s, live.n_alarm_lat, p50, p99, base.points_per_s,
-           with.points_per_s, 100.0 * (base.points_per_s - with.points_per_s) / base.points_per_s,
-           base.lost + with.lost + live.lost);
+           "\"rate_hz\": %d, \"offered_points_per_s\": %.0f, \"caught_up_s\": %.2f, "
+           "\"notifications\": %d, \"latency_p50_ms\": %.2f, \"latency_p99_ms\": %.2f, "
+           "\"broker_to_notification_p50_ms\": %.2f, \"broker_to_notification_p99_ms\": %.2f, "
+           "\"stream_events\": %d, \"stream_latency_p50_ms\": %.2f, "
+           "\"stream_latency_p99_ms\": %.2f, \"fast_points_per_s_without\": %.0f, "
+           "\"fast_points_per_s_with\": %.0f, "
+           "\"ingest_slowdown_pct\": %.1f, \"parkd_cpu_us_per_point_without\": %.3f, "
+           "\"parkd_cpu_us_per_point_with\": %.3f, \"parkd_cpu_increase_pct\": %.1f, "
+           "\"repeat\": %d, \"lost\": %.0f}\n",
+           scale, rate, live.published / seconds, live.caught_up_s, live.n_alarm_lat, p50, p99, k50,
+           k99, live.n_stream_lat, s50, s99, base.points_per_s, with.points_per_s,
+           100.0 * (base.points_per_s - with.points_per_s) / base.points_per_s, us_without, us_with,
+           100.0 * (us_with - us_without) / us_without, repeat, base.lost + with.lost + live.lost);
     return 0;
 }
 
 int bench_alarms(int argc, char **argv) {
-    int rules = 10000, seconds = 10, scale = 0, rate = 8;
+    int rules = 10000, seconds = 10, scale = 0, rate = 8, repeat = 1;
     bool tcp = false, keep = false;
     const char *dir = NULL;
     for (int i = 0; i < argc; i++) {
@@ -465,20 +662,23 @@ int bench_alarms(int argc, char **argv) {
             scale = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--keep"))
             keep = true;
         else {
-            fprintf(stderr,
-                    "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
-                    "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp] [--dir D] "
-                    "[--keep]\n");
+            fprintf(
+                stderr,
+                "usage: parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
+                "       parkbench alarms --scale N [--rate HZ] [--repeat K] [--seconds S] [--tcp] "
+                "[--dir D] [--keep]\n");
             return 2;
         }
     }
-    if (seconds < 1 || rate < 1 || scale < 0 || scale > 100) return 2;
-    if (scale > 0) return bench_alarms_layout(scale, seconds, rate, tcp, dir, keep);
+    if (seconds < 1 || rate < 1 || scale < 0 || scale > 100 || repeat < 1 || repeat > 16) return 2;
+    if (scale > 0) return bench_alarms_layout(scale, seconds, rate, repeat, tcp, dir, keep);
     run_opts o = {
         .per_message = 100, .seconds = seconds, .format = "json", .ack = "write", .tcp = tcp};
     run_result base, with, live;
