@@ -46,7 +46,7 @@
 
 #include "common/clock.h"
 #include "common/errmsg.h"
-#include "api/sha256.h"
+#include "common/sha256.h"
 
 #define TOKEN_PREFIX     "pw_"
 #define PREFIX_LEN       3

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "api/api.h"
-#include "api/sha256.h"
+#include "common/sha256.h"
 #include "tests/support/testutil.h"
 
 #define TOKEN_LEN 84
@@ -174,6 +174,21 @@ static void test_sha256_vectors(void **state) {
     pw_sha256_final(&c, d);
     assert_digest(d, million);
     free(a);
+}
+
+/* RFC 4231's test cases 1, 2 and 6 (a key longer than the block). */
+static void test_hmac_sha256_vectors(void **state) {
+    (void)state;
+    uint8_t d[32], key[131];
+    memset(key, 0x0b, 20);
+    pw_hmac_sha256(key, 20, "Hi There", 8, d);
+    assert_digest(d, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    pw_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+    assert_digest(d, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 0xaa, sizeof key);
+    const char *m = "Test Using Larger Than Block-Size Key - Hash Key First";
+    pw_hmac_sha256(key, sizeof key, m, strlen(m), d);
+    assert_digest(d, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 /* Every length around the padding boundaries, piecewise equal to one-shot. */
@@ -944,6 +959,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_pieces),
+        cmocka_unit_test(test_hmac_sha256_vectors),
         cmocka_unit_test(test_roles),
         cmocka_unit_test_setup_teardown(test_create_list_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_mode_and_contents, setup, teardown),

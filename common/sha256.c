@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "api/sha256.h"
+#include "common/sha256.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -110,5 +110,25 @@ void pw_sha256(const void *data, size_t len, uint8_t out[PW_SHA256_LEN]) {
     pw_sha256_ctx c;
     pw_sha256_init(&c);
     pw_sha256_update(&c, data, len);
+    pw_sha256_final(&c, out);
+}
+
+void pw_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                    uint8_t out[PW_SHA256_LEN]) {
+    uint8_t k[64] = {0}, pad[64], inner[PW_SHA256_LEN];
+    if (key_len > sizeof k) /* a long key is hashed first (RFC 2104, section 2) */
+        pw_sha256(key, key_len, k);
+    else if (key_len)
+        memcpy(k, key, key_len);
+    pw_sha256_ctx c;
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+    pw_sha256_init(&c);
+    pw_sha256_update(&c, pad, sizeof pad);
+    pw_sha256_update(&c, msg, msg_len);
+    pw_sha256_final(&c, inner);
+    for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+    pw_sha256_init(&c);
+    pw_sha256_update(&c, pad, sizeof pad);
+    pw_sha256_update(&c, inner, sizeof inner);
     pw_sha256_final(&c, out);
 }
