@@ -186,6 +186,8 @@ typedef struct api_options {
     /* Where an operator's limits are kept (POST /alarms/rules/{rule}): a
      * JSON file parkd applies at start; NULL: manual limits are refused. */
     const char *manual_rules_file;
+    /* shift handover (handover/) */
+    struct handover_store *handover; /* records; NULL: handover refused (503); borrowed */
 } api_options;
 
 void api_options_default(api_options *o);

@@ -236,6 +236,7 @@ typedef enum api_cap {
     API_CAP_INGEST,      /* write readings over HTTP */
     API_CAP_BACKUP,      /* take backups */
     API_CAP_ALARM_RULES, /* set a rule's limit by hand */
+    API_CAP_HANDOVER,    /* sign and answer shift handovers */
     API_CAP_COUNT
 } api_cap;
 
@@ -401,6 +402,15 @@ void api_tb_rule_meta(textbuf *b, const api_server *s, const alert_rule *ru);
 enum MHD_Result api_h_enterprises(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_health_figures(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_monitoring(req *r, struct MHD_Connection *c);
+/* routes_handover.c: shift handover */
+enum MHD_Result api_h_handovers(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_handover_sign(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_handover_draft(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_handover(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_handover_answer(req *r, struct MHD_Connection *c);
+/* The overdue hidden hazards of scope ("" the park) as "overdue_hazards"
+ * of a handover draft. */
+void api_handover_hazards(req *r, const char *scope, int64_t now_ms, json_t *draft);
 enum MHD_Result api_h_rule_set(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c);
 void api_tb_rule(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru);

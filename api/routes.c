@@ -81,6 +81,13 @@ const api_route api_routes[] = {
     {API_POST, V1 "/incidents", API_CAP_INCIDENT, api_h_incident_open, "incidents", 0},
     {API_GET, V1 "/incidents/{id}", API_CAP_READ, api_h_incident, "incident", 0},
     {API_POST, V1 "/incidents/{id}/close", API_CAP_INCIDENT, api_h_incident_close, "incident", 0},
+    /* shift handover (handover/) */
+    {API_GET, V1 "/handovers", API_CAP_READ, api_h_handovers, "handovers", 0},
+    {API_POST, V1 "/handovers", API_CAP_HANDOVER, api_h_handover_sign, "handover_sign", 0},
+    {API_GET, V1 "/handovers/draft", API_CAP_READ, api_h_handover_draft, "handover_draft", 0},
+    {API_GET, V1 "/handovers/{id}", API_CAP_READ, api_h_handover, "handover", 0},
+    {API_POST, V1 "/handovers/{id}/{action}", API_CAP_HANDOVER, api_h_handover_answer,
+     "handover_answer", 0},
     /* InfluxDB 1.x compatibility (Telegraf, Node-RED, any line protocol writer) */
     {API_POST, "/write", API_CAP_INGEST, api_h_influx_write, "influx_write", API_ROUTE_INFLUX},
     {API_GET, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},

@@ -34,6 +34,7 @@
 #include "geo/geo.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
+#include "handover/handover.h"
 #include "health/health.h"
 #include "tools/parkd_alarms.h"
 #include "tools/parkd_config.h"
@@ -350,7 +351,8 @@ static void api_log(void *ctx, const char *line) {
 
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
                      views *vw, health_monitor *health, const char *manual_rules,
-                     ingest_service *svc, api_server **out, char *err, size_t errcap) {
+                     handover_store *handover, ingest_service *svc, api_server **out, char *err,
+                     size_t errcap) {
     *out = NULL;
     if (!c->has_api) return 0;
     api_options o = c->api;
@@ -370,6 +372,7 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
     o.n_enterprises = c->n_ents;
     o.health = health;
     o.manual_rules_file = manual_rules;
+    o.handover = handover;
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
@@ -556,10 +559,19 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    /* shift handover records: only the API uses them */
+    handover_store *handover = NULL;
+    if (c.has_api) {
+        char hdir[PATH_MAX + 16];
+        snprintf(hdir, sizeof hdir, "%s/handover", c.data_dir);
+        if (handover_open(hdir, &handover, err, sizeof err) != 0)
+            fprintf(stderr, "%s: %s (shift handover refused)\n", prog, err);
+    }
     api_server *api = NULL;
-    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, svc, &api, err, sizeof err) !=
-        0) {
+    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, handover, svc, &api, err,
+                  sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        handover_close(handover);
         views_close(vw);
         ingest_service_free(svc);
         alert_close(alarms);
@@ -607,6 +619,7 @@ int main(int argc, char **argv) {
     }
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api); /* no queries while the historian closes */
+    handover_close(handover);
     views_close(vw);
     health_close(health);
     free(intervals);

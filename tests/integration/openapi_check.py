@@ -1611,6 +1611,64 @@ class Checker:
                 fail("SHOW DATABASES", "no E001 and E002: %s" % vals)
         c("GET", "/query", t["admin"], query={"q": "SELECT * FROM cpu"}, expect=400)
 
+    def handover(self):
+        """Shift handover: a draft, signed by one officer, refused without a
+        reason (400) and by the signer (400), refused with one, a corrected
+        record accepted by another; scopes and roles kept apart."""
+        t, c = self.t, self.c
+        H, A = "/api/v1/handovers", "/api/v1/handovers/{id}/{action}"
+        st, body, _ = c("GET", H + "/draft", t["operator"], query={"scope": "E002"}, expect=200,
+                        label="GET /api/v1/handovers/draft?scope=E002")
+        if isinstance(body, dict) and body.get("scope") != "E002":
+            fail("handover draft", "scope %r" % body.get("scope"))
+        c("GET", H + "/draft", t["e2"], query={"scope": "E001"}, expect=403,
+          label="an enterprise's draft of another enterprise")
+        c("GET", H + "/draft", t["admin"], query={"scope": "E 1"}, expect=400,
+          label="a draft of a malformed scope")
+        st, rec, _ = c("POST", H, t["operator"], body=json.dumps({"scope": "E002", "notes": "n"}),
+                       expect=201, label="sign a handover")
+        hid = rec.get("id") if isinstance(rec, dict) else None
+        if not hid or rec.get("outgoing") != "operator" or rec.get("state") != "open":
+            fail("sign a handover", "answer %r" % rec)
+            return
+        c("POST", H, t["e2"], body="{}", expect=409, label="a second open handover of E002")
+        c("POST", H, t["e2"], body=json.dumps({"scope": "E001"}), expect=403,
+          label="an enterprise signs for another")
+        c("POST", H, t["regulator"], body="{}", expect=403, label="a regulator signs")
+        c("POST", H, t["operator"], body=json.dumps({"notes": 5}), expect=400,
+          label="notes not a string")
+        c("POST", A, t["operator"], params={"id": hid, "action": "accept"}, body="{}",
+          expect=400, label="the signer accepts their own handover")
+        c("POST", A, t["e2"], params={"id": hid, "action": "refuse"}, body="{}", expect=400,
+          label="a refusal without its reason")
+        st, body, _ = c("POST", A, t["e2"], params={"id": hid, "action": "refuse"},
+                        body=json.dumps({"reason": "T102 alarm cause unclear"}), expect=200,
+                        label="refuse a handover")
+        if isinstance(body, dict) and (body.get("state"), body.get("incoming")) != ("refused",
+                                                                                     "e2"):
+            fail("refuse a handover", "answer %r" % body)
+        c("POST", A, t["admin"], params={"id": hid, "action": "accept"}, body="{}", expect=409,
+          label="accept a refused handover")
+        st, rec2, _ = c("POST", H, t["e2"], body="{}", expect=201,
+                        label="sign a corrected handover (the enterprise's own)")
+        hid2 = rec2.get("id") if isinstance(rec2, dict) else None
+        if hid2:
+            st, body, _ = c("POST", A, t["admin"], params={"id": hid2, "action": "accept"},
+                            body=json.dumps({"notes": "ok"}), expect=200,
+                            label="accept a handover")
+            if isinstance(body, dict) and body.get("state") != "accepted":
+                fail("accept a handover", "answer %r" % body)
+        c("POST", A, t["admin"], params={"id": hid, "action": "sign"}, body="{}", expect=404,
+          label="an unknown handover action")
+        c("GET", H + "/{id}", t["admin"], params={"id": 999999}, expect=404,
+          label="no such handover")
+        c("GET", H + "/{id}", t["regulator"], params={"id": hid}, expect=200,
+          label="a regulator reads a handover")
+        st, body, _ = c("GET", H, t["e2"], expect=200, label="an enterprise's handovers")
+        if isinstance(body, dict) and any(h.get("scope") != "E002" for h in body["handovers"]):
+            fail("an enterprise's handovers", "another scope in %r" % body)
+        c("GET", H, t["regulator"], query={"limit": "0"}, expect=400, label="limit 0")
+
     def views(self):
         c, t = self.c, self.t
         V = "/api/v1/views"
@@ -1832,6 +1890,7 @@ def main():
                  ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
                  ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
                  ("views and incidents", ck.views),
+                 ("shift handover", ck.handover),
                  ("influxdb", ck.influx),
                  ("admin backup", ck.admin_backup),
                  ("401 everywhere", ck.every_operation_unauthenticated),
