@@ -45,6 +45,7 @@
 #include "alerting/alerting.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
+#include "riskunits/riskunits.h"
 #include "views/views.h"
 
 /* ---- tokens ---- */
@@ -186,6 +187,9 @@ typedef struct api_options {
     /* Where an operator's limits are kept (POST /alarms/rules/{rule}): a
      * JSON file parkd applies at start; NULL: manual limits are refused. */
     const char *manual_rules_file;
+    /* risk units (riskunits/): the units and their four-colour map; may be
+     * NULL (the routes then answer 503); borrowed */
+    riskunits *riskunits;
 } api_options;
 
 void api_options_default(api_options *o);
