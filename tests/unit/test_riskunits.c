@@ -489,6 +489,40 @@ static void test_csv_import(void **state) {
     testutil_rmtree(dir);
 }
 
+/* scripts/risk-units-demo.csv, which the demo's parkd imports, imports:
+ * six units in all four colours */
+static void test_demo_csv(void **state) {
+    (void)state;
+    FILE *f = fopen(RU_DEMO_CSV, "rb");
+    assert_non_null(f);
+    static char text[65536];
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    char dir[256], err[320];
+    testutil_tmpdir(dir, sizeof dir, "riskunits-demo");
+    riskunits *ru = open_store(dir);
+    size_t n = 0;
+    if (riskunits_import_csv(ru, text, len, "demo", NULL, 1000, &n, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(n, 6);
+    static const char *const colours[] = {"red", "orange", "yellow", "blue"};
+    json_t *m = riskunits_map(ru, NULL);
+    for (size_t k = 0; k < 4; k++) {
+        bool seen = false;
+        json_t *feat;
+        size_t i;
+        json_array_foreach(json_object_get(m, "features"), i, feat) {
+            const char *c =
+                json_string_value(json_object_get(json_object_get(feat, "properties"), "colour"));
+            seen |= c && !strcmp(c, colours[k]);
+        }
+        if (!seen) fail_msg("no %s unit in the demo", colours[k]);
+    }
+    json_decref(m);
+    riskunits_close(ru);
+    testutil_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lec_worked_examples),
@@ -499,6 +533,7 @@ int main(void) {
         cmocka_unit_test(test_store_history_replay_reopen),
         cmocka_unit_test(test_list_filters_and_map),
         cmocka_unit_test(test_csv_import),
+        cmocka_unit_test(test_demo_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
