@@ -250,8 +250,8 @@ static void report_gaps(nt_config *c, const nt_roster *r) {
                 add_warning(
                     c, "notify.rosters %s: nobody on call %s %02d:%02d .. %s %02d:%02d (local)",
                     r->enterprise[0] ? r->enterprise : "(park)", days[gap_start / 1440 + 1],
-                    gap_start % 1440 / 60, gap_start % 60, days[(wm - 1) / 1440 + 1],
-                    wm % 1440 / 60, wm % 60);
+                    gap_start % 1440 / 60, gap_start % 60, days[wm / 1440 % 7 + 1], wm % 1440 / 60,
+                    wm % 60);
             gap_start = -1;
         }
     }
