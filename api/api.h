@@ -186,6 +186,9 @@ typedef struct api_options {
     /* Where an operator's limits are kept (POST /alarms/rules/{rule}): a
      * JSON file parkd applies at start; NULL: manual limits are refused. */
     const char *manual_rules_file;
+    /* notification (notify/): deliveries, on call, channels; NULL: none
+     * configured (empty lists); borrowed, outlives the server */
+    struct notify *notify;
 } api_options;
 
 void api_options_default(api_options *o);
