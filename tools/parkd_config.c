@@ -434,7 +434,8 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
     if (people_load(pj, &c->people, perr, sizeof perr) != 0)
         return fail(err, errcap, "people: %s", perr);
     c->notify = json_object_get(r, "notify");
-    if (c->notify && !json_is_object(c->notify)) return fail(err, errcap, "notify: must be an object");
+    if (c->notify && !json_is_object(c->notify))
+        return fail(err, errcap, "notify: must be an object");
     /* ---- end people and notification ---- */
     return 0;
 }
