@@ -192,6 +192,9 @@ typedef struct api_options {
     /* risk units (riskunits/): the units and their four-colour map; may be
      * NULL (the routes then answer 503); borrowed */
     riskunits *riskunits;
+    /* notification (notify/): deliveries, on call, channels; NULL: none
+     * configured (empty lists); borrowed, outlives the server */
+    struct notify *notify;
 } api_options;
 
 void api_options_default(api_options *o);

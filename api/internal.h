@@ -454,6 +454,10 @@ enum MHD_Result api_h_prom_buildinfo(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_exemplars(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_rules(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_prom_export(req *r, struct MHD_Connection *c);
+/* notification (notify/): routes_notify.c */
+enum MHD_Result api_h_notify_deliveries(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_notify_oncall(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_notify_channels(req *r, struct MHD_Connection *c);
 /* A line protocol precision name the ingest side knows (ns, n, u, us, ms, s, m, h). */
 bool api_precision_ok(const char *p);
 

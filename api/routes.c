@@ -119,6 +119,11 @@ const api_route api_routes[] = {
     /* VictoriaMetrics's export of raw samples, JSON lines */
     {API_GET, P1 "/export", API_CAP_READ, api_h_prom_export, "prom_export", PR},
     {API_POST, P1 "/export", API_CAP_READ, api_h_prom_export, "prom_export", PR},
+    /* notification (notify/) */
+    {API_GET, V1 "/notify/deliveries", API_CAP_READ, api_h_notify_deliveries, "notify_deliveries",
+     0},
+    {API_GET, V1 "/notify/oncall", API_CAP_READ, api_h_notify_oncall, "notify_oncall", 0},
+    {API_GET, V1 "/notify/channels", API_CAP_READ, api_h_notify_channels, "notify_channels", 0},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };

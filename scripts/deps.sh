@@ -10,6 +10,7 @@ packages=(
   libmosquitto-dev mosquitto
   libgeos-dev libproj-dev proj-bin
   libmicrohttpd-dev wrk openssl curl python3-jsonschema
+  libcurl4-gnutls-dev
   prometheus
   clang libclang-rt-14-dev
   chromium nodejs fonts-wqy-microhei

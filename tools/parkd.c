@@ -39,6 +39,7 @@
 #include "tools/parkd_alarms.h"
 #include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
 #include "tools/parkd_config.h"
+#include "tools/parkd_notify.h"
 
 static const char *prog = "parkd";
 
@@ -352,8 +353,8 @@ static void api_log(void *ctx, const char *line) {
 
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
                      views *vw, health_monitor *health, const char *manual_rules,
-                     handover_store *handover, ingest_service *svc, api_server **out, char *err,
-                     size_t errcap) {
+                     handover_store *handover, ingest_service *svc, notify *notifier,
+                     api_server **out, char *err, size_t errcap) {
     *out = NULL;
     if (!c->has_api) return 0;
     api_options o = c->api;
@@ -374,6 +375,7 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
     o.health = health;
     o.manual_rules_file = manual_rules;
     o.handover = handover;
+    o.notify = notifier; /* notification (notify/) */
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
@@ -504,6 +506,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: alarms: %s\n", prog, aerr);
         return 1;
     }
+    /* notification (notify/): policies, rosters, escalation, channels */
+    notify *notifier = NULL;
+    if (parkd_notify_start(&c, alarms, &actx.svc, quiet, &notifier, aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, aerr);
+        return 1;
+    }
     if (!quiet)
         fprintf(stderr,
                 "%s: %zu alarm rules (%zu derived from the layout, %zu from the config, %zu limits "
@@ -581,8 +589,8 @@ int main(int argc, char **argv) {
                 riskunits_count(parkd_riskunits_store(rku)), ru_imported);
     c.api.riskunits = parkd_riskunits_store(rku);
     api_server *api = NULL;
-    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, handover, svc, &api, err,
-                  sizeof err) != 0) {
+    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, handover, svc, notifier, &api,
+                  err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         handover_close(handover);
         parkd_riskunits_close(rku);
@@ -614,6 +622,7 @@ int main(int argc, char **argv) {
         stale_held = held;
         alert_hold_stale(alarms, held, now_ms);
         alert_tick(alarms, now_ms);
+        if (notifier) notify_tick(notifier, now_ms); /* escalation, quiet hours, floods */
         char herr[256];
         if (health_tick(health, now_ms, herr, sizeof herr) != 0 && !quiet)
             fprintf(stderr, "%s: health: %s\n", prog, herr);
@@ -637,6 +646,7 @@ int main(int argc, char **argv) {
     handover_close(handover);
     /* risk units (riskunits/): after the API, which reads them */
     parkd_riskunits_close(rku);
+    parkd_notify_stop(notifier, alarms); /* its MQTT channels publish through svc */
     views_close(vw);
     health_close(health);
     free(intervals);

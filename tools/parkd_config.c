@@ -427,6 +427,16 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         if (!json_is_string(v) || strlen(json_string_value(v)) >= 32)
             return fail(err, errcap, "units.%s: a unit is a string of at most 31 bytes", key);
     }
+    /* ---- people and notification (notify/): checked here, where they enter ---- */
+    json_t *pj = json_object_get(r, "people");
+    if (pj && !json_is_array(pj)) return fail(err, errcap, "people: must be an array");
+    char perr[256];
+    if (people_load(pj, &c->people, perr, sizeof perr) != 0)
+        return fail(err, errcap, "people: %s", perr);
+    c->notify = json_object_get(r, "notify");
+    if (c->notify && !json_is_object(c->notify))
+        return fail(err, errcap, "notify: must be an object");
+    /* ---- end people and notification ---- */
     return 0;
 }
 
@@ -434,4 +444,6 @@ void parkd_config_free(parkd_config *c) {
     if (!c) return;
     json_decref(c->root);
     c->root = NULL;
+    people_free(c->people); /* notification (notify/) */
+    c->people = NULL;
 }

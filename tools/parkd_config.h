@@ -21,6 +21,7 @@
 #include "health/health.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
+#include "people/people.h"
 #include "views/views.h"
 
 #define PARKD_MAX_ENTERPRISES 1024
@@ -89,6 +90,11 @@ typedef struct parkd_config {
      * the run-time pointers are parkd's. */
     bool has_api;
     api_options api;
+    /* notification (notify/): "people" loaded (owned here, freed by
+     * parkd_config_free; NULL or empty when absent) and the "notify"
+     * object (checked whole by notify_open; NULL: no notification) */
+    people *people;
+    json_t *notify;
 } parkd_config;
 
 /* Loads and checks the config at path into *c (which the caller zeroed).
