@@ -186,6 +186,9 @@ typedef struct api_options {
     /* Where an operator's limits are kept (POST /alarms/rules/{rule}): a
      * JSON file parkd applies at start; NULL: manual limits are refused. */
     const char *manual_rules_file;
+    /* hidden hazards (hazards/): the register of /api/v1/hazards; NULL: 503;
+     * borrowed, must outlive the server */
+    struct hazards *hazards;
 } api_options;
 
 void api_options_default(api_options *o);

@@ -37,6 +37,7 @@
 #include "health/health.h"
 #include "tools/parkd_alarms.h"
 #include "tools/parkd_config.h"
+#include "tools/parkd_hazards.h"
 
 static const char *prog = "parkd";
 
@@ -556,10 +557,22 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    /* hidden hazards (hazards/): the register in DATA/hazards, for the API */
+    hazards *hz = NULL;
+    if (parkd_hazards_open(&c, &hz, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        views_close(vw);
+        ingest_service_free(svc);
+        alert_close(alarms);
+        hist_close(h, &he);
+        return 1;
+    }
+    c.api.hazards = hz;
     api_server *api = NULL;
     if (start_api(&c, h, alarms, layout, vw, health, manual_rules, svc, &api, err, sizeof err) !=
         0) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        hazards_close(hz); /* hidden hazards */
         views_close(vw);
         ingest_service_free(svc);
         alert_close(alarms);
@@ -606,7 +619,8 @@ int main(int argc, char **argv) {
         }
     }
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
-    api_stop(api); /* no queries while the historian closes */
+    api_stop(api);     /* no queries while the historian closes */
+    hazards_close(hz); /* hidden hazards: after the API, its only user */
     views_close(vw);
     health_close(health);
     free(intervals);

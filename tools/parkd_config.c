@@ -415,6 +415,18 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         load_health(json_object_get(r, "health"), c, err, errcap) != 0 ||
         load_api(json_object_get(r, "api"), c, err, errcap) != 0)
         return -1;
+    /* people and the hidden-hazard register (people/, hazards/) */
+    json_t *ppl = json_object_get(r, "people"), *hz = json_object_get(r, "hazards");
+    char perr[256];
+    if (ppl && !json_is_array(ppl)) return fail(err, errcap, "people must be an array");
+    if (people_load(ppl, &c->people, perr, sizeof perr) != 0)
+        return fail(err, errcap, "people: %s", perr);
+    if (hz && !json_is_object(hz)) return fail(err, errcap, "hazards must be an object");
+    long long max_attach;
+    if (opt_int(hz, "hazards.", "max_attachment_bytes", 1, 1LL << 30, "bytes", 10LL << 20,
+                &max_attach, err, errcap) != 0)
+        return -1;
+    c->hazard_max_attachment_bytes = (size_t)max_attach;
     c->limits = json_object_get(r, "limits");
     if (c->limits && !json_is_object(c->limits))
         return fail(err, errcap, "limits must be an object (see the README, \"Limits\")");
@@ -434,4 +446,6 @@ void parkd_config_free(parkd_config *c) {
     if (!c) return;
     json_decref(c->root);
     c->root = NULL;
+    people_free(c->people); /* people (people/) */
+    c->people = NULL;
 }

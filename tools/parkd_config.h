@@ -21,6 +21,7 @@
 #include "health/health.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
+#include "people/people.h"
 #include "views/views.h"
 
 #define PARKD_MAX_ENTERPRISES 1024
@@ -89,6 +90,11 @@ typedef struct parkd_config {
      * the run-time pointers are parkd's. */
     bool has_api;
     api_options api;
+    /* "people" (people/people.h: the park's directory, loaded and checked
+     * here; owned, freed by parkd_config_free) and "hazards":
+     * {"max_attachment_bytes": 1..1 GiB [10 MiB]} (the hidden-hazard register) */
+    people *people;
+    size_t hazard_max_attachment_bytes;
 } parkd_config;
 
 /* Loads and checks the config at path into *c (which the caller zeroed).
