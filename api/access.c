@@ -32,7 +32,8 @@ json_t *api_scope_filter(const req *r, json_t *arr) {
 
 /* The matrix: the one place that says which role may do what. Anything
  * it does not list is denied (a capability added to the table but not
- * here reaches nobody). */
+ * here reaches nobody). The last two rows: hidden hazards (hazards/),
+ * park staff and the enterprise act on them, the regulator supervises. */
 static const struct {
     api_role role;
     api_cap cap;
@@ -59,6 +60,11 @@ static const struct {
     {API_ROLE_ADMIN, API_CAP_HANDOVER},
     {API_ROLE_OPERATOR, API_CAP_HANDOVER},
     {API_ROLE_ENTERPRISE, API_CAP_HANDOVER},
+    /* hidden hazards: park staff and the enterprise act, the regulator supervises */
+    {API_ROLE_ADMIN, API_CAP_HAZARD},
+    {API_ROLE_OPERATOR, API_CAP_HAZARD},
+    {API_ROLE_ENTERPRISE, API_CAP_HAZARD},
+    {API_ROLE_REGULATOR, API_CAP_SUPERVISE},
 };
 
 static const char *const cap_names[API_CAP_COUNT] = {
@@ -72,6 +78,9 @@ static const char *const cap_names[API_CAP_COUNT] = {
     [API_CAP_ALARM_RULES] = "set_alarm_limits",
     [API_CAP_HANDOVER] = "hand_over_shifts",
     [API_CAP_RISK_UNITS] = "edit_risk_units", /* risk units (riskunits/) */
+    /* hidden hazards (hazards/) */
+    [API_CAP_HAZARD] = "act_on_hazards",
+    [API_CAP_SUPERVISE] = "supervise_hazards",
 };
 
 const char *api_cap_name(api_cap cap) {

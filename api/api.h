@@ -195,6 +195,9 @@ typedef struct api_options {
     /* notification (notify/): deliveries, on call, channels; NULL: none
      * configured (empty lists); borrowed, outlives the server */
     struct notify *notify;
+    /* hidden hazards (hazards/): the register of /api/v1/hazards; NULL: 503;
+     * borrowed, must outlive the server */
+    struct hazards *hazards;
 } api_options;
 
 void api_options_default(api_options *o);

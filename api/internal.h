@@ -239,6 +239,9 @@ typedef enum api_cap {
     API_CAP_HANDOVER,    /* sign and answer shift handovers */
     /* risk units (riskunits/) */
     API_CAP_RISK_UNITS, /* create, replace and import risk units (an enterprise: its own) */
+    /* hidden hazards (hazards/) */
+    API_CAP_HAZARD,    /* report, assign, rectify, verify, reject, close, attach */
+    API_CAP_SUPERVISE, /* put a hazard under supervision (the regulator) */
     API_CAP_COUNT
 } api_cap;
 
@@ -478,5 +481,20 @@ enum MHD_Result api_h_risk_unit_put(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_risk_units_import(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_risk_units_map(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_risk_unit(req *r, struct MHD_Connection *c);
+/* hidden hazards (hazards/): routes_hazards.c */
+#define API_ROUTE_UPLOAD 16u /* a raw upload: the body limit is the register's attachment limit */
+/* The body limit of a request to url: api_options.max_body_bytes, or for an
+ * upload route the hazard register's attachment limit (server.c). */
+size_t api_body_limit(const api_server *s, const char *url);
+enum MHD_Result api_h_hazards(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_report(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_action(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_supervise(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_attach(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_attachment(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_stats(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_criteria(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_hazard_journal(req *r, struct MHD_Connection *c);
 
 #endif

@@ -124,6 +124,21 @@ const api_route api_routes[] = {
      0},
     {API_GET, V1 "/notify/oncall", API_CAP_READ, api_h_notify_oncall, "notify_oncall", 0},
     {API_GET, V1 "/notify/channels", API_CAP_READ, api_h_notify_channels, "notify_channels", 0},
+    /* hidden hazards (hazards/) */
+    {API_GET, V1 "/hazards", API_CAP_READ, api_h_hazards, "hazards", 0},
+    {API_POST, V1 "/hazards", API_CAP_HAZARD, api_h_hazard_report, "hazard_report", 0},
+    {API_GET, V1 "/hazards/stats", API_CAP_READ, api_h_hazard_stats, "hazard_stats", 0},
+    {API_GET, V1 "/hazards/criteria", API_CAP_READ, api_h_hazard_criteria, "hazard_criteria", 0},
+    {API_GET, V1 "/hazards/journal", API_CAP_READ, api_h_hazard_journal, "hazard_journal", 0},
+    {API_GET, V1 "/hazards/{hazard:digits}", API_CAP_READ, api_h_hazard, "hazard", 0},
+    {API_POST, V1 "/hazards/{hazard:digits}/attachments", API_CAP_HAZARD, api_h_hazard_attach,
+     "hazard_attach", API_ROUTE_UPLOAD},
+    {API_GET, V1 "/hazards/{hazard:digits}/attachments/{sha256}", API_CAP_READ,
+     api_h_hazard_attachment, "hazard_attachment", 0},
+    {API_POST, V1 "/hazards/{hazard:digits}/supervise", API_CAP_SUPERVISE, api_h_hazard_supervise,
+     "hazard_supervise", 0},
+    {API_POST, V1 "/hazards/{hazard:digits}/{action}", API_CAP_HAZARD, api_h_hazard_action,
+     "hazard_action", 0},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };

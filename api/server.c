@@ -45,12 +45,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         api_guard_head_done(s->guard, c); /* the head is in: its clock stops */
         /* refuse an oversized body before it is sent */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->o.max_body_bytes) {
+        if (cl && strtoull(cl, NULL, 10) > api_body_limit(s, url)) {
             /* answered before the body is read (no 100 Continue) */
             r->body_too_big = true;
             r->route = api_route_of_url(url); /* its metrics, and its error shape */
             return api_send_error(r, c, 413, "payload_too_large",
-                                  "the body is larger than %zu bytes", s->o.max_body_bytes);
+                                  "the body is larger than %zu bytes", api_body_limit(s, url));
         }
         return MHD_YES;
     }
@@ -59,7 +59,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->body_too_big && r->body_n + *upload_size > s->o.max_body_bytes) {
+        if (!r->body_too_big && r->body_n + *upload_size > api_body_limit(s, url)) {
             r->body_too_big = true;
             free(r->body);
             r->body = NULL, r->body_n = r->body_cap = 0;
@@ -83,7 +83,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r->body_too_big) {
         r->route = api_route_of_url(url);
         return api_send_error(r, c, 413, "payload_too_large", "the body is larger than %zu bytes",
-                              s->o.max_body_bytes);
+                              api_body_limit(s, url));
     }
     return api_dispatch(r, c, url, method);
 }

@@ -305,6 +305,8 @@ int bench_soak(int argc, char **argv);   /* bench_soak.c */
 int bench_head(int argc, char **argv);   /* bench_head.c */
 int bench_promql(int argc, char **argv); /* bench_promql.c */
 
+int bench_hazards(int argc, char **argv); /* bench_hazards.c: the hidden-hazard register */
+
 static void usage(void) {
     fprintf(
         stderr,
@@ -341,6 +343,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "soak")) return bench_soak(argc - 2, argv + 2);
     if (!strcmp(argv[1], "head")) return bench_head(argc - 2, argv + 2);
     if (!strcmp(argv[1], "promql")) return bench_promql(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "hazards")) return bench_hazards(argc - 2, argv + 2);
     usage();
     return 2;
 }

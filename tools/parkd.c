@@ -40,6 +40,7 @@
 #include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
 #include "tools/parkd_config.h"
 #include "tools/parkd_notify.h"
+#include "tools/parkd_hazards.h"
 
 static const char *prog = "parkd";
 
@@ -568,6 +569,17 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    /* hidden hazards (hazards/): the register in DATA/hazards, for the API */
+    hazards *hz = NULL;
+    if (parkd_hazards_open(&c, &hz, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        views_close(vw);
+        ingest_service_free(svc);
+        alert_close(alarms);
+        hist_close(h, &he);
+        return 1;
+    }
+    c.api.hazards = hz;
     /* shift handover records: only the API uses them */
     handover_store *handover = NULL;
     if (c.has_api) {
@@ -594,6 +606,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", prog, err);
         handover_close(handover);
         parkd_riskunits_close(rku);
+        hazards_close(hz); /* hidden hazards */
         views_close(vw);
         ingest_service_free(svc);
         alert_close(alarms);
@@ -642,7 +655,8 @@ int main(int argc, char **argv) {
         }
     }
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
-    api_stop(api); /* no queries while the historian closes */
+    api_stop(api);     /* no queries while the historian closes */
+    hazards_close(hz); /* hidden hazards: after the API, its only user */
     handover_close(handover);
     /* risk units (riskunits/): after the API, which reads them */
     parkd_riskunits_close(rku);

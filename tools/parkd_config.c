@@ -415,6 +415,19 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         load_health(json_object_get(r, "health"), c, err, errcap) != 0 ||
         load_api(json_object_get(r, "api"), c, err, errcap) != 0)
         return -1;
+    /* the park's people (people/: hazard assignees, rosters, handover) and
+     * the hidden-hazard register (hazards/) */
+    json_t *ppl = json_object_get(r, "people"), *hz = json_object_get(r, "hazards");
+    char perr[256];
+    if (ppl && !json_is_array(ppl)) return fail(err, errcap, "people must be an array");
+    if (people_load(ppl, &c->people, perr, sizeof perr) != 0)
+        return fail(err, errcap, "people: %s", perr);
+    if (hz && !json_is_object(hz)) return fail(err, errcap, "hazards must be an object");
+    long long max_attach;
+    if (opt_int(hz, "hazards.", "max_attachment_bytes", 1, 1LL << 30, "bytes", 10LL << 20,
+                &max_attach, err, errcap) != 0)
+        return -1;
+    c->hazard_max_attachment_bytes = (size_t)max_attach;
     c->limits = json_object_get(r, "limits");
     if (c->limits && !json_is_object(c->limits))
         return fail(err, errcap, "limits must be an object (see the README, \"Limits\")");
@@ -427,16 +440,10 @@ int parkd_config_load(const char *path, parkd_config *c, char *err, size_t errca
         if (!json_is_string(v) || strlen(json_string_value(v)) >= 32)
             return fail(err, errcap, "units.%s: a unit is a string of at most 31 bytes", key);
     }
-    /* ---- people and notification (notify/): checked here, where they enter ---- */
-    json_t *pj = json_object_get(r, "people");
-    if (pj && !json_is_array(pj)) return fail(err, errcap, "people: must be an array");
-    char perr[256];
-    if (people_load(pj, &c->people, perr, sizeof perr) != 0)
-        return fail(err, errcap, "people: %s", perr);
+    /* notification (notify/): the object is checked whole by notify_open */
     c->notify = json_object_get(r, "notify");
     if (c->notify && !json_is_object(c->notify))
         return fail(err, errcap, "notify: must be an object");
-    /* ---- end people and notification ---- */
     return 0;
 }
 
@@ -444,6 +451,6 @@ void parkd_config_free(parkd_config *c) {
     if (!c) return;
     json_decref(c->root);
     c->root = NULL;
-    people_free(c->people); /* notification (notify/) */
+    people_free(c->people); /* the park's directory (people/) */
     c->people = NULL;
 }

@@ -90,11 +90,14 @@ typedef struct parkd_config {
      * the run-time pointers are parkd's. */
     bool has_api;
     api_options api;
-    /* notification (notify/): "people" loaded (owned here, freed by
-     * parkd_config_free; NULL or empty when absent) and the "notify"
-     * object (checked whole by notify_open; NULL: no notification) */
+    /* "people" (people/people.h: the park's directory, loaded and checked
+     * here; owned, freed by parkd_config_free; NULL or empty when absent),
+     * "notify" (checked whole by notify_open; NULL: no notification) and
+     * "hazards": {"max_attachment_bytes": 1..1 GiB [10 MiB]} (the
+     * hidden-hazard register) */
     people *people;
     json_t *notify;
+    size_t hazard_max_attachment_bytes;
 } parkd_config;
 
 /* Loads and checks the config at path into *c (which the caller zeroed).

@@ -390,6 +390,8 @@ class Api:
             except (UnicodeDecodeError, ValueError) as e:
                 fail(what, "status %d: a line is not JSON (%s)" % (st, e))
                 return None
+        elif schema.get("format") == "binary":
+            return data  # bytes as they are (a hazard's evidence): nothing to decode
         elif base.endswith("json"):
             try:
                 inst = json.loads(data.decode("utf-8"))
@@ -1549,7 +1551,8 @@ class Checker:
 
     # -- helpers
 
-    EXAMPLES = {"rule": "0", "action": "ack", "kind": "tank", "id": "E001-HS1"}
+    EXAMPLES = {"rule": "0", "action": "ack", "kind": "tank", "id": "E001-HS1", "hazard": "1",
+                "sha256": "0" * 64}
 
     def example_params(self, tpl):
         return {k: self.EXAMPLES.get(k, "x") for k in re.findall(r"\{([^}]+)\}", tpl)}
@@ -1781,6 +1784,86 @@ class Checker:
           label="GET E001's unit as E002")
         c("GET", R + "/{id}", t["regulator"], params={"id": "E001-RU2"}, query={"at": "x"},
           expect=400)
+    def hazards(self):
+        """The hidden-hazard register: report, the steps in order and out of it, roles and
+        enterprises, evidence (too large, wrong type, good; a body over the API's own limit but
+        within the attachment limit passes), statistics, criteria, the journal, ?at=."""
+        c, t = self.api.call, self.t
+        H = "/api/v1/hazards"
+        st, h, _ = c("POST", H, t["e2"], body=json.dumps(
+            {"title": "Flange leak at the loading arm", "criteria": [7], "lon": 121.5,
+             "lat": 30.8, "location": "loading bay"}), expect=201)
+        hid = h["id"] if st == 201 else 1
+        if st == 201 and h["grade"] != "major":
+            fail("POST /api/v1/hazards", "criterion 7 cited, grade %s" % h["grade"])
+        c("POST", H, t["e2"], body=json.dumps({"enterprise": "E001", "title": "x"}), expect=403,
+          label="report for E001 as E002")
+        c("POST", H, t["regulator"], body=json.dumps({"title": "x"}), expect=403)
+        c("POST", H, t["operator"], body=json.dumps({"enterprise": "E002"}), expect=400,
+          label="report without a title")
+        c("POST", H, t["operator"], body=json.dumps({"enterprise": "E002", "title": "x",
+                                                      "criteria": [21]}), expect=400)
+        HI, HA = H + "/{hazard}", H + "/{hazard}/{action}"
+        p = {"hazard": hid}
+        c("GET", HI, t["regulator"], params=p, expect=200)
+        c("GET", HI, t["admin"], params={"hazard": 999999}, expect=404)
+        c("POST", HA, t["operator"], params=dict(p, action="close"), expect=409,
+          label="close a reported hazard")
+        c("POST", HA, t["operator"], params=dict(p, action="assign"),
+          body=json.dumps({"assignee": "park-sun"}), expect=400, label="assign to the park")
+        c("POST", HA, t["operator"], params=dict(p, action="assign"),
+          body=json.dumps({"assignee": "e002-wu", "deadline_ms": 1000}), expect=400,
+          label="assign with a past deadline")
+        c("POST", HA, t["regulator"], params=dict(p, action="assign"), expect=403)
+        c("POST", HA, t["e2"], params=dict(p, action="assign"),
+          body=json.dumps({"assignee": "e002-wu", "deadline_ms": int(time.time() * 1000) + 1500,
+                           "measures": "replace gasket", "funds": "2000 CNY"}), expect=200)
+        HAT = H + "/{hazard}/attachments"
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BODY + 100)  # over max_body_bytes
+        c("POST", HAT, t["e2"], params=p, query={"name": "after.png"}, body=png,
+          headers={"Content-Type": "image/png"}, expect=201)
+        c("POST", HAT, t["e2"], params=p, query={"name": "x.gif"}, body=b"GIF89a" + b"\0" * 10,
+          headers={"Content-Type": "image/gif"}, expect=415)
+        c("POST", HAT, t["e2"], params=p, query={"name": "big.png"},
+          body=png + b"\0" * (2 * MAX_BODY), headers={"Content-Type": "image/png"}, expect=413)
+        c("POST", HAT, t["e2"], params=p, body=png, headers={"Content-Type": "image/png"},
+          expect=400, label="attachment without a name")
+        import hashlib
+        sha = hashlib.sha256(png).hexdigest()
+        HG = HAT + "/{sha256}"
+        st, _, hd = c("GET", HG, t["regulator"], params=dict(p, sha256=sha), expect=200)
+        c("GET", HG, t["regulator"], params=dict(p, sha256="0" * 64), expect=404)
+        c("POST", HA, t["e2"], params=dict(p, action="rectify"), body=json.dumps({"note": "done"}),
+          expect=200)
+        c("POST", HA, t["e2"], params=dict(p, action="verify"), expect=403,
+          label="verify by the rectifier")
+        c("POST", HA, t["operator"], params=dict(p, action="reject"),
+          body=json.dumps({"note": "still leaking"}), expect=200)
+        c("POST", HA, t["operator"], params=dict(p, action="verify"), expect=409,
+          label="verify an unrectified hazard")
+        time.sleep(1.6)  # past the deadline: overdue, escalated to the park
+        st, lst, _ = c("GET", H, t["regulator"], query={"overdue": "true"}, expect=200)
+        if st == 200 and not any(x["id"] == hid for x in lst["hazards"]):
+            fail("GET /api/v1/hazards?overdue=true", "hazard %s not listed" % hid)
+        HS = H + "/{hazard}/supervise"
+        c("POST", HS, t["operator"], params=p, body=json.dumps({"note": "x"}), expect=403)
+        c("POST", HS, t["regulator"], params=p, body=json.dumps({"note": "挂牌督办"}), expect=200)
+        c("POST", HS, t["regulator"], params=p, body=json.dumps({"note": "again"}), expect=409)
+        c("GET", H, t["e2"], query={"supervised": "true", "limit": "5"}, expect=200)
+        c("GET", H, t["admin"], query={"state": "nope"}, expect=400)
+        c("GET", H, t["admin"], query={"limit": "1001"}, expect=400)
+        c("GET", H, t["admin"], query={"at": "-1h"}, expect=200)
+        c("GET", H, t["e2"], query={"enterprise": "E001"}, expect=403)
+        c("GET", HI, t["admin"], params=p, query={"at": "-1h"}, expect=404,
+          label="a hazard before it was reported")
+        st, stats, _ = c("GET", H + "/stats", t["regulator"], expect=200)
+        if st == 200 and stats["park"]["supervised"] < 1:
+            fail("GET /api/v1/hazards/stats", "no supervised hazard counted")
+        c("GET", H + "/criteria", t["e2"], expect=200)
+        st, j, _ = c("GET", H + "/journal", t["regulator"], query={"from": "-1h"}, expect=200)
+        if st == 200 and len(j["events"]) < 5:
+            fail("GET /api/v1/hazards/journal", "%d events" % len(j["events"]))
+        c("GET", H + "/journal", t["regulator"], query={"from": "nope"}, expect=400)
 
     def coverage(self):
         """Every operation was called and answered 200 at least once."""
@@ -1875,6 +1958,9 @@ def main():
             "api": {"listen": "127.0.0.1:%d" % api_port, "max_streams": MAX_STREAMS,
                     "max_streams_per_token": MAX_STREAMS, "max_body_bytes": MAX_BODY, "rate_limit_per_s": RATE},
             "enterprises": ents,
+            "people": [{"id": "e002-wu", "name": "Wu Fang", "enterprise": "E002"},
+                       {"id": "park-sun", "name": "Sun Li"}],  # hidden hazards' assignees
+            "hazards": {"max_attachment_bytes": 2 * MAX_BODY},
             "backup_dir": os.path.join(tmp, "backups"),
             "layout": {"files": [os.path.join(repo, "geo", "demo-park.geojson")],
                        "source_crs": "EPSG:4326"},
@@ -1943,6 +2029,7 @@ def main():
                  ("influxdb", ck.influx),
                  ("risk units", ck.risk_units),
                  ("admin backup", ck.admin_backup),
+                 ("hidden hazards", ck.hazards),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
                  ("documented paths served", ck.every_path_served),

@@ -57,9 +57,16 @@ static void test_matrix(void **state) {
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         assert_int_equal(api_cap_granted(want[i].role, want[i].cap), want[i].granted);
-    /* admin holds every capability there is */
+    /* admin holds every capability there is but one: putting a hidden
+     * hazard under supervision (督办) is the regulator's act alone */
     for (int cap = API_CAP_READ; cap < API_CAP_COUNT; cap++)
-        assert_true(api_cap_granted(API_ROLE_ADMIN, (api_cap)cap));
+        assert_true(api_cap_granted(API_ROLE_ADMIN, (api_cap)cap) == (cap != API_CAP_SUPERVISE));
+    assert_true(api_cap_granted(API_ROLE_REGULATOR, API_CAP_SUPERVISE));
+    assert_false(api_cap_granted(API_ROLE_REGULATOR, API_CAP_HAZARD));
+    assert_false(api_cap_granted(API_ROLE_REGULATOR, API_CAP_HANDOVER));
+    assert_false(api_cap_granted(API_ROLE_REGULATOR, API_CAP_RISK_UNITS));
+    assert_true(api_cap_granted(API_ROLE_ENTERPRISE, API_CAP_HAZARD));
+    assert_true(api_cap_granted(API_ROLE_ENTERPRISE, API_CAP_HANDOVER));
 }
 
 static void test_route_table(void **state) {
