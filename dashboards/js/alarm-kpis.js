@@ -208,8 +208,11 @@ export class AlarmKpis {
         { label: t('kpi.series.flood'), stroke: '#ff1744', fill: 'rgba(255,23,68,0.8)', paths: bars, points: { show: false }, value: count },
         { label: t('kpi.series.limit'), stroke: '#ff8a80', width: 1, dash: [6, 4], points: { show: false }, value: count },
       ],
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(FLOOD + 2, max + 1)] } },
-      axes: [{ ...axis }, { ...axis, size: 44, values: (u, vals) => vals.map((v) => fmtNum(v, 0)) }],
+      // the whole range shown: the last window's bar (drawn right of its start) inside the plot
+      scales: { x: { time: true, range: () => [d.from / 1000, (d.from + b.length * TEN_MIN) / 1000] },
+        y: { range: (u, min, max) => [0, Math.max(FLOOD + 2, max + 1)] } },
+      axes: [{ ...axis }, { ...axis, size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+        values: (u, vals) => vals.map((v) => fmtNum(v, 0)) }],
       legend: { show: true, live: true },
     }, [xs, normal, flood, limit], this.chartEl);
     this.chartEl.dataset.bars = String(b.filter((c) => c > 0).length);
