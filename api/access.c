@@ -71,15 +71,29 @@ static const char *const cap_names[API_CAP_COUNT] = {
     [API_CAP_BACKUP] = "take_backups",
     [API_CAP_ALARM_RULES] = "set_alarm_limits",
     [API_CAP_HANDOVER] = "hand_over_shifts",
+    [API_CAP_RISK_UNITS] = "edit_risk_units", /* risk units (riskunits/) */
 };
 
 const char *api_cap_name(api_cap cap) {
     return (unsigned)cap < API_CAP_COUNT && cap_names[cap] ? cap_names[cap] : "unknown";
 }
 
+/* risk units (riskunits/): admin and operator edit every unit, an
+ * enterprise its own (riskunits_put checks), a regulator none. */
+static const struct {
+    api_role role;
+    api_cap cap;
+} grants_risk_units[] = {
+    {API_ROLE_ADMIN, API_CAP_RISK_UNITS},
+    {API_ROLE_OPERATOR, API_CAP_RISK_UNITS},
+    {API_ROLE_ENTERPRISE, API_CAP_RISK_UNITS},
+};
+
 bool api_cap_granted(api_role role, api_cap cap) {
     for (size_t i = 0; i < sizeof grants / sizeof grants[0]; i++)
         if (grants[i].role == role && grants[i].cap == cap) return true;
+    for (size_t i = 0; i < sizeof grants_risk_units / sizeof grants_risk_units[0]; i++)
+        if (grants_risk_units[i].role == role && grants_risk_units[i].cap == cap) return true;
     return false;
 }
 

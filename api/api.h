@@ -45,6 +45,7 @@
 #include "alerting/alerting.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
+#include "riskunits/riskunits.h"
 #include "views/views.h"
 
 /* ---- tokens ---- */
@@ -188,6 +189,9 @@ typedef struct api_options {
     const char *manual_rules_file;
     /* shift handover (handover/) */
     struct handover_store *handover; /* records; NULL: handover refused (503); borrowed */
+    /* risk units (riskunits/): the units and their four-colour map; may be
+     * NULL (the routes then answer 503); borrowed */
+    riskunits *riskunits;
 } api_options;
 
 void api_options_default(api_options *o);

@@ -237,6 +237,8 @@ typedef enum api_cap {
     API_CAP_BACKUP,      /* take backups */
     API_CAP_ALARM_RULES, /* set a rule's limit by hand */
     API_CAP_HANDOVER,    /* sign and answer shift handovers */
+    /* risk units (riskunits/) */
+    API_CAP_RISK_UNITS, /* create, replace and import risk units (an enterprise: its own) */
     API_CAP_COUNT
 } api_cap;
 
@@ -465,5 +467,12 @@ enum MHD_Result api_h_incidents(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_incident_open(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_incident(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_incident_close(req *r, struct MHD_Connection *c);
+
+/* risk units (riskunits/): routes_riskunits.c */
+enum MHD_Result api_h_risk_units(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_risk_unit_put(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_risk_units_import(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_risk_units_map(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_risk_unit(req *r, struct MHD_Connection *c);
 
 #endif

@@ -88,6 +88,13 @@ const api_route api_routes[] = {
     {API_GET, V1 "/handovers/{id}", API_CAP_READ, api_h_handover, "handover", 0},
     {API_POST, V1 "/handovers/{id}/{action}", API_CAP_HANDOVER, api_h_handover_answer,
      "handover_answer", 0},
+    /* risk units (riskunits/) */
+    {API_GET, V1 "/risk-units", API_CAP_READ, api_h_risk_units, "risk_units", 0},
+    {API_POST, V1 "/risk-units", API_CAP_RISK_UNITS, api_h_risk_unit_put, "risk_unit_put", 0},
+    {API_POST, V1 "/risk-units/import", API_CAP_RISK_UNITS, api_h_risk_units_import,
+     "risk_units_import", 0},
+    {API_GET, V1 "/risk-units/map", API_CAP_READ, api_h_risk_units_map, "risk_units_map", 0},
+    {API_GET, V1 "/risk-units/{id}", API_CAP_READ, api_h_risk_unit, "risk_unit", 0},
     /* InfluxDB 1.x compatibility (Telegraf, Node-RED, any line protocol writer) */
     {API_POST, "/write", API_CAP_INGEST, api_h_influx_write, "influx_write", API_ROUTE_INFLUX},
     {API_GET, "/query", API_CAP_READ, api_h_influx_query, "influx_query", API_ROUTE_INFLUX},

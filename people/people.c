@@ -138,7 +138,7 @@ int people_load(const json_t *array, people **out, char *err, size_t errcap) {
         }
         d->n++;
     }
-    qsort(d->v, d->n, sizeof *d->v, by_id);
+    if (d->n > 1) qsort(d->v, d->n, sizeof *d->v, by_id);
     for (size_t i = 1; i < d->n; i++)
         if (!strcmp(d->v[i].id, d->v[i - 1].id)) {
             snprintf(err, errcap, "people: the id \"%s\" is given twice", d->v[i].id);

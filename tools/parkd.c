@@ -37,6 +37,7 @@
 #include "handover/handover.h"
 #include "health/health.h"
 #include "tools/parkd_alarms.h"
+#include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
 #include "tools/parkd_config.h"
 
 static const char *prog = "parkd";
@@ -567,11 +568,24 @@ int main(int argc, char **argv) {
         if (handover_open(hdir, &handover, err, sizeof err) != 0)
             fprintf(stderr, "%s: %s (shift handover refused)\n", prog, err);
     }
+    /* risk units (riskunits/): DATA/riskunits, the config's "risk_units" */
+    parkd_riskunits *rku = NULL;
+    size_t ru_imported = 0;
+    if (parkd_riskunits_open(c.data_dir, json_object_get(c.root, "risk_units"), &rku, &ru_imported,
+                             err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "%s: %zu risk units (%zu imported)\n", prog,
+                riskunits_count(parkd_riskunits_store(rku)), ru_imported);
+    c.api.riskunits = parkd_riskunits_store(rku);
     api_server *api = NULL;
     if (start_api(&c, h, alarms, layout, vw, health, manual_rules, handover, svc, &api, err,
                   sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         handover_close(handover);
+        parkd_riskunits_close(rku);
         views_close(vw);
         ingest_service_free(svc);
         alert_close(alarms);
@@ -603,6 +617,7 @@ int main(int argc, char **argv) {
         char herr[256];
         if (health_tick(health, now_ms, herr, sizeof herr) != 0 && !quiet)
             fprintf(stderr, "%s: health: %s\n", prog, herr);
+        parkd_riskunits_tick(rku, alarms, now_ms); /* risk units: live levels every 5 s */
         /* The stats file every tick: benches time a run's end by it (once a
          * second made that ±1 s on a 10 s run). */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
@@ -620,6 +635,8 @@ int main(int argc, char **argv) {
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api); /* no queries while the historian closes */
     handover_close(handover);
+    /* risk units (riskunits/): after the API, which reads them */
+    parkd_riskunits_close(rku);
     views_close(vw);
     health_close(health);
     free(intervals);

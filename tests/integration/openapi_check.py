@@ -1733,6 +1733,55 @@ class Checker:
         c("POST", IC, t["operator"], params={"id": iid}, expect=409)
         c("POST", IC, t["operator"], params={"id": "INC-99999"}, expect=404)
 
+    # -- risk units (riskunits/)
+
+    def risk_units(self):
+        """Risk units: created (JSON) and imported (CSV) by who may, refused with the line
+        and column named, scoped for an enterprise token, on the four-colour map."""
+        c, t = self.c, self.t
+        R = "/api/v1/risk-units"
+        sq = [[121.421, 30.781], [121.422, 30.781], [121.422, 30.782], [121.421, 30.781]]
+        unit = {"id": "E002-RU1", "enterprise": "E002", "name": "Tank area", "kind": "tank_area",
+                "geometry": {"type": "Polygon", "coordinates": [sq]},
+                "assets": ["E002-T101"], "method": "LEC", "l": 3, "e": 6, "c": 15,
+                "assessor": "openapi_check"}
+        st, body, _ = c("POST", R, t["e2"], body=json.dumps(unit), expect=200,
+                        label="POST risk-units as E002")
+        if isinstance(body, dict) and (body.get("level"), body.get("colour")) != (
+                "large", "orange"):
+            fail("POST %s" % R, "D = 3 x 6 x 15 = 270 is large/orange, got %s/%s" % (
+                body.get("level"), body.get("colour")))
+        other = dict(unit, id="E001-RU1", enterprise="E001")
+        c("POST", R, t["e2"], body=json.dumps(other), expect=403, label="POST E001's as E002")
+        c("POST", R, t["regulator"], body=json.dumps(other), expect=403,
+          label="POST risk-units as regulator")
+        c("POST", R, t["operator"], body=json.dumps(dict(other, l=2)), expect=400,
+          label="POST risk-units, L not in the table")
+        c("POST", R, t["operator"], body=json.dumps(other), expect=200)
+        csv = ("id,enterprise,name,kind,lon,lat,method,l,s,assessor\n"
+               "E001-RU2,E001,Warehouse,warehouse,121.43,30.79,LS,3,3,openapi_check\n")
+        hdr = {"Content-Type": "text/csv"}
+        c("POST", R + "/import", t["admin"], body=csv, headers=hdr, expect=200)
+        st, body, _ = c("POST", R + "/import", t["admin"], body=csv.replace(",3,3,", ",3,9,"),
+                        headers=hdr, expect=400, label="POST risk-units/import, S = 9")
+        if isinstance(body, dict) and "line 2, column 9" not in body.get("error", {}).get(
+                "message", ""):
+            fail("POST %s/import" % R, "the error does not name line 2, column 9: %s" % body)
+        st, body, _ = c("GET", R, t["e2"], expect=200, label="GET risk-units as E002")
+        if isinstance(body, dict) and [u["id"] for u in body.get("units", [])] != ["E002-RU1"]:
+            fail("GET %s as E002" % R, "sees %s" % [u["id"] for u in body.get("units", [])])
+        c("GET", R, t["regulator"], query={"level": "large", "enterprise": "E001"}, expect=200)
+        c("GET", R, t["regulator"], query={"level": "red"}, expect=400)
+        st, body, _ = c("GET", R + "/map", t["regulator"], expect=200)
+        if isinstance(body, dict) and len(body.get("features", [])) < 3:
+            fail("GET %s/map" % R, "%d features, 3 units" % len(body.get("features", [])))
+        c("GET", R + "/{id}", t["regulator"], params={"id": "E001-RU2"},
+          query={"at": "now"}, expect=200)
+        c("GET", R + "/{id}", t["e2"], params={"id": "E001-RU2"}, expect=404,
+          label="GET E001's unit as E002")
+        c("GET", R + "/{id}", t["regulator"], params={"id": "E001-RU2"}, query={"at": "x"},
+          expect=400)
+
     def coverage(self):
         """Every operation was called and answered 200 at least once."""
         for (m, tpl) in self.doc.ops:
@@ -1892,6 +1941,7 @@ def main():
                  ("views and incidents", ck.views),
                  ("shift handover", ck.handover),
                  ("influxdb", ck.influx),
+                 ("risk units", ck.risk_units),
                  ("admin backup", ck.admin_backup),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
