@@ -2,6 +2,7 @@
 // Static text carries data-i18n (textContent), data-i18n-title and
 // data-i18n-placeholder; code calls t(key, {vars}). A change of language
 // fires 'lang' on window so the modules redraw what they wrote.
+import { OPS } from './i18n-ops.js';
 
 export const TABLE = {
   zh: {
@@ -611,6 +612,9 @@ export const TABLE = {
     'forbidden': 'Not allowed',
   },
 };
+// the duty room's pages (i18n-ops.js)
+Object.assign(TABLE.zh, OPS.zh);
+Object.assign(TABLE.en, OPS.en);
 
 let lang = 'zh';
 

@@ -14,6 +14,8 @@ import { Views } from './views.js';
 import { Replay } from './replay.js';
 import { Health } from './health.js';
 import { Names, EnterprisePanel } from './enterprises.js';
+import { AlarmKpis } from './alarm-kpis.js';
+import { HandoverPanel } from './handover.js';
 
 const DEFAULTS = {
   title: null, // {"zh": "...", "en": "..."}: the header's title
@@ -154,6 +156,8 @@ async function start(token) {
   app.replay = new Replay($('#replay'), app);
   app.health = new Health($('#ingest-panel'), $('#health'), app);
   app.enterprises = new EnterprisePanel($('#enterprise-panel'), app);
+  app.kpis = new AlarmKpis($('#kpi-panel'), app);
+  app.handover = new HandoverPanel($('#handover-panel'), app);
   // names came (the enterprises list): the map's labels and the alarm rows say them
   app.on('enterprises', () => {
     const sig = JSON.stringify([...app.names.byId].map(([id, n]) => [id, n.name, n.name_zh]));
@@ -211,7 +215,16 @@ function setView(v) {
 app.showTab = (name) => {
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('on', b.dataset.tab === name);
   for (const p of document.querySelectorAll('.tab-panel')) p.hidden = p.dataset.tab !== name;
+  // the alarm KPIs and the handover need room: the side panel widens (CSS) and the map follows
+  const wide = !!document.querySelector(`.tab-panel.wide[data-tab="${name}"]`);
+  if (wide !== document.body.classList.contains('wide-side')) {
+    document.body.classList.toggle('wide-side', wide);
+    if (app.map) app.map.map.invalidateSize();
+  }
+  document.body.dataset.tab = name;
   if (name === 'enterprises' && app.enterprises) app.enterprises.render();
+  if (name === 'kpi' && app.kpis) app.kpis.show();
+  if (name === 'handover' && app.handover) app.handover.show();
 };
 
 function layerToggles() {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 // The words the Chinese page may show: units, terms of art, the product's name.
-export const ALLOW = new Set(['Parkwatch', 'AEGL', 'ERPG', 'IDLH', 'IAQI', 'HTTP', 'JSON']);
+export const ALLOW = new Set(['Parkwatch', 'EEMUA', 'AEGL', 'ERPG', 'IDLH', 'IAQI', 'HTTP', 'JSON']);
 const EN_WORD = /[A-Za-z]{4,}/g;
 const CJK = /[\u4e00-\u9fff]/;
 

@@ -31,6 +31,8 @@
 //  - the map's scale bar and north arrow;
 //  - the enterprise list: 30 rows for an admin token, 1 for E001's token; a
 //    click on a row flies the map to the enterprise.
+// Issue 20 (ops.mjs): the alarm KPIs tab and the shift handover tab as each
+// role, and in each language.
 // Screenshots of each view go to BINDIR/../browser-screenshots (with
 // PARKWATCH_UPDATE_SCREENSHOT=1 readme.png is copied to dashboards/screenshot.png).
 // Exit 0 when every check passed, 1 otherwise, 77 (skipped) without chromium
@@ -40,6 +42,7 @@ import path from 'node:path';
 import { FAN, launch, log, preflight, sleep, startPark, startSim, testLayout, waitFor } from './park.mjs';
 import { ALLOW, checkI18n } from './i18n-check.mjs';
 import { startContractProxy } from './contract-proxy.mjs';
+import { opsChecks } from './ops.mjs';
 
 // --contract-proxy: the page through contract-proxy.mjs, which fakes the parts
 // of issue 19's API a parkd without them lacks (a try of the page's side only)
@@ -773,6 +776,10 @@ async function main() {
     const rows = await ent.$$eval('#enterprise-panel tr.ent', (l) => l.map((x) => x.dataset.enterprise));
     assert(rows.length === 1 && rows[0] === 'E001', `rows ${rows.join(', ') || 'none'}`);
   });
+
+  // ---------------------------------------------------------------- issue 20: alarm KPIs, shift handover
+  await opsChecks({ check, assert, api, park, pages: { admin: adm, operator: page, regulator: reg, enterprise: ent },
+    visibleTexts, otherLanguage, setLang, allowFor, shot, sleep });
 
   await check('no uncaught errors in the pages', async () => {
     assert(!pageErrors.length, pageErrors.join('; '));
