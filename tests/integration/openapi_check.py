@@ -1845,6 +1845,14 @@ class Checker:
         st, lst, _ = c("GET", H, t["regulator"], query={"overdue": "true"}, expect=200)
         if st == 200 and not any(x["id"] == hid for x in lst["hazards"]):
             fail("GET /api/v1/hazards?overdue=true", "hazard %s not listed" % hid)
+        # the shift hands it over: E002's draft lists it, the park's too
+        for tok, scope in ((t["e2"], "E002"), (t["operator"], "PARK")):
+            st, d, _ = c("GET", "/api/v1/handovers/draft", tok, query={"scope": scope},
+                         expect=200, label="handover draft of %s with an overdue hazard" % scope)
+            if st == 200 and (not any(x.get("id") == hid for x in d["overdue_hazards"]) or
+                              d["counts"]["overdue_hazards"] < 1):
+                fail("handover draft of %s" % scope, "overdue hazard %s not in %r" % (
+                    hid, d.get("overdue_hazards")))
         HS = H + "/{hazard}/supervise"
         c("POST", HS, t["operator"], params=p, body=json.dumps({"note": "x"}), expect=403)
         c("POST", HS, t["regulator"], params=p, body=json.dumps({"note": "挂牌督办"}), expect=200)
