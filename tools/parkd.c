@@ -346,6 +346,11 @@ static json_t *api_enterprises(void *ctx) {
 }
 
 /* The API from the config's "api" object; none without it. */
+/* A module's line for parkd's log. */
+static void say_line(const char *line) {
+    fprintf(stderr, "parkd: %s\n", line);
+}
+
 /* The API's lines (it never prints itself). */
 static void api_log(void *ctx, const char *line) {
     (void)ctx;
@@ -639,7 +644,8 @@ int main(int argc, char **argv) {
         char herr[256];
         if (health_tick(health, now_ms, herr, sizeof herr) != 0 && !quiet)
             fprintf(stderr, "%s: health: %s\n", prog, herr);
-        parkd_riskunits_tick(rku, alarms, now_ms); /* risk units: live levels every 5 s */
+        /* risk units: live levels every 5 s */
+        parkd_riskunits_tick(rku, alarms, hz, now_ms, quiet ? NULL : say_line);
         /* The stats file every tick: benches time a run's end by it (once a
          * second made that ±1 s on a 10 s run). */
         if (c.stats_file) write_stats_file(svc, c.stats_file);

@@ -8,11 +8,19 @@
  * suppressed or out of service) keyed by its rule's asset, and each unit's
  * assets looked up among them. A park has tens of active alarms and
  * hundreds of units: a sorted array and a binary search are enough.
+ *
+ * Open hidden hazards (hazards/) count for a unit of their enterprise when
+ * their position lies inside the unit's polygon (within UNIT_POINT_M of a
+ * point unit), or their location names the unit's id. At most
+ * UNIT_HAZARDS_MAX open hazards are looked at a round (each is one read
+ * of the register); a park past that is told so once.
  */
 #include "tools/parkd_riskunits.h"
 
 #include "common/clock.h"
+#include "hazards/hazards.h"
 
+#include <math.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +29,116 @@
 struct parkd_riskunits {
     riskunits *store;
     int64_t last_ms;
+    bool hazards_capped; /* said once */
 };
+
+#define UNIT_HAZARDS_MAX 5000
+#define UNIT_POINT_M     30.0
+
+/* An open hidden hazard, as the units see it. */
+typedef struct open_hazard {
+    char enterprise[32], location[64];
+    bool has_pos, major, overdue;
+    double lon, lat;
+    char reason[RU_REASON_MAX];
+} open_hazard;
+
+static const char *str_of(const json_t *o, const char *key) {
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* The open hazards (reported, assigned, rectified, verified), at most
+ * UNIT_HAZARDS_MAX; *capped when there were more. */
+static open_hazard *open_hazards(hazards *hz, int64_t now_ms, size_t *n_out, bool *capped) {
+    *n_out = 0, *capped = false;
+    open_hazard *v = calloc(UNIT_HAZARDS_MAX, sizeof *v);
+    if (!v) return NULL;
+    hazard_actor park = {HAZARD_ACTOR_PARK, "parkd", NULL};
+    uint64_t ids[HAZARDS_LIST_MAX];
+    char cursor[HAZARDS_CURSOR] = "", next[HAZARDS_CURSOR], err[256];
+    size_t n = 0;
+    for (int st = HAZARD_REPORTED; st < HAZARD_CLOSED && n < UNIT_HAZARDS_MAX; st++) {
+        cursor[0] = 0;
+        do {
+            hazard_filter f = {.state = st, .grade = -1, .overdue = -1, .supervised = -1};
+            size_t got = 0, total = 0;
+            if (hazards_list(hz, &park, &f, -1, now_ms, cursor, 0, HAZARDS_LIST_MAX, ids, &got,
+                             &total, next, err, sizeof err) != HAZARD_OK)
+                break;
+            for (size_t i = 0; i < got; i++) {
+                if (n == UNIT_HAZARDS_MAX) {
+                    *capped = true;
+                    break;
+                }
+                json_t *h = NULL;
+                if (hazards_get(hz, &park, ids[i], -1, now_ms, &h, err, sizeof err) != HAZARD_OK)
+                    continue;
+                open_hazard *o = &v[n++];
+                const char *title = json_string_value(json_object_get(h, "title"));
+                snprintf(o->enterprise, sizeof o->enterprise, "%s", str_of(h, "enterprise"));
+                snprintf(o->location, sizeof o->location, "%s", str_of(h, "location"));
+                json_t *lon = json_object_get(h, "lon"), *lat = json_object_get(h, "lat");
+                o->has_pos = json_is_number(lon) && json_is_number(lat);
+                o->lon = json_number_value(lon), o->lat = json_number_value(lat);
+                const char *grade = json_string_value(json_object_get(h, "grade"));
+                o->major = grade && !strcmp(grade, "major");
+                o->overdue = json_is_true(json_object_get(h, "overdue"));
+                snprintf(o->reason, sizeof o->reason, "hidden hazard %llu%s%s: %s",
+                         (unsigned long long)ids[i], o->major ? " (major)" : "",
+                         o->overdue ? " overdue" : "", title ? title : "");
+                json_decref(h);
+            }
+            snprintf(cursor, sizeof cursor, "%s", next);
+        } while (cursor[0] && n < UNIT_HAZARDS_MAX);
+    }
+    *n_out = n;
+    return v;
+}
+
+/* Whether (lon, lat) lies inside ring (GeoJSON positions): even-odd rule. */
+static bool in_ring(const json_t *ring, double lon, double lat) {
+    bool in = false;
+    size_t n = json_array_size(ring);
+    for (size_t i = 0, j = n ? n - 1 : 0; i < n; j = i++) {
+        const json_t *a = json_array_get(ring, i), *b = json_array_get(ring, j);
+        double xi = json_number_value(json_array_get(a, 0)),
+               yi = json_number_value(json_array_get(a, 1));
+        double xj = json_number_value(json_array_get(b, 0)),
+               yj = json_number_value(json_array_get(b, 1));
+        if ((yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi) in = !in;
+    }
+    return in;
+}
+
+/* Whether a hazard at (lon, lat) lies in the unit's geometry: inside its
+ * outer ring and no hole, or within UNIT_POINT_M of a point unit. */
+static bool in_geometry(const json_t *g, double lon, double lat) {
+    const char *type = json_string_value(json_object_get(g, "type"));
+    const json_t *c = json_object_get(g, "coordinates");
+    if (type && !strcmp(type, "Point")) {
+        double dlon = lon - json_number_value(json_array_get(c, 0)),
+               dlat = lat - json_number_value(json_array_get(c, 1));
+        double m_per_deg = 111320.0;
+        double dx = dlon * m_per_deg * cos(lat * M_PI / 180), dy = dlat * m_per_deg;
+        return sqrt(dx * dx + dy * dy) <= UNIT_POINT_M;
+    }
+    if (!type || strcmp(type, "Polygon") || !in_ring(json_array_get(c, 0), lon, lat)) return false;
+    for (size_t k = 1; k < json_array_size(c); k++)
+        if (in_ring(json_array_get(c, k), lon, lat)) return false;
+    return true;
+}
+
+/* The unit's object in the list (by id), or NULL. */
+static const json_t *unit_json(const json_t *list, const char *id) {
+    size_t i;
+    const json_t *u;
+    json_array_foreach(list, i, u) {
+        const char *uid = json_string_value(json_object_get(u, "id"));
+        if (uid && !strcmp(uid, id)) return u;
+    }
+    return NULL;
+}
 
 /* One active, annunciated alarm on an asset. */
 typedef struct asset_alarm {
@@ -168,11 +285,19 @@ static asset_alarm *asset_alarms(alert_engine *alarms, size_t *n_out) {
     return v;
 }
 
-void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, int64_t now_ms) {
+void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, hazards *hz, int64_t now_ms,
+                          void (*say)(const char *line)) {
     if (!p || now_ms - p->last_ms < RISKUNITS_LIVE_EVERY_MS) return;
     p->last_ms = now_ms;
-    size_t n_alarms;
+    size_t n_alarms, n_hz = 0;
     asset_alarm *aa = asset_alarms(alarms, &n_alarms);
+    bool capped = false;
+    open_hazard *oh = hz ? open_hazards(hz, now_ms, &n_hz, &capped) : NULL;
+    if (capped && !p->hazards_capped && say)
+        say("risk units: more than 5000 open hidden hazards; the units' live levels count the "
+            "first 5000");
+    p->hazards_capped = capped;
+    json_t *list = n_hz ? riskunits_list(p->store, NULL) : NULL;
     unit_list units = {0};
     riskunits_each(p->store, collect_unit, &units);
     for (size_t u = 0; u < units.n; u++) {
@@ -195,16 +320,27 @@ void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, int64_t now_
                 if (in.n_reasons < RU_REASONS_MAX) reasons[in.n_reasons++] = aa[k].reason;
             }
         }
-        /* TODO(hazards): fill hazards_open, hazards_overdue and
-         * hazards_major_open from the hidden-hazard register (hazards/)
-         * for this unit when that module lands; zero until then. */
-        in.hazards_open = in.hazards_overdue = in.hazards_major_open = 0;
+        const json_t *uj = list ? unit_json(list, units.v[u].id) : NULL;
+        const char *ent = json_string_value(json_object_get(uj, "enterprise"));
+        const json_t *geom = json_object_get(uj, "geometry");
+        for (size_t k = 0; uj && ent && k < n_hz; k++) {
+            const open_hazard *o = &oh[k];
+            if (strcmp(o->enterprise, ent) || !(!strcmp(o->location, units.v[u].id) ||
+                                                (o->has_pos && in_geometry(geom, o->lon, o->lat))))
+                continue;
+            in.hazards_open++;
+            in.hazards_overdue += o->overdue;
+            in.hazards_major_open += o->major;
+            if (in.n_reasons < RU_REASONS_MAX) reasons[in.n_reasons++] = o->reason;
+        }
         in.reasons = reasons;
         riskunits_update_live(p->store, units.v[u].id, &in, now_ms);
         free(units.v[u].assets);
     }
     free(units.v);
     free(aa);
+    free(oh);
+    json_decref(list);
 }
 
 void parkd_riskunits_close(parkd_riskunits *p) {

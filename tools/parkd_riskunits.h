@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "alerting/alerting.h"
+#include "hazards/hazards.h"
 #include "riskunits/riskunits.h"
 
 #define RISKUNITS_LIVE_EVERY_MS 5000
@@ -28,8 +29,11 @@ int parkd_riskunits_open(const char *data_dir, const json_t *config, parkd_risku
                          size_t *imported, char *err, size_t errcap);
 riskunits *parkd_riskunits_store(parkd_riskunits *p); /* for the API; owned by p */
 /* Recomputes the live levels when RISKUNITS_LIVE_EVERY_MS have passed
- * since the last time; alarms may be NULL. */
-void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, int64_t now_ms);
+ * since the last time, from the active alarms on each unit's assets and
+ * the open hidden hazards inside it (alarms and hz may be NULL); say, if
+ * given, gets a line for parkd's log. */
+void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, hazards *hz, int64_t now_ms,
+                          void (*say)(const char *line));
 void parkd_riskunits_close(parkd_riskunits *p);
 
 #endif

@@ -1872,6 +1872,22 @@ class Checker:
         if st == 200 and len(j["events"]) < 5:
             fail("GET /api/v1/hazards/journal", "%d events" % len(j["events"]))
         c("GET", H + "/journal", t["regulator"], query={"from": "nope"}, expect=400)
+        # a hazard inside E002's risk unit raises it (parkd looks every 5 s): its reasons
+        # name the hazard
+        st, inside, _ = c("POST", H, t["e2"], body=json.dumps(
+            {"title": "Corroded drain valve", "lon": 121.4218, "lat": 30.7812}), expect=201,
+            label="report a hazard inside E002-RU1")
+        deadline, reasons = time.time() + 12, []
+        while st == 201 and time.time() < deadline:
+            s2, u, _ = c("GET", "/api/v1/risk-units/{id}", t["e2"], params={"id": "E002-RU1"},
+                         expect=200, label="E002-RU1 while parkd counts its hazards")
+            reasons = u.get("reasons", []) if s2 == 200 else []
+            if any("hidden hazard %d" % inside["id"] in r for r in reasons):
+                break
+            time.sleep(1)
+        else:
+            fail("GET /api/v1/risk-units/E002-RU1", "no reason names hazard %s: %r" % (
+                inside.get("id") if isinstance(inside, dict) else None, reasons))
 
     def coverage(self):
         """Every operation was called and answered 200 at least once."""
