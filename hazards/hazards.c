@@ -212,6 +212,14 @@ hazard_status hazards_open(const hazards_options *o, hazards **out, char *err, s
     rocksdb_options_set_compression(hz->opts, rocksdb_snappy_compression);
     rocksdb_options_set_info_log_level(hz->opts, 4);
     rocksdb_options_set_keep_log_file_num(hz->opts, 2);
+    hz->table = rocksdb_block_based_options_create();
+    hz->cache = rocksdb_cache_create_lru(HZ_CACHE_BYTES);
+    rocksdb_block_based_options_set_block_cache(hz->table, hz->cache);
+    rocksdb_block_based_options_set_filter_policy(hz->table,
+                                                  rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(hz->table, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(hz->table, 1);
+    rocksdb_options_set_block_based_table_factory(hz->opts, hz->table);
     hz->wopts = rocksdb_writeoptions_create();
     hz->ropts = rocksdb_readoptions_create();
     snprintf(path, sizeof path, "%s/db", o->dir);
@@ -266,6 +274,8 @@ void hazards_close(hazards *hz) {
     if (!hz) return;
     if (hz->db) rocksdb_close(hz->db);
     if (hz->opts) rocksdb_options_destroy(hz->opts);
+    if (hz->table) rocksdb_block_based_options_destroy(hz->table);
+    if (hz->cache) rocksdb_cache_destroy(hz->cache);
     if (hz->wopts) rocksdb_writeoptions_destroy(hz->wopts);
     if (hz->ropts) rocksdb_readoptions_destroy(hz->ropts);
     index_free(&hz->ix);

@@ -14,6 +14,9 @@
 #include <pthread.h>
 #include <rocksdb/c.h>
 
+/* the register's block cache: a million records' hot pages */
+#define HZ_CACHE_BYTES ((size_t)128 << 20)
+
 #include "hazards/hazards.h"
 
 #define HZ_MAJOR      1u
@@ -44,6 +47,11 @@ struct hazards {
     size_t max_attach;
     rocksdb_t *db;
     rocksdb_options_t *opts;
+    /* point reads of a page's records: a bloom filter a file and the
+     * index and filter blocks in a cache of their own, so a read at a
+     * million hazards is one data block, not one a level */
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_cache_t *cache;
     rocksdb_writeoptions_t *wopts;
     rocksdb_readoptions_t *ropts;
     hz_index ix;

@@ -57,7 +57,8 @@ trap cleanup EXIT INT TERM
 # files private to their owner: $demo/credentials.txt for parksim,
 # $demo/parkd.password for parkd (broker.password_file in
 # scripts/parkd-demo.json); the broker keeps only their hashes.
-mapfile -t users < <(grep -o '"id": *"[^"]*"' scripts/parkd-demo.json | sed 's/.*"\([^"]*\)"$/\1/')
+mapfile -t users < <(python3 -c 'import json, sys
+print("\n".join(e["id"] for e in json.load(open(sys.argv[1]))["enterprises"]))' scripts/parkd-demo.json)
 ./scripts/park-broker.sh "$demo/broker" "$demo" "$port" "${users[@]}"
 # Run as root, mosquitto switches to the "mosquitto" user: its files are its own.
 if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
@@ -139,6 +140,22 @@ for e in json.load(sys.stdin)["events"]:
         print("  %-32s %-10s %-10s %8.4g %s / limit %.4g %s  %s" % (e["series"], e["kind"],
               e["class"], e["value"] or 0, u, e["limit"] or 0, u, e["enterprise_name"]))' ||
   echo "  (the API did not answer)"
+echo
+echo "== who was told (GET /api/v1/notify/deliveries; the demo's channel is MQTT park/notify/#)"
+curl -s -H "Authorization: Bearer $admin" \
+  'http://127.0.0.1:8080/api/v1/notify/deliveries?from=-1h' | python3 -c '
+import collections, json, sys
+d = json.load(sys.stdin).get("deliveries", [])
+c = collections.Counter((x.get("result"), x.get("channel")) for x in d)
+print("  %d attempts: %s" % (len(d), ", ".join("%s %s %d" % (k[1], k[0], n) for k, n in c.items())))' ||
+  echo "  (the API did not answer)"
+echo
+echo "== risk units, assessed and live (GET /api/v1/risk-units)"
+curl -s -H "Authorization: Bearer $admin" 'http://127.0.0.1:8080/api/v1/risk-units' | python3 -c '
+import json, sys
+for u in json.load(sys.stdin).get("units", []):
+    print("  %-10s %-28s %-8s -> %-8s %s" % (u["id"], u["name"][:28], u["level"], u["live_level"],
+          "; ".join(u.get("reasons", []))[:90]))' || echo "  (the API did not answer)"
 kill -TERM "$parkd"
 wait "$parkd" || true
 echo
