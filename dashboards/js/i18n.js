@@ -881,6 +881,16 @@ const REASONS = [
   [/^(level|pressure|temperature|temp|flow) transmitters? (frozen|stuck)$/, (m) => t('reason.frozen', { q: t(`q.${m[1] === 'temperature' ? 'temp' : m[1]}`) })],
   [/^(\d+) (stale|stuck|frozen|faulty|drifting|flapping|out of range) (instruments?|transmitters?|detectors?|sensors?)$/,
     (m) => t('reason.inst_kind', { n: m[1], k: t(`akind.${INST_KINDS[m[2]]}`) })],
+  // a risk unit's live level (riskunits/grading.c, tools/parkd_riskunits.c)
+  [/^(\d+) active priority-(\d) alarms?: at least (major|large|general|low)$/,
+    (m) => t('reason.ru_alarm', { n: m[1], p: zhNum(m[2]), level: t(`ru.level.${m[3]}`) })],
+  [/^(\d+) open major hidden hazards?: at least (major|large|general|low)$/,
+    (m) => t('reason.ru_major_hazard', { n: m[1], level: t(`ru.level.${m[2]}`) })],
+  [/^(\d+) overdue hidden hazards?: one level up, to (major|large|general|low)$/,
+    (m) => t('reason.ru_overdue', { n: m[1], level: t(`ru.level.${m[2]}`) })],
+  [/^(\d+) active priority-3\/4 alarms?: listed, no raise$/, (m) => t('reason.ru_minor', { n: m[1] })],
+  [/^([A-Za-z0-9._-]+): (\S*) (\w+) \(P(\d)\)$/,
+    (m) => t('reason.ru_asset_alarm', { asset: m[1], q: m[2] ? seriesLabel(m[2]) : '', kind: alarmWord('akind', m[3]), p: zhNum(m[4]) })],
 ];
 const zhNum = (d) => (lang === 'zh' ? ['', '一', '二', '三', '四'][d] || d : d);
 export function reasonText(r) {

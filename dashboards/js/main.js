@@ -16,6 +16,9 @@ import { Health } from './health.js';
 import { Names, EnterprisePanel } from './enterprises.js';
 import { AlarmKpis } from './alarm-kpis.js';
 import { HandoverPanel } from './handover.js';
+import { RiskLayer } from './risk-units.js';
+import { HazardBoard } from './hazards.js';
+import { NotifyLog } from './notify-log.js';
 
 const DEFAULTS = {
   title: null, // {"zh": "...", "en": "..."}: the header's title
@@ -158,6 +161,9 @@ async function start(token) {
   app.enterprises = new EnterprisePanel($('#enterprise-panel'), app);
   app.kpis = new AlarmKpis($('#kpi-panel'), app);
   app.handover = new HandoverPanel($('#handover-panel'), app);
+  app.risk = new RiskLayer(app);
+  app.hazards = new HazardBoard($('#hazards-panel'), app);
+  app.notify = new NotifyLog($('#notify-panel'), app);
   // names came (the enterprises list): the map's labels and the alarm rows say them
   app.on('enterprises', () => {
     const sig = JSON.stringify([...app.names.byId].map(([id, n]) => [id, n.name, n.name_zh]));
@@ -215,7 +221,7 @@ function setView(v) {
 app.showTab = (name) => {
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('on', b.dataset.tab === name);
   for (const p of document.querySelectorAll('.tab-panel')) p.hidden = p.dataset.tab !== name;
-  // the alarm KPIs and the handover need room: the side panel widens (CSS) and the map follows
+  // the alarm KPIs, the handover, the hazards and the notifications need room: the side panel widens (CSS) and the map follows
   const wide = !!document.querySelector(`.tab-panel.wide[data-tab="${name}"]`);
   if (wide !== document.body.classList.contains('wide-side')) {
     document.body.classList.toggle('wide-side', wide);
@@ -225,6 +231,8 @@ app.showTab = (name) => {
   if (name === 'enterprises' && app.enterprises) app.enterprises.render();
   if (name === 'kpi' && app.kpis) app.kpis.show();
   if (name === 'handover' && app.handover) app.handover.show();
+  if (name === 'hazards' && app.hazards) app.hazards.show();
+  if (name === 'notify' && app.notify) app.notify.show();
 };
 
 function layerToggles() {
@@ -232,11 +240,16 @@ function layerToggles() {
   const m = app.map;
   const drawn = m.drawn();
   el.innerHTML = KINDS.map((k) => `<label data-kind="${k}"><input type="checkbox" ${m.visible[k] ? 'checked' : ''}${m.loaded.has(k) ? '' : ' disabled'}>
-    <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${drawn[k]}</span></label>`).join('');
+    <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${drawn[k]}</span></label>`).join('') +
+    // the four-colour risk map (risk-units.js): off until asked for
+    `<label data-kind="risk_units" class="risk-toggle"><input type="checkbox"${app.risk.on ? ' checked' : ''}>
+    <span data-i18n="kind.risk_units">${t('kind.risk_units')}</span> <span class="n">${app.risk.count()}</span></label>`;
   el.addEventListener('change', (e) => {
     const l = e.target.closest('label');
-    m.setVisible(l.dataset.kind, e.target.checked);
-    for (const x of el.querySelectorAll('label')) x.querySelector('.n').textContent = m.drawn()[x.dataset.kind];
+    if (l.dataset.kind === 'risk_units') app.risk.setVisible(e.target.checked);
+    else m.setVisible(l.dataset.kind, e.target.checked);
+    for (const x of el.querySelectorAll('label'))
+      x.querySelector('.n').textContent = x.dataset.kind === 'risk_units' ? app.risk.count() : m.drawn()[x.dataset.kind];
   });
   $('#layers .head').addEventListener('click', () => $('#layers').classList.toggle('collapsed'));
 }

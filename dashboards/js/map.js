@@ -548,7 +548,10 @@ export class ParkMap {
 
   _click(e) {
     if (this.viewHit && this.viewHit(e.latlng, e.layerPoint)) return;
-    this.select(this.pick(e.layerPoint));
+    const f = this.pick(e.layerPoint);
+    // the risk units' layer (risk-units.js): its popup, but a detector, tank or pipeline inside a unit is picked
+    if (this.riskHit && !(f && ['gas_detector', 'tank', 'pipeline'].includes(f.kind)) && this.riskHit(e.latlng, e.layerPoint)) return;
+    this.select(f);
   }
 
   /** The feature under a layer point: detectors, tanks, pipelines, then areas and roads. */

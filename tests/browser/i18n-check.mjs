@@ -49,7 +49,12 @@ export async function checkI18n(repo) {
       '3 stale detectors', '1 stale detector', '3 of 4 detectors blind', '2 detectors blind', 'grade 1 major hazard',
       '2 substances not classified', '1 substance not classified', '1 priority-1 process alarm',
       '4 priority-3 process alarms', 'level transmitter frozen', 'pressure transmitter stuck', '2 process alarms',
-      '1 instrument alarm', '2 stuck instruments', '1 drifting sensor'];
+      '1 instrument alarm', '2 stuck instruments', '1 drifting sensor',
+      // a risk unit's live level (GET /api/v1/risk-units/map)
+      '2 active priority-1 alarms: at least large', '1 active priority-2 alarm: at least general',
+      '1 open major hidden hazard: at least large', '3 overdue hidden hazards: one level up, to major',
+      '4 active priority-3/4 alarms: listed, no raise', 'E001-T101: E001/tankfarm-1/T101.level high_high (P1)',
+      'E001-GD3: E001/gd-03/lel high (P2)', 'E002-P1:  stale (P3)'];
     for (const lang of ['zh', 'en']) {
       m.setLang(lang);
       const other = lang === 'zh' ? (s) => englishIn(s).length > 0 : (s) => CJK.test(s);

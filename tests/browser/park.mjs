@@ -157,7 +157,8 @@ export function enterprises(n, repo, extra = {}) {
 
 /**
  * Starts mosquitto and parkd (not parksim: startSim does) and makes the
- * tokens. opts: { bindir, repo, tmp, layout, enterprises, staticDir, name, names: {id: {name, name_zh}} }.
+ * tokens. opts: { bindir, repo, tmp, layout, enterprises, staticDir, name, names: {id: {name, name_zh}},
+ *   config: {more members of parkd's config} }.
  * Returns the park: { apiPort, brokerPort, base, tokens, tmp, api(), stop() }.
  */
 export async function startPark(opts) {
@@ -223,6 +224,7 @@ export async function startPark(opts) {
         threads: 4, max_streams: 64 },
       enterprises: (park.enterprises = enterprises(opts.enterprises || 30, repo, opts.names)),
       layout: { files: [park.layout], source_crs: 'EPSG:4326' },
+      ...(opts.config || {}), // more of parkd's config (run.mjs: risk units, people)
     };
     const cfgPath = path.join(tmp, 'parkd.json');
     fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 1));

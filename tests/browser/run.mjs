@@ -32,7 +32,8 @@
 //  - the enterprise list: 30 rows for an admin token, 1 for E001's token; a
 //    click on a row flies the map to the enterprise.
 // Issue 20 (ops.mjs): the alarm KPIs tab and the shift handover tab as each
-// role, and in each language.
+// role, and in each language; (park-ops.mjs) the four-colour risk map layer,
+// the hidden-hazard board and the notification log likewise.
 // Screenshots of each view go to BINDIR/../browser-screenshots (with
 // PARKWATCH_UPDATE_SCREENSHOT=1 readme.png is copied to dashboards/screenshot.png).
 // Exit 0 when every check passed, 1 otherwise, 77 (skipped) without chromium
@@ -43,6 +44,7 @@ import { FAN, launch, log, preflight, sleep, startPark, startSim, testLayout, wa
 import { ALLOW, checkI18n } from './i18n-check.mjs';
 import { startContractProxy } from './contract-proxy.mjs';
 import { opsChecks } from './ops.mjs';
+import { parkOpsChecks, parkOpsConfig } from './park-ops.mjs';
 
 // --contract-proxy: the page through contract-proxy.mjs, which fakes the parts
 // of issue 19's API a parkd without them lacks (a try of the page's side only)
@@ -213,7 +215,7 @@ async function main() {
     assert(!bad.length, bad.join('; '));
   });
   // E001's Chinese name where the demo config does not give it yet (the issue's example)
-  park = await startPark({ bindir, repo, prepare: (tmp) => testLayout(repo, tmp),
+  park = await startPark({ bindir, repo, prepare: (tmp) => testLayout(repo, tmp), config: parkOpsConfig(repo, path),
     names: proxyMode ? { E001: { name: 'Donghai Petrochemical', name_zh: '东海石化' } } : {} });
   log(`parkd on ${park.base} (data ${park.tmp})`);
   if (proxyMode) {
@@ -779,6 +781,9 @@ async function main() {
 
   // ---------------------------------------------------------------- issue 20: alarm KPIs, shift handover
   await opsChecks({ check, assert, api, park, pages: { admin: adm, operator: page, regulator: reg, enterprise: ent },
+    visibleTexts, otherLanguage, setLang, allowFor, shot, sleep });
+  // issue 20 part 5 (park-ops.mjs): the four-colour risk map, hidden hazards, notifications
+  await parkOpsChecks({ check, assert, api, park, pages: { admin: adm, operator: page, regulator: reg, enterprise: ent },
     visibleTexts, otherLanguage, setLang, allowFor, shot, sleep });
 
   await check('no uncaught errors in the pages', async () => {
