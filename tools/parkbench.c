@@ -304,6 +304,7 @@ int bench_views(int argc, char **argv);  /* bench_views.c */
 int bench_soak(int argc, char **argv);   /* bench_soak.c */
 int bench_head(int argc, char **argv);   /* bench_head.c */
 int bench_promql(int argc, char **argv); /* bench_promql.c */
+int bench_notify(int argc, char **argv); /* bench_notify.c */
 
 int bench_hazards(int argc, char **argv); /* bench_hazards.c: the hidden-hazard register */
 
@@ -344,6 +345,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "head")) return bench_head(argc - 2, argv + 2);
     if (!strcmp(argv[1], "promql")) return bench_promql(argc - 2, argv + 2);
     if (!strcmp(argv[1], "hazards")) return bench_hazards(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "notify")) return bench_notify(argc - 2, argv + 2);
     usage();
     return 2;
 }
