@@ -199,6 +199,16 @@ static void gate(notify *n, nt_channel *ch, nt_msg *m, int64_t now) {
         nt_channel_enqueue(ch, m);
         return;
     }
+    /* A summary holds at most NT_MAX_PEOPLE recipients: one that would
+     * leave someone of this message out goes now, and a new one starts,
+     * so that a flood never drops a person an escalation was for. */
+    size_t fresh = 0;
+    for (size_t i = 0; i < m->n_to; i++) {
+        size_t k = 0;
+        while (k < ch->n_pend_to && ch->pend_to[k] != m->to[i]) k++;
+        fresh += k == ch->n_pend_to;
+    }
+    if (ch->pend_alarms && ch->n_pend_to + fresh > NT_MAX_PEOPLE) send_summary(n, ch, now);
     if (!ch->pend_alarms) {
         ch->pend_due = m->due_ms;
         snprintf(ch->pend_enterprise, sizeof ch->pend_enterprise, "%s", m->enterprise);
