@@ -320,13 +320,17 @@ static void usage(void) {
         "       parkbench geo [--scale N] [--dir DIR]\n"
         "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
         "       parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
-        "       parkbench alarms --scale N [--rate HZ] [--seconds S] [--tcp]\n"
+        "       parkbench alarms --scale N [--rate HZ] [--repeat K] [--seconds S] [--tcp] "
+        "[--dir D] [--keep]\n"
         "       parkbench api [--seconds S] [--connections C] [--ingest-rate N] [--hz H] "
         "[--keep]\n"
         "       parkbench soak [--minutes M] [--rate points/s] [--qps Q] [--warmup S] [--dir DIR] "
         "[--keep]\n"
         "       parkbench head [-S series] [--minutes M] [--dir DIR]\n"
-        "       parkbench promql [-S series] [--hours H] [--runs N] [--dir DIR] [--keep]\n");
+        "       parkbench promql [-S series] [--hours H] [--runs N] [--dir DIR] [--keep]\n"
+        "       parkbench hazards [--count N] [--dir DIR]\n"
+        "       parkbench notify [--active N] [--flood N] [--flood-seconds S] "
+        "[--p1-percent P] [--tick-ms MS] [--sms-flood-per-min N]\n");
 }
 
 int main(int argc, char **argv) {

@@ -407,4 +407,14 @@ app.toast = (msg, cls = '', ms = 5000) => {
   return el;
 };
 
+// A toast is said in the language of its moment: the page switched, it
+// goes (one language per page), rather than stay in the other one.
+window.addEventListener('lang', () => {
+  for (const el of [...$('#toasts').children]) {
+    clearTimeout(el.timer);
+    el.remove();
+  }
+  p1Toast = null;
+});
+
 boot();

@@ -449,12 +449,12 @@ static void test_quiet_hours(void **state) {
     park_close(&k);
 }
 
-/* The gateway refuses, then accepts: nothing lost, nothing twice; the
- * journal holds the failed attempts and one success each. */
+/* The gateway refuses for a minute, then accepts: nothing lost, nothing
+ * twice; the journal holds the failed attempts and one success each. */
 static void test_channel_down(void **state) {
     (void)state;
     park k;
-    park_open(&k, ",\"retry_min_ms\":50,\"retry_max_ms\":200,\"flood_per_min\":100",
+    park_open(&k, ",\"retry_min_ms\":200,\"retry_max_ms\":5000,\"flood_per_min\":100",
               "[{\"notify\":{\"channels\":[\"sms\",\"hook\"],\"roster\":\"enterprise\"}}]");
     k.sms.refuse = true;
     for (int i = 0; i < 5; i++) {
@@ -463,19 +463,29 @@ static void test_channel_down(void **state) {
     }
     /* the other channel is not held */
     assert_int_equal(wait_count(&k.hook, &k.hook.accepted, 5), 5);
-    pw_sleep_ms(1500);
+    /* the gateway stays down a minute while alarms go on coming, one
+     * every 10 s: each waits in the channel's queue */
+    for (int s = 1; s <= 6; s++) {
+        pw_sleep_ms(10000);
+        raise_alarm(&k, 60 + s, 2, T0 + s * 10000, ALERT_ACT_CONDITION, ALERT_UNACK);
+        notify_tick(k.n, T0 + s * 10000);
+    }
     notify_channel_state cs;
     notify_channel_get(k.n, 0, &cs); /* "sms": channels in config order */
     assert_string_equal(cs.name, "sms");
     assert_false(cs.up);
-    assert_true(cs.failed >= 3);
+    assert_true(cs.failed >= 10); /* retried all the minute, backing off to 5 s */
     assert_int_equal(count(&k.sms, &k.sms.accepted), 0);
+    assert_int_equal(wait_count(&k.hook, &k.hook.accepted, 11), 11);
     k.sms.refuse = false;
-    assert_int_equal(wait_count(&k.sms, &k.sms.accepted, 5), 5);
+    /* back: the next retry (within 5 s) empties the queue, in order */
+    for (int i = 0; i < 700 && count(&k.sms, &k.sms.accepted) < 11; i++) pw_sleep_ms(10);
+    assert_int_equal(wait_count(&k.sms, &k.sms.accepted, 11), 11);
     notify_channel_get(k.n, 0, &cs);
     assert_true(cs.up);
-    assert_int_equal(cs.sent, 5);
+    assert_int_equal(cs.sent, 11);
     assert_int_equal(cs.queued, 0);
+    assert_int_equal(cs.dropped, 0);
     assert_int_equal(journal_count(&k, "sms", "sent", NULL),
                      (size_t)count(&k.sms, &k.sms.accepted));
     assert_int_equal(journal_count(&k, "sms", "failed", NULL), cs.failed);
