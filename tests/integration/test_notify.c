@@ -137,7 +137,9 @@ static void serve_smtp(peer *p, int c) {
         if (data) {
             pthread_mutex_lock(&p->mu);
             p->mails++;
-            snprintf(p->last_body, sizeof p->last_body, "%s", buf);
+            size_t k = strnlen(buf, sizeof p->last_body - 1); /* the mail's head is enough */
+            memcpy(p->last_body, buf, k);
+            p->last_body[k] = 0;
             pthread_mutex_unlock(&p->mu);
             say(c, "250 2.0.0 Ok: queued as TEST1\r\n");
             data = false;
