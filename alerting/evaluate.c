@@ -502,9 +502,10 @@ static int tick_rule(alert_engine *e, uint32_t id, int64_t now_ms) {
 int alert_tick(alert_engine *e, int64_t now_ms) {
     pthread_mutex_lock(&e->mu);
     alerting_journal_retry(e);
-    if (e->timed_unsorted) qsort(e->timed, e->n_timed, sizeof *e->timed, cmp_id);
+    /* (no rules yet: the lists are not allocated, and qsort wants a base) */
+    if (e->timed_unsorted && e->n_timed > 1) qsort(e->timed, e->n_timed, sizeof *e->timed, cmp_id);
     e->timed_unsorted = false;
-    qsort(e->waking, e->n_waking, sizeof *e->waking, cmp_id);
+    if (e->n_waking > 1) qsort(e->waking, e->n_waking, sizeof *e->waking, cmp_id);
     int changes = 0, rc = 0;
     size_t i = 0, j = 0, kept = 0, n_waking = e->n_waking;
     while (rc >= 0 && (i < e->n_timed || j < n_waking)) {

@@ -557,6 +557,20 @@ static void test_tick_lists(void **state) {
     testutil_rmtree(dir);
 }
 
+/* An engine without rules yet (parkd with no layout and no config rules)
+ * ticks: nothing to visit, and nothing sorted from a list never allocated
+ * (UBSan: qsort of a null base). */
+static void test_tick_no_rules(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-tick0");
+    alert_engine *e = open_engine(dir, NULL);
+    assert_int_equal(alert_tick(e, T0), 0);
+    assert_int_equal(alert_tick(e, T0 + H), 0);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 static void test_names(void **state) {
     (void)state;
     const struct {
@@ -683,6 +697,7 @@ int main(void) {
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_rule_update),
         cmocka_unit_test(test_tick_lists),
+        cmocka_unit_test(test_tick_no_rules),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_strings_and_restore),
     };
