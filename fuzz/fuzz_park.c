@@ -20,6 +20,10 @@
 
 #include "alerting/alerting.h"
 #include "geo/geo.h"
+#include "handover/handover.h"
+#include "hazards/hazards.h"
+#include "people/people.h"
+#include "riskunits/riskunits.h"
 #include "historian/historian.h"
 #include "ingest/ingest.h"
 #include "views/views.h"
@@ -263,8 +267,44 @@ void fuzz_park_start(const char *name, fuzz_park *out) {
         api_token_create(tokens, API_ROLE_REGULATOR, NULL, "fuzz-regulator", 0, out->regul, &info,
                          err, sizeof err) != 0)
         die("tokens", err);
+    char path[3200];
+    /* the dual prevention stores: a hazard register with a person of
+     * E001 to assign to, risk units from the demo's CSV, handover records
+     * (notification answers its empty lists without a config) */
+    json_error_t je;
+    json_t *pj = json_loads("[{\"id\": \"e001-zhang\", \"name\": \"Zhang Wei\", "
+                            "\"enterprise\": \"E001\", \"posts\": [\"shift_leader\"]}]",
+                            0, &je);
+    people *pp = NULL;
+    if (!pj || people_load(pj, &pp, err, sizeof err) != 0) die("people", err);
+    json_decref(pj);
+    snprintf(path, sizeof path, "%s/hazards", dir);
+    hazards_options ho = {.dir = path, .people = pp};
+    hazards *hz;
+    if (hazards_open(&ho, &hz, err, sizeof err) != HAZARD_OK) die("hazards", err);
+    hazard_actor park = {HAZARD_ACTOR_PARK, "fuzz", NULL};
+    hazard_report rep = {.enterprise = "E001", .title = "flange leak at T101"};
+    uint64_t hid;
+    if (hazards_report(hz, &park, &rep, pw_wall_ms(), &hid, err, sizeof err) != HAZARD_OK)
+        die("hazard", err);
+    snprintf(path, sizeof path, "%s/riskunits", dir);
+    ru_bands bands;
+    ru_bands_default(&bands);
+    riskunits *ru;
+    if (riskunits_open(path, &bands, &ru, err, sizeof err) != 0) die("riskunits", err);
+    static char csv[1 << 16];
+    FILE *cf = fopen(PARKWATCH_SOURCE_DIR "/scripts/risk-units-demo.csv", "rb");
+    size_t csv_n = cf ? fread(csv, 1, sizeof csv - 1, cf) : 0, imported = 0;
+    if (cf) fclose(cf);
+    if (!csv_n || riskunits_import_csv(ru, csv, csv_n, "fuzz", NULL, pw_wall_ms(), &imported, err,
+                                       sizeof err) != 0)
+        die("risk units", csv_n ? err : "no scripts/risk-units-demo.csv");
+    snprintf(path, sizeof path, "%s/handover", dir);
+    handover_store *hs;
+    if (handover_open(path, &hs, err, sizeof err) != 0) die("handover", err);
     api_options o;
     api_options_default(&o);
+    o.hazards = hz, o.riskunits = ru, o.handover = hs;
     o.listen = "127.0.0.1:0";
     o.token_file = tokens;
     o.audit_log = audit;
