@@ -208,10 +208,4 @@ int riskunits_history(riskunits *ru, const char *id, int64_t from_ms, int64_t to
 int riskunits_level_at(riskunits *ru, const char *id, int64_t at_ms, ru_level *assessed,
                        ru_level *live);
 
-/* The units' ids and assets, for a caller counting their alarms: calls fn
- * once a unit (under the store's lock: fn must not call back). */
-typedef void (*ru_unit_fn)(void *ctx, const char *id, const char *enterprise,
-                           const char *const *assets, size_t n_assets);
-void riskunits_each(riskunits *ru, ru_unit_fn fn, void *ctx);
-
 #endif

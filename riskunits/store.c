@@ -614,11 +614,3 @@ int riskunits_level_at(riskunits *ru, const char *id, int64_t at_ms, ru_level *a
     *live = (ru_level)(w.live < 0 ? w.assessed : w.live);
     return 0;
 }
-
-void riskunits_each(riskunits *ru, ru_unit_fn fn, void *ctx) {
-    pthread_mutex_lock(&ru->mu);
-    for (size_t i = 0; i < ru->n; i++)
-        fn(ctx, ru->v[i].id, ru->v[i].enterprise, (const char *const *)ru->v[i].assets,
-           ru->v[i].n_assets);
-    pthread_mutex_unlock(&ru->mu);
-}

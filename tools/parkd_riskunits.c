@@ -129,17 +129,6 @@ static bool in_geometry(const json_t *g, double lon, double lat) {
     return true;
 }
 
-/* The unit's object in the list (by id), or NULL. */
-static const json_t *unit_json(const json_t *list, const char *id) {
-    size_t i;
-    const json_t *u;
-    json_array_foreach(list, i, u) {
-        const char *uid = json_string_value(json_object_get(u, "id"));
-        if (uid && !strcmp(uid, id)) return u;
-    }
-    return NULL;
-}
-
 /* One active, annunciated alarm on an asset. */
 typedef struct asset_alarm {
     char asset[64];
@@ -220,45 +209,6 @@ riskunits *parkd_riskunits_store(parkd_riskunits *p) {
     return p ? p->store : NULL;
 }
 
-/* The units' ids and assets, copied out of the store's lock. */
-typedef struct unit_assets {
-    char id[64];
-    char (*assets)[64];
-    size_t n_assets;
-} unit_assets;
-
-typedef struct unit_list {
-    unit_assets *v;
-    size_t n, cap;
-    bool oom;
-} unit_list;
-
-static void collect_unit(void *ctx, const char *id, const char *enterprise,
-                         const char *const *assets, size_t n_assets) {
-    (void)enterprise;
-    unit_list *l = ctx;
-    if (l->oom) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        unit_assets *nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv) {
-            l->oom = true;
-            return;
-        }
-        l->v = nv, l->cap = cap;
-    }
-    unit_assets *u = &l->v[l->n];
-    snprintf(u->id, sizeof u->id, "%s", id);
-    u->assets = calloc(n_assets ? n_assets : 1, sizeof *u->assets);
-    if (!u->assets) {
-        l->oom = true;
-        return;
-    }
-    for (size_t i = 0; i < n_assets; i++) snprintf(u->assets[i], 64, "%s", assets[i]);
-    u->n_assets = n_assets;
-    l->n++;
-}
-
 /* The active, annunciated alarms with an asset, sorted by asset. */
 static asset_alarm *asset_alarms(alert_engine *alarms, size_t *n_out) {
     *n_out = 0;
@@ -289,6 +239,13 @@ void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, hazards *hz,
                           void (*say)(const char *line)) {
     if (!p || now_ms - p->last_ms < RISKUNITS_LIVE_EVERY_MS) return;
     p->last_ms = now_ms;
+    /* the units once, as the API lists them (ids, enterprises, assets,
+     * geometry); none: nothing to count, no register read */
+    json_t *list = riskunits_list(p->store, NULL);
+    if (!json_array_size(list)) {
+        json_decref(list);
+        return;
+    }
     size_t n_alarms, n_hz = 0;
     asset_alarm *aa = asset_alarms(alarms, &n_alarms);
     bool capped = false;
@@ -297,36 +254,36 @@ void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, hazards *hz,
         say("risk units: more than 5000 open hidden hazards; the units' live levels count the "
             "first 5000");
     p->hazards_capped = capped;
-    json_t *list = n_hz ? riskunits_list(p->store, NULL) : NULL;
-    unit_list units = {0};
-    riskunits_each(p->store, collect_unit, &units);
-    for (size_t u = 0; u < units.n; u++) {
+    size_t u;
+    const json_t *uj;
+    json_array_foreach(list, u, uj) {
+        const char *id = str_of(uj, "id"), *ent = str_of(uj, "enterprise");
         ru_live_inputs in = {0};
         const char *reasons[RU_REASONS_MAX];
-        for (size_t a = 0; aa && a < units.v[u].n_assets; a++) {
-            asset_alarm key;
-            snprintf(key.asset, sizeof key.asset, "%s", units.v[u].assets[a]);
+        size_t a;
+        const json_t *asset;
+        json_array_foreach(json_object_get(uj, "assets"), a, asset) {
+            const char *name = json_string_value(asset);
+            if (!aa || !name) continue;
             /* the first alarm of the asset, then its others */
             size_t lo = 0, hi = n_alarms;
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
-                if (strcmp(aa[mid].asset, key.asset) < 0)
+                if (strcmp(aa[mid].asset, name) < 0)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            for (size_t k = lo; k < n_alarms && !strcmp(aa[k].asset, key.asset); k++) {
+            for (size_t k = lo; k < n_alarms && !strcmp(aa[k].asset, name); k++) {
                 in.alarms_by_priority[aa[k].priority - 1]++;
                 if (in.n_reasons < RU_REASONS_MAX) reasons[in.n_reasons++] = aa[k].reason;
             }
         }
-        const json_t *uj = list ? unit_json(list, units.v[u].id) : NULL;
-        const char *ent = json_string_value(json_object_get(uj, "enterprise"));
         const json_t *geom = json_object_get(uj, "geometry");
-        for (size_t k = 0; uj && ent && k < n_hz; k++) {
+        for (size_t k = 0; k < n_hz; k++) {
             const open_hazard *o = &oh[k];
-            if (strcmp(o->enterprise, ent) || !(!strcmp(o->location, units.v[u].id) ||
-                                                (o->has_pos && in_geometry(geom, o->lon, o->lat))))
+            if (strcmp(o->enterprise, ent) ||
+                !(!strcmp(o->location, id) || (o->has_pos && in_geometry(geom, o->lon, o->lat))))
                 continue;
             in.hazards_open++;
             in.hazards_overdue += o->overdue;
@@ -334,10 +291,8 @@ void parkd_riskunits_tick(parkd_riskunits *p, alert_engine *alarms, hazards *hz,
             if (in.n_reasons < RU_REASONS_MAX) reasons[in.n_reasons++] = o->reason;
         }
         in.reasons = reasons;
-        riskunits_update_live(p->store, units.v[u].id, &in, now_ms);
-        free(units.v[u].assets);
+        riskunits_update_live(p->store, id, &in, now_ms);
     }
-    free(units.v);
     free(aa);
     free(oh);
     json_decref(list);
