@@ -413,9 +413,6 @@ enum MHD_Result api_h_handover_sign(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_handover_draft(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_handover(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_handover_answer(req *r, struct MHD_Connection *c);
-/* The overdue hidden hazards of scope ("" the park) as "overdue_hazards"
- * of a handover draft. */
-void api_handover_hazards(req *r, const char *scope, int64_t now_ms, json_t *draft);
 enum MHD_Result api_h_rule_set(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_rules(req *r, struct MHD_Connection *c);
 void api_tb_rule(textbuf *b, const api_server *s, const alert_status *st, const alert_rule *ru);

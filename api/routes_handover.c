@@ -68,6 +68,35 @@ static json_t *alarm_row(const alert_status *st, const alert_rule *ru) {
     return o;
 }
 
+/* The hidden hazards overdue in scope ("" the park: every enterprise's),
+ * for the draft: the first HANDOVER_HAZARDS of them, overdue longest
+ * first, with how many there are. */
+#define HANDOVER_HAZARDS 100
+static void overdue_hazards(req *r, const char *scope, int64_t now_ms, json_t *draft) {
+    json_t *arr = json_array();
+    json_object_set_new(draft, "overdue_hazards", arr);
+    hazards *hz = r->srv->o.hazards;
+    if (!hz) return;
+    hazard_actor park = {HAZARD_ACTOR_PARK, r->tok.name, NULL};
+    hazard_filter f = {.enterprise = *scope ? scope : NULL,
+                       .state = -1,
+                       .grade = -1,
+                       .overdue = 1,
+                       .supervised = -1};
+    uint64_t ids[HANDOVER_HAZARDS];
+    size_t n = 0, total = 0;
+    char next[HAZARDS_CURSOR], err[256];
+    if (hazards_list(hz, &park, &f, -1, now_ms, NULL, 0, HANDOVER_HAZARDS, ids, &n, &total, next,
+                     err, sizeof err) != HAZARD_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = NULL;
+        if (hazards_get(hz, &park, ids[i], -1, now_ms, &h, err, sizeof err) == HAZARD_OK)
+            json_array_append_new(arr, h);
+    }
+    json_object_set_new(draft, "overdue_hazards_total", json_integer((json_int_t)total));
+}
+
 /* What the shift leaves open in scope, now: open alarms (process, not
  * shelved), shelved ones, instrument faults, open incidents. */
 static json_t *compose(req *r, const char *scope, int64_t now_ms) {
@@ -109,7 +138,7 @@ static json_t *compose(req *r, const char *scope, int64_t now_ms) {
         }
     }
     json_decref(all);
-    api_handover_hazards(r, scope, now_ms, o);
+    overdue_hazards(r, scope, now_ms, o);
     json_object_set_new(
         o, "counts",
         json_pack("{s:i,s:i,s:i,s:i,s:i}", "open_alarms", (int)json_array_size(open),
@@ -276,33 +305,4 @@ enum MHD_Result api_h_handovers(req *r, struct MHD_Connection *c) {
     for (size_t i = 0; i < n; i++) json_array_append_new(arr, record_json(&v[i]));
     handover_list_free(v, n);
     return api_send_json(r, c, 200, json_pack("{s:o}", "handovers", arr));
-}
-
-/* The hidden hazards overdue in scope ("" the park: every enterprise's),
- * for the draft: the first HANDOVER_HAZARDS of them, overdue longest
- * first, with how many there are. */
-#define HANDOVER_HAZARDS 100
-void api_handover_hazards(req *r, const char *scope, int64_t now_ms, json_t *draft) {
-    json_t *arr = json_array();
-    json_object_set_new(draft, "overdue_hazards", arr);
-    hazards *hz = r->srv->o.hazards;
-    if (!hz) return;
-    hazard_actor park = {HAZARD_ACTOR_PARK, r->tok.name, NULL};
-    hazard_filter f = {.enterprise = *scope ? scope : NULL,
-                       .state = -1,
-                       .grade = -1,
-                       .overdue = 1,
-                       .supervised = -1};
-    uint64_t ids[HANDOVER_HAZARDS];
-    size_t n = 0, total = 0;
-    char next[HAZARDS_CURSOR], err[256];
-    if (hazards_list(hz, &park, &f, -1, now_ms, NULL, 0, HANDOVER_HAZARDS, ids, &n, &total, next,
-                     err, sizeof err) != HAZARD_OK)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        json_t *h = NULL;
-        if (hazards_get(hz, &park, ids[i], -1, now_ms, &h, err, sizeof err) == HAZARD_OK)
-            json_array_append_new(arr, h);
-    }
-    json_object_set_new(draft, "overdue_hazards_total", json_integer((json_int_t)total));
 }
