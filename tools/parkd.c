@@ -359,8 +359,7 @@ static void api_log(void *ctx, const char *line) {
 
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
                      views *vw, health_monitor *health, const char *manual_rules,
-                     handover_store *handover, ingest_service *svc, notify *notifier,
-                     api_server **out, char *err, size_t errcap) {
+                     ingest_service *svc, api_server **out, char *err, size_t errcap) {
     *out = NULL;
     if (!c->has_api) return 0;
     api_options o = c->api;
@@ -380,8 +379,6 @@ static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const
     o.n_enterprises = c->n_ents;
     o.health = health;
     o.manual_rules_file = manual_rules;
-    o.handover = handover;
-    o.notify = notifier; /* notification (notify/) */
     o.ingest = (api_ingest){.ctx = svc,
                             .status = api_ingest_status,
                             .dead_letters = api_dead_letters,
@@ -606,8 +603,9 @@ int main(int argc, char **argv) {
                 riskunits_count(parkd_riskunits_store(rku)), ru_imported);
     c.api.riskunits = parkd_riskunits_store(rku);
     api_server *api = NULL;
-    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, handover, svc, notifier, &api,
-                  err, sizeof err) != 0) {
+    c.api.handover = handover, c.api.notify = notifier;
+    if (start_api(&c, h, alarms, layout, vw, health, manual_rules, svc, &api, err, sizeof err) !=
+        0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         handover_close(handover);
         parkd_riskunits_close(rku);
