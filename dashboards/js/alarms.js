@@ -69,6 +69,7 @@ export class AlarmPanel {
     this.streamUp = false;
     this.events = 0;
     this.firstSeen = new Map(); // rule -> performance.now() when it first appeared (tests)
+    this.alerted = new Set(); // rules whose current unacknowledged P1 episode has been announced
     this.canAct = ['admin', 'operator', 'enterprise'].includes(app.who.role);
     this.list.addEventListener('click', (e) => this._click(e));
     window.addEventListener('lang', () => this.render(true));
@@ -87,6 +88,15 @@ export class AlarmPanel {
         for (const a of d.alarms) this._put(a);
         this._full = true;
         for (const a of d.alarms) if (!this.firstSeen.has(a.rule)) this.firstSeen.set(a.rule, performance.now());
+        // A P1 alarm raised while the stream was down (or standing unacknowledged
+        // when the page opens) is announced from the snapshot: no event will come.
+        const unackP1 = new Set();
+        for (const a of d.alarms) {
+          if (!this._announces(a)) continue;
+          unackP1.add(a.rule);
+          if (!this.alerted.has(a.rule)) this.app.alertP1(a);
+        }
+        this.alerted = unackP1;
         this.streamUp = true;
         this._changed();
       },
@@ -113,6 +123,7 @@ export class AlarmPanel {
   _onEvent(ev) {
     this.events++;
     const cur = this.live.get(ev.rule);
+    if (ev.to !== 'unack') this.alerted.delete(ev.rule);
     if (ev.to === 'normal') {
       this._drop(ev.rule);
     } else {
@@ -129,10 +140,17 @@ export class AlarmPanel {
       if (ev.shelved) a.shelved_until_ms = ev.shelved_until_ms ?? (cur && cur.shelved_until_ms);
       this._put(a);
       if (!this.firstSeen.has(ev.rule)) this.firstSeen.set(ev.rule, performance.now());
-      if (ev.priority === 1 && ev.to === 'unack' && ev.from !== 'unack' && !ev.shelved && !ev.suppressed)
+      if (this._announces(a) && !this.alerted.has(ev.rule)) {
+        this.alerted.add(ev.rule);
         this.app.alertP1(a);
+      }
     }
     this._changed();
+  }
+
+  /** A priority-1 alarm waiting for acknowledgement, neither shelved nor suppressed. */
+  _announces(a) {
+    return a.priority === 1 && a.state === 'unack' && !a.shelved && !a.suppressed;
   }
 
   _put(a) {

@@ -374,7 +374,9 @@ app.setLive = () => {
 // A burst of priority-1 alarms (a leak reaches several detectors) flashes,
 // beeps and tells once: one toast counting them, one beep every 3 s at most.
 let p1Toast = null;
-let lastBeep = 0;
+// -Infinity, not 0: performance.now() counts from the page's load, and a
+// leak in the first 3 s after a login would otherwise flash without a beep.
+let lastBeep = -Infinity;
 app.alertP1 = (a) => {
   app.p1Alerts++;
   const f = $('#flash');
