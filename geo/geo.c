@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "geo/geo.h"
+#include "geo/internal.h"
 #include "common/jsonfmt.h"
 
 #include "common/numfmt.h"
@@ -48,6 +49,10 @@ static const kind_rule rules[GEO_KIND_COUNT] = {
     [GEO_SHELTER] = {"shelter", G_POINT, false, {"capacity"}},
     [GEO_FIRE_STATION] = {"fire_station", G_POINT, false, {0}},
     [GEO_ROAD] = {"road", G_LINE, false, {0}},
+    /* closed-park management (closedpark/, cameras/) */
+    [GEO_CAMERA] = {"camera", G_POINT, false, {"direction_deg"}},
+    [GEO_ZONE] = {"zone", G_POLY, false, {"zone_type"}},
+    [GEO_VEHICLE_PARK] = {"vehicle_park", G_POLY, false, {"capacity"}},
 };
 
 const char *geo_kind_name(geo_kind k) {
@@ -62,35 +67,6 @@ bool geo_kind_parse(const char *name, geo_kind *out) {
         }
     return false;
 }
-
-/* ---- the layout ---- */
-
-typedef struct feature {
-    geo_feature pub;
-    GEOSGeometry *geom; /* metric CRS */
-    json_t *props;      /* the feature's properties, for layers */
-    char *layer_head;   /* {"type":"Feature",...,"properties":{... without the closing braces */
-    size_t layer_head_len;
-    char *slim_head; /* the same with the id alone (geo_layer_request.slim) */
-    size_t slim_head_len;
-    char **series;
-    char **series_json; /* each name as a JSON string, for the layers */
-} feature;
-
-struct geo_layout {
-    GEOSContextHandle_t geos; /* used at load and close only */
-    feature *f;
-    size_t n;
-    size_t *by_id; /* open addressing on the id: index + 1, 0 = empty */
-    size_t by_id_cap;
-    size_t count[GEO_KIND_COUNT];
-    GEOSSTRtree *tree[GEO_KIND_COUNT];
-    char metric_crs[32];
-    char source_crs[32];
-    pthread_mutex_t proj_mu; /* PROJ objects are not for concurrent use */
-    PJ_CONTEXT *pctx;
-    PJ *to_metric; /* source lon/lat -> metric x/y (normalized axis order) */
-};
 
 void geo_problems_free(geo_problems *p) {
     if (!p) return;
@@ -119,11 +95,73 @@ static void problem(geo_problems *p, const char *file, const char *feat, const c
     va_end(ap);
 }
 
+/* The closed-park kinds' and the roads' own properties, checked at load
+ * so that closedpark/ and roads/ can take them as given. */
+static void geo_check_closedpark(geo_kind kind, json_t *props, const char *file, const char *feat,
+                                 geo_problems *problems) {
+    static const char *const zone_types[] = {"hazard_area", "confined_space", "restricted",
+                                             "work_area", NULL};
+    json_t *v;
+    switch (kind) {
+        case GEO_CAMERA:
+            v = json_object_get(props, "direction_deg");
+            if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) >= 360)
+                problem(problems, file, feat,
+                        "a camera's \"direction_deg\" is 0 to 359.9 (north 0, clockwise)");
+            v = json_object_get(props, "range_m");
+            if (v &&
+                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 2000))
+                problem(problems, file, feat, "a camera's \"range_m\" is above 0 and at most 2000");
+            v = json_object_get(props, "fov_deg");
+            if (v &&
+                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 360))
+                problem(problems, file, feat, "a camera's \"fov_deg\" is above 0 and at most 360");
+            break;
+        case GEO_ZONE: {
+            const char *t = json_string_value(json_object_get(props, "zone_type"));
+            bool ok = false;
+            for (int i = 0; t && zone_types[i]; i++) ok |= !strcmp(t, zone_types[i]);
+            if (!ok)
+                problem(problems, file, feat,
+                        "a zone's \"zone_type\" is hazard_area, confined_space, restricted or "
+                        "work_area");
+            v = json_object_get(props, "max_people");
+            if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                      json_integer_value(v) > 100000))
+                problem(problems, file, feat, "a zone's \"max_people\" is an integer 0 to 100000");
+            break;
+        }
+        case GEO_VEHICLE_PARK:
+            v = json_object_get(props, "capacity");
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
+                problem(problems, file, feat,
+                        "a vehicle park's \"capacity\" is an integer 1 to 100000");
+            break;
+        case GEO_ROAD: {
+            v = json_object_get(props, "speed_kmh");
+            if (v &&
+                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 130))
+                problem(problems, file, feat, "a road's \"speed_kmh\" is above 0 and at most 130");
+            const char *h = json_string_value(json_object_get(props, "hazmat"));
+            if (json_object_get(props, "hazmat") &&
+                (!h || (strcmp(h, "allowed") && strcmp(h, "closed") && strcmp(h, "designated"))))
+                problem(problems, file, feat,
+                        "a road's \"hazmat\" is allowed, designated or closed");
+            v = json_object_get(props, "oneway");
+            if (v && !json_is_boolean(v))
+                problem(problems, file, feat, "a road's \"oneway\" is true or false");
+            break;
+        }
+        default:
+            break;
+    }
+}
+
 static void geos_quiet(const char *fmt, ...) {
     (void)fmt; /* GEOS notices and errors come back as return values here */
 }
 
-static GEOSContextHandle_t geos_ctx(void) {
+GEOSContextHandle_t geo_geos_ctx(void) {
     GEOSContextHandle_t h = GEOS_init_r();
     if (h) {
         GEOSContext_setNoticeHandler_r(h, geos_quiet);
@@ -448,6 +486,7 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
              !json_is_number(json_object_get(props, "alarm2"))))
             problem(problems, file, feat,
                     "a toxic gas detector needs \"alarm1\" and \"alarm2\" (no default)");
+        geo_check_closedpark(kind, props, file, feat, problems);
         int family;
         GEOSGeometry *geom = read_geometry(&b, json_object_get(jf, "geometry"), &family);
         if (geom && !(family & r->geoms)) {
@@ -563,7 +602,7 @@ int geo_load_text(const char *const *texts, const char *const *names, size_t n,
         return -1;
     }
     pthread_mutex_init(&g->proj_mu, NULL);
-    g->geos = geos_ctx();
+    g->geos = geo_geos_ctx();
     for (size_t d = 0; d < n; d++) {
         json_error_t je;
         docs[d] = json_loads(texts[d], JSON_REJECT_DUPLICATES, &je);
@@ -822,7 +861,7 @@ int geo_within_point(const geo_layout *g, double lon, double lat, double metres,
                      geo_hits *out) {
     memset(out, 0, sizeof *out);
     if (!(metres >= 0)) return -1;
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     GEOSGeometry *pt = h ? point_at(g, h, lon, lat) : NULL;
     int rc = pt ? within(g, h, pt, metres, kind, -1, out) : -1;
     if (pt) GEOSGeom_destroy_r(h, pt);
@@ -834,7 +873,7 @@ int geo_within_feature(const geo_layout *g, size_t index, double metres, geo_kin
                        geo_hits *out) {
     memset(out, 0, sizeof *out);
     if (index >= g->n || !(metres >= 0)) return -1;
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     int rc = h ? within(g, h, g->f[index].geom, metres, kind, (long)index, out) : -1;
     if (h) GEOS_finish_r(h);
     return rc;
@@ -854,7 +893,7 @@ int geo_intersecting(const geo_layout *g, const double *lonlat, size_t n_points,
             return -1;
         }
     if (!closed) xy[2 * n - 2] = xy[0], xy[2 * n - 1] = xy[1];
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     GEOSCoordSequence *s = h ? GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)n, 0, 0) : NULL;
     GEOSGeometry *ring = s ? GEOSGeom_createLinearRing_r(h, s) : NULL;
     GEOSGeometry *poly = ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
@@ -888,7 +927,7 @@ int geo_nearest(const geo_layout *g, double lon, double lat, size_t k, geo_kind 
 int geo_join_within(const geo_layout *g, geo_kind kind_a, geo_kind kind_b, double metres,
                     geo_pairs *out) {
     memset(out, 0, sizeof *out);
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     if (!h) return -1;
     size_t cap = 0;
     int rc = 0;
@@ -926,7 +965,7 @@ int geo_join_within(const geo_layout *g, geo_kind kind_a, geo_kind kind_b, doubl
 int geo_bind_detectors(const geo_layout *g, double max_m, long **guards) {
     long *v = malloc((g->n ? g->n : 1) * sizeof *v);
     if (!v) return -1;
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     int rc = h ? 0 : -1;
     for (size_t i = 0; i < g->n && rc == 0; i++) {
         v[i] = -1;
@@ -1033,7 +1072,7 @@ static int exposure_one(const geo_layout *g, GEOSContextHandle_t h, size_t index
 int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, double *occupants) {
     *occupants = 0;
     if (index >= g->n || !(metres > 0)) return -1;
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     if (!h) return -1;
     int rc = exposure_one(g, h, index, metres, night, occupants);
     GEOS_finish_r(h);
@@ -1043,7 +1082,7 @@ int geo_exposure(const geo_layout *g, size_t index, double metres, bool night, d
 int geo_exposure_kind(const geo_layout *g, geo_kind kind, double metres, bool night,
                       double *occupants) {
     if (!(metres > 0)) return -1;
-    GEOSContextHandle_t h = geos_ctx();
+    GEOSContextHandle_t h = geo_geos_ctx();
     if (!h) return -1;
     int rc = 0;
     for (size_t i = 0; i < g->n && rc == 0; i++) {

@@ -22,7 +22,20 @@
  *   building         Polygon|MultiPolygon   occupants_day, occupants_night
  *   gate, fire_station  Point
  *   shelter          Point                  capacity
- *   road             LineString|MultiLineString  name, name_zh (optional)
+ *   road             LineString|MultiLineString  name, name_zh (optional),
+ *                                           speed_kmh (posted limit), hazmat ("allowed",
+ *                                           the default, "designated" or "closed" to
+ *                                           hazardous goods), oneway (true: drawn direction
+ *                                           only), class ("main", "branch", "service")
+ *   camera           Point                  direction_deg (0 north, clockwise), fov_deg
+ *                                           (default 90), range_m (default 100),
+ *                                           enterprise (optional)
+ *   zone             Polygon|MultiPolygon   zone_type ("hazard_area", "confined_space",
+ *                                           "restricted": no hazardous-goods vehicle,
+ *                                           "work_area"), max_people (optional, 0 none),
+ *                                           enterprise (optional)
+ *   vehicle_park     Polygon|MultiPolygon   capacity (vehicles): the hazardous-goods
+ *                                           vehicle park, where stopping is allowed
  *
  * "series" is an array of historian series names; those of a feature with
  * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm
@@ -65,6 +78,10 @@ typedef enum geo_kind {
     GEO_SHELTER,
     GEO_FIRE_STATION,
     GEO_ROAD,
+    /* Appended (the numbers above never change). */
+    GEO_CAMERA,
+    GEO_ZONE,
+    GEO_VEHICLE_PARK,
     GEO_KIND_COUNT,
     GEO_ANY = -1
 } geo_kind;
@@ -124,6 +141,27 @@ const geo_feature *geo_get(const geo_layout *g, size_t index);
 /* Index of the feature with this id, or -1. */
 long geo_find(const geo_layout *g, const char *id);
 const char *geo_metric_crs(const geo_layout *g); /* e.g. "EPSG:32651" */
+
+/* A feature's other properties, as loaded (checked at load for the kinds
+ * above): a number (dflt when absent or not a number), a string ("" when
+ * absent or not a string), a boolean (dflt when absent). */
+double geo_prop_num(const geo_layout *g, size_t index, const char *name, double dflt);
+const char *geo_prop_str(const geo_layout *g, size_t index, const char *name);
+bool geo_prop_bool(const geo_layout *g, size_t index, const char *name, bool dflt);
+
+/* A feature's coordinates in the metric CRS: its parts (each LineString of
+ * a line, the exterior ring of each Polygon, closed; holes are left out; a
+ * Point is one part of one point) one after the other in xy (x, y pairs),
+ * part k being points [k ? part_end[k-1] : 0, part_end[k]). Owned by the
+ * caller: geo_coords_free. 0, or -1 (no such feature, out of memory). */
+typedef struct geo_coords {
+    double *xy;
+    size_t n_points;
+    size_t *part_end;
+    size_t n_parts;
+} geo_coords;
+int geo_feature_coords(const geo_layout *g, size_t index, geo_coords *out);
+void geo_coords_free(geo_coords *c);
 
 /* WGS84 (or the source CRS) to metres and back, as the layout projects. */
 int geo_project(const geo_layout *g, double lon, double lat, double *x, double *y);
