@@ -198,6 +198,18 @@ typedef struct api_options {
     /* hidden hazards (hazards/): the register of /api/v1/hazards; NULL: 503;
      * borrowed, must outlive the server */
     struct hazards *hazards;
+    /* ---- closed-park management and special work (issue 21,
+     * docs/closed-park.md); each NULL: its routes answer 503; borrowed ---- */
+    struct ev_store *events; /* the event store (events/) */
+    /* POST /events: parkd's dispatcher, the one MQTT's events take too
+     * (tools/parkd_events.h). enterprise: the token's ("" park staff).
+     * 0 taken; 400-499: refused, why says why; 500+: storage. */
+    int (*events_take)(const char *enterprise, const char *body, size_t len, int64_t recv_ms,
+                       char *why, size_t whycap, void *ctx);
+    void *events_take_ctx;
+    struct closedpark *closedpark;   /* gates, appointments, vehicles, zones */
+    struct specialwork *specialwork; /* special-work permits */
+    struct cameras *cameras;         /* camera events and snapshots */
 } api_options;
 
 void api_options_default(api_options *o);

@@ -412,6 +412,17 @@ typedef struct ingest_enterprise {
     int lp_precision;
 } ingest_enterprise;
 
+/* A reading handed to ingest_options.observe: the series name is the
+ * pipeline's, borrowed for the call. */
+typedef struct ingest_observed {
+    const char *series;
+    uint32_t id;
+    int64_t ts_ms;
+    double value;
+    uint8_t quality;
+} ingest_observed;
+typedef void (*ingest_observe_fn)(const ingest_observed *pts, size_t n, void *ctx);
+
 typedef struct ingest_options {
     struct hist *historian;
     struct alert_engine *alerts; /* may be NULL; borrowed: sees every accepted reading */
@@ -425,6 +436,15 @@ typedef struct ingest_options {
     /* Line protocol series keys remembered per enterprise (pipeline.c):
      * 0 = twice its series limit, 1,024 to 1,048,576; SIZE_MAX = none. */
     size_t series_cache_entries;
+    /* Sees the accepted readings of the series whose names start with one
+     * of observe_prefixes (closed-park positions: "PARK/vehicles/",
+     * "PARK/people/"), one message's at a time, after the alarm engine and
+     * on the pipeline's thread. NULL: none. The prefixes are borrowed and
+     * must outlive the pipeline. */
+    ingest_observe_fn observe;
+    void *observe_ctx;
+    const char *const *observe_prefixes;
+    size_t n_observe_prefixes;
 } ingest_options;
 
 void ingest_options_default(ingest_options *o);
@@ -580,7 +600,20 @@ typedef struct ingest_service_options {
     size_t max_backlog_bytes; /* default 256 MiB */
     int log_level;            /* 0 quiet, 1 connects and errors (stderr), 2 also the ingest
                                * thread's state transitions (service.c) */
+    /* Events (docs/closed-park.md): when on_events is set, park/+/+/events is
+     * subscribed too; its messages are spooled like data and handed, on the
+     * ingest thread, to on_events (0: taken; else refused: counted as a
+     * rejection with reason "rejected_event" and why in the dead letters,
+     * and not retried). A message that could not be stored (storage, not the
+     * message) returns INGEST_EVENTS_RETRY: it stays in the spool and is
+     * offered again. events_sync (may be NULL) is called before the spool
+     * checkpoint moves past what on_events took: it makes it durable. */
+    int (*on_events)(const char *enterprise, const char *device, const void *payload, size_t len,
+                     int64_t recv_ms, char *why, size_t whycap, void *ctx);
+    int (*events_sync)(void *ctx);
+    void *events_ctx;
 } ingest_service_options;
+#define INGEST_EVENTS_RETRY (-2)
 
 typedef struct ingest_service ingest_service;
 
