@@ -65,6 +65,11 @@ static const struct {
     {API_ROLE_OPERATOR, API_CAP_HAZARD},
     {API_ROLE_ENTERPRISE, API_CAP_HAZARD},
     {API_ROLE_REGULATOR, API_CAP_SUPERVISE},
+    /* ---- issue 21: closedpark ---- park staff book for anyone, an
+     * enterprise for itself (closedpark checks); the regulator reads */
+    {API_ROLE_ADMIN, API_CAP_APPOINTMENTS},
+    {API_ROLE_OPERATOR, API_CAP_APPOINTMENTS},
+    {API_ROLE_ENTERPRISE, API_CAP_APPOINTMENTS},
 };
 
 static const char *const cap_names[API_CAP_COUNT] = {
@@ -81,6 +86,7 @@ static const char *const cap_names[API_CAP_COUNT] = {
     /* hidden hazards (hazards/) */
     [API_CAP_HAZARD] = "act_on_hazards",
     [API_CAP_SUPERVISE] = "supervise_hazards",
+    [API_CAP_APPOINTMENTS] = "manage_appointments", /* ---- issue 21: closedpark ---- */
 };
 
 const char *api_cap_name(api_cap cap) {

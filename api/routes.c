@@ -139,6 +139,22 @@ const api_route api_routes[] = {
      "hazard_supervise", 0},
     {API_POST, V1 "/hazards/{hazard:digits}/{action}", API_CAP_HAZARD, api_h_hazard_action,
      "hazard_action", 0},
+    /* ---- issue 21: closedpark ---- gates, appointments, vehicles, zones (closedpark/) */
+    {API_GET, V1 "/appointments", API_CAP_READ, api_h_appointments, "appointments", 0},
+    {API_POST, V1 "/appointments", API_CAP_APPOINTMENTS, api_h_appointment_add, "appointment_add",
+     0},
+    {API_GET, V1 "/appointments/{id}", API_CAP_READ, api_h_appointment, "appointment", 0},
+    {API_POST, V1 "/appointments/{id}/cancel", API_CAP_APPOINTMENTS, api_h_appointment_cancel,
+     "appointment_cancel", 0},
+    {API_GET, V1 "/vehicles", API_CAP_READ, api_h_vehicles, "vehicles", 0},
+    {API_GET, V1 "/vehicles/{plate}", API_CAP_READ, api_h_vehicle, "vehicle", 0},
+    {API_GET, V1 "/vehicles/{plate}/track", API_CAP_READ, api_h_vehicle_track, "vehicle_track", 0},
+    {API_GET, V1 "/gates/passages", API_CAP_READ, api_h_gate_passages, "gate_passages", 0},
+    {API_GET, V1 "/closedpark/summary", API_CAP_READ, api_h_closedpark_summary,
+     "closedpark_summary", 0},
+    {API_GET, V1 "/vehicle-park", API_CAP_READ, api_h_vehicle_park, "vehicle_park", 0},
+    {API_GET, V1 "/zones", API_CAP_READ, api_h_zones, "zones", 0},
+    {API_GET, V1 "/zones/{id}", API_CAP_READ, api_h_zone, "zone", 0},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };
