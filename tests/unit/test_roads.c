@@ -148,6 +148,10 @@ static void test_shortest(void **state) {
     assert_point(&rt, 1, 500, 0);
     assert_point(&rt, 2, 500, 600);
     assert_point(&rt, 3, 480, 600);
+    /* The ends are the points asked for, not their snaps (a few
+     * micrometres off through the projection). */
+    assert_true(rt.xy[0] == X0 + 480 && rt.xy[1] == Y0);
+    assert_true(rt.xy[6] == X0 + 480 && rt.xy[7] == Y0 + 600);
     roads_route_free(&rt);
     assert_null(rt.xy);
 }
@@ -573,6 +577,49 @@ static void test_lattice(void **state) {
     geo_close(l);
 }
 
+/* The demo park (geo/demo-park.geojson, parkgen's): whatever its roads,
+ * every gate reaches every enterprise, with or without hazardous goods,
+ * and each route starts at the gate and ends at the enterprise. */
+static void test_demo_park(void **state) {
+    (void)state;
+    char *text = read_text(PARKWATCH_SOURCE_DIR "/geo/demo-park.geojson");
+    assert_non_null(text);
+    geo_layout *l = load_text(text);
+    free(text);
+    roads *r;
+    char err[256];
+    assert_int_equal(roads_build(l, &r, err, sizeof err), 0);
+    roads_info in;
+    roads_get_info(r, &in);
+    assert_int_equal(in.n_roads, geo_count(l, GEO_ROAD));
+    assert_true(in.n_edges > 0);
+    size_t routes = 0;
+    for (size_t i = 0; i < geo_count_all(l); i++) {
+        const geo_feature *gate = geo_get(l, i);
+        if (gate->kind != GEO_GATE) continue;
+        for (size_t j = 0; j < geo_count_all(l); j++) {
+            const geo_feature *e = geo_get(l, j);
+            if (e->kind != GEO_ENTERPRISE) continue;
+            for (int hz = 0; hz < 2; hz++) {
+                roads_constraints c = {.hazmat = hz};
+                roads_route rt;
+                if (roads_plan(r, gate->x, gate->y, e->x, e->y, &c, &rt, err, sizeof err) != 0)
+                    fail_msg("%s to %s: %s", gate->id, e->id, err);
+                assert_true(rt.n_points >= 2 && rt.n_road_ids >= 1);
+                assert_true(rt.xy[0] == gate->x && rt.xy[1] == gate->y);
+                assert_true(rt.xy[2 * rt.n_points - 2] == e->x &&
+                            rt.xy[2 * rt.n_points - 1] == e->y);
+                assert_true(rt.length_m >= hypot(e->x - gate->x, e->y - gate->y) - 1e-6);
+                roads_route_free(&rt);
+                routes++;
+            }
+        }
+    }
+    assert_true(routes >= 2);
+    roads_free(r);
+    geo_close(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network),
@@ -587,6 +634,7 @@ int main(void) {
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_snapping),
         cmocka_unit_test(test_lattice),
+        cmocka_unit_test(test_demo_park),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
