@@ -389,7 +389,7 @@ int roads_build(const geo_layout *g, roads **out, char *err, size_t errcap) {
         pw_errf(err, errcap, "out of memory");
         goto fail;
     }
-    qsort(b.splits, b.n_splits, sizeof *b.splits, cmp_split);
+    if (b.n_splits) qsort(b.splits, b.n_splits, sizeof *b.splits, cmp_split);
     size_t cap = 0, q = 0;
     for (size_t i = 0; i < b.n_segs; i++) {
         const bseg *s = &b.segs[i];
