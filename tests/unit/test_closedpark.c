@@ -518,6 +518,31 @@ static void test_no_appointment_and_cargo_mismatch(void **state) {
     json_decref(sum);
 }
 
+/* A passage older than the vehicle's last change is stored, and changes nothing. */
+static void test_late_passage_stored_only(void **state) {
+    fixture *f = *state;
+    assert_int_equal(gate(f, "PARK", "GATE-S", "沪M00001", "in", T0, NULL, NULL, NULL), 0);
+    assert_int_equal(gate(f, "PARK", "GATE-S", "沪M00001", "out", T0 + 10 * MIN, NULL, NULL, NULL),
+                     0);
+    assert_int_equal(gate(f, "PARK", "GATE-S", "沪M00001", "in", T0 + 5 * MIN, NULL, NULL, NULL),
+                     0);
+    assert_null(vehicle_props(f, NULL, "沪M00001", T0 + 11 * MIN));
+    closedpark_counters c;
+    closedpark_stats(f->cp, &c);
+    assert_int_equal(c.passages, 3);
+    assert_int_equal(c.stale_passages, 1);
+    json_t *d = NULL;
+    assert_int_equal(closedpark_vehicle(f->cp, NULL, "沪M00001", T0 + 11 * MIN, &d), CP_OK);
+    json_t *pr = json_object_get(d, "properties");
+    assert_true(json_is_false(json_object_get(pr, "inside")));
+    json_t *ps = json_object_get(pr, "passages");
+    assert_int_equal(json_array_size(ps), 3); /* in time order: in, the late in, out */
+    json_t *late = json_object_get(json_array_get(ps, 1), "check");
+    assert_true(json_is_true(json_object_get(late, "stale")));
+    json_decref(d);
+    assert_int_equal(closedpark_vehicle(f->cp, "E001", "沪M00001", T0, &d), CP_ENOTFOUND);
+}
+
 static void test_gate_refusals(void **state) {
     fixture *f = *state;
     assert_int_equal(gate(f, "PARK", "GATE-X", "沪H00001", "in", T0, NULL, NULL, NULL), 1);
@@ -579,6 +604,33 @@ static void test_positions_rejected(void **state) {
     assert_true(json_is_true(json_object_get(p, "inside")));
     json_decref(p);
     assert_int_equal(raised(f), 0);
+}
+
+/* Positions before the gate event: the appointment for now is found by plate and judges. */
+static void test_position_before_passage(void **state) {
+    fixture *f = *state;
+    char id[64];
+    book(f, "沪N00001", id, sizeof id);
+    int64_t t = drive(f, "沪N00001", T0, 100, 100, 100, 300, 36);
+    json_t *p = vehicle_props(f, "E001", "沪N00001", t);
+    assert_non_null(p);
+    assert_true(json_is_true(json_object_get(p, "no_passage")));
+    assert_string_equal(json_string_value(json_object_get(p, "appointment")), id);
+    assert_string_equal(json_string_value(json_object_get(p, "hazard_class")), "3");
+    json_decref(p);
+    /* Off its route for 31 s, as any vehicle. */
+    for (int s = 1; s <= 6; s++)
+        assert_int_equal(pos(f, "沪N00001", t + s * SEC, 100 + 10 * s, 360 - 10 * (6 - s), 36), 0);
+    for (int s = 7; s <= 40; s++) assert_int_equal(pos(f, "沪N00001", t + s * SEC, 160, 360, 5), 0);
+    assert_int_equal(state_of(f, "PARK/vehicles/沪N00001/off_route"), 1);
+    assert_int_equal(raised(f), 1);
+    /* The gate event comes late: now inside, matched. */
+    assert_int_equal(
+        gate(f, "PARK", "GATE-S", "沪N00001", "in", T0 - 10 * SEC, "3", "1203", "gasoline"), 0);
+    p = vehicle_props(f, NULL, "沪N00001", t + 41 * SEC);
+    assert_true(json_is_true(json_object_get(p, "inside")));
+    assert_true(json_is_false(json_object_get(p, "no_passage")));
+    json_decref(p);
 }
 
 /* ---- people ---- */
@@ -748,8 +800,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_restricted_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overstay_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_appointment_and_cargo_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_passage_stored_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_positions_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_position_before_passage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headcount, setup, teardown),
         cmocka_unit_test_setup_teardown(test_person_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inside_footprint, setup, teardown),
