@@ -514,6 +514,7 @@ cp_status closedpark_open(const closedpark_options *o, closedpark **out, char *e
     cp_pending p = {0};
     cp_lock(cp);
     int rc = cp_rebuild(cp, now, &p, err, errcap);
+    if (rc) p.n = 0; /* not opened: nobody to tell */
     cp_unlock_flush(cp, &p);
     if (rc) {
         closedpark_close(cp);
