@@ -9,7 +9,8 @@
  * split the segments. Then every vertex and split point becomes a node,
  * points closer than ROADS_SNAP_M to a node already made joining it
  * (crossings first, then road ends, then the other vertices, so a
- * junction sits where the roads cross), and each segment becomes the
+ * junction sits where the roads cross; a road's end that met a road joins
+ * the node of its foot on it), and each segment becomes the
  * edges between the nodes along it. An edge is straight: a curved road
  * keeps a node at each of its vertices.
  */
