@@ -315,6 +315,7 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
     out->xy[1] = y0;
     out->n_points = 1;
     long last_road = -1;
+    double last_d = 0, last_spm = 0;
     for (size_t k = 0; k <= n_seq; k++) {
         double x, y;
         uint32_t e;
@@ -327,9 +328,21 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
             e = (uint32_t)et;
         }
         double d = hypot(x - px, y - py);
-        if (d <= 1e-3) continue; /* the same point (a start on a road) */
+        if (d <= 1e-3) { /* the same point (an end on a road): the end as given */
+            if (k == n_seq && out->n_points >= 2) {
+                double *q = out->xy + 2 * (out->n_points - 2);
+                double d2 = hypot(x - q[0], y - q[1]);
+                out->length_m += d2 - last_d;
+                out->duration_s += (d2 - last_d) * last_spm;
+                q[2] = x;
+                q[3] = y;
+            }
+            continue;
+        }
+        last_d = d;
+        last_spm = sec_per_m(&p, e);
         out->length_m += d;
-        out->duration_s += d * sec_per_m(&p, e);
+        out->duration_s += d * last_spm;
         out->xy[2 * out->n_points] = x;
         out->xy[2 * out->n_points + 1] = y;
         out->n_points++;

@@ -148,6 +148,10 @@ static void test_shortest(void **state) {
     assert_point(&rt, 1, 500, 0);
     assert_point(&rt, 2, 500, 600);
     assert_point(&rt, 3, 480, 600);
+    /* The ends are the points asked for, not their snaps (a few
+     * micrometres off through the projection). */
+    assert_true(rt.xy[0] == X0 + 480 && rt.xy[1] == Y0);
+    assert_true(rt.xy[6] == X0 + 480 && rt.xy[7] == Y0 + 600);
     roads_route_free(&rt);
     assert_null(rt.xy);
 }
@@ -298,6 +302,11 @@ static void test_unreachable(void **state) {
     const char *ids[] = {"R-I"};
     assert_route(&rt, 400, 72, ids, 1);
     roads_route_free(&rt);
+    /* From a point to itself: no way to go, nothing taken. */
+    assert_int_equal(plan(480, 0, 480, 0, NULL, &rt, err), 0);
+    assert_int_equal(rt.n_points, 1);
+    assert_true(rt.length_m == 0 && rt.duration_s == 0 && rt.n_road_ids == 0);
+    roads_route_free(&rt);
     /* Not a number. */
     assert_int_equal(roads_plan(net, NAN, 0, 0, 0, NULL, &rt, err, sizeof err), -1);
 }
@@ -444,6 +453,101 @@ static void test_empty(void **state) {
     geo_close(l);
 }
 
+/* Roads given as local metre polylines ({x, y, ...}, n points each) made
+ * into a layout through the fixture's own projection (the ids R0, R1...). */
+static geo_layout *layout_of(const double *const *lines, const size_t *n, size_t n_lines) {
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "{\"type\": \"FeatureCollection\", \"features\": [");
+    for (size_t k = 0; k < n_lines; k++) {
+        len += (size_t)snprintf(text + len, cap - len,
+                                "%s{\"type\": \"Feature\", \"properties\": {\"id\": \"R%zu\", "
+                                "\"kind\": \"road\"}, \"geometry\": {\"type\": \"LineString\", "
+                                "\"coordinates\": [",
+                                k ? "," : "", k);
+        for (size_t i = 0; i < n[k]; i++) {
+            double lon, lat;
+            assert_int_equal(
+                geo_unproject(g, X0 + lines[k][2 * i], Y0 + lines[k][2 * i + 1], &lon, &lat), 0);
+            len += (size_t)snprintf(text + len, cap - len, "%s[%.10f, %.10f]", i ? ", " : "", lon,
+                                    lat);
+        }
+        len += (size_t)snprintf(text + len, cap - len, "]}}");
+        assert_true(len < cap);
+    }
+    snprintf(text + len, cap - len, "]}");
+    geo_layout *l = load_text(text);
+    free(text);
+    return l;
+}
+
+/* How drawings that almost meet are noded. R0 (0,0)-(100,0); R1 from
+ * (50,1.5) north, a T 1.5 m short; R2 from (101,1) north, an L corner
+ * 1.4 m off R0's end; R3 from (75,1.5) south, crossing R0 and overshooting
+ * it by 1.5 m (the stub goes); R4 (60,40) (51.5,50) (60,60), a vertex
+ * passing 1.5 m from R1: not a junction (only ends snap). Nodes: R0's
+ * (0,0) (50,0) (75,0) (100,0), R1's, R2's and R3's far ends, R4's three:
+ * 10. Edges: R0 3, R1 1, R2 1 ((100,0) to (101,100)), R3 1, R4 2: 8. */
+static void test_snapping(void **state) {
+    (void)state;
+    const double r0[] = {0, 0, 100, 0}, r1[] = {50, 1.5, 50, 100}, r2[] = {101, 1, 101, 100};
+    const double r3[] = {75, 1.5, 75, -100}, r4[] = {60, 40, 51.5, 50, 60, 60};
+    const double *lines[] = {r0, r1, r2, r3, r4};
+    const size_t n[] = {2, 2, 2, 2, 3};
+    geo_layout *l = layout_of(lines, n, 5);
+    roads *r;
+    char err[256];
+    assert_int_equal(roads_build(l, &r, err, sizeof err), 0);
+    roads_info in;
+    roads_get_info(r, &in);
+    assert_int_equal(in.n_nodes, 10);
+    assert_int_equal(in.n_edges, 8);
+    double r2_len = hypot(1, 100), r4_len = 2 * hypot(8.5, 10);
+    assert_true(fabs(in.length_m - (100 + 100 + r2_len + 100 + r4_len)) < TOL);
+    /* R1's top to R2's top: 100 + 50 + 100.005 m. */
+    roads_route rt;
+    assert_int_equal(
+        roads_plan(r, X0 + 50, Y0 + 100, X0 + 101, Y0 + 100, NULL, &rt, err, sizeof err), 0);
+    assert_true(fabs(rt.length_m - (150 + r2_len)) < TOL);
+    assert_int_equal(rt.n_road_ids, 3);
+    assert_string_equal(rt.road_ids[0], "R1");
+    assert_string_equal(rt.road_ids[1], "R0");
+    assert_string_equal(rt.road_ids[2], "R2");
+    roads_route_free(&rt);
+    /* R3's south end to R1's top: 100 + 25 + 100 m, through the crossing. */
+    assert_int_equal(
+        roads_plan(r, X0 + 75, Y0 - 100, X0 + 50, Y0 + 100, NULL, &rt, err, sizeof err), 0);
+    assert_true(fabs(rt.length_m - 225) < TOL);
+    roads_route_free(&rt);
+    /* R4 is on its own. */
+    assert_int_equal(roads_plan(r, X0 + 60, Y0 + 40, X0 + 50, Y0 + 100, NULL, &rt, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "no route"));
+    roads_free(r);
+    geo_close(l);
+
+    /* An end 1.9 m from two roads that cross 2.7 m from it: its feet on
+     * them (1.9 m from the crossing) join the crossing, and so does the
+     * end, though the crossing itself is beyond ROADS_SNAP_M. R0 (0,0)-
+     * (100,0), R1 (50,-50)-(50,50), R2 from (51.9,1.9) to (100,50). */
+    const double c0[] = {0, 0, 100, 0}, c1[] = {50, -50, 50, 50}, c2[] = {51.9, 1.9, 100, 50};
+    const double *cross[] = {c0, c1, c2};
+    const size_t cn[] = {2, 2, 2};
+    l = layout_of(cross, cn, 3);
+    assert_int_equal(roads_build(l, &r, err, sizeof err), 0);
+    roads_get_info(r, &in);
+    assert_int_equal(in.n_nodes, 6); /* the crossing and five ends */
+    assert_int_equal(in.n_edges, 5);
+    /* (100,50) to (50,-50): R2 to the crossing, 50 m of R1 south. */
+    assert_int_equal(roads_plan(r, X0 + 100, Y0 + 50, X0 + 50, Y0 - 50, NULL, &rt, err, sizeof err),
+                     0);
+    assert_true(fabs(rt.length_m - (hypot(50, 50) + 50)) < TOL);
+    roads_route_free(&rt);
+    roads_free(r);
+    geo_close(l);
+}
+
 /* A lattice of n east-west and n north-south roads 100 m apart, each
  * overshooting the outer ones by 50 m, drawn in metres and unprojected
  * with the layout's own projection: n * n crossings and 4n ends are the
@@ -493,6 +597,49 @@ static void test_lattice(void **state) {
     geo_close(l);
 }
 
+/* The demo park (geo/demo-park.geojson, parkgen's): whatever its roads,
+ * every gate reaches every enterprise, with or without hazardous goods,
+ * and each route starts at the gate and ends at the enterprise. */
+static void test_demo_park(void **state) {
+    (void)state;
+    char *text = read_text(PARKWATCH_SOURCE_DIR "/geo/demo-park.geojson");
+    assert_non_null(text);
+    geo_layout *l = load_text(text);
+    free(text);
+    roads *r;
+    char err[256];
+    assert_int_equal(roads_build(l, &r, err, sizeof err), 0);
+    roads_info in;
+    roads_get_info(r, &in);
+    assert_int_equal(in.n_roads, geo_count(l, GEO_ROAD));
+    assert_true(in.n_edges > 0);
+    size_t routes = 0;
+    for (size_t i = 0; i < geo_count_all(l); i++) {
+        const geo_feature *gate = geo_get(l, i);
+        if (gate->kind != GEO_GATE) continue;
+        for (size_t j = 0; j < geo_count_all(l); j++) {
+            const geo_feature *e = geo_get(l, j);
+            if (e->kind != GEO_ENTERPRISE) continue;
+            for (int hz = 0; hz < 2; hz++) {
+                roads_constraints c = {.hazmat = hz};
+                roads_route rt;
+                if (roads_plan(r, gate->x, gate->y, e->x, e->y, &c, &rt, err, sizeof err) != 0)
+                    fail_msg("%s to %s: %s", gate->id, e->id, err);
+                assert_true(rt.n_points >= 2 && rt.n_road_ids >= 1);
+                assert_true(rt.xy[0] == gate->x && rt.xy[1] == gate->y);
+                assert_true(rt.xy[2 * rt.n_points - 2] == e->x &&
+                            rt.xy[2 * rt.n_points - 1] == e->y);
+                assert_true(rt.length_m >= hypot(e->x - gate->x, e->y - gate->y) - 1e-6);
+                roads_route_free(&rt);
+                routes++;
+            }
+        }
+    }
+    assert_true(routes >= 2);
+    roads_free(r);
+    geo_close(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network),
@@ -505,7 +652,9 @@ int main(void) {
         cmocka_unit_test(test_route_distance),
         cmocka_unit_test(test_nearest),
         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_snapping),
         cmocka_unit_test(test_lattice),
+        cmocka_unit_test(test_demo_park),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
