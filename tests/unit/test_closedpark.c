@@ -59,6 +59,12 @@ static void collect(const pw_condition *c, void *ctx) {
     snprintf(r->name, sizeof r->name, "%s", c->name);
     snprintf(r->kind, sizeof r->kind, "%s", c->kind);
     r->active = c->active, r->priority = c->priority, r->value = c->value, r->limit = c->limit;
+    /* Called outside the module's lock: calling back in does not deadlock. */
+    if (f->cp) {
+        closedpark_counters k;
+        closedpark_stats(f->cp, &k);
+        assert_true(k.conditions_raised >= 1);
+    }
 }
 
 /* How many changes to active (or cleared) of this kind were seen. */
@@ -88,6 +94,7 @@ static void open_cp(fixture *f, int64_t now) {
     o.layout = f->g, o.roads = f->net, o.events = f->ev;
     o.on_condition = collect, o.condition_ctx = f;
     o.now_ms = now;
+    f->cp = NULL;
     char err[256] = "";
     assert_int_equal(closedpark_open(&o, &f->cp, err, sizeof err), CP_OK);
 }
