@@ -23,8 +23,7 @@ static const char *const kind_basis[CPK_COUNT] = {
     "a hazardous-goods vehicle entered without an appointment for now",
     "cargo, hazard class or UN number differs from the appointment",
     "more than the limit (m) from its planned route for 30 s",
-    "above the road's limit (hazardous goods: min(posted, 60 km/h), 2019 regulation Art. 46) "
-    "+ 5 km/h for 10 s",
+    "above the road's limit + 5 km/h for 10 s (hazardous goods: min(posted, 60 km/h), Art. 46)",
     "below 2 km/h for more than 10 min outside a vehicle park",
     "a hazardous-goods vehicle inside a restricted zone",
     "inside past its appointment's window end",
@@ -515,6 +514,7 @@ cp_status closedpark_open(const closedpark_options *o, closedpark **out, char *e
     cp_pending p = {0};
     cp_lock(cp);
     int rc = cp_rebuild(cp, now, &p, err, errcap);
+    if (rc) p.n = 0; /* not opened: nobody to tell */
     cp_unlock_flush(cp, &p);
     if (rc) {
         closedpark_close(cp);

@@ -155,7 +155,9 @@ void closedpark_close(closedpark *cp);
 /* ---- appointments ---- */
 
 /* Books an appointment. req (borrowed):
- *   plate        2..16 UTF-8 characters, no control characters (required)
+ *   plate        2..16 UTF-8 characters, no control characters, none of
+ *                / . : { } " \ * ? or space (plates name series and
+ *                entities) (required)
  *   enterprise   a known enterprise (required; an enterprise actor: its own,
  *                else CP_EFORBIDDEN)
  *   window_from, window_to  ms; from < to, to - from <= 7 days, to > now,
@@ -293,7 +295,8 @@ cp_status closedpark_passages(closedpark *cp, const char *scope, int64_t from_ms
 
 /* {ts, inside, by_hazard_class {class: n}, by_enterprise {ent: n},
  * goods_kg {class: kg} (mass on wheels inside), passages_today {in, out}
- * (since 00:00 UTC+8), flagged (vehicles with an active condition),
+ * (since 00:00 UTC+8; null for an enterprise scope: counted for the park
+ * only), flagged (vehicles with an active condition),
  * no_passage, appointments {booked, inside}}. */
 json_t *closedpark_summary(closedpark *cp, const char *scope, int64_t now_ms);
 

@@ -70,8 +70,8 @@ static void count_passage(closedpark *cp, int64_t ts, bool in) {
 
 /* ---- gate passages ---- */
 
-static int take_passage(closedpark *cp, const char *src, json_t *ev, char *why, size_t cap,
-                        cp_pending *pend) {
+static int take_passage(closedpark *cp, const char *src, json_t *ev, int64_t recv, char *why,
+                        size_t cap, cp_pending *pend) {
     int64_t ts;
     const char *gate = json_string_value(json_object_get(ev, "gate"));
     const char *dir = json_string_value(json_object_get(ev, "direction"));
@@ -167,6 +167,7 @@ static int take_passage(closedpark *cp, const char *src, json_t *ev, char *why, 
     json_decref(body);
     const char *owner = a ? a->enterprise : ent;
     ev_record r[3] = {{.ts_ms = ts,
+                       .recv_ms = recv,
                        .kind = "gate_passage",
                        .enterprise = owner,
                        .entities = {e_veh, e_gate, a ? e_appt : NULL},
@@ -179,6 +180,7 @@ static int take_passage(closedpark *cp, const char *src, json_t *ev, char *why, 
         b1 = cp_dump(pj);
         json_decref(pj);
         r[n++] = (ev_record){.ts_ms = ts,
+                             .recv_ms = recv,
                              .kind = "vehicle",
                              .enterprise = next.enterprise,
                              .entities = {e_veh},
@@ -190,6 +192,7 @@ static int take_passage(closedpark *cp, const char *src, json_t *ev, char *why, 
     if (appt_changes) {
         b2 = cp_appt_body(cp, &an);
         r[n++] = (ev_record){.ts_ms = ts,
+                             .recv_ms = recv,
                              .kind = "appointment",
                              .enterprise = an.enterprise,
                              .entities = {e_appt, e_veh},
@@ -275,8 +278,8 @@ void cp_person_state_json(const closedpark *cp, const cp_person *p, json_t *o) {
         json_object_set_new(o, "name", json_string(p->name));
 }
 
-static int take_badge(closedpark *cp, const char *src, json_t *ev, char *why, size_t cap,
-                      cp_pending *pend) {
+static int take_badge(closedpark *cp, const char *src, json_t *ev, int64_t recv, char *why,
+                      size_t cap, cp_pending *pend) {
     int64_t ts;
     const char *zid = json_string_value(json_object_get(ev, "zone"));
     const char *person = json_string_value(json_object_get(ev, "person"));
@@ -309,6 +312,7 @@ static int take_badge(closedpark *cp, const char *src, json_t *ev, char *why, si
     snprintf(e0, sizeof e0, "person:%s", person);
     snprintf(e1, sizeof e1, "zone:%s", z->id);
     ev_record r = {.ts_ms = ts,
+                   .recv_ms = recv,
                    .kind = "badge",
                    .enterprise = z->enterprise,
                    .entities = {e0, e1},
@@ -338,7 +342,7 @@ static int take_badge(closedpark *cp, const char *src, json_t *ev, char *why, si
 
 int closedpark_take_event(closedpark *cp, const char *source_enterprise, json_t *ev,
                           int64_t recv_ms, char *why, size_t whycap) {
-    (void)recv_ms;
+    if (recv_ms < 0) recv_ms = 0; /* 0: the store's clock */
     const char *type = json_string_value(json_object_get(ev, "type"));
     cp_pending p = {0};
     cp_lock(cp);
@@ -346,9 +350,9 @@ int closedpark_take_event(closedpark *cp, const char *source_enterprise, json_t 
     if (!json_is_object(ev) || !type)
         rc = refuse(&cp->c.bad_event, why, whycap, "an event is an object with a type", NULL);
     else if (!strcmp(type, "gate_passage"))
-        rc = take_passage(cp, source_enterprise, ev, why, whycap, &p);
+        rc = take_passage(cp, source_enterprise, ev, recv_ms, why, whycap, &p);
     else if (!strcmp(type, "badge"))
-        rc = take_badge(cp, source_enterprise, ev, why, whycap, &p);
+        rc = take_badge(cp, source_enterprise, ev, recv_ms, why, whycap, &p);
     else
         rc = refuse(&cp->c.bad_event, why, whycap, "not a closed-park event type: ", type);
     cp_unlock_flush(cp, &p);

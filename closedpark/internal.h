@@ -123,7 +123,8 @@ typedef struct cp_vehicle {
     char enterprise[CP_ENT_MAX + 1];
     char hazard_class[CP_CLASS_MAX + 1], un_number[5], cargo[CP_TEXT_MAX + 1];
     double mass_kg;
-    bool no_passage; /* seen by a position, no entry passage */
+    bool no_passage;     /* seen by a position, no entry passage */
+    int64_t match_tried; /* when an appointment was last looked for by position */
     /* position */
     bool has_pos;
     int64_t pos_ts;

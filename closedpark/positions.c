@@ -15,6 +15,7 @@
 #define MS_2100              4102444800000LL
 #define NO_PASSAGE_FORGET_MS 3600000LL      /* a vehicle seen only by positions, silent this long */
 #define LEFT_QUIET_MS        (10 * 60000LL) /* positions after an exit: leaving, not arriving */
+#define MATCH_RETRY_MS       60000LL
 
 static bool in_extent(const closedpark *cp, double x, double y, double margin) {
     return x >= cp->extent[0] - margin && x <= cp->extent[2] + margin &&
@@ -164,8 +165,10 @@ int closedpark_vehicle_position(closedpark *cp, const char *plate, int64_t ts_ms
         v->no_passage = true;
         cp->c.no_passage++;
     }
-    if (v->no_passage && !v->appt[0]) {
-        /* A late gate event: the appointment for now gives the route and the cargo. */
+    if (v->no_passage && !v->appt[0] && ts_ms - v->match_tried >= MATCH_RETRY_MS) {
+        /* A late gate event: the appointment for now gives the route and the cargo
+         * (looked for once a minute: it is a scan of the appointments). */
+        v->match_tried = ts_ms;
         cp_appt *a = cp_appt_match(cp, plate, ts_ms);
         if (a) {
             snprintf(v->appt, sizeof v->appt, "%s", a->id);

@@ -142,6 +142,7 @@ int rd_grid_build(rd_grid *g, const double *seg_xy, size_t n, double margin) {
     double cell = fmax(n ? sum / (double)n : 1, 4 * ROADS_SNAP_M);
     double max_cells = fmax(1024.0, 4.0 * (double)n);
     if (w / cell * (h / cell) > max_cells) cell = sqrt(w * h / max_cells) * 1.01;
+    cell = fmax(cell, fmax(w, h) / max_cells); /* a long thin layout: not w / cell columns */
     g->cell = cell;
     g->nx = (uint32_t)(w / cell) + 1;
     g->ny = (uint32_t)(h / cell) + 1;

@@ -9,7 +9,8 @@
  * split the segments. Then every vertex and split point becomes a node,
  * points closer than ROADS_SNAP_M to a node already made joining it
  * (crossings first, then road ends, then the other vertices, so a
- * junction sits where the roads cross), and each segment becomes the
+ * junction sits where the roads cross; a road's end that met a road joins
+ * the node of its foot on it), and each segment becomes the
  * edges between the nodes along it. An edge is straight: a curved road
  * keeps a node at each of its vertices.
  */
@@ -32,6 +33,8 @@
 typedef struct bpoint {
     double x, y;
     uint8_t prio; /* 0 a crossing or touch, 1 a road's end, 2 another vertex */
+    long link;    /* an end's foot on the road it meets (the nearest), or -1 */
+    double link_d;
 } bpoint;
 
 typedef struct bseg {
@@ -75,24 +78,25 @@ static long add_point(builder *b, double x, double y, uint8_t prio) {
         b->why = "too many road vertices and crossings";
         return -1;
     }
-    b->pts[b->n_pts] = (bpoint){x, y, prio};
+    b->pts[b->n_pts] = (bpoint){x, y, prio, -1, INFINITY};
     return (long)b->n_pts++;
 }
 
-static void add_split(builder *b, uint32_t seg, double t, double x, double y) {
+static long add_split(builder *b, uint32_t seg, double t, double x, double y) {
     if (b->n_splits >= RD_MAX_SPLITS) {
         b->failed = true;
         b->why = "too many road crossings";
-        return;
+        return -1;
     }
     long p = add_point(b, x, y, 0);
-    if (p < 0) return;
+    if (p < 0) return -1;
     if (!grow((void **)&b->splits, &b->cap_splits, b->n_splits + 1, sizeof *b->splits)) {
         b->failed = true;
         b->why = "out of memory";
-        return;
+        return -1;
     }
     b->splits[b->n_splits++] = (bsplit){seg, (uint32_t)p, t};
+    return p;
 }
 
 static bool is_end(const builder *b, uint32_t p) {
@@ -100,12 +104,18 @@ static bool is_end(const builder *b, uint32_t p) {
 }
 
 /* An end (or a touching vertex) of segment i on segment j: j splits at
- * its foot. Ends at j's own ends are left to the merging of points. */
+ * its foot, and the end will be the node its foot is (even when the foot
+ * has joined a crossing farther than ROADS_SNAP_M from the end). Ends at
+ * j's own ends are left to the merging of points. */
 static void end_on(builder *b, uint32_t p, uint32_t j) {
     const double *s = b->seg_xy + 4 * (size_t)j;
     double u, d = rd_seg_dist(b->pts[p].x, b->pts[p].y, s[0], s[1], s[2], s[3], &u);
     if (d > (is_end(b, p) ? ROADS_SNAP_M : TOUCH_M) || u <= 1e-9 || u >= 1 - 1e-9) return;
-    add_split(b, j, u, s[0] + u * (s[2] - s[0]), s[1] + u * (s[3] - s[1]));
+    long q = add_split(b, j, u, s[0] + u * (s[2] - s[0]), s[1] + u * (s[3] - s[1]));
+    if (q >= 0 && d < b->pts[p].link_d) {
+        b->pts[p].link = q;
+        b->pts[p].link_d = d;
+    }
 }
 
 static void test_pair(builder *b, uint32_t i, uint32_t j) {
@@ -245,6 +255,10 @@ static int merge_points(roads *r, const builder *b, uint32_t *node_of) {
     r->n_nodes = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t p = order[k];
+        if (b->pts[p].link >= 0) { /* after every foot: prio 0 came first */
+            node_of[p] = node_of[b->pts[p].link];
+            continue;
+        }
         double x = b->pts[p].x, y = b->pts[p].y;
         int64_t cx = (int64_t)floor(x / ROADS_SNAP_M), cy = (int64_t)floor(y / ROADS_SNAP_M);
         long best = -1;

@@ -526,6 +526,26 @@ static void test_snapping(void **state) {
     assert_non_null(strstr(err, "no route"));
     roads_free(r);
     geo_close(l);
+
+    /* An end 1.9 m from two roads that cross 2.7 m from it: its feet on
+     * them (1.9 m from the crossing) join the crossing, and so does the
+     * end, though the crossing itself is beyond ROADS_SNAP_M. R0 (0,0)-
+     * (100,0), R1 (50,-50)-(50,50), R2 from (51.9,1.9) to (100,50). */
+    const double c0[] = {0, 0, 100, 0}, c1[] = {50, -50, 50, 50}, c2[] = {51.9, 1.9, 100, 50};
+    const double *cross[] = {c0, c1, c2};
+    const size_t cn[] = {2, 2, 2};
+    l = layout_of(cross, cn, 3);
+    assert_int_equal(roads_build(l, &r, err, sizeof err), 0);
+    roads_get_info(r, &in);
+    assert_int_equal(in.n_nodes, 6); /* the crossing and five ends */
+    assert_int_equal(in.n_edges, 5);
+    /* (100,50) to (50,-50): R2 to the crossing, 50 m of R1 south. */
+    assert_int_equal(roads_plan(r, X0 + 100, Y0 + 50, X0 + 50, Y0 - 50, NULL, &rt, err, sizeof err),
+                     0);
+    assert_true(fabs(rt.length_m - (hypot(50, 50) + 50)) < TOL);
+    roads_route_free(&rt);
+    roads_free(r);
+    geo_close(l);
 }
 
 /* A lattice of n east-west and n north-south roads 100 m apart, each
