@@ -349,11 +349,53 @@ enum MHD_Result api_h_gate_passages(req *r, struct MHD_Connection *c) {
     return st ? send_status(r, c, st, err) : send_new(r, c, out);
 }
 
+/* The module's counters since parkd started: what it refused and why
+ * (park staff and the regulator; they are the park's, not an
+ * enterprise's). */
+static json_t *counters_json(closedpark *cp) {
+    closedpark_counters k;
+    closedpark_stats(cp, &k);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } rows[] = {{"positions", k.positions},
+                {"person_positions", k.person_positions},
+                {"rejected_out_of_park", k.rejected_out_of_park},
+                {"rejected_jump", k.rejected_jump},
+                {"rejected_old", k.rejected_old},
+                {"rejected_bad", k.rejected_bad},
+                {"rejected_full", k.rejected_full},
+                {"unknown_gate", k.unknown_gate},
+                {"unknown_zone", k.unknown_zone},
+                {"wrong_source", k.wrong_source},
+                {"bad_event", k.bad_event},
+                {"passages", k.passages},
+                {"stale_passages", k.stale_passages},
+                {"badges", k.badges},
+                {"badge_duplicates", k.badge_duplicates},
+                {"badge_anomalies", k.badge_anomalies},
+                {"lost_outs", k.lost_outs},
+                {"no_passage", k.no_passage},
+                {"conditions_raised", k.conditions_raised},
+                {"store_errors", k.store_errors},
+                {"vehicles", k.vehicles},
+                {"people", k.people},
+                {"appointments", k.appointments}};
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < sizeof rows / sizeof *rows; i++)
+        json_object_set_new(o, rows[i].name, json_integer((json_int_t)rows[i].v));
+    return o;
+}
+
 /* GET /closedpark/summary */
 enum MHD_Result api_h_closedpark_summary(req *r, struct MHD_Connection *c) {
     enum MHD_Result sent;
     closedpark *cp = module_of(r, c, &sent);
-    return cp ? send_new(r, c, closedpark_summary(cp, scope_of(r), pw_wall_ms())) : sent;
+    if (!cp) return sent;
+    json_t *sum = closedpark_summary(cp, scope_of(r), pw_wall_ms());
+    if (sum && r->tok.role != API_ROLE_ENTERPRISE)
+        json_object_set_new(sum, "counters", counters_json(cp));
+    return send_new(r, c, sum);
 }
 
 /* GET /vehicle-park */

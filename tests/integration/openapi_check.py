@@ -2116,11 +2116,13 @@ class Checker:
         if st == 200 and (sm["inside"] < 2 or sm["by_hazard_class"].get("3", 0) < 1 or
                           sm["by_hazard_class"].get("2.1", 0) < 1 or
                           sm["goods_kg"].get("3", 0) < 20000 or sm["appointments"]["inside"] < 1
-                          or sm["flagged"] < 1):
+                          or sm["flagged"] < 1 or sm["counters"]["passages"] < 2 or
+                          sm["counters"]["positions"] < 5):
             fail("GET /api/v1/closedpark/summary", "%r" % sm)
         st, sm, _ = c("GET", "/api/v1/closedpark/summary", t["e2"], expect=200,
                       label="the summary as E002")
-        if st == 200 and (sm["inside"], sm["passages_today"]) != (0, None):
+        if st == 200 and ((sm["inside"], sm["passages_today"]) != (0, None) or
+                          "counters" in sm):
             fail("the summary as E002", "%r" % sm)
         st, vp, _ = c("GET", "/api/v1/vehicle-park", t["operator"], expect=200)
         if st == 200 and [p["id"] for p in vp["parks"]] != ["PARK-VP1"]:
