@@ -37,6 +37,8 @@
 #include "handover/handover.h"
 #include "health/health.h"
 #include "tools/parkd_alarms.h"
+#include "tools/parkd_conditions.h"
+#include "tools/parkd_events.h"
 #include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
 #include "tools/parkd_config.h"
 #include "tools/parkd_notify.h"
@@ -494,8 +496,12 @@ int main(int argc, char **argv) {
                                .derive = c.derive_rules,
                                .manual_rules_file = manual_rules,
                                .ents = c.ents,
-                               .n_ents = c.n_ents};
+                               .n_ents = c.n_ents,
+                               .conditions_dir = alarm_dir,
+                               .conditions = &conditions};
     parkd_alarm_counts counts;
+    /* closed-park, special-work and camera conditions made alarms (issue 21) */
+    parkd_conditions *conditions = NULL;
     if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
         alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
         (setup.alarms = alarms, parkd_setup_alarms(&setup, &counts, aerr, sizeof aerr)) != 0) {
@@ -542,6 +548,23 @@ int main(int argc, char **argv) {
     c.svc.spool_dir = spool_dir;
     ingest_service *svc;
     char err[256];
+    /* Closed-park management and special work (issue 21, docs/closed-park.md):
+     * the event store, then the modules that judge events and positions,
+     * each registering its event types (and closedpark its observer)
+     * before the ingest service starts. */
+    static parkd_events pev;
+    if (parkd_events_open(&pev, c.data_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s
+", prog, err);
+        hist_close(h, &he);
+        return 1;
+    }
+    c.svc.on_events = parkd_events_mqtt, c.svc.events_sync = parkd_events_sync;
+    c.svc.events_ctx = &pev;
+    c.api.events = pev.store;
+    c.api.events_take = parkd_events_http, c.api.events_take_ctx = &pev;
+    /* ---- issue 21: closedpark ---- */
+    /* ---- issue 21: specialwork and cameras ---- */
     if (ingest_service_start(&c.svc, &svc, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         hist_close(h, &he);
@@ -673,6 +696,8 @@ int main(int argc, char **argv) {
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
     actx.svc = NULL;
     ingest_service_free(svc);
+    parkd_events_close(&pev); /* after the ingest service and the API, its writers */
+    parkd_conditions_close(conditions);
     alert_close(alarms);
     alert_webhook_stop(actx.webhook);
     if (hist_close(h, &he) != HIST_OK) {

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "assets/assets.h"
 #include "tools/parkd_alarms.h"
+#include "tools/parkd_conditions.h"
 
 /* The series registered at start: name, unit, interval; found by name
  * through an open-addressing index (slot: position + 1), as every rule of
@@ -226,6 +227,8 @@ int parkd_setup_alarms(const parkd_alarm_setup *s, parkd_alarm_counts *counts, c
     ids = malloc((n ? n : 1) * sizeof *ids);
     if (!ids) goto oom;
     if (alert_add_rules(s->alarms, rules, n, ids, err, errcap) != 0 ||
+        (s->conditions && parkd_conditions_open(s->conditions_dir, s->historian, s->alarms,
+                                                s->conditions, err, errcap) != 0) ||
         alert_restore(s->alarms, err, errcap) != 0)
         goto out;
     if (s->manual_rules_file &&

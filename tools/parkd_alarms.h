@@ -36,6 +36,11 @@ typedef struct parkd_alarm_setup {
     const char *manual_rules_file;
     const ingest_enterprise *ents; /* their interval_ms for the series registered */
     size_t n_ents;
+    /* The conditions' rules (parkd_conditions.h), re-added from this
+     * directory after the layout's and the config's and before the states
+     * are restored; opened into *conditions. NULL: none. */
+    const char *conditions_dir;
+    struct parkd_conditions **conditions;
 } parkd_alarm_setup;
 
 typedef struct parkd_alarm_counts {
