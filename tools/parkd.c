@@ -487,6 +487,8 @@ int main(int argc, char **argv) {
     char aerr[512];
     static char manual_rules[PATH_MAX + 64];
     snprintf(manual_rules, sizeof manual_rules, "%s/manual-rules.json", alarm_dir);
+    /* closed-park, special-work and camera conditions made alarms (issue 21) */
+    parkd_conditions *conditions = NULL;
     parkd_alarm_setup setup = {.historian = h,
                                .layout = layout,
                                .rules = c.alarm_rules,
@@ -500,8 +502,6 @@ int main(int argc, char **argv) {
                                .conditions_dir = alarm_dir,
                                .conditions = &conditions};
     parkd_alarm_counts counts;
-    /* closed-park, special-work and camera conditions made alarms (issue 21) */
-    parkd_conditions *conditions = NULL;
     if (alert_open(alarm_dir, &alarms, aerr, sizeof aerr) != 0 ||
         alert_subscribe(alarms, notify_alarm, &actx) != 0 ||
         (setup.alarms = alarms, parkd_setup_alarms(&setup, &counts, aerr, sizeof aerr)) != 0) {
@@ -554,8 +554,7 @@ int main(int argc, char **argv) {
      * before the ingest service starts. */
     static parkd_events pev;
     if (parkd_events_open(&pev, c.data_dir, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s
-", prog, err);
+        fprintf(stderr, "%s: %s\n", prog, err);
         hist_close(h, &he);
         return 1;
     }
