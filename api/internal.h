@@ -440,6 +440,10 @@ enum MHD_Result api_h_dead_letters(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_devices(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_ingest_post(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c);
+/* ---- issue 21: events (routes_events.c: the event store) ---- */
+enum MHD_Result api_h_events(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_events_state(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_events_post(req *r, struct MHD_Connection *c);
 
 /* routes_influx.c: InfluxDB 1.x compatibility */
 enum MHD_Result api_h_influx_write(req *r, struct MHD_Connection *c);

@@ -68,6 +68,10 @@ const api_route api_routes[] = {
     {API_GET, V1 "/ingest/dead-letters", API_CAP_READ, api_h_dead_letters, "dead_letters", 0},
     {API_GET, V1 "/ingest/devices", API_CAP_READ, api_h_devices, "devices", 0},
     {API_POST, V1 "/ingest", API_CAP_INGEST, api_h_ingest_post, "ingest_post", 0},
+    /* ---- issue 21: events (events/: the event store; POST through parkd's dispatcher) ---- */
+    {API_GET, V1 "/events", API_CAP_READ, api_h_events, "events", 0},
+    {API_POST, V1 "/events", API_CAP_INGEST, api_h_events_post, "events_post", 0},
+    {API_GET, V1 "/events/state", API_CAP_READ, api_h_events_state, "events_state", 0},
     /* views and emergency */
     {API_GET, V1 "/enterprises", API_CAP_READ, api_h_enterprises, "enterprises", 0},
     {API_GET, V1 "/health", API_CAP_READ, api_h_health_figures, "health", 0},

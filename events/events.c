@@ -24,7 +24,7 @@
 
 static const char META_SEQ[] = "mnext_seq";
 
-ev_status ev_fail(char *err, size_t errcap, ev_status st, const char *fmt, ...) {
+ev_status evs_fail(char *err, size_t errcap, ev_status st, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     if (err && errcap) vsnprintf(err, errcap, fmt, ap);
@@ -32,33 +32,33 @@ ev_status ev_fail(char *err, size_t errcap, ev_status st, const char *fmt, ...) 
     return st;
 }
 
-ev_status ev_db_fail(char *err, size_t errcap, const char *what, char *rerr) {
-    ev_fail(err, errcap, EV_EIO, "events: %s: %s", what, rerr ? rerr : "failed");
+ev_status evs_db_fail(char *err, size_t errcap, const char *what, char *rerr) {
+    evs_fail(err, errcap, EV_EIO, "events: %s: %s", what, rerr ? rerr : "failed");
     rocksdb_free(rerr);
     return EV_EIO;
 }
 
 /* ---- keys ---- */
 
-void ev_key_tail(uint8_t *p, int64_t ts_ms, uint64_t seq) {
+void evs_key_tail(uint8_t *p, int64_t ts_ms, uint64_t seq) {
     pw_put_be64(p, (uint64_t)ts_ms ^ (1ull << 63));
     pw_put_be64(p + 8, seq);
 }
 
-int64_t ev_tail_ts(const uint8_t *tail) {
+int64_t evs_tail_ts(const uint8_t *tail) {
     return (int64_t)(pw_get_be64(tail) ^ (1ull << 63));
 }
 
-uint64_t ev_tail_seq(const uint8_t *tail) {
+uint64_t evs_tail_seq(const uint8_t *tail) {
     return pw_get_be64(tail + 8);
 }
 
-size_t ev_key_entity(uint8_t *k, char tag, const char *entity, size_t len, int64_t ts_ms,
-                     uint64_t seq) {
+size_t evs_key_entity(uint8_t *k, char tag, const char *entity, size_t len, int64_t ts_ms,
+                      uint64_t seq) {
     k[0] = (uint8_t)tag;
     memcpy(k + 1, entity, len);
     k[1 + len] = 0;
-    ev_key_tail(k + 2 + len, ts_ms, seq);
+    evs_key_tail(k + 2 + len, ts_ms, seq);
     return 2 + len + EV_TAIL;
 }
 
@@ -168,7 +168,7 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
     return false;
 }
 
-size_t ev_encoded_max(const ev_record *r) {
+size_t evs_encoded_max(const ev_record *r) {
     size_t n = 2 + 10 + 1 + EV_KIND_MAX + 1 + EV_ENT_MAX + 1 + 10 + r->body_len;
     return n + EV_MAX_ENTITIES * (1 + EV_ENTITY_MAX);
 }
@@ -180,7 +180,7 @@ static size_t put_str8(uint8_t *p, const char *s) {
     return 1 + n;
 }
 
-size_t ev_encode(const ev_record *r, int64_t recv_ms, uint8_t *out) {
+size_t evs_encode(const ev_record *r, int64_t recv_ms, uint8_t *out) {
     size_t n = 0;
     out[n++] = 1;
     out[n++] = r->state_of_first ? 1 : 0;
@@ -207,7 +207,7 @@ static bool get_str8(const uint8_t **p, const uint8_t *end, size_t max, const ch
 }
 
 /* The head of a value up to the body: *body and *body_len when asked. */
-static bool peek_head(const uint8_t *v, size_t n, ev_view *o, int64_t *recv_delta,
+static bool peek_head(const uint8_t *v, size_t n, evs_view *o, int64_t *recv_delta,
                       const uint8_t **body, size_t *body_len) {
     const uint8_t *p = v, *end = v + n;
     uint64_t zz, bl;
@@ -229,7 +229,7 @@ static bool peek_head(const uint8_t *v, size_t n, ev_view *o, int64_t *recv_delt
     return true;
 }
 
-bool ev_peek(const uint8_t *v, size_t n, ev_view *out) {
+bool evs_peek(const uint8_t *v, size_t n, evs_view *out) {
     return peek_head(v, n, out, NULL, NULL, NULL);
 }
 
@@ -239,8 +239,8 @@ static char *dup_n(const void *s, size_t n) {
     return d;
 }
 
-bool ev_decode(const uint8_t *v, size_t n, int64_t ts_ms, uint64_t seq, ev_event *e) {
-    ev_view o;
+bool evs_decode(const uint8_t *v, size_t n, int64_t ts_ms, uint64_t seq, ev_event *e) {
+    evs_view o;
     int64_t rd;
     const uint8_t *body;
     size_t bl;
@@ -259,11 +259,11 @@ bool ev_decode(const uint8_t *v, size_t n, int64_t ts_ms, uint64_t seq, ev_event
     e->body_len = bl;
     return true;
 oom:
-    ev_event_clear(e);
+    evs_event_clear(e);
     return false;
 }
 
-void ev_event_clear(ev_event *e) {
+void evs_event_clear(ev_event *e) {
     for (size_t i = 0; i < EV_MAX_ENTITIES; i++) free(e->entities[i]);
     free(e->body);
     memset(e, 0, sizeof *e);
@@ -274,9 +274,9 @@ void ev_event_clear(ev_event *e) {
 ev_status ev_open(const char *dir, const ev_options *options, ev_store **out, char *err,
                   size_t errcap) {
     *out = NULL;
-    if (!dir || !*dir) return ev_fail(err, errcap, EV_EINVAL, "events: no dir");
+    if (!dir || !*dir) return evs_fail(err, errcap, EV_EINVAL, "events: no dir");
     if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-        return ev_fail(err, errcap, EV_EIO, "events: %s: %s", dir, strerror(errno));
+        return evs_fail(err, errcap, EV_EIO, "events: %s: %s", dir, strerror(errno));
     ev_options o = {false, 64, 0};
     if (options) o = *options;
     if (!o.cache_mb) o.cache_mb = 64;
@@ -284,7 +284,7 @@ ev_status ev_open(const char *dir, const ev_options *options, ev_store **out, ch
     ev_store *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir))) {
         free(s);
-        return ev_fail(err, errcap, EV_ENOMEM, "events: out of memory");
+        return evs_fail(err, errcap, EV_ENOMEM, "events: out of memory");
     }
     pthread_mutex_init(&s->append_mu, NULL);
     pthread_mutex_init(&s->retain_mu, NULL);
@@ -312,14 +312,14 @@ ev_status ev_open(const char *dir, const ev_options *options, ev_store **out, ch
     char *rerr = NULL;
     s->db = rocksdb_open(s->opts, dir, &rerr);
     if (rerr || !s->db) {
-        ev_status st = ev_db_fail(err, errcap, dir, rerr);
+        ev_status st = evs_db_fail(err, errcap, dir, rerr);
         ev_close(s);
         return st;
     }
     size_t vl;
     char *v = rocksdb_get(s->db, s->ropts, META_SEQ, sizeof META_SEQ - 1, &vl, &rerr);
     if (rerr) {
-        ev_status st = ev_db_fail(err, errcap, "reading the sequence", rerr);
+        ev_status st = evs_db_fail(err, errcap, "reading the sequence", rerr);
         ev_close(s);
         return st;
     }
@@ -329,7 +329,7 @@ ev_status ev_open(const char *dir, const ev_options *options, ev_store **out, ch
     rocksdb_free(v);
     if (bad) {
         ev_close(s);
-        return ev_fail(err, errcap, EV_EIO, "events: %s: the sequence number is corrupt", dir);
+        return evs_fail(err, errcap, EV_EIO, "events: %s: the sequence number is corrupt", dir);
     }
     atomic_store(&s->next_seq_seen, s->next_seq);
     atomic_store(&s->gone_before, INT64_MIN);
@@ -357,19 +357,19 @@ void ev_close(ev_store *s) {
 ev_status ev_append(ev_store *s, const ev_record *recs, size_t n, uint64_t *first_seq, char *err,
                     size_t errcap) {
     if (first_seq) *first_seq = 0;
-    if (!s || (n && !recs)) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (!s || (n && !recs)) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     if (n > 100000) {
         atomic_fetch_add(&s->rejected, n);
-        return ev_fail(err, errcap, EV_EINVAL, "events: more than 100000 records in a batch");
+        return evs_fail(err, errcap, EV_EINVAL, "events: more than 100000 records in a batch");
     }
     size_t need = 0;
     for (size_t i = 0; i < n; i++) {
         const char *why = record_why(&recs[i]);
         if (why) {
             atomic_fetch_add(&s->rejected, n);
-            return ev_fail(err, errcap, EV_EINVAL, "record %zu: %s", i, why);
+            return evs_fail(err, errcap, EV_EINVAL, "record %zu: %s", i, why);
         }
-        size_t m = ev_encoded_max(&recs[i]);
+        size_t m = evs_encoded_max(&recs[i]);
         if (m > need) need = m;
     }
     if (!n) return EV_OK;
@@ -378,7 +378,7 @@ ev_status ev_append(ev_store *s, const ev_record *recs, size_t n, uint64_t *firs
     if (!val || !b) {
         free(val);
         if (b) rocksdb_writebatch_destroy(b);
-        return ev_fail(err, errcap, EV_ENOMEM, "events: out of memory");
+        return evs_fail(err, errcap, EV_ENOMEM, "events: out of memory");
     }
     int64_t now = pw_wall_ms();
     int64_t oldest = INT64_MAX;
@@ -387,19 +387,19 @@ ev_status ev_append(ev_store *s, const ev_record *recs, size_t n, uint64_t *firs
     for (size_t i = 0; i < n; i++, seq++) {
         const ev_record *r = &recs[i];
         if (r->ts_ms < oldest) oldest = r->ts_ms;
-        size_t vl = ev_encode(r, r->recv_ms ? r->recv_ms : now, val);
+        size_t vl = evs_encode(r, r->recv_ms ? r->recv_ms : now, val);
         uint8_t k[EV_KEY_MAX];
         k[0] = 't';
-        ev_key_tail(k + 1, r->ts_ms, seq);
+        evs_key_tail(k + 1, r->ts_ms, seq);
         rocksdb_writebatch_put(b, (const char *)k, 1 + EV_TAIL, (const char *)val, vl);
         for (size_t j = 0; j < r->n_entities; j++) {
             size_t kl =
-                ev_key_entity(k, 'e', r->entities[j], strlen(r->entities[j]), r->ts_ms, seq);
+                evs_key_entity(k, 'e', r->entities[j], strlen(r->entities[j]), r->ts_ms, seq);
             rocksdb_writebatch_put(b, (const char *)k, kl, (const char *)val, vl);
         }
         if (r->state_of_first) {
             size_t kl =
-                ev_key_entity(k, 's', r->entities[0], strlen(r->entities[0]), r->ts_ms, seq);
+                evs_key_entity(k, 's', r->entities[0], strlen(r->entities[0]), r->ts_ms, seq);
             rocksdb_writebatch_put(b, (const char *)k, kl, (const char *)val, vl);
         }
     }
@@ -410,7 +410,7 @@ ev_status ev_append(ev_store *s, const ev_record *recs, size_t n, uint64_t *firs
     rocksdb_write(s->db, s->wopts, b, &rerr);
     ev_status st = EV_OK;
     if (rerr) {
-        st = ev_db_fail(err, errcap, "append", rerr);
+        st = evs_db_fail(err, errcap, "append", rerr);
     } else {
         if (first_seq) *first_seq = s->next_seq;
         atomic_fetch_add(&s->appended, n);
@@ -429,8 +429,8 @@ ev_status ev_append(ev_store *s, const ev_record *recs, size_t n, uint64_t *firs
 }
 
 ev_status ev_sync(ev_store *s, char *err, size_t errcap) {
-    if (!s) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (!s) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     char *rerr = NULL;
     rocksdb_flush_wal(s->db, 1, &rerr);
-    return rerr ? ev_db_fail(err, errcap, "sync", rerr) : EV_OK;
+    return rerr ? evs_db_fail(err, errcap, "sync", rerr) : EV_OK;
 }

@@ -61,37 +61,37 @@ struct ev_store {
     int64_t retention_ms;
 };
 
-ev_status ev_fail(char *err, size_t errcap, ev_status st, const char *fmt, ...)
+ev_status evs_fail(char *err, size_t errcap, ev_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-ev_status ev_db_fail(char *err, size_t errcap, const char *what, char *rerr);
+ev_status evs_db_fail(char *err, size_t errcap, const char *what, char *rerr);
 
 /* keys */
-void ev_key_tail(uint8_t *p, int64_t ts_ms, uint64_t seq);
-size_t ev_key_entity(uint8_t *k, char tag, const char *entity, size_t len, int64_t ts_ms,
-                     uint64_t seq);
-int64_t ev_tail_ts(const uint8_t *tail);
-uint64_t ev_tail_seq(const uint8_t *tail);
+void evs_key_tail(uint8_t *p, int64_t ts_ms, uint64_t seq);
+size_t evs_key_entity(uint8_t *k, char tag, const char *entity, size_t len, int64_t ts_ms,
+                      uint64_t seq);
+int64_t evs_tail_ts(const uint8_t *tail);
+uint64_t evs_tail_seq(const uint8_t *tail);
 
-/* The encoded event of a checked record into out (at least ev_encoded_max
+/* The encoded event of a checked record into out (at least evs_encoded_max
  * bytes); its length. */
-size_t ev_encoded_max(const ev_record *r);
-size_t ev_encode(const ev_record *r, int64_t recv_ms, uint8_t *out);
+size_t evs_encoded_max(const ev_record *r);
+size_t evs_encode(const ev_record *r, int64_t recv_ms, uint8_t *out);
 
-/* A stored value decoded into e (its strings allocated; ev_event_clear
+/* A stored value decoded into e (its strings allocated; evs_event_clear
  * frees them); false when it does not decode exactly. */
-bool ev_decode(const uint8_t *v, size_t n, int64_t ts_ms, uint64_t seq, ev_event *e);
-void ev_event_clear(ev_event *e);
+bool evs_decode(const uint8_t *v, size_t n, int64_t ts_ms, uint64_t seq, ev_event *e);
+void evs_event_clear(ev_event *e);
 
 /* The parts of a stored value the filters need, without allocating. */
-typedef struct ev_view {
+typedef struct evs_view {
     bool state_of_first;
     const char *kind, *enterprise, *entities[EV_MAX_ENTITIES];
     uint8_t kind_len, ent_len, ent_lens[EV_MAX_ENTITIES];
     size_t n_entities;
-} ev_view;
-bool ev_peek(const uint8_t *v, size_t n, ev_view *out);
+} evs_view;
+bool evs_peek(const uint8_t *v, size_t n, evs_view *out);
 
 /* Appends a copy of e to l (taking e's strings); false when out of memory. */
-bool ev_list_push(ev_list *l, size_t *cap, ev_event *e);
+bool evs_list_push(ev_list *l, size_t *cap, ev_event *e);
 
 #endif

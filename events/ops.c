@@ -26,13 +26,13 @@ static ev_status flush_batch(ev_store *s, rocksdb_writebatch_t *b, char *err, si
     char *rerr = NULL;
     rocksdb_write(s->db, s->wopts, b, &rerr);
     rocksdb_writebatch_clear(b);
-    return rerr ? ev_db_fail(err, errcap, "retention", rerr) : EV_OK;
+    return rerr ? evs_db_fail(err, errcap, "retention", rerr) : EV_OK;
 }
 
 ev_status ev_retain(ev_store *s, int64_t before_ms, size_t max_events, size_t *deleted, char *err,
                     size_t errcap) {
     if (deleted) *deleted = 0;
-    if (!s) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (!s) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     if (!max_events) return EV_OK;
     pthread_mutex_lock(&s->retain_mu);
     uint8_t lo[1 + EV_TAIL], hi[1 + EV_TAIL];
@@ -41,8 +41,8 @@ ev_status ev_retain(ev_store *s, int64_t before_ms, size_t max_events, size_t *d
     int64_t late = atomic_exchange(&s->min_appended, INT64_MAX);
     if (late < floor_ts) floor_ts = late;
     lo[0] = hi[0] = 't';
-    ev_key_tail(lo + 1, floor_ts, 0);
-    ev_key_tail(hi + 1, before_ms, 0);
+    evs_key_tail(lo + 1, floor_ts, 0);
+    evs_key_tail(hi + 1, before_ms, 0);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
     rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, ro);
@@ -59,21 +59,21 @@ ev_status ev_retain(ev_store *s, int64_t before_ms, size_t max_events, size_t *d
         size_t kl, vl;
         const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
         const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-        ev_view view;
-        if (kl != 1 + EV_TAIL || !ev_peek(v, vl, &view)) {
-            st = ev_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
+        evs_view view;
+        if (kl != 1 + EV_TAIL || !evs_peek(v, vl, &view)) {
+            st = evs_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
             break;
         }
-        int64_t ts = ev_tail_ts(k + 1);
-        uint64_t seq = ev_tail_seq(k + 1);
+        int64_t ts = evs_tail_ts(k + 1);
+        uint64_t seq = evs_tail_seq(k + 1);
         rocksdb_writebatch_delete(b, (const char *)k, kl);
         uint8_t ek[EV_KEY_MAX];
         for (size_t i = 0; i < view.n_entities; i++) {
-            size_t el = ev_key_entity(ek, 'e', view.entities[i], view.ent_lens[i], ts, seq);
+            size_t el = evs_key_entity(ek, 'e', view.entities[i], view.ent_lens[i], ts, seq);
             rocksdb_writebatch_delete(b, (const char *)ek, el);
         }
         if (view.state_of_first) {
-            size_t el = ev_key_entity(ek, 's', view.entities[0], view.ent_lens[0], ts, seq);
+            size_t el = evs_key_entity(ek, 's', view.entities[0], view.ent_lens[0], ts, seq);
             rocksdb_writebatch_delete(b, (const char *)ek, el);
         }
         n++;
@@ -82,7 +82,7 @@ ev_status ev_retain(ev_store *s, int64_t before_ms, size_t max_events, size_t *d
     if (!st) {
         char *rerr = NULL;
         rocksdb_iter_get_error(it, &rerr);
-        if (rerr) st = ev_db_fail(err, errcap, "retention", rerr), all = false;
+        if (rerr) st = evs_db_fail(err, errcap, "retention", rerr), all = false;
     }
     if (!st) st = flush_batch(s, b, err, errcap);
     rocksdb_writebatch_destroy(b);
@@ -96,15 +96,15 @@ ev_status ev_retain(ev_store *s, int64_t before_ms, size_t max_events, size_t *d
 }
 
 ev_status ev_backup(ev_store *s, const char *dir, char *err, size_t errcap) {
-    if (!s || !dir || !*dir) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (!s || !dir || !*dir) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     struct stat sb;
     if (stat(dir, &sb) == 0)
-        return ev_fail(err, errcap, EV_EINVAL, "events: backup target %s exists already", dir);
+        return evs_fail(err, errcap, EV_EINVAL, "events: backup target %s exists already", dir);
     char *rerr = NULL;
     rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(s->db, &rerr);
     if (!rerr) rocksdb_checkpoint_create(cp, dir, 0 /* flush memtables first */, &rerr);
     if (cp) rocksdb_checkpoint_object_destroy(cp);
-    return rerr ? ev_db_fail(err, errcap, "backup", rerr) : EV_OK;
+    return rerr ? evs_db_fail(err, errcap, "backup", rerr) : EV_OK;
 }
 
 static bool dir_empty(const char *dir) {
@@ -120,22 +120,22 @@ static bool dir_empty(const char *dir) {
 
 ev_status ev_restore(const char *backup_dir, const char *data_dir, char *err, size_t errcap) {
     if (!backup_dir || !data_dir || !*data_dir)
-        return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+        return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     char check[4096];
     struct stat sb;
     snprintf(check, sizeof check, "%s/CURRENT", backup_dir);
     if (stat(check, &sb) != 0)
-        return ev_fail(err, errcap, EV_EINVAL, "events: %s is not a backup (no CURRENT file)",
-                       backup_dir);
+        return evs_fail(err, errcap, EV_EINVAL, "events: %s is not a backup (no CURRENT file)",
+                        backup_dir);
     if (mkdir(data_dir, 0750) != 0) {
         if (errno != EEXIST)
-            return ev_fail(err, errcap, EV_EIO, "events: %s: %s", data_dir, strerror(errno));
+            return evs_fail(err, errcap, EV_EIO, "events: %s: %s", data_dir, strerror(errno));
         if (!dir_empty(data_dir))
-            return ev_fail(err, errcap, EV_EINVAL, "events: %s is not empty", data_dir);
+            return evs_fail(err, errcap, EV_EINVAL, "events: %s is not empty", data_dir);
     }
     char why[512];
     if (fs_copy_files(backup_dir, data_dir, why, sizeof why) != 0)
-        return ev_fail(err, errcap, EV_EIO, "events: restore: %s", why);
+        return evs_fail(err, errcap, EV_EIO, "events: restore: %s", why);
     return EV_OK;
 }
 
@@ -167,7 +167,7 @@ void ev_get_stats(ev_store *s, ev_stats *out) {
     uint8_t lo[1 + EV_TAIL], hi[1 + EV_TAIL];
     lo[0] = 't';
     int64_t floor_ts = atomic_load(&s->gone_before), late = atomic_load(&s->min_appended);
-    ev_key_tail(lo + 1, late < floor_ts ? late : floor_ts, 0);
+    evs_key_tail(lo + 1, late < floor_ts ? late : floor_ts, 0);
     memset(hi, 0xff, sizeof hi);
     hi[0] = 't';
     rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
@@ -176,11 +176,11 @@ void ev_get_stats(ev_store *s, ev_stats *out) {
     const uint8_t *k;
     if (rocksdb_iter_valid(it) && (k = (const uint8_t *)rocksdb_iter_key(it, &kl)) &&
         kl == 1 + EV_TAIL && k[0] == 't') {
-        out->oldest_ms = ev_tail_ts(k + 1);
+        out->oldest_ms = evs_tail_ts(k + 1);
         rocksdb_iter_seek_for_prev(it, (const char *)hi, sizeof hi);
         if (rocksdb_iter_valid(it) && (k = (const uint8_t *)rocksdb_iter_key(it, &kl)) &&
             kl == 1 + EV_TAIL && k[0] == 't')
-            out->newest_ms = ev_tail_ts(k + 1);
+            out->newest_ms = evs_tail_ts(k + 1);
     }
     rocksdb_iter_destroy(it);
 }

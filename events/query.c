@@ -15,12 +15,12 @@
 
 void ev_list_free(ev_list *l) {
     if (!l) return;
-    for (size_t i = 0; i < l->n; i++) ev_event_clear(&l->v[i]);
+    for (size_t i = 0; i < l->n; i++) evs_event_clear(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
 
-bool ev_list_push(ev_list *l, size_t *cap, ev_event *e) {
+bool evs_list_push(ev_list *l, size_t *cap, ev_event *e) {
     if (l->n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
         ev_event *v = realloc(l->v, c * sizeof *v);
@@ -48,15 +48,15 @@ static ev_status take(rocksdb_iterator_t *it, ev_list *out, size_t *cap, char *e
     size_t kl, vl;
     const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
     const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-    if (kl < 1 + EV_TAIL) return ev_fail(err, errcap, EV_EIO, "events: a key is too short");
+    if (kl < 1 + EV_TAIL) return evs_fail(err, errcap, EV_EIO, "events: a key is too short");
     const uint8_t *tail = k + kl - EV_TAIL;
     ev_event e;
-    if (!ev_decode(v, vl, ev_tail_ts(tail), ev_tail_seq(tail), &e))
-        return ev_fail(err, errcap, EV_EIO, "events: event %llu does not decode",
-                       (unsigned long long)ev_tail_seq(tail));
-    if (!ev_list_push(out, cap, &e)) {
-        ev_event_clear(&e);
-        return ev_fail(err, errcap, EV_ENOMEM, "events: out of memory");
+    if (!evs_decode(v, vl, evs_tail_ts(tail), evs_tail_seq(tail), &e))
+        return evs_fail(err, errcap, EV_EIO, "events: event %llu does not decode",
+                        (unsigned long long)evs_tail_seq(tail));
+    if (!evs_list_push(out, cap, &e)) {
+        evs_event_clear(&e);
+        return evs_fail(err, errcap, EV_ENOMEM, "events: out of memory");
     }
     return EV_OK;
 }
@@ -64,7 +64,8 @@ static ev_status take(rocksdb_iterator_t *it, ev_list *out, size_t *cap, char *e
 static ev_status iter_status(rocksdb_iterator_t *it, ev_status st, char *err, size_t errcap) {
     char *rerr = NULL;
     rocksdb_iter_get_error(it, &rerr);
-    if (rerr) return st == EV_OK ? ev_db_fail(err, errcap, "read", rerr) : (rocksdb_free(rerr), st);
+    if (rerr)
+        return st == EV_OK ? evs_db_fail(err, errcap, "read", rerr) : (rocksdb_free(rerr), st);
     return st;
 }
 
@@ -72,14 +73,14 @@ ev_status ev_query_entity(ev_store *s, const char *entity, int64_t from_ms, int6
                           size_t limit, ev_list *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
     const char *why = probe_why(entity, "entity: 1..128 bytes without control characters");
-    if (!s) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
-    if (why) return ev_fail(err, errcap, EV_EINVAL, "%s", why);
+    if (!s) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (why) return evs_fail(err, errcap, EV_EINVAL, "%s", why);
     if (from_ms >= to_ms) return EV_OK;
     if (!limit) limit = EV_DEFAULT_LIM;
     size_t n = strlen(entity), cap = 0;
     uint8_t lo[EV_KEY_MAX], hi[EV_KEY_MAX];
-    size_t ll = ev_key_entity(lo, 'e', entity, n, from_ms, 0);
-    size_t hl = ev_key_entity(hi, 'e', entity, n, to_ms, 0);
+    size_t ll = evs_key_entity(lo, 'e', entity, n, from_ms, 0);
+    size_t hl = evs_key_entity(hi, 'e', entity, n, to_ms, 0);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, hl);
     rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, ro);
@@ -99,7 +100,7 @@ ev_status ev_query_entity(ev_store *s, const char *entity, int64_t from_ms, int6
     return st;
 }
 
-static bool view_passes(const ev_view *v, const ev_filter *f) {
+static bool view_passes(const evs_view *v, const ev_filter *f) {
     if (!f) return true;
     if (f->kind && (strlen(f->kind) != v->kind_len || memcmp(f->kind, v->kind, v->kind_len)))
         return false;
@@ -118,13 +119,13 @@ static bool view_passes(const ev_view *v, const ev_filter *f) {
 ev_status ev_query_time(ev_store *s, int64_t from_ms, int64_t to_ms, const ev_filter *f,
                         size_t limit, ev_list *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
-    if (!s) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (!s) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
     if (from_ms >= to_ms) return EV_OK;
     if (!limit) limit = EV_DEFAULT_LIM;
     uint8_t lo[1 + EV_TAIL], hi[1 + EV_TAIL];
     lo[0] = hi[0] = 't';
-    ev_key_tail(lo + 1, from_ms, 0);
-    ev_key_tail(hi + 1, to_ms, 0);
+    evs_key_tail(lo + 1, from_ms, 0);
+    evs_key_tail(hi + 1, to_ms, 0);
     bool filtered = f && (f->kind || f->enterprise || f->entity_prefix);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
@@ -141,9 +142,9 @@ ev_status ev_query_time(ev_store *s, int64_t from_ms, int64_t to_ms, const ev_fi
             }
             size_t vl;
             const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-            ev_view view;
-            if (!ev_peek(v, vl, &view)) {
-                st = ev_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
+            evs_view view;
+            if (!evs_peek(v, vl, &view)) {
+                st = evs_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
                 break;
             }
             if (!view_passes(&view, f)) continue;
@@ -173,8 +174,8 @@ ev_status ev_state_at(ev_store *s, const char *type_prefix, int64_t at_ms, const
                       size_t limit, ev_list *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
     const char *why = probe_why(type_prefix, "type: 1..128 bytes without control characters");
-    if (!s) return ev_fail(err, errcap, EV_EINVAL, "events: null argument");
-    if (why) return ev_fail(err, errcap, EV_EINVAL, "%s", why);
+    if (!s) return evs_fail(err, errcap, EV_EINVAL, "events: null argument");
+    if (why) return evs_fail(err, errcap, EV_EINVAL, "%s", why);
     if (!limit) limit = 100000;
     size_t pl = strlen(type_prefix), cap = 0;
     uint8_t lo[1 + EV_ENTITY_MAX], hi[1 + EV_ENTITY_MAX];
@@ -195,11 +196,11 @@ ev_status ev_state_at(ev_store *s, const char *type_prefix, int64_t at_ms, const
         const uint8_t *nul = kl > 1 ? memchr(k + 1, 0, kl - 1) : NULL;
         size_t el = nul ? (size_t)(nul - (k + 1)) : 0;
         if (!nul || el > EV_ENTITY_MAX || kl != 2 + el + EV_TAIL) {
-            st = ev_fail(err, errcap, EV_EIO, "events: a state key does not decode");
+            st = evs_fail(err, errcap, EV_EIO, "events: a state key does not decode");
             break;
         }
         /* this entity's last state at or before at_ms */
-        size_t pkl = ev_key_entity(probe, 's', (const char *)k + 1, el, at_ms, UINT64_MAX);
+        size_t pkl = evs_key_entity(probe, 's', (const char *)k + 1, el, at_ms, UINT64_MAX);
         rocksdb_iter_seek_for_prev(it, (const char *)probe, pkl);
         if (rocksdb_iter_valid(it)) {
             size_t ckl;
@@ -207,9 +208,9 @@ ev_status ev_state_at(ev_store *s, const char *type_prefix, int64_t at_ms, const
             if (ckl == pkl && !memcmp(ck, probe, 2 + el)) {
                 size_t vl;
                 const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-                ev_view view;
-                if (!ev_peek(v, vl, &view)) {
-                    st = ev_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
+                evs_view view;
+                if (!evs_peek(v, vl, &view)) {
+                    st = evs_fail(err, errcap, EV_EIO, "events: a stored event does not decode");
                     break;
                 }
                 ev_filter f = {NULL, enterprise, NULL};
