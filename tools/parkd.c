@@ -41,6 +41,8 @@
 #include "tools/parkd_config.h"
 #include "tools/parkd_notify.h"
 #include "tools/parkd_hazards.h"
+#include "tools/parkd_cameras.h"     /* issue 21: cameras */
+#include "tools/parkd_specialwork.h" /* issue 21: specialwork */
 
 static const char *prog = "parkd";
 
@@ -602,6 +604,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %zu risk units (%zu imported)\n", prog,
                 riskunits_count(parkd_riskunits_store(rku)), ru_imported);
     c.api.riskunits = parkd_riskunits_store(rku);
+    /* ---- issue 21: specialwork, cameras ---- on the event store (c.api.events); their
+     * conditions go to cond_fn (parkd_conditions_set with its parkd_conditions, once the
+     * conditions glue is opened here; NULL until then: nothing alarms) */
+    pw_condition_fn cond_fn = NULL;
+    void *cond_ctx = NULL;
+    parkd_specialwork *psw = NULL;
+    cameras *cams = NULL;
+    if (c.api.events &&
+        (parkd_specialwork_open(c.api.events, cond_fn, cond_ctx, &psw, err, sizeof err) != 0 ||
+         parkd_cameras_open(c.data_dir, c.api.events, layout, cond_fn, cond_ctx, &cams, err,
+                            sizeof err) != 0)) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    c.api.specialwork = parkd_specialwork_module(psw), c.api.cameras = cams;
     api_server *api = NULL;
     c.api.handover = handover, c.api.notify = notifier;
     if (start_api(&c, h, alarms, layout, vw, health, manual_rules, svc, &api, err, sizeof err) !=
@@ -644,6 +661,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: health: %s\n", prog, herr);
         /* risk units: live levels every 5 s */
         parkd_riskunits_tick(rku, alarms, hz, now_ms, quiet ? NULL : say_line);
+        parkd_specialwork_tick(psw, alarms, layout, vw, now_ms); /* issue 21: specialwork */
+        parkd_cameras_tick(cams, now_ms);                        /* issue 21: cameras */
         /* The stats file every tick: benches time a run's end by it (once a
          * second made that ±1 s on a 10 s run). */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
@@ -661,6 +680,9 @@ int main(int argc, char **argv) {
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api);     /* no queries while the historian closes */
     hazards_close(hz); /* hidden hazards: after the API, its only user */
+    /* issue 21: specialwork, cameras: after the API, which reads them */
+    parkd_specialwork_close(psw);
+    cameras_close(cams);
     handover_close(handover);
     /* risk units (riskunits/): after the API, which reads them */
     parkd_riskunits_close(rku);
