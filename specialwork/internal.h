@@ -39,6 +39,7 @@ struct specialwork {
     specialwork_options o;
     sw_permit **p; /* sorted by id */
     size_t n, cap;
+    size_t skipped; /* records left out at open */
 };
 
 /* ---- rules.c ---- */

@@ -209,13 +209,18 @@ sw_status specialwork_open(const specialwork_options *o, specialwork **out, char
         json_t *rec = json_loadb(l.v[i].body, l.v[i].body_len, 0, NULL);
         sw_permit *p = calloc(1, sizeof *p);
         char perr[256];
-        if (!rec || !p || derive(p, rec, perr, sizeof perr) || insert(sw, p, perr, sizeof perr)) {
-            if (p && p->rec != rec) json_decref(rec);
-            permit_free(p);
+        if (!p) {
+            json_decref(rec);
             ev_list_free(&l);
             specialwork_close(sw);
-            return sw_fail(err, errcap, SW_EIO, "specialwork: event %llu: a bad permit record",
-                           (unsigned long long)l.v[i].seq);
+            return sw_fail(err, errcap, SW_EIO, "out of memory");
+        }
+        /* a state that is no permit of ours (another writer's, a damaged
+         * one) is left out and counted, not a reason to refuse to start */
+        if (!rec || derive(p, rec, perr, sizeof perr) || insert(sw, p, perr, sizeof perr)) {
+            if (p->rec != rec) json_decref(rec);
+            permit_free(p);
+            sw->skipped++;
         }
     }
     ev_list_free(&l);
@@ -229,6 +234,10 @@ void specialwork_close(specialwork *sw) {
     free(sw->p);
     pthread_mutex_destroy(&sw->mu);
     free(sw);
+}
+
+size_t specialwork_skipped(specialwork *sw) {
+    return sw->skipped;
 }
 
 size_t specialwork_count(specialwork *sw) {

@@ -166,6 +166,8 @@ sw_status specialwork_open(const specialwork_options *o, specialwork **out, char
                            size_t errcap);
 void specialwork_close(specialwork *sw);
 size_t specialwork_count(specialwork *sw);
+/* Permit states in the store that were no valid record, left out at open. */
+size_t specialwork_skipped(specialwork *sw);
 
 /* Files a permit from a request's JSON object (members as in the record:
  * category, grade, enterprise (an enterprise actor's own when absent),

@@ -529,10 +529,21 @@ static void test_reopen(void **state) {
     assert_int_equal(act(f, &park, hot, SW_ACT_START, T0 + MIN), SW_OK);
     specialwork_tick(f->sw, T0 + 31 * MIN, NULL, 0, NULL, 0);
     assert_int_equal(f->n, 1); /* no_gas_test raised */
+    /* another writer's "permit:" state is left out, counted */
+    ev_record bogus = {.ts_ms = T0,
+                       .kind = "permit",
+                       .enterprise = "E001",
+                       .entities = {"permit:BOGUS"},
+                       .n_entities = 1,
+                       .body = "{\"state\":\"filed\"}",
+                       .body_len = 17,
+                       .state_of_first = true};
+    assert_int_equal(ev_append(f->ev, &bogus, 1, NULL, err, sizeof err), EV_OK);
     specialwork_close(f->sw);
     f->n = 0;
     open_sw(f);
     assert_int_equal(specialwork_count(f->sw), 1);
+    assert_int_equal(specialwork_skipped(f->sw), 1);
     json_t *r;
     assert_int_equal(specialwork_get(f->sw, &park, hot, &r, err, sizeof err), SW_OK);
     assert_string_equal(json_string_value(json_object_get(r, "state")), "active");
