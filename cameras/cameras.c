@@ -234,8 +234,10 @@ int cameras_take_event(cameras *c, const char *source_enterprise, json_t *ev, in
     json_t *body = rc ? NULL : cam_row_body(&row);
     char *text = NULL;
     size_t len = 0;
-    if (!rc && !(text = body ? pw_json_text(body, &len) : NULL))
-        rc = refuse(why, whycap, "out of memory") ? -1 : -1;
+    if (!rc && !(text = body ? pw_json_text(body, &len) : NULL)) {
+        snprintf(why, whycap, "cameras: out of memory");
+        rc = -1;
+    }
     json_decref(body);
     if (!rc) {
         char entity[EV_ENTITY_MAX + 1];

@@ -211,9 +211,9 @@ static void judge(const specialwork *sw, const sw_permit *p, int64_t now,
             if (d <= near && d < j[SW_C_NEAR_GAS].value) {
                 j[SW_C_NEAR_GAS] = (judged){true, d, near, ""};
                 snprintf(j[SW_C_NEAR_GAS].basis, sizeof j[0].basis,
-                         "hot work %s incident %.40s's footprint%s (reference §1.6)",
-                         d == 0 ? "inside" : "near", inc[i].id ? inc[i].id : "?",
-                         d == 0 ? "" : ", within the 30 m kept from gas");
+                         "hot work %.0f m from incident %.40s's footprint (%s): none within "
+                         "%.0f m of gas (reference §1.6)",
+                         d, inc[i].id ? inc[i].id : "?", d == 0 ? "inside" : "near", near);
             }
         }
         if (!j[SW_C_NEAR_GAS].on) j[SW_C_NEAR_GAS].value = 0;

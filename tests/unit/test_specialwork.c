@@ -465,7 +465,7 @@ static void test_conditions(void **state) {
     specialwork_tick(f->sw, T0 + 6 * MIN, NULL, 0, &inc, 1);
     assert_int_equal(f->n, 3);
     assert_true(f->s[2].active);
-    assert_non_null(strstr(f->s[2].basis, "inside incident INC-3"));
+    assert_non_null(strstr(f->s[2].basis, "incident INC-3's footprint (inside)"));
     specialwork_tick(f->sw, T0 + 7 * MIN, NULL, 0, NULL, 0);
     assert_int_equal(f->n, 4);
     assert_false(f->s[3].active);
@@ -517,6 +517,42 @@ static void test_conditions(void **state) {
     assert_int_equal(f->n, 11);
     /* the permit never started named nothing */
     for (size_t i = 0; i < f->n; i++) assert_null(strstr(f->s[i].name, later));
+}
+
+/* A polygon permit and footprints beside it: 20 m off is near (30 m,
+ * reference §1.6), 40 m off is not; an alarm inside the polygon is 0 m. */
+static void test_near_footprint(void **state) {
+    fixture *f = *state;
+    char hot[SW_ID_MAX], err[256];
+    bool pass;
+    const double m = 1.0 / 111195.0; /* a metre north */
+    assert_int_equal(file(f, &park, "E001", "hot_work", "2", 0, 4 * H,
+                          "{\"type\":\"Polygon\",\"coordinates\":[[[121,30],[121.0002,30],"
+                          "[121.0002,30.0002],[121,30.0002],[121,30]]]}",
+                          T0, hot, err, sizeof err),
+                     SW_OK);
+    assert_int_equal(gas(f, hot, PASS_TEST, T0, &pass, err, sizeof err), SW_OK);
+    assert_int_equal(act(f, &park, hot, SW_ACT_START, T0), SW_OK);
+    double top = 30.0002;
+    double far[] = {121,      top + 40 * m, 121.0002, top + 40 * m,
+                    121.0002, top + 80 * m, 121,      top + 80 * m};
+    double near[] = {121,      top + 20 * m, 121.0002, top + 20 * m,
+                     121.0002, top + 60 * m, 121,      top + 60 * m};
+    sw_area a_far = {"INC-1", far, 4}, a_near = {"INC-2", near, 4};
+    specialwork_tick(f->sw, T0 + MIN, NULL, 0, &a_far, 1);
+    assert_int_equal(f->n, 0);
+    specialwork_tick(f->sw, T0 + 2 * MIN, NULL, 0, &a_near, 1);
+    assert_int_equal(f->n, 1);
+    assert_true(f->s[0].active);
+    assert_true(fabs(f->s[0].value - 20) < 0.1);
+    assert_non_null(strstr(f->s[0].basis, "INC-2's footprint (near)"));
+    /* an alarm inside the polygon: 0 m; still the same raised condition */
+    sw_gas_alarm in = {"GD-IN", 121.0001, 30.0001};
+    specialwork_tick(f->sw, T0 + 3 * MIN, &in, 1, NULL, 0);
+    assert_int_equal(f->n, 1);
+    specialwork_tick(f->sw, T0 + 4 * MIN, NULL, 0, &a_far, 1);
+    assert_int_equal(f->n, 2);
+    assert_false(f->s[1].active);
 }
 
 static void test_reopen(void **state) {
@@ -679,6 +715,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_state_machine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gas_tests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_footprint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enterprise_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_related_and_stats, setup, teardown),
