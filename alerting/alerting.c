@@ -35,7 +35,7 @@
 
 static const char *const kind_names[] = {"high",  "high_high", "low",       "low_low",   "rate",
                                          "stale", "fault",     "deviation", "imbalance", "stuck",
-                                         "range", "drift",     "flapping"};
+                                         "range", "drift",     "flapping",  "condition"};
 _Static_assert(sizeof kind_names / sizeof kind_names[0] == ALERT_KIND_COUNT,
                "a name for every alert_kind");
 static const char *const state_names[] = {"normal", "unack", "acked", "rtn_unack"};
@@ -427,8 +427,9 @@ static int add_one(alert_engine *e, const alert_rule *r, uint32_t *id) {
         sr->fault = *id + 1;
         return 0;
     }
-    /* Readings never drive a drift rule (alert_set_condition does): not listed. */
-    if (r->kind == ALERT_DRIFT) return 0;
+    /* Readings never drive a drift or condition rule (alert_set_condition
+     * does): not listed. */
+    if (r->kind == ALERT_DRIFT || r->kind == ALERT_CONDITION) return 0;
     /* A deviation or imbalance rule is looked at when either of its sensors reads. */
     if (list_rule(sr, *id) != 0 || (paired && r->paired_series != r->series &&
                                     list_rule(&e->by_series[r->paired_series], *id) != 0))
@@ -453,7 +454,8 @@ int alert_add_rules(alert_engine *e, const alert_rule *rules, size_t n, uint32_t
         }
         /* Each series gets its instrument-fault alarm with its first rule,
          * with the unit, asset and enterprise of that rule. */
-        if (r->series >= e->n_series || !e->by_series[r->series].fault) {
+        if (r->kind != ALERT_CONDITION &&
+            (r->series >= e->n_series || !e->by_series[r->series].fault)) {
             alert_rule f = *r;
             f.kind = ALERT_FAULT, f.limit = 0, f.deadband = 0, f.on_delay_ms = f.off_delay_ms = 0;
             f.priority = 3;

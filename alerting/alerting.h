@@ -71,6 +71,11 @@ typedef enum alert_kind {
     ALERT_FLAPPING,  /* communications lost (a gap longer than deadband seconds before a good or
                         bad reading) at least limit (1 .. 64) times within the last window_ms;
                         losses age out at alert_tick; value: the losses counted */
+    ALERT_CONDITION, /* judged by a module outside the engine (common/condition.h: a vehicle
+                        off its route, a zone over its headcount, hot work near a gas alarm, a
+                        camera's fire): alert_set_condition drives it, readings never do, and
+                        its series (named for the condition) gets no fault rule; a process
+                        alarm; value and limit are the module's measure */
     ALERT_KIND_COUNT
 } alert_kind;
 
@@ -223,7 +228,8 @@ int alert_rule_get(alert_engine *e, uint32_t rule, alert_rule *out);
  * -1 (no such rule, or the new values not valid for its kind) with err. */
 int alert_rule_update(alert_engine *e, uint32_t rule, const alert_rule *r, char *err,
                       size_t errcap);
-/* The condition of a rule judged outside the engine (ALERT_DRIFT; any kind
+/* The condition of a rule judged outside the engine (ALERT_DRIFT,
+ * ALERT_CONDITION; any kind
  * is accepted), through the rule's delays as a reading would be. Returns
  * the transitions (0 or 1), or -1. */
 int alert_set_condition(alert_engine *e, uint32_t rule, bool active, int64_t ts_ms, double value);

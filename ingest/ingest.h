@@ -487,8 +487,9 @@ typedef struct ingest_stats {
     uint64_t messages;          /* data and status messages handled */
     uint64_t messages_rejected; /* wholly rejected */
     uint64_t status_messages;
-    uint64_t readings; /* readings parsed */
-    uint64_t points;   /* points appended to the historian */
+    uint64_t event_messages; /* park/+/+/events messages taken (rejected ones: messages_rejected) */
+    uint64_t readings;       /* readings parsed */
+    uint64_t points;         /* points appended to the historian */
     uint64_t readings_rejected;
     uint64_t series_created;
     uint64_t points_overwritten; /* by a later reading of the same message, same series and time */

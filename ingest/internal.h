@@ -28,6 +28,38 @@ void ingest_last_result(const ingest *g, ingest_submit_result *out);
 int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t len, int prec,
                       bool any, int64_t recv_ms, int64_t now_ms, char *err, size_t errcap);
 
+/* The events handler (ingest_service_options.on_events), set by the
+ * service: a park/E/D/events message of a registered enterprise within
+ * the payload limit is handed to it by ingest_message_ex, which counts
+ * its refusal ("rejected_event", a dead letter) or, when it asks for a
+ * retry (INGEST_EVENTS_RETRY), returns -1 so the message is offered again. */
+void ingest_set_events(ingest *g,
+                       int (*fn)(const char *enterprise, const char *device, const void *payload,
+                                 size_t len, int64_t recv_ms, char *why, size_t whycap, void *ctx),
+                       void *ctx);
+
+/* ---- the observer (observe.c): readings of some series handed on ----
+ *
+ * Which series ids are observed is learned once per id (its name from the
+ * historian, matched against the prefixes) and kept in an array indexed
+ * by id: 4 bytes a series, so the check per reading is one load. */
+typedef struct ingest_watch {
+    uint32_t *slot; /* per series id: 0 not yet looked at, WATCH_NO, or index + 1 in names */
+    size_t cap_slot;
+    char **names;
+    size_t n_names, cap_names;
+    ingest_observed *buf;
+    size_t cap_buf;
+} ingest_watch;
+
+struct hist_point;
+struct hist;
+/* Hands the points of pts (one message's) that belong to an observed
+ * series to o->observe. Out of memory drops observation, never readings. */
+void ingest_watch_points(ingest_watch *w, const ingest_options *o, struct hist *h,
+                         const struct hist_point *pts, size_t n);
+void ingest_watch_free(ingest_watch *w);
+
 /* ---- the spool (spool.c) ----
  *
  * An append-only journal of raw MQTT messages in segment files

@@ -78,6 +78,10 @@ typedef struct name_entry {
 struct ingest {
     ingest_options opt;
     hist *h;
+    ingest_watch watch; /* the observed series (observe.c) */
+    int (*events_fn)(const char *enterprise, const char *device, const void *payload, size_t len,
+                     int64_t recv_ms, char *why, size_t whycap, void *ctx);
+    void *events_ctx;
     ent_state *ents;
     size_t n_ents;
 
@@ -290,6 +294,7 @@ int ingest_open(const ingest_options *o, ingest **out, char *err, size_t errcap)
 
 void ingest_close(ingest *g) {
     if (!g) return;
+    ingest_watch_free(&g->watch);
     for (size_t i = 0; i < g->names_cap; i++) free(g->names[i].name);
     free(g->names);
     for (size_t i = 0; g->ents && i < g->n_ents; i++) keycache_free(&g->ents[i].cache);
@@ -630,7 +635,16 @@ static void stage_reject(const char *reason, const char *tag, const char *messag
 
 /* ---- one message ---- */
 
-static int parse_topic(const char *topic, bool any, char *ent, char *dev, bool *status) {
+void ingest_set_events(ingest *g,
+                       int (*fn)(const char *enterprise, const char *device, const void *payload,
+                                 size_t len, int64_t recv_ms, char *why, size_t whycap, void *ctx),
+                       void *ctx) {
+    g->events_fn = fn;
+    g->events_ctx = ctx;
+}
+
+/* 0 data, 1 status, 2 events (only when an events handler is set), or -1. */
+static int parse_topic(const char *topic, bool any, char *ent, char *dev, int *what) {
     if (strncmp(topic, "park/", 5) != 0) return -1;
     const char *e = topic + 5, *d = strchr(e, '/');
     if (!d) return -1;
@@ -643,15 +657,41 @@ static int parse_topic(const char *topic, bool any, char *ent, char *dev, bool *
     memcpy(dev, d + 1, dl);
     dev[dl] = 0;
     if (!strcmp(k + 1, "data"))
-        *status = false;
+        *what = 0;
     else if (!strcmp(k + 1, "status"))
-        *status = true;
+        *what = 1;
+    else if (!strcmp(k + 1, "events"))
+        *what = 2;
     else
         return -1;
     /* Both parts by the id rule: they become series names and the
      * labels of the counters (an unknown enterprise too). */
-    bool ent_ok = valid_id(ent, INGEST_ID_MAX) || (any && !strcmp(ent, ANY_ENT) && !*status);
+    bool ent_ok = valid_id(ent, INGEST_ID_MAX) || (any && !strcmp(ent, ANY_ENT) && *what == 0);
     return ent_ok && valid_id(dev, 64) ? 0 : -1;
+}
+
+/* An events message: handed to the events handler (docs/closed-park.md),
+ * which stores it; refused ones counted like any rejected message. */
+static int take_events(ingest *g, ent_state *e, const char *topic, const char *dev,
+                       const void *payload, size_t len, int64_t recv_ms, char *err, size_t errcap) {
+    char why[160] = "";
+    int rc = g->events_fn(e->id, dev, payload, len, recv_ms, why, sizeof why, g->events_ctx);
+    if (rc == INGEST_EVENTS_RETRY) {
+        snprintf(err, errcap, "ingest: events cannot be stored: %s", why);
+        return -1;
+    }
+    if (rc != 0) {
+        reject_message(g, recv_ms, topic, e, e->id, "rejected_event",
+                       *why ? why : "the event was refused", payload, len);
+        return 0;
+    }
+    g->res_accepted = 1;
+    pthread_mutex_lock(&g->mu);
+    g->stats.messages++;
+    g->stats.event_messages++;
+    count_message(e, recv_ms, false);
+    pthread_mutex_unlock(&g->mu);
+    return 0;
 }
 
 static void device_status(ingest *g, ent_state *e, const char *dev, const void *payload, size_t len,
@@ -833,14 +873,17 @@ static void clear_touched(ingest *g) {
 int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t len, int prec,
                       bool any, int64_t recv_ms, int64_t now_ms, char *err, size_t errcap) {
     char ent_id[INGEST_ID_MAX], dev[64];
-    bool status;
+    int what;
     g->res_accepted = g->res_rejected = g->res_overwritten = 0;
     g->n_bad_lines = g->lines_rejected = 0;
     g->res_whole = false;
     g->n_stage = 0;
-    if (parse_topic(topic, any, ent_id, dev, &status) != 0) {
+    if (parse_topic(topic, any, ent_id, dev, &what) != 0 || (what == 2 && !g->events_fn)) {
         reject_message(g, recv_ms, topic, NULL, "", "bad_topic",
-                       "topic is not park/{enterprise}/{device}/data or /status", payload, len);
+                       g->events_fn
+                           ? "topic is not park/{enterprise}/{device}/data, /status or /events"
+                           : "topic is not park/{enterprise}/{device}/data or /status",
+                       payload, len);
         return 0;
     }
     bool any_ent = !strcmp(ent_id, ANY_ENT); /* parse_topic let it through only when allowed */
@@ -858,10 +901,11 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
                        len);
         return 0;
     }
-    if (status) {
+    if (what == 1) {
         device_status(g, e, dev, payload, len, recv_ms);
         return 0;
     }
+    if (what == 2) return take_events(g, e, topic, dev, payload, len, recv_ms, err, errcap);
     g->cur_ent = e;
     g->any_ent = any_ent;
     g->cur_device = dev;
@@ -977,6 +1021,9 @@ int ingest_message_ex(ingest *g, const char *topic, const void *payload, size_t 
             }
         }
     }
+    if (queued && g->opt.observe)
+        ingest_watch_points(&g->watch, &g->opt, g->h, g->pending + first_new,
+                            g->n_pending - first_new);
     if (queued) {
         if (g->n_pending_ts == g->cap_pending_ts) {
             size_t cap = g->cap_pending_ts ? g->cap_pending_ts * 2 : 1024;

@@ -89,8 +89,8 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags) {
     }
     s->connack_ok = true;
     if (s->dropped) check_takeover(s, flags);
-    char *subs[] = {"park/+/+/data", "park/+/+/status"};
-    int src = mosquitto_subscribe_multiple(m, NULL, 2, subs, 1, 0, NULL);
+    char *subs[] = {"park/+/+/data", "park/+/+/status", "park/+/+/events"};
+    int src = mosquitto_subscribe_multiple(m, NULL, s->opt.on_events ? 3 : 2, subs, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS) logf_(s, "subscribe failed: %s", mosquitto_strerror(src));
     pthread_mutex_lock(&s->mu);
     s->stats.connected = true;
@@ -494,6 +494,13 @@ static void *ingest_main(void *arg) {
             ing_to(s, ING_COMMITTING);
             /* Historian log on disk, then the checkpoint that lets the spool go. */
             hist_error he;
+            /* The events taken since the last commit too: the checkpoint
+             * must not move past an event the store could still lose. */
+            if (s->opt.events_sync && s->opt.events_sync(s->opt.events_ctx) != 0) {
+                snprintf(he.msg, sizeof he.msg, "the event store cannot sync");
+                BLOCK(he.msg);
+                continue;
+            }
             if (hist_sync(s->pipe_opt.historian, &he) != HIST_OK) {
                 BLOCK(he.msg);
                 continue;
@@ -641,6 +648,7 @@ int ingest_service_start(const ingest_service_options *o, ingest_service **out, 
     if (s->wake_fd < 0) goto oom;
     if (spool_open(s->spool_dir, 0, &s->sp, err, errcap) != 0) goto fail;
     if (ingest_open(&s->pipe_opt, &s->pipe, err, errcap) != 0) goto fail;
+    if (o->on_events) ingest_set_events(s->pipe, o->on_events, o->events_ctx);
     mosquitto_lib_init();
     s->mosq = mosquitto_new(s->client_id, false /* persistent session */, s);
     if (!s->mosq) goto oom;

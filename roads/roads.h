@@ -49,7 +49,13 @@ typedef enum roads_hazmat {
 } roads_hazmat;
 
 /* Builds the network of the layout's roads. 0, or -1 with err (a layout
- * without roads builds an empty network: every route then fails). */
+ * without roads builds an empty network: every route then fails). Edges
+ * are straight: a node at each junction, each road end and each vertex
+ * of a road's line (points closer than ROADS_SNAP_M are one node, the
+ * crossing kept where roads cross). A uniform grid finds the segments
+ * near each other, so the work grows with the segments and crossings, not
+ * their square; past limits of some millions of them it fails with a
+ * message. */
 int roads_build(const geo_layout *g, roads **out, char *err, size_t errcap);
 void roads_free(roads *r);
 
@@ -62,7 +68,8 @@ void roads_get_info(const roads *r, roads_info *out);
 typedef struct roads_constraints {
     bool hazmat; /* a hazardous-goods vehicle */
     /* Areas no edge of the route may cross: n_areas rings of metric x, y
-     * pairs (area k: area_xy[k], area_n[k] points). */
+     * pairs (area k: area_xy[k], area_n[k] points; closed or not; at most
+     * 4096 areas of 3 to 1,000,000 points, 4,000,000 in all). */
     const double *const *area_xy;
     const size_t *area_n;
     size_t n_areas;
@@ -78,15 +85,29 @@ typedef struct roads_route {
 
 /* The fastest route from (x0, y0) to (x1, y1) (metric CRS) under the
  * constraints (may be NULL). 0, or -1 with err ("no route": the network
- * does not connect them under the constraints). */
+ * does not connect them under the constraints; or a bad area, a
+ * non-finite point).
+ *
+ * Each end snaps to the nearest point of the nearest edge the vehicle may
+ * take (hazardous goods: not a "closed" road), whatever the areas; each
+ * piece of that edge from the snapped point is judged against the areas
+ * on its own. The legs off the network are not judged against areas and
+ * are timed at the speed of the road they join. duration_s is the driving
+ * time (a hazardous-goods vehicle at min(speed, ROADS_HAZMAT_KMH)); the
+ * 0.8 of designated roads only chooses the route. The search closes each
+ * node at most once: its work is bounded by the network's size. */
 int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
                const roads_constraints *c, roads_route *out, char *err, size_t errcap);
 void roads_route_free(roads_route *rt);
 
-/* The distance (m) from (x, y) to the route's polyline. *hint (may be
- * NULL; start at 0) is the segment found last time: the search starts
- * there and walks along the route, so a vehicle checked at each position
- * costs O(1) amortised; it is updated. */
+/* The distance (m) from (x, y) to the route's polyline (INFINITY for an
+ * empty route). *hint (may be NULL; start at 0) is the segment found last
+ * time: the search starts there and walks along the route while the
+ * distance falls, so a vehicle checked at each position costs O(1)
+ * amortised; it is updated. When that walk ends more than 25 m off, the
+ * whole route is scanned (a vehicle that jumped, a route doubling back):
+ * so the answer is exact above 25 m, and within 25 m it is the distance to
+ * the part of the route around the hint. Without a hint: always a scan. */
 double roads_route_distance(const roads_route *rt, double x, double y, size_t *hint);
 
 typedef struct roads_position {

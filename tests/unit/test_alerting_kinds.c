@@ -371,6 +371,32 @@ static void test_drift(void **state) {
     testutil_rmtree(dir);
 }
 
+/* A condition judged by a module (common/condition.h): set, never driven
+ * by readings, and its series gets no fault rule (a bad reading on it
+ * raises nothing: the series has no readings of its own). */
+static void test_condition(void **state) {
+    (void)state;
+    char dir[512];
+    testutil_tmpdir(dir, sizeof dir, "alert-condition");
+    seen s = {0};
+    alert_engine *e = open_engine(dir, &s);
+    alert_rule r = base(71, ALERT_CONDITION, 50, 0);
+    r.series_name = "PARK/vehicles/A1/off_route";
+    size_t before = alert_rule_count(e);
+    uint32_t id = add_rule(e, &r);
+    assert_int_equal(alert_rule_count(e), before + 1); /* no fault rule with it */
+    feed(e, 71, T0, 1e9, 0x80);                       /* neither a value nor a bad quality */
+    assert_int_equal(status(e, id).state, ALERT_NORMAL);
+    assert_int_equal(alert_set_condition(e, id, true, T0 + S, 75), 1);
+    const alert_event *ev = last_of(&s, id);
+    assert_true(ev->active && ev->value == 75 && ev->to == ALERT_UNACK);
+    assert_int_equal(alert_kind_class(ALERT_CONDITION), ALERT_CLASS_PROCESS);
+    assert_int_equal(alert_set_condition(e, id, false, T0 + 2 * S, 10), 1);
+    assert_int_equal(status(e, id).state, ALERT_RTN_UNACK);
+    alert_close(e);
+    testutil_rmtree(dir);
+}
+
 static void test_validation(void **state) {
     (void)state;
     char dir[512];
@@ -591,6 +617,7 @@ static void test_names(void **state) {
         {ALERT_RANGE, "range", ALERT_CLASS_INSTRUMENT},
         {ALERT_DRIFT, "drift", ALERT_CLASS_INSTRUMENT},
         {ALERT_FLAPPING, "flapping", ALERT_CLASS_INSTRUMENT},
+        {ALERT_CONDITION, "condition", ALERT_CLASS_PROCESS},
     };
     assert_int_equal(sizeof kinds / sizeof kinds[0], ALERT_KIND_COUNT);
     for (size_t i = 0; i < ALERT_KIND_COUNT; i++) {
@@ -697,6 +724,7 @@ int main(void) {
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_rule_update),
         cmocka_unit_test(test_tick_lists),
+        cmocka_unit_test(test_condition),
         cmocka_unit_test(test_tick_no_rules),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_strings_and_restore),
