@@ -65,6 +65,10 @@ static const struct {
     {API_ROLE_OPERATOR, API_CAP_HAZARD},
     {API_ROLE_ENTERPRISE, API_CAP_HAZARD},
     {API_ROLE_REGULATOR, API_CAP_SUPERVISE},
+    /* ---- issue 21: specialwork ---- park staff file for anyone, an enterprise its own */
+    {API_ROLE_ADMIN, API_CAP_PERMITS},
+    {API_ROLE_OPERATOR, API_CAP_PERMITS},
+    {API_ROLE_ENTERPRISE, API_CAP_PERMITS},
 };
 
 static const char *const cap_names[API_CAP_COUNT] = {
@@ -81,6 +85,7 @@ static const char *const cap_names[API_CAP_COUNT] = {
     /* hidden hazards (hazards/) */
     [API_CAP_HAZARD] = "act_on_hazards",
     [API_CAP_SUPERVISE] = "supervise_hazards",
+    [API_CAP_PERMITS] = "file_permits", /* ---- issue 21: specialwork ---- */
 };
 
 const char *api_cap_name(api_cap cap) {

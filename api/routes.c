@@ -143,6 +143,20 @@ const api_route api_routes[] = {
      "hazard_supervise", 0},
     {API_POST, V1 "/hazards/{hazard:digits}/{action}", API_CAP_HAZARD, api_h_hazard_action,
      "hazard_action", 0},
+    /* ---- issue 21: specialwork, cameras ---- */
+    {API_GET, V1 "/permits", API_CAP_READ, api_h_permits, "permits", 0},
+    {API_POST, V1 "/permits", API_CAP_PERMITS, api_h_permit_file, "permit_file", 0},
+    {API_GET, V1 "/permits/map", API_CAP_READ, api_h_permits_map, "permits_map", 0},
+    {API_GET, V1 "/permits/stats", API_CAP_READ, api_h_permits_stats, "permits_stats", 0},
+    {API_GET, V1 "/permits/{permit}", API_CAP_READ, api_h_permit, "permit", 0},
+    {API_POST, V1 "/permits/{permit}/gas-tests", API_CAP_PERMITS, api_h_permit_gas_test,
+     "permit_gas_test", 0},
+    {API_POST, V1 "/permits/{permit}/{action}", API_CAP_PERMITS, api_h_permit_action,
+     "permit_action", 0},
+    {API_GET, V1 "/cameras", API_CAP_READ, api_h_cameras, "cameras", 0},
+    {API_GET, V1 "/camera-events", API_CAP_READ, api_h_camera_events, "camera_events", 0},
+    {API_GET, V1 "/camera-events/snapshots/{sha256}", API_CAP_READ, api_h_camera_snapshot,
+     "camera_snapshot", 0},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };
