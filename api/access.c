@@ -70,6 +70,10 @@ static const struct {
     {API_ROLE_ADMIN, API_CAP_APPOINTMENTS},
     {API_ROLE_OPERATOR, API_CAP_APPOINTMENTS},
     {API_ROLE_ENTERPRISE, API_CAP_APPOINTMENTS},
+    /* ---- issue 21: specialwork ---- park staff file for anyone, an enterprise its own */
+    {API_ROLE_ADMIN, API_CAP_PERMITS},
+    {API_ROLE_OPERATOR, API_CAP_PERMITS},
+    {API_ROLE_ENTERPRISE, API_CAP_PERMITS},
 };
 
 static const char *const cap_names[API_CAP_COUNT] = {
@@ -86,7 +90,9 @@ static const char *const cap_names[API_CAP_COUNT] = {
     /* hidden hazards (hazards/) */
     [API_CAP_HAZARD] = "act_on_hazards",
     [API_CAP_SUPERVISE] = "supervise_hazards",
-    [API_CAP_APPOINTMENTS] = "manage_appointments", /* ---- issue 21: closedpark ---- */
+    /* ---- issue 21: closedpark ---- */
+    [API_CAP_APPOINTMENTS] = "manage_appointments",
+    [API_CAP_PERMITS] = "file_permits", /* ---- issue 21: specialwork ---- */
 };
 
 const char *api_cap_name(api_cap cap) {

@@ -244,6 +244,8 @@ typedef enum api_cap {
     API_CAP_SUPERVISE, /* put a hazard under supervision (the regulator) */
     /* ---- issue 21: closedpark ---- */
     API_CAP_APPOINTMENTS, /* book and cancel vehicle appointments (an enterprise: its own) */
+    /* ---- issue 21: specialwork ---- */
+    API_CAP_PERMITS, /* file permits, their gas tests and steps (an enterprise: its own) */
     API_CAP_COUNT
 } api_cap;
 
@@ -512,5 +514,19 @@ enum MHD_Result api_h_closedpark_summary(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_vehicle_park(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_zones(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_zone(req *r, struct MHD_Connection *c);
+
+/* ---- issue 21: specialwork, cameras ---- */
+/* special-work permits (specialwork/): routes_specialwork.c */
+enum MHD_Result api_h_permits(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permit_file(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permits_map(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permits_stats(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permit(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permit_gas_test(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_permit_action(req *r, struct MHD_Connection *c);
+/* camera events (cameras/): routes_cameras.c */
+enum MHD_Result api_h_cameras(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_camera_events(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_camera_snapshot(req *r, struct MHD_Connection *c);
 
 #endif

@@ -159,6 +159,20 @@ const api_route api_routes[] = {
     {API_GET, V1 "/vehicle-park", API_CAP_READ, api_h_vehicle_park, "vehicle_park", 0},
     {API_GET, V1 "/zones", API_CAP_READ, api_h_zones, "zones", 0},
     {API_GET, V1 "/zones/{id}", API_CAP_READ, api_h_zone, "zone", 0},
+    /* ---- issue 21: specialwork, cameras ---- */
+    {API_GET, V1 "/permits", API_CAP_READ, api_h_permits, "permits", 0},
+    {API_POST, V1 "/permits", API_CAP_PERMITS, api_h_permit_file, "permit_file", 0},
+    {API_GET, V1 "/permits/map", API_CAP_READ, api_h_permits_map, "permits_map", 0},
+    {API_GET, V1 "/permits/stats", API_CAP_READ, api_h_permits_stats, "permits_stats", 0},
+    {API_GET, V1 "/permits/{permit}", API_CAP_READ, api_h_permit, "permit", 0},
+    {API_POST, V1 "/permits/{permit}/gas-tests", API_CAP_PERMITS, api_h_permit_gas_test,
+     "permit_gas_test", 0},
+    {API_POST, V1 "/permits/{permit}/{action}", API_CAP_PERMITS, api_h_permit_action,
+     "permit_action", 0},
+    {API_GET, V1 "/cameras", API_CAP_READ, api_h_cameras, "cameras", 0},
+    {API_GET, V1 "/camera-events", API_CAP_READ, api_h_camera_events, "camera_events", 0},
+    {API_GET, V1 "/camera-events/snapshots/{sha256}", API_CAP_READ, api_h_camera_snapshot,
+     "camera_snapshot", 0},
     /* administration */
     {API_POST, V1 "/admin/backup", API_CAP_BACKUP, api_h_admin_backup, "admin_backup", 0},
 };

@@ -44,6 +44,8 @@
 #include "tools/parkd_config.h"
 #include "tools/parkd_notify.h"
 #include "tools/parkd_hazards.h"
+#include "tools/parkd_cameras.h"     /* issue 21: cameras */
+#include "tools/parkd_specialwork.h" /* issue 21: specialwork */
 
 static const char *prog = "parkd";
 
@@ -360,6 +362,12 @@ static void api_log(void *ctx, const char *line) {
     fprintf(stderr, "parkd api: %s\n", line);
 }
 
+/* The dispatcher's "camera" events (parkd_events.h) to the cameras module. */
+static int take_camera_event(void *module, const char *source, json_t *ev, int64_t recv_ms,
+                             char *why, size_t whycap) {
+    return cameras_take_event(module, source, ev, recv_ms, why, whycap);
+}
+
 static int start_api(const parkd_config *c, hist *h, alert_engine *alarms, const geo_layout *layout,
                      views *vw, health_monitor *health, const char *manual_rules,
                      ingest_service *svc, api_server **out, char *err, size_t errcap) {
@@ -573,7 +581,18 @@ int main(int argc, char **argv) {
         hist_close(h, &he);
         return 1;
     }
-    /* ---- issue 21: specialwork and cameras ---- */
+    /* ---- issue 21: specialwork and cameras ---- their conditions made alarms */
+    parkd_specialwork *psw = NULL;
+    cameras *cams = NULL;
+    if (parkd_specialwork_open(pev.store, parkd_conditions_set, conditions, &psw, err,
+                               sizeof err) != 0 ||
+        parkd_cameras_open(c.data_dir, pev.store, layout, parkd_conditions_set, conditions, &cams,
+                           err, sizeof err) != 0 ||
+        (cams && parkd_events_register(&pev, "camera", take_camera_event, cams) != 0)) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    c.api.specialwork = parkd_specialwork_module(psw), c.api.cameras = cams;
     if (ingest_service_start(&c.svc, &svc, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         hist_close(h, &he);
@@ -677,6 +696,8 @@ int main(int argc, char **argv) {
         /* risk units: live levels every 5 s */
         parkd_riskunits_tick(rku, alarms, hz, now_ms, quiet ? NULL : say_line);
         parkd_closedpark_tick(cpk, now_ms); /* closed park: stopped, overstay, expiry */
+        parkd_specialwork_tick(psw, alarms, layout, vw, now_ms); /* issue 21: specialwork */
+        parkd_cameras_tick(cams, now_ms);                        /* issue 21: cameras */
         /* The stats file every tick: benches time a run's end by it (once a
          * second made that ±1 s on a 10 s run). */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
@@ -694,6 +715,9 @@ int main(int argc, char **argv) {
     if (!quiet) fprintf(stderr, "%s: stopping\n", prog);
     api_stop(api);     /* no queries while the historian closes */
     hazards_close(hz); /* hidden hazards: after the API, its only user */
+    /* issue 21: specialwork, cameras: after the API, which reads them */
+    parkd_specialwork_close(psw);
+    cameras_close(cams);
     handover_close(handover);
     /* risk units (riskunits/): after the API, which reads them */
     parkd_riskunits_close(rku);

@@ -473,7 +473,18 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
             }
             geo_hits_free(&h);
         }
+        /* Live counts where the park tracks people (badges, tags): the
+         * people inside by name, the vehicles by plate and cargo. */
+        json_t *vehicles = NULL, *people = NULL;
+        if (ll && v->o.inside && v->o.inside(v->o.inside_ctx, ll, fp.n, &vehicles, &people) != 0)
+            vehicles = people = NULL;
         free(ll);
+        json_object_set_new(zj, "occupants_nominal", json_integer((json_int_t)lround(occupants)));
+        bool live = people && json_array_size(people) > 0;
+        if (live) occupants = (double)json_array_size(people);
+        json_object_set_new(zj, "occupants_basis", json_string(live ? "tracked" : "nominal"));
+        json_object_set_new(zj, "vehicles", vehicles ? vehicles : json_array());
+        json_object_set_new(zj, "people", people ? people : json_array());
         json_object_set_new(zj, "occupants", json_integer((json_int_t)lround(occupants)));
         json_object_set_new(zj, "buildings", blds);
         json_object_set_new(zj, "enterprises", ents);

@@ -65,6 +65,14 @@ typedef struct views_options {
      * within auto_window_ms; default 2 and 120 s. 0 detectors: never. */
     int auto_min_detectors;
     int64_t auto_window_ms;
+    /* What moves (closedpark/, issue 21): the vehicles and the people
+     * inside a footprint (a ring of n lon, lat pairs), as closedpark_inside
+     * answers: 0 and two new arrays, or -1. An incident's zones then list
+     * them by plate and name, and count the people tracked there instead
+     * of the buildings' nominal occupancy when any is tracked. NULL: none
+     * known (the nominal occupancy only). Called from the API's threads. */
+    int (*inside)(void *ctx, const double *lonlat, size_t n, json_t **vehicles, json_t **people);
+    void *inside_ctx;
 } views_options;
 
 void views_options_default(views_options *o);

@@ -20,6 +20,7 @@ Debian's /usr/bin/python3 with python3-jsonschema (4.10); stdlib otherwise. Exit
 everything validated, 1 with a list of failures (operation, status, error) otherwise.
 """
 import http.client
+import base64
 import json
 import os
 import re
@@ -1784,6 +1785,74 @@ class Checker:
           label="GET E001's unit as E002")
         c("GET", R + "/{id}", t["regulator"], params={"id": "E001-RU2"}, query={"at": "x"},
           expect=400)
+    # ---- issue 21: special work, cameras, the event store ----
+    def special_work_and_cameras(self):
+        """Special-work permits filed, started, gas-tested and read by role and enterprise;
+        a camera event with its snapshot posted through /events and the snapshot read back
+        (enterprise scope); the event store by entity and the permits' state at a time."""
+        c, t = self.api.call, self.t
+        P = "/api/v1/permits"
+        now = int(time.time() * 1000)
+        permit = {"category": "hot_work", "grade": "2", "enterprise": "E002",
+                  "location": {"type": "Point", "coordinates": [121.43, 30.79]},
+                  "window_from_ms": now - 60000, "window_to_ms": now + 2 * 3600000,
+                  "content": "weld a support bracket", "leader": "Wu Fang", "guardian": "Li Ming"}
+        st, pm, _ = c("POST", P, t["e2"], body=json.dumps(permit), expect=201)
+        pid = pm["id"] if st == 201 else "E002-00000000-0001"
+        c("POST", P, t["e2"], body=json.dumps(dict(permit, enterprise="E001")), expect=403,
+          label="file a permit for E001 as E002")
+        c("POST", P, t["regulator"], body=json.dumps(permit), expect=403)
+        c("POST", P, t["operator"], body=json.dumps(dict(permit, window_to_ms=now + 80 * 3600000)),
+          expect=400, label="a grade 2 hot work permit of 80 h (72 h at most)")
+        c("POST", P, t["operator"], body=json.dumps(dict(permit, category="welding")), expect=400)
+        PI, PA, PG = P + "/{permit}", P + "/{permit}/{action}", P + "/{permit}/gas-tests"
+        c("GET", PI, t["regulator"], params={"permit": pid}, expect=200)
+        c("GET", PI, t["admin"], params={"permit": "E002-19990101-0001"}, expect=404)
+        c("POST", PG, t["e2"], params={"permit": pid}, body=json.dumps(
+            {"ts_ms": now, "point": "bracket", "analyst": "Zhao Lei", "gas": "methane",
+             "combustible_pct_vol": 0.3}), expect=201)
+        c("POST", PA, t["e2"], params={"permit": pid, "action": "start"}, expect=200)
+        c("POST", PA, t["e2"], params={"permit": pid, "action": "start"}, expect=409,
+          label="start an active permit")
+        c("POST", PA, t["regulator"], params={"permit": pid, "action": "close"}, expect=403)
+        c("GET", P, t["regulator"], query={"state": "active"}, expect=200)
+        c("GET", P + "/map", t["e2"], expect=200)
+        c("GET", P + "/stats", t["regulator"], expect=200)
+        # the permit's record in the event store, and its state at now
+        st, evs, _ = c("GET", "/api/v1/events", t["admin"], query={"entity": "permit:" + pid},
+                       expect=200)
+        if st == 200 and len(evs.get("events", [])) < 2:
+            fail("GET /api/v1/events?entity=permit:%s" % pid, "%r" % evs)
+        st, sts, _ = c("GET", "/api/v1/events/state", t["regulator"],
+                       query={"type": "permit", "at": str(int(time.time() * 1000) + 1000)},
+                       expect=200)
+        # a camera event with a snapshot: E002's camera, posted by E002
+        cams = c("GET", "/api/v1/cameras", t["e2"], expect=200)[1] or {}
+        cam = next((x for x in cams.get("cameras", []) if x.get("enterprise") == "E002"), None)
+        if cam is None:
+            fail("GET /api/v1/cameras as E002", "no camera of E002 in the layout")
+            return 1
+        jpeg = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 64 + b"\xff\xd9").decode()
+        ev = {"type": "camera", "ts": now, "camera": cam["id"], "event": "no_helmet",
+              "confidence": 0.91, "snapshot": jpeg}
+        c("POST", "/api/v1/events", t["e2"], body=json.dumps(ev), expect=202)
+        c("POST", "/api/v1/events", t["e2"], body=json.dumps(dict(ev, snapshot="R0lGODlh")),
+          expect=400, label="a GIF snapshot")
+        c("POST", "/api/v1/events", t["regulator"], body=json.dumps(ev), expect=403)
+        st, ce, _ = c("GET", "/api/v1/camera-events", t["e2"], query={"camera": cam["id"]},
+                      expect=200)
+        snap = None
+        for e in (ce or {}).get("events", []) if st == 200 else []:
+            snap = (e.get("snapshot") or {}).get("sha256") or snap
+        if not snap:
+            fail("GET /api/v1/camera-events", "no snapshot in %r" % ce)
+            return 1
+        S = "/api/v1/camera-events/snapshots/{sha256}"
+        c("GET", S, t["e2"], params={"sha256": snap}, expect=200)
+        c("GET", S, t["operator"], params={"sha256": snap}, expect=200)
+        c("GET", S, t["e2"], params={"sha256": "0" * 64}, expect=404)
+        return 1
+
     def hazards(self):
         """The hidden-hazard register: report, the steps in order and out of it, roles and
         enterprises, evidence (too large, wrong type, good; a body over the API's own limit but
@@ -2345,6 +2414,7 @@ def main():
                  ("admin backup", ck.admin_backup),
                  ("hidden hazards", ck.hazards),
                  ("closed park", ck.closedpark),
+                 ("special work, cameras", ck.special_work_and_cameras),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
                  ("documented paths served", ck.every_path_served),

@@ -144,10 +144,28 @@ static int64_t utc_ms(int y, int mo, int d, int hh, int mm) {
     return (int64_t)timegm(&t) * 1000;
 }
 
+/* The closed-park module's answer for a footprint, faked: one vehicle and
+ * two people while tracked_people is set, else nobody tracked. */
+static bool tracked_people = true;
+static size_t inside_calls;
+
+static int fake_inside(void *ctx, const double *lonlat, size_t n, json_t **vehicles,
+                       json_t **people) {
+    (void)ctx;
+    assert_true(n >= 3 && isfinite(lonlat[0]) && isfinite(lonlat[2 * n - 1]));
+    inside_calls++;
+    *vehicles = json_pack("[{s:s,s:s}]", "plate", "沪A12345", "hazard_class", "3");
+    *people = tracked_people ? json_pack("[{s:s,s:s},{s:s,s:s}]", "person", "P0001", "name", "张三",
+                                         "person", "P0002", "name", "李四")
+                             : json_array();
+    return 0;
+}
+
 static void open_views(fx *f) {
     views_options o;
     views_options_default(&o);
     o.historian = f->h, o.alarms = f->al, o.layout = f->g;
+    o.inside = fake_inside;
     char inc[600];
     snprintf(inc, sizeof inc, "%s/incidents.jsonl", f->dir);
     o.incident_file = inc;
@@ -466,6 +484,14 @@ static void test_incident(void **state) {
     }
     assert_true(gd1);
     assert_false(has(dets, "id", "GD2")); /* upwind */
+    /* what moves inside, from the closed-park module: the people tracked
+     * there counted instead of the buildings' nominal occupancy */
+    assert_true(inside_calls > 0);
+    assert_string_equal(json_string_value(json_object_get(z50, "occupants_basis")), "tracked");
+    assert_int_equal(json_integer_value(json_object_get(z50, "occupants")), 2);
+    assert_true(json_is_integer(json_object_get(z50, "occupants_nominal")));
+    assert_true(has(json_object_get(z50, "vehicles"), "plate", "沪A12345"));
+    assert_true(has(json_object_get(z50, "people"), "name", "李四"));
     assert_true(has(json_object_get(z50, "enterprises"), NULL, "E001"));
     json_t *resp = json_object_get(v, "response");
     assert_true(has(json_object_get(resp, "shelters"), "id", "S-east"));
@@ -476,6 +502,15 @@ static void test_incident(void **state) {
                             json_array_get(json_object_get(resp, "fire_stations"), 0), "id")),
                         "F1");
     json_decref(v);
+    /* nobody tracked there: the nominal occupancy stands */
+    tracked_people = false;
+    assert_int_equal(views_incident_view(f->v, id, &q, &v, err, sizeof err), 0);
+    z50 = zone(v, "50% LEL");
+    assert_string_equal(json_string_value(json_object_get(z50, "occupants_basis")), "nominal");
+    assert_true(json_integer_value(json_object_get(z50, "occupants")) ==
+                json_integer_value(json_object_get(z50, "occupants_nominal")));
+    json_decref(v);
+    tracked_people = true;
     /* the wind turns to come from the north: the footprint lies south */
     put(f, "PARK/met-1/wind_dir", t + 1000, 0.0);
     q.at_ms = t + 2000;
