@@ -78,6 +78,11 @@ static int take_event(void *module, const char *source_enterprise, json_t *ev, i
     return closedpark_take_event(module, source_enterprise, ev, recv_ms, why, whycap);
 }
 
+/* views_options.inside: what moves inside an incident's footprint */
+static int inside(void *ctx, const double *lonlat, size_t n, json_t **vehicles, json_t **people) {
+    return closedpark_inside(ctx, lonlat, n, vehicles, people);
+}
+
 /* ---- positions ---- */
 
 enum { F_LAT, F_LON, F_SPEED, F_HEADING, F_OTHER };
@@ -224,6 +229,7 @@ int parkd_closedpark_open(parkd_config *c, const geo_layout *layout, parkd_event
     c->svc.pipeline.observe_prefixes = observed_prefixes;
     c->svc.pipeline.n_observe_prefixes = sizeof observed_prefixes / sizeof *observed_prefixes;
     c->api.closedpark = p->cp;
+    c->views.inside = inside, c->views.inside_ctx = p->cp;
     *out = p;
     return 0;
 }

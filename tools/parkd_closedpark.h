@@ -4,7 +4,8 @@
  * module opened on the event store with the conditions made alarms, its
  * event types ("gate_passage", "badge") registered with the dispatcher,
  * the positions of PARK/vehicles/ and PARK/people/ observed as ingest
- * stores them, the module handed to the API and ticked by the main loop.
+ * stores them, the module handed to the API and to the views (what is
+ * inside an incident's footprint) and ticked by the main loop.
  *
  * The config's optional "closedpark" object sets the thresholds (numbers;
  * absent: closedpark.h's defaults): off_route_m 1..10000, off_route_s,
@@ -32,9 +33,11 @@ typedef struct parkd_closedpark parkd_closedpark;
 
 /* Without a layout (NULL) the closed park is off: 0 and *out NULL (its
  * routes answer 503). Otherwise builds the roads, opens the module, sets
- * c->svc.pipeline's observer and c->api.closedpark, registers the event
- * takers with pev: 0 and *out, or -1 with err (nothing left open). The
- * layout, pev's store and conditions must outlive it. */
+ * c->svc.pipeline's observer, c->api.closedpark and c->views.inside
+ * (views must be opened from c->views after this, and closed before
+ * parkd_closedpark_close), registers the event takers with pev: 0 and
+ * *out, or -1 with err (nothing left open). The layout, pev's store and
+ * conditions must outlive it. */
 int parkd_closedpark_open(parkd_config *c, const geo_layout *layout, parkd_events *pev,
                           parkd_conditions *conditions, parkd_closedpark **out, char *err,
                           size_t errcap);

@@ -2219,6 +2219,43 @@ class Checker:
         c("GET", Z + "/{id}", t["e2"], params={"id": "E001-ZONE-1"}, expect=404,
           label="E002 reads E001's zone")
         c("GET", Z + "/{id}", t["admin"], params={"id": "NO-ZONE"}, expect=404)
+        # a release at E001's tank: a tag and the stray tanker placed inside its footprint are
+        # listed in the incident's zones (the views ask the closed park what is inside)
+        I = "/api/v1/incidents"
+        st, inc, _ = c("POST", I, t["operator"], body=json.dumps(
+            {"tank": "E001-T101", "release_kg_s": 10, "note": "closed park"}), expect=201,
+            label="an incident where people and vehicles are tracked")
+        ring = ((inc.get("zones") or [{}])[-1].get("polygon") or {}).get(
+            "coordinates", [[]])[0] if st == 201 else []
+        if ring:
+            # the plume is symmetric about its axis: the mean of its vertices lies inside
+            lon_in = round(sum(p[0] for p in ring) / len(ring), 7)
+            lat_in = round(sum(p[1] for p in ring) / len(ring), 7)
+            ts = now_ms()
+            mqtt_publish(self.broker_port, [
+                ("park/PARK/people/data", json.dumps(
+                    {"ts": ts, "values": {"P0043.lat": lat_in, "P0043.lon": lon_in}})),
+                ("park/PARK/vehicles/data", json.dumps(
+                    {"ts": ts, "values": {stray + ".lat": lat_in, stray + ".lon": lon_in}}))])
+            iid = inc["incident"]["id"]
+            deadline, zones = time.time() + 10, []
+            while time.time() < deadline:
+                st, one, _ = c("GET", I + "/{id}", t["operator"], params={"id": iid},
+                               expect=200, label="the incident while the tag is taken")
+                zones = one.get("zones", []) if st == 200 else []
+                outer = zones[-1] if zones else {}
+                if "P0043" in {p["person"] for p in outer.get("people", [])} and stray in {
+                        v["plate"] for v in outer.get("vehicles", [])}:
+                    break
+                time.sleep(0.3)
+            else:
+                fail("an incident where people are tracked", "outer zone %r" % {
+                    k: zones[-1].get(k) for k in ("people", "vehicles", "occupants_basis")}
+                    if zones else "no zones")
+            c("POST", I + "/{id}/close", t["operator"], params={"id": iid}, expect=200,
+              label="close the incident")
+        elif st == 201:
+            fail("an incident where people are tracked", "no footprint: %r" % inc.get("zones"))
         # cancelling: booked only, by its enterprise or park staff
         c("POST", AC, t["regulator"], params={"id": own_id}, expect=403,
           label="the regulator cancels")
