@@ -590,6 +590,7 @@ int closedpark_setup(void) {
 /* ---- the run ---- */
 
 static void make_appointments(int64_t start_ms) {
+    if (!opt.api_url) return; /* no appointments: every vehicle drives our route */
     for (int k = 0; k < cp.n_veh; k++) {
         vehicle *v = &cp.veh[k];
         if (v->special == SP_NO_APPOINTMENT || v->phase == V_GONE) continue;
@@ -752,8 +753,9 @@ static void people(double t, int64_t ts) {
             if (!strcmp(zp->extra, "confined_space") ||
                 (zp->max_people && zp->inside >= zp->max_people))
                 continue;
-            int p = (int)(cp_rnd() % N_PEOPLE);
-            while (person_busy[p]) p = (p + 1) % N_PEOPLE;
+            int p = (int)(cp_rnd() % N_PEOPLE), tries = 0;
+            while (person_busy[p] && ++tries < N_PEOPLE) p = (p + 1) % N_PEOPLE;
+            if (person_busy[p]) break; /* everyone is in somewhere: the visit is dropped */
             person_busy[p] = true;
             w->zone = z, w->person = p, w->in = true;
             badge(z, p, "in", ts);
