@@ -37,6 +37,8 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt); /* layout_gen.
 
 #define MAX_POINTS 4096 /* of a route from the API */
 #define N_PEOPLE   400
+#define MAX_PLACES 100000  /* gates, tanks, zones, cameras, vehicle parks: each */
+#define FAR_M      50000.0 /* a route point further from the layout is refused */
 
 /* The no_helmet event's snapshot: a 16x16 baseline JPEG (libjpeg, quality
  * 40) of a bare head, 674 bytes. */
@@ -183,6 +185,7 @@ static void to_lonlat(double x, double y, double *lon, double *lat) {
 /* ---- the layout ---- */
 
 static place *plist_add(plist *l) {
+    if (l->n >= MAX_PLACES) return NULL;
     l->v = xrealloc(l->v, (size_t)(l->n + 1) * sizeof *l->v);
     memset(&l->v[l->n], 0, sizeof *l->v);
     return &l->v[l->n++];
@@ -289,8 +292,8 @@ static int load_layout(void) {
                    : !strcmp(kind, "vehicle_park") ? &cp.vps
                                                    : NULL;
         double x, y;
-        if (!l || !rep_point(geom, &x, &y)) continue;
-        place *p = plist_add(l);
+        place *p;
+        if (!l || !rep_point(geom, &x, &y) || !(p = plist_add(l))) continue;
         snprintf(p->id, sizeof p->id, "%s", id);
         snprintf(p->ent, sizeof p->ent, "%s", ent && strlen(ent) < sizeof p->ent ? ent : "PARK");
         const char *extra =
@@ -398,8 +401,13 @@ static int answer_route(json_t *a, const place *g, cp_route *out) {
             cp_route_free(out);
             return -1;
         }
+        double *q = &out->xy[2 * out->n];
         to_xy(json_number_value(json_array_get(pt, 0)), json_number_value(json_array_get(pt, 1)),
-              &out->xy[2 * out->n], &out->xy[2 * out->n + 1]);
+              &q[0], &q[1]);
+        if (!(hypot(q[0], q[1]) < FAR_M)) {
+            cp_route_free(out);
+            return -1;
+        }
         out->n++;
     }
     cp_route_finish(out);
@@ -595,7 +603,10 @@ static void make_appointments(int64_t start_ms) {
         vehicle *v = &cp.veh[k];
         if (v->special == SP_NO_APPOINTMENT || v->phase == V_GONE) continue;
         int64_t from = ts_of(start_ms, 0) + (int64_t)((v->t_arr - 1800 / cp.k) * 1000);
-        int64_t to = ts_of(start_ms, 0) + (int64_t)((v->t_arr + 7200 / cp.k) * 1000);
+        /* driving is not compressed: there and back at 6 m/s or more, and
+         * the waits (unloading, the vehicle park, a stop) with room to spare */
+        int64_t to =
+            ts_of(start_ms, 0) + (int64_t)((v->t_arr + 2 * v->out.length / 6 + 6300 / cp.k) * 1000);
         json_t *rq = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "plate",
                                v->plate, "enterprise", v->ent, "window_from", (json_int_t)from,
                                "window_to", (json_int_t)to, "cargo", v->cargo->name, "hazard_class",
