@@ -688,7 +688,10 @@ static void drive(vehicle *v, double t, int64_t ts) {
             }
         }
     } else if (v->phase == V_DWELL && t >= v->t_phase + v->dwell) {
-        cp_route_reverse(&v->out, &v->back);
+        /* the way it came, but out of the vehicle park by its one-way loop */
+        const place *g = &cp.gates.v[v->gate];
+        if (!v->to_vp || cp_net_plan(cp.net, x, y, g->x, g->y, true, &v->back) != 0)
+            cp_route_reverse(&v->out, &v->back);
         v->phase = V_BACK, v->s = 0;
     }
     v->x = x, v->y = y, v->heading = h, v->speed = fmax(kmh, 0);
