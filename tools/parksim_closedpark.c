@@ -805,7 +805,7 @@ static void gas_test(permit *p, int64_t ts) {
     snprintf(path, sizeof path, "/api/v1/permits/%s/gas-tests", p->id);
     bool cs = !strcmp(p->category, "confined_space");
     json_t *rq = json_pack("{s:I,s:s,s:s,s:f,s:f,s:f,s:f,s:b}", "ts", (json_int_t)ts, "analyst",
-                           "孙分析", "point", cs ? "vessel manhole" : "work point", "o2_pct", 20.9,
+                           "孙丽", "point", cs ? "vessel manhole" : "work point", "o2_pct", 20.9,
                            "combustible_pct", 0.1, "h2s_ppm", 0.0, "co_ppm", 1.0, "passed", 1);
     http_post(path, rq, NULL);
     json_decref(rq);
@@ -822,8 +822,8 @@ static void special_work(double t, int64_t start_ms, int64_t ts) {
                 json_pack("{s:s,s:s,s:{s:s,s:[f,f]},s:I,s:I,s:s,s:s,s:s,s:s}", "category",
                           p->category, "enterprise", p->ent, "location", "type", "Point",
                           "coordinates", lon, lat, "window_from", (json_int_t)ts, "window_to",
-                          (json_int_t)(ts + (int64_t)(8 * 3600 * 1000 / cp.k)), "leader", "钱负责",
-                          "guardian", "郑监护", "content", p->content, "applicant", p->ent);
+                          (json_int_t)(ts + (int64_t)(8 * 3600 * 1000 / cp.k)), "leader", "钱明",
+                          "guardian", "郑刚", "content", p->content, "applicant", p->ent);
             if (p->grade[0]) json_object_set_new(rq, "grade", json_string(p->grade));
             json_t *a;
             logf_("closedpark: t=%.0f s: %s permit of %s%s", t, p->category, p->ent,
