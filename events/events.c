@@ -340,7 +340,16 @@ ev_status ev_open(const char *dir, const ev_options *options, ev_store **out, ch
 
 void ev_close(ev_store *s) {
     if (!s) return;
-    if (s->db) rocksdb_close(s->db);
+    if (s->db) {
+        /* the memtables to files, so that the next open has no log to replay */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        char *rerr = NULL;
+        rocksdb_flushoptions_set_wait(fo, 1);
+        rocksdb_flush(s->db, fo, &rerr);
+        rocksdb_free(rerr); /* the log still holds what did not reach a file */
+        rocksdb_flushoptions_destroy(fo);
+        rocksdb_close(s->db);
+    }
     if (s->opts) rocksdb_options_destroy(s->opts);
     if (s->table) rocksdb_block_based_options_destroy(s->table);
     if (s->cache) rocksdb_cache_destroy(s->cache);

@@ -17,7 +17,10 @@
  * Storage: append-only in RocksDB (DIR), two orders of the same events:
  * by time (every event) and by entity (one entry per entity it concerns,
  * the event copied so that "the events of X between T1 and T2" is one
- * range read). A batch of ev_append is one atomic write. Durability:
+ * range read); a state event (below) is copied once more under its first
+ * entity in a third order that ev_state_at reads (events/internal.h).
+ * ev_close flushes RocksDB's memtables so that the next open replays no
+ * log. A batch of ev_append is one atomic write. Durability:
  * ev_append writes RocksDB's log (a process killed after ev_append
  * returned loses nothing); ev_sync makes what was appended durable
  * against a power loss (fdatasync of the log); with ev_options.sync every
@@ -38,7 +41,10 @@
  * entities, each "type:id" with type 1..16 bytes of [a-z_] and the whole
  * 3..EV_ENTITY_MAX bytes of valid UTF-8 without control characters;
  * body a JSON object of at most EV_BODY_MAX bytes; ts_ms within
- * [2000-01-01, 2100-01-01).
+ * [2000-01-01, 2100-01-01). Also: the enterprise is UTF-8 text without
+ * control characters, no entity is named twice in one record, recv_ms is
+ * 0 or within the same range as ts_ms, at most 100,000 records a batch.
+ * A refused batch counts all its records in ev_stats.rejected.
  *
  * Ownership and threads: the store owns its database. Every call may come
  * from any thread (RocksDB is thread-safe; appends are serialised by a
@@ -129,12 +135,15 @@ typedef struct ev_filter {
 ev_status ev_query_entity(ev_store *s, const char *entity, int64_t from_ms, int64_t to_ms,
                           size_t limit, ev_list *out, char *err, size_t errcap);
 /* The events with from_ms <= ts_ms < to_ms passing the filter (may be
- * NULL), in time order, at most limit (0: 10,000). */
+ * NULL), in time order, at most limit (0: 10,000). With a filter, at most
+ * 2,000,000 events of the range are examined: past that the answer stops
+ * there with truncated set (a rare kind over months is not one scan). */
 ev_status ev_query_time(ev_store *s, int64_t from_ms, int64_t to_ms, const ev_filter *f,
                         size_t limit, ev_list *out, char *err, size_t errcap);
 /* For each entity whose id starts with type_prefix ("permit:"), its last
  * event with state_of_first and ts_ms <= at_ms, in entity order, at most
- * limit (0: 100,000); enterprise filters as in ev_filter (NULL: all). */
+ * limit (0: 100,000); enterprise filters as in ev_filter (NULL: all): an
+ * entity whose last state at at_ms is another enterprise's is left out. */
 ev_status ev_state_at(ev_store *s, const char *type_prefix, int64_t at_ms, const char *enterprise,
                       size_t limit, ev_list *out, char *err, size_t errcap);
 

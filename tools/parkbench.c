@@ -334,6 +334,9 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    /* ---- issue 21: events (bench_events.c: parkbench events [--events N] [--dir DIR]) ---- */
+    int bench_events(int, char **);
+    if (argc >= 2 && !strcmp(argv[1], "events")) return bench_events(argc - 2, argv + 2);
     if (argc < 2) {
         usage();
         return 2;

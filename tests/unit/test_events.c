@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <rocksdb/c.h>
 
 #include "events/events.h"
@@ -560,6 +561,79 @@ static void test_corrupt_value_reported(void **state) {
     ev_list_free(&l);
 }
 
+/* ---- threads ---- */
+
+#define WRITERS    4
+#define PER_WRITER 500
+
+typedef struct writer_arg {
+    ev_store *s;
+    int id;
+    uint64_t firsts[PER_WRITER];
+    int failures;
+} writer_arg;
+
+static void *writer_main(void *p) {
+    writer_arg *w = p;
+    char ent[32], body[64], err[256];
+    snprintf(ent, sizeof ent, "person:W%d", w->id);
+    for (int i = 0; i < PER_WRITER; i++) {
+        snprintf(body, sizeof body, "{\"w\":%d,\"i\":%d}", w->id, i);
+        ev_record r[2] = {rec(T0 + i, "badge", "E001", ent, NULL, body),
+                          rec(T0 + i, "badge", "E001", ent, "zone:Z", body)};
+        if (ev_append(w->s, r, 2, &w->firsts[i], err, sizeof err) != EV_OK) w->failures++;
+    }
+    return NULL;
+}
+
+/* Writers on four threads while a reader queries: every number given once,
+ * a batch's two numbers adjacent, every event under its entities. */
+static void test_concurrent_appends(void **state) {
+    fixture *f = *state;
+    static writer_arg w[WRITERS];
+    pthread_t th[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].s = f->s, w[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+    }
+    char err[256];
+    for (int k = 0; k < 20; k++) {
+        ev_list l;
+        assert_int_equal(ev_query_time(f->s, T0, T0 + PER_WRITER, NULL, 0, &l, err, sizeof err),
+                         EV_OK);
+        assert_int_equal(l.n % 2, 0); /* batches whole */
+        ev_list_free(&l);
+    }
+    for (int i = 0; i < WRITERS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    const size_t total = 2 * WRITERS * PER_WRITER;
+    uint8_t *given = calloc(total + 1, 1);
+    for (int i = 0; i < WRITERS; i++) {
+        assert_int_equal(w[i].failures, 0);
+        for (int j = 0; j < PER_WRITER; j++) {
+            uint64_t s0 = w[i].firsts[j];
+            assert_true(s0 >= 1 && s0 + 1 <= total);
+            assert_int_equal(given[s0]++, 0);
+            assert_int_equal(given[s0 + 1]++, 0);
+        }
+    }
+    free(given);
+    ev_list l;
+    assert_int_equal(ev_query_time(f->s, T0, T0 + PER_WRITER, NULL, 0, &l, err, sizeof err), EV_OK);
+    assert_int_equal(l.n, total);
+    ev_list_free(&l);
+    assert_int_equal(ev_query_entity(f->s, "zone:Z", 0, INT64_MAX, 0, &l, err, sizeof err), EV_OK);
+    assert_int_equal(l.n, WRITERS * PER_WRITER);
+    ev_list_free(&l);
+    assert_int_equal(ev_query_entity(f->s, "person:W2", 0, INT64_MAX, 0, &l, err, sizeof err),
+                     EV_OK);
+    assert_int_equal(l.n, 2 * PER_WRITER);
+    ev_list_free(&l);
+    ev_stats st;
+    ev_get_stats(f->s, &st);
+    assert_int_equal(st.next_seq, total + 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_out_of_order_answered_in_time_order, setup, teardown),
@@ -570,6 +644,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reopen_keeps_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup_restore_equal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_value_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
