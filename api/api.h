@@ -256,8 +256,8 @@ bool api_backup_name_ok(const char *name);
  * reference: name, directory, started_ms, finished_ms, duration_ms, and per
  * store its series or last journal sequence, files, bytes, duration_ms), or
  * an API_BACKUP_E* code with err. Thread-safe; one backup at a time. */
-int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char *name,
-                    json_t **manifest, char *err, size_t errcap);
+int api_backup_take(hist *h, alert_engine *alarms, struct ev_store *events, const char *root,
+                    const char *name, json_t **manifest, char *err, size_t errcap);
 /* Offline: makes data_dir (new or empty) a parkd data directory holding a
  * backup's historian and alarm journal; each is opened once to check it.
  * 0 and *summary (a new reference), or -1 with err. */

@@ -9,6 +9,8 @@
  *                      the head was written, under the writer lock
  *   NAME/alarms/       alert_backup: a RocksDB checkpoint of the alarm
  *                      journal, under the engine's lock
+ *   NAME/events/       ev_backup: a RocksDB checkpoint of the event store
+ *                      (gate passages, badges, permits, camera events)
  *   NAME/backup.json   the manifest, written last (a directory without it
  *                      is not a backup: restore refuses it)
  *
@@ -35,6 +37,7 @@
 
 #include "api/api.h"
 #include "common/clock.h"
+#include "events/events.h"
 
 #define MANIFEST        "backup.json"
 #define MANIFEST_FORMAT 1
@@ -102,8 +105,8 @@ static int write_json(const char *dir, const char *name, json_t *j, char *err, s
     return ok ? 0 : -1;
 }
 
-int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char *name,
-                    json_t **manifest, char *err, size_t errcap) {
+int api_backup_take(hist *h, alert_engine *alarms, struct ev_store *events, const char *root,
+                    const char *name, json_t **manifest, char *err, size_t errcap) {
     *manifest = NULL;
     err[0] = 0;
     if (!h || !root || !root[0]) {
@@ -133,7 +136,7 @@ int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char 
     }
     char dir[4096], sub[4096 + 32];
     int rc = API_BACKUP_EIO;
-    json_t *hj = NULL, *aj = NULL;
+    json_t *hj = NULL, *aj = NULL, *ej = NULL;
     if (mkdir(root, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errcap, "cannot create the backup directory %s: %s", root, strerror(errno));
         goto out;
@@ -177,12 +180,29 @@ int api_backup_take(hist *h, alert_engine *alarms, const char *root, const char 
                        "files", files, "bytes", bytes, "duration_ms",
                        (json_int_t)(pw_mono_ms() - t2));
     }
+    /* The event store. */
+    if (events) {
+        int64_t t3 = pw_mono_ms();
+        snprintf(sub, sizeof sub, "%s/events", dir);
+        char eerr[256];
+        if (ev_backup(events, sub, eerr, sizeof eerr) != EV_OK) {
+            snprintf(err, errcap, "event store: %s", eerr);
+            goto fail;
+        }
+        ev_stats es;
+        ev_get_stats(events, &es);
+        dir_size(sub, &files, &bytes);
+        ej = json_pack("{s:s,s:I,s:I,s:I,s:I}", "directory", "events", "next_seq",
+                       (json_int_t)es.next_seq, "files", files, "bytes", bytes, "duration_ms",
+                       (json_int_t)(pw_mono_ms() - t3));
+    }
     int64_t finished = pw_wall_ms();
-    json_t *m = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:o,s:o}", "format", MANIFEST_FORMAT, "name",
-                          name, "directory", dir, "started_ms", (json_int_t)started, "finished_ms",
-                          (json_int_t)finished, "duration_ms", (json_int_t)(pw_mono_ms() - t0),
-                          "historian", hj ? hj : json_null(), "alarms", aj ? aj : json_null());
-    hj = aj = NULL; /* m owns them */
+    json_t *m = json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o}", "format", MANIFEST_FORMAT,
+                          "name", name, "directory", dir, "started_ms", (json_int_t)started,
+                          "finished_ms", (json_int_t)finished, "duration_ms",
+                          (json_int_t)(pw_mono_ms() - t0), "historian", hj ? hj : json_null(),
+                          "alarms", aj ? aj : json_null(), "events", ej ? ej : json_null());
+    hj = aj = ej = NULL; /* m owns them */
     if (!m) {
         snprintf(err, errcap, "out of memory");
         goto fail;
@@ -201,6 +221,7 @@ fail:
 out:
     json_decref(hj);
     json_decref(aj);
+    json_decref(ej);
     pthread_mutex_unlock(&backup_mu);
     return rc;
 }
@@ -269,6 +290,19 @@ int api_backup_restore(const char *backup_dir, const char *data_dir, json_t **su
             rc = -1;
         else
             json_object_set_new(out, "alarm_transitions", json_integer((json_int_t)events));
+    }
+    /* The event store, when the backup has one. */
+    if (rc == 0 && json_is_object(json_object_get(m, "events"))) {
+        char eerr[256];
+        snprintf(path, sizeof path, "%s/events", backup_dir);
+        snprintf(to, sizeof to, "%s/events", data_dir);
+        if (ev_restore(path, to, eerr, sizeof eerr) != EV_OK) {
+            snprintf(err, errcap, "event store: %s", eerr);
+            rc = -1;
+        } else {
+            json_object_set(out, "events_next_seq",
+                            json_object_get(json_object_get(m, "events"), "next_seq"));
+        }
     }
     json_decref(m);
     if (rc == 0 && sync_path(data_dir) != 0) {

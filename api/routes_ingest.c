@@ -151,8 +151,8 @@ enum MHD_Result api_h_admin_backup(req *r, struct MHD_Connection *c) {
     }
     json_t *m = NULL;
     char err[512];
-    int rc = api_backup_take(r->srv->o.historian, r->srv->o.alarms, r->srv->backup_dir,
-                             json_string_value(nj), &m, err, sizeof err);
+    int rc = api_backup_take(r->srv->o.historian, r->srv->o.alarms, r->srv->o.events,
+                             r->srv->backup_dir, json_string_value(nj), &m, err, sizeof err);
     json_t *detail = rc == 0
                          ? json_pack("{s:O,s:O,s:O,s:s}", "backup", json_object_get(m, "name"),
                                      "directory", json_object_get(m, "directory"), "duration_ms",

@@ -567,6 +567,18 @@ int main(int argc, char **argv) {
         hist_close(h, &he);
         return 1;
     }
+    json_t *evc = json_object_get(c.root, "events");
+    json_t *rd = json_object_get(evc, "retention_days");
+    if ((evc && !json_is_object(evc)) ||
+        (rd &&
+         (!json_is_integer(rd) || json_integer_value(rd) < 0 || json_integer_value(rd) > 36500))) {
+        fprintf(stderr,
+                "%s: events.retention_days is a whole number of days, 0 (keep all) to "
+                "36500\n",
+                prog);
+        return 1;
+    }
+    int64_t ev_retention_ms = (rd ? json_integer_value(rd) : 400) * 86400000LL;
     c.svc.on_events = parkd_events_mqtt, c.svc.events_sync = parkd_events_sync;
     c.svc.events_ctx = &pev;
     c.api.events = pev.store;
@@ -702,6 +714,16 @@ int main(int argc, char **argv) {
          * second made that ±1 s on a 10 s run). */
         if (c.stats_file) write_stats_file(svc, c.stats_file);
         if (sig < 0 && ++ticks % 5) continue; /* the rest once a second */
+        /* The event store's retention: the config's "events.retention_days"
+         * (default 400: permits are kept at least a year, ref. GB 30871
+         * Annex B.3), a bounded step a second. */
+        if (pev.store && ev_retention_ms > 0) {
+            char eerr[128];
+            if (ev_retain(pev.store, now_ms - ev_retention_ms, 20000, NULL, eerr, sizeof eerr) !=
+                    EV_OK &&
+                !quiet)
+                fprintf(stderr, "%s: event store retention: %s\n", prog, eerr);
+        }
         if (sig == SIGUSR1) write_stats(svc, stderr);
         if (sig == SIGTERM || sig == SIGINT) break;
         ingest_service_stats ss;
