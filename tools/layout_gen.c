@@ -10,15 +10,21 @@
  * about 40 km of pipeline, 1,500 detectors, 10 air-quality and 2 weather
  * stations, 400 buildings, 6 gates, 4 shelters, 3 fire stations; scale N
  * multiplies every count. Enterprises and roads have English and Chinese
- * names ("name", "name_zh"). Every tank has a level and a temperature
- * transmitter, the pressurised ones (liquefied gases) a pressure one and
- * their design pressure, but for one tank left without its temperature
- * (INCOMPLETE_TANK); pipelines a pressure transmitter and an inlet and an
- * outlet flow meter (FT01, FT02). Series names follow parksim's:
- * {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ... as the
- * receiver stores them for the payload format each enterprise speaks under
- * parksim --format F (park_format.h): with F lineproto or mixed the
- * line-protocol enterprises' tags without a dot are "{tag}.value"
+ * names ("name", "name_zh"). For closed-park management (docs/closed-park.md)
+ * the roads carry their rules (class, speed_kmh, hazmat, one oneway loop) and
+ * form one network: the grid's 13 roads, a plant road into every plot (30)
+ * and a lane through every tank farm (15), an access road to every gate (6,
+ * the gate at its outer end) and the loop through the hazardous-goods
+ * vehicle park by gate 1 (PARK-VP1, 60 places): 65 roads; 66 cameras (two a plot, one a gate) and
+ * 23 zones (a hazard area over each hazard source, a confined space in every fifth plot, the
+ * restricted administrative centre and school, one work area). Those counts
+ * grow with N as well (one vehicle park and one restricted zone at any N). Every tank has a level
+ * and a temperature transmitter, the pressurised ones (liquefied gases) a pressure one and their
+ * design pressure, but for one tank left without its temperature (INCOMPLETE_TANK); pipelines a
+ * pressure transmitter and an inlet and an outlet flow meter (FT01, FT02). Series names follow
+ * parksim's: {enterprise}/tankfarm-1/T101.level, {enterprise}/gd-07/lel, ... as the receiver stores
+ * them for the payload format each enterprise speaks under parksim --format F (park_format.h): with
+ * F lineproto or mixed the line-protocol enterprises' tags without a dot are "{tag}.value"
  * ({enterprise}/gd-07/lel.value); tanks' and pipelines' tags have a dot and
  * keep their name under every format.
  */
@@ -201,6 +207,171 @@ static const char *stored_tag(const char *tag, fmt_t f, int slot) {
     return buf[slot];
 }
 
+/* ---- closed-park management: road rules, gates on the roads, plant
+ * roads, cameras, zones and the hazardous-goods vehicle park ---- */
+
+/* A road's rules (geo.h): main roads 40 km/h, the others 30. */
+static void road_props(gen *g, bool main_road, const char *hazmat, bool oneway) {
+    add(g, ",\"class\":\"%s\",\"speed_kmh\":%d,\"hazmat\":\"%s\"%s", main_road ? "main" : "branch",
+        main_road ? 40 : 30, hazmat, oneway ? ",\"oneway\":true" : "");
+}
+
+/* Gate i: half on the south side (past the avenue), half on the north
+ * (past the northern road), each at the outer end of a 150 m access road
+ * that continues one of the north-south roads, spread over the columns
+ * (scale 1: the west, middle and east roads). */
+static int gate_column(int i, int scale, int cols) {
+    int k = i % 3 + 3 * (i / 6), n = 3 * scale;
+    return n > 1 ? (int)lround((double)k * cols / (n - 1)) : 0;
+}
+
+static void gate_at(int i, int scale, int cols, double h, double *x, double *y) {
+    *x = gate_column(i, scale, cols) * 1000.0 - 100;
+    *y = i % 2 ? h + 150 : -250;
+}
+
+/* A polyline of n points (x, y pairs). */
+static void polyline(gen *g, const double *xy, int n) {
+    char buf[512];
+    size_t k = 0;
+    for (int i = 0; i < n && k < sizeof buf; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s[%.7f,%.7f]", i ? "," : "",
+                              lon_of(xy[2 * i]), lat_of(xy[2 * i + 1]));
+    begin(g, "{\"type\":\"LineString\",\"coordinates\":[%s]}", buf);
+}
+
+static void camera(gen *g, double x, double y, const char *id, const char *ent, int direction) {
+    point(g, x, y);
+    add(g, "\"id\":\"%s\",\"kind\":\"camera\",", id);
+    if (ent) add(g, "\"enterprise\":\"%s\",", ent);
+    add(g, "\"direction_deg\":%d,\"fov_deg\":90,\"range_m\":80", direction);
+    end(g);
+}
+
+static void zone(gen *g, double x0, double y0, double x1, double y1, const char *id,
+                 const char *ent, const char *type, int max_people, const char *name,
+                 const char *name_zh) {
+    rect(g, x0, y0, x1, y1);
+    add(g, "\"id\":\"%s\",\"kind\":\"zone\",\"zone_type\":\"%s\",\"max_people\":%d", id, type,
+        max_people);
+    if (ent) add(g, ",\"enterprise\":\"%s\"", ent);
+    add(g, ",\"name\":\"%s\",\"name_zh\":\"%s\"", name, name_zh);
+    end(g);
+}
+
+/* Plots are 800 m squares 1 km apart, the roads 100 m outside them. */
+static void closed_park(gen *g, int scale, int n_ent, int cols, double w, double h) {
+    (void)w;
+    /* Gate access roads (one per gate place: at large scales gates share). */
+    bool *done = calloc(2 * ((size_t)cols + 1), sizeof *done);
+    if (!done) exit(1);
+    for (int i = 0; i < 6 * scale; i++) {
+        int c = gate_column(i, scale, cols);
+        if (done[2 * c + i % 2]) continue;
+        done[2 * c + i % 2] = true;
+        double x = c * 1000.0 - 100, y0 = i % 2 ? h : -100, y1 = i % 2 ? h + 150 : -250;
+        line(g, x, y0, x, y1);
+        add(g,
+            "\"id\":\"PARK-RG%d\",\"kind\":\"road\",\"name\":\"Gate %d Road\","
+            "\"name_zh\":\"%d号门路\"",
+            i + 1, i + 1, i + 1);
+        road_props(g, false, "allowed", false);
+        end(g);
+    }
+    free(done);
+    /* The hazardous-goods vehicle park by gate 1, south of the avenue,
+     * with a one-way loop through it (in on the west side, out on the east). */
+    rect(g, 20, -340, 280, -140);
+    add(g,
+        "\"id\":\"PARK-VP1\",\"kind\":\"vehicle_park\",\"capacity\":%d,"
+        "\"name\":\"Hazardous-goods vehicle park\",\"name_zh\":\"危化品车辆停车场\"",
+        60 * scale);
+    end(g);
+    const double loop[] = {100, -100, 100, -300, 200, -300, 200, -100};
+    polyline(g, loop, 4);
+    add(g, "\"id\":\"PARK-RS1\",\"kind\":\"road\",\"name\":\"Vehicle Park Loop\","
+           "\"name_zh\":\"停车场环路\",\"class\":\"service\",\"speed_kmh\":20,"
+           "\"hazmat\":\"allowed\",\"oneway\":true");
+    end(g);
+    /* The administrative centre and the school, north of the northern road
+     * (closed to hazardous goods): no hazardous-goods vehicle inside. */
+    zone(g, 1000, h - 50, 2800, h + 400, "PARK-ZONE-1", NULL, "restricted", 0,
+         "Administrative centre and school", "管委会及学校");
+    for (int i = 0; i < 6 * scale; i++) {
+        double gx, gy;
+        char id[32];
+        gate_at(i, scale, cols, h, &gx, &gy);
+        snprintf(id, sizeof id, "PARK-CAM-G%d", i + 1);
+        camera(g, gx + 12, gy, id, NULL, 270); /* east of the access road, facing it */
+    }
+    for (int e = 0; e < n_ent; e++) {
+        char id[16], zid[32], rid[32];
+        snprintf(id, sizeof id, "E%03d", e + 1);
+        double ox = (e % cols) * 1000.0, oy = (e / cols) * 1000.0;
+        /* The plant road: from the plot's southern road to the middle of
+         * the plot, past the tank farm (the plot's point is 30 m away). */
+        line(g, ox + 430, oy - 100, ox + 430, oy + 450);
+        snprintf(rid, sizeof rid, "%s-RD1", id);
+        if (e < 30)
+            add(g,
+                "\"id\":\"%s\",\"kind\":\"road\",\"name\":\"%s Plant Road\","
+                "\"name_zh\":\"%s厂区路\"",
+                rid, enterprises[e].name, enterprises[e].name_zh);
+        else
+            add(g,
+                "\"id\":\"%s\",\"kind\":\"road\",\"name\":\"Enterprise %d Plant Road\","
+                "\"name_zh\":\"企业%d厂区路\"",
+                rid, e + 1, e + 1);
+        road_props(g, false, "allowed", false);
+        end(g);
+        bool hazardous = e % 2 == 0;
+        if (hazardous) { /* the tank farm's lane, between its two rows of tanks */
+            line(g, ox + 430, oy + 250, ox + 120, oy + 250);
+            snprintf(rid, sizeof rid, "%s-RD2", id);
+            if (e < 30)
+                add(g,
+                    "\"id\":\"%s\",\"kind\":\"road\",\"name\":\"%s Tank Farm Lane\","
+                    "\"name_zh\":\"%s罐区通道\"",
+                    rid, enterprises[e].name, enterprises[e].name_zh);
+            else
+                add(g,
+                    "\"id\":\"%s\",\"kind\":\"road\",\"name\":\"Enterprise %d Tank Farm Lane\","
+                    "\"name_zh\":\"企业%d罐区通道\"",
+                    rid, e + 1, e + 1);
+            road_props(g, false, "allowed", false);
+            end(g);
+        }
+        /* Two cameras: on the tank farm's corners facing the tanks, or
+         * over the workshops and the pipeline. */
+        snprintf(zid, sizeof zid, "%s-CAM-1", id);
+        if (hazardous)
+            camera(g, ox + 110, oy + 110, zid, id, 45);
+        else
+            camera(g, ox + 410, oy + 630, zid, id, 45);
+        snprintf(zid, sizeof zid, "%s-CAM-2", id);
+        if (hazardous)
+            camera(g, ox + 390, oy + 390, zid, id, 225);
+        else
+            camera(g, ox + 60, oy + 620, zid, id, 90);
+        int z = 1;
+        if (hazardous) { /* over the hazard source */
+            snprintf(zid, sizeof zid, "%s-ZONE-%d", id, z++);
+            zone(g, ox + 100, oy + 100, ox + 400, oy + 400, zid, id, "hazard_area", 10, "Tank farm",
+                 "罐区");
+        }
+        if (e % 5 == 0) { /* a vessel entered for inspection */
+            snprintf(zid, sizeof zid, "%s-ZONE-%d", id, z++);
+            zone(g, ox + 470, oy + 300, ox + 480, oy + 310, zid, id, "confined_space", 2,
+                 "Vessel V-101", "V-101容器");
+        }
+        if (e < scale) { /* the pipe repair across the first pipeline */
+            snprintf(zid, sizeof zid, "%s-ZONE-%d", id, z++);
+            zone(g, ox + 300, oy + 570, ox + 500, oy + 635, zid, id, "work_area", 20, "Pipe repair",
+                 "管道检修作业区");
+        }
+    }
+}
+
 char *park_layout_geojson(int scale, uint64_t seed) {
     return park_layout_geojson_fmt(scale, seed, FMT_JSON);
 }
@@ -359,7 +530,9 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
         end(&g);
     }
     for (int i = 0; i < 6 * scale; i++) {
-        point(&g, (i % 3) * w / 2, i % 2 ? h - 50 : -50);
+        double gx, gy;
+        gate_at(i, scale, cols, h, &gx, &gy);
+        point(&g, gx, gy);
         add(&g, "\"id\":\"PARK-G%d\",\"kind\":\"gate\",\"name\":\"Gate %d\"", i + 1, i + 1);
         end(&g);
     }
@@ -374,6 +547,10 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
         add(&g, "\"id\":\"PARK-F%d\",\"kind\":\"fire_station\"", i + 1);
         end(&g);
     }
+    /* The park's grid: the avenue (south edge) and the chemical road (west
+     * edge, designated for hazardous goods) are main roads; the northern
+     * one, past the administrative centre and the school, is closed to
+     * hazardous goods (every plot also has a southern road). */
     for (int r = 0; r <= rows; r++) {
         line(&g, -100, r * 1000.0 - 100, w, r * 1000.0 - 100);
         if ((size_t)r < N_ROAD_X)
@@ -384,6 +561,7 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
                 "\"id\":\"PARK-RX%d\",\"kind\":\"road\",\"name\":\"Wei %d Road\","
                 "\"name_zh\":\"纬%d路\"",
                 r + 1, r + 1, r + 1);
+        road_props(&g, r == 0, r == rows ? "closed" : "allowed", false);
         end(&g);
     }
     for (int c = 0; c <= cols; c++) {
@@ -396,8 +574,10 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
                 "\"id\":\"PARK-RY%d\",\"kind\":\"road\",\"name\":\"Jing %d Road\","
                 "\"name_zh\":\"经%d路\"",
                 c + 1, c, c);
+        road_props(&g, c == 0, c == 0 ? "designated" : "allowed", false);
         end(&g);
     }
+    closed_park(&g, scale, n_ent, cols, w, h);
     add(&g, "\n]}\n");
     return g.p;
 }

@@ -17,6 +17,12 @@
  *         [--start-ms T] [--history SECONDS] [--quiet]
  *         [--username U --password P] [--credentials FILE]
  *         [--cafile CA [--certfile CERT --keyfile KEY]]
+ *         [--closedpark N [--closedpark-scale S] [--api URL --api-token TOKEN]]
+ *
+ * --closedpark N plays closed-park management alongside the readings
+ * (parksim_closedpark.c): N hazardous-goods vehicles through the gates of
+ * the --park layout (else of the demo park, geo/demo-park.geojson), with
+ * their appointments, permits and camera and badge events.
  *
  * --park plays the devices of a layout (parkgen's demo park or a real one:
  * every series of every feature, with the tanks' substances and the
@@ -129,7 +135,8 @@ parksim_opts opt = {.host = "127.0.0.1",
                     .fmt = FMT_JSON,
                     .rate = 1,
                     .duration = -1,
-                    .count = -1};
+                    .count = -1,
+                    .cp_scale = 1};
 
 client **clients;
 int n_clients;
@@ -489,6 +496,13 @@ static bool publish(client *c, const char *topic, const buf *msg, const buf *led
     return rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN;
 }
 
+bool parksim_publish(client *c, const char *topic, const char *payload, size_t len, int readings,
+                     const char *ledger_lines) {
+    buf m = {(char *)payload, len, len + 1};
+    buf l = {(char *)ledger_lines, ledger_lines ? strlen(ledger_lines) : 0, 0};
+    return publish(c, topic, &m, ledger && ledger_lines ? &l : NULL, readings > 0 ? readings : 1);
+}
+
 /* ---- broker security: credentials and TLS ---- */
 
 typedef struct credential {
@@ -638,6 +652,11 @@ static void usage(void) {
         "               [--start-ms T] [--history SECONDS] [--quiet]\n"
         "               [--username U --password P] [--credentials FILE]\n"
         "               [--cafile CA [--certfile CERT --keyfile KEY]]\n"
+        "               [--closedpark N [--closedpark-scale S] [--api URL --api-token TOKEN]]\n"
+        "closedpark N: N hazardous-goods vehicles over the run (one without an appointment,\n"
+        "  one off its route, one speeding, one stopped), badges, permits (HTTP to --api),\n"
+        "  camera events, on the --park layout's roads (else the demo park's); S divides\n"
+        "  the scenario's durations (run: --duration, else 7200/S s)\n"
         "credentials FILE: one \"USER PASSWORD\" line per enterprise (E001, ..., PARK)\n"
         "incidents (times in seconds from the start):\n"
         "  leak:E001:tankfarm-1:T101:at=60:rate=2.5:for=300   (kg/s)\n"
@@ -766,6 +785,14 @@ int main(int argc, char **argv) {
             opt.certfile = argv[++i];
         else if (!strcmp(a, "--keyfile") && has)
             opt.keyfile = argv[++i];
+        else if (!strcmp(a, "--closedpark") && has)
+            opt.closedpark = (int)num_arg(argv[++i], 0, 10000);
+        else if (!strcmp(a, "--closedpark-scale") && has)
+            opt.cp_scale = num_arg(argv[++i], 0.01, 1000);
+        else if (!strcmp(a, "--api") && has)
+            opt.api_url = argv[++i];
+        else if (!strcmp(a, "--api-token") && has)
+            opt.api_token = argv[++i];
         else if (!strcmp(a, "--incident") && has) {
             if (opt.n_inc == MAX_INCIDENTS || parse_incident(argv[++i], &opt.inc[opt.n_inc]) != 0) {
                 fprintf(stderr, "parksim: bad incident '%s'\n", argv[i]);
@@ -791,6 +818,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < opt.n_inc; i++)
         if (bind_incident(&opt.inc[i]) != 0) return 2;
     if (opt.layout_path) write_layout(opt.layout_path);
+    if (opt.closedpark && closedpark_setup() != 0) return 2;
     if (opt.ledger_path && !(ledger = fopen(opt.ledger_path, "w"))) {
         fprintf(stderr, "parksim: cannot write %s: %s\n", opt.ledger_path, strerror(errno));
         return 2;
@@ -894,6 +922,7 @@ int main(int argc, char **argv) {
         }
         int64_t tick_ts = start + (int64_t)llround(t * 1000);
         run_incidents(t, tick_ts);
+        if (opt.closedpark) closedpark_tick(t, start);
         play_tick(t, tick_ts, false, t0, start, &max_lead);
         for (int k = 0; k < n_clients; k++) {
             flush(clients[k], &clients[k]->b);
@@ -902,6 +931,7 @@ int main(int argc, char **argv) {
         tick++;
     }
     double elapsed = mono() - t0;
+    if (opt.closedpark) closedpark_end();
     if (max_lead > 1000)
         logf_("timestamps ran up to %.1f s ahead of the clock (one ms apart per series): too few "
               "series for this rate, add some with --tags-per-enterprise",

@@ -183,6 +183,10 @@ typedef struct parksim_opts {
     double history_s; /* --history: this much of the past played first, as fast as it goes */
     incident inc[MAX_INCIDENTS];
     int n_inc;
+    /* closed-park scenario (parksim_closedpark.c) */
+    int closedpark;  /* --closedpark N: hazardous-goods vehicles over the run, 0 off */
+    double cp_scale; /* --closedpark-scale S: its durations divided by S */
+    const char *api_url, *api_token;
 } parksim_opts;
 
 extern parksim_opts opt;
@@ -200,6 +204,11 @@ extern double wind_speed, wind_dir;
 void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xrealloc(void *p, size_t n);
 void status(client *c, const char *device, const char *s);
+/* One message of the scenario's on c's connection (readings: how many
+ * readings it carries, at least 1; ledger_lines: its "<series> <ts>
+ * <value>" lines for --ledger, or NULL). */
+bool parksim_publish(client *c, const char *topic, const char *payload, size_t len, int readings,
+                     const char *ledger_lines);
 
 /* parksim_park.c */
 const gas *gas_by_name(const char *name, const gas *fallback);
@@ -208,6 +217,7 @@ uint64_t rnd(void);
 double urand(void);
 double nrand(void);
 client *find_client(const char *ent);
+client *add_client(const char *ent); /* a connection of its own for ent (NULL: too many) */
 device *find_device(client *c, const char *name);
 void build_park(void);
 int build_park_from_layout(const char *path);
@@ -226,5 +236,33 @@ double drained(double t, const tag *tg);
 double incident_offset(double t, const tag *tg);
 /* The fraction of the flow an outlet meter tg misses to pipeline leaks at t. */
 double pipeline_loss(double t, const tag *tg);
+
+/* parksim_roads.c: the scenario's road network (metres in its frame) */
+typedef struct cp_net cp_net;
+typedef struct cp_route {
+    double *xy; /* x, y pairs */
+    int n;
+    double *cum; /* distance from the start at each point */
+    double length;
+} cp_route;
+cp_net *cp_net_new(void);
+/* hazmat: 0 allowed, 1 designated, 2 closed */
+void cp_net_add_road(cp_net *n, const double *xy, int n_points, double speed_kmh, int hazmat,
+                     bool oneway);
+void cp_net_build(cp_net *n);
+int cp_net_nodes(const cp_net *n);
+void cp_net_free(cp_net *n);
+int cp_net_plan(const cp_net *n, double x0, double y0, double x1, double y1, bool hazmat,
+                cp_route *out);
+double cp_net_limit(const cp_net *n, double x, double y); /* the nearest road's posted speed */
+void cp_route_finish(cp_route *r);                        /* cum and length from xy */
+void cp_route_at(const cp_route *r, double s, double *x, double *y, double *heading);
+void cp_route_reverse(const cp_route *r, cp_route *out);
+void cp_route_free(cp_route *r);
+
+/* parksim_closedpark.c */
+int closedpark_setup(void); /* after the park is built, before connecting: 0 or -1 */
+void closedpark_tick(double t, int64_t start_ms);
+void closedpark_end(void);
 
 #endif

@@ -55,7 +55,7 @@ double nrand(void) { /* cheap normal, sd 0.5: sum of three uniforms */
     return urand() + urand() + urand() - 1.5;
 }
 
-static client *new_client(const char *ent) {
+client *add_client(const char *ent) {
     if (n_clients == MAX_ENT + 1) return NULL;
     clients = xrealloc(clients, (size_t)(n_clients + 1) * sizeof *clients);
     client *c = calloc(1, sizeof *c);
@@ -260,7 +260,7 @@ void build_park(void) {
     for (int e = 0; e < opt.n_ent; e++) {
         char id[16];
         snprintf(id, sizeof id, "E%03d", e + 1);
-        client *c = new_client(id);
+        client *c = add_client(id);
         /* Enterprise plots of 500 m on a grid 600 m apart, 4 a row. */
         double ox = (e % 4) * 600.0, oy = (e / 4) * 600.0;
         c->has_plot = true, c->px0 = ox, c->py0 = oy, c->px1 = ox + 500, c->py1 = oy + 500;
@@ -310,7 +310,7 @@ void build_park(void) {
         }
         if (opt.tags_per_ent > 0) add_transmitters(c, opt.tags_per_ent, ox + 300, oy + 300);
     }
-    client *p = new_client("PARK");
+    client *p = add_client("PARK");
     double w = (opt.n_ent < 4 ? opt.n_ent : 4) * 600.0, h = ((opt.n_ent + 3) / 4) * 600.0;
     device *met = add_device(p, "met-1", DK_MET, w / 2, h + 50);
     const char *mt[] = {"wind_speed", "wind_dir", "temp", "humidity"};
@@ -440,7 +440,7 @@ int build_park_from_layout(const char *path) {
             size_t tl = strlen(tagname);
             if (tl > 6 && !strcmp(tagname + tl - 6, ".value")) tagname[tl - 6] = 0;
             client *c = find_client(ent);
-            if (!c && !(c = new_client(ent))) {
+            if (!c && !(c = add_client(ent))) {
                 fprintf(stderr, "parksim: %s: more than %d enterprises\n", path, MAX_ENT + 1);
                 json_decref(doc);
                 return -1;

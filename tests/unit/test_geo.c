@@ -490,6 +490,73 @@ static void test_demo_park_formats(void **state) {
     free(json), free(mixed), free(neuron), free(lp);
 }
 
+/* What closed-park management needs of the demo park: every gate on a
+ * road (within roads.h's 2 m snap), every plot's point and every tank
+ * within 100 m of one (a route ends with a straight leg from the road),
+ * the roads' rules (the avenue and the chemical road main, the chemical
+ * road designated, the northern road closed, one one-way loop), two
+ * cameras a plot and one a gate, the zones by type, the vehicle park. */
+static void demo_park_closed(const geo_layout *g) {
+    int gates = 0, plots = 0, tanks = 0, cams = 0, oneway = 0;
+    int zones[4] = {0}; /* hazard_area, confined_space, restricted, work_area */
+    static const char *const zt[4] = {"hazard_area", "confined_space", "restricted", "work_area"};
+    for (size_t i = 0; i < geo_count_all(g); i++) {
+        const geo_feature *f = geo_get(g, i);
+        double reach = f->kind == GEO_GATE ? 2 : 100;
+        if (f->kind == GEO_GATE || f->kind == GEO_ENTERPRISE || f->kind == GEO_TANK) {
+            geo_hits h;
+            assert_int_equal(geo_nearest(g, f->lon, f->lat, 1, GEO_ROAD, &h), 0);
+            if (h.n != 1 || h.distance_m[0] > reach)
+                fail_msg("%s is %.1f m from the nearest road", f->id, h.n ? h.distance_m[0] : -1);
+            geo_hits_free(&h);
+            gates += f->kind == GEO_GATE, plots += f->kind == GEO_ENTERPRISE;
+            tanks += f->kind == GEO_TANK;
+        }
+        if (f->kind == GEO_ENTERPRISE) { /* the plot's point 30 m off its plant road */
+            geo_hits h;
+            assert_int_equal(geo_nearest(g, f->lon, f->lat, 1, GEO_ROAD, &h), 0);
+            assert_true(h.distance_m[0] < 50);
+            geo_hits_free(&h);
+        }
+        if (f->kind == GEO_ROAD) {
+            const char *cls = geo_prop_str(g, i, "class"), *hz = geo_prop_str(g, i, "hazmat");
+            double v = geo_prop_num(g, i, "speed_kmh", 0);
+            bool main_road = !strcmp(f->id, "PARK-RX1") || !strcmp(f->id, "PARK-RY1");
+            if (main_road)
+                assert_string_equal(cls, "main"), assert_true(v == 40);
+            else if (strcmp(f->id, "PARK-RS1"))
+                assert_string_equal(cls, "branch"), assert_true(v == 30);
+            assert_string_equal(hz, !strcmp(f->id, "PARK-RY1")   ? "designated"
+                                    : !strcmp(f->id, "PARK-RX6") ? "closed"
+                                                                 : "allowed");
+            oneway += geo_prop_bool(g, i, "oneway", false);
+        }
+        if (f->kind == GEO_CAMERA) {
+            cams++;
+            assert_true(geo_prop_num(g, i, "range_m", 0) == 80);
+            assert_true(!strncmp(f->id, f->enterprise[0] ? f->enterprise : "PARK-CAM-G",
+                                 f->enterprise[0] ? 4 : 10));
+        }
+        if (f->kind == GEO_ZONE)
+            for (int k = 0; k < 4; k++) zones[k] += !strcmp(geo_prop_str(g, i, "zone_type"), zt[k]);
+        if (f->kind == GEO_VEHICLE_PARK) assert_int_equal(f->capacity, 60);
+    }
+    assert_int_equal(gates, 6);
+    assert_int_equal(plots, 30);
+    assert_int_equal(tanks, 150);
+    assert_int_equal(oneway, 1);
+    assert_int_equal(cams, 66);
+    assert_int_equal(zones[0], 15);
+    assert_int_equal(zones[1], 6);
+    assert_int_equal(zones[2], 1);
+    assert_int_equal(zones[3], 1);
+    /* Each confined space holds at most 2, a hazard area 10. */
+    long cs = geo_find(g, "E001-ZONE-2"), ha = geo_find(g, "E001-ZONE-1");
+    assert_true(cs >= 0 && ha >= 0);
+    assert_true(geo_prop_num(g, (size_t)cs, "max_people", 0) == 2);
+    assert_true(geo_prop_num(g, (size_t)ha, "max_people", 0) == 10);
+}
+
 /* The demo park loads without a single problem, has the counts the demo
  * promises, and is the same bytes for the same seed. */
 static void test_demo_park(void **state) {
@@ -517,7 +584,8 @@ static void test_demo_park(void **state) {
     } want[] = {{GEO_ENTERPRISE, 30},     {GEO_HAZARD_SOURCE, 15}, {GEO_TANK, 150},
                 {GEO_GAS_DETECTOR, 1500}, {GEO_AQ_STATION, 10},    {GEO_WEATHER_STATION, 2},
                 {GEO_BUILDING, 400},      {GEO_GATE, 6},           {GEO_SHELTER, 4},
-                {GEO_FIRE_STATION, 3}};
+                {GEO_FIRE_STATION, 3},    {GEO_PIPELINE, 60},      {GEO_ROAD, 65},
+                {GEO_CAMERA, 66},         {GEO_ZONE, 23},          {GEO_VEHICLE_PARK, 1}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         assert_int_equal(geo_count(g, want[i].k), want[i].n);
     /* Every tank farm detector guards a tank, every other one a pipeline. */
@@ -561,6 +629,7 @@ static void test_demo_park(void **state) {
         }
     }
     assert_int_equal(no_temp, 1);
+    demo_park_closed(g);
     /* Shelters lie outside 1 km of every hazard source. */
     for (size_t i = 0; i < geo_count_all(g); i++) {
         if (geo_get(g, i)->kind != GEO_SHELTER) continue;
