@@ -202,14 +202,25 @@ enum MHD_Result api_h_appointment_cancel(req *r, struct MHD_Connection *c) {
 
 /* ---- vehicles ---- */
 
-/* GET /vehicles?at= */
+/* GET /vehicles?at=&track_s=&track_step_s= (the live layer: the last two
+ * minutes of track a point per 10 s by default, so 5,000 vehicles stay a
+ * small answer; a vehicle's whole recent track is GET /vehicles/{plate}) */
 enum MHD_Result api_h_vehicles(req *r, struct MHD_Connection *c) {
     enum MHD_Result sent;
     closedpark *cp = module_of(r, c, &sent);
     if (!cp) return sent;
     int64_t now = pw_wall_ms(), at;
     const char *s = api_arg(c, "at");
-    if (!s) return send_new(r, c, closedpark_vehicles(cp, scope_of(r), now));
+    uint64_t track_s = 120, step_s = 10;
+    const char *ts = api_arg(c, "track_s"), *st_s = api_arg(c, "track_step_s");
+    if ((ts && !api_parse_count(ts, 0, 600, &track_s)) ||
+        (st_s && !api_parse_count(st_s, 0, 600, &step_s)))
+        return api_send_error(r, c, 400, "bad_request",
+                              "track_s and track_step_s: whole seconds, 0 to 600");
+    if (!s)
+        return send_new(r, c,
+                        closedpark_vehicles_track(cp, scope_of(r), now, (int64_t)track_s * 1000,
+                                                  (int64_t)step_s * 1000));
     if (!api_parse_time(s, now, &at))
         return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
     json_t *out = NULL;

@@ -272,6 +272,13 @@ void closedpark_tick(closedpark *cp, int64_t now_ms);
  * [active condition kinds], track [[lon, lat, ts], ...] of the last
  * track_ms before now_ms}. */
 json_t *closedpark_vehicles(closedpark *cp, const char *scope, int64_t now_ms);
+/* The same with the track of the last track_ms only (0: no track; at most
+ * the option's track_ms), thinned to a point per step_ms (0: every one):
+ * the live layer of thousands of vehicles stays small. The JSON is built
+ * from a copy outside the module's lock, so a reader never holds up the
+ * positions' checks. */
+json_t *closedpark_vehicles_track(closedpark *cp, const char *scope, int64_t now_ms,
+                                  int64_t track_ms, int64_t step_ms);
 
 /* One vehicle (the feature above with "appointment_detail" when it has
  * one, and its last passages' check), or CP_ENOTFOUND. */

@@ -34,16 +34,17 @@ static const char *zone_type_name(const closedpark *cp, const cp_area *z) {
     return z->type < CP_ZONE_OTHER ? names[z->type] : geo_prop_str(cp->g, z->feature, "zone_type");
 }
 
-static json_t *vehicle_feature(const closedpark *cp, const cp_vehicle *v, int64_t now) {
+/* The feature of v with the track points pts[0..n) (a copy of what the
+ * ring held: the JSON may be built outside the module's lock). */
+static json_t *vehicle_feature(const closedpark *cp, const cp_vehicle *v, const cp_track_pt *pts,
+                               size_t n) {
     json_t *flags = json_array(), *track = json_array();
     for (int k = 0; k < CPK_COUNT; k++)
         if (v->active[k]) json_array_append_new(flags, json_string(cp_kind_names[k]));
-    for (size_t i = 0; i < v->ring_n; i++) {
-        const cp_track_pt *t = &v->ring[(v->ring_head + i) % CLOSEDPARK_TRACK_POINTS];
-        if (t->ts < now - cp->o.track_ms || t->ts > now) continue;
-        json_array_append_new(track, json_pack("[f, f, I]", round(t->lon * 1e7) / 1e7,
-                                               round(t->lat * 1e7) / 1e7, (json_int_t)t->ts));
-    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(track,
+                              json_pack("[f, f, I]", round(pts[i].lon * 1e7) / 1e7,
+                                        round(pts[i].lat * 1e7) / 1e7, (json_int_t)pts[i].ts));
     json_t *pr = json_object();
     json_object_set_new(pr, "plate", json_string(v->plate));
     json_object_set_new(pr, "ts", v->has_pos ? json_integer(v->pos_ts) : json_null());
@@ -74,18 +75,78 @@ static json_t *collection(json_t *features) {
     return json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
 }
 
-json_t *closedpark_vehicles(closedpark *cp, const char *scope, int64_t now_ms) {
-    json_t *fs = json_array();
+/* The ring's points within [now - track_ms, now], one per step_ms at most
+ * (0: all), appended to *pts (grown); how many. */
+static size_t track_points(const cp_vehicle *v, int64_t now, int64_t track_ms, int64_t step_ms,
+                           cp_track_pt **pts, size_t *n, size_t *cap) {
+    size_t before = *n;
+    int64_t last = INT64_MIN;
+    for (size_t i = 0; track_ms > 0 && i < v->ring_n; i++) {
+        const cp_track_pt *t = &v->ring[(v->ring_head + i) % CLOSEDPARK_TRACK_POINTS];
+        if (t->ts < now - track_ms || t->ts > now) continue;
+        if (step_ms > 0 && last != INT64_MIN && t->ts - last < step_ms) continue;
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 4096;
+            cp_track_pt *p = realloc(*pts, c * sizeof *p);
+            if (!p) break;
+            *pts = p, *cap = c;
+        }
+        (*pts)[(*n)++] = *t;
+        last = t->ts;
+    }
+    return *n - before;
+}
+
+typedef struct vehicle_copy {
+    cp_vehicle v;
+    size_t first, n; /* its track points in the copy's array */
+} vehicle_copy;
+
+json_t *closedpark_vehicles_track(closedpark *cp, const char *scope, int64_t now_ms,
+                                  int64_t track_ms, int64_t step_ms) {
+    if (track_ms > cp->o.track_ms) track_ms = cp->o.track_ms;
+    vehicle_copy *vs = NULL;
+    size_t nv = 0, capv = 0, npts = 0, cappts = 0;
+    cp_track_pt *pts = NULL;
+    bool oom = false;
+    /* A copy under the lock (a memcpy a vehicle), the JSON outside it: a
+     * reader of 5,000 vehicles does not hold up their positions. */
     cp_lock(cp);
-    for (size_t i = 0; i < cp->vehicles.cap; i++) {
+    for (size_t i = 0; i < cp->vehicles.cap && !oom; i++) {
         const cp_vehicle *v = cp->vehicles.vals[i];
         if (!cp->vehicles.keys[i] || !(v->inside || v->no_passage) ||
             !in_scope(scope, v->enterprise))
             continue;
-        json_array_append_new(fs, vehicle_feature(cp, v, now_ms));
+        if (nv == capv) {
+            size_t c = capv ? capv * 2 : 256;
+            vehicle_copy *p = realloc(vs, c * sizeof *p);
+            if (!p) {
+                oom = true;
+                break;
+            }
+            vs = p, capv = c;
+        }
+        vehicle_copy *c = &vs[nv++];
+        c->v = *v;
+        c->v.ring = NULL;
+        c->first = npts;
+        c->n = track_points(v, now_ms, track_ms, step_ms, &pts, &npts, &cappts);
     }
     cp_unlock_flush(cp, NULL);
+    json_t *fs = json_array();
+    for (size_t i = 0; fs && !oom && i < nv; i++)
+        json_array_append_new(fs, vehicle_feature(cp, &vs[i].v, pts + vs[i].first, vs[i].n));
+    free(vs);
+    free(pts);
+    if (oom) {
+        json_decref(fs);
+        return NULL;
+    }
     return collection(fs);
+}
+
+json_t *closedpark_vehicles(closedpark *cp, const char *scope, int64_t now_ms) {
+    return closedpark_vehicles_track(cp, scope, now_ms, cp->o.track_ms, 0);
 }
 
 cp_status closedpark_vehicle(closedpark *cp, const char *scope, const char *plate, int64_t now_ms,
@@ -97,7 +158,11 @@ cp_status closedpark_vehicle(closedpark *cp, const char *scope, const char *plat
         cp_unlock_flush(cp, NULL);
         return CP_ENOTFOUND;
     }
-    json_t *f = vehicle_feature(cp, v, now_ms);
+    cp_track_pt *pts = NULL;
+    size_t npts = 0, cappts = 0;
+    track_points(v, now_ms, cp->o.track_ms, 0, &pts, &npts, &cappts);
+    json_t *f = vehicle_feature(cp, v, pts, npts);
+    free(pts);
     const cp_appt *a = v->appt[0] ? cp_map_get(&cp->appts, v->appt) : NULL;
     json_object_set_new(json_object_get(f, "properties"), "appointment_detail",
                         a ? cp_appt_json(cp, a, true) : json_null());

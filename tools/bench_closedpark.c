@@ -416,8 +416,8 @@ int bench_closedpark(int argc, char **argv) {
             "{\"data_dir\": \"%s\", \"broker\": {\"host\": \"127.0.0.1\", \"port\": %d, "
             "\"client_id\": \"parkd-bench\"}, \"api\": {\"listen\": \"127.0.0.1:%d\", "
             "\"rate_limit_per_s\": 100000}, \"layout\": {\"files\": [\"%s\"]}, "
-            "\"closedpark\": {\"max_vehicles\": %d}, \"enterprises\": [",
-            data, b->mqtt_port, api_port, layout, vehicles + 5000);
+            "\"enterprises\": [",
+            data, b->mqtt_port, api_port, layout);
     for (size_t e = 0; e < n_ents; e++)
         fprintf(f, "{\"id\": \"%s\", \"interval_ms\": 1000}, ", ents[e]);
     fprintf(f, "{\"id\": \"PARK\"}]}\n");
@@ -514,7 +514,7 @@ int bench_closedpark(int argc, char **argv) {
     if (sub) {
         mosquitto_message_callback_set(sub, on_alarm);
         mosquitto_connect(sub, "127.0.0.1", b->mqtt_port, 30);
-        mosquitto_subscribe(sub, NULL, "park/alarms/#", 0);
+        mosquitto_subscribe(sub, NULL, "park/alarms/PARK", 0); /* the park-level ones: vehicles */
         mosquitto_loop_start(sub);
     }
     double cpu0 = 0;

@@ -343,6 +343,23 @@ static void test_on_route_raises_nothing(void **state) {
     assert_int_equal(json_array_size(json_object_get(p, "flags")), 0);
     assert_true(json_array_size(json_object_get(p, "track")) > 100);
     json_decref(p);
+    /* the live layer's track: the last 30 s, a point per 10 s at most (positions come each
+     * second: 4 of them, at t-30, t-20, t-10 and t); none when asked for none */
+    json_t *layer = closedpark_vehicles_track(f->cp, NULL, t, 30 * SEC, 10 * SEC);
+    json_t *tr = json_object_get(
+        json_object_get(json_array_get(json_object_get(layer, "features"), 0), "properties"),
+        "track");
+    assert_int_equal(json_array_size(tr), 4);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(tr, 3), 2)), t);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(tr, 0), 2)), t - 30 * SEC);
+    json_decref(layer);
+    layer = closedpark_vehicles_track(f->cp, NULL, t, 0, 0);
+    assert_int_equal(
+        json_array_size(json_object_get(
+            json_object_get(json_array_get(json_object_get(layer, "features"), 0), "properties"),
+            "track")),
+        0);
+    json_decref(layer);
     json_t *a = NULL;
     char err[256];
     assert_int_equal(closedpark_appointment_get(f->cp, NULL, id, &a, err, sizeof err), CP_OK);
