@@ -33,11 +33,14 @@ chmod 700 "$broker"
   : >"$secrets/credentials.txt"
   : >"$broker/mosquitto.passwd"
   {
-    echo "# parkd reads every enterprise's data and status and publishes the alarms"
+    echo "# parkd reads every enterprise's data, status and events (gate passages, badges,"
+    echo "# camera events) and publishes the alarms and the notifications (notify's mqtt channel)"
     echo "user parkd"
     echo "topic read park/+/+/data"
     echo "topic read park/+/+/status"
+    echo "topic read park/+/+/events"
     echo "topic write park/alarms/#"
+    echo "topic write park/notify/#"
   } >"$broker/mosquitto.acl"
   for u in parkd "$@"; do
     pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
@@ -46,8 +49,8 @@ chmod 700 "$broker"
       echo "$pw" >"$secrets/parkd.password"
     else
       echo "$u $pw" >>"$secrets/credentials.txt"
-      printf '\nuser %s\ntopic write park/%s/#\ntopic read park/alarms/%s\n' "$u" "$u" "$u" \
-        >>"$broker/mosquitto.acl"
+      printf '\nuser %s\ntopic write park/%s/#\ntopic read park/alarms/%s\ntopic read park/notify/%s\n' \
+        "$u" "$u" "$u" "$u" >>"$broker/mosquitto.acl"
     fi
   done
 )
