@@ -65,6 +65,11 @@ static const struct {
     {API_ROLE_OPERATOR, API_CAP_HAZARD},
     {API_ROLE_ENTERPRISE, API_CAP_HAZARD},
     {API_ROLE_REGULATOR, API_CAP_SUPERVISE},
+    /* ---- issue 21: closedpark ---- park staff book for anyone, an
+     * enterprise for itself (closedpark checks); the regulator reads */
+    {API_ROLE_ADMIN, API_CAP_APPOINTMENTS},
+    {API_ROLE_OPERATOR, API_CAP_APPOINTMENTS},
+    {API_ROLE_ENTERPRISE, API_CAP_APPOINTMENTS},
     /* ---- issue 21: specialwork ---- park staff file for anyone, an enterprise its own */
     {API_ROLE_ADMIN, API_CAP_PERMITS},
     {API_ROLE_OPERATOR, API_CAP_PERMITS},
@@ -85,6 +90,8 @@ static const char *const cap_names[API_CAP_COUNT] = {
     /* hidden hazards (hazards/) */
     [API_CAP_HAZARD] = "act_on_hazards",
     [API_CAP_SUPERVISE] = "supervise_hazards",
+    /* ---- issue 21: closedpark ---- */
+    [API_CAP_APPOINTMENTS] = "manage_appointments",
     [API_CAP_PERMITS] = "file_permits", /* ---- issue 21: specialwork ---- */
 };
 

@@ -242,6 +242,8 @@ typedef enum api_cap {
     /* hidden hazards (hazards/) */
     API_CAP_HAZARD,    /* report, assign, rectify, verify, reject, close, attach */
     API_CAP_SUPERVISE, /* put a hazard under supervision (the regulator) */
+    /* ---- issue 21: closedpark ---- */
+    API_CAP_APPOINTMENTS, /* book and cancel vehicle appointments (an enterprise: its own) */
     /* ---- issue 21: specialwork ---- */
     API_CAP_PERMITS, /* file permits, their gas tests and steps (an enterprise: its own) */
     API_CAP_COUNT
@@ -499,6 +501,19 @@ enum MHD_Result api_h_hazard_attachment(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_hazard_stats(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_hazard_criteria(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_hazard_journal(req *r, struct MHD_Connection *c);
+/* ---- issue 21: closedpark ---- routes_closedpark.c (closedpark/) */
+enum MHD_Result api_h_appointments(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_appointment_add(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_appointment(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_appointment_cancel(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_vehicles(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_vehicle(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_vehicle_track(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_gate_passages(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_closedpark_summary(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_vehicle_park(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_zones(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_zone(req *r, struct MHD_Connection *c);
 
 /* ---- issue 21: specialwork, cameras ---- */
 /* special-work permits (specialwork/): routes_specialwork.c */

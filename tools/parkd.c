@@ -37,6 +37,7 @@
 #include "handover/handover.h"
 #include "health/health.h"
 #include "tools/parkd_alarms.h"
+#include "tools/parkd_closedpark.h" /* closed-park management (issue 21) */
 #include "tools/parkd_conditions.h"
 #include "tools/parkd_events.h"
 #include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
@@ -583,6 +584,15 @@ int main(int argc, char **argv) {
     c.api.events = pev.store;
     c.api.events_take = parkd_events_http, c.api.events_take_ctx = &pev;
     /* ---- issue 21: closedpark ---- */
+    /* gates, appointments, vehicles and zones (closedpark/): off without a
+     * layout (its routes answer 503); its observer sees positions as
+     * ingest stores them */
+    parkd_closedpark *cpk = NULL;
+    if (parkd_closedpark_open(&c, layout, &pev, conditions, &cpk, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        hist_close(h, &he);
+        return 1;
+    }
     /* ---- issue 21: specialwork and cameras ---- their conditions made alarms */
     parkd_specialwork *psw = NULL;
     cameras *cams = NULL;
@@ -697,6 +707,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: health: %s\n", prog, herr);
         /* risk units: live levels every 5 s */
         parkd_riskunits_tick(rku, alarms, hz, now_ms, quiet ? NULL : say_line);
+        parkd_closedpark_tick(cpk, now_ms); /* closed park: stopped, overstay, expiry */
         parkd_specialwork_tick(psw, alarms, layout, vw, now_ms); /* issue 21: specialwork */
         parkd_cameras_tick(cams, now_ms);                        /* issue 21: cameras */
         /* The stats file every tick: benches time a run's end by it (once a
@@ -741,6 +752,8 @@ int main(int argc, char **argv) {
     if (c.stats_file) write_stats_file(svc, c.stats_file); /* the final counts */
     actx.svc = NULL;
     ingest_service_free(svc);
+    /* closed park: after its callers, before its store and conditions */
+    parkd_closedpark_close(cpk);
     parkd_events_close(&pev); /* after the ingest service and the API, its writers */
     parkd_conditions_close(conditions);
     alert_close(alarms);

@@ -1958,6 +1958,332 @@ class Checker:
             fail("GET /api/v1/risk-units/E002-RU1", "no reason names hazard %s: %r" % (
                 inside.get("id") if isinstance(inside, dict) else None, reasons))
 
+    # -- closed park (closedpark/, issue 21)
+
+    def closedpark(self):
+        """Closed-park management: appointments booked (as each role: an enterprise for itself
+        only, the regulator not at all), a gate passage and positions over MQTT as PARK, the
+        vehicle in GET /vehicles and its track from the historian, a hazardous-goods vehicle
+        without an appointment raising no_appointment, passages, summary, vehicle park,
+        zones with a badge, cancelling, and what an enterprise token sees."""
+        c, t = self.c, self.t
+        A, AI, AC = ("/api/v1/appointments", "/api/v1/appointments/{id}",
+                     "/api/v1/appointments/{id}/cancel")
+        V, VP, VT = "/api/v1/vehicles", "/api/v1/vehicles/{plate}", "/api/v1/vehicles/{plate}/track"
+        # an E001 token, created while parkd runs (a token not known yet is looked up at once)
+        r = subprocess.run([os.path.join(self.bindir, "parkctl"), "token", "create", "--file",
+                            os.path.join(self.data_dir, "tokens.json"), "--role", "enterprise",
+                            "--name", "e1", "--enterprise", "E001"],
+                           capture_output=True, text=True, timeout=30)
+        e1 = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        if r.returncode != 0 or not e1.startswith("pw_"):
+            fail("parkctl token create E001", r.stderr.strip())
+            return
+        now = now_ms()
+        plate, stray = "沪A12345", "沪B99999"
+        book = {"plate": plate, "enterprise": "E001", "window_from": now - 60000,
+                "window_to": now + 7200000, "gate": "PARK-G1", "destination": "E001-T101",
+                "hazard_class": "3", "un_number": "1203", "cargo": "gasoline",
+                "mass_kg": 20000, "driver": "张三", "vehicle_type": "tanker"}
+        st, appt, _ = c("POST", A, t["operator"], body=json.dumps(book), expect=201,
+                        label="book an appointment for E001")
+        if st != 201:
+            return
+        aid = appt["id"]
+        route = (appt.get("route") or {}).get("coordinates") or []
+        if appt["state"] != "booked" or len(route) < 2 or not appt.get("length_m"):
+            fail("book an appointment", "state %s, %d route points, length %r" % (
+                appt["state"], len(route), appt.get("length_m")))
+            return
+        if not re.match(r"^A\d{8}-\d{4}$", aid):
+            fail("book an appointment", "id %r" % aid)
+        own_book = {k: v for k, v in book.items() if k not in ("enterprise", "hazard_class",
+                                                                "un_number")}
+        st, own, _ = c("POST", A, t["e2"], body=json.dumps(
+            dict(own_book, plate="沪C55555", destination="E002")), expect=201,
+            label="an enterprise books for itself")
+        own_id = own["id"] if st == 201 else "none"
+        if st == 201 and (own["enterprise"], own["created_by"]) != ("E002", "E002"):
+            fail("an enterprise books for itself", "enterprise %r, created_by %r" % (
+                own["enterprise"], own["created_by"]))
+        c("POST", A, t["e2"], body=json.dumps(book), expect=403, label="E002 books for E001")
+        c("POST", A, t["regulator"], body=json.dumps(book), expect=403,
+          label="the regulator books")
+        c("POST", A, t["admin"], body=json.dumps(dict(book, gate="GATE-X")), expect=400,
+          label="book at an unknown gate")
+        c("POST", A, t["admin"], body=json.dumps(dict(book, hazard_class="10")), expect=400,
+          label="book with hazard class 10")
+        c("POST", A, t["admin"], body=json.dumps(dict(book, window_to=now - 1)), expect=400,
+          label="book a window already over")
+        c("POST", A, t["admin"], body="[1]", expect=400, label="book with an array")
+        # listing: the scope, the filters, bad parameters
+        st, lst, _ = c("GET", A, t["regulator"], expect=200)
+        ids = {a["id"] for a in lst["appointments"]} if st == 200 else set()
+        if not {aid, own_id} <= ids or any("route" in a for a in lst.get("appointments", [])):
+            fail("GET %s" % A, "ids %s, want %s and %s, no routes" % (ids, aid, own_id))
+        for tok, who, want in ((e1, "E001", {aid}), (t["e2"], "E002", {own_id})):
+            st, lst, _ = c("GET", A, tok, expect=200, label="appointments as %s" % who)
+            if st == 200 and {a["id"] for a in lst["appointments"]} != want:
+                fail("appointments as %s" % who, "%s" % [a["id"] for a in lst["appointments"]])
+        st, lst, _ = c("GET", A, t["admin"], query={"plate": plate, "state": "booked",
+                                                    "from": "now", "to": str(now + 60000)},
+                       expect=200, label="appointments of a plate, booked, in the next minute")
+        if st == 200 and [a["id"] for a in lst["appointments"]] != [aid]:
+            fail("appointments of a plate", "%s" % lst)
+        c("GET", A, t["e2"], query={"enterprise": "E001"}, expect=403,
+          label="E002 lists E001's appointments")
+        c("GET", A, t["admin"], query={"state": "parked"}, expect=400)
+        c("GET", A, t["admin"], query={"limit": "0"}, expect=400)
+        c("GET", A, t["admin"], query={"limit": "1001"}, expect=400)
+        c("GET", A, t["admin"], query={"from": "now", "to": "-1h"}, expect=400,
+          label="appointments from after to")
+        c("GET", A, t["admin"], query={"from": "yesterday"}, expect=400)
+        c("GET", A, t["admin"], query={"plate": "x" * 65}, expect=400)
+        st, one, _ = c("GET", AI, e1, params={"id": aid}, expect=200,
+                       label="E001 reads its appointment")
+        if st == 200 and one.get("route") != appt.get("route"):
+            fail("GET %s" % AI, "the route differs from the booking's")
+        c("GET", AI, t["e2"], params={"id": aid}, expect=404, label="E002 reads E001's")
+        c("GET", AI, t["admin"], params={"id": "A20000101-0001"}, expect=404)
+        c("GET", AI, t["admin"], params={"id": "x" * 65}, expect=400)
+
+        # the gate: the booked tanker and a hazardous-goods vehicle without an appointment
+        # enter through PARK-G1 (PARK's gate: reported over MQTT as PARK)
+        t_in = now_ms()
+        gate_ev = [dict(type="gate_passage", ts=t_in, gate="PARK-G1", direction="in",
+                        plate=plate, vehicle_type="tanker", hazard_class="3",
+                        un_number="1203", cargo="gasoline", mass_kg=20000, driver="张三",
+                        enterprise="E001"),
+                   dict(type="gate_passage", ts=t_in, gate="PARK-G1", direction="in",
+                        plate=stray, vehicle_type="tanker", hazard_class="2.1",
+                        un_number="1075", cargo="LPG", mass_kg=15000, enterprise="E003")]
+        mqtt_publish(self.broker_port, [("park/PARK/gate-1/events", json.dumps(gate_ev)),
+                                        ("park/E001/badges/events", json.dumps(
+                                            {"type": "badge", "ts": t_in,
+                                             "zone": "E001-ZONE-1", "person": "P0042",
+                                             "name": "李四", "direction": "in",
+                                             "enterprise": "E001"}))])
+        P = "/api/v1/gates/passages"
+        deadline, got = time.time() + 15, {}
+        while time.time() < deadline:
+            st, ps, _ = c("GET", P, t["admin"], query={"from": str(t_in - 1)}, expect=200,
+                          label="passages while parkd takes the gate events")
+            got = {p["plate"]: p for p in ps["passages"]} if st == 200 else {}
+            if {plate, stray} <= set(got):
+                break
+            time.sleep(0.3)
+        else:
+            fail("GET %s" % P, "no passages of %s and %s: %s" % (plate, stray, list(got)))
+            return
+        ck_a, ck_s = got[plate]["check"], got[stray]["check"]
+        if not ck_a["matched"] or ck_a["appointment"] != aid or ck_a["no_appointment"]:
+            fail("the booked tanker's passage", "check %r" % ck_a)
+        if not ck_s["no_appointment"] or ck_s["matched"]:
+            fail("the stray tanker's passage", "check %r" % ck_s)
+        st, ps, _ = c("GET", P, e1, query={"from": str(t_in - 1), "gate": "PARK-G1"},
+                      expect=200, label="passages as E001")
+        if st == 200 and [p["plate"] for p in ps["passages"]] != [plate]:
+            fail("passages as E001", "%s" % [p["plate"] for p in ps["passages"]])
+        st, ps, _ = c("GET", P, t["admin"], query={"from": str(t_in - 1), "gate": "PARK-G2"},
+                      expect=200, label="passages of another gate")
+        if st == 200 and ps["passages"]:
+            fail("passages of PARK-G2", "%d passages" % len(ps["passages"]))
+        c("GET", P, t["admin"], query={"limit": "10001"}, expect=400)
+        c("GET", P, t["admin"], query={"from": "soon"}, expect=400)
+        c("GET", P, t["admin"], query={"gate": "g" * 65}, expect=400)
+        # positions as the vehicle platform sends them: 5 a second apart, 10 m each along
+        # the planned route's first leg, from the gate
+        (lon0, lat0), (lon1, lat1) = route[0], route[1]
+        import math
+        kx = 111320.0 * math.cos(math.radians(lat0))
+        dx, dy = (lon1 - lon0) * kx, (lat1 - lat0) * 110540.0
+        norm = math.hypot(dx, dy) or 1.0
+        t0 = now_ms() - 6000
+        sent = []
+        for k in range(5):
+            lon = round(lon0 + dx / norm * 10 * k / kx, 7)
+            lat = round(lat0 + dy / norm * 10 * k / 110540.0, 7)
+            vals = {plate + ".lat": lat, plate + ".lon": lon, plate + ".heading": 90}
+            if k != 2:  # one without its speed: null in the track
+                vals[plate + ".speed"] = 36.0
+            sent.append([lon, lat, t0 + 1000 * k, 36.0 if k != 2 else None])
+            mqtt_publish(self.broker_port, [("park/PARK/vehicles/data", json.dumps(
+                {"ts": t0 + 1000 * k, "values": vals}))])
+        deadline, feat = time.time() + 15, None
+        while time.time() < deadline:
+            st, fc, _ = c("GET", V, t["admin"], expect=200,
+                          label="vehicles while parkd takes the positions")
+            feat = next((f for f in fc.get("features", []) if f["id"] == plate), None) \
+                if st == 200 else None
+            if feat and feat["properties"].get("ts") == sent[-1][2]:
+                break
+            time.sleep(0.3)
+        else:
+            fail("GET %s" % V, "%s not at its last position: %r" % (plate, feat))
+            return
+        pr = feat["properties"]
+        if (pr["appointment"], pr["hazard_class"], pr["inside"], pr["enterprise"]) != (
+                aid, "3", True, "E001") or feat["geometry"]["coordinates"] != sent[-1][:2]:
+            fail("GET %s" % V, "%s: %r" % (plate, feat))
+        if [p[:3] for p in pr["track"]] != [p[:3] for p in sent]:
+            fail("GET %s" % V, "the live track %r, sent %r" % (pr["track"], sent))
+        for tok, who, want in ((e1, "E001", {plate}), (t["e2"], "E002", set())):
+            st, fc, _ = c("GET", V, tok, expect=200, label="vehicles as %s" % who)
+            if st == 200 and {f["id"] for f in fc["features"]} != want:
+                fail("vehicles as %s" % who, "%s" % [f["id"] for f in fc["features"]])
+        st, fc, _ = c("GET", V, t["regulator"], query={"at": "now"}, expect=200,
+                      label="vehicles inside now, from the stored presences")
+        if st == 200 and not {plate, stray} <= {f["id"] for f in fc["features"]}:
+            fail("GET %s?at=now" % V, "%s" % [f["id"] for f in fc["features"]])
+        st, fc, _ = c("GET", V, t["regulator"], query={"at": str(t_in - 1)}, expect=200,
+                      label="vehicles inside before they came")
+        if st == 200 and {plate, stray} & {f["id"] for f in fc["features"]}:
+            fail("GET %s?at=before" % V, "%s" % [f["id"] for f in fc["features"]])
+        c("GET", V, t["admin"], query={"at": "later"}, expect=400)
+        st, one, _ = c("GET", VP, t["operator"], params={"plate": plate}, expect=200)
+        if st == 200 and (one["properties"].get("appointment_detail") or {}).get("id") != aid:
+            fail("GET %s" % VP, "appointment_detail %r" % one["properties"].get(
+                "appointment_detail"))
+        c("GET", VP, e1, params={"plate": plate}, expect=200, label="E001 reads its vehicle")
+        c("GET", VP, t["e2"], params={"plate": plate}, expect=404, label="E002 reads E001's")
+        c("GET", VP, t["admin"], params={"plate": "沪Z00000"}, expect=404)
+        c("GET", VP, t["admin"], params={"plate": "x" * 65}, expect=400)
+        # the track from the historian: every position, speed null where none was sent
+        st, tr, _ = c("GET", VT, e1, params={"plate": plate}, query={"from": str(t0 - 1)},
+                      expect=200, label="E001 reads its vehicle's track")
+        if st == 200 and (tr["points"] != sent or tr["count"] != 5 or tr["truncated"]):
+            fail("GET %s" % VT, "points %r, sent %r" % (tr["points"], sent))
+        st, tr, _ = c("GET", VT, t["regulator"], params={"plate": plate},
+                      query={"from": str(t0 - 1), "limit": "2"}, expect=200,
+                      label="a track cut at 2 points")
+        if st == 200 and (tr["points"] != sent[:2] or not tr["truncated"] or
+                          tr.get("next_from") != sent[1][2] + 1):
+            fail("a track cut at 2 points", "%r" % tr)
+        st, tr, _ = c("GET", VT, t["admin"], params={"plate": "沪Z00000"}, expect=200,
+                      label="the track of a plate never seen")
+        if st == 200 and tr["points"]:
+            fail("the track of a plate never seen", "%r" % tr)
+        c("GET", VT, t["e2"], params={"plate": plate}, expect=404, label="E002 reads E001's track")
+        c("GET", VT, t["admin"], params={"plate": plate}, query={"from": "x"}, expect=400)
+        c("GET", VT, t["admin"], params={"plate": plate}, query={"limit": "0"}, expect=400)
+        c("GET", VT, t["admin"], params={"plate": plate}, query={"from": "now", "to": "-1h"},
+          expect=400, label="a track from after to")
+        # the stray tanker raised no_appointment: an alarm of kind condition
+        name = "PARK/vehicles/%s/no_appointment" % stray
+        deadline, alarms = time.time() + 10, []
+        while time.time() < deadline:
+            st, al, _ = c("GET", "/api/v1/alarms", t["admin"], expect=200,
+                          label="alarms while the stray tanker is inside")
+            alarms = [a for a in al.get("alarms", []) if a["series"] == name] if st == 200 else []
+            if alarms:
+                break
+            time.sleep(0.3)
+        if not alarms or alarms[0]["kind"] != "condition":
+            fail("GET /api/v1/alarms", "no condition alarm %s: %r" % (name, alarms))
+        # summary, vehicle park, zones
+        st, sm, _ = c("GET", "/api/v1/closedpark/summary", t["regulator"], expect=200)
+        if st == 200 and (sm["inside"] < 2 or sm["by_hazard_class"].get("3", 0) < 1 or
+                          sm["by_hazard_class"].get("2.1", 0) < 1 or
+                          sm["goods_kg"].get("3", 0) < 20000 or sm["appointments"]["inside"] < 1
+                          or sm["flagged"] < 1 or sm["counters"]["passages"] < 2 or
+                          sm["counters"]["positions"] < 5):
+            fail("GET /api/v1/closedpark/summary", "%r" % sm)
+        st, sm, _ = c("GET", "/api/v1/closedpark/summary", t["e2"], expect=200,
+                      label="the summary as E002")
+        if st == 200 and ((sm["inside"], sm["passages_today"]) != (0, None) or
+                          "counters" in sm):
+            fail("the summary as E002", "%r" % sm)
+        st, vp, _ = c("GET", "/api/v1/vehicle-park", t["operator"], expect=200)
+        if st == 200 and [p["id"] for p in vp["parks"]] != ["PARK-VP1"]:
+            fail("GET /api/v1/vehicle-park", "%r" % vp)
+        c("GET", "/api/v1/vehicle-park", t["e2"], expect=200, label="the vehicle park as E002")
+        Z = "/api/v1/zones"
+        st, zs, _ = c("GET", Z, t["admin"], expect=200)
+        if st == 200 and len(zs["zones"]) < 20:
+            fail("GET %s" % Z, "%d zones" % len(zs["zones"]))
+        st, zs, _ = c("GET", Z, e1, expect=200, label="zones as E001")
+        if st == 200 and {z["enterprise"] for z in zs["zones"]} != {"E001"}:
+            fail("zones as E001", "%s" % [z["id"] for z in zs["zones"]])
+        st, zs, _ = c("GET", Z, t["e2"], expect=200, label="zones as E002 (it has none)")
+        if st == 200 and zs["zones"]:
+            fail("zones as E002", "%s" % [z["id"] for z in zs["zones"]])
+        deadline, z = time.time() + 10, {}
+        while time.time() < deadline:
+            st, z, _ = c("GET", Z + "/{id}", e1, params={"id": "E001-ZONE-1"}, expect=200,
+                         label="E001's tank farm while the badge is taken")
+            if st == 200 and z["count"] == 1:
+                break
+            time.sleep(0.3)
+        if z.get("count") != 1 or [p["person"] for p in z.get("people", [])] != ["P0042"]:
+            fail("GET %s/E001-ZONE-1" % Z, "%r" % z)
+        c("GET", Z + "/{id}", t["e2"], params={"id": "E001-ZONE-1"}, expect=404,
+          label="E002 reads E001's zone")
+        c("GET", Z + "/{id}", t["admin"], params={"id": "NO-ZONE"}, expect=404)
+        # a release at E001's tank: a tag and the stray tanker placed inside its footprint are
+        # listed in the incident's zones (the views ask the closed park what is inside)
+        I = "/api/v1/incidents"
+        st, inc, _ = c("POST", I, t["operator"], body=json.dumps(
+            {"tank": "E001-T101", "release_kg_s": 10, "note": "closed park"}), expect=201,
+            label="an incident where people and vehicles are tracked")
+        ring = ((inc.get("zones") or [{}])[-1].get("polygon") or {}).get(
+            "coordinates", [[]])[0] if st == 201 else []
+        if ring:
+            # the plume is symmetric about its axis: the mean of its vertices lies inside
+            lon_in = round(sum(p[0] for p in ring) / len(ring), 7)
+            lat_in = round(sum(p[1] for p in ring) / len(ring), 7)
+            ts = now_ms()
+            mqtt_publish(self.broker_port, [
+                ("park/PARK/people/data", json.dumps(
+                    {"ts": ts, "values": {"P0043.lat": lat_in, "P0043.lon": lon_in}})),
+                ("park/PARK/vehicles/data", json.dumps(
+                    {"ts": ts, "values": {stray + ".lat": lat_in, stray + ".lon": lon_in}}))])
+            iid = inc["incident"]["id"]
+            deadline, zones = time.time() + 10, []
+            while time.time() < deadline:
+                st, one, _ = c("GET", I + "/{id}", t["operator"], params={"id": iid},
+                               expect=200, label="the incident while the tag is taken")
+                zones = one.get("zones", []) if st == 200 else []
+                outer = zones[-1] if zones else {}
+                if "P0043" in {p["person"] for p in outer.get("people", [])} and stray in {
+                        v["plate"] for v in outer.get("vehicles", [])}:
+                    break
+                time.sleep(0.3)
+            else:
+                fail("an incident where people are tracked", "outer zone %r" % {
+                    k: zones[-1].get(k) for k in ("people", "vehicles", "occupants_basis")}
+                    if zones else "no zones")
+            c("POST", I + "/{id}/close", t["operator"], params={"id": iid}, expect=200,
+              label="close the incident")
+        elif st == 201:
+            fail("an incident where people are tracked", "no footprint: %r" % inc.get("zones"))
+        # cancelling: booked only, by its enterprise or park staff
+        c("POST", AC, t["regulator"], params={"id": own_id}, expect=403,
+          label="the regulator cancels")
+        c("POST", AC, e1, params={"id": own_id}, expect=404, label="E001 cancels E002's")
+        st, cn, _ = c("POST", AC, t["e2"], params={"id": own_id}, expect=200,
+                      label="E002 cancels its appointment")
+        if st == 200 and (cn["state"] != "cancelled" or not cn.get("cancelled_ms")):
+            fail("cancel an appointment", "%r" % cn)
+        c("POST", AC, t["e2"], params={"id": own_id}, expect=409, label="cancel it again")
+        c("POST", AC, t["admin"], params={"id": aid}, expect=409,
+          label="cancel the appointment of a vehicle inside")
+        c("POST", AC, t["admin"], params={"id": aid}, body="nope", expect=400,
+          label="cancel with a body that is not JSON")
+        c("POST", AC, t["admin"], params={"id": "A20000101-0001"}, expect=404)
+        # the tanker leaves: its appointment is done
+        mqtt_publish(self.broker_port, [("park/PARK/gate-1/events", json.dumps(
+            dict(gate_ev[0], ts=now_ms(), direction="out")))])
+        deadline, one = time.time() + 10, {}
+        while time.time() < deadline:
+            st, one, _ = c("GET", AI, t["admin"], params={"id": aid}, expect=200,
+                           label="the appointment while the tanker leaves")
+            if st == 200 and one["state"] == "done":
+                break
+            time.sleep(0.3)
+        if one.get("state") != "done" or not one.get("left_ms"):
+            fail("the tanker leaves", "appointment %r" % {k: one.get(k) for k in (
+                "state", "entered_ms", "left_ms")})
+
     def coverage(self):
         """Every operation was called and answered 200 at least once."""
         for (m, tpl) in self.doc.ops:
@@ -2114,6 +2440,7 @@ def main():
         log("data and alarms in place after %.1f s" % (time.time() - t0))
 
         ck = Checker(api, doc, tokens, repo, bindir)
+        ck.broker_port, ck.data_dir = broker_port, data_dir  # the closed park's flow
         steps = [("meta", ck.meta), ("series", ck.series), ("layers", ck.layers),
                  ("alarms", ck.alarms), ("streams", lambda: ck.streams(collectors)),
                  ("alarm actions", ck.alarm_actions), ("ingest", ck.ingest),
@@ -2123,6 +2450,7 @@ def main():
                  ("risk units", ck.risk_units),
                  ("admin backup", ck.admin_backup),
                  ("hidden hazards", ck.hazards),
+                 ("closed park", ck.closedpark),
                  ("special work, cameras", ck.special_work_and_cameras),
                  ("401 everywhere", ck.every_operation_unauthenticated),
                  ("405 everywhere", ck.every_path_wrong_method),
