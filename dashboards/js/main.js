@@ -19,6 +19,7 @@ import { HandoverPanel } from './handover.js';
 import { RiskLayer } from './risk-units.js';
 import { HazardBoard } from './hazards.js';
 import { NotifyLog } from './notify-log.js';
+import { ClosedPark } from './closed-park.js';
 
 const DEFAULTS = {
   title: null, // {"zh": "...", "en": "..."}: the header's title
@@ -191,6 +192,8 @@ async function start(token) {
     app.toast(`${t('error')}: ${errText(err)}`);
     return;
   }
+  // closed park and special work (issue 21): once the zones and cameras are on the map
+  app.closedPark = new ClosedPark($('#closedpark-panel'), app);
   layerToggles();
   map.fit();
   app.alarmPanel.start();
@@ -233,6 +236,7 @@ app.showTab = (name) => {
   if (name === 'handover' && app.handover) app.handover.show();
   if (name === 'hazards' && app.hazards) app.hazards.show();
   if (name === 'notify' && app.notify) app.notify.show();
+  if (name === 'closedpark' && app.closedPark) app.closedPark.show();
 };
 
 function layerToggles() {
@@ -243,13 +247,22 @@ function layerToggles() {
     <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${drawn[k]}</span></label>`).join('') +
     // the four-colour risk map (risk-units.js): off until asked for
     `<label data-kind="risk_units" class="risk-toggle"><input type="checkbox"${app.risk.on ? ' checked' : ''}>
-    <span data-i18n="kind.risk_units">${t('kind.risk_units')}</span> <span class="n">${app.risk.count()}</span></label>`;
+    <span data-i18n="kind.risk_units">${t('kind.risk_units')}</span> <span class="n">${app.risk.count()}</span></label>` +
+    // closed park (closed-park.js): the vehicles inside and the special work going on
+    ['cp_vehicles', 'cp_permits'].map((k) => `<label data-kind="${k}" class="cp-toggle"><input type="checkbox"${app.closedPark.on[k] ? ' checked' : ''}>
+    <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${app.closedPark.count(k)}</span></label>`).join('');
   el.addEventListener('change', (e) => {
     const l = e.target.closest('label');
+    const cp = app.closedPark;
     if (l.dataset.kind === 'risk_units') app.risk.setVisible(e.target.checked);
-    else m.setVisible(l.dataset.kind, e.target.checked);
+    else if (l.dataset.kind.startsWith('cp_')) cp.setVisible(l.dataset.kind, e.target.checked);
+    else {
+      m.setVisible(l.dataset.kind, e.target.checked);
+      cp.followLayers(); // the zones' headcounts and the cameras' events go with their layers
+    }
     for (const x of el.querySelectorAll('label'))
-      x.querySelector('.n').textContent = x.dataset.kind === 'risk_units' ? app.risk.count() : m.drawn()[x.dataset.kind];
+      x.querySelector('.n').textContent = x.dataset.kind === 'risk_units' ? app.risk.count()
+        : x.dataset.kind.startsWith('cp_') ? cp.count(x.dataset.kind) : m.drawn()[x.dataset.kind];
   });
   $('#layers .head').addEventListener('click', () => $('#layers').classList.toggle('collapsed'));
 }
@@ -350,6 +363,7 @@ app.setReplayTime = (T, playing) => {
     app.views.refresh(true);
     app.details.refresh();
     app.trend.reload(true);
+    if (app.closedPark) app.closedPark.setTime(T);
   };
   if (playing && performance.now() - lastViewRefresh < 5000) return;
   viewTimer = setTimeout(refresh, playing ? 0 : 300);
@@ -364,6 +378,7 @@ app.setLive = () => {
   delete document.body.dataset.replayAt;
   app.alarmPanel.showReplay(null);
   app.worker.postMessage({ cmd: 'resume' });
+  if (app.closedPark) app.closedPark.setTime(null);
   app.views.refresh(true);
   app.details.refresh();
   app.trend.reload(true);
