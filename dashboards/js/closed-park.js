@@ -327,7 +327,11 @@ export class ClosedPark {
   }
 
   _popup(ll, html) {
-    this.popup = L.popup({ className: 'cp-popup', maxWidth: 340, autoPanPadding: [20, 20] }).setLatLng(ll).setContent(html).openOn(this.lmap);
+    // clear of the layer list in the map's top left corner
+    const box = document.querySelector('#layers');
+    const left = box && !box.classList.contains('collapsed') ? box.getBoundingClientRect().width + 24 : 20;
+    this.popup = L.popup({ className: 'cp-popup', maxWidth: 340, autoPanPaddingTopLeft: [left, 20], autoPanPaddingBottomRight: [20, 20] })
+      .setLatLng(ll).setContent(html).openOn(this.lmap);
   }
 
   _drawZones() {
@@ -489,7 +493,7 @@ export class ClosedPark {
   _summaryHtml() {
     const s = this.summary;
     if (!s) return `<section class="cp-summary"><h4>${escapeHtml(t('cp.summary'))}</h4>${this._err('summary')}</section>`;
-    const list = (o, fn) => Object.entries(o || {}).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<span class="chip">${fn(k)} <b>${escapeHtml(String(n))}</b></span>`).join('') || `<span class="hint">${escapeHtml(t('cp.none'))}</span>`;
+    const list = (o, fn) => Object.entries(o || {}).sort((a, b) => b[1] - a[1]).map(([k, n]) => `<span class="cp-chip">${fn(k)} <b>${escapeHtml(String(n))}</b></span>`).join('') || `<span class="hint">${escapeHtml(t('cp.none'))}</span>`;
     const cls = (k) => `<i class="sw" style="background:${classColour(k)}"></i>${escapeHtml(classText(k))}`;
     const pt = s.passages_today;
     return `<section class="cp-summary"><h4>${escapeHtml(t('cp.summary'))}</h4>
@@ -498,7 +502,7 @@ export class ClosedPark {
       <div><span>${escapeHtml(t('cp.passages_today'))}</span><b>${pt ? `${escapeHtml(t('dir.in'))} ${fmtNum(pt.in || 0, 0)} · ${escapeHtml(t('dir.out'))} ${fmtNum(pt.out || 0, 0)}` : '—'}</b></div></div>
       <div class="row"><span class="lbl">${escapeHtml(t('cp.by_class'))}</span>${list(s.by_hazard_class, cls)}</div>
       <div class="row"><span class="lbl">${escapeHtml(t('cp.by_enterprise'))}</span>${list(s.by_enterprise, (k) => escapeHtml(this.app.entName(k)))}</div>
-      <div class="row"><span class="lbl">${escapeHtml(t('cp.goods'))}</span>${Object.entries(s.goods_kg || {}).map(([k, v]) => `<span class="chip">${cls(k)} <b>${kg(v)}</b></span>`).join('') || `<span class="hint">${escapeHtml(t('cp.none'))}</span>`}</div></section>`;
+      <div class="row"><span class="lbl">${escapeHtml(t('cp.goods'))}</span>${Object.entries(s.goods_kg || {}).map(([k, v]) => `<span class="cp-chip">${cls(k)} <b>${kg(v)}</b></span>`).join('') || `<span class="hint">${escapeHtml(t('cp.none'))}</span>`}</div></section>`;
   }
 
   _passagesHtml() {
@@ -526,7 +530,7 @@ export class ClosedPark {
     return `<section class="cp-vpark"><h4>${escapeHtml(t('cp.vpark'))}</h4>${(v.parks || []).map((p) => `
       <div class="vp" data-vpark="${escapeHtml(p.id)}"><b>${escapeHtml(this._name(p, 'vehicle_park'))}</b> · ${escapeHtml(t('cp.occupancy'))}
       <b class="occ">${fmtNum(p.occupancy || 0, 0)}/${Number.isFinite(p.capacity) ? p.capacity : '—'}</b>
-      ${Object.entries(p.by_hazard_class || {}).map(([k, n]) => `<span class="chip"><i class="sw" style="background:${classColour(k)}"></i>${escapeHtml(classText(k))} <b>${n}</b></span>`).join('')}
+      ${Object.entries(p.by_hazard_class || {}).map(([k, n]) => `<span class="cp-chip"><i class="sw" style="background:${classColour(k)}"></i>${escapeHtml(classText(k))} <b>${n}</b></span>`).join('')}
       ${(p.vehicles || []).length ? `<table class="cp-table"><tr><th>${escapeHtml(t('cp.plate'))}</th><th>${escapeHtml(t('cp.class'))}</th><th>${escapeHtml(t('cp.enterprise'))}</th><th>${escapeHtml(t('cp.dwell'))}</th></tr>
       ${p.vehicles.map((x) => `<tr><td>${escapeHtml(x.plate)}</td><td>${escapeHtml(x.hazard_class || '—')}</td><td>${escapeHtml(x.enterprise ? this.app.entName(x.enterprise) : '—')}</td><td>${dur(x.dwell_s)}</td></tr>`).join('')}</table>` : ''}</div>`).join('')}</section>`;
   }
@@ -539,7 +543,7 @@ export class ClosedPark {
       <tr><th>${escapeHtml(t('kind.zone'))}</th><th>${escapeHtml(t('prop.zone_type'))}</th><th>${escapeHtml(t('cp.count'))}</th></tr>
       ${sorted.map((z) => `<tr class="zone${z.over ? ' over' : ''}" data-zone="${escapeHtml(z.id)}"><td><b>${escapeHtml(this._name(z, 'zone'))}</b> <small>${escapeHtml(z.id)}</small></td>
         <td>${escapeHtml(word('ztype', z.zone_type))}</td><td class="n">${fmtNum(z.count || 0, 0)}/${Number.isFinite(z.max_people) ? z.max_people : '—'}</td></tr>
-        ${this.openZone === z.id ? `<tr class="people"><td colspan="3">${(z.people || []).length ? (z.people || []).map((x) => `<span class="chip">${raw(x.name || x.person)} <small>${escapeHtml(x.person)} · ${fmtTime(x.since)}</small></span>`).join('') : escapeHtml(t('cp.none'))}</td></tr>` : ''}`).join('')}
+        ${this.openZone === z.id ? `<tr class="people"><td colspan="3">${(z.people || []).length ? (z.people || []).map((x) => `<span class="cp-chip">${raw(x.name || x.person)} <small>${escapeHtml(x.person)} · ${fmtTime(x.since)}</small></span>`).join('') : escapeHtml(t('cp.none'))}</td></tr>` : ''}`).join('')}
       </table></section>`;
   }
 

@@ -21,7 +21,9 @@
 //  - the zone over its limit is drawn red on the map and listed red;
 //  - the tab and a vehicle's popup in both languages: no text of the other;
 //  - an enterprise token's page shows its own permits and cameras only
-//    (the API's answer, which the admin's shows to be a part).
+//    (the API's answer, which the admin's shows to be a part);
+//  - replay at T: the vehicles inside at T (GET /vehicles?at=T), placed by
+//    their tracks up to T, and the permits active at T (the event store).
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 
@@ -312,5 +314,33 @@ export async function closedParkChecks(ctx) {
     assert(!bad.length, bad.join('; '));
     await shot(ent, 'closedpark-enterprise');
     return `${want.length} permits of ${all.body.features.length}, ${got.cameras.length} cameras of ${camsAll.body.cameras.length}`;
+  });
+
+  await check('closed park: replay at T: the vehicles inside at T (placed by their tracks) and the permits active at T', async () => {
+    const T = Math.floor((Date.now() - 20000) / 1000) * 1000;
+    await page.evaluate((v) => {
+      const sl = document.querySelector('#replay .slider');
+      sl.value = String(v);
+      sl.dispatchEvent(new Event('input', { bubbles: true }));
+    }, T);
+    await page.waitForSelector(`#closedpark-panel[data-at="${T}"]`, { timeout: 20000 });
+    const [vs, ps] = await Promise.all([api(`/api/v1/vehicles?at=${T}`, { token: tok }),
+      api(`/api/v1/events/state?type=permit&at=${T}`, { token: tok })]);
+    const want = vs.body.features.map((f) => f.properties).filter((p) => p.inside !== false).map((p) => p.plate).sort();
+    const permits = ps.body.entities.map((e) => e.body).filter((b) => b && (b.state === 'active' || b.state === 'suspended')).map((b) => b.id).sort();
+    const got = await page.evaluate((at) => {
+      const cp = window.parkwatch.closedPark;
+      return { plates: cp.vehicles.map((v) => v.p.plate).sort(), placed: cp.vehicles.filter((v) => v.ll).length,
+        late: cp.vehicles.filter((v) => v.track.some((x) => x[2] > at)).length,
+        markers: document.querySelectorAll('.cp-veh .dot[data-plate]').length,
+        permits: [...document.querySelectorAll('path.cp-permit[data-permit]')].map((e) => e.dataset.permit).sort() };
+    }, T);
+    await page.click('#replay .golive');
+    assert(want.length > 0, `no vehicle inside at T in the API (${vs.status})`);
+    assert(got.plates.join() === want.join(), `replay shows ${got.plates.join(',')}, the API had ${want.join(',')} inside at T`);
+    assert(got.placed > 0 && got.markers === got.placed, `${got.placed} placed, ${got.markers} markers`);
+    assert(got.late === 0, `${got.late} tracks run past T`);
+    assert(got.permits.join() === permits.join(), `permits drawn ${got.permits.join(',')}, active at T ${permits.join(',')}`);
+    return `${want.length} vehicles inside at T, ${got.placed} placed; ${permits.length} permits`;
   });
 }

@@ -34,6 +34,13 @@
 // Issue 20 (ops.mjs): the alarm KPIs tab and the shift handover tab as each
 // role, and in each language; (park-ops.mjs) the four-colour risk map layer,
 // the hidden-hazard board and the notification log likewise.
+// Issue 21 (closed-park.mjs): parksim plays its closed-park scenario (vehicles
+// on the roads, appointments, badges, camera events) and the test posts events
+// of its own (a vehicle without an appointment, a confined space over its
+// limit, a camera event with a snapshot, two permits started): the vehicles
+// layer, the condition alarm in the park's words, the permits layer, the
+// snapshot in the tab, the zone drawn red, both languages, an enterprise
+// token's permits and cameras, and replay at T.
 // Screenshots of each view go to BINDIR/../browser-screenshots (with
 // PARKWATCH_UPDATE_SCREENSHOT=1 readme.png is copied to dashboards/screenshot.png).
 // Exit 0 when every check passed, 1 otherwise, 77 (skipped) without chromium
