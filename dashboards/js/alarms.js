@@ -265,6 +265,8 @@ export class AlarmPanel {
       li.dataset.series = a.series;
       li.dataset.state = a.state;
       li.dataset.priority = a.priority;
+      li.dataset.kind = a.kind;
+      if (a.asset) li.dataset.asset = a.asset;
       const key = JSON.stringify([a.state, a.shelved, a.value, a.since_ms, a.shelved_until_ms, replay, getLang(), this.app.namesVersion || 0]);
       if (li._key !== key) {
         li._key = key;
@@ -353,6 +355,9 @@ export class AlarmPanel {
     const btn = e.target.closest('button');
     if (!btn) {
       if (e.target.closest('form')) return;
+      // a condition's vehicle, permit, zone or camera (closed-park.js)
+      const cond = conditionOf({ kind: li.dataset.kind, series: li.dataset.series, asset: li.dataset.asset });
+      if (cond && this.app.closedPark && this.app.closedPark.focusCondition(cond)) return;
       this.app.map.focus(this.app.map.seriesToFeature.get(li.dataset.series));
       return;
     }

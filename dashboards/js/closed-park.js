@@ -90,11 +90,14 @@ export class ClosedPark {
     });
     app.on('alarms', () => {
       // a condition raised or cleared: the vehicles' flags now, not in 2 s
+      // (at most once a second: an alarm flood is not a flood of requests)
       if (this.T !== null || this._alarmTimer) return;
+      const wait = Math.max(300, 1000 - (performance.now() - (this._alarmLoad || -Infinity)));
       this._alarmTimer = setTimeout(() => {
         this._alarmTimer = null;
+        this._alarmLoad = performance.now();
         this.loadVehicles();
-      }, 300);
+      }, wait);
     });
     this.loadVehicles();
     this.loadSlow();
@@ -145,9 +148,12 @@ export class ClosedPark {
 
   async loadVehicles() {
     const gen = this.gen;
+    const seq = (this.vseq = (this.vseq || 0) + 1);
     try {
       const fc = await this.app.api.get('vehicles');
-      if (gen !== this.gen || this.T !== null) return;
+      // an answer overtaken by a later one (the poll and an alarm's reload) is dropped
+      if (gen !== this.gen || this.T !== null || seq < (this.vdone || 0)) return;
+      this.vdone = seq;
       this.vehicles = (fc.features || []).map((f) => this._vehicle(f.properties || {}, f.geometry, (f.properties || {}).track));
       this.errors.vehicles = null;
     } catch (err) {
@@ -603,6 +609,31 @@ export class ClosedPark {
         this._popup(ll, this._permitHtml(u.p));
       }
     }
+  }
+
+  /** To a condition's vehicle or permit (its popup), zone or camera; false when not known here. */
+  focusCondition(c) {
+    if (c.what === 'vehicles') {
+      const v = this.vehicles.find((x) => x.p.plate === c.id);
+      if (!v || !v.ll) return false;
+      this.lmap.setView(v.ll, Math.max(this.lmap.getZoom(), 17));
+      this._popup(v.ll, this._vehicleHtml(v.p));
+      return true;
+    }
+    if (c.what === 'permits') {
+      const u = this.permits.find((x) => x.p.id === c.id);
+      if (!u) return false;
+      const g = u.geometry;
+      const ll = g.type === 'Point' ? L.latLng(g.coordinates[1], g.coordinates[0]) : L.geoJSON(g).getBounds().getCenter();
+      this.lmap.setView(ll, Math.max(this.lmap.getZoom(), 17));
+      this._popup(ll, this._permitHtml(u.p));
+      return true;
+    }
+    const f = this.app.map.features.get(c.id);
+    if (!f) return false;
+    this.app.map.focus(f);
+    this.app.map.select(f);
+    return true;
   }
 
   _lightbox(src) {
