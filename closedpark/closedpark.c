@@ -558,5 +558,17 @@ void closedpark_stats(closedpark *cp, closedpark_counters *out) {
     cp_lock(cp);
     *out = cp->c;
     out->vehicles = cp->vehicles.n, out->people = cp->people.n, out->appointments = cp->appts.n;
+    uint64_t total = 0, acc = 0;
+    for (int b = 0; b < CP_CHECK_BUCKETS; b++) total += cp->check_hist[b];
+    for (int b = 0; b < CP_CHECK_BUCKETS && total; b++) {
+        acc += cp->check_hist[b];
+        double upper = pow(10.0, b / 10.0); /* bucket b holds [10^((b-1)/10), 10^(b/10)) us */
+        if (!out->position_check_p50_us && acc * 2 >= total) out->position_check_p50_us = upper;
+        if (!out->position_check_p99_us && acc * 100 >= total * 99) {
+            out->position_check_p99_us = upper;
+            break;
+        }
+    }
+    out->position_check_max_us = cp->check_max_us;
     cp_unlock_flush(cp, NULL);
 }

@@ -347,6 +347,10 @@ typedef struct closedpark_counters {
     uint64_t conditions_raised;            /* condition starts (any kind) */
     uint64_t store_errors;                 /* event store failures */
     size_t vehicles, people, appointments; /* live now */
+    /* The fence and route checks of a vehicle position (closedpark_vehicle_position, from
+     * its call to its answer, the lock's wait included): upper bounds of the buckets (ten
+     * per decade from 1 us) holding the median and the 99th percentile, and the longest. */
+    double position_check_p50_us, position_check_p99_us, position_check_max_us;
 } closedpark_counters;
 
 void closedpark_stats(closedpark *cp, closedpark_counters *out);

@@ -9,6 +9,8 @@
 
 #include "closedpark/closedpark.h"
 
+#define CP_CHECK_BUCKETS 70 /* 1 us .. 10 s */
+
 #define CP_PLATE_MAX    64 /* 16 UTF-8 characters of at most 4 bytes */
 #define CP_TEXT_MAX     64 /* cargo, driver, vehicle_type, a name */
 #define CP_ID_MAX       64 /* a badge id */
@@ -205,6 +207,8 @@ struct closedpark {
     int64_t today;     /* passages counted since this day's start (UTC+8) */
     uint64_t passages_in, passages_out;
     closedpark_counters c;
+    uint64_t check_hist[CP_CHECK_BUCKETS]; /* position check times, ten buckets a decade */
+    double check_max_us;
 };
 
 /* Locks and unlocks; cp_unlock_flush calls the collected changes after
@@ -264,5 +268,8 @@ int cp_rebuild(closedpark *cp, int64_t now_ms, cp_pending *p, char *err, size_t 
 
 /* The feature's point for a gate or a destination. */
 bool cp_is_gate(const closedpark *cp, const char *id, size_t *index);
+
+/* Records how long a position's checks took (positions.c). */
+void cp_check_time(closedpark *cp, double us);
 
 #endif

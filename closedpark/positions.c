@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "closedpark/internal.h"
 
@@ -110,8 +111,21 @@ static void judge(closedpark *cp, cp_vehicle *v, int64_t ts, cp_pending *p) {
     judge_stopped(cp, v, ts, p);
 }
 
+static double mono_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+void cp_check_time(closedpark *cp, double us) {
+    int b = us > 1 ? (int)(10 * log10(us)) + 1 : 0;
+    cp->check_hist[b >= CP_CHECK_BUCKETS ? CP_CHECK_BUCKETS - 1 : b < 0 ? 0 : b]++;
+    if (us > cp->check_max_us) cp->check_max_us = us;
+}
+
 int closedpark_vehicle_position(closedpark *cp, const char *plate, int64_t ts_ms, double lat,
                                 double lon, double speed_kmh, double heading_deg) {
+    double t0 = mono_us();
     double x, y;
     if (!cp_plate_ok(plate) || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) ||
         ts_ms < MS_2000 || ts_ms >= MS_2100 || geo_project(cp->g, lon, lat, &x, &y)) {
@@ -182,6 +196,7 @@ int closedpark_vehicle_position(closedpark *cp, const char *plate, int64_t ts_ms
     if (v->inside || v->no_passage) judge(cp, v, ts_ms, &p);
 out:
     if (v && !v->has_pos && !v->changed) cp_vehicle_forget(cp, v); /* created for nothing */
+    cp_check_time(cp, mono_us() - t0);
     cp_unlock_flush(cp, &p);
     return rc;
 }

@@ -330,13 +330,20 @@ static void usage(void) {
         "       parkbench promql [-S series] [--hours H] [--runs N] [--dir DIR] [--keep]\n"
         "       parkbench hazards [--count N] [--dir DIR]\n"
         "       parkbench notify [--active N] [--flood N] [--flood-seconds S] "
-        "[--p1-percent P] [--tick-ms MS] [--sms-flood-per-min N]\n");
+        "[--p1-percent P] [--tick-ms MS] [--sms-flood-per-min N]\n"
+        "       parkbench events [--events N] [--entities N] [--queries N] [--dir DIR] [--reuse] "
+        "[--keep]\n"
+        "       parkbench closedpark [--vehicles N] [--badges-per-min N] [--scale S] [--rate HZ] "
+        "[--seconds S] [--dir D] [--keep]\n");
 }
 
 int main(int argc, char **argv) {
     /* ---- issue 21: events (bench_events.c: parkbench events [--events N] [--dir DIR]) ---- */
     int bench_events(int, char **);
     if (argc >= 2 && !strcmp(argv[1], "events")) return bench_events(argc - 2, argv + 2);
+    /* closed-park management under load (bench_closedpark.c) */
+    int bench_closedpark(int, char **);
+    if (argc >= 2 && !strcmp(argv[1], "closedpark")) return bench_closedpark(argc, argv);
     if (argc < 2) {
         usage();
         return 2;

@@ -591,6 +591,10 @@ static void test_positions_rejected(void **state) {
     closedpark_counters c;
     closedpark_stats(f->cp, &c);
     assert_int_equal(c.rejected_jump, 1);
+    /* every position's checks timed, the rejected ones too: the figures are ordered */
+    assert_true(c.position_check_p50_us >= 1 && c.position_check_p50_us <= c.position_check_p99_us);
+    assert_true(c.position_check_max_us > 0 &&
+                c.position_check_max_us <= c.position_check_p99_us * 10 + 1e6);
     assert_int_equal(c.rejected_out_of_park, 2);
     assert_int_equal(c.rejected_old, 1);
     assert_int_equal(c.rejected_bad, 2);
