@@ -384,6 +384,12 @@ static json_t *counters_json(closedpark *cp) {
     json_t *o = json_object();
     for (size_t i = 0; o && i < sizeof rows / sizeof *rows; i++)
         json_object_set_new(o, rows[i].name, json_integer((json_int_t)rows[i].v));
+    /* the fence and route checks per position (issue 21's figure) */
+    if (o) {
+        json_object_set_new(o, "position_check_p50_us", json_real(k.position_check_p50_us));
+        json_object_set_new(o, "position_check_p99_us", json_real(k.position_check_p99_us));
+        json_object_set_new(o, "position_check_max_us", json_real(k.position_check_max_us));
+    }
     return o;
 }
 
