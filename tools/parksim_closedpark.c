@@ -336,7 +336,9 @@ static int http_post(const char *path, json_t *rq, json_t **answer) {
     if (answer) *answer = NULL;
     if (!opt.api_url || !cp.curl) return -1;
     char url[512], auth[600];
-    snprintf(url, sizeof url, "%s%s", opt.api_url, path);
+    size_t base = strlen(opt.api_url);
+    while (base && opt.api_url[base - 1] == '/') base--; /* "http://h:8080/" too */
+    snprintf(url, sizeof url, "%.*s%s", (int)base, opt.api_url, path);
     char *text = json_dumps(rq, JSON_COMPACT | JSON_REAL_PRECISION(12));
     body b = {0};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
