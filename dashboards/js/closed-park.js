@@ -83,6 +83,7 @@ export class ClosedPark {
     this.T = null; // replay time, null live
     this.gen = 0;
     el.innerHTML = '<div class="cp-head"></div><div class="cp-body"></div>';
+    this.lmap.on('popupopen', (ev) => this._fillSnaps(ev.popup.getElement())); // a camera's snapshot in its popup
     el.addEventListener('click', (e) => this._click(e));
     window.addEventListener('lang', () => {
       this._drawAll();
@@ -193,6 +194,7 @@ export class ClosedPark {
     take(ps, 'passages', (v) => (v.passages || []).slice().sort((a, b) => b.ts - a.ts));
     this.loads++;
     this._drawAll();
+    this._counts();
     if (!this.el.hidden) this.render();
     this.el.dataset.loaded = String(this.loads);
   }
@@ -436,9 +438,6 @@ export class ClosedPark {
         el.dataset.event = e.event;
       }
     }
-    this.lmap.off('popupopen', this._snapInPopup);
-    this._snapInPopup = (ev) => this._fillSnaps(ev.popup.getElement());
-    this.lmap.on('popupopen', this._snapInPopup);
   }
 
   _counts() {

@@ -17,7 +17,7 @@
 //    of the test's, filed and started through the API: parksim's own are
 //    refused today, it names the window window_from instead of window_from_ms);
 //  - the camera event's snapshot shows in the tab (fetched with the token),
-//    and a click enlarges it;
+//    and a click enlarges it; a camera whose last event is fire or smoke is red;
 //  - the zone over its limit is drawn red on the map and listed red;
 //  - the tab and a vehicle's popup in both languages: no text of the other;
 //  - an enterprise token's page shows its own permits and cameras only
@@ -223,7 +223,20 @@ export async function closedParkChecks(ctx) {
     await page.waitForSelector('#cp-lightbox:not([hidden]) img', { timeout: 3000 });
     await shot(page, 'closedpark-snapshot');
     await page.click('#cp-lightbox');
-    return `${w} px, enlarged`;
+    // a camera whose last event is fire or smoke (parksim's smoke by a tank) is drawn red
+    const cams = (await api('/api/v1/cameras', { token: tok })).body.cameras;
+    const hot = cams.filter((c) => c.last_event && ['fire', 'smoke'].includes(c.last_event.event)).map((c) => c.id);
+    let red = [];
+    if (hot.length) {
+      red = await waitFor(async () => {
+        const r = await page.evaluate((ids) => ids.map((id) => {
+          const e = document.querySelector(`path.cp-cam[data-camera="${id}"]`);
+          return e && e.getAttribute('fill');
+        }), hot);
+        return r.every((f) => f === RED) ? r : null;
+      }, 12000, `cameras ${hot.join(', ')} drawn red`, 250);
+    }
+    return `${w} px, enlarged; ${red.length ? `fire or smoke at ${hot.join(', ')}: drawn red` : 'no fire or smoke yet'}`;
   });
 
   await check('closed park: the zone over its limit is drawn red (map and tab)', async () => {
