@@ -2,7 +2,7 @@
 // properties, its series' values (GET /api/v1/last, or the replay state at
 // T) with their alarms, and the trend chart of one series. Views may add
 // their own part (a hazard source's risk figures, a station's air quality).
-import { t, fmtTime, fmtVal, propRows, seriesLabel, unitOf, alarmWord, kindWord } from './i18n.js';
+import { t, fmtTime, fmtVal, propRows, seriesLabel, unitOf, kindWord } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 export class Details {

@@ -5,7 +5,8 @@
 // browser tests read.
 import P from './perf.js';
 import { Api, savedToken, saveToken, forgetToken } from './api.js';
-import { initLang, setLang, getLang, t, applyI18n, errText, untranslated } from './i18n.js';
+import { initLang, setLang, getLang, t, applyI18n, errText, untranslated, seriesLabel } from './i18n.js';
+import { conditionOf } from './i18n-cp.js';
 import { ParkMap, KINDS } from './map.js';
 import { AlarmPanel, unlockAudio, beep } from './alarms.js';
 import { Trend } from './trend.js';
@@ -403,7 +404,8 @@ app.alertP1 = (a) => {
     beep();
     app.beeps++;
   }
-  const name = (app.map.seriesToFeature.get(a.series) || { id: a.series }).id;
+  // a closed-park, special-work or camera condition by its id and kind (E003-CAM-1 烟雾), not its series
+  const name = conditionOf(a) ? seriesLabel(a.series) : (app.map.seriesToFeature.get(a.series) || { id: a.series }).id;
   if (p1Toast && p1Toast.isConnected) {
     p1Toast.names.add(name);
     p1Toast.textContent = `P1 × ${p1Toast.names.size}: ${[...p1Toast.names].slice(0, 4).join(', ')}${p1Toast.names.size > 4 ? ' …' : ''}`;
