@@ -16,7 +16,7 @@
 //    50 rows a page.
 // Loaded when the tab is shown, and again at most every minute while it is.
 import uPlot from '../vendor/uplot/uPlot.esm.js';
-import { t, fmtNum, fmtVal, fmtTime, fmtPct, seriesLabel, alarmWord, errText } from './i18n.js';
+import { t, fmtNum, fmtVal, fmtTime, fmtPct, seriesLabel, alarmWord, errText, kindWord } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 const TEN_MIN = 600000;
@@ -28,7 +28,7 @@ const RANGES = { '1h': 3600000, '8h': 8 * 3600000, '24h': 24 * 3600000, '7d': 7 
 const PAGE = 50;
 const STALE_MS = 60000;
 const KINDS = ['high', 'high_high', 'low', 'low_low', 'rate', 'deviation', 'imbalance', 'stale', 'fault', 'stuck',
-  'range', 'drift', 'flapping'];
+  'range', 'drift', 'flapping', 'condition'];
 
 /** A raise as the KPIs count it: the process brought the alarm into unack, annunciated. */
 export const isRaise = (e) => e.action === 'condition' && e.to === 'unack' && e.from !== 'unack' &&
@@ -238,7 +238,7 @@ export class AlarmKpis {
       ${top.map((r, i) => {
         const j = byRule.get(r.rule) || {};
         return `<tr class="top-row" data-rule="${r.rule}" data-series="${escapeHtml(r.series)}"><td>${i + 1}</td><td>${this._alarmCell({ ...j, ...r })}</td>
-          <td>${j.priority ? `<span class="badge p${j.priority}">P${j.priority}</span> ` : ''}${escapeHtml(alarmWord('akind', r.kind))}</td>
+          <td>${j.priority ? `<span class="badge p${j.priority}">P${j.priority}</span> ` : ''}${escapeHtml(kindWord(r))}</td>
           <td class="num">${r.count}</td><td class="num">${fmtPct(r.count / total)}</td></tr>`;
       }).join('')}</table>`;
     this.el.querySelector('.kpi-top').innerHTML = h;
@@ -257,7 +257,7 @@ export class AlarmKpis {
     const c = this.data.a.chattering;
     let h = `<h4 title="${escapeHtml(t('kpi.chatter_def'))}">${escapeHtml(t('kpi.chattering'))} (${c.length})</h4><p class="hint">${escapeHtml(t('kpi.chatter_def'))}</p>`;
     if (c.length) h += `<table class="kpi-chatter-table"><tr><th>${t('kpi.alarm')}</th><th>${t('kpi.kind')}</th><th class="num">${t('kpi.max1m')}</th><th class="num">${t('kpi.raises')}</th></tr>
-      ${c.slice(0, 20).map((r) => `<tr data-rule="${r.rule}"><td>${this._alarmCell(r)}</td><td>${escapeHtml(alarmWord('akind', r.kind))}</td>
+      ${c.slice(0, 20).map((r) => `<tr data-rule="${r.rule}"><td>${this._alarmCell(r)}</td><td>${escapeHtml(kindWord(r))}</td>
         <td class="num">${r.most}</td><td class="num">${r.count}</td></tr>`).join('')}</table>`;
     this.el.querySelector('.kpi-chatter').innerHTML = h;
   }
@@ -268,7 +268,7 @@ export class AlarmKpis {
       .sort((a, b) => a.since_ms - b.since_ms);
     let h = `<h4>${escapeHtml(t('kpi.standing'))} (${s.length})</h4><p class="hint">${escapeHtml(t('kpi.standing_def'))}</p>`;
     if (s.length) h += `<table class="kpi-standing-table"><tr><th>${t('kpi.alarm')}</th><th>${t('kpi.kind')}</th><th>${t('alarms.since')}</th><th class="num">${t('kpi.for')}</th></tr>
-      ${s.slice(0, 30).map((a) => `<tr data-rule="${a.rule}"><td>${this._alarmCell(a)}</td><td><span class="badge p${a.priority}">P${a.priority}</span> ${escapeHtml(alarmWord('akind', a.kind))}</td>
+      ${s.slice(0, 30).map((a) => `<tr data-rule="${a.rule}"><td>${this._alarmCell(a)}</td><td><span class="badge p${a.priority}">P${a.priority}</span> ${escapeHtml(kindWord(a))}</td>
         <td>${fmtTime(a.since_ms, true)}</td><td class="num">${escapeHtml(t('kpi.hours', { n: fmtNum((now - a.since_ms) / 3600000, 0) }))}</td></tr>`).join('')}</table>`;
     this.el.querySelector('.kpi-standing').innerHTML = h;
   }
@@ -301,7 +301,7 @@ export class AlarmKpis {
       const unit = e.kind === 'stale' ? 's' : e.kind === 'flapping' ? t('unit.times') : e.unit;
       h += `<tr class="ev${isRaise(e) ? ' raise' : ''}" data-priority="${e.priority}" data-kind="${escapeHtml(e.kind)}" data-rule="${e.rule}">
         <td>${fmtTime(e.ts_ms, true)}</td><td>${this._alarmCell(e)}</td>
-        <td><span class="badge p${e.priority}">P${e.priority}</span> ${escapeHtml(alarmWord('akind', e.kind))}</td>
+        <td><span class="badge p${e.priority}">P${e.priority}</span> ${escapeHtml(kindWord(e))}</td>
         <td>${escapeHtml(alarmWord('act', e.action))}</td>
         <td>${escapeHtml(alarmWord('state', e.from))} → ${escapeHtml(alarmWord('state', e.to))}</td>
         <td class="num">${escapeHtml(fmtVal(e.value, unit))}</td><td>${escapeHtml(e.user || '')}</td></tr>`;

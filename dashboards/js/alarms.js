@@ -7,6 +7,7 @@
 // screen. In replay the panel shows the alarms at T, read only.
 import { t, fmtVal, fmtTime, getLang, seriesLabel, unitOf, alarmWord, errText } from './i18n.js';
 import { escapeHtml } from './map.js';
+import { conditionOf } from './i18n-cp.js';
 
 let audio = null;
 /** Browsers start audio only after a gesture: the login click calls this. */
@@ -264,6 +265,8 @@ export class AlarmPanel {
       li.dataset.series = a.series;
       li.dataset.state = a.state;
       li.dataset.priority = a.priority;
+      li.dataset.kind = a.kind;
+      if (a.asset) li.dataset.asset = a.asset;
       const key = JSON.stringify([a.state, a.shelved, a.value, a.since_ms, a.shelved_until_ms, replay, getLang(), this.app.namesVersion || 0]);
       if (li._key !== key) {
         li._key = key;
@@ -318,14 +321,20 @@ export class AlarmPanel {
     const ent = a.enterprise || (f && f.props.enterprise) || String(a.series).split('/')[0];
     const company = this.app.entName(ent, a.enterprise_name);
     const unit = alarmUnit(a);
+    const cond = conditionOf(a); // issue 21: named in the park's words (偏离路线 沪A12345), not "condition"
     const cls = a.class ? `<span class="aclass ${escapeHtml(a.class)}">${escapeHtml(alarmWord('aclass', a.class))}</span>` : '';
     const tip = [a.series, a.origin ? `${t('alarms.origin')}: ${alarmWord('origin', a.origin)}` : '',
       a.basis ? `${t('alarms.basis')}: ${a.basis}` : ''].filter(Boolean).join('\n');
     let html = `<span class="prio">P${a.priority}</span>
       <div class="what"><div class="line1"><b>${escapeHtml(name)}</b> <span class="company">${escapeHtml(company)}</span>
-      <span class="akind">${escapeHtml(alarmWord('akind', a.kind))}</span> ${cls}
+      <span class="akind">${escapeHtml(alarmWord('akind', cond ? cond.kind : a.kind))}</span> ${cls}
       <span class="state">${escapeHtml(alarmWord('state', a.state))}</span></div>
-      <div class="line2" title="${escapeHtml(tip)}"><span class="quantity">${escapeHtml(seriesLabel(a.series))}</span> · <span class="value">${escapeHtml(fmtVal(a.value, unit))}</span> / ${t('alarms.limit')} <span class="limit">${escapeHtml(fmtVal(a.limit, unit))}</span>
+      <div class="line2" title="${escapeHtml(tip)}">${cond
+    // a closed-park, special-work or camera condition: what it is about, no value to show
+    ? `<span class="quantity">${escapeHtml(t(`cwhat.${cond.what}`))}</span>${Number.isFinite(a.value) && a.unit
+      ? ` · <span class="value">${escapeHtml(fmtVal(a.value, unit))}</span> / ${t('alarms.limit')} <span class="limit">${escapeHtml(fmtVal(a.limit, unit))}</span>`
+      : '<span class="value" hidden></span><span class="limit" hidden></span>'}`
+    : `<span class="quantity">${escapeHtml(seriesLabel(a.series))}</span> · <span class="value">${escapeHtml(fmtVal(a.value, unit))}</span> / ${t('alarms.limit')} <span class="limit">${escapeHtml(fmtVal(a.limit, unit))}</span>`}
       · ${t('alarms.since')} ${fmtTime(a.since_ms)}${a.shelved ? ` · ${t('alarms.shelved')} ${t('alarms.until')} ${fmtTime(a.shelved_until_ms)}` : ''}</div></div>`;
     if (this.canAct && !replay) {
       html += '<div class="actions">';
@@ -346,6 +355,9 @@ export class AlarmPanel {
     const btn = e.target.closest('button');
     if (!btn) {
       if (e.target.closest('form')) return;
+      // a condition's vehicle, permit, zone or camera (closed-park.js)
+      const cond = conditionOf({ kind: li.dataset.kind, series: li.dataset.series, asset: li.dataset.asset });
+      if (cond && this.app.closedPark && this.app.closedPark.focusCondition(cond)) return;
       this.app.map.focus(this.app.map.seriesToFeature.get(li.dataset.series));
       return;
     }

@@ -2,7 +2,7 @@
 // properties, its series' values (GET /api/v1/last, or the replay state at
 // T) with their alarms, and the trend chart of one series. Views may add
 // their own part (a hazard source's risk figures, a station's air quality).
-import { t, fmtTime, fmtVal, propRows, seriesLabel, unitOf, alarmWord } from './i18n.js';
+import { t, fmtTime, fmtVal, propRows, seriesLabel, unitOf, kindWord } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 export class Details {
@@ -115,7 +115,7 @@ export class Details {
       series.forEach((s, i) => {
         const v = this.values.get(s);
         const a = alarms.filter((x) => x.series === s && x.state !== 'normal');
-        const al = a.map((x) => `<span class="badge p${x.priority}">P${x.priority} ${escapeHtml(alarmWord('akind', x.kind))}</span>`).join(' ');
+        const al = a.map((x) => `<span class="badge p${x.priority}">P${x.priority} ${escapeHtml(kindWord(x))}</span>`).join(' ');
         const unit = v && v.unit ? v.unit : unitOf(s, p);
         html += `<tr class="${i === this.seriesIdx ? 'on' : ''}" data-series="${escapeHtml(s)}"><td><button type="button" data-series-idx="${i}" title="${escapeHtml(s)}">${escapeHtml(seriesLabel(s))}</button></td>
           <td class="num value">${v ? escapeHtml(fmtVal(v.value, unit)) : '—'}${v && v.quality >= 128 ? ' ⚠' : ''}</td><td>${v ? fmtTime(v.ts) : '—'}</td><td>${al}</td></tr>`;

@@ -11,7 +11,7 @@
 //    (a reason, required) by POST /api/v1/handovers/{id}/accept|refuse;
 //    400 when the incoming officer is the outgoing one.
 // The regulator reads: no sign, accept or refuse.
-import { t, fmtTime, seriesLabel, alarmWord, errText } from './i18n.js';
+import { t, fmtTime, seriesLabel, alarmWord, errText, kindWord } from './i18n.js';
 import { escapeHtml } from './map.js';
 
 const GROUPS = ['open_alarms', 'shelved_alarms', 'instrument_faults', 'open_incidents', 'overdue_hazards'];
@@ -78,7 +78,7 @@ export class HandoverPanel {
     const m = this.app.map;
     const f = (x.asset && m.features.get(x.asset)) || m.seriesToFeature.get(x.series);
     return `<li data-rule="${x.rule}"><span class="badge p${x.priority}">P${x.priority}</span> <b>${escapeHtml(f ? f.id : x.asset || x.series)}</b>
-      <span title="${escapeHtml(x.series)}">${escapeHtml(seriesLabel(x.series))}</span> · ${escapeHtml(alarmWord('akind', x.kind))}
+      <span title="${escapeHtml(x.series)}">${escapeHtml(seriesLabel(x.series))}</span> · ${escapeHtml(kindWord(x))}
       · ${escapeHtml(alarmWord('state', x.state))}${x.since_ms ? ` · ${t('alarms.since')} ${fmtTime(x.since_ms, true)}` : ''}
       ${this.app.who.role === 'enterprise' ? '' : ` <small>${escapeHtml(this.app.entName(x.enterprise))}</small>`}</li>`;
   }

@@ -3,6 +3,7 @@
 // data-i18n-placeholder; code calls t(key, {vars}). A change of language
 // fires 'lang' on window so the modules redraw what they wrote.
 import { OPS } from './i18n-ops.js';
+import { CP, conditionOf } from './i18n-cp.js';
 
 export const TABLE = {
   zh: {
@@ -615,6 +616,9 @@ export const TABLE = {
 // the duty room's pages (i18n-ops.js)
 Object.assign(TABLE.zh, OPS.zh);
 Object.assign(TABLE.en, OPS.en);
+// closed park and special work (i18n-cp.js)
+Object.assign(TABLE.zh, CP.zh);
+Object.assign(TABLE.en, CP.en);
 
 let lang = 'zh';
 
@@ -696,6 +700,8 @@ export const untranslated = () => [...warned];
 // Substances: GB 18218's Chinese names (views/substances.c), and the
 // detectors' gases. Keys lower case.
 const SUBSTANCES_ZH = {
+  // cargo names of the gates and appointments (issue 21)
+  'ammonia, anhydrous': '液氨', 'hydrochloric acid': '盐酸', 'diesel': '柴油', 'sulfuric acid': '硫酸',
   chlorine: '氯', 'liquid chlorine': '液氯', ammonia: '氨', 'liquid ammonia': '液氨', 'anhydrous ammonia': '液氨',
   'liquefied petroleum gas': '液化石油气', lpg: '液化石油气', methane: '甲烷', 'natural gas': '天然气',
   hydrogen: '氢', 'hydrogen sulfide': '硫化氢', 'hydrogen sulphide': '硫化氢', methanol: '甲醇',
@@ -729,9 +735,11 @@ export function subst(name) {
 }
 
 /** Engineering unit after a number: "100 %LEL", "12.5 m"; the number alone without a unit. */
+// units the API names in words (the closed park's conditions: "3 people", "12 min")
+const UNIT_WORDS = { zh: { people: '人', min: '分钟', vehicles: '辆' }, en: {} };
 export function fmtVal(v, unit, digits) {
   const n = fmtNum(v, digits);
-  return unit && n !== '—' ? `${n} ${unit}` : n;
+  return unit && n !== '—' ? `${n} ${UNIT_WORDS[lang][unit] || unit}` : n;
 }
 
 /** A fraction 0..1 as a percentage ("98.3 %"). */
@@ -760,6 +768,9 @@ export function seriesLabel(s) {
   const str = String(s || '');
   const pol = str.match(POLLUTANT);
   if (pol) return pollutantName(pol[1]);
+  // a closed-park, special-work or camera condition: its id (a plate, zone, permit, camera) and its kind
+  const cond = str.match(/^[^/]+\/(?:vehicles|zones|permits|cameras)\/(.+)\/([a-z_]+)$/);
+  if (cond) return `${cond[1]} ${alarmWord('akind', cond[2])}`;
   const tail = str.split('/').slice(1);
   let tag = '';
   const last = tail[tail.length - 1] || '';
@@ -798,10 +809,11 @@ export function gradeText(g) {
 
 /** A feature's properties for the details panel: [label, text] with units and translated values. */
 const PROP_UNITS = { capacity_m3: 'm³', height_m: 'm', density: 'kg/m³', design_pressure_mpa: 'MPa',
-  diameter_mm: 'mm', length_m: 'm', volume_m3: 'm³', max_level_m: 'm' };
+  diameter_mm: 'mm', length_m: 'm', volume_m3: 'm³', max_level_m: 'm', range_m: 'm' };
 export const PROPS = ['name', 'gas', 'type', 'alarm1', 'alarm2', 'substance', 'substances', 'capacity_m3',
   'height_m', 'max_level_m', 'volume_m3', 'density', 'design_pressure_mpa', 'diameter_mm', 'length_m', 'grade',
-  'occupants_day', 'occupants_night', 'capacity'];
+  'occupants_day', 'occupants_night', 'capacity', 'zone_type', 'max_people', 'speed_kmh', 'hazmat', 'direction_deg',
+  'fov_deg', 'range_m'];
 export function propRows(p, kind) {
   const rows = [];
   for (const k of PROPS) {
@@ -814,7 +826,10 @@ export function propRows(p, kind) {
     else if (k === 'type') text = TABLE[lang][`dtype.${v}`] ?? (missing(`type ${v}`), lang === 'en' ? String(v) : '—');
     else if (k === 'grade') text = gradeText(v);
     else if (k === 'alarm1' || k === 'alarm2') text = fmtVal(v, p.type === 'toxic' ? 'ppm' : '%LEL');
-    else if (k === 'occupants_day' || k === 'occupants_night' || k === 'capacity') text = fmtNum(v, 0);
+    else if (k === 'occupants_day' || k === 'occupants_night' || k === 'capacity' || k === 'max_people') text = fmtNum(v, 0);
+    else if (k === 'zone_type' || k === 'hazmat') text = alarmWord(k === 'zone_type' ? 'ztype' : 'hazmat', v);
+    else if (k === 'speed_kmh') text = fmtVal(v, 'km/h');
+    else if (k === 'direction_deg' || k === 'fov_deg') text = `${fmtNum(v, 0)}°`;
     else if (typeof v === 'number') text = fmtVal(v, PROP_UNITS[k]);
     else text = lang === 'en' || !/[A-Za-z]{4,}/.test(String(v)) ? String(v) : (missing(`property ${k}=${v}`), '—');
     rows.push([t(`prop.${k}`), text]);
@@ -861,6 +876,12 @@ export function alarmWord(group, name) {
   if (TABLE[lang][key] !== undefined) return TABLE[lang][key];
   missing(key);
   return lang === 'en' ? String(name) : t('reason.unknown');
+}
+
+/** An alarm's kind in the park's words: a condition alarm's own kind (off route, no helmet...), else the kind. */
+export function kindWord(a) {
+  const c = conditionOf(a);
+  return alarmWord('akind', c ? c.kind : a.kind);
 }
 
 // Risk reasons: the API sends English lines; each known pattern has its

@@ -5,7 +5,8 @@
 // browser tests read.
 import P from './perf.js';
 import { Api, savedToken, saveToken, forgetToken } from './api.js';
-import { initLang, setLang, getLang, t, applyI18n, errText, untranslated } from './i18n.js';
+import { initLang, setLang, getLang, t, applyI18n, errText, untranslated, seriesLabel } from './i18n.js';
+import { conditionOf } from './i18n-cp.js';
 import { ParkMap, KINDS } from './map.js';
 import { AlarmPanel, unlockAudio, beep } from './alarms.js';
 import { Trend } from './trend.js';
@@ -19,6 +20,7 @@ import { HandoverPanel } from './handover.js';
 import { RiskLayer } from './risk-units.js';
 import { HazardBoard } from './hazards.js';
 import { NotifyLog } from './notify-log.js';
+import { ClosedPark } from './closed-park.js';
 
 const DEFAULTS = {
   title: null, // {"zh": "...", "en": "..."}: the header's title
@@ -191,6 +193,8 @@ async function start(token) {
     app.toast(`${t('error')}: ${errText(err)}`);
     return;
   }
+  // closed park and special work (issue 21): once the zones and cameras are on the map
+  app.closedPark = new ClosedPark($('#closedpark-panel'), app);
   layerToggles();
   map.fit();
   app.alarmPanel.start();
@@ -233,6 +237,7 @@ app.showTab = (name) => {
   if (name === 'handover' && app.handover) app.handover.show();
   if (name === 'hazards' && app.hazards) app.hazards.show();
   if (name === 'notify' && app.notify) app.notify.show();
+  if (name === 'closedpark' && app.closedPark) app.closedPark.show();
 };
 
 function layerToggles() {
@@ -243,13 +248,22 @@ function layerToggles() {
     <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${drawn[k]}</span></label>`).join('') +
     // the four-colour risk map (risk-units.js): off until asked for
     `<label data-kind="risk_units" class="risk-toggle"><input type="checkbox"${app.risk.on ? ' checked' : ''}>
-    <span data-i18n="kind.risk_units">${t('kind.risk_units')}</span> <span class="n">${app.risk.count()}</span></label>`;
+    <span data-i18n="kind.risk_units">${t('kind.risk_units')}</span> <span class="n">${app.risk.count()}</span></label>` +
+    // closed park (closed-park.js): the vehicles inside and the special work going on
+    ['cp_vehicles', 'cp_permits'].map((k) => `<label data-kind="${k}" class="cp-toggle"><input type="checkbox"${app.closedPark.on[k] ? ' checked' : ''}>
+    <span data-i18n="kind.${k}">${t(`kind.${k}`)}</span> <span class="n">${app.closedPark.count(k)}</span></label>`).join('');
   el.addEventListener('change', (e) => {
     const l = e.target.closest('label');
+    const cp = app.closedPark;
     if (l.dataset.kind === 'risk_units') app.risk.setVisible(e.target.checked);
-    else m.setVisible(l.dataset.kind, e.target.checked);
+    else if (l.dataset.kind.startsWith('cp_')) cp.setVisible(l.dataset.kind, e.target.checked);
+    else {
+      m.setVisible(l.dataset.kind, e.target.checked);
+      cp.followLayers(); // the zones' headcounts and the cameras' events go with their layers
+    }
     for (const x of el.querySelectorAll('label'))
-      x.querySelector('.n').textContent = x.dataset.kind === 'risk_units' ? app.risk.count() : m.drawn()[x.dataset.kind];
+      x.querySelector('.n').textContent = x.dataset.kind === 'risk_units' ? app.risk.count()
+        : x.dataset.kind.startsWith('cp_') ? cp.count(x.dataset.kind) : m.drawn()[x.dataset.kind];
   });
   $('#layers .head').addEventListener('click', () => $('#layers').classList.toggle('collapsed'));
 }
@@ -350,6 +364,7 @@ app.setReplayTime = (T, playing) => {
     app.views.refresh(true);
     app.details.refresh();
     app.trend.reload(true);
+    if (app.closedPark) app.closedPark.setTime(T);
   };
   if (playing && performance.now() - lastViewRefresh < 5000) return;
   viewTimer = setTimeout(refresh, playing ? 0 : 300);
@@ -364,6 +379,7 @@ app.setLive = () => {
   delete document.body.dataset.replayAt;
   app.alarmPanel.showReplay(null);
   app.worker.postMessage({ cmd: 'resume' });
+  if (app.closedPark) app.closedPark.setTime(null);
   app.views.refresh(true);
   app.details.refresh();
   app.trend.reload(true);
@@ -388,7 +404,8 @@ app.alertP1 = (a) => {
     beep();
     app.beeps++;
   }
-  const name = (app.map.seriesToFeature.get(a.series) || { id: a.series }).id;
+  // a closed-park, special-work or camera condition by its id and kind (E003-CAM-1 烟雾), not its series
+  const name = conditionOf(a) ? seriesLabel(a.series) : (app.map.seriesToFeature.get(a.series) || { id: a.series }).id;
   if (p1Toast && p1Toast.isConnected) {
     p1Toast.names.add(name);
     p1Toast.textContent = `P1 × ${p1Toast.names.size}: ${[...p1Toast.names].slice(0, 4).join(', ')}${p1Toast.names.size > 4 ? ' …' : ''}`;

@@ -14,9 +14,10 @@ import { CanvasHost, PointSet, RingSet, ShapeSet, ringsOf } from './canvas.js';
 import { t, featureName } from './i18n.js';
 
 // Drawing order, bottom to top; the toggles list them in this order too.
-export const KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'pipeline', 'tank',
-  'gas_detector', 'aq_station', 'weather_station', 'gate', 'shelter', 'fire_station'];
-const BASE_KINDS = ['enterprise', 'road', 'building', 'hazard_source'];
+export const KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'zone', 'vehicle_park', 'camera',
+  'pipeline', 'tank', 'gas_detector', 'aq_station', 'weather_station', 'gate', 'shelter', 'fire_station'];
+// zones, the vehicle park and the cameras' view cones (issue 21) are static shapes too
+const BASE_KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'zone', 'vehicle_park', 'camera'];
 const DOM_KINDS = new Set(['aq_station', 'weather_station', 'gate', 'shelter', 'fire_station']);
 
 export const PRIO_COLOURS = { 1: '#ff1744', 2: '#ff6d00', 3: '#ffd600', 4: '#00b0ff' };
@@ -79,7 +80,43 @@ const BASE_PALETTE = [
   { name: 'road', stroke: '#5f7182', width: 5, opacity: 0.9, order: 1 },
   { name: 'building', fill: '#2c3e50', fillOpacity: 0.9, stroke: '#4c6479', width: 1, order: 2 },
   { name: 'hazard_source', stroke: '#ef9a9a', width: 1.5, dash: [6, 4], order: 3 },
+  // issue 21: by zone type, the vehicle park, a camera's view cone, roads by hazardous-goods rule
+  { name: 'zone_hazard_area', fill: '#ff7043', fillOpacity: 0.08, stroke: '#ff8a65', width: 1.5, dash: [4, 3], order: 4 },
+  { name: 'zone_confined_space', fill: '#ab47bc', fillOpacity: 0.15, stroke: '#ce93d8', width: 1.5, dash: [4, 3], order: 4 },
+  { name: 'zone_restricted', fill: '#e53935', fillOpacity: 0.12, stroke: '#ef5350', width: 2, dash: [2, 3], order: 4 },
+  { name: 'zone_work_area', fill: '#fdd835', fillOpacity: 0.1, stroke: '#fff176', width: 1.5, dash: [4, 3], order: 4 },
+  { name: 'vehicle_park', fill: '#26a69a', fillOpacity: 0.18, stroke: '#4db6ac', width: 2, order: 4 },
+  { name: 'camera', fill: '#80deea', fillOpacity: 0.18, stroke: '#4dd0e1', width: 1, order: 5 },
+  { name: 'road_designated', stroke: '#ffa000', width: 6, opacity: 0.9, order: 1 },
+  { name: 'road_closed', stroke: '#c62828', width: 5, opacity: 0.9, dash: [8, 6], order: 1 },
 ];
+const BASE_STYLE = Object.fromEntries(BASE_PALETTE.map((p, i) => [p.name, i]));
+/** A base feature's style: its kind's, a zone's by type, a road's by its hazardous-goods rule. */
+function baseStyle(kind, p) {
+  if (kind === 'zone') return BASE_STYLE[`zone_${p.zone_type}`] ?? BASE_STYLE.zone_hazard_area;
+  if (kind === 'road' && (p.hazmat === 'designated' || p.hazmat === 'closed')) return BASE_STYLE[`road_${p.hazmat}`];
+  return BASE_STYLE[kind] ?? 0;
+}
+
+/**
+ * A camera's view cone (its point, direction, field of view and range) as a
+ * GeoJSON Polygon; a camera without them gets a small circle's worth.
+ */
+export function coneOf(geometry, p) {
+  const [lon, lat] = geometry.coordinates;
+  const range = Number.isFinite(p.range_m) && p.range_m > 0 ? Math.min(p.range_m, 500) : 15;
+  const fov = Number.isFinite(p.fov_deg) && p.fov_deg > 0 ? Math.min(p.fov_deg, 360) : 360;
+  const dir = Number.isFinite(p.direction_deg) ? p.direction_deg : 0;
+  const mLat = 110540, mLon = 111320 * Math.cos((lat * Math.PI) / 180);
+  const ring = fov < 360 ? [[lon, lat]] : [];
+  const n = Math.max(4, Math.round(fov / 10));
+  for (let i = 0; i <= n; i++) {
+    const b = ((dir - fov / 2 + (fov * i) / n) * Math.PI) / 180;
+    ring.push([lon + (range * Math.sin(b)) / mLon, lat + (range * Math.cos(b)) / mLat]);
+  }
+  ring.push(ring[0]);
+  return { type: 'Polygon', coordinates: [ring] };
+}
 // Pipelines: normal (0) and priority 1..4.
 const PIPE_PALETTE = [{ name: 'normal', stroke: '#a1887f', width: 2.5, opacity: 0.95, order: 0 },
   ...[1, 2, 3, 4].map((p) => ({ name: `p${p}`, stroke: PRIO_COLOURS[p], width: 4.5, order: 10 - p }))];
@@ -215,11 +252,12 @@ export class ParkMap {
       return;
     }
     const layerName = kind === 'pipeline' ? 'pipes' : 'base';
-    const style = kind === 'pipeline' ? 0 : BASE_KINDS.indexOf(kind);
     for (const f of features) {
-      const { rings, closed } = ringsOf(f.geometry);
+      const p = f.properties || {};
+      const cone = kind === 'camera' && f.geometry && f.geometry.type === 'Point';
+      const { rings, closed } = ringsOf(cone ? coneOf(f.geometry, p) : f.geometry);
       const rec = this._add(kind, f, { index: items.length, layerName });
-      items.push({ rings, closed, style, group: kind });
+      items.push({ rings, closed, style: kind === 'pipeline' ? 0 : baseStyle(kind, p), group: kind });
       if (kind === 'road' && (rec.props.name || rec.props.name_zh)) {
         const mid = midpointOf(rings);
         if (mid) {
@@ -563,7 +601,7 @@ export class ParkMap {
     if (i >= 0) return this.byKind.tank[i];
     i = this.pipes.hit(p, 'pipeline', 4);
     if (i >= 0) return this.byKind.pipeline[i];
-    for (const kind of ['hazard_source', 'building', 'road', 'enterprise']) {
+    for (const kind of ['camera', 'hazard_source', 'zone', 'vehicle_park', 'building', 'road', 'enterprise']) {
       i = this.base.hit(p, kind, 3);
       if (i >= 0) return this.byKind[kind].find((f) => f.index === i);
     }

@@ -27,6 +27,7 @@ export async function checkI18n(repo) {
   const warn = console.warn;
   console.warn = () => {};
   const m = await import(pathToFileURL(path.join(repo, 'dashboards', 'js', 'i18n.js')).href);
+  const cp = await import(pathToFileURL(path.join(repo, 'dashboards', 'js', 'i18n-cp.js')).href);
   const bad = [];
   try {
     const { TABLE } = m;
@@ -62,6 +63,14 @@ export async function checkI18n(repo) {
         if (other(s)) bad.push(`${lang} ${what}: "${s}"`);
       };
       for (const k of akinds) say(`akind ${k}`, m.alarmWord('akind', k));
+      // issue 21: condition alarms in the park's words (the kind, and each condition's kind from its series)
+      for (const k of ['condition', ...cp.CONDITION_KINDS]) {
+        say(`akind ${k}`, m.alarmWord('akind', k));
+        const series = `PARK/vehicles/A12345/${k}`; // a plate is data (沪 on the English page too)
+        say(`condition ${series}`, m.kindWord({ kind: 'condition', series }));
+        say(`series ${series}`, m.seriesLabel(series));
+        if (m.kindWord({ kind: 'condition', series }) !== m.alarmWord('akind', k)) bad.push(`${lang} condition ${k} not named by its kind`);
+      }
       for (const k of ['process', 'instrument']) say(`aclass ${k}`, m.alarmWord('aclass', k));
       for (const k of ['derived', 'config', 'manual', 'engine']) say(`origin ${k}`, m.alarmWord('origin', k));
       for (const k of ['unack', 'acked', 'rtn_unack', 'normal']) say(`state ${k}`, m.alarmWord('state', k));
