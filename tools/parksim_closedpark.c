@@ -823,7 +823,7 @@ static void special_work(double t, int64_t start_ms, int64_t ts) {
             json_t *rq =
                 json_pack("{s:s,s:s,s:{s:s,s:[f,f]},s:I,s:I,s:s,s:s,s:s,s:s}", "category",
                           p->category, "enterprise", p->ent, "location", "type", "Point",
-                          "coordinates", lon, lat, "window_from", (json_int_t)ts, "window_to",
+                          "coordinates", lon, lat, "window_from_ms", (json_int_t)ts, "window_to_ms",
                           (json_int_t)(ts + (int64_t)(8 * 3600 * 1000 / cp.k)), "leader", "钱明",
                           "guardian", "郑刚", "content", p->content, "applicant", p->ent);
             if (p->grade[0]) json_object_set_new(rq, "grade", json_string(p->grade));

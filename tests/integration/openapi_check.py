@@ -2111,7 +2111,7 @@ class Checker:
                 {"ts": t0 + 1000 * k, "values": vals}))])
         deadline, feat = time.time() + 15, None
         while time.time() < deadline:
-            st, fc, _ = c("GET", V, t["admin"], expect=200,
+            st, fc, _ = c("GET", V, t["admin"], query={"track_step_s": "0"}, expect=200,
                           label="vehicles while parkd takes the positions")
             feat = next((f for f in fc.get("features", []) if f["id"] == plate), None) \
                 if st == 200 else None
@@ -2127,6 +2127,14 @@ class Checker:
             fail("GET %s" % V, "%s: %r" % (plate, feat))
         if [p[:3] for p in pr["track"]] != [p[:3] for p in sent]:
             fail("GET %s" % V, "the live track %r, sent %r" % (pr["track"], sent))
+        # the live layer's default: a track point per 10 s (five positions a second apart: one)
+        st, fc, _ = c("GET", V, t["admin"], expect=200, label="vehicles, the default track")
+        dflt = next((f for f in (fc or {}).get("features", []) if f["id"] == plate), None) \
+            if st == 200 else None
+        if not dflt or [p[:3] for p in dflt["properties"]["track"]] != [sent[0][:3]]:
+            fail("GET %s" % V, "the default track of %s: %r" % (plate, dflt and dflt[
+                "properties"]["track"]))
+        c("GET", V, t["admin"], query={"track_s": "601"}, expect=400)
         for tok, who, want in ((e1, "E001", {plate}), (t["e2"], "E002", set())):
             st, fc, _ = c("GET", V, tok, expect=200, label="vehicles as %s" % who)
             if st == 200 and {f["id"] for f in fc["features"]} != want:
