@@ -596,8 +596,8 @@ int main(int argc, char **argv) {
     /* ---- issue 21: specialwork and cameras ---- their conditions made alarms */
     parkd_specialwork *psw = NULL;
     cameras *cams = NULL;
-    if (parkd_specialwork_open(pev.store, parkd_conditions_set, conditions, &psw, err,
-                               sizeof err) != 0 ||
+    if (parkd_specialwork_open(pev.store, json_object_get(c.root, "specialwork"),
+                               parkd_conditions_set, conditions, &psw, err, sizeof err) != 0 ||
         parkd_cameras_open(c.data_dir, pev.store, layout, parkd_conditions_set, conditions, &cams,
                            err, sizeof err) != 0 ||
         (cams && parkd_events_register(&pev, "camera", take_camera_event, cams) != 0)) {

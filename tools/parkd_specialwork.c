@@ -23,13 +23,38 @@ struct parkd_specialwork {
     size_t n_inc;
 };
 
-int parkd_specialwork_open(ev_store *ev, pw_condition_fn on_condition, void *ctx,
+/* The config's "specialwork" object: near_gas_m (1..1000) and
+ * gas_test_max_age_min (0.1..1440), each optional (absent: the module's
+ * defaults, 30 m and 30 min). */
+static int read_config(const json_t *cfg, specialwork_options *o, char *err, size_t errcap) {
+    if (!cfg) return 0;
+    if (!json_is_object(cfg)) return snprintf(err, errcap, "specialwork: must be an object"), -1;
+    json_t *v = json_object_get(cfg, "near_gas_m");
+    if (v) {
+        if (!json_is_number(v) || !(json_number_value(v) >= 1 && json_number_value(v) <= 1000))
+            return snprintf(err, errcap, "specialwork.near_gas_m: a number of metres, 1 to 1000"),
+                   -1;
+        o->near_gas_m = json_number_value(v);
+    }
+    v = json_object_get(cfg, "gas_test_max_age_min");
+    if (v) {
+        if (!json_is_number(v) || !(json_number_value(v) >= 0.1 && json_number_value(v) <= 1440))
+            return snprintf(err, errcap,
+                            "specialwork.gas_test_max_age_min: a number of minutes, 0.1 to 1440"),
+                   -1;
+        o->gas_test_max_age_ms = (int64_t)(json_number_value(v) * 60000);
+    }
+    return 0;
+}
+
+int parkd_specialwork_open(ev_store *ev, const json_t *cfg, pw_condition_fn on_condition, void *ctx,
                            parkd_specialwork **out, char *err, size_t errcap) {
     *out = NULL;
-    parkd_specialwork *p = calloc(1, sizeof *p);
-    if (!p) return snprintf(err, errcap, "specialwork: out of memory"), -1;
     specialwork_options o;
     specialwork_options_default(&o);
+    if (read_config(cfg, &o, err, errcap) != 0) return -1;
+    parkd_specialwork *p = calloc(1, sizeof *p);
+    if (!p) return snprintf(err, errcap, "specialwork: out of memory"), -1;
     o.events = ev, o.on_condition = on_condition, o.ctx = ctx;
     char serr[512];
     if (specialwork_open(&o, &p->sw, serr, sizeof serr) != SW_OK) {

@@ -32,9 +32,10 @@
 
 typedef struct parkd_specialwork parkd_specialwork;
 
-/* Opens the permits on ev (borrowed); on_condition/ctx get the conditions
- * (parkd_conditions_set). 0, or -1 with err. */
-int parkd_specialwork_open(ev_store *ev, pw_condition_fn on_condition, void *ctx,
+/* Opens the permits on ev (borrowed) with the config's "specialwork"
+ * object (may be NULL: near_gas_m, gas_test_max_age_min); on_condition/ctx
+ * get the conditions (parkd_conditions_set). 0, or -1 with err. */
+int parkd_specialwork_open(ev_store *ev, const json_t *cfg, pw_condition_fn on_condition, void *ctx,
                            parkd_specialwork **out, char *err, size_t errcap);
 specialwork *parkd_specialwork_module(parkd_specialwork *p); /* for the API; NULL-safe */
 /* alarms, layout, vw may be NULL (no gas alarms, no incidents). */
