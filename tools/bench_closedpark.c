@@ -93,6 +93,18 @@ static double pct(double *v, size_t n, double p) {
     return v[k < n ? k : n - 1];
 }
 
+/* The CPU seconds (user and system) a process has used. */
+static double proc_cpu_s(pid_t pid) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    char *st = pw_read_file(p, NULL);
+    char *q = st ? strrchr(st, ')') : NULL;
+    unsigned long ut = 0, stt = 0;
+    if (q) sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt);
+    free(st);
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int admin_token(const char *bindir, const char *data, const char *dir, char *out,
                        size_t cap) {
     char tokfile[PATH_MAX + 32], tokout[PATH_MAX + 32], ctl[PATH_MAX + 16];
@@ -517,17 +529,7 @@ int bench_closedpark(int argc, char **argv) {
         mosquitto_subscribe(sub, NULL, "park/alarms/PARK", 0); /* the park-level ones: vehicles */
         mosquitto_loop_start(sub);
     }
-    double cpu0 = 0;
-    {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/%d/stat", (int)g_pid[P_PARKD]);
-        char *st = pw_read_file(p, NULL);
-        char *q = st ? strrchr(st, ')') : NULL;
-        unsigned long ut = 0, stt = 0;
-        if (q) sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt);
-        cpu0 = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-        free(st);
-    }
+    double cpu0 = proc_cpu_s(g_pid[P_PARKD]);
     pthread_t tv, tb, ti, tl;
     pthread_create(&tv, NULL, vehicles_main, b);
     pthread_create(&tb, NULL, badges_main, b);
@@ -540,17 +542,7 @@ int bench_closedpark(int argc, char **argv) {
     pthread_join(ti, NULL);
     pthread_join(tl, NULL);
     sleep(2); /* the last alarms */
-    double cpu1 = 0;
-    {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/%d/stat", (int)g_pid[P_PARKD]);
-        char *st = pw_read_file(p, NULL);
-        char *q = st ? strrchr(st, ')') : NULL;
-        unsigned long ut = 0, stt = 0;
-        if (q) sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt);
-        cpu1 = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-        free(st);
-    }
+    double cpu1 = proc_cpu_s(g_pid[P_PARKD]);
     /* the day of track, read back */
     double tr[20];
     size_t n_tr = 0, tr_points = 0;

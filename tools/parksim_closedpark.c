@@ -551,7 +551,7 @@ static void plan_permits(void) {
     } plan[] = {
         {"hot_work", "1", "welding a flange on the tank's inlet line", tank, 10, hot_at, 1200},
         {"confined_space", "", "inspection inside the vessel", cs, 0, 0.12, 0},
-        {"work_at_height", "2", "replacing a lamp on the pipe rack", &cp.tanks.v[cp.tanks.n / 2],
+        {"work_at_height", "II", "replacing a lamp on the pipe rack", &cp.tanks.v[cp.tanks.n / 2],
          60, 0.15, -1},
         {"temporary_power", "", "power for the welding set", tank, 20, 0.16, 0},
         {"lifting", "3", "lifting a pump onto its skid", &cp.tanks.v[cp.tanks.n - 1], 40, 0.22, -1},
@@ -806,9 +806,12 @@ static void gas_test(permit *p, int64_t ts) {
     char path[128];
     snprintf(path, sizeof path, "/api/v1/permits/%s/gas-tests", p->id);
     bool cs = !strcmp(p->category, "confined_space");
-    json_t *rq = json_pack("{s:I,s:s,s:s,s:f,s:f,s:f,s:f,s:b}", "ts", (json_int_t)ts, "analyst",
-                           "孙丽", "point", cs ? "vessel manhole" : "work point", "o2_pct", 20.9,
-                           "combustible_pct", 0.1, "h2s_ppm", 0.0, "co_ppm", 1.0, "passed", 1);
+    /* specialwork.h's gas test: combustible gas in % vol of a named gas (its LEL),
+     * O2 in % vol, toxic gases against their exposure limit */
+    json_t *rq = json_pack("{s:I,s:s,s:s,s:f,s:s,s:f,s:[{s:s,s:f,s:f}]}", "ts_ms", (json_int_t)ts,
+                           "analyst", "孙丽", "point", cs ? "vessel manhole" : "work point",
+                           "combustible_pct_vol", 0.1, "gas", "methane", "o2_pct_vol", 20.9,
+                           "toxic", "gas", "H2S", "ppm", 0.0, "limit_ppm", 10.0);
     http_post(path, rq, NULL);
     json_decref(rq);
 }

@@ -385,7 +385,7 @@ static void test_condition(void **state) {
     size_t before = alert_rule_count(e);
     uint32_t id = add_rule(e, &r);
     assert_int_equal(alert_rule_count(e), before + 1); /* no fault rule with it */
-    feed(e, 71, T0, 1e9, 0x80);                       /* neither a value nor a bad quality */
+    feed(e, 71, T0, 1e9, 0x80);                        /* neither a value nor a bad quality */
     assert_int_equal(status(e, id).state, ALERT_NORMAL);
     assert_int_equal(alert_set_condition(e, id, true, T0 + S, 75), 1);
     const alert_event *ev = last_of(&s, id);
