@@ -35,6 +35,7 @@ static void route_free(cp_route *r) {
 void cp_appt_free(cp_appt *a) {
     if (!a) return;
     route_free(&a->route);
+    route_free(&a->back);
     free(a);
 }
 
@@ -141,9 +142,8 @@ int cp_appt_store(closedpark *cp, const cp_appt *a, int64_t ts, char *err, size_
 
 /* ---- planning ---- */
 
-static int plan(closedpark *cp, cp_appt *a, double x0, double y0, double x1, double y1, char *err,
-                size_t errcap) {
-    if (!cp->roads) return 0;
+static int plan_one(closedpark *cp, cp_appt *a, cp_route *r, double x0, double y0, double x1,
+                    double y1, char *err, size_t errcap) {
     roads_constraints c = {.hazmat = cp_appt_hazmat(a)};
     roads_route rt = {0};
     char e[200] = "";
@@ -151,7 +151,6 @@ static int plan(closedpark *cp, cp_appt *a, double x0, double y0, double x1, dou
         cp_errf(err, errcap, "no route from gate %s to the destination: %s", a->gate, e);
         return -1;
     }
-    cp_route *r = &a->route;
     r->xy = malloc((rt.n_points ? rt.n_points : 1) * 2 * sizeof *r->xy);
     r->roads = calloc(rt.n_road_ids ? rt.n_road_ids : 1, sizeof *r->roads);
     if (!r->xy || !r->roads) {
@@ -165,6 +164,23 @@ static int plan(closedpark *cp, cp_appt *a, double x0, double y0, double x1, dou
     for (size_t i = 0; i < rt.n_road_ids; i++)
         if ((r->roads[r->n_roads] = strdup(rt.road_ids[i]))) r->n_roads++;
     roads_route_free(&rt);
+    return 0;
+}
+
+/* The way back, from the route's end to its start; none when the network
+ * has none (the off-route check then knows the way in only). */
+static void plan_back(closedpark *cp, cp_appt *a) {
+    const cp_route *r = &a->route;
+    if (!cp->roads || r->n < 2 || a->back.n) return;
+    plan_one(cp, a, &a->back, r->xy[2 * (r->n - 1)], r->xy[2 * (r->n - 1) + 1], r->xy[0], r->xy[1],
+             NULL, 0);
+}
+
+static int plan(closedpark *cp, cp_appt *a, double x0, double y0, double x1, double y1, char *err,
+                size_t errcap) {
+    if (!cp->roads) return 0;
+    if (plan_one(cp, a, &a->route, x0, y0, x1, y1, err, errcap)) return -1;
+    plan_back(cp, a);
     return 0;
 }
 
@@ -549,6 +565,7 @@ cp_appt *cp_appt_from_json(closedpark *cp, json_t *o) {
         if (cp_is_gate(cp, a->gate, &gi) && !geo_project(cp->g, a->dest_lon, a->dest_lat, &x1, &y1))
             plan(cp, a, geo_get(cp->g, gi)->x, geo_get(cp->g, gi)->y, x1, y1, NULL, 0);
     }
+    plan_back(cp, a);
     a->changed = a->cancelled > a->left ? a->cancelled : a->left;
     if (a->entered > a->changed) a->changed = a->entered;
     if (a->created > a->changed) a->changed = a->created;

@@ -87,6 +87,10 @@ typedef struct cp_appt {
     double mass_kg; /* NaN: not given */
     cp_appt_state state;
     cp_route route; /* n == 0: none */
+    /* the way back out, from the destination to the gate (a one-way loop
+     * out of the vehicle park is not the way in): planned with the route,
+     * not stored (planned again at a rebuild) */
+    cp_route back;
 } cp_appt;
 
 void cp_appt_free(cp_appt *a);

@@ -62,7 +62,9 @@ static void judge_stopped(closedpark *cp, cp_vehicle *v, int64_t now, cp_pending
 static void judge(closedpark *cp, cp_vehicle *v, int64_t ts, cp_pending *p) {
     cp_appt *a = v->appt[0] ? cp_map_get(&cp->appts, v->appt) : NULL;
     if (a && a->route.n >= 2) {
+        /* the way in, or the way back out once there */
         double d = route_dist(&a->route, v->x, v->y);
+        if (a->back.n >= 2) d = fmin(d, route_dist(&a->back, v->x, v->y));
         if (d > cp->o.off_route_m) {
             if (!v->off_since) v->off_since = ts;
             v->off_m = d;

@@ -17,7 +17,15 @@
 #   overpressure at 25 s  E007's pipeline-1 PT01 rises past its design
 #                   pressure (2.5 MPa) to 110 %;
 #   pipeline-leak at 30 s  E009's pipeline-2 outlet meter FT02 reads 5 %
-#                   less than its inlet FT01 (a flow imbalance).
+#                   less than its inlet FT01 (a flow imbalance);
+#   closed park     40 hazardous-goods vehicles booked over the API and
+#                   driven on their planned routes (one without an
+#                   appointment, one off its route, one speeding, one stopped
+#                   outside the vehicle park), badges with a confined space
+#                   over its limit, permits (hot work by the leak, a confined
+#                   space whose gas test goes stale), camera events; a day's
+#                   2 h compressed 40 times, the demo config's "closedpark"
+#                   and "specialwork" thresholds with it.
 # The layout leaves E025-T106 (Pujiang Gas) without a temperature
 # transmitter: a missing critical parameter. parksim first plays the park's
 # last 15 minutes (--history 900), the history the stuck detector learns each
@@ -94,7 +102,11 @@ done
 build/bin/parkd --config scripts/parkd-demo.json 2>"$demo/parkd.log" &
 parkd=$!
 pids+=($parkd)
-sleep 1
+# parksim books the closed park's appointments over the API at its start
+for _ in $(seq 150); do
+  curl -sf -o /dev/null http://127.0.0.1:8080/healthz && break
+  sleep 0.2
+done
 
 build/bin/parksim --port $port --credentials "$demo/credentials.txt" --format mixed \
   --park "$demo/demo-park.geojson" --history 900 \
@@ -106,6 +118,8 @@ build/bin/parksim --port $port --credentials "$demo/credentials.txt" --format mi
   --incident freeze:E011:tankfarm-1:T104.level:at=90 \
   --incident overpressure:E007:pipeline-1:PT01.pressure:at=25 \
   --incident pipeline-leak:E009:pipeline-2:at=30:pct=5 \
+  --closedpark 40 --closedpark-scale 40 --api http://127.0.0.1:8080 \
+  --api-token "$(awk '$1 == "admin" {print $2}' "$demo/tokens.txt")" \
   >"$demo/parksim.out" 2>"$demo/parksim.log" &
 sim=$!
 pids+=($sim)
@@ -148,6 +162,20 @@ import collections, json, sys
 d = json.load(sys.stdin).get("deliveries", [])
 c = collections.Counter((x.get("result"), x.get("channel")) for x in d)
 print("  %d attempts: %s" % (len(d), ", ".join("%s %s %d" % (k[1], k[0], n) for k, n in c.items())))' ||
+  echo "  (the API did not answer)"
+echo
+echo "== closed park (GET /api/v1/closedpark/summary, /permits)"
+curl -s -H "Authorization: Bearer $admin" 'http://127.0.0.1:8080/api/v1/closedpark/summary' |
+  python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print("  %s vehicles inside by class %s; goods on wheels %s kg; passages today %s; flagged %s" % (
+    s.get("inside"), s.get("by_hazard_class"), s.get("goods_kg"), s.get("passages_today"),
+    s.get("flagged")))' || echo "  (the API did not answer)"
+curl -s -H "Authorization: Bearer $admin" 'http://127.0.0.1:8080/api/v1/permits' | python3 -c '
+import json, sys
+for p in json.load(sys.stdin).get("permits", []):
+    print("  %-22s %-16s %-9s %s" % (p["id"], p["category"], p["state"], ", ".join(p.get("conditions", []))))' ||
   echo "  (the API did not answer)"
 echo
 echo "== risk units, assessed and live (GET /api/v1/risk-units)"

@@ -34,10 +34,10 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS=-fsanitize=th
   "-DCMAKE_CXX_FLAGS=-fsanitize=thread" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread" >/dev/null
 cmake --build build-tsan -j"$jobs" --target parkd parksim parkctl test_alerting test_token \
   test_historian test_views test_api test_api_limits test_delivery test_alarms test_ingest \
-  test_promql_eval test_promql_catalog
+  test_promql_eval test_promql_catalog test_events
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 suppressions=$PWD/tests/tsan.supp"
 (cd build-tsan && ctest --output-on-failure -j"$jobs" \
-  -R '^(test_alerting|test_token|test_historian|test_views|test_api|test_api_limits|test_delivery|test_alarms|test_ingest|test_promql_eval|test_promql_catalog)$')
+  -R '^(test_alerting|test_token|test_historian|test_views|test_api|test_api_limits|test_delivery|test_alarms|test_ingest|test_promql_eval|test_promql_catalog|test_events)$')
 
 echo "== fuzzing (bounded)"
 ./scripts/fuzz.sh 20

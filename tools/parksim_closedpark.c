@@ -549,7 +549,7 @@ static void plan_permits(void) {
         const place *near;
         double dx, at, every; /* every: gas tests (-1 none, 0 one before the start) */
     } plan[] = {
-        {"hot_work", "1", "welding a flange on the tank's inlet line", tank, 10, hot_at, 1200},
+        {"hot_work", "1", "welding a flange on the tank's inlet line", tank, 0, hot_at, 1200},
         {"confined_space", "", "inspection inside the vessel", cs, 0, 0.12, 0},
         {"work_at_height", "II", "replacing a lamp on the pipe rack", &cp.tanks.v[cp.tanks.n / 2],
          60, 0.15, -1},

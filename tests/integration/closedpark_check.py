@@ -65,6 +65,7 @@ def get(port, path, token):
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)
     bindir, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     tmp = tempfile.mkdtemp(prefix="closedpark-check-")
@@ -115,7 +116,7 @@ def main():
         time.sleep(1)
         simlog = os.path.join(tmp, "parksim.log")
         sim = [os.path.join(bindir, "parksim"), "--port", str(broker), "--park", layout,
-               "--rate", "1", "--closedpark", str(VEHICLES), "--closedpark-scale", str(SCALE),
+               "--rate", "1", "--duration", str(7200 // SCALE + 10), "--closedpark", str(VEHICLES), "--closedpark-scale", str(SCALE),
                "--api", "http://127.0.0.1:%d" % api, "--api-token", token,
                "--incident", "leak:E001:tankfarm-1:T101:at=20:rate=8:for=600"]
         t0 = time.time()
@@ -148,6 +149,11 @@ def main():
                 failures.append("%s on %s, expected one of %s" % (kind, got, where))
         for kind in set(raised) - set(EXPECTED):
             failures.append("unexpected %s: %s" % (kind, ", ".join(sorted(raised[kind]))))
+        gas = sorted({e["series"] for e in j.get("events", []) if e["series"].startswith(
+            "E001/gd-") and e.get("to") == "unack"})
+        print("E001's gas alarms: %s" % ", ".join(gas))
+        inc = get(api, "/api/v1/incidents", token)
+        print("incidents: %s" % json.dumps(inc)[:300])
         s = get(api, "/api/v1/closedpark/summary", token)
         c = s.get("counters", {})
         print("closed park: %d positions (%d refused), %d passages, %d badges" % (
