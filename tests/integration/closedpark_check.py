@@ -6,7 +6,8 @@ A broker, parkd on the demo park (geo/demo-park.geojson: gates on roads, zones,
 cameras, the vehicle park) with its thresholds scaled as parksim scales the
 scenario's durations (--closedpark-scale S: the stopped vehicle stands 1.5 x
 10 min / S, the confined space's only gas test goes stale after 30 min / S),
-and parksim --closedpark N with a leak by E001's tank (the hot work near it).
+and parksim --closedpark N with a leak at E001's tank T101, where the hot work
+is, and a gas alarm 16 m from it (a spike on E001-GD1).
 Expected, each exactly once among the condition alarms: no_appointment,
 off_route, speeding and stopped (one vehicle each), over_limit (the confined
 space held by three), hot_work_near_gas and no_gas_test (the hot work by the
@@ -118,7 +119,9 @@ def main():
         sim = [os.path.join(bindir, "parksim"), "--port", str(broker), "--park", layout,
                "--rate", "1", "--duration", str(7200 // SCALE + 10), "--closedpark", str(VEHICLES), "--closedpark-scale", str(SCALE),
                "--api", "http://127.0.0.1:%d" % api, "--api-token", token,
-               "--incident", "leak:E001:tankfarm-1:T101:at=20:rate=8:for=600"]
+               "--incident", "leak:E001:tankfarm-1:T101:at=20:rate=8:for=600",
+               # E001-GD1, 16 m from T101 where the hot work is: its gas alarm
+               "--incident", "spike:E001:gd-01:lel:at=40:value=80:for=120"]
         t0 = time.time()
         with open(simlog, "w") as sl:
             r = subprocess.run(sim, stdout=subprocess.DEVNULL, stderr=sl, timeout=900)
