@@ -15,7 +15,8 @@
  * (park/PARK/vehicles/data, 500 vehicles a message), badge events at
  * --badges-per-min (park/PARK/access/events), and every 2 s a tanker
  * without an appointment at a gate, timed to its no_appointment alarm on
- * park/alarms/#; and a reader timing GET /api/v1/vehicles every second.
+ * the alarm stream (GET /api/v1/alarms/stream, the command centre's path);
+ * and a reader timing GET /api/v1/vehicles every second.
  * After it: the day of track read back (GET /vehicles/{plate}/track) 20
  * times, and parkd's own figure for the fence and route checks per
  * position (closedpark's counters in GET /closedpark/summary).
@@ -60,7 +61,7 @@ typedef struct bench {
     size_t n_zones;
     char (*gates)[32];
     size_t n_gates;
-    atomic_bool stop;
+    atomic_bool stop, stream_stop;
     /* event -> alarm */
     pthread_mutex_t mu;
     char pending[64][24];
@@ -69,8 +70,8 @@ typedef struct bench {
     size_t n_lat, cap_lat;
     size_t raised_sent;
     /* the live layer */
-    double layer_ms[4096];
-    size_t n_layer;
+    double layer_ms[4096], plain_ms[4096]; /* with the default track; without (track_s=0) */
+    size_t n_layer, n_plain;
     size_t layer_features;
     uint64_t positions_sent, badges_sent;
 } bench;
@@ -256,12 +257,11 @@ static void *badges_main(void *arg) {
     return NULL;
 }
 
-static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
-    (void)m;
-    bench *b = obj;
-    double at = now_ms();
-    if (!msg->payloadlen || !strstr(msg->payload, "no_appointment")) return;
-    json_t *o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+/* The command centre's path: GET /api/v1/alarms/stream, each new
+ * no_appointment alarm matched to the tanker that raised it. */
+static void alarm_seen(bench *b, const char *data, double at) {
+    if (!strstr(data, "no_appointment")) return;
+    json_t *o = json_loads(data, 0, NULL);
     const char *series = json_string_value(json_object_get(o, "series"));
     const char *to = json_string_value(json_object_get(o, "to"));
     pthread_mutex_lock(&b->mu);
@@ -272,6 +272,24 @@ static void on_alarm(struct mosquitto *m, void *obj, const struct mosquitto_mess
         }
     pthread_mutex_unlock(&b->mu);
     json_decref(o);
+}
+
+static void *stream_main(void *arg) {
+    bench *b = arg;
+    int st = 0;
+    http_sse *s = http_sse_open(b->api_port, "/api/v1/alarms/stream", b->token, &st);
+    if (!s) {
+        fprintf(stderr, "parkbench closedpark: the alarm stream answered %d\n", st);
+        return NULL;
+    }
+    char ev[32];
+    while (!atomic_load(&b->stream_stop)) {
+        int rc = http_sse_next(s, 200, ev, sizeof ev, NULL, 0, NULL, 0);
+        if (rc < 0) break;
+        if (rc == 1 && !strcmp(ev, "alarm")) alarm_seen(b, http_sse_data(s), now_ms());
+    }
+    http_sse_close(s);
+    return NULL;
 }
 
 static void *intruders_main(void *arg) {
@@ -315,6 +333,12 @@ static void *layer_main(void *arg) {
             while (p && (p = strstr(p, "\"Feature\""))) n++, p++;
             b->layer_features = n;
         }
+        if (rc == 0) http_resp_free(&r);
+        t0 = now_ms();
+        rc = http_request(b->api_port, "GET", "/api/v1/vehicles?track_s=0", b->token, NULL, NULL, 0,
+                          &r, 10000);
+        dt = now_ms() - t0;
+        if (rc == 0 && r.status == 200 && b->n_plain < 4096) b->plain_ms[b->n_plain++] = dt;
         if (rc == 0) http_resp_free(&r);
         for (int i = 0; i < 10 && !atomic_load(&b->stop); i++) usleep(100000);
     }
@@ -432,7 +456,8 @@ int bench_closedpark(int argc, char **argv) {
             data, b->mqtt_port, api_port, layout);
     for (size_t e = 0; e < n_ents; e++)
         fprintf(f, "{\"id\": \"%s\", \"interval_ms\": 1000}, ", ents[e]);
-    fprintf(f, "{\"id\": \"PARK\"}]}\n");
+    /* PARK holds the vehicles: four series each, and the day of track */
+    fprintf(f, "{\"id\": \"PARK\", \"max_series\": %d}]}\n", 4 * vehicles + 10000);
     fclose(f);
     char parkd[PATH_MAX + 16];
     snprintf(parkd, sizeof parkd, "%s/parkd", bindir);
@@ -520,15 +545,11 @@ int bench_closedpark(int argc, char **argv) {
     char *sargv[] = {sim,   "--port",     sport, "--park",  layout, "--rate",
                      srate, "--duration", ssecs, "--quiet", NULL};
     if (rate > 0) spawn(P_SIM, sargv, simlog, NULL);
-    struct mosquitto *sub = mosquitto_new(NULL, true, b);
     b->cap_lat = 4096;
     b->lat_ms = calloc(b->cap_lat, sizeof *b->lat_ms);
-    if (sub) {
-        mosquitto_message_callback_set(sub, on_alarm);
-        mosquitto_connect(sub, "127.0.0.1", b->mqtt_port, 30);
-        mosquitto_subscribe(sub, NULL, "park/alarms/PARK", 0); /* the park-level ones: vehicles */
-        mosquitto_loop_start(sub);
-    }
+    pthread_t ts_;
+    pthread_create(&ts_, NULL, stream_main, b);
+    usleep(300000); /* the stream open before the first tanker */
     double cpu0 = proc_cpu_s(g_pid[P_PARKD]);
     pthread_t tv, tb, ti, tl;
     pthread_create(&tv, NULL, vehicles_main, b);
@@ -542,6 +563,8 @@ int bench_closedpark(int argc, char **argv) {
     pthread_join(ti, NULL);
     pthread_join(tl, NULL);
     sleep(2); /* the last alarms */
+    atomic_store(&b->stream_stop, true);
+    pthread_join(ts_, NULL);
     double cpu1 = proc_cpu_s(g_pid[P_PARKD]);
     /* the day of track, read back */
     double tr[20];
@@ -586,6 +609,8 @@ int bench_closedpark(int argc, char **argv) {
            b->n_layer);
     printf("vehicle_layer_p50_ms: %.1f\nvehicle_layer_p99_ms: %.1f\n",
            pct(b->layer_ms, b->n_layer, 0.5), pct(b->layer_ms, b->n_layer, 0.99));
+    printf("vehicle_layer_no_track_p50_ms: %.1f\nvehicle_layer_no_track_p99_ms: %.1f\n",
+           pct(b->plain_ms, b->n_plain, 0.5), pct(b->plain_ms, b->n_plain, 0.99));
     printf("track_day_points: %zu\ntrack_day_p50_ms: %.1f\ntrack_day_p99_ms: %.1f\n", tr_points,
            pct(tr, n_tr, 0.5), pct(tr, n_tr, 0.99));
     json_t *cnt = json_object_get(sum, "counters");
@@ -600,11 +625,6 @@ int bench_closedpark(int argc, char **argv) {
     printf("parkd_cpu_s: %.1f\nparkd_cpu_percent: %.0f\n", cpu1 - cpu0,
            (cpu1 - cpu0) * 100 / seconds);
     json_decref(sum);
-    if (sub) {
-        mosquitto_disconnect(sub);
-        mosquitto_loop_stop(sub, false);
-        mosquitto_destroy(sub);
-    }
     if (gm) {
         mosquitto_disconnect(gm);
         mosquitto_loop_stop(gm, false);
