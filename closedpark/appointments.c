@@ -446,7 +446,7 @@ cp_status closedpark_appointment_list(closedpark *cp, const char *scope,
             continue;
         v[n++] = a;
     }
-    qsort(v, n, sizeof *v, cmp_appt);
+    if (n > 1) qsort(v, n, sizeof *v, cmp_appt); /* v may be NULL when n is 0 */
     json_t *arr = json_array();
     for (size_t i = 0; i < n && i < limit; i++)
         json_array_append_new(arr, cp_appt_json(cp, v[i], false));

@@ -139,7 +139,7 @@ sw_status specialwork_stats(specialwork *sw, const sw_actor *who, int64_t from_m
         free(rows);
         return st;
     }
-    qsort(rows, n, sizeof *rows, row_cmp);
+    if (n > 1) qsort(rows, n, sizeof *rows, row_cmp); /* rows may be NULL when n is 0 */
     json_t *arr = json_array();
     for (size_t k = 0; k < n; k++) {
         json_t *o = row_json(&rows[k]);

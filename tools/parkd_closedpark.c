@@ -174,7 +174,7 @@ static void observe(const ingest_observed *pts, size_t n, void *ctx) {
         r.ts = pts[i].ts_ms, r.value = pts[i].value;
         rs[m++] = r;
     }
-    qsort(rs, m, sizeof *rs, cmp_reading);
+    if (m > 1) qsort(rs, m, sizeof *rs, cmp_reading);
     for (size_t i = 0, j; i < m; i = j) {
         for (j = i + 1; j < m && !cmp_reading(&rs[i], &rs[j]); j++) {
         }
