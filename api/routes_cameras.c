@@ -14,7 +14,7 @@
 
 static cameras *module_of(req *r, struct MHD_Connection *c, enum MHD_Result *sent) {
     cameras *cm = r->srv->o.cameras;
-    if (!cm) *sent = api_send_error(r, c, 503, "unavailable", "no camera events here");
+    if (!cm) *sent = api_send_error(r, c, 503, "unavailable", "camera events are not configured");
     return cm;
 }
 

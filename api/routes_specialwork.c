@@ -38,7 +38,8 @@ static enum MHD_Result send_status(req *r, struct MHD_Connection *c, sw_status s
 
 static specialwork *module_of(req *r, struct MHD_Connection *c, enum MHD_Result *sent) {
     specialwork *sw = r->srv->o.specialwork;
-    if (!sw) *sent = api_send_error(r, c, 503, "unavailable", "no special-work permits here");
+    if (!sw)
+        *sent = api_send_error(r, c, 503, "unavailable", "special-work permits are not configured");
     return sw;
 }
 
