@@ -142,7 +142,6 @@ typedef struct cp_vehicle {
     /* timers (0: not running) */
     int64_t off_since, over_since, slow_since;
     double off_m, over_kmh, limit_kmh;
-    size_t route_hint;
     bool active[CPK_COUNT];
 } cp_vehicle;
 

@@ -23,22 +23,11 @@ static bool in_extent(const closedpark *cp, double x, double y, double margin) {
            y >= cp->extent[1] - margin && y <= cp->extent[3] + margin;
 }
 
-static double seg_dist(double px, double py, double ax, double ay, double bx, double by) {
-    double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
-    double t = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    return hypot(px - (ax + t * dx), py - (ay + t * dy));
-}
-
-/* The distance to a route; whole-route scan (park routes are short). */
+/* The distance to a route: roads/' scan of its polyline (no hint: the way
+ * in and the way back are both asked, and a whole scan is exact). */
 static double route_dist(const cp_route *r, double x, double y) {
-    double best = INFINITY;
-    for (size_t i = 0; i + 1 < r->n; i++) {
-        double d =
-            seg_dist(x, y, r->xy[2 * i], r->xy[2 * i + 1], r->xy[2 * i + 2], r->xy[2 * i + 3]);
-        if (d < best) best = d;
-    }
-    return best;
+    roads_route view = {.xy = r->xy, .n_points = r->n};
+    return roads_route_distance(&view, x, y, NULL);
 }
 
 static void track_push(closedpark *cp, cp_vehicle *v, int64_t ts) {
