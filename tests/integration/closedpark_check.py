@@ -21,12 +21,14 @@ import collections
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from openapi_check import free_port, wait_port  # noqa: E402 (the same harness's helpers)
 
 SCALE = 30  # the scenario's 2 h in 4 min
 VEHICLES = 12
@@ -35,27 +37,6 @@ EXPECTED = {  # kind -> where (the series' second part)
     "stopped": "vehicles", "over_limit": "zones", "hot_work_near_gas": "permits",
     "no_gas_test": "permits", "no_helmet": "cameras", "smoke": "cameras",
 }
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, timeout, proc=None):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def get(port, path, token):
