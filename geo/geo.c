@@ -74,10 +74,7 @@ void geo_problems_free(geo_problems *p) {
     memset(p, 0, sizeof *p);
 }
 
-static void problem(geo_problems *p, const char *file, const char *feat, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problem(geo_problems *p, const char *file, const char *feat, const char *fmt, ...) {
+void geo_add_problem(geo_problems *p, const char *file, const char *feat, const char *fmt, ...) {
     if (!p) return;
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -93,68 +90,6 @@ static void problem(geo_problems *p, const char *file, const char *feat, const c
     va_start(ap, fmt);
     vsnprintf(x->message, sizeof x->message, fmt, ap);
     va_end(ap);
-}
-
-/* The closed-park kinds' and the roads' own properties, checked at load
- * so that closedpark/ and roads/ can take them as given. */
-static void geo_check_closedpark(geo_kind kind, json_t *props, const char *file, const char *feat,
-                                 geo_problems *problems) {
-    static const char *const zone_types[] = {"hazard_area", "confined_space", "restricted",
-                                             "work_area", NULL};
-    json_t *v;
-    switch (kind) {
-        case GEO_CAMERA:
-            v = json_object_get(props, "direction_deg");
-            if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) >= 360)
-                problem(problems, file, feat,
-                        "a camera's \"direction_deg\" is 0 to 359.9 (north 0, clockwise)");
-            v = json_object_get(props, "range_m");
-            if (v &&
-                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 2000))
-                problem(problems, file, feat, "a camera's \"range_m\" is above 0 and at most 2000");
-            v = json_object_get(props, "fov_deg");
-            if (v &&
-                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 360))
-                problem(problems, file, feat, "a camera's \"fov_deg\" is above 0 and at most 360");
-            break;
-        case GEO_ZONE: {
-            const char *t = json_string_value(json_object_get(props, "zone_type"));
-            bool ok = false;
-            for (int i = 0; t && zone_types[i]; i++) ok |= !strcmp(t, zone_types[i]);
-            if (!ok)
-                problem(problems, file, feat,
-                        "a zone's \"zone_type\" is hazard_area, confined_space, restricted or "
-                        "work_area");
-            v = json_object_get(props, "max_people");
-            if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-                      json_integer_value(v) > 100000))
-                problem(problems, file, feat, "a zone's \"max_people\" is an integer 0 to 100000");
-            break;
-        }
-        case GEO_VEHICLE_PARK:
-            v = json_object_get(props, "capacity");
-            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
-                problem(problems, file, feat,
-                        "a vehicle park's \"capacity\" is an integer 1 to 100000");
-            break;
-        case GEO_ROAD: {
-            v = json_object_get(props, "speed_kmh");
-            if (v &&
-                (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 130))
-                problem(problems, file, feat, "a road's \"speed_kmh\" is above 0 and at most 130");
-            const char *h = json_string_value(json_object_get(props, "hazmat"));
-            if (json_object_get(props, "hazmat") &&
-                (!h || (strcmp(h, "allowed") && strcmp(h, "closed") && strcmp(h, "designated"))))
-                problem(problems, file, feat,
-                        "a road's \"hazmat\" is allowed, designated or closed");
-            v = json_object_get(props, "oneway");
-            if (v && !json_is_boolean(v))
-                problem(problems, file, feat, "a road's \"oneway\" is true or false");
-            break;
-        }
-        default:
-            break;
-    }
 }
 
 static void geos_quiet(const char *fmt, ...) {
@@ -182,14 +117,14 @@ typedef struct build_ctx {
 static bool read_position(build_ctx *b, json_t *pos, double *lon, double *lat) {
     if (!json_is_array(pos) || json_array_size(pos) < 2 ||
         !json_is_number(json_array_get(pos, 0)) || !json_is_number(json_array_get(pos, 1))) {
-        problem(b->problems, b->file, b->feat, "a position is not [longitude, latitude]");
+        geo_add_problem(b->problems, b->file, b->feat, "a position is not [longitude, latitude]");
         return false;
     }
     *lon = json_number_value(json_array_get(pos, 0));
     *lat = json_number_value(json_array_get(pos, 1));
     if (!isfinite(*lon) || !isfinite(*lat) || fabs(*lon) > 180 || fabs(*lat) > 90) {
-        problem(b->problems, b->file, b->feat, "position [%g, %g] is not a longitude and latitude",
-                *lon, *lat);
+        geo_add_problem(b->problems, b->file, b->feat,
+                        "position [%g, %g] is not a longitude and latitude", *lon, *lat);
         return false;
     }
     return true;
@@ -199,8 +134,8 @@ static bool read_position(build_ctx *b, json_t *pos, double *lon, double *lat) {
 static GEOSCoordSequence *read_positions(build_ctx *b, json_t *arr, size_t min_n, bool ring) {
     size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
     if (n < min_n) {
-        problem(b->problems, b->file, b->feat, "a %s needs at least %zu positions",
-                ring ? "polygon ring" : "line", min_n);
+        geo_add_problem(b->problems, b->file, b->feat, "a %s needs at least %zu positions",
+                        ring ? "polygon ring" : "line", min_n);
         return NULL;
     }
     double *xy = malloc(2 * n * sizeof *xy);
@@ -214,7 +149,7 @@ static GEOSCoordSequence *read_positions(build_ctx *b, json_t *arr, size_t min_n
         xy[2 * i] = lon, xy[2 * i + 1] = lat;
     }
     if (ring && (xy[0] != xy[2 * n - 2] || xy[1] != xy[2 * n - 1])) {
-        problem(b->problems, b->file, b->feat, "a polygon ring is not closed");
+        geo_add_problem(b->problems, b->file, b->feat, "a polygon ring is not closed");
         free(xy);
         return NULL;
     }
@@ -226,8 +161,8 @@ static GEOSCoordSequence *read_positions(build_ctx *b, json_t *arr, size_t min_n
     if (done == n)
         seq = GEOSCoordSeq_copyFromBuffer_r(b->g->geos, xy, (unsigned)n, 0, 0);
     else
-        problem(b->problems, b->file, b->feat, "positions cannot be projected to %s",
-                b->g->metric_crs);
+        geo_add_problem(b->problems, b->file, b->feat, "positions cannot be projected to %s",
+                        b->g->metric_crs);
     free(xy);
     return seq;
 }
@@ -235,7 +170,7 @@ static GEOSCoordSequence *read_positions(build_ctx *b, json_t *arr, size_t min_n
 static GEOSGeometry *read_polygon(build_ctx *b, json_t *rings) {
     size_t n = json_is_array(rings) ? json_array_size(rings) : 0;
     if (n == 0) {
-        problem(b->problems, b->file, b->feat, "a polygon without rings");
+        geo_add_problem(b->problems, b->file, b->feat, "a polygon without rings");
         return NULL;
     }
     GEOSGeometry *shell = NULL, **holes = calloc(n, sizeof *holes);
@@ -268,7 +203,7 @@ static GEOSGeometry *read_geometry(build_ctx *b, json_t *geom, int *family) {
     GEOSContextHandle_t h = b->g->geos;
     *family = 0;
     if (!json_is_object(geom) || !type || !c) {
-        problem(b->problems, b->file, b->feat, "no geometry with a type and coordinates");
+        geo_add_problem(b->problems, b->file, b->feat, "no geometry with a type and coordinates");
         return NULL;
     }
     if (!strcmp(type, "Point")) {
@@ -295,7 +230,7 @@ static GEOSGeometry *read_geometry(build_ctx *b, json_t *geom, int *family) {
         *family = multi_line ? G_LINE : G_POLY;
         size_t n = json_is_array(c) ? json_array_size(c) : 0;
         if (!n) {
-            problem(b->problems, b->file, b->feat, "an empty %s", type);
+            geo_add_problem(b->problems, b->file, b->feat, "an empty %s", type);
             return NULL;
         }
         GEOSGeometry **parts = calloc(n, sizeof *parts);
@@ -322,7 +257,7 @@ static GEOSGeometry *read_geometry(build_ctx *b, json_t *geom, int *family) {
         free(parts);
         return m;
     }
-    problem(b->problems, b->file, b->feat, "geometry type %s is not supported", type);
+    geo_add_problem(b->problems, b->file, b->feat, "geometry type %s is not supported", type);
     return NULL;
 }
 
@@ -382,8 +317,9 @@ static int open_projection(geo_layout *g, double lon, double lat, const geo_opti
     g->to_metric = p ? proj_normalize_for_visualization(g->pctx, p) : NULL;
     if (p) proj_destroy(p);
     if (!g->to_metric) {
-        problem(problems, "", "", "cannot project from %s to %s: %s", g->source_crs, g->metric_crs,
-                proj_context_errno_string(g->pctx, proj_context_errno(g->pctx)));
+        geo_add_problem(problems, "", "", "cannot project from %s to %s: %s", g->source_crs,
+                        g->metric_crs,
+                        proj_context_errno_string(g->pctx, proj_context_errno(g->pctx)));
         return -1;
     }
     return 0;
@@ -417,7 +353,7 @@ static int check_series(build_ctx *b, json_t *props, const char *enterprise, fea
     json_t *s = json_object_get(props, "series");
     if (!s) return 0;
     if (!json_is_array(s)) {
-        problem(b->problems, b->file, b->feat, "\"series\" is not an array of names");
+        geo_add_problem(b->problems, b->file, b->feat, "\"series\" is not an array of names");
         return -1;
     }
     f->series = calloc(json_array_size(s) + 1, sizeof *f->series);
@@ -429,11 +365,11 @@ static int check_series(build_ctx *b, json_t *props, const char *enterprise, fea
         const char *name = json_string_value(v);
         size_t el = strlen(enterprise);
         if (!name) {
-            problem(b->problems, b->file, b->feat, "series %zu is not a string", i);
+            geo_add_problem(b->problems, b->file, b->feat, "series %zu is not a string", i);
             rc = -1;
         } else if (el && (strncmp(name, enterprise, el) || name[el] != '/')) {
-            problem(b->problems, b->file, b->feat,
-                    "series %s belongs to another enterprise than %s", name, enterprise);
+            geo_add_problem(b->problems, b->file, b->feat,
+                            "series %s belongs to another enterprise than %s", name, enterprise);
             rc = -1;
         } else if (!(f->series[f->pub.n_series++] = strdup(name))) {
             rc = -1;
@@ -467,40 +403,40 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
         if (!id) snprintf(feat, sizeof feat, "#%zu", i);
         build_ctx b = {g, file, feat, problems, false};
         size_t before = problems->n;
-        if (!id) problem(problems, file, feat, "feature without an \"id\"");
+        if (!id) geo_add_problem(problems, file, feat, "feature without an \"id\"");
         geo_kind kind;
         const char *kname = json_string_value(json_object_get(props, "kind"));
         if (!kname || !geo_kind_parse(kname, &kind)) {
-            problem(problems, file, feat, "unknown kind \"%s\"", kname ? kname : "(none)");
+            geo_add_problem(problems, file, feat, "unknown kind \"%s\"", kname ? kname : "(none)");
             continue;
         }
         const kind_rule *r = &rules[kind];
         const char *enterprise = str_prop(props, "enterprise");
         if (r->needs_enterprise && !*enterprise)
-            problem(problems, file, feat, "a %s needs an \"enterprise\"", r->name);
+            geo_add_problem(problems, file, feat, "a %s needs an \"enterprise\"", r->name);
         for (int k = 0; k < 4 && r->required[k]; k++)
             if (!json_object_get(props, r->required[k]))
-                problem(problems, file, feat, "a %s needs \"%s\"", r->name, r->required[k]);
+                geo_add_problem(problems, file, feat, "a %s needs \"%s\"", r->name, r->required[k]);
         if (kind == GEO_GAS_DETECTOR && strcmp(str_prop(props, "type"), "combustible") &&
             (!json_is_number(json_object_get(props, "alarm1")) ||
              !json_is_number(json_object_get(props, "alarm2"))))
-            problem(problems, file, feat,
-                    "a toxic gas detector needs \"alarm1\" and \"alarm2\" (no default)");
+            geo_add_problem(problems, file, feat,
+                            "a toxic gas detector needs \"alarm1\" and \"alarm2\" (no default)");
         geo_check_closedpark(kind, props, file, feat, problems);
         int family;
         GEOSGeometry *geom = read_geometry(&b, json_object_get(jf, "geometry"), &family);
         if (geom && !(family & r->geoms)) {
-            problem(problems, file, feat, "a %s cannot have this geometry type", r->name);
+            geo_add_problem(problems, file, feat, "a %s cannot have this geometry type", r->name);
         } else if (geom && GEOSisValid_r(g->geos, geom) != 1) {
             char *why = GEOSisValidReason_r(g->geos, geom);
-            problem(problems, file, feat, "invalid geometry: %s", why ? why : "?");
+            geo_add_problem(problems, file, feat, "invalid geometry: %s", why ? why : "?");
             GEOSFree_r(g->geos, why);
         }
         if (g->n % 1024 == 0) {
             feature *nf = realloc(g->f, (g->n + 1024) * sizeof *nf);
             if (!nf) {
                 if (geom) GEOSGeom_destroy_r(g->geos, geom);
-                problem(problems, file, feat, "out of memory");
+                geo_add_problem(problems, file, feat, "out of memory");
                 return;
             }
             g->f = nf;
@@ -553,7 +489,7 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
             f->layer_head = txt;
         } else {
             free(txt);
-            problem(problems, file, feat, "out of memory");
+            geo_add_problem(problems, file, feat, "out of memory");
         }
         o = json_pack("{s:s,s:s,s:n,s:{s:s}}", "type", "Feature", "id", f->pub.id, "geometry",
                       "properties", "id", f->pub.id);
@@ -564,7 +500,7 @@ static void add_features(geo_layout *g, json_t *doc, const char *file, geo_probl
             f->slim_head = txt;
         } else {
             free(txt);
-            problem(problems, file, feat, "out of memory");
+            geo_add_problem(problems, file, feat, "out of memory");
         }
         if (geom && problems->n == before) {
             GEOSGeometry *pt = GEOSPointOnSurface_r(g->geos, geom);
@@ -598,7 +534,7 @@ int geo_load_text(const char *const *texts, const char *const *names, size_t n,
     if (!g || !docs) {
         free(g);
         free(docs);
-        problem(problems, "", "", "out of memory");
+        geo_add_problem(problems, "", "", "out of memory");
         return -1;
     }
     pthread_mutex_init(&g->proj_mu, NULL);
@@ -607,27 +543,27 @@ int geo_load_text(const char *const *texts, const char *const *names, size_t n,
         json_error_t je;
         docs[d] = json_loads(texts[d], JSON_REJECT_DUPLICATES, &je);
         if (!docs[d])
-            problem(problems, names[d], "", "not JSON: line %d: %s", je.line, je.text);
+            geo_add_problem(problems, names[d], "", "not JSON: line %d: %s", je.line, je.text);
         else if (strcmp(str_prop(docs[d], "type"), "FeatureCollection") ||
                  !json_is_array(json_object_get(docs[d], "features")))
-            problem(problems, names[d], "", "not a GeoJSON FeatureCollection");
+            geo_add_problem(problems, names[d], "", "not a GeoJSON FeatureCollection");
     }
     double lon = 0, lat = 0;
     if (!problems->n && !layout_centre(docs, n, &lon, &lat))
-        problem(problems, "", "", "the layout has no feature with coordinates");
+        geo_add_problem(problems, "", "", "the layout has no feature with coordinates");
     if (!problems->n && open_projection(g, lon, lat, options, problems) == 0)
         for (size_t d = 0; d < n; d++) add_features(g, docs[d], names[d], problems);
     /* Ids are unique across all files; the index serves geo_find too. */
     g->by_id_cap = 64;
     while (g->by_id_cap < g->n * 2) g->by_id_cap *= 2;
     g->by_id = calloc(g->by_id_cap, sizeof *g->by_id);
-    if (!g->by_id) problem(problems, "", "", "out of memory");
+    if (!g->by_id) geo_add_problem(problems, "", "", "out of memory");
     for (size_t i = 0; g->by_id && i < g->n && !problems->n; i++) {
         size_t j = id_hash(g->f[i].pub.id) & (g->by_id_cap - 1);
         while (g->by_id[j] && strcmp(g->f[g->by_id[j] - 1].pub.id, g->f[i].pub.id))
             j = (j + 1) & (g->by_id_cap - 1);
         if (g->by_id[j])
-            problem(problems, "", g->f[i].pub.id, "the id is used twice");
+            geo_add_problem(problems, "", g->f[i].pub.id, "the id is used twice");
         else
             g->by_id[j] = i + 1;
     }
@@ -676,7 +612,7 @@ int geo_load(const char *const *paths, size_t n_paths, const geo_options *option
     for (size_t i = 0; i < n_paths && texts; i++) {
         size_t len;
         if (!(texts[i] = read_file(paths[i], &len))) {
-            problem(problems, paths[i], "", "cannot read the file");
+            geo_add_problem(problems, paths[i], "", "cannot read the file");
             rc = -1;
         }
     }

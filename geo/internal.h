@@ -41,4 +41,11 @@ struct geo_layout {
 
 GEOSContextHandle_t geo_geos_ctx(void);
 
+/* A problem of the layout being loaded, with its file and feature (geo.c). */
+void geo_add_problem(geo_problems *p, const char *file, const char *feat, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The closed-park kinds' and the roads' own properties (checks.c). */
+void geo_check_closedpark(geo_kind kind, json_t *props, const char *file, const char *feat,
+                          geo_problems *problems);
+
 #endif
