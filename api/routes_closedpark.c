@@ -217,10 +217,13 @@ enum MHD_Result api_h_vehicles(req *r, struct MHD_Connection *c) {
         (st_s && !api_parse_count(st_s, 0, 600, &step_s)))
         return api_send_error(r, c, 400, "bad_request",
                               "track_s and track_step_s: whole seconds, 0 to 600");
-    if (!s)
-        return send_new(r, c,
-                        closedpark_vehicles_track(cp, scope_of(r), now, (int64_t)track_s * 1000,
-                                                  (int64_t)step_s * 1000));
+    if (!s) {
+        size_t len = 0;
+        char *txt = closedpark_vehicles_geojson(cp, scope_of(r), now, (int64_t)track_s * 1000,
+                                                (int64_t)step_s * 1000, &len);
+        if (!txt) return api_send_error(r, c, 500, "internal", "out of memory");
+        return api_send_buf(r, c, 200, "application/json", txt, len);
+    }
     if (!api_parse_time(s, now, &at))
         return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
     json_t *out = NULL;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "closedpark/closedpark.h"
+#include "common/textbuf.h"
 
 #define CP_CHECK_BUCKETS 70 /* 1 us .. 10 s */
 
@@ -146,6 +147,15 @@ typedef struct cp_vehicle {
 } cp_vehicle;
 
 bool cp_vehicle_hazmat(const cp_vehicle *v);
+
+/* The ring's points within [now - track_ms, now], one per step_ms at most
+ * (0: all), appended to *pts (grown); how many (layer.c). */
+size_t cp_track_points(const cp_vehicle *v, int64_t now, int64_t track_ms, int64_t step_ms,
+                       cp_track_pt **pts, size_t *n, size_t *cap);
+/* The vehicle's GeoJSON feature with the track points pts[0..n) (a copy of
+ * what the ring held: it may be written outside the module's lock). */
+void cp_vehicle_feature_text(const closedpark *cp, const cp_vehicle *v, const cp_track_pt *pts,
+                             size_t n, textbuf *b);
 
 /* ---- people ---- */
 

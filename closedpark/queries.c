@@ -25,124 +25,22 @@ static json_t *opt_str(const char *s) {
     return *s ? json_string(s) : json_null();
 }
 
-static json_t *coord(double lon, double lat) {
-    return json_pack("[f, f]", round(lon * 1e7) / 1e7, round(lat * 1e7) / 1e7);
-}
-
 static const char *zone_type_name(const closedpark *cp, const cp_area *z) {
     static const char *const names[] = {"hazard_area", "confined_space", "restricted", "work_area"};
     return z->type < CP_ZONE_OTHER ? names[z->type] : geo_prop_str(cp->g, z->feature, "zone_type");
-}
-
-/* The feature of v with the track points pts[0..n) (a copy of what the
- * ring held: the JSON may be built outside the module's lock). */
-static json_t *vehicle_feature(const closedpark *cp, const cp_vehicle *v, const cp_track_pt *pts,
-                               size_t n) {
-    json_t *flags = json_array(), *track = json_array();
-    for (int k = 0; k < CPK_COUNT; k++)
-        if (v->active[k]) json_array_append_new(flags, json_string(cp_kind_names[k]));
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(track,
-                              json_pack("[f, f, I]", round(pts[i].lon * 1e7) / 1e7,
-                                        round(pts[i].lat * 1e7) / 1e7, (json_int_t)pts[i].ts));
-    json_t *pr = json_object();
-    json_object_set_new(pr, "plate", json_string(v->plate));
-    json_object_set_new(pr, "ts", v->has_pos ? json_integer(v->pos_ts) : json_null());
-    json_object_set_new(pr, "speed", num_or_null(v->speed));
-    json_object_set_new(pr, "heading", num_or_null(v->heading));
-    json_object_set_new(pr, "hazard_class", opt_str(v->hazard_class));
-    json_object_set_new(pr, "un_number", opt_str(v->un_number));
-    json_object_set_new(pr, "cargo", opt_str(v->cargo));
-    json_object_set_new(pr, "mass_kg", num_or_null(v->mass_kg));
-    json_object_set_new(pr, "enterprise", opt_str(v->enterprise));
-    json_object_set_new(pr, "appointment", opt_str(v->appt));
-    json_object_set_new(pr, "inside", json_boolean(v->inside));
-    json_object_set_new(pr, "since", v->changed ? json_integer(v->since) : json_null());
-    json_object_set_new(pr, "gate", opt_str(v->gate));
-    json_object_set_new(pr, "in_vehicle_park",
-                        v->vpark >= 0 ? json_string(cp->vparks[v->vpark].id) : json_null());
-    json_object_set_new(pr, "no_passage", json_boolean(v->no_passage));
-    json_object_set_new(pr, "flags", flags);
-    json_object_set_new(pr, "track", track);
-    json_t *geom =
-        v->has_pos ? json_pack("{s:s, s:o}", "type", "Point", "coordinates", coord(v->lon, v->lat))
-                   : json_null();
-    return json_pack("{s:s, s:s, s:o, s:o}", "type", "Feature", "id", v->plate, "geometry", geom,
-                     "properties", pr);
 }
 
 static json_t *collection(json_t *features) {
     return json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
 }
 
-/* The ring's points within [now - track_ms, now], one per step_ms at most
- * (0: all), appended to *pts (grown); how many. */
-static size_t track_points(const cp_vehicle *v, int64_t now, int64_t track_ms, int64_t step_ms,
-                           cp_track_pt **pts, size_t *n, size_t *cap) {
-    size_t before = *n;
-    int64_t last = INT64_MIN;
-    for (size_t i = 0; track_ms > 0 && i < v->ring_n; i++) {
-        const cp_track_pt *t = &v->ring[(v->ring_head + i) % CLOSEDPARK_TRACK_POINTS];
-        if (t->ts < now - track_ms || t->ts > now) continue;
-        if (step_ms > 0 && last != INT64_MIN && t->ts - last < step_ms) continue;
-        if (*n == *cap) {
-            size_t c = *cap ? *cap * 2 : 4096;
-            cp_track_pt *p = realloc(*pts, c * sizeof *p);
-            if (!p) break;
-            *pts = p, *cap = c;
-        }
-        (*pts)[(*n)++] = *t;
-        last = t->ts;
-    }
-    return *n - before;
-}
-
-typedef struct vehicle_copy {
-    cp_vehicle v;
-    size_t first, n; /* its track points in the copy's array */
-} vehicle_copy;
-
 json_t *closedpark_vehicles_track(closedpark *cp, const char *scope, int64_t now_ms,
                                   int64_t track_ms, int64_t step_ms) {
-    if (track_ms > cp->o.track_ms) track_ms = cp->o.track_ms;
-    vehicle_copy *vs = NULL;
-    size_t nv = 0, capv = 0, npts = 0, cappts = 0;
-    cp_track_pt *pts = NULL;
-    bool oom = false;
-    /* A copy under the lock (a memcpy a vehicle), the JSON outside it: a
-     * reader of 5,000 vehicles does not hold up their positions. */
-    cp_lock(cp);
-    for (size_t i = 0; i < cp->vehicles.cap && !oom; i++) {
-        const cp_vehicle *v = cp->vehicles.vals[i];
-        if (!cp->vehicles.keys[i] || !(v->inside || v->no_passage) ||
-            !in_scope(scope, v->enterprise))
-            continue;
-        if (nv == capv) {
-            size_t c = capv ? capv * 2 : 256;
-            vehicle_copy *p = realloc(vs, c * sizeof *p);
-            if (!p) {
-                oom = true;
-                break;
-            }
-            vs = p, capv = c;
-        }
-        vehicle_copy *c = &vs[nv++];
-        c->v = *v;
-        c->v.ring = NULL;
-        c->first = npts;
-        c->n = track_points(v, now_ms, track_ms, step_ms, &pts, &npts, &cappts);
-    }
-    cp_unlock_flush(cp, NULL);
-    json_t *fs = json_array();
-    for (size_t i = 0; fs && !oom && i < nv; i++)
-        json_array_append_new(fs, vehicle_feature(cp, &vs[i].v, pts + vs[i].first, vs[i].n));
-    free(vs);
-    free(pts);
-    if (oom) {
-        json_decref(fs);
-        return NULL;
-    }
-    return collection(fs);
+    size_t len = 0;
+    char *txt = closedpark_vehicles_geojson(cp, scope, now_ms, track_ms, step_ms, &len);
+    json_t *j = txt ? json_loadb(txt, len, 0, NULL) : NULL;
+    free(txt);
+    return j;
 }
 
 json_t *closedpark_vehicles(closedpark *cp, const char *scope, int64_t now_ms) {
@@ -160,9 +58,16 @@ cp_status closedpark_vehicle(closedpark *cp, const char *scope, const char *plat
     }
     cp_track_pt *pts = NULL;
     size_t npts = 0, cappts = 0;
-    track_points(v, now_ms, cp->o.track_ms, 0, &pts, &npts, &cappts);
-    json_t *f = vehicle_feature(cp, v, pts, npts);
+    cp_track_points(v, now_ms, cp->o.track_ms, 0, &pts, &npts, &cappts);
+    textbuf b = {0};
+    cp_vehicle_feature_text(cp, v, pts, npts, &b);
     free(pts);
+    json_t *f = b.oom ? NULL : json_loadb(b.p, b.n, 0, NULL);
+    free(b.p);
+    if (!f) {
+        cp_unlock_flush(cp, NULL);
+        return CP_ENOMEM;
+    }
     const cp_appt *a = v->appt[0] ? cp_map_get(&cp->appts, v->appt) : NULL;
     json_object_set_new(json_object_get(f, "properties"), "appointment_detail",
                         a ? cp_appt_json(cp, a, true) : json_null());

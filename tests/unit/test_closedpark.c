@@ -326,6 +326,57 @@ static void test_scope_and_cancel(void **state) {
     assert_null(p);
 }
 
+/* The live layer is written by hand (closedpark/layer.c): it must stay
+ * JSON whatever the text carries, with the positions to 1e-7 degrees and
+ * the track thinned from the ring's tail after the ring has wrapped. */
+static void test_layer_text(void **state) {
+    fixture *f = *state;
+    const char *cargo = "液化\"石油气\" \\ 99%";
+    assert_int_equal(gate(f, "PARK", "GATE-S", "沪B7777", "in", T0, "2.1", "1075", cargo), 0);
+    /* 700 positions a second apart: the ring (600) wraps */
+    int64_t t = T0;
+    for (int i = 0; i < 700; i++) {
+        t = T0 + (i + 1) * SEC;
+        assert_int_equal(pos(f, "沪B7777", t, 100 + i * 0.5, 300, 30), 0);
+    }
+    size_t len = 0;
+    char *txt = closedpark_vehicles_geojson(f->cp, NULL, t, 60 * SEC, 15 * SEC, &len);
+    assert_non_null(txt);
+    assert_int_equal(strlen(txt), len);
+    json_error_t je;
+    json_t *fc = json_loadb(txt, len, 0, &je);
+    assert_non_null(fc);
+    json_t *ft = json_array_get(json_object_get(fc, "features"), 0);
+    json_t *p = json_object_get(ft, "properties");
+    assert_string_equal(json_string_value(json_object_get(ft, "id")), "沪B7777");
+    assert_string_equal(json_string_value(json_object_get(p, "cargo")), cargo);
+    assert_string_equal(json_string_value(json_object_get(p, "un_number")), "1075");
+    assert_true(json_number_value(json_object_get(p, "mass_kg")) == 20000);
+    assert_true(fabs(json_number_value(json_object_get(p, "speed")) - 30) < 1e-9);
+    assert_true(json_is_false(json_object_get(p, "no_passage")));
+    assert_true(json_is_null(json_object_get(p, "in_vehicle_park")));
+    /* the point is the last position, to 1e-7 degrees */
+    double lon, lat;
+    lonlat(f, 100 + 699 * 0.5, 300, &lon, &lat);
+    json_t *co = json_object_get(json_object_get(ft, "geometry"), "coordinates");
+    assert_true(fabs(json_number_value(json_array_get(co, 0)) - lon) <= 0.6e-7);
+    assert_true(fabs(json_number_value(json_array_get(co, 1)) - lat) <= 0.6e-7);
+    /* the last 60 s a point per 15 s: t-60, t-45, t-30, t-15, t */
+    json_t *tr = json_object_get(p, "track");
+    assert_int_equal(json_array_size(tr), 5);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(tr, 0), 2)), t - 60 * SEC);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(tr, 4), 2)), t);
+    json_decref(fc);
+    free(txt);
+    /* an enterprise that has none of them sees an empty collection */
+    txt = closedpark_vehicles_geojson(f->cp, "E002", t, 60 * SEC, 15 * SEC, &len);
+    assert_non_null(txt);
+    fc = json_loadb(txt, len, 0, &je);
+    assert_int_equal(json_array_size(json_object_get(fc, "features")), 0);
+    json_decref(fc);
+    free(txt);
+}
+
 /* ---- vehicles' conditions ---- */
 
 static void test_on_route_raises_nothing(void **state) {
@@ -821,6 +872,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_appointment_route_and_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_on_route_raises_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layer_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off_route_31s, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off_route_29s, setup, teardown),
         cmocka_unit_test_setup_teardown(test_speeding, setup, teardown),
