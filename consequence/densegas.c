@@ -1,0 +1,2 @@
+/* densegas.c - placeholder until its model lands (see consequence.h). */
+#include "consequence/consequence.h"

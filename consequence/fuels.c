@@ -1,0 +1,2 @@
+/* fuels.c - placeholder until its model lands (see consequence.h). */
+#include "consequence/consequence.h"
