@@ -33,10 +33,11 @@ typedef struct rd_edge {
     double length_m;
 } rd_edge;
 
-/* An edge leaving a node: forward when it leaves from the edge's a. */
+/* An edge leaving a node: forward when it leaves from the edge's a;
+ * against when that is against a one-way road (kept for people on foot). */
 typedef struct rd_half {
     uint32_t edge, to;
-    bool forward;
+    bool forward, against;
 } rd_half;
 
 /* A uniform grid over segments: the items of cell (i, j) are

@@ -36,7 +36,10 @@ typedef struct plan {
     bool hazmat;
     area *areas;
     size_t n_areas;
-    uint8_t *edge_state; /* 0 not judged yet, 1 usable, 2 refused */
+    uint8_t *edge_state;    /* 0 not judged yet, 1 clear of the areas, 2 crossing one */
+    double penalty;         /* 0: crossing refused; else its cost factor */
+    double fixed_sec_per_m; /* 0: the roads' speeds */
+    bool oneway_ignored;
 } plan;
 
 typedef struct heap_item {
@@ -105,30 +108,50 @@ static bool snap_keep(void *ctx, uint32_t e) {
     return kind_allows(ctx, e);
 }
 
-static bool edge_usable(plan *p, uint32_t e) {
-    if (!kind_allows(p, e)) return false;
-    if (!p->n_areas) return true;
+/* Whether edge e crosses or lies in an area (judged once a plan). */
+static bool edge_in_area(plan *p, uint32_t e) {
+    if (!p->n_areas) return false;
     if (!p->edge_state[e]) {
         const rd_edge *ed = &p->r->edges[e];
         const double *a = p->r->node_xy + 2 * (size_t)ed->a, *b = p->r->node_xy + 2 * (size_t)ed->b;
         p->edge_state[e] = piece_blocked(p, a[0], a[1], b[0], b[1]) ? 2 : 1;
     }
-    return p->edge_state[e] == 1;
+    return p->edge_state[e] == 2;
 }
 
-/* Seconds a metre on edge e: its speed (a hazardous-goods vehicle's capped). */
+static bool edge_usable(plan *p, uint32_t e) {
+    return kind_allows(p, e) && (p->penalty > 0 || !edge_in_area(p, e));
+}
+
+/* Whether a piece (a part of the start's or the end's edge) may be taken. */
+static bool piece_usable(const plan *p, bool edge_clear, double ax, double ay, double bx,
+                         double by) {
+    return edge_clear || p->penalty > 0 || !piece_blocked(p, ax, ay, bx, by);
+}
+
+/* Seconds a metre on edge e: its speed (a hazardous-goods vehicle's
+ * capped), or the walking speed given. */
 static double sec_per_m(const plan *p, uint32_t e) {
+    if (p->fixed_sec_per_m > 0) return p->fixed_sec_per_m;
     double kmh = p->r->roads[p->r->edges[e].road].speed_kmh;
     if (p->hazmat && kmh > ROADS_HAZMAT_KMH) kmh = ROADS_HAZMAT_KMH;
     return 3.6 / kmh;
 }
 
 /* What the search minimises: the time, a designated road's times 0.8 for
- * a hazardous-goods vehicle. */
+ * a hazardous-goods vehicle (an area's penalty is piece_cost's). */
 static double cost_per_m(const plan *p, uint32_t e) {
     double c = sec_per_m(p, e);
     if (p->hazmat && p->r->roads[p->r->edges[e].road].hazmat == ROADS_HAZMAT_DESIGNATED)
         c *= DESIGNATED_COST;
+    return c;
+}
+
+/* The cost of a piece of edge e from a to b (its length given). */
+static double piece_cost(const plan *p, uint32_t e, bool edge_clear, double ax, double ay,
+                         double bx, double by, double len) {
+    double c = cost_per_m(p, e) * len;
+    if (p->penalty > 0 && !edge_clear && piece_blocked(p, ax, ay, bx, by)) c *= p->penalty;
     return c;
 }
 
@@ -209,6 +232,15 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
     if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1))
         return pw_fail(err, errcap, "the start and the end must be finite coordinates");
     plan p = {.r = r, .hazmat = c && c->hazmat};
+    if (c) {
+        if (!isfinite(c->area_penalty) || (c->area_penalty != 0 && c->area_penalty < 1) ||
+            !isfinite(c->speed_kmh) || c->speed_kmh < 0 || c->speed_kmh > 300)
+            return pw_fail(err, errcap,
+                           "area_penalty: 0 or at least 1; speed_kmh: 0 (the roads') to 300");
+        p.penalty = c->area_penalty;
+        p.fixed_sec_per_m = c->speed_kmh > 0 ? 3.6 / c->speed_kmh : 0;
+        p.oneway_ignored = c->oneway_ignored;
+    }
     search s = {.p = &p};
     uint32_t *seq = NULL;
     int rc = -1;
@@ -232,6 +264,7 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
     s.tx = ta[0] + tt * (tb[0] - ta[0]);
     s.ty = ta[1] + tt * (tb[1] - ta[1]);
     double vmax = p.hazmat ? fmin(r->max_speed_kmh, ROADS_HAZMAT_KMH) : r->max_speed_kmh;
+    if (p.fixed_sec_per_m > 0) vmax = 3.6 / p.fixed_sec_per_m;
     s.h_per_m = 3.6 / vmax * (p.hazmat && r->any_designated ? DESIGNATED_COST : 1);
 
     s.n = (uint32_t)r->n_nodes + 2;
@@ -247,9 +280,9 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
     s.parent[s.s] = s.s;
     if (heap_push(&s.open, 0, s.s) != 0) goto oom;
 
-    bool oneway_s = r->roads[ees->road].oneway;
-    bool ees_free = !p.n_areas || edge_usable(&p, (uint32_t)es);
-    bool eet_free = !p.n_areas || edge_usable(&p, (uint32_t)et);
+    bool oneway_s = r->roads[ees->road].oneway && !p.oneway_ignored;
+    bool ees_free = !edge_in_area(&p, (uint32_t)es);
+    bool eet_free = !edge_in_area(&p, (uint32_t)et);
     /* Every node is closed once; lazy deletion leaves at most one stale
      * entry a relaxation: a bound on the work whatever the numbers do. */
     size_t budget = 2 * (r->n_edges * 2 + r->n_nodes) + 16;
@@ -265,27 +298,38 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
         }
         int err_push = 0;
         if (u == s.s) {
-            double cs = cost_per_m(&p, (uint32_t)es) * ees->length_m;
+            uint32_t e0 = (uint32_t)es;
+            double len = ees->length_m;
             /* The pieces of the start's edge, each judged against the areas. */
             if (es == et && (!oneway_s || ts <= tt) &&
-                (ees_free || !piece_blocked(&p, s.sx, s.sy, s.tx, s.ty)))
-                err_push |= relax(&s, u, s.t, (uint32_t)es, fabs(tt - ts) * cs);
-            if (ees_free || !piece_blocked(&p, s.sx, s.sy, sb[0], sb[1]))
-                err_push |= relax(&s, u, ees->b, (uint32_t)es, (1 - ts) * cs);
-            if (!oneway_s && (ees_free || !piece_blocked(&p, s.sx, s.sy, sa[0], sa[1])))
-                err_push |= relax(&s, u, ees->a, (uint32_t)es, ts * cs);
+                piece_usable(&p, ees_free, s.sx, s.sy, s.tx, s.ty))
+                err_push |= relax(
+                    &s, u, s.t, e0,
+                    piece_cost(&p, e0, ees_free, s.sx, s.sy, s.tx, s.ty, fabs(tt - ts) * len));
+            if (piece_usable(&p, ees_free, s.sx, s.sy, sb[0], sb[1]))
+                err_push |=
+                    relax(&s, u, ees->b, e0,
+                          piece_cost(&p, e0, ees_free, s.sx, s.sy, sb[0], sb[1], (1 - ts) * len));
+            if (!oneway_s && piece_usable(&p, ees_free, s.sx, s.sy, sa[0], sa[1]))
+                err_push |= relax(&s, u, ees->a, e0,
+                                  piece_cost(&p, e0, ees_free, s.sx, s.sy, sa[0], sa[1], ts * len));
         } else {
             for (uint32_t k = r->adj_start[u]; k < r->adj_start[u + 1]; k++) {
                 const rd_half *h = &r->adj[k];
-                if (!kind_allows(&p, h->edge)) continue;
-                double ce = cost_per_m(&p, h->edge) * r->edges[h->edge].length_m;
-                if (edge_usable(&p, h->edge)) err_push |= relax(&s, u, h->to, h->edge, ce);
+                if (!kind_allows(&p, h->edge) || (h->against && !p.oneway_ignored)) continue;
+                double len = r->edges[h->edge].length_m;
+                double ce = cost_per_m(&p, h->edge) * len;
+                if (edge_usable(&p, h->edge))
+                    err_push |= relax(&s, u, h->to, h->edge,
+                                      edge_in_area(&p, h->edge) ? ce * p.penalty : ce);
                 if (h->edge != (uint32_t)et) continue;
                 /* The end's edge: its piece from this node to T. */
-                if (!eet_free &&
-                    piece_blocked(&p, node_pos(&s, u)[0], node_pos(&s, u)[1], s.tx, s.ty))
-                    continue;
-                err_push |= relax(&s, u, s.t, h->edge, (h->forward ? tt : 1 - tt) * ce);
+                const double *np = node_pos(&s, u);
+                if (!piece_usable(&p, eet_free, np[0], np[1], s.tx, s.ty)) continue;
+                double frac = h->forward ? tt : 1 - tt;
+                err_push |=
+                    relax(&s, u, s.t, h->edge,
+                          piece_cost(&p, h->edge, eet_free, np[0], np[1], s.tx, s.ty, frac * len));
             }
         }
         if (err_push) goto oom;
@@ -343,6 +387,7 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
         last_spm = sec_per_m(&p, e);
         out->length_m += d;
         out->duration_s += d * last_spm;
+        if (p.n_areas && piece_blocked(&p, px, py, x, y)) out->in_areas_m += d;
         out->xy[2 * out->n_points] = x;
         out->xy[2 * out->n_points + 1] = y;
         out->n_points++;

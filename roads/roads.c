@@ -335,7 +335,7 @@ static int finish(roads *r) {
     for (size_t e = 0; e < r->n_edges; e++) {
         const rd_edge *ed = &r->edges[e];
         r->adj_start[ed->a + 1]++;
-        if (!r->roads[ed->road].oneway) r->adj_start[ed->b + 1]++;
+        r->adj_start[ed->b + 1]++;
         r->length_m += ed->length_m;
         memcpy(seg_xy + 4 * e, r->node_xy + 2 * (size_t)ed->a, 2 * sizeof *seg_xy);
         memcpy(seg_xy + 4 * e + 2, r->node_xy + 2 * (size_t)ed->b, 2 * sizeof *seg_xy);
@@ -349,9 +349,8 @@ static int finish(roads *r) {
     memcpy(fill, r->adj_start, (r->n_nodes + 1) * sizeof *fill);
     for (size_t e = 0; e < r->n_edges; e++) {
         const rd_edge *ed = &r->edges[e];
-        r->adj[fill[ed->a]++] = (rd_half){(uint32_t)e, ed->b, true};
-        if (!r->roads[ed->road].oneway)
-            r->adj[fill[ed->b]++] = (rd_half){(uint32_t)e, ed->a, false};
+        r->adj[fill[ed->a]++] = (rd_half){(uint32_t)e, ed->b, true, false};
+        r->adj[fill[ed->b]++] = (rd_half){(uint32_t)e, ed->a, false, r->roads[ed->road].oneway};
     }
     free(fill);
     int rc = rd_grid_build(&r->grid, seg_xy, r->n_edges, 0);

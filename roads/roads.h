@@ -73,6 +73,16 @@ typedef struct roads_constraints {
     const double *const *area_xy;
     const size_t *area_n;
     size_t n_areas;
+    /* 0: no edge may cross an area. Above 1: an edge crossing or in an
+     * area may be taken but its time counts area_penalty times, so a route
+     * from inside a footprint leaves it by the quickest way out and does
+     * not come back (evacuation, issue 22). */
+    double area_penalty;
+    /* Above 0: every edge is travelled at this speed, whatever its posted
+     * one (people on foot); one-way and hazardous-goods rules still hold
+     * unless the caller turns them off (oneway_ignored). */
+    double speed_kmh;
+    bool oneway_ignored; /* on foot: a one-way street is walked both ways */
 } roads_constraints;
 
 typedef struct roads_route {
@@ -81,6 +91,9 @@ typedef struct roads_route {
     double length_m, duration_s;
     char **road_ids; /* the roads taken, in order, each once per stretch; owned */
     size_t n_road_ids;
+    /* With area_penalty: the metres of the route's pieces that cross or lie
+     * in an area (a piece counts whole), 0 when it avoids them all. */
+    double in_areas_m;
 } roads_route;
 
 /* The fastest route from (x0, y0) to (x1, y1) (metric CRS) under the

@@ -288,6 +288,58 @@ static void test_areas(void **state) {
     assert_non_null(strstr(err, "area 0"));
 }
 
+/* Evacuation (issue 22): from inside an area, with a penalty, the route
+ * leaves by the quickest way out and does not come back; on foot, one
+ * speed for every road and one-way streets walked both ways. */
+static void test_way_out_and_on_foot(void **state) {
+    (void)state;
+    roads_route rt;
+    char err[256];
+    double xy[8];
+    const double *rings[] = {xy};
+    size_t n[] = {4};
+    square(xy, 450, 250, 550, 350);
+    roads_constraints c = {.area_xy = rings, .area_n = n, .n_areas = 1};
+    /* (500,300) on R-M is inside: refused without a penalty. */
+    assert_int_equal(plan(500, 300, 0, 600, &c, &rt, err), -1);
+    assert_non_null(strstr(err, "no route"));
+    /* With 10: north on R-M 300 m (30 s, costing 300) then R-N west 500 m
+     * (60 s): cost 360; south (300) then R-S 500 m (50 s) and R-W (60 s):
+     * 410. North: 800 m, 90 s, 300 m of it in the area (the piece counts
+     * whole). */
+    c.area_penalty = 10;
+    assert_int_equal(plan(500, 300, 0, 600, &c, &rt, err), 0);
+    const char *north[] = {"R-M", "R-N"};
+    assert_route(&rt, 800, 90, north, 2);
+    assert_true(fabs(rt.in_areas_m - 300) < TOL);
+    roads_route_free(&rt);
+    /* From outside, the area is still kept out of when a way round exists
+     * at less than ten times the cost: test_areas' west route, nothing in it. */
+    assert_int_equal(plan(480, 0, 480, 600, &c, &rt, err), 0);
+    const char *west[] = {"R-S", "R-W", "R-N"};
+    assert_route(&rt, 1560, 165.6, west, 3);
+    assert_true(rt.in_areas_m == 0);
+    roads_route_free(&rt);
+    /* On foot at 5 km/h: against R-O's one way, 200 m: 144 s. */
+    roads_constraints foot = {.speed_kmh = 5, .oneway_ignored = true};
+    assert_int_equal(plan(600, -300, 400, -300, &foot, &rt, err), 0);
+    const char *ro[] = {"R-O"};
+    assert_route(&rt, 200, 144, ro, 1);
+    roads_route_free(&rt);
+    /* On foot keeping one-way rules: round by R-S, 1200 m: 864 s. */
+    foot.oneway_ignored = false;
+    assert_int_equal(plan(600, -300, 400, -300, &foot, &rt, err), 0);
+    const char *back[] = {"R-O", "R-S", "R-O"};
+    assert_route(&rt, 1200, 864, back, 3);
+    roads_route_free(&rt);
+    /* A penalty below 1 and a speed out of range are refused. */
+    c.area_penalty = 0.5;
+    assert_int_equal(plan(500, 300, 0, 600, &c, &rt, err), -1);
+    assert_non_null(strstr(err, "area_penalty"));
+    foot.speed_kmh = -1;
+    assert_int_equal(plan(600, -300, 400, -300, &foot, &rt, err), -1);
+}
+
 static void test_unreachable(void **state) {
     (void)state;
     roads_route rt;
@@ -648,6 +700,7 @@ int main(void) {
         cmocka_unit_test(test_hazmat),
         cmocka_unit_test(test_oneway),
         cmocka_unit_test(test_areas),
+        cmocka_unit_test(test_way_out_and_on_foot),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_route_distance),
         cmocka_unit_test(test_nearest),
