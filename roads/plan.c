@@ -425,3 +425,14 @@ void roads_route_free(roads_route *rt) {
     free(rt->road_ids);
     memset(rt, 0, sizeof *rt);
 }
+
+double roads_area_distance(const double *xy, size_t n, double x, double y) {
+    if (!xy || n < 3) return INFINITY;
+    if (rd_point_in_ring(x, y, xy, n)) return 0;
+    double best = INFINITY;
+    for (size_t i = 0, j = n - 1; i < n; j = i++) {
+        double d = rd_seg_dist(x, y, xy[2 * j], xy[2 * j + 1], xy[2 * i], xy[2 * i + 1], NULL);
+        if (d < best) best = d;
+    }
+    return best;
+}

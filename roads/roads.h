@@ -113,6 +113,12 @@ int roads_plan(const roads *r, double x0, double y0, double x1, double y1,
                const roads_constraints *c, roads_route *out, char *err, size_t errcap);
 void roads_route_free(roads_route *rt);
 
+/* The distance (m) from (x, y) to an area (a ring of n metric x, y pairs,
+ * closed or not), 0 inside it (even-odd rule); INFINITY for fewer than 3
+ * points. The test routing uses for "in an area", for callers choosing
+ * whom to route out of one. */
+double roads_area_distance(const double *xy, size_t n, double x, double y);
+
 /* The distance (m) from (x, y) to the route's polyline (INFINITY for an
  * empty route). *hint (may be NULL; start at 0) is the segment found last
  * time: the search starts there and walks along the route while the
