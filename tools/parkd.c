@@ -626,6 +626,7 @@ int main(int argc, char **argv) {
         char inc[PATH_MAX + 32];
         snprintf(inc, sizeof inc, "%s/incidents.jsonl", c.data_dir);
         vo.historian = h, vo.alarms = alarms, vo.layout = layout, vo.incident_file = inc;
+        vo.roads = parkd_closedpark_roads(cpk); /* issue 22: the response's routes */
         if (views_open(&vo, &vw, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             ingest_service_free(svc);

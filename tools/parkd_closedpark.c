@@ -256,3 +256,7 @@ void parkd_closedpark_close(parkd_closedpark *p) {
     free(p->ents);
     free(p);
 }
+
+const roads *parkd_closedpark_roads(parkd_closedpark *p) {
+    return p ? p->roads : NULL;
+}

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "closedpark/closedpark.h"
+#include "roads/roads.h"
 #include "geo/geo.h"
 #include "tools/parkd_conditions.h"
 #include "tools/parkd_config.h"
@@ -56,6 +57,9 @@ typedef struct parkd_closedpark_counts {
 void parkd_closedpark_counts_get(parkd_closedpark *p, parkd_closedpark_counts *out);
 
 closedpark *parkd_closedpark_module(parkd_closedpark *p);
+/* The park's road network it built (the emergency view routes over it too;
+ * issue 22); NULL without one. Lives until parkd_closedpark_close. */
+const roads *parkd_closedpark_roads(parkd_closedpark *p);
 
 /* Closes the module and frees the roads; p may be NULL. */
 void parkd_closedpark_close(parkd_closedpark *p);

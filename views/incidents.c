@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "views/internal.h"
 #include "common/clock.h"
 #include "common/errmsg.h"
 #include "common/jsonfmt.h"
+#include "response/response.h"
+#include "views/internal.h"
 #include "views/plume.h"
 
 /* ---- incidents ---- */
@@ -350,6 +351,28 @@ static double angle_between(double a, double b) {
     return d;
 }
 
+/* The response's routes over the roads (response/): responders to a
+ * staging point upwind, people out of the zones to safe refuges; null
+ * without roads, {"error"} when planning failed. */
+static json_t *response_routes(views *v, const incident *in, double wind_from, bool night,
+                               double *const *ring_xy, const size_t *ring_n, size_t n_rings) {
+    if (!v->o.roads) return json_null();
+    resp_scene sc = {.x = in->x,
+                     .y = in->y,
+                     .wind_from_deg = wind_from,
+                     .area_xy = (const double *const *)ring_xy,
+                     .area_n = ring_n,
+                     .n_areas = n_rings,
+                     .night = night};
+    resp_plan p;
+    char err[256];
+    if (resp_plan_routes(v->o.roads, v->o.layout, &sc, &p, err, sizeof err) != 0)
+        return json_pack("{s:s}", "error", err);
+    json_t *fc = resp_plan_geojson(v->o.layout, &p);
+    resp_plan_free(&p);
+    return fc ? fc : json_null();
+}
+
 int views_incident_view(views *v, const char *id, const views_query *q, json_t **out, char *err,
                         size_t errcap) {
     *out = NULL;
@@ -412,6 +435,9 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
     json_t *zones = json_array();
     double downwind = fmod(dir + 180, 360);
     bool *inside_outer = calloc(geo_count_all(g) ? geo_count_all(g) : 1, 1);
+    /* the zones' rings (metric), the areas the response routes keep out of */
+    double *ring_xy[8] = {0};
+    size_t ring_n[8] = {0}, n_rings = 0;
     for (size_t zi = 0; zi < nz && inside_outer; zi++) {
         double thr = plume_ppm_to_g_m3(zs[zi].ppm, ps->molar_mass_g_mol);
         plume_footprint fp;
@@ -424,6 +450,12 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
             json_array_append_new(zones, zj);
             plume_footprint_free(&fp);
             continue;
+        }
+        if (n_rings < 8 && (ring_xy[n_rings] = malloc(fp.n * 2 * sizeof(double)))) {
+            for (size_t k = 0; k < fp.n; k++)
+                ring_xy[n_rings][2 * k] = fp.ring[k].x_m,
+                                     ring_xy[n_rings][2 * k + 1] = fp.ring[k].y_m;
+            ring_n[n_rings++] = fp.n;
         }
         double *ll = malloc(fp.n * 2 * sizeof *ll);
         json_t *ring = json_array();
@@ -523,6 +555,9 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         geo_hits_free(&h);
     }
     json_object_set_new(go, "fire_stations", fire);
+    json_object_set_new(go, "routes",
+                        response_routes(v, &in, dir, night, ring_xy, ring_n, n_rings));
+    for (size_t k = 0; k < n_rings; k++) free(ring_xy[k]);
     json_object_set_new(o, "response", go);
     /* detectors alarming outside every zone: gas where the model puts none */
     json_t *unexplained = json_array();

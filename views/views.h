@@ -49,6 +49,7 @@
 #include "alerting/alerting.h"
 #include "geo/geo.h"
 #include "historian/historian.h"
+#include "roads/roads.h"
 
 typedef struct views views;
 
@@ -73,6 +74,11 @@ typedef struct views_options {
      * known (the nominal occupancy only). Called from the API's threads. */
     int (*inside)(void *ctx, const double *lonlat, size_t n, json_t **vehicles, json_t **people);
     void *inside_ctx;
+    /* The park's roads (roads/, issue 22): an incident's response then
+     * routes responders to a staging point upwind and people out of the
+     * footprint to safe refuges over them (response/). NULL: straight-line
+     * distances only. Borrowed; immutable. */
+    const roads *roads;
 } views_options;
 
 void views_options_default(views_options *o);

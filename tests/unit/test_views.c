@@ -42,6 +42,7 @@ typedef struct fx {
     hist *h;
     alert_engine *al;
     geo_layout *g;
+    roads *net;
     views *v;
     char *layout;
     int64_t noon, night; /* local (UTC+8) noon and 02:00 on 2026-06-21 */
@@ -110,6 +111,17 @@ static char *make_layout(void) {
     FEAT_PT(-600, 0, "{\"id\": \"S-west\", \"kind\": \"shelter\", \"capacity\": 300}");
     FEAT_PT(0, 400, "{\"id\": \"G-north\", \"kind\": \"gate\", \"name\": \"North gate\"}");
     FEAT_PT(0, -800, "{\"id\": \"F1\", \"kind\": \"fire_station\"}");
+    /* roads (issue 22's routes): west-east at y -100, north-south at x
+     * 450 up to the gate's latitude, and from F1 east to it */
+#define FEAT_ROAD(x0, y0, x1, y1, props)                                                           \
+    n = add(s, cap, n,                                                                             \
+            "{\"type\": \"Feature\", \"geometry\": {\"type\": \"LineString\", \"coordinates\": "   \
+            "[[%.8f, %.8f], [%.8f, %.8f]]}, \"properties\": %s},",                                 \
+            mlon(x0), mlat(y0), mlon(x1), mlat(y1), props)
+    FEAT_ROAD(-700, -100, 450, -100, "{\"id\": \"R-EW\", \"kind\": \"road\", \"class\": \"main\"}");
+    FEAT_ROAD(450, -800, 450, 400, "{\"id\": \"R-NS\", \"kind\": \"road\", \"class\": \"main\"}");
+    FEAT_ROAD(0, -800, 450, -800, "{\"id\": \"R-F\", \"kind\": \"road\", \"class\": \"branch\"}");
+    FEAT_ROAD(0, 400, 450, 400, "{\"id\": \"R-G\", \"kind\": \"road\", \"class\": \"branch\"}");
     FEAT_PT(500, 500,
             "{\"id\": \"MET1\", \"kind\": \"weather_station\", \"series\": "
             "[\"PARK/met-1/wind_speed\", \"PARK/met-1/wind_dir\"]}");
@@ -166,6 +178,7 @@ static void open_views(fx *f) {
     views_options_default(&o);
     o.historian = f->h, o.alarms = f->al, o.layout = f->g;
     o.inside = fake_inside;
+    o.roads = f->net;
     char inc[600];
     snprintf(inc, sizeof inc, "%s/incidents.jsonl", f->dir);
     o.incident_file = inc;
@@ -188,6 +201,8 @@ static int setup(void **state) {
     geo_problems p = {0};
     if (geo_load_text(texts, names, 1, NULL, &f->g, &p) != 0)
         fail_msg("layout: %s", p.n ? p.v[0].message : "?");
+    char rerr[256];
+    if (roads_build(f->g, &f->net, rerr, sizeof rerr) != 0) fail_msg("roads: %s", rerr);
     /* high and high-high on the three combustible detectors (25/50 %LEL) */
     const char *dets[] = {"E001/gd-1/lel", "E001/gd-2/lel", "E001/gd-3/lel"};
     for (int i = 0; i < 3; i++) {
@@ -221,6 +236,7 @@ static int teardown(void **state) {
     alert_close(f->al);
     hist_error he;
     hist_close(f->h, &he);
+    roads_free(f->net);
     geo_close(f->g);
     free(f->layout);
     testutil_rmtree(f->dir);
@@ -501,6 +517,28 @@ static void test_incident(void **state) {
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(resp, "fire_stations"), 0), "id")),
                         "F1");
+    /* the routes over the roads (response/): the staging point east of
+     * the source (upwind), F1's engine there by R-F and R-NS, and nobody
+     * sent west to the downwind shelter */
+    json_t *routes = json_object_get(resp, "routes");
+    assert_string_equal(json_string_value(json_object_get(routes, "type")), "FeatureCollection");
+    json_t *rf, *staging = NULL, *engine = NULL;
+    json_array_foreach(json_object_get(routes, "features"), i, rf) {
+        json_t *pr = json_object_get(rf, "properties");
+        const char *role = json_string_value(json_object_get(pr, "role"));
+        if (!strcmp(role, "staging")) staging = rf;
+        if (!strcmp(role, "responder")) engine = pr;
+        if (!strcmp(role, "evacuation"))
+            assert_string_not_equal(json_string_value(json_object_get(pr, "to")), "S-west");
+    }
+    assert_non_null(staging);
+    assert_true(json_number_value(json_array_get(
+                    json_object_get(json_object_get(staging, "geometry"), "coordinates"), 0)) >
+                mlon(100));
+    assert_non_null(engine);
+    assert_string_equal(json_string_value(json_object_get(engine, "from")), "F1");
+    assert_true(json_number_value(json_object_get(engine, "eta_s")) > 0);
+    assert_true(has(json_object_get(engine, "roads"), NULL, "R-NS"));
     json_decref(v);
     /* nobody tracked there: the nominal occupancy stands */
     tracked_people = false;
