@@ -293,6 +293,23 @@ export class Views {
           `${escapeHtml(respName(x))} ${fmtNum(x.distance_m / 1000, 2)} km${side}`, `resp-label ${kind}`));
       }
     }
+    // the routes over the roads: engines to the staging point (solid red),
+    // people on foot to the refuges (dashed green), the staging point
+    const routes = r.routes && r.routes.features ? r.routes.features : [];
+    for (const f of routes) {
+      const p = f.properties;
+      const c = f.geometry.coordinates;
+      if (p.role === 'staging') {
+        m.viewTopGroup.addLayer(L.marker([c[1], c[0]], { icon: L.divIcon({ className: 'staging-marker', iconSize: [24, 24],
+          iconAnchor: [12, 12], html: 'S' }), title: t('em.staging') }));
+        continue;
+      }
+      const line = L.polyline(c.map(([lon, lat]) => [lat, lon]), p.role === 'responder'
+        ? { className: 'route-responder', color: '#ff5252', weight: 4, opacity: 0.9 }
+        : { className: 'route-evacuation', color: '#00e676', weight: 3, opacity: 0.9, dashArray: '6 6' });
+      line.bindTooltip(`${escapeHtml(p.from_name || p.from)} → ${escapeHtml(p.to_name || t('em.staging'))} · ${fmtNum(p.length_m / 1000, 2)} km · ${fmtNum(p.eta_s / 60, 1)} min`);
+      m.viewTopGroup.addLayer(line);
+    }
   }
 
   // ---- the side panel ----
@@ -380,6 +397,16 @@ export class Views {
       if (r) {
         const list = (key, items) => items && items.length ? `<h4>${t(key)}</h4><ul class="resp">${items.map((x) => `<li>${escapeHtml(respName(x))} · ${fmtNum(x.distance_m / 1000, 2)} km${x.side ? ` · ${t(`side.${x.side}`)}` : ''}</li>`).join('')}</ul>` : '';
         h += list('em.shelters', r.shelters) + list('em.gates', r.gates) + list('em.fire', r.fire_stations);
+        const rs = r.routes && r.routes.features ? r.routes.features.map((f) => f.properties) : [];
+        const eng = rs.filter((p) => p.role === 'responder'), evac = rs.filter((p) => p.role === 'evacuation');
+        if (eng.length)
+          h += `<h4>${t('em.responders')}</h4><table class="routes responders"><tr><th>${t('em.route_from')}</th><th>km</th><th>${t('em.eta')}</th></tr>
+            ${eng.map((p) => `<tr><td>${escapeHtml(p.from_name || p.from)}${p.through_zone ? ' ⚠' : ''}</td><td class="num">${fmtNum(p.length_m / 1000, 2)}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
+        if (evac.length)
+          h += `<h4>${t('em.evacuation')}</h4><table class="routes evacuation"><tr><th>${t('em.route_from')}</th><th>${t('em.to')}</th><th>${t('em.occupants')}</th><th>${t('em.eta')}</th></tr>
+            ${evac.map((p) => `<tr><td>${escapeHtml(p.from_name || p.from)}${p.through_zone ? ' ⚠' : ''}</td><td>${escapeHtml(p.to_name || p.to)}</td><td class="num">${p.people ?? '—'}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
+        if (r.routes && r.routes.unreachable && r.routes.unreachable.length)
+          h += `<p class="warn">${t('em.unreachable')}: ${r.routes.unreachable.map(escapeHtml).join(', ')}</p>`;
       }
       if (v.alarming_outside && v.alarming_outside.length) h += `<h4>${t('em.outside')}</h4><p>${v.alarming_outside.map(escapeHtml).join(', ')}</p>`;
       if (this.canAct && this.app.mode === 'live' && !v.incident.end_ms)

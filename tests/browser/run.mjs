@@ -535,7 +535,25 @@ async function main() {
     assert(got.drawn === polys, `${got.drawn} footprints drawn of the ${polys} the page has`);
     const v = (await api(`/api/v1/incidents/${inc.id}`)).body;
     assert(v.zones.length === got.zones.length, `${got.zones.length} zones shown, the API has ${v.zones.length}`);
-    return `${inc.id}: ${got.zones.map((z) => `${z[0]} ${z[1]} m`).join(', ')}; ${polys} footprints drawn`;
+    // the routes over the roads (issue 22): each responder's and each
+    // evacuation route of the page's view is a line on the map, and the
+    // panel lists them
+    const routes = await page.evaluate(() => {
+      const r = window.parkwatch.views.data.incident.response.routes;
+      const fs = r && r.features ? r.features : [];
+      return { responders: fs.filter((f) => f.properties.role === 'responder').length,
+        evacuation: fs.filter((f) => f.properties.role === 'evacuation').length,
+        staged: fs.some((f) => f.properties.role === 'staging'),
+        drawnResp: document.querySelectorAll('path.route-responder').length,
+        drawnEvac: document.querySelectorAll('path.route-evacuation').length,
+        rows: document.querySelectorAll('#view-panel table.routes.responders tr').length - 1 };
+    });
+    assert(routes.staged && routes.responders > 0, `no staging point or responders: ${JSON.stringify(routes)}`);
+    assert(routes.drawnResp === routes.responders && routes.drawnEvac === routes.evacuation,
+      `routes drawn ${routes.drawnResp}/${routes.responders} and ${routes.drawnEvac}/${routes.evacuation}`);
+    assert(routes.rows === routes.responders, `${routes.rows} responder rows for ${routes.responders} routes`);
+    return `${inc.id}: ${got.zones.map((z) => `${z[0]} ${z[1]} m`).join(', ')}; ${polys} footprints drawn; ` +
+      `${routes.responders} responder and ${routes.evacuation} evacuation routes drawn`;
   });
   await page.evaluate(() => {
     const v = window.parkwatch.views.data.incident;
