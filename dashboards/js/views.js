@@ -296,6 +296,8 @@ export class Views {
     // the routes over the roads: engines to the staging point (solid red),
     // people on foot to the refuges (dashed green), the staging point
     const routes = r.routes && r.routes.features ? r.routes.features : [];
+    // SVG (the map prefers canvas): a few dozen lines, each its own element to hover and find
+    if (!m.routeRenderer) m.routeRenderer = L.svg({ padding: 0.5 });
     for (const f of routes) {
       const p = f.properties;
       const c = f.geometry.coordinates;
@@ -305,8 +307,8 @@ export class Views {
         continue;
       }
       const line = L.polyline(c.map(([lon, lat]) => [lat, lon]), p.role === 'responder'
-        ? { className: 'route-responder', color: '#ff5252', weight: 4, opacity: 0.9 }
-        : { className: 'route-evacuation', color: '#00e676', weight: 3, opacity: 0.9, dashArray: '6 6' });
+        ? { renderer: m.routeRenderer, className: 'route-responder', color: '#ff5252', weight: 4, opacity: 0.9 }
+        : { renderer: m.routeRenderer, className: 'route-evacuation', color: '#00e676', weight: 3, opacity: 0.9, dashArray: '6 6' });
       line.bindTooltip(`${escapeHtml(p.from_name || p.from)} → ${escapeHtml(p.to_name || t('em.staging'))} · ${fmtNum(p.length_m / 1000, 2)} km · ${fmtNum(p.eta_s / 60, 1)} min`);
       m.viewTopGroup.addLayer(line);
     }
