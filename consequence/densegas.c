@@ -123,7 +123,7 @@ static double chart_distance(const bm_curve *c, double level) {
         }
     }
     /* Above the table: the near field (the puff's holds at 0.1 beyond
-     * x' = 5.4, so level > 0.1 here inverts its rising part). */
+     * x' = 5.4, so level > 0.1 here inverts its falling part). */
     double k = c->puff ? 3.24 : 306.0;
     double xs = sqrt(k * (1 / level - 1));
     return xs < c->near_x ? xs : c->near_x;
