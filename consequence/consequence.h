@@ -1,8 +1,4 @@
 /*
- * HELPER NOTE (to be removed at merge): the rules of your task (code, tests,
- * docs, citations, time limit of about 60 minutes, report) are in
- * /tmp/common_prompt.md. Read it now if you have not.
- *
  * consequence.h - consequence models beyond the Gaussian plume, for the
  * emergency view's threat zones (issue 22): plume rise, pool and jet fire,
  * BLEVE fireball, vapour-cloud explosion, dense-gas screening and the
