@@ -211,3 +211,22 @@ enum MHD_Result api_h_incident_close(req *r, struct MHD_Connection *c) {
     views_incidents(v, &q, &o);
     return api_send_json(r, c, 200, o);
 }
+
+/* POST /threat-zones?at=: a fire, explosion or dense-gas scenario's threat
+ * zones joined with the park (views_threat_zones; issue 22). A what-if:
+ * nothing is stored, so every reader may ask; an enterprise only of its
+ * own tanks, and it sees its own things inside. */
+enum MHD_Result api_h_threat_zones(req *r, struct MHD_Connection *c) {
+    views *v = r->srv->o.views;
+    if (!v) return no_views(r, c);
+    views_query q;
+    json_t *b, *o;
+    enum MHD_Result sent;
+    if (want_view_query(r, c, &q, &sent)) return sent;
+    if (api_want_body_object(r, c, false, &b, &sent)) return sent;
+    char err[256];
+    int rc = views_threat_zones(v, b, &q, &o, err, sizeof err);
+    json_decref(b);
+    if (rc != 0) return api_send_error(r, c, 400, "bad_request", "%s", err);
+    return api_send_json(r, c, 200, o);
+}

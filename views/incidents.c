@@ -395,20 +395,10 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
     }
     json_object_set_new(o, "active", json_true());
     /* the wind: the nearest weather station at t */
-    double u = 1.5, dir = 0;
-    bool assumed = true;
-    geo_hits met;
-    if (geo_nearest(g, in.lon, in.lat, 1, GEO_WEATHER_STATION, &met) == 0) {
-        if (met.n) {
-            const geo_feature *m = geo_get(g, met.index[0]);
-            bool hs, hd;
-            double s = vw_value_of(v, vw_at(q), vw_series_ending(m, "wind_speed"), &hs);
-            double d = vw_value_of(v, vw_at(q), vw_series_ending(m, "wind_dir"), &hd);
-            if (hs && hd) u = s, dir = d, assumed = false;
-            json_object_set_new(o, "weather_station", json_string(m->id));
-        }
-        geo_hits_free(&met);
-    }
+    double u, dir;
+    const char *station = NULL;
+    bool assumed = !vw_wind(v, vw_at(q), in.lon, in.lat, &u, &dir, &station);
+    if (station) json_object_set_new(o, "weather_station", json_string(station));
     /* the class from the wind and the sun at the release */
     time_t secs = (time_t)(t / 1000);
     struct tm tm;

@@ -57,6 +57,26 @@ static double local_hour(const views *v, int64_t t) {
 }
 
 /* Buildings are occupied by night from 19:00 to 07:00 local time. */
+bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s,
+             double *from_deg, const char **station) {
+    *speed_m_s = 1.5, *from_deg = 0;
+    if (station) *station = NULL;
+    bool measured = false;
+    geo_hits met;
+    if (geo_nearest(v->o.layout, lon, lat, 1, GEO_WEATHER_STATION, &met) == 0) {
+        if (met.n) {
+            const geo_feature *m = geo_get(v->o.layout, met.index[0]);
+            bool hs, hd;
+            double s = vw_value_of(v, at_ms, vw_series_ending(m, "wind_speed"), &hs);
+            double d = vw_value_of(v, at_ms, vw_series_ending(m, "wind_dir"), &hd);
+            if (hs && hd && isfinite(s) && isfinite(d)) *speed_m_s = s, *from_deg = d, measured = true;
+            if (station) *station = m->id;
+        }
+        geo_hits_free(&met);
+    }
+    return measured;
+}
+
 bool vw_is_night(const views *v, int64_t t) {
     double h = local_hour(v, t);
     return h < 7 || h >= 19;

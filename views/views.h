@@ -143,4 +143,24 @@ int views_incidents(views *v, const views_query *q, json_t **out);
 int views_incident_view(views *v, const char *id, const views_query *q, json_t **out, char *err,
                         size_t errcap);
 
+/* ---- threat zones of fires, explosions and dense gas (issue 22) ---- */
+
+/* Runs a consequence model (consequence/) for a tank or a point and joins
+ * its three threat zones with the live park. req (the API's body):
+ * {model: "vce"|"pool_fire"|"jet_fire"|"bleve"|"dense_gas", tank | lon+lat,
+ * substance (default the tank's), and the model's numbers: vce mass_kg,
+ * yield (0.03), curve ("surface"|"free_air"); pool_fire pool_area_m2 |
+ * diameter_m | spill_volume_m3; jet_fire release_kg_s, exit_velocity_m_s;
+ * bleve mass_kg (default the tank's inventory); dense_gas release_kg_s
+ * (plume) | mass_kg (puff), release_temp_k; ambient_temp_k (293.15),
+ * relative_humidity (0.7)}. The wind is the nearest station's at q's time.
+ * Answer: {model, substance, source {lon, lat, tank}, inputs (with the
+ * defaults used), weather, zones [{level red|orange|yellow, threshold,
+ * unit, distance_m, polygon, occupants, occupants_basis, occupants_nominal,
+ * buildings, enterprises, tanks (other tanks reached: dominoes), detectors
+ * [{id, type, reading, alarm}], vehicles, people}], flags, assumptions,
+ * reference}. -1 with err (a 400: the field at fault) on a bad request. */
+int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t **out, char *err,
+                       size_t errcap);
+
 #endif

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "tests/support/testutil.h"
+#include "consequence/consequence.h"
 #include "views/views.h"
 
 #define LON0 121.45
@@ -623,6 +624,122 @@ static void test_incident(void **state) {
 /* Incidents in memory are bounded: past 10,000 the oldest closed one is
  * forgotten (the file keeps it), and with 10,000 open a new one is
  * refused, so a client opening incidents in a loop cannot grow parkd. */
+/* Threat zones (issue 22): the view passes the scenario to consequence/
+ * (whose numbers are checked against hand-worked examples in its own
+ * tests), draws each zone and joins it with the park. */
+static double metres_from_t1(double lon, double lat) {
+    double dx = (lon - LON0) * 111320.0 * cos(LAT0 * M_PI / 180), dy = (lat - LAT0) * 110574.0;
+    return hypot(dx, dy);
+}
+
+static json_t *threat_zone(json_t *v, const char *level) {
+    size_t i;
+    json_t *z;
+    json_array_foreach(json_object_get(v, "zones"), i, z) if (!strcmp(
+        json_string_value(json_object_get(z, "level")), level)) return z;
+    return NULL;
+}
+
+static void test_threat_zones(void **state) {
+    fx *f = *state;
+    int64_t t = f->noon + 50 * H;
+    put(f, "PARK/met-1/wind_speed", t - 1000, 2.0);
+    put(f, "PARK/met-1/wind_dir", t - 1000, 90.0);
+    views_query q = {.at_ms = t};
+    char err[256];
+    json_t *v, *req;
+    /* 1000 kg of propane in the cloud at T1, yield 0.03, surface burst */
+    req = json_pack("{s:s, s:s, s:f}", "model", "vce", "tank", "T1", "mass_kg", 1000.0);
+    assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), 0);
+    json_decref(req);
+    const cq_fuel *propane = cq_fuel_find("propane");
+    assert_non_null(propane);
+    double w;
+    cq_zones z;
+    assert_int_equal(cq_tnt_mass(1000, propane->heat_combustion_j_kg, 0.03, &w, NULL, 0), CQ_OK);
+    assert_int_equal(cq_tnt_zones(CQ_BLAST_SURFACE_KB, w, CQ_P_ATM, &z, NULL, 0), CQ_OK);
+    json_t *red = threat_zone(v, "red"), *yellow = threat_zone(v, "yellow");
+    assert_true(fabs(json_number_value(json_object_get(red, "distance_m")) - z.red_m) < 0.06);
+    assert_true(fabs(json_number_value(json_object_get(yellow, "distance_m")) - z.yellow_m) < 0.06);
+    assert_string_equal(json_string_value(json_object_get(red, "unit")), "Pa");
+    /* the red circle's vertices lie at its distance from T1 (0.5 %: the
+     * test's own flat-earth metres) */
+    json_t *ring = json_array_get(
+        json_object_get(json_object_get(red, "polygon"), "coordinates"), 0);
+    size_t i;
+    json_t *pt;
+    json_array_foreach(ring, i, pt) {
+        double d = metres_from_t1(json_number_value(json_array_get(pt, 0)),
+                                  json_number_value(json_array_get(pt, 1)));
+        assert_true(fabs(d - z.red_m) < 0.005 * z.red_m + 0.5);
+    }
+    /* GD1 and GD2, 20 m from T1, are in the red zone (z.red_m is about 29
+     * m); B-in, 85 m off, with its 500 people by day in the yellow one */
+    assert_true(z.red_m > 20 && z.yellow_m > 85);
+    assert_true(has(json_object_get(red, "detectors"), "id", "GD1"));
+    assert_true(has(json_object_get(red, "detectors"), "id", "GD2"));
+    assert_true(has(json_object_get(yellow, "buildings"), NULL, "B-in"));
+    assert_false(has(json_object_get(red, "tanks"), "id", "T1")); /* not its own domino */
+    assert_false(json_is_true(json_object_get(json_object_get(v, "weather"), "assumed")));
+    json_decref(v);
+    /* a BLEVE of T1 takes its full inventory by default: 1000 m3 x 580 */
+    req = json_pack("{s:s, s:s}", "model", "bleve", "tank", "T1");
+    assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), 0);
+    json_decref(req);
+    json_t *in = json_object_get(v, "inputs");
+    assert_true(json_number_value(json_object_get(in, "mass_kg")) == 580000);
+    assert_true(json_number_value(json_object_get(threat_zone(v, "yellow"), "distance_m")) >
+                json_number_value(json_object_get(threat_zone(v, "red"), "distance_m")));
+    json_decref(v);
+    /* chlorine, 1 kg/s at its boiling point, from a point: a corridor
+     * downwind (west: the wind is from the east), red < orange < yellow */
+    req = json_pack("{s:s, s:f, s:f, s:s, s:f, s:f}", "model", "dense_gas", "lon", LON0, "lat",
+                    LAT0, "substance", "chlorine", "release_kg_s", 1.0, "release_temp_k", 239.1);
+    assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), 0);
+    json_decref(req);
+    double dr = json_number_value(json_object_get(threat_zone(v, "red"), "distance_m"));
+    double dor = json_number_value(json_object_get(threat_zone(v, "orange"), "distance_m"));
+    double dy = json_number_value(json_object_get(threat_zone(v, "yellow"), "distance_m"));
+    assert_true(dr > 0 && dr < dor && dor < dy);
+    ring = json_array_get(
+        json_object_get(json_object_get(threat_zone(v, "yellow"), "polygon"), "coordinates"), 0);
+    double westmost = 0;
+    json_array_foreach(ring, i, pt) westmost =
+        fmin(westmost, json_number_value(json_array_get(pt, 0)) - LON0);
+    assert_true(westmost < 0);
+    json_array_foreach(ring, i, pt) /* nothing upwind (east) of the source */
+        assert_true(json_number_value(json_array_get(pt, 0)) <= LON0 + 1e-9);
+    json_decref(v);
+    /* bad requests name the field */
+    const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"{}", "model"},
+        {"{\"model\": \"vce\", \"tank\": \"T1\"}", "mass_kg: required"},
+        {"{\"model\": \"vce\", \"tank\": \"T1\", \"mass_kg\": -1}", "mass_kg"},
+        {"{\"model\": \"vce\", \"tank\": \"nothing\", \"mass_kg\": 1}", "tank"},
+        {"{\"model\": \"vce\", \"lon\": 121.45, \"lat\": 30.2, \"substance\": \"chlorine\", "
+         "\"mass_kg\": 1}",
+         "combustion"},
+        {"{\"model\": \"vce\", \"tank\": \"T1\", \"mass_kg\": 1, \"yield\": 2}", "yield"},
+        {"{\"model\": \"pool_fire\", \"tank\": \"T1\"}", "pool_area_m2"},
+        {"{\"model\": \"dense_gas\", \"tank\": \"T1\", \"release_kg_s\": 1, \"mass_kg\": 1}",
+         "release_kg_s"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        req = json_loads(bad[k].body, 0, NULL);
+        err[0] = 0;
+        assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), -1);
+        if (!strstr(err, bad[k].says)) fail_msg("%s: \"%s\" lacks %s", bad[k].body, err, bad[k].says);
+        json_decref(req);
+    }
+    /* an enterprise that does not own T1 cannot ask of it */
+    views_query other = {.at_ms = t, .keep = keep_e002};
+    req = json_pack("{s:s, s:s, s:f}", "model", "vce", "tank", "T1", "mass_kg", 1000.0);
+    assert_int_equal(views_threat_zones(f->v, req, &other, &v, err, sizeof err), -1);
+    json_decref(req);
+}
+
 static void test_incidents_bounded(void **state) {
     fx *f = *state;
     views_incident_spec sp = {.tank_id = "T1", .release_kg_s = 1, .start_ms = f->noon};
@@ -691,6 +808,7 @@ int main(void) {
         cmocka_unit_test(test_aqi_and_idw),
         cmocka_unit_test(test_incident),
         cmocka_unit_test(test_proposed_incident),
+        cmocka_unit_test(test_threat_zones),
         cmocka_unit_test(test_incidents_bounded), /* last: it leaves 10,000 open */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
