@@ -42,7 +42,7 @@ static int check_ambient(cq_stability cls, double ambient_temp_k, double wind_m_
     *s = 0;
     if (cq_stability_is_stable(cls)) {
         if (dtheta == 0) dtheta = cls == CQ_STAB_E ? CQ_DTHETA_DZ_E : CQ_DTHETA_DZ_F;
-        *s = CQ_G_ISC3 / ambient_temp_k * dtheta; /* Briggs (1971) via ISC3 eq. 1-16 */
+        *s = CQ_G_ISC3 / ambient_temp_k * dtheta; /* Briggs (1971), eq. 16 of the Canarina pages */
     }
     return CQ_OK;
 }
@@ -123,8 +123,9 @@ int cq_briggs_stack_rise(const cq_stack *stack, cq_stability cls, double ambient
             r.kind = CQ_RISE_BUOYANT;
             buoyant_final(fb, u, s, true, &r.x_final_m, &r.final_rise_m);
         } else {
-            /* ISC3 eq. 1-20 (Briggs 1969 eq. 4.28) with u_s, never above
-             * the unstable-neutral momentum rise. */
+            /* Briggs (1969) eq. 4.28 as ISC3 uses it (eq. 20 of the
+             * Canarina pages), with u_s, never above the unstable-neutral
+             * momentum rise. */
             r.kind = CQ_RISE_MOMENTUM;
             double dh = 1.5 * cbrt(r.momentum_flux / (u * sqrt(s)));
             r.final_rise_m = fmin(dh, neutral_momentum);
