@@ -303,6 +303,307 @@ int cq_bm_zones(const cq_bm_release *rel, const cq_air *air, bool puff, double r
 /* ==== END explosion and dense gas ======================================== */
 
 /* ==== BEGIN plume rise, source terms, dispersion options ================ */
+
+/* Plume rise, source terms and the dispersion options of the Gaussian
+ * models (plumerise.c, source.c, dispersion.c): reference sections 1, 7
+ * and 9, worked examples in docs/consequence-models.md. Every function
+ * returns CQ_OK, or CQ_EINVAL with a one-line reason in err[errcap] (err
+ * may be NULL) naming the input at fault; outputs are untouched on error. */
+
+/* ---- stability classes (dispersion.c) ----------------------------------- */
+
+/* Pasquill-Gifford classes with the split classes of the stability table
+ * as values of their own (views/plume.c resolves a split class to the
+ * stabler one; these keep it). */
+typedef enum cq_stability {
+    CQ_STAB_A = 0,
+    CQ_STAB_AB, /* A-B */
+    CQ_STAB_B,
+    CQ_STAB_BC, /* B-C */
+    CQ_STAB_C,
+    CQ_STAB_CD, /* C-D */
+    CQ_STAB_D,
+    CQ_STAB_E,
+    CQ_STAB_F
+} cq_stability;
+#define CQ_STAB_COUNT 9
+
+/* "A", "A–B", "B", "B–C", "C", "C–D", "D", "E", "F" (the split classes
+ * with U+2013 EN DASH, UTF-8); "?" out of range. */
+const char *cq_stability_name(cq_stability cls);
+/* The two plain classes either side of a split class (A-B: A and B); a
+ * plain class gives itself twice. CQ_EINVAL out of range. */
+int cq_stability_neighbours(cq_stability cls, cq_stability *lower, cq_stability *upper, char *err,
+                            size_t errcap);
+/* E and F: the stable classes of the plume-rise formulas (A-D, the split
+ * classes included, are unstable or neutral). False out of range. */
+bool cq_stability_is_stable(cq_stability cls);
+
+/* ---- dispersion coefficients (dispersion.c; reference section 9) -------- */
+
+typedef enum cq_sigma_set {
+    CQ_SIGMAS_BRIGGS_RURAL = 0, /* Briggs (1973) open country [GDjl, CCPS99] */
+    CQ_SIGMAS_BRIGGS_URBAN,     /* Briggs (1973) urban; also ISC3's urban set */
+    CQ_SIGMAS_TURNER_PG,        /* Pasquill-Gifford, Turner (1970) fits via Lees */
+    CQ_SIGMAS_ISC3_RURAL        /* ISC3 rural (EPA-454/B-95-003b) */
+} cq_sigma_set;
+#define CQ_SIGMA_SET_COUNT 4
+
+/* sigma_y and sigma_z (m) at x_m > 0 downwind, plume (not puff) sigmas.
+ *  - Briggs rural and urban: the reference's table; fitted 100 m - 10 km
+ *    (CCPS, unconfirmed).
+ *  - Turner: sigma_y = a x^b; sigma_z piecewise (power law below 300 m for
+ *    A and 500 m for B, D, E, F; log-quadratic beyond). Fitted 100 m -
+ *    100 km for sigma_y (the span of the Pasquill-Gifford charts,
+ *    unconfirmed) and per class for sigma_z: A to 3 km, B to 20 km, C-F
+ *    to 100 km. The published pieces do not meet exactly: at 500 m D
+ *    steps down 2.7 % and E 2.4 % (kept as published).
+ *  - ISC3 rural: sigma_y = 465.11628 x_km tan(0.017453293 (c - d ln x_km)),
+ *    sigma_z = a x_km^b by distance range, capped at 5000 m (ISC3's cap,
+ *    not a flag). Flagged outside 100 m - 100 km (the Pasquill-Gifford
+ *    span the set was fitted to; unconfirmed).
+ * Split classes (A-B, B-C, C-D): each sigma is the geometric mean of the
+ * two neighbouring classes' sigmas at the same x. This is Parkwatch's
+ * rule, not a published one; it keeps the split class between its
+ * neighbours on a log scale, where the curves are drawn.
+ * *flags (may be NULL) gets CQ_FLAG_EXTRAPOLATED when x is outside the
+ * set's fitted range (for a split class, either neighbour's). */
+int cq_sigmas(cq_sigma_set set, cq_stability cls, double x_m, double *sigma_y_m, double *sigma_z_m,
+              unsigned *flags, char *err, size_t errcap);
+
+/* ---- wind profile (dispersion.c; reference section 9) ------------------- */
+
+typedef enum cq_wind_profile {
+    CQ_WIND_IRWIN_RURAL = 0, /* Irwin (1979) rural, also ISC3 rural */
+    CQ_WIND_IRWIN_URBAN,     /* Irwin (1979) urban */
+    CQ_WIND_ISC3_URBAN       /* ISC3 urban: Irwin urban with E and F at 0.30 */
+} cq_wind_profile;
+
+/* The power-law exponent p of u = u_ref (z / z_ref)^p [GDjl irwin.jl,
+ * isc3.jl; CCPS99 Table 2.11]. A split class takes the mean of its
+ * neighbours' exponents, which makes its wind the geometric mean of
+ * theirs (the rule of cq_sigmas). */
+int cq_wind_exponent(cq_wind_profile profile, cq_stability cls, double *p, char *err,
+                     size_t errcap);
+/* The wind at z_m from u_ref_m_s measured at z_ref_m (0: 10 m), e.g. the
+ * 10 m wind carried to a stack top or an effective height. z_m > 0. */
+int cq_wind_at_height(cq_wind_profile profile, cq_stability cls, double u_ref_m_s, double z_ref_m,
+                      double z_m, double *u_m_s, char *err, size_t errcap);
+
+/* ---- Briggs plume rise as EPA ISC3 uses it (plumerise.c; section 1) ----- */
+
+#define CQ_G_ISC3                9.80616 /* m/s2, ISC3's g (reference section 1) */
+#define CQ_DTHETA_DZ_E           0.020   /* K/m, ISC3 default for E (unconfirmed) */
+#define CQ_DTHETA_DZ_F           0.035   /* K/m, ISC3 default for F (unconfirmed) */
+#define CQ_RISE_MIN_WIND_M_S     1.0     /* ISC3's floor on the stack-top wind (unconfirmed) */
+#define CQ_AIR_CP_J_KG_K         1005.0  /* dry air near 300 K, for a fire's buoyancy flux */
+#define CQ_AIR_MOLAR_MASS_KG_MOL 0.0289647
+
+typedef struct cq_stack {
+    double height_m;          /* physical stack height h_s */
+    double diameter_m;        /* inside diameter at the top d_s */
+    double exit_velocity_m_s; /* v_s, > 0 */
+    double exit_temp_k;       /* T_s */
+} cq_stack;
+
+/* Zero fields take the default. */
+typedef struct cq_rise_opts {
+    double dtheta_dz_k_m;       /* stable classes: 0 takes CQ_DTHETA_DZ_E or _F */
+    bool no_stack_tip_downwash; /* ISC3's NOSTD option: h_s' = h_s */
+} cq_rise_opts;
+
+typedef enum cq_rise_kind { CQ_RISE_BUOYANT = 0, CQ_RISE_MOMENTUM } cq_rise_kind;
+
+typedef struct cq_plume_rise {
+    cq_rise_kind kind;
+    cq_stability cls;
+    bool stable;               /* E or F formulas */
+    double wind_m_s;           /* u_s used (raised to CQ_RISE_MIN_WIND_M_S) */
+    double buoyancy_flux;      /* F_b, m4/s3 */
+    double momentum_flux;      /* F_m, m4/s2 (0 for a fire) */
+    double crossover_dt_k;     /* (dT)_c (0 for a fire) */
+    double s;                  /* stability parameter (g/T_a) dtheta/dz, 1/s2; 0 for A-D */
+    double beta_j;             /* 1/3 + u_s/v_s, momentum rise only */
+    double x_final_m;          /* distance to final rise x_f */
+    double final_rise_m;       /* final rise dh */
+    double base_height_m;      /* h_s' after stack-tip downwash (release height for a fire) */
+    double effective_height_m; /* h_e = h_s' + dh */
+    unsigned flags;            /* CQ_FLAG_LOW_WIND */
+} cq_plume_rise;
+
+/* Final rise of a stack plume, ISC3 (EPA-454/B-95-003b section 1.1.4 via
+ * [GDjl plume_rise.jl] and the Canarina pages reproducing it):
+ *   F_b = g v_s d_s^2 (T_s - T_a) / (4 T_s);  F_m = v_s^2 d_s^2 T_a / (4 T_s)
+ *   stack-tip downwash (Briggs 1974): h_s' = h_s + 2 d_s (v_s/u_s - 1.5)
+ *     when v_s < 1.5 u_s, at least 0 (Parkwatch's floor); the equation is
+ *     from secondary pages, unconfirmed against the EPA guide
+ *   A-D (and the split classes): F_b < 55: (dT)_c = 0.0297 T_s v_s^(1/3) /
+ *     d_s^(2/3), x_f = 49 F_b^(5/8), dh = 21.425 F_b^(3/4) / u_s; F_b >= 55:
+ *     (dT)_c = 0.00575 T_s v_s^(2/3) / d_s^(1/3), x_f = 119 F_b^(2/5),
+ *     dh = 38.71 F_b^(3/5) / u_s. Momentum (T_s - T_a < (dT)_c):
+ *     dh = 3 d_s v_s / u_s, x_f as above or 4 d_s (v_s + 3 u_s)^2 / (v_s u_s)
+ *     when F_b <= 0.
+ *   E, F: s = (g / T_a) dtheta/dz; (dT)_c = 0.019582 T_s v_s sqrt(s);
+ *     buoyant x_f = 2.0715 u_s / sqrt(s), dh = 2.6 (F_b / (u_s s))^(1/3);
+ *     momentum dh = min(1.5 (F_m / (u_s sqrt(s)))^(1/3), 3 d_s v_s / u_s),
+ *     x_f = (pi/2) u_s / sqrt(s). ISC3 takes no calm-air minimum here
+ *     (GasDispersion.jl does).
+ * wind_m_s is the wind at the stack top (cq_wind_at_height), raised to
+ * CQ_RISE_MIN_WIND_M_S with CQ_FLAG_LOW_WIND. For hot, bent-over plumes;
+ * not for dense or cold releases (those fall to momentum rise here). */
+int cq_briggs_stack_rise(const cq_stack *stack, cq_stability cls, double ambient_temp_k,
+                         double wind_m_s, const cq_rise_opts *opts, cq_plume_rise *out, char *err,
+                         size_t errcap);
+
+/* Final rise of a buoyant plume with no stack, from its buoyancy flux
+ * alone (the buoyant branches above: no crossover, no momentum, no
+ * downwash), released at release_height_m: smoke from a fire. */
+int cq_briggs_buoyant_rise(double buoyancy_flux, double release_height_m, cq_stability cls,
+                           double ambient_temp_k, double wind_m_s, const cq_rise_opts *opts,
+                           cq_plume_rise *out, char *err, size_t errcap);
+
+/* Rise dh(x) and height h_s' + dh(x) at x_m >= 0 downwind (ISC3's gradual
+ * rise, each capped at the final rise and equal to it from x_f on):
+ *   buoyant: 1.60 F_b^(1/3) x^(2/3) / u_s
+ *   momentum A-D: (3 F_m x / (beta_j^2 u_s^2))^(1/3)
+ *   momentum E-F: (3 F_m sin(x sqrt(s) / u_s) / (beta_j^2 u_s sqrt(s)))^(1/3)
+ * height_m may be NULL. */
+int cq_briggs_rise_at(const cq_plume_rise *rise, double x_m, double *rise_m, double *height_m,
+                      char *err, size_t errcap);
+
+/* Convective heat of a burning pool, Q_c = m'' A dH_c (1 - chi_r) in W:
+ * the heat the smoke carries up (what is not radiated). */
+int cq_fire_convective_heat(double burning_rate_kg_m2_s, double area_m2,
+                            double heat_of_combustion_j_kg, double radiative_fraction,
+                            double *convective_w, char *err, size_t errcap);
+/* Buoyancy flux of a heat source (Briggs 1969, 1975):
+ *   F_b = g Q_c / (pi c_p rho_a T_a),  rho_a = p M_air / (R T_a)
+ * (so F_b = g Q_c R / (pi c_p p M_air), independent of T_a: 8.80e-6
+ * m4/s3 per W at 1 atm). It is the stack F_b with the heat carried,
+ * Q_c = rho_s c_p v_s (pi d_s^2 / 4)(T_s - T_a) and rho_s T_s = rho_a T_a
+ * (verified algebra). pressure_pa 0: CQ_P_ATM; ambient_temp_k is checked
+ * but cancels. Q_c >= 0. */
+int cq_fire_buoyancy_flux(double convective_w, double ambient_temp_k, double pressure_pa,
+                          double *buoyancy_flux, char *err, size_t errcap);
+
+/* ---- source terms (source.c; reference section 7) ----------------------- */
+
+#define CQ_CD_DEFAULT       0.61 /* sharp-edged orifice, Re > 30 000 [CCPS99 p. 27] */
+#define CQ_POOL_MIN_DEPTH_M 0.01 /* EPA RMP's 1 cm */
+
+/* Liquid through a hole (Bernoulli, CCPS96 eq. 4-10):
+ *   m = C_d A rho sqrt(2 dP / rho + 2 g h_L),  dP = gauge pressure.
+ * The initial, highest rate; 0 when dP / rho + g h_L <= 0. cd 0 takes
+ * CQ_CD_DEFAULT (1.0 is the conservative choice). */
+typedef struct cq_liquid_hole {
+    double hole_diameter_m;
+    double density_kg_m3;
+    double gauge_pressure_pa; /* pressure above the liquid minus ambient */
+    double head_m;            /* liquid height above the hole, >= 0 */
+    double cd;                /* 0: CQ_CD_DEFAULT; else (0, 1] */
+} cq_liquid_hole;
+int cq_liquid_release(const cq_liquid_hole *in, double *rate_kg_s, char *err, size_t errcap);
+
+typedef struct cq_gas_hole {
+    double hole_diameter_m;
+    double pressure_pa; /* upstream absolute P_1 */
+    double temp_k;      /* upstream T_1 */
+    double molar_mass_kg_mol;
+    double gamma;      /* c_p / c_v, > 1 */
+    double ambient_pa; /* 0: CQ_P_ATM */
+    double cd;         /* 0: CQ_CD_DEFAULT; else (0, 1] */
+} cq_gas_hole;
+
+typedef struct cq_gas_release {
+    double rate_kg_s;
+    double mass_flux_kg_m2_s; /* G, per hole area */
+    bool choked;
+    double exit_pressure_pa;   /* P_j = eta P_1 */
+    double exit_temp_k;        /* T_j = T_1 eta^((k-1)/k) */
+    double exit_density_kg_m3; /* rho_j = rho_1 eta^(1/k) */
+    double exit_velocity_m_s;  /* G / (C_d rho_j): sonic when choked */
+} cq_gas_release;
+
+/* Ideal gas through a hole, isentropic [GDjl jet_source.jl citing CCPS99]:
+ *   eta_c = (2/(k+1))^(k/(k-1)); eta = max(P_a/P_1, eta_c); choked when
+ *   P_a/P_1 <= eta_c;
+ *   G = C_d sqrt(rho_1 P_1 (2k/(k-1)) (eta^(2/k) - eta^((k+1)/k)))
+ * with the exit state above. No flow (rate 0) when P_1 <= P_a. */
+int cq_gas_release_rate(const cq_gas_hole *in, cq_gas_release *out, char *err, size_t errcap);
+
+typedef enum cq_flash_form {
+    CQ_FLASH_LINEAR = 0, /* f = c_p (T - T_b) / dH_v [CCPS96 eq. 4-14]: the default */
+    CQ_FLASH_INTEGRATED  /* f = 1 - exp(-c_p (T - T_b) / dH_v) (unconfirmed; Crowl & Louvar) */
+} cq_flash_form;
+
+typedef struct cq_flash {
+    double vapour_fraction;   /* f_v, 0..1 */
+    double airborne_fraction; /* f_v (1 + aerosol multiple), at most 1 */
+    unsigned flags;           /* CQ_FLAG_EXTRAPOLATED: the linear form passed 1, held at 1 */
+} cq_flash;
+
+/* Flash of a pressurised liquefied gas let down from temp_k to 1 atm
+ * (boil_k, its normal boiling point). The linear form is the default: it
+ * is the confirmed one and the larger (the conservative choice); the
+ * integrated form lets c_p and dH_v act on the shrinking liquid. 0 when
+ * temp_k <= boil_k (no superheat). aerosol_multiple >= 0 adds liquid
+ * carried as fine droplets, airborne = f_v (1 + multiple) (often 1-2 x
+ * f_v [Blog-Butane]); 0 for none. */
+int cq_flash_fraction(double temp_k, double boil_k, double cp_liquid_j_kg_k, double hvap_j_kg,
+                      cq_flash_form form, double aerosol_multiple, cq_flash *out, char *err,
+                      size_t errcap);
+
+/* Pool spreading on flat ground from the front condition
+ * dr/dt = sqrt(2 g h) (standard form, unconfirmed):
+ *   instantaneous volume V: r(t) = (8 g V / pi)^(1/4) t^(1/2)
+ *   continuous rate Q:      r(t) = (32 g Q / (9 pi))^(1/4) t^(3/4)
+ * stopped at the dike (r = sqrt(A_dike / pi)) or at the minimum depth
+ * (default 1 cm): r = sqrt(V / (pi h_min)), V = Q t for a continuous
+ * spill (which then grows at that depth as it is fed: Parkwatch's reading
+ * of "stop at a minimum depth" for a pool still being fed). No
+ * evaporation or soak-away. */
+typedef enum cq_spill { CQ_SPILL_INSTANT = 0, CQ_SPILL_CONTINUOUS } cq_spill;
+typedef enum cq_pool_limit {
+    CQ_POOL_SPREADING = 0, /* still spreading freely */
+    CQ_POOL_MIN_DEPTH,     /* held at the minimum depth */
+    CQ_POOL_DIKE           /* filling the dike */
+} cq_pool_limit;
+
+typedef struct cq_pool_spread {
+    cq_spill spill;
+    double volume_m3;    /* instant: the volume spilled */
+    double rate_m3_s;    /* continuous: the volume rate */
+    double dike_area_m2; /* 0: no dike */
+    double min_depth_m;  /* 0: CQ_POOL_MIN_DEPTH_M */
+} cq_pool_spread;
+
+typedef struct cq_pool {
+    double radius_m, area_m2, depth_m;
+    cq_pool_limit limit;
+} cq_pool;
+
+int cq_pool_at(const cq_pool_spread *in, double t_s, cq_pool *out, char *err, size_t errcap);
+
+/* Mass-transfer coefficient of a non-boiling pool, Mackay & Matsugu
+ * (1973): k_m = 0.0048 u10^(7/9) D^(-1/9) Sc^(-2/3) m/s, D the pool
+ * diameter (coefficients unconfirmed; RAPID-N confirms EPA RMP eq. D-1
+ * derives from it). */
+int cq_mackay_matsugu(double wind_10m_m_s, double pool_diameter_m, double schmidt, double *k_m_s,
+                      char *err, size_t errcap);
+/* Evaporation of a non-boiling pool: E = k_m A M p_v / (R T_pool), kg/s. */
+int cq_pool_evaporation(double k_m_s, double area_m2, double molar_mass_kg_mol,
+                        double vapour_pressure_pa, double pool_temp_k, double *rate_kg_s, char *err,
+                        size_t errcap);
+/* A boiling (cryogenic) pool on ground, heat conducted from a
+ * semi-infinite solid (unconfirmed):
+ *   q(t) = k_s (T_g - T_b) / sqrt(pi alpha_s t),  m''(t) = q / dH_v
+ * and the mass boiled off per area up to t,
+ *   M''(t) = 2 k_s (T_g - T_b) sqrt(t) / (dH_v sqrt(pi alpha_s)).
+ * t_s > 0; 0 when T_g <= T_b. evaporated_kg_m2 may be NULL. */
+int cq_boiling_pool(double ground_conductivity_w_m_k, double ground_diffusivity_m2_s,
+                    double ground_temp_k, double boil_k, double hvap_j_kg, double t_s,
+                    double *mass_flux_kg_m2_s, double *evaporated_kg_m2, char *err, size_t errcap);
+
 /* ==== END plume rise, source terms, dispersion options =================== */
 
 #endif
