@@ -330,6 +330,22 @@ static int load_views(json_t *vc, parkd_config *c, char *err, size_t errcap) {
                 &v, err, errcap) != 0)
         return -1;
     c->views.auto_window_ms = v;
+    /* dispersion (issue 22): the park's terrain and the sigma set */
+    static const char *const terrains[] = {"rural", "urban"};
+    static const char *const sets[] = {"briggs", "pasquill_gifford", "isc3"};
+    const json_t *t = json_object_get(vc, "terrain"), *sg = json_object_get(vc, "sigmas");
+    int k = -1;
+    for (int i = 0; t && i < 2; i++)
+        if (json_is_string(t) && !strcmp(json_string_value(t), terrains[i])) k = i;
+    if (t && k < 0) return fail(err, errcap, "views.terrain: \"rural\" or \"urban\"");
+    c->views.urban = k == 1;
+    k = -1;
+    for (int i = 0; sg && i < 3; i++)
+        if (json_is_string(sg) && !strcmp(json_string_value(sg), sets[i])) k = i;
+    if (sg && k < 0)
+        return fail(err, errcap,
+                        "views.sigmas: \"briggs\", \"pasquill_gifford\" or \"isc3\"");
+    c->views.sigma_set = sg ? k : 0;
     return 0;
 }
 

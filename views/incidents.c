@@ -410,15 +410,22 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
     plume_class cls = PLUME_F;
     unsigned flags = 0;
     if (!assumed) plume_stability(&w, &cls, &flags);
-    json_object_set_new(o, "weather",
-                        json_pack("{s:f,s:f,s:s,s:b,s:s}", "wind_m_s", u, "wind_from_deg", dir,
-                                  "stability", plume_class_name(cls), "assumed", assumed, "period",
-                                  w.period == PLUME_NIGHT ? "night"
-                                  : w.period == PLUME_DAY ? "day"
-                                                          : "twilight"));
+    /* a split class (A-B) is kept as such: reported so, its sigmas the
+     * geometric mean of its two classes' (issue 22) */
+    bool split = (flags & PLUME_FLAG_SPLIT_CLASS) != 0;
+    static const char *const set_names[] = {"briggs", "pasquill_gifford", "isc3"};
+    plume_met pm = {u, dir, cls, v->o.urban ? PLUME_URBAN : PLUME_RURAL,
+                    (plume_sigma_set)v->o.sigma_set, split};
+    json_object_set_new(
+        o, "weather",
+        json_pack("{s:f,s:f,s:s,s:b,s:s,s:s,s:s}", "wind_m_s", u, "wind_from_deg", dir, "stability",
+                  plume_class_label(cls, split), "assumed", assumed, "period",
+                  w.period == PLUME_NIGHT ? "night"
+                  : w.period == PLUME_DAY ? "day"
+                                          : "twilight",
+                  "terrain", v->o.urban ? "urban" : "rural", "sigmas", set_names[pm.sigma_set]));
     const plume_substance *ps = plume_substance_find(in.substance);
     plume_source src = {in.release_kg_s * 1000, in.height_m, in.x, in.y};
-    plume_met pm = {u, dir, cls, PLUME_RURAL};
     zone zs[8];
     size_t nz = zones_of(ps, zs);
     bool night = vw_is_night(v, t);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consequence/consequence.h"
 #include "views/plume.h"
 
 #ifndef M_PI
@@ -107,6 +108,12 @@ const char *plume_class_name(plume_class cls) {
     static const char *const names[PLUME_CLASS_COUNT] = {"A", "B", "C", "D", "E", "F"};
     if ((int)cls < 0 || (int)cls >= PLUME_CLASS_COUNT) return "?";
     return names[cls];
+}
+
+const char *plume_class_label(plume_class cls, bool split) {
+    static const char *const splits[] = {"A\u2013B", "B\u2013C", "C\u2013D"};
+    if (split && cls >= PLUME_B && cls <= PLUME_D) return splits[cls - PLUME_B];
+    return plume_class_name(cls);
 }
 
 /* ---- the sun ------------------------------------------------------------- */
@@ -267,6 +274,30 @@ static void sigmas(plume_terrain t, plume_class c, double x, double *sy, double 
     *sz = briggs(&f->z[f->row[c]], x);
 }
 
+/* The class as consequence/ numbers them (its nine have the split ones). */
+static cq_stability class9(plume_class c, bool split) {
+    static const cq_stability whole[PLUME_CLASS_COUNT] = {CQ_STAB_A, CQ_STAB_B, CQ_STAB_C,
+                                                          CQ_STAB_D, CQ_STAB_E, CQ_STAB_F};
+    return split && c >= PLUME_B && c <= PLUME_D ? (cq_stability)(whole[c] - 1) : whole[c];
+}
+
+/* The met's sigmas: Briggs' (this file's tables, as since issue 12) for a
+ * whole class; another set, or a split class (the geometric mean of its
+ * two neighbours' sigmas, consequence/'s documented rule), from
+ * consequence/. */
+static void met_sigmas(const plume_met *m, double x, double *sy, double *sz) {
+    if (m->sigma_set == PLUME_SIGMAS_BRIGGS && !m->split) {
+        sigmas(m->terrain, m->cls, x, sy, sz);
+        return;
+    }
+    cq_sigma_set set = m->sigma_set == PLUME_SIGMAS_PASQUILL_GIFFORD ? CQ_SIGMAS_TURNER_PG
+                       : m->sigma_set == PLUME_SIGMAS_ISC3         ? CQ_SIGMAS_ISC3_RURAL
+                       : m->terrain == PLUME_URBAN                 ? CQ_SIGMAS_BRIGGS_URBAN
+                                                                   : CQ_SIGMAS_BRIGGS_RURAL;
+    if (cq_sigmas(set, class9(m->cls, m->split), x, sy, sz, NULL, NULL, 0) != CQ_OK)
+        sigmas(m->terrain, m->cls, x, sy, sz); /* not reached: x > 0 and the class are checked */
+}
+
 int plume_sigmas(plume_terrain terrain, plume_class cls, double x_m, double *sigma_y_m,
                  double *sigma_z_m) {
     if (!class_ok(terrain, cls) || !positive(x_m)) return -1;
@@ -290,19 +321,20 @@ static double effective_wind(double u, unsigned *flags) {
 static int source_met_ok(const plume_source *s, const plume_met *m) {
     return s && m && nonneg(s->q_g_s) && nonneg(s->height_m) && isfinite(s->x_m) &&
            isfinite(s->y_m) && nonneg(m->wind_m_s) && isfinite(m->wind_from_deg) &&
-           class_ok(m->terrain, m->cls);
+           class_ok(m->terrain, m->cls) && (int)m->sigma_set >= 0 &&
+           m->sigma_set <= PLUME_SIGMAS_ISC3 && (!m->split || (m->cls >= PLUME_B && m->cls <= PLUME_D));
 }
 
 /* Reference section 1, with the image source at -H. Also yields sigma_y for
  * the footprint's half-width. */
-static double conc_core(plume_terrain t, plume_class c, double q, double u, double h, double x,
-                        double y, double z, double *sy_out) {
+static double conc_core(const plume_met *m, double q, double u, double h, double x, double y,
+                        double z, double *sy_out) {
     if (x <= 0) {
         if (sy_out) *sy_out = 0;
         return 0;
     }
     double sy, sz;
-    sigmas(t, c, x, &sy, &sz);
+    met_sigmas(m, x, &sy, &sz);
     if (sy_out) *sy_out = sy;
     double zm = z - h, zp = z + h;
     double vert = exp(-zm * zm / (2 * sz * sz)) + exp(-zp * zp / (2 * sz * sz));
@@ -314,7 +346,7 @@ double plume_conc_g_m3(const plume_source *src, const plume_met *met, double x_m
     if (!source_met_ok(src, met) || !isfinite(x_m) || !isfinite(y_m) || !isfinite(z_m) || z_m < 0)
         return NAN;
     double u = effective_wind(met->wind_m_s, NULL);
-    return conc_core(met->terrain, met->cls, src->q_g_s, u, src->height_m, x_m, y_m, z_m, NULL);
+    return conc_core(met, src->q_g_s, u, src->height_m, x_m, y_m, z_m, NULL);
 }
 
 /* Unit vectors of the plume frame in the map frame: downwind d and the
@@ -381,18 +413,17 @@ double plume_pct_lel_to_ppm(double pct_lel, double lel_pct_vol) {
 #define BRIGGS_MAX_M 10000.0
 
 typedef struct zone {
-    plume_terrain terrain;
-    plume_class cls;
+    plume_met met;
     double q, u, h, z, threshold;
 } zone;
 
 static double centreline(const zone *c, double x) {
-    return conc_core(c->terrain, c->cls, c->q, c->u, c->h, x, 0, c->z, NULL);
+    return conc_core(&c->met, c->q, c->u, c->h, x, 0, c->z, NULL);
 }
 
 static double half_width(const zone *c, double x) {
     double sy;
-    double c0 = conc_core(c->terrain, c->cls, c->q, c->u, c->h, x, 0, c->z, &sy);
+    double c0 = conc_core(&c->met, c->q, c->u, c->h, x, 0, c->z, &sy);
     if (!(c0 > c->threshold)) return 0;
     return sy * sqrt(2 * log(c0 / c->threshold));
 }
@@ -502,8 +533,8 @@ int plume_footprint_compute(const plume_source *src, const plume_met *met, doubl
         return -1;
 
     unsigned flags = 0;
-    zone c = {met->terrain,  met->cls,       src->q_g_s,    effective_wind(met->wind_m_s, &flags),
-              src->height_m, o.receptor_z_m, threshold_g_m3};
+    zone c = {*met, src->q_g_s, effective_wind(met->wind_m_s, &flags), src->height_m,
+              o.receptor_z_m, threshold_g_m3};
     double xn = o.near_source_m, xmax = o.max_range_m;
 
     /* Scan the centreline, refine its maximum and insert it into the scan. */

@@ -126,10 +126,23 @@ int plume_weather_from_sun(double solar_hour, int day_of_year, double latitude_d
 
 /* Letter of a class, "A".."F" ("?" if out of range). */
 const char *plume_class_name(plume_class cls);
+/* The same with a split class as the table prints it: "A–B", "B–C",
+ * "C–D" (U+2013) when split and cls is its stabler half. */
+const char *plume_class_label(plume_class cls, bool split);
 
 /* ---- sigmas and concentration (reference sections 1 and 3) -------------- */
 
 typedef enum plume_terrain { PLUME_RURAL = 0, PLUME_URBAN } plume_terrain;
+
+/* Which sigmas (issue 22; the sets are consequence/'s, cq_sigmas):
+ * Briggs (1973) for the terrain (the default, these tables); Pasquill-
+ * Gifford by Turner's (1970) fits; ISC3's rural set. The last two are
+ * open-country fits whatever the terrain. */
+typedef enum plume_sigma_set {
+    PLUME_SIGMAS_BRIGGS = 0,
+    PLUME_SIGMAS_PASQUILL_GIFFORD,
+    PLUME_SIGMAS_ISC3
+} plume_sigma_set;
 
 /* Briggs (1973) sigmas at x_m > 0 downwind. Urban A and B share the A-B row,
  * E and F the E-F row. -1 if x_m <= 0 or not finite. */
@@ -147,6 +160,12 @@ typedef struct plume_met {
     double wind_from_deg; /* meteorological direction (used by _at and the footprint) */
     plume_class cls;
     plume_terrain terrain;
+    plume_sigma_set sigma_set; /* 0: Briggs */
+    /* cls is the stabler half of a split class (B of A-B, C of B-C, D of
+     * C-D: what plume_stability returns with PLUME_FLAG_SPLIT_CLASS): the
+     * sigmas are the geometric mean of the two classes' (consequence/'s
+     * rule). false: the class as it is. */
+    bool split;
 } plume_met;
 
 /* C(x, y, z) in the plume frame, with total reflection at the ground

@@ -248,6 +248,10 @@ int views_open(const views_options *o, views **out, char *err, size_t errcap) {
     views_options_default(&d);
     if (v->o.exposure_radius_m <= 0) v->o.exposure_radius_m = d.exposure_radius_m;
     if (v->o.default_tank_height_m <= 0) v->o.default_tank_height_m = d.default_tank_height_m;
+    if (v->o.sigma_set < 0 || v->o.sigma_set > 2) {
+        free(v);
+        return pw_fail(err, errcap, "sigma_set: 0 (Briggs), 1 (Pasquill-Gifford) or 2 (ISC3)");
+    }
     if (v->o.auto_window_ms <= 0) v->o.auto_window_ms = d.auto_window_ms;
     pthread_mutex_init(&v->mu, NULL);
     const geo_layout *g = o->layout;

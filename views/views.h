@@ -79,6 +79,12 @@ typedef struct views_options {
      * footprint to safe refuges over them (response/). NULL: straight-line
      * distances only. Borrowed; immutable. */
     const roads *roads;
+    /* Dispersion (issue 22): the park's terrain for Briggs' sigmas (false:
+     * rural, open country) and the sigma set: 0 Briggs (1973), 1 Pasquill-
+     * Gifford by Turner's (1970) fits, 2 ISC3 rural; the last two are
+     * open-country fits. */
+    bool urban;
+    int sigma_set;
 } views_options;
 
 void views_options_default(views_options *o);

@@ -125,6 +125,48 @@ static void check_cell(const plume_weather *w, const char *want) {
                  plume_class_name(c), f, want);
 }
 
+/* Issue 22: a split class kept as such (its sigmas the geometric mean of
+ * its two classes': Briggs rural A and B at 500 m here) and Pasquill-
+ * Gifford sigmas by Turner's fits (D at 1 km: sigma_y = 0.128 x^0.90 =
+ * 64.152 m, log10 sigma_z = -1.22 + 1.08 L - 0.061 L^2 with L = 3, so
+ * 29.580 m; a ground release of 1 kg/s in 5 m/s then gives Q / (pi u sy
+ * sz) = 0.033548 g/m3 on the ground at the centreline). */
+static void test_split_class_and_sigma_sets(void **state) {
+    (void)state;
+    double sya, sza, syb, szb;
+    assert_int_equal(plume_sigmas(PLUME_RURAL, PLUME_A, 500, &sya, &sza), 0);
+    assert_int_equal(plume_sigmas(PLUME_RURAL, PLUME_B, 500, &syb, &szb), 0);
+    plume_source src = {.q_g_s = 1000, .height_m = 0};
+    plume_met ab = {.wind_m_s = 5, .cls = PLUME_B, .terrain = PLUME_RURAL, .split = true};
+    double want = 1000 / (M_PI * 5 * sqrt(sya * syb) * sqrt(sza * szb));
+    double got = plume_conc_g_m3(&src, &ab, 500, 0, 0);
+    assert_true(fabs(got / want - 1) < 1e-9);
+    /* between A's and B's own values */
+    plume_met a = ab, b = ab;
+    a.split = b.split = false;
+    a.cls = PLUME_A;
+    double ca = plume_conc_g_m3(&src, &a, 500, 0, 0), cb = plume_conc_g_m3(&src, &b, 500, 0, 0);
+    assert_true(ca < got && got < cb);
+    assert_string_equal(plume_class_label(PLUME_B, true), "A\u2013B");
+    assert_string_equal(plume_class_label(PLUME_D, true), "C\u2013D");
+    assert_string_equal(plume_class_label(PLUME_E, true), "E"); /* no split E */
+    assert_string_equal(plume_class_label(PLUME_B, false), "B");
+    /* a split of A or E-F does not exist: refused */
+    plume_met bad = ab;
+    bad.cls = PLUME_F;
+    assert_true(isnan(plume_conc_g_m3(&src, &bad, 500, 0, 0)));
+    plume_met pg = {.wind_m_s = 5, .cls = PLUME_D, .sigma_set = PLUME_SIGMAS_PASQUILL_GIFFORD};
+    assert_true(fabs(plume_conc_g_m3(&src, &pg, 1000, 0, 0) - 0.033548) < 0.000001);
+    /* the set matters: Briggs' rural D at 1 km (76.28 and 37.95 m) gives
+     * 0.021994 g/m3 */
+    plume_met br = pg;
+    br.sigma_set = PLUME_SIGMAS_BRIGGS;
+    assert_true(fabs(plume_conc_g_m3(&src, &br, 1000, 0, 0) - 0.021994) < 0.000001);
+    plume_met bad_set = pg;
+    bad_set.sigma_set = (plume_sigma_set)7;
+    assert_true(isnan(plume_conc_g_m3(&src, &bad_set, 1000, 0, 0)));
+}
+
 static void test_stability_table(void **state) {
     (void)state;
     /* The table as printed; columns: strong, moderate, slight, night thin
@@ -695,6 +737,7 @@ int main(void) {
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_briggs_rows),
         cmocka_unit_test(test_urban_ab_sigma_z_plus_half),
+        cmocka_unit_test(test_split_class_and_sigma_sets),
         cmocka_unit_test(test_stability_table),
         cmocka_unit_test(test_stability_from_sun),
         cmocka_unit_test(test_concentration_properties),
