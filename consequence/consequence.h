@@ -34,11 +34,11 @@
 #define CQ_OK     0
 #define CQ_EINVAL (-1)
 
-#define CQ_G       9.80665  /* m/s2 */
-#define CQ_P_ATM   101325.0 /* Pa */
-#define CQ_R_GAS   8.314462 /* J/(mol K) */
-#define CQ_E_TNT   4.68e6   /* J/kg, reference section 5 [HyRAM] */
-#define CQ_PSI_PA  6894.757
+#define CQ_G      9.80665  /* m/s2 */
+#define CQ_P_ATM  101325.0 /* Pa */
+#define CQ_R_GAS  8.314462 /* J/(mol K) */
+#define CQ_E_TNT  4.68e6   /* J/kg, reference section 5 [HyRAM] */
+#define CQ_PSI_PA 6894.757
 
 /* Result flags: a model answered outside what it was fitted for. */
 #define CQ_FLAG_EXTRAPOLATED (1u << 0) /* an input or distance outside the fitted range */

@@ -343,8 +343,7 @@ static int load_views(json_t *vc, parkd_config *c, char *err, size_t errcap) {
     for (int i = 0; sg && i < 3; i++)
         if (json_is_string(sg) && !strcmp(json_string_value(sg), sets[i])) k = i;
     if (sg && k < 0)
-        return fail(err, errcap,
-                        "views.sigmas: \"briggs\", \"pasquill_gifford\" or \"isc3\"");
+        return fail(err, errcap, "views.sigmas: \"briggs\", \"pasquill_gifford\" or \"isc3\"");
     c->views.sigma_set = sg ? k : 0;
     return 0;
 }

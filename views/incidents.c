@@ -414,8 +414,9 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
      * geometric mean of its two classes' (issue 22) */
     bool split = (flags & PLUME_FLAG_SPLIT_CLASS) != 0;
     static const char *const set_names[] = {"briggs", "pasquill_gifford", "isc3"};
-    plume_met pm = {u, dir, cls, v->o.urban ? PLUME_URBAN : PLUME_RURAL,
-                    (plume_sigma_set)v->o.sigma_set, split};
+    plume_met pm = {
+        u,    dir, cls, v->o.urban ? PLUME_URBAN : PLUME_RURAL, (plume_sigma_set)v->o.sigma_set,
+        split};
     json_object_set_new(
         o, "weather",
         json_pack("{s:f,s:f,s:s,s:b,s:s,s:s,s:s}", "wind_m_s", u, "wind_from_deg", dir, "stability",

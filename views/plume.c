@@ -291,9 +291,9 @@ static void met_sigmas(const plume_met *m, double x, double *sy, double *sz) {
         return;
     }
     cq_sigma_set set = m->sigma_set == PLUME_SIGMAS_PASQUILL_GIFFORD ? CQ_SIGMAS_TURNER_PG
-                       : m->sigma_set == PLUME_SIGMAS_ISC3         ? CQ_SIGMAS_ISC3_RURAL
-                       : m->terrain == PLUME_URBAN                 ? CQ_SIGMAS_BRIGGS_URBAN
-                                                                   : CQ_SIGMAS_BRIGGS_RURAL;
+                       : m->sigma_set == PLUME_SIGMAS_ISC3           ? CQ_SIGMAS_ISC3_RURAL
+                       : m->terrain == PLUME_URBAN                   ? CQ_SIGMAS_BRIGGS_URBAN
+                                                                     : CQ_SIGMAS_BRIGGS_RURAL;
     if (cq_sigmas(set, class9(m->cls, m->split), x, sy, sz, NULL, NULL, 0) != CQ_OK)
         sigmas(m->terrain, m->cls, x, sy, sz); /* not reached: x > 0 and the class are checked */
 }
@@ -322,7 +322,8 @@ static int source_met_ok(const plume_source *s, const plume_met *m) {
     return s && m && nonneg(s->q_g_s) && nonneg(s->height_m) && isfinite(s->x_m) &&
            isfinite(s->y_m) && nonneg(m->wind_m_s) && isfinite(m->wind_from_deg) &&
            class_ok(m->terrain, m->cls) && (int)m->sigma_set >= 0 &&
-           m->sigma_set <= PLUME_SIGMAS_ISC3 && (!m->split || (m->cls >= PLUME_B && m->cls <= PLUME_D));
+           m->sigma_set <= PLUME_SIGMAS_ISC3 &&
+           (!m->split || (m->cls >= PLUME_B && m->cls <= PLUME_D));
 }
 
 /* Reference section 1, with the image source at -H. Also yields sigma_y for
@@ -533,8 +534,8 @@ int plume_footprint_compute(const plume_source *src, const plume_met *met, doubl
         return -1;
 
     unsigned flags = 0;
-    zone c = {*met, src->q_g_s, effective_wind(met->wind_m_s, &flags), src->height_m,
-              o.receptor_z_m, threshold_g_m3};
+    zone c = {*met,          src->q_g_s,     effective_wind(met->wind_m_s, &flags),
+              src->height_m, o.receptor_z_m, threshold_g_m3};
     double xn = o.near_source_m, xmax = o.max_range_m;
 
     /* Scan the centreline, refine its maximum and insert it into the scan. */

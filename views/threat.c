@@ -19,13 +19,19 @@
 #include "views/internal.h"
 #include "views/plume.h"
 
-#define CIRCLE_POINTS   72
-#define CORRIDOR_STEPS  48
-#define MAX_MASS_KG     1e8 /* 100,000 t: more than any park's tank */
-#define MAX_RATE_KG_S   1e5
-#define DEG             (M_PI / 180.0)
+#define CIRCLE_POINTS  72
+#define CORRIDOR_STEPS 48
+#define MAX_MASS_KG    1e8 /* 100,000 t: more than any park's tank */
+#define MAX_RATE_KG_S  1e5
+#define DEG            (M_PI / 180.0)
 
-typedef enum threat_model { TM_VCE = 0, TM_POOL_FIRE, TM_JET_FIRE, TM_BLEVE, TM_DENSE_GAS } threat_model;
+typedef enum threat_model {
+    TM_VCE = 0,
+    TM_POOL_FIRE,
+    TM_JET_FIRE,
+    TM_BLEVE,
+    TM_DENSE_GAS
+} threat_model;
 
 static const char *const model_names[] = {"vce", "pool_fire", "jet_fire", "bleve", "dense_gas"};
 
@@ -38,13 +44,13 @@ typedef struct threat {
     bool wind_assumed;
     const char *station;
     cq_zones z;
-    const char *unit;        /* of the levels */
-    bool corridor;           /* dense gas: a downwind corridor, not a circle */
-    cq_bm_release bm;        /* dense gas */
+    const char *unit; /* of the levels */
+    bool corridor;    /* dense gas: a downwind corridor, not a circle */
+    cq_bm_release bm; /* dense gas */
     bool puff;
     cq_air air;
-    json_t *inputs;          /* what was used, defaults filled: owned */
-    json_t *assumptions;     /* strings: owned */
+    json_t *inputs;      /* what was used, defaults filled: owned */
+    json_t *assumptions; /* strings: owned */
 } threat;
 
 /* ---- the request ---------------------------------------------------------- */
@@ -158,8 +164,9 @@ static int run_pool_fire(const json_t *req, threat *t, char *err, size_t errcap)
         !num_arg(req, "spill_volume_m3", 1e-3, 1e5, 0, &vol, err, errcap))
         return -1;
     if (!area && !d && !vol)
-        return pw_fail(err, errcap, "pool_fire: one of pool_area_m2 (a dike), diameter_m or "
-                                    "spill_volume_m3");
+        return pw_fail(err, errcap,
+                       "pool_fire: one of pool_area_m2 (a dike), diameter_m or "
+                       "spill_volume_m3");
     in.dike_area_m2 = area, in.diameter_m = d, in.spill_volume_m3 = vol;
     cq_pool_fire pf;
     if (cq_pool_fire_model(&in, &t->air, &pf, err, errcap) != CQ_OK) return -1;
@@ -215,9 +222,9 @@ static int run_bleve(const json_t *req, threat *t, char *err, size_t errcap) {
     t->z.flags |= fb.flags;
     t->unit = "W/m2";
     json_object_set_new(t->inputs, "mass_kg", json_real(in.mass_kg));
-    json_object_set_new(t->inputs, "mass_from", json_string(json_object_get(req, "mass_kg")
-                                                               ? "request"
-                                                               : "tank inventory (full)"));
+    json_object_set_new(
+        t->inputs, "mass_from",
+        json_string(json_object_get(req, "mass_kg") ? "request" : "tank inventory (full)"));
     json_object_set_new(t->inputs, "diameter_m", json_real(round(fb.diameter_m * 10) / 10));
     json_object_set_new(t->inputs, "duration_s", json_real(round(fb.duration_s * 10) / 10));
     json_object_set_new(t->inputs, "sep_w_m2", json_real(round(fb.sep_w_m2)));
@@ -253,8 +260,7 @@ static int run_dense_gas(const json_t *req, threat *t, char *err, size_t errcap)
         lv[k] = isfinite(ppm) ? ppm * 1e-6 : 0;
     }
     if (!(lv[0] > 0 && lv[1] > 0 && lv[2] > 0))
-        return pw_fail(err, errcap, "substance: \"%s\" has no toxic endpoints here",
-                       t->substance);
+        return pw_fail(err, errcap, "substance: \"%s\" has no toxic endpoints here", t->substance);
     if (cq_bm_zones(&t->bm, &t->air, t->puff, lv[0], lv[1], lv[2], &t->z, err, errcap) != CQ_OK)
         return -1;
     t->unit = "fraction";
@@ -293,25 +299,32 @@ static size_t circle(const threat *t, double r, double *xy) {
 }
 
 /* The dense cloud's corridor to distance r downwind: the plume's (or
- * puff's travel) half-width along it, from the source's upwind edge. */
+ * puff's travel) half-width along it, from the cloud's upwind edge (a
+ * dense plume slumps upwind by L_U = D/2 + 2 l_b, Britter-McQuaid). */
 static size_t corridor(const threat *t, double r, double *xy) {
     double to = (t->wind_from_deg + 180) * DEG, dx = sin(to), dy = cos(to);
     double px = -dy, py = dx; /* left of downwind */
+    double x0 = 0;
+    cq_bm_params bp;
+    if (!t->puff && cq_bm_plume_params(&t->bm, &t->air, &bp, NULL, 0) == CQ_OK)
+        x0 = -(bp.length_m / 2 + 2 * bp.lb_m);
+    if (x0 < -r) x0 = -r;
     size_t n = 0;
     double half[CORRIDOR_STEPS + 1];
     for (int k = 0; k <= CORRIDOR_STEPS; k++) {
-        double x = r * k / CORRIDOR_STEPS, h = 0;
-        if (t->puff || cq_bm_plume_half_width(&t->bm, &t->air, x, &h, NULL, NULL, 0) != CQ_OK)
+        double x = x0 + (r - x0) * k / CORRIDOR_STEPS, h = 0;
+        if (t->puff ||
+            cq_bm_plume_half_width(&t->bm, &t->air, fmax(x, 0), &h, NULL, NULL, 0) != CQ_OK)
             h = fmax(10, 0.25 * x); /* a puff: its spread as it travels (screening) */
         half[k] = h;
     }
     for (int k = 0; k <= CORRIDOR_STEPS; k++) { /* the left side out */
-        double x = r * k / CORRIDOR_STEPS;
+        double x = x0 + (r - x0) * k / CORRIDOR_STEPS;
         xy[2 * n] = t->x + dx * x + px * half[k], xy[2 * n + 1] = t->y + dy * x + py * half[k];
         n++;
     }
     for (int k = CORRIDOR_STEPS; k >= 0; k--) { /* the right side back */
-        double x = r * k / CORRIDOR_STEPS;
+        double x = x0 + (r - x0) * k / CORRIDOR_STEPS;
         xy[2 * n] = t->x + dx * x - px * half[k], xy[2 * n + 1] = t->y + dy * x - py * half[k];
         n++;
     }
@@ -322,11 +335,10 @@ static size_t corridor(const threat *t, double r, double *xy) {
 /* What lies in a zone: occupants, buildings, enterprises, tanks (a red
  * zone over another tank is a domino), detectors with their readings, and
  * the vehicles and people tracked there. */
-static json_t *reach(views *v, const views_query *q, const threat *t, const double *ll,
-                     size_t n, bool night) {
+static json_t *reach(views *v, const views_query *q, const threat *t, const double *ll, size_t n,
+                     bool night) {
     const geo_layout *g = v->o.layout;
-    json_t *blds = json_array(), *ents = json_array(), *tanks = json_array(),
-           *dets = json_array();
+    json_t *blds = json_array(), *ents = json_array(), *tanks = json_array(), *dets = json_array();
     double occupants = 0;
     geo_hits h;
     if (geo_intersecting(g, ll, n, GEO_ANY, &h) == 0) {
@@ -338,15 +350,15 @@ static json_t *reach(views *v, const views_query *q, const threat *t, const doub
             } else if (f->kind == GEO_ENTERPRISE) {
                 json_array_append_new(ents, json_string(f->id));
             } else if (f->kind == GEO_TANK && f != t->tank && vw_sees(q, f->enterprise)) {
-                json_array_append_new(tanks, json_pack("{s:s, s:s}", "id", f->id, "substance",
-                                                       f->substance));
+                json_array_append_new(
+                    tanks, json_pack("{s:s, s:s}", "id", f->id, "substance", f->substance));
             } else if (f->kind == GEO_GAS_DETECTOR && f->n_series && vw_sees(q, f->enterprise)) {
                 bool have;
                 double r = vw_value_of(v, vw_at(q), f->series[0], &have);
                 json_t *d = json_pack("{s:s, s:s}", "id", f->id, "type", f->type);
                 json_object_set_new(d, "reading", have ? json_real(r) : json_null());
-                json_object_set_new(d, "alarm", json_boolean(have && f->alarm1 > 0 &&
-                                                             r >= f->alarm1));
+                json_object_set_new(d, "alarm",
+                                    json_boolean(have && f->alarm1 > 0 && r >= f->alarm1));
                 json_array_append_new(dets, d);
             }
         }
@@ -356,9 +368,10 @@ static json_t *reach(views *v, const views_query *q, const threat *t, const doub
     if (v->o.inside && v->o.inside(v->o.inside_ctx, ll, n, &vehicles, &people) != 0)
         vehicles = people = NULL;
     bool live = people && json_array_size(people) > 0;
-    json_t *o = json_pack("{s:I, s:s, s:I}", "occupants_nominal", (json_int_t)lround(occupants),
-                          "occupants_basis", live ? "tracked" : "nominal", "occupants",
-                          (json_int_t)(live ? json_array_size(people) : lround(occupants)));
+    json_t *o =
+        json_pack("{s:I, s:s, s:I}", "occupants_nominal", (json_int_t)lround(occupants),
+                  "occupants_basis", live ? "tracked" : "nominal", "occupants",
+                  live ? (json_int_t)json_array_size(people) : (json_int_t)lround(occupants));
     json_object_set_new(o, "buildings", blds);
     json_object_set_new(o, "enterprises", ents);
     json_object_set_new(o, "tanks", tanks);
@@ -398,18 +411,30 @@ int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t
     if (!num_arg(req, "ambient_temp_k", 200, 340, ta, &ta, err, errcap) ||
         !num_arg(req, "relative_humidity", 0, 1, rh, &rh, err, errcap))
         return -1;
-    t.air = (cq_air){.temp_k = ta, .pressure_pa = CQ_P_ATM, .relative_humidity = rh,
-                     .wind_m_s = t.wind_m_s};
+    t.air = (cq_air){
+        .temp_k = ta, .pressure_pa = CQ_P_ATM, .relative_humidity = rh, .wind_m_s = t.wind_m_s};
     t.inputs = json_object();
     t.assumptions = json_array();
     int rc;
     switch (t.model) {
-    case TM_VCE: rc = run_vce(req, &t, err, errcap); break;
-    case TM_POOL_FIRE: rc = run_pool_fire(req, &t, err, errcap); break;
-    case TM_DENSE_GAS: rc = run_dense_gas(req, &t, err, errcap); break;
-    case TM_JET_FIRE: rc = run_jet_fire(req, &t, err, errcap); break;
-    case TM_BLEVE: rc = run_bleve(req, &t, err, errcap); break;
-    default: rc = pw_fail(err, errcap, "model: unknown"); break;
+        case TM_VCE:
+            rc = run_vce(req, &t, err, errcap);
+            break;
+        case TM_POOL_FIRE:
+            rc = run_pool_fire(req, &t, err, errcap);
+            break;
+        case TM_DENSE_GAS:
+            rc = run_dense_gas(req, &t, err, errcap);
+            break;
+        case TM_JET_FIRE:
+            rc = run_jet_fire(req, &t, err, errcap);
+            break;
+        case TM_BLEVE:
+            rc = run_bleve(req, &t, err, errcap);
+            break;
+        default:
+            rc = pw_fail(err, errcap, "model: unknown");
+            break;
     }
     if (rc != 0) {
         json_decref(t.inputs);
@@ -422,7 +447,7 @@ int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t
     const double dist[3] = {t.z.red_m, t.z.orange_m, t.z.yellow_m};
     const double lvl[3] = {t.z.red_level, t.z.orange_level, t.z.yellow_level};
     double xy[2 * (2 * CORRIDOR_STEPS + 4 > CIRCLE_POINTS + 1 ? 2 * CORRIDOR_STEPS + 4
-                                                                : CIRCLE_POINTS + 1)];
+                                                              : CIRCLE_POINTS + 1)];
     for (int k = 0; k < 3; k++) {
         json_t *zj = json_pack("{s:s, s:f, s:s, s:f}", "level", names[k], "threshold", lvl[k],
                                "unit", t.unit, "distance_m", round(dist[k] * 10) / 10);
@@ -441,16 +466,15 @@ int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t
         json_array_append_new(zones, zj);
     }
     json_t *o = json_pack("{s:s, s:s, s:{s:f, s:f}, s:o, s:o, s:o, s:o, s:s}", "model", mn,
-                          "substance", t.substance, "source", "lon", t.lon, "lat", t.lat,
-                          "inputs", t.inputs, "zones", zones, "flags", flags_json(t.z.flags),
-                          "assumptions", t.assumptions, "reference",
-                          "docs/consequence-models.md");
+                          "substance", t.substance, "source", "lon", t.lon, "lat", t.lat, "inputs",
+                          t.inputs, "zones", zones, "flags", flags_json(t.z.flags), "assumptions",
+                          t.assumptions, "reference", "docs/consequence-models.md");
     json_object_set_new(json_object_get(o, "source"), "tank",
                         t.tank ? json_string(t.tank->id) : json_null());
     json_object_set_new(o, "weather",
                         json_pack("{s:f, s:f, s:f, s:b, s:s?}", "wind_m_s", t.wind_m_s,
-                                  "wind_from_deg", t.wind_from_deg, "ambient_temp_k", ta,
-                                  "assumed", t.wind_assumed, "station", t.station));
+                                  "wind_from_deg", t.wind_from_deg, "ambient_temp_k", ta, "assumed",
+                                  t.wind_assumed, "station", t.station));
     *out = o;
     return o ? 0 : pw_fail(err, errcap, "out of memory");
 }

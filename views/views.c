@@ -57,8 +57,8 @@ static double local_hour(const views *v, int64_t t) {
 }
 
 /* Buildings are occupied by night from 19:00 to 07:00 local time. */
-bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s,
-             double *from_deg, const char **station) {
+bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s, double *from_deg,
+             const char **station) {
     *speed_m_s = 1.5, *from_deg = 0;
     if (station) *station = NULL;
     bool measured = false;
@@ -69,7 +69,8 @@ bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s,
             bool hs, hd;
             double s = vw_value_of(v, at_ms, vw_series_ending(m, "wind_speed"), &hs);
             double d = vw_value_of(v, at_ms, vw_series_ending(m, "wind_dir"), &hd);
-            if (hs && hd && isfinite(s) && isfinite(d)) *speed_m_s = s, *from_deg = d, measured = true;
+            if (hs && hd && isfinite(s) && isfinite(d))
+                *speed_m_s = s, *from_deg = d, measured = true;
             if (station) *station = m->id;
         }
         geo_hits_free(&met);

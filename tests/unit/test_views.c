@@ -635,8 +635,9 @@ static double metres_from_t1(double lon, double lat) {
 static json_t *threat_zone(json_t *v, const char *level) {
     size_t i;
     json_t *z;
-    json_array_foreach(json_object_get(v, "zones"), i, z) if (!strcmp(
-        json_string_value(json_object_get(z, "level")), level)) return z;
+    json_array_foreach(
+        json_object_get(v, "zones"), i,
+        z) if (!strcmp(json_string_value(json_object_get(z, "level")), level)) return z;
     return NULL;
 }
 
@@ -664,8 +665,8 @@ static void test_threat_zones(void **state) {
     assert_string_equal(json_string_value(json_object_get(red, "unit")), "Pa");
     /* the red circle's vertices lie at its distance from T1 (0.5 %: the
      * test's own flat-earth metres) */
-    json_t *ring = json_array_get(
-        json_object_get(json_object_get(red, "polygon"), "coordinates"), 0);
+    json_t *ring =
+        json_array_get(json_object_get(json_object_get(red, "polygon"), "coordinates"), 0);
     size_t i;
     json_t *pt;
     json_array_foreach(ring, i, pt) {
@@ -707,8 +708,17 @@ static void test_threat_zones(void **state) {
     json_array_foreach(ring, i, pt) westmost =
         fmin(westmost, json_number_value(json_array_get(pt, 0)) - LON0);
     assert_true(westmost < 0);
-    json_array_foreach(ring, i, pt) /* nothing upwind (east) of the source */
-        assert_true(json_number_value(json_array_get(pt, 0)) <= LON0 + 1e-9);
+    /* upwind (east) only the slump of the cloud, L_U = D/2 + 2 l_b */
+    cq_bm_release rel = {.density_kg_m3 = cq_gas_density(0.0709, 239.1, CQ_P_ATM), .temp_k = 239.1};
+    rel.rate_m3_s = 1.0 / rel.density_kg_m3;
+    cq_air air = {.temp_k = 293.15, .pressure_pa = CQ_P_ATM, .wind_m_s = 2};
+    cq_bm_params bp;
+    assert_int_equal(cq_bm_plume_params(&rel, &air, &bp, NULL, 0), CQ_OK);
+    double lu = bp.length_m / 2 + 2 * bp.lb_m, eastmost = -1e9;
+    json_array_foreach(ring, i, pt) eastmost =
+        fmax(eastmost, json_number_value(json_array_get(pt, 0)) - LON0);
+    assert_true(eastmost > 0 && fabs(eastmost - mlon(lu) + LON0) < mlon(0.5) - LON0);
+    assert_true(lu < dy / 10);
     json_decref(v);
     /* bad requests name the field */
     const struct {
@@ -730,7 +740,8 @@ static void test_threat_zones(void **state) {
         req = json_loads(bad[k].body, 0, NULL);
         err[0] = 0;
         assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), -1);
-        if (!strstr(err, bad[k].says)) fail_msg("%s: \"%s\" lacks %s", bad[k].body, err, bad[k].says);
+        if (!strstr(err, bad[k].says))
+            fail_msg("%s: \"%s\" lacks %s", bad[k].body, err, bad[k].says);
         json_decref(req);
     }
     /* an enterprise that does not own T1 cannot ask of it */
