@@ -75,8 +75,8 @@ bool vw_is_night(const views *v, int64_t t);
 /* The wind at at_ms from the weather station nearest (lon, lat): true
  * when measured; else 1.5 m/s from the north (F-class weather's screening
  * wind), false. *station (may be NULL) gets the station's id or NULL. */
-bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s,
-             double *from_deg, const char **station);
+bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s, double *from_deg,
+             const char **station);
 /* a series of a feature whose name ends in suffix, or NULL */
 const char *vw_series_ending(const geo_feature *f, const char *suffix);
 /* values of n series at t (0: the last ones); unknown series not present.
