@@ -1736,6 +1736,34 @@ class Checker:
         c("POST", IC, t["operator"], params={"id": iid}, expect=200)
         c("POST", IC, t["operator"], params={"id": iid}, expect=409)
         c("POST", IC, t["operator"], params={"id": "INC-99999"}, expect=404)
+        # threat zones (issue 22): a what-if every reader may run; an enterprise of its own tanks
+        TZ = "/api/v1/threat-zones"
+        st, body, _ = c("POST", TZ, t["regulator"], body=json.dumps(
+            {"model": "vce", "tank": "E001-T101", "mass_kg": 2000}), expect=200)
+        if isinstance(body, dict):
+            d = [z.get("distance_m", 0) for z in body.get("zones", [])]
+            if len(d) != 3 or not (0 < d[0] < d[1] < d[2]):
+                fail("POST %s" % TZ, "vce zones not red < orange < yellow: %s" % d)
+            if not all(z.get("polygon") for z in body.get("zones", [])):
+                fail("POST %s" % TZ, "a vce zone without its polygon")
+        c("POST", TZ, t["e2"], body=json.dumps(
+            {"model": "bleve", "lon": 121.4215, "lat": 30.7816, "substance": "propane",
+             "mass_kg": 1000}), expect=200, label="threat zones of a point as E002")
+        c("POST", TZ, t["e2"], body=json.dumps({"model": "vce", "tank": "E001-T101", "mass_kg": 5}),
+          expect=400, label="threat zones of E001's tank as E002")
+        c("POST", TZ, t["operator"], body=json.dumps(
+            {"model": "pool_fire", "tank": "E001-T101", "pool_area_m2": 400}), expect=200)
+        c("POST", TZ, t["admin"], body=json.dumps(
+            {"model": "jet_fire", "tank": "E001-T101", "release_kg_s": 2}), expect=200)
+        c("POST", TZ, t["admin"], body=json.dumps(
+            {"model": "dense_gas", "tank": "E001-T101", "substance": "chlorine",
+             "release_kg_s": 1, "release_temp_k": 239.1}), expect=200)
+        c("POST", TZ, t["admin"], body=json.dumps({"model": "nuke"}), expect=400)
+        c("POST", TZ, t["admin"], body=json.dumps({"model": "vce", "tank": "E001-T101"}),
+          expect=400, label="vce without its mass")
+        c("POST", TZ, t["admin"], body="{not json", expect=400)
+        c("POST", TZ, t["admin"], query={"at": "never"}, body=json.dumps(
+            {"model": "vce", "tank": "E001-T101", "mass_kg": 5}), expect=400)
 
     # -- risk units (riskunits/)
 
