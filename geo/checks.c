@@ -7,8 +7,9 @@
 
 #include "geo/internal.h"
 
-/* The closed-park kinds' and the roads' own properties, checked at load
- * so that closedpark/ and roads/ can take them as given. */
+/* The closed-park kinds', the roads' and the response's (sensitive
+ * targets, resources) own properties, checked at load so that closedpark/,
+ * roads/, response/ and views/ can take them as given. */
 void geo_check_closedpark(geo_kind kind, json_t *props, const char *file, const char *feat,
                           geo_problems *problems) {
     static const char *const zone_types[] = {"hazard_area", "confined_space", "restricted",
@@ -53,6 +54,33 @@ void geo_check_closedpark(geo_kind kind, json_t *props, const char *file, const 
                 geo_add_problem(problems, file, feat,
                                 "a vehicle park's \"capacity\" is an integer 1 to 100000");
             break;
+        case GEO_SENSITIVE_TARGET:
+        case GEO_RESOURCE: {
+            bool target = kind == GEO_SENSITIVE_TARGET;
+            static const char *const target_types[] = {
+                "school",      "kindergarten", "hospital", "nursing_home",
+                "residential", "water_intake", "other",    NULL};
+            static const char *const resource_types[] = {"team",  "vehicle", "equipment",
+                                                         "stock", "medical", NULL};
+            const char *const *types = target ? target_types : resource_types;
+            const char *t =
+                json_string_value(json_object_get(props, target ? "target_type" : "resource_type"));
+            bool ok = false;
+            for (int i = 0; t && types[i]; i++) ok |= !strcmp(t, types[i]);
+            if (!ok)
+                geo_add_problem(problems, file, feat,
+                                target ? "a sensitive target's \"target_type\" is school, "
+                                         "kindergarten, hospital, nursing_home, residential, "
+                                         "water_intake or other"
+                                       : "a resource's \"resource_type\" is team, vehicle, "
+                                         "equipment, stock or medical");
+            v = json_object_get(props, target ? "population" : "quantity");
+            if (v && (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e7))
+                geo_add_problem(problems, file, feat,
+                                target ? "a sensitive target's \"population\" is 0 to 10000000"
+                                       : "a resource's \"quantity\" is 0 to 10000000");
+            break;
+        }
         case GEO_ROAD: {
             v = json_object_get(props, "speed_kmh");
             if (v &&

@@ -53,6 +53,9 @@ static const kind_rule rules[GEO_KIND_COUNT] = {
     [GEO_CAMERA] = {"camera", G_POINT, false, {"direction_deg"}},
     [GEO_ZONE] = {"zone", G_POLY, false, {"zone_type"}},
     [GEO_VEHICLE_PARK] = {"vehicle_park", G_POLY, false, {"capacity"}},
+    /* the response (issue 22: views, response/) */
+    [GEO_SENSITIVE_TARGET] = {"sensitive_target", G_POINT | G_POLY, false, {"target_type", "name"}},
+    [GEO_RESOURCE] = {"resource", G_POINT, false, {"resource_type", "name"}},
 };
 
 const char *geo_kind_name(geo_kind k) {

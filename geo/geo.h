@@ -36,6 +36,15 @@
  *                                           enterprise (optional)
  *   vehicle_park     Polygon|MultiPolygon   capacity (vehicles): the hazardous-goods
  *                                           vehicle park, where stopping is allowed
+ *   sensitive_target Point|Polygon          target_type ("school", "kindergarten",
+ *                                           "hospital", "nursing_home", "residential",
+ *                                           "water_intake", "other"), name, population
+ *                                           (optional): what lies around the park and
+ *                                           must be named when a threat zone reaches it
+ *   resource         Point                  resource_type ("team", "vehicle", "equipment",
+ *                                           "stock", "medical"), name, quantity (optional,
+ *                                           default 1), unit (optional), enterprise
+ *                                           (optional): the response's teams and means
  *
  * "series" is an array of historian series names; those of a feature with
  * an enterprise must be that enterprise's ("E001/..."). Gas detector alarm
@@ -82,6 +91,8 @@ typedef enum geo_kind {
     GEO_CAMERA,
     GEO_ZONE,
     GEO_VEHICLE_PARK,
+    GEO_SENSITIVE_TARGET, /* issue 22 */
+    GEO_RESOURCE,
     GEO_KIND_COUNT,
     GEO_ANY = -1
 } geo_kind;
