@@ -2,7 +2,8 @@
  * response.h - the routes of the response to an incident (issue 22), over
  * the park's roads (roads.h): the one public header of response/.
  *
- * Responders: from each fire station to a staging point upwind of the
+ * Responders: from each fire station and each team or vehicle among the
+ * resources (geo kind resource) to a staging point upwind of the
  * source, outside every threat zone, by road at the roads' speeds, never
  * through a zone when any other way exists (when none does, the route that
  * spends least time in them, flagged). ETAs are driving times at the
@@ -64,7 +65,7 @@ typedef enum resp_kind { RESP_RESPONDER = 0, RESP_EVACUATION } resp_kind;
 
 typedef struct resp_route {
     resp_kind kind;
-    long from; /* layout feature: the fire station, the building or zone */
+    long from; /* layout feature: the fire station or resource, the building or zone */
     long to;   /* the shelter or gate; -1: the staging point */
     roads_route route;
     double eta_s;       /* the route's time (driving, or walking) */

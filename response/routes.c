@@ -76,7 +76,9 @@ static int plan_responders(const scene *c, resp_plan *p, size_t *cap, char *err,
     if (!p->staged) return 0;
     for (size_t i = 0; i < geo_count_all(c->g); i++) {
         const geo_feature *f = geo_get(c->g, i);
-        if (f->kind != GEO_FIRE_STATION) continue;
+        /* fire stations, and the teams and vehicles among the resources */
+        const char *rt = f->kind == GEO_RESOURCE ? geo_prop_str(c->g, i, "resource_type") : "";
+        if (f->kind != GEO_FIRE_STATION && strcmp(rt, "team") && strcmp(rt, "vehicle")) continue;
         roads_constraints k = zones_of(c);
         resp_route r = {.kind = RESP_RESPONDER, .from = (long)i, .to = -1};
         char e[200];

@@ -18,7 +18,11 @@
  * vehicle park by gate 1 (PARK-VP1, 60 places): 65 roads; 66 cameras (two a plot, one a gate) and
  * 23 zones (a hazard area over each hazard source, a confined space in every fifth plot, the
  * restricted administrative centre and school, one work area). Those counts
- * grow with N as well (one vehicle park and one restricted zone at any N). Every tank has a level
+ * grow with N as well (one vehicle park and one restricted zone at any N). For the
+ * response (issue 22): a brigade and its foam tenders at every fire station, the park's
+ * stocks (foam, absorbent, breathing apparatus) and two first-aid points (11 resources at
+ * scale 1), and six sensitive targets around the park at any N (a school, a kindergarten, a
+ * hospital, homes, a nursing home, a water intake). Every tank has a level
  * and a temperature transmitter, the pressurised ones (liquefied gases) a pressure one and their
  * design pressure, but for one tank left without its temperature (INCOMPLETE_TANK); pipelines a
  * pressure transmitter and an inlet and an outlet flow meter (FT01, FT02). Series names follow
@@ -545,6 +549,71 @@ char *park_layout_geojson_fmt(int scale, uint64_t seed, int fmt) {
     for (int i = 0; i < 3 * scale; i++) {
         point(&g, -600, h * i / (3.0 * scale));
         add(&g, "\"id\":\"PARK-F%d\",\"kind\":\"fire_station\"", i + 1);
+        end(&g);
+        /* the station's brigade and its foam tenders (issue 22's resources) */
+        point(&g, -630, h * i / (3.0 * scale) + 25);
+        add(&g,
+            "\"id\":\"PARK-TEAM-F%d\",\"kind\":\"resource\",\"resource_type\":\"team\","
+            "\"name\":\"Fire brigade %d\",\"name_zh\":\"消防救援%d队\",\"quantity\":24,"
+            "\"unit\":\"people\"",
+            i + 1, i + 1, i + 1);
+        end(&g);
+        point(&g, -630, h * i / (3.0 * scale) - 25);
+        add(&g,
+            "\"id\":\"PARK-FT-F%d\",\"kind\":\"resource\",\"resource_type\":\"vehicle\","
+            "\"name\":\"Foam tenders, station %d\",\"name_zh\":\"泡沫消防车(%d站)\","
+            "\"quantity\":3,\"unit\":\"vehicles\"",
+            i + 1, i + 1, i + 1);
+        end(&g);
+    }
+    /* The park's stocks and medical points, and every hazard source's
+     * enterprise team (issue 22). */
+    static const struct {
+        const char *id, *type, *name, *name_zh, *unit;
+        double qty, x, y; /* x, y as fractions of the park's width and height */
+    } stocks[] = {
+        {"PARK-FOAM1", "stock", "Foam concentrate store", "泡沫液储备库", "t", 20, -0.02, 0.5},
+        {"PARK-ABS1", "stock", "Absorbent and booms", "吸附材料储备", "t", 5, 0.5, -0.03},
+        {"PARK-SCBA1", "equipment", "Breathing apparatus", "正压式空气呼吸器", "sets", 40, -0.02,
+         0.25},
+        {"PARK-MED1", "medical", "First-aid point, west", "西区医疗救护点", "beds", 12, -0.04,
+         0.75},
+        {"PARK-MED2", "medical", "First-aid point, south", "南区医疗救护点", "beds", 8, 0.3, -0.04},
+    };
+    for (size_t i = 0; i < sizeof stocks / sizeof *stocks; i++) {
+        point(&g, stocks[i].x * w, stocks[i].y * h);
+        add(&g,
+            "\"id\":\"%s\",\"kind\":\"resource\",\"resource_type\":\"%s\",\"name\":\"%s\","
+            "\"name_zh\":\"%s\",\"quantity\":%g,\"unit\":\"%s\"",
+            stocks[i].id, stocks[i].type, stocks[i].name, stocks[i].name_zh, stocks[i].qty,
+            stocks[i].unit);
+        end(&g);
+    }
+    /* Sensitive targets around the park (one set at any scale): what a
+     * threat zone must name. */
+    static const struct {
+        const char *id, *type, *name, *name_zh;
+        long people;
+        double x, y; /* metres from the park's corner: outside it */
+    } targets[] = {
+        {"PARK-ST1", "school", "Caojing Primary School", "漕泾小学", 1200, -900, 0.8},
+        {"PARK-ST2", "kindergarten", "Caojing Kindergarten", "漕泾幼儿园", 220, -800, -0.15},
+        {"PARK-ST3", "hospital", "Jinshan District Hospital", "金山区医院", 350, 700, 0.5},
+        {"PARK-ST4", "residential", "Caojing New Village", "漕泾新村", 5200, 0.5, 1.25},
+        {"PARK-ST5", "nursing_home", "Caojing Nursing Home", "漕泾敬老院", 160, 600, -0.1},
+        {"PARK-ST6", "water_intake", "Hangzhou Bay water intake", "杭州湾取水口", 0, 0.6, -0.3},
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        /* x below 0 or above 1 is metres beyond the west or east edge; y a
+         * fraction of the height (beyond 0..1: outside north or south) */
+        double x = targets[i].x > 1   ? w + targets[i].x
+                   : targets[i].x < 0 ? targets[i].x
+                                      : targets[i].x * w;
+        point(&g, x, targets[i].y * h);
+        add(&g,
+            "\"id\":\"%s\",\"kind\":\"sensitive_target\",\"target_type\":\"%s\","
+            "\"name\":\"%s\",\"name_zh\":\"%s\",\"population\":%ld",
+            targets[i].id, targets[i].type, targets[i].name, targets[i].name_zh, targets[i].people);
         end(&g);
     }
     /* The park's grid: the avenue (south edge) and the chemical road (west

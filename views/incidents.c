@@ -465,7 +465,8 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
                             json_pack("{s:s,s:[o]}", "type", "Polygon", "coordinates", ring));
         /* what lies inside */
         double occupants = 0;
-        json_t *blds = json_array(), *ents = json_array(), *dets = json_array();
+        json_t *blds = json_array(), *ents = json_array(), *dets = json_array(),
+               *targets = json_array();
         geo_hits h;
         if (ll && geo_intersecting(g, ll, fp.n, GEO_ANY, &h) == 0) {
             for (size_t k = 0; k < h.n; k++) {
@@ -476,6 +477,8 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
                     json_array_append_new(blds, json_string(f->id));
                 } else if (f->kind == GEO_ENTERPRISE) {
                     json_array_append_new(ents, json_string(f->id));
+                } else if (f->kind == GEO_SENSITIVE_TARGET) {
+                    json_array_append_new(targets, vw_target_json(v, h.index[k]));
                 } else if (f->kind == GEO_GAS_DETECTOR && f->n_series &&
                            vw_sees(q, f->enterprise)) {
                     bool have;
@@ -518,6 +521,7 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         json_object_set_new(zj, "occupants", json_integer((json_int_t)lround(occupants)));
         json_object_set_new(zj, "buildings", blds);
         json_object_set_new(zj, "enterprises", ents);
+        json_object_set_new(zj, "sensitive_targets", targets);
         json_object_set_new(zj, "detectors", dets);
         json_array_append_new(zones, zj);
         plume_footprint_free(&fp);

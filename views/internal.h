@@ -72,6 +72,9 @@ int64_t vw_when(const views_query *q);
 bool vw_sees(const views_query *q, const char *enterprise);
 /* buildings are occupied by night from 19:00 to 07:00 local time */
 bool vw_is_night(const views *v, int64_t t);
+/* A sensitive target (geo kind sensitive_target) as a threat or incident
+ * zone lists it: {id, name, name_zh, target_type, population}. */
+json_t *vw_target_json(const views *v, size_t index);
 /* The wind at at_ms from the weather station nearest (lon, lat): true
  * when measured; else 1.5 m/s from the north (F-class weather's screening
  * wind), false. *station (may be NULL) gets the station's id or NULL. */

@@ -338,7 +338,8 @@ static size_t corridor(const threat *t, double r, double *xy) {
 static json_t *reach(views *v, const views_query *q, const threat *t, const double *ll, size_t n,
                      bool night) {
     const geo_layout *g = v->o.layout;
-    json_t *blds = json_array(), *ents = json_array(), *tanks = json_array(), *dets = json_array();
+    json_t *blds = json_array(), *ents = json_array(), *tanks = json_array(), *dets = json_array(),
+           *targets = json_array();
     double occupants = 0;
     geo_hits h;
     if (geo_intersecting(g, ll, n, GEO_ANY, &h) == 0) {
@@ -349,6 +350,8 @@ static json_t *reach(views *v, const views_query *q, const threat *t, const doub
                 json_array_append_new(blds, json_string(f->id));
             } else if (f->kind == GEO_ENTERPRISE) {
                 json_array_append_new(ents, json_string(f->id));
+            } else if (f->kind == GEO_SENSITIVE_TARGET) {
+                json_array_append_new(targets, vw_target_json(v, h.index[k]));
             } else if (f->kind == GEO_TANK && f != t->tank && vw_sees(q, f->enterprise)) {
                 json_array_append_new(
                     tanks, json_pack("{s:s, s:s}", "id", f->id, "substance", f->substance));
@@ -375,6 +378,7 @@ static json_t *reach(views *v, const views_query *q, const threat *t, const doub
     json_object_set_new(o, "buildings", blds);
     json_object_set_new(o, "enterprises", ents);
     json_object_set_new(o, "tanks", tanks);
+    json_object_set_new(o, "sensitive_targets", targets);
     json_object_set_new(o, "detectors", dets);
     json_object_set_new(o, "vehicles", vehicles ? vehicles : json_array());
     json_object_set_new(o, "people", people ? people : json_array());

@@ -57,6 +57,13 @@ static double local_hour(const views *v, int64_t t) {
 }
 
 /* Buildings are occupied by night from 19:00 to 07:00 local time. */
+json_t *vw_target_json(const views *v, size_t index) {
+    const geo_feature *f = geo_get(v->o.layout, index);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", f->id, "name", f->name, "name_zh",
+                     f->name_zh, "target_type", geo_prop_str(v->o.layout, index, "target_type"),
+                     "population", (json_int_t)geo_prop_num(v->o.layout, index, "population", 0));
+}
+
 bool vw_wind(views *v, int64_t at_ms, double lon, double lat, double *speed_m_s, double *from_deg,
              const char **station) {
     *speed_m_s = 1.5, *from_deg = 0;

@@ -15,10 +15,12 @@ import { t, featureName } from './i18n.js';
 
 // Drawing order, bottom to top; the toggles list them in this order too.
 export const KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'zone', 'vehicle_park', 'camera',
-  'pipeline', 'tank', 'gas_detector', 'aq_station', 'weather_station', 'gate', 'shelter', 'fire_station'];
+  'pipeline', 'tank', 'gas_detector', 'aq_station', 'weather_station', 'gate', 'shelter', 'fire_station',
+  'resource', 'sensitive_target'];
 // zones, the vehicle park and the cameras' view cones (issue 21) are static shapes too
 const BASE_KINDS = ['enterprise', 'road', 'building', 'hazard_source', 'zone', 'vehicle_park', 'camera'];
-const DOM_KINDS = new Set(['aq_station', 'weather_station', 'gate', 'shelter', 'fire_station']);
+// the response's resources and the sensitive targets around the park (issue 22) are markers too
+const DOM_KINDS = new Set(['aq_station', 'weather_station', 'gate', 'shelter', 'fire_station', 'resource', 'sensitive_target']);
 
 export const PRIO_COLOURS = { 1: '#ff1744', 2: '#ff6d00', 3: '#ffd600', 4: '#00b0ff' };
 const STATES = ['unack', 'acked', 'rtn_unack'];
@@ -121,7 +123,10 @@ export function coneOf(geometry, p) {
 const PIPE_PALETTE = [{ name: 'normal', stroke: '#a1887f', width: 2.5, opacity: 0.95, order: 0 },
   ...[1, 2, 3, 4].map((p) => ({ name: `p${p}`, stroke: PRIO_COLOURS[p], width: 4.5, order: 10 - p }))];
 
-const DOM_ICON = { aq_station: 'AQ', weather_station: '', gate: 'G', shelter: 'S', fire_station: 'F' };
+const DOM_ICON = { aq_station: 'AQ', weather_station: '', gate: 'G', shelter: 'S', fire_station: 'F', resource: 'R',
+  sensitive_target: '!' };
+// A marker's place: a point, or the first vertex of a polygon (a sensitive target may be drawn as an area).
+const markerAt = (g) => (g.type === 'Point' ? g.coordinates : g.type === 'Polygon' ? g.coordinates[0][0] : g.coordinates[0][0][0]);
 
 export class ParkMap {
   constructor(el, { config, onSelect, names }) {
@@ -242,7 +247,7 @@ export class ParkMap {
     if (DOM_KINDS.has(kind)) {
       const group = L.layerGroup();
       for (const f of features) {
-        const c = f.geometry.coordinates;
+        const c = markerAt(f.geometry);
         const layer = L.marker([c[1], c[0]], { icon: this._domIcon(kind, f.properties), keyboard: false, riseOnHover: true });
         const rec = this._add(kind, f, { layer });
         layer.on('click', () => this.select(rec));

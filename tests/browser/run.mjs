@@ -275,7 +275,7 @@ async function main() {
       if (drawn[l.kind] !== l.features || fc.features.length !== l.features)
         bad.push(`${l.kind}: drawn ${drawn[l.kind]}, summary ${l.features}, layer ${fc.features.length}`);
     }
-    assert(summary.layers.length === 15, `${summary.layers.length} kinds`); // issue 21: camera, zone, vehicle_park
+    assert(summary.layers.length === 17, `${summary.layers.length} kinds`); // issue 21: camera, zone, vehicle_park; 22: sensitive_target, resource
     assert(!bad.length, bad.join('; '));
     assert(drawn.gas_detector === 1506, `${drawn.gas_detector} detectors`);
     // the toggles show the same counts, and hiding a layer undraws it

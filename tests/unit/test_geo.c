@@ -581,11 +581,12 @@ static void test_demo_park(void **state) {
     const struct {
         geo_kind k;
         size_t n;
-    } want[] = {{GEO_ENTERPRISE, 30},     {GEO_HAZARD_SOURCE, 15}, {GEO_TANK, 150},
-                {GEO_GAS_DETECTOR, 1500}, {GEO_AQ_STATION, 10},    {GEO_WEATHER_STATION, 2},
-                {GEO_BUILDING, 400},      {GEO_GATE, 6},           {GEO_SHELTER, 4},
-                {GEO_FIRE_STATION, 3},    {GEO_PIPELINE, 60},      {GEO_ROAD, 65},
-                {GEO_CAMERA, 66},         {GEO_ZONE, 23},          {GEO_VEHICLE_PARK, 1}};
+    } want[] = {{GEO_ENTERPRISE, 30},      {GEO_HAZARD_SOURCE, 15}, {GEO_TANK, 150},
+                {GEO_GAS_DETECTOR, 1500},  {GEO_AQ_STATION, 10},    {GEO_WEATHER_STATION, 2},
+                {GEO_BUILDING, 400},       {GEO_GATE, 6},           {GEO_SHELTER, 4},
+                {GEO_FIRE_STATION, 3},     {GEO_PIPELINE, 60},      {GEO_ROAD, 65},
+                {GEO_CAMERA, 66},          {GEO_ZONE, 23},          {GEO_VEHICLE_PARK, 1},
+                {GEO_SENSITIVE_TARGET, 6}, {GEO_RESOURCE, 11}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         assert_int_equal(geo_count(g, want[i].k), want[i].n);
     /* Every tank farm detector guards a tank, every other one a pipeline. */

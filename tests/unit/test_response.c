@@ -82,6 +82,16 @@ static int setup(void **state) {
     free(text);
     json_t *fs = json_object_get(fc, "features");
     json_array_append_new(fs, point_feature(roads_only, "FS-1", "fire_station", -100, 0));
+    json_t *team = point_feature(roads_only, "TEAM-N", "resource", 1000, 600);
+    json_t *props = json_pack("{s:s, s:i}", "resource_type", "team", "quantity", 12);
+    json_object_update(json_object_get(team, "properties"), props);
+    json_decref(props);
+    json_array_append_new(fs, team);
+    json_t *stock = point_feature(roads_only, "FOAM-1", "resource", 1000, 600);
+    props = json_pack("{s:s}", "resource_type", "stock");
+    json_object_update(json_object_get(stock, "properties"), props);
+    json_decref(props);
+    json_array_append_new(fs, stock);
     json_array_append_new(fs, point_feature(roads_only, "S-N", "shelter", 1000, 600));
     json_array_append_new(fs, point_feature(roads_only, "S-S", "shelter", 1000, 0));
     json_array_append_new(fs, point_feature(roads_only, "G-W", "gate", 0, 600));
@@ -137,8 +147,14 @@ static void test_responders_come_round_from_upwind(void **state) {
      * 130 m from it, (500,475) 155 m. */
     assert_true(p.staged);
     assert_true(fabs(p.staging_x - (X0 + 500)) < 1e-6 && fabs(p.staging_y - (Y0 + 475)) < 1e-6);
-    assert_int_equal(p.n_responders, 1);
-    const resp_route *r = &p.routes[0];
+    /* FS-1 and the team; not the foam stock */
+    assert_int_equal(p.n_responders, 2);
+    const resp_route *team = route_from(&p, "TEAM-N");
+    assert_non_null(team);
+    assert_null(route_from(&p, "FOAM-1"));
+    /* R-N west 500 m (60 s), R-M down 125 m (12.5 s) */
+    assert_true(fabs(team->route.length_m - 625) < TOL && fabs(team->eta_s - 72.5) < TOL);
+    const resp_route *r = route_from(&p, "FS-1");
     assert_int_equal(r->kind, RESP_RESPONDER);
     assert_string_equal(geo_get(g, (size_t)r->from)->id, "FS-1");
     /* Not through the zone at R-S x 500: west and round by R-W and R-N,
@@ -185,15 +201,15 @@ static void test_evacuation(void **state) {
     assert_true(in->through_zone);
     assert_true(in->route.in_areas_m > 0 && in->route.in_areas_m < in->route.length_m);
     assert_true(in->from_zone_m == 0);
-    /* The GeoJSON: the staging point and three lines, WGS84. */
+    /* The GeoJSON: the staging point and four lines, WGS84. */
     json_t *fc = resp_plan_geojson(g, &p);
     assert_non_null(fc);
     json_t *fs = json_object_get(fc, "features");
-    assert_int_equal(json_array_size(fs), 4);
+    assert_int_equal(json_array_size(fs), 5);
     json_t *f0 = json_array_get(fs, 0);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(f0, "properties"), "role")), "staging");
-    json_t *f2 = json_array_get(fs, 2);
+    json_t *f2 = json_array_get(fs, 3);
     json_t *pr = json_object_get(f2, "properties");
     assert_string_equal(json_string_value(json_object_get(pr, "role")), "evacuation");
     json_t *co = json_object_get(json_object_get(f2, "geometry"), "coordinates");
@@ -252,7 +268,7 @@ static void test_bad_scenes(void **state) {
     s = scene();
     s.n_areas = 0;
     assert_int_equal(resp_plan_routes(net, g, &s, &p, err, sizeof err), 0);
-    assert_int_equal(p.n_responders, 1);
+    assert_int_equal(p.n_responders, 2);
     assert_int_equal(p.evacuees, 0);
     resp_plan_free(&p);
 }

@@ -112,6 +112,9 @@ static char *make_layout(void) {
     FEAT_PT(-600, 0, "{\"id\": \"S-west\", \"kind\": \"shelter\", \"capacity\": 300}");
     FEAT_PT(0, 400, "{\"id\": \"G-north\", \"kind\": \"gate\", \"name\": \"North gate\"}");
     FEAT_PT(0, -800, "{\"id\": \"F1\", \"kind\": \"fire_station\"}");
+    FEAT_PT(70, -60,
+            "{\"id\": \"ST-school\", \"kind\": \"sensitive_target\", \"target_type\": "
+            "\"school\", \"name\": \"Park school\", \"population\": 300}");
     /* roads (issue 22's routes): west-east at y -100, north-south at x
      * 450 up to the gate's latitude, and from F1 east to it */
 #define FEAT_ROAD(x0, y0, x1, y1, props)                                                           \
@@ -680,6 +683,9 @@ static void test_threat_zones(void **state) {
     assert_true(has(json_object_get(red, "detectors"), "id", "GD1"));
     assert_true(has(json_object_get(red, "detectors"), "id", "GD2"));
     assert_true(has(json_object_get(yellow, "buildings"), NULL, "B-in"));
+    /* the school 92 m off is named in the yellow zone, not in the red */
+    assert_true(has(json_object_get(yellow, "sensitive_targets"), "id", "ST-school"));
+    assert_false(has(json_object_get(red, "sensitive_targets"), "id", "ST-school"));
     assert_false(has(json_object_get(red, "tanks"), "id", "T1")); /* not its own domino */
     assert_false(json_is_true(json_object_get(json_object_get(v, "weather"), "assumed")));
     json_decref(v);
