@@ -34,10 +34,13 @@ static json_t *line_of(const geo_layout *g, const roads_route *rt) {
     return co ? json_pack("{s:s, s:o}", "type", "LineString", "coordinates", co) : NULL;
 }
 
-static json_t *feature_name(const geo_layout *g, long index) {
+/* A feature's name (zh: its Chinese one), null when it has none: the
+ * page picks by its language. */
+static json_t *feature_name(const geo_layout *g, long index, bool zh) {
     if (index < 0) return json_null();
     const geo_feature *f = geo_get(g, (size_t)index);
-    return json_string(f->name_zh[0] ? f->name_zh : f->name[0] ? f->name : f->id);
+    const char *n = zh ? f->name_zh : f->name;
+    return n[0] ? json_string(n) : json_null();
 }
 
 static json_t *feature_id(const geo_layout *g, long index) {
@@ -54,11 +57,13 @@ static json_t *route_feature(const geo_layout *g, const resp_route *r) {
     for (size_t k = 0; k < r->route.n_road_ids; k++)
         json_array_append_new(roads, json_string(r->route.road_ids[k]));
     json_t *pr = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:b, s:f, s:o}", "role",
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f, s:b, s:f, s:o}", "role",
         r->kind == RESP_RESPONDER ? "responder" : "evacuation", "from", feature_id(g, r->from),
-        "from_name", feature_name(g, r->from), "to", feature_id(g, r->to), "to_name",
-        feature_name(g, r->to), "length_m", round1(r->route.length_m), "eta_s", round1(r->eta_s),
-        "through_zone", r->through_zone, "in_zone_m", round1(r->route.in_areas_m), "roads", roads);
+        "from_name", feature_name(g, r->from, false), "from_name_zh",
+        feature_name(g, r->from, true), "to", feature_id(g, r->to), "to_name",
+        feature_name(g, r->to, false), "to_name_zh", feature_name(g, r->to, true), "length_m",
+        round1(r->route.length_m), "eta_s", round1(r->eta_s), "through_zone", r->through_zone,
+        "in_zone_m", round1(r->route.in_areas_m), "roads", roads);
     if (pr && r->kind == RESP_EVACUATION) {
         json_object_set_new(pr, "people", json_integer(r->people));
         json_object_set_new(pr, "from_zone_m", json_real(round1(r->from_zone_m)));

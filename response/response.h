@@ -96,7 +96,8 @@ void resp_plan_free(resp_plan *p);
 
 /* The plan as a GeoJSON FeatureCollection (WGS84) of the staging point
  * (properties {role: "staging"}) and one LineString a route, properties
- * {role: "responder"|"evacuation", from, from_name, to (null: staging), to_name,
+ * {role: "responder"|"evacuation", from, from_name, from_name_zh, to (null:
+ * staging), to_name, to_name_zh (names null when the feature has none),
  * length_m, eta_s, through_zone, in_zone_m, roads [ids], people,
  * from_zone_m}, with the plan's counts as foreign members "evacuees",
  * "not_routed", "unreachable" [ids], "refuges". NULL when out of memory. */

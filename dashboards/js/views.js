@@ -309,7 +309,7 @@ export class Views {
       const line = L.polyline(c.map(([lon, lat]) => [lat, lon]), p.role === 'responder'
         ? { renderer: m.routeRenderer, className: 'route-responder', color: '#ff5252', weight: 4, opacity: 0.9 }
         : { renderer: m.routeRenderer, className: 'route-evacuation', color: '#00e676', weight: 3, opacity: 0.9, dashArray: '6 6' });
-      line.bindTooltip(`${escapeHtml(p.from_name || p.from)} → ${escapeHtml(p.to_name || t('em.staging'))} · ${fmtNum(p.length_m / 1000, 2)} km · ${fmtNum(p.eta_s / 60, 1)} min`);
+      line.bindTooltip(`${escapeHtml(routeEnd(p, 'from'))} → ${escapeHtml(p.to ? routeEnd(p, 'to') : t('em.staging'))} · ${fmtNum(p.length_m / 1000, 2)} km · ${fmtNum(p.eta_s / 60, 1)} min`);
       m.viewTopGroup.addLayer(line);
     }
   }
@@ -403,10 +403,10 @@ export class Views {
         const eng = rs.filter((p) => p.role === 'responder'), evac = rs.filter((p) => p.role === 'evacuation');
         if (eng.length)
           h += `<h4>${t('em.responders')}</h4><table class="routes responders"><tr><th>${t('em.route_from')}</th><th>km</th><th>${t('em.eta')}</th></tr>
-            ${eng.map((p) => `<tr><td>${escapeHtml(p.from_name || p.from)}${p.through_zone ? ' ⚠' : ''}</td><td class="num">${fmtNum(p.length_m / 1000, 2)}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
+            ${eng.map((p) => `<tr><td>${escapeHtml(routeEnd(p, 'from'))}${p.through_zone ? ' ⚠' : ''}</td><td class="num">${fmtNum(p.length_m / 1000, 2)}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
         if (evac.length)
           h += `<h4>${t('em.evacuation')}</h4><table class="routes evacuation"><tr><th>${t('em.route_from')}</th><th>${t('em.to')}</th><th>${t('em.occupants')}</th><th>${t('em.eta')}</th></tr>
-            ${evac.map((p) => `<tr><td>${escapeHtml(p.from_name || p.from)}${p.through_zone ? ' ⚠' : ''}</td><td>${escapeHtml(p.to_name || p.to)}</td><td class="num">${p.people ?? '—'}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
+            ${evac.map((p) => `<tr><td>${escapeHtml(routeEnd(p, 'from'))}${p.through_zone ? ' ⚠' : ''}</td><td>${escapeHtml(routeEnd(p, 'to'))}</td><td class="num">${p.people ?? '—'}</td><td class="num">${fmtNum(p.eta_s / 60, 1)} min</td></tr>`).join('')}</table>`;
         if (r.routes && r.routes.unreachable && r.routes.unreachable.length)
           h += `<p class="warn">${t('em.unreachable')}: ${r.routes.unreachable.map(escapeHtml).join(', ')}</p>`;
       }
@@ -507,6 +507,11 @@ export function aqiCategory(a) {
 }
 
 /** A shelter's, gate's or fire station's name in the page's language. */
+// a route's end by the page's language (the API gives both names)
+function routeEnd(p, end) {
+  return featureName({ id: p[end], name: p[`${end}_name`], name_zh: p[`${end}_name_zh`] }, 'response');
+}
+
 function respName(x) {
   return featureName({ id: x.id, name: x.name, name_zh: x.name_zh }, 'response');
 }
