@@ -210,6 +210,9 @@ typedef struct api_options {
     struct closedpark *closedpark;   /* gates, appointments, vehicles, zones */
     struct specialwork *specialwork; /* special-work permits */
     struct cameras *cameras;         /* camera events and snapshots */
+    /* contingency plans and the command of incidents (command/, issue 22);
+     * NULL: its routes answer 503; borrowed */
+    struct command *command;
 } api_options;
 
 void api_options_default(api_options *o);

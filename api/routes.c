@@ -86,6 +86,12 @@ const api_route api_routes[] = {
     {API_GET, V1 "/incidents/{id}", API_CAP_READ, api_h_incident, "incident", 0},
     {API_POST, V1 "/incidents/{id}/close", API_CAP_INCIDENT, api_h_incident_close, "incident", 0},
     {API_POST, V1 "/threat-zones", API_CAP_READ, api_h_threat_zones, "threat_zones", 0},
+    /* plans and the command of an incident (command/, issue 22) */
+    {API_GET, V1 "/plans", API_CAP_READ, api_h_plans, "plans", 0},
+    {API_GET, V1 "/incidents/{id}/command", API_CAP_READ, api_h_incident_command,
+     "incident_command", 0},
+    {API_POST, V1 "/incidents/{id}/command", API_CAP_INCIDENT, api_h_incident_command_post,
+     "incident_command", 0},
     /* shift handover (handover/) */
     {API_GET, V1 "/handovers", API_CAP_READ, api_h_handovers, "handovers", 0},
     {API_POST, V1 "/handovers", API_CAP_HANDOVER, api_h_handover_sign, "handover_sign", 0},

@@ -40,6 +40,7 @@
 #include "tools/parkd_closedpark.h" /* closed-park management (issue 21) */
 #include "tools/parkd_conditions.h"
 #include "tools/parkd_events.h"
+#include "command/command.h"
 #include "tools/parkd_riskunits.h" /* risk units (riskunits/) */
 #include "tools/parkd_config.h"
 #include "tools/parkd_notify.h"
@@ -362,6 +363,38 @@ static void api_log(void *ctx, const char *line) {
     fprintf(stderr, "parkd api: %s\n", line);
 }
 
+/* The command of incidents (command/, issue 22) over the event store, its
+ * plans from the config's emergency.plans (a JSON file; none: no plan is
+ * ever proposed). 0, or -1 with err naming the file and the fault. */
+static int parkd_command_open(json_t *cfg, ev_store *events, command **out, char *err,
+                              size_t errcap) {
+    *out = NULL;
+    if (!events) return 0;
+    const json_t *pv = json_object_get(cfg, "plans");
+    if (pv && !json_is_string(pv)) {
+        snprintf(err, errcap, "emergency.plans: the path of a plans file");
+        return -1;
+    }
+    char *text = NULL;
+    const char *path = json_string_value(pv);
+    if (path) {
+        FILE *f = fopen(path, "rb");
+        long n = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+        if (!f || n < 0 || n > 4 * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0 ||
+            !(text = calloc(1, (size_t)n + 1)) || fread(text, 1, (size_t)n, f) != (size_t)n) {
+            snprintf(err, errcap, "emergency.plans: cannot read %s (at most 4 MiB)", path);
+            if (f) fclose(f);
+            free(text);
+            return -1;
+        }
+        fclose(f);
+    }
+    int rc = command_open(events, text, path, out, err, errcap);
+    free(text);
+    return rc;
+}
+
 /* The dispatcher's "camera" events (parkd_events.h) to the cameras module. */
 static int take_camera_event(void *module, const char *source, json_t *ev, int64_t recv_ms,
                              char *why, size_t whycap) {
@@ -605,6 +638,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     c.api.specialwork = parkd_specialwork_module(psw), c.api.cameras = cams;
+    /* ---- issue 22: contingency plans and the command of incidents ---- */
+    command *cmd = NULL;
+    if (parkd_command_open(json_object_get(c.root, "emergency"), pev.store, &cmd, err,
+                           sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    c.api.command = cmd;
     if (ingest_service_start(&c.svc, &svc, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         hist_close(h, &he);
@@ -741,6 +782,7 @@ int main(int argc, char **argv) {
     /* issue 21: specialwork, cameras: after the API, which reads them */
     parkd_specialwork_close(psw);
     cameras_close(cams);
+    command_close(cmd); /* issue 22: after the API, its only user */
     handover_close(handover);
     /* risk units (riskunits/): after the API, which reads them */
     parkd_riskunits_close(rku);

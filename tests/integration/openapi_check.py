@@ -1730,6 +1730,43 @@ class Checker:
         c("GET", IT, t["e2"], params={"id": iid}, expect=404, label="GET E001's incident as E002")
         c("GET", IT, t["admin"], params={"id": "INC-99999"}, expect=404)
         c("GET", IT, t["admin"], params={"id": iid}, query={"at": "never"}, expect=400)
+        # plans and the command of the incident (issue 22)
+        c("GET", "/api/v1/plans", t["regulator"], expect=200)
+        CM = IT + "/command"
+        st, body, _ = c("GET", CM, t["regulator"], params={"id": iid}, expect=200)
+        if isinstance(body, dict):
+            pr = body.get("proposal") or {}
+            if pr.get("plan") != "P-FLAMMABLE" or body.get("active"):
+                fail("GET %s" % CM, "propylene at E001: proposal %s, active %s"
+                     % (pr.get("plan"), body.get("active")))
+        c("POST", CM, t["regulator"], params={"id": iid}, body=json.dumps({"action": "activate"}),
+          expect=403, label="activate a plan as regulator")
+        c("POST", CM, t["e2"], params={"id": iid}, body=json.dumps({"action": "activate"}),
+          expect=404, label="activate E001's incident's plan as E002")
+        st, body, _ = c("POST", CM, t["operator"], params={"id": iid},
+                        body=json.dumps({"action": "activate", "drill": True}), expect=200)
+        if isinstance(body, dict) and not (body.get("active") and body.get("drill")
+                                           and body.get("tasks")):
+            fail("POST %s" % CM, "activated drill without tasks: %s" % str(body)[:200])
+        c("POST", CM, t["operator"], params={"id": iid}, body=json.dumps({"action": "activate"}),
+          expect=409, label="activate twice")
+        c("POST", CM, t["operator"], params={"id": iid},
+          body=json.dumps({"action": "task", "task": "S1", "state": "acknowledged"}), expect=200)
+        c("POST", CM, t["operator"], params={"id": iid},
+          body=json.dumps({"action": "task", "task": "S1", "state": "lost"}), expect=400)
+        c("POST", CM, t["operator"], params={"id": iid},
+          body=json.dumps({"action": "task", "task": "S99", "state": "done"}), expect=404)
+        c("POST", CM, t["operator"], params={"id": iid}, body=json.dumps(
+            {"action": "level", "level": 1, "reason": "check"}), expect=200)
+        c("POST", CM, t["operator"], params={"id": iid}, body=json.dumps(
+            {"action": "log", "kind": "message", "text": "check"}), expect=200)
+        c("POST", CM, t["operator"], params={"id": iid}, body=json.dumps({"action": "dance"}),
+          expect=400)
+        c("POST", CM, t["operator"], params={"id": iid}, body="{not json", expect=400)
+        c("POST", CM, t["operator"], params={"id": "INC-99999"},
+          body=json.dumps({"action": "log", "kind": "message", "text": "x"}), expect=404)
+        c("GET", CM, t["regulator"], params={"id": iid}, query={"at": "-1d"}, expect=200)
+        c("GET", CM, t["regulator"], params={"id": iid}, query={"at": "never"}, expect=400)
         IC = IT + "/close"
         c("POST", IC, t["regulator"], params={"id": iid}, expect=403,
           label="close an incident as regulator")
@@ -2417,6 +2454,7 @@ def main():
                        {"id": "park-sun", "name": "Sun Li"}],  # hidden hazards' assignees
             "hazards": {"max_attachment_bytes": 2 * MAX_BODY},
             "backup_dir": os.path.join(tmp, "backups"),
+            "emergency": {"plans": os.path.join(repo, "scripts", "emergency-plans-demo.json")},
             "layout": {"files": [os.path.join(repo, "geo", "demo-park.geojson")],
                        "source_crs": "EPSG:4326"},
         }
