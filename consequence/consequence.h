@@ -47,6 +47,14 @@
 #define CQ_FLAG_LOW_WIND     (1u << 3) /* wind below the model's limit, raised to it */
 #define CQ_FLAG_CAPPED       (1u << 4) /* a distance search stopped at CQ_RANGE_MAX_M */
 
+/* The weather and releases the models answer for at all: outside these
+ * an input is refused (CQ_EINVAL), not extrapolated into nonsense (a
+ * wind of 1e136 m/s is a caller's bug, not weather). */
+#define CQ_AIR_TEMP_MIN_K        180.0
+#define CQ_AIR_TEMP_MAX_K        350.0
+#define CQ_WIND_MAX_M_S          75.0 /* above the strongest typhoon's 10-min mean */
+#define CQ_GAS_DENSITY_MAX_KG_M3 100.0
+
 /* Distance searches (a level of concern) stop here. */
 #define CQ_RANGE_MAX_M 20000.0
 

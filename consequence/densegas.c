@@ -148,21 +148,26 @@ static int prepare(const cq_bm_release *rel, const cq_air *air, bool puff, bm_st
                    size_t errcap) {
     if (!rel) return cqb_fail(err, errcap, "release is NULL");
     if (!air) return cqb_fail(err, errcap, "air is NULL");
-    if (!cqb_positive(air->temp_k)) return cqb_fail(err, errcap, "air temp_k must be > 0");
-    if (!cqb_positive(air->wind_m_s)) return cqb_fail(err, errcap, "air wind_m_s must be > 0");
+    if (!(air->temp_k >= CQ_AIR_TEMP_MIN_K && air->temp_k <= CQ_AIR_TEMP_MAX_K))
+        return cqb_fail(err, errcap, "air temp_k must be %g to %g", CQ_AIR_TEMP_MIN_K,
+                        CQ_AIR_TEMP_MAX_K);
+    if (!(air->wind_m_s > 0 && air->wind_m_s <= CQ_WIND_MAX_M_S))
+        return cqb_fail(err, errcap, "air wind_m_s must be > 0 and at most %g", CQ_WIND_MAX_M_S);
     double p;
     if (!cqb_pressure(air->pressure_pa, &p))
         return cqb_fail(err, errcap, "air pressure_pa must be > 0 (or 0)");
-    if (!cqb_positive(rel->density_kg_m3))
-        return cqb_fail(err, errcap, "release density_kg_m3 must be > 0");
-    if (!(isfinite(rel->temp_k) && rel->temp_k >= 0))
-        return cqb_fail(err, errcap, "release temp_k must be > 0 (or 0 for ambient)");
+    if (!(rel->density_kg_m3 > 0 && rel->density_kg_m3 <= CQ_GAS_DENSITY_MAX_KG_M3))
+        return cqb_fail(err, errcap, "release density_kg_m3 must be > 0 and at most %g (a gas)",
+                        CQ_GAS_DENSITY_MAX_KG_M3);
+    if (!(rel->temp_k == 0 || (rel->temp_k >= 20 && rel->temp_k <= 1500)))
+        return cqb_fail(err, errcap, "release temp_k must be 20 to 1500 K (or 0 for ambient)");
     if (!(isfinite(rel->air_density_kg_m3) && rel->air_density_kg_m3 >= 0))
         return cqb_fail(err, errcap, "release air_density_kg_m3 must be > 0 (or 0)");
     double amount = puff ? rel->volume_m3 : rel->rate_m3_s;
-    if (!cqb_positive(amount))
+    if (!(amount > 0 && amount <= (puff ? 1e9 : 1e6)))
         return cqb_fail(err, errcap,
-                        puff ? "release volume_m3 must be > 0" : "release rate_m3_s must be > 0");
+                        puff ? "release volume_m3 must be > 0 and at most 1e9"
+                             : "release rate_m3_s must be > 0 and at most 1e6");
     double rho_a = rel->air_density_kg_m3 > 0 ? rel->air_density_kg_m3
                                               : p * CQ_M_AIR_KG_MOL / (CQ_R_GAS * air->temp_k);
     if (!(rel->density_kg_m3 > rho_a))

@@ -21,7 +21,7 @@ root=$(pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
 case "$secs" in '' | *[!0-9]*) echo "fuzz: SECONDS_PER_TARGET must be a number" >&2; exit 2 ;; esac
-all=(codec lineproto payload pipeline geo config api api_params api_extremes promql promql_eval dualprev)
+all=(codec lineproto payload pipeline geo config api api_params api_extremes promql promql_eval dualprev emergency)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
