@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/errmsg.h"
 #include "consequence/consequence.h"
@@ -41,6 +42,7 @@ typedef struct threat {
     double lon, lat, x, y;
     char substance[64];
     double wind_m_s, wind_from_deg, temp_k;
+    int64_t at_ms;
     bool wind_assumed;
     const char *station;
     cq_zones z;
@@ -154,6 +156,48 @@ static int run_vce(const json_t *req, threat *t, char *err, size_t errcap) {
     return 0;
 }
 
+/* The class of the weather at the source now (as the incident view
+ * finds it: the wind and the sun; F when the wind is assumed), split
+ * classes as such. */
+static cq_stability stability_now(const threat *t) {
+    if (t->wind_assumed) return CQ_STAB_F;
+    time_t secs = (time_t)(t->at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    double utc_h = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0;
+    plume_weather w = {.wind_10m_m_s = t->wind_m_s, .cloud_okta = PLUME_OKTA_UNKNOWN};
+    plume_weather_from_sun(plume_solar_hour(utc_h, tm.tm_yday + 1, t->lon), tm.tm_yday + 1, t->lat,
+                           &w);
+    plume_class cls = PLUME_F;
+    unsigned flags = 0;
+    if (plume_stability(&w, &cls, &flags) != 0) return CQ_STAB_F;
+    static const cq_stability whole[] = {CQ_STAB_A, CQ_STAB_B, CQ_STAB_C,
+                                         CQ_STAB_D, CQ_STAB_E, CQ_STAB_F};
+    bool split = (flags & PLUME_FLAG_SPLIT_CLASS) && cls >= PLUME_B && cls <= PLUME_D;
+    return split ? (cq_stability)(whole[cls] - 1) : whole[cls];
+}
+
+/* The fire's smoke: its convective heat (what is not radiated) as a
+ * buoyancy flux and Briggs' final rise (consequence/, ISC3), so the smoke
+ * is seen to rise instead of spreading like a ground-level leak. */
+static void smoke_rise(threat *t, double burn_kg_s, double dhc) {
+    double qc, fb;
+    cq_plume_rise r;
+    cq_stability cls = stability_now(t);
+    if (cq_fire_convective_heat(burn_kg_s, 1, dhc, CQ_POOL_RADIATIVE_FRACTION, &qc, NULL, 0) !=
+            CQ_OK ||
+        cq_fire_buoyancy_flux(qc, t->air.temp_k, t->air.pressure_pa, &fb, NULL, 0) != CQ_OK ||
+        cq_briggs_buoyant_rise(fb, 0, cls, t->air.temp_k, t->wind_m_s, NULL, &r, NULL, 0) != CQ_OK)
+        return;
+    json_object_set_new(t->inputs, "smoke",
+                        json_pack("{s:s, s:f, s:f, s:f, s:f}", "stability", cq_stability_name(cls),
+                                  "convective_w", round(qc), "buoyancy_flux", round(fb * 10) / 10,
+                                  "final_rise_m", round(r.final_rise_m * 10) / 10, "final_at_m",
+                                  round(r.x_final_m)));
+    assume(t, "the smoke rises by Briggs' buoyant plume rise (ISC3) from the fire's convective "
+              "heat; its dispersion aloft is not drawn");
+}
+
 static int run_pool_fire(const json_t *req, threat *t, char *err, size_t errcap) {
     const cq_fuel *f = fuel_of(t, err, errcap);
     if (!f) return -1;
@@ -179,6 +223,8 @@ static int run_pool_fire(const json_t *req, threat *t, char *err, size_t errcap)
     json_object_set_new(t->inputs, "sep_w_m2", json_real(round(pf.sep_w_m2)));
     assume(t, "solid-flame pool fire: the zones are the distances downwind, drawn as circles "
               "(the wind may turn); levels 10, 5 and 2 kW/m2 for 60 s (ALOHA)");
+    smoke_rise(t, pf.burning_rate_kg_m2_s * M_PI * pf.diameter_m * pf.diameter_m / 4,
+               f->heat_combustion_j_kg);
     return 0;
 }
 
@@ -410,6 +456,7 @@ int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t
     if (t.tank && !vw_sees(q, t.tank->enterprise))
         return pw_fail(err, errcap, "tank: no tank with that id in the layout");
     int64_t at = vw_when(q);
+    t.at_ms = at;
     t.wind_assumed = !vw_wind(v, at, t.lon, t.lat, &t.wind_m_s, &t.wind_from_deg, &t.station);
     double ta = 293.15, rh = 0.7;
     if (!num_arg(req, "ambient_temp_k", 200, 340, ta, &ta, err, errcap) ||

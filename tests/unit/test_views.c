@@ -698,6 +698,18 @@ static void test_threat_zones(void **state) {
     assert_true(json_number_value(json_object_get(threat_zone(v, "yellow"), "distance_m")) >
                 json_number_value(json_object_get(threat_zone(v, "red"), "distance_m")));
     json_decref(v);
+    /* a pool fire of propane over 400 m2 at T1: its three zones, and its
+     * smoke rising (Briggs: the convective heat's buoyancy flux) */
+    req = json_pack("{s:s, s:s, s:f}", "model", "pool_fire", "tank", "T1", "pool_area_m2", 400.0);
+    assert_int_equal(views_threat_zones(f->v, req, &q, &v, err, sizeof err), 0);
+    json_decref(req);
+    double pr = json_number_value(json_object_get(threat_zone(v, "red"), "distance_m"));
+    double py = json_number_value(json_object_get(threat_zone(v, "yellow"), "distance_m"));
+    assert_true(pr > 0 && pr < py);
+    json_t *smoke = json_object_get(json_object_get(v, "inputs"), "smoke");
+    assert_true(json_number_value(json_object_get(smoke, "buoyancy_flux")) > 0);
+    assert_true(json_number_value(json_object_get(smoke, "final_rise_m")) > 10);
+    json_decref(v);
     /* chlorine, 1 kg/s at its boiling point, from a point: a corridor
      * downwind (west: the wind is from the east), red < orange < yellow */
     req = json_pack("{s:s, s:f, s:f, s:s, s:f, s:f}", "model", "dense_gas", "lon", LON0, "lat",
