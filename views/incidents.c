@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/errmsg.h"
 #include "common/jsonfmt.h"
+#include "consequence/consequence.h"
 #include "response/response.h"
 #include "views/internal.h"
 #include "views/plume.h"
@@ -351,6 +352,39 @@ static double angle_between(double a, double b) {
     return d;
 }
 
+/* The Britter-McQuaid screening of the release as a dense gas (issue 22,
+ * consequence/): a vapour heavier than air at the ambient temperature
+ * (chlorine, propane) slumps and spreads instead of mixing as a passive
+ * plume; for each endpoint the distance the workbook gives, beside the
+ * Gaussian footprints. The vapour is taken at 20 degC (a refrigerated
+ * release, colder and denser, reaches farther: not known here). */
+static json_t *dense_gas(const incident *in, const plume_substance *ps, const zone *zs, size_t nz,
+                         double wind) {
+    const double ta = 293.15;
+    double m = ps->molar_mass_g_mol / 1000;
+    double rho = cq_gas_density(m, ta, CQ_P_ATM);
+    cq_air air = {.temp_k = ta, .pressure_pa = CQ_P_ATM, .wind_m_s = wind < 1 ? 1 : wind};
+    cq_bm_release rel = {.density_kg_m3 = rho, .temp_k = ta, .rate_m3_s = in->release_kg_s / rho};
+    cq_bm_params bp;
+    if (!isfinite(m) || !(in->release_kg_s > 0) ||
+        cq_bm_plume_params(&rel, &air, &bp, NULL, 0) != CQ_OK)
+        return json_pack("{s:b, s:s}", "dense", false, "why",
+                         "lighter than air, or no release rate");
+    bool dense = !(bp.flags & CQ_FLAG_NOT_DENSE);
+    json_t *zj = json_array();
+    for (size_t k = 0; dense && k < nz; k++) {
+        double x;
+        unsigned fl = 0;
+        if (cq_bm_plume_distance(&rel, &air, zs[k].ppm * 1e-6, &x, &fl, NULL, 0) != CQ_OK) continue;
+        json_array_append_new(zj, json_pack("{s:s, s:f, s:f, s:b}", "endpoint", zs[k].name, "ppm",
+                                            zs[k].ppm, "distance_m", round(x), "extrapolated",
+                                            (fl & CQ_FLAG_EXTRAPOLATED) != 0));
+    }
+    return json_pack("{s:b, s:f, s:f, s:o, s:s}", "dense", dense, "criterion",
+                     round(bp.criterion * 1000) / 1000, "density_kg_m3", round(rho * 1000) / 1000,
+                     "zones", zj, "model", "Britter-McQuaid workbook, continuous plume");
+}
+
 /* The response's routes over the roads (response/): responders to a
  * staging point upwind, people out of the zones to safe refuges; null
  * without roads, {"error"} when planning failed. */
@@ -527,6 +561,7 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         plume_footprint_free(&fp);
     }
     json_object_set_new(o, "zones", zones);
+    json_object_set_new(o, "dense_gas", dense_gas(&in, ps, zs, nz, u));
     /* where to go: shelters and gates outside every zone, not downwind */
     json_t *go = json_object();
     geo_kind kinds[2] = {GEO_SHELTER, GEO_GATE};

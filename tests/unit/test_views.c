@@ -513,6 +513,14 @@ static void test_incident(void **state) {
     assert_true(has(json_object_get(z50, "vehicles"), "plate", "沪A12345"));
     assert_true(has(json_object_get(z50, "people"), "name", "李四"));
     assert_true(has(json_object_get(z50, "enterprises"), NULL, "E001"));
+    /* propane is heavier than air: the Britter-McQuaid screening beside
+     * the Gaussian footprints, a distance for each endpoint */
+    json_t *dg = json_object_get(v, "dense_gas");
+    assert_true(json_is_true(json_object_get(dg, "dense")));
+    assert_true(json_number_value(json_object_get(dg, "density_kg_m3")) > 1.2);
+    assert_true(json_array_size(json_object_get(dg, "zones")) > 0);
+    assert_true(json_number_value(json_object_get(json_array_get(json_object_get(dg, "zones"), 0),
+                                                  "distance_m")) > 0);
     json_t *resp = json_object_get(v, "response");
     assert_true(has(json_object_get(resp, "shelters"), "id", "S-east"));
     assert_false(has(json_object_get(resp, "shelters"), "id", "S-west"));
