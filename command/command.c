@@ -198,6 +198,63 @@ static bool user_ok(const char *user) {
     return user && *user && strlen(user) <= 64;
 }
 
+/* What a writer asks of the current command: NULL (with *code and err)
+ * to refuse, else the event's body. */
+typedef json_t *(*decide_fn)(command *c, const state *s, const void *arg, cmd_code *code, char *err,
+                             size_t errcap);
+
+/* One writer at a time: folds the incident's command, lets decide() judge
+ * it and make the event, appends it durably. */
+static int write_event(command *c, const cmd_incident *inc, decide_fn decide, const void *arg,
+                       int64_t now_ms, cmd_code *code, char *err, size_t errcap) {
+    cmd_code k = CMD_EINVAL;
+    pthread_mutex_lock(&c->mu);
+    state s;
+    int rc = fold(c, inc, INT64_MAX - 1, &s, err, errcap);
+    if (rc != 0)
+        k = CMD_EIO;
+    else {
+        json_t *body = decide(c, &s, arg, &k, err, errcap);
+        if (!body)
+            rc = -1;
+        else if ((rc = append(c, inc, body, now_ms, err, errcap)) != 0)
+            k = CMD_EIO;
+        else
+            k = CMD_OK;
+        state_free(&s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (code) *code = k;
+    return rc;
+}
+
+static json_t *refuse(cmd_code *code, cmd_code v, char *err, size_t errcap, const char *fmt,
+                      const char *a) {
+    fail_code(code, v, err, errcap, fmt, a);
+    return NULL;
+}
+
+typedef struct activation {
+    const json_t *plan;
+    int level;
+    bool drill;
+    const char *user;
+} activation;
+
+static json_t *decide_activate(command *c, const state *s, const void *arg, cmd_code *code,
+                               char *err, size_t errcap) {
+    (void)c;
+    const activation *a = arg;
+    if (s->active)
+        return refuse(code, CMD_ECONFLICT, err, errcap, "plan %s is active already",
+                      json_string_value(json_object_get(s->plan, "id")));
+    const json_t *p = a->plan;
+    return json_pack("{s:s, s:s, s:b, s:{s:O, s:O, s:O?}, s:i, s:o}", "action", "activate", "by",
+                     a->user, "drill", a->drill, "plan", "id", json_object_get(p, "id"), "name",
+                     json_object_get(p, "name"), "name_zh", json_object_get(p, "name_zh"), "level",
+                     a->level, "tasks", tasks_at(p, a->level));
+}
+
 int command_activate(command *c, const cmd_incident *inc, const char *plan, int level, bool drill,
                      const char *user, int64_t now_ms, cmd_code *code, char *err, size_t errcap) {
     if (code) *code = CMD_EINVAL;
@@ -215,27 +272,25 @@ int command_activate(command *c, const cmd_incident *inc, const char *plan, int 
         json_decref(pr);
         if (!p) return fail_code(code, CMD_ENOTFOUND, err, errcap, "%s", "no plan applies");
     }
-    if (!level) level = cmd_plan_level(p, inc, &why);
-    pthread_mutex_lock(&c->mu);
-    state s;
-    int rc = fold(c, inc, INT64_MAX - 1, &s, err, errcap);
-    bool folded = rc == 0;
-    if (rc == 0 && s.active) {
-        rc = fail_code(code, CMD_ECONFLICT, err, errcap, "plan %s is active already",
-                       json_string_value(json_object_get(s.plan, "id")));
-    } else if (rc == 0) {
-        json_t *body =
-            json_pack("{s:s, s:s, s:b, s:{s:O, s:O, s:O?}, s:i, s:o}", "action", "activate", "by",
-                      user, "drill", drill, "plan", "id", json_object_get(p, "id"), "name",
-                      json_object_get(p, "name"), "name_zh", json_object_get(p, "name_zh"), "level",
-                      level, "tasks", tasks_at(p, level));
-        rc = append(c, inc, body, now_ms, err, errcap);
-        if (rc != 0 && code) *code = CMD_EIO;
-    }
-    if (rc == 0 && code) *code = CMD_OK;
-    if (folded) state_free(&s);
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    activation a = {p, level ? level : cmd_plan_level(p, inc, &why), drill, user};
+    return write_event(c, inc, decide_activate, &a, now_ms, code, err, errcap);
+}
+
+typedef struct level_change {
+    int level;
+    const char *reason, *user;
+} level_change;
+
+static json_t *decide_level(command *c, const state *s, const void *arg, cmd_code *code, char *err,
+                            size_t errcap) {
+    const level_change *l = arg;
+    if (!s->active) return refuse(code, CMD_ECONFLICT, err, errcap, "%s", "no plan is active");
+    if (l->level == s->level)
+        return refuse(code, CMD_ECONFLICT, err, errcap, "%s", "the level is that already");
+    const json_t *p = cmd_plan_find(c, json_string_value(json_object_get(s->plan, "id")));
+    return json_pack("{s:s, s:s, s:b, s:i, s:s, s:o}", "action", "level", "by", l->user, "drill",
+                     s->drill, "level", l->level, "reason", l->reason, "tasks",
+                     p ? tasks_at(p, l->level) : json_array());
 }
 
 int command_set_level(command *c, const cmd_incident *inc, int level, const char *reason,
@@ -245,28 +300,27 @@ int command_set_level(command *c, const cmd_incident *inc, int level, const char
     if (level < 1 || level > 4) return pw_fail(err, errcap, "level: 1 (gravest) to 4");
     if (!reason || !*reason || strlen(reason) > CMD_TEXT_MAX)
         return pw_fail(err, errcap, "reason: 1 to %d bytes", CMD_TEXT_MAX);
-    pthread_mutex_lock(&c->mu);
-    state s;
-    int rc = fold(c, inc, INT64_MAX - 1, &s, err, errcap);
-    if (rc == 0) {
-        const json_t *p =
-            s.active ? cmd_plan_find(c, json_string_value(json_object_get(s.plan, "id"))) : NULL;
-        if (!s.active)
-            rc = fail_code(code, CMD_ECONFLICT, err, errcap, "%s", "no plan is active");
-        else if (level == s.level)
-            rc = fail_code(code, CMD_ECONFLICT, err, errcap, "%s", "the level is that already");
-        else {
-            json_t *body = json_pack("{s:s, s:s, s:b, s:i, s:s, s:o}", "action", "level", "by",
-                                     user, "drill", s.drill, "level", level, "reason", reason,
-                                     "tasks", p ? tasks_at(p, level) : json_array());
-            rc = append(c, inc, body, now_ms, err, errcap);
-            if (rc != 0 && code) *code = CMD_EIO;
-        }
-        state_free(&s);
-    }
-    if (rc == 0 && code) *code = CMD_OK;
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    level_change l = {level, reason, user};
+    return write_event(c, inc, decide_level, &l, now_ms, code, err, errcap);
+}
+
+typedef struct task_change {
+    const char *task, *state, *note, *user;
+} task_change;
+
+static json_t *decide_task(command *c, const state *s, const void *arg, cmd_code *code, char *err,
+                           size_t errcap) {
+    (void)c;
+    const task_change *t = arg;
+    json_t *task = task_of((state *)s, t->task);
+    const char *now = task ? json_string_value(json_object_get(task, "state")) : NULL;
+    if (!task) return refuse(code, CMD_ENOTFOUND, err, errcap, "no task \"%s\"", t->task);
+    if (!strcmp(now, "done") || !strcmp(now, "skipped") ||
+        (!strcmp(t->state, "acknowledged") && strcmp(now, "open")))
+        return refuse(code, CMD_ECONFLICT, err, errcap, "the task is %s", now);
+    return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s?}", "action", "task", "by", t->user, "drill",
+                     s->drill, "task", t->task, "state", t->state, "note",
+                     t->note && *t->note ? t->note : NULL);
 }
 
 int command_task(command *c, const cmd_incident *inc, const char *task, const char *st,
@@ -281,29 +335,23 @@ int command_task(command *c, const cmd_incident *inc, const char *task, const ch
     if (!strcmp(st, "skipped") && (!note || !*note))
         return pw_fail(err, errcap, "a skipped task needs a note saying why");
     if (!task || !*task) return pw_fail(err, errcap, "task: required");
-    pthread_mutex_lock(&c->mu);
-    state s;
-    int rc = fold(c, inc, INT64_MAX - 1, &s, err, errcap);
-    if (rc == 0) {
-        json_t *t = task_of(&s, task);
-        const char *now = t ? json_string_value(json_object_get(t, "state")) : NULL;
-        if (!t)
-            rc = fail_code(code, CMD_ENOTFOUND, err, errcap, "no task \"%s\"", task);
-        else if (!strcmp(now, "done") || !strcmp(now, "skipped") ||
-                 (!strcmp(st, "acknowledged") && strcmp(now, "open")))
-            rc = fail_code(code, CMD_ECONFLICT, err, errcap, "the task is %s", now);
-        else {
-            json_t *body =
-                json_pack("{s:s, s:s, s:b, s:s, s:s, s:s?}", "action", "task", "by", user, "drill",
-                          s.drill, "task", task, "state", st, "note", note && *note ? note : NULL);
-            rc = append(c, inc, body, now_ms, err, errcap);
-            if (rc != 0 && code) *code = CMD_EIO;
-        }
-        state_free(&s);
-    }
-    if (rc == 0 && code) *code = CMD_OK;
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    task_change t = {task, st, note, user};
+    return write_event(c, inc, decide_task, &t, now_ms, code, err, errcap);
+}
+
+typedef struct log_line {
+    const char *kind, *text, *user;
+    const json_t *data;
+} log_line;
+
+static json_t *decide_log(command *c, const state *s, const void *arg, cmd_code *code, char *err,
+                          size_t errcap) {
+    (void)c, (void)code, (void)err, (void)errcap;
+    const log_line *l = arg;
+    json_t *body = json_pack("{s:s, s:s, s:b, s:s, s:s}", "action", "log", "by", l->user, "drill",
+                             s->drill, "kind", l->kind, "text", l->text);
+    if (body && l->data) json_object_set_new(body, "data", json_deep_copy(l->data));
+    return body;
 }
 
 int command_log(command *c, const cmd_incident *inc, const char *kind, const char *text,
@@ -316,20 +364,8 @@ int command_log(command *c, const cmd_incident *inc, const char *kind, const cha
     if (!text || !*text || strlen(text) > CMD_TEXT_MAX)
         return pw_fail(err, errcap, "text: 1 to %d bytes", CMD_TEXT_MAX);
     if (data && !json_is_object(data)) return pw_fail(err, errcap, "data: a JSON object");
-    pthread_mutex_lock(&c->mu);
-    state s;
-    int rc = fold(c, inc, INT64_MAX - 1, &s, err, errcap);
-    if (rc == 0) {
-        json_t *body = json_pack("{s:s, s:s, s:b, s:s, s:s}", "action", "log", "by", user, "drill",
-                                 s.drill, "kind", kind, "text", text);
-        if (data) json_object_set_new(body, "data", json_deep_copy(data));
-        rc = append(c, inc, body, now_ms, err, errcap);
-        if (rc != 0 && code) *code = CMD_EIO;
-        state_free(&s);
-    }
-    if (rc == 0 && code) *code = CMD_OK;
-    pthread_mutex_unlock(&c->mu);
-    return rc;
+    log_line l = {kind, text, user, data};
+    return write_event(c, inc, decide_log, &l, now_ms, code, err, errcap);
 }
 
 int command_view(command *c, const cmd_incident *inc, int64_t at_ms, json_t **out, char *err,

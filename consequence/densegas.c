@@ -133,7 +133,7 @@ static double chart_distance(const bm_curve *c, double level) {
 
 double cq_gas_density(double molar_mass_kg_mol, double temp_k, double pressure_pa) {
     double p;
-    if (!cqb_positive(molar_mass_kg_mol) || !cqb_positive(temp_k) || !cqb_pressure(pressure_pa, &p))
+    if (!cq_positive(molar_mass_kg_mol) || !cq_positive(temp_k) || !cqb_pressure(pressure_pa, &p))
         return NAN;
     return p * molar_mass_kg_mol / (CQ_R_GAS * temp_k);
 }
@@ -146,35 +146,35 @@ typedef struct bm_state {
 
 static int prepare(const cq_bm_release *rel, const cq_air *air, bool puff, bm_state *s, char *err,
                    size_t errcap) {
-    if (!rel) return cqb_fail(err, errcap, "release is NULL");
-    if (!air) return cqb_fail(err, errcap, "air is NULL");
+    if (!rel) return cq_fail(err, errcap, "release is NULL");
+    if (!air) return cq_fail(err, errcap, "air is NULL");
     if (!(air->temp_k >= CQ_AIR_TEMP_MIN_K && air->temp_k <= CQ_AIR_TEMP_MAX_K))
-        return cqb_fail(err, errcap, "air temp_k must be %g to %g", CQ_AIR_TEMP_MIN_K,
-                        CQ_AIR_TEMP_MAX_K);
+        return cq_fail(err, errcap, "air temp_k must be %g to %g", CQ_AIR_TEMP_MIN_K,
+                       CQ_AIR_TEMP_MAX_K);
     if (!(air->wind_m_s > 0 && air->wind_m_s <= CQ_WIND_MAX_M_S))
-        return cqb_fail(err, errcap, "air wind_m_s must be > 0 and at most %g", CQ_WIND_MAX_M_S);
+        return cq_fail(err, errcap, "air wind_m_s must be > 0 and at most %g", CQ_WIND_MAX_M_S);
     double p;
     if (!cqb_pressure(air->pressure_pa, &p))
-        return cqb_fail(err, errcap, "air pressure_pa must be > 0 (or 0)");
+        return cq_fail(err, errcap, "air pressure_pa must be > 0 (or 0)");
     if (!(rel->density_kg_m3 > 0 && rel->density_kg_m3 <= CQ_GAS_DENSITY_MAX_KG_M3))
-        return cqb_fail(err, errcap, "release density_kg_m3 must be > 0 and at most %g (a gas)",
-                        CQ_GAS_DENSITY_MAX_KG_M3);
+        return cq_fail(err, errcap, "release density_kg_m3 must be > 0 and at most %g (a gas)",
+                       CQ_GAS_DENSITY_MAX_KG_M3);
     if (!(rel->temp_k == 0 || (rel->temp_k >= 20 && rel->temp_k <= 1500)))
-        return cqb_fail(err, errcap, "release temp_k must be 20 to 1500 K (or 0 for ambient)");
+        return cq_fail(err, errcap, "release temp_k must be 20 to 1500 K (or 0 for ambient)");
     if (!(isfinite(rel->air_density_kg_m3) && rel->air_density_kg_m3 >= 0))
-        return cqb_fail(err, errcap, "release air_density_kg_m3 must be > 0 (or 0)");
+        return cq_fail(err, errcap, "release air_density_kg_m3 must be > 0 (or 0)");
     double amount = puff ? rel->volume_m3 : rel->rate_m3_s;
     if (!(amount > 0 && amount <= (puff ? 1e9 : 1e6)))
-        return cqb_fail(err, errcap,
-                        puff ? "release volume_m3 must be > 0 and at most 1e9"
-                             : "release rate_m3_s must be > 0 and at most 1e6");
+        return cq_fail(err, errcap,
+                       puff ? "release volume_m3 must be > 0 and at most 1e9"
+                            : "release rate_m3_s must be > 0 and at most 1e6");
     double rho_a = rel->air_density_kg_m3 > 0 ? rel->air_density_kg_m3
                                               : p * CQ_M_AIR_KG_MOL / (CQ_R_GAS * air->temp_k);
     if (!(rel->density_kg_m3 > rho_a))
-        return cqb_fail(err, errcap,
-                        "release density_kg_m3 %.6g is not above the air's %.6g: not a dense "
-                        "gas (use the Gaussian plume)",
-                        rel->density_kg_m3, rho_a);
+        return cq_fail(err, errcap,
+                       "release density_kg_m3 %.6g is not above the air's %.6g: not a dense "
+                       "gas (use the Gaussian plume)",
+                       rel->density_kg_m3, rho_a);
     double u = air->wind_m_s;
     cq_bm_params *m = &s->prm;
     *m = (cq_bm_params){0};
@@ -206,7 +206,7 @@ static int params(const cq_bm_release *rel, const cq_air *air, bool puff, cq_bm_
     bm_state s;
     int rc = prepare(rel, air, puff, &s, err, errcap);
     if (rc != CQ_OK) return rc;
-    if (!out) return cqb_fail(err, errcap, "out is NULL");
+    if (!out) return cq_fail(err, errcap, "out is NULL");
     *out = s.prm;
     return CQ_OK;
 }
@@ -228,14 +228,14 @@ static int conc(const cq_bm_release *rel, const cq_air *air, bool puff, double x
     bm_state s;
     int rc = prepare(rel, air, puff, &s, err, errcap);
     if (rc != CQ_OK) return rc;
-    if (!(isfinite(x_m) && x_m >= 0)) return cqb_fail(err, errcap, "x_m must be >= 0");
-    if (!c) return cqb_fail(err, errcap, "c is NULL");
+    if (!(isfinite(x_m) && x_m >= 0)) return cq_fail(err, errcap, "x_m must be >= 0");
+    if (!c) return cq_fail(err, errcap, "c is NULL");
     double xs = x_m / s.prm.length_m;
     double cc = chart_conc(&s.curve, xs);
     /* Non-isothermal correction: chart C' -> real C. */
     *c = cc / (cc + (1 - cc) * s.temp_ratio);
-    cqb_flag(flags, s.prm.flags);
-    if (xs > s.curve.last_x) cqb_flag(flags, CQ_FLAG_EXTRAPOLATED);
+    cq_flag(flags, s.prm.flags);
+    if (xs > s.curve.last_x) cq_flag(flags, CQ_FLAG_EXTRAPOLATED);
     return CQ_OK;
 }
 
@@ -254,17 +254,17 @@ static int distance(const cq_bm_release *rel, const cq_air *air, bool puff, doub
     bm_state s;
     int rc = prepare(rel, air, puff, &s, err, errcap);
     if (rc != CQ_OK) return rc;
-    if (!(isfinite(c) && c > 0 && c < 1)) return cqb_fail(err, errcap, "c must be in (0, 1)");
-    if (!x_m) return cqb_fail(err, errcap, "x_m is NULL");
+    if (!(isfinite(c) && c > 0 && c < 1)) return cq_fail(err, errcap, "c must be in (0, 1)");
+    if (!x_m) return cq_fail(err, errcap, "x_m is NULL");
     /* Real C -> the chart value C' to look up. */
     double level = c / (c + (1 - c) / s.temp_ratio);
     double xs = chart_distance(&s.curve, level);
     double x = xs * s.prm.length_m;
-    cqb_flag(flags, s.prm.flags);
-    if (xs > s.curve.last_x) cqb_flag(flags, CQ_FLAG_EXTRAPOLATED);
+    cq_flag(flags, s.prm.flags);
+    if (xs > s.curve.last_x) cq_flag(flags, CQ_FLAG_EXTRAPOLATED);
     if (x > CQ_RANGE_MAX_M) {
         x = CQ_RANGE_MAX_M;
-        cqb_flag(flags, CQ_FLAG_CAPPED);
+        cq_flag(flags, CQ_FLAG_CAPPED);
     }
     *x_m = x;
     return CQ_OK;
@@ -285,19 +285,19 @@ int cq_bm_plume_half_width(const cq_bm_release *rel, const cq_air *air, double x
     bm_state s;
     int rc = prepare(rel, air, false, &s, err, errcap);
     if (rc != CQ_OK) return rc;
-    if (!(isfinite(x_m) && x_m >= 0)) return cqb_fail(err, errcap, "x_m must be >= 0");
-    if (!lh_m) return cqb_fail(err, errcap, "lh_m is NULL");
+    if (!(isfinite(x_m) && x_m >= 0)) return cq_fail(err, errcap, "x_m must be >= 0");
+    if (!lh_m) return cq_fail(err, errcap, "lh_m is NULL");
     double lb = s.prm.lb_m;
     *lh_m = s.prm.length_m + 8 * lb + 2.5 * cbrt(lb * x_m * x_m);
-    cqb_flag(flags, s.prm.flags);
+    cq_flag(flags, s.prm.flags);
     return CQ_OK;
 }
 
 int cq_bm_zones(const cq_bm_release *rel, const cq_air *air, bool puff, double red, double orange,
                 double yellow, cq_zones *zones, char *err, size_t errcap) {
-    if (!zones) return cqb_fail(err, errcap, "zones is NULL");
+    if (!zones) return cq_fail(err, errcap, "zones is NULL");
     if (!(red >= orange && orange >= yellow))
-        return cqb_fail(err, errcap, "levels must satisfy red >= orange >= yellow");
+        return cq_fail(err, errcap, "levels must satisfy red >= orange >= yellow");
     cq_zones z = {.red_level = red, .orange_level = orange, .yellow_level = yellow};
     int rc = distance(rel, air, puff, red, &z.red_m, &z.flags, err, errcap);
     if (rc == CQ_OK) rc = distance(rel, air, puff, orange, &z.orange_m, &z.flags, err, errcap);

@@ -43,8 +43,8 @@ int cq_stability_neighbours(cq_stability cls, cq_stability *lower, cq_stability 
                             size_t errcap) {
     static const cq_stability plain[N_PLAIN] = {CQ_STAB_A, CQ_STAB_B, CQ_STAB_C,
                                                 CQ_STAB_D, CQ_STAB_E, CQ_STAB_F};
-    if (!class_ok(cls)) return cq_src_fail(err, errcap, "stability class %d out of range", cls);
-    if (!lower || !upper) return cq_src_fail(err, errcap, "lower/upper: NULL");
+    if (!class_ok(cls)) return cq_fail(err, errcap, "stability class %d out of range", cls);
+    if (!lower || !upper) return cq_fail(err, errcap, "lower/upper: NULL");
     int lo, hi;
     neighbours(cls, &lo, &hi);
     *lower = plain[lo];
@@ -201,10 +201,10 @@ static sigma_pair plain_sigmas(cq_sigma_set set, int c, double x) {
 int cq_sigmas(cq_sigma_set set, cq_stability cls, double x_m, double *sigma_y_m, double *sigma_z_m,
               unsigned *flags, char *err, size_t errcap) {
     if ((int)set < 0 || (int)set >= CQ_SIGMA_SET_COUNT)
-        return cq_src_fail(err, errcap, "sigma set %d out of range", set);
-    if (!class_ok(cls)) return cq_src_fail(err, errcap, "stability class %d out of range", cls);
-    if (!cq_src_pos(x_m)) return cq_src_fail(err, errcap, "x_m %g: must be finite and > 0", x_m);
-    if (!sigma_y_m || !sigma_z_m) return cq_src_fail(err, errcap, "sigma_y_m/sigma_z_m: NULL");
+        return cq_fail(err, errcap, "sigma set %d out of range", set);
+    if (!class_ok(cls)) return cq_fail(err, errcap, "stability class %d out of range", cls);
+    if (!cq_positive(x_m)) return cq_fail(err, errcap, "x_m %g: must be finite and > 0", x_m);
+    if (!sigma_y_m || !sigma_z_m) return cq_fail(err, errcap, "sigma_y_m/sigma_z_m: NULL");
     int lo, hi;
     neighbours(cls, &lo, &hi);
     sigma_pair a = plain_sigmas(set, lo, x_m);
@@ -232,9 +232,9 @@ int cq_wind_exponent(cq_wind_profile profile, cq_stability cls, double *p, char 
         {0.15, 0.15, 0.20, 0.25, 0.30, 0.30},
     };
     if ((int)profile < 0 || (int)profile > CQ_WIND_ISC3_URBAN)
-        return cq_src_fail(err, errcap, "wind profile %d out of range", profile);
-    if (!class_ok(cls)) return cq_src_fail(err, errcap, "stability class %d out of range", cls);
-    if (!p) return cq_src_fail(err, errcap, "p: NULL");
+        return cq_fail(err, errcap, "wind profile %d out of range", profile);
+    if (!class_ok(cls)) return cq_fail(err, errcap, "stability class %d out of range", cls);
+    if (!p) return cq_fail(err, errcap, "p: NULL");
     int lo, hi;
     neighbours(cls, &lo, &hi);
     *p = (ex[profile][lo] + ex[profile][hi]) / 2;
@@ -246,12 +246,12 @@ int cq_wind_at_height(cq_wind_profile profile, cq_stability cls, double u_ref_m_
     double p = 0;
     int rc = cq_wind_exponent(profile, cls, &p, err, errcap);
     if (rc != CQ_OK) return rc;
-    if (!cq_src_nonneg(u_ref_m_s))
-        return cq_src_fail(err, errcap, "u_ref_m_s %g: must be finite and >= 0", u_ref_m_s);
-    if (!cq_src_nonneg(z_ref_m))
-        return cq_src_fail(err, errcap, "z_ref_m %g: must be finite and >= 0", z_ref_m);
-    if (!cq_src_pos(z_m)) return cq_src_fail(err, errcap, "z_m %g: must be finite and > 0", z_m);
-    if (!u_m_s) return cq_src_fail(err, errcap, "u_m_s: NULL");
+    if (!cq_nonneg(u_ref_m_s))
+        return cq_fail(err, errcap, "u_ref_m_s %g: must be finite and >= 0", u_ref_m_s);
+    if (!cq_nonneg(z_ref_m))
+        return cq_fail(err, errcap, "z_ref_m %g: must be finite and >= 0", z_ref_m);
+    if (!cq_positive(z_m)) return cq_fail(err, errcap, "z_m %g: must be finite and > 0", z_m);
+    if (!u_m_s) return cq_fail(err, errcap, "u_m_s: NULL");
     if (z_ref_m == 0) z_ref_m = 10.0;
     *u_m_s = u_ref_m_s * pow(z_m / z_ref_m, p);
     return CQ_OK;

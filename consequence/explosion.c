@@ -57,15 +57,15 @@ static int curve_ok(cq_blast_curve curve) {
 }
 
 static void range_flag(double z, unsigned *flags) {
-    if (z < CQ_BLAST_Z_MIN || z > CQ_BLAST_Z_MAX) cqb_flag(flags, CQ_FLAG_EXTRAPOLATED);
+    if (z < CQ_BLAST_Z_MIN || z > CQ_BLAST_Z_MAX) cq_flag(flags, CQ_FLAG_EXTRAPOLATED);
 }
 
 int cq_tnt_mass(double fuel_kg, double dhc_j_kg, double yield, double *w_tnt_kg, char *err,
                 size_t errcap) {
-    if (!cqb_positive(fuel_kg)) return cqb_fail(err, errcap, "fuel_kg must be > 0");
-    if (!cqb_positive(dhc_j_kg)) return cqb_fail(err, errcap, "dhc_j_kg must be > 0");
-    if (!cqb_positive(yield) || yield > 1) return cqb_fail(err, errcap, "yield must be in (0, 1]");
-    if (!w_tnt_kg) return cqb_fail(err, errcap, "w_tnt_kg is NULL");
+    if (!cq_positive(fuel_kg)) return cq_fail(err, errcap, "fuel_kg must be > 0");
+    if (!cq_positive(dhc_j_kg)) return cq_fail(err, errcap, "dhc_j_kg must be > 0");
+    if (!cq_positive(yield) || yield > 1) return cq_fail(err, errcap, "yield must be in (0, 1]");
+    if (!w_tnt_kg) return cq_fail(err, errcap, "w_tnt_kg is NULL");
     *w_tnt_kg = yield * fuel_kg * dhc_j_kg / CQ_E_TNT;
     return CQ_OK;
 }
@@ -73,10 +73,10 @@ int cq_tnt_mass(double fuel_kg, double dhc_j_kg, double yield, double *w_tnt_kg,
 int cq_blast_overpressure_z(cq_blast_curve curve, double z, double p0_pa, double *dp_pa,
                             unsigned *flags, char *err, size_t errcap) {
     double p0;
-    if (!curve_ok(curve)) return cqb_fail(err, errcap, "curve %d is not a blast curve", curve);
-    if (!cqb_positive(z)) return cqb_fail(err, errcap, "z must be > 0");
-    if (!cqb_pressure(p0_pa, &p0)) return cqb_fail(err, errcap, "p0_pa must be > 0 (or 0)");
-    if (!dp_pa) return cqb_fail(err, errcap, "dp_pa is NULL");
+    if (!curve_ok(curve)) return cq_fail(err, errcap, "curve %d is not a blast curve", curve);
+    if (!cq_positive(z)) return cq_fail(err, errcap, "z must be > 0");
+    if (!cqb_pressure(p0_pa, &p0)) return cq_fail(err, errcap, "p0_pa must be > 0 (or 0)");
+    if (!dp_pa) return cq_fail(err, errcap, "dp_pa is NULL");
     *dp_pa = curve_pa(curve, z, p0);
     range_flag(z, flags);
     return CQ_OK;
@@ -84,8 +84,8 @@ int cq_blast_overpressure_z(cq_blast_curve curve, double z, double p0_pa, double
 
 int cq_tnt_overpressure(cq_blast_curve curve, double w_tnt_kg, double distance_m, double p0_pa,
                         double *dp_pa, unsigned *flags, char *err, size_t errcap) {
-    if (!cqb_positive(w_tnt_kg)) return cqb_fail(err, errcap, "w_tnt_kg must be > 0");
-    if (!cqb_positive(distance_m)) return cqb_fail(err, errcap, "distance_m must be > 0");
+    if (!cq_positive(w_tnt_kg)) return cq_fail(err, errcap, "w_tnt_kg must be > 0");
+    if (!cq_positive(distance_m)) return cq_fail(err, errcap, "distance_m must be > 0");
     return cq_blast_overpressure_z(curve, distance_m / cbrt(w_tnt_kg), p0_pa, dp_pa, flags, err,
                                    errcap);
 }
@@ -125,22 +125,22 @@ static double farthest_z(cq_blast_curve curve, double level, double p0, double z
 int cq_tnt_distance(cq_blast_curve curve, double w_tnt_kg, double dp_pa, double p0_pa,
                     double *distance_m, unsigned *flags, char *err, size_t errcap) {
     double p0;
-    if (!curve_ok(curve)) return cqb_fail(err, errcap, "curve %d is not a blast curve", curve);
-    if (!cqb_positive(w_tnt_kg)) return cqb_fail(err, errcap, "w_tnt_kg must be > 0");
-    if (!cqb_positive(dp_pa)) return cqb_fail(err, errcap, "dp_pa must be > 0");
-    if (!cqb_pressure(p0_pa, &p0)) return cqb_fail(err, errcap, "p0_pa must be > 0 (or 0)");
-    if (!distance_m) return cqb_fail(err, errcap, "distance_m is NULL");
+    if (!curve_ok(curve)) return cq_fail(err, errcap, "curve %d is not a blast curve", curve);
+    if (!cq_positive(w_tnt_kg)) return cq_fail(err, errcap, "w_tnt_kg must be > 0");
+    if (!cq_positive(dp_pa)) return cq_fail(err, errcap, "dp_pa must be > 0");
+    if (!cqb_pressure(p0_pa, &p0)) return cq_fail(err, errcap, "p0_pa must be > 0 (or 0)");
+    if (!distance_m) return cq_fail(err, errcap, "distance_m is NULL");
     double top = curve_pa(curve, CQ_BLAST_Z_MIN, p0);
     if (dp_pa > top)
-        return cqb_fail(err, errcap,
-                        "dp_pa %.6g Pa is above the curve's %.6g Pa at its nearest Z %.2g", dp_pa,
-                        top, CQ_BLAST_Z_MIN);
+        return cq_fail(err, errcap,
+                       "dp_pa %.6g Pa is above the curve's %.6g Pa at its nearest Z %.2g", dp_pa,
+                       top, CQ_BLAST_Z_MIN);
     double w3 = cbrt(w_tnt_kg);
     double zcap = CQ_RANGE_MAX_M / w3;
     double z;
     if (zcap <= CQ_BLAST_Z_MIN || curve_pa(curve, zcap, p0) >= dp_pa) {
         z = zcap;
-        cqb_flag(flags, CQ_FLAG_CAPPED);
+        cq_flag(flags, CQ_FLAG_CAPPED);
     } else {
         z = farthest_z(curve, dp_pa, p0, zcap);
     }
@@ -151,7 +151,7 @@ int cq_tnt_distance(cq_blast_curve curve, double w_tnt_kg, double dp_pa, double 
 
 int cq_tnt_zones(cq_blast_curve curve, double w_tnt_kg, double p0_pa, cq_zones *zones, char *err,
                  size_t errcap) {
-    if (!zones) return cqb_fail(err, errcap, "zones is NULL");
+    if (!zones) return cq_fail(err, errcap, "zones is NULL");
     cq_zones z = {.red_level = CQ_OVERPRESSURE_RED_PA,
                   .orange_level = CQ_OVERPRESSURE_ORANGE_PA,
                   .yellow_level = CQ_OVERPRESSURE_YELLOW_PA};
@@ -169,9 +169,9 @@ int cq_tnt_zones(cq_blast_curve curve, double w_tnt_kg, double p0_pa, cq_zones *
 
 int cq_rmp_vce_distance(double fuel_kg, double dhc_j_kg, double *distance_m, char *err,
                         size_t errcap) {
-    if (!cqb_positive(fuel_kg)) return cqb_fail(err, errcap, "fuel_kg must be > 0");
-    if (!cqb_positive(dhc_j_kg)) return cqb_fail(err, errcap, "dhc_j_kg must be > 0");
-    if (!distance_m) return cqb_fail(err, errcap, "distance_m is NULL");
+    if (!cq_positive(fuel_kg)) return cq_fail(err, errcap, "fuel_kg must be > 0");
+    if (!cq_positive(dhc_j_kg)) return cq_fail(err, errcap, "dhc_j_kg must be > 0");
+    if (!distance_m) return cq_fail(err, errcap, "distance_m is NULL");
     *distance_m = 17.0 * cbrt(0.1 * fuel_kg * dhc_j_kg / 4.68e6);
     return CQ_OK;
 }
@@ -182,16 +182,16 @@ int cq_rmp_vce_distance(double fuel_kg, double dhc_j_kg, double *distance_m, cha
 static const double me_class_dp[10] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
 
 int cq_me_energy_from_volume(double v_m3, double *energy_j, char *err, size_t errcap) {
-    if (!cqb_positive(v_m3)) return cqb_fail(err, errcap, "v_m3 must be > 0");
-    if (!energy_j) return cqb_fail(err, errcap, "energy_j is NULL");
+    if (!cq_positive(v_m3)) return cq_fail(err, errcap, "v_m3 must be > 0");
+    if (!energy_j) return cq_fail(err, errcap, "energy_j is NULL");
     *energy_j = v_m3 * CQ_ME_ENERGY_DENSITY_J_M3;
     return CQ_OK;
 }
 
 int cq_me_class_overpressure(int strength_class, double *dp_ratio, char *err, size_t errcap) {
     if (strength_class < 1 || strength_class > 10)
-        return cqb_fail(err, errcap, "strength_class %d is not 1..10", strength_class);
-    if (!dp_ratio) return cqb_fail(err, errcap, "dp_ratio is NULL");
+        return cq_fail(err, errcap, "strength_class %d is not 1..10", strength_class);
+    if (!dp_ratio) return cq_fail(err, errcap, "dp_ratio is NULL");
     *dp_ratio = me_class_dp[strength_class - 1];
     return CQ_OK;
 }
@@ -200,17 +200,17 @@ int cq_me_scaled_distance(double distance_m, double energy_j, double p0_pa, doub
                           char *err, size_t errcap) {
     double p0;
     if (!(isfinite(distance_m) && distance_m >= 0))
-        return cqb_fail(err, errcap, "distance_m must be >= 0");
-    if (!cqb_positive(energy_j)) return cqb_fail(err, errcap, "energy_j must be > 0");
-    if (!cqb_pressure(p0_pa, &p0)) return cqb_fail(err, errcap, "p0_pa must be > 0 (or 0)");
-    if (!r_scaled) return cqb_fail(err, errcap, "r_scaled is NULL");
+        return cq_fail(err, errcap, "distance_m must be >= 0");
+    if (!cq_positive(energy_j)) return cq_fail(err, errcap, "energy_j must be > 0");
+    if (!cqb_pressure(p0_pa, &p0)) return cq_fail(err, errcap, "p0_pa must be > 0 (or 0)");
+    if (!r_scaled) return cq_fail(err, errcap, "r_scaled is NULL");
     *r_scaled = distance_m / cbrt(energy_j / p0);
     return CQ_OK;
 }
 
 int cq_me_charge_radius(double energy_j, double *r0_m, char *err, size_t errcap) {
-    if (!cqb_positive(energy_j)) return cqb_fail(err, errcap, "energy_j must be > 0");
-    if (!r0_m) return cqb_fail(err, errcap, "r0_m is NULL");
+    if (!cq_positive(energy_j)) return cq_fail(err, errcap, "energy_j must be > 0");
+    if (!r0_m) return cq_fail(err, errcap, "r0_m is NULL");
     double v = energy_j / CQ_ME_ENERGY_DENSITY_J_M3;
     *r0_m = cbrt(3 * v / (2 * M_PI));
     return CQ_OK;
@@ -224,12 +224,12 @@ int cq_me_overpressure(int strength_class, double energy_j, double distance_m, d
     if (rc == CQ_OK) rc = cq_me_charge_radius(energy_j, &r0, err, errcap);
     if (rc != CQ_OK) return rc;
     cqb_pressure(p0_pa, &p0);
-    if (!dp_pa) return cqb_fail(err, errcap, "dp_pa is NULL");
+    if (!dp_pa) return cq_fail(err, errcap, "dp_pa is NULL");
     if (distance_m > r0)
-        return cqb_fail(err, errcap,
-                        "distance_m %.6g m is beyond the charge radius %.6g m: the Multi-Energy "
-                        "blast curves are not available (no citable source); use the TNT curves",
-                        distance_m, r0);
+        return cq_fail(err, errcap,
+                       "distance_m %.6g m is beyond the charge radius %.6g m: the Multi-Energy "
+                       "blast curves are not available (no citable source); use the TNT curves",
+                       distance_m, r0);
     *dp_pa = ratio * p0;
     return CQ_OK;
 }
@@ -246,8 +246,8 @@ static const double probit_k[4][2] = {
 int cq_blast_probit(cq_blast_effect effect, double dp_pa, double *y, double *p, char *err,
                     size_t errcap) {
     if ((int)effect < 0 || (int)effect > 3)
-        return cqb_fail(err, errcap, "effect %d is not a blast effect", (int)effect);
-    if (!cqb_positive(dp_pa)) return cqb_fail(err, errcap, "dp_pa must be > 0");
+        return cq_fail(err, errcap, "effect %d is not a blast effect", (int)effect);
+    if (!cq_positive(dp_pa)) return cq_fail(err, errcap, "dp_pa must be > 0");
     double yy = probit_k[effect][0] + probit_k[effect][1] * log(dp_pa);
     if (y) *y = yy;
     if (p) *p = 0.5 * (1 + erf((yy - 5) / sqrt(2.0)));

@@ -53,30 +53,20 @@
 
 /* ==== shared ============================================================= */
 
-int cqf_fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return CQ_EINVAL;
-}
-
 int cqf_air_check(const cq_air *air, cq_air *out, char *err, size_t errlen) {
-    if (!air) return cqf_fail(err, errlen, "air: NULL");
+    if (!air) return cq_fail(err, errlen, "air: NULL");
     if (!isfinite(air->temp_k) || air->temp_k < 223.15 || air->temp_k > 333.15)
-        return cqf_fail(err, errlen, "air.temp_k: %g not in [223.15, 333.15] K", air->temp_k);
+        return cq_fail(err, errlen, "air.temp_k: %g not in [223.15, 333.15] K", air->temp_k);
     if (!isfinite(air->pressure_pa) ||
         (air->pressure_pa != 0 && (air->pressure_pa < 5e4 || air->pressure_pa > 1.1e5)))
-        return cqf_fail(err, errlen, "air.pressure_pa: %g not 0 or in [50, 110] kPa",
-                        air->pressure_pa);
+        return cq_fail(err, errlen, "air.pressure_pa: %g not 0 or in [50, 110] kPa",
+                       air->pressure_pa);
     if (!isfinite(air->relative_humidity) || air->relative_humidity < 0 ||
         air->relative_humidity > 1)
-        return cqf_fail(err, errlen, "air.relative_humidity: %g not in [0, 1]",
-                        air->relative_humidity);
+        return cq_fail(err, errlen, "air.relative_humidity: %g not in [0, 1]",
+                       air->relative_humidity);
     if (!isfinite(air->wind_m_s) || air->wind_m_s < 0 || air->wind_m_s > 50)
-        return cqf_fail(err, errlen, "air.wind_m_s: %g not in [0, 50] m/s", air->wind_m_s);
+        return cq_fail(err, errlen, "air.wind_m_s: %g not in [0, 50] m/s", air->wind_m_s);
     *out = *air;
     if (out->pressure_pa == 0) out->pressure_pa = CQ_P_ATM;
     return CQ_OK;
@@ -272,43 +262,41 @@ static bool nonneg(double x) {
 
 int cq_pool_fire_model(const cq_pool_fire_in *in, const cq_air *air, cq_pool_fire *out, char *err,
                        size_t errlen) {
-    if (!in || !out) return cqf_fail(err, errlen, "pool fire: NULL input or output");
+    if (!in || !out) return cq_fail(err, errlen, "pool fire: NULL input or output");
     memset(out, 0, sizeof *out);
     int rc = cqf_air_check(air, &out->air, err, errlen);
     if (rc != CQ_OK) return rc;
     const cq_fuel *fuel = in->fuel;
-    if (!fuel) return cqf_fail(err, errlen, "fuel: NULL");
+    if (!fuel) return cq_fail(err, errlen, "fuel: NULL");
     if (!(fuel->heat_combustion_j_kg > 0) || !(fuel->molar_mass_kg_mol > 0) ||
         !(fuel->boiling_point_k > 0))
-        return cqf_fail(err, errlen, "fuel %s: no heat of combustion, molar mass or Tb",
-                        fuel->name);
+        return cq_fail(err, errlen, "fuel %s: no heat of combustion, molar mass or Tb", fuel->name);
     if (!nonneg(in->diameter_m) || !nonneg(in->dike_area_m2) || !nonneg(in->spill_volume_m3) ||
         !nonneg(in->depth_m))
-        return cqf_fail(err, errlen, "pool: diameter, dike area, volume and depth must be >= 0");
+        return cq_fail(err, errlen, "pool: diameter, dike area, volume and depth must be >= 0");
     if (!nonneg(in->burning_rate_kg_m2_s) || in->burning_rate_kg_m2_s > 1)
-        return cqf_fail(err, errlen, "burning_rate_kg_m2_s: %g not in [0, 1]",
-                        in->burning_rate_kg_m2_s);
+        return cq_fail(err, errlen, "burning_rate_kg_m2_s: %g not in [0, 1]",
+                       in->burning_rate_kg_m2_s);
     if (!nonneg(in->sep_w_m2) || in->sep_w_m2 > 1e6)
-        return cqf_fail(err, errlen, "sep_w_m2: %g not in [0, 1e6]", in->sep_w_m2);
+        return cq_fail(err, errlen, "sep_w_m2: %g not in [0, 1e6]", in->sep_w_m2);
     if (!nonneg(in->radiative_fraction) || in->radiative_fraction >= 1)
-        return cqf_fail(err, errlen, "radiative_fraction: %g not in [0, 1)",
-                        in->radiative_fraction);
+        return cq_fail(err, errlen, "radiative_fraction: %g not in [0, 1)", in->radiative_fraction);
 
     /* Pool diameter, reference section 2 [RAPIDN est. 602, est. 16]. */
     double d = in->diameter_m;
     if (d == 0) {
         double depth = in->depth_m > 0 ? in->depth_m : CQ_POOL_DEPTH_DEFAULT_M;
         if (depth < 1e-4 || depth > 10)
-            return cqf_fail(err, errlen, "depth_m: %g not in [1e-4, 10] m", depth);
+            return cq_fail(err, errlen, "depth_m: %g not in [1e-4, 10] m", depth);
         double area = INFINITY;
         if (in->dike_area_m2 > 0) area = in->dike_area_m2;
         if (in->spill_volume_m3 > 0) area = fmin(area, in->spill_volume_m3 / depth);
         if (isinf(area))
-            return cqf_fail(err, errlen, "pool: none of diameter, dike area or volume given");
+            return cq_fail(err, errlen, "pool: none of diameter, dike area or volume given");
         d = sqrt(4 * area / M_PI);
     }
     if (!(d >= 0.01 && d <= 2000))
-        return cqf_fail(err, errlen, "pool diameter %g m not in [0.01, 2000] m", d);
+        return cq_fail(err, errlen, "pool diameter %g m not in [0.01, 2000] m", d);
     if (d < 1 || d > 100) out->flags |= CQ_FLAG_EXTRAPOLATED;
     out->diameter_m = d;
 
@@ -319,7 +307,7 @@ int cq_pool_fire_model(const cq_pool_fire_in *in, const cq_air *air, cq_pool_fir
     if (m == 0) {
         m = cq_pool_burning_rate(fuel, d, ta, &out->burn_model);
         if (!(m > 0))
-            return cqf_fail(err, errlen, "fuel %s: no liquid data for a burning rate", fuel->name);
+            return cq_fail(err, errlen, "fuel %s: no liquid data for a burning rate", fuel->name);
     }
     out->burning_rate_kg_m2_s = m;
     out->heat_release_w = m * M_PI * d * d / 4 * fuel->heat_combustion_j_kg;

@@ -56,23 +56,22 @@ static double chamberlain_y(double ds, double uj, double w) {
 
 int cq_jet_fire_model(const cq_jet_fire_in *in, const cq_air *air, cq_jet_fire *out, char *err,
                       size_t errlen) {
-    if (!in || !out) return cqf_fail(err, errlen, "jet fire: NULL input or output");
+    if (!in || !out) return cq_fail(err, errlen, "jet fire: NULL input or output");
     memset(out, 0, sizeof *out);
     int rc = cqf_air_check(air, &out->air, err, errlen);
     if (rc != CQ_OK) return rc;
     const cq_fuel *fuel = in->fuel;
-    if (!fuel) return cqf_fail(err, errlen, "fuel: NULL");
+    if (!fuel) return cq_fail(err, errlen, "fuel: NULL");
     if (!(fuel->heat_combustion_j_kg > 0) || !(fuel->air_fuel_stoich > 0))
-        return cqf_fail(err, errlen, "fuel %s: no heat of combustion or air/fuel ratio",
-                        fuel->name);
+        return cq_fail(err, errlen, "fuel %s: no heat of combustion or air/fuel ratio", fuel->name);
     if (!isfinite(in->mass_rate_kg_s) || !(in->mass_rate_kg_s > 0) || in->mass_rate_kg_s > 1e5)
-        return cqf_fail(err, errlen, "mass_rate_kg_s: %g not in (0, 1e5]", in->mass_rate_kg_s);
+        return cq_fail(err, errlen, "mass_rate_kg_s: %g not in (0, 1e5]", in->mass_rate_kg_s);
     if (!isfinite(in->exit_velocity_m_s) || !(in->exit_velocity_m_s > 0) ||
         in->exit_velocity_m_s > 2000)
-        return cqf_fail(err, errlen, "exit_velocity_m_s: %g not in (0, 2000]",
-                        in->exit_velocity_m_s);
+        return cq_fail(err, errlen, "exit_velocity_m_s: %g not in (0, 2000]",
+                       in->exit_velocity_m_s);
     if (!isfinite(in->radiated_fraction) || in->radiated_fraction < 0 || in->radiated_fraction >= 1)
-        return cqf_fail(err, errlen, "radiated_fraction: %g not in [0, 1)", in->radiated_fraction);
+        return cq_fail(err, errlen, "radiated_fraction: %g not in [0, 1)", in->radiated_fraction);
 
     double m = in->mass_rate_kg_s, uj = in->exit_velocity_m_s;
     out->radiated_fraction =
@@ -112,29 +111,28 @@ int cq_jet_fire_zones(const cq_jet_fire *jf, cq_zones *out) {
 
 int cq_fireball_model(const cq_fireball_in *in, const cq_air *air, cq_fireball *out, char *err,
                       size_t errlen) {
-    if (!in || !out) return cqf_fail(err, errlen, "fireball: NULL input or output");
+    if (!in || !out) return cq_fail(err, errlen, "fireball: NULL input or output");
     memset(out, 0, sizeof *out);
     int rc = cqf_air_check(air, &out->air, err, errlen);
     if (rc != CQ_OK) return rc;
     const cq_fuel *fuel = in->fuel;
-    if (!fuel) return cqf_fail(err, errlen, "fuel: NULL");
+    if (!fuel) return cq_fail(err, errlen, "fuel: NULL");
     if (!(fuel->heat_combustion_j_kg > 0))
-        return cqf_fail(err, errlen, "fuel %s: no heat of combustion", fuel->name);
+        return cq_fail(err, errlen, "fuel %s: no heat of combustion", fuel->name);
     double m = in->mass_kg;
     if (!isfinite(m) || !(m > 0) || m > 1e7)
-        return cqf_fail(err, errlen, "mass_kg: %g not in (0, 1e7]", m);
+        return cq_fail(err, errlen, "mass_kg: %g not in (0, 1e7]", m);
     if (in->method != CQ_FIREBALL_CCPS && in->method != CQ_FIREBALL_TNO)
-        return cqf_fail(err, errlen, "method: %d unknown", (int)in->method);
+        return cq_fail(err, errlen, "method: %d unknown", (int)in->method);
     if (!isfinite(in->radiative_fraction) || in->radiative_fraction < 0 ||
         in->radiative_fraction >= 1)
-        return cqf_fail(err, errlen, "radiative_fraction: %g not in [0, 1)",
-                        in->radiative_fraction);
+        return cq_fail(err, errlen, "radiative_fraction: %g not in [0, 1)", in->radiative_fraction);
     if (!isfinite(in->vessel_pressure_pa) || in->vessel_pressure_pa < 0 ||
         in->vessel_pressure_pa > 1e8)
-        return cqf_fail(err, errlen, "vessel_pressure_pa: %g not in [0, 1e8]",
-                        in->vessel_pressure_pa);
+        return cq_fail(err, errlen, "vessel_pressure_pa: %g not in [0, 1e8]",
+                       in->vessel_pressure_pa);
     if (!isfinite(in->centre_height_m) || in->centre_height_m < 0 || in->centre_height_m > 1e4)
-        return cqf_fail(err, errlen, "centre_height_m: %g not in [0, 1e4]", in->centre_height_m);
+        return cq_fail(err, errlen, "centre_height_m: %g not in [0, 1e4]", in->centre_height_m);
 
     if (in->method == CQ_FIREBALL_CCPS) {
         /* CCPS99 [reference section 4] */

@@ -9,12 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "consequence/consequence.h"
+#include "consequence/internal.h"
 
 #define CQF_M_AIR 0.028965 /* kg/mol, dry air */
-
-/* Writes a one-line reason into err (may be NULL) and returns CQ_EINVAL. */
-int cqf_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Checks air against consequence.h's "valid air" and copies it into out
  * with the pressure filled in; CQ_OK or CQ_EINVAL with the reason. */

@@ -30,15 +30,14 @@ static double floor_wind(double u, unsigned *flags) {
 static int check_ambient(cq_stability cls, double ambient_temp_k, double wind_m_s,
                          const cq_rise_opts *opts, double *s, char *err, size_t errcap) {
     if ((int)cls < 0 || (int)cls >= CQ_STAB_COUNT)
-        return cq_src_fail(err, errcap, "stability class %d out of range", cls);
-    if (!cq_src_pos(ambient_temp_k))
-        return cq_src_fail(err, errcap, "ambient_temp_k %g: must be finite and > 0",
-                           ambient_temp_k);
-    if (!cq_src_nonneg(wind_m_s))
-        return cq_src_fail(err, errcap, "wind_m_s %g: must be finite and >= 0", wind_m_s);
+        return cq_fail(err, errcap, "stability class %d out of range", cls);
+    if (!cq_positive(ambient_temp_k))
+        return cq_fail(err, errcap, "ambient_temp_k %g: must be finite and > 0", ambient_temp_k);
+    if (!cq_nonneg(wind_m_s))
+        return cq_fail(err, errcap, "wind_m_s %g: must be finite and >= 0", wind_m_s);
     double dtheta = opts ? opts->dtheta_dz_k_m : 0;
-    if (!cq_src_nonneg(dtheta))
-        return cq_src_fail(err, errcap, "opts->dtheta_dz_k_m %g: must be finite and >= 0", dtheta);
+    if (!cq_nonneg(dtheta))
+        return cq_fail(err, errcap, "opts->dtheta_dz_k_m %g: must be finite and >= 0", dtheta);
     *s = 0;
     if (cq_stability_is_stable(cls)) {
         if (dtheta == 0) dtheta = cls == CQ_STAB_E ? CQ_DTHETA_DZ_E : CQ_DTHETA_DZ_F;
@@ -64,20 +63,19 @@ static void buoyant_final(double fb, double u, double s, bool stable, double *xf
 int cq_briggs_stack_rise(const cq_stack *stack, cq_stability cls, double ambient_temp_k,
                          double wind_m_s, const cq_rise_opts *opts, cq_plume_rise *out, char *err,
                          size_t errcap) {
-    if (!stack) return cq_src_fail(err, errcap, "stack: NULL");
-    if (!out) return cq_src_fail(err, errcap, "out: NULL");
-    if (!cq_src_nonneg(stack->height_m))
-        return cq_src_fail(err, errcap, "stack->height_m %g: must be finite and >= 0",
-                           stack->height_m);
-    if (!cq_src_pos(stack->diameter_m))
-        return cq_src_fail(err, errcap, "stack->diameter_m %g: must be finite and > 0",
-                           stack->diameter_m);
-    if (!cq_src_pos(stack->exit_velocity_m_s))
-        return cq_src_fail(err, errcap, "stack->exit_velocity_m_s %g: must be finite and > 0",
-                           stack->exit_velocity_m_s);
-    if (!cq_src_pos(stack->exit_temp_k))
-        return cq_src_fail(err, errcap, "stack->exit_temp_k %g: must be finite and > 0",
-                           stack->exit_temp_k);
+    if (!stack) return cq_fail(err, errcap, "stack: NULL");
+    if (!out) return cq_fail(err, errcap, "out: NULL");
+    if (!cq_nonneg(stack->height_m))
+        return cq_fail(err, errcap, "stack->height_m %g: must be finite and >= 0", stack->height_m);
+    if (!cq_positive(stack->diameter_m))
+        return cq_fail(err, errcap, "stack->diameter_m %g: must be finite and > 0",
+                       stack->diameter_m);
+    if (!cq_positive(stack->exit_velocity_m_s))
+        return cq_fail(err, errcap, "stack->exit_velocity_m_s %g: must be finite and > 0",
+                       stack->exit_velocity_m_s);
+    if (!cq_positive(stack->exit_temp_k))
+        return cq_fail(err, errcap, "stack->exit_temp_k %g: must be finite and > 0",
+                       stack->exit_temp_k);
     double s;
     int rc = check_ambient(cls, ambient_temp_k, wind_m_s, opts, &s, err, errcap);
     if (rc != CQ_OK) return rc;
@@ -141,12 +139,12 @@ int cq_briggs_stack_rise(const cq_stack *stack, cq_stability cls, double ambient
 int cq_briggs_buoyant_rise(double buoyancy_flux, double release_height_m, cq_stability cls,
                            double ambient_temp_k, double wind_m_s, const cq_rise_opts *opts,
                            cq_plume_rise *out, char *err, size_t errcap) {
-    if (!cq_src_pos(buoyancy_flux))
-        return cq_src_fail(err, errcap, "buoyancy_flux %g: must be finite and > 0", buoyancy_flux);
-    if (!cq_src_nonneg(release_height_m))
-        return cq_src_fail(err, errcap, "release_height_m %g: must be finite and >= 0",
-                           release_height_m);
-    if (!out) return cq_src_fail(err, errcap, "out: NULL");
+    if (!cq_positive(buoyancy_flux))
+        return cq_fail(err, errcap, "buoyancy_flux %g: must be finite and > 0", buoyancy_flux);
+    if (!cq_nonneg(release_height_m))
+        return cq_fail(err, errcap, "release_height_m %g: must be finite and >= 0",
+                       release_height_m);
+    if (!out) return cq_fail(err, errcap, "out: NULL");
     double s;
     int rc = check_ambient(cls, ambient_temp_k, wind_m_s, opts, &s, err, errcap);
     if (rc != CQ_OK) return rc;
@@ -167,13 +165,12 @@ int cq_briggs_buoyant_rise(double buoyancy_flux, double release_height_m, cq_sta
 
 int cq_briggs_rise_at(const cq_plume_rise *rise, double x_m, double *rise_m, double *height_m,
                       char *err, size_t errcap) {
-    if (!rise) return cq_src_fail(err, errcap, "rise: NULL");
-    if (!cq_src_nonneg(x_m))
-        return cq_src_fail(err, errcap, "x_m %g: must be finite and >= 0", x_m);
-    if (!rise_m) return cq_src_fail(err, errcap, "rise_m: NULL");
-    if (!cq_src_pos(rise->wind_m_s) || !cq_src_nonneg(rise->final_rise_m) ||
-        !cq_src_nonneg(rise->x_final_m))
-        return cq_src_fail(err, errcap, "rise: not filled by cq_briggs_*_rise");
+    if (!rise) return cq_fail(err, errcap, "rise: NULL");
+    if (!cq_nonneg(x_m)) return cq_fail(err, errcap, "x_m %g: must be finite and >= 0", x_m);
+    if (!rise_m) return cq_fail(err, errcap, "rise_m: NULL");
+    if (!cq_positive(rise->wind_m_s) || !cq_nonneg(rise->final_rise_m) ||
+        !cq_nonneg(rise->x_final_m))
+        return cq_fail(err, errcap, "rise: not filled by cq_briggs_*_rise");
     double u = rise->wind_m_s, dh;
     if (x_m >= rise->x_final_m) {
         dh = rise->final_rise_m;
@@ -195,18 +192,17 @@ int cq_briggs_rise_at(const cq_plume_rise *rise, double x_m, double *rise_m, dou
 int cq_fire_convective_heat(double burning_rate_kg_m2_s, double area_m2,
                             double heat_of_combustion_j_kg, double radiative_fraction,
                             double *convective_w, char *err, size_t errcap) {
-    if (!cq_src_nonneg(burning_rate_kg_m2_s))
-        return cq_src_fail(err, errcap, "burning_rate_kg_m2_s %g: must be finite and >= 0",
-                           burning_rate_kg_m2_s);
-    if (!cq_src_nonneg(area_m2))
-        return cq_src_fail(err, errcap, "area_m2 %g: must be finite and >= 0", area_m2);
-    if (!cq_src_pos(heat_of_combustion_j_kg))
-        return cq_src_fail(err, errcap, "heat_of_combustion_j_kg %g: must be finite and > 0",
-                           heat_of_combustion_j_kg);
+    if (!cq_nonneg(burning_rate_kg_m2_s))
+        return cq_fail(err, errcap, "burning_rate_kg_m2_s %g: must be finite and >= 0",
+                       burning_rate_kg_m2_s);
+    if (!cq_nonneg(area_m2))
+        return cq_fail(err, errcap, "area_m2 %g: must be finite and >= 0", area_m2);
+    if (!cq_positive(heat_of_combustion_j_kg))
+        return cq_fail(err, errcap, "heat_of_combustion_j_kg %g: must be finite and > 0",
+                       heat_of_combustion_j_kg);
     if (!(radiative_fraction >= 0 && radiative_fraction < 1))
-        return cq_src_fail(err, errcap, "radiative_fraction %g: must be in [0, 1)",
-                           radiative_fraction);
-    if (!convective_w) return cq_src_fail(err, errcap, "convective_w: NULL");
+        return cq_fail(err, errcap, "radiative_fraction %g: must be in [0, 1)", radiative_fraction);
+    if (!convective_w) return cq_fail(err, errcap, "convective_w: NULL");
     *convective_w =
         burning_rate_kg_m2_s * area_m2 * heat_of_combustion_j_kg * (1 - radiative_fraction);
     return CQ_OK;
@@ -214,14 +210,13 @@ int cq_fire_convective_heat(double burning_rate_kg_m2_s, double area_m2,
 
 int cq_fire_buoyancy_flux(double convective_w, double ambient_temp_k, double pressure_pa,
                           double *buoyancy_flux, char *err, size_t errcap) {
-    if (!cq_src_nonneg(convective_w))
-        return cq_src_fail(err, errcap, "convective_w %g: must be finite and >= 0", convective_w);
-    if (!cq_src_pos(ambient_temp_k))
-        return cq_src_fail(err, errcap, "ambient_temp_k %g: must be finite and > 0",
-                           ambient_temp_k);
-    if (!cq_src_nonneg(pressure_pa))
-        return cq_src_fail(err, errcap, "pressure_pa %g: must be finite and >= 0", pressure_pa);
-    if (!buoyancy_flux) return cq_src_fail(err, errcap, "buoyancy_flux: NULL");
+    if (!cq_nonneg(convective_w))
+        return cq_fail(err, errcap, "convective_w %g: must be finite and >= 0", convective_w);
+    if (!cq_positive(ambient_temp_k))
+        return cq_fail(err, errcap, "ambient_temp_k %g: must be finite and > 0", ambient_temp_k);
+    if (!cq_nonneg(pressure_pa))
+        return cq_fail(err, errcap, "pressure_pa %g: must be finite and >= 0", pressure_pa);
+    if (!buoyancy_flux) return cq_fail(err, errcap, "buoyancy_flux: NULL");
     if (pressure_pa == 0) pressure_pa = CQ_P_ATM;
     double rho_a = pressure_pa * CQ_AIR_MOLAR_MASS_KG_MOL / (CQ_R_GAS * ambient_temp_k);
     *buoyancy_flux = CQ_G_ISC3 * convective_w / (M_PI * CQ_AIR_CP_J_KG_K * rho_a * ambient_temp_k);

@@ -28,21 +28,19 @@ static double discharge_coefficient(double cd) {
 /* ---- liquid through a hole ------------------------------------------------ */
 
 int cq_liquid_release(const cq_liquid_hole *in, double *rate_kg_s, char *err, size_t errcap) {
-    if (!in) return cq_src_fail(err, errcap, "in: NULL");
-    if (!rate_kg_s) return cq_src_fail(err, errcap, "rate_kg_s: NULL");
-    if (!cq_src_pos(in->hole_diameter_m))
-        return cq_src_fail(err, errcap, "hole_diameter_m %g: must be finite and > 0",
-                           in->hole_diameter_m);
-    if (!cq_src_pos(in->density_kg_m3))
-        return cq_src_fail(err, errcap, "density_kg_m3 %g: must be finite and > 0",
-                           in->density_kg_m3);
+    if (!in) return cq_fail(err, errcap, "in: NULL");
+    if (!rate_kg_s) return cq_fail(err, errcap, "rate_kg_s: NULL");
+    if (!cq_positive(in->hole_diameter_m))
+        return cq_fail(err, errcap, "hole_diameter_m %g: must be finite and > 0",
+                       in->hole_diameter_m);
+    if (!cq_positive(in->density_kg_m3))
+        return cq_fail(err, errcap, "density_kg_m3 %g: must be finite and > 0", in->density_kg_m3);
     if (!isfinite(in->gauge_pressure_pa))
-        return cq_src_fail(err, errcap, "gauge_pressure_pa %g: must be finite",
-                           in->gauge_pressure_pa);
-    if (!cq_src_nonneg(in->head_m))
-        return cq_src_fail(err, errcap, "head_m %g: must be finite and >= 0", in->head_m);
+        return cq_fail(err, errcap, "gauge_pressure_pa %g: must be finite", in->gauge_pressure_pa);
+    if (!cq_nonneg(in->head_m))
+        return cq_fail(err, errcap, "head_m %g: must be finite and >= 0", in->head_m);
     double cd = discharge_coefficient(in->cd);
-    if (cd < 0) return cq_src_fail(err, errcap, "cd %g: must be 0 (default) or in (0, 1]", in->cd);
+    if (cd < 0) return cq_fail(err, errcap, "cd %g: must be 0 (default) or in (0, 1]", in->cd);
     /* CCPS96 eq. 4-10: m = Cd A rho sqrt(2 dP / rho + 2 g h). */
     double e = in->gauge_pressure_pa / in->density_kg_m3 + CQ_G * in->head_m;
     *rate_kg_s = e > 0 ? cd * hole_area(in->hole_diameter_m) * in->density_kg_m3 * sqrt(2 * e) : 0;
@@ -52,24 +50,24 @@ int cq_liquid_release(const cq_liquid_hole *in, double *rate_kg_s, char *err, si
 /* ---- gas through a hole ----------------------------------------------------- */
 
 int cq_gas_release_rate(const cq_gas_hole *in, cq_gas_release *out, char *err, size_t errcap) {
-    if (!in) return cq_src_fail(err, errcap, "in: NULL");
-    if (!out) return cq_src_fail(err, errcap, "out: NULL");
-    if (!cq_src_pos(in->hole_diameter_m))
-        return cq_src_fail(err, errcap, "hole_diameter_m %g: must be finite and > 0",
-                           in->hole_diameter_m);
-    if (!cq_src_pos(in->pressure_pa))
-        return cq_src_fail(err, errcap, "pressure_pa %g: must be finite and > 0", in->pressure_pa);
-    if (!cq_src_pos(in->temp_k))
-        return cq_src_fail(err, errcap, "temp_k %g: must be finite and > 0", in->temp_k);
-    if (!cq_src_pos(in->molar_mass_kg_mol))
-        return cq_src_fail(err, errcap, "molar_mass_kg_mol %g: must be finite and > 0",
-                           in->molar_mass_kg_mol);
+    if (!in) return cq_fail(err, errcap, "in: NULL");
+    if (!out) return cq_fail(err, errcap, "out: NULL");
+    if (!cq_positive(in->hole_diameter_m))
+        return cq_fail(err, errcap, "hole_diameter_m %g: must be finite and > 0",
+                       in->hole_diameter_m);
+    if (!cq_positive(in->pressure_pa))
+        return cq_fail(err, errcap, "pressure_pa %g: must be finite and > 0", in->pressure_pa);
+    if (!cq_positive(in->temp_k))
+        return cq_fail(err, errcap, "temp_k %g: must be finite and > 0", in->temp_k);
+    if (!cq_positive(in->molar_mass_kg_mol))
+        return cq_fail(err, errcap, "molar_mass_kg_mol %g: must be finite and > 0",
+                       in->molar_mass_kg_mol);
     if (!(isfinite(in->gamma) && in->gamma > 1))
-        return cq_src_fail(err, errcap, "gamma %g: must be finite and > 1", in->gamma);
-    if (!cq_src_nonneg(in->ambient_pa))
-        return cq_src_fail(err, errcap, "ambient_pa %g: must be finite and >= 0", in->ambient_pa);
+        return cq_fail(err, errcap, "gamma %g: must be finite and > 1", in->gamma);
+    if (!cq_nonneg(in->ambient_pa))
+        return cq_fail(err, errcap, "ambient_pa %g: must be finite and >= 0", in->ambient_pa);
     double cd = discharge_coefficient(in->cd);
-    if (cd < 0) return cq_src_fail(err, errcap, "cd %g: must be 0 (default) or in (0, 1]", in->cd);
+    if (cd < 0) return cq_fail(err, errcap, "cd %g: must be 0 (default) or in (0, 1]", in->cd);
 
     double k = in->gamma, p1 = in->pressure_pa, t1 = in->temp_k;
     double pa = in->ambient_pa == 0 ? CQ_P_ATM : in->ambient_pa;
@@ -108,21 +106,21 @@ int cq_gas_release_rate(const cq_gas_hole *in, cq_gas_release *out, char *err, s
 int cq_flash_fraction(double temp_k, double boil_k, double cp_liquid_j_kg_k, double hvap_j_kg,
                       cq_flash_form form, double aerosol_multiple, cq_flash *out, char *err,
                       size_t errcap) {
-    if (!cq_src_pos(temp_k))
-        return cq_src_fail(err, errcap, "temp_k %g: must be finite and > 0", temp_k);
-    if (!cq_src_pos(boil_k))
-        return cq_src_fail(err, errcap, "boil_k %g: must be finite and > 0", boil_k);
-    if (!cq_src_pos(cp_liquid_j_kg_k))
-        return cq_src_fail(err, errcap, "cp_liquid_j_kg_k %g: must be finite and > 0",
-                           cp_liquid_j_kg_k);
-    if (!cq_src_pos(hvap_j_kg))
-        return cq_src_fail(err, errcap, "hvap_j_kg %g: must be finite and > 0", hvap_j_kg);
+    if (!cq_positive(temp_k))
+        return cq_fail(err, errcap, "temp_k %g: must be finite and > 0", temp_k);
+    if (!cq_positive(boil_k))
+        return cq_fail(err, errcap, "boil_k %g: must be finite and > 0", boil_k);
+    if (!cq_positive(cp_liquid_j_kg_k))
+        return cq_fail(err, errcap, "cp_liquid_j_kg_k %g: must be finite and > 0",
+                       cp_liquid_j_kg_k);
+    if (!cq_positive(hvap_j_kg))
+        return cq_fail(err, errcap, "hvap_j_kg %g: must be finite and > 0", hvap_j_kg);
     if (form != CQ_FLASH_LINEAR && form != CQ_FLASH_INTEGRATED)
-        return cq_src_fail(err, errcap, "form %d: not a cq_flash_form", form);
-    if (!cq_src_nonneg(aerosol_multiple))
-        return cq_src_fail(err, errcap, "aerosol_multiple %g: must be finite and >= 0",
-                           aerosol_multiple);
-    if (!out) return cq_src_fail(err, errcap, "out: NULL");
+        return cq_fail(err, errcap, "form %d: not a cq_flash_form", form);
+    if (!cq_nonneg(aerosol_multiple))
+        return cq_fail(err, errcap, "aerosol_multiple %g: must be finite and >= 0",
+                       aerosol_multiple);
+    if (!out) return cq_fail(err, errcap, "out: NULL");
     cq_flash f = {0, 0, 0};
     double x = temp_k > boil_k ? cp_liquid_j_kg_k * (temp_k - boil_k) / hvap_j_kg : 0;
     if (form == CQ_FLASH_LINEAR) {
@@ -142,21 +140,19 @@ int cq_flash_fraction(double temp_k, double boil_k, double cp_liquid_j_kg_k, dou
 /* ---- pool spreading --------------------------------------------------------- */
 
 int cq_pool_at(const cq_pool_spread *in, double t_s, cq_pool *out, char *err, size_t errcap) {
-    if (!in) return cq_src_fail(err, errcap, "in: NULL");
-    if (!out) return cq_src_fail(err, errcap, "out: NULL");
+    if (!in) return cq_fail(err, errcap, "in: NULL");
+    if (!out) return cq_fail(err, errcap, "out: NULL");
     if (in->spill != CQ_SPILL_INSTANT && in->spill != CQ_SPILL_CONTINUOUS)
-        return cq_src_fail(err, errcap, "spill %d: not a cq_spill", in->spill);
-    if (in->spill == CQ_SPILL_INSTANT && !cq_src_pos(in->volume_m3))
-        return cq_src_fail(err, errcap, "volume_m3 %g: must be finite and > 0", in->volume_m3);
-    if (in->spill == CQ_SPILL_CONTINUOUS && !cq_src_pos(in->rate_m3_s))
-        return cq_src_fail(err, errcap, "rate_m3_s %g: must be finite and > 0", in->rate_m3_s);
-    if (!cq_src_nonneg(in->dike_area_m2))
-        return cq_src_fail(err, errcap, "dike_area_m2 %g: must be finite and >= 0",
-                           in->dike_area_m2);
-    if (!cq_src_nonneg(in->min_depth_m))
-        return cq_src_fail(err, errcap, "min_depth_m %g: must be finite and >= 0", in->min_depth_m);
-    if (!cq_src_nonneg(t_s))
-        return cq_src_fail(err, errcap, "t_s %g: must be finite and >= 0", t_s);
+        return cq_fail(err, errcap, "spill %d: not a cq_spill", in->spill);
+    if (in->spill == CQ_SPILL_INSTANT && !cq_positive(in->volume_m3))
+        return cq_fail(err, errcap, "volume_m3 %g: must be finite and > 0", in->volume_m3);
+    if (in->spill == CQ_SPILL_CONTINUOUS && !cq_positive(in->rate_m3_s))
+        return cq_fail(err, errcap, "rate_m3_s %g: must be finite and > 0", in->rate_m3_s);
+    if (!cq_nonneg(in->dike_area_m2))
+        return cq_fail(err, errcap, "dike_area_m2 %g: must be finite and >= 0", in->dike_area_m2);
+    if (!cq_nonneg(in->min_depth_m))
+        return cq_fail(err, errcap, "min_depth_m %g: must be finite and >= 0", in->min_depth_m);
+    if (!cq_nonneg(t_s)) return cq_fail(err, errcap, "t_s %g: must be finite and >= 0", t_s);
 
     double h_min = in->min_depth_m == 0 ? CQ_POOL_MIN_DEPTH_M : in->min_depth_m;
     double volume, r;
@@ -191,14 +187,13 @@ int cq_pool_at(const cq_pool_spread *in, double t_s, cq_pool *out, char *err, si
 
 int cq_mackay_matsugu(double wind_10m_m_s, double pool_diameter_m, double schmidt, double *k_m_s,
                       char *err, size_t errcap) {
-    if (!cq_src_nonneg(wind_10m_m_s))
-        return cq_src_fail(err, errcap, "wind_10m_m_s %g: must be finite and >= 0", wind_10m_m_s);
-    if (!cq_src_pos(pool_diameter_m))
-        return cq_src_fail(err, errcap, "pool_diameter_m %g: must be finite and > 0",
-                           pool_diameter_m);
-    if (!cq_src_pos(schmidt))
-        return cq_src_fail(err, errcap, "schmidt %g: must be finite and > 0", schmidt);
-    if (!k_m_s) return cq_src_fail(err, errcap, "k_m_s: NULL");
+    if (!cq_nonneg(wind_10m_m_s))
+        return cq_fail(err, errcap, "wind_10m_m_s %g: must be finite and >= 0", wind_10m_m_s);
+    if (!cq_positive(pool_diameter_m))
+        return cq_fail(err, errcap, "pool_diameter_m %g: must be finite and > 0", pool_diameter_m);
+    if (!cq_positive(schmidt))
+        return cq_fail(err, errcap, "schmidt %g: must be finite and > 0", schmidt);
+    if (!k_m_s) return cq_fail(err, errcap, "k_m_s: NULL");
     *k_m_s = 0.0048 * pow(wind_10m_m_s, 7.0 / 9) * pow(pool_diameter_m, -1.0 / 9) *
              pow(schmidt, -2.0 / 3);
     return CQ_OK;
@@ -207,19 +202,18 @@ int cq_mackay_matsugu(double wind_10m_m_s, double pool_diameter_m, double schmid
 int cq_pool_evaporation(double k_m_s, double area_m2, double molar_mass_kg_mol,
                         double vapour_pressure_pa, double pool_temp_k, double *rate_kg_s, char *err,
                         size_t errcap) {
-    if (!cq_src_nonneg(k_m_s))
-        return cq_src_fail(err, errcap, "k_m_s %g: must be finite and >= 0", k_m_s);
-    if (!cq_src_nonneg(area_m2))
-        return cq_src_fail(err, errcap, "area_m2 %g: must be finite and >= 0", area_m2);
-    if (!cq_src_pos(molar_mass_kg_mol))
-        return cq_src_fail(err, errcap, "molar_mass_kg_mol %g: must be finite and > 0",
-                           molar_mass_kg_mol);
-    if (!cq_src_nonneg(vapour_pressure_pa))
-        return cq_src_fail(err, errcap, "vapour_pressure_pa %g: must be finite and >= 0",
-                           vapour_pressure_pa);
-    if (!cq_src_pos(pool_temp_k))
-        return cq_src_fail(err, errcap, "pool_temp_k %g: must be finite and > 0", pool_temp_k);
-    if (!rate_kg_s) return cq_src_fail(err, errcap, "rate_kg_s: NULL");
+    if (!cq_nonneg(k_m_s)) return cq_fail(err, errcap, "k_m_s %g: must be finite and >= 0", k_m_s);
+    if (!cq_nonneg(area_m2))
+        return cq_fail(err, errcap, "area_m2 %g: must be finite and >= 0", area_m2);
+    if (!cq_positive(molar_mass_kg_mol))
+        return cq_fail(err, errcap, "molar_mass_kg_mol %g: must be finite and > 0",
+                       molar_mass_kg_mol);
+    if (!cq_nonneg(vapour_pressure_pa))
+        return cq_fail(err, errcap, "vapour_pressure_pa %g: must be finite and >= 0",
+                       vapour_pressure_pa);
+    if (!cq_positive(pool_temp_k))
+        return cq_fail(err, errcap, "pool_temp_k %g: must be finite and > 0", pool_temp_k);
+    if (!rate_kg_s) return cq_fail(err, errcap, "rate_kg_s: NULL");
     *rate_kg_s =
         k_m_s * area_m2 * molar_mass_kg_mol * vapour_pressure_pa / (CQ_R_GAS * pool_temp_k);
     return CQ_OK;
@@ -228,20 +222,20 @@ int cq_pool_evaporation(double k_m_s, double area_m2, double molar_mass_kg_mol,
 int cq_boiling_pool(double ground_conductivity_w_m_k, double ground_diffusivity_m2_s,
                     double ground_temp_k, double boil_k, double hvap_j_kg, double t_s,
                     double *mass_flux_kg_m2_s, double *evaporated_kg_m2, char *err, size_t errcap) {
-    if (!cq_src_pos(ground_conductivity_w_m_k))
-        return cq_src_fail(err, errcap, "ground_conductivity_w_m_k %g: must be finite and > 0",
-                           ground_conductivity_w_m_k);
-    if (!cq_src_pos(ground_diffusivity_m2_s))
-        return cq_src_fail(err, errcap, "ground_diffusivity_m2_s %g: must be finite and > 0",
-                           ground_diffusivity_m2_s);
-    if (!cq_src_pos(ground_temp_k))
-        return cq_src_fail(err, errcap, "ground_temp_k %g: must be finite and > 0", ground_temp_k);
-    if (!cq_src_pos(boil_k))
-        return cq_src_fail(err, errcap, "boil_k %g: must be finite and > 0", boil_k);
-    if (!cq_src_pos(hvap_j_kg))
-        return cq_src_fail(err, errcap, "hvap_j_kg %g: must be finite and > 0", hvap_j_kg);
-    if (!cq_src_pos(t_s)) return cq_src_fail(err, errcap, "t_s %g: must be finite and > 0", t_s);
-    if (!mass_flux_kg_m2_s) return cq_src_fail(err, errcap, "mass_flux_kg_m2_s: NULL");
+    if (!cq_positive(ground_conductivity_w_m_k))
+        return cq_fail(err, errcap, "ground_conductivity_w_m_k %g: must be finite and > 0",
+                       ground_conductivity_w_m_k);
+    if (!cq_positive(ground_diffusivity_m2_s))
+        return cq_fail(err, errcap, "ground_diffusivity_m2_s %g: must be finite and > 0",
+                       ground_diffusivity_m2_s);
+    if (!cq_positive(ground_temp_k))
+        return cq_fail(err, errcap, "ground_temp_k %g: must be finite and > 0", ground_temp_k);
+    if (!cq_positive(boil_k))
+        return cq_fail(err, errcap, "boil_k %g: must be finite and > 0", boil_k);
+    if (!cq_positive(hvap_j_kg))
+        return cq_fail(err, errcap, "hvap_j_kg %g: must be finite and > 0", hvap_j_kg);
+    if (!cq_positive(t_s)) return cq_fail(err, errcap, "t_s %g: must be finite and > 0", t_s);
+    if (!mass_flux_kg_m2_s) return cq_fail(err, errcap, "mass_flux_kg_m2_s: NULL");
     double dt = fmax(0, ground_temp_k - boil_k);
     double a = ground_conductivity_w_m_k * dt / (hvap_j_kg * sqrt(M_PI * ground_diffusivity_m2_s));
     *mass_flux_kg_m2_s = a / sqrt(t_s);
