@@ -352,6 +352,44 @@ static double angle_between(double a, double b) {
     return d;
 }
 
+/* What an incident zone lists beyond vw_zone_reach's: every feature in it
+ * marked (inside_outer: where no shelter is offered, no detector is "outside"),
+ * and each detector inside with the plume's prediction there and its
+ * verdict: it confirms the plume when it reads at least its first alarm
+ * level or half the predicted value. */
+typedef struct detector_ctx {
+    views *v;
+    const views_query *q;
+    const plume_substance *ps;
+    const plume_source *src;
+    const plume_met *pm;
+    bool *inside;
+    json_t *dets;
+} detector_ctx;
+
+static void detector_visit(void *ctx, size_t index) {
+    detector_ctx *d = ctx;
+    const geo_feature *f = geo_get(d->v->o.layout, index);
+    d->inside[index] = true;
+    if (f->kind != GEO_GAS_DETECTOR || !f->n_series || !vw_sees(d->q, f->enterprise)) return;
+    bool have;
+    double reading = vw_value_of(d->v, vw_at(d->q), f->series[0], &have);
+    double c = plume_conc_at_g_m3(d->src, d->pm, f->x, f->y, 0);
+    double ppm = plume_g_m3_to_ppm(c, d->ps->molar_mass_g_mol);
+    bool comb = !strcmp(f->type, "combustible");
+    double predicted =
+        comb && isfinite(d->ps->lel_pct_vol) ? plume_ppm_to_pct_lel(ppm, d->ps->lel_pct_vol) : ppm;
+    const char *verdict = !have ? "no reading"
+                          : (reading >= f->alarm1 && f->alarm1 > 0) || reading >= predicted / 2
+                              ? "confirms"
+                              : "disagrees";
+    json_t *dj = json_pack("{s:s,s:s,s:f,s:s}", "id", f->id, "enterprise", f->enterprise,
+                           "predicted", predicted, "verdict", verdict);
+    json_object_set_new(dj, "reading", have ? json_real(reading) : json_null());
+    json_object_set_new(dj, "unit", json_string(comb ? "%LEL" : "ppm"));
+    json_array_append_new(d->dets, dj);
+}
+
 /* The Britter-McQuaid screening of the release as a dense gas (issue 22,
  * consequence/): a vapour heavier than air at the ambient temperature
  * (chlorine, propane) slumps and spreads instead of mixing as a passive
@@ -497,66 +535,11 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
         }
         json_object_set_new(zj, "polygon",
                             json_pack("{s:s,s:[o]}", "type", "Polygon", "coordinates", ring));
-        /* what lies inside */
-        double occupants = 0;
-        json_t *blds = json_array(), *ents = json_array(), *dets = json_array(),
-               *targets = json_array();
-        geo_hits h;
-        if (ll && geo_intersecting(g, ll, fp.n, GEO_ANY, &h) == 0) {
-            for (size_t k = 0; k < h.n; k++) {
-                const geo_feature *f = geo_get(g, h.index[k]);
-                if (zi == 0 || true) inside_outer[h.index[k]] = true;
-                if (f->kind == GEO_BUILDING) {
-                    occupants += (double)(night ? f->occupants_night : f->occupants_day);
-                    json_array_append_new(blds, json_string(f->id));
-                } else if (f->kind == GEO_ENTERPRISE) {
-                    json_array_append_new(ents, json_string(f->id));
-                } else if (f->kind == GEO_SENSITIVE_TARGET) {
-                    json_array_append_new(targets, vw_target_json(v, h.index[k]));
-                } else if (f->kind == GEO_GAS_DETECTOR && f->n_series &&
-                           vw_sees(q, f->enterprise)) {
-                    bool have;
-                    double reading = vw_value_of(v, vw_at(q), f->series[0], &have);
-                    double c = plume_conc_at_g_m3(&src, &pm, f->x, f->y, 0);
-                    double ppm = plume_g_m3_to_ppm(c, ps->molar_mass_g_mol);
-                    bool comb = !strcmp(f->type, "combustible");
-                    double predicted = comb && isfinite(ps->lel_pct_vol)
-                                           ? plume_ppm_to_pct_lel(ppm, ps->lel_pct_vol)
-                                           : ppm;
-                    /* it confirms the plume when it reads at least its first
-                     * alarm level or half the predicted value */
-                    const char *verdict =
-                        !have ? "no reading"
-                        : (reading >= f->alarm1 && f->alarm1 > 0) || reading >= predicted / 2
-                            ? "confirms"
-                            : "disagrees";
-                    json_t *dj =
-                        json_pack("{s:s,s:s,s:f,s:s}", "id", f->id, "enterprise", f->enterprise,
-                                  "predicted", predicted, "verdict", verdict);
-                    json_object_set_new(dj, "reading", have ? json_real(reading) : json_null());
-                    json_object_set_new(dj, "unit", json_string(comb ? "%LEL" : "ppm"));
-                    json_array_append_new(dets, dj);
-                }
-            }
-            geo_hits_free(&h);
-        }
-        /* Live counts where the park tracks people (badges, tags): the
-         * people inside by name, the vehicles by plate and cargo. */
-        json_t *vehicles = NULL, *people = NULL;
-        if (ll && v->o.inside && v->o.inside(v->o.inside_ctx, ll, fp.n, &vehicles, &people) != 0)
-            vehicles = people = NULL;
+        /* what lies inside; each detector's verdict on the plume */
+        detector_ctx dc = {v, q, ps, &src, &pm, inside_outer, json_array()};
+        vw_zone_reach(v, ll, ll ? fp.n : 0, night, detector_visit, &dc, zj);
         free(ll);
-        json_object_set_new(zj, "occupants_nominal", json_integer((json_int_t)lround(occupants)));
-        bool live = people && json_array_size(people) > 0;
-        if (live) occupants = (double)json_array_size(people);
-        json_object_set_new(zj, "occupants_basis", json_string(live ? "tracked" : "nominal"));
-        json_object_set_new(zj, "vehicles", vehicles ? vehicles : json_array());
-        json_object_set_new(zj, "people", people ? people : json_array());
-        json_object_set_new(zj, "occupants", json_integer((json_int_t)lround(occupants)));
-        json_object_set_new(zj, "buildings", blds);
-        json_object_set_new(zj, "enterprises", ents);
-        json_object_set_new(zj, "sensitive_targets", targets);
-        json_object_set_new(zj, "detectors", dets);
+        json_object_set_new(zj, "detectors", dc.dets);
         json_array_append_new(zones, zj);
         plume_footprint_free(&fp);
     }

@@ -72,6 +72,13 @@ int64_t vw_when(const views_query *q);
 bool vw_sees(const views_query *q, const char *enterprise);
 /* buildings are occupied by night from 19:00 to 07:00 local time */
 bool vw_is_night(const views *v, int64_t t);
+/* What lies in a zone (a ring of n lon, lat pairs; NULL: nothing): sets
+ * zone's occupants (tracked people where the park tracks them, else the
+ * buildings' occupancy by day or night), occupants_nominal and _basis,
+ * buildings, enterprises, sensitive_targets, vehicles and people; visit
+ * (may be NULL) sees every feature inside, for what the caller lists. */
+void vw_zone_reach(views *v, const double *ll, size_t n, bool night,
+                   void (*visit)(void *ctx, size_t index), void *ctx, json_t *zone);
 /* A sensitive target (geo kind sensitive_target) as a threat or incident
  * zone lists it: {id, name, name_zh, target_type, population}. */
 json_t *vw_target_json(const views *v, size_t index);

@@ -378,57 +378,38 @@ static size_t corridor(const threat *t, double r, double *xy) {
     return n + 1;
 }
 
-/* What lies in a zone: occupants, buildings, enterprises, tanks (a red
- * zone over another tank is a domino), detectors with their readings, and
- * the vehicles and people tracked there. */
-static json_t *reach(views *v, const views_query *q, const threat *t, const double *ll, size_t n,
-                     bool night) {
-    const geo_layout *g = v->o.layout;
-    json_t *blds = json_array(), *ents = json_array(), *tanks = json_array(), *dets = json_array(),
-           *targets = json_array();
-    double occupants = 0;
-    geo_hits h;
-    if (geo_intersecting(g, ll, n, GEO_ANY, &h) == 0) {
-        for (size_t k = 0; k < h.n; k++) {
-            const geo_feature *f = geo_get(g, h.index[k]);
-            if (f->kind == GEO_BUILDING) {
-                occupants += (double)(night ? f->occupants_night : f->occupants_day);
-                json_array_append_new(blds, json_string(f->id));
-            } else if (f->kind == GEO_ENTERPRISE) {
-                json_array_append_new(ents, json_string(f->id));
-            } else if (f->kind == GEO_SENSITIVE_TARGET) {
-                json_array_append_new(targets, vw_target_json(v, h.index[k]));
-            } else if (f->kind == GEO_TANK && f != t->tank && vw_sees(q, f->enterprise)) {
-                json_array_append_new(
-                    tanks, json_pack("{s:s, s:s}", "id", f->id, "substance", f->substance));
-            } else if (f->kind == GEO_GAS_DETECTOR && f->n_series && vw_sees(q, f->enterprise)) {
-                bool have;
-                double r = vw_value_of(v, vw_at(q), f->series[0], &have);
-                json_t *d = json_pack("{s:s, s:s}", "id", f->id, "type", f->type);
-                json_object_set_new(d, "reading", have ? json_real(r) : json_null());
-                json_object_set_new(d, "alarm",
-                                    json_boolean(have && f->alarm1 > 0 && r >= f->alarm1));
-                json_array_append_new(dets, d);
-            }
-        }
-        geo_hits_free(&h);
+/* What a threat zone lists beyond vw_zone_reach's: the other tanks (a red
+ * zone over a tank is a domino) and the detectors with their readings. */
+typedef struct reach_ctx {
+    views *v;
+    const views_query *q;
+    const threat *t;
+    json_t *tanks, *dets;
+} reach_ctx;
+
+static void reach_visit(void *ctx, size_t index) {
+    reach_ctx *r = ctx;
+    const geo_feature *f = geo_get(r->v->o.layout, index);
+    if (!vw_sees(r->q, f->enterprise)) return;
+    if (f->kind == GEO_TANK && f != r->t->tank) {
+        json_array_append_new(r->tanks,
+                              json_pack("{s:s, s:s}", "id", f->id, "substance", f->substance));
+    } else if (f->kind == GEO_GAS_DETECTOR && f->n_series) {
+        bool have;
+        double x = vw_value_of(r->v, vw_at(r->q), f->series[0], &have);
+        json_t *d = json_pack("{s:s, s:s}", "id", f->id, "type", f->type);
+        json_object_set_new(d, "reading", have ? json_real(x) : json_null());
+        json_object_set_new(d, "alarm", json_boolean(have && f->alarm1 > 0 && x >= f->alarm1));
+        json_array_append_new(r->dets, d);
     }
-    json_t *vehicles = NULL, *people = NULL;
-    if (v->o.inside && v->o.inside(v->o.inside_ctx, ll, n, &vehicles, &people) != 0)
-        vehicles = people = NULL;
-    bool live = people && json_array_size(people) > 0;
-    json_t *o =
-        json_pack("{s:I, s:s, s:I}", "occupants_nominal", (json_int_t)lround(occupants),
-                  "occupants_basis", live ? "tracked" : "nominal", "occupants",
-                  live ? (json_int_t)json_array_size(people) : (json_int_t)lround(occupants));
-    json_object_set_new(o, "buildings", blds);
-    json_object_set_new(o, "enterprises", ents);
-    json_object_set_new(o, "tanks", tanks);
-    json_object_set_new(o, "sensitive_targets", targets);
-    json_object_set_new(o, "detectors", dets);
-    json_object_set_new(o, "vehicles", vehicles ? vehicles : json_array());
-    json_object_set_new(o, "people", people ? people : json_array());
-    return o;
+}
+
+static void reach(views *v, const views_query *q, const threat *t, const double *ll, size_t n,
+                  bool night, json_t *zone) {
+    reach_ctx r = {v, q, t, json_array(), json_array()};
+    vw_zone_reach(v, ll, n, night, reach_visit, &r, zone);
+    json_object_set_new(zone, "tanks", r.tanks);
+    json_object_set_new(zone, "detectors", r.dets);
 }
 
 static json_t *flags_json(unsigned f) {
@@ -510,9 +491,7 @@ int views_threat_zones(views *v, const json_t *req, const views_query *q, json_t
         size_t n = t.corridor ? corridor(&t, dist[k], xy) : circle(&t, dist[k], xy);
         double *ll = NULL;
         json_object_set_new(zj, "polygon", ring_json(v, xy, n, &ll));
-        json_t *r = ll ? reach(v, q, &t, ll, n, night) : NULL;
-        if (r) json_object_update(zj, r);
-        json_decref(r);
+        if (ll) reach(v, q, &t, ll, n, night, zj);
         free(ll);
         json_array_append_new(zones, zj);
     }

@@ -57,6 +57,46 @@ static double local_hour(const views *v, int64_t t) {
 }
 
 /* Buildings are occupied by night from 19:00 to 07:00 local time. */
+void vw_zone_reach(views *v, const double *ll, size_t n, bool night,
+                   void (*visit)(void *ctx, size_t index), void *ctx, json_t *zone) {
+    const geo_layout *g = v->o.layout;
+    json_t *blds = json_array(), *ents = json_array(), *targets = json_array();
+    double occupants = 0;
+    geo_hits h;
+    if (ll && geo_intersecting(g, ll, n, GEO_ANY, &h) == 0) {
+        for (size_t k = 0; k < h.n; k++) {
+            const geo_feature *f = geo_get(g, h.index[k]);
+            if (f->kind == GEO_BUILDING) {
+                occupants += (double)(night ? f->occupants_night : f->occupants_day);
+                json_array_append_new(blds, json_string(f->id));
+            } else if (f->kind == GEO_ENTERPRISE) {
+                json_array_append_new(ents, json_string(f->id));
+            } else if (f->kind == GEO_SENSITIVE_TARGET) {
+                json_array_append_new(targets, vw_target_json(v, h.index[k]));
+            }
+            if (visit) visit(ctx, h.index[k]);
+        }
+        geo_hits_free(&h);
+    }
+    /* Live counts where the park tracks people (badges, tags): the people
+     * inside by name, the vehicles by plate and cargo, counted instead of
+     * the buildings' nominal occupancy when any is tracked there. */
+    json_t *vehicles = NULL, *people = NULL;
+    if (ll && v->o.inside && v->o.inside(v->o.inside_ctx, ll, n, &vehicles, &people) != 0)
+        vehicles = people = NULL;
+    bool live = people && json_array_size(people) > 0;
+    json_object_set_new(zone, "occupants_nominal", json_integer((json_int_t)lround(occupants)));
+    json_object_set_new(zone, "occupants_basis", json_string(live ? "tracked" : "nominal"));
+    json_object_set_new(
+        zone, "occupants",
+        json_integer(live ? (json_int_t)json_array_size(people) : (json_int_t)lround(occupants)));
+    json_object_set_new(zone, "vehicles", vehicles ? vehicles : json_array());
+    json_object_set_new(zone, "people", people ? people : json_array());
+    json_object_set_new(zone, "buildings", blds);
+    json_object_set_new(zone, "enterprises", ents);
+    json_object_set_new(zone, "sensitive_targets", targets);
+}
+
 json_t *vw_target_json(const views *v, size_t index) {
     const geo_feature *f = geo_get(v->o.layout, index);
     return json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", f->id, "name", f->name, "name_zh",
