@@ -295,16 +295,17 @@ static int bench_historian(int argc, char **argv) {
     return 0;
 }
 
-int bench_ingest(int argc, char **argv); /* bench_ingest.c */
-int bench_peers(int argc, char **argv);  /* bench_peers.c */
-int bench_geo(int argc, char **argv);    /* bench_geo.c */
-int bench_alarms(int argc, char **argv); /* bench_ingest.c */
-int bench_api(int argc, char **argv);    /* bench_api.c */
-int bench_views(int argc, char **argv);  /* bench_views.c */
-int bench_soak(int argc, char **argv);   /* bench_soak.c */
-int bench_head(int argc, char **argv);   /* bench_head.c */
-int bench_promql(int argc, char **argv); /* bench_promql.c */
-int bench_notify(int argc, char **argv); /* bench_notify.c */
+int bench_ingest(int argc, char **argv);    /* bench_ingest.c */
+int bench_peers(int argc, char **argv);     /* bench_peers.c */
+int bench_geo(int argc, char **argv);       /* bench_geo.c */
+int bench_alarms(int argc, char **argv);    /* bench_ingest.c */
+int bench_api(int argc, char **argv);       /* bench_api.c */
+int bench_views(int argc, char **argv);     /* bench_views.c */
+int bench_emergency(int argc, char **argv); /* bench_emergency.c */
+int bench_soak(int argc, char **argv);      /* bench_soak.c */
+int bench_head(int argc, char **argv);      /* bench_head.c */
+int bench_promql(int argc, char **argv);    /* bench_promql.c */
+int bench_notify(int argc, char **argv);    /* bench_notify.c */
 
 int bench_hazards(int argc, char **argv); /* bench_hazards.c: the hidden-hazard register */
 
@@ -319,6 +320,7 @@ static void usage(void) {
         "       parkbench peers --dir DIR [-S series] [-D seconds]\n"
         "       parkbench geo [--scale N] [--dir DIR]\n"
         "       parkbench views [--scale N] [--runs N] [--dir DIR]\n"
+        "       parkbench emergency [--scale N=10] [--runs N=11] [--dir DIR]\n"
         "       parkbench alarms [--rules N] [--seconds S] [--tcp]\n"
         "       parkbench alarms --scale N [--rate HZ] [--repeat K] [--seconds S] [--tcp] "
         "[--dir D] [--keep]\n"
@@ -355,6 +357,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "alarms")) return bench_alarms(argc - 2, argv + 2);
     if (!strcmp(argv[1], "api")) return bench_api(argc - 2, argv + 2);
     if (!strcmp(argv[1], "views")) return bench_views(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "emergency")) return bench_emergency(argc - 2, argv + 2);
     if (!strcmp(argv[1], "soak")) return bench_soak(argc - 2, argv + 2);
     if (!strcmp(argv[1], "head")) return bench_head(argc - 2, argv + 2);
     if (!strcmp(argv[1], "promql")) return bench_promql(argc - 2, argv + 2);
