@@ -583,6 +583,35 @@ static void test_fireball_ccps(void **state) {
     assert_int_equal(z.flags, 0);
 }
 
+/* A published worked example: the propane tank truck BLEVE of the CCPS
+ * correlations as A. Srivastava's CCPS calculation sheet works it
+ * (scribd.com/document/529343808, "BLEVE Fireball Diameter & Duration"):
+ * 22.7 m3 at 585.3 kg/m3, 90 % full, all of it in the fireball: m =
+ * 11957.7 kg, D = 132.6 m, t = 10.3 s; at X = 100 m from a centre D/2 up,
+ * F = 0.255 and, with CCPS's 350 kW/m2 SEP and no attenuation, q = 89.1
+ * kW/m2. The sheet's figures are matched to the digits it prints. */
+static void test_fireball_published_truck(void **state) {
+    (void)state;
+    cq_air air = air_at(0);
+    air.relative_humidity = 0; /* the example leaves out the air's transmissivity */
+    double m = 22.7 * 585.3 * 0.9;
+    cq_fireball_in in = {.fuel = cq_fuel_find("propane"), .mass_kg = m};
+    cq_fireball fb;
+    assert_int_equal(cq_fireball_model(&in, &air, &fb, NULL, 0), CQ_OK);
+    assert_abs(m, 11957.7, 0.05);
+    assert_abs(fb.diameter_m, 132.6, 0.05);
+    assert_abs(fb.duration_s, 10.3, 0.05);
+    /* the sheet's geometry and SEP: centre at D/2, 350 kW/m2 */
+    in.centre_height_m = fb.diameter_m / 2;
+    in.radiative_fraction = 350e3 * M_PI * fb.diameter_m * fb.diameter_m * fb.duration_s /
+                            (m * in.fuel->heat_combustion_j_kg);
+    assert_int_equal(cq_fireball_model(&in, &air, &fb, NULL, 0), CQ_OK);
+    assert_abs(fb.sep_w_m2, 350e3, 1);
+    double q = cq_fireball_flux(&fb, 100, NULL);
+    assert_abs(q / 350e3, 0.255, 0.0005); /* F */
+    assert_abs(q / 1000, 89.1, 0.05);
+}
+
 static void test_fireball_options(void **state) {
     (void)state;
     cq_air air = air_at(0);
@@ -737,6 +766,7 @@ int main(void) {
         cmocka_unit_test(test_pool_fire_sep_rules),
         cmocka_unit_test(test_jet_fire),
         cmocka_unit_test(test_fireball_ccps),
+        cmocka_unit_test(test_fireball_published_truck),
         cmocka_unit_test(test_fireball_options),
         cmocka_unit_test(test_probit),
         cmocka_unit_test(test_zone_search),
