@@ -483,6 +483,8 @@ enum MHD_Result api_h_threat_zones(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_plans(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_incident_command(req *r, struct MHD_Connection *c);
 enum MHD_Result api_h_incident_command_post(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_resources(req *r, struct MHD_Connection *c);
+enum MHD_Result api_h_resource_status(req *r, struct MHD_Connection *c);
 
 /* risk units (riskunits/): routes_riskunits.c */
 enum MHD_Result api_h_risk_units(req *r, struct MHD_Connection *c);

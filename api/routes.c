@@ -92,6 +92,9 @@ const api_route api_routes[] = {
      "incident_command", 0},
     {API_POST, V1 "/incidents/{id}/command", API_CAP_INCIDENT, api_h_incident_command_post,
      "incident_command", 0},
+    {API_GET, V1 "/resources", API_CAP_READ, api_h_resources, "resources", 0},
+    {API_POST, V1 "/resources/{id}/status", API_CAP_INCIDENT, api_h_resource_status,
+     "resource_status", 0},
     /* shift handover (handover/) */
     {API_GET, V1 "/handovers", API_CAP_READ, api_h_handovers, "handovers", 0},
     {API_POST, V1 "/handovers", API_CAP_HANDOVER, api_h_handover_sign, "handover_sign", 0},

@@ -171,3 +171,51 @@ enum MHD_Result api_h_incident_command_post(req *r, struct MHD_Connection *c) {
     if (!out) return api_send_error(r, c, 503, "unavailable", "%s", err);
     return api_send_json(r, c, 200, out);
 }
+
+/* GET /resources?at=: the layout's resources with their status then. */
+enum MHD_Result api_h_resources(req *r, struct MHD_Connection *c) {
+    command *cm = r->srv->o.command;
+    if (!cm || !r->srv->o.layout) return unavailable(r, c);
+    int64_t at = 0;
+    const char *a = api_arg(c, "at");
+    if (a && !api_parse_time(a, pw_wall_ms(), &at))
+        return api_send_error(r, c, 400, "bad_request", "at: a time in ms, \"now\" or \"-1h\"");
+    char err[256];
+    json_t *o = command_resources(cm, r->srv->o.layout, at, err, sizeof err);
+    if (!o) return api_send_error(r, c, 503, "unavailable", "%s", err);
+    return api_send_json(r, c, 200, o);
+}
+
+/* POST /resources/{id}/status: {status, available?, incident?, note?}. */
+enum MHD_Result api_h_resource_status(req *r, struct MHD_Connection *c) {
+    command *cm = r->srv->o.command;
+    if (!cm || !r->srv->o.layout) return unavailable(r, c);
+    json_t *b;
+    enum MHD_Result sent;
+    if (api_want_body_object(r, c, false, &b, &sent)) return sent;
+    const json_t *av = json_object_get(b, "available");
+    char err[256] = "";
+    cmd_code code = CMD_EINVAL;
+    int rc = -1;
+    long idx = geo_find(r->srv->o.layout, r->param[0]);
+    if (r->tok.role == API_ROLE_ENTERPRISE &&
+        (idx < 0 ||
+         strcmp(geo_get(r->srv->o.layout, (size_t)idx)->enterprise, r->tok.enterprise))) {
+        json_decref(b);
+        return api_send_error(r, c, 403, "forbidden",
+                              "an enterprise sets the status of its own resources only");
+    }
+    if (av && !json_is_number(av))
+        snprintf(err, sizeof err, "available: a number");
+    else
+        rc = command_resource_set(cm, r->srv->o.layout, r->param[0], str_of(b, "status"),
+                                  av ? json_number_value(av) : NAN, str_of(b, "incident"),
+                                  str_of(b, "note"), r->tok.name, pw_wall_ms(), &code, err,
+                                  sizeof err);
+    json_decref(b);
+    if (rc != 0) return send_code(r, c, code, err);
+    api_audit(r->srv, r, "resource_status", json_pack("{s:s}", "resource", r->param[0]));
+    json_t *o = command_resources(cm, r->srv->o.layout, 0, err, sizeof err);
+    if (!o) return api_send_error(r, c, 503, "unavailable", "%s", err);
+    return api_send_json(r, c, 200, o);
+}

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "events/events.h"
+#include "geo/geo.h"
 
 #define CMD_PLANS_MAX    256
 #define CMD_STEPS_MAX    200
@@ -101,5 +102,25 @@ int command_log(command *c, const cmd_incident *inc, const char *kind, const cha
  * [{ts, kind, by, text, data, drill}]}, folded from the journal. */
 int command_view(command *c, const cmd_incident *inc, int64_t at_ms, json_t **out, char *err,
                  size_t errcap);
+
+/* ---- the response's resources (issue 22) ---- */
+
+/* A resource's status as last set: the layout's resources (geo kind
+ * resource: teams, vehicles, equipment, stock, medical points) are
+ * "available" with their whole quantity until set otherwise. status:
+ * "available", "deployed" (to an incident, named) or "out_of_service";
+ * available: how much of the quantity is at hand (0..quantity; NAN: all
+ * when available, none otherwise). Journalled in the event store (kind
+ * "resource", entity "resource:<id>", the state of the entity), so the
+ * status at any time is ev_state_at's. CMD_ENOTFOUND for an id that is no
+ * resource of the layout. */
+int command_resource_set(command *c, const geo_layout *g, const char *id, const char *status,
+                         double available, const char *incident, const char *note, const char *user,
+                         int64_t now_ms, cmd_code *code, char *err, size_t errcap);
+/* Every resource of the layout with its status at at_ms (0: now):
+ * {"resources": [{id, name, name_zh, resource_type, quantity, unit,
+ * enterprise, lon, lat, status, available, incident, note, by, at}]}
+ * (by and at null when never set). NULL with err when the store fails. */
+json_t *command_resources(command *c, const geo_layout *g, int64_t at_ms, char *err, size_t errcap);
 
 #endif

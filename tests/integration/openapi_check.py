@@ -1767,6 +1767,30 @@ class Checker:
           body=json.dumps({"action": "log", "kind": "message", "text": "x"}), expect=404)
         c("GET", CM, t["regulator"], params={"id": iid}, query={"at": "-1d"}, expect=200)
         c("GET", CM, t["regulator"], params={"id": iid}, query={"at": "never"}, expect=400)
+        # the response's resources and their status
+        st, body, _ = c("GET", "/api/v1/resources", t["regulator"], expect=200)
+        if isinstance(body, dict) and len(body.get("resources", [])) != 11:
+            fail("GET /api/v1/resources", "%d resources, the demo park has 11"
+                 % len(body.get("resources", [])))
+        RS = "/api/v1/resources/{id}/status"
+        st, body, _ = c("POST", RS, t["operator"], params={"id": "PARK-TEAM-F1"}, body=json.dumps(
+            {"status": "deployed", "available": 20, "incident": iid}), expect=200)
+        if isinstance(body, dict):
+            tf = [x for x in body.get("resources", []) if x.get("id") == "PARK-TEAM-F1"]
+            if not tf or tf[0].get("status") != "deployed" or tf[0].get("incident") != iid:
+                fail("POST %s" % RS, "PARK-TEAM-F1 not deployed to %s: %s" % (iid, tf))
+        c("POST", RS, t["regulator"], params={"id": "PARK-TEAM-F1"},
+          body=json.dumps({"status": "available"}), expect=403, label="resource status as regulator")
+        c("POST", RS, t["e2"], params={"id": "PARK-TEAM-F1"},
+          body=json.dumps({"status": "available"}), expect=403,
+          label="a park resource's status as E002")
+        c("POST", RS, t["operator"], params={"id": "PARK-G1"},
+          body=json.dumps({"status": "available"}), expect=404, label="a gate's status")
+        c("POST", RS, t["operator"], params={"id": "PARK-TEAM-F1"},
+          body=json.dumps({"status": "available", "available": 99}), expect=400)
+        c("POST", RS, t["operator"], params={"id": "PARK-TEAM-F1"}, body="{not json", expect=400)
+        c("GET", "/api/v1/resources", t["regulator"], query={"at": "-1d"}, expect=200)
+        c("GET", "/api/v1/resources", t["regulator"], query={"at": "never"}, expect=400)
         IC = IT + "/close"
         c("POST", IC, t["regulator"], params={"id": iid}, expect=403,
           label="close an incident as regulator")

@@ -5,6 +5,7 @@
  * at a past time and after a restart, and plans files refused with the
  * place named.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,12 +312,87 @@ static void test_bad_requests_and_plans(void **state) {
     command_close(none);
 }
 
+/* The response's resources: available with their whole quantity until
+ * set; deployed to an incident; the status at a past time; refused
+ * changes name the field. */
+static void test_resources(void **state) {
+    fx *f = *state;
+    const char *layout =
+        "{\"type\": \"FeatureCollection\", \"features\": ["
+        "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": "
+        "[121.42, 30.78]}, \"properties\": {\"id\": \"TEAM-1\", \"kind\": \"resource\", "
+        "\"resource_type\": \"team\", \"name\": \"Fire brigade 1\", \"quantity\": 24, "
+        "\"unit\": \"people\"}},"
+        "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": "
+        "[121.43, 30.78]}, \"properties\": {\"id\": \"FOAM-1\", \"kind\": \"resource\", "
+        "\"resource_type\": \"stock\", \"name\": \"Foam\", \"quantity\": 20, \"unit\": "
+        "\"t\"}},"
+        "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": "
+        "[121.44, 30.78]}, \"properties\": {\"id\": \"G1\", \"kind\": \"gate\"}}]}";
+    const char *texts[] = {layout}, *names[] = {"park"};
+    geo_layout *g = NULL;
+    geo_problems p = {0};
+    assert_int_equal(geo_load_text(texts, names, 1, NULL, &g, &p), 0);
+    char err[256];
+    cmd_code code;
+    json_t *r = command_resources(f->c, g, 0, err, sizeof err);
+    json_t *team = json_array_get(json_object_get(r, "resources"), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "resources")), 2);
+    assert_string_equal(json_string_value(json_object_get(team, "status")), "available");
+    assert_true(json_number_value(json_object_get(team, "available")) == 24);
+    assert_true(json_is_null(json_object_get(team, "at")));
+    json_decref(r);
+    /* deployed to INC-1 at T0 + 1 min, 16 of 24 */
+    assert_int_equal(command_resource_set(f->c, g, "TEAM-1", "deployed", 16, "INC-1", NULL,
+                                          "commander", T0 + MIN, &code, err, sizeof err),
+                     0);
+    /* foam used up: out of service with nothing at hand */
+    assert_int_equal(command_resource_set(f->c, g, "FOAM-1", "out_of_service", NAN, NULL,
+                                          "restock ordered", "store", T0 + 2 * MIN, &code, err,
+                                          sizeof err),
+                     0);
+    r = command_resources(f->c, g, 0, err, sizeof err);
+    team = json_array_get(json_object_get(r, "resources"), 0);
+    json_t *foam = json_array_get(json_object_get(r, "resources"), 1);
+    assert_string_equal(json_string_value(json_object_get(team, "status")), "deployed");
+    assert_string_equal(json_string_value(json_object_get(team, "incident")), "INC-1");
+    assert_true(json_number_value(json_object_get(team, "available")) == 16);
+    assert_string_equal(json_string_value(json_object_get(team, "by")), "commander");
+    assert_true(json_number_value(json_object_get(foam, "available")) == 0);
+    assert_string_equal(json_string_value(json_object_get(foam, "note")), "restock ordered");
+    json_decref(r);
+    /* at T0 + 30 s: nothing set yet */
+    r = command_resources(f->c, g, T0 + MIN / 2, err, sizeof err);
+    team = json_array_get(json_object_get(r, "resources"), 0);
+    assert_string_equal(json_string_value(json_object_get(team, "status")), "available");
+    json_decref(r);
+    /* refused: not a resource, more than it has, deployed nowhere, a bad status */
+    assert_int_equal(command_resource_set(f->c, g, "G1", "available", NAN, NULL, NULL, "u", T0,
+                                          &code, err, sizeof err),
+                     -1);
+    assert_int_equal(code, CMD_ENOTFOUND);
+    assert_int_equal(command_resource_set(f->c, g, "TEAM-1", "available", 25, NULL, NULL, "u", T0,
+                                          &code, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "available"));
+    assert_int_equal(command_resource_set(f->c, g, "TEAM-1", "deployed", 5, NULL, NULL, "u", T0,
+                                          &code, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "incident"));
+    assert_int_equal(command_resource_set(f->c, g, "TEAM-1", "asleep", NAN, NULL, NULL, "u", T0,
+                                          &code, err, sizeof err),
+                     -1);
+    assert_int_equal(code, CMD_EINVAL);
+    geo_close(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_proposal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_tasks_timeline_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_and_plans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
