@@ -43,6 +43,13 @@ function whyText(why) {
   missing(`command why ${why}`);
   return t('cmd.why.other');
 }
+/** A zone's level of concern: overpressure in kPa, heat in kW/m², a gas's fraction in ppm. */
+function threshold(z) {
+  if (z.unit === 'Pa') return fmtVal(z.threshold / 1000, 'kPa');
+  if (z.unit === 'W/m2') return fmtVal(z.threshold / 1000, 'kW/m²');
+  if (z.unit === 'fraction') return fmtVal(z.threshold * 1e6, 'ppm', 0);
+  return fmtVal(z.threshold, z.unit);
+}
 const stateText = (s) => (STATES.includes(s) ? t(`cmd.state.${s}`) : escapeHtml(String(s || '—')));
 
 /** Replaces el's content with html, keeping (keep) what its inputs held and the focus. */
