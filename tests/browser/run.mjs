@@ -622,6 +622,8 @@ async function main() {
       assert(row && Math.abs(row.distance - z.distance_m) <= 0.01 * z.distance_m + 1 && /\d m$/.test(row.text),
         `the ${z.level} zone listed as ${JSON.stringify(row)}, the API says ${z.distance_m} m`);
     }
+    await shot(page, 'threat-zones');
+    await page.$eval('#view-panel .em-command', (e) => e.scrollIntoView());
     await shot(page, 'command');
     await page.click('#view-panel form.threat-form button[data-cmd=threat-clear]');
     await page.waitForFunction(() => !document.querySelector('path.threat-red, path.threat-orange, path.threat-yellow'), null, { timeout: 5000 });
