@@ -4,6 +4,7 @@
 // fires 'lang' on window so the modules redraw what they wrote.
 import { OPS } from './i18n-ops.js';
 import { CP, conditionOf } from './i18n-cp.js';
+import { EM } from './i18n-em.js';
 
 export const TABLE = {
   zh: {
@@ -637,6 +638,9 @@ Object.assign(TABLE.en, OPS.en);
 // closed park and special work (i18n-cp.js)
 Object.assign(TABLE.zh, CP.zh);
 Object.assign(TABLE.en, CP.en);
+// the emergency view's command panel and threat zones (i18n-em.js)
+Object.assign(TABLE.zh, EM.zh);
+Object.assign(TABLE.en, EM.en);
 
 let lang = 'zh';
 

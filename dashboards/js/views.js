@@ -9,11 +9,13 @@
 //  emergency    GET /api/v1/incidents and /incidents/{id}: the plume
 //               footprints in their colours, the buildings inside them, the
 //               detectors' verdicts, shelters, gates and fire stations; open
-//               (POST /api/v1/incidents) and close an incident.
+//               (POST /api/v1/incidents) and close an incident; its command
+//               and the threat zones' what-if (command.js).
 // Every view is fetched at T in replay (?at=T).
 import { t, fmtNum, fmtTime, fmtVal, errText, subst, reasonText, gradeText, pollutantName, pollutantUnit, featureName } from './i18n.js';
 import { escapeHtml, L } from './map.js';
 import { ringsOf } from './canvas.js';
+import { Command } from './command.js';
 
 export const AQI_COLOURS = ['#00E400', '#FFFF00', '#FF7E00', '#FF0000', '#99004C', '#7E0023'];
 // HJ 633-2012 table 1: concentration breakpoints for IAQI 0, 50, 100, 150, 200, 300, 400, 500
@@ -55,6 +57,7 @@ export class Views {
     this.incidentId = null;
     this.loads = 0;
     this.canAct = ['admin', 'operator', 'enterprise'].includes(app.who.role);
+    this.command = new Command(app, this.canAct);
     setInterval(() => {
       if (this.app.mode === 'live' && this.view !== 'overview') this.refresh(true);
     }, app.config.view_refresh_ms || 10000);
@@ -80,6 +83,7 @@ export class Views {
   _leave() {
     const m = this.app.map;
     m.clearView();
+    this.command.leave();
     for (const f of m.byKind.aq_station || []) {
       const el = f.layer.getElement();
       if (!el) continue;
@@ -126,7 +130,9 @@ export class Views {
         let id = this.incidentId;
         if (!id || !shown.some((i) => i.id === id)) id = pickIncident(shown, T);
         this.incidentId = id;
-        const inc = id ? await api.get(`incidents/${encodeURIComponent(id)}`, at) : null;
+        const closed = !!(shown.find((i) => i.id === id) || {}).end_ms;
+        const [inc] = await Promise.all([id ? api.get(`incidents/${encodeURIComponent(id)}`, at) : null,
+          this.command.load(id, at, closed)]);
         data = { incidents: shown, incident: inc };
       }
       if (gen !== this._gen || view !== this.view) return;
@@ -329,7 +335,9 @@ export class Views {
     // keep a half-typed incident form
     const form = el.querySelector('form.incident-form');
     const saved = form ? Object.fromEntries(new FormData(form)) : null;
-    el.innerHTML = html;
+    this.command.mount(el, () => {
+      el.innerHTML = html;
+    });
     const nf = el.querySelector('form.incident-form');
     if (nf && saved) for (const [k, v] of Object.entries(saved)) if (nf.elements[k]) nf.elements[k].value = v;
   }
@@ -385,6 +393,7 @@ export class Views {
       }).join('')}</ul>`;
     if (v) {
       const w = v.weather;
+      h += '<div class="em-command-slot"></div>';
       h += `<div class="incident" data-incident="${escapeHtml(v.incident.id)}">`;
       if (w) h += `<p>${t('em.wind')} ${fmtNum(w.wind_m_s, 1)} m/s ${t('em.from')} ${fmtNum(w.wind_from_deg, 0)}° · ${t('em.stability')} ${w.stability}${w.assumed ? ' *' : ''} · ${escapeHtml(v.weather_station || '')}</p>`;
       h += `<table class="zones"><tr><th>${t('em.zones')}</th><th>${t('em.threshold')}</th><th>${t('em.distance')}</th><th>${t('em.occupants')}</th><th>${t('em.buildings')}</th></tr>
@@ -415,6 +424,7 @@ export class Views {
         h += `<button type="button" class="close-incident" data-close="${escapeHtml(v.incident.id)}">${t('em.close')}</button>`;
       h += '</div>';
     }
+    h += '<div class="em-threat-slot"></div>';
     if (this.canAct && this.app.mode === 'live') {
       const tanks = (this.app.map.byKind.tank || []).map((f) => f.id);
       h += `<form class="incident-form"><h4>${t('em.open')}</h4>
