@@ -14,7 +14,8 @@
 
 static enum MHD_Result unavailable(req *r, struct MHD_Connection *c) {
     return api_send_error(r, c, 503, "unavailable",
-                          "plans and command need parkd's event store and a layout");
+                          "plans and command are not configured (parkd runs them with its event "
+                          "store and a layout)");
 }
 
 static enum MHD_Result send_code(req *r, struct MHD_Connection *c, cmd_code code, const char *msg) {

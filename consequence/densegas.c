@@ -164,10 +164,12 @@ static int prepare(const cq_bm_release *rel, const cq_air *air, bool puff, bm_st
     if (!(isfinite(rel->air_density_kg_m3) && rel->air_density_kg_m3 >= 0))
         return cq_fail(err, errcap, "release air_density_kg_m3 must be > 0 (or 0)");
     double amount = puff ? rel->volume_m3 : rel->rate_m3_s;
-    if (!(amount > 0 && amount <= (puff ? 1e9 : 1e6)))
+    /* a millilitre (a second) to a cubic kilometre: below it the length
+     * scale underflows and the correlations mean nothing */
+    if (!(amount >= 1e-6 && amount <= (puff ? 1e9 : 1e6)))
         return cq_fail(err, errcap,
-                       puff ? "release volume_m3 must be > 0 and at most 1e9"
-                            : "release rate_m3_s must be > 0 and at most 1e6");
+                       puff ? "release volume_m3 must be 1e-6 to 1e9"
+                            : "release rate_m3_s must be 1e-6 to 1e6");
     double rho_a = rel->air_density_kg_m3 > 0 ? rel->air_density_kg_m3
                                               : p * CQ_M_AIR_KG_MOL / (CQ_R_GAS * air->temp_k);
     if (!(rel->density_kg_m3 > rho_a))
