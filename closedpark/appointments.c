@@ -393,16 +393,12 @@ cp_status closedpark_appointment_add(closedpark *cp, json_t *req, const char *ac
     return CP_OK;
 }
 
-static bool in_scope(const char *scope, const char *enterprise) {
-    return !scope || !*scope || !strcmp(scope, enterprise);
-}
-
 cp_status closedpark_appointment_get(closedpark *cp, const char *scope, const char *id,
                                      json_t **out, char *err, size_t errcap) {
     *out = NULL;
     cp_lock(cp);
     cp_appt *a = id ? cp_map_get(&cp->appts, id) : NULL;
-    if (!a || !in_scope(scope, a->enterprise)) {
+    if (!a || !cp_in_scope(scope, a->enterprise)) {
         cp_unlock_flush(cp, NULL);
         cp_errf(err, errcap, "no appointment %s", id ? id : "");
         return CP_ENOTFOUND;
@@ -438,7 +434,7 @@ cp_status closedpark_appointment_list(closedpark *cp, const char *scope,
     size_t n = 0;
     for (size_t i = 0; i < cp->appts.cap; i++) {
         cp_appt *a = cp->appts.vals[i];
-        if (!cp->appts.keys[i] || !in_scope(scope, a->enterprise)) continue;
+        if (!cp->appts.keys[i] || !cp_in_scope(scope, a->enterprise)) continue;
         if (f->state >= 0 && (int)a->state != f->state) continue;
         if (f->enterprise && *f->enterprise && strcmp(f->enterprise, a->enterprise)) continue;
         if (f->plate && *f->plate && strcmp(f->plate, a->plate)) continue;
@@ -462,7 +458,7 @@ cp_status closedpark_appointment_cancel(closedpark *cp, const char *scope, const
     if (out) *out = NULL;
     cp_lock(cp);
     cp_appt *a = id ? cp_map_get(&cp->appts, id) : NULL;
-    if (!a || !in_scope(scope, a->enterprise)) {
+    if (!a || !cp_in_scope(scope, a->enterprise)) {
         cp_unlock_flush(cp, NULL);
         cp_errf(err, errcap, "no appointment %s", id ? id : "");
         return CP_ENOTFOUND;

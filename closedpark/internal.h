@@ -6,6 +6,7 @@
 #define PARKWATCH_CLOSEDPARK_INTERNAL_H
 
 #include <pthread.h>
+#include <string.h>
 
 #include "closedpark/closedpark.h"
 #include "common/textbuf.h"
@@ -145,6 +146,12 @@ typedef struct cp_vehicle {
     double off_m, over_kmh, limit_kmh;
     bool active[CPK_COUNT];
 } cp_vehicle;
+
+/* Whether a caller of scope (NULL or "": every enterprise) sees what
+ * belongs to enterprise. */
+static inline bool cp_in_scope(const char *scope, const char *enterprise) {
+    return !scope || !*scope || !strcmp(scope, enterprise);
+}
 
 bool cp_vehicle_hazmat(const cp_vehicle *v);
 

@@ -16,10 +16,6 @@
 #include "common/numfmt.h"
 #include "common/textbuf.h"
 
-static bool in_scope(const char *scope, const char *enterprise) {
-    return !scope || !*scope || !strcmp(scope, enterprise);
-}
-
 static void put_key(textbuf *b, const char *key) {
     tb_put(b, ",\"", 2);
     tb_str(b, key);
@@ -162,7 +158,7 @@ char *closedpark_vehicles_geojson(closedpark *cp, const char *scope, int64_t now
     for (size_t i = 0; i < cp->vehicles.cap && !oom; i++) {
         const cp_vehicle *v = cp->vehicles.vals[i];
         if (!cp->vehicles.keys[i] || !(v->inside || v->no_passage) ||
-            !in_scope(scope, v->enterprise))
+            !cp_in_scope(scope, v->enterprise))
             continue;
         if (nv == capv) {
             size_t c = capv ? capv * 2 : 256;

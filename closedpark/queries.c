@@ -13,10 +13,6 @@
 #define ZONE_PEOPLE_MAX 1000 /* listed per zone; the count is exact */
 #define RING_MAX        10000
 
-static bool in_scope(const char *scope, const char *enterprise) {
-    return !scope || !*scope || !strcmp(scope, enterprise);
-}
-
 static json_t *num_or_null(double v) {
     return isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
 }
@@ -52,7 +48,7 @@ cp_status closedpark_vehicle(closedpark *cp, const char *scope, const char *plat
     *out = NULL;
     cp_lock(cp);
     const cp_vehicle *v = plate ? cp_vehicle_get(cp, plate, false) : NULL;
-    if (!v || !in_scope(scope, v->enterprise)) {
+    if (!v || !cp_in_scope(scope, v->enterprise)) {
         cp_unlock_flush(cp, NULL);
         return CP_ENOTFOUND;
     }
@@ -172,7 +168,7 @@ json_t *closedpark_summary(closedpark *cp, const char *scope, int64_t now_ms) {
     for (size_t i = 0; i < cp->vehicles.cap; i++) {
         const cp_vehicle *v = cp->vehicles.vals[i];
         if (!cp->vehicles.keys[i] || !(v->inside || v->no_passage) ||
-            !in_scope(scope, v->enterprise))
+            !cp_in_scope(scope, v->enterprise))
             continue;
         bool flag = false;
         for (int k = 0; k < CPK_COUNT; k++) flag |= v->active[k];
@@ -189,7 +185,7 @@ json_t *closedpark_summary(closedpark *cp, const char *scope, int64_t now_ms) {
     }
     for (size_t i = 0; i < cp->appts.cap; i++) {
         const cp_appt *a = cp->appts.vals[i];
-        if (!cp->appts.keys[i] || !in_scope(scope, a->enterprise)) continue;
+        if (!cp->appts.keys[i] || !cp_in_scope(scope, a->enterprise)) continue;
         booked += a->state == CP_APPT_BOOKED, in_appt += a->state == CP_APPT_INSIDE;
     }
     bool today = cp->today == cp_day_of(now_ms);
@@ -218,7 +214,7 @@ json_t *closedpark_vehicle_park(closedpark *cp, const char *scope, int64_t now_m
             if (!cp->vehicles.keys[i] || v->vpark != (long)k || !(v->inside || v->no_passage))
                 continue;
             n++;
-            if (!in_scope(scope, v->enterprise)) continue;
+            if (!cp_in_scope(scope, v->enterprise)) continue;
             bump(by, v->hazard_class[0] ? v->hazard_class : "none", 1);
             json_array_append_new(vs, json_pack("{s:s, s:I, s:I, s:o, s:o}", "plate", v->plate,
                                                 "since", (json_int_t)v->vpark_since, "dwell_s",
@@ -269,7 +265,7 @@ json_t *closedpark_zones(closedpark *cp, const char *scope, int64_t now_ms) {
     json_t **ppl = calloc(cp->n_zones ? cp->n_zones : 1, sizeof *ppl);
     if (ppl) {
         for (size_t i = 0; i < cp->n_zones; i++)
-            if (in_scope(scope, cp->zones[i].enterprise)) ppl[i] = json_array();
+            if (cp_in_scope(scope, cp->zones[i].enterprise)) ppl[i] = json_array();
         zone_people(cp, ppl);
         for (size_t i = 0; i < cp->n_zones; i++)
             if (ppl[i]) json_array_append_new(zones, zone_json(cp, &cp->zones[i], ppl[i]));
@@ -285,7 +281,7 @@ cp_status closedpark_zone(closedpark *cp, const char *scope, const char *id, int
     *out = NULL;
     cp_lock(cp);
     const cp_area *z = id ? cp_map_get(&cp->zone_by_id, id) : NULL;
-    if (!z || !in_scope(scope, z->enterprise)) {
+    if (!z || !cp_in_scope(scope, z->enterprise)) {
         cp_unlock_flush(cp, NULL);
         return CP_ENOTFOUND;
     }

@@ -472,16 +472,10 @@ int views_incident_view(views *v, const char *id, const views_query *q, json_t *
     bool assumed = !vw_wind(v, vw_at(q), in.lon, in.lat, &u, &dir, &station);
     if (station) json_object_set_new(o, "weather_station", json_string(station));
     /* the class from the wind and the sun at the release */
-    time_t secs = (time_t)(t / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    double utc_h = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0;
-    plume_weather w = {.wind_10m_m_s = u, .cloud_okta = PLUME_OKTA_UNKNOWN};
-    plume_weather_from_sun(plume_solar_hour(utc_h, tm.tm_yday + 1, in.lon), tm.tm_yday + 1, in.lat,
-                           &w);
-    plume_class cls = PLUME_F;
-    unsigned flags = 0;
-    if (!assumed) plume_stability(&w, &cls, &flags);
+    plume_weather w = {0};
+    plume_class cls = PLUME_F, c;
+    unsigned flags = 0, f = 0;
+    if (plume_stability_at(t, in.lon, in.lat, u, &c, &f, &w) == 0 && !assumed) cls = c, flags = f;
     /* a split class (A-B) is kept as such: reported so, its sigmas the
      * geometric mean of its two classes' (issue 22) */
     bool split = (flags & PLUME_FLAG_SPLIT_CLASS) != 0;

@@ -23,6 +23,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,18 @@ const char *plume_class_name(plume_class cls) {
     static const char *const names[PLUME_CLASS_COUNT] = {"A", "B", "C", "D", "E", "F"};
     if ((int)cls < 0 || (int)cls >= PLUME_CLASS_COUNT) return "?";
     return names[cls];
+}
+
+int plume_stability_at(int64_t at_ms, double lon, double lat, double wind_10m_m_s, plume_class *cls,
+                       unsigned *flags, plume_weather *w) {
+    time_t secs = (time_t)(at_ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm)) return -1;
+    double utc_h = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0;
+    plume_weather ww = {.wind_10m_m_s = wind_10m_m_s, .cloud_okta = PLUME_OKTA_UNKNOWN};
+    plume_weather_from_sun(plume_solar_hour(utc_h, tm.tm_yday + 1, lon), tm.tm_yday + 1, lat, &ww);
+    if (w) *w = ww;
+    return plume_stability(&ww, cls, flags);
 }
 
 const char *plume_class_label(plume_class cls, bool split) {
@@ -274,8 +287,7 @@ static void sigmas(plume_terrain t, plume_class c, double x, double *sy, double 
     *sz = briggs(&f->z[f->row[c]], x);
 }
 
-/* The class as consequence/ numbers them (its nine have the split ones). */
-static cq_stability class9(plume_class c, bool split) {
+cq_stability plume_class_cq(plume_class c, bool split) {
     static const cq_stability whole[PLUME_CLASS_COUNT] = {CQ_STAB_A, CQ_STAB_B, CQ_STAB_C,
                                                           CQ_STAB_D, CQ_STAB_E, CQ_STAB_F};
     return split && c >= PLUME_B && c <= PLUME_D ? (cq_stability)(whole[c] - 1) : whole[c];
@@ -294,7 +306,7 @@ static void met_sigmas(const plume_met *m, double x, double *sy, double *sz) {
                        : m->sigma_set == PLUME_SIGMAS_ISC3           ? CQ_SIGMAS_ISC3_RURAL
                        : m->terrain == PLUME_URBAN                   ? CQ_SIGMAS_BRIGGS_URBAN
                                                                      : CQ_SIGMAS_BRIGGS_RURAL;
-    if (cq_sigmas(set, class9(m->cls, m->split), x, sy, sz, NULL, NULL, 0) != CQ_OK)
+    if (cq_sigmas(set, plume_class_cq(m->cls, m->split), x, sy, sz, NULL, NULL, 0) != CQ_OK)
         sigmas(m->terrain, m->cls, x, sy, sz); /* not reached: x > 0 and the class are checked */
 }
 

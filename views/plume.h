@@ -44,7 +44,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "consequence/consequence.h"
 #include "views/substances.h"
 
 /* ---- flags, shared by stability, footprint and leak results ------------- */
@@ -124,11 +126,20 @@ double plume_solar_hour(double utc_hour, int day_of_year, double longitude_deg);
 int plume_weather_from_sun(double solar_hour, int day_of_year, double latitude_deg,
                            plume_weather *w);
 
+/* The class at a time and place from the wind and the sun (the incident
+ * view's and the threat zones' one rule): the period and insolation from
+ * the sun's elevation at (lon, lat) at at_ms (UTC ms), cloud unknown, then
+ * plume_stability. *w (may be NULL) gets the weather used. */
+int plume_stability_at(int64_t at_ms, double lon, double lat, double wind_10m_m_s, plume_class *cls,
+                       unsigned *flags, plume_weather *w);
+
 /* Letter of a class, "A".."F" ("?" if out of range). */
 const char *plume_class_name(plume_class cls);
 /* The same with a split class as the table prints it: "A–B", "B–C",
  * "C–D" (U+2013) when split and cls is its stabler half. */
 const char *plume_class_label(plume_class cls, bool split);
+/* The class as consequence/ numbers them (its nine have the split ones). */
+cq_stability plume_class_cq(plume_class cls, bool split);
 
 /* ---- sigmas and concentration (reference sections 1 and 3) -------------- */
 

@@ -160,21 +160,12 @@ static int run_vce(const json_t *req, threat *t, char *err, size_t errcap) {
  * finds it: the wind and the sun; F when the wind is assumed), split
  * classes as such. */
 static cq_stability stability_now(const threat *t) {
-    if (t->wind_assumed) return CQ_STAB_F;
-    time_t secs = (time_t)(t->at_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    double utc_h = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0;
-    plume_weather w = {.wind_10m_m_s = t->wind_m_s, .cloud_okta = PLUME_OKTA_UNKNOWN};
-    plume_weather_from_sun(plume_solar_hour(utc_h, tm.tm_yday + 1, t->lon), tm.tm_yday + 1, t->lat,
-                           &w);
-    plume_class cls = PLUME_F;
+    plume_class cls;
     unsigned flags = 0;
-    if (plume_stability(&w, &cls, &flags) != 0) return CQ_STAB_F;
-    static const cq_stability whole[] = {CQ_STAB_A, CQ_STAB_B, CQ_STAB_C,
-                                         CQ_STAB_D, CQ_STAB_E, CQ_STAB_F};
-    bool split = (flags & PLUME_FLAG_SPLIT_CLASS) && cls >= PLUME_B && cls <= PLUME_D;
-    return split ? (cq_stability)(whole[cls] - 1) : whole[cls];
+    if (t->wind_assumed ||
+        plume_stability_at(t->at_ms, t->lon, t->lat, t->wind_m_s, &cls, &flags, NULL) != 0)
+        return CQ_STAB_F;
+    return plume_class_cq(cls, (flags & PLUME_FLAG_SPLIT_CLASS) != 0);
 }
 
 /* The fire's smoke: its convective heat (what is not radiated) as a
